@@ -1,0 +1,17 @@
+{
+  "targets": [
+    {
+      "target_name": "aha_native",
+      "sources": ["src/core/native/addon.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/detect-blas.cjs include)"
+      ],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "<!@(node scripts/detect-blas.cjs defines)"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-O3", "-march=native", "-fopenmp", "-std=c++17"],
+      "libraries": ["-fopenmp", "<!@(node scripts/detect-blas.cjs libs)"]
+    }
+  ]
+}

@@ -1,0 +1,45 @@
+// JSON Lines: read with errors that name the file and line, append and write.
+import { readFileSync, appendFileSync, existsSync } from 'node:fs';
+import { InputError } from './errors.js';
+import { atomicWriteFile } from './atomic.js';
+
+export interface JsonlRecord<T> {
+  /** 1-based line number in the file. */
+  line: number;
+  value: T;
+}
+
+/** Parses JSON Lines text; blank lines are skipped; every other line must be a JSON object. */
+export function parseJsonl(text: string, file = '<input>'): JsonlRecord<Record<string, unknown>>[] {
+  const out: JsonlRecord<Record<string, unknown>>[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].trim();
+    if (raw === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new InputError({ file, line: i + 1 }, `not valid JSON (${(err as Error).message})`);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new InputError({ file, line: i + 1 }, 'expected a JSON object');
+    }
+    out.push({ line: i + 1, value: value as Record<string, unknown> });
+  }
+  return out;
+}
+
+export function readJsonl(file: string): JsonlRecord<Record<string, unknown>>[] {
+  if (!existsSync(file)) throw new InputError({ file }, 'file not found');
+  return parseJsonl(readFileSync(file, 'utf8'), file);
+}
+
+/** Appends one record; a crash mid-run loses at most the line being written. */
+export function appendJsonl(file: string, value: unknown): void {
+  appendFileSync(file, JSON.stringify(value) + '\n');
+}
+
+export function writeJsonl(file: string, values: readonly unknown[]): void {
+  atomicWriteFile(file, values.map((v) => JSON.stringify(v) + '\n').join(''));
+}
