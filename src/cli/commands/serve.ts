@@ -1,12 +1,58 @@
-// `aha serve`: Serve the reward verifiers over HTTP for Python trainers.
+// `aha serve rewards`: serve the reward verifiers over HTTP for Python trainers (OpenRLHF's
+// remote reward shape, a plain /score endpoint, /verify/math, /verify/code, /health).
 import type { Command } from 'commander';
-import { notBuiltYet } from '../not-built.js';
+import { parseNumber } from '../flags.js';
+import { AhaError } from '../../util/errors.js';
+import { startRewardServer, parseRewardSpec } from '../../server/index.js';
+
+interface ServeFlags {
+  port?: string;
+  host: string;
+  rewards: string;
+  maxBodyMb: string;
+  concurrency: string;
+}
 
 export function register(program: Command): void {
   program
     .command('serve')
     .description('Serve the reward verifiers over HTTP for Python trainers.')
     .argument('<what>', 'rewards')
-    .option('--port <n>', 'port')
-    .action(() => notBuiltYet('serve', 'the reward server (issue 5) has not landed'));
+    .option('--port <n>', 'port to listen on (0 picks a free one)')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--rewards <spec>', 'reward functions and weights, e.g. "accuracy,format=0.5"', 'accuracy')
+    .option('--max-body-mb <n>', 'largest request body in MiB', '8')
+    .option('--concurrency <n>', 'requests processed at once (more wait in a queue)', '8')
+    .addHelpText(
+      'after',
+      `
+Endpoints:
+  POST /get_reward   OpenRLHF remote reward: {"query": [prompt+response, ...], "prompts": [...], "labels": [gold, ...]} -> {"rewards": [...]}
+  POST /score        {"completion": "...", "example": {"gold": "..."}} or {"items": [...]} -> {"scores": [{"reward", "parts"}]}
+  POST /verify/math  {"pred", "gold"} (or {"items": [...]}) -> as \`aha verify math\`
+  POST /verify/code  {"language", "code", "tests"} (or {"items": [...]}) -> as \`aha verify code\`
+  GET  /health
+SIGTERM or Ctrl-C stops accepting requests and finishes the ones in flight.
+
+Example (OpenRLHF): aha serve rewards --port 5000 --rewards accuracy,format=0.2
+  then train with --remote_rm_url http://127.0.0.1:5000/get_reward`,
+    )
+    .action(async (what: string, flags: ServeFlags) => {
+      if (what !== 'rewards') throw new AhaError(`unknown service "${what}": the only one is "aha serve rewards"`);
+      if (flags.port === undefined) throw new AhaError('--port is required, e.g. --port 5000');
+      const port = parseNumber('--port', flags.port, { min: 0, max: 65535, integer: true });
+      const maxBodyMb = parseNumber('--max-body-mb', flags.maxBodyMb, { min: 1, max: 1024, integer: true });
+      const concurrency = parseNumber('--concurrency', flags.concurrency, { min: 1, max: 1024, integer: true });
+      const rewards = parseRewardSpec(flags.rewards);
+      const running = await startRewardServer({ port, host: flags.host, rewards, maxBodyBytes: maxBodyMb * 1024 * 1024, concurrency });
+      process.stderr.write(`aha: reward server listening on ${running.url} (rewards: ${flags.rewards}); GET ${running.url}/health\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          process.stderr.write(`aha: ${signal}: finishing in-flight requests, then stopping\n`);
+          running.close().then(resolve, resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
 }

@@ -1,13 +1,115 @@
-// `aha train`: GRPO training (R1-Zero); with no arguments, the main job on the bundled base model.
+// `aha train`: GRPO training (R1-Zero). Options follow TRL's GRPOConfig names; defaults, then a
+// --config file, then flags. Everything is validated before the model is loaded.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { notBuiltYet } from '../not-built.js';
+import { parseNumber } from '../flags.js';
+import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, type GrpoConfig } from '../../rl/config.js';
+
+type Kind = 'int' | 'num' | 'str' | 'bool';
+
+/** Flag (commander's camelCase key), config key, value kind, help text. */
+const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
+  ['--output <dir>', 'output', 'output_dir', 'str', 'run folder (metrics.jsonl, completions.jsonl, checkpoints/)'],
+  ['--steps <n>', 'steps', 'max_steps', 'int', 'training steps (each: sample, score, num_iterations updates)'],
+  ['--prompts-per-step <n>', 'promptsPerStep', 'prompts_per_step', 'int', 'prompts per step; each gets --group-size completions'],
+  ['--group-size <G>', 'groupSize', 'num_generations', 'int', 'completions per prompt, G >= 2 (TRL num_generations; DeepSeekMath GRPO)'],
+  ['--max-completion-length <n>', 'maxCompletionLength', 'max_completion_length', 'int', 'new tokens per completion at most'],
+  ['--temperature <t>', 'temperature', 'temperature', 'num', 'sampling temperature (the training log-probs use the same, as TRL)'],
+  ['--top-p <p>', 'topP', 'top_p', 'num', 'nucleus sampling (1 = off)'],
+  ['--beta <b>', 'beta', 'beta', 'num', 'KL coefficient against the frozen reference, k3 estimator (DeepSeekMath); 0 = no reference model in memory'],
+  ['--epsilon <e>', 'epsilon', 'epsilon', 'num', 'lower clip range of the ratio, 1 - epsilon (PPO, DeepSeekMath)'],
+  ['--epsilon-high <e>', 'epsilonHigh', 'epsilon_high', 'num', 'upper clip range, 1 + epsilon_high; default = epsilon (DAPO clip-higher uses 0.28)'],
+  ['--loss-type <t>', 'lossType', 'loss_type', 'str', 'grpo (per-sequence mean, DeepSeekMath), bnpo, dr_grpo (constant normaliser, Dr. GRPO), dapo (token-level, DAPO)'],
+  ['--scale-rewards <s>', 'scaleRewards', 'scale_rewards', 'str', 'advantage scaling: group (DeepSeekMath), batch, none (Dr. GRPO)'],
+  ['--advantage-eps <e>', 'advantageEps', 'advantage_eps', 'num', 'added to the std in (r - mean)/(std + eps) (TRL 1e-4)'],
+  ['--num-iterations <n>', 'numIterations', 'num_iterations', 'int', 'optimisation passes per batch of samples, mu (DeepSeekMath)'],
+  ['--mask-truncated-completions', 'maskTruncatedCompletions', 'mask_truncated_completions', 'bool', 'leave completions that hit the length limit out of the loss (DAPO)'],
+  ['--dynamic-sampling', 'dynamicSampling', 'dynamic_sampling', 'bool', 'drop groups whose rewards are all equal and sample more prompts to refill (DAPO)'],
+  ['--max-sampling-rounds <n>', 'maxSamplingRounds', 'max_sampling_rounds', 'int', 'with --dynamic-sampling: sampling rounds per step at most (DAPO max_num_gen_batches)'],
+  ['--lr <lr>', 'lr', 'learning_rate', 'num', 'peak learning rate (AdamW)'],
+  ['--lr-scheduler <kind>', 'lrScheduler', 'lr_scheduler_type', 'str', 'constant, linear or cosine decay after warm-up'],
+  ['--warmup <steps>', 'warmup', 'warmup_steps', 'int', 'linear learning-rate warm-up, in optimiser updates'],
+  ['--weight-decay <w>', 'weightDecay', 'weight_decay', 'num', 'AdamW weight decay'],
+  ['--grad-accum <n>', 'gradAccum', 'gradient_accumulation_steps', 'int', 'micro-batches each update is split into (gradient accumulation)'],
+  ['--max-grad-norm <n>', 'maxGradNorm', 'max_grad_norm', 'num', 'clip the global gradient norm (0 = off)'],
+  ['--seed <n>', 'seed', 'seed', 'int', 'seed of prompts, sampling and everything random'],
+  ['--save-steps <n>', 'saveSteps', 'save_steps', 'int', 'checkpoint every n steps (and at the end; 0 = only at the end)'],
+  ['--logging-steps <n>', 'loggingSteps', 'logging_steps', 'int', 'write metrics every n steps'],
+  ['--log-completions-steps <n>', 'logCompletionsSteps', 'log_completions_steps', 'int', 'write the sampled completions every n steps (0 = never)'],
+  ['--threads <n>', 'threads', 'threads', 'int', 'compute threads (0 = default)'],
+];
+
+function parseValue(flag: string, kind: Kind, v: unknown): unknown {
+  if (kind === 'bool') return v === true;
+  if (kind === 'str') return String(v);
+  return parseNumber(flag.split(' ')[0], v, { integer: kind === 'int' });
+}
+
+/** Defaults (or the resumed run's saved options) < --config file < flags. With --data and no --task, no task. */
+export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig = { ...DEFAULT_CONFIG, task: 'arithmetic' }): GrpoConfig {
+  const cfg: GrpoConfig = { ...base };
+  if (typeof flags.config === 'string') {
+    const file = readConfigFile(flags.config);
+    if (file.data !== undefined && file.task === undefined) cfg.task = null;
+    Object.assign(cfg, file);
+  }
+  if (typeof flags.model === 'string') cfg.model = flags.model;
+  if (typeof flags.data === 'string') {
+    cfg.data = flags.data;
+    if (typeof flags.task !== 'string') cfg.task = null;
+  }
+  if (typeof flags.task === 'string') cfg.task = flags.task;
+  if (typeof flags.difficulty === 'string') cfg.difficulty = flags.difficulty.split(',').map((d) => parseValue('--difficulty', 'int', d) as number);
+  if (Array.isArray(flags.reward) && flags.reward.length > 0) cfg.rewards = parseRewardSpecs(flags.reward as string[]);
+  const mutable = cfg as unknown as Record<string, unknown>;
+  for (const [flag, key, cfgKey, kind] of FLAGS) {
+    if (flags[key] !== undefined) mutable[cfgKey] = parseValue(flag, kind, flags[key]);
+  }
+  return cfg;
+}
+
+/** The options recorded in a run folder's config.json (GrpoConfig keys only), or null. */
+export function savedRunConfig(outputDir: string): GrpoConfig | null {
+  const file = join(outputDir, 'config.json');
+  if (!existsSync(file)) return null;
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const cfg = { ...DEFAULT_CONFIG } as unknown as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULT_CONFIG)) if (raw[key] !== undefined) cfg[key] = raw[key];
+  return cfg as unknown as GrpoConfig;
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
-    .description('GRPO training (R1-Zero); with no arguments, the main job on the bundled base model.')
-    .option('--model <dir>', 'model folder (Hugging Face layout); default: the bundled base model')
-    .option('--task <name>', 'built-in task (arithmetic, countdown)')
-    .option('--data <file>', 'JSON Lines prompts with gold answers')
-    .action(() => notBuiltYet('train', 'the GRPO trainer (issue 6) and the bundled base model (issue 7) have not landed'));
+    .description(
+      'GRPO training (R1-Zero): sample a group of completions per prompt, score them with rule-based rewards, ' +
+        'normalise within the group and push the policy toward the better ones. With no arguments: the bundled base model on the arithmetic task.',
+    )
+    .option('--model <dir>', 'model folder (Hugging Face layout); default: the bundled base model models/aha-tiny-base')
+    .option('--task <name>', 'built-in task: arithmetic (default) or countdown')
+    .option('--difficulty <levels>', 'task difficulty levels to draw from, e.g. 1,2 (default: all levels)')
+    .option('--data <file>', 'JSON Lines prompts: "prompt" (verbatim) or "problem"/"question" (framed), with "answer" or "gold"')
+    .option('--reward <spec...>', 'reward functions with weights, e.g. accuracy:1,format:0.5 (default: the task accuracy:1 and format_lenient:0.2)')
+    .option('--config <file>', 'options from a JSON or YAML file (TRL GRPOConfig names); flags override it')
+    .option('--resume', 'continue the run in --output from its latest checkpoint (optimizer, RNG, data position, step)')
+    .option('--quiet', 'no progress bar');
+  for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);
+  cmd.action(async (flags: Record<string, unknown>) => {
+    let config = configFromFlags(flags);
+    // --resume starts from the options the run was started with, so `--output DIR --resume` is enough.
+    if (flags.resume === true) config = configFromFlags(flags, savedRunConfig(config.output_dir) ?? config);
+    // Imported here so `aha --help` does not load the compute core.
+    const { prepareGrpo } = await import('../../rl/setup.js');
+    const { runGrpo } = await import('../../rl/trainer.js');
+    const run = prepareGrpo(config, { resume: flags.resume === true, quiet: flags.quiet === true });
+    const result = await runGrpo(run);
+    const m = result.lastMetrics;
+    const summary = m ? ` accuracy ${m.accuracy?.toFixed(3)}, mean length ${m['completion_length/mean']?.toFixed(1)}` : '';
+    process.stderr.write(
+      `${result.interrupted ? 'stopped' : 'done'} at step ${result.state.step}/${config.max_steps}.${summary}\n` +
+        (result.checkpointDir ? `checkpoint: ${result.checkpointDir}\n` : '') +
+        `metrics: ${run.runDir}/metrics.jsonl\n`,
+    );
+  });
 }

@@ -1,0 +1,189 @@
+// `npm run bench:generate`: sampling throughput (tokens per second, temperature 1, KV cache,
+// per-token log-probabilities) at batch 1 and batch 64, on the demo-sized model and on a
+// Qwen2.5-0.5B-shaped model with random weights, next to PyTorch (bench/generate_torch.py, Debian
+// python3-torch) on the same weights, shapes and thread count in the same run. Each model is
+// saved as a Hugging Face folder and reloaded by both sides (PyTorch checks its logits against
+// aha's), and the peak memory of the process is reported.
+// Flags: --threads N (default: all cores), --only demo|0.5b, --quick (fewer tokens), --json.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildInfo, noGrad, setNumThreads } from '../src/core/index.js';
+import { createTransformer } from '../src/model/transformer.js';
+import { loadModel, saveModel } from '../src/model/checkpoint.js';
+import { sample } from '../src/model/sampling.js';
+import { CharTokenizer } from '../src/model/char-tokenizer.js';
+import type { ModelConfig } from '../src/model/config.js';
+import type { CausalLM } from '../src/model/causal-lm.js';
+import type { Tokenizer } from '../src/model/tokenizer.js';
+import { demoModelConfig } from '../src/sft/pretrain-run.js';
+import { CHARSET } from '../src/tasks/charset.js';
+import { Rng } from '../src/util/rng.js';
+
+const PYTHON = '/usr/bin/python3';
+const argv = process.argv.slice(2);
+const arg = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = argv.includes('--quick');
+
+/** Qwen2.5-0.5B's shape (config.json of the released model), random weights. */
+const QWEN_05B: ModelConfig = {
+  model_type: 'qwen2',
+  vocab_size: 151936,
+  hidden_size: 896,
+  intermediate_size: 4864,
+  num_hidden_layers: 24,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  max_position_embeddings: 32768,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  tie_word_embeddings: true,
+  bos_token_id: null,
+  eos_token_id: 151643,
+};
+
+interface Shape {
+  name: string;
+  config: ModelConfig;
+  prompt: number;
+  /** New tokens at batch 1 and at batch 64. */
+  tokens: [number, number];
+}
+
+interface Row {
+  model: string;
+  batch: number;
+  newTokens: number;
+  aha: number;
+  torch: number | null;
+}
+
+/** A tokenizer the folder needs; text is irrelevant to throughput (ids are sampled directly). */
+function tokenizerFor(config: ModelConfig): Tokenizer {
+  const chars = Array.from({ length: Math.min(config.vocab_size - 8, 2000) }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
+  return config.vocab_size < 1000 ? new CharTokenizer({ chars: CHARSET }) : new CharTokenizer({ chars });
+}
+
+/**
+ * Uniform random weights with standard deviation `std` for every matrix and bias (norm weights
+ * stay 1). A plain xorshift fill: the transformer's own normal init takes minutes for 0.5B
+ * parameters in JS, and throughput does not depend on the distribution.
+ */
+function fillRandom(model: CausalLM, std: number): void {
+  let s = 0x9e3779b9;
+  const a = std * Math.sqrt(3);
+  for (const [name, p] of model.parameters()) {
+    if (name.endsWith('norm.weight')) continue;
+    const d = p.data;
+    for (let i = 0; i < d.length; i++) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      d[i] = ((s >>> 0) / 4294967296 - 0.5) * 2 * a;
+    }
+  }
+}
+
+function rssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+function ensureTorch(): boolean {
+  if (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return true;
+  console.error('PyTorch is missing for /usr/bin/python3 (apt-get install -y python3-torch); showing aha only');
+  return false;
+}
+
+function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row[]; checkDiff: number | null; rss: number } {
+  const { config } = shape;
+  const t0 = performance.now();
+  const built = createTransformer(config, { skipInit: true });
+  fillRandom(built, 0.02);
+  const dir = mkdtempSync(join(tmpdir(), `aha-bench-gen-${shape.name}-`));
+  const folder = join(dir, 'model');
+  try {
+    saveModel(built, tokenizerFor(config), folder);
+    const tSave = performance.now();
+    const { model } = loadModel(folder);
+    const tLoad = performance.now();
+    console.error(`${shape.name}: built+saved in ${((tSave - t0) / 1000).toFixed(1)} s, loaded in ${((tLoad - tSave) / 1000).toFixed(1)} s`);
+    const rng = new Rng(7);
+    const checkIds = Array.from({ length: 12 }, () => rng.int(Math.min(config.vocab_size, 100)));
+    const x = Int32Array.from(checkIds);
+    const all = noGrad(() => model.forward(x, 1, x.length)).data;
+    const checkLogits = Array.from(all.subarray((x.length - 1) * config.vocab_size));
+    const runs = [1, 64].map((batch, k) => ({
+      batch,
+      new_tokens: quick ? Math.max(2, shape.tokens[k] >> 2) : shape.tokens[k],
+      prompts: Array.from({ length: batch }, () => Array.from({ length: shape.prompt }, () => rng.int(config.vocab_size))),
+    }));
+    const rows: Row[] = [];
+    for (const run of runs) {
+      const prompts = run.prompts.map((p) => Int32Array.from(p));
+      const s = performance.now();
+      sample(model, prompts, { maxNewTokens: run.new_tokens, temperature: 1, seed: 1, batchSize: run.batch });
+      const secs = (performance.now() - s) / 1000;
+      rows.push({ model: shape.name, batch: run.batch, newTokens: run.new_tokens, aha: (run.batch * run.new_tokens) / secs, torch: null });
+      console.error(`${shape.name} batch ${run.batch}: aha ${(run.batch * run.new_tokens / secs).toFixed(1)} tok/s`);
+    }
+    const rss = rssMb();
+    let checkDiff: number | null = null;
+    if (hasTorch) {
+      const spec = join(dir, 'spec.json');
+      writeFileSync(spec, JSON.stringify({ check_ids: checkIds, check_logits: checkLogits, runs }));
+      const r = spawnSync(PYTHON, [join(import.meta.dirname, 'generate_torch.py'), '--model', folder, '--threads', String(threads), '--prompts', spec], {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+        maxBuffer: 1 << 26,
+      });
+      if (r.status !== 0) throw new Error(`generate_torch.py failed:\n${r.stderr}`);
+      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { check_max_abs_diff: number; runs: { tok_s: number }[] };
+      res.runs.forEach((t, i) => (rows[i].torch = t.tok_s));
+      checkDiff = res.check_max_abs_diff;
+    }
+    return { rows, checkDiff, rss };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(): void {
+  const info = buildInfo();
+  const threads = Number(arg('--threads') ?? info.cores);
+  setNumThreads(threads);
+  const only = arg('--only');
+  const demo = demoModelConfig(new CharTokenizer({ chars: CHARSET }).vocabSize);
+  const all: Shape[] = [
+    { name: 'demo', config: demo, prompt: 32, tokens: [128, 64] },
+    { name: 'qwen2.5-0.5b', config: QWEN_05B, prompt: 16, tokens: [16, 8] },
+  ];
+  const shapes = all.filter((s) => !only || s.name.startsWith(only));
+  const hasTorch = ensureTorch();
+  console.error(`threads ${threads}, gemm ${info.gemm}`);
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  for (const shape of shapes) {
+    const r = runShape(shape, threads, hasTorch);
+    rows.push(...r.rows);
+    notes.push(
+      `${shape.name}: peak RSS of the aha process ${(r.rss / 1024).toFixed(2)} GB` +
+        (r.checkDiff !== null ? `; PyTorch on the saved folder: max |logit diff| ${r.checkDiff.toExponential(2)}` : ''),
+    );
+  }
+  console.log(`\nSampling throughput (tokens/s, temperature 1, KV cache), ${threads} threads, same run:\n`);
+  console.log('| model | batch | new tokens | aha tok/s | PyTorch tok/s | aha / PyTorch |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const ratio = r.torch ? (r.aha / r.torch).toFixed(2) : '-';
+    console.log(`| ${r.model} | ${r.batch} | ${r.newTokens} | ${r.aha.toFixed(1)} | ${r.torch ? r.torch.toFixed(1) : '-'} | ${ratio} |`);
+  }
+  console.log('');
+  for (const n of notes) console.log(n);
+  if (argv.includes('--json')) console.log(JSON.stringify({ threads, rows }));
+}
+
+main();

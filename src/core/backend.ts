@@ -1,0 +1,115 @@
+// The backend boundary: every device-specific call goes through the `Backend` interface below.
+// Today there is one implementation, the native CPU addon (C++ via node-gyp, OpenBLAS when
+// present); a CUDA backend would implement the same interface over device buffers.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AhaError } from '../util/errors.js';
+
+type F32 = Float32Array;
+type I32 = Int32Array;
+
+/** The kernels, exactly as the native addon exports them (argument order documented in C++). */
+export interface Backend {
+  buildInfo(): { blas: boolean; openmp: number; maxThreads: number };
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  gemm(ta: boolean, tb: boolean, batch: number, M: number, N: number, K: number, alpha: number,
+    A: F32, sA: number, B: F32, sB: number, beta: number, C: F32, sC: number): void;
+  rmsNormForward(x: F32, w: F32, y: F32, rstd: F32, rows: number, dim: number, eps: number): void;
+  rmsNormBackward(dy: F32, x: F32, w: F32, rstd: F32, dx: F32 | null, dw: F32 | null, rows: number, dim: number): void;
+  layerNormForward(x: F32, w: F32 | null, b: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, dim: number, eps: number): void;
+  layerNormBackward(dy: F32, x: F32, w: F32 | null, mean: F32, rstd: F32, dx: F32 | null, dw: F32 | null,
+    db: F32 | null, rows: number, dim: number): void;
+  rope(x: F32, out: F32, pos: I32, cos: F32, sin: F32, N: number, H: number, D: number, inverse: boolean, accumulate: boolean): void;
+  attentionForward(q: F32, k: F32, v: F32, out: F32, lse: F32, B: number, T: number, Hq: number, Hkv: number, D: number, scale: number): void;
+  attentionBackward(q: F32, k: F32, v: F32, out: F32, dout: F32, lse: F32, dq: F32, dk: F32, dv: F32,
+    B: number, T: number, Hq: number, Hkv: number, D: number, scale: number): void;
+  cacheWrite(x: F32, cache: F32, pos: I32, rows: I32 | null, B: number, n: number, H: number, D: number, maxLen: number, transposed: boolean): void;
+  cacheAttention(q: F32, kc: F32, vc: F32, pos: I32, rows: I32 | null, out: F32, B: number, n: number,
+    Hq: number, Hkv: number, D: number, maxLen: number, scale: number): void;
+  unaryForward(op: number, x: F32, y: F32, n: number): void;
+  unaryBackward(op: number, x: F32, dy: F32, dx: F32, n: number): void;
+  swigluForward(g: F32, u: F32, y: F32, n: number): void;
+  swigluBackward(g: F32, u: F32, dy: F32, dg: F32 | null, du: F32 | null, n: number): void;
+  binary(op: number, a: F32, b: F32, y: F32, n: number, nb: number): void;
+  mulBackward(a: F32, b: F32, dy: F32, da: F32 | null, db: F32 | null, n: number, nb: number): void;
+  sumRows(x: F32, out: F32, rows: number, cols: number): void;
+  axpy(alpha: number, x: F32, y: F32, n: number): void;
+  scale(alpha: number, x: F32, y: F32, n: number): void;
+  sum(x: F32, n: number, squares: boolean): number;
+  embeddingForward(w: F32, ids: I32, out: F32, N: number, dim: number): void;
+  embeddingBackward(dout: F32, ids: I32, dw: F32, N: number, dim: number): void;
+  softmaxForward(x: F32, y: F32, rows: number, cols: number, log: boolean): void;
+  softmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, log: boolean): void;
+  gatherLogProbsForward(logits: F32, targets: I32, out: F32, lse: F32, rows: number, V: number): void;
+  gatherLogProbsBackward(logits: F32, targets: I32, lse: F32, g: F32, dlogits: F32, rows: number, V: number): void;
+  entropy(logits: F32, out: F32, rows: number, V: number): void;
+  adamw(p: F32, g: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, step: number): void;
+}
+
+function packageRoot(): string {
+  // src/core/backend.ts (tsx) or dist/src/core/backend.js (built): walk up to package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new AhaError('cannot locate the aha package root (binding.gyp) to load the native addon');
+}
+
+function loadCpu(): Backend {
+  // AHA_NATIVE_ADDON points at another build of the addon (e.g. the AHA_NO_BLAS=1 fallback).
+  const override = process.env.AHA_NATIVE_ADDON;
+  const root = override ? '' : packageRoot();
+  const path = override ?? join(root, 'build', 'Release', 'aha_native.node');
+  if (!existsSync(path)) {
+    throw new AhaError(override
+      ? `AHA_NATIVE_ADDON points at ${path}, which does not exist`
+      : `the native compute addon is not built (${path} is missing); run \`npm install\` or \`npx node-gyp rebuild\` in ${root}`);
+  }
+  // OpenMP threads that spin between kernels steal the CPU from the thread doing the work when
+  // the machine is busy (measured: 2 threads took 14x longer wall time to generate on a loaded
+  // 2-core machine); sleeping waits cost microseconds per kernel instead. libgomp reads this
+  // when the addon loads, so it must be set first. An explicit setting by the user wins.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  const require = createRequire(import.meta.url);
+  const native = require(path) as Backend;
+  const envThreads = Number(process.env.AHA_THREADS);
+  if (Number.isInteger(envThreads) && envThreads > 0) native.setNumThreads(envThreads);
+  return native;
+}
+
+let active: Backend | null = null;
+
+/** The backend all ops use (loaded on first use). */
+export function backend(): Backend {
+  if (active === null) active = loadCpu();
+  return active;
+}
+
+/** Threads for every kernel (OpenMP; OpenBLAS is kept single-threaded inside aha's own split). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new AhaError(`thread count must be a positive integer, got ${n}`);
+  backend().setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return backend().getNumThreads();
+}
+
+export interface BuildInfo {
+  /** 'openblas' when matrix products use OpenBLAS, 'fallback' for the portable C++ gemm. */
+  gemm: 'openblas' | 'fallback';
+  openmp: number;
+  cores: number;
+  threads: number;
+}
+
+export function buildInfo(): BuildInfo {
+  const b = backend();
+  const info = b.buildInfo();
+  return { gemm: info.blas ? 'openblas' : 'fallback', openmp: info.openmp, cores: info.maxThreads, threads: b.getNumThreads() };
+}

@@ -1,0 +1,32 @@
+// aha's compute core: the public API every other part imports.
+//
+//   Tensor                 contiguous Float32Array with shape/strides; .grad, .requiresGrad,
+//                          .size, .item(), .backward(seed?) (seed = dLoss/dThis, default 1 for a
+//                          scalar); backward frees the tape behind it, leaves keep .grad.
+//   tensor(data, shape, { requiresGrad }), zeros(shape), parameter(data, shape)
+//   noGrad(fn), isGradEnabled()
+//   ops: matmul(a, b, { transA, transB }) (batched over leading dims; 2-D b is shared),
+//        linear(x, W[out,in], bias?), embedding(weight, ids, shape), rmsNorm(x, w, eps),
+//        layerNorm(x, w, b, eps), rope(x, positions, heads, theta), attention(q, k, v,
+//        { heads, kvHeads, scale? }) (causal GQA), silu, gelu (tanh approx.), swiglu(gate, up),
+//        softmax, logSoftmax, gatherLogProbs(logits, targets) -> [N] or [B,T],
+//        entropy(logits) -> per row (no grad), crossEntropy(logits, targets, { ignoreIndex }),
+//        add, mul (second operand may be a trailing part of the first's shape), scale, sum,
+//        mean, reshape
+//   AdamW(params, { lr, beta1, beta2, eps, weightDecay }): step(lr?), zeroGrad(), state(),
+//        loadState(); clipGradNorm(params, maxNorm) -> pre-clip global norm
+//   KV-cache kernels for inference: writeCache, attendCache
+//   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
+export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from './tensor.js';
+export { matmul, linear } from './ops/linalg.js';
+export type { MatmulOptions } from './ops/linalg.js';
+export { add, mul, scale, sum, mean, silu, gelu, swiglu, reshape } from './ops/pointwise.js';
+export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable } from './ops/nn.js';
+export type { AttentionOptions } from './ops/nn.js';
+export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
+export { AdamW, clipGradNorm } from './optim.js';
+export type { AdamWOptions, AdamWState } from './optim.js';
+export { writeCache, attendCache } from './inference.js';
+export type { CacheAttentionShape } from './inference.js';
+export { setNumThreads, getNumThreads, buildInfo } from './backend.js';
+export type { BuildInfo } from './backend.js';

@@ -1,0 +1,51 @@
+// The contract between the evaluation harness and whatever produces completions: a remote
+// OpenAI-compatible server (remote.ts) or aha's own model (local.ts). The harness only sends
+// rendered prompts and sampling options and gets texts and token counts back.
+
+export type ApiKind = 'chat' | 'completions';
+
+export interface SamplingOptions {
+  temperature: number;
+  topP: number;
+  /** Only sent when set (OpenAI itself does not accept it; vLLM, SGLang, llama.cpp do). */
+  topK?: number;
+  maxTokens: number;
+  stop?: string[];
+}
+
+export interface GenerationRequest {
+  /** The rendered prompt: the user message (chat) or the raw prompt (completions). */
+  prompt: string;
+  /** Samples wanted from this one request. */
+  n: number;
+  /** Per-request seed, for servers and samplers that take one. */
+  seed?: number;
+}
+
+export interface GeneratedSample {
+  text: string;
+  /** "stop", "length", … as reported; null when unknown. */
+  finishReason: string | null;
+  /** Separate reasoning text, when the server splits it out (vLLM's reasoning parsers). */
+  reasoning?: string;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface GenerationResult {
+  /** Up to n samples; a server that ignores n may return fewer, the harness asks again. */
+  samples: GeneratedSample[];
+  usage: TokenUsage;
+}
+
+export interface Generator {
+  /** Shown in summaries, e.g. "http://127.0.0.1:8000/v1/chat/completions qwen2.5-1.5b". */
+  readonly description: string;
+  generate(request: GenerationRequest, sampling: SamplingOptions): Promise<GenerationResult>;
+  /** Requests retried so far (remote backends). */
+  retries?(): number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,70 @@
+// Grading one completion: math answers through the verifier (injected, normally the rewards
+// part's), code through the sandbox (injected, the rewards part's). This file owns only the
+// glue: which text is extracted, which program is run, and what a grade records.
+import type { EvalProblem } from './problems.js';
+
+export interface Grade {
+  /** Math: the extracted answer. Code: the code that was run. Null when nothing was found. */
+  extracted: string | null;
+  correct: boolean;
+  /** Why it is wrong (no answer, mismatch, test failure, timeout …), when known. */
+  reason?: string;
+}
+
+export interface Grader {
+  grade(problem: EvalProblem, completion: string): Promise<Grade>;
+  /** Answer equivalence for majority voting; absent when votes make no sense (code). */
+  equivalent?: (a: string, b: string) => boolean;
+}
+
+/** The math verifier's functions, as the rewards part provides them. */
+export interface MathVerifier {
+  extractAnswer(text: string): string | null;
+  /** Is the predicted answer equal to the gold one? Both are answer texts. */
+  isEqual(pred: string, gold: string): { equal: boolean; reason?: string };
+  answersEquivalent(a: string, b: string): boolean;
+}
+
+export function mathGrader(v: MathVerifier): Grader {
+  return {
+    async grade(problem, completion) {
+      const extracted = v.extractAnswer(completion);
+      if (extracted === null) return { extracted: null, correct: false, reason: 'no answer found' };
+      const r = v.isEqual(extracted, problem.gold);
+      return r.equal ? { extracted, correct: true } : { extracted, correct: false, reason: r.reason ?? 'wrong answer' };
+    },
+    equivalent: (a, b) => v.answersEquivalent(a, b),
+  };
+}
+
+/** Runs a whole Python program in the sandbox: passed means exit code 0 within the time limit. */
+export type ProgramRunner = (program: string) => Promise<{ passed: boolean; reason?: string }>;
+
+/**
+ * The program that tests a completion. HumanEval: prompt + completion + test + check(entry);
+ * when the reply restates the whole function it still follows the prompt, so the prompt's
+ * imports and helpers are defined and the reply's definition replaces the stub. MBPP: the code,
+ * then setup and asserts.
+ */
+export function buildProgram(problem: EvalProblem, code: string): string {
+  const t = problem.code;
+  if (!t) throw new Error(`problem ${problem.id} is not a code problem`);
+  if (t.format === 'humaneval') {
+    const definesEntry = t.entryPoint !== undefined && new RegExp(`^def\\s+${t.entryPoint}\\s*\\(`, 'm').test(code);
+    const body = definesEntry ? `\n${code}` : code;
+    return `${t.prompt}${body}\n\n${t.test}\n\ncheck(${t.entryPoint})\n`;
+  }
+  return `${code}\n\n${t.test}\n`;
+}
+
+/** `extractCode` finds the program in a reply (fenced block, else the raw continuation). */
+export function codeGrader(run: ProgramRunner, extractCode: (completion: string) => string): Grader {
+  return {
+    async grade(problem, completion) {
+      const code = extractCode(completion);
+      if (code.trim() === '') return { extracted: null, correct: false, reason: 'no code found' };
+      const r = await run(buildProgram(problem, code));
+      return r.passed ? { extracted: code, correct: true } : { extracted: code, correct: false, reason: r.reason ?? 'tests failed' };
+    },
+  };
+}

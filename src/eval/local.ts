@@ -1,0 +1,112 @@
+// The local generator: aha's own model folder (`--model DIR`) through src/model's batched KV-cache
+// sampler. Requests that arrive together (up to the harness's concurrency) are gathered into one
+// sampler call, so concurrency here means batch size: the CPU decodes all their rows per step.
+import { existsSync, statSync } from 'node:fs';
+import { AhaError } from '../util/errors.js';
+import { loadModel, type LoadedModel } from '../model/checkpoint.js';
+import { encodeChat } from '../model/tokenizer.js';
+import { sample, type Sample } from '../model/sampling.js';
+import type { ApiKind, GenerationRequest, GenerationResult, Generator, SamplingOptions } from './generator.js';
+
+export interface LocalOptions {
+  /** Chat: the prompt is the user message of the tokenizer's chat template; completions: raw text. */
+  api: ApiKind;
+  system?: string;
+}
+
+interface Pending {
+  ids: Int32Array;
+  req: GenerationRequest;
+  sampling: SamplingOptions;
+  resolve: (r: GenerationResult) => void;
+  reject: (e: unknown) => void;
+}
+
+function finishReason(s: Sample): string {
+  return s.finishReason === 'length' ? 'length' : 'stop';
+}
+
+export class LocalGenerator implements Generator {
+  readonly description: string;
+  private readonly loaded: LoadedModel;
+  private readonly opts: LocalOptions;
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(loaded: LoadedModel, opts: LocalOptions) {
+    this.loaded = loaded;
+    this.opts = opts;
+    this.description = `local model ${loaded.dir}`;
+    if (opts.api === 'chat' && loaded.tokenizer.chatTemplate === null) {
+      throw new AhaError(`${loaded.dir}: the tokenizer has no chat template; use --api completions (raw prompts) for this model`);
+    }
+  }
+
+  /** Loads a model folder, with a clear error when it is not one. */
+  static open(dir: string, opts: LocalOptions): LocalGenerator {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AhaError(`--model ${dir}: no such model folder (for a served model pass --endpoint URL too)`);
+    return new LocalGenerator(loadModel(dir), opts);
+  }
+
+  private encode(prompt: string): Int32Array {
+    const tok = this.loaded.tokenizer;
+    if (this.opts.api === 'completions') return tok.encode(prompt, { addSpecialTokens: true });
+    const messages = this.opts.system ? [{ role: 'system', content: this.opts.system }] : [];
+    messages.push({ role: 'user', content: prompt });
+    return encodeChat(tok, messages);
+  }
+
+  generate(req: GenerationRequest, sampling: SamplingOptions): Promise<GenerationResult> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.queue.push({ ids: this.encode(req.prompt), req, sampling, resolve, reject });
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // Let every request issued in this turn of the event loop join the batch.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const s = batch[0].sampling;
+    const prompts: Int32Array[] = [];
+    for (const p of batch) for (let i = 0; i < p.req.n; i++) prompts.push(p.ids);
+    let out: Sample[];
+    try {
+      out = sample(this.loaded.model, prompts, {
+        maxNewTokens: s.maxTokens,
+        temperature: s.temperature,
+        topP: s.topP,
+        topK: s.topK ?? 0,
+        stop: s.stop,
+        eosIds: this.loaded.eosIds,
+        tokenizer: this.loaded.tokenizer,
+        seed: batch[0].req.seed ?? 0,
+        batchSize: prompts.length,
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    let at = 0;
+    for (const p of batch) {
+      const mine = out.slice(at, at + p.req.n);
+      at += p.req.n;
+      p.resolve({
+        samples: mine.map((x) => ({ text: x.text, finishReason: finishReason(x) })),
+        usage: { promptTokens: p.ids.length * p.req.n, completionTokens: mine.reduce((t, x) => t + x.tokens.length, 0) },
+      });
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,165 @@
+// The OpenAI-compatible remote generator: POSTs to /v1/chat/completions or /v1/completions of
+// vLLM, SGLang, llama.cpp's server, Ollama or OpenAI itself, with a per-request timeout and
+// retries (backoff with jitter, Retry-After honoured) on 429, 5xx, timeouts and dropped
+// connections. Uses Node's built-in fetch.
+import { AhaError } from '../util/errors.js';
+import type { ApiKind, GenerationRequest, GenerationResult, Generator, GeneratedSample, SamplingOptions } from './generator.js';
+import { RemoteCallError, isRetryableStatus, parseRetryAfter, withRetries } from './retry.js';
+
+export interface RemoteOptions {
+  /** Server base URL (`http://host:8000` or `…/v1`) or the full endpoint URL. */
+  endpoint: string;
+  /** Model name the server knows. */
+  model: string;
+  api: ApiKind;
+  apiKey?: string;
+  /** System message for chat requests. */
+  system?: string;
+  /** Per-request timeout, ms. */
+  timeoutMs: number;
+  retries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Called before each retry (e.g. to count them or log). */
+  onRetry?: (err: RemoteCallError, attempt: number, delayMs: number) => void;
+}
+
+/** The full URL for an API kind: a URL already ending in the endpoint path is used as given. */
+export function resolveEndpointUrl(endpoint: string, api: ApiKind): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new AhaError(`--endpoint "${endpoint}" is not a URL (expected e.g. http://127.0.0.1:8000/v1)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AhaError(`--endpoint "${endpoint}" must be an http:// or https:// URL`);
+  const path = url.pathname.replace(/\/+$/, '');
+  if (/\/(chat\/)?completions$/.test(path)) {
+    const isChat = path.endsWith('/chat/completions');
+    if (isChat !== (api === 'chat')) throw new AhaError(`--endpoint ${endpoint} is a ${isChat ? 'chat' : 'completions'} endpoint but --api is ${api}`);
+    return url.toString();
+  }
+  const base = path.endsWith('/v1') ? path : `${path}/v1`;
+  url.pathname = `${base}/${api === 'chat' ? 'chat/completions' : 'completions'}`;
+  return url.toString();
+}
+
+interface Choice {
+  index?: number;
+  text?: string;
+  message?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
+  finish_reason?: string | null;
+}
+
+function parseChoices(body: unknown, api: ApiKind): GeneratedSample[] {
+  const choices = (body as { choices?: unknown }).choices;
+  if (!Array.isArray(choices)) throw new RemoteCallError('response has no "choices" array', { retryable: true });
+  return [...(choices as Choice[])]
+    .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+    .map((c) => {
+      const reasoning = c.message?.reasoning_content ?? c.message?.reasoning ?? undefined;
+      const content = api === 'chat' ? c.message?.content : c.text;
+      // A reasoning parser may leave the content empty when the model never closed its
+      // thinking; the reasoning text is then the only place an answer can be.
+      const text = typeof content === 'string' && content !== '' ? content : (reasoning ?? '');
+      const s: GeneratedSample = { text, finishReason: c.finish_reason ?? null };
+      if (typeof reasoning === 'string' && reasoning !== '') s.reasoning = reasoning;
+      return s;
+    });
+}
+
+function errorDetail(text: string): string {
+  try {
+    const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string; detail?: unknown };
+    const e = typeof j.error === 'string' ? j.error : (j.error?.message ?? j.message ?? (j.detail !== undefined ? JSON.stringify(j.detail) : undefined));
+    if (e) return e.slice(0, 300);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 300).trim();
+}
+
+export class RemoteGenerator implements Generator {
+  readonly description: string;
+  readonly url: string;
+  private readonly opts: RemoteOptions;
+  private retried = 0;
+  /** Whether the server has answered at all (any HTTP status). */
+  private answered = false;
+
+  constructor(opts: RemoteOptions) {
+    this.opts = opts;
+    this.url = resolveEndpointUrl(opts.endpoint, opts.api);
+    this.description = `${opts.model} at ${this.url}`;
+  }
+
+  private body(req: GenerationRequest, s: SamplingOptions): Record<string, unknown> {
+    const body: Record<string, unknown> = { model: this.opts.model, n: req.n, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens };
+    if (this.opts.api === 'chat') {
+      const messages = this.opts.system ? [{ role: 'system', content: this.opts.system }] : [];
+      messages.push({ role: 'user', content: req.prompt });
+      body.messages = messages;
+    } else {
+      body.prompt = req.prompt;
+    }
+    if (s.topK !== undefined) body.top_k = s.topK;
+    if (s.stop && s.stop.length > 0) body.stop = s.stop;
+    if (req.seed !== undefined) body.seed = req.seed;
+    return body;
+  }
+
+  private async once(req: GenerationRequest, s: SamplingOptions): Promise<GenerationResult> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(this.body(req, s)), signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      text = await res.text();
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new RemoteCallError(`no answer within ${this.opts.timeoutMs / 1000} s`, { retryable: true });
+      const code = e.cause?.code ?? e.message;
+      // A wrong URL should fail in a second, not after minutes of backoff: until the server has
+      // answered once, "nobody there" is final. Later it is a hiccup worth retrying.
+      const nobodyThere = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(String(code));
+      throw new RemoteCallError(`cannot reach ${this.url}: ${code}`, { retryable: this.answered || !nobodyThere });
+    }
+    this.answered = true;
+    if (!res.ok) {
+      throw new RemoteCallError(`${this.url} answered HTTP ${res.status}: ${errorDetail(text)}`, {
+        status: res.status,
+        retryable: isRetryableStatus(res.status),
+        retryAfterS: parseRetryAfter(res.headers.get('retry-after')),
+      });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new RemoteCallError(`${this.url} answered with something that is not JSON: ${text.slice(0, 120)}`, { retryable: true });
+    }
+    const samples = parseChoices(body, this.opts.api);
+    if (samples.length === 0) throw new RemoteCallError(`${this.url} returned no choices`, { retryable: true });
+    const usage = (body as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
+    return { samples: samples.slice(0, req.n), usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 } };
+  }
+
+  generate(req: GenerationRequest, s: SamplingOptions): Promise<GenerationResult> {
+    return withRetries(() => this.once(req, s), {
+      retries: this.opts.retries,
+      baseMs: this.opts.backoffBaseMs,
+      maxMs: this.opts.backoffMaxMs,
+      onRetry: (err, attempt, delayMs) => {
+        this.retried += 1;
+        this.opts.onRetry?.(err, attempt, delayMs);
+      },
+    });
+  }
+
+  retries(): number {
+    return this.retried;
+  }
+
+  async close(): Promise<void> {}
+}

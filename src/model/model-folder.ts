@@ -1,0 +1,87 @@
+// A model folder in Hugging Face layout: config.json, model.safetensors (or shards with an index),
+// generation_config.json, tokenizer.json and tokenizer_config.json. Reading builds the model with
+// a given constructor and fills its weights; writing puts the whole folder in place atomically.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AhaError, InputError } from '../util/errors.js';
+import { atomicWriteDir, atomicWriteFile } from '../util/atomic.js';
+import type { CausalLM } from './causal-lm.js';
+import type { ModelConfig } from './config.js';
+import { eosIds, modelConfigJson, readModelConfig } from './model-config.js';
+import { loadTokenizer, type Tokenizer } from './tokenizer.js';
+import { loadWeights, saveWeights } from './weights.js';
+import type { StoredDType } from './safetensors.js';
+
+export interface LoadedModel {
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  config: ModelConfig;
+  /** Every id that ends a completion: config.json, generation_config.json and the tokenizer's EOS. */
+  eosIds: number[];
+  dir: string;
+}
+
+export interface SaveModelOptions {
+  /** Stored precision of the weights (default F32; BF16 halves the size, lossy). */
+  dtype?: StoredDType;
+}
+
+const TORCH_DTYPE: Record<StoredDType, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+function generationEos(dir: string): number[] {
+  const file = join(dir, 'generation_config.json');
+  if (!existsSync(file)) return [];
+  let raw: { eos_token_id?: unknown };
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as { eos_token_id?: unknown };
+  } catch (err) {
+    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
+  }
+  const e = raw?.eos_token_id;
+  const list = Array.isArray(e) ? e : e === undefined || e === null ? [] : [e];
+  for (const id of list) {
+    if (!Number.isInteger(id)) throw new InputError({ file, field: 'eos_token_id' }, `not a token id: ${JSON.stringify(id)}`);
+  }
+  return list as number[];
+}
+
+/** Reads a model folder, building the network with `build` (random init) and loading weights. */
+export function readModelFolder(dir: string, build: (config: ModelConfig) => CausalLM): LoadedModel {
+  if (!existsSync(dir)) throw new AhaError(`model folder ${dir} does not exist`);
+  const config = readModelConfig(dir);
+  const tokenizer = loadTokenizer(dir);
+  if (tokenizer.vocabSize > config.vocab_size) {
+    throw new AhaError(
+      `${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json vocab_size is ${config.vocab_size}`,
+    );
+  }
+  const model = build(config);
+  loadWeights(dir, model.parameters(), { tiedEmbeddings: config.tie_word_embeddings });
+  const ids = new Set([...eosIds(config), ...generationEos(dir)]);
+  if (tokenizer.eosId !== null) ids.add(tokenizer.eosId);
+  return { model, tokenizer, config, eosIds: [...ids].filter((id) => id < config.vocab_size), dir };
+}
+
+/** Writes the model folder's files into an existing folder `dir` (not atomic on its own). */
+export function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokenizer, opts: SaveModelOptions = {}): void {
+  const dtype = opts.dtype ?? 'F32';
+  const cfg = model.config;
+  atomicWriteFile(join(dir, 'config.json'), JSON.stringify(modelConfigJson(cfg, TORCH_DTYPE[dtype]), null, 2) + '\n');
+  const eos = eosIds(cfg);
+  const gen = {
+    bos_token_id: cfg.bos_token_id ?? tokenizer.bosId ?? undefined,
+    eos_token_id: eos.length > 0 ? (eos.length === 1 ? eos[0] : eos) : (tokenizer.eosId ?? undefined),
+    pad_token_id: tokenizer.padId,
+  };
+  atomicWriteFile(join(dir, 'generation_config.json'), JSON.stringify(gen, null, 2) + '\n');
+  saveWeights(dir, model.parameters(), dtype);
+  tokenizer.save(dir);
+}
+
+/**
+ * Saves `model` and `tokenizer` as a Hugging Face folder at `dir`, atomically: after a crash the
+ * folder is either the old one or the complete new one.
+ */
+export function saveModel(model: CausalLM, tokenizer: Tokenizer, dir: string, opts: SaveModelOptions = {}): void {
+  atomicWriteDir(dir, (tmp) => writeModelFiles(tmp, model, tokenizer, opts));
+}

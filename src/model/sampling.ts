@@ -1,0 +1,186 @@
+// Batched generation with a KV cache. Prompts flow through a fixed number of cache slots
+// (continuous batching: a finished row's slot is reset and refilled with the next prompt), each
+// step decodes one token for every active slot at once. Every prompt draws from its own random
+// stream forked from the seed in prompt order, so a prompt's completion does not depend on the
+// batch size or on which slot it ran in. Log-probabilities are those of the raw model (softmax at
+// temperature 1, before top-k/top-p): the log π(token) that GRPO's ratios and KL need, and what
+// scoreCompletions returns for the same tokens.
+import { AhaError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { progress as makeProgress, type Progress } from '../util/progress.js';
+import type { CausalLM } from './causal-lm.js';
+import type { Tokenizer } from './tokenizer.js';
+import { drawToken, type SamplingParams } from './logits.js';
+
+export type FinishReason = 'eos' | 'stop' | 'length';
+
+export interface SampleOptions {
+  maxNewTokens: number;
+  /** Default 1. 0 is greedy decoding. */
+  temperature?: number;
+  /** Default 1 (off). */
+  topP?: number;
+  /** Default 0 (off). */
+  topK?: number;
+  /** Tokens that end a completion (kept as its last token). */
+  eosIds?: readonly number[];
+  /**
+   * Strings that end a completion, checked on the decoded text (needs `tokenizer`). The tokens
+   * keep the one that completed the stop string; the text is cut before it.
+   */
+  stop?: readonly string[];
+  /** Decodes `text` (and checks stop strings); without it `text` is "". */
+  tokenizer?: Tokenizer;
+  /** Seed of the random streams (default 0). Ignored when `rng` is given. */
+  seed?: number;
+  /** Draw the per-prompt streams from this generator instead (it advances one draw per prompt). */
+  rng?: Rng;
+  /** Cache slots decoded together (default: all prompts, at most 64). */
+  batchSize?: number;
+  /** Show a progress bar with this label (default: none). */
+  progress?: string | false;
+}
+
+export interface Sample {
+  /** Completion token ids, including the EOS token when finishReason is "eos". */
+  tokens: Int32Array;
+  /** Decoded completion without special tokens, cut before a stop string. */
+  text: string;
+  /** log p(token) under the model's raw distribution, one per token. */
+  logprobs: Float32Array;
+  finishReason: FinishReason;
+}
+
+interface RowState {
+  prompt: number;
+  tokens: number[];
+  logprobs: number[];
+}
+
+function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: SampleOptions): SamplingParams {
+  const t = opts.temperature ?? 1;
+  const topP = opts.topP ?? 1;
+  const topK = opts.topK ?? 0;
+  if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 1) {
+    throw new AhaError(`max new tokens must be a positive integer, got ${opts.maxNewTokens}`);
+  }
+  if (!(t >= 0) || !Number.isFinite(t)) throw new AhaError(`temperature must be >= 0, got ${t}`);
+  if (!(topP > 0 && topP <= 1)) throw new AhaError(`top-p must be in (0, 1], got ${topP}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new AhaError(`top-k must be a non-negative integer, got ${topK}`);
+  if (opts.stop && opts.stop.length > 0 && !opts.tokenizer) throw new Error('sample: stop strings need a tokenizer');
+  if (opts.stop?.some((s) => s === '')) throw new AhaError('stop strings must not be empty');
+  const vocab = model.config.vocab_size;
+  const ctx = model.config.max_position_embeddings;
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new AhaError(`prompt ${i} is empty (it needs at least one token)`);
+    for (const id of p) if (id < 0 || id >= vocab) throw new AhaError(`prompt ${i} holds token id ${id}, outside the vocabulary of ${vocab}`);
+    if (p.length + opts.maxNewTokens > ctx) {
+      throw new AhaError(`prompt ${i} (${p.length} tokens) plus ${opts.maxNewTokens} new tokens exceeds the model's context of ${ctx}`);
+    }
+  });
+  return { temperature: t, topP, topK };
+}
+
+/** Samples one completion per prompt (token ids). */
+export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: SampleOptions): Sample[] {
+  const params = checkOptions(model, prompts, opts);
+  const n = prompts.length;
+  if (n === 0) return [];
+  const vocab = model.config.vocab_size;
+  const eos = new Set(opts.eosIds ?? []);
+  const stops = opts.stop ?? [];
+  const stopWindow = stops.length > 0 ? Math.max(...stops.map((s) => s.length)) + 8 : 0;
+  const master = opts.rng ?? new Rng(opts.seed ?? 0);
+  const rngs = prompts.map(() => master.fork());
+  const slots = Math.max(1, Math.min(n, opts.batchSize ?? 64));
+  const maxPrompt = Math.max(...prompts.map((p) => p.length));
+  const cache = model.createCache(slots, maxPrompt + opts.maxNewTokens);
+  const results: Sample[] = new Array(n);
+  const rows: (RowState | null)[] = new Array(slots).fill(null);
+  const nextIds = new Int32Array(slots);
+  const active = new Uint8Array(slots);
+  let pending = 0;
+  let finished = 0;
+  let generated = 0;
+  const started = Date.now();
+  // The bar counts token slots (prompts x max new tokens): a row that ends early fills its rest, so
+  // one long completion moves the bar too.
+  const bar: Progress | null = opts.progress
+    ? makeProgress({ label: opts.progress, total: n * opts.maxNewTokens, fields: ['done', 'tok/s'] })
+    : null;
+  const tokPerS = () => generated / Math.max(1e-3, (Date.now() - started) / 1000);
+
+  // Records the token drawn from `logits[off..]` for the row in `slot`; true when the row is done.
+  const take = (slot: number, logits: Float32Array, off: number): boolean => {
+    const row = rows[slot]!;
+    const { token, logprob } = drawToken(logits, off, vocab, params, rngs[row.prompt]);
+    row.tokens.push(token);
+    row.logprobs.push(logprob);
+    generated += 1;
+    let reason: FinishReason | null = null;
+    let stopAt = -1;
+    if (eos.has(token)) reason = 'eos';
+    else if (stops.length > 0) {
+      const tail = opts.tokenizer!.decode(row.tokens.slice(-stopWindow));
+      if (stops.some((s) => tail.includes(s))) {
+        const full = opts.tokenizer!.decode(row.tokens);
+        stopAt = Math.min(...stops.map((s) => full.indexOf(s)).filter((i) => i >= 0));
+        if (stopAt >= 0 && Number.isFinite(stopAt)) reason = 'stop';
+      }
+    }
+    if (reason === null && row.tokens.length >= opts.maxNewTokens) reason = 'length';
+    if (reason === null) {
+      nextIds[slot] = token;
+      bar?.tick(1, { done: `${finished}/${n}`, 'tok/s': tokPerS() });
+      return false;
+    }
+    const tokens = Int32Array.from(row.tokens);
+    let text = opts.tokenizer ? opts.tokenizer.decode(tokens) : '';
+    if (reason === 'stop') text = text.slice(0, stopAt);
+    results[row.prompt] = { tokens, text, logprobs: Float32Array.from(row.logprobs), finishReason: reason };
+    rows[slot] = null;
+    active[slot] = 0;
+    finished += 1;
+    bar?.tick(1 + opts.maxNewTokens - tokens.length, { done: `${finished}/${n}`, 'tok/s': tokPerS() });
+    return true;
+  };
+
+  // Fills a free slot with the next prompt: reset, prefill, and draw its first token.
+  const fill = (slot: number): void => {
+    while (pending < n) {
+      const prompt = pending++;
+      cache.reset(slot);
+      rows[slot] = { prompt, tokens: [], logprobs: [] };
+      const logits = model.prefill(cache, slot, prompts[prompt]);
+      if (!take(slot, logits, 0)) {
+        active[slot] = 1;
+        return;
+      }
+    }
+  };
+
+  try {
+    for (let s = 0; s < slots; s++) fill(s);
+    while (finished < n) {
+      const logits = model.decode(cache, nextIds, active);
+      for (let s = 0; s < slots; s++) {
+        if (!active[s]) continue;
+        if (take(s, logits, s * vocab)) fill(s);
+      }
+    }
+  } finally {
+    bar?.stop();
+  }
+  return results;
+}
+
+/** Samples from prompt texts: encodes them with `tokenizer` (see Tokenizer.encode for specials). */
+export function sampleText(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  prompts: readonly string[],
+  opts: Omit<SampleOptions, 'tokenizer'> & { addSpecialTokens?: boolean },
+): Sample[] {
+  const ids = prompts.map((p) => tokenizer.encode(p, { addSpecialTokens: opts.addSpecialTokens ?? true }));
+  return sample(model, ids, { ...opts, tokenizer });
+}

@@ -1,0 +1,289 @@
+// The Llama/Qwen2-family decoder: RMSNorm, rotary embeddings (rope_theta, rotate_half), grouped-
+// query attention, SwiGLU MLP, optional q/k/v biases (Qwen2), tied or untied embeddings. It
+// implements CausalLM with Hugging Face parameter names and layouts (Linear weights [out, in]),
+// so real checkpoints give the logits transformers gives. Training goes through `forward` on the
+// autograd tape; sampling through a KV cache (`prefill`, `decode`) with no tape.
+import {
+  Tensor,
+  add,
+  attendCache,
+  attention,
+  embedding,
+  linear,
+  noGrad,
+  parameter,
+  rmsNorm,
+  rope,
+  rowPositions,
+  swiglu,
+  writeCache,
+} from '../core/index.js';
+import type { CacheAttentionShape } from '../core/index.js';
+import { AhaError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import type { CausalLM, KVCache } from './causal-lm.js';
+import type { ModelConfig } from './config.js';
+
+export interface TransformerOptions {
+  /** Seed of the random initialisation (default 0). */
+  seed?: number;
+  /** Standard deviation of the normal initialisation of Linear and embedding weights (default 0.02). */
+  initStd?: number;
+  /** Leave weights at zero (norm weights at one), e.g. when a checkpoint is loaded next. */
+  skipInit?: boolean;
+}
+
+interface Layer {
+  inputNorm: Tensor;
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  o: Tensor;
+  qBias: Tensor | null;
+  kBias: Tensor | null;
+  vBias: Tensor | null;
+  postNorm: Tensor;
+  gate: Tensor;
+  up: Tensor;
+  down: Tensor;
+}
+
+/** Sizes derived from (and checked against) the config. */
+interface Dims {
+  vocab: number;
+  hidden: number;
+  inter: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  bias: boolean;
+}
+
+function dimsOf(c: ModelConfig): Dims {
+  const positive = (name: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new AhaError(`model config: ${name} must be a positive integer, got ${String(v)}`);
+    return v;
+  };
+  const heads = positive('num_attention_heads', c.num_attention_heads);
+  const kvHeads = positive('num_key_value_heads', c.num_key_value_heads ?? heads);
+  if (heads % kvHeads !== 0) throw new AhaError(`model config: num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads})`);
+  const hidden = positive('hidden_size', c.hidden_size);
+  const headDim = c.head_dim !== undefined ? positive('head_dim', c.head_dim) : hidden / heads;
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new AhaError(`model config: head size ${headDim} (hidden_size / num_attention_heads or head_dim) must be an even integer`);
+  if (!(c.rope_theta > 0)) throw new AhaError(`model config: rope_theta must be positive, got ${c.rope_theta}`);
+  if (!(c.rms_norm_eps > 0)) throw new AhaError(`model config: rms_norm_eps must be positive, got ${c.rms_norm_eps}`);
+  return {
+    vocab: positive('vocab_size', c.vocab_size),
+    hidden,
+    inter: positive('intermediate_size', c.intermediate_size),
+    layers: positive('num_hidden_layers', c.num_hidden_layers),
+    heads,
+    kvHeads,
+    headDim,
+    bias: c.attention_bias ?? c.model_type === 'qwen2',
+  };
+}
+
+/** Keys ([batch, kvHeads, headDim, maxLen]) and values ([batch, kvHeads, maxLen, headDim]) of every layer, plus row lengths. */
+export class TransformerCache implements KVCache {
+  readonly lengths: Int32Array;
+  readonly keys: Float32Array[];
+  readonly values: Float32Array[];
+  constructor(readonly batch: number, readonly maxLen: number, layers: number, readonly rowSize: number) {
+    this.lengths = new Int32Array(batch);
+    this.keys = Array.from({ length: layers }, () => new Float32Array(batch * rowSize));
+    this.values = Array.from({ length: layers }, () => new Float32Array(batch * rowSize));
+  }
+  length(row: number): number {
+    this.checkRow(row);
+    return this.lengths[row];
+  }
+  reset(row: number): void {
+    this.checkRow(row);
+    this.lengths[row] = 0;
+  }
+  checkRow(row: number): void {
+    if (!Number.isInteger(row) || row < 0 || row >= this.batch) throw new AhaError(`KV cache row ${row} is outside [0, ${this.batch})`);
+  }
+}
+
+export class Transformer implements CausalLM {
+  readonly config: ModelConfig;
+  private readonly dims: Dims;
+  private readonly params = new Map<string, Tensor>();
+  private readonly embed: Tensor;
+  private readonly layers: Layer[] = [];
+  private readonly finalNorm: Tensor;
+  private readonly lmHead: Tensor;
+
+  constructor(config: ModelConfig, opts: TransformerOptions = {}) {
+    this.config = config;
+    const d = (this.dims = dimsOf(config));
+    const rng = new Rng(opts.seed ?? 0);
+    const std = opts.initStd ?? 0.02;
+    const init = !(opts.skipInit ?? false);
+    const normal = (name: string, shape: number[]): Tensor => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n);
+      if (init) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+      return this.add(name, parameter(data, shape));
+    };
+    const ones = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n).fill(1), [n]));
+    const zerosP = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n), [n]));
+
+    this.embed = normal('model.embed_tokens.weight', [d.vocab, d.hidden]);
+    const qw = d.heads * d.headDim, kvw = d.kvHeads * d.headDim;
+    for (let i = 0; i < d.layers; i++) {
+      const p = `model.layers.${i}.`;
+      this.layers.push({
+        inputNorm: ones(`${p}input_layernorm.weight`, d.hidden),
+        q: normal(`${p}self_attn.q_proj.weight`, [qw, d.hidden]),
+        k: normal(`${p}self_attn.k_proj.weight`, [kvw, d.hidden]),
+        v: normal(`${p}self_attn.v_proj.weight`, [kvw, d.hidden]),
+        o: normal(`${p}self_attn.o_proj.weight`, [d.hidden, qw]),
+        qBias: d.bias ? zerosP(`${p}self_attn.q_proj.bias`, qw) : null,
+        kBias: d.bias ? zerosP(`${p}self_attn.k_proj.bias`, kvw) : null,
+        vBias: d.bias ? zerosP(`${p}self_attn.v_proj.bias`, kvw) : null,
+        postNorm: ones(`${p}post_attention_layernorm.weight`, d.hidden),
+        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, d.hidden]),
+        up: normal(`${p}mlp.up_proj.weight`, [d.inter, d.hidden]),
+        down: normal(`${p}mlp.down_proj.weight`, [d.hidden, d.inter]),
+      });
+    }
+    this.finalNorm = ones('model.norm.weight', d.hidden);
+    this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
+  }
+
+  private add(name: string, t: Tensor): Tensor {
+    this.params.set(name, t);
+    return t;
+  }
+
+  parameters(): Map<string, Tensor> {
+    return new Map(this.params);
+  }
+
+  forward(ids: Int32Array, batch: number, seqLen: number): Tensor {
+    if (!Number.isInteger(batch) || !Number.isInteger(seqLen) || batch < 1 || seqLen < 1) {
+      throw new AhaError(`forward: batch and seqLen must be positive integers, got ${batch} and ${seqLen}`);
+    }
+    if (ids.length !== batch * seqLen) throw new AhaError(`forward: ${ids.length} ids for batch ${batch} x seqLen ${seqLen}`);
+    const d = this.dims;
+    const pos = rowPositions(batch, seqLen);
+    const theta = this.config.rope_theta, eps = this.config.rms_norm_eps;
+    let x = embedding(this.embed, ids, [batch, seqLen]);
+    for (const L of this.layers) {
+      const h = rmsNorm(x, L.inputNorm, eps);
+      const q = rope(linear(h, L.q, L.qBias), pos, d.heads, theta);
+      const k = rope(linear(h, L.k, L.kBias), pos, d.kvHeads, theta);
+      const v = linear(h, L.v, L.vBias);
+      const a = attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
+      x = add(x, linear(a, L.o));
+      x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
+    }
+    return linear(rmsNorm(x, this.finalNorm, eps), this.lmHead);
+  }
+
+  private mlp(L: Layer, h: Tensor): Tensor {
+    return linear(swiglu(linear(h, L.gate), linear(h, L.up)), L.down);
+  }
+
+  createCache(batch: number, maxLen: number): TransformerCache {
+    if (!Number.isInteger(batch) || !Number.isInteger(maxLen) || batch < 1 || maxLen < 1) {
+      throw new AhaError(`createCache: batch and maxLen must be positive integers, got ${batch} and ${maxLen}`);
+    }
+    const d = this.dims;
+    return new TransformerCache(batch, maxLen, d.layers, d.kvHeads * maxLen * d.headDim);
+  }
+
+  private ownCache(cache: KVCache): TransformerCache {
+    if (!(cache instanceof TransformerCache) || cache.keys.length !== this.dims.layers || cache.rowSize !== this.dims.kvHeads * cache.maxLen * this.dims.headDim) {
+      throw new AhaError('this KV cache was not created by this model (use model.createCache)');
+    }
+    return cache;
+  }
+
+  prefill(cache: KVCache, row: number, ids: Int32Array): Float32Array {
+    const c = this.ownCache(cache);
+    c.checkRow(row);
+    const n = ids.length;
+    if (n === 0) throw new AhaError('prefill: no tokens given');
+    const start = c.lengths[row];
+    if (start + n > c.maxLen) throw new AhaError(`prefill: row ${row} would hold ${start + n} tokens, the cache holds at most ${c.maxLen}`);
+    const size = c.rowSize;
+    const keys = c.keys.map((k) => k.subarray(row * size, (row + 1) * size));
+    const values = c.values.map((v) => v.subarray(row * size, (row + 1) * size));
+    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen);
+    c.lengths[row] = start + n;
+    const dim = this.dims.hidden;
+    return this.logits(hidden.subarray((n - 1) * dim, n * dim), 1);
+  }
+
+  decode(cache: KVCache, ids: Int32Array, active?: Uint8Array): Float32Array {
+    const c = this.ownCache(cache);
+    if (ids.length !== c.batch) throw new AhaError(`decode: ${ids.length} ids for a cache of ${c.batch} rows`);
+    if (active !== undefined && active.length !== c.batch) throw new AhaError(`decode: active has ${active.length} entries for ${c.batch} rows`);
+    for (let b = 0; b < c.batch; b++) {
+      if ((active === undefined || active[b]) && c.lengths[b] >= c.maxLen) {
+        throw new AhaError(`decode: row ${b} is full (${c.maxLen} tokens)`);
+      }
+    }
+    // Only active rows are computed: they are packed into a smaller batch whose row r reads and
+    // writes cache row rows[r], so finished rows cost nothing.
+    const rows: number[] = [];
+    for (let b = 0; b < c.batch; b++) if (!active || active[b]) rows.push(b);
+    const logits = new Float32Array(c.batch * this.dims.vocab);
+    if (rows.length === 0) return logits;
+    const all = rows.length === c.batch;
+    const rowIndex = all ? null : Int32Array.from(rows);
+    const packedIds = all ? ids : Int32Array.from(rows, (b) => ids[b]);
+    const pos = Int32Array.from(rows, (b) => c.lengths[b]);
+    const hidden = this.runCached(c.keys, c.values, packedIds, rows.length, 1, pos, rowIndex, c.maxLen);
+    for (const b of rows) c.lengths[b]++;
+    const packed = this.logits(hidden, rows.length);
+    if (all) return packed;
+    const V = this.dims.vocab;
+    rows.forEach((b, r) => logits.set(packed.subarray(r * V, (r + 1) * V), b * V));
+    return logits;
+  }
+
+  /**
+   * Final-norm output [batch * n, hidden] of n new tokens per row at positions pos[b].., caching
+   * their keys/values in cache row rows[b] (b when rows is null).
+   */
+  private runCached(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
+    rows: Int32Array | null, maxLen: number): Float32Array {
+    const d = this.dims;
+    const theta = this.config.rope_theta, eps = this.config.rms_norm_eps;
+    const tokPos = new Int32Array(batch * n);
+    for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
+    const shape: CacheAttentionShape = { batch, tokens: n, heads: d.heads, kvHeads: d.kvHeads, headDim: d.headDim, maxLen };
+    return noGrad(() => {
+      let x = embedding(this.embed, ids, [batch, n]);
+      this.layers.forEach((L, li) => {
+        const h = rmsNorm(x, L.inputNorm, eps);
+        const q = rope(linear(h, L.q, L.qBias), tokPos, d.heads, theta);
+        const k = rope(linear(h, L.k, L.kBias), tokPos, d.kvHeads, theta);
+        const v = linear(h, L.v, L.vBias);
+        writeCache('keys', k.data, keys[li], pos, rows, shape);
+        writeCache('values', v.data, values[li], pos, rows, shape);
+        const a = new Tensor(new Float32Array(q.size), q.shape);
+        attendCache(q.data, keys[li], values[li], pos, rows, a.data, shape);
+        x = add(x, linear(a, L.o));
+        x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
+      });
+      return rmsNorm(x, this.finalNorm, eps).data;
+    });
+  }
+
+  /** Logits [rows, vocab] of final-norm hidden states [rows, hidden]. */
+  private logits(hidden: Float32Array, rows: number): Float32Array {
+    return noGrad(() => linear(new Tensor(hidden, [rows, this.dims.hidden]), this.lmHead).data);
+  }
+}
+
+/** A randomly initialised (seeded) transformer for `config`. */
+export function createTransformer(config: ModelConfig, opts: TransformerOptions = {}): CausalLM {
+  return new Transformer(config, opts);
+}

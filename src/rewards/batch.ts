@@ -1,0 +1,109 @@
+// Line-by-line batch verification, shared by `aha verify` and the reward server: each JSON
+// Lines record becomes one result object in the same order; a bad record becomes an
+// {"error": ...} object on its own line instead of stopping the batch.
+import { BoundedMathVerifier } from './math/bounded.js';
+import { runCode, type CodeTests } from './code/run.js';
+import { CODE_LANGUAGES, type CodeLanguage } from './code/languages.js';
+import { formatLocation } from '../util/errors.js';
+
+export interface BatchOptions {
+  /** Name of the input shown in error messages. */
+  file?: string;
+  lastNumberFallback?: boolean;
+  timeoutMs?: number;
+  memoryMb?: number;
+}
+
+export type BatchResult = Record<string, unknown>;
+
+function errorAt(file: string | undefined, line: number, problem: string, field?: string): BatchResult {
+  return { error: `${formatLocation({ file, line, field })}: ${problem}` };
+}
+
+type Parsed = { ok: true; rec: Record<string, unknown> } | { ok: false; error: BatchResult };
+
+function parseLine(raw: string, line: number, file?: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, error: errorAt(file, line, `not valid JSON (${(err as Error).message})`) };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: errorAt(file, line, 'expected a JSON object') };
+  return { ok: true, rec: value as Record<string, unknown> };
+}
+
+/** One math record {pred, gold} -> {equal, pred_extracted, gold_extracted, reason?}. */
+export async function verifyMathRecord(
+  rec: Record<string, unknown>,
+  verifier: BoundedMathVerifier,
+  opts: BatchOptions,
+  line: number,
+): Promise<BatchResult> {
+  const texts: Record<string, string> = {};
+  for (const field of ['pred', 'gold']) {
+    const v = rec[field];
+    // Numbers are accepted as answers too ({"gold": 42}).
+    if (typeof v === 'number' && Number.isFinite(v)) texts[field] = String(v);
+    else if (typeof v === 'string') texts[field] = v;
+    else return errorAt(opts.file, line, v === undefined ? 'missing' : 'must be a string', field);
+  }
+  const fallback = typeof rec.last_number_fallback === 'boolean' ? rec.last_number_fallback : opts.lastNumberFallback;
+  return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs })) };
+}
+
+/** One code record {language, code, tests} -> {statuses, reward, ...}. */
+export async function verifyCodeRecord(rec: Record<string, unknown>, opts: BatchOptions, line: number): Promise<BatchResult> {
+  const language = rec.language ?? 'python';
+  if (typeof language !== 'string' || !(CODE_LANGUAGES as readonly string[]).includes(language)) {
+    return errorAt(opts.file, line, `must be one of ${CODE_LANGUAGES.join(', ')}`, 'language');
+  }
+  if (typeof rec.code !== 'string') return errorAt(opts.file, line, rec.code === undefined ? 'missing' : 'must be a string', 'code');
+  if (rec.tests === null || typeof rec.tests !== 'object') return errorAt(opts.file, line, 'missing or not an object', 'tests');
+  try {
+    return { ...(await runCode({ language: language as CodeLanguage, code: rec.code, tests: rec.tests as CodeTests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })) };
+  } catch (err) {
+    if (err instanceof Error && err.name === 'AhaError' && !/sandbox/.test(err.message)) return errorAt(opts.file, line, err.message, 'tests');
+    throw err; // a missing sandbox stops the whole batch
+  }
+}
+
+/**
+ * Verifies every non-blank line, calling `emit` with each result in input order while
+ * keeping up to `window` records in flight.
+ */
+export async function verifyLines(
+  kind: 'math' | 'code',
+  lines: AsyncIterable<string> | Iterable<string>,
+  emit: (result: BatchResult) => void,
+  opts: BatchOptions = {},
+  window = 64,
+): Promise<{ count: number; errors: number }> {
+  const verifier = kind === 'math' ? new BoundedMathVerifier({ hardTimeoutMs: Math.max(5000, (opts.timeoutMs ?? 2000) * 2) }) : null;
+  const inflight: Promise<BatchResult>[] = [];
+  let count = 0;
+  let errors = 0;
+  const flush = async (keep: number): Promise<void> => {
+    while (inflight.length > keep) {
+      const r = await inflight.shift()!;
+      if ('error' in r) errors++;
+      emit(r);
+    }
+  };
+  try {
+    let lineNo = 0;
+    for await (const raw of lines) {
+      lineNo++;
+      if (raw.trim() === '') continue;
+      count++;
+      const parsed = parseLine(raw, lineNo, opts.file);
+      if (!parsed.ok) inflight.push(Promise.resolve(parsed.error));
+      else inflight.push(kind === 'math' ? verifyMathRecord(parsed.rec, verifier!, opts, lineNo) : verifyCodeRecord(parsed.rec, opts, lineNo));
+      await flush(window);
+    }
+    await flush(0);
+  } finally {
+    await verifier?.close();
+  }
+  return { count, errors };
+}

@@ -1,0 +1,30 @@
+// Verifiable rewards: math answer checking, sandboxed code execution, format, language
+// consistency, length shaping, the reflection metric, and the registry that names them.
+import { registerBuiltinRewards } from './builtin.js';
+
+export * from './types.js';
+export { registerReward, getReward, hasReward, listRewards } from './registry.js';
+export { extractAnswer, lastBoxed, verifyMath, answersEquivalent, compareAnswers, extractGold, normalizeAnswer } from './math/index.js';
+export { BoundedMathVerifier } from './math/index.js';
+export type { ExtractOptions, MathVerdict, VerifyMathOptions, BoundedVerifierOptions } from './math/index.js';
+export { runCode, runProgram, extractCode, outputsMatch, sandboxStatus, assertSandbox, CODE_DEFAULTS, CODE_LANGUAGES } from './code/index.js';
+export type { RunCodeRequest, RunCodeResult, RunProgramRequest, RunProgramResult, TestStatus, CodeTests, CodeLanguage } from './code/index.js';
+export { strictFormat, lenientFormat, tagCount, thinkingText } from './format.js';
+export { languageConsistency, SUPPORTED_LANGUAGES } from './language.js';
+export { overlongPenalty } from './length.js';
+export { countReflections, REFLECTION_WORDS } from './reflection.js';
+export {
+  createAccuracyReward,
+  createCodeReward,
+  createOverlongReward,
+  formatReward,
+  formatLenientReward,
+  tagCountReward,
+  languageReward,
+  reflectionMetric,
+  registerBuiltinRewards,
+  type AccuracyOptions,
+} from './builtin.js';
+
+registerBuiltinRewards();
+export { verifyLines, verifyMathRecord, verifyCodeRecord, type BatchOptions, type BatchResult } from './batch.js';

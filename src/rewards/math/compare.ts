@@ -1,0 +1,130 @@
+// Equivalence of two parsed answers: structure first (tuple order and brackets matter, sets
+// are unordered, matrices by shape), then scalars by string, exact numeric literal, and the
+// symbolic engine (numeric value, or agreement at random points when variables are present).
+import { type Answer, isSimpleVariable } from './answer.js';
+import { parseNumericLiteral, numbersClose, canonicalDecimal } from './numeric.js';
+import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
+
+export interface CompareContext {
+  /** performance.now() after which the comparison gives up (verdict: not equal, reason timeout). */
+  deadline: number;
+  /** Why the comparison stopped short, if it did (timeout, too complex). */
+  reason?: string;
+}
+
+export class ComparisonTimeout extends Error {}
+
+function checkTime(ctx: CompareContext): void {
+  if (performance.now() > ctx.deadline) throw new ComparisonTimeout('comparison exceeded its time budget');
+}
+
+export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean {
+  checkTime(ctx);
+  // "x = 3" answers with 3; a non-trivial left side (2x = 6) is an equation to compare as such.
+  if (a.kind === 'equation' && b.kind === 'equation') return equationsMatch(a, b, ctx);
+  if (a.kind === 'equation') return isSimpleVariable(a.lhs) && answersMatch(a.rhs, b, ctx);
+  if (b.kind === 'equation') return isSimpleVariable(b.lhs) && answersMatch(a, b.rhs, ctx);
+
+  if (a.kind === 'matrix' && b.kind === 'matrix') {
+    return a.rows.length === b.rows.length && a.rows.every((row, i) => sequencesMatch(row, b.rows[i], ctx));
+  }
+  // A column or row vector written as a matrix equals the same tuple.
+  if (a.kind === 'matrix' && b.kind === 'seq') return b.open === '(' && b.close === ')' && sequencesMatch(vectorOf(a), b.items, ctx);
+  if (a.kind === 'seq' && b.kind === 'matrix') return answersMatch(b, a, ctx);
+
+  if (a.kind === 'seq' && b.kind === 'seq') return a.open === b.open && a.close === b.close && sequencesMatch(a.items, b.items, ctx);
+  if ((a.kind === 'set' && b.kind === 'set') || (a.kind === 'union' && b.kind === 'union')) return multisetsMatch(a.items, b.items, ctx);
+  if (a.kind === 'scalar' && b.kind === 'scalar') return scalarsMatch(a, b, ctx);
+  return false;
+}
+
+function vectorOf(m: Extract<Answer, { kind: 'matrix' }>): Answer[] {
+  if (m.rows.every((r) => r.length === 1)) return m.rows.map((r) => r[0]);
+  if (m.rows.length === 1) return m.rows[0];
+  return [];
+}
+
+function sequencesMatch(a: readonly Answer[], b: readonly Answer[], ctx: CompareContext): boolean {
+  return a.length > 0 && a.length === b.length && a.every((x, i) => answersMatch(x, b[i], ctx));
+}
+
+/** Unordered comparison: every item of `a` pairs with a distinct equivalent item of `b`. */
+function multisetsMatch(a: readonly Answer[], b: readonly Answer[], ctx: CompareContext): boolean {
+  if (a.length !== b.length) return false;
+  const used = new Array<boolean>(b.length).fill(false);
+  for (const x of a) {
+    const j = b.findIndex((y, k) => !used[k] && answersMatch(x, y, ctx));
+    if (j < 0) return false;
+    used[j] = true;
+  }
+  return true;
+}
+
+function equationsMatch(a: Extract<Answer, { kind: 'equation' }>, b: Extract<Answer, { kind: 'equation' }>, ctx: CompareContext): boolean {
+  if (isSimpleVariable(a.lhs) && isSimpleVariable(b.lhs) && squash(a.lhs) === squash(b.lhs)) {
+    if (answersMatch(a.rhs, b.rhs, ctx)) return true;
+  }
+  // General equations: lhs − rhs agree up to a non-zero constant factor.
+  const da = equationDifference(a.lhs, a.rhsText);
+  const db = equationDifference(b.lhs, b.rhsText);
+  if (da.kind !== 'expr' || db.kind !== 'expr') return false;
+  if (da.vars.join() !== db.vars.join()) return false;
+  return pointVerdict(equalAtPoints(da.expr, db.expr, da.vars, ctx.deadline, true), ctx);
+}
+
+function squash(s: string): string {
+  return s.replace(/\s+/g, '').replace(/\{(\w)\}/g, '$1');
+}
+
+function pointVerdict(v: ReturnType<typeof equalAtPoints>, ctx: CompareContext): boolean {
+  if (v === 'timeout') throw new ComparisonTimeout('comparison exceeded its time budget');
+  if (v === 'undecided') ctx.reason ??= 'expressions could not be evaluated at enough points';
+  return v === 'equal';
+}
+
+/** Numbers equal, allowing a percent answer to match either its number or its number / 100. */
+function valuesMatch(x: number, px: boolean, y: number, py: boolean): boolean {
+  if (px === py) return numbersClose(x, y);
+  return numbersClose(x, y) || (px ? numbersClose(x / 100, y) : numbersClose(x, y / 100));
+}
+
+
+function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer, { kind: 'scalar' }>, ctx: CompareContext): boolean {
+  const sa = squash(a.text);
+  const sb = squash(b.text);
+  if (sa === '' || sb === '') return false;
+  if (sa === sb && a.percent === b.percent) return true;
+  // Words (Monday, yes, "even") compare case-insensitively; single letters are symbols (e is not E).
+  if (/^[A-Za-z ]+$/.test(a.text) && /^[A-Za-z ]+$/.test(b.text)) return sa.length > 1 && sa.toLowerCase() === sb.toLowerCase();
+
+  // Two plain decimals compare exactly (12345678901234567890 is not 12345678901234567891).
+  const da = canonicalDecimal(a.text);
+  const db = canonicalDecimal(b.text);
+  if (da !== null && db !== null && a.percent === b.percent) return da === db;
+
+  const na = parseNumericLiteral(a.text);
+  const nb = parseNumericLiteral(b.text);
+  if (na !== null && nb !== null) return valuesMatch(na, a.percent, nb, b.percent);
+
+  const xa: SymbolicValue = na !== null ? { kind: 'number', re: na, im: 0 } : toSymbolicCached(a.text);
+  checkTime(ctx);
+  const xb: SymbolicValue = nb !== null ? { kind: 'number', re: nb, im: 0 } : toSymbolicCached(b.text);
+  checkTime(ctx);
+  if (xa.kind === 'invalid' || xb.kind === 'invalid') {
+    const why = xa.kind === 'invalid' ? xa.why : (xb as { why: string }).why;
+    if (/longer|deeper|powers|digits|factorial/.test(why)) ctx.reason ??= `not compared symbolically: ${why}`;
+    return false;
+  }
+  if (xa.kind === 'number' && xb.kind === 'number') {
+    return valuesMatch(xa.re, a.percent, xb.re, b.percent) && numbersClose(xa.im, xb.im);
+  }
+  if (xa.kind === 'expr' && xb.kind === 'expr') {
+    if (xa.vars.join() !== xb.vars.join()) return false;
+    return pointVerdict(equalAtPoints(xa.expr, xb.expr, xa.vars, ctx.deadline), ctx);
+  }
+  // An expression in variables equals a number only if it is that constant everywhere
+  // (sin^2 x + cos^2 x = 1, but 3x is not 3).
+  if (xa.kind === 'expr' && xb.kind === 'number') return pointVerdict(constantAtPoints(xa.expr, xa.vars, xb.re, xb.im, ctx.deadline), ctx);
+  if (xa.kind === 'number' && xb.kind === 'expr') return pointVerdict(constantAtPoints(xb.expr, xb.vars, xa.re, xa.im, ctx.deadline), ctx);
+  return false;
+}

@@ -1,0 +1,110 @@
+// String normalisation of one extracted answer before parsing: strips math delimiters, spacing
+// commands, \left/\right, \text{} wrappers, units, degrees, money signs, thousands separators,
+// and records a percent sign (which the comparison treats specially).
+import { matchBrace } from './latex-scan.js';
+import { stripMathDelimiters } from './extract.js';
+
+export interface NormalizedAnswer {
+  /** The cleaned LaTeX-ish answer text. */
+  text: string;
+  /** The answer carried a percent sign (removed from `text`). */
+  percent: boolean;
+}
+
+const TEXT_WRAPPERS = ['\\text', '\\textbf', '\\textit', '\\textrm', '\\textnormal', '\\mathrm', '\\mathbf', '\\mathit', '\\mbox', '\\operatorname'];
+
+/** Replaces `\text{abc}` (and friends) by ` abc `, matching braces. */
+function unwrapText(s: string): string {
+  let out = s;
+  for (let guard = 0; guard < 50; guard++) {
+    let found = -1;
+    let len = 0;
+    for (const w of TEXT_WRAPPERS) {
+      const re = new RegExp(w.replace(/\\/g, '\\\\') + '\\s*\\{', 'g');
+      const m = re.exec(out);
+      if (m && (found < 0 || m.index < found)) {
+        found = m.index;
+        len = m[0].length;
+      }
+    }
+    if (found < 0) return out;
+    const open = found + len - 1;
+    const close = matchBrace(out, open);
+    if (close < 0) return out;
+    out = out.slice(0, found) + ' ' + out.slice(open + 1, close) + ' ' + out.slice(close + 1);
+  }
+  return out;
+}
+
+const UNIT_WORD = String.raw`[A-Za-z]{2,}\.?(?:\s*\^\s*\{?[23]\}?)?`;
+const SINGLE_UNITS = String.raw`(?:m|g|s|L|h|l)(?:\s*\^\s*\{?[23]\}?)?`;
+const TRAILING_UNITS = new RegExp(String.raw`^(.*?[\d}])\s*(?:(?:${UNIT_WORD}|${SINGLE_UNITS})(?:\s+|\s*/\s*|$))+$`);
+const GLUED_UNITS = /^(-?[\d.]+)(cm|mm|km|m|kg|mg|g|ml|mL|L|s|sec|min|hr|hrs|h|ft|yd|mi|lbs?|oz|in)(\^\{?[23]\}?)?$/;
+
+/** Removes units after a number: "5 cm", "12 dollars", "3 square feet", "5cm^2". */
+function stripUnits(s: string): string {
+  const glued = GLUED_UNITS.exec(s);
+  if (glued) return glued[1];
+  const m = TRAILING_UNITS.exec(s);
+  if (!m) return s;
+  const head = m[1].trim();
+  // Only strip when what remains is still an answer (a number or LaTeX value), and the tail
+  // had a real word: "2 x" keeps its variable.
+  if (head === '' || /[=,]$/.test(head)) return s;
+  const tail = s.slice(m[1].length).trim();
+  if (/^[a-z]$/i.test(tail)) return s;
+  return head;
+}
+
+/** \binom{n}{k} with small integer arguments becomes its value (the engine does not know \binom). */
+function expandBinomials(s: string): string {
+  return s.replace(/\\binom\s*\{\s*(\d{1,4})\s*\}\s*\{\s*(\d{1,4})\s*\}/g, (whole, n: string, k: string) => {
+    const N = BigInt(n);
+    let K = BigInt(k);
+    if (K > N) return '0';
+    if (K > N - K) K = N - K;
+    let v = 1n;
+    for (let i = 1n; i <= K; i++) v = (v * (N - K + i)) / i;
+    return v.toString().length <= 60 ? v.toString() : whole;
+  });
+}
+
+export function normalizeAnswer(raw: string): NormalizedAnswer {
+  let s = stripMathDelimiters(raw);
+  s = s.replace(/\\displaystyle|\\textstyle/g, '');
+  s = s.replace(/\\left\s*\./g, '').replace(/\\right\s*\./g, '');
+  s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)\s*/g, '');
+  s = s.replace(/(\d)\\,(?=\d{3})/g, '$1').replace(/(\d)\{,\}(?=\d{3})/g, '$1,');
+  s = s.replace(/\\[,;:! ]/g, ' ').replace(/~/g, ' ');
+  s = s.replace(/\\[dt]frac/g, '\\frac').replace(/\\dbinom|\\tbinom/g, '\\binom');
+  s = unwrapText(s);
+  // Degrees are dropped: 30^\circ and 30 are the same answer.
+  s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\circ/g, '');
+  let percent = false;
+  if (/\\%|%/.test(s)) {
+    percent = true;
+    s = s.replace(/\\%|%/g, '');
+  }
+  // Money signs, and any $ left over from inline math ("$5$ apples").
+  s = s.replace(/\\\$/g, '').replace(/\$/g, '');
+  s = s.replace(/^\s*(?:\\approx|≈|\\sim)\s*/, '');
+  s = expandBinomials(s);
+  // \frac12, \frac1{2}, \frac{1}2, \sqrt2 -> braced forms.
+  s = s.replace(/\\frac\s*(\d)\s*(\d)/g, '\\frac{$1}{$2}');
+  s = s.replace(/\\frac\s*(\d)\s*\{/g, '\\frac{$1}{');
+  s = s.replace(/\\frac\s*(\{[^{}]*\})\s*(\d)/g, '\\frac$1{$2}');
+  s = s.replace(/\\sqrt\s*([0-9a-zA-Z])/g, '\\sqrt{$1}');
+  // Plain-text math from models: sqrt(2), pi, x**2, 2*x.
+  s = s.replace(/(?<![\\a-zA-Z])sqrt\s*\(([^()]*)\)/g, '\\sqrt{$1}');
+  s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, '\\pi ');
+  s = s.replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
+  // "x \in [1,2]" states the set the answer belongs to.
+  s = s.replace(/^\s*[a-zA-Z]\s*\\in\s*/, '');
+  s = s.replace(/\s+/g, ' ').trim();
+  s = s.replace(/[.\s]+$/, '');
+  // Thousands separators: only when the whole answer is one such number (1,000 vs the pair 1,2).
+  if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
+  s = stripUnits(s);
+  return { text: s, percent };
+}

@@ -1,0 +1,207 @@
+// The GRPO run configuration: every option with its default (names follow TRL's GRPOConfig), the
+// reward spec parser (`accuracy:1,format:0.5`), config files (JSON or YAML), and validation that
+// runs before anything expensive so bad settings fail in milliseconds with a clear AhaError.
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { AhaError, InputError } from '../util/errors.js';
+import { LOSS_TYPES, type LossType } from './loss.js';
+import type { ScaleRewards } from './advantages.js';
+import type { ScheduleKind } from '../util/schedule.js';
+
+export interface RewardSpec {
+  name: string;
+  weight: number;
+}
+
+export interface GrpoConfig {
+  /** Model folder; null = the bundled base model (models/aha-tiny-base). */
+  model: string | null;
+  /** Built-in task name, or null when `data` is given. */
+  task: string | null;
+  /** JSON Lines prompts with gold answers, or null when `task` is given. */
+  data: string | null;
+  /** Task difficulty levels to draw from (uniformly); null = all of the task's levels. */
+  difficulty: number[] | null;
+  /** Reward functions and weights; empty = the task's default rewards. */
+  rewards: RewardSpec[];
+  output_dir: string;
+  max_steps: number;
+  /** Prompts per step; each gets num_generations completions. */
+  prompts_per_step: number;
+  /** G, completions per prompt (TRL num_generations; --group-size). */
+  num_generations: number;
+  max_completion_length: number;
+  temperature: number;
+  top_p: number;
+  /** KL coefficient (DeepSeekMath); 0 = no reference model. */
+  beta: number;
+  /** Lower clip ε (PPO/DeepSeekMath). */
+  epsilon: number;
+  /** Upper clip ε_high (DAPO clip-higher); null = same as epsilon. */
+  epsilon_high: number | null;
+  loss_type: LossType;
+  scale_rewards: ScaleRewards;
+  /** Added to σ in the advantage (TRL 1e-4). */
+  advantage_eps: number;
+  /** Optimisation passes per batch of samples (DeepSeekMath's μ). */
+  num_iterations: number;
+  /** DAPO: truncated completions get no loss. */
+  mask_truncated_completions: boolean;
+  /** DAPO: drop all-equal-reward groups and sample more prompts to refill. */
+  dynamic_sampling: boolean;
+  /** DAPO's max_num_gen_batches: sampling rounds per step before training on what is there. */
+  max_sampling_rounds: number;
+  learning_rate: number;
+  lr_scheduler_type: ScheduleKind;
+  warmup_steps: number;
+  weight_decay: number;
+  adam_beta1: number;
+  adam_beta2: number;
+  adam_epsilon: number;
+  max_grad_norm: number;
+  /** Micro-batches per optimiser update (the batch of samples is split into this many). */
+  gradient_accumulation_steps: number;
+  seed: number;
+  save_steps: number;
+  logging_steps: number;
+  log_completions_steps: number;
+  /** Worker threads for the compute core; 0 = its default. */
+  threads: number;
+}
+
+export const DEFAULT_CONFIG: GrpoConfig = {
+  model: null,
+  task: null,
+  data: null,
+  difficulty: null,
+  rewards: [],
+  output_dir: 'runs/grpo',
+  max_steps: 100,
+  prompts_per_step: 4,
+  num_generations: 8,
+  max_completion_length: 128,
+  temperature: 1.0,
+  top_p: 1.0,
+  beta: 0,
+  epsilon: 0.2,
+  epsilon_high: null,
+  loss_type: 'grpo',
+  scale_rewards: 'group',
+  advantage_eps: 1e-4,
+  num_iterations: 1,
+  mask_truncated_completions: false,
+  dynamic_sampling: false,
+  max_sampling_rounds: 4,
+  learning_rate: 1e-5,
+  lr_scheduler_type: 'constant',
+  warmup_steps: 0,
+  weight_decay: 0,
+  adam_beta1: 0.9,
+  adam_beta2: 0.99,
+  adam_epsilon: 1e-8,
+  max_grad_norm: 1.0,
+  gradient_accumulation_steps: 1,
+  seed: 42,
+  save_steps: 50,
+  logging_steps: 1,
+  log_completions_steps: 10,
+  threads: 0,
+};
+
+/** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
+const ALIASES: Record<string, keyof GrpoConfig> = { group_size: 'num_generations', reward: 'rewards', reward_funcs: 'rewards', warmup: 'warmup_steps' };
+
+/** Parses `accuracy:1,format:0.5` (a missing weight is 1). */
+export function parseRewardSpecs(spec: string | readonly string[]): RewardSpec[] {
+  const parts = (typeof spec === 'string' ? [spec] : spec).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return parts.map((p) => {
+    const m = /^([^:]+?)(?::(.+))?$/.exec(p);
+    const name = m![1].trim();
+    const weight = m![2] === undefined ? 1 : Number(m![2]);
+    if (!Number.isFinite(weight)) throw new AhaError(`--reward "${p}": the weight after ":" must be a number`);
+    return { name, weight };
+  });
+}
+
+/** Reads a JSON or YAML config file into partial options (unknown keys are an error). */
+export function readConfigFile(file: string): Partial<GrpoConfig> {
+  if (!existsSync(file)) throw new InputError({ file }, 'config file not found');
+  const text = readFileSync(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new InputError({ file }, `cannot parse: ${(err as Error).message}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file }, 'expected an object of options');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const key = ALIASES[k] ?? k;
+    if (!(key in DEFAULT_CONFIG)) throw new InputError({ file, field: k }, `unknown option; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+    if (key === 'rewards') {
+      if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) out.rewards = parseRewardSpecs(v as string | string[]);
+      else if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && typeof (x as RewardSpec).name === 'string')) {
+        out.rewards = (v as RewardSpec[]).map((x) => ({ name: x.name, weight: x.weight ?? 1 }));
+      } else if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((w) => typeof w === 'number')) {
+        out.rewards = Object.entries(v as Record<string, number>).map(([name, weight]) => ({ name, weight }));
+      } else throw new InputError({ file, field: k }, 'expected "name:weight,...", a list of {name, weight}, or a map name: weight');
+    } else out[key] = v;
+  }
+  return out as Partial<GrpoConfig>;
+}
+
+function check(cond: boolean, message: string): void {
+  if (!cond) throw new AhaError(message);
+}
+
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** A validated configuration, epsilon_high resolved. */
+export type ResolvedGrpoConfig = GrpoConfig & { epsilon_high: number };
+
+/**
+ * Checks every option's type and range (cheap; no files opened besides existence checks done by
+ * the trainer). Returns the config with epsilon_high resolved.
+ */
+export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
+  check(c.task !== null || c.data !== null, 'give a task (--task arithmetic|countdown) or a data file (--data FILE.jsonl)');
+  check(c.task === null || c.data === null, '--task and --data are exclusive: give one');
+  check(isInt(c.num_generations) && c.num_generations >= 2, `group size (num_generations) must be an integer >= 2 (GRPO normalises within a group), got ${c.num_generations}`);
+  check(isInt(c.prompts_per_step) && c.prompts_per_step >= 1, `prompts_per_step must be an integer >= 1, got ${c.prompts_per_step}`);
+  check(isInt(c.max_steps) && c.max_steps >= 1, `max_steps must be an integer >= 1, got ${c.max_steps}`);
+  check(isInt(c.max_completion_length) && c.max_completion_length >= 1, `max_completion_length must be an integer >= 1, got ${c.max_completion_length}`);
+  check(isNum(c.temperature) && c.temperature > 0, `temperature must be > 0, got ${c.temperature}`);
+  check(isNum(c.top_p) && c.top_p > 0 && c.top_p <= 1, `top_p must be in (0, 1], got ${c.top_p}`);
+  check(isNum(c.beta) && c.beta >= 0, `beta must be >= 0, got ${c.beta}`);
+  check(isNum(c.epsilon) && c.epsilon > 0 && c.epsilon < 1, `epsilon must be in (0, 1), got ${c.epsilon}`);
+  check(c.epsilon_high === null || (isNum(c.epsilon_high) && c.epsilon_high > 0), `epsilon_high must be > 0, got ${c.epsilon_high}`);
+  check((LOSS_TYPES as readonly string[]).includes(c.loss_type), `unknown loss_type "${c.loss_type}"; choose one of ${LOSS_TYPES.join(', ')}`);
+  check(['group', 'batch', 'none'].includes(c.scale_rewards), `unknown scale_rewards "${c.scale_rewards}"; choose group, batch or none`);
+  check(isNum(c.advantage_eps) && c.advantage_eps > 0, `advantage_eps must be > 0, got ${c.advantage_eps}`);
+  check(isInt(c.num_iterations) && c.num_iterations >= 1, `num_iterations must be an integer >= 1, got ${c.num_iterations}`);
+  check(typeof c.mask_truncated_completions === 'boolean', 'mask_truncated_completions must be true or false');
+  check(typeof c.dynamic_sampling === 'boolean', 'dynamic_sampling must be true or false');
+  check(isInt(c.max_sampling_rounds) && c.max_sampling_rounds >= 1, `max_sampling_rounds must be an integer >= 1, got ${c.max_sampling_rounds}`);
+  check(isNum(c.learning_rate) && c.learning_rate > 0, `learning_rate must be > 0, got ${c.learning_rate}`);
+  check(['constant', 'linear', 'cosine'].includes(c.lr_scheduler_type), `unknown lr_scheduler_type "${c.lr_scheduler_type}"; choose constant, linear or cosine`);
+  check(isInt(c.warmup_steps) && c.warmup_steps >= 0, `warmup_steps must be an integer >= 0, got ${c.warmup_steps}`);
+  check(isNum(c.weight_decay) && c.weight_decay >= 0, `weight_decay must be >= 0, got ${c.weight_decay}`);
+  check(isNum(c.adam_beta1) && c.adam_beta1 >= 0 && c.adam_beta1 < 1, `adam_beta1 must be in [0, 1), got ${c.adam_beta1}`);
+  check(isNum(c.adam_beta2) && c.adam_beta2 >= 0 && c.adam_beta2 < 1, `adam_beta2 must be in [0, 1), got ${c.adam_beta2}`);
+  check(isNum(c.adam_epsilon) && c.adam_epsilon > 0, `adam_epsilon must be > 0, got ${c.adam_epsilon}`);
+  check(isNum(c.max_grad_norm) && c.max_grad_norm >= 0, `max_grad_norm must be >= 0 (0 = no clipping), got ${c.max_grad_norm}`);
+  const rows = c.prompts_per_step * c.num_generations;
+  check(isInt(c.gradient_accumulation_steps) && c.gradient_accumulation_steps >= 1 && c.gradient_accumulation_steps <= rows,
+    `gradient_accumulation_steps must be an integer from 1 to prompts_per_step × group size (${rows}), got ${c.gradient_accumulation_steps}`);
+  check(isInt(c.seed), `seed must be an integer, got ${c.seed}`);
+  check(isInt(c.save_steps) && c.save_steps >= 0, `save_steps must be an integer >= 0 (0 = only at the end), got ${c.save_steps}`);
+  check(isInt(c.logging_steps) && c.logging_steps >= 1, `logging_steps must be an integer >= 1, got ${c.logging_steps}`);
+  check(isInt(c.log_completions_steps) && c.log_completions_steps >= 0, `log_completions_steps must be an integer >= 0 (0 = never), got ${c.log_completions_steps}`);
+  check(isInt(c.threads) && c.threads >= 0, `threads must be an integer >= 0, got ${c.threads}`);
+  check(typeof c.output_dir === 'string' && c.output_dir !== '', 'output_dir must be a folder path');
+  check(c.difficulty === null || (Array.isArray(c.difficulty) && c.difficulty.length > 0 && c.difficulty.every(isInt)), 'difficulty must be a non-empty list of integer levels');
+  check(c.difficulty === null || c.task !== null, 'difficulty applies to a --task, not to --data');
+  for (const r of c.rewards) check(isNum(r.weight), `reward "${r.name}" has a non-numeric weight`);
+  return { ...c, epsilon_high: c.epsilon_high ?? c.epsilon };
+}

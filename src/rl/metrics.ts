@@ -1,0 +1,88 @@
+// Per-step metrics of a GRPO run, under the names of docs/run-folder.md: reward statistics per
+// function, accuracy, zero-std groups, completion lengths, truncation, reflection rate (from the
+// rollouts), and KL, entropy, clip fractions (sums accumulated over the optimisation passes).
+import { meanStd } from './advantages.js';
+import type { ScoreColumn } from './advantages.js';
+
+export interface RolloutStats {
+  /** Reward function names, in the order of `columns`. */
+  names: readonly string[];
+  columns: readonly ScoreColumn[];
+  total: ArrayLike<number>;
+  /** 1 where at least one function scored the row. */
+  scored: ArrayLike<number>;
+  correct: readonly boolean[];
+  lengths: readonly number[];
+  truncated: readonly boolean[];
+  /** Reflection words counted in each completion. */
+  reflections: readonly number[];
+  /** Per group: 1 when every reward in it was equal. */
+  zeroStd: ArrayLike<number>;
+}
+
+/** Mean of the non-null scores (NaN when there are none, so it is left out of the JSON line). */
+function columnStats(col: ScoreColumn): { mean: number; std: number } {
+  const vals = col.filter((v): v is number => v !== null);
+  if (vals.length === 0) return { mean: NaN, std: NaN };
+  const s = meanStd(vals);
+  return { mean: s.mean, std: s.std };
+}
+
+const mean = (xs: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return xs.length ? s / xs.length : NaN;
+};
+
+export function rolloutMetrics(r: RolloutStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tot = meanStd(r.total, r.scored);
+  out['reward/mean'] = tot.n ? tot.mean : NaN;
+  out['reward/std'] = tot.n ? tot.std : NaN;
+  r.names.forEach((name, k) => {
+    const s = columnStats(r.columns[k]);
+    out[`reward/${name}/mean`] = s.mean;
+    out[`reward/${name}/std`] = s.std;
+  });
+  out.accuracy = mean(r.correct.map((c) => (c ? 1 : 0)));
+  out.frac_zero_std = mean(r.zeroStd);
+  out['completion_length/mean'] = mean(r.lengths);
+  out['completion_length/min'] = Math.min(...r.lengths);
+  out['completion_length/max'] = Math.max(...r.lengths);
+  out.truncated_frac = mean(r.truncated.map((t) => (t ? 1 : 0)));
+  out.reflect_rate = mean(r.reflections);
+  return out;
+}
+
+/** Sums over every micro-batch and pass of a step; turned into means by `trainingMetrics`. */
+export class TrainingSums {
+  tokens = 0;
+  klSum = 0;
+  entropySum = 0;
+  clipLow = 0;
+  clipHigh = 0;
+  loss = 0;
+  gradNorm = 0;
+  updates = 0;
+
+  /** The step's training metrics: token means, and loss / grad norm averaged over the updates. */
+  metrics(beta: number): Record<string, number> {
+    const t = Math.max(this.tokens, 1);
+    const out: Record<string, number> = {
+      entropy: this.entropySum / t,
+      'clip/low': this.clipLow / t,
+      'clip/high': this.clipHigh / t,
+      loss: this.updates ? this.loss / this.updates : NaN,
+      grad_norm: this.updates ? this.gradNorm / this.updates : NaN,
+    };
+    if (beta > 0) out.kl = this.klSum / t;
+    return out;
+  }
+}
+
+/** Drops non-finite values (JSON has no NaN) and rounds nothing: the file keeps full precision. */
+export function finiteOnly(rec: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(rec)) if (Number.isFinite(v)) out[k] = v;
+  return out;
+}

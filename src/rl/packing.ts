@@ -1,0 +1,59 @@
+// Packs (prompt, completion) pairs into one right-padded forward batch. The logits at position p
+// predict token p+1, so completion token j of row b (at full position P_b + j) is scored at
+// position P_b − 1 + j: the loss, mask and log-prob arrays all live in this [B, S] "prediction"
+// layout and need no gather into a separate completion tensor.
+
+export interface RolloutRow {
+  promptIds: Int32Array;
+  /** Completion ids, including the EOS token when it ended with one. */
+  completionIds: Int32Array;
+  /** True when the completion hit max_completion_length without EOS. */
+  truncated: boolean;
+}
+
+export interface PackedBatch {
+  B: number;
+  /** Positions fed to the model (the last token of the longest row needs no logits). */
+  S: number;
+  /** Input ids [B, S], right-padded with padId. */
+  ids: Int32Array;
+  /** Next-token targets [B, S] (padId where there is none). */
+  targets: Int32Array;
+  /** Position predicting each row's first completion token (P_b − 1). */
+  offsets: number[];
+  /** Completion tokens per row. */
+  lengths: number[];
+  truncated: boolean[];
+  /** Real (non-padding) input positions, for tokens-per-second figures. */
+  tokens: number;
+}
+
+export function packRows(rows: readonly RolloutRow[], padId: number): PackedBatch {
+  const B = rows.length;
+  if (B === 0) throw new RangeError('packRows: no rows');
+  let S = 1;
+  for (const r of rows) {
+    if (r.promptIds.length === 0) throw new RangeError('packRows: a prompt has no tokens (the model needs at least one to predict from)');
+    S = Math.max(S, r.promptIds.length + r.completionIds.length - 1);
+  }
+  const ids = new Int32Array(B * S).fill(padId);
+  const targets = new Int32Array(B * S).fill(padId);
+  rows.forEach((r, b) => {
+    const full = new Int32Array(r.promptIds.length + r.completionIds.length);
+    full.set(r.promptIds, 0);
+    full.set(r.completionIds, r.promptIds.length);
+    const n = Math.min(full.length, S);
+    ids.set(full.subarray(0, n), b * S);
+    targets.set(full.subarray(1, Math.min(full.length, S + 1)), b * S);
+  });
+  return {
+    B,
+    S,
+    ids,
+    targets,
+    offsets: rows.map((r) => r.promptIds.length - 1),
+    lengths: rows.map((r) => r.completionIds.length),
+    truncated: rows.map((r) => r.truncated),
+    tokens: rows.reduce((n, r) => n + Math.min(r.promptIds.length + r.completionIds.length, S), 0),
+  };
+}

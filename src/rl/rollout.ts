@@ -1,0 +1,88 @@
+// One round of rollouts: G completions for each prompt from the policy, then every reward
+// function on every completion (all in parallel; async rewards such as the code sandbox are
+// awaited together), correctness, the extracted answer and the reflection-word count.
+import type { RewardFunction, RewardScore } from '../rewards/types.js';
+import { AhaError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import { lastAnswer } from '../tasks/task.js';
+import type { PromptItem } from './prompts.js';
+import type { RolloutRow } from './packing.js';
+
+/** One sampled completion as the sampler reports it. */
+export interface SampledCompletion {
+  /** Completion ids, including the EOS id when it ended with one. */
+  ids: Int32Array;
+  text: string;
+  /** True when it hit max_completion_length without EOS. */
+  truncated: boolean;
+}
+
+/** Samples one completion per prompt row (rows repeat a prompt G times), seeded by `rng`. */
+export type Sampler = (prompts: readonly Int32Array[], rng: Rng) => Promise<SampledCompletion[]>;
+
+export interface ScoredRow extends RolloutRow {
+  item: PromptItem;
+  text: string;
+  /** Score of each reward function, in the order of the trainer's reward list. */
+  scores: RewardScore[];
+  correct: boolean;
+  extracted: string | null;
+  reflections: number;
+}
+
+export interface Judges {
+  rewards: readonly RewardFunction[];
+  /** Correctness of a completion (the task's verifier or the accuracy reward). */
+  correct(completion: string, item: PromptItem): Promise<{ correct: boolean; extracted: string | null }>;
+  /** Reflection words in a completion (a metric, not a reward). */
+  reflections(completion: string): number;
+}
+
+/** Judges from a task's verifier, else from an accuracy-style reward (score ≥ 1 is correct). */
+export function makeCorrectness(accuracy: RewardFunction | null): Judges['correct'] {
+  return async (completion, item) => {
+    if (item.problem && item.taskVerify) {
+      const v = item.taskVerify(completion, item.problem);
+      return { correct: v.correct, extracted: v.extracted };
+    }
+    const extracted = lastAnswer(completion);
+    if (!accuracy) return { correct: false, extracted };
+    const s = await accuracy.score(completion, item.example);
+    return { correct: s !== null && s >= 1, extracted };
+  };
+}
+
+/** A reward must be a finite number or null: a NaN would silently poison every advantage. */
+function checkScore(name: string, score: RewardScore, problemId: string): RewardScore {
+  if (score !== null && (typeof score !== 'number' || !Number.isFinite(score))) {
+    throw new AhaError(`reward "${name}" returned ${String(score)} for problem ${problemId}; rewards must be finite numbers or null`);
+  }
+  return score;
+}
+
+/** Samples G completions for each of `items` and scores them; rows are grouped by prompt. */
+export async function rollout(items: readonly PromptItem[], G: number, encode: (prompt: string) => Int32Array, sampler: Sampler, rng: Rng, judges: Judges, maxCompletionTokens?: number): Promise<{ rows: ScoredRow[]; sampleSeconds: number; scoreSeconds: number; sampledTokens: number }> {
+  const promptIds = items.map((it) => encode(it.prompt));
+  const prompts: Int32Array[] = [];
+  for (const ids of promptIds) for (let j = 0; j < G; j++) prompts.push(ids);
+  const t0 = performance.now();
+  const samples = await sampler(prompts, rng);
+  const t1 = performance.now();
+  const rows = await Promise.all(samples.map(async (s, r): Promise<ScoredRow> => {
+    const item = items[Math.floor(r / G)];
+    // Length-aware rewards (DAPO's soft overlong penalty) read the token count and the limit here.
+    const example = { max_completion_tokens: maxCompletionTokens, ...item.example, completion_tokens: s.ids.length };
+    const [scores, verdict] = await Promise.all([
+      Promise.all(judges.rewards.map(async (fn) => checkScore(fn.name, await fn.score(s.text, example), item.id))),
+      judges.correct(s.text, item),
+    ]);
+    return {
+      item, promptIds: prompts[r], completionIds: s.ids, truncated: s.truncated, text: s.text,
+      scores, correct: verdict.correct, extracted: verdict.extracted, reflections: judges.reflections(s.text),
+    };
+  }));
+  const t2 = performance.now();
+  let sampledTokens = 0;
+  for (const s of samples) sampledTokens += s.ids.length;
+  return { rows, sampleSeconds: (t1 - t0) / 1000, scoreSeconds: (t2 - t1) / 1000, sampledTokens };
+}

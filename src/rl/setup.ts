@@ -1,0 +1,168 @@
+// Turns a GRPO configuration into everything the training loop needs, cheapest checks first:
+// option ranges, reward names, the task or data file, the model folder's existence and the
+// checkpoint to resume, and only then the model weights (policy, and the frozen reference when
+// beta > 0). Every problem surfaces as an AhaError before any sampling starts.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setNumThreads } from '../core/index.js';
+import { loadModel, type LoadedModel } from '../model/checkpoint.js';
+import { sample } from '../model/sampling.js';
+import { latestCheckpoint, loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { assertSandbox, countReflections, getReward, hasReward } from '../rewards/index.js';
+import type { RewardFunction } from '../rewards/types.js';
+import { getTask } from '../tasks/registry.js';
+import { registerTaskRewards } from '../tasks/rewards.js';
+import { AhaError } from '../util/errors.js';
+import { packageRoot } from '../util/paths.js';
+import { validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
+import { filePrompts, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
+import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
+import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
+
+export const BUNDLED_MODEL = 'models/aha-tiny-base';
+
+/**
+ * The default rewards: the task's exact verifier (or math `accuracy` for data files) plus the
+ * lenient format reward (a think block, then a non-empty answer) at a small weight.
+ */
+export function defaultRewards(task: string | null): RewardSpec[] {
+  return [{ name: task ? `${task}_accuracy` : 'accuracy', weight: 1 }, { name: 'format_lenient', weight: 0.2 }];
+}
+
+/** The model folder a config names, or the bundled base model; an AhaError when it is missing. */
+export function resolveModelDir(model: string | null): string {
+  if (model === null) {
+    const dir = join(packageRoot(), BUNDLED_MODEL);
+    if (!existsSync(join(dir, 'config.json'))) {
+      throw new AhaError(`the bundled base model is missing (expected ${dir}); it is built by issue 7 and not bundled yet. Pass --model DIR to train another model folder.`);
+    }
+    return dir;
+  }
+  const dir = resolve(model);
+  if (!existsSync(dir)) throw new AhaError(`model folder ${model} does not exist`);
+  if (!existsSync(join(dir, 'config.json'))) throw new AhaError(`${model} is not a model folder (no config.json)`);
+  return dir;
+}
+
+function load(dir: string, what: string): LoadedModel {
+  try {
+    return loadModel(dir);
+  } catch (err) {
+    if (err instanceof AhaError) throw err;
+    throw new AhaError(`${what} ${dir} does not load: ${(err as Error).message}`);
+  }
+}
+
+/** Options that may change on resume without breaking the exact continuation. */
+const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'logging_steps', 'log_completions_steps', 'threads', 'output_dir']);
+
+/** A resumed run with different training options no longer continues exactly: say which differ. */
+function warnChangedOptions(savedFile: string, now: Record<string, unknown>): void {
+  if (!existsSync(savedFile)) return;
+  const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as Record<string, unknown>;
+  const changed = Object.keys(now).filter((k) => k in saved && !FREE_ON_RESUME.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
+  if (changed.length > 0) {
+    process.stderr.write(`aha: warning: resuming with changed options (${changed.map((k) => `${k}: ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`).join(', ')}); the run will not match an uninterrupted one\n`);
+  }
+}
+
+/**
+ * What judges a data-file completion correct (task prompts use the task's verifier): the first
+ * accuracy-like reward of the run (`accuracy`, `<task>_accuracy`, `code`), else the math checker.
+ */
+export function correctnessReward(rewards: readonly RewardFunction[]): RewardFunction | null {
+  const own = rewards.find((r) => r.name === 'accuracy' || r.name.endsWith('_accuracy') || r.name === 'code');
+  return own ?? (hasReward('accuracy') ? getReward('accuracy') : null);
+}
+
+export interface PrepareOptions {
+  /** Continue the run in output_dir from its latest checkpoint. */
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+/** Everything runGrpo needs, from a configuration (validated here). */
+export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRunOptions {
+  const config: ResolvedGrpoConfig = validateConfig(raw);
+  const task = config.task !== null ? getTask(config.task) : null;
+  for (const d of config.difficulty ?? []) {
+    if (!task!.difficulties.includes(d)) throw new AhaError(`difficulty ${d} is not a level of ${task!.name}; its levels are ${task!.difficulties.join(', ')}`);
+  }
+  registerTaskRewards();
+  const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task);
+  const rewardFns: RewardFunction[] = specs.map((s) => getReward(s.name));
+  // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
+  if (specs.some((s) => s.name === 'code')) assertSandbox();
+  const items = config.data !== null ? readPromptFile(config.data) : null;
+  const modelDir = resolveModelDir(config.model);
+  const runDir = resolve(config.output_dir);
+  let resumeFrom: string | null = null;
+  if (opts.resume) {
+    resumeFrom = latestCheckpoint(runDir);
+    if (!resumeFrom) throw new AhaError(`--resume: no complete checkpoint in ${join(runDir, 'checkpoints')}`);
+  }
+  if (config.threads > 0) setNumThreads(config.threads);
+
+  const makePrompts = (): PromptSource => (task ? taskPrompts(task, config.seed, config.difficulty) : filePrompts(items!, config.seed, `data:${config.data}`));
+  let loaded: LoadedModel;
+  let resume: GrpoRunOptions['resume'];
+  if (resumeFrom) {
+    const ckpt = (() => {
+      try {
+        return loadTrainingCheckpoint(resumeFrom);
+      } catch (err) {
+        if (err instanceof AhaError) throw err;
+        throw new AhaError(`checkpoint ${resumeFrom} does not load: ${(err as Error).message}`);
+      }
+    })();
+    const ts = ckpt.trainerState as unknown as GrpoTrainerState;
+    warnChangedOptions(join(runDir, 'config.json'), { ...config, rewards: specs, model: modelDir });
+    if (ts.kind !== 'grpo') throw new AhaError(`${resumeFrom} is not a GRPO checkpoint`);
+    loaded = ckpt;
+    resume = { optimizerState: ckpt.optimizerState, trainerState: ts };
+  } else {
+    loaded = load(modelDir, 'model folder');
+  }
+  const { model, tokenizer } = loaded;
+
+  // Prompt plus completion must fit the model's context; check a sample of prompts now.
+  const ctx = model.config.max_position_embeddings;
+  // Every prompt of a data file; a sample of a task's (its prompts are all of one short shape).
+  const probe = makePrompts();
+  let longest = 0;
+  for (let i = 0; i < (items ? items.length : 64); i++) longest = Math.max(longest, tokenizer.encode(probe.next().prompt).length);
+  if (longest + config.max_completion_length > ctx) {
+    throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
+  }
+
+  // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen.
+  const reference = config.beta > 0 ? load(modelDir, 'reference model folder').model : null;
+  const eosIds = loaded.eosIds;
+  if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
+  const sampler: Sampler = async (prompts, rng) =>
+    sample(model, prompts, { maxNewTokens: config.max_completion_length, temperature: config.temperature, topP: config.top_p, eosIds, tokenizer, rng }).map((s) => ({
+      ids: s.tokens,
+      text: s.text,
+      truncated: s.finishReason === 'length',
+    }));
+  const judges: Judges = {
+    rewards: rewardFns,
+    correct: makeCorrectness(correctnessReward(rewardFns)),
+    reflections: (text) => countReflections(text),
+  };
+  return {
+    config,
+    model,
+    tokenizer,
+    reference,
+    sampler,
+    prompts: makePrompts(),
+    rewardNames: specs.map((s) => s.name),
+    rewardWeights: specs.map((s) => s.weight),
+    judges,
+    runDir,
+    configRecord: { ...config, rewards: specs, model: modelDir, model_arg: config.model, prompts: makePrompts().label, resumed_from: resumeFrom },
+    resume,
+    quiet: opts.quiet,
+  };
+}

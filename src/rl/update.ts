@@ -1,0 +1,149 @@
+// The optimisation half of a GRPO step: split the kept completions into micro-batches, compute
+// the reference and old-policy log-probs once without the tape, then run num_iterations passes,
+// each one optimiser update (gradient accumulation over the micro-batches, global-norm clipping,
+// AdamW at the scheduled learning rate). The loss gradient w.r.t. the log-probs comes from
+// loss.ts and enters the autograd tape through `logprobs.backward(grad)`.
+import { clipGradNorm, entropy, gatherLogProbs, noGrad, scale, type AdamW, type Tensor } from '../core/index.js';
+import type { CausalLM } from '../model/causal-lm.js';
+import type { ResolvedGrpoConfig } from './config.js';
+import { completionMask, countTokens, grpoLoss, type Normaliser } from './loss.js';
+import type { TrainingSums } from './metrics.js';
+import { packRows, type PackedBatch, type RolloutRow } from './packing.js';
+
+/** Splits `n` rows into `parts` contiguous, nearly equal ranges. */
+export function splitRanges(n: number, parts: number): [number, number][] {
+  const m = Math.max(1, Math.min(parts, n));
+  const out: [number, number][] = [];
+  for (let k = 0; k < m; k++) out.push([Math.floor((k * n) / m), Math.floor(((k + 1) * n) / m)]);
+  return out;
+}
+
+/**
+ * Logits (and their gradient, and the temperature-scaled copy) of one forward pass are kept under
+ * this many bytes: a micro-batch whose [rows, positions, vocab] would exceed it runs as several
+ * chunks. This matters for real vocabularies (151k ids × 1k positions is 600 MB per row).
+ */
+export const LOGITS_BUDGET_BYTES = 1 << 30;
+
+/** Splits rows [a, b) into consecutive chunks whose padded logits fit the budget (≥ 1 row each). */
+export function memoryChunks(rows: readonly RolloutRow[], a: number, b: number, bytesPerPosition: number, budget: number): [number, number][] {
+  const out: [number, number][] = [];
+  let start = a;
+  let longest = 0;
+  for (let i = a; i < b; i++) {
+    const len = rows[i].promptIds.length + rows[i].completionIds.length - 1;
+    const wider = Math.max(longest, len);
+    if (i > start && (i - start + 1) * wider * bytesPerPosition > budget) {
+      out.push([start, i]);
+      start = i;
+      longest = len;
+    } else longest = wider;
+  }
+  out.push([start, b]);
+  return out;
+}
+
+/** Log-probs of each batch position's target under `model` at `temperature` (TRL divides the logits). */
+function targetLogProbs(model: CausalLM, batch: PackedBatch, temperature: number): { logits: Tensor; logp: Tensor } {
+  const logits0 = model.forward(batch.ids, batch.B, batch.S);
+  const logits = temperature === 1 ? logits0 : scale(logits0, 1 / temperature);
+  return { logits, logp: gatherLogProbs(logits, batch.targets) };
+}
+
+/** The same log-probs without the tape (reference model, old policy). */
+function frozenLogProbs(model: CausalLM, batch: PackedBatch, temperature: number): Float32Array {
+  return noGrad(() => targetLogProbs(model, batch, temperature).logp.data.slice());
+}
+
+/** Sum of the per-position entropies over the masked positions. */
+function maskedEntropySum(logits: Tensor, mask: Uint8Array): number {
+  const h = noGrad(() => entropy(logits)).data;
+  let s = 0;
+  for (let k = 0; k < mask.length; k++) if (mask[k]) s += h[k];
+  return s;
+}
+
+export interface UpdateInput {
+  config: ResolvedGrpoConfig;
+  model: CausalLM;
+  reference: CausalLM | null;
+  optimizer: AdamW;
+  params: Tensor[];
+  padId: number;
+  rows: readonly RolloutRow[];
+  advantages: Float64Array;
+  /** The learning rate of update number `u` (0-based, over the whole run). */
+  lrAt: (u: number) => number;
+  /** Updates done before this step. */
+  updatesBefore: number;
+  /** Accumulates the step's metric sums. */
+  sums: TrainingSums;
+  /** Bound on the logits a forward pass holds (default LOGITS_BUDGET_BYTES). */
+  logitsBudgetBytes?: number;
+}
+
+export interface UpdateTimes {
+  /** Seconds in the no-tape passes (reference model, old policy). */
+  reference: number;
+  training: number;
+  /** Non-padding tokens through forward+backward, over every pass. */
+  trainTokens: number;
+}
+
+export function policyUpdate(u: UpdateInput): UpdateTimes {
+  const cfg = u.config;
+  const t0 = performance.now();
+  const bytesPerPosition = u.model.config.vocab_size * 4 * (cfg.temperature === 1 ? 2 : 3);
+  const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
+    const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
+      const batch = packRows(u.rows.slice(c, d), u.padId);
+      const mask = completionMask(batch.lengths, batch.truncated, batch.S, cfg.mask_truncated_completions, batch.offsets);
+      return { batch, mask, advantages: u.advantages.subarray(c, d), bnpoTokens: 0 };
+    });
+    // bnpo normalises by the configured micro-batch's tokens, however it was chunked.
+    const tokens = chunks.reduce((n, ch) => n + countTokens(ch.mask), 0);
+    return chunks.map((ch) => ({
+      ...ch,
+      bnpoTokens: tokens,
+      // With one pass π_old is π detached (taken from the training forward itself, below).
+      oldLogp: cfg.num_iterations > 1 ? frozenLogProbs(u.model, ch.batch, cfg.temperature) : null,
+      refLogp: cfg.beta > 0 ? frozenLogProbs(u.reference!, ch.batch, cfg.temperature) : null,
+    }));
+  });
+  const reference = (performance.now() - t0) / 1000;
+  const norm: Normaliser = {
+    lossType: cfg.loss_type,
+    totalSequences: u.rows.length,
+    totalTokens: micro.reduce((s, m) => s + countTokens(m.mask), 0),
+    microBatches: Math.min(cfg.gradient_accumulation_steps, u.rows.length),
+    maxCompletionLength: cfg.max_completion_length,
+  };
+  const surrogate = { epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: cfg.beta };
+  const t1 = performance.now();
+  let trainTokens = 0;
+  for (let pass = 0; pass < cfg.num_iterations; pass++) {
+    u.optimizer.zeroGrad();
+    let loss = 0;
+    for (const m of micro) {
+      const { logits, logp } = targetLogProbs(u.model, m.batch, cfg.temperature);
+      const res = grpoLoss(
+        { B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp: m.oldLogp ?? logp.data.slice(), refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens },
+        surrogate,
+        norm,
+      );
+      u.sums.entropySum += maskedEntropySum(logits, m.mask);
+      logp.backward(res.grad);
+      loss += res.loss;
+      u.sums.tokens += res.tokens;
+      u.sums.klSum += res.klSum;
+      u.sums.clipLow += res.clipLowCount;
+      u.sums.clipHigh += res.clipHighCount;
+      trainTokens += m.batch.tokens;
+    }
+    u.sums.gradNorm += clipGradNorm(u.params, cfg.max_grad_norm > 0 ? cfg.max_grad_norm : Infinity);
+    u.optimizer.step(u.lrAt(u.updatesBefore + pass));
+    u.sums.updates++;
+    u.sums.loss += loss;
+  }
+  return { reference, training: (performance.now() - t1) / 1000, trainTokens };
+}

@@ -1,0 +1,2 @@
+// HTTP services: the reward server.
+export { startRewardServer, parseRewardSpec, type RewardServerOptions, type RunningRewardServer } from './reward-server.js';

@@ -1,0 +1,272 @@
+// The reward server: lets Python trainers (OpenRLHF's remote reward model, or anything that
+// can POST JSON) use aha's verifiers. node:http, bounded concurrency, body-size limits, a health
+// endpoint, and graceful shutdown that finishes in-flight requests.
+//
+//   POST /get_reward (and /)  {"query": [...], "prompts": [...], "labels": [...]} -> {"rewards": [...]}
+//   POST /score               {"completion", "example"} or {"items": [{completion, example}, ...]}
+//   POST /verify/math         {"pred", "gold"} or {"items": [...]}   (as `aha verify math`)
+//   POST /verify/code         {"language", "code", "tests"} or {"items": [...]}
+//   GET  /health
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  BoundedMathVerifier,
+  combineRewards,
+  createAccuracyReward,
+  getReward,
+  sandboxStatus,
+  verifyMathRecord,
+  verifyCodeRecord,
+  type RewardExample,
+} from '../rewards/index.js';
+import { AhaError } from '../util/errors.js';
+
+export interface RewardServerOptions {
+  port: number;
+  host?: string;
+  /** Reward names with weights, e.g. [{name: 'accuracy', weight: 1}, {name: 'format', weight: 0.5}]. */
+  rewards?: Array<{ name: string; weight: number }>;
+  /** Largest request body in bytes (default 8 MiB); larger gets 413. */
+  maxBodyBytes?: number;
+  /** Requests processed at once (default 8); more wait in a queue. */
+  concurrency?: number;
+  /** Requests allowed to wait (default 256); beyond that, 503. */
+  maxQueue?: number;
+  /** Items in one batch request (default 4096). */
+  maxItems?: number;
+  /** Math verifier worker threads (default: core count). */
+  mathThreads?: number;
+  /** Hard per-answer limit for math in ms (default 5000). */
+  mathHardTimeoutMs?: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunningRewardServer {
+  server: Server;
+  port: number;
+  url: string;
+  /** Stops accepting connections, lets in-flight requests finish, then frees the workers. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new HttpError(413, `request body larger than ${limit} bytes`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new HttpError(413, `request body larger than ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `body is not valid JSON (${(err as Error).message})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function stringArray(body: Record<string, unknown>, field: string, required: boolean): string[] | null {
+  const v = body[field];
+  if (v === undefined || v === null) {
+    if (required) throw new HttpError(400, `"${field}" is required (an array of strings)`);
+    return null;
+  }
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HttpError(400, `"${field}" must be an array of strings`);
+  return v as string[];
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Starts the server; resolves once it listens (port 0 picks a free port). */
+export async function startRewardServer(opts: RewardServerOptions): Promise<RunningRewardServer> {
+  const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024;
+  const concurrency = opts.concurrency ?? 8;
+  const maxQueue = opts.maxQueue ?? 256;
+  const maxItems = opts.maxItems ?? 4096;
+  const verifier = new BoundedMathVerifier({ threads: opts.mathThreads, hardTimeoutMs: opts.mathHardTimeoutMs });
+  const accuracy = createAccuracyReward({ verifier });
+  const specs = opts.rewards ?? [{ name: 'accuracy', weight: 1 }];
+  // Validate names now, so a typo fails at start-up rather than on the first request.
+  const fns = specs.map(({ name, weight }) => ({ fn: name === 'accuracy' ? accuracy : getReward(name), weight }));
+  const combined = combineRewards(fns);
+  const rewardNames = fns.map(({ fn, weight }) => ({ name: fn.name, weight }));
+
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  let served = 0;
+  let draining = false;
+  const idleWaiters: Array<() => void> = [];
+
+  async function withSlot<T>(task: () => Promise<T>): Promise<T> {
+    if (active >= concurrency) {
+      if (waiting.length >= maxQueue) throw new HttpError(503, 'server busy: too many queued requests, retry later');
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+      if (active === 0 && waiting.length === 0) idleWaiters.splice(0).forEach((f) => f());
+    }
+  }
+
+  function scoreOne(completion: string, example: RewardExample): Promise<{ total: number | null; parts: Record<string, number | null> }> {
+    return combined.scoreDetailed(completion, example);
+  }
+
+  function items(body: Record<string, unknown>): Record<string, unknown>[] {
+    if (!('items' in body)) return [body];
+    const list = body.items;
+    if (!Array.isArray(list)) throw new HttpError(400, '"items" must be an array');
+    if (list.length > maxItems) throw new HttpError(413, `more than ${maxItems} items in one request`);
+    return list.map((x, i) => {
+      if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new HttpError(400, `items[${i}] must be an object`);
+      return x as Record<string, unknown>;
+    });
+  }
+
+  async function route(method: string, path: string, body: () => Promise<Record<string, unknown>>): Promise<unknown> {
+    if (path === '/health') {
+      if (method !== 'GET') throw new HttpError(405, 'use GET /health');
+      return { status: draining ? 'draining' : 'ok', rewards: rewardNames, active, queued: waiting.length, served, sandbox: sandboxStatus().ok };
+    }
+    if (method !== 'POST') throw new HttpError(method === 'GET' ? 404 : 405, `unknown endpoint ${method} ${path}; see GET /health`);
+    if (path === '/get_reward' || path === '/') {
+      const b = await body();
+      const query = stringArray(b, 'query', true)!;
+      const prompts = stringArray(b, 'prompts', false);
+      const labels = stringArray(b, 'labels', false);
+      if (query.length > maxItems) throw new HttpError(413, `more than ${maxItems} queries in one request`);
+      if (prompts && prompts.length !== query.length) throw new HttpError(400, `"prompts" has ${prompts.length} items but "query" has ${query.length}`);
+      if (labels && labels.length !== query.length) throw new HttpError(400, `"labels" has ${labels.length} items but "query" has ${query.length}`);
+      const scores = await Promise.all(
+        query.map((q, i) => {
+          // OpenRLHF sends prompt+response; score the response only.
+          const p = prompts?.[i];
+          const completion = p !== undefined && q.startsWith(p) ? q.slice(p.length) : q;
+          return scoreOne(completion, labels ? { gold: labels[i] } : {});
+        }),
+      );
+      const rewards = scores.map((s) => s.total ?? 0);
+      return { rewards, scores: rewards, extra_logs: Object.fromEntries(fns.map(({ fn }) => [fn.name, scores.map((s) => s.parts[fn.name] ?? null)])) };
+    }
+    if (path === '/score') {
+      const list = items(await body());
+      const out = await Promise.all(
+        list.map((it, i) => {
+          if (typeof it.completion !== 'string') throw new HttpError(400, `item ${i}: "completion" must be a string`);
+          const example = it.example ?? {};
+          if (example === null || typeof example !== 'object' || Array.isArray(example)) throw new HttpError(400, `item ${i}: "example" must be an object`);
+          return scoreOne(it.completion, example as RewardExample);
+        }),
+      );
+      return { scores: out.map((s) => ({ reward: s.total, parts: s.parts })) };
+    }
+    if (path === '/verify/math' || path === '/verify/code') {
+      const b = await body();
+      const list = items(b);
+      if (path === '/verify/code' && !sandboxStatus().ok) throw new HttpError(503, 'code sandbox unavailable on this server');
+      const results = await Promise.all(list.map((rec, i) => (path === '/verify/math' ? verifyMathRecord(rec, verifier, {}, i + 1) : verifyCodeRecord(rec, {}, i + 1))));
+      return 'items' in b ? { results } : results[0];
+    }
+    throw new HttpError(404, `unknown endpoint POST ${path}; endpoints: /get_reward, /score, /verify/math, /verify/code, GET /health`);
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const method = req.method ?? 'GET';
+    if (draining) {
+      res.setHeader('connection', 'close');
+      send(res, 503, { error: 'server is shutting down' });
+      req.resume();
+      return;
+    }
+    const handle = path === '/health' ? route(method, path, () => Promise.resolve({})) : withSlot(() => route(method, path, async () => parseJson(await readBody(req, maxBody))));
+    handle
+      .then((out) => {
+        served++;
+        send(res, 200, out);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) send(res, err.status, { error: err.message });
+        else if (err instanceof AhaError) send(res, 400, { error: err.message });
+        else send(res, 500, { error: `internal error: ${(err as Error).message}` });
+      });
+  });
+  server.requestTimeout = 300_000;
+  server.headersTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new AhaError(`port ${opts.port} is already in use; pick another with --port`) : err),
+    );
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    server,
+    port,
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    async close(graceMs = 30_000) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const idle = active === 0 && waiting.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([idle, grace]);
+      server.closeAllConnections();
+      await closed;
+      await verifier.close();
+    },
+  };
+}
+
+/** Parses "accuracy,format=0.5" into names and weights. */
+export function parseRewardSpec(spec: string): Array<{ name: string; weight: number }> {
+  const out = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((part) => {
+      const [name, w] = part.split('=');
+      const weight = w === undefined ? 1 : Number(w);
+      if (!Number.isFinite(weight)) throw new AhaError(`--rewards: weight of "${name}" must be a number, got "${w}"`);
+      return { name: name.trim(), weight };
+    });
+  if (out.length === 0) throw new AhaError('--rewards: give at least one reward name, e.g. accuracy or accuracy,format=0.5');
+  return out;
+}

@@ -1,0 +1,312 @@
+// The configuration of each stage kind: which keys a recipe may give (the CLI command's option
+// names in snake_case, or the trainer's config names for grpo), their types, ranges and
+// defaults. Checking is cheap and opens no model, so a whole recipe is validated before its
+// first stage runs. `aha sample` parses its flags into the same SampleConfig.
+import { AhaError } from '../util/errors.js';
+import { DEFAULT_CONFIG as GRPO_DEFAULTS, parseRewardSpecs, validateConfig, type GrpoConfig, type RewardSpec } from '../rl/config.js';
+import { SFT_DEFAULTS, type SftOptions } from './sft-run.js';
+import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName, type FilterThresholds } from './filters.js';
+import type { KeepMode } from './rejection-sampling.js';
+import type { FieldOptions } from '../eval/problems.js';
+
+export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval';
+export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval'];
+
+type FieldType = 'string' | 'int' | 'number' | 'bool' | 'strings' | 'ints';
+
+interface Field {
+  type: FieldType;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+}
+
+export type Schema = Record<string, Field>;
+
+/** Thrown with the offending key so callers can name the stage, field and YAML line. */
+export class ConfigFieldError extends AhaError {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`field "${field}": ${problem}`);
+    this.name = 'ConfigFieldError';
+  }
+}
+
+function checkField(key: string, f: Field, v: unknown): unknown {
+  const bad = (what: string) => new ConfigFieldError(key, `${what}, got ${JSON.stringify(v)?.slice(0, 60)}`);
+  const range = (x: number) => {
+    if ((f.min !== undefined && x < f.min) || (f.max !== undefined && x > f.max)) throw bad(`must be ${f.max !== undefined ? `between ${f.min} and ${f.max}` : `>= ${f.min}`}`);
+  };
+  switch (f.type) {
+    case 'string':
+      if (typeof v !== 'string' || v === '') throw bad('must be a non-empty string');
+      if (f.choices && !f.choices.includes(v)) throw bad(`must be one of ${f.choices.join(', ')}`);
+      return v;
+    case 'bool':
+      if (typeof v !== 'boolean') throw bad('must be true or false');
+      return v;
+    case 'int':
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v) || (f.type === 'int' && !Number.isInteger(v))) throw bad(`must be ${f.type === 'int' ? 'an integer' : 'a number'}`);
+      range(v);
+      return v;
+    case 'strings': {
+      const list = typeof v === 'string' ? [v] : v;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x !== '')) throw bad('must be a string or a list of strings');
+      return list;
+    }
+    case 'ints': {
+      const list = typeof v === 'number' ? [v] : v;
+      if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'number' && Number.isInteger(x))) throw bad('must be an integer or a list of integers');
+      (list as number[]).forEach(range);
+      return list;
+    }
+  }
+}
+
+/** Checks every key against the schema (unknown keys are errors) and returns the typed values. */
+export function checkSchema(schema: Schema, config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    const f = schema[k];
+    if (!f) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(schema).join(', ')}`);
+    if (v === null || v === undefined) continue;
+    out[k] = checkField(k, f, v);
+  }
+  return out;
+}
+
+// ---- sample and eval: generation over a problem source ----
+
+const GENERATION: Schema = {
+  model: { type: 'string' },
+  endpoint: { type: 'string' },
+  api: { type: 'string', choices: ['chat', 'completions'] },
+  system: { type: 'string' },
+  data: { type: 'string' },
+  split: { type: 'string', choices: ['train', 'heldout'] },
+  count: { type: 'int', min: 1 },
+  difficulty: { type: 'ints', min: 1 },
+  data_seed: { type: 'int', min: 0 },
+  limit: { type: 'int', min: 1 },
+  prompt_template: { type: 'string' },
+  problem_field: { type: 'string' },
+  answer_field: { type: 'string' },
+  solution_field: { type: 'string' },
+  id_field: { type: 'string' },
+  samples: { type: 'int', min: 1, max: 1024 },
+  temperature: { type: 'number', min: 0, max: 5 },
+  top_p: { type: 'number', min: Number.MIN_VALUE, max: 1 },
+  max_tokens: { type: 'int', min: 1 },
+  concurrency: { type: 'int', min: 1, max: 4096 },
+  samples_per_request: { type: 'int', min: 1, max: 1024 },
+  seed: { type: 'int', min: 0, max: 2 ** 31 - 1 },
+  timeout: { type: 'number', min: 0.001 },
+  retries: { type: 'int', min: 0, max: 100 },
+  max_failures: { type: 'int', min: 1 },
+};
+
+export const SAMPLE_SCHEMA: Schema = {
+  ...GENERATION,
+  keep: { type: 'string', choices: ['correct', 'all'] },
+  filters: { type: 'strings' },
+  language: { type: 'string' },
+  min_language: { type: 'number', min: 0, max: 1 },
+  min_chars: { type: 'int', min: 0 },
+  max_chars: { type: 'int', min: 1 },
+  ngram: { type: 'int', min: 1 },
+  max_ngram_repeats: { type: 'int', min: 1 },
+  // Pipeline only: fewer kept samples fail the stage (the next stage would train on nothing).
+  min_kept: { type: 'int', min: 0 },
+};
+
+export const EVAL_SCHEMA: Schema = GENERATION;
+
+/** A generation stage's settings, resolved with defaults. */
+export interface GenerationConfig {
+  model: string;
+  endpoint?: string;
+  api: 'chat' | 'completions';
+  system?: string;
+  data: string;
+  split?: 'train' | 'heldout';
+  count?: number;
+  difficulty?: number[];
+  dataSeed: number;
+  limit?: number;
+  promptTemplate?: string;
+  /** File data: which record fields hold the problem, answer, solution and id (eval harness names). */
+  fields: FieldOptions;
+  samples: number;
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  concurrency: number;
+  samplesPerRequest: number;
+  seed: number;
+  timeoutS: number;
+  retries: number;
+  maxFailures: number;
+}
+
+export interface SampleConfig extends GenerationConfig {
+  keep: KeepMode;
+  filters: FilterName[];
+  thresholds: FilterThresholds;
+  /** The pipeline's sample stage fails when it keeps fewer (default 1). */
+  minKept: number;
+}
+
+function generationConfig(c: Record<string, unknown>, defaults: { samples: number; temperature: number; split: 'train' | 'heldout' }): GenerationConfig {
+  if (c.model === undefined) throw new ConfigFieldError('model', c.endpoint !== undefined ? 'required with endpoint (the model name the server serves)' : 'required: a model folder, or with endpoint the served model name');
+  if (c.data === undefined) throw new ConfigFieldError('data', 'required: a JSON Lines file, a task name or a bundled benchmark');
+  const remote = c.endpoint !== undefined;
+  return {
+    model: c.model as string,
+    endpoint: c.endpoint as string | undefined,
+    // Tasks' prompts are complete base-model frames; everything else goes to chat models by default.
+    api: (c.api as GenerationConfig['api'] | undefined) ?? (remote ? 'chat' : 'completions'),
+    system: c.system as string | undefined,
+    data: c.data as string,
+    split: (c.split as GenerationConfig['split']) ?? defaults.split,
+    count: c.count as number | undefined,
+    difficulty: c.difficulty as number[] | undefined,
+    dataSeed: (c.data_seed as number | undefined) ?? 0,
+    limit: c.limit as number | undefined,
+    promptTemplate: c.prompt_template as string | undefined,
+    fields: { problem: c.problem_field as string | undefined, answer: c.answer_field as string | undefined, solution: c.solution_field as string | undefined, id: c.id_field as string | undefined },
+    samples: (c.samples as number | undefined) ?? defaults.samples,
+    temperature: (c.temperature as number | undefined) ?? defaults.temperature,
+    topP: (c.top_p as number | undefined) ?? 0.95,
+    maxTokens: (c.max_tokens as number | undefined) ?? (remote ? 4096 : 256),
+    concurrency: (c.concurrency as number | undefined) ?? 8,
+    samplesPerRequest: (c.samples_per_request as number | undefined) ?? 1,
+    seed: (c.seed as number | undefined) ?? 0,
+    timeoutS: (c.timeout as number | undefined) ?? 600,
+    retries: (c.retries as number | undefined) ?? 5,
+    maxFailures: (c.max_failures as number | undefined) ?? 10,
+  };
+}
+
+export function sampleConfig(raw: Record<string, unknown>): SampleConfig {
+  const c = checkSchema(SAMPLE_SCHEMA, raw);
+  const g = generationConfig(c, { samples: 4, temperature: 0.7, split: 'train' });
+  let filters: FilterName[] = [...DEFAULT_FILTERS];
+  if (c.filters !== undefined) {
+    const parsed = parseFilterNames(c.filters as string[]);
+    if ('unknown' in parsed) throw new ConfigFieldError('filters', `unknown filter "${parsed.unknown}"; known: language, tags, format, length, repetition (or none)`);
+    filters = parsed.names;
+  }
+  const t: FilterThresholds = {
+    language: (c.language as string | undefined) ?? DEFAULT_THRESHOLDS.language,
+    minLanguage: (c.min_language as number | undefined) ?? DEFAULT_THRESHOLDS.minLanguage,
+    minChars: (c.min_chars as number | undefined) ?? DEFAULT_THRESHOLDS.minChars,
+    maxChars: (c.max_chars as number | undefined) ?? DEFAULT_THRESHOLDS.maxChars,
+    ngram: (c.ngram as number | undefined) ?? DEFAULT_THRESHOLDS.ngram,
+    maxNgramRepeats: (c.max_ngram_repeats as number | undefined) ?? DEFAULT_THRESHOLDS.maxNgramRepeats,
+  };
+  if (t.maxChars < t.minChars) throw new ConfigFieldError('max_chars', `must be at least min_chars (${t.minChars})`);
+  return { ...g, keep: (c.keep as KeepMode | undefined) ?? 'correct', filters, thresholds: t, minKept: (c.min_kept as number | undefined) ?? 1 };
+}
+
+export function evalConfig(raw: Record<string, unknown>): GenerationConfig {
+  return generationConfig(checkSchema(EVAL_SCHEMA, raw), { samples: 1, temperature: 0.6, split: 'heldout' });
+}
+
+// ---- sft: the `aha sft` flags in snake_case ----
+
+export const SFT_SCHEMA: Schema = {
+  model: { type: 'string' },
+  data: { type: 'strings' },
+  eval_data: { type: 'string' },
+  eval_fraction: { type: 'number', min: 0, max: 0.5 },
+  epochs: { type: 'int', min: 1 },
+  steps: { type: 'int', min: 1 },
+  max_length: { type: 'int', min: 2 },
+  batch_size: { type: 'int', min: 1 },
+  grad_accum: { type: 'int', min: 1 },
+  lr: { type: 'number', min: 0 },
+  schedule: { type: 'string', choices: ['constant', 'linear', 'cosine'] },
+  warmup_steps: { type: 'int', min: 0 },
+  min_lr_ratio: { type: 'number', min: 0, max: 1 },
+  weight_decay: { type: 'number', min: 0 },
+  max_grad_norm: { type: 'number', min: 0 },
+  eval_steps: { type: 'int', min: 0 },
+  save_steps: { type: 'int', min: 0 },
+  seed: { type: 'int', min: 0, max: 2 ** 32 - 1 },
+  threads: { type: 'int', min: 1, max: 256 },
+  packing: { type: 'bool' },
+};
+
+/** SFT options from a stage config; `data` may list several files, which are mixed (concatenated). */
+export function sftConfig(raw: Record<string, unknown>): { options: Omit<SftOptions, 'data'>; data: string[] } {
+  const c = checkSchema(SFT_SCHEMA, raw);
+  if (c.model === undefined) throw new ConfigFieldError('model', 'required: the model folder to fine-tune');
+  if (c.data === undefined) throw new ConfigFieldError('data', 'required: a JSON Lines file (or a list of files to mix)');
+  const d = SFT_DEFAULTS;
+  const pick = <T>(key: string, fallback: T): T => (c[key] as T | undefined) ?? fallback;
+  return {
+    data: c.data as string[],
+    options: {
+      ...d,
+      model: c.model as string,
+      evalData: pick<string | null>('eval_data', d.evalData),
+      evalFraction: pick('eval_fraction', d.evalFraction),
+      epochs: pick('epochs', d.epochs),
+      steps: pick<number | null>('steps', d.steps),
+      seqLen: pick('max_length', d.seqLen),
+      batchSize: pick('batch_size', d.batchSize),
+      gradAccum: pick('grad_accum', d.gradAccum),
+      lr: pick('lr', d.lr),
+      schedule: pick('schedule', d.schedule),
+      warmupSteps: pick('warmup_steps', d.warmupSteps),
+      minLrRatio: pick('min_lr_ratio', d.minLrRatio),
+      weightDecay: pick('weight_decay', d.weightDecay),
+      maxGradNorm: pick('max_grad_norm', d.maxGradNorm),
+      evalSteps: pick('eval_steps', d.evalSteps),
+      saveSteps: pick('save_steps', d.saveSteps),
+      seed: pick('seed', d.seed),
+      threads: pick<number | null>('threads', d.threads),
+      batching: c.packing === true ? 'packed' : d.batching,
+    },
+  };
+}
+
+// ---- grpo: the trainer's config names (TRL GRPOConfig), as in `aha train --config` ----
+
+const GRPO_ALIASES: Record<string, keyof GrpoConfig> = { group_size: 'num_generations', reward: 'rewards', reward_funcs: 'rewards', warmup: 'warmup_steps' };
+
+/** The GRPO config of a stage (output_dir is the stage folder, set by the pipeline). */
+export function grpoConfig(raw: Record<string, unknown>, outputDir: string): GrpoConfig {
+  const cfg = { ...GRPO_DEFAULTS, task: 'arithmetic' } as unknown as Record<string, unknown>;
+  if ('data' in raw && !('task' in raw)) cfg.task = null;
+  for (const [k, v] of Object.entries(raw)) {
+    const key = GRPO_ALIASES[k] ?? k;
+    if (key === 'output_dir') throw new ConfigFieldError(k, 'set by the pipeline (the stage folder); remove it');
+    if (!(key in GRPO_DEFAULTS)) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir').join(', ')}`);
+    if (key === 'rewards') {
+      let specs: RewardSpec[];
+      if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) specs = parseRewardSpecs(v as string | string[]);
+      else if (Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && typeof (x as RewardSpec).name === 'string')) specs = (v as RewardSpec[]).map((x) => ({ name: x.name, weight: x.weight ?? 1 }));
+      else throw new ConfigFieldError(k, 'expected "name:weight,..." or a list of {name, weight}');
+      cfg.rewards = specs;
+    } else cfg[key] = v;
+  }
+  cfg.output_dir = outputDir;
+  const out = cfg as unknown as GrpoConfig;
+  try {
+    validateConfig(out);
+  } catch (err) {
+    if (err instanceof AhaError) throw new ConfigFieldError(grpoFieldOf(err.message, raw), err.message);
+    throw err;
+  }
+  return out;
+}
+
+/** The recipe key a GRPO validation message is about (its messages start with the option name). */
+function grpoFieldOf(message: string, raw: Record<string, unknown>): string {
+  const keys = Object.keys(raw).sort((a, b) => b.length - a.length);
+  return keys.find((k) => message.includes(k)) ?? 'config';
+}

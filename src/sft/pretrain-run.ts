@@ -1,0 +1,154 @@
+// `aha pretrain` as a function: the character-level tokenizer over the corpus's character set,
+// a small Llama-style model, the synthetic corpus of the R1-Zero demo, the LM trainer with every
+// token counted, and the final model folder. Deterministic for a seed and thread count.
+import { join, resolve } from 'node:path';
+import { setNumThreads } from '../core/index.js';
+import { saveModel } from '../model/checkpoint.js';
+import { CharTokenizer } from '../model/char-tokenizer.js';
+import type { ModelConfig } from '../model/config.js';
+import { createTransformer } from '../model/transformer.js';
+import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { AhaError } from '../util/errors.js';
+import { splitHeldOut } from './batching.js';
+import { everyTokenCounts, type TokenExample } from './examples.js';
+import { assertFreshRunDir, parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
+import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+
+/** Documents of the pretraining corpus for a seed (the tasks part's synthetic corpus by default). */
+export type CorpusSource = (opts: { seed: number; documents: number }) => string[];
+
+export interface PretrainOptions extends TrainerConfig {
+  command: 'pretrain';
+  /** Where the final model folder goes. */
+  out: string;
+  /** Training documents (plus `heldOutDocuments` generated alongside for eval_loss). */
+  documents: number;
+  heldOutDocuments: number;
+  /** Characters of the tokenizer's vocabulary. */
+  chars: string;
+  model: ModelConfig;
+  threads: number | null;
+}
+
+/**
+ * The demo base model: Llama-style (RMSNorm, RoPE, SwiGLU), hidden 256, 4 layers of 4 heads of
+ * 64, MLP 768, tied embeddings, context 384 characters: about 3.2M parameters, the size the
+ * compute core's benchmark measures, and small enough to learn the corpus's formats in minutes.
+ */
+export function demoModelConfig(vocabSize: number, overrides: Partial<ModelConfig> = {}): ModelConfig {
+  return {
+    model_type: 'llama',
+    vocab_size: vocabSize,
+    hidden_size: 256,
+    intermediate_size: 768,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    num_key_value_heads: 4,
+    max_position_embeddings: 384,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    tie_word_embeddings: true,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    torch_dtype: 'float32',
+    ...overrides,
+  };
+}
+
+export const PRETRAIN_TRAINER_DEFAULTS: Omit<TrainerConfig, 'steps'> = {
+  batchSize: 16,
+  gradAccum: 1,
+  seqLen: 384,
+  batching: 'bucketed',
+  lengthWindow: 16,
+  lr: 2e-3,
+  minLrRatio: 0.1,
+  warmupSteps: 50,
+  schedule: 'cosine',
+  weightDecay: 0.1,
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  maxGradNorm: 1,
+  evalSteps: 100,
+  saveSteps: 200,
+  seed: 1,
+};
+
+export interface PretrainRunOptions {
+  runDir: string;
+  options?: PretrainOptions;
+  resume?: boolean;
+  steps?: number;
+  threads?: number;
+  corpus: CorpusSource;
+  quiet?: boolean;
+  signal?: AbortSignal;
+  onStep?: (row: Readonly<Record<string, number>>) => void;
+  log?: (line: string) => void;
+}
+
+export interface PretrainResult extends TrainResult {
+  runDir: string;
+  modelDir: string | null;
+  parameters: number;
+}
+
+/** Each document as ids followed by EOS, every token counted. */
+export function documentExamples(tok: CharTokenizer, docs: readonly string[]): TokenExample[] {
+  return docs.map((d) => everyTokenCounts([...tok.encode(d, { addSpecialTokens: false }), tok.eosId]));
+}
+
+export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResult> {
+  const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const runDir = resolve(run.runDir);
+  let o: PretrainOptions;
+  let resumeFrom: string | null = null;
+  if (run.resume) {
+    o = readRunConfig(runDir) as unknown as PretrainOptions;
+    if (o.command !== 'pretrain') throw new AhaError(`${runDir} is a "${String(o.command)}" run, not a pretrain run`);
+    resumeFrom = resumeCheckpoint(runDir);
+  } else {
+    if (!run.options) throw new Error('runPretrain: options are required for a fresh run');
+    o = { ...run.options, out: resolve(run.options.out) };
+    assertFreshRunDir(runDir);
+  }
+  const threads = run.threads ?? o.threads;
+  if (threads !== null) setNumThreads(threads);
+  if (run.steps !== undefined) o = { ...o, steps: run.steps };
+  if (o.model.max_position_embeddings < o.seqLen) {
+    throw new AhaError(`the context length ${o.seqLen} exceeds the model's max_position_embeddings ${o.model.max_position_embeddings}`);
+  }
+
+  const docs = run.corpus({ seed: o.seed, documents: o.documents + o.heldOutDocuments });
+  const { train: trainDocs, heldOut: heldDocs } = splitHeldOut(docs, o.heldOutDocuments, o.seed);
+  let tok = new CharTokenizer({ chars: o.chars });
+  let model;
+  let resume: Parameters<typeof trainLanguageModel>[0]['resume'];
+  if (resumeFrom) {
+    const ckpt = loadTrainingCheckpoint(resumeFrom);
+    if (!(ckpt.tokenizer instanceof CharTokenizer)) throw new AhaError(`${resumeFrom}: expected the character-level tokenizer`);
+    tok = ckpt.tokenizer;
+    model = ckpt.model;
+    const trainerState = parseTrainerState(ckpt.trainerState, join(resumeFrom, 'trainer_state.json'));
+    truncateMetrics(runDir, trainerState.step);
+    if (run.steps !== undefined) updateRunConfig(runDir, { steps: run.steps });
+    resume = { optimizerState: ckpt.optimizerState, trainerState };
+    log(`resuming ${runDir} from step ${trainerState.step} of ${o.steps}`);
+  } else {
+    if (tok.vocabSize > o.model.vocab_size) throw new AhaError(`vocab_size ${o.model.vocab_size} is smaller than the tokenizer's ${tok.vocabSize} ids`);
+    model = createTransformer(o.model, { seed: o.seed });
+    startRun(runDir, o);
+  }
+  const train = documentExamples(tok, trainDocs);
+  const heldOut = documentExamples(tok, heldDocs);
+  const parameters = [...model.parameters().values()].reduce((n, p) => n + p.data.length, 0);
+  if (!resumeFrom) log(`pretrain: ${(parameters / 1e6).toFixed(2)}M parameters, ${train.length} documents (${heldOut.length} held out), ${o.steps} steps`);
+  const result = await trainLanguageModel({ runDir, model, tokenizer: tok, train, heldOut, padId: tok.padId, config: o, resume, quiet: run.quiet, signal: run.signal, onStep: run.onStep });
+  let modelDir: string | null = null;
+  if (!result.interrupted) {
+    saveModel(model, tok, o.out);
+    modelDir = o.out;
+  }
+  return { ...result, runDir, modelDir, parameters };
+}

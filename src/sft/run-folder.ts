@@ -1,0 +1,85 @@
+// The run folder of an SFT or pretraining run (docs/run-folder.md): config.json written at the
+// start, and, to resume, the latest complete checkpoint plus the saved configuration. Metrics
+// logged after that checkpoint are dropped on resume so metrics.jsonl has one line per step.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { AhaError, InputError } from '../util/errors.js';
+import { atomicWriteFile } from '../util/atomic.js';
+import { parseJsonl, writeJsonl } from '../util/jsonl.js';
+import { latestCheckpoint } from '../model/training-checkpoint.js';
+import type { TrainerState } from './trainer.js';
+
+export const RUN_CONFIG_FILE = 'config.json';
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** Refuses a folder that already holds a run (checked before any slow work). */
+export function assertFreshRunDir(runDir: string): void {
+  if (existsSync(join(runDir, RUN_CONFIG_FILE)) || existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, 'checkpoints'))) {
+    throw new AhaError(`${runDir} already holds a run; pass --resume to continue it, or choose another --out`);
+  }
+  if (existsSync(runDir) && readdirSync(runDir).length > 0) throw new AhaError(`${runDir} is not empty; choose another --out`);
+}
+
+/** Starts a fresh run in `runDir`: refuses a folder that already holds a run, writes config.json. */
+export function startRun(runDir: string, config: object): void {
+  assertFreshRunDir(runDir);
+  atomicWriteFile(join(runDir, RUN_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+}
+
+/** The configuration a run was started with. */
+export function readRunConfig(runDir: string): Record<string, unknown> {
+  const file = join(runDir, RUN_CONFIG_FILE);
+  if (!existsSync(file)) throw new AhaError(`${runDir} holds no run to resume (no ${RUN_CONFIG_FILE})`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** SHA-256 of a file's bytes, so a resumed run can tell its data file changed. */
+export function fileDigest(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** Records changed settings (e.g. an extended --steps on resume) in the run's config.json. */
+export function updateRunConfig(runDir: string, patch: Record<string, unknown>): void {
+  atomicWriteFile(join(runDir, RUN_CONFIG_FILE), JSON.stringify({ ...readRunConfig(runDir), ...patch }, null, 2) + '\n');
+}
+
+/** The checkpoint to resume `runDir` from; an AhaError when there is none. */
+export function resumeCheckpoint(runDir: string): string {
+  const dir = latestCheckpoint(runDir);
+  if (dir === null) throw new AhaError(`${runDir} has no complete checkpoint to resume from (checkpoints/step-N)`);
+  return dir;
+}
+
+/** Validates a trainer_state.json written by the LM trainer. */
+export function parseTrainerState(raw: Record<string, unknown>, file: string): TrainerState {
+  const out: Record<string, number> = {};
+  for (const key of ['step', 'epoch', 'batchIndex', 'tokensSeen', 'seed'] as const) {
+    const v = raw[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InputError({ file, field: key }, 'missing or not a non-negative integer');
+    out[key] = v;
+  }
+  return out as unknown as TrainerState;
+}
+
+/** Keeps only metrics of steps up to `step` (the ones the resumed checkpoint includes). */
+export function truncateMetrics(runDir: string, step: number): void {
+  const file = join(runDir, METRICS_FILE);
+  if (!existsSync(file)) return;
+  // A crash can leave a half-written last line; it belongs to a step after the checkpoint anyway.
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const kept = lines.filter((l) => {
+    if (l.trim() === '') return false;
+    try {
+      const rec = parseJsonl(l, file)[0].value;
+      return typeof rec.step === 'number' && rec.step <= step;
+    } catch {
+      return false;
+    }
+  });
+  writeJsonl(file, kept.map((l) => JSON.parse(l) as unknown));
+}

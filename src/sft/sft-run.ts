@@ -1,0 +1,169 @@
+// `aha sft` as a function: validate the data file, load the model, tokenize, split off a
+// held-out set, train with the LM trainer, and save the final model in <run>/model. Also resumes
+// a run from its latest checkpoint with the configuration it was started with.
+import { join, resolve } from 'node:path';
+import { setNumThreads } from '../core/index.js';
+import { loadModel, saveModel } from '../model/checkpoint.js';
+import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { AhaError } from '../util/errors.js';
+import { epochBatches, splitHeldOut } from './batching.js';
+import { readSftFile, type SftRecord } from './sft-data.js';
+import type { Tokenizer } from '../model/tokenizer.js';
+import { encodeSftRecords, type EncodeStats } from './sft-encode.js';
+import { assertFreshRunDir, fileDigest, parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
+import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+import type { TokenExample } from './examples.js';
+
+export interface SftOptions extends Omit<TrainerConfig, 'steps'> {
+  command: 'sft';
+  model: string;
+  data: string;
+  /** Held-out data file; when absent, `evalFraction` of the training data is held out. */
+  evalData: string | null;
+  evalFraction: number;
+  /** Optimiser steps; when null, `epochs` passes over the training data. */
+  steps: number | null;
+  epochs: number;
+  threads: number | null;
+}
+
+export const SFT_DEFAULTS: Omit<SftOptions, 'model' | 'data'> = {
+  command: 'sft',
+  evalData: null,
+  evalFraction: 0.05,
+  steps: null,
+  epochs: 1,
+  threads: null,
+  batchSize: 8,
+  gradAccum: 1,
+  seqLen: 1024,
+  batching: 'bucketed',
+  lengthWindow: 16,
+  lr: 2e-5,
+  minLrRatio: 0,
+  warmupSteps: 0,
+  schedule: 'linear',
+  weightDecay: 0,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  maxGradNorm: 1,
+  evalSteps: 50,
+  saveSteps: 200,
+  seed: 42,
+};
+
+export interface SftRunOptions {
+  runDir: string;
+  /** Settings for a fresh run (ignored on resume: the run's config.json is used). */
+  options?: SftOptions;
+  resume?: boolean;
+  /** On resume, train up to this many steps in total instead of the saved number. */
+  steps?: number;
+  /** On resume, use this many compute threads instead of the saved setting. */
+  threads?: number;
+  quiet?: boolean;
+  signal?: AbortSignal;
+  onStep?: (row: Readonly<Record<string, number>>) => void;
+  log?: (line: string) => void;
+}
+
+export interface SftRunResult extends TrainResult {
+  runDir: string;
+  /** The final model folder, written when the run completed (not when interrupted). */
+  modelDir: string | null;
+  stats: EncodeStats;
+  trainExamples: number;
+  heldOutExamples: number;
+}
+
+function tokenize(o: SftOptions, tokenizer: Tokenizer, data: SftRecord[], evalData: SftRecord[] | null): { train: TokenExample[]; heldOut: TokenExample[]; stats: EncodeStats } {
+  const max = o.seqLen + 1; // seqLen inputs plus the last target
+  const main = encodeSftRecords(tokenizer, data, o.data, max);
+  if (main.examples.length === 0) throw new AhaError(`${o.data}: no example has a completion token within --max-length ${o.seqLen}`);
+  if (evalData !== null) {
+    const held = encodeSftRecords(tokenizer, evalData, o.evalData ?? '', max);
+    return { train: main.examples, heldOut: held.examples, stats: main.stats };
+  }
+  const n = main.examples.length;
+  const evalCount = o.evalFraction > 0 && n >= 2 ? Math.max(1, Math.min(n - 1, Math.round(n * o.evalFraction))) : 0;
+  return { ...splitHeldOut(main.examples, evalCount, o.seed), stats: main.stats };
+}
+
+/** Optimiser steps for `epochs` passes (at least one step). */
+export function stepsForEpochs(train: readonly TokenExample[], o: SftOptions, padId: number): number {
+  const perEpoch = epochBatches(train, { mode: o.batching, batchSize: o.batchSize, seqLen: o.seqLen, padId, seed: o.seed, lengthWindow: o.lengthWindow }, 0).length;
+  return Math.max(1, Math.ceil((perEpoch * o.epochs) / o.gradAccum));
+}
+
+export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
+  const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const runDir = resolve(run.runDir);
+  let o: SftOptions;
+  let resumeFrom: string | null = null;
+  if (run.resume) {
+    o = { ...SFT_DEFAULTS, ...(readRunConfig(runDir) as Partial<SftOptions>) } as SftOptions;
+    if (o.command !== 'sft') throw new AhaError(`${runDir} is a "${String(o.command)}" run, not an sft run`);
+    resumeFrom = resumeCheckpoint(runDir);
+  } else {
+    if (!run.options) throw new Error('runSft: options are required for a fresh run');
+    o = run.options;
+    assertFreshRunDir(runDir);
+  }
+  const threads = run.threads ?? o.threads;
+  if (threads !== null) setNumThreads(threads);
+  // Read and validate the data before the (slow) model load.
+  const data = readSftFile(o.data);
+  const evalData = o.evalData !== null ? readSftFile(o.evalData) : null;
+  const digests = { dataSha256: fileDigest(o.data), evalDataSha256: o.evalData !== null ? fileDigest(o.evalData) : null };
+  if (resumeFrom) {
+    // Resuming exactly needs the same examples in the same order.
+    const saved = o as SftOptions & Partial<typeof digests>;
+    if (saved.dataSha256 !== undefined && (saved.dataSha256 !== digests.dataSha256 || saved.evalDataSha256 !== digests.evalDataSha256)) {
+      throw new AhaError(`the data of ${runDir} changed since the run started (${o.data}${o.evalData ? ' or ' + o.evalData : ''}); resume needs the same data`);
+    }
+  }
+
+  const loaded = resumeFrom ? loadTrainingCheckpoint(resumeFrom) : loadModel(o.model);
+  const maxPositions = loaded.config.max_position_embeddings;
+  if (o.seqLen > maxPositions) {
+    log(`note: --max-length ${o.seqLen} is above the model's max_position_embeddings; using ${maxPositions}`);
+    o = { ...o, seqLen: maxPositions };
+  }
+  const { train, heldOut, stats } = tokenize(o, loaded.tokenizer, data, evalData);
+  if (stats.truncated > 0) log(`note: ${stats.truncated} example(s) longer than --max-length ${o.seqLen} tokens were cut`);
+  if (stats.dropped > 0) log(`note: ${stats.dropped} example(s) had no completion token within --max-length and were skipped`);
+  const padId = loaded.tokenizer.padId;
+  const steps = run.steps ?? o.steps ?? stepsForEpochs(train, o, padId);
+  let resume: Parameters<typeof trainLanguageModel>[0]['resume'];
+  if (resumeFrom) {
+    const ckpt = loaded as ReturnType<typeof loadTrainingCheckpoint>;
+    const trainerState = parseTrainerState(ckpt.trainerState, join(resumeFrom, 'trainer_state.json'));
+    truncateMetrics(runDir, trainerState.step);
+    if (run.steps !== undefined) updateRunConfig(runDir, { steps: run.steps });
+    resume = { optimizerState: ckpt.optimizerState, trainerState };
+    log(`resuming ${runDir} from step ${trainerState.step} of ${steps}`);
+  } else {
+    startRun(runDir, { ...o, steps, model: resolve(o.model), data: resolve(o.data), evalData: o.evalData && resolve(o.evalData), ...digests });
+    log(`sft: ${train.length} training and ${heldOut.length} held-out examples, ${steps} steps`);
+  }
+  const result = await trainLanguageModel({
+    runDir,
+    model: loaded.model,
+    tokenizer: loaded.tokenizer,
+    train,
+    heldOut,
+    padId,
+    config: { ...o, steps },
+    resume,
+    quiet: run.quiet,
+    signal: run.signal,
+    onStep: run.onStep,
+  });
+  let modelDir: string | null = null;
+  if (!result.interrupted) {
+    modelDir = join(runDir, 'model');
+    saveModel(loaded.model, loaded.tokenizer, modelDir);
+  }
+  return { ...result, runDir, modelDir, stats, trainExamples: train.length, heldOutExamples: heldOut.length };
+}

@@ -1,0 +1,190 @@
+// The language-model trainer behind `aha sft` and `aha pretrain`: gradient accumulation over
+// micro-batches, AdamW with warm-up and a decay schedule, global-norm clipping, held-out loss
+// every `evalSteps`, metrics.jsonl, checkpoints every `saveSteps` and at the end, exact resume
+// (optimizer state and data position) and a clean stop on Ctrl-C that saves first.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clipGradNorm, scale, type Tensor } from '../core/index.js';
+import type { CausalLM } from '../model/causal-lm.js';
+import type { Tokenizer } from '../model/tokenizer.js';
+import { checkpointDir, saveTrainingCheckpoint, type OptimizerState } from '../model/training-checkpoint.js';
+import { appendJsonl } from '../util/jsonl.js';
+import { progress } from '../util/progress.js';
+import { learningRate, type ScheduleKind } from '../util/schedule.js';
+import { epochBatches, type BatchingMode } from './batching.js';
+import type { LmBatch, TokenExample } from './examples.js';
+import { batchLoss, evaluateLoss } from './loss.js';
+import { GroupedAdamW } from './optimizer-state.js';
+
+export interface TrainerConfig {
+  /** Optimiser steps in the whole run. */
+  steps: number;
+  batchSize: number;
+  gradAccum: number;
+  seqLen: number;
+  batching: BatchingMode;
+  /** Bucketed batching: batches per length-sorted window (1 = random batches). */
+  lengthWindow: number;
+  lr: number;
+  minLrRatio: number;
+  warmupSteps: number;
+  schedule: ScheduleKind;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Clip the global gradient norm to this (0 = no clipping, the norm is still logged). */
+  maxGradNorm: number;
+  evalSteps: number;
+  saveSteps: number;
+  seed: number;
+}
+
+/**
+ * What the trainer saves in trainer_state.json and needs back to resume exactly. There is no
+ * random generator state to save: the only randomness is the data order, a pure function of
+ * (seed, epoch), so the data position (epoch, batchIndex) pins it down.
+ */
+export interface TrainerState {
+  step: number;
+  /** Data position: the next micro-batch is batch `batchIndex` of epoch `epoch`. */
+  epoch: number;
+  batchIndex: number;
+  tokensSeen: number;
+  seed: number;
+}
+
+export interface TrainRunOptions {
+  runDir: string;
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  train: readonly TokenExample[];
+  heldOut: readonly TokenExample[];
+  padId: number;
+  config: TrainerConfig;
+  /** Continue from a checkpoint of this run (the model must already hold its weights). */
+  resume?: { optimizerState: OptimizerState | null; trainerState: TrainerState };
+  /** Hide the progress bar (tests, --quiet). */
+  quiet?: boolean;
+  /** Stop (and save) as soon as the current step finishes; Ctrl-C does the same. */
+  signal?: AbortSignal;
+  /** Called with each step's metrics row after it is logged. */
+  onStep?: (row: Readonly<Record<string, number>>) => void;
+}
+
+export interface TrainResult {
+  state: TrainerState;
+  /** True when the run stopped early (Ctrl-C or signal) after saving a checkpoint. */
+  interrupted: boolean;
+  lastLoss: number;
+  lastEvalLoss: number | null;
+  checkpointDir: string | null;
+}
+
+/** Yields to the event loop so Ctrl-C handlers and timers can run between micro-batches. */
+const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Hands out micro-batches in order across epochs, from a position that can be saved. */
+class BatchStream {
+  private batches: LmBatch[] = [];
+  private loadedEpoch = -1;
+  constructor(
+    private readonly examples: readonly TokenExample[],
+    private readonly cfg: TrainerConfig,
+    private readonly padId: number,
+    public epoch: number,
+    public batchIndex: number,
+  ) {}
+
+  next(): LmBatch {
+    for (;;) {
+      if (this.loadedEpoch !== this.epoch) {
+        this.batches = epochBatches(this.examples, { mode: this.cfg.batching, batchSize: this.cfg.batchSize, seqLen: this.cfg.seqLen, padId: this.padId, seed: this.cfg.seed, lengthWindow: this.cfg.lengthWindow }, this.epoch);
+        this.loadedEpoch = this.epoch;
+        if (this.batches.length === 0) throw new Error('the training set yields no batches');
+      }
+      if (this.batchIndex < this.batches.length) return this.batches[this.batchIndex++];
+      this.epoch += 1;
+      this.batchIndex = 0;
+    }
+  }
+}
+
+export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainResult> {
+  const { model, config: cfg, runDir } = opts;
+  mkdirSync(runDir, { recursive: true });
+  const params: Tensor[] = [...model.parameters().values()];
+  const optimizer = new GroupedAdamW(model.parameters(), { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay });
+  const start = opts.resume?.trainerState;
+  if (opts.resume?.optimizerState) optimizer.loadState(opts.resume.optimizerState);
+  const stream = new BatchStream(opts.train, cfg, opts.padId, start?.epoch ?? 0, start?.batchIndex ?? 0);
+  const state = (): TrainerState => ({ step, epoch: stream.epoch, batchIndex: stream.batchIndex, tokensSeen, seed: cfg.seed });
+  let step = start?.step ?? 0;
+  let tokensSeen = start?.tokensSeen ?? 0;
+  let lastLoss = NaN;
+  let lastEvalLoss: number | null = null;
+  let lastSaved: string | null = null;
+  let lastSavedStep = -1;
+
+  const save = () => {
+    const dir = checkpointDir(runDir, step);
+    saveTrainingCheckpoint(dir, { model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } });
+    lastSaved = dir;
+    lastSavedStep = step;
+  };
+
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130); // a second Ctrl-C: leave now, the last checkpoint stands
+    stopRequested = true;
+    process.stderr.write('\naha: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const bar = progress({ label: 'train', total: cfg.steps, fields: ['loss', 'eval_loss', 'lr'], silent: opts.quiet });
+  bar.update(step);
+  try {
+    while (step < cfg.steps && !stopRequested && !opts.signal?.aborted) {
+      const t0 = performance.now();
+      const lr = learningRate({ kind: cfg.schedule, peakLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minRatio: cfg.minLrRatio }, step);
+      const micro: LmBatch[] = [];
+      for (let i = 0; i < cfg.gradAccum; i++) micro.push(stream.next());
+      // Every counted token of the whole step weighs the same: micro-batch means are re-weighted
+      // by their share of the step's counted tokens.
+      const counted = micro.reduce((n, b) => n + b.lossTokens, 0);
+      optimizer.zeroGrad();
+      let lossSum = 0;
+      let tokens = 0;
+      for (const batch of micro) {
+        tokens += batch.tokens;
+        if (batch.lossTokens === 0) continue;
+        const loss = batchLoss(model, batch);
+        lossSum += loss.data[0] * batch.lossTokens;
+        scale(loss, batch.lossTokens / counted).backward();
+        await yieldToEvents();
+      }
+      const gradNorm = clipGradNorm(params, cfg.maxGradNorm > 0 ? cfg.maxGradNorm : Infinity);
+      if (counted > 0) optimizer.step(lr);
+      step += 1;
+      tokensSeen += tokens;
+      lastLoss = counted > 0 ? lossSum / counted : NaN;
+      const seconds = (performance.now() - t0) / 1000;
+      const row: Record<string, number> = { step, time: Date.now() / 1000, loss: lastLoss, lr, grad_norm: gradNorm, 'tokens_per_s/training': tokens / seconds, seconds_per_step: seconds };
+      const evalDue = step === cfg.steps || (cfg.evalSteps > 0 && step % cfg.evalSteps === 0);
+      if (opts.heldOut.length > 0 && evalDue) {
+        lastEvalLoss = evaluateLoss(model, opts.heldOut, cfg.batchSize, cfg.seqLen, opts.padId);
+        row.eval_loss = lastEvalLoss;
+      }
+      appendJsonl(join(runDir, 'metrics.jsonl'), row);
+      opts.onStep?.(row);
+      bar.update(step, { loss: lastLoss, ...(lastEvalLoss !== null ? { eval_loss: lastEvalLoss } : {}), lr: lr.toExponential(1) });
+      if (cfg.saveSteps > 0 && step % cfg.saveSteps === 0) save();
+      await yieldToEvents();
+    }
+    const interrupted = step < cfg.steps;
+    if (lastSavedStep !== step) save();
+    return { state: state(), interrupted, lastLoss, lastEvalLoss, checkpointDir: lastSaved };
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSigint);
+  }
+}

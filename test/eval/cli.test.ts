@@ -1,0 +1,88 @@
+// `aha eval` as a user runs it: a real child process against the fake server, the --json last
+// line, resuming by re-running, and clear errors before any request.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { register } from '../../src/cli/commands/eval.js';
+import { startFakeServer } from './fake-openai-server.js';
+import { tempDir, writeLines } from './helpers.js';
+
+function aha(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs `aha eval` in this process (fast), capturing stdout. */
+async function ahaInProcess(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  register(program);
+  let stdout = '';
+  const write = process.stdout.write.bind(process.stdout);
+  const errWrite = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    await program.parseAsync(['node', 'aha', 'eval', ...args]);
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = errWrite;
+  }
+  return stdout;
+}
+
+test('aha eval --json against an OpenAI-compatible server, then resumes', async () => {
+  const dir = tempDir();
+  const data = writeLines(join(dir, 'mini.jsonl'), [
+    { question: 'Two plus two?', answer: 'It is 4.\n#### 4' },
+    { question: 'Half of 3?', answer: '#### 1.5' },
+  ]);
+  // Right on "Two plus two" (as 4 and as 4.0, grouped in the vote), wrong on the other.
+  const server = await startFakeServer({ reply: (p, i) => (p.startsWith('Two') ? `so \\boxed{${i % 2 ? '4.0' : '4'}}` : 'so \\boxed{2}') });
+  try {
+    const out = join(dir, 'out.jsonl');
+    const args = ['--data', data, '--samples', '2', '--endpoint', server.url, '--model', 'fake', '--samples-per-request', '2', '--out', out, '--json', '--quiet'];
+    const r = await aha(args);
+    assert.equal(r.code, 0, r.stderr);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.equal(last.n, 2);
+    assert.equal(last.samples, 2);
+    assert.equal(last['pass@1'], 0.5);
+    assert.equal(last['pass@2'], 0.5);
+    assert.equal(last['maj@2'], 0.5);
+    assert.equal(last.generated, 4);
+    assert.match(r.stderr, /pass@1 +50\.0%/);
+    assert.equal(server.requests.length, 2);
+    assert.match(String((server.requests[0].body.messages as { content: string }[])[0].content), /Please reason step by step, and put your final answer within \\boxed\{\}\.$/);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 4);
+    const again = await ahaInProcess(args);
+    assert.equal(JSON.parse(again.trim().split('\n').at(-1)!).resumed, 4);
+    assert.equal(server.requests.length, 2, 'nothing regenerated');
+  } finally {
+    await server.close();
+  }
+});
+
+test('aha eval names bad data lines and bad flags before any request', async () => {
+  const dir = tempDir();
+  const data = writeLines(join(dir, 'bad.jsonl'), [{ problem: 'ok', answer: '1' }, { problem: 'no answer here' }]);
+  // Port 9 (discard) has no server: any request would fail, so these errors come first.
+  const bad = await aha(['--data', data, '--endpoint', 'http://127.0.0.1:9', '--model', 'm']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^aha: .*bad\.jsonl:2, field "answer": no gold answer/);
+  const run = (args: string[]) => ahaInProcess(['--endpoint', 'http://127.0.0.1:9', ...args]);
+  await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--samples', '0']), /--samples must be an integer from 1 to 1024, got "0"/);
+  await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--temperature', 'hot']), /--temperature must be a number from 0 to 5, got "hot"/);
+  await assert.rejects(run(['--data', 'gsm9k', '--model', 'm']), /--data gsm9k: no such file, and not a bundled benchmark \(gsm8k, math500/);
+  await assert.rejects(run(['--data', 'gsm8k']), /--model NAME is required with --endpoint/);
+  await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--prompt-template', 'nope']), /--prompt-template "nope" is neither a file nor a named template/);
+  await assert.rejects(ahaInProcess(['--data', 'gsm8k', '--model', join(dir, 'missing')]), /--model .*missing: no such model folder/);
+});

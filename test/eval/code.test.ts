@@ -1,0 +1,55 @@
+// Code benchmarks graded in the rewards part's sandbox: HumanEval programs built from the prompt
+// and the reply (continuation or whole function), MBPP from the code and its asserts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildProgram } from '../../src/eval/grading.js';
+import { graderFor } from '../../src/eval/verifiers.js';
+import { loadProblems } from '../../src/eval/problems.js';
+import { benchmarkPath, findBenchmark } from '../../src/tasks/benchmarks.js';
+import { sandboxStatus } from '../../src/rewards/index.js';
+import { readJsonl } from '../../src/util/jsonl.js';
+import { simpleBoxed } from './helpers.js';
+
+const he = findBenchmark('humaneval')!;
+const heProblems = loadProblems({ file: benchmarkPath(he), format: he.format, lastBoxed: simpleBoxed }).problems;
+const heRaw = readJsonl(benchmarkPath(he)).map((r) => r.value as { canonical_solution: string; prompt: string });
+
+test('HumanEval program: prompt, reply, test, check(entry_point)', () => {
+  const p = heProblems[0];
+  const cont = buildProgram(p, '    return True\n');
+  assert.ok(cont.startsWith(p.code!.prompt + '    return True\n'));
+  assert.ok(cont.trimEnd().endsWith('check(has_close_elements)'));
+  const whole = buildProgram(p, 'def has_close_elements(numbers, threshold):\n    return True\n');
+  assert.ok(whole.includes(p.code!.prompt + '\ndef has_close_elements('), 'a restated function follows the prompt on its own line');
+});
+
+const sandbox = sandboxStatus();
+const skip = sandbox.ok ? false : `code sandbox unavailable: ${sandbox.why}`;
+
+test('HumanEval replies graded in the sandbox', { skip }, async () => {
+  const grader = graderFor('humaneval', { lastNumberFallback: true, codeTimeoutMs: 10_000 });
+  const [right, chat, wrong, noisy] = await Promise.all([
+    grader.grade(heProblems[2], heRaw[2].canonical_solution),
+    grader.grade(heProblems[2], 'Here you go:\n```python\ndef truncate_number(number: float) -> float:\n    return number % 1.0\n```\nDone.'),
+    grader.grade(heProblems[2], '    return number\n'),
+    grader.grade(heProblems[2], 'I cannot do that.'),
+  ]);
+  assert.equal(right.correct, true, right.reason);
+  assert.equal(chat.correct, true, chat.reason);
+  assert.equal(wrong.correct, false);
+  assert.match(wrong.reason ?? '', /wrong_answer/);
+  assert.equal(noisy.correct, false);
+});
+
+test('MBPP replies graded against their asserts in the sandbox', { skip }, async () => {
+  const b = findBenchmark('mbpp')!;
+  const problems = loadProblems({ file: benchmarkPath(b), format: b.format, include: b.include, lastBoxed: simpleBoxed }).problems;
+  const raw = readJsonl(benchmarkPath(b)).map((r) => r.value as { task_id: number; code: string });
+  const p = problems[0];
+  const ref = raw.find((r) => String(r.task_id) === p.id)!;
+  const grader = graderFor('mbpp', { lastNumberFallback: true, codeTimeoutMs: 10_000 });
+  const good = await grader.grade(p, '```python\n' + ref.code.replace(/\r\n/g, '\n') + '\n```');
+  assert.equal(good.correct, true, good.reason);
+  const bad = await grader.grade(p, '```python\ndef remove_Occ(s, ch):\n    return s\n```');
+  assert.equal(bad.correct, false);
+});

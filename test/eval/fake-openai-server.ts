@@ -1,0 +1,96 @@
+// A fake OpenAI-compatible server over real HTTP on 127.0.0.1 (ephemeral port) for the eval
+// tests and bench: answers /v1/chat/completions and /v1/completions with scripted texts, can
+// fail chosen requests (429/5xx with Retry-After, dropped connections) and add latency.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeRequest {
+  path: string;
+  body: Record<string, unknown>;
+  /** 1-based arrival order. */
+  number: number;
+}
+
+export interface FakeServerOptions {
+  /** The text of choice `choice` for a prompt. */
+  reply: (prompt: string, choice: number, req: FakeRequest) => string;
+  /** Return a status (and optional Retry-After seconds) to fail this request, or 'drop' to cut the connection. */
+  fail?: (req: FakeRequest) => { status: number; retryAfter?: string; message?: string } | 'drop' | null;
+  /** Answer at most this many choices per request (a server that ignores `n`). */
+  maxChoices?: number;
+  /** Chat only: a separate reasoning text per choice (as vLLM's reasoning parsers return). */
+  reasoning?: (prompt: string, choice: number) => string;
+  /** Latency added to every answer, ms. */
+  delayMs?: number;
+}
+
+export interface FakeServer {
+  url: string;
+  requests: FakeRequest[];
+  /** Requests in flight right now, and the most ever in flight at once. */
+  inFlight: { now: number; max: number };
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+
+export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServer> {
+  const requests: FakeRequest[] = [];
+  const inFlight = { now: 0, max: 0 };
+  const server: Server = createServer(async (req, res) => {
+    inFlight.now += 1;
+    inFlight.max = Math.max(inFlight.max, inFlight.now);
+    try {
+      const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      const fr: FakeRequest = { path: req.url ?? '', body, number: requests.length + 1 };
+      requests.push(fr);
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      const failure = opts.fail?.(fr) ?? null;
+      if (failure === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      if (failure) {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (failure.retryAfter !== undefined) headers['retry-after'] = failure.retryAfter;
+        res.writeHead(failure.status, headers).end(JSON.stringify({ error: { message: failure.message ?? `scripted failure ${failure.status}` } }));
+        return;
+      }
+      const chat = fr.path.endsWith('/chat/completions');
+      if (!chat && !fr.path.endsWith('/completions')) {
+        res.writeHead(404).end('{"error":"not found"}');
+        return;
+      }
+      const prompt = chat ? ((body.messages as { role: string; content: string }[]).at(-1)?.content ?? '') : String(body.prompt);
+      const n = Math.min(Number(body.n ?? 1), opts.maxChoices ?? Infinity);
+      const texts = Array.from({ length: n }, (_, i) => opts.reply(prompt, i, fr));
+      const message = (text: string, index: number) => ({ role: 'assistant', content: text, ...(opts.reasoning ? { reasoning_content: opts.reasoning(prompt, index) } : {}) });
+      const choices = texts.map((text, index) => (chat ? { index, message: message(text, index), finish_reason: 'stop' } : { index, text, finish_reason: 'stop' }));
+      const usage = { prompt_tokens: words(prompt), completion_tokens: texts.reduce((s, t) => s + words(t), 0) };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `fake-${fr.number}`, object: chat ? 'chat.completion' : 'text_completion', choices, usage }));
+    } finally {
+      inFlight.now -= 1;
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    inFlight,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

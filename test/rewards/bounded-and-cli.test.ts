@@ -1,0 +1,93 @@
+// The hard time bound for math (worker threads killed on overrun) and `aha verify` end to end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { BoundedMathVerifier, verifyLines } from '../../src/rewards/index.js';
+import { register } from '../../src/cli/commands/verify.js';
+
+/** Parses `aha verify ...` flags in this process (for the validation errors, raised before any output). */
+async function verifyInProcess(args: string[]): Promise<void> {
+  const program = new Command().exitOverride();
+  register(program);
+  await program.parseAsync(['node', 'aha', 'verify', ...args]);
+}
+
+test('bounded verifier: answers in order, kills an overrunning worker, and keeps working', async () => {
+  const v = new BoundedMathVerifier({ threads: 1, hardTimeoutMs: 150 });
+  try {
+    await v.warmUp();
+    assert.equal((await v.verify('\\boxed{\\frac{1}{2}}', '0.5')).equal, true);
+    // A power tower of variables takes the engine far longer than 150 ms to compare.
+    const slow = await v.verify('\\boxed{x^{x^{x^{x^{x^{x}}}}}}', 'x', { timeoutMs: 60_000 });
+    assert.equal(slow.equal, false);
+    assert.match(slow.reason ?? '', /timeout: killed after 150 ms/);
+    assert.equal(slow.pred_extracted, 'x^{x^{x^{x^{x^{x}}}}}');
+    const after = await Promise.all([v.verify('3', '3'), v.verify('3', '4')]);
+    assert.deepEqual(after.map((r) => r.equal), [true, false]);
+  } finally {
+    await v.close();
+  }
+});
+
+/** The real command line, as a user runs it (slow: loads the whole CLI). */
+function aha(args: string[], input?: string) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { input, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('aha verify math: one result per line, in order, errors on their own line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-verify-'));
+  try {
+    const file = join(dir, 'in.jsonl');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ pred: 'The answer is $\\frac{1}{2}$.', gold: '0.5' }),
+        'this is not json',
+        '',
+        JSON.stringify({ pred: '<answer>7</answer>', gold: 'Natalia sold 48/2 = 24 clips.\n#### 8' }),
+        JSON.stringify({ gold: '1' }),
+        JSON.stringify({ pred: 'x = 3', gold: '\\boxed{3}' }),
+      ].join('\n') + '\n',
+    );
+    const r = aha(['verify', 'math', '--input', file]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(out.length, 5);
+    assert.deepEqual(out[0], { equal: true, pred_extracted: '\\frac{1}{2}', gold_extracted: '0.5' });
+    assert.match(String(out[1].error), /in\.jsonl:2: not valid JSON/);
+    assert.deepEqual(out[2], { equal: false, pred_extracted: '7', gold_extracted: '8' });
+    assert.match(String(out[3].error), /in\.jsonl:5, field "pred": missing/);
+    assert.equal(out[4].equal, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('verify code (the batch behind `aha verify code`): statuses and reward per line', async () => {
+  const out: Record<string, unknown>[] = [];
+  await verifyLines(
+    'code',
+    [
+      JSON.stringify({ language: "python", code: "print(input()[::-1])", tests: { inputs: ["abc", "xy"], outputs: ["cba", "xy"] } }),
+        JSON.stringify({ language: 'cobol', code: 'x', tests: { inputs: [], outputs: [] } }),
+        JSON.stringify({ language: 'javascript', code: 'console.log(42)', tests: { inputs: [''], outputs: ['42'] } }),
+    ],
+    (r) => out.push(r),
+    { file: 'code.jsonl', timeoutMs: 3000 },
+  );
+  assert.deepEqual(out[0], { statuses: ['pass', 'wrong_answer'], reward: 0.5, passed: 1, total: 2 });
+  assert.match(String(out[1].error), /code\.jsonl:2, field "language": must be one of python, javascript/);
+  assert.deepEqual(out[2], { statuses: ['pass'], reward: 1, passed: 1, total: 1 });
+});
+
+test('aha verify validates its flags before doing any work', async () => {
+  await assert.rejects(verifyInProcess(['physics', '--input', 'x']), /unknown kind "physics"/);
+  await assert.rejects(verifyInProcess(['math']), /--input is required/);
+  await assert.rejects(verifyInProcess(['math', '--input', '/nonexistent.jsonl']), /file not found/);
+  await assert.rejects(verifyInProcess(['code', '--input', '-', '--timeout-ms', 'soon']), /--timeout-ms must be an integer/);
+  await assert.rejects(verifyInProcess(['math', '--input', '-', '--memory-mb', '5']), /--memory-mb applies to "verify code" only/);
+});

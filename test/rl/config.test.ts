@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
+import { AhaError } from '../../src/util/errors.js';
+
+const base = (over: Partial<GrpoConfig> = {}): GrpoConfig => ({ ...DEFAULT_CONFIG, task: 'arithmetic', ...over });
+
+test('reward specs: name:weight pairs, weight defaults to 1', () => {
+  assert.deepEqual(parseRewardSpecs('accuracy:1,format:0.5'), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }]);
+  assert.deepEqual(parseRewardSpecs(['accuracy', 'format:-0.25']), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: -0.25 }]);
+  assert.throws(() => parseRewardSpecs('accuracy:abc'), /weight after ":" must be a number/);
+});
+
+test('validation rejects bad settings with a clear AhaError', () => {
+  const bad: [Partial<GrpoConfig>, RegExp][] = [
+    [{ num_generations: 1 }, /group size .* >= 2/],
+    [{ loss_type: 'ppo' as never }, /unknown loss_type "ppo"; choose one of grpo, bnpo, dr_grpo, dapo/],
+    [{ scale_rewards: 'row' as never }, /unknown scale_rewards/],
+    [{ beta: -1 }, /beta must be >= 0/],
+    [{ epsilon: 0 }, /epsilon must be in/],
+    [{ temperature: 0 }, /temperature/],
+    [{ num_iterations: 0 }, /num_iterations/],
+    [{ task: null }, /give a task/],
+    [{ data: 'x.jsonl' }, /exclusive/],
+    [{ prompts_per_step: 2, num_generations: 2, gradient_accumulation_steps: 5 }, /gradient_accumulation_steps must be an integer from 1 to .*\(4\)/],
+  ];
+  for (const [over, re] of bad) assert.throws(() => validateConfig(base(over)), (e: unknown) => e instanceof AhaError && re.test(e.message), JSON.stringify(over));
+});
+
+test('epsilon_high defaults to epsilon, and is kept when given (DAPO clip-higher)', () => {
+  assert.equal(validateConfig(base({ epsilon: 0.3 })).epsilon_high, 0.3);
+  assert.equal(validateConfig(base({ epsilon_high: 0.28 })).epsilon_high, 0.28);
+});
+
+test('config files: JSON and YAML, TRL names and aliases, unknown keys rejected', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-cfg-'));
+  const y = join(dir, 'c.yaml');
+  writeFileSync(y, 'loss_type: dapo\ngroup_size: 4\nreward: accuracy:1,format:0.2\nmask_truncated_completions: true\n');
+  const c = readConfigFile(y);
+  assert.equal(c.loss_type, 'dapo');
+  assert.equal(c.num_generations, 4);
+  assert.deepEqual(c.rewards, [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.2 }]);
+  assert.equal(c.mask_truncated_completions, true);
+  const j = join(dir, 'c.json');
+  writeFileSync(j, JSON.stringify({ beta: 0.04, rewards: [{ name: 'accuracy' }] }));
+  assert.deepEqual(readConfigFile(j), { beta: 0.04, rewards: [{ name: 'accuracy', weight: 1 }] });
+  writeFileSync(y, 'rewards:\n  accuracy: 1\n  overlong: 0.5\n');
+  assert.deepEqual(readConfigFile(y).rewards, [{ name: 'accuracy', weight: 1 }, { name: 'overlong', weight: 0.5 }]);
+  writeFileSync(j, JSON.stringify({ betta: 1 }));
+  assert.throws(() => readConfigFile(j), /field "betta": unknown option/);
+  assert.throws(() => readConfigFile(join(dir, 'missing.json')), /config file not found/);
+});

@@ -1,0 +1,83 @@
+// Configuration errors surface as AhaErrors before any model is loaded or sampled.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AhaError } from '../../src/util/errors.js';
+import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
+import { prepareGrpo, defaultRewards, correctnessReward } from '../../src/rl/setup.js';
+import { configFromFlags, savedRunConfig } from '../../src/cli/commands/train.js';
+
+const cfg = (over: Partial<GrpoConfig>): GrpoConfig => ({ ...DEFAULT_CONFIG, task: 'arithmetic', ...over });
+const aha = (re: RegExp) => (e: unknown) => e instanceof AhaError && re.test(e.message);
+
+test('unknown reward, unknown task, missing or broken model folder: clear errors', () => {
+  assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent', rewards: [{ name: 'nope', weight: 1 }] })), aha(/unknown reward "nope"; known rewards: .*accuracy/));
+  assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent', task: 'chess' })), aha(/unknown task "chess"/));
+  assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent' })), aha(/model folder \/nonexistent does not exist/));
+  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-setup-'));
+  assert.throws(() => prepareGrpo(cfg({ model: dir })), aha(/is not a model folder \(no config.json\)/));
+  const broken = join(dir, 'broken');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'config.json'), '{"model_type": "llama"');
+  assert.throws(() => prepareGrpo(cfg({ model: broken })), (e: unknown) => e instanceof AhaError && e.message.includes(broken));
+  assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent', num_generations: 1 })), aha(/group size/));
+  assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent', data: join(dir, 'missing.jsonl'), task: null })), aha(/missing\.jsonl: file not found/));
+});
+
+test('--resume without a checkpoint is an error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-setup-'));
+  writeFileSync(join(dir, 'config.json'), '{}');
+  // the model folder check comes first, so point it at a folder that has a config.json
+  assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: join(dir, 'run') }), { resume: true }), aha(/--resume: no complete checkpoint/));
+});
+
+test('default rewards: the task verifier plus the lenient format reward', () => {
+  assert.deepEqual(defaultRewards('countdown').map((r) => r.name), ['countdown_accuracy', 'format_lenient']);
+  assert.deepEqual(defaultRewards(null).map((r) => r.name), ['accuracy', 'format_lenient']);
+});
+
+test('flags: defaults, then the config file, then flags; --data alone means no task', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-flags-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ beta: 0.04, loss_type: 'dapo', num_generations: 4 }));
+  const c = configFromFlags({ config: file, groupSize: '6', epsilonHigh: '0.28', dynamicSampling: true, reward: ['accuracy:1', 'format:0.5'] });
+  assert.equal(c.beta, 0.04);
+  assert.equal(c.loss_type, 'dapo');
+  assert.equal(c.num_generations, 6);
+  assert.equal(c.epsilon_high, 0.28);
+  assert.equal(c.dynamic_sampling, true);
+  assert.equal(c.task, 'arithmetic');
+  assert.deepEqual(c.rewards, [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }]);
+  const d = configFromFlags({ data: 'x.jsonl' });
+  assert.equal(d.task, null);
+  assert.throws(() => configFromFlags({ groupSize: '2.5' }), aha(/--group-size must be an integer, got "2.5"/));
+});
+
+test('--resume starts from the options saved in the run folder; flags still override', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-resume-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...DEFAULT_CONFIG, task: 'countdown', learning_rate: 3e-4, num_generations: 4, model: '/m', prompts: 'task:countdown' }));
+  const saved = savedRunConfig(dir)!;
+  assert.equal(saved.learning_rate, 3e-4);
+  assert.equal((saved as unknown as Record<string, unknown>).prompts, undefined);
+  const c = configFromFlags({ steps: '9' }, saved);
+  assert.equal(c.task, 'countdown');
+  assert.equal(c.model, '/m');
+  assert.equal(c.num_generations, 4);
+  assert.equal(c.max_steps, 9);
+  assert.equal(savedRunConfig(join(dir, 'none')), null);
+});
+
+test('difficulty levels are checked against the task', () => {
+  assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent', difficulty: [9] })), aha(/difficulty 9 is not a level of arithmetic; its levels are 1, 2, 3, 4/));
+  assert.deepEqual(configFromFlags({ difficulty: '1,2' }).difficulty, [1, 2]);
+  assert.throws(() => configFromFlags({ difficulty: '1,x' }), aha(/--difficulty must be an integer/));
+});
+
+test('correctness for data files follows the run\'s accuracy-like reward', () => {
+  const fmt = { name: 'format', description: '', score: () => 1 };
+  const code = { name: 'code', description: '', score: () => 1 };
+  assert.equal(correctnessReward([fmt, code])?.name, 'code');
+  assert.equal(correctnessReward([fmt])?.name, 'accuracy');
+});

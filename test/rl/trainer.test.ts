@@ -1,0 +1,233 @@
+// End-to-end checks of the GRPO loop on a tiny random transformer and a toy task: reward rises,
+// a positive-advantage completion becomes more likely, and resume reproduces an uninterrupted run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { noGrad } from '../../src/core/index.js';
+import { createTransformer } from '../../src/model/transformer.js';
+import { CharTokenizer } from '../../src/model/char-tokenizer.js';
+import { sample } from '../../src/model/sampling.js';
+import { loadTrainingCheckpoint, latestCheckpoint } from '../../src/model/training-checkpoint.js';
+import type { CausalLM } from '../../src/model/causal-lm.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import type { RewardFunction } from '../../src/rewards/types.js';
+import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
+import { filePrompts } from '../../src/rl/prompts.js';
+import { runGrpo, type GrpoRunOptions, type GrpoTrainerState } from '../../src/rl/trainer.js';
+import { memoryChunks, policyUpdate, splitRanges } from '../../src/rl/update.js';
+import { TrainingSums } from '../../src/rl/metrics.js';
+import type { AdamW } from '../../src/core/index.js';
+import type { Sampler } from '../../src/rl/rollout.js';
+
+const tokenizer = new CharTokenizer({ chars: 'abcdx', markers: [] });
+const modelConfig: ModelConfig = {
+  model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+  num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000,
+  tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
+};
+
+/** Toy task: reward 1 when the completion starts with "a" (about 1 in 10 at random init). */
+const startsWithA: RewardFunction = { name: 'starts_a', description: 'completion starts with a', score: (c) => (c.startsWith('a') ? 1 : 0) };
+
+function toyConfig(over: Partial<GrpoConfig>): GrpoConfig & { epsilon_high: number } {
+  return validateConfig({
+    ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 20, prompts_per_step: 2, num_generations: 8, max_completion_length: 4,
+    learning_rate: 3e-2, max_grad_norm: 1, save_steps: 0, log_completions_steps: 5, ...over,
+  });
+}
+
+const modelSampler = (model: CausalLM, maxNew: number): Sampler => async (prompts, rng) =>
+  sample(model, prompts, { maxNewTokens: maxNew, eosIds: [tokenizer.eosId], tokenizer, rng }).map((s) => ({ ids: s.tokens, text: s.text, truncated: s.finishReason === 'length' }));
+
+function runOptions(model: CausalLM, config: GrpoConfig & { epsilon_high: number }, runDir: string, extra: Partial<GrpoRunOptions> = {}): GrpoRunOptions {
+  const items = ['x', 'xx'].map((p, i) => ({ id: String(i), prompt: p, example: {} }));
+  return {
+    config, model, tokenizer, reference: config.beta > 0 ? createTransformer(modelConfig, { seed: 1 }) : null,
+    sampler: modelSampler(model, config.max_completion_length), prompts: filePrompts(items, config.seed, 'toy'),
+    rewardNames: ['starts_a'], rewardWeights: [1],
+    judges: { rewards: [startsWithA], correct: async (c) => ({ correct: c.startsWith('a'), extracted: null }), reflections: () => 0 },
+    runDir, quiet: true, ...extra,
+  };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'aha-grpo-'));
+const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+/** log p(completion | prompt) under `model`. */
+function seqLogProb(model: CausalLM, prompt: string, completion: string): number {
+  const p = tokenizer.encode(prompt, { addSpecialTokens: false });
+  const c = tokenizer.encode(completion, { addSpecialTokens: false });
+  const ids = new Int32Array([...p, ...c]);
+  const logits = noGrad(() => model.forward(ids, 1, ids.length)).data;
+  const V = modelConfig.vocab_size;
+  let lp = 0;
+  for (let j = 0; j < c.length; j++) {
+    const pos = p.length - 1 + j;
+    const row = logits.subarray(pos * V, pos * V + V);
+    const max = Math.max(...row);
+    const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+    lp += row[c[j]] - lse;
+  }
+  return lp;
+}
+
+test('splitRanges covers every row once in nearly equal parts', () => {
+  assert.deepEqual(splitRanges(10, 3), [[0, 3], [3, 6], [6, 10]]);
+  assert.deepEqual(splitRanges(2, 5), [[0, 1], [1, 2]]);
+});
+
+test('a positive-advantage completion becomes more likely after one step, a negative one less', async () => {
+  const model = createTransformer(modelConfig, { seed: 3 });
+  // A fixed sampler: half the group answers "ab", half "cd"; only "ab" is rewarded.
+  const fixed: Sampler = async (prompts) => prompts.map((_, i) => {
+    const text = i % 2 === 0 ? 'ab' : 'cd';
+    return { ids: new Int32Array([...tokenizer.encode(text, { addSpecialTokens: false }), tokenizer.eosId]), text, truncated: false };
+  });
+  const before = { ab: seqLogProb(model, 'x', 'ab'), cd: seqLogProb(model, 'x', 'cd') };
+  for (const [lossType, temperature] of [['grpo', 1], ['dapo', 0.7]] as const) {
+    const m = createTransformer(modelConfig, { seed: 3 });
+    const cfg = toyConfig({ max_steps: 1, prompts_per_step: 1, num_generations: 4, learning_rate: 1e-2, loss_type: lossType, beta: 0.04, temperature });
+    const opts = runOptions(m, cfg, tmp(), { sampler: fixed });
+    opts.prompts = filePrompts([{ id: '0', prompt: 'x', example: {} }], 0, 'toy');
+    await runGrpo(opts);
+    assert.ok(seqLogProb(m, 'x', 'ab') > before.ab, `${lossType}: log p(ab) should rise`);
+    assert.ok(seqLogProb(m, 'x', 'cd') < before.cd, `${lossType}: log p(cd) should fall`);
+  }
+});
+
+test('dynamic sampling drops all-equal groups and samples more prompts to refill the batch', async () => {
+  // Prompt "x" always gets "aa" (all rewards 1: no signal); prompt "xx" gets a mix.
+  let calls = 0;
+  const seen: number[] = [];
+  const mixed: Sampler = async (prompts) => {
+    calls++;
+    return prompts.map((p, i) => {
+      const text = p.length === 1 || i % 2 === 0 ? 'aa' : 'bb';
+      return { ids: new Int32Array([...tokenizer.encode(text, { addSpecialTokens: false }), tokenizer.eosId]), text, truncated: false };
+    });
+  };
+  const cfg = toyConfig({ max_steps: 1, num_generations: 4, dynamic_sampling: true, max_sampling_rounds: 4 });
+  const dir = tmp();
+  await runGrpo(runOptions(createTransformer(modelConfig, { seed: 2 }), cfg, dir, { sampler: mixed, onStep: (m) => seen.push(m.trained_groups) }));
+  const [m] = metricsOf(dir);
+  assert.equal(calls, 2, 'one informative group per round: two rounds fill two groups');
+  assert.equal(m.sampled_groups, 4);
+  assert.equal(m.trained_groups, 2);
+  assert.equal(m.frac_zero_std, 0.5);
+  assert.deepEqual(seen, [2]);
+  // Without dynamic sampling the all-equal group is trained on (with advantage 0).
+  const plain = tmp();
+  calls = 0;
+  await runGrpo(runOptions(createTransformer(modelConfig, { seed: 2 }), { ...cfg, dynamic_sampling: false }, plain, { sampler: mixed }));
+  assert.equal(calls, 1);
+  assert.equal(metricsOf(plain)[0].trained_groups, 2);
+});
+
+test('tiny end-to-end run on a toy task: reward rises, files written in the run-folder layout', async () => {
+  const dir = tmp();
+  const model = createTransformer(modelConfig, { seed: 5 });
+  const res = await runGrpo(runOptions(model, toyConfig({ max_steps: 20 }), dir));
+  const lines = metricsOf(dir);
+  assert.equal(lines.length, 20);
+  const first = (lines[0]['reward/mean'] + lines[1]['reward/mean'] + lines[2]['reward/mean']) / 3;
+  const last = (lines[17]['reward/mean'] + lines[18]['reward/mean'] + lines[19]['reward/mean']) / 3;
+  assert.ok(last > first + 0.3, `reward should rise: first ${first.toFixed(2)}, last ${last.toFixed(2)}`);
+  for (const k of ['reward/std', 'reward/starts_a/mean', 'accuracy', 'frac_zero_std', 'completion_length/mean', 'completion_length/min', 'completion_length/max', 'truncated_frac', 'entropy', 'clip/low', 'clip/high', 'reflect_rate', 'loss', 'grad_norm', 'lr', 'tokens_per_s/sampling', 'tokens_per_s/training', 'seconds_per_step', 'time/sampling', 'time/scoring', 'time/reference', 'time/training']) {
+    assert.equal(typeof lines[19][k], 'number', `metric ${k}`);
+  }
+  assert.equal(lines[0].kl, undefined, 'no kl with beta = 0');
+  const completions = readFileSync(join(dir, 'completions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual([...new Set(completions.map((c) => c.step))], [1, 5, 10, 15, 20]);
+  assert.deepEqual(Object.keys(completions[0]).sort(), ['completion', 'correct', 'extracted', 'gold', 'length', 'problem_id', 'prompt', 'reward', 'rewards', 'step']);
+  assert.equal(res.checkpointDir, join(dir, 'checkpoints', 'step-20'));
+  assert.ok(existsSync(join(dir, 'checkpoints', 'step-20', 'trainer_state.json')));
+  assert.ok(existsSync(join(dir, 'config.json')));
+});
+
+test('resume from a checkpoint gives the same parameters as an uninterrupted run', async () => {
+  const cfg = toyConfig({ max_steps: 4, save_steps: 2, num_iterations: 2, beta: 0.04, gradient_accumulation_steps: 3, warmup_steps: 2, lr_scheduler_type: 'cosine' });
+  const straightDir = tmp();
+  const straight = createTransformer(modelConfig, { seed: 9 });
+  await runGrpo(runOptions(straight, cfg, straightDir));
+
+  const dir = tmp();
+  const stop = new AbortController();
+  const first = await runGrpo(runOptions(createTransformer(modelConfig, { seed: 9 }), cfg, dir, {
+    signal: stop.signal,
+    onStep: () => stop.abort(), // stop after the first step: the interrupted run saves step-1
+  }));
+  assert.equal(first.interrupted, true);
+  assert.equal(first.state.step, 1);
+  const ckpt = loadTrainingCheckpoint(latestCheckpoint(dir)!);
+  const trainerState = ckpt.trainerState as unknown as GrpoTrainerState;
+  assert.equal(trainerState.step, 1);
+  const resumed = await runGrpo(runOptions(ckpt.model, cfg, dir, { resume: { optimizerState: ckpt.optimizerState, trainerState } }));
+  assert.equal(resumed.state.step, 4);
+  for (const [name, p] of straight.parameters()) {
+    const q = ckpt.model.parameters().get(name)!;
+    assert.deepEqual(q.data, p.data, `parameter ${name} differs after resume`);
+  }
+  assert.deepEqual(metricsOf(dir).map((l) => l.step), [1, 2, 3, 4]);
+  assert.deepEqual(metricsOf(dir).map((l) => l['reward/mean']), metricsOf(straightDir).map((l) => l['reward/mean']));
+});
+
+test('Ctrl-C stops after the current step and saves a checkpoint', async () => {
+  const dir = tmp();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'sigint-run.ts'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (!sent && out.includes('step\n')) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((done) => child.on('exit', done));
+  assert.equal(code, 0);
+  const last = JSON.parse(out.trim().split('\n').pop()!) as { interrupted: boolean; step: number; checkpoint: string };
+  assert.equal(last.interrupted, true);
+  assert.ok(last.step >= 1 && last.step < 100000);
+  assert.equal(last.checkpoint, join(dir, 'checkpoints', `step-${last.step}`));
+  const state = JSON.parse(readFileSync(join(last.checkpoint, 'trainer_state.json'), 'utf8')) as GrpoTrainerState;
+  assert.equal(state.step, last.step);
+});
+
+test('memoryChunks: rows grouped so padded logits stay under the budget', () => {
+  const row = (n: number) => ({ promptIds: new Int32Array(1), completionIds: new Int32Array(n), truncated: false });
+  const rows = [row(4), row(4), row(8), row(2), row(2)];
+  // 10 bytes per position, budget 100: [4,4] = 2*4*10 = 80 fits; adding 8 -> 3*8*10 = 240 does not
+  assert.deepEqual(memoryChunks(rows, 0, 5, 10, 100), [[0, 2], [2, 3], [3, 5]]);
+  assert.deepEqual(memoryChunks(rows, 1, 3, 10, 1e9), [[1, 3]]);
+  assert.deepEqual(memoryChunks(rows, 0, 2, 10, 1), [[0, 1], [1, 2]]); // a row alone always runs
+});
+
+test('chunking a micro-batch to bound memory leaves the accumulated gradient unchanged', () => {
+  const enc = (t: string) => tokenizer.encode(t, { addSpecialTokens: false });
+  const rows = ['ab', 'cdab', 'a', 'bbb', 'dd', 'c', 'abcd', 'b'].map((t, i) => ({
+    promptIds: enc(i < 4 ? 'x' : 'xx'), completionIds: new Int32Array([...enc(t), tokenizer.eosId]), truncated: false,
+  }));
+  const advantages = Float64Array.from([1, -1, 0.5, -0.5, 0.3, -0.3, 1.2, -1.2]);
+  const grads: Float32Array[][] = [];
+  for (const budget of [1e9, 1]) {
+    for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
+      const model = createTransformer(modelConfig, { seed: 4 });
+      const params = [...model.parameters().values()];
+      // An optimiser that only clears gradients, so the accumulated gradient can be compared.
+      const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as AdamW;
+      const sums = new TrainingSums();
+      policyUpdate({
+        config: toyConfig({ loss_type: lossType, gradient_accumulation_steps: 2, beta: 0.04, num_iterations: 1 }), model,
+        reference: createTransformer(modelConfig, { seed: 1 }), optimizer, params, padId: tokenizer.padId, rows, advantages,
+        lrAt: () => 0, updatesBefore: 0, sums, logitsBudgetBytes: budget,
+      });
+      grads.push(params.map((p) => (p.grad ?? new Float32Array(p.size)).slice()));
+    }
+  }
+  for (let k = 0; k < 4; k++) {
+    grads[k].forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - grads[k + 4][i][j]) < 1e-5 * (1 + Math.abs(v)), `loss ${k} param ${i}[${j}]: ${v} vs ${grads[k + 4][i][j]}`)));
+  }
+});

@@ -1,0 +1,134 @@
+// The reward server over real HTTP on 127.0.0.1 (ephemeral port): OpenRLHF's shape, /score,
+// /verify/*, /health, errors, body-size and concurrency limits, and graceful shutdown.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { startRewardServer, parseRewardSpec, type RunningRewardServer } from '../../src/server/index.js';
+
+let srv: RunningRewardServer;
+
+before(async () => {
+  srv = await startRewardServer({ port: 0, rewards: parseRewardSpec('accuracy,format=0.5'), maxBodyBytes: 64 * 1024, mathThreads: 1 });
+});
+after(async () => {
+  await srv.close();
+});
+
+async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+const GOOD = '<think>\n1+1 is 2\n</think>\n<answer>\n2\n</answer>';
+
+test('GET /health reports the reward functions and load', async () => {
+  const res = await fetch(`${srv.url}/health`);
+  assert.equal(res.status, 200);
+  const h = (await res.json()) as Record<string, unknown>;
+  assert.equal(h.status, 'ok');
+  assert.deepEqual(h.rewards, [
+    { name: 'accuracy', weight: 1 },
+    { name: 'format', weight: 0.5 },
+  ]);
+});
+
+test('POST /get_reward: OpenRLHF query/prompts/labels -> rewards, scoring only the response', async () => {
+  const prompts = ['Q: 1+1? ', 'Q: 2+2? ', 'Q: what is 3? '];
+  const responses = [GOOD, '<answer>5</answer>', 'The answer is \\boxed{3}'];
+  const r = await post(`${srv.url}/get_reward`, { query: prompts.map((p, i) => p + responses[i]), prompts, labels: ['2', '4', '3'] });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.rewards, [1.5, 0, 1]);
+  assert.deepEqual((r.json.extra_logs as Record<string, unknown>).format, [1, 0, 0]);
+  // The prompt is not part of what is scored: a gold-looking number in the prompt does not count.
+  const trick = await post(`${srv.url}/get_reward`, { query: ['\\boxed{7} So?'], prompts: ['\\boxed{7}'], labels: ['7'] });
+  assert.deepEqual(trick.json.rewards, [0]);
+});
+
+test('POST /score: one completion or a batch, with per-function parts', async () => {
+  const one = await post(`${srv.url}/score`, { completion: GOOD, example: { gold: '2' } });
+  assert.deepEqual(one.json, { scores: [{ reward: 1.5, parts: { accuracy: 1, format: 1 } }] });
+  const batch = await post(`${srv.url}/score`, { items: [{ completion: '\\boxed{3}', example: { gold: '3' } }, { completion: 'no gold here' }] });
+  assert.deepEqual(batch.json, {
+    scores: [
+      { reward: 1, parts: { accuracy: 1, format: 0 } },
+      { reward: 0, parts: { accuracy: null, format: 0 } },
+    ],
+  });
+});
+
+test('POST /verify/math and /verify/code answer like `aha verify`', async () => {
+  const m = await post(`${srv.url}/verify/math`, { pred: 'so \\boxed{\\frac12}', gold: '0.5' });
+  assert.deepEqual(m.json, { equal: true, pred_extracted: '\\frac12', gold_extracted: '0.5' });
+  const c = await post(`${srv.url}/verify/code`, { items: [{ language: 'python', code: 'print(input())', tests: { inputs: ['a'], outputs: ['a'] } }, { language: 'x' }] });
+  const results = c.json.results as Array<Record<string, unknown>>;
+  assert.deepEqual(results[0], { statuses: ['pass'], reward: 1, passed: 1, total: 1 });
+  assert.match(String(results[1].error), /language/);
+});
+
+test('bad requests get 4xx with a message, never a crash', async () => {
+  const badJson = await post(`${srv.url}/get_reward`, '{"query": [');
+  assert.equal(badJson.status, 400);
+  assert.match(String(badJson.json.error), /not valid JSON/);
+  assert.equal((await post(`${srv.url}/get_reward`, { prompts: [] })).status, 400);
+  const mismatch = await post(`${srv.url}/get_reward`, { query: ['a', 'b'], labels: ['1'] });
+  assert.match(String(mismatch.json.error), /"labels" has 1 items but "query" has 2/);
+  assert.equal((await post(`${srv.url}/score`, { completion: 5 })).status, 400);
+  assert.equal((await post(`${srv.url}/nowhere`, {})).status, 404);
+  assert.equal((await fetch(`${srv.url}/score`)).status, 404);
+  const huge = await post(`${srv.url}/score`, { completion: 'x'.repeat(100 * 1024) });
+  assert.equal(huge.status, 413);
+  // Still healthy afterwards.
+  assert.equal((await fetch(`${srv.url}/health`)).status, 200);
+});
+
+test('unknown reward names fail at start-up, listing the known ones', async () => {
+  await assert.rejects(startRewardServer({ port: 0, rewards: [{ name: 'acc', weight: 1 }] }), /unknown reward "acc".*accuracy/);
+  assert.throws(() => parseRewardSpec('accuracy=heavy'), /weight of "accuracy" must be a number/);
+});
+
+const SLOW = { language: 'python', code: 'import time\ntime.sleep(0.8)\nprint(1)', tests: { inputs: [''], outputs: ['1'] } };
+
+test('bounded concurrency: excess requests queue, and beyond the queue get 503', async () => {
+  const small = await startRewardServer({ port: 0, concurrency: 1, maxQueue: 1, mathThreads: 1 });
+  try {
+    const results = await Promise.all([1, 2, 3, 4].map(() => post(`${small.url}/verify/code`, SLOW)));
+    const statuses = results.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 503, 503]);
+  } finally {
+    await small.close();
+  }
+});
+
+test('graceful shutdown finishes in-flight requests and refuses new ones', async () => {
+  const s = await startRewardServer({ port: 0, mathThreads: 1 });
+  const inflight = post(`${s.url}/verify/code`, SLOW);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const closing = s.close();
+  const done = await inflight;
+  assert.equal(done.status, 200);
+  assert.deepEqual(done.json.statuses, ['pass']);
+  await closing;
+  await assert.rejects(fetch(`${s.url}/health`));
+});
+
+test('`aha serve rewards` starts, answers /health, and exits cleanly on SIGTERM', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', 'rewards', '--port', '0', '--rewards', 'format'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  const health = (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>;
+  assert.deepEqual(health.rewards, [{ name: 'format', weight: 1 }]);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.match(stderr, /SIGTERM: finishing in-flight requests/);
+});
