@@ -1,7 +1,8 @@
 // Reading and writing config.json: validates a Hugging Face style config (Llama and Qwen2
 // families) into a ModelConfig, with errors that name the file and the field, and writes it back
 // with the fields Python's transformers needs to load the folder (architectures, torch_dtype).
-import { existsSync, readFileSync } from 'node:fs';
+import { readJsonFile } from '../util/json-file.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import type { ModelConfig } from './config.js';
@@ -100,13 +101,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
 export function readModelConfig(dir: string): ModelConfig {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new AhaError(`${dir}: not a model folder (no config.json)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
-  }
-  return parseModelConfig(raw, file);
+  return parseModelConfig(readJsonFile(file), file);
 }
 
 /** The config.json object for `cfg`, with what transformers needs to pick the right class. */

@@ -1,7 +1,8 @@
 // A model folder in Hugging Face layout: config.json, model.safetensors (or shards with an index),
 // generation_config.json, tokenizer.json and tokenizer_config.json. Reading builds the model with
 // a given constructor and fills its weights; writing puts the whole folder in place atomically.
-import { existsSync, readFileSync } from 'node:fs';
+import { readJsonFile } from '../util/json-file.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir, atomicWriteFile } from '../util/atomic.js';
@@ -31,12 +32,7 @@ const TORCH_DTYPE: Record<StoredDType, string> = { F32: 'float32', F16: 'float16
 function generationEos(dir: string): number[] {
   const file = join(dir, 'generation_config.json');
   if (!existsSync(file)) return [];
-  let raw: { eos_token_id?: unknown };
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as { eos_token_id?: unknown };
-  } catch (err) {
-    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
-  }
+  const raw = readJsonFile(file) as { eos_token_id?: unknown } | null;
   const e = raw?.eos_token_id;
   const list = Array.isArray(e) ? e : e === undefined || e === null ? [] : [e];
   for (const id of list) {

@@ -2,9 +2,10 @@
 // Hugging Face tokenizer.json (through @huggingface/tokenizers), or aha's character-level demo
 // tokenizer, which is saved as a tokenizer.json too (a BPE with no merges over characters) and
 // recognised on load, so both live in the same folder format.
-import { existsSync, readFileSync } from 'node:fs';
+import { readJsonObject } from '../util/json-file.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AhaError, InputError } from '../util/errors.js';
+import { AhaError } from '../util/errors.js';
 import { CharTokenizer, isCharTokenizerJson } from './char-tokenizer.js';
 import { HfTokenizer } from './hf-tokenizer.js';
 
@@ -47,14 +48,7 @@ export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
 function readJson(file: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file }, 'expected a JSON object');
-  return raw as Record<string, unknown>;
+  return readJsonObject(file);
 }
 
 /** Loads the tokenizer of a model folder (tokenizer.json, plus tokenizer_config.json if present). */

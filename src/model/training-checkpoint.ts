@@ -2,7 +2,8 @@
 // model.safetensors, tokenizer files) plus optimizer.safetensors (AdamW moments, step in the
 // metadata) and trainer_state.json (RNG state, data position, step, …), all written as one
 // atomic folder, so `checkpoints/step-N` is either absent or complete.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readJsonObject } from '../util/json-file.js';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir, atomicWriteFile } from '../util/atomic.js';
@@ -62,14 +63,7 @@ export function readOptimizerState(dir: string): OptimizerState | null {
 export function readTrainerState(dir: string): Record<string, unknown> {
   const file = join(dir, TRAINER_STATE_FILE);
   if (!existsSync(file)) throw new AhaError(`${dir}: not a training checkpoint (no ${TRAINER_STATE_FILE})`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file }, 'expected a JSON object');
-  return raw as Record<string, unknown>;
+  return readJsonObject(file);
 }
 
 /** Loads a training checkpoint: the model folder, the optimizer state and the trainer state. */

@@ -1,7 +1,8 @@
 // Model weights in a Hugging Face folder: model.safetensors, or shards listed by
 // model.safetensors.index.json. Loading fills a model's parameters in place and refuses missing,
 // unexpected or misshapen tensors with an error naming the tensor and the file.
-import { existsSync, readFileSync } from 'node:fs';
+import { readJsonFile } from '../util/json-file.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { SafetensorsReader, writeSafetensors, type StoredDType } from './safetensors.js';
@@ -33,12 +34,7 @@ function locateTensors(dir: string): Map<string, string> {
     return where;
   }
   if (!existsSync(index)) throw new AhaError(`${dir}: no weights (neither ${WEIGHTS_FILE} nor ${INDEX_FILE})`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(index, 'utf8'));
-  } catch (err) {
-    throw new InputError({ file: index }, `not valid JSON (${(err as Error).message})`);
-  }
+  const raw = readJsonFile(index);
   const map = (raw as { weight_map?: unknown } | null)?.weight_map;
   if (map === null || typeof map !== 'object' || Array.isArray(map)) {
     throw new InputError({ file: index, field: 'weight_map' }, 'missing or not an object');

@@ -1,6 +1,7 @@
 // The run folder as the report sees it: typed rows of metrics.jsonl, completions.jsonl and
 // eval.jsonl (layout in docs/run-folder.md), their validation, and loading a whole run.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readJsonObject } from '../util/json-file.js';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { JsonlTail } from './tail.js';
@@ -106,14 +107,7 @@ export function toEvalRow(v: Raw, at: Where): EvalRow {
 function readConfig(dir: string): Record<string, unknown> | null {
   const file = join(dir, RUN_FILES.config);
   if (!existsSync(file)) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InputError({ file }, 'expected a JSON object');
-  return v as Record<string, unknown>;
+  return readJsonObject(file);
 }
 
 /**

@@ -28,3 +28,4 @@ export {
 
 registerBuiltinRewards();
 export { verifyLines, verifyMathRecord, verifyCodeRecord, type BatchOptions, type BatchResult } from './batch.js';
+export { parseRewardSpec, type WeightedRewardName } from './spec.js';

@@ -1,6 +1,7 @@
 // The GRPO run configuration: every option with its default (names follow TRL's GRPOConfig), the
 // reward spec parser (`accuracy:1,format:0.5`), config files (JSON or YAML), and validation that
 // runs before anything expensive so bad settings fail in milliseconds with a clear AhaError.
+import { parseRewardSpec } from '../rewards/spec.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
@@ -111,16 +112,9 @@ export const DEFAULT_CONFIG: GrpoConfig = {
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
 const ALIASES: Record<string, keyof GrpoConfig> = { group_size: 'num_generations', reward: 'rewards', reward_funcs: 'rewards', warmup: 'warmup_steps' };
 
-/** Parses `accuracy:1,format:0.5` (a missing weight is 1). */
+/** Parses `accuracy:1,format:0.5` (a missing weight is 1; `=` works too, as on every command). */
 export function parseRewardSpecs(spec: string | readonly string[]): RewardSpec[] {
-  const parts = (typeof spec === 'string' ? [spec] : spec).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  return parts.map((p) => {
-    const m = /^([^:]+?)(?::(.+))?$/.exec(p);
-    const name = m![1].trim();
-    const weight = m![2] === undefined ? 1 : Number(m![2]);
-    if (!Number.isFinite(weight)) throw new AhaError(`--reward "${p}": the weight after ":" must be a number`);
-    return { name, weight };
-  });
+  return parseRewardSpec(spec, '--reward');
 }
 
 /** Reads a JSON or YAML config file into partial options (unknown keys are an error). */

@@ -6,7 +6,7 @@
 // on Ctrl-C after saving.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdamW } from '../core/index.js';
+import { GroupedAdamW } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { checkpointDir, saveTrainingCheckpoint, type OptimizerState } from '../model/training-checkpoint.js';
@@ -20,7 +20,6 @@ import type { ResolvedGrpoConfig } from './config.js';
 import { policyUpdate } from './update.js';
 import { collectBatch } from './dynamic-sampling.js';
 import { finiteOnly, rolloutMetrics, TrainingSums } from './metrics.js';
-import { fromCheckpointState, toCheckpointState } from './optimizer-state.js';
 import type { PromptPosition, PromptSource } from './prompts.js';
 import type { Judges, Sampler } from './rollout.js';
 
@@ -82,9 +81,8 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const { model, runDir } = opts;
   const G = cfg.num_generations;
   if (cfg.beta > 0 && !opts.reference) throw new Error('runGrpo: beta > 0 needs a reference model');
-  const paramNames = [...model.parameters().keys()];
   const params = [...model.parameters().values()];
-  const optimizer = new AdamW(params, { lr: cfg.learning_rate, beta1: cfg.adam_beta1, beta2: cfg.adam_beta2, eps: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
+  const optimizer = new GroupedAdamW(model.parameters(), { lr: cfg.learning_rate, beta1: cfg.adam_beta1, beta2: cfg.adam_beta2, eps: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
   const metricsFile = join(runDir, 'metrics.jsonl');
   const completionsFile = join(runDir, 'completions.jsonl');
   const schedule = { kind: cfg.lr_scheduler_type, peakLr: cfg.learning_rate, warmupSteps: cfg.warmup_steps, totalSteps: cfg.max_steps * cfg.num_iterations };
@@ -94,7 +92,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   let updates = 0;
   if (opts.resume) {
     const s = opts.resume.trainerState;
-    if (opts.resume.optimizerState) optimizer.loadState(fromCheckpointState(opts.resume.optimizerState, paramNames));
+    if (opts.resume.optimizerState) optimizer.loadState(opts.resume.optimizerState);
     rng = new Rng(s.rng);
     step = s.step;
     updates = s.updates;
@@ -112,7 +110,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const save = () => {
     savedStep = step;
     const dir = checkpointDir(runDir, step);
-    saveTrainingCheckpoint(dir, { model, tokenizer: opts.tokenizer, optimizerState: toCheckpointState(optimizer.state(), paramNames), trainerState: { ...state() } });
+    saveTrainingCheckpoint(dir, { model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } });
     lastCheckpoint = dir;
   };
 

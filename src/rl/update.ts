@@ -3,7 +3,8 @@
 // each one optimiser update (gradient accumulation over the micro-batches, global-norm clipping,
 // AdamW at the scheduled learning rate). The loss gradient w.r.t. the log-probs comes from
 // loss.ts and enters the autograd tape through `logprobs.backward(grad)`.
-import { clipGradNorm, entropy, gatherLogProbs, noGrad, scale, type AdamW, type Tensor } from '../core/index.js';
+import { clipGradNorm, entropy, gatherLogProbs, noGrad, scale, type Tensor } from '../core/index.js';
+import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { completionMask, countTokens, grpoLoss, type Normaliser } from './loss.js';
@@ -67,7 +68,7 @@ export interface UpdateInput {
   config: ResolvedGrpoConfig;
   model: CausalLM;
   reference: CausalLM | null;
-  optimizer: AdamW;
+  optimizer: Optimizer;
   params: Tensor[];
   padId: number;
   rows: readonly RolloutRow[];

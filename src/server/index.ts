@@ -1,2 +1,2 @@
 // HTTP services: the reward server.
-export { startRewardServer, parseRewardSpec, type RewardServerOptions, type RunningRewardServer } from './reward-server.js';
+export { startRewardServer, type RewardServerOptions, type RunningRewardServer } from './reward-server.js';

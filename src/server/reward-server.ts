@@ -254,19 +254,3 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
     },
   };
 }
-
-/** Parses "accuracy,format=0.5" into names and weights. */
-export function parseRewardSpec(spec: string): Array<{ name: string; weight: number }> {
-  const out = spec
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((part) => {
-      const [name, w] = part.split('=');
-      const weight = w === undefined ? 1 : Number(w);
-      if (!Number.isFinite(weight)) throw new AhaError(`--rewards: weight of "${name}" must be a number, got "${w}"`);
-      return { name: name.trim(), weight };
-    });
-  if (out.length === 0) throw new AhaError('--rewards: give at least one reward name, e.g. accuracy or accuracy,format=0.5');
-  return out;
-}

@@ -1,6 +1,7 @@
 // The run folder of an SFT or pretraining run (docs/run-folder.md): config.json written at the
 // start, and, to resume, the latest complete checkpoint plus the saved configuration. Metrics
 // logged after that checkpoint are dropped on resume so metrics.jsonl has one line per step.
+import { readJsonObject } from '../util/json-file.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -31,11 +32,7 @@ export function startRun(runDir: string, config: object): void {
 export function readRunConfig(runDir: string): Record<string, unknown> {
   const file = join(runDir, RUN_CONFIG_FILE);
   if (!existsSync(file)) throw new AhaError(`${runDir} holds no run to resume (no ${RUN_CONFIG_FILE})`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
-  }
+  return readJsonObject(file);
 }
 
 /** SHA-256 of a file's bytes, so a resumed run can tell its data file changed. */

@@ -14,7 +14,7 @@ import { learningRate, type ScheduleKind } from '../util/schedule.js';
 import { epochBatches, type BatchingMode } from './batching.js';
 import type { LmBatch, TokenExample } from './examples.js';
 import { batchLoss, evaluateLoss } from './loss.js';
-import { GroupedAdamW } from './optimizer-state.js';
+import { GroupedAdamW } from '../model/optimizer.js';
 
 export interface TrainerConfig {
   /** Optimiser steps in the whole run. */

@@ -11,7 +11,7 @@ const base = (over: Partial<GrpoConfig> = {}): GrpoConfig => ({ ...DEFAULT_CONFI
 test('reward specs: name:weight pairs, weight defaults to 1', () => {
   assert.deepEqual(parseRewardSpecs('accuracy:1,format:0.5'), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }]);
   assert.deepEqual(parseRewardSpecs(['accuracy', 'format:-0.25']), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: -0.25 }]);
-  assert.throws(() => parseRewardSpecs('accuracy:abc'), /weight after ":" must be a number/);
+  assert.throws(() => parseRewardSpecs('accuracy:abc'), /"accuracy:abc": the weight after the name must be a number/);
 });
 
 test('validation rejects bad settings with a clear AhaError', () => {

@@ -19,7 +19,7 @@ import { filePrompts } from '../../src/rl/prompts.js';
 import { runGrpo, type GrpoRunOptions, type GrpoTrainerState } from '../../src/rl/trainer.js';
 import { memoryChunks, policyUpdate, splitRanges } from '../../src/rl/update.js';
 import { TrainingSums } from '../../src/rl/metrics.js';
-import type { AdamW } from '../../src/core/index.js';
+import type { Optimizer } from '../../src/model/optimizer.js';
 import type { Sampler } from '../../src/rl/rollout.js';
 
 const tokenizer = new CharTokenizer({ chars: 'abcdx', markers: [] });
@@ -217,7 +217,7 @@ test('chunking a micro-batch to bound memory leaves the accumulated gradient unc
       const model = createTransformer(modelConfig, { seed: 4 });
       const params = [...model.parameters().values()];
       // An optimiser that only clears gradients, so the accumulated gradient can be compared.
-      const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as AdamW;
+      const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as Optimizer;
       const sums = new TrainingSums();
       policyUpdate({
         config: toyConfig({ loss_type: lossType, gradient_accumulation_steps: 2, beta: 0.04, num_iterations: 1 }), model,

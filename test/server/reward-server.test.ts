@@ -3,7 +3,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startRewardServer, parseRewardSpec, type RunningRewardServer } from '../../src/server/index.js';
+import { startRewardServer, type RunningRewardServer } from '../../src/server/index.js';
+import { parseRewardSpec } from '../../src/rewards/index.js';
 
 let srv: RunningRewardServer;
 
@@ -83,7 +84,12 @@ test('bad requests get 4xx with a message, never a crash', async () => {
 
 test('unknown reward names fail at start-up, listing the known ones', async () => {
   await assert.rejects(startRewardServer({ port: 0, rewards: [{ name: 'acc', weight: 1 }] }), /unknown reward "acc".*accuracy/);
-  assert.throws(() => parseRewardSpec('accuracy=heavy'), /weight of "accuracy" must be a number/);
+  assert.throws(() => parseRewardSpec('accuracy=heavy'), /"accuracy=heavy": the weight after the name must be a number/);
+  assert.deepEqual(parseRewardSpec(['accuracy', 'format:0.5,tag_count=0.25']), [
+    { name: 'accuracy', weight: 1 },
+    { name: 'format', weight: 0.5 },
+    { name: 'tag_count', weight: 0.25 },
+  ]);
 });
 
 const SLOW = { language: 'python', code: 'import time\ntime.sleep(0.8)\nprint(1)', tests: { inputs: [''], outputs: ['1'] } };

@@ -1,6 +1,7 @@
 // `aha pretrain`: pretrains the small character-level base model of the R1-Zero demo on the
 // synthetic corpus and saves it as a model folder that `aha train` and `aha generate` load.
-import { readFileSync, existsSync } from 'node:fs';
+import { readJsonObject } from '../../util/json-file.js';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AhaError, InputError } from '../../util/errors.js';
 import { CharTokenizer } from '../../model/char-tokenizer.js';
@@ -19,13 +20,7 @@ const DEFAULT_STEPS = 600;
 function modelOverrides(file: string | undefined): Partial<ModelConfig> {
   if (file === undefined) return {};
   if (!existsSync(file)) throw new InputError({ file }, 'file not found');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError({ file }, `not valid JSON (${(err as Error).message})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file }, 'expected a JSON object of model settings');
+  const raw = readJsonObject(file, 'a JSON object of model settings');
   const known = Object.keys(demoModelConfig(1));
   for (const [key, value] of Object.entries(raw)) {
     if (!known.includes(key)) throw new InputError({ file, field: key }, `unknown model setting (known: ${known.join(', ')})`);

@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
-import { startRewardServer, parseRewardSpec } from '../../server/index.js';
+import { startRewardServer } from '../../server/index.js';
+import { parseRewardSpec } from '../../rewards/spec.js';
 
 interface ServeFlags {
   port?: string;
@@ -43,7 +44,7 @@ Example (OpenRLHF): aha serve rewards --port 5000 --rewards accuracy,format=0.2
       const port = parseNumber('--port', flags.port, { min: 0, max: 65535, integer: true });
       const maxBodyMb = parseNumber('--max-body-mb', flags.maxBodyMb, { min: 1, max: 1024, integer: true });
       const concurrency = parseNumber('--concurrency', flags.concurrency, { min: 1, max: 1024, integer: true });
-      const rewards = parseRewardSpec(flags.rewards);
+      const rewards = parseRewardSpec(flags.rewards, '--rewards');
       const running = await startRewardServer({ port, host: flags.host, rewards, maxBodyBytes: maxBodyMb * 1024 * 1024, concurrency });
       process.stderr.write(`aha: reward server listening on ${running.url} (rewards: ${flags.rewards}); GET ${running.url}/health\n`);
       await new Promise<void>((resolve) => {

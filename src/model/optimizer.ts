@@ -1,9 +1,9 @@
-// AdamW with the usual two parameter groups (weight decay on matrices and embeddings, none on
+// AdamW over a model's named parameters, shared by every trainer, with the usual two parameter groups (weight decay on matrices and embeddings, none on
 // norm weights and biases), and its state in the checkpoint's form: one named tensor per moment
 // ("m.<parameter>", "v.<parameter>"), so a checkpoint names what it holds and resuming checks
 // every parameter is there.
 import { AdamW, type AdamWOptions, type Tensor } from '../core/index.js';
-import type { OptimizerState } from '../model/training-checkpoint.js';
+import type { OptimizerState } from './training-checkpoint.js';
 import { AhaError } from '../util/errors.js';
 
 interface Group {
@@ -11,7 +11,13 @@ interface Group {
   optimizer: AdamW;
 }
 
-export class GroupedAdamW {
+/** What a training loop needs of an optimiser between checkpoints. */
+export interface Optimizer {
+  step(lr: number): void;
+  zeroGrad(): void;
+}
+
+export class GroupedAdamW implements Optimizer {
   private readonly groups: Group[];
 
   constructor(params: ReadonlyMap<string, Tensor>, opts: AdamWOptions & { weightDecay: number }) {
