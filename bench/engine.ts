@@ -17,9 +17,10 @@ import { join } from 'node:path';
 import { AdamW, buildInfo, crossEntropy, noGrad, setNumThreads } from '../src/core/index.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { createTransformer } from '../src/model/transformer.js';
+import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { Rng } from '../src/util/rng.js';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = TORCH_PYTHON;
 
 const config: ModelConfig = {
   model_type: 'llama',
@@ -111,16 +112,8 @@ function benchGenerate(reps: number): number {
   return (GEN_BATCH * GEN_TOKENS) / (median(times) / 1000);
 }
 
-function ensureTorch(): void {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status === 0) return;
-  console.error('PyTorch is missing for /usr/bin/python3; installing Debian python3-torch ...');
-  const r = spawnSync('apt-get', ['install', '-y', 'python3-torch'], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('could not install python3-torch (apt-get install -y python3-torch)');
-}
-
 function runTorch(threads: number, steps: number): { step_ms: number; gen_tok_s: number; torch: string } {
-  ensureTorch();
+  if (!ensureTorch()) throw new Error('the PyTorch peer is needed: apt-get install -y python3-torch');
   const script = join(import.meta.dirname, 'engine_torch.py');
   const r = spawnSync(PYTHON, [script, '--config', JSON.stringify(config), '--threads', String(threads), '--batch', String(BATCH),
     '--seq', String(SEQ), '--steps', String(steps), '--gen-batch', String(GEN_BATCH), '--gen-prompt', String(GEN_PROMPT),

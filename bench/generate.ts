@@ -5,6 +5,7 @@
 // saved as a Hugging Face folder and reloaded by both sides (PyTorch checks its logits against
 // aha's), and the peak memory of the process is reported.
 // Flags: --threads N (default: all cores), --only demo|0.5b, --quick (fewer tokens), --json.
+import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { demoModelConfig } from '../src/sft/pretrain-run.js';
 import { CHARSET } from '../src/tasks/charset.js';
 import { Rng } from '../src/util/rng.js';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = TORCH_PYTHON;
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
   const i = argv.indexOf(name);
@@ -90,12 +91,6 @@ function fillRandom(model: CausalLM, std: number): void {
 
 function rssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
-}
-
-function ensureTorch(): boolean {
-  if (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return true;
-  console.error('PyTorch is missing for /usr/bin/python3 (apt-get install -y python3-torch); showing aha only');
-  return false;
 }
 
 function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row[]; checkDiff: number | null; rss: number } {
