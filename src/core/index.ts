@@ -7,7 +7,7 @@
 //   noGrad(fn), isGradEnabled()
 //   ops: matmul(a, b, { transA, transB }) (batched over leading dims; 2-D b is shared),
 //        linear(x, W[out,in], bias?), embedding(weight, ids, shape), rmsNorm(x, w, eps),
-//        layerNorm(x, w, b, eps), rope(x, positions, heads, theta), attention(q, k, v,
+//        layerNorm(x, w, b, eps), rope(x, positions, heads, theta | {theta, scaling}), attention(q, k, v,
 //        { heads, kvHeads, scale? }) (causal GQA), silu, gelu (tanh approx.), swiglu(gate, up),
 //        softmax, logSoftmax, gatherLogProbs(logits, targets) -> [N] or [B,T],
 //        entropy(logits) -> per row (no grad), crossEntropy(logits, targets, { ignoreIndex }),
@@ -21,8 +21,8 @@ export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from 
 export { matmul, linear } from './ops/linalg.js';
 export type { MatmulOptions } from './ops/linalg.js';
 export { add, mul, scale, sum, mean, silu, gelu, swiglu, reshape } from './ops/pointwise.js';
-export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable } from './ops/nn.js';
-export type { AttentionOptions } from './ops/nn.js';
+export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable, ropeInverseFrequencies } from './ops/nn.js';
+export type { AttentionOptions, RopeSpec, RopeLlama3Scaling } from './ops/nn.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';

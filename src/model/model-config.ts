@@ -5,7 +5,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig, RopeScaling } from './config.js';
 
 type Json = Record<string, unknown>;
 
@@ -69,9 +69,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   if ((headDim ?? hidden / heads) % 2 !== 0) {
     throw new InputError({ file, field: 'head_dim' }, `per-head size ${headDim ?? hidden / heads} must be even for rotary embeddings`);
   }
-  if (r.rope_scaling !== undefined && r.rope_scaling !== null) {
-    throw new InputError({ file, field: 'rope_scaling' }, 'RoPE scaling is not supported yet; remove it or use a model without it');
-  }
+  const ropeScaling = parseRopeScaling(r.rope_scaling, file);
   const eos = r.eos_token_id;
   let eosId: number | number[] | null | undefined;
   if (Array.isArray(eos)) eosId = eos.map((_, i) => optTokenId({ e: eos[i] }, 'e', file, vocab) as number);
@@ -93,8 +91,37 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
     eos_token_id: eosId ?? null,
   };
   if (headDim !== undefined) cfg.head_dim = headDim;
+  if (ropeScaling) cfg.rope_scaling = ropeScaling;
   if (typeof r.torch_dtype === 'string') cfg.torch_dtype = r.torch_dtype;
   return cfg;
+}
+
+/** Llama 3 RoPE scaling, the one kind supported; other kinds are refused by name. */
+function parseRopeScaling(raw: unknown, file: string): RopeScaling | null {
+  if (raw === undefined || raw === null) return null;
+  const field = 'rope_scaling';
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file, field }, 'expected an object or null');
+  const r = raw as Record<string, unknown>;
+  const kind = r.rope_type ?? r.type;
+  if (kind !== 'llama3') {
+    throw new InputError({ file, field }, `RoPE scaling of type ${JSON.stringify(kind)} is not supported (only "llama3")`);
+  }
+  const num = (key: string): number => {
+    const v = r[key];
+    if (typeof v !== 'number' || !(v > 0)) throw new InputError({ file, field: `${field}.${key}` }, `expected a positive number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const scaling: RopeScaling = {
+    rope_type: 'llama3',
+    factor: num('factor'),
+    low_freq_factor: num('low_freq_factor'),
+    high_freq_factor: num('high_freq_factor'),
+    original_max_position_embeddings: num('original_max_position_embeddings'),
+  };
+  if (!(scaling.high_freq_factor > scaling.low_freq_factor)) {
+    throw new InputError({ file, field: `${field}.high_freq_factor` }, 'must be larger than low_freq_factor');
+  }
+  return scaling;
 }
 
 /** Reads and validates `dir`/config.json. */

@@ -171,7 +171,7 @@ export class Transformer implements CausalLM {
     if (ids.length !== batch * seqLen) throw new AhaError(`forward: ${ids.length} ids for batch ${batch} x seqLen ${seqLen}`);
     const d = this.dims;
     const pos = rowPositions(batch, seqLen);
-    const theta = this.config.rope_theta, eps = this.config.rms_norm_eps;
+    const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling }, eps = this.config.rms_norm_eps;
     let x = embedding(this.embed, ids, [batch, seqLen]);
     for (const L of this.layers) {
       const h = rmsNorm(x, L.inputNorm, eps);
@@ -255,7 +255,7 @@ export class Transformer implements CausalLM {
   private runCached(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
     rows: Int32Array | null, maxLen: number): Float32Array {
     const d = this.dims;
-    const theta = this.config.rope_theta, eps = this.config.rms_norm_eps;
+    const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling }, eps = this.config.rms_norm_eps;
     const tokPos = new Int32Array(batch * n);
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
     const shape: CacheAttentionShape = { batch, tokens: n, heads: d.heads, kvHeads: d.kvHeads, headDim: d.headDim, maxLen };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
 import {
   add, attention, crossEntropy, embedding, entropy, gatherLogProbs, gelu, layerNorm, linear, logSoftmax, matmul,
-  mean, mul, reshape, rmsNorm, rope, scale, silu, softmax, sum, swiglu, tensor,
+  mean, mul, reshape, rmsNorm, rope, ropeInverseFrequencies, scale, silu, softmax, sum, swiglu, tensor,
 } from '../../src/core/index.js';
 import {
   assertClose, gradCheck, randn, refAttention, refGelu, refLayerNorm, refLogSoftmaxRow, refMatmul, refRmsNorm, refRope, sigmoid,
@@ -211,4 +211,18 @@ test('add and mul with a broadcast trailing operand, scale, sum, mean, reshape',
   gradCheck({ inputs: [{ data: randn(rng, 12), shape: [3, 4] }], run: ([a]) => sum(a), ref: ([a]) => Float64Array.of(a.reduce((s, v) => s + v, 0)) }, rng);
   gradCheck({ inputs: [{ data: randn(rng, 12), shape: [3, 4] }], run: ([a]) => mean(a), ref: ([a]) => Float64Array.of(a.reduce((s, v) => s + v, 0) / 12) }, rng);
   assert.throws(() => add(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(2), [2])), /cannot broadcast/);
+});
+
+test('Llama 3 RoPE scaling: inverse frequencies against hand-computed values', () => {
+  // headDim 8, theta 10000: inv_freq = 1, 0.1, 0.01, 0.001 (wavelengths 2π/inv_freq).
+  // original context 1000, low_freq_factor 1, high_freq_factor 4: wavelengths under 250 stay,
+  // over 1000 are divided by factor 8, and 628.3 (inv 0.01) is blended with
+  // smooth = (1000/628.32 − 1)/3 = 0.197183: 0.01·(1 − smooth)/8 + 0.01·smooth = 0.00297535.
+  const inv = ropeInverseFrequencies(8, {
+    theta: 10000,
+    scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 1000 },
+  });
+  const expected = [1, 0.1, 0.00297535, 0.000125];
+  expected.forEach((e, i) => assert.ok(Math.abs(inv[i] - e) / e < 1e-5, `inv_freq[${i}] = ${inv[i]}, expected ${e}`));
+  assert.deepEqual([...ropeInverseFrequencies(8, { theta: 10000 })].map((v) => Number(v.toPrecision(6))), [1, 0.1, 0.01, 0.001]);
 });

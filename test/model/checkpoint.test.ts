@@ -12,6 +12,8 @@ import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { tinyModel, tempDir, logitsOf } from './helpers.js';
 
 const tok = new CharTokenizer();
+// Llama 3.2's scaling, with a short original context so the tiny model's positions feel it.
+const LLAMA3_SCALING = { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } as const;
 const probe = tok.encode('<think>12+30=42</think> <answer>42</answer>');
 
 test('a tiny random model saved and reloaded gives identical logits (tied and untied, qwen2 and llama)', () => {
@@ -117,7 +119,9 @@ test('config.json is validated with errors naming the field', () => {
     [{ num_key_value_heads: 3 }, /field "num_key_value_heads": 3 does not divide/],
     [{ vocab_size: undefined }, /field "vocab_size": missing/],
     [{ eos_token_id: 5000 }, /field "eos_token_id": must be a token id/],
-    [{ rope_scaling: { type: 'yarn' } }, /field "rope_scaling"/],
+    [{ rope_scaling: { type: 'yarn' } }, /field "rope_scaling": RoPE scaling of type "yarn" is not supported/],
+    [{ rope_scaling: { ...LLAMA3_SCALING, factor: 0 } }, /field "rope_scaling\.factor": expected a positive number/],
+    [{ rope_scaling: { ...LLAMA3_SCALING, high_freq_factor: 1 } }, /field "rope_scaling\.high_freq_factor": must be larger/],
   ];
   for (const [over, re] of cases) assert.throws(() => parseModelConfig({ ...good, ...over }, 'x/config.json'), re);
   // Hugging Face defaults: no num_key_value_heads means multi-head attention.
@@ -146,4 +150,20 @@ test('a folder that is not a model says so', () => {
   assert.throws(() => loadModel(join(tempDir('none'), 'nope')), /does not exist/);
   const dir = tempDir('empty');
   assert.throws(() => loadModel(dir), /no config\.json/);
+});
+
+test('a Llama 3 model with rope_scaling saves, reloads, and its scaling changes the logits', () => {
+  const scaled = tinyModel({ model_type: 'llama', attention_bias: false, rope_scaling: { ...LLAMA3_SCALING } }, 5);
+  const plain = tinyModel({ model_type: 'llama', attention_bias: false }, 5);
+  const dir = join(tempDir('llama3'), 'model');
+  saveModel(scaled, tok, dir);
+  const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { rope_scaling: unknown };
+  assert.deepEqual(saved.rope_scaling, LLAMA3_SCALING);
+  const back = loadModel(dir).model;
+  assert.deepEqual(back.config.rope_scaling, LLAMA3_SCALING);
+  assert.deepEqual(logitsOf(back, probe), logitsOf(scaled, probe));
+  // Same weights, no scaling: the rotary frequencies differ, so the logits must too.
+  const a = logitsOf(plain, probe);
+  const b = logitsOf(scaled, probe);
+  assert.ok(a.some((v, i) => Math.abs(v - b[i]) > 1e-4), 'rope_scaling had no effect');
 });

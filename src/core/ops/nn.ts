@@ -53,13 +53,54 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   });
 }
 
+/**
+ * Llama 3's long-context RoPE scaling (Hugging Face field names): low frequencies are divided by
+ * `factor`, high ones kept, and the band between blended smoothly.
+ */
+export interface RopeLlama3Scaling {
+  rope_type: 'llama3';
+  factor: number;
+  low_freq_factor: number;
+  high_freq_factor: number;
+  original_max_position_embeddings: number;
+}
+
+/** Rotary frequencies: the base theta and an optional scaling. */
+export interface RopeSpec {
+  theta: number;
+  scaling?: RopeLlama3Scaling | null;
+}
+
+/** inv_freq[i] = theta^(-2i/headDim), then Llama 3 scaling if given (float32, as transformers). */
+export function ropeInverseFrequencies(headDim: number, spec: RopeSpec): Float32Array {
+  const half = headDim / 2;
+  const inv = new Float32Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(spec.theta, Math.fround((2 * i) / headDim));
+  const sc = spec.scaling;
+  if (!sc) return inv;
+  const oldLen = sc.original_max_position_embeddings;
+  const lowFreqWavelen = oldLen / sc.low_freq_factor;
+  const highFreqWavelen = oldLen / sc.high_freq_factor;
+  for (let i = 0; i < half; i++) {
+    const wavelen = (2 * Math.PI) / inv[i];
+    if (wavelen > lowFreqWavelen) inv[i] = inv[i] / sc.factor;
+    else if (wavelen >= highFreqWavelen) {
+      const smooth = (oldLen / wavelen - sc.low_freq_factor) / (sc.high_freq_factor - sc.low_freq_factor);
+      inv[i] = (1 - smooth) * (inv[i] / sc.factor) + smooth * inv[i];
+    }
+  }
+  return inv;
+}
+
 /** cos and sin of position * inv_freq, [maxPos, headDim/2], computed in float32 as transformers does. */
 export class RopeTable {
   cos: Float32Array = new Float32Array(0);
   sin: Float32Array = new Float32Array(0);
   private positions = 0;
-  constructor(readonly headDim: number, readonly theta: number) {
+  readonly invFreq: Float32Array;
+  constructor(readonly headDim: number, readonly spec: RopeSpec) {
     if (headDim % 2 !== 0) fail('rope', `head dimension must be even, got ${headDim}`);
+    this.invFreq = ropeInverseFrequencies(headDim, spec);
   }
 
   /** Makes sure positions [0, n) are in the table. */
@@ -68,8 +109,7 @@ export class RopeTable {
     const cap = Math.max(n, this.positions * 2, 256);
     const half = this.headDim / 2;
     const cos = new Float32Array(cap * half), sin = new Float32Array(cap * half);
-    const invFreq = new Float32Array(half);
-    for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.pow(this.theta, Math.fround((2 * i) / this.headDim));
+    const invFreq = this.invFreq;
     for (let p = 0; p < cap; p++) {
       for (let i = 0; i < half; i++) {
         const f = Math.fround(p * invFreq[i]);
@@ -85,12 +125,13 @@ export class RopeTable {
 
 const tables = new Map<string, RopeTable>();
 
-/** The shared table for (headDim, theta). */
-export function ropeTable(headDim: number, theta: number): RopeTable {
-  const key = `${headDim}/${theta}`;
+/** The shared table for (headDim, frequencies). */
+export function ropeTable(headDim: number, freq: number | RopeSpec): RopeTable {
+  const spec = typeof freq === 'number' ? { theta: freq } : freq;
+  const key = `${headDim}/${spec.theta}/${JSON.stringify(spec.scaling ?? null)}`;
   let t = tables.get(key);
   if (!t) {
-    t = new RopeTable(headDim, theta);
+    t = new RopeTable(headDim, spec);
     tables.set(key, t);
   }
   return t;
@@ -114,15 +155,16 @@ export function rowPositions(B: number, T: number): Int32Array {
 
 /**
  * Rotary position embedding (Hugging Face rotate_half convention) of x [..., heads * headDim];
- * `positions` gives the position of each token (x.size / (heads * headDim) of them).
+ * `positions` gives the position of each token (x.size / (heads * headDim) of them); `freq` is
+ * rope_theta, or theta with a scaling.
  */
-export function rope(x: Tensor, positions: Int32Array, heads: number, theta: number): Tensor {
+export function rope(x: Tensor, positions: Int32Array, heads: number, freq: number | RopeSpec): Tensor {
   const width = lastDim('rope', x);
   if (width % heads !== 0) fail('rope', `last dimension ${width} is not a multiple of ${heads} heads`);
   const D = width / heads;
   const N = x.size / width;
   if (positions.length !== N) fail('rope', `${positions.length} positions for ${N} tokens`);
-  const table = ropeTable(D, theta);
+  const table = ropeTable(D, freq);
   table.ensure(maxOf(positions) + 1);
   const { cos, sin } = table;
   const be = backend();
