@@ -66,6 +66,10 @@ export interface GrpoConfig {
   save_steps: number;
   logging_steps: number;
   log_completions_steps: number;
+  /** Held-out task problems evaluated before training, every eval_steps and at the end; 0 = none. */
+  eval_problems: number;
+  /** Held-out evaluation every n steps (0 = only before and after training). */
+  eval_steps: number;
   /** Worker threads for the compute core; 0 = its default. */
   threads: number;
 }
@@ -106,6 +110,8 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   save_steps: 50,
   logging_steps: 1,
   log_completions_steps: 10,
+  eval_problems: 0,
+  eval_steps: 0,
   threads: 0,
 };
 
@@ -192,6 +198,9 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(isInt(c.save_steps) && c.save_steps >= 0, `save_steps must be an integer >= 0 (0 = only at the end), got ${c.save_steps}`);
   check(isInt(c.logging_steps) && c.logging_steps >= 1, `logging_steps must be an integer >= 1, got ${c.logging_steps}`);
   check(isInt(c.log_completions_steps) && c.log_completions_steps >= 0, `log_completions_steps must be an integer >= 0 (0 = never), got ${c.log_completions_steps}`);
+  check(isInt(c.eval_problems) && c.eval_problems >= 0, `eval_problems must be an integer >= 0 (0 = no held-out evaluation), got ${c.eval_problems}`);
+  check(isInt(c.eval_steps) && c.eval_steps >= 0, `eval_steps must be an integer >= 0 (0 = only before and after training), got ${c.eval_steps}`);
+  check(c.eval_problems === 0 || c.task !== null, 'eval_problems needs a --task: held-out problems come from its held-out split');
   check(isInt(c.threads) && c.threads >= 0, `threads must be an integer >= 0, got ${c.threads}`);
   check(typeof c.output_dir === 'string' && c.output_dir !== '', 'output_dir must be a folder path');
   check(c.difficulty === null || (Array.isArray(c.difficulty) && c.difficulty.length > 0 && c.difficulty.every(isInt)), 'difficulty must be a non-empty list of integer levels');

@@ -2,6 +2,8 @@
 // function, accuracy, zero-std groups, completion lengths, truncation, reflection rate (from the
 // rollouts), and KL, entropy, clip fractions (sums accumulated over the optimisation passes).
 import { meanStd } from './advantages.js';
+import { strictFormat } from '../rewards/format.js';
+import type { ScoredRow } from './rollout.js';
 import type { ScoreColumn } from './advantages.js';
 
 export interface RolloutStats {
@@ -85,4 +87,17 @@ export function finiteOnly(rec: Record<string, number>): Record<string, number> 
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(rec)) if (Number.isFinite(v)) out[k] = v;
   return out;
+}
+
+/** One eval.jsonl line (docs/run-folder.md) from one completion per held-out problem. */
+export function heldoutMetrics(rows: readonly ScoredRow[]): { n: number; accuracy: number; mean_length: number; reflect_rate: number; format_rate: number } {
+  const n = rows.length;
+  const mean = (f: (r: ScoredRow) => number) => (n === 0 ? 0 : rows.reduce((a, r) => a + f(r), 0) / n);
+  return {
+    n,
+    accuracy: mean((r) => (r.correct ? 1 : 0)),
+    mean_length: mean((r) => r.completionIds.length),
+    reflect_rate: mean((r) => r.reflections),
+    format_rate: mean((r) => (strictFormat(r.text, r.item.example) >= 1 ? 1 : 0)),
+  };
 }

@@ -54,7 +54,7 @@ export function taskPrompts(task: Task, seed: number, difficulty: readonly numbe
       }
       const p = chunk![pos.index];
       pos = { epoch: pos.epoch, index: pos.index + 1 };
-      return { id: p.id, prompt: task.prompt(p), example: problemExample(p), problem: p, taskVerify: (c, q) => task.verify(c, q) };
+      return taskItem(task, p);
     },
     position: () => ({ ...pos }),
     seek(p) {
@@ -62,6 +62,16 @@ export function taskPrompts(task: Task, seed: number, difficulty: readonly numbe
       chunk = null;
     },
   };
+}
+
+function taskItem(task: Task, p: Problem): PromptItem {
+  return { id: p.id, prompt: task.prompt(p), example: problemExample(p), problem: p, taskVerify: (c, q) => task.verify(c, q) };
+}
+
+/** `count` problems of the task's held-out split (never seen in training), fixed for a seed. */
+export function heldoutItems(task: Task, count: number, seed: number, difficulty: readonly number[] | null): PromptItem[] {
+  const problems = task.generate({ split: 'heldout', count, seed, difficulty: difficulty ?? task.difficulties });
+  return problems.map((p) => taskItem(task, p));
 }
 
 const PROMPT_FIELDS = ['prompt', 'problem', 'question'] as const;

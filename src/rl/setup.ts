@@ -15,7 +15,7 @@ import { registerTaskRewards } from '../tasks/rewards.js';
 import { AhaError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
-import { filePrompts, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
+import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 
@@ -54,7 +54,7 @@ function load(dir: string, what: string): LoadedModel {
 }
 
 /** Options that may change on resume without breaking the exact continuation. */
-const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'logging_steps', 'log_completions_steps', 'threads', 'output_dir']);
+const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'logging_steps', 'log_completions_steps', 'eval_problems', 'eval_steps', 'threads', 'output_dir']);
 
 /** A resumed run with different training options no longer continues exactly: say which differ. */
 function warnChangedOptions(savedFile: string, now: Record<string, unknown>): void {
@@ -157,6 +157,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     reference,
     sampler,
     prompts: makePrompts(),
+    evalItems: task && config.eval_problems > 0 ? heldoutItems(task, config.eval_problems, config.seed, config.difficulty) : [],
     rewardNames: specs.map((s) => s.name),
     rewardWeights: specs.map((s) => s.weight),
     judges,

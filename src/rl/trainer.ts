@@ -19,9 +19,9 @@ import { combineRewards, computeAdvantages } from './advantages.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { policyUpdate } from './update.js';
 import { collectBatch } from './dynamic-sampling.js';
-import { finiteOnly, rolloutMetrics, TrainingSums } from './metrics.js';
-import type { PromptPosition, PromptSource } from './prompts.js';
-import type { Judges, Sampler } from './rollout.js';
+import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
+import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
+import { rollout, type Judges, type Sampler } from './rollout.js';
 
 export type { ResolvedGrpoConfig };
 
@@ -45,6 +45,8 @@ export interface GrpoRunOptions {
   reference: CausalLM | null;
   sampler: Sampler;
   prompts: PromptSource;
+  /** Held-out problems evaluated into eval.jsonl (empty = no evaluation). */
+  evalItems?: readonly PromptItem[];
   /** Reward names (for metrics) and weights, in the order of judges.rewards. */
   rewardNames: readonly string[];
   rewardWeights: readonly number[];
@@ -85,6 +87,19 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const optimizer = new GroupedAdamW(model.parameters(), { lr: cfg.learning_rate, beta1: cfg.adam_beta1, beta2: cfg.adam_beta2, eps: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
   const metricsFile = join(runDir, 'metrics.jsonl');
   const completionsFile = join(runDir, 'completions.jsonl');
+  const evalFile = join(runDir, 'eval.jsonl');
+  const evalItems = opts.evalItems ?? [];
+  let evaluatedStep = -1;
+  const evaluate = async () => {
+    if (evalItems.length === 0 || evaluatedStep === step) return;
+    evaluatedStep = step;
+    // Its own generator, derived from (seed, step): evaluating never shifts the training stream.
+    const evalRng = new Rng((cfg.seed ^ Math.imul(step + 1, 0x2545f491)) >>> 0);
+    const { rows } = await rollout(evalItems, 1, (p) => opts.tokenizer.encode(p), opts.sampler, evalRng, opts.judges, cfg.max_completion_length);
+    const line = heldoutMetrics(rows);
+    appendJsonl(evalFile, { step, split: 'heldout', ...line });
+    if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
+  };
   const schedule = { kind: cfg.lr_scheduler_type, peakLr: cfg.learning_rate, warmupSteps: cfg.warmup_steps, totalSteps: cfg.max_steps * cfg.num_iterations };
 
   let rng: Rng;
@@ -99,6 +114,9 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     opts.prompts.seek(s.prompts);
     truncateLog(metricsFile, step);
     truncateLog(completionsFile, step);
+    truncateLog(evalFile, step);
+    // A run stopped right after its evaluation is not evaluated twice at the same step.
+    evaluatedStep = existsSync(evalFile) && readJsonl(evalFile).some((r) => r.value.step === step) ? step : -1;
   } else {
     rng = new Rng(cfg.seed);
   }
@@ -126,6 +144,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   let lastMetrics: Record<string, number> | null = null;
   let interrupted = false;
   try {
+    if (step === 0) await evaluate();
     while (step < cfg.max_steps) {
       // Sampling and training are synchronous native work: give the event loop a turn so a
       // pending Ctrl-C (delivered through it) is seen between steps.
@@ -202,8 +221,10 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       }
       opts.onStep?.(metrics);
       bar.update(step, { reward: metrics['reward/mean'], acc: metrics.accuracy, len: metrics['completion_length/mean'], reflect: metrics.reflect_rate, 's/step': seconds });
+      if (cfg.eval_steps > 0 && step % cfg.eval_steps === 0) await evaluate();
       if (cfg.save_steps > 0 && step % cfg.save_steps === 0 && step < cfg.max_steps) save();
     }
+    if (!interrupted) await evaluate();
     if (step > savedStep) save();
   } finally {
     bar.stop();

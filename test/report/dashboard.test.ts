@@ -48,7 +48,8 @@ describe('dashboard server', () => {
     const sig = first.body.sig;
 
     appendFileSync(join(dir, 'metrics.jsonl'), '{"step":100,"reward/mean":0.9}\n');
-    appendFileSync(join(dir, 'eval.jsonl'), '{"step":100,"split":"arith-heldout","accuracy":0.8}\n');
+    // A split the run already has: new points, no new chart.
+    appendFileSync(join(dir, 'eval.jsonl'), JSON.stringify({ step: 100, split: run.evals[0].split, accuracy: 0.8 }) + '\n');
     const second = await updates(cursor, sig);
     assert.equal(second.body.charts, undefined, 'same lines: just points');
     assert.deepEqual(second.body.runs[0].metrics, [{ step: 100, 'reward/mean': 0.9 }]);

@@ -17,6 +17,8 @@ test('reward specs: name:weight pairs, weight defaults to 1', () => {
 test('validation rejects bad settings with a clear AhaError', () => {
   const bad: [Partial<GrpoConfig>, RegExp][] = [
     [{ num_generations: 1 }, /group size .* >= 2/],
+    [{ eval_problems: -1 }, /eval_problems must be an integer >= 0/],
+    [{ eval_problems: 10, task: null, data: 'x.jsonl' }, /eval_problems needs a --task/],
     [{ loss_type: 'ppo' as never }, /unknown loss_type "ppo"; choose one of grpo, bnpo, dr_grpo, dapo/],
     [{ scale_rewards: 'row' as never }, /unknown scale_rewards/],
     [{ beta: -1 }, /beta must be >= 0/],

@@ -148,14 +148,17 @@ test('tiny end-to-end run on a toy task: reward rises, files written in the run-
 });
 
 test('resume from a checkpoint gives the same parameters as an uninterrupted run', async () => {
-  const cfg = toyConfig({ max_steps: 4, save_steps: 2, num_iterations: 2, beta: 0.04, gradient_accumulation_steps: 3, warmup_steps: 2, lr_scheduler_type: 'cosine' });
+  // Held-out evaluation every 2 steps runs on its own random stream: it must not disturb the resume.
+  const cfg = toyConfig({ max_steps: 4, save_steps: 2, num_iterations: 2, beta: 0.04, gradient_accumulation_steps: 3, warmup_steps: 2, lr_scheduler_type: 'cosine', eval_steps: 2 });
+  const evalItems = ['xa', 'x', 'xx'].map((p, i) => ({ id: `e${i}`, prompt: p, example: {} }));
   const straightDir = tmp();
   const straight = createTransformer(modelConfig, { seed: 9 });
-  await runGrpo(runOptions(straight, cfg, straightDir));
+  await runGrpo(runOptions(straight, cfg, straightDir, { evalItems }));
 
   const dir = tmp();
   const stop = new AbortController();
   const first = await runGrpo(runOptions(createTransformer(modelConfig, { seed: 9 }), cfg, dir, {
+    evalItems,
     signal: stop.signal,
     onStep: () => stop.abort(), // stop after the first step: the interrupted run saves step-1
   }));
@@ -164,7 +167,7 @@ test('resume from a checkpoint gives the same parameters as an uninterrupted run
   const ckpt = loadTrainingCheckpoint(latestCheckpoint(dir)!);
   const trainerState = ckpt.trainerState as unknown as GrpoTrainerState;
   assert.equal(trainerState.step, 1);
-  const resumed = await runGrpo(runOptions(ckpt.model, cfg, dir, { resume: { optimizerState: ckpt.optimizerState, trainerState } }));
+  const resumed = await runGrpo(runOptions(ckpt.model, cfg, dir, { evalItems, resume: { optimizerState: ckpt.optimizerState, trainerState } }));
   assert.equal(resumed.state.step, 4);
   for (const [name, p] of straight.parameters()) {
     const q = ckpt.model.parameters().get(name)!;
@@ -172,6 +175,12 @@ test('resume from a checkpoint gives the same parameters as an uninterrupted run
   }
   assert.deepEqual(metricsOf(dir).map((l) => l.step), [1, 2, 3, 4]);
   assert.deepEqual(metricsOf(dir).map((l) => l['reward/mean']), metricsOf(straightDir).map((l) => l['reward/mean']));
+  // eval.jsonl: before training, every eval_steps, at the end; the same lines either way.
+  const evals = (d: string) => readFileSync(join(d, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(evals(straightDir).map((l) => l.step), [0, 2, 4]);
+  assert.deepEqual(Object.keys(evals(straightDir)[0]).sort(), ['accuracy', 'format_rate', 'mean_length', 'n', 'reflect_rate', 'split', 'step']);
+  assert.equal(evals(straightDir)[0].n, 3);
+  assert.deepEqual(evals(dir).map(({ step, accuracy, mean_length }) => [step, accuracy, mean_length]), evals(straightDir).map(({ step, accuracy, mean_length }) => [step, accuracy, mean_length]));
 });
 
 test('Ctrl-C stops after the current step and saves a checkpoint', async () => {

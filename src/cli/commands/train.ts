@@ -37,6 +37,8 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--save-steps <n>', 'saveSteps', 'save_steps', 'int', 'checkpoint every n steps (and at the end; 0 = only at the end)'],
   ['--logging-steps <n>', 'loggingSteps', 'logging_steps', 'int', 'write metrics every n steps'],
   ['--log-completions-steps <n>', 'logCompletionsSteps', 'log_completions_steps', 'int', 'write the sampled completions every n steps (0 = never)'],
+  ['--eval-problems <n>', 'evalProblems', 'eval_problems', 'int', 'held-out task problems evaluated before training, every --eval-steps and at the end, into eval.jsonl (0 = none)'],
+  ['--eval-steps <n>', 'evalSteps', 'eval_steps', 'int', 'held-out evaluation every n steps (0 = only before and after training)'],
   ['--threads <n>', 'threads', 'threads', 'int', 'compute threads (0 = default)'],
 ];
 
@@ -111,5 +113,9 @@ export function register(program: Command): void {
         (result.checkpointDir ? `checkpoint: ${result.checkpointDir}\n` : '') +
         `metrics: ${run.runDir}/metrics.jsonl\n`,
     );
+    // The report people open: curves, held-out evaluations, completions with reflections marked.
+    const { writeReport } = await import('../../report/index.js');
+    const report = await writeReport([run.runDir]);
+    process.stderr.write(`report: ${report.html}\n`);
   });
 }

@@ -1,0 +1,33 @@
+// `aha train` as a user runs it: a model folder, a task, held-out evaluation, and the report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveModel } from '../../src/model/checkpoint.js';
+import { CharTokenizer } from '../../src/model/char-tokenizer.js';
+import { createTransformer } from '../../src/model/transformer.js';
+import { CHARSET } from '../../src/tasks/charset.js';
+
+test('aha train on a model folder writes metrics, held-out evaluations before and after, and the report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-train-cli-'));
+  const tokenizer = new CharTokenizer({ chars: CHARSET });
+  const model = createTransformer({
+    model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+    num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 192, rms_norm_eps: 1e-5, rope_theta: 10000,
+    tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
+  }, { seed: 3 });
+  saveModel(model, tokenizer, join(dir, 'model'));
+  const run = join(dir, 'run');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--model', join(dir, 'model'), '--task', 'arithmetic',
+    '--steps', '2', '--prompts-per-step', '2', '--group-size', '2', '--max-completion-length', '16', '--eval-problems', '3',
+    '--save-steps', '0', '--output', run, '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /report: .*report\.html/);
+  const lines = (f: string) => readFileSync(join(run, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines('metrics.jsonl').map((l) => l.step), [1, 2]);
+  assert.deepEqual(lines('eval.jsonl').map((l) => [l.step, l.split, l.n]), [[0, 'heldout', 3], [2, 'heldout', 3]]);
+  assert.ok(existsSync(join(run, 'report.html')));
+  assert.ok(existsSync(join(run, 'checkpoints', 'step-2', 'model.safetensors')));
+});
