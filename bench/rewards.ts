@@ -17,11 +17,11 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
   return [out, performance.now() - t];
 }
 
-const math500 = readFileSync('/work/shared/data/math500/test.jsonl', 'utf8')
+const math500 = readFileSync('data/benchmarks/math500/test.jsonl', 'utf8')
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l) as { solution: string; answer: string });
-const gsm = readFileSync('/work/shared/data/gsm8k/test.jsonl', 'utf8')
+const gsm = readFileSync('data/benchmarks/gsm8k/test.jsonl', 'utf8')
   .trim()
   .split('\n')
   .slice(0, 500)

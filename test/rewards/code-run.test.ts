@@ -51,7 +51,7 @@ test('printing a fake result line does not forge a pass', async () => {
 });
 
 test('MBPP: canonical solutions pass their asserts, a wrong one does not', async () => {
-  const rows = readFileSync('/work/shared/data/mbpp/mbpp.jsonl', 'utf8').trim().split('\n').slice(0, 4).map((l) => JSON.parse(l) as { code: string; test_list: string[]; test_setup_code: string });
+  const rows = readFileSync('data/benchmarks/mbpp/mbpp.jsonl', 'utf8').trim().split('\n').slice(0, 4).map((l) => JSON.parse(l) as { code: string; test_list: string[]; test_setup_code: string });
   for (const row of rows) {
     const r = await runCode({ language: 'python', code: row.code, tests: { asserts: row.test_setup_code + '\n' + row.test_list.join('\n') } });
     assert.deepEqual(r.statuses, row.test_list.map(() => 'pass'));
@@ -61,7 +61,7 @@ test('MBPP: canonical solutions pass their asserts, a wrong one does not', async
 });
 
 test('HumanEval: program = prompt + solution + test + check(entry_point), pass iff exit 0', async () => {
-  const rows = readFileSync('/work/shared/data/humaneval/HumanEval.jsonl', 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l) as Record<string, string>);
+  const rows = readFileSync('data/benchmarks/humaneval/HumanEval.jsonl', 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l) as Record<string, string>);
   for (const row of rows) {
     const good = await runProgram({ language: 'python', program: `${row.prompt}${row.canonical_solution}\n\n${row.test}\n\ncheck(${row.entry_point})\n` });
     assert.equal(good.status, 'pass', good.stderr);

@@ -73,13 +73,13 @@ test('answersEquivalent groups answers for majority vote', () => {
 });
 
 test('MATH-500: the last \\boxed{} of every solution equals its answer field', () => {
-  const rows = readFileSync('/work/shared/data/math500/test.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { solution: string; answer: string });
+  const rows = readFileSync('data/benchmarks/math500/test.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { solution: string; answer: string });
   const bad = rows.filter((r) => !verifyMath(r.solution, r.answer).equal).map((r) => r.answer);
   assert.deepEqual(bad, []);
 });
 
 test('GSM8K: gold extraction strips thousands separators and matches the number', () => {
-  const rows = readFileSync('/work/shared/data/gsm8k/test.jsonl', 'utf8').trim().split('\n').slice(0, 300).map((l) => JSON.parse(l) as { answer: string });
+  const rows = readFileSync('data/benchmarks/gsm8k/test.jsonl', 'utf8').trim().split('\n').slice(0, 300).map((l) => JSON.parse(l) as { answer: string });
   for (const r of rows) {
     const n = r.answer.split('####')[1].trim().replace(/,/g, '');
     assert.equal(verifyMath(`The answer is ${n}.`, r.answer).equal, true, r.answer.slice(-20));

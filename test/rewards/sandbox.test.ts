@@ -1,6 +1,7 @@
 // The code sandbox under attack: programs that try to read host files, reach a loopback port,
 // write outside the jail, fork-bomb, exhaust memory, loop forever, flood output, or outlive
 // their run must all fail safely, with the right status and without touching the host.
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -29,7 +30,7 @@ test('host files are invisible: /etc, the project, /root, the pyenv python', asy
   const r = await py(`
 import os
 leaks = []
-for p in ['/etc/passwd', '/etc/hostname', '/work/main/package.json', '/root', '/home', '/root/.pyenv', '/var/log']:
+for p in ['/etc/passwd', '/etc/hostname', ${JSON.stringify(join(process.cwd(), 'package.json'))}, '/root', '/home', '/root/.pyenv', '/var/log']:
     try:
         if os.path.isdir(p): os.listdir(p)
         else: open(p).read()
