@@ -10,7 +10,7 @@ import { GroupedAdamW } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { checkpointDir, saveTrainingCheckpoint, type OptimizerState } from '../model/training-checkpoint.js';
-import { appendJsonl, readJsonl, writeJsonl } from '../util/jsonl.js';
+import { appendJsonl, readJsonl, truncateJsonlAfterStep } from '../util/jsonl.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 import { Rng, type RngState } from '../util/rng.js';
@@ -71,13 +71,6 @@ export interface GrpoResult {
   checkpointDir: string | null;
 }
 
-/** Keeps the lines of a JSON Lines file whose step is at most `step` (resume after a crash). */
-function truncateLog(file: string, step: number): void {
-  if (!existsSync(file)) return;
-  const kept = readJsonl(file).map((r) => r.value).filter((v) => typeof v.step === 'number' && v.step <= step);
-  writeJsonl(file, kept);
-}
-
 export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const cfg = opts.config;
   const { model, runDir } = opts;
@@ -112,9 +105,9 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     step = s.step;
     updates = s.updates;
     opts.prompts.seek(s.prompts);
-    truncateLog(metricsFile, step);
-    truncateLog(completionsFile, step);
-    truncateLog(evalFile, step);
+    truncateJsonlAfterStep(metricsFile, step);
+    truncateJsonlAfterStep(completionsFile, step);
+    truncateJsonlAfterStep(evalFile, step);
     // A run stopped right after its evaluation is not evaluated twice at the same step.
     evaluatedStep = existsSync(evalFile) && readJsonl(evalFile).some((r) => r.value.step === step) ? step : -1;
   } else {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteFile } from '../util/atomic.js';
-import { parseJsonl, writeJsonl } from '../util/jsonl.js';
+import { truncateJsonlAfterStep } from '../util/jsonl.js';
 import { latestCheckpoint } from '../model/training-checkpoint.js';
 import type { TrainerState } from './trainer.js';
 
@@ -65,18 +65,5 @@ export function parseTrainerState(raw: Record<string, unknown>, file: string): T
 
 /** Keeps only metrics of steps up to `step` (the ones the resumed checkpoint includes). */
 export function truncateMetrics(runDir: string, step: number): void {
-  const file = join(runDir, METRICS_FILE);
-  if (!existsSync(file)) return;
-  // A crash can leave a half-written last line; it belongs to a step after the checkpoint anyway.
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const kept = lines.filter((l) => {
-    if (l.trim() === '') return false;
-    try {
-      const rec = parseJsonl(l, file)[0].value;
-      return typeof rec.step === 'number' && rec.step <= step;
-    } catch {
-      return false;
-    }
-  });
-  writeJsonl(file, kept.map((l) => JSON.parse(l) as unknown));
+  truncateJsonlAfterStep(join(runDir, METRICS_FILE), step);
 }

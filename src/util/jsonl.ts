@@ -43,3 +43,24 @@ export function appendJsonl(file: string, value: unknown): void {
 export function writeJsonl(file: string, values: readonly unknown[]): void {
   atomicWriteFile(file, values.map((v) => JSON.stringify(v) + '\n').join(''));
 }
+
+/**
+ * Keeps only the records of steps up to `step` (what a resumed checkpoint includes), rewriting the
+ * file atomically. A line a crash left half-written belongs to a later step anyway: it is dropped.
+ */
+export function truncateJsonlAfterStep(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const kept: unknown[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const s = (rec as { step?: unknown } | null)?.step;
+    if (typeof s === 'number' && s <= step) kept.push(rec);
+  }
+  writeJsonl(file, kept);
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJsonl, readJsonl, writeJsonl, appendJsonl } from '../../src/util/jsonl.js';
+import { parseJsonl, readJsonl, writeJsonl, appendJsonl, truncateJsonlAfterStep } from '../../src/util/jsonl.js';
 import { InputError } from '../../src/util/errors.js';
 
 test('parseJsonl skips blank lines and keeps 1-based line numbers', () => {
@@ -40,4 +40,13 @@ test('writeJsonl and appendJsonl round-trip', () => {
   );
   writeFileSync(f, readFileSync(f, 'utf8') + '\n');
   assert.equal(readJsonl(f).length, 3);
+});
+
+test('truncateJsonlAfterStep keeps steps up to N and drops a line a crash cut short', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-jsonl-'));
+  const f = join(dir, 'metrics.jsonl');
+  writeFileSync(f, '{"step":1,"x":1}\n{"step":2,"x":2}\n{"step":3,"x":3}\n{"step":4,"x"');
+  truncateJsonlAfterStep(f, 2);
+  assert.deepEqual(readJsonl(f).map((r) => r.value.step), [1, 2]);
+  truncateJsonlAfterStep(join(dir, 'absent.jsonl'), 2);
 });
