@@ -29,7 +29,7 @@ export interface Update {
   sig: string;
   cursor: Cursor[];
   charts?: ReturnType<typeof buildCharts>;
-  runs: { metrics: MetricRow[]; completions: CompletionRow[]; evals: EvalRow[]; summary: RunSummary }[];
+  runs: { metrics: MetricRow[]; completions: CompletionRow[]; evals: EvalRow[]; evalCompletions: CompletionRow[]; summary: RunSummary }[];
 }
 
 class LiveRuns {
@@ -56,6 +56,7 @@ class LiveRuns {
       metrics: f.metrics.rows,
       completions: f.completions.rows,
       evals: f.evals.rows,
+      evalCompletions: f.evalCompletions.rows,
     }));
   }
 
@@ -65,12 +66,13 @@ class LiveRuns {
     return {
       generation: this.generation,
       sig: now,
-      cursor: runs.map((r) => ({ m: r.metrics.length, c: r.completions.length, e: r.evals.length })),
+      cursor: runs.map((r) => ({ m: r.metrics.length, c: r.completions.length, e: r.evals.length, x: r.evalCompletions.length })),
       charts: now !== sig ? buildCharts(runs) : undefined,
       runs: runs.map((r, i) => ({
         metrics: r.metrics.slice(cursor[i].m),
         completions: r.completions.slice(cursor[i].c),
         evals: r.evals.slice(cursor[i].e),
+        evalCompletions: r.evalCompletions.slice(cursor[i].x),
         summary: summarize(r.metrics),
       })),
     };
@@ -86,9 +88,9 @@ function parseCursor(raw: string | null, runCount: number): Cursor[] {
   }
   const ok = (x: unknown): x is Cursor => {
     const c = x as Cursor;
-    return typeof x === 'object' && x !== null && [c.m, c.c, c.e].every((n) => Number.isInteger(n) && n >= 0);
+    return typeof x === 'object' && x !== null && [c.m, c.c, c.e, c.x].every((n) => Number.isInteger(n) && n >= 0);
   };
-  if (!Array.isArray(v) || v.length !== runCount || !v.every(ok)) throw new RequestError(`cursor must be ${runCount} objects {m, c, e} of counts`);
+  if (!Array.isArray(v) || v.length !== runCount || !v.every(ok)) throw new RequestError(`cursor must be ${runCount} objects {m, c, e, x} of counts`);
   return v;
 }
 

@@ -9,6 +9,8 @@ export interface Cursor {
   m: number;
   c: number;
   e: number;
+  /** eval_completions.jsonl lines. */
+  x: number;
 }
 
 export interface RunSummary {
@@ -25,6 +27,7 @@ export interface PageRun {
   summary: RunSummary;
   completions: CompletionRow[];
   evals: EvalRow[];
+  evalCompletions: CompletionRow[];
 }
 
 export interface PagePayload {
@@ -67,9 +70,9 @@ export function buildPayload(runs: readonly RunData[], opts: { live?: { pollMs: 
     generatedAt: new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'),
     live: opts.live ?? null,
     generation: opts.generation ?? 0,
-    cursor: runs.map((r) => ({ m: r.metrics.length, c: r.completions.length, e: r.evals.length })),
+    cursor: runs.map((r) => ({ m: r.metrics.length, c: r.completions.length, e: r.evals.length, x: r.evalCompletions.length })),
     reflectionWords: REFLECTION_WORDS,
-    runs: runs.map((r) => ({ name: r.name, dir: r.dir, config: r.config, summary: summarize(r.metrics), completions: r.completions, evals: r.evals })),
+    runs: runs.map((r) => ({ name: r.name, dir: r.dir, config: r.config, summary: summarize(r.metrics), completions: r.completions, evals: r.evals, evalCompletions: r.evalCompletions })),
     charts,
     sig: dataSignature(runs),
   };

@@ -41,9 +41,11 @@ export interface RunData {
   metrics: MetricRow[];
   completions: CompletionRow[];
   evals: EvalRow[];
+  /** Held-out answers logged at each evaluation (the same problems every time). */
+  evalCompletions: CompletionRow[];
 }
 
-export const RUN_FILES = { metrics: 'metrics.jsonl', completions: 'completions.jsonl', evals: 'eval.jsonl', config: 'config.json' } as const;
+export const RUN_FILES = { metrics: 'metrics.jsonl', completions: 'completions.jsonl', evals: 'eval.jsonl', evalCompletions: 'eval_completions.jsonl', config: 'config.json' } as const;
 
 type Raw = Record<string, unknown>;
 interface Where {
@@ -125,22 +127,25 @@ export function checkRunDir(dir: string, allowEmpty = false): string {
   return abs;
 }
 
-/** The three logged files of a run, each followed incrementally (used once for a report, repeatedly by the dashboard). */
+/** The four logged files of a run, each followed incrementally (used once for a report, repeatedly by the dashboard). */
 export class RunFiles {
   readonly metrics: JsonlTail<MetricRow>;
   readonly completions: JsonlTail<CompletionRow>;
   readonly evals: JsonlTail<EvalRow>;
+  readonly evalCompletions: JsonlTail<CompletionRow>;
   constructor(readonly dir: string) {
     this.metrics = new JsonlTail(join(dir, RUN_FILES.metrics), toMetricRow);
     this.completions = new JsonlTail(join(dir, RUN_FILES.completions), toCompletionRow);
     this.evals = new JsonlTail(join(dir, RUN_FILES.evals), toEvalRow);
+    this.evalCompletions = new JsonlTail(join(dir, RUN_FILES.evalCompletions), toCompletionRow);
   }
   /** Reads whatever was appended since the last call; true when a file was truncated (the run restarted). */
   poll(): boolean {
     const m = this.metrics.poll();
     const c = this.completions.poll();
     const e = this.evals.poll();
-    return m.reset || c.reset || e.reset;
+    const x = this.evalCompletions.poll();
+    return m.reset || c.reset || e.reset || x.reset;
   }
 }
 
@@ -161,6 +166,7 @@ export function loadRun(dir: string, name?: string): RunData {
     metrics: files.metrics.rows,
     completions: files.completions.rows,
     evals: files.evals.rows,
+    evalCompletions: files.evalCompletions.rows,
   };
 }
 

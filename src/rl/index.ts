@@ -4,6 +4,7 @@
 export { DEFAULT_CONFIG, validateConfig, parseRewardSpecs, readConfigFile } from './config.js';
 export type { GrpoConfig, RewardSpec } from './config.js';
 export { prepareGrpo, defaultRewards, resolveModelDir, BUNDLED_MODEL } from './setup.js';
+export { demoConfig, DEMO_CONFIG_FILE } from './demo.js';
 export type { PrepareOptions } from './setup.js';
 export { runGrpo } from './trainer.js';
 export type { GrpoRunOptions, GrpoResult, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';

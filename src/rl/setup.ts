@@ -14,6 +14,7 @@ import { getTask } from '../tasks/registry.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
 import { AhaError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
+import { assertFreshRunDir } from '../util/run-dir.js';
 import { validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
@@ -97,6 +98,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const modelDir = resolveModelDir(config.model);
   const runDir = resolve(config.output_dir);
   let resumeFrom: string | null = null;
+  if (!opts.resume) assertFreshRunDir(runDir, '--output');
   if (opts.resume) {
     resumeFrom = latestCheckpoint(runDir);
     if (!resumeFrom) throw new AhaError(`--resume: no complete checkpoint in ${join(runDir, 'checkpoints')}`);

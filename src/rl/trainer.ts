@@ -15,13 +15,13 @@ import { atomicWriteFile } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { learningRate } from '../util/schedule.js';
-import { combineRewards, computeAdvantages } from './advantages.js';
+import { combineRewards, computeAdvantages, type CombinedRewards } from './advantages.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { policyUpdate } from './update.js';
 import { collectBatch } from './dynamic-sampling.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
-import { rollout, type Judges, type Sampler } from './rollout.js';
+import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
 
 export type { ResolvedGrpoConfig };
 
@@ -71,6 +71,17 @@ export interface GrpoResult {
   checkpointDir: string | null;
 }
 
+/** One line of completions.jsonl / eval_completions.jsonl (docs/run-folder.md). */
+function completionRecord(step: number, r: ScoredRow, rewardNames: readonly string[], combined: CombinedRewards, i: number): Record<string, unknown> {
+  const rewards: Record<string, number | null> = {};
+  rewardNames.forEach((n, k) => (rewards[n] = r.scores[k]));
+  return {
+    step, problem_id: r.item.id, prompt: r.item.prompt, completion: r.text,
+    reward: combined.scored[i] ? combined.total[i] : null, rewards, correct: r.correct,
+    length: r.completionIds.length, gold: r.item.example.gold ?? null, extracted: r.extracted,
+  };
+}
+
 export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const cfg = opts.config;
   const { model, runDir } = opts;
@@ -81,15 +92,22 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const metricsFile = join(runDir, 'metrics.jsonl');
   const completionsFile = join(runDir, 'completions.jsonl');
   const evalFile = join(runDir, 'eval.jsonl');
+  const evalCompletionsFile = join(runDir, 'eval_completions.jsonl');
   const evalItems = opts.evalItems ?? [];
   let evaluatedStep = -1;
+  /** Weighted reward totals of rows, one column per reward function. */
+  const combine = (rows: readonly ScoredRow[]): CombinedRewards => combineRewards(opts.rewardNames.map((_, k) => rows.map((row) => row.scores[k])), opts.rewardWeights, rows.length);
   const evaluate = async () => {
     if (evalItems.length === 0 || evaluatedStep === step) return;
     evaluatedStep = step;
     // Its own generator, derived from (seed, step): evaluating never shifts the training stream.
     const evalRng = new Rng((cfg.seed ^ Math.imul(step + 1, 0x2545f491)) >>> 0);
+    if (!opts.quiet) process.stderr.write(`held-out evaluation at step ${step}: ${evalItems.length} problems...\n`);
     const { rows } = await rollout(evalItems, 1, (p) => opts.tokenizer.encode(p), opts.sampler, evalRng, opts.judges, cfg.max_completion_length);
     const line = heldoutMetrics(rows);
+    // The same problems at every evaluation: the report sets a problem's first and last answers side by side.
+    const scored = combine(rows);
+    rows.forEach((r, i) => appendJsonl(evalCompletionsFile, { ...completionRecord(step, r, opts.rewardNames, scored, i), split: 'heldout' }));
     appendJsonl(evalFile, { step, split: 'heldout', ...line });
     if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
   };
@@ -108,6 +126,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     truncateJsonlAfterStep(metricsFile, step);
     truncateJsonlAfterStep(completionsFile, step);
     truncateJsonlAfterStep(evalFile, step);
+    truncateJsonlAfterStep(evalCompletionsFile, step);
     // A run stopped right after its evaluation is not evaluated twice at the same step.
     evaluatedStep = existsSync(evalFile) && readJsonl(evalFile).some((r) => r.value.step === step) ? step : -1;
   } else {
@@ -160,12 +179,11 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       const sampledTokens = cost.sampledTokens;
 
       // 2. Advantages over the batch that is trained on, then the num_iterations updates.
-      const columns = opts.rewardNames.map((_, k) => sampled.map((row) => row.scores[k]));
-      const allRewards = combineRewards(columns, opts.rewardWeights, sampled.length);
+      const allRewards = combine(sampled);
       const sums = new TrainingSums();
       let trainTokens = 0;
       if (kept.length > 0) {
-        const keptRewards = combineRewards(opts.rewardNames.map((_, k) => kept.map((row) => row.scores[k])), opts.rewardWeights, kept.length);
+        const keptRewards = combine(kept);
         const { advantages } = computeAdvantages(keptRewards, { groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps });
 
         const t = policyUpdate({
@@ -183,7 +201,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       const seconds = (performance.now() - stepStart) / 1000;
       const metrics = finiteOnly({
         ...rolloutMetrics({
-          names: opts.rewardNames, columns, total: allRewards.total, scored: allRewards.scored,
+          names: opts.rewardNames, columns: opts.rewardNames.map((_, k) => sampled.map((row) => row.scores[k])), total: allRewards.total, scored: allRewards.scored,
           correct: sampled.map((r) => r.correct), lengths: sampled.map((r) => r.completionIds.length),
           truncated: sampled.map((r) => r.truncated), reflections: sampled.map((r) => r.reflections), zeroStd: zeroStdAll,
         }),
@@ -202,15 +220,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       lastMetrics = metrics;
       if (step % cfg.logging_steps === 0 || step === cfg.max_steps) appendJsonl(metricsFile, { step, time: Date.now() / 1000, ...metrics });
       if (cfg.log_completions_steps > 0 && (step % cfg.log_completions_steps === 0 || step === 1)) {
-        sampled.forEach((r, i) => {
-          const rewards: Record<string, number | null> = {};
-          opts.rewardNames.forEach((n, k) => (rewards[n] = r.scores[k]));
-          appendJsonl(completionsFile, {
-            step, problem_id: r.item.id, prompt: r.item.prompt, completion: r.text,
-            reward: allRewards.scored[i] ? allRewards.total[i] : null, rewards, correct: r.correct,
-            length: r.completionIds.length, gold: r.item.example.gold ?? null, extracted: r.extracted,
-          });
-        });
+        sampled.forEach((r, i) => appendJsonl(completionsFile, completionRecord(step, r, opts.rewardNames, allRewards, i)));
       }
       opts.onStep?.(metrics);
       bar.update(step, { reward: metrics['reward/mean'], acc: metrics.accuracy, len: metrics['completion_length/mean'], reflect: metrics.reflect_rate, 's/step': seconds });

@@ -9,9 +9,10 @@ import type { ModelConfig } from '../model/config.js';
 import { createTransformer } from '../model/transformer.js';
 import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { AhaError } from '../util/errors.js';
+import { assertFreshRunDir } from '../util/run-dir.js';
 import { splitHeldOut } from './batching.js';
 import { everyTokenCounts, type TokenExample } from './examples.js';
-import { assertFreshRunDir, parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
+import { parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
 import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 
 /** Documents of the pretraining corpus for a seed (the tasks part's synthetic corpus by default). */

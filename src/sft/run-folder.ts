@@ -2,25 +2,18 @@
 // start, and, to resume, the latest complete checkpoint plus the saved configuration. Metrics
 // logged after that checkpoint are dropped on resume so metrics.jsonl has one line per step.
 import { readJsonObject } from '../util/json-file.js';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { truncateJsonlAfterStep } from '../util/jsonl.js';
 import { latestCheckpoint } from '../model/training-checkpoint.js';
+import { assertFreshRunDir } from '../util/run-dir.js';
 import type { TrainerState } from './trainer.js';
 
 export const RUN_CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.jsonl';
-
-/** Refuses a folder that already holds a run (checked before any slow work). */
-export function assertFreshRunDir(runDir: string): void {
-  if (existsSync(join(runDir, RUN_CONFIG_FILE)) || existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, 'checkpoints'))) {
-    throw new AhaError(`${runDir} already holds a run; pass --resume to continue it, or choose another --out`);
-  }
-  if (existsSync(runDir) && readdirSync(runDir).length > 0) throw new AhaError(`${runDir} is not empty; choose another --out`);
-}
 
 /** Starts a fresh run in `runDir`: refuses a folder that already holds a run, writes config.json. */
 export function startRun(runDir: string, config: object): void {

@@ -6,11 +6,12 @@ import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { AhaError } from '../util/errors.js';
+import { assertFreshRunDir } from '../util/run-dir.js';
 import { epochBatches, splitHeldOut } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { encodeSftRecords, type EncodeStats } from './sft-encode.js';
-import { assertFreshRunDir, fileDigest, parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
+import { fileDigest, parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
 import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 import type { TokenExample } from './examples.js';
 

@@ -40,7 +40,7 @@ describe('dashboard server', () => {
 
   it('returns only the lines after the cursor, and charts only when the set of lines changed', async () => {
     const run = loadRun(dir);
-    const cursor = [{ m: run.metrics.length, c: run.completions.length, e: run.evals.length }];
+    const cursor = [{ m: run.metrics.length, c: run.completions.length, e: run.evals.length, x: run.evalCompletions.length }];
     const first = await updates(cursor);
     assert.equal(first.status, 200);
     assert.ok(first.body.charts, 'an unknown signature gets the charts');
@@ -54,7 +54,7 @@ describe('dashboard server', () => {
     assert.equal(second.body.charts, undefined, 'same lines: just points');
     assert.deepEqual(second.body.runs[0].metrics, [{ step: 100, 'reward/mean': 0.9 }]);
     assert.equal(second.body.runs[0].evals.length, 1);
-    assert.deepEqual(second.body.cursor, [{ m: cursor[0].m + 1, c: cursor[0].c, e: cursor[0].e + 1 }]);
+    assert.deepEqual(second.body.cursor, [{ m: cursor[0].m + 1, c: cursor[0].c, e: cursor[0].e + 1, x: cursor[0].x }]);
     assert.equal(second.body.runs[0].summary.lastStep, 100);
 
     appendFileSync(join(dir, 'metrics.jsonl'), '{"step":101,"new_metric":1}\n');
@@ -64,19 +64,19 @@ describe('dashboard server', () => {
 
   it('rejects a malformed cursor and reports a bad line with its file and line', async () => {
     assert.equal((await updates({ m: 1 })).status, 400);
-    assert.equal((await updates([{ m: -1, c: 0, e: 0 }])).status, 400);
+    assert.equal((await updates([{ m: -1, c: 0, e: 0, x: 0 }])).status, 400);
     const before = loadRun(dir);
     appendFileSync(join(dir, 'completions.jsonl'), 'not json\n');
-    const bad = await updates([{ m: 0, c: 0, e: 0 }]);
+    const bad = await updates([{ m: 0, c: 0, e: 0, x: 0 }]);
     assert.equal(bad.status, 500);
     assert.match(bad.body.error ?? '', new RegExp(`completions\\.jsonl:${before.completions.length + 1}: not valid JSON`));
     writeFileSync(join(dir, 'completions.jsonl'), '');
   });
 
   it('bumps the generation when a run restarts (its files shrink)', async () => {
-    const g0 = (await updates([{ m: 0, c: 0, e: 0 }])).body.generation;
+    const g0 = (await updates([{ m: 0, c: 0, e: 0, x: 0 }])).body.generation;
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"loss":1}\n');
-    const res = await updates([{ m: 0, c: 0, e: 0 }]);
+    const res = await updates([{ m: 0, c: 0, e: 0, x: 0 }]);
     assert.equal(res.body.generation, g0 + 1);
     assert.deepEqual(res.body.runs[0].metrics, [{ step: 1, loss: 1 }]);
   });
@@ -89,7 +89,7 @@ describe('startDashboard', () => {
     try {
       assert.equal((await fetch(dash.url)).status, 200);
       writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"reward/mean":0.1}\n');
-      const res = await fetch(`${dash.url}api/updates?cursor=${encodeURIComponent('[{"m":0,"c":0,"e":0}]')}&sig=x`);
+      const res = await fetch(`${dash.url}api/updates?cursor=${encodeURIComponent('[{"m":0,"c":0,"e":0,"x":0}]')}&sig=x`);
       const body = (await res.json()) as Update;
       assert.deepEqual(body.runs[0].metrics, [{ step: 1, 'reward/mean': 0.1 }]);
       assert.deepEqual(body.charts?.map((c) => c.id), ['reward']);

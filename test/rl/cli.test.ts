@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveModel } from '../../src/model/checkpoint.js';
@@ -25,9 +25,16 @@ test('aha train on a model folder writes metrics, held-out evaluations before an
     '--save-steps', '0', '--output', run, '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /report: .*report\.html/);
+  assert.match(r.stderr, /held-out \(3 problems\), step 0 -> 2: accuracy \d\.\d{3} -> \d\.\d{3}, mean length [\d.]+ -> [\d.]+ tokens/);
   const lines = (f: string) => readFileSync(join(run, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(lines('metrics.jsonl').map((l) => l.step), [1, 2]);
   assert.deepEqual(lines('eval.jsonl').map((l) => [l.step, l.split, l.n]), [[0, 'heldout', 3], [2, 'heldout', 3]]);
   assert.ok(existsSync(join(run, 'report.html')));
   assert.ok(existsSync(join(run, 'checkpoints', 'step-2', 'model.safetensors')));
+  assert.ok(existsSync(join(run, 'curves')) && readdirSync(join(run, 'curves')).some((f) => f.endsWith('.png')), 'curves as pictures');
+  assert.deepEqual(lines('eval_completions.jsonl').map((l) => l.step), [0, 0, 0, 2, 2, 2]);
+  // The same command again refuses to overwrite the run.
+  const again = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--model', join(dir, 'model'), '--steps', '1', '--output', run, '--quiet'], { encoding: 'utf8' });
+  assert.equal(again.status, 2, again.stderr);
+  assert.match(again.stderr, /already holds a run; pass --resume to continue it, or choose another --output/);
 });

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { AhaError } from '../../src/util/errors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
 import { prepareGrpo, defaultRewards, correctnessReward } from '../../src/rl/setup.js';
-import { configFromFlags, savedRunConfig } from '../../src/cli/commands/train.js';
+import { configFromFlags, savedRunConfig, wantsDemo } from '../../src/cli/commands/train.js';
+import { demoConfig } from '../../src/rl/demo.js';
+import { validateConfig } from '../../src/rl/config.js';
 
 const cfg = (over: Partial<GrpoConfig>): GrpoConfig => ({ ...DEFAULT_CONFIG, task: 'arithmetic', ...over });
 const aha = (re: RegExp) => (e: unknown) => e instanceof AhaError && re.test(e.message);
@@ -31,6 +33,32 @@ test('--resume without a checkpoint is an error', () => {
   writeFileSync(join(dir, 'config.json'), '{}');
   // the model folder check comes first, so point it at a folder that has a config.json
   assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: join(dir, 'run') }), { resume: true }), aha(/--resume: no complete checkpoint/));
+});
+
+test('a fresh run refuses a folder that holds another run, before loading anything', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-setup-'));
+  writeFileSync(join(dir, 'config.json'), '{}'); // a model folder, as far as the existence check goes
+  const run = join(dir, 'run');
+  mkdirSync(run);
+  writeFileSync(join(run, 'metrics.jsonl'), '{"step":1}\n');
+  assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: run })), aha(/already holds a run; pass --resume to continue it, or choose another --output/));
+});
+
+test('no --model, --data or --config: the demo settings, which validate and train only on accuracy and format', () => {
+  assert.equal(wantsDemo({}), true);
+  assert.equal(wantsDemo({ steps: '5' }), true);
+  assert.equal(wantsDemo({ model: 'm' }), false);
+  assert.equal(wantsDemo({ config: 'c.yaml' }), false);
+  const demo = demoConfig();
+  validateConfig(demo);
+  assert.equal(demo.model, null, 'the bundled base model');
+  assert.equal(demo.task, 'arithmetic');
+  assert.ok(demo.eval_problems > 0, 'held-out evaluation before and after');
+  // R1-Zero: rule-based accuracy and format rewards only; nothing pays for length or reflection words.
+  assert.deepEqual(demo.rewards.map((r) => r.name).sort(), ['arithmetic_accuracy', 'format_lenient']);
+  const c = configFromFlags({ steps: '7' }, demo);
+  assert.equal(c.max_steps, 7);
+  assert.equal(c.learning_rate, demo.learning_rate);
 });
 
 test('default rewards: the task verifier plus the lenient format reward', () => {

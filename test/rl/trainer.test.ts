@@ -181,6 +181,11 @@ test('resume from a checkpoint gives the same parameters as an uninterrupted run
   assert.deepEqual(Object.keys(evals(straightDir)[0]).sort(), ['accuracy', 'format_rate', 'mean_length', 'n', 'reflect_rate', 'split', 'step']);
   assert.equal(evals(straightDir)[0].n, 3);
   assert.deepEqual(evals(dir).map(({ step, accuracy, mean_length }) => [step, accuracy, mean_length]), evals(straightDir).map(({ step, accuracy, mean_length }) => [step, accuracy, mean_length]));
+  // eval_completions.jsonl: every held-out answer, the same problems at each evaluation, none twice after the resume.
+  const answers = (d: string) => readFileSync(join(d, 'eval_completions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(answers(straightDir).map((a) => `${a.step}:${a.problem_id}`), [0, 2, 4].flatMap((st) => ['e0', 'e1', 'e2'].map((id) => `${st}:${id}`)));
+  assert.equal(answers(straightDir)[0].split, 'heldout');
+  assert.deepEqual(answers(dir).map((a) => [a.step, a.problem_id, a.completion]), answers(straightDir).map((a) => [a.step, a.problem_id, a.completion]));
 });
 
 test('Ctrl-C stops after the current step and saves a checkpoint', async () => {

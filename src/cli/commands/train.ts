@@ -2,9 +2,12 @@
 // --config file, then flags. Everything is validated before the model is loaded.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { holdsRun, nextFreeRunDir } from '../../util/run-dir.js';
+import { readJsonl } from '../../util/jsonl.js';
 import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
 import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, type GrpoConfig } from '../../rl/config.js';
+import { DEMO_CONFIG_FILE, demoConfig } from '../../rl/demo.js';
 
 type Kind = 'int' | 'num' | 'str' | 'bool';
 
@@ -71,6 +74,21 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
   return cfg;
 }
 
+/** "held-out accuracy 0.310 -> 0.645, ..." from the first and last line of eval.jsonl, or null. */
+export function heldoutSummary(evalFile: string): string | null {
+  if (!existsSync(evalFile)) return null;
+  const rows = readJsonl(evalFile).map((r) => r.value as Record<string, number>);
+  if (rows.length < 2) return null;
+  const [a, b] = [rows[0], rows[rows.length - 1]];
+  const pair = (k: string, d: number) => `${a[k].toFixed(d)} -> ${b[k].toFixed(d)}`;
+  return `held-out (${b.n} problems), step ${a.step} -> ${b.step}: accuracy ${pair('accuracy', 3)}, mean length ${pair('mean_length', 1)} tokens, reflection words ${pair('reflect_rate', 2)} per answer`;
+}
+
+/** No model, data or config file named: the user asked for the demo. */
+export function wantsDemo(flags: Record<string, unknown>): boolean {
+  return flags.model === undefined && flags.data === undefined && flags.config === undefined;
+}
+
 /** The options recorded in a run folder's config.json (GrpoConfig keys only), or null. */
 export function savedRunConfig(outputDir: string): GrpoConfig | null {
   const file = join(outputDir, 'config.json');
@@ -86,9 +104,10 @@ export function register(program: Command): void {
     .command('train')
     .description(
       'GRPO training (R1-Zero): sample a group of completions per prompt, score them with rule-based rewards, ' +
-        'normalise within the group and push the policy toward the better ones. With no arguments: the bundled base model on the arithmetic task.',
+        'normalise within the group and push the policy toward the better ones. With no arguments: the R1-Zero demo ' +
+        `(the bundled base model on arithmetic, ${DEMO_CONFIG_FILE}), held-out evaluation before and after, and report.html.`,
     )
-    .option('--model <dir>', 'model folder (Hugging Face layout); default: the bundled base model models/aha-tiny-base')
+    .option('--model <dir>', `model folder (Hugging Face layout); default: the bundled base model models/aha-tiny-base, with the demo settings of ${DEMO_CONFIG_FILE} unless --data or --config is given`)
     .option('--task <name>', 'built-in task: arithmetic (default) or countdown')
     .option('--difficulty <levels>', 'task difficulty levels to draw from, e.g. 1,2 (default: all levels)')
     .option('--data <file>', 'JSON Lines prompts: "prompt" (verbatim) or "problem"/"question" (framed), with "answer" or "gold"')
@@ -98,9 +117,12 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress bar');
   for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);
   cmd.action(async (flags: Record<string, unknown>) => {
-    let config = configFromFlags(flags);
+    let config = configFromFlags(flags, wantsDemo(flags) ? demoConfig() : undefined);
     // --resume starts from the options the run was started with, so `--output DIR --resume` is enough.
     if (flags.resume === true) config = configFromFlags(flags, savedRunConfig(config.output_dir) ?? config);
+    // A fresh run with no --output goes to the next free folder (runs/r1-zero, runs/r1-zero-2, ...)
+    // rather than failing because the last run is there.
+    else if (flags.output === undefined && holdsRun(config.output_dir)) config = { ...config, output_dir: nextFreeRunDir(config.output_dir) };
     // Imported here so `aha --help` does not load the compute core.
     const { prepareGrpo } = await import('../../rl/setup.js');
     const { runGrpo } = await import('../../rl/trainer.js');
@@ -115,7 +137,9 @@ export function register(program: Command): void {
     );
     // The report people open: curves, held-out evaluations, completions with reflections marked.
     const { writeReport } = await import('../../report/index.js');
-    const report = await writeReport([run.runDir]);
-    process.stderr.write(`report: ${report.html}\n`);
+    const heldout = heldoutSummary(join(run.runDir, 'eval.jsonl'));
+    if (heldout) process.stderr.write(heldout + '\n');
+    const report = await writeReport([run.runDir], { pngDir: join(run.runDir, 'curves') });
+    process.stderr.write(`report: ${report.html} (open it in a browser); curves: ${join(run.runDir, 'curves')}/*.png\n`);
   });
 }

@@ -347,10 +347,10 @@
   }
 
   // ---- early vs late ---------------------------------------------------------------------------
-  /** Problems logged at two or more steps, best showcases first (wrong early and right late, then widest gap). */
-  function comparablePairs(run) {
+  /** Problems answered at two or more steps, best showcases first (wrong early and right late, then widest gap). */
+  function comparablePairs(completions) {
     const byProblem = new Map();
-    for (const c of run.completions) {
+    for (const c of completions) {
       if (!c.problem_id) continue;
       const list = byProblem.get(c.problem_id) || [];
       list.push(c);
@@ -363,24 +363,36 @@
       if (minStep === maxStep) continue;
       const early = list.find((c) => c.step === minStep);
       const late = list.find((c) => c.step === maxStep);
-      const score = (early.correct === false && late.correct === true ? 1e9 : 0) + (maxStep - minStep);
+      const reflects = reflectionCount(late) > 0 ? 1e6 : 0;
+      const score = (early.correct === false && late.correct === true ? 1e9 : 0) + reflects + (maxStep - minStep);
       pairs.push({ id, early, late, score });
     }
     return pairs.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   }
 
+  /** Held-out problems (the same ones at every evaluation) when the run logged them, else training prompts seen twice. */
+  function runPairs(run) {
+    const heldout = comparablePairs(run.evalCompletions || []);
+    return heldout.length > 0 ? { pairs: heldout, source: 'held-out problem' } : { pairs: comparablePairs(run.completions), source: 'training prompt' };
+  }
+
+  const SHOWCASE = 3;
+
   function renderCompare() {
     const ri = runs.length > 1 ? Number($('cmp-run').value || 0) : 0;
-    const pairs = comparablePairs(runs[ri]);
+    const { pairs, source } = runPairs(runs[ri]);
     const sel = $('cmp-problem');
-    fillSelect(sel, pairs.map((p) => [p.id, p.id + ' (step ' + p.early.step + ' → ' + p.late.step + ')']), true);
+    const options = [['best', 'the ' + Math.min(SHOWCASE, pairs.length) + ' best examples']].concat(pairs.map((p) => [p.id, source + ' ' + p.id + ' (step ' + p.early.step + ' → ' + p.late.step + ')']));
+    fillSelect(sel, options, true);
     const box = $('cmp-body');
     box.replaceChildren();
-    const pair = pairs.find((p) => p.id === sel.value);
-    if (!pair) return box.append(el('p', { class: 'empty', text: 'No problem has been logged at two different steps yet.' }));
-    box.append(
-      el('div', { class: 'side-by-side' }, el('div', {}, el('h4', { text: 'early: step ' + pair.early.step }), completionCard(pair.early, null)), el('div', {}, el('h4', { text: 'late: step ' + pair.late.step }), completionCard(pair.late, null))),
-    );
+    if (pairs.length === 0) return box.append(el('p', { class: 'empty', text: 'No problem has been answered at two different steps yet.' }));
+    const shownPairs = sel.value === 'best' || !sel.value ? pairs.slice(0, SHOWCASE) : pairs.filter((p) => p.id === sel.value);
+    for (const pair of shownPairs) {
+      box.append(
+        el('div', { class: 'side-by-side' }, el('div', {}, el('h4', { text: 'early: step ' + pair.early.step }), completionCard(pair.early, null)), el('div', {}, el('h4', { text: 'late: step ' + pair.late.step }), completionCard(pair.late, null))),
+      );
+    }
   }
 
   function setupCompare() {
@@ -408,7 +420,8 @@
         update.runs.forEach((ru, ri) => {
           runs[ri].evals.push(...ru.evals);
           runs[ri].completions.push(...ru.completions);
-          if (ru.completions.length) newCompletions = true;
+          (runs[ri].evalCompletions = runs[ri].evalCompletions || []).push(...(ru.evalCompletions || []));
+          if (ru.completions.length || (ru.evalCompletions || []).length) newCompletions = true;
           runs[ri].summary = ru.summary;
         });
         if (update.charts) renderCharts(update.charts);

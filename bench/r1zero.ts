@@ -1,0 +1,82 @@
+// `npm run bench:r1zero`: the R1-Zero demo (configs/r1-zero-demo.yaml: GRPO on the bundled base
+// model, arithmetic, accuracy and format rewards only) with a fixed seed and budget, timed from
+// loading the model to the last held-out evaluation. Reports held-out accuracy, mean completion
+// length (tokens) and reflection words per completion before and after training.
+// Flags: --seed N[,N...] (default: the demo's), --beta B[,B...] (KL coefficient; default the demo's),
+//        --steps N, --keep (keep the run folders), --json (last line machine-readable).
+// Several seeds or betas run one after another; the JSON line then holds their means and each run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoConfig, DEMO_CONFIG_FILE } from '../src/rl/demo.js';
+import { prepareGrpo } from '../src/rl/setup.js';
+import { runGrpo } from '../src/rl/trainer.js';
+import { readJsonl } from '../src/util/jsonl.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const list = (name: string): number[] | undefined => {
+  const v = flag(name);
+  if (v === undefined) return undefined;
+  const xs = v.split(',').map(Number);
+  if (xs.some((x) => !Number.isFinite(x))) throw new Error(`${name}: expected numbers separated by commas, got "${v}"`);
+  return xs;
+};
+const json = args.includes('--json');
+const keep = args.includes('--keep');
+const demo = demoConfig();
+const seeds = list('--seed') ?? [demo.seed];
+const betas = list('--beta') ?? [demo.beta];
+const steps = list('--steps')?.[0] ?? demo.max_steps;
+
+interface Outcome {
+  seed: number;
+  beta: number;
+  acc_before: number;
+  acc_after: number;
+  len_before: number;
+  len_after: number;
+  reflect_before: number;
+  reflect_after: number;
+  seconds: number;
+}
+
+async function runOnce(seed: number, beta: number, scratch: string): Promise<Outcome> {
+  const dir = join(scratch, `seed${seed}-beta${beta}`);
+  const t0 = performance.now();
+  const run = prepareGrpo({ ...demo, seed, beta, max_steps: steps, output_dir: dir, save_steps: 0 }, {});
+  await runGrpo(run);
+  const seconds = (performance.now() - t0) / 1000;
+  const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
+  const [first, last] = [evals[0], evals[evals.length - 1]];
+  if (!first || first.step !== 0 || last.step !== steps) throw new Error(`${dir}: expected held-out evaluations at steps 0 and ${steps}`);
+  return {
+    seed, beta,
+    acc_before: first.accuracy, acc_after: last.accuracy,
+    len_before: first.mean_length, len_after: last.mean_length,
+    reflect_before: first.reflect_rate, reflect_after: last.reflect_rate,
+    seconds,
+  };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-r1zero-'));
+const outcomes: Outcome[] = [];
+try {
+  console.error(`bench:r1zero: ${DEMO_CONFIG_FILE}, ${steps} steps, seeds ${seeds.join(',')}, beta ${betas.join(',')}, ${demo.eval_problems} held-out problems`);
+  for (const beta of betas) for (const seed of seeds) outcomes.push(await runOnce(seed, beta, scratch));
+} finally {
+  if (keep) console.error(`run folders kept in ${scratch}`);
+  else rmSync(scratch, { recursive: true, force: true });
+}
+
+const f = (x: number, d = 3) => x.toFixed(d);
+console.log('| seed | beta | accuracy before → after | mean length before → after | reflections before → after | seconds |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const o of outcomes) {
+  console.log(`| ${o.seed} | ${o.beta} | ${f(o.acc_before)} → ${f(o.acc_after)} (${o.acc_after >= o.acc_before ? '+' : ''}${f((o.acc_after - o.acc_before) * 100, 1)} pts) | ${f(o.len_before, 1)} → ${f(o.len_after, 1)} (×${f(o.len_after / o.len_before, 2)}) | ${f(o.reflect_before)} → ${f(o.reflect_after)} | ${f(o.seconds, 0)} |`);
+}
+const keys = ['acc_before', 'acc_after', 'len_before', 'len_after', 'reflect_before', 'reflect_after', 'seconds'] as const;
+const summary: Record<string, unknown> = {};
+for (const k of keys) summary[k] = Number((outcomes.reduce((s, o) => s + o[k], 0) / outcomes.length).toFixed(4));
+if (outcomes.length > 1) summary.runs = outcomes;
+if (json) console.log(JSON.stringify(summary));
