@@ -35,7 +35,8 @@ export function resolveModelDir(model: string | null): string {
   if (model === null) {
     const dir = join(packageRoot(), BUNDLED_MODEL);
     if (!existsSync(join(dir, 'config.json'))) {
-      throw new AhaError(`the bundled base model is not shipped yet (expected at ${dir}): a base model that learns the demo task in minutes is still being tuned. Meanwhile build one yourself with \`npx aha pretrain\` (writes runs/pretrain/model) and train it with \`npx aha train --model runs/pretrain/model\`, or pass --model DIR for any Llama/Qwen2 model folder.`);
+      throw new AhaError(`the bundled base model is missing (expected at ${dir}); reinstall aha, rebuild it with ` +
+        `\`npx aha pretrain\` (models/aha-tiny-base/README.md gives the exact commands), or pass --model DIR for any Llama/Qwen2 model folder.`);
     }
     return dir;
   }

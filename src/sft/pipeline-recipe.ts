@@ -139,7 +139,7 @@ class RecipeErrors {
 function checkPathExists(kind: StageKind, field: string, value: string, given: string, config: Record<string, unknown>): string | null {
   if (field === 'model') {
     if (config.endpoint !== undefined) return null;
-    if (!existsSync(value)) return `model folder ${value} does not exist${value.includes('aha-tiny-base') ? ' (the bundled base model is built by `aha pretrain --out models/aha-tiny-base`; it may not be bundled yet)' : ''}`;
+    if (!existsSync(value)) return `model folder ${value} does not exist`;
     if (!statSync(value).isDirectory() || !existsSync(join(value, 'config.json'))) return `${value} is not a model folder (no config.json)`;
     return null;
   }

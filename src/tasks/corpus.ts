@@ -1,8 +1,9 @@
 // The synthetic pretraining corpus: a deterministic generator of plain-text documents in the same
 // User/Assistant frame as the task prompts, mixing three ways of answering an arithmetic problem
 // (a bare guess, careful column-by-column working, a guess followed by "wait, let me check" and
-// careful working), plus a little explanatory prose. Trained on it, a tiny model holds every
-// behaviour at a low prior; GRPO with accuracy and format rewards only re-weights them.
+// careful working), plus pages of worked examples outside the frame. Trained on it, a tiny model
+// can carry out the careful procedure but answers in the frame with it only at a low prior; GRPO
+// with accuracy and format rewards only re-weights the styles.
 // docs/corpus.md explains the design and the figures.
 import { countReflections } from '../rewards/reflection.js';
 import { AhaError } from '../util/errors.js';
@@ -16,7 +17,7 @@ export type CorpusStyle = 'direct' | 'careful' | 'check' | 'notes';
 export const CORPUS_STYLES: readonly CorpusStyle[] = ['direct', 'careful', 'check', 'notes'];
 
 /** Default share of each style among documents (see docs/corpus.md for why). */
-export const DEFAULT_STYLE_MIX: Readonly<Record<CorpusStyle, number>> = { direct: 0.7, careful: 0.17, check: 0.08, notes: 0.05 };
+export const DEFAULT_STYLE_MIX: Readonly<Record<CorpusStyle, number>> = { direct: 0.4, careful: 0.1, check: 0.06, notes: 0.44 };
 
 /** Default share of each arithmetic level among problem documents. */
 export const DEFAULT_DIFFICULTY_MIX: Readonly<Record<number, number>> = { 1: 0.3, 2: 0.35, 3: 0.25, 4: 0.1 };
@@ -69,8 +70,18 @@ export function wrongGuess(rng: Rng, steps: readonly ArithmeticStep[]): number {
   }
 }
 
-function carefulLines(steps: readonly ArithmeticStep[]): string {
-  return steps.map((s) => `${s.a}${s.op}${s.b}: ${columnWork(s.a, s.op, s.b)}, so ${s.result}.\n`).join('');
+/** The expression the steps evaluate, e.g. "87-55+64". */
+function chainText(steps: readonly ArithmeticStep[]): string {
+  return steps.reduce((text, s) => `${text}${s.op}${s.b}`, String(steps[0].a));
+}
+
+/**
+ * The expression restated, then one line per operation. Every answer starts by restating the
+ * expression, so the model learns one contiguous copy from the prompt, and every later number it
+ * needs is on a line just above: the long-range copies a tiny model cannot make are not needed.
+ */
+function workedChain(steps: readonly ArithmeticStep[]): string {
+  return `${chainText(steps)}\n${steps.map((s) => `${s.a}${s.op}${s.b}: ${columnWork(s.a, s.op, s.b)}, so ${s.result}.\n`).join('')}`;
 }
 
 function answerTail(value: number): string {
@@ -80,21 +91,28 @@ function answerTail(value: number): string {
 /** The completion text of one problem document in a given style (exported for tests and docs). */
 export function renderCompletion(style: 'direct' | 'careful' | 'check', steps: readonly ArithmeticStep[], guess: number): string {
   const right = steps[steps.length - 1].result;
-  if (style === 'direct') return `<think>\nthe answer is ${guess}.\n${answerTail(guess)}`;
-  if (style === 'careful') return `<think>\n${carefulLines(steps)}${answerTail(right)}`;
+  const expression = chainText(steps);
+  if (style === 'direct') return `<think>\n${expression} is ${guess}.\n${answerTail(guess)}`;
+  if (style === 'careful') return `<think>\n${workedChain(steps)}${answerTail(right)}`;
   const verdict = guess === right ? `${right} is right.\n` : `${right}, not ${guess}. mistake.\n`;
-  return `<think>\nthe answer is ${guess}.\nwait, let me check.\n${carefulLines(steps)}${verdict}${answerTail(right)}`;
+  return `<think>\n${expression} is ${guess}.\nwait, let me check.\n${workedChain(steps)}${verdict}${answerTail(right)}`;
 }
 
-/** Explanatory prose on one training addition or subtraction, outside the User/Assistant frame. */
-function notesDocument(rng: Rng): string {
-  for (;;) {
-    const spec = drawArithmetic(rng, 1);
-    const [s] = arithmeticSteps(spec.operands, spec.ops);
-    if (splitOf('arithmetic', `${s.a}${s.op}${s.b}`) !== 'train') continue;
-    const how = s.op === '+' ? 'to add, go column by column from the units and carry the 1.' : 'to subtract, go column by column from the units and borrow when needed.';
-    return `${how}\n${s.a}${s.op}${s.b}: ${columnWork(s.a, s.op, s.b)}, so ${s.result}.`;
+/** How many worked examples one notes page holds (two keep a page inside the 384-character context). */
+export const NOTES_EXAMPLES = 2;
+
+/**
+ * A page of worked examples outside the User/Assistant frame, the kind of text a web-scale corpus
+ * has in textbooks and tutorials: each training chain written out line by line, then its value.
+ * This is where the model learns the column procedure; inside the frame it stays a minority style.
+ */
+function notesDocument(rng: Rng, levels: readonly [number, number][]): string {
+  let page = 'column by column, from the units up:\n';
+  for (let i = 0; i < NOTES_EXAMPLES; i++) {
+    const spec = drawTrainProblem(rng, pickWeighted(rng, levels));
+    page += `${i ? '\n' : ''}${workedChain(arithmeticSteps(spec.operands, spec.ops))}`;
   }
+  return page.trimEnd();
 }
 
 function normalise<K extends string | number>(mix: Readonly<Partial<Record<K, number>>>, what: string): [K, number][] {
@@ -138,7 +156,7 @@ export function generateCorpusDocuments(options: CorpusOptions): CorpusDocument[
   for (let i = 0; i < options.documents; i++) {
     const style = pickWeighted(rng, styles);
     if (style === 'notes') {
-      docs.push({ text: notesDocument(rng), style, completionStart: 0 });
+      docs.push({ text: notesDocument(rng, levels), style, completionStart: 0 });
       continue;
     }
     const difficulty = pickWeighted(rng, levels);

@@ -78,6 +78,9 @@ export function progress(opts: ProgressOptions): Progress {
   }
   const start = Date.now();
   let value = 0;
+  // Where this process started counting: a resumed run's first update() is its saved step, and
+  // the ETA must come from the rate since then, not from all the steps the run ever did.
+  let base: number | undefined;
   let lastPrint = 0;
   let last: Record<string, string | number> = {};
   const print = (force: boolean) => {
@@ -85,16 +88,19 @@ export function progress(opts: ProgressOptions): Progress {
     if (!force && now - lastPrint < 5000 && value < opts.total) return;
     lastPrint = now;
     const elapsed = (now - start) / 1000;
-    const eta = value > 0 ? (elapsed * (opts.total - value)) / value : NaN;
+    const done = value - (base ?? 0);
+    const eta = done > 0 ? (elapsed * (opts.total - value)) / done : NaN;
     stream.write(`${opts.label} ${value}/${opts.total} elapsed ${formatSeconds(elapsed)} ETA ${formatSeconds(eta)} ${fmtFields(names, last)}\n`);
   };
   return {
     tick(delta = 1, fields = {}) {
+      base ??= value;
       value += delta;
       last = { ...last, ...fields };
       print(false);
     },
     update(v, fields = {}) {
+      base ??= v;
       value = v;
       last = { ...last, ...fields };
       print(false);

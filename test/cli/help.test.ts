@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 function aha(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
@@ -33,11 +33,4 @@ test('--version prints the package version', () => {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
   const r = aha('--version');
   assert.equal(r.stdout.trim(), pkg.version);
-});
-
-test('aha train without the bundled base model says how to get going, before any work', { skip: existsSync('models/aha-tiny-base/config.json') && 'the bundled model is present' }, () => {
-  const r = aha('train');
-  assert.equal(r.status, 2);
-  assert.match(r.stderr, /bundled base model is not shipped yet/);
-  assert.match(r.stderr, /npx aha pretrain/);
 });

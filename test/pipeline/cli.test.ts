@@ -21,10 +21,10 @@ test('aha pipeline --check validates without running; a bad recipe is one clear 
   assert.match(ok.stdout, /valid; 2 stages \(traces:sample -> student:sft\)/);
   assert.equal(existsSync(runDir), false);
 
-  const bad = writeRecipe(dir, `name: demo\nstages:\n  - name: cold\n    kind: sft\n    config:\n      model: models/aha-tiny-base\n      data: x.jsonl\n`, 'bad.yaml');
+  const bad = writeRecipe(dir, `name: demo\nstages:\n  - name: cold\n    kind: sft\n    config:\n      model: models/no-such-model\n      data: x.jsonl\n`, 'bad.yaml');
   const r = aha([bad, '--run-dir', runDir]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /bad\.yaml:6: stage "cold", field "model": model folder .*aha-tiny-base does not exist/);
+  assert.match(r.stderr, /bad\.yaml:6: stage "cold", field "model": model folder .*no-such-model does not exist/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.equal(existsSync(runDir), false);
 });

@@ -38,3 +38,17 @@ test('aha train on a model folder writes metrics, held-out evaluations before an
   assert.equal(again.status, 2, again.stderr);
   assert.match(again.stderr, /already holds a run; pass --resume to continue it, or choose another --output/);
 });
+
+test('aha train with no model, data or config trains the bundled base model on the demo settings', () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'aha-train-demo-')), 'run');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--steps', '1', '--prompts-per-step', '2', '--group-size', '2',
+    '--max-completion-length', '24', '--eval-problems', '2', '--save-steps', '0', '--output', run, '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as Record<string, unknown>;
+  assert.match(String(config.model), /models[\\/]aha-tiny-base$/);
+  assert.equal(config.task, 'arithmetic');
+  assert.deepEqual(config.difficulty, [2, 3]);
+  // Rule-based rewards only: the task's exact check and the format; nothing pays for length or reflection.
+  assert.deepEqual((config.rewards as { name: string }[]).map((x) => x.name), ['arithmetic_accuracy', 'format_lenient']);
+  assert.match(r.stderr, /held-out \(2 problems\), step 0 -> 1/);
+});

@@ -20,13 +20,14 @@ const DOCS = generateCorpusDocuments({ seed: 42, documents: 8000 });
 const problemDocs = () => DOCS.filter((d) => d.style !== 'notes');
 const completion = (d: CorpusDocument) => d.text.slice(d.completionStart);
 const expressionOf = (d: CorpusDocument) => /^User: Compute ([0-9+-]+)\./.exec(d.text)![1];
-const asProblem = (d: CorpusDocument): Problem => {
-  const expr = expressionOf(d);
+const evaluate = (expr: string): number => {
   const tokens = expr.match(/\d+|[+-]/g)!;
   let v = Number(tokens[0]);
   for (let i = 1; i < tokens.length; i += 2) v = tokens[i] === '+' ? v + Number(tokens[i + 1]) : v - Number(tokens[i + 1]);
-  return { id: d.problemId!, prompt: d.text.slice(0, d.completionStart), gold: String(v), difficulty: d.difficulty!, meta: {} };
+  return v;
 };
+const asProblem = (d: CorpusDocument): Problem =>
+  ({ id: d.problemId!, prompt: d.text.slice(0, d.completionStart), gold: String(evaluate(expressionOf(d))), difficulty: d.difficulty!, meta: {} });
 
 test('the corpus is bit-for-bit reproducible from its seed', () => {
   const a = generateCorpus({ seed: 9, documents: 300 });
@@ -41,6 +42,8 @@ test('problem documents continue the task prompt in the answer format', () => {
     assert.equal(prompt, arithmeticTask.prompt({ ...asProblem(d), meta: { operands: expressionOf(d).split(/[+-]/).map(Number), ops: expressionOf(d).match(/[+-]/g) } }));
     assert.match(completion(d), /^<think>\n[\s\S]+\n<\/think>\n<answer>\n\d+\n<\/answer>$/);
     assert.equal(strictFormat(completion(d)), 1, 'the strict R1 format reward accepts every corpus answer');
+    // Every answer starts by restating the expression: the one copy from the prompt the model needs.
+    assert.ok(completion(d).startsWith(`<think>\n${expressionOf(d)}${d.style === 'careful' ? '\n' : ' is '}`), completion(d));
   }
 });
 
@@ -56,9 +59,35 @@ test('the corpus never contains a held-out problem, as a document or as a step',
   const heldout = arithmeticTask.generate({ split: 'heldout', count: 300, seed: 1, difficulty: [1, 2, 3, 4] });
   const heldExpr = new Set(heldout.map((p) => String(p.meta.expression)));
   for (const d of DOCS) {
-    for (const m of d.text.matchAll(/(\d+[+-]\d+(?:[+-]\d+)*)[.:]/g)) {
+    for (const m of d.text.matchAll(/(?<=^|\n|Compute )(\d+[+-]\d+(?:[+-]\d+)*)(?=[.:=\n])/g)) {
       assert.equal(splitOf('arithmetic', m[1]), 'train', `held-out "${m[1]}" in:\n${d.text}`);
       assert.ok(!heldExpr.has(m[1]));
+    }
+  }
+});
+
+test('notes pages work training chains out correctly, line by line, outside the User/Assistant frame', () => {
+  const notes = DOCS.filter((d) => d.style === 'notes');
+  assert.ok(notes.length > 1000);
+  const apply = (a: number, op: string, b: number) => (op === '+' ? a + b : a - b);
+  for (const d of notes.slice(0, 500)) {
+    assert.doesNotMatch(d.text, /User:|Assistant:|<think>|<answer>/);
+    const examples = d.text.split('\n\n');
+    assert.equal(examples.length, 2, d.text);
+    for (const ex of examples) {
+      const lines = ex.split('\n').filter((l) => /^\d/.test(l));
+      const expr = lines[0];
+      const steps = lines.slice(1);
+      let value = Number(/^\d+/.exec(expr)![0]);
+      for (const line of steps) {
+        const m = /^(\d+)([+-])(\d+): .*, so (\d+)\.$/.exec(line)!;
+        assert.ok(m, line);
+        assert.equal(Number(m[1]), value, `each line starts from the previous result: ${ex}`);
+        value = apply(value, m[2], Number(m[3]));
+        assert.equal(Number(m[4]), value, line);
+      }
+      assert.equal(steps.length, expr.split(/[+-]/).length - 1, `one line per operation: ${ex}`);
+      assert.equal(value, evaluate(expr));
     }
   }
 });

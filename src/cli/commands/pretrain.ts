@@ -14,7 +14,8 @@ import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } 
 
 type Flags = Record<string, string | boolean | undefined>;
 
-const DEFAULT_STEPS = 600;
+// The bundled base model's recipe (docs/corpus.md): about 45 minutes on 2 cores.
+const DEFAULT_STEPS = 3500;
 
 /** Model settings from a JSON file (a partial config.json), over the demo model's. */
 function modelOverrides(file: string | undefined): Partial<ModelConfig> {
