@@ -72,7 +72,7 @@ export function wrongGuess(rng: Rng, steps: readonly ArithmeticStep[]): number {
 
 /** The expression the steps evaluate, e.g. "87-55+64". */
 function chainText(steps: readonly ArithmeticStep[]): string {
-  return steps.reduce((text, s) => `${text}${s.op}${s.b}`, String(steps[0].a));
+  return expressionText([steps[0].a, ...steps.map((s) => s.b)], steps.map((s) => s.op));
 }
 
 /**
@@ -103,7 +103,7 @@ export const NOTES_EXAMPLES = 2;
 
 /**
  * A page of worked examples outside the User/Assistant frame, the kind of text a web-scale corpus
- * has in textbooks and tutorials: each training chain written out line by line, then its value.
+ * has in textbooks and tutorials: each training chain restated, then worked out line by line.
  * This is where the model learns the column procedure; inside the frame it stays a minority style.
  */
 function notesDocument(rng: Rng, levels: readonly [number, number][]): string {
