@@ -151,8 +151,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     process.stderr.write('\naha: stopping when this step ends and saving a checkpoint (Ctrl-\\ quits at once without saving)\n');
   };
   process.on('SIGINT', onSigint);
-  const bar = progress({ label: 'train', total: cfg.max_steps, fields: ['reward', 'acc', 'len', 'reflect', 's/step'], silent: opts.quiet });
-  bar.update(step);
+  const bar = progress({ label: 'train', total: cfg.max_steps, fields: ['reward', 'acc', 'len', 'reflect', 's/step'], start: step, silent: opts.quiet });
   let lastMetrics: Record<string, number> | null = null;
   let interrupted = false;
   try {

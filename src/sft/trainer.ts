@@ -140,8 +140,7 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
     process.stderr.write('\naha: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
   };
   process.on('SIGINT', onSigint);
-  const bar = progress({ label: 'train', total: cfg.steps, fields: ['loss', 'eval_loss', 'lr'], silent: opts.quiet });
-  bar.update(step);
+  const bar = progress({ label: 'train', total: cfg.steps, fields: ['loss', 'eval_loss', 'lr'], start: step, silent: opts.quiet });
   try {
     while (step < cfg.steps && !stopRequested && !opts.signal?.aborted) {
       const t0 = performance.now();

@@ -14,6 +14,11 @@ export interface ProgressOptions {
   /** Label before the bar, e.g. "train". */
   label: string;
   total: number;
+  /**
+   * Where counting starts: a resumed run's saved step. The ETA comes from the rate since then,
+   * not from all the steps the run ever did (default 0).
+   */
+  start?: number;
   /** Names of extra fields shown after the bar, e.g. ["acc", "len"]. */
   fields?: string[];
   /** Write to this stream (default stderr, so stdout stays machine-readable). */
@@ -60,8 +65,8 @@ export function progress(opts: ProgressOptions): Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(opts.total, 0, { extra: '' });
-    let value = 0;
+    let value = opts.start ?? 0;
+    bar.start(opts.total, value, { extra: '' });
     return {
       tick(delta = 1, fields = {}) {
         value += delta;
@@ -77,10 +82,8 @@ export function progress(opts: ProgressOptions): Progress {
     };
   }
   const start = Date.now();
-  let value = 0;
-  // Where this process started counting: a resumed run's first update() is its saved step, and
-  // the ETA must come from the rate since then, not from all the steps the run ever did.
-  let base: number | undefined;
+  const base = opts.start ?? 0;
+  let value = base;
   let lastPrint = 0;
   let last: Record<string, string | number> = {};
   const print = (force: boolean) => {
@@ -88,19 +91,17 @@ export function progress(opts: ProgressOptions): Progress {
     if (!force && now - lastPrint < 5000 && value < opts.total) return;
     lastPrint = now;
     const elapsed = (now - start) / 1000;
-    const done = value - (base ?? 0);
+    const done = value - base;
     const eta = done > 0 ? (elapsed * (opts.total - value)) / done : NaN;
     stream.write(`${opts.label} ${value}/${opts.total} elapsed ${formatSeconds(elapsed)} ETA ${formatSeconds(eta)} ${fmtFields(names, last)}\n`);
   };
   return {
     tick(delta = 1, fields = {}) {
-      base ??= value;
       value += delta;
       last = { ...last, ...fields };
       print(false);
     },
     update(v, fields = {}) {
-      base ??= v;
       value = v;
       last = { ...last, ...fields };
       print(false);

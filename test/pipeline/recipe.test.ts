@@ -66,15 +66,18 @@ test('missing model folders and data files are named before anything runs', () =
 });
 
 test('the shipped recipes validate once their model folders exist', () => {
-  const teacher = fakeModelDir(dir, 'teacher');
+  // The distillation student is pretrained by a command named in the recipe, not shipped.
+  const student = fakeModelDir(dir, 'student');
   for (const name of ['r1-arithmetic.yaml', 'distill-arithmetic.yaml']) {
     const shipped = readFileSync(join('recipes', name), 'utf8');
     assert.match(shipped, /model: models\/aha-tiny-base/);
-    const text = shipped.replaceAll('models/aha-tiny-base', model).replace('runs/r1-arithmetic/final_rl/checkpoints/step-100', teacher);
+    const text = shipped.replaceAll('models/aha-tiny-base', model).replaceAll('runs/student-64/model', student);
     const r = readRecipe(writeRecipe(dir, text, name));
     assert.ok(r.stages.length >= 3);
   }
   const r1 = readRecipe(join(dir, 'r1-arithmetic.yaml'));
   assert.deepEqual(r1.stages.map((s) => s.kind), ['sample', 'sft', 'grpo', 'sample', 'sft', 'grpo', 'eval']);
   assert.match(JSON.stringify(r1.stages[2].config.rewards), /language/);
+  const distill = readRecipe(join(dir, 'distill-arithmetic.yaml'));
+  assert.deepEqual(distill.stages.map((s) => s.kind), ['grpo', 'eval', 'eval', 'sample', 'sft', 'eval', 'grpo', 'eval', 'grpo', 'eval']);
 });

@@ -56,7 +56,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('pretrain')
     .description(
-      'Pretrain the small base model of the R1-Zero demo: a character-level tokenizer, a ~3M-parameter ' +
+      'Pretrain the small base model of the R1-Zero demo: a character-level tokenizer, a 0.86M-parameter ' +
         'Llama-style model and the synthetic arithmetic corpus. Writes a model folder (config.json, ' +
         'model.safetensors, tokenizer.json) plus a run folder with metrics and checkpoints. ' +
         'Deterministic for a seed and thread count.',
