@@ -5,7 +5,7 @@
 // was interrupted is told so and continues inside itself when it can. The stage runners are
 // injected (kind -> runner), so tests can run the machinery with fakes.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { atomicWriteFile } from '../util/atomic.js';
 import { AhaError, InputError } from '../util/errors.js';
 import type { StageKind } from './pipeline-configs.js';
@@ -67,19 +67,39 @@ export interface PipelineState {
 
 export const STATE_FILE = 'pipeline.json';
 
+// Paths inside the run folder are stored relative to it, so a run folder that was moved or copied
+// to another machine still resumes; paths outside it (a bundled model, a served teacher) stay as given.
+function portablePath(runDir: string, p: string | null): string | null {
+  if (p === null) return null;
+  const rel = relative(resolve(runDir), resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : p;
+}
+
+function locatedPath(runDir: string, p: string | null): string | null {
+  return p === null || isAbsolute(p) ? p : resolve(runDir, p);
+}
+
+/** The saved state with every stage's folder and output as absolute paths. */
 export function readState(runDir: string): PipelineState | null {
   const file = join(runDir, STATE_FILE);
   if (!existsSync(file)) return null;
+  let state: PipelineState;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as PipelineState;
+    state = JSON.parse(readFileSync(file, 'utf8')) as PipelineState;
   } catch (err) {
     throw new InputError({ file }, `not valid JSON (${(err as Error).message}); remove it to start the pipeline over`);
   }
+  for (const st of state.stages ?? []) {
+    st.dir = locatedPath(runDir, st.dir) ?? join(runDir, st.name);
+    st.output = locatedPath(runDir, st.output);
+  }
+  return state;
 }
 
 function writeState(runDir: string, state: PipelineState, now: () => Date): void {
   state.updated_at = now().toISOString();
-  atomicWriteFile(join(runDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+  const stages = state.stages.map((st) => ({ ...st, dir: portablePath(runDir, st.dir), output: portablePath(runDir, st.output) }));
+  atomicWriteFile(join(runDir, STATE_FILE), JSON.stringify({ ...state, stages }, null, 2) + '\n');
 }
 
 function freshStage(s: RecipeStage, runDir: string): StageState {
@@ -121,7 +141,8 @@ function reconcile(recipe: Recipe, saved: PipelineState | null, from: string | u
     const old = saved?.stages.find((x) => x.name === s.name);
     if (s.name === from) invalidated = true;
     if (!invalidated && old && old.kind === s.kind && old.hash === s.hash) {
-      out.push(old);
+      // The folder follows the run folder (an older pipeline.json may hold another machine's path).
+      out.push({ ...old, dir: join(recipe.runDir, s.name) });
       if (old.status !== 'done') invalidated = true; // every later stage depends on this one
       continue;
     }

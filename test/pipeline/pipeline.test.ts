@@ -4,7 +4,7 @@
 // stages, and --from re-runs a stage and everything after it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecipe } from '../../src/sft/pipeline-recipe.js';
 import { readState, runPipeline, STATE_FILE } from '../../src/sft/pipeline.js';
@@ -67,8 +67,12 @@ test('stages run in order, each gets the earlier outputs, and pipeline.json reco
   assert.equal(state.name, 'demo');
   for (const st of state.stages) {
     assert.equal(st.status, 'done');
-    assert.equal(st.output, join(s.runDir, st.name, 'out'));
-    assert.equal(st.dir, join(s.runDir, st.name));
+    // Stored relative to the run folder, read back absolute.
+    assert.equal(st.output, `${st.name}/out`);
+    assert.equal(st.dir, st.name);
+    const read = readState(s.runDir)!.stages.find((x) => x.name === st.name)!;
+    assert.equal(read.output, join(s.runDir, st.name, 'out'));
+    assert.equal(read.dir, join(s.runDir, st.name));
     assert.deepEqual(st.metrics, { attempt: 1 });
     assert.ok(st.seconds >= 0 && st.started_at && st.finished_at);
   }
@@ -138,4 +142,17 @@ test('a run folder of another pipeline is refused', async () => {
   await runPipeline({ recipe: s.recipe(), runners: recordingRunners([]), log: quiet });
   const other = writeRecipe(s.dir, fourStages(s.model).replace('name: demo', 'name: other'), 'other.yaml');
   await assert.rejects(runPipeline({ recipe: readRecipe(other, { runDir: s.runDir }), runners: recordingRunners([]), log: quiet }), /holds pipeline "demo", not "other"/);
+});
+
+test('a run folder moved elsewhere resumes there, feeding forward the outputs at their new place', async () => {
+  const s = setup();
+  await runPipeline({ recipe: s.recipe(), runners: recordingRunners([], (ctx) => (ctx.name === 'rl' ? 'throw' : 'ok')), log: quiet }).catch(() => {});
+  const moved = join(s.dir, 'elsewhere');
+  renameSync(s.runDir, moved);
+  const calls: Call[] = [];
+  await runPipeline({ recipe: readRecipe(s.file, { runDir: moved }), runners: recordingRunners(calls), log: quiet });
+  assert.deepEqual(calls.map((c) => `${c.name}:${c.resume}`), ['rl:true', 'final:false']);
+  assert.equal(calls[0].config.model, join(moved, 'student', 'out'));
+  assert.equal(readState(moved)!.stages[0].output, join(moved, 'traces', 'out'));
+  assert.equal(readFileSync(join(moved, STATE_FILE), 'utf8').includes(s.runDir), false);
 });

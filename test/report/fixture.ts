@@ -1,8 +1,9 @@
 // Writes a small, plausible GRPO run folder (docs/run-folder.md layout) for the report tests:
 // rising accuracy and length, reflection that appears late, held-out evals, and a completion
-// that tries to inject HTML. Deterministic for a given seed. The committed copy is
-// test/fixtures/run-small (regenerate with `npx tsx test/report/make-fixture.ts`); a real small
-// run can replace it, the tests only rely on the layout.
+// that tries to inject HTML. Deterministic for a given seed. The committed folder
+// test/fixtures/run-small is not made by this file: it is a real 12-step `aha train` run of the
+// bundled model with held-out evaluations (its config.json has the settings); the tests that read
+// it rely only on the layout.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteFile } from '../../src/util/atomic.js';
