@@ -20,6 +20,12 @@ export interface GenerationRequest {
   n: number;
   /** Per-request seed, for servers and samplers that take one. */
   seed?: number;
+  /**
+   * One seed per sample (length n), for generators that can seed each sample's own random stream
+   * (aha's local model): a sample then comes out the same whatever else shares its batch, so a
+   * resumed or re-batched evaluation repeats it. Servers use `seed`.
+   */
+  sampleSeeds?: readonly number[];
 }
 
 export interface GeneratedSample {

@@ -80,6 +80,8 @@ export class LocalGenerator implements Generator {
     const s = batch[0].sampling;
     const prompts: Int32Array[] = [];
     for (const p of batch) for (let i = 0; i < p.req.n; i++) prompts.push(p.ids);
+    // Each sample's own seed when every request gives them, so batching does not change samples.
+    const seeds = batch.every((p) => p.req.sampleSeeds?.length === p.req.n) ? batch.flatMap((p) => [...p.req.sampleSeeds!]) : undefined;
     let out: Sample[];
     try {
       out = sample(this.loaded.model, prompts, {
@@ -91,6 +93,7 @@ export class LocalGenerator implements Generator {
         eosIds: this.loaded.eosIds,
         tokenizer: this.loaded.tokenizer,
         seed: batch[0].req.seed ?? 0,
+        seeds,
         batchSize: prompts.length,
       });
     } catch (err) {

@@ -146,11 +146,13 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
   const runJob = async (job: Job) => {
     const left = [...job.indices];
     while (left.length > 0 && fatal === null) {
-      const seed = opts.seed === undefined ? undefined : requestSeed(opts.seed, job.problem.id, left[0]);
+      const base = opts.seed;
+      const seed = base === undefined ? undefined : requestSeed(base, job.problem.id, left[0]);
+      const sampleSeeds = base === undefined ? undefined : left.map((k) => requestSeed(base, job.problem.id, k));
       const prompt = renderPrompt(opts.template, job.problem.problem);
       let out;
       try {
-        out = await opts.generator.generate({ prompt, n: left.length, seed }, opts.sampling);
+        out = await opts.generator.generate({ prompt, n: left.length, seed, sampleSeeds }, opts.sampling);
       } catch (err) {
         if (err instanceof RemoteCallError && err.retryable) {
           // Retries exhausted: this request is lost; the others go on, up to maxFailures.

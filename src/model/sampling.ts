@@ -1,8 +1,8 @@
 // Batched generation with a KV cache. Prompts flow through a fixed number of cache slots
 // (continuous batching: a finished row's slot is reset and refilled with the next prompt), each
 // step decodes one token for every active slot at once. Every prompt draws from its own random
-// stream forked from the seed in prompt order, so a prompt's completion does not depend on the
-// batch size or on which slot it ran in. Log-probabilities are those of the raw model (softmax at
+// stream (forked from the seed in prompt order, or seeded by the caller per prompt), so a
+// prompt's completion does not depend on the batch size or on which slot it ran in. Log-probabilities are those of the raw model (softmax at
 // temperature 1, before top-k/top-p): the log π(token) that GRPO's ratios and KL need, and what
 // scoreCompletions returns for the same tokens.
 import { AhaError } from '../util/errors.js';
@@ -35,6 +35,8 @@ export interface SampleOptions {
   seed?: number;
   /** Draw the per-prompt streams from this generator instead (it advances one draw per prompt). */
   rng?: Rng;
+  /** One seed per prompt for its own stream (overrides `seed` and `rng`): a prompt's completion then depends on nothing else in the call. */
+  seeds?: readonly number[];
   /** Cache slots decoded together (default: all prompts, at most 64). */
   batchSize?: number;
   /** Show a progress bar with this label (default: none). */
@@ -69,6 +71,7 @@ function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: Sam
   if (!Number.isInteger(topK) || topK < 0) throw new AhaError(`top-k must be a non-negative integer, got ${topK}`);
   if (opts.stop && opts.stop.length > 0 && !opts.tokenizer) throw new Error('sample: stop strings need a tokenizer');
   if (opts.stop?.some((s) => s === '')) throw new AhaError('stop strings must not be empty');
+  if (opts.seeds && opts.seeds.length !== prompts.length) throw new Error(`sample: ${opts.seeds.length} seeds for ${prompts.length} prompts`);
   const vocab = model.config.vocab_size;
   const ctx = model.config.max_position_embeddings;
   prompts.forEach((p, i) => {
@@ -91,7 +94,7 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
   const stops = opts.stop ?? [];
   const stopWindow = stops.length > 0 ? Math.max(...stops.map((s) => s.length)) + 8 : 0;
   const master = opts.rng ?? new Rng(opts.seed ?? 0);
-  const rngs = prompts.map(() => master.fork());
+  const rngs = opts.seeds ? opts.seeds.map((s) => new Rng(s)) : prompts.map(() => master.fork());
   const slots = Math.max(1, Math.min(n, opts.batchSize ?? 64));
   const maxPrompt = Math.max(...prompts.map((p) => p.length));
   const cache = model.createCache(slots, maxPrompt + opts.maxNewTokens);

@@ -86,3 +86,42 @@ test('completions mode loads a folder; a missing folder is refused clearly', () 
   assert.match(gen.description, /local model/);
   assert.throws(() => LocalGenerator.open(join(dir, 'nope'), { api: 'chat' }), /no such model folder/);
 });
+
+test('a local sample is the same however it is batched, and when a run grows or resumes', async () => {
+  const dir = tinyModelFolder();
+  const run = (out: string, samples: number, concurrency: number, samplesPerRequest: number) =>
+    runEval({
+      problems,
+      samples,
+      generator: LocalGenerator.open(dir, { api: 'chat' }),
+      sampling: { temperature: 1, topP: 1, maxTokens: 12 },
+      template: resolveTemplate('math'),
+      grader: mathGrader(numericVerifier),
+      concurrency,
+      samplesPerRequest,
+      outFile: out,
+      settings: { model: dir },
+      seed: 5,
+      quiet: true,
+    });
+  const texts = (out: string) =>
+    Object.fromEntries(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .map((l) => [`${l.id}/${l.sample}`, l.completion]),
+    );
+  const allAtOnce = join(tempDir(), 'batched.jsonl');
+  await run(allAtOnce, 3, 8, 1);
+  const oneByOne = join(tempDir(), 'single.jsonl');
+  await run(oneByOne, 3, 1, 3);
+  const grown = join(tempDir(), 'grown.jsonl');
+  await run(grown, 1, 2, 1);
+  await run(grown, 3, 8, 3);
+  const expected = texts(allAtOnce);
+  assert.equal(Object.keys(expected).length, 9);
+  assert.ok(new Set(Object.values(expected)).size > 3, 'samples differ from each other');
+  assert.deepEqual(texts(oneByOne), expected);
+  assert.deepEqual(texts(grown), expected);
+});
