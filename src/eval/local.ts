@@ -81,7 +81,7 @@ export class LocalGenerator implements Generator {
     const prompts: Int32Array[] = [];
     for (const p of batch) for (let i = 0; i < p.req.n; i++) prompts.push(p.ids);
     // Each sample's own seed when every request gives them, so batching does not change samples.
-    const seeds = batch.every((p) => p.req.sampleSeeds?.length === p.req.n) ? batch.flatMap((p) => [...p.req.sampleSeeds!]) : undefined;
+    const seeds = batch.every((p) => p.req.sampleSeeds?.length === p.req.n) ? batch.flatMap((p) => p.req.sampleSeeds!) : undefined;
     let out: Sample[];
     try {
       out = sample(this.loaded.model, prompts, {

@@ -147,8 +147,9 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
     const left = [...job.indices];
     while (left.length > 0 && fatal === null) {
       const base = opts.seed;
-      const seed = base === undefined ? undefined : requestSeed(base, job.problem.id, left[0]);
       const sampleSeeds = base === undefined ? undefined : left.map((k) => requestSeed(base, job.problem.id, k));
+      // A server gets one seed per request: its first sample's.
+      const seed = sampleSeeds?.[0];
       const prompt = renderPrompt(opts.template, job.problem.problem);
       let out;
       try {

@@ -2,9 +2,10 @@
 // (continuous batching: a finished row's slot is reset and refilled with the next prompt), each
 // step decodes one token for every active slot at once. Every prompt draws from its own random
 // stream (forked from the seed in prompt order, or seeded by the caller per prompt), so a
-// prompt's completion does not depend on the batch size or on which slot it ran in. Log-probabilities are those of the raw model (softmax at
-// temperature 1, before top-k/top-p): the log π(token) that GRPO's ratios and KL need, and what
-// scoreCompletions returns for the same tokens.
+// prompt's completion does not depend on the batch size or on which slot it ran in.
+// Log-probabilities are those of the raw model (softmax at temperature 1, before top-k/top-p):
+// the log π(token) that GRPO's ratios and KL need, and what scoreCompletions returns for the
+// same tokens.
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { progress as makeProgress, type Progress } from '../util/progress.js';
@@ -85,6 +86,11 @@ function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: Sam
 }
 
 /** Samples one completion per prompt (token ids). */
+/** One stream per prompt, forked from `master` in prompt order. */
+function forkStreams(master: Rng, n: number): Rng[] {
+  return Array.from({ length: n }, () => master.fork());
+}
+
 export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: SampleOptions): Sample[] {
   const params = checkOptions(model, prompts, opts);
   const n = prompts.length;
@@ -93,8 +99,7 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
   const eos = new Set(opts.eosIds ?? []);
   const stops = opts.stop ?? [];
   const stopWindow = stops.length > 0 ? Math.max(...stops.map((s) => s.length)) + 8 : 0;
-  const master = opts.rng ?? new Rng(opts.seed ?? 0);
-  const rngs = opts.seeds ? opts.seeds.map((s) => new Rng(s)) : prompts.map(() => master.fork());
+  const rngs = opts.seeds ? opts.seeds.map((s) => new Rng(s)) : forkStreams(opts.rng ?? new Rng(opts.seed ?? 0), n);
   const slots = Math.max(1, Math.min(n, opts.batchSize ?? 64));
   const maxPrompt = Math.max(...prompts.map((p) => p.length));
   const cache = model.createCache(slots, maxPrompt + opts.maxNewTokens);

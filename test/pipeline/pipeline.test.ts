@@ -146,7 +146,7 @@ test('a run folder of another pipeline is refused', async () => {
 
 test('a run folder moved elsewhere resumes there, feeding forward the outputs at their new place', async () => {
   const s = setup();
-  await runPipeline({ recipe: s.recipe(), runners: recordingRunners([], (ctx) => (ctx.name === 'rl' ? 'throw' : 'ok')), log: quiet }).catch(() => {});
+  await assert.rejects(runPipeline({ recipe: s.recipe(), runners: recordingRunners([], (ctx) => (ctx.name === 'rl' ? 'throw' : 'ok')), log: quiet }), /simulated crash in rl/);
   const moved = join(s.dir, 'elsewhere');
   renameSync(s.runDir, moved);
   const calls: Call[] = [];
