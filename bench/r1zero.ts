@@ -3,7 +3,8 @@
 // loading the model to the last held-out evaluation. Reports held-out accuracy, mean completion
 // length (tokens) and reflection words per completion before and after training.
 // Flags: --seed N[,N...] (default: the demo's), --beta B[,B...] (KL coefficient; default the demo's),
-//        --steps N, --keep (keep the run folders), --json (last line machine-readable).
+//        --steps N, --keep (keep the run folders), --json (last line machine-readable),
+//        --config FILE (another settings file of the package, e.g. configs/r1-zero-arithmetic.yaml).
 // Several seeds or betas run one after another; the JSON line then holds their means and each run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ const list = (name: string): number[] | undefined => {
 };
 const json = args.includes('--json');
 const keep = args.includes('--keep');
-const demo = demoConfig();
+const demo = demoConfig(flag('--config'));
 const seeds = list('--seed') ?? [demo.seed];
 const betas = list('--beta') ?? [demo.beta];
 const steps = list('--steps')?.[0] ?? demo.max_steps;

@@ -1,5 +1,5 @@
 // `aha pretrain` as a function: the character-level tokenizer over the corpus's character set,
-// a small Llama-style model, the synthetic corpus of the R1-Zero demo, the LM trainer with every
+// a small Llama-style model, one of the synthetic corpora (tasks/corpora.ts), the LM trainer with every
 // token counted, and the final model folder. Deterministic for a seed and thread count.
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
@@ -10,13 +10,11 @@ import { createTransformer } from '../model/transformer.js';
 import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { AhaError } from '../util/errors.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
+import { pretrainingCorpus } from '../tasks/corpora.js';
 import { splitHeldOut } from './batching.js';
 import { everyTokenCounts, type TokenExample } from './examples.js';
 import { parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
 import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
-
-/** Documents of the pretraining corpus for a seed (the tasks part's synthetic corpus by default). */
-export type CorpusSource = (opts: { seed: number; documents: number }) => string[];
 
 export interface PretrainOptions extends TrainerConfig {
   command: 'pretrain';
@@ -25,6 +23,8 @@ export interface PretrainOptions extends TrainerConfig {
   /** Training documents (plus `heldOutDocuments` generated alongside for eval_loss). */
   documents: number;
   heldOutDocuments: number;
+  /** The synthetic corpus by name (tasks/corpora.ts); runs from before the choice existed used "arithmetic". */
+  corpus?: string;
   /** Characters of the tokenizer's vocabulary. */
   chars: string;
   model: ModelConfig;
@@ -83,7 +83,6 @@ export interface PretrainRunOptions {
   resume?: boolean;
   steps?: number;
   threads?: number;
-  corpus: CorpusSource;
   quiet?: boolean;
   signal?: AbortSignal;
   onStep?: (row: Readonly<Record<string, number>>) => void;
@@ -122,7 +121,7 @@ export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResu
     throw new AhaError(`the context length ${o.seqLen} exceeds the model's max_position_embeddings ${o.model.max_position_embeddings}`);
   }
 
-  const docs = run.corpus({ seed: o.seed, documents: o.documents + o.heldOutDocuments });
+  const docs = pretrainingCorpus(o.corpus ?? 'arithmetic')({ seed: o.seed, documents: o.documents + o.heldOutDocuments });
   const { train: trainDocs, heldOut: heldDocs } = splitHeldOut(docs, o.heldOutDocuments, o.seed);
   let tok = new CharTokenizer({ chars: o.chars });
   let model;

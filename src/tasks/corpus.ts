@@ -10,6 +10,7 @@ import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { arithmeticSteps, drawArithmetic, expressionText, stepsAvoidHeldout, ARITHMETIC_LEVELS, type ArithmeticProblemSpec, type ArithmeticStep } from './arithmetic.js';
 import { columnWork } from './columns.js';
+import { checkCorpusOptions, normaliseMix, pickWeighted } from './mix.js';
 import { splitOf, problemId } from './split.js';
 import { frame } from './task.js';
 
@@ -115,25 +116,6 @@ function notesDocument(rng: Rng, levels: readonly [number, number][]): string {
   return page.trimEnd();
 }
 
-function normalise<K extends string | number>(mix: Readonly<Partial<Record<K, number>>>, what: string): [K, number][] {
-  const entries = Object.entries(mix) as [K, number][];
-  for (const [k, w] of entries) {
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new AhaError(`corpus: ${what} weight for "${k}" must be a non-negative number, got ${w}`);
-  }
-  const total = entries.reduce((s, [, w]) => s + w, 0);
-  if (!(total > 0)) throw new AhaError(`corpus: ${what} weights sum to zero`);
-  return entries.map(([k, w]) => [k, w / total]);
-}
-
-function pickWeighted<K>(rng: Rng, entries: readonly [K, number][]): K {
-  let u = rng.next();
-  for (const [k, w] of entries) {
-    if (u < w) return k;
-    u -= w;
-  }
-  return entries[entries.length - 1][0];
-}
-
 /** Draws a training problem (never held out, and none of whose steps is a held-out problem). */
 function drawTrainProblem(rng: Rng, difficulty: number): ArithmeticProblemSpec {
   for (;;) {
@@ -144,11 +126,10 @@ function drawTrainProblem(rng: Rng, difficulty: number): ArithmeticProblemSpec {
 
 /** The documents with their labels; bit-for-bit the same for the same options. */
 export function generateCorpusDocuments(options: CorpusOptions): CorpusDocument[] {
-  if (!Number.isInteger(options.documents) || options.documents < 0) throw new AhaError(`corpus: documents must be a non-negative integer, got ${options.documents}`);
-  if (!Number.isInteger(options.seed)) throw new AhaError(`corpus: seed must be an integer, got ${options.seed}`);
-  const styles = normalise<CorpusStyle>({ ...DEFAULT_STYLE_MIX, ...(options.styleMix ?? {}) }, 'style');
+  checkCorpusOptions(options);
+  const styles = normaliseMix<CorpusStyle>({ ...DEFAULT_STYLE_MIX, ...(options.styleMix ?? {}) }, 'style');
   for (const [s] of styles) if (!CORPUS_STYLES.includes(s)) throw new AhaError(`corpus: unknown style "${s}" (styles: ${CORPUS_STYLES.join(', ')})`);
-  const levels = normalise<string>(options.difficultyMix ?? DEFAULT_DIFFICULTY_MIX, 'difficulty').map(([k, w]) => [Number(k), w] as [number, number]);
+  const levels = normaliseMix<string>(options.difficultyMix ?? DEFAULT_DIFFICULTY_MIX, 'difficulty').map(([k, w]) => [Number(k), w] as [number, number]);
   for (const [d] of levels) if (!ARITHMETIC_LEVELS[d]) throw new AhaError(`corpus: unknown arithmetic difficulty ${d} (levels: ${Object.keys(ARITHMETIC_LEVELS).join(', ')})`);
 
   const rng = new Rng(options.seed);

@@ -8,8 +8,8 @@ interface Item {
   text: string;
 }
 
-/** An expression using every number exactly once that equals `target`, or null if none exists. */
-export function solveCountdown(numbers: readonly number[], target: number): string | null {
+/** An expression using every number exactly once and only `ops` that equals `target`, or null if none exists. */
+export function solveCountdown(numbers: readonly number[], target: number, ops: readonly string[] = ['+', '-', '*', '/']): string | null {
   const goal = rational(target);
   const search = (items: Item[]): string | null => {
     if (items.length === 1) return equals(items[0].value, goal) ? items[0].text : null;
@@ -22,11 +22,11 @@ export function solveCountdown(numbers: readonly number[], target: number): stri
         const candidates: Item[] = [];
         // + and * are commutative: try them once per unordered pair.
         if (i < j) {
-          candidates.push({ value: add(a.value, b.value), text: `(${a.text}+${b.text})` });
-          candidates.push({ value: mul(a.value, b.value), text: `(${a.text}*${b.text})` });
+          if (ops.includes('+')) candidates.push({ value: add(a.value, b.value), text: `(${a.text}+${b.text})` });
+          if (ops.includes('*')) candidates.push({ value: mul(a.value, b.value), text: `(${a.text}*${b.text})` });
         }
-        candidates.push({ value: sub(a.value, b.value), text: `(${a.text}-${b.text})` });
-        const q = div(a.value, b.value);
+        if (ops.includes('-')) candidates.push({ value: sub(a.value, b.value), text: `(${a.text}-${b.text})` });
+        const q = ops.includes('/') ? div(a.value, b.value) : null;
         if (q) candidates.push({ value: q, text: `(${a.text}/${b.text})` });
         for (const c of candidates) {
           const found = search([...rest, c]);

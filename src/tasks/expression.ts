@@ -99,3 +99,8 @@ export function evaluate(expr: Expr): Rational | null {
 export function literals(expr: Expr): number[] {
   return expr.kind === 'num' ? [expr.value] : [...literals(expr.left), ...literals(expr.right)];
 }
+
+/** The operators of an expression, left to right. */
+export function operators(expr: Expr): Array<'+' | '-' | '*' | '/'> {
+  return expr.kind === 'num' ? [] : [...operators(expr.left), expr.op, ...operators(expr.right)];
+}

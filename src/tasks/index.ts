@@ -1,5 +1,5 @@
 // Public surface of the tasks part: the Task contract, the registry, the two tasks, the held-out
-// split, the pretraining corpus, the character set and the accuracy rewards.
+// split, the pretraining corpora, the character set and the accuracy rewards.
 export type { Problem, Task, Split, GenerateOptions, Verdict } from './task.js';
 export { frame, lastAnswer } from './task.js';
 export { getTask, listTasks } from './registry.js';
@@ -9,5 +9,7 @@ export { solveCountdown } from './countdown-solver.js';
 export { splitOf, HELDOUT_FRACTION } from './split.js';
 export { generateCorpus, generateCorpusDocuments, corpusStats, DEFAULT_STYLE_MIX, DEFAULT_DIFFICULTY_MIX } from './corpus.js';
 export type { CorpusOptions, CorpusDocument, CorpusStats, CorpusStyle } from './corpus.js';
+export { generateCountdownCorpusDocuments, countdownCorpusStats, DEFAULT_COUNTDOWN_STYLE_MIX } from './countdown-corpus.js';
+export { PRETRAINING_CORPORA, pretrainingCorpus } from './corpora.js';
 export { CHARSET, outsideCharset } from './charset.js';
 export { problemExample, taskAccuracy, taskAccuracyReward, registerTaskRewards } from './rewards.js';

@@ -1,9 +1,9 @@
 // Configuration errors surface as AhaErrors before any model is loaded or sampled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { AhaError } from '../../src/util/errors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
 import { prepareGrpo, defaultRewards, correctnessReward } from '../../src/rl/setup.js';
@@ -59,6 +59,16 @@ test('no --model, --data or --config: the demo settings, which validate and trai
   const c = configFromFlags({ steps: '7' }, demo);
   assert.equal(c.max_steps, 7);
   assert.equal(c.learning_rate, demo.learning_rate);
+});
+
+test('the Countdown demo settings name the bundled Countdown model, resolved inside the package, and reward only accuracy and format', () => {
+  const demo = demoConfig('configs/r1-zero-countdown.yaml');
+  validateConfig(demo);
+  assert.equal(demo.task, 'countdown');
+  assert.deepEqual(demo.difficulty, [0]);
+  assert.ok(demo.model !== null && isAbsolute(demo.model) && existsSync(join(demo.model, 'config.json')), String(demo.model));
+  assert.deepEqual(demo.rewards.map((r) => r.name).sort(), ['countdown_accuracy', 'format_lenient']);
+  assert.ok(demo.eval_problems > 0);
 });
 
 test('default rewards: the task verifier plus the lenient format reward', () => {

@@ -37,11 +37,22 @@ function options(out: string, over: Partial<PretrainOptions> = {}): PretrainOpti
 
 const corpus = ({ seed, documents }: { seed: number; documents: number }) => generateCorpus({ seed, documents });
 
+test('the run config names its corpus; an unknown one is refused before training, a Countdown one trains', async () => {
+  const root = tempDir();
+  await assert.rejects(
+    runPretrain({ runDir: join(root, 'bad'), options: options(join(root, 'bad-model'), { corpus: 'poetry' }), quiet: true, log: () => {} }),
+    /unknown corpus "poetry" \(corpora: arithmetic, countdown\)/,
+  );
+  const r = await runPretrain({ runDir: join(root, 'run'), options: options(join(root, 'model'), { corpus: 'countdown', steps: 2 }), quiet: true, log: () => {} });
+  assert.equal(r.modelDir, join(root, 'model'));
+  assert.equal((JSON.parse(readFileSync(join(root, 'run', 'config.json'), 'utf8')) as { corpus: string }).corpus, 'countdown');
+});
+
 test('pretraining writes a loadable model folder with the character tokenizer and lowers the loss', async () => {
   const root = tempDir();
   const out = join(root, 'model');
   const docs = corpus({ seed: 5, documents: 20 });
-  const r = await runPretrain({ runDir: join(root, 'run'), options: options(out, { seed: 5 }), corpus, quiet: true, log: () => {} });
+  const r = await runPretrain({ runDir: join(root, 'run'), options: options(out, { seed: 5 }), quiet: true, log: () => {} });
   assert.equal(r.interrupted, false);
   assert.equal(r.modelDir, out);
   const loaded = loadModel(out);
@@ -60,7 +71,7 @@ test('pretraining writes a loadable model folder with the character tokenizer an
 test('the same seed rebuilds the same weights byte for byte; another seed does not', async () => {
   const build = async (seed: number) => {
     const root = tempDir();
-    await runPretrain({ runDir: join(root, 'run'), options: options(join(root, 'model'), { steps: 3, seed }), corpus, quiet: true, log: () => {} });
+    await runPretrain({ runDir: join(root, 'run'), options: options(join(root, 'model'), { steps: 3, seed }), quiet: true, log: () => {} });
     return readFileSync(join(root, 'model', 'model.safetensors'));
   };
   const a = await build(11);

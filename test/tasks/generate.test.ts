@@ -68,16 +68,19 @@ test('every generated Countdown problem is solvable (independent brute-force sol
       const numbers = p.meta.numbers as number[];
       const target = p.meta.target as number;
       assert.equal(numbers.length, level.count);
-      assert.ok(numbers.every((n) => n >= 1 && n <= level.max));
+      assert.ok(numbers.every((n, i) => n >= 1 && n <= (i === 0 ? (level.firstMax ?? level.max) : level.max)));
       assert.ok(Number.isInteger(target) && target >= 1 && target <= level.maxTarget);
-      const solution = solveCountdown(numbers, target);
+      const solution = solveCountdown(numbers, target, level.ops);
       assert.ok(solution !== null, `no solution for ${numbers} -> ${target}`);
       assert.equal(countdownTask.verify(`<answer>${solution}</answer>`, p).correct, true, `solver's ${solution}`);
       assert.equal(countdownTask.verify(`<answer>${p.meta.solution}</answer>`, p).correct, true, `generator's ${p.meta.solution}`);
       assert.equal(countdownTask.prompt(p), p.prompt);
+      if (level.listedInOrder) assert.equal(String(p.meta.solution).replace(/[+-]/g, ','), numbers.join(','), 'the listed order works');
     }
   }
   assert.equal(solveCountdown([2, 2, 2], 7), null, 'the solver does say no');
+  assert.equal(solveCountdown([2, 3, 4], 24, ['+', '-']), null, 'and keeps to the operators it is given');
+  assert.match(countdownTask.generate({ split: 'train', count: 1, seed: 1, difficulty: 0 })[0].prompt, /^User: Make \d+ from \d+, \d+, \d+, each used once, with \+ and -\. /);
 });
 
 test('held-out split is decided by the canonical form: train never yields a held-out problem', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastAnswer } from '../../src/tasks/task.js';
 import { verifyInteger, arithmeticTask } from '../../src/tasks/arithmetic.js';
-import { verifyCountdown } from '../../src/tasks/countdown.js';
+import { verifyCountdown, countdownTask } from '../../src/tasks/countdown.js';
 import { parseExpression } from '../../src/tasks/expression.js';
 
 const wrap = (a: string) => `<think>\nsome work\n</think>\n<answer>${a}</answer>`;
@@ -85,4 +85,17 @@ test('expression parser refuses pathological inputs without throwing', () => {
   assert.equal(parseExpression('('.repeat(100) + '1' + ')'.repeat(100)).ok, false);
   assert.equal(parseExpression('1+'.repeat(300) + '1').ok, false);
   assert.equal(parseExpression('1234567890').ok, false);
+});
+
+test('level-0 Countdown accepts + and - only, as its prompt says', () => {
+  const [p] = countdownTask.generate({ split: 'train', count: 1, seed: 3, difficulty: 0 });
+  const numbers = p.meta.numbers as number[];
+  const target = p.meta.target as number;
+  assert.equal(countdownTask.verify(wrap(p.meta.solution as string), p).correct, true);
+  assert.equal(verifyCountdown(wrap('4-1+2'), [1, 2, 4], 5, ['+', '-']).correct, true);
+  assert.equal(verifyCountdown(wrap('(4-1)+2'), [1, 2, 4], 5, ['+', '-']).correct, true, 'parentheses are fine');
+  assert.equal(verifyCountdown(wrap('2*4-1*3'), [1, 2, 3, 4], 5).correct, true, 'other levels keep * and /');
+  assert.equal(verifyCountdown(wrap('2*4-3'), [2, 3, 4], 5, ['+', '-']).correct, false, 'a product is refused at level 0');
+  assert.equal(verifyCountdown(wrap('6/2+2'), [2, 2, 6], 5, ['+', '-']).correct, false, 'so is a quotient');
+  assert.ok(numbers.length === 3 && target > 0);
 });

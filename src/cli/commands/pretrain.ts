@@ -8,7 +8,7 @@ import { CharTokenizer } from '../../model/char-tokenizer.js';
 import type { ModelConfig } from '../../model/config.js';
 import { demoModelConfig, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../sft/pretrain-run.js';
 import { CHARSET } from '../../tasks/charset.js';
-import { generateCorpus } from '../../tasks/corpus.js';
+import { PRETRAINING_CORPORA, pretrainingCorpus } from '../../tasks/corpora.js';
 import { numberFlag } from '../flags.js';
 import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } from './sft.js';
 
@@ -37,9 +37,12 @@ function pretrainOptions(flags: Flags, runDir: string): PretrainOptions {
   const steps = numberFlag(flags, 'steps', DEFAULT_STEPS, { min: 1, integer: true });
   const seqLen = numberFlag(flags, 'context', Math.min(PRETRAIN_TRAINER_DEFAULTS.seqLen, model.max_position_embeddings), { min: 8, integer: true });
   if (seqLen > model.max_position_embeddings) throw new AhaError(`--context ${seqLen} exceeds the model's max_position_embeddings ${model.max_position_embeddings}`);
+  const corpus = typeof flags.corpus === 'string' ? flags.corpus : 'arithmetic';
+  pretrainingCorpus(corpus);
   return {
     ...trainer,
     command: 'pretrain',
+    corpus,
     seqLen,
     steps,
     out: typeof flags.out === 'string' ? flags.out : `${runDir}/model`,
@@ -57,10 +60,11 @@ export function register(program: Command): void {
     .command('pretrain')
     .description(
       'Pretrain the small base model of the R1-Zero demo: a character-level tokenizer, a 0.86M-parameter ' +
-        'Llama-style model and the synthetic arithmetic corpus. Writes a model folder (config.json, ' +
+        'Llama-style model and a synthetic corpus (arithmetic, or Countdown level 0 for the Countdown demo). Writes a model folder (config.json, ' +
         'model.safetensors, tokenizer.json) plus a run folder with metrics and checkpoints. ' +
         'Deterministic for a seed and thread count.',
     )
+    .option('--corpus <name>', `synthetic corpus: ${Object.keys(PRETRAINING_CORPORA).join(' or ')} (default arithmetic; docs/corpus.md)`)
     .option('--out <dir>', 'where to write the model folder (default <run-dir>/model)')
     .option('--run-dir <dir>', 'run folder for config.json, metrics.jsonl and checkpoints (default runs/pretrain)')
     .option('--steps <n>', `optimiser steps (default ${DEFAULT_STEPS}; with --resume, extends the run)`)
@@ -78,7 +82,6 @@ export function register(program: Command): void {
       options: resume ? undefined : pretrainOptions(flags, runDir),
       steps: resume && flags.steps !== undefined ? numberFlag(flags, 'steps', 1, { min: 1, integer: true }) : undefined,
       threads: resume ? (threadsFlag(flags) ?? undefined) : undefined,
-      corpus: ({ seed, documents }) => generateCorpus({ seed, documents }),
       quiet: flags.quiet === true,
     });
     if (result.interrupted) {

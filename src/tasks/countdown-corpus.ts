@@ -1,0 +1,187 @@
+// The synthetic pretraining corpus of the Countdown demo (level 0: a number up to 20 and two
+// one-digit numbers, listed in an order that signs alone solve, + and - only). Three kinds of document: a bare guess at the
+// signs (common, usually wrong), a search that adds up one sign pattern after another in a fixed
+// order and says "wait, let me try another." after each miss until one reaches the target (rare),
+// and pages of such searches outside the User/Assistant frame (where the model learns them). Checking a candidate is one short sum while finding one is a guess, so trial and error is
+// what pays here, unlike in long arithmetic, where a check redoes the same work.
+// docs/corpus.md explains the design and the figures.
+import { AhaError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { countdownCanonical, countdownQuestion, drawCountdown } from './countdown.js';
+import { checkCorpusOptions, normaliseMix, pickWeighted } from './mix.js';
+import { splitOf, problemId } from './split.js';
+import { frame } from './task.js';
+
+/** The level the corpus is about (its numbers and operators). */
+export const COUNTDOWN_CORPUS_LEVEL = 0;
+
+export type CountdownCorpusStyle = 'direct' | 'search' | 'notes';
+export const COUNTDOWN_CORPUS_STYLES: readonly CountdownCorpusStyle[] = ['direct', 'search', 'notes'];
+
+/** Default share of each style among documents (see docs/corpus.md for why). */
+export const DEFAULT_COUNTDOWN_STYLE_MIX: Readonly<Record<CountdownCorpusStyle, number>> = { direct: 0.46, search: 0.06, notes: 0.48 };
+
+/** How often a bare guess names a solution: a base model has a feel for small sums, no more. */
+export const COUNTDOWN_DIRECT_ACCURACY = 0.25;
+
+
+/** One candidate: the numbers in their listed order with a sign between each two, e.g. "9-3+5". */
+export interface Candidate {
+  text: string;
+  /** "9-3=6, 6+5=11": each step of adding up. */
+  work: string;
+  value: number;
+}
+
+/**
+ * The sign patterns over the numbers in their listed order, in a fixed order (++, +-, -+, --),
+ * leaving out those whose running total drops below zero. Level 0 lists its numbers in an order
+ * that one of them solves, so a search through at most four candidates always ends at the target.
+ */
+export function candidates(numbers: readonly number[]): Candidate[] {
+  const out: Candidate[] = [];
+  const gaps = numbers.length - 1;
+  for (let pattern = 0; pattern < 1 << gaps; pattern++) {
+    let total = numbers[0];
+    let text = String(total);
+    const steps: string[] = [];
+    for (let i = 1; i <= gaps; i++) {
+      const minus = (pattern >> (gaps - i)) & 1;
+      const n = numbers[i];
+      const next = minus ? total - n : total + n;
+      steps.push(`${total}${minus ? '-' : '+'}${n}=${next}`);
+      text += `${minus ? '-' : '+'}${n}`;
+      total = next;
+    }
+    if (!steps.some((st) => st.includes('=-'))) out.push({ text, work: steps.join(', '), value: total });
+  }
+  return out;
+}
+
+/** A candidate added up and judged against the target. */
+function triedLine(c: Candidate, target: number): string {
+  return c.value === target ? `${c.text}: ${c.work}. ${c.value}, right.\n` : `${c.text}: ${c.work}. ${c.value}, not ${target}.\nwait, let me try another.\n`;
+}
+
+function answerTail(expression: string): string {
+  return `</think>\n<answer>\n${expression}\n</answer>`;
+}
+
+/** The completion of a bare guess. */
+export function directCompletion(guess: Candidate): string {
+  return `<think>\n${guess.text} makes it.\n${answerTail(guess.text)}`;
+}
+
+/**
+ * The working of a search: "trying the signs" (so the choice of style is the first word of the
+ * answer) and the puzzle restated (one contiguous copy from the question, so the target each
+ * try is judged against is a line away), then the sign patterns in order, each missed one
+ * followed by "wait", up to the first that reaches the target.
+ */
+export function searchWork(numbers: readonly number[], target: number): { text: string; tries: Candidate[] } {
+  const all = candidates(numbers);
+  const hit = all.findIndex((c) => c.value === target);
+  if (hit < 0) throw new Error(`searchWork: no sign pattern of ${numbers.join(', ')} makes ${target}`);
+  const tries = all.slice(0, hit + 1);
+  return { text: `trying the signs: ${target} from ${numbers.join(', ')}.\n${tries.map((c) => triedLine(c, target)).join('')}`, tries };
+}
+
+/** The completion of a search, ending in the answer the last try found. */
+export function searchCompletion(numbers: readonly number[], target: number): string {
+  const { text, tries } = searchWork(numbers, target);
+  return `<think>\n${text}${answerTail(tries[tries.length - 1].text)}`;
+}
+
+export interface CountdownCorpusOptions {
+  seed: number;
+  documents: number;
+  styleMix?: Readonly<Partial<Record<CountdownCorpusStyle, number>>>;
+}
+
+export interface CountdownCorpusDocument {
+  text: string;
+  style: CountdownCorpusStyle;
+  /** Index in `text` where the assistant's completion starts (0 for notes). */
+  completionStart: number;
+  problemId?: string;
+  /** Problem documents only: whether the answer reaches the target. */
+  correct?: boolean;
+  /** Search documents only: candidates tried. */
+  tries?: number;
+}
+
+/** A training problem of the corpus level (never a held-out one). */
+function drawTrainProblem(rng: Rng): { numbers: number[]; target: number } {
+  for (;;) {
+    const spec = drawCountdown(rng, COUNTDOWN_CORPUS_LEVEL);
+    if (splitOf('countdown', countdownCanonical(spec.numbers, spec.target)) === 'train') return spec;
+  }
+}
+
+/**
+ * A puzzle worked by trial and error outside the User/Assistant frame, the kind of text a
+ * web-scale corpus has in puzzle books: the question, then the same working as a search answer.
+ * Here the model learns to restate the puzzle, add up, judge a try against the target and go on
+ * after a miss; inside the frame it stays a minority style.
+ */
+function notesDocument(rng: Rng): string {
+  const { numbers, target } = drawTrainProblem(rng);
+  const { text, tries } = searchWork(numbers, target);
+  return `${countdownQuestion(numbers, target, COUNTDOWN_CORPUS_LEVEL)}\n${text}so ${tries[tries.length - 1].text}.`;
+}
+
+/** The documents with their labels; bit-for-bit the same for the same options. */
+export function generateCountdownCorpusDocuments(options: CountdownCorpusOptions): CountdownCorpusDocument[] {
+  checkCorpusOptions(options);
+  const styles = normaliseMix<CountdownCorpusStyle>({ ...DEFAULT_COUNTDOWN_STYLE_MIX, ...(options.styleMix ?? {}) }, 'style');
+  for (const [s] of styles) if (!COUNTDOWN_CORPUS_STYLES.includes(s)) throw new AhaError(`corpus: unknown style "${s}" (styles: ${COUNTDOWN_CORPUS_STYLES.join(', ')})`);
+
+  const rng = new Rng(options.seed);
+  const docs: CountdownCorpusDocument[] = [];
+  for (let i = 0; i < options.documents; i++) {
+    const style = pickWeighted(rng, styles);
+    if (style === 'notes') {
+      docs.push({ text: notesDocument(rng), style, completionStart: 0 });
+      continue;
+    }
+    const { numbers, target } = drawTrainProblem(rng);
+    const all = candidates(numbers);
+    const hits = all.filter((c) => c.value === target);
+    const prompt = frame(countdownQuestion(numbers, target, COUNTDOWN_CORPUS_LEVEL));
+    const id = problemId('countdown', COUNTDOWN_CORPUS_LEVEL, countdownCanonical(numbers, target));
+    if (style === 'direct') {
+      const misses = all.filter((c) => c.value !== target);
+      const guess = rng.next() < COUNTDOWN_DIRECT_ACCURACY || misses.length === 0 ? rng.pick(hits) : rng.pick(misses);
+      docs.push({ text: prompt + directCompletion(guess), style, completionStart: prompt.length, problemId: id, correct: guess.value === target });
+      continue;
+    }
+    const completion = searchCompletion(numbers, target);
+    docs.push({ text: prompt + completion, style, completionStart: prompt.length, problemId: id, correct: true, tries: searchWork(numbers, target).tries.length });
+  }
+  return docs;
+}
+
+export interface CountdownCorpusStats {
+  documents: number;
+  share: Record<CountdownCorpusStyle, number>;
+  /** Share of direct documents whose guess is right. */
+  directAccuracy: number;
+  /** Mean candidates tried per search document. */
+  meanTries: number;
+  /** Longest document, in characters. */
+  maxLength: number;
+}
+
+export function countdownCorpusStats(docs: readonly CountdownCorpusDocument[]): CountdownCorpusStats {
+  const share = {} as Record<CountdownCorpusStyle, number>;
+  for (const s of COUNTDOWN_CORPUS_STYLES) share[s] = docs.length ? docs.filter((d) => d.style === s).length / docs.length : 0;
+  const direct = docs.filter((d) => d.style === 'direct');
+  const search = docs.filter((d) => d.style === 'search');
+  return {
+    documents: docs.length,
+    share,
+    directAccuracy: direct.length ? direct.filter((d) => d.correct).length / direct.length : 0,
+    meanTries: search.length ? search.reduce((s, d) => s + (d.tries ?? 0), 0) / search.length : 0,
+    maxLength: docs.reduce((m, d) => Math.max(m, d.text.length), 0),
+  };
+}

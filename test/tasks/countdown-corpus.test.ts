@@ -1,0 +1,108 @@
+// The Countdown corpus of the demo model: reproducible, in the task's own prompt and answer
+// format, labels the verifier agrees with, sums that are right, and no held-out problem.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { candidates, countdownCorpusStats, generateCountdownCorpusDocuments, type CountdownCorpusDocument } from '../../src/tasks/countdown-corpus.js';
+import { countdownCanonical, countdownTask, verifyCountdown } from '../../src/tasks/countdown.js';
+import { splitOf } from '../../src/tasks/split.js';
+import { strictFormat } from '../../src/rewards/format.js';
+import { countReflections } from '../../src/rewards/reflection.js';
+import { outsideCharset } from '../../src/tasks/charset.js';
+import type { Problem } from '../../src/tasks/task.js';
+
+const DOCS = generateCountdownCorpusDocuments({ seed: 7, documents: 6000 });
+const problemDocs = DOCS.filter((d) => d.style !== 'notes');
+const completion = (d: CountdownCorpusDocument) => d.text.slice(d.completionStart);
+
+/** The problem a document's prompt states, as the task would have generated it. */
+function problemOf(d: CountdownCorpusDocument): Problem {
+  const m = /^User: Make (\d+) from (\d+), (\d+), (\d+), each used once, with \+ and -\. /.exec(d.text)!;
+  return { id: d.problemId!, prompt: d.text.slice(0, d.completionStart), gold: m[1], difficulty: 0, meta: { numbers: [m[2], m[3], m[4]].map(Number), target: Number(m[1]) } };
+}
+
+/** Checks "a+b=c"-style steps of one added-up line. */
+function assertSumsRight(line: string): void {
+  for (const [, a, op, b, c] of line.matchAll(/(\d+)([+-])(\d+)=(\d+)/g)) {
+    assert.equal(op === '+' ? Number(a) + Number(b) : Number(a) - Number(b), Number(c), line);
+  }
+}
+
+test('the Countdown corpus is bit-for-bit reproducible from its seed', () => {
+  const texts = (seed: number) => generateCountdownCorpusDocuments({ seed, documents: 200 }).map((d) => d.text);
+  assert.deepEqual(texts(7), DOCS.slice(0, 200).map((d) => d.text));
+  assert.notDeepEqual(texts(7), texts(8));
+});
+
+test('problem documents are level-0 prompts answered in the strict format, labelled as the verifier judges', () => {
+  for (const d of problemDocs) {
+    const p = problemOf(d);
+    assert.equal(d.text.slice(0, d.completionStart), countdownTask.prompt(p));
+    assert.equal(strictFormat(completion(d)), 1, d.text);
+    assert.equal(countdownTask.verify(completion(d), p).correct, d.correct, d.text);
+    if (d.style === 'search') assert.equal(d.correct, true, 'a search ends at the target');
+    assert.ok(d.text.length <= 512, 'fits the model context');
+    assert.deepEqual(outsideCharset(d.text), []);
+  }
+});
+
+test('a search adds up each try correctly, and says "wait" after every miss and only then', () => {
+  const searches = problemDocs.filter((d) => d.style === 'search');
+  for (const d of searches) {
+    const { numbers, target } = problemOf(d).meta as { numbers: number[]; target: number };
+    assert.ok(completion(d).startsWith(`<think>\ntrying the signs: ${target} from ${numbers.join(', ')}.\n`), 'the puzzle restated first');
+    const lines = completion(d).split('\n').filter((l) => /^\d/.test(l) && l.includes(':'));
+    assert.equal(lines.length, d.tries);
+    lines.forEach((line, i) => {
+      assertSumsRight(line);
+      const value = Number(/(\d+), (?:not \d+|right)\.$/.exec(line)![1]);
+      assert.equal(value === target, i === lines.length - 1, line);
+    });
+    assert.equal(countReflections(completion(d)), d.tries! - 1, 'one "wait" per miss');
+    const tried = lines.map((l) => l.split(':')[0]);
+    assert.deepEqual(tried, candidates(problemOf(d).meta.numbers as number[]).slice(0, tried.length).map((c) => c.text), 'sign patterns in the fixed order');
+  }
+  assert.ok(searches.some((d) => d.tries === 1) && searches.some((d) => d.tries! >= 3));
+  for (const d of problemDocs.filter((x) => x.style === 'direct')) assert.equal(countReflections(completion(d)), 0);
+});
+
+test('notes pages work a training puzzle by trial and error outside the frame, and end at the target', () => {
+  const notes = DOCS.filter((d) => d.style === 'notes');
+  assert.ok(notes.length > 0);
+  for (const d of notes) {
+    assert.ok(!d.text.includes('User:') && !d.text.includes('<answer>'));
+    const lines = d.text.split('\n');
+    const [, target, a, b, c] = /^trying the signs: (\d+) from (\d+), (\d+), (\d+)\.$/.exec(lines[1])!.map(Number);
+    assert.equal(lines[0], `Make ${target} from ${a}, ${b}, ${c}, each used once, with + and -.`, 'the question as the task asks it');
+    for (const line of lines.slice(2)) assertSumsRight(line);
+    const answer = /^so ([\d+-]+)\.$/.exec(lines.at(-1)!)![1];
+    assert.equal(verifyCountdown(`<answer>${answer}</answer>`, [a, b, c], target, ['+', '-']).correct, true, d.text);
+  }
+});
+
+test('the corpus never states a held-out problem, in the frame or in notes', () => {
+  const held = new Set(countdownTask.generate({ split: 'heldout', count: 200, seed: 0, difficulty: 0 }).map((p) => p.id));
+  for (const d of problemDocs) assert.ok(!held.has(d.problemId!), d.text);
+  assert.ok(held.size === 200);
+  for (const d of DOCS.filter((x) => x.style === 'notes')) {
+    const [, target, ...numbers] = /^Make (\d+) from (\d+), (\d+), (\d+),/.exec(d.text)!.map(Number);
+    assert.equal(splitOf('countdown', countdownCanonical(numbers, target)), 'train', d.text);
+  }
+});
+
+test('candidates are the sign patterns in the listed order, ++ first, and a solution is always among them', () => {
+  assert.deepEqual(candidates([8, 1, 5]).map((c) => c.text), ['8+1+5', '8+1-5', '8-1+5', '8-1-5']);
+  assert.deepEqual(candidates([8, 1, 5])[2], { text: '8-1+5', work: '8-1=7, 7+5=12', value: 12 });
+  assert.deepEqual(candidates([3, 8, 4]).map((c) => c.text), ['3+8+4', '3+8-4'], 'no running total below zero');
+  for (const p of countdownTask.generate({ split: 'train', count: 200, seed: 4, difficulty: 0 })) {
+    assert.ok(candidates(p.meta.numbers as number[]).some((c) => c.value === p.meta.target), String(p.meta.solution));
+  }
+});
+
+test('style shares and guess accuracy stay in the bands docs/corpus.md reports', () => {
+  const s = countdownCorpusStats(DOCS);
+  assert.ok(Math.abs(s.share.search - 0.06) < 0.015, `search share ${s.share.search}`);
+  assert.ok(Math.abs(s.share.direct - 0.46) < 0.03, `direct share ${s.share.direct}`);
+  assert.ok(s.directAccuracy > 0.2 && s.directAccuracy < 0.32, `guesses right ${s.directAccuracy}`);
+  assert.ok(s.meanTries > 2.1 && s.meanTries < 2.7, `tries ${s.meanTries}`);
+  assert.ok(s.maxLength <= 512);
+});
