@@ -4,7 +4,7 @@
 // length (tokens) and reflection words per completion before and after training.
 // Flags: --seed N[,N...] (default: the demo's), --beta B[,B...] (KL coefficient; default the demo's),
 //        --steps N, --keep (keep the run folders), --json (last line machine-readable),
-//        --config FILE (another settings file of the package, e.g. configs/r1-zero-arithmetic.yaml).
+//        --config FILE (another settings file of the package, e.g. configs/r1-zero-countdown.yaml).
 // Several seeds or betas run one after another; the JSON line then holds their means and each run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -85,12 +85,12 @@ function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: Sam
   return { temperature: t, topP, topK };
 }
 
-/** Samples one completion per prompt (token ids). */
 /** One stream per prompt, forked from `master` in prompt order. */
 function forkStreams(master: Rng, n: number): Rng[] {
   return Array.from({ length: n }, () => master.fork());
 }
 
+/** Samples one completion per prompt (token ids). */
 export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: SampleOptions): Sample[] {
   const params = checkOptions(model, prompts, opts);
   const n = prompts.length;

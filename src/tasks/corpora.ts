@@ -1,5 +1,5 @@
 // The pretraining corpora by name, for `aha pretrain --corpus`: the arithmetic corpus of the
-// first demo model and the Countdown corpus of the R1-Zero demo's model.
+// bundled demo model and the Countdown corpus of the Countdown demo's model.
 import { AhaError } from '../util/errors.js';
 import { generateCorpus } from './corpus.js';
 import { generateCountdownCorpusDocuments } from './countdown-corpus.js';

@@ -12,7 +12,7 @@ import { arithmeticSteps, drawArithmetic, expressionText, stepsAvoidHeldout, ARI
 import { columnWork } from './columns.js';
 import { checkCorpusOptions, normaliseMix, pickWeighted } from './mix.js';
 import { splitOf, problemId } from './split.js';
-import { frame } from './task.js';
+import { answerTail, frame } from './task.js';
 
 export type CorpusStyle = 'direct' | 'careful' | 'check' | 'notes';
 export const CORPUS_STYLES: readonly CorpusStyle[] = ['direct', 'careful', 'check', 'notes'];
@@ -85,18 +85,14 @@ function workedChain(steps: readonly ArithmeticStep[]): string {
   return `${chainText(steps)}\n${steps.map((s) => `${s.a}${s.op}${s.b}: ${columnWork(s.a, s.op, s.b)}, so ${s.result}.\n`).join('')}`;
 }
 
-function answerTail(value: number): string {
-  return `</think>\n<answer>\n${value}\n</answer>`;
-}
-
 /** The completion text of one problem document in a given style (exported for tests and docs). */
 export function renderCompletion(style: 'direct' | 'careful' | 'check', steps: readonly ArithmeticStep[], guess: number): string {
   const right = steps[steps.length - 1].result;
   const expression = chainText(steps);
-  if (style === 'direct') return `<think>\n${expression} is ${guess}.\n${answerTail(guess)}`;
-  if (style === 'careful') return `<think>\n${workedChain(steps)}${answerTail(right)}`;
+  if (style === 'direct') return `<think>\n${expression} is ${guess}.\n${answerTail(String(guess))}`;
+  if (style === 'careful') return `<think>\n${workedChain(steps)}${answerTail(String(right))}`;
   const verdict = guess === right ? `${right} is right.\n` : `${right}, not ${guess}. mistake.\n`;
-  return `<think>\n${expression} is ${guess}.\nwait, let me check.\n${workedChain(steps)}${verdict}${answerTail(right)}`;
+  return `<think>\n${expression} is ${guess}.\nwait, let me check.\n${workedChain(steps)}${verdict}${answerTail(String(right))}`;
 }
 
 /** How many worked examples one notes page holds (two keep a page inside the 384-character context). */

@@ -1,16 +1,17 @@
 // The synthetic pretraining corpus of the Countdown demo (level 0: a number up to 20 and two
-// one-digit numbers, listed in an order that signs alone solve, + and - only). Three kinds of document: a bare guess at the
-// signs (common, usually wrong), a search that adds up one sign pattern after another in a fixed
-// order and says "wait, let me try another." after each miss until one reaches the target (rare),
-// and pages of such searches outside the User/Assistant frame (where the model learns them). Checking a candidate is one short sum while finding one is a guess, so trial and error is
-// what pays here, unlike in long arithmetic, where a check redoes the same work.
+// one-digit numbers, listed in an order that signs alone solve, + and - only). Three kinds of
+// document: a bare guess at the signs (common, usually wrong), a search that adds up one sign
+// pattern after another in a fixed order and says "wait, let me try another." after each miss
+// until one reaches the target (rare), and the same searches outside the User/Assistant frame
+// (where the model learns them). Checking a candidate is one short sum while finding one is a
+// guess, so trial and error pays here, unlike in long arithmetic, where a check redoes the work.
 // docs/corpus.md explains the design and the figures.
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { countdownCanonical, countdownQuestion, drawCountdown } from './countdown.js';
 import { checkCorpusOptions, normaliseMix, pickWeighted } from './mix.js';
 import { splitOf, problemId } from './split.js';
-import { frame } from './task.js';
+import { answerTail, frame } from './task.js';
 
 /** The level the corpus is about (its numbers and operators). */
 export const COUNTDOWN_CORPUS_LEVEL = 0;
@@ -23,7 +24,6 @@ export const DEFAULT_COUNTDOWN_STYLE_MIX: Readonly<Record<CountdownCorpusStyle, 
 
 /** How often a bare guess names a solution: a base model has a feel for small sums, no more. */
 export const COUNTDOWN_DIRECT_ACCURACY = 0.25;
-
 
 /** One candidate: the numbers in their listed order with a sign between each two, e.g. "9-3+5". */
 export interface Candidate {
@@ -44,16 +44,18 @@ export function candidates(numbers: readonly number[]): Candidate[] {
   for (let pattern = 0; pattern < 1 << gaps; pattern++) {
     let total = numbers[0];
     let text = String(total);
+    let belowZero = false;
     const steps: string[] = [];
     for (let i = 1; i <= gaps; i++) {
-      const minus = (pattern >> (gaps - i)) & 1;
+      const op = (pattern >> (gaps - i)) & 1 ? '-' : '+';
       const n = numbers[i];
-      const next = minus ? total - n : total + n;
-      steps.push(`${total}${minus ? '-' : '+'}${n}=${next}`);
-      text += `${minus ? '-' : '+'}${n}`;
+      const next = op === '-' ? total - n : total + n;
+      steps.push(`${total}${op}${n}=${next}`);
+      text += `${op}${n}`;
       total = next;
+      belowZero ||= next < 0;
     }
-    if (!steps.some((st) => st.includes('=-'))) out.push({ text, work: steps.join(', '), value: total });
+    if (!belowZero) out.push({ text, work: steps.join(', '), value: total });
   }
   return out;
 }
@@ -61,10 +63,6 @@ export function candidates(numbers: readonly number[]): Candidate[] {
 /** A candidate added up and judged against the target. */
 function triedLine(c: Candidate, target: number): string {
   return c.value === target ? `${c.text}: ${c.work}. ${c.value}, right.\n` : `${c.text}: ${c.work}. ${c.value}, not ${target}.\nwait, let me try another.\n`;
-}
-
-function answerTail(expression: string): string {
-  return `</think>\n<answer>\n${expression}\n</answer>`;
 }
 
 /** The completion of a bare guess. */
@@ -86,10 +84,9 @@ export function searchWork(numbers: readonly number[], target: number): { text: 
   return { text: `trying the signs: ${target} from ${numbers.join(', ')}.\n${tries.map((c) => triedLine(c, target)).join('')}`, tries };
 }
 
-/** The completion of a search, ending in the answer the last try found. */
-export function searchCompletion(numbers: readonly number[], target: number): string {
-  const { text, tries } = searchWork(numbers, target);
-  return `<think>\n${text}${answerTail(tries[tries.length - 1].text)}`;
+/** The completion of a search (its `searchWork`), ending in the answer the last try found. */
+export function searchCompletion(search: { text: string; tries: readonly Candidate[] }): string {
+  return `<think>\n${search.text}${answerTail(search.tries[search.tries.length - 1].text)}`;
 }
 
 export interface CountdownCorpusOptions {
@@ -145,18 +142,18 @@ export function generateCountdownCorpusDocuments(options: CountdownCorpusOptions
       continue;
     }
     const { numbers, target } = drawTrainProblem(rng);
-    const all = candidates(numbers);
-    const hits = all.filter((c) => c.value === target);
     const prompt = frame(countdownQuestion(numbers, target, COUNTDOWN_CORPUS_LEVEL));
     const id = problemId('countdown', COUNTDOWN_CORPUS_LEVEL, countdownCanonical(numbers, target));
     if (style === 'direct') {
+      const all = candidates(numbers);
+      const hits = all.filter((c) => c.value === target);
       const misses = all.filter((c) => c.value !== target);
       const guess = rng.next() < COUNTDOWN_DIRECT_ACCURACY || misses.length === 0 ? rng.pick(hits) : rng.pick(misses);
       docs.push({ text: prompt + directCompletion(guess), style, completionStart: prompt.length, problemId: id, correct: guess.value === target });
       continue;
     }
-    const completion = searchCompletion(numbers, target);
-    docs.push({ text: prompt + completion, style, completionStart: prompt.length, problemId: id, correct: true, tries: searchWork(numbers, target).tries.length });
+    const search = searchWork(numbers, target);
+    docs.push({ text: prompt + searchCompletion(search), style, completionStart: prompt.length, problemId: id, correct: true, tries: search.tries.length });
   }
   return docs;
 }

@@ -52,6 +52,11 @@ export function frame(question: string): string {
   return `User: ${question} Think in <think> </think>, then answer in <answer> </answer>.\nAssistant: `;
 }
 
+/** The end of a completion in that template: the think block closed, then the answer. */
+export function answerTail(answer: string): string {
+  return `</think>\n<answer>\n${answer}\n</answer>`;
+}
+
 const OPEN = '<answer>';
 const CLOSE = '</answer>';
 

@@ -8,7 +8,7 @@ import { CharTokenizer } from '../../model/char-tokenizer.js';
 import type { ModelConfig } from '../../model/config.js';
 import { demoModelConfig, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../sft/pretrain-run.js';
 import { CHARSET } from '../../tasks/charset.js';
-import { PRETRAINING_CORPORA, pretrainingCorpus } from '../../tasks/corpora.js';
+import { PRETRAINING_CORPORA } from '../../tasks/corpora.js';
 import { numberFlag } from '../flags.js';
 import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } from './sft.js';
 
@@ -38,7 +38,6 @@ function pretrainOptions(flags: Flags, runDir: string): PretrainOptions {
   const seqLen = numberFlag(flags, 'context', Math.min(PRETRAIN_TRAINER_DEFAULTS.seqLen, model.max_position_embeddings), { min: 8, integer: true });
   if (seqLen > model.max_position_embeddings) throw new AhaError(`--context ${seqLen} exceeds the model's max_position_embeddings ${model.max_position_embeddings}`);
   const corpus = typeof flags.corpus === 'string' ? flags.corpus : 'arithmetic';
-  pretrainingCorpus(corpus);
   return {
     ...trainer,
     command: 'pretrain',
