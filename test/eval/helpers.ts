@@ -1,12 +1,11 @@
 // Shared fixtures for the eval tests: temp folders and a tiny injected math verifier (the
 // harness is tested here, not the real verifier, which the rewards part tests).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { MathVerifier } from '../../src/eval/grading.js';
+import { scratchDir } from '../scratch-dir.js';
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'aha-eval-test-'));
+  return scratchDir('aha-eval-test-');
 }
 
 export function writeLines(file: string, lines: readonly (string | object)[]): string {

@@ -1,12 +1,12 @@
 // Fixtures of the pipeline tests: a folder that passes the recipe's model-folder check (no
 // weights: fake runners never load it), recipes written to temp files, and recording fake runners.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageContext, StageOutcome, StageRunners } from '../../src/sft/pipeline.js';
+import { scratchDir } from '../scratch-dir.js';
 
 export function tempDir(prefix = 'aha-pipeline-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return scratchDir(prefix);
 }
 
 /** A folder with a config.json: enough for validation, which never loads weights. */

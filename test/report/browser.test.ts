@@ -4,7 +4,7 @@
 // replaceable by a real small run); expectations are computed from its files, not hard-coded.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { loadRun } from '../../src/report/run-data.js';
 import { countReflections } from '../../src/report/reflection.js';
 import { browserSkip, launchBrowser, type Browser } from './browser.js';
 import { INJECTION, writeFixtureRun } from './fixture.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const RUN_DIR = resolve(process.env.AHA_REPORT_RUN_DIR ?? 'test/fixtures/run-small');
 const skip = browserSkip();
@@ -55,7 +56,7 @@ async function count(page: Page): Promise<{ shown: number; total: number }> {
 
 describe('report in headless Chromium', { skip }, () => {
   let browser: Browser;
-  const work = mkdtempSync(join(tmpdir(), 'aha-report-browser-'));
+  const work = scratchDir('aha-report-browser-');
   before(async () => {
     browser = await launchBrowser();
   });

@@ -1,9 +1,8 @@
 // Headless Chromium for the report's browser tests: Debian's chromium driven by playwright-core
 // (never a downloaded browser). Missing Chromium fails loudly unless AHA_SKIP_BROWSER_TESTS=1.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { scratchDir } from '../scratch-dir.js';
 
 export const CHROMIUM = process.env.AHA_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -23,7 +22,7 @@ export interface Browser {
 
 /** Launches Chromium with a fresh profile and no network features; close() removes the profile. */
 export async function launchBrowser(): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'aha-chromium-'));
+  const profile = scratchDir('aha-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

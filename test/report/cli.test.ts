@@ -2,10 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { reportProgram } from './cli-entry.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const RUN_DIR = resolve(process.env.AHA_REPORT_RUN_DIR ?? 'test/fixtures/run-small');
 const run = (...args: string[]) => reportProgram().parseAsync(['node', 'aha', ...args]);
@@ -18,7 +18,7 @@ describe('aha report', () => {
   });
 
   it('writes the HTML report and the PNG curves where asked', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'aha-cli-'));
+    const out = scratchDir('aha-cli-');
     await run('report', RUN_DIR, '--out', join(out, 'r.html'), '--png', join(out, 'png'), '--png-scale', '1');
     assert.ok(existsSync(join(out, 'r.html')));
     assert.ok(readdirSync(join(out, 'png')).includes('reward.png'));

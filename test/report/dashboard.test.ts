@@ -2,11 +2,11 @@
 // only when new lines appear, restarts, bad input, and shutdown.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startDashboard, type Dashboard, type Update } from '../../src/report/dashboard.js';
 import { loadRun } from '../../src/report/run-data.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const RUN_DIR = resolve(process.env.AHA_REPORT_RUN_DIR ?? 'test/fixtures/run-small');
 
@@ -14,7 +14,7 @@ describe('dashboard server', () => {
   let dir: string;
   let dash: Dashboard;
   before(async () => {
-    dir = join(mkdtempSync(join(tmpdir(), 'aha-dash-')), 'run');
+    dir = join(scratchDir('aha-dash-'), 'run');
     cpSync(RUN_DIR, dir, { recursive: true });
     dash = await startDashboard([dir], { port: 0 });
   });
@@ -84,7 +84,7 @@ describe('dashboard server', () => {
 
 describe('startDashboard', () => {
   it('can be started on a run folder the trainer has not written to yet', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aha-dash-empty-'));
+    const dir = scratchDir('aha-dash-empty-');
     const dash = await startDashboard([dir], { port: 0 });
     try {
       assert.equal((await fetch(dash.url)).status, 200);

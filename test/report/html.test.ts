@@ -2,13 +2,13 @@
 // where the user asked.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderHtml } from '../../src/report/html.js';
 import { buildPayload } from '../../src/report/page-data.js';
 import { loadRun, loadRuns } from '../../src/report/run-data.js';
 import { writeReport } from '../../src/report/report.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const RUN_DIR = resolve(process.env.AHA_REPORT_RUN_DIR ?? 'test/fixtures/run-small');
 
@@ -28,7 +28,7 @@ describe('renderHtml', () => {
   });
 
   it('embeds model output that contains </script> and line separators without breaking out', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aha-html-'));
+    const dir = scratchDir('aha-html-');
     const evil = 'x</script><script>alert(1)</script>\u2028<!-- y';
     writeFileSync(join(dir, 'completions.jsonl'), JSON.stringify({ step: 1, problem_id: 'p</script>', completion: evil, prompt: '</SCRIPT >' }) + '\n');
     const html = renderHtml(buildPayload([loadRun(dir)]));
@@ -39,7 +39,7 @@ describe('renderHtml', () => {
   });
 
   it('escapes run names in the page title', () => {
-    const root = mkdtempSync(join(tmpdir(), 'aha-html-'));
+    const root = scratchDir('aha-html-');
     const dir = join(root, '<b>run&');
     mkdirSync(dir);
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"loss":1}\n');
@@ -50,7 +50,7 @@ describe('renderHtml', () => {
 
 describe('writeReport', () => {
   it('writes RUN_DIR/report.html by default for one run, and --out when given', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'aha-html-'));
+    const root = scratchDir('aha-html-');
     const dir = join(root, 'run');
     mkdirSync(dir);
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"loss":1}\n{"step":2,"loss":0.5}\n');

@@ -1,13 +1,13 @@
 // PNG export of the main curves, rendered in Node (no browser): real images with the curves drawn.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { buildCharts } from '../../src/report/chart-spec.js';
 import { exportPngs } from '../../src/report/png.js';
 import { loadRun } from '../../src/report/run-data.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const RUN_DIR = resolve(process.env.AHA_REPORT_RUN_DIR ?? 'test/fixtures/run-small');
 
@@ -36,7 +36,7 @@ async function ink(file: string): Promise<{ share: number; colours: number }> {
 describe('exportPngs', () => {
   it('writes one opaque image per main chart with data, at the requested size and density', async () => {
     const charts = buildCharts([loadRun(RUN_DIR)]);
-    const dir = mkdtempSync(join(tmpdir(), 'aha-png-'));
+    const dir = scratchDir('aha-png-');
     const files = await exportPngs(charts, dir, { width: 600, height: 300, scale: 2 });
     const expected = charts.filter((c) => c.main && c.config.data.datasets.some((d) => d.data.length > 0)).map((c) => `${c.id}.png`);
     assert.deepEqual(files.map((f) => basename(f)), expected);
@@ -50,10 +50,10 @@ describe('exportPngs', () => {
 
   it('exports every chart with all: true, and refuses when there is nothing to draw', async () => {
     const charts = buildCharts([loadRun(RUN_DIR)]);
-    const dir = mkdtempSync(join(tmpdir(), 'aha-png-'));
+    const dir = scratchDir('aha-png-');
     const files = await exportPngs(charts, dir, { all: true, scale: 1, width: 300, height: 200 });
     assert.equal(files.length, charts.length);
-    const empty = mkdtempSync(join(tmpdir(), 'aha-png-'));
+    const empty = scratchDir('aha-png-');
     writeFileSync(join(empty, 'completions.jsonl'), '{"step":1,"completion":"x"}\n');
     await assert.rejects(exportPngs(buildCharts([loadRun(empty)]), dir), /nothing to export as PNG/);
   });

@@ -1,11 +1,11 @@
 // Loading run folders: the documented layout, normalised rows, and clear errors for what is not a run.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadRun, loadRuns, runNames } from '../../src/report/run-data.js';
 import { AhaError } from '../../src/util/errors.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const RUN_DIR = resolve(process.env.AHA_REPORT_RUN_DIR ?? 'test/fixtures/run-small');
 const lineCount = (f: string) => readFileSync(join(RUN_DIR, f), 'utf8').split('\n').filter((l) => l.trim() !== '').length;
@@ -22,7 +22,7 @@ describe('loadRun', () => {
   });
 
   it('keeps numeric metrics only and fills absent completion fields with null', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aha-run-'));
+    const dir = scratchDir('aha-run-');
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"kl":0.1,"note":"text","nested":{"a":1}}\n');
     writeFileSync(join(dir, 'completions.jsonl'), '{"step":1,"completion":"hi","rewards":{"format":1,"bad":"x"}}\n');
     writeFileSync(join(dir, 'eval.jsonl'), '{"step":2,"accuracy":0.5}\n');
@@ -36,7 +36,7 @@ describe('loadRun', () => {
   });
 
   it('names the file, line and field of a bad record', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aha-run-'));
+    const dir = scratchDir('aha-run-');
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1}\n{"loss":2}\n');
     assert.throws(() => loadRun(dir), (e: unknown) => e instanceof AhaError && /metrics\.jsonl:2, field "step": expected a number/.test(e.message));
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1}\n');
@@ -46,13 +46,13 @@ describe('loadRun', () => {
 
   it('refuses folders that are missing or hold no run files', () => {
     assert.throws(() => loadRun('/nonexistent/run'), /run folder not found: \/nonexistent\/run/);
-    const empty = mkdtempSync(join(tmpdir(), 'aha-run-'));
+    const empty = scratchDir('aha-run-');
     assert.throws(() => loadRun(empty), /is not a run folder: it has none of metrics\.jsonl/);
     assert.throws(() => loadRuns([]), /at least one run folder/);
   });
 
   it('gives runs with the same folder name distinct names', () => {
-    const root = mkdtempSync(join(tmpdir(), 'aha-run-'));
+    const root = scratchDir('aha-run-');
     mkdirSync(join(root, 'a', 'grpo'), { recursive: true });
     mkdirSync(join(root, 'b', 'grpo'), { recursive: true });
     assert.deepEqual(runNames([join(root, 'a', 'grpo'), join(root, 'b', 'grpo'), root]), ['grpo#1', 'grpo#2', root.split('/').pop()]);

@@ -2,16 +2,16 @@
 // and names the file and line of a bad record.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonlTail } from '../../src/report/tail.js';
 import { InputError } from '../../src/util/errors.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const raw = (v: Record<string, unknown>) => v;
 
 function tmpFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'aha-tail-')), 'metrics.jsonl');
+  return join(scratchDir('aha-tail-'), 'metrics.jsonl');
 }
 
 describe('JsonlTail', () => {

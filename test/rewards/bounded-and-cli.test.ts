@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { BoundedMathVerifier, verifyLines } from '../../src/rewards/index.js';
 import { register } from '../../src/cli/commands/verify.js';
+import { scratchDir } from '../scratch-dir.js';
 
 /** Parses `aha verify ...` flags in this process (for the validation errors, raised before any output). */
 async function verifyInProcess(args: string[]): Promise<void> {
@@ -40,7 +40,7 @@ function aha(args: string[], input?: string) {
 }
 
 test('aha verify math: one result per line, in order, errors on their own line', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-verify-'));
+  const dir = scratchDir('aha-verify-');
   try {
     const file = join(dir, 'in.jsonl');
     writeFileSync(

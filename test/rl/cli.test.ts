@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { CHARSET } from '../../src/tasks/charset.js';
+import { scratchDir } from '../scratch-dir.js';
 
 test('aha train on a model folder writes metrics, held-out evaluations before and after, and the report', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-train-cli-'));
+  const dir = scratchDir('aha-train-cli-');
   const tokenizer = new CharTokenizer({ chars: CHARSET });
   const model = createTransformer({
     model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
@@ -40,7 +40,7 @@ test('aha train on a model folder writes metrics, held-out evaluations before an
 });
 
 test('aha train with no model, data or config trains the bundled base model on the demo settings', () => {
-  const run = join(mkdtempSync(join(tmpdir(), 'aha-train-demo-')), 'run');
+  const run = join(scratchDir('aha-train-demo-'), 'run');
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--steps', '1', '--prompts-per-step', '2', '--group-size', '2',
     '--max-completion-length', '24', '--eval-problems', '2', '--save-steps', '0', '--output', run, '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
 import { AhaError } from '../../src/util/errors.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const base = (over: Partial<GrpoConfig> = {}): GrpoConfig => ({ ...DEFAULT_CONFIG, task: 'arithmetic', ...over });
 
@@ -38,7 +38,7 @@ test('epsilon_high defaults to epsilon, and is kept when given (DAPO clip-higher
 });
 
 test('config files: JSON and YAML, TRL names and aliases, unknown keys rejected', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-cfg-'));
+  const dir = scratchDir('aha-rl-cfg-');
   const y = join(dir, 'c.yaml');
   writeFileSync(y, 'loss_type: dapo\ngroup_size: 4\nreward: accuracy:1,format:0.2\nmask_truncated_completions: true\n');
   const c = readConfigFile(y);

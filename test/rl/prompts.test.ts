@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filePrompts, readPromptFile, taskPrompts } from '../../src/rl/prompts.js';
 import type { Task, GenerateOptions, Problem } from '../../src/tasks/task.js';
+import { scratchDir } from '../scratch-dir.js';
 
 function tmpFile(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-prompts-'));
+  const dir = scratchDir('aha-rl-prompts-');
   const f = join(dir, name);
   writeFileSync(f, text);
   return f;

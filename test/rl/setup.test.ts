@@ -1,8 +1,7 @@
 // Configuration errors surface as AhaErrors before any model is loaded or sampled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { AhaError } from '../../src/util/errors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
@@ -10,6 +9,7 @@ import { prepareGrpo, defaultRewards, correctnessReward } from '../../src/rl/set
 import { configFromFlags, savedRunConfig, wantsDemo } from '../../src/cli/commands/train.js';
 import { demoConfig } from '../../src/rl/demo.js';
 import { validateConfig } from '../../src/rl/config.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const cfg = (over: Partial<GrpoConfig>): GrpoConfig => ({ ...DEFAULT_CONFIG, task: 'arithmetic', ...over });
 const aha = (re: RegExp) => (e: unknown) => e instanceof AhaError && re.test(e.message);
@@ -18,7 +18,7 @@ test('unknown reward, unknown task, missing or broken model folder: clear errors
   assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent', rewards: [{ name: 'nope', weight: 1 }] })), aha(/unknown reward "nope"; known rewards: .*accuracy/));
   assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent', task: 'chess' })), aha(/unknown task "chess"/));
   assert.throws(() => prepareGrpo(cfg({ model: '/nonexistent' })), aha(/model folder \/nonexistent does not exist/));
-  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-setup-'));
+  const dir = scratchDir('aha-rl-setup-');
   assert.throws(() => prepareGrpo(cfg({ model: dir })), aha(/is not a model folder \(no config.json\)/));
   const broken = join(dir, 'broken');
   mkdirSync(broken);
@@ -29,14 +29,14 @@ test('unknown reward, unknown task, missing or broken model folder: clear errors
 });
 
 test('--resume without a checkpoint is an error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-setup-'));
+  const dir = scratchDir('aha-rl-setup-');
   writeFileSync(join(dir, 'config.json'), '{}');
   // the model folder check comes first, so point it at a folder that has a config.json
   assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: join(dir, 'run') }), { resume: true }), aha(/--resume: no complete checkpoint/));
 });
 
 test('a fresh run refuses a folder that holds another run, before loading anything', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-setup-'));
+  const dir = scratchDir('aha-rl-setup-');
   writeFileSync(join(dir, 'config.json'), '{}'); // a model folder, as far as the existence check goes
   const run = join(dir, 'run');
   mkdirSync(run);
@@ -77,7 +77,7 @@ test('default rewards: the task verifier plus the lenient format reward', () => 
 });
 
 test('flags: defaults, then the config file, then flags; --data alone means no task', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-flags-'));
+  const dir = scratchDir('aha-rl-flags-');
   const file = join(dir, 'c.json');
   writeFileSync(file, JSON.stringify({ beta: 0.04, loss_type: 'dapo', num_generations: 4 }));
   const c = configFromFlags({ config: file, groupSize: '6', epsilonHigh: '0.28', dynamicSampling: true, reward: ['accuracy:1', 'format:0.5'] });
@@ -94,7 +94,7 @@ test('flags: defaults, then the config file, then flags; --data alone means no t
 });
 
 test('--resume starts from the options saved in the run folder; flags still override', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-rl-resume-'));
+  const dir = scratchDir('aha-rl-resume-');
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...DEFAULT_CONFIG, task: 'countdown', learning_rate: 3e-4, num_generations: 4, model: '/m', prompts: 'task:countdown' }));
   const saved = savedRunConfig(dir)!;
   assert.equal(saved.learning_rate, 3e-4);

@@ -2,8 +2,7 @@
 // a positive-advantage completion becomes more likely, and resume reproduces an uninterrupted run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { noGrad } from '../../src/core/index.js';
@@ -21,6 +20,7 @@ import { memoryChunks, policyUpdate, splitRanges } from '../../src/rl/update.js'
 import { TrainingSums } from '../../src/rl/metrics.js';
 import type { Optimizer } from '../../src/model/optimizer.js';
 import type { Sampler } from '../../src/rl/rollout.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const tokenizer = new CharTokenizer({ chars: 'abcdx', markers: [] });
 const modelConfig: ModelConfig = {
@@ -53,7 +53,7 @@ function runOptions(model: CausalLM, config: GrpoConfig & { epsilon_high: number
   };
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'aha-grpo-'));
+const tmp = () => scratchDir('aha-grpo-');
 const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
 
 /** log p(completion | prompt) under `model`. */
@@ -243,5 +243,35 @@ test('chunking a micro-batch to bound memory leaves the accumulated gradient unc
   }
   for (let k = 0; k < 4; k++) {
     grads[k].forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - grads[k + 4][i][j]) < 1e-5 * (1 + Math.abs(v)), `loss ${k} param ${i}[${j}]: ${v} vs ${grads[k + 4][i][j]}`)));
+  }
+});
+
+test('with beta 0, rows of zero advantage are not run, and the gradient is the same as running them', () => {
+  const enc = (t: string) => tokenizer.encode(t, { addSpecialTokens: false });
+  const rows = ['ab', 'cdab', 'a', 'bbb', 'dd', 'c', 'abcd', 'b'].map((t, i) => ({
+    promptIds: enc(i < 4 ? 'x' : 'xx'), completionIds: new Int32Array([...enc(t), tokenizer.eosId]), truncated: false,
+  }));
+  // One chunk with no row to run at all (rows 2-3), one with a single row left (rows 4-5).
+  const advantages = Float64Array.from([1, -1, 0, 0, 0, -0.3, 1.2, -1.2]);
+  for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
+    const run = (beta: number) => {
+      const model = createTransformer(modelConfig, { seed: 4 });
+      const params = [...model.parameters().values()];
+      const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as Optimizer;
+      const sums = new TrainingSums();
+      // A reference identical to the policy makes the KL term and its gradient exactly 0, so
+      // beta 0.04 runs every row and must give the gradient of beta 0.
+      const t = policyUpdate({
+        config: toyConfig({ loss_type: lossType, gradient_accumulation_steps: 4, beta, num_iterations: 1 }), model,
+        reference: createTransformer(modelConfig, { seed: 4 }), optimizer, params, padId: tokenizer.padId, rows, advantages,
+        lrAt: () => 0, updatesBefore: 0, sums, logitsBudgetBytes: 1,
+      });
+      return { grads: params.map((p) => (p.grad ?? new Float32Array(p.size)).slice()), tokens: t.trainTokens, loss: sums.loss };
+    };
+    const skipped = run(0);
+    const all = run(0.04);
+    assert.ok(skipped.tokens < all.tokens, `${lossType}: zero-advantage rows were run (${skipped.tokens} vs ${all.tokens} tokens)`);
+    assert.ok(Math.abs(skipped.loss - all.loss) < 1e-6, `${lossType}: loss ${skipped.loss} vs ${all.loss}`);
+    skipped.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - all.grads[i][j]) < 1e-5 * (1 + Math.abs(v)), `${lossType} param ${i}[${j}]: ${v} vs ${all.grads[i][j]}`)));
   }
 });

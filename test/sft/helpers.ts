@@ -1,12 +1,12 @@
 // Shared fixtures of the SFT tests: a tiny random transformer with the character tokenizer,
 // saved as a model folder, and a tiny arithmetic data set.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { createTransformer } from '../../src/model/transformer.js';
+import { scratchDir } from '../scratch-dir.js';
 
 export const tok = new CharTokenizer();
 
@@ -30,7 +30,7 @@ export function tinyConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
 }
 
 export function tempDir(prefix = 'aha-sft-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return scratchDir(prefix);
 }
 
 /** A model folder holding a tiny random transformer. */

@@ -2,14 +2,14 @@
 // line number and field before anything else happens.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSftFile } from '../../src/sft/sft-data.js';
 import { InputError } from '../../src/util/errors.js';
+import { scratchDir } from '../scratch-dir.js';
 
 function writeData(lines: string[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aha-sft-data-')), 'data.jsonl');
+  const file = join(scratchDir('aha-sft-data-'), 'data.jsonl');
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteFile, atomicWriteDir } from '../../src/util/atomic.js';
+import { scratchDir } from '../scratch-dir.js';
 
 test('atomicWriteFile replaces the file and leaves no temporary behind', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-atomic-'));
+  const dir = scratchDir('aha-atomic-');
   const f = join(dir, 'sub', 'a.txt');
   atomicWriteFile(f, 'one');
   atomicWriteFile(f, [Buffer.from('tw'), Buffer.from('o')]);
@@ -15,7 +15,7 @@ test('atomicWriteFile replaces the file and leaves no temporary behind', () => {
 });
 
 test('atomicWriteDir keeps the old folder when filling fails', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-atomic-'));
+  const dir = scratchDir('aha-atomic-');
   const target = join(dir, 'ckpt');
   atomicWriteDir(target, (tmp) => writeFileSync(join(tmp, 'w.bin'), 'v1'));
   assert.throws(

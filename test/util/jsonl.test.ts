@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonl, readJsonl, writeJsonl, appendJsonl, truncateJsonlAfterStep } from '../../src/util/jsonl.js';
 import { InputError } from '../../src/util/errors.js';
+import { scratchDir } from '../scratch-dir.js';
 
 test('parseJsonl skips blank lines and keeps 1-based line numbers', () => {
   const recs = parseJsonl('{"a":1}\n\n  \n{"a":2}\n');
@@ -30,7 +30,7 @@ test('readJsonl names a missing file', () => {
 });
 
 test('writeJsonl and appendJsonl round-trip', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-jsonl-'));
+  const dir = scratchDir('aha-jsonl-');
   const f = join(dir, 'out.jsonl');
   writeJsonl(f, [{ x: 1 }, { x: 'two' }]);
   appendJsonl(f, { x: [3] });
@@ -43,7 +43,7 @@ test('writeJsonl and appendJsonl round-trip', () => {
 });
 
 test('truncateJsonlAfterStep keeps steps up to N and drops a line a crash cut short', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-jsonl-'));
+  const dir = scratchDir('aha-jsonl-');
   const f = join(dir, 'metrics.jsonl');
   writeFileSync(f, '{"step":1,"x":1}\n{"step":2,"x":2}\n{"step":3,"x":3}\n{"step":4,"x"');
   truncateJsonlAfterStep(f, 2);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertFreshRunDir, holdsRun, nextFreeRunDir } from '../../src/util/run-dir.js';
+import { scratchDir } from '../scratch-dir.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'aha-run-dir-'));
+const tmp = () => scratchDir('aha-run-dir-');
 
 test('a folder with a run in it is refused, naming the flag to change', () => {
   const dir = tmp();
