@@ -2,7 +2,8 @@
 // the reference and old-policy log-probs once without the tape, then run num_iterations passes,
 // each one optimiser update (gradient accumulation over the micro-batches, global-norm clipping,
 // AdamW at the scheduled learning rate). The loss gradient w.r.t. the log-probs comes from
-// loss.ts and enters the autograd tape through `logprobs.backward(grad)`.
+// loss.ts and enters the autograd tape through `logprobs.backward(grad)`. Without a KL term, rows
+// with zero advantage are counted but not run (`trainedPart`).
 import { clipGradNorm, entropy, gatherLogProbs, noGrad, scale, type Tensor } from '../core/index.js';
 import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
@@ -64,6 +65,24 @@ function maskedEntropySum(logits: Tensor, mask: Uint8Array): number {
   return s;
 }
 
+function maskOf(batch: PackedBatch, maskTruncated: boolean): Uint8Array {
+  return completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets);
+}
+
+/**
+ * The rows of a chunk that need a forward and backward pass. Without a KL term (beta 0) a row
+ * whose advantage is 0 (its whole group scored alike) has zero loss and zero gradient whatever
+ * its ratio, so it is left out; the normalisers still count it, so the update is unchanged.
+ * Null when no row of the chunk needs a pass.
+ */
+export function trainedPart(rows: readonly RolloutRow[], advantages: Float64Array, beta: number, padId: number, maskTruncated: boolean): { batch: PackedBatch; mask: Uint8Array; advantages: Float64Array } | null {
+  const keep = beta > 0 ? rows.map((_, i) => i) : rows.map((_, i) => i).filter((i) => advantages[i] !== 0);
+  if (keep.length === 0) return null;
+  const kept = keep.length === rows.length ? rows : keep.map((i) => rows[i]);
+  const batch = packRows(kept, padId);
+  return { batch, mask: maskOf(batch, maskTruncated), advantages: keep.length === rows.length ? advantages : Float64Array.from(keep, (i) => advantages[i]) };
+}
+
 export interface UpdateInput {
   config: ResolvedGrpoConfig;
   model: CausalLM;
@@ -95,27 +114,33 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   const cfg = u.config;
   const t0 = performance.now();
   const bytesPerPosition = u.model.config.vocab_size * 4 * (cfg.temperature === 1 ? 2 : 3);
+  let totalTokens = 0;
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
-      const batch = packRows(u.rows.slice(c, d), u.padId);
-      const mask = completionMask(batch.lengths, batch.truncated, batch.S, cfg.mask_truncated_completions, batch.offsets);
-      return { batch, mask, advantages: u.advantages.subarray(c, d), bnpoTokens: 0 };
+      const rows = u.rows.slice(c, d);
+      const tokens = countTokens(maskOf(packRows(rows, u.padId), cfg.mask_truncated_completions));
+      return { tokens, train: trainedPart(rows, u.advantages.subarray(c, d), cfg.beta, u.padId, cfg.mask_truncated_completions) };
     });
-    // bnpo normalises by the configured micro-batch's tokens, however it was chunked.
-    const tokens = chunks.reduce((n, ch) => n + countTokens(ch.mask), 0);
-    return chunks.map((ch) => ({
-      ...ch,
-      bnpoTokens: tokens,
-      // With one pass π_old is π detached (taken from the training forward itself, below).
-      oldLogp: cfg.num_iterations > 1 ? frozenLogProbs(u.model, ch.batch, cfg.temperature) : null,
-      refLogp: cfg.beta > 0 ? frozenLogProbs(u.reference!, ch.batch, cfg.temperature) : null,
-    }));
+    // bnpo normalises by the configured micro-batch's tokens, however it was chunked or skipped.
+    const tokens = chunks.reduce((n, ch) => n + ch.tokens, 0);
+    totalTokens += tokens;
+    return chunks.flatMap(({ train }) =>
+      train
+        ? [{
+            ...train,
+            bnpoTokens: tokens,
+            // With one pass π_old is π detached (taken from the training forward itself, below).
+            oldLogp: cfg.num_iterations > 1 ? frozenLogProbs(u.model, train.batch, cfg.temperature) : null,
+            refLogp: cfg.beta > 0 ? frozenLogProbs(u.reference!, train.batch, cfg.temperature) : null,
+          }]
+        : [],
+    );
   });
   const reference = (performance.now() - t0) / 1000;
   const norm: Normaliser = {
     lossType: cfg.loss_type,
     totalSequences: u.rows.length,
-    totalTokens: micro.reduce((s, m) => s + countTokens(m.mask), 0),
+    totalTokens,
     microBatches: Math.min(cfg.gradient_accumulation_steps, u.rows.length),
     maxCompletionLength: cfg.max_completion_length,
   };
