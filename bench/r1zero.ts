@@ -1,10 +1,10 @@
-// `npm run bench:r1zero`: the R1-Zero demo (configs/r1-zero-demo.yaml: GRPO on the bundled base
-// model, arithmetic, accuracy and format rewards only) with a fixed seed and budget, timed from
+// `npm run bench:r1zero`: the R1-Zero demo (configs/r1-zero-countdown.yaml: GRPO on the bundled
+// Countdown base model, accuracy and format rewards only) with a fixed seed and budget, timed from
 // loading the model to the last held-out evaluation. Reports held-out accuracy, mean completion
 // length (tokens) and reflection words per completion before and after training.
 // Flags: --seed N[,N...] (default: the demo's), --beta B[,B...] (KL coefficient; default the demo's),
 //        --steps N, --keep (keep the run folders), --json (last line machine-readable),
-//        --config FILE (another settings file of the package, e.g. configs/r1-zero-countdown.yaml).
+//        --config FILE (another settings file of the package, e.g. configs/r1-zero-arithmetic.yaml).
 // Several seeds or betas run one after another; the JSON line then holds their means and each run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +63,7 @@ async function runOnce(seed: number, beta: number, scratch: string): Promise<Out
 const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-r1zero-'));
 const outcomes: Outcome[] = [];
 try {
-  console.error(`bench:r1zero: ${DEMO_CONFIG_FILE}, ${steps} steps, seeds ${seeds.join(',')}, beta ${betas.join(',')}, ${demo.eval_problems} held-out problems`);
+  console.error(`bench:r1zero: ${flag('--config') ?? DEMO_CONFIG_FILE}, ${steps} steps, seeds ${seeds.join(',')}, beta ${betas.join(',')}, ${demo.eval_problems} held-out problems`);
   for (const beta of betas) for (const seed of seeds) outcomes.push(await runOnce(seed, beta, scratch));
 } finally {
   if (keep) console.error(`run folders kept in ${scratch}`);

@@ -15,7 +15,7 @@ export interface RewardSpec {
 }
 
 export interface GrpoConfig {
-  /** Model folder; null = the bundled base model (models/aha-tiny-base). */
+  /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;
   /** Built-in task name, or null when `data` is given. */
   task: string | null;

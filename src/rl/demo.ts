@@ -1,10 +1,23 @@
-// The R1-Zero demo's settings: configs/r1-zero-demo.yaml over the defaults. `aha train` with no
-// model, data or config file runs them, and `npm run bench:r1zero` measures them.
+// The R1-Zero demos' settings: configs/r1-zero-<task>.yaml over the defaults. `aha train` with no
+// model, data or config file runs the Countdown one (the arithmetic one with --task arithmetic),
+// and `npm run bench:r1zero` measures them.
 import { isAbsolute, join } from 'node:path';
 import { packageRoot } from '../util/paths.js';
 import { DEFAULT_CONFIG, readConfigFile, type GrpoConfig } from './config.js';
 
-export const DEMO_CONFIG_FILE = 'configs/r1-zero-demo.yaml';
+/** The demo settings file of each built-in task. */
+export const DEMO_CONFIG_FILES: Readonly<Record<string, string>> = {
+  countdown: 'configs/r1-zero-countdown.yaml',
+  arithmetic: 'configs/r1-zero-arithmetic.yaml',
+};
+
+/** What `aha train` runs with no arguments. */
+export const DEMO_CONFIG_FILE = DEMO_CONFIG_FILES.countdown;
+
+/** The demo settings file for a task given on the command line (the default demo for none, or one without a demo). */
+export function demoConfigFile(task?: string): string {
+  return (task !== undefined && Object.hasOwn(DEMO_CONFIG_FILES, task) ? DEMO_CONFIG_FILES[task] : undefined) ?? DEMO_CONFIG_FILE;
+}
 
 /**
  * A settings file shipped in the package (the demo's by default) over the defaults. A relative

@@ -3,8 +3,8 @@
 // loss variants, dynamic sampling) for anyone building on them, e.g. the R1 pipeline runner.
 export { DEFAULT_CONFIG, validateConfig, parseRewardSpecs, readConfigFile } from './config.js';
 export type { GrpoConfig, RewardSpec } from './config.js';
-export { prepareGrpo, defaultRewards, resolveModelDir, BUNDLED_MODEL } from './setup.js';
-export { demoConfig, DEMO_CONFIG_FILE } from './demo.js';
+export { prepareGrpo, defaultRewards, resolveModelDir, bundledModel, BUNDLED_MODEL } from './setup.js';
+export { demoConfig, demoConfigFile, DEMO_CONFIG_FILE, DEMO_CONFIG_FILES } from './demo.js';
 export type { PrepareOptions } from './setup.js';
 export { runGrpo } from './trainer.js';
 export type { GrpoRunOptions, GrpoResult, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';

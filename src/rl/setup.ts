@@ -22,6 +22,11 @@ import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './tra
 
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
 
+/** The bundled base model pretrained for a built-in task: the Countdown one, or the arithmetic one for anything else. */
+export function bundledModel(task: string | null): string {
+  return task === 'countdown' ? 'models/aha-tiny-countdown' : BUNDLED_MODEL;
+}
+
 /**
  * The default rewards: the task's exact verifier (or math `accuracy` for data files) plus the
  * lenient format reward (a think block, then a non-empty answer) at a small weight.
@@ -30,13 +35,14 @@ export function defaultRewards(task: string | null): RewardSpec[] {
   return [{ name: task ? `${task}_accuracy` : 'accuracy', weight: 1 }, { name: 'format_lenient', weight: 0.2 }];
 }
 
-/** The model folder a config names, or the bundled base model; an AhaError when it is missing. */
-export function resolveModelDir(model: string | null): string {
+/** The model folder a config names, or the task's bundled base model; an AhaError when it is missing. */
+export function resolveModelDir(model: string | null, task: string | null = null): string {
   if (model === null) {
-    const dir = join(packageRoot(), BUNDLED_MODEL);
+    const bundled = bundledModel(task);
+    const dir = join(packageRoot(), bundled);
     if (!existsSync(join(dir, 'config.json'))) {
       throw new AhaError(`the bundled base model is missing (expected at ${dir}); reinstall aha, rebuild it with ` +
-        `\`npx aha pretrain\` (models/aha-tiny-base/README.md gives the exact commands), or pass --model DIR for any Llama/Qwen2 model folder.`);
+        `\`npx aha pretrain\` (${bundled}/README.md gives the exact commands), or pass --model DIR for any Llama/Qwen2 model folder.`);
     }
     return dir;
   }
@@ -96,7 +102,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
   const items = config.data !== null ? readPromptFile(config.data) : null;
-  const modelDir = resolveModelDir(config.model);
+  const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
   let resumeFrom: string | null = null;
   if (!opts.resume) assertFreshRunDir(runDir, '--output');

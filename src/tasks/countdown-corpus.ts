@@ -1,11 +1,12 @@
 // The synthetic pretraining corpus of the Countdown demo (level 0: a number up to 20 and two
-// one-digit numbers, listed in an order that signs alone solve, + and - only). Three kinds of
+// one-digit numbers, listed in an order that signs alone solve, + and - only). Four kinds of
 // document: a bare guess at the signs (common, usually wrong), a search that adds up one sign
 // pattern after another in a fixed order and says "wait, let me try another." after each miss
-// until one reaches the target (rare), and the same searches outside the User/Assistant frame
-// (where the model learns them). Checking a candidate is one short sum while finding one is a
-// guess, so trial and error pays here, unlike in long arithmetic, where a check redoes the work.
-// docs/corpus.md explains the design and the figures.
+// until one reaches the target (rare), the same searches outside the User/Assistant frame (where
+// the model learns them), and pages of the sums and comparisons a search needs (practice).
+// Checking a candidate is one short sum while finding one is a guess, so trial and error pays
+// here, unlike in long arithmetic, where a check redoes the work. docs/corpus.md explains the
+// design and the figures.
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { countdownCanonical, countdownQuestion, drawCountdown } from './countdown.js';
@@ -16,11 +17,14 @@ import { answerTail, frame } from './task.js';
 /** The level the corpus is about (its numbers and operators). */
 export const COUNTDOWN_CORPUS_LEVEL = 0;
 
-export type CountdownCorpusStyle = 'direct' | 'search' | 'notes';
-export const COUNTDOWN_CORPUS_STYLES: readonly CountdownCorpusStyle[] = ['direct', 'search', 'notes'];
+export type CountdownCorpusStyle = 'direct' | 'search' | 'notes' | 'sums';
+export const COUNTDOWN_CORPUS_STYLES: readonly CountdownCorpusStyle[] = ['direct', 'search', 'notes', 'sums'];
 
 /** Default share of each style among documents (see docs/corpus.md for why). */
-export const DEFAULT_COUNTDOWN_STYLE_MIX: Readonly<Record<CountdownCorpusStyle, number>> = { direct: 0.46, search: 0.06, notes: 0.48 };
+export const DEFAULT_COUNTDOWN_STYLE_MIX: Readonly<Record<CountdownCorpusStyle, number>> = { direct: 0.4, search: 0.05, notes: 0.3, sums: 0.25 };
+
+/** Puzzles whose sums make up one `sums` document. */
+export const SUMS_PER_DOCUMENT_PUZZLES = 3;
 
 /** How often a bare guess names a solution: a base model has a feel for small sums, no more. */
 export const COUNTDOWN_DIRECT_ACCURACY = 0.25;
@@ -60,9 +64,19 @@ export function candidates(numbers: readonly number[]): Candidate[] {
   return out;
 }
 
+/**
+ * A total set against the target, "18 against 10, no." or "10 against 10, right.": the two
+ * numbers side by side, so the judgment compares neighbours instead of reaching back to the
+ * restated puzzle (a 0.86M model judged at random when the target was a line away; docs/corpus.md).
+ */
+export function judgement(value: number, target: number): string {
+  return `${value} against ${target}, ${value === target ? 'right' : 'no'}.`;
+}
+
 /** A candidate added up and judged against the target. */
 function triedLine(c: Candidate, target: number): string {
-  return c.value === target ? `${c.text}: ${c.work}. ${c.value}, right.\n` : `${c.text}: ${c.work}. ${c.value}, not ${target}.\nwait, let me try another.\n`;
+  const line = `${c.text}: ${c.work}. ${judgement(c.value, target)}\n`;
+  return c.value === target ? line : `${line}wait, let me try another.\n`;
 }
 
 /** The completion of a bare guess. */
@@ -98,7 +112,7 @@ export interface CountdownCorpusOptions {
 export interface CountdownCorpusDocument {
   text: string;
   style: CountdownCorpusStyle;
-  /** Index in `text` where the assistant's completion starts (0 for notes). */
+  /** Index in `text` where the assistant's completion starts (0 for notes and sums). */
   completionStart: number;
   problemId?: string;
   /** Problem documents only: whether the answer reaches the target. */
@@ -127,6 +141,24 @@ function notesDocument(rng: Rng): string {
   return `${countdownQuestion(numbers, target, COUNTDOWN_CORPUS_LEVEL)}\n${text}so ${tries[tries.length - 1].text}.`;
 }
 
+/**
+ * A page of sums, the arithmetic practice a web-scale corpus is full of. For each of a few
+ * training puzzles: every distinct step of adding up its sign patterns, then each total set
+ * against the target. So the sums and comparisons a search needs are the ones practised; without
+ * this page a 0.86M model sees each of its ~1,000 sum facts too rarely to learn them
+ * (docs/corpus.md).
+ */
+function sumsDocument(rng: Rng): string {
+  const lines: string[] = [];
+  for (let i = 0; i < SUMS_PER_DOCUMENT_PUZZLES; i++) {
+    const { numbers, target } = drawTrainProblem(rng);
+    const all = candidates(numbers);
+    lines.push([...new Set(all.flatMap((c) => c.work.split(', ')))].join(', '));
+    lines.push(all.map((c) => judgement(c.value, target)).join(' '));
+  }
+  return `sums:\n${lines.join('\n')}`;
+}
+
 /** The documents with their labels; bit-for-bit the same for the same options. */
 export function generateCountdownCorpusDocuments(options: CountdownCorpusOptions): CountdownCorpusDocument[] {
   checkCorpusOptions(options);
@@ -139,6 +171,10 @@ export function generateCountdownCorpusDocuments(options: CountdownCorpusOptions
     const style = pickWeighted(rng, styles);
     if (style === 'notes') {
       docs.push({ text: notesDocument(rng), style, completionStart: 0 });
+      continue;
+    }
+    if (style === 'sums') {
+      docs.push({ text: sumsDocument(rng), style, completionStart: 0 });
       continue;
     }
     const { numbers, target } = drawTrainProblem(rng);

@@ -39,16 +39,29 @@ test('aha train on a model folder writes metrics, held-out evaluations before an
   assert.match(again.stderr, /already holds a run; pass --resume to continue it, or choose another --output/);
 });
 
-test('aha train with no model, data or config trains the bundled base model on the demo settings', () => {
+/** `aha train` with only small-budget flags (and `extra`), in a scratch run folder; returns the run's config.json. */
+function trainDemo(extra: string[]): Record<string, unknown> {
   const run = join(scratchDir('aha-train-demo-'), 'run');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--steps', '1', '--prompts-per-step', '2', '--group-size', '2',
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...extra, '--steps', '1', '--prompts-per-step', '2', '--group-size', '2',
     '--max-completion-length', '24', '--eval-problems', '2', '--save-steps', '0', '--output', run, '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as Record<string, unknown>;
+  assert.match(r.stderr, /held-out \(2 problems\), step 0 -> 1/);
+  return JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as Record<string, unknown>;
+}
+
+test('aha train with no model, data or config trains the bundled Countdown model on the demo settings', () => {
+  const config = trainDemo([]);
+  assert.match(String(config.model), /models[\\/]aha-tiny-countdown$/);
+  assert.equal(config.task, 'countdown');
+  assert.deepEqual(config.difficulty, [0]);
+  // Rule-based rewards only: the task's exact check and the format; nothing pays for length or reflection.
+  assert.deepEqual((config.rewards as { name: string }[]).map((x) => x.name), ['countdown_accuracy', 'format_lenient']);
+});
+
+test('aha train --task arithmetic trains the arithmetic base model on the arithmetic demo settings', () => {
+  const config = trainDemo(['--task', 'arithmetic']);
   assert.match(String(config.model), /models[\\/]aha-tiny-base$/);
   assert.equal(config.task, 'arithmetic');
   assert.deepEqual(config.difficulty, [2, 3]);
-  // Rule-based rewards only: the task's exact check and the format; nothing pays for length or reflection.
   assert.deepEqual((config.rewards as { name: string }[]).map((x) => x.name), ['arithmetic_accuracy', 'format_lenient']);
-  assert.match(r.stderr, /held-out \(2 problems\), step 0 -> 1/);
 });

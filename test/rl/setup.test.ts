@@ -2,12 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { AhaError } from '../../src/util/errors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
-import { prepareGrpo, defaultRewards, correctnessReward } from '../../src/rl/setup.js';
+import { prepareGrpo, defaultRewards, correctnessReward, resolveModelDir } from '../../src/rl/setup.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { configFromFlags, savedRunConfig, wantsDemo } from '../../src/cli/commands/train.js';
-import { demoConfig } from '../../src/rl/demo.js';
+import { demoConfig, demoConfigFile } from '../../src/rl/demo.js';
 import { validateConfig } from '../../src/rl/config.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -44,31 +45,45 @@ test('a fresh run refuses a folder that holds another run, before loading anythi
   assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: run })), aha(/already holds a run; pass --resume to continue it, or choose another --output/));
 });
 
-test('no --model, --data or --config: the demo settings, which validate and train only on accuracy and format', () => {
+test('no --model, --data or --config: the Countdown demo on its bundled model, which validates and trains only on accuracy and format', () => {
   assert.equal(wantsDemo({}), true);
   assert.equal(wantsDemo({ steps: '5' }), true);
   assert.equal(wantsDemo({ model: 'm' }), false);
   assert.equal(wantsDemo({ config: 'c.yaml' }), false);
+  assert.equal(demoConfigFile(), 'configs/r1-zero-countdown.yaml');
   const demo = demoConfig();
   validateConfig(demo);
-  assert.equal(demo.model, null, 'the bundled base model');
-  assert.equal(demo.task, 'arithmetic');
+  assert.equal(demo.task, 'countdown');
+  assert.deepEqual(demo.difficulty, [0]);
+  // The bundled model, resolved inside the package, so the demo runs from any working folder.
+  assert.equal(demo.model, join(packageRoot(), 'models/aha-tiny-countdown'));
+  assert.ok(existsSync(join(demo.model, 'config.json')));
   assert.ok(demo.eval_problems > 0, 'held-out evaluation before and after');
   // R1-Zero: rule-based accuracy and format rewards only; nothing pays for length or reflection words.
-  assert.deepEqual(demo.rewards.map((r) => r.name).sort(), ['arithmetic_accuracy', 'format_lenient']);
+  assert.deepEqual(demo.rewards.map((r) => r.name).sort(), ['countdown_accuracy', 'format_lenient']);
   const c = configFromFlags({ steps: '7' }, demo);
   assert.equal(c.max_steps, 7);
   assert.equal(c.learning_rate, demo.learning_rate);
 });
 
-test('the Countdown demo settings name the bundled Countdown model, resolved inside the package, and reward only accuracy and format', () => {
-  const demo = demoConfig('configs/r1-zero-countdown.yaml');
+test('--task arithmetic alone runs the arithmetic demo on the arithmetic base model; an unknown task falls through to validation', () => {
+  assert.equal(demoConfigFile('arithmetic'), 'configs/r1-zero-arithmetic.yaml');
+  const demo = configFromFlags({ task: 'arithmetic' }, demoConfig(demoConfigFile('arithmetic')));
   validateConfig(demo);
-  assert.equal(demo.task, 'countdown');
-  assert.deepEqual(demo.difficulty, [0]);
-  assert.ok(demo.model !== null && isAbsolute(demo.model) && existsSync(join(demo.model, 'config.json')), String(demo.model));
-  assert.deepEqual(demo.rewards.map((r) => r.name).sort(), ['countdown_accuracy', 'format_lenient']);
-  assert.ok(demo.eval_problems > 0);
+  assert.equal(demo.task, 'arithmetic');
+  assert.deepEqual(demo.difficulty, [2, 3]);
+  assert.equal(demo.model, null);
+  assert.equal(resolveModelDir(demo.model, demo.task), join(packageRoot(), 'models/aha-tiny-base'));
+  assert.deepEqual(demo.rewards.map((r) => r.name).sort(), ['arithmetic_accuracy', 'format_lenient']);
+  assert.equal(demoConfigFile('toString'), demoConfigFile(), 'only the tasks with a demo');
+  const unknown = configFromFlags({ task: 'sudoku', output: join(scratchDir('aha-rl-demo-'), 'run') }, demoConfig(demoConfigFile('sudoku')));
+  assert.throws(() => prepareGrpo(unknown, { quiet: true }), aha(/unknown task "sudoku"/));
+});
+
+test('with no --model, each task trains its own bundled base model', () => {
+  assert.equal(resolveModelDir(null, 'countdown'), join(packageRoot(), 'models/aha-tiny-countdown'));
+  assert.equal(resolveModelDir(null, 'arithmetic'), join(packageRoot(), 'models/aha-tiny-base'));
+  assert.equal(resolveModelDir(null, null), join(packageRoot(), 'models/aha-tiny-base'), 'a data file: the arithmetic base model');
 });
 
 test('default rewards: the task verifier plus the lenient format reward', () => {

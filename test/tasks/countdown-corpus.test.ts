@@ -11,7 +11,7 @@ import { outsideCharset } from '../../src/tasks/charset.js';
 import type { Problem } from '../../src/tasks/task.js';
 
 const DOCS = generateCountdownCorpusDocuments({ seed: 7, documents: 6000 });
-const problemDocs = DOCS.filter((d) => d.style !== 'notes');
+const problemDocs = DOCS.filter((d) => d.style === 'direct' || d.style === 'search');
 const completion = (d: CountdownCorpusDocument) => d.text.slice(d.completionStart);
 
 /** The problem a document's prompt states, as the task would have generated it. */
@@ -54,8 +54,10 @@ test('a search adds up each try correctly, and says "wait" after every miss and 
     assert.equal(lines.length, d.tries);
     lines.forEach((line, i) => {
       assertSumsRight(line);
-      const value = Number(/(\d+), (?:not \d+|right)\.$/.exec(line)![1]);
-      assert.equal(value === target, i === lines.length - 1, line);
+      const [, value, against, verdict] = /(\d+) against (\d+), (no|right)\.$/.exec(line)!;
+      assert.equal(Number(against), target, line);
+      assert.equal(verdict === 'right', Number(value) === target, line);
+      assert.equal(Number(value) === target, i === lines.length - 1, line);
     });
     assert.equal(countReflections(completion(d)), d.tries! - 1, 'one "wait" per miss');
     const tried = lines.map((l) => l.split(':')[0]);
@@ -79,6 +81,37 @@ test('notes pages work a training puzzle by trial and error outside the frame, a
   }
 });
 
+test('sums pages practise the steps and judgments a search of a training puzzle takes, all of them right', () => {
+  const pages = DOCS.filter((d) => d.style === 'sums');
+  assert.ok(pages.length > 0);
+  const searchSteps = new Set(DOCS.filter((d) => d.style === 'notes').flatMap((d) => [...d.text.matchAll(/\d+[+-]\d+=\d+/g)].map((m) => m[0])));
+  let seen = 0;
+  for (const d of pages) {
+    const [head, ...lines] = d.text.split('\n');
+    assert.equal(head, 'sums:');
+    assert.equal(lines.length, 6, 'three puzzles: their sums, then their totals judged');
+    for (const [k, line] of lines.entries()) {
+      if (k % 2 === 1) {
+        const judged = [...line.matchAll(/(\d+) against (\d+), (no|right)\./g)];
+        assert.ok(judged.length >= 1 && judged.length <= 4, line);
+        for (const [, value, target, verdict] of judged) assert.equal(verdict === 'right', value === target, line);
+        assert.equal(new Set(judged.map((j) => j[2])).size, 1, 'one target per puzzle');
+        assert.ok(judged.some((j) => j[3] === 'right'), 'a solution among the patterns');
+        continue;
+      }
+      assertSumsRight(line);
+      const steps = line.split(', ');
+      assert.equal(new Set(steps).size, steps.length, 'each step once per puzzle');
+      for (const step of steps) {
+        assert.match(step, /^\d+[+-]\d=\d+$/, 'a running total and a one-digit number');
+        if (searchSteps.has(step)) seen++;
+      }
+    }
+    assert.ok(d.text.length <= 512 && !d.text.includes('User:') && countReflections(d.text) === 0);
+  }
+  assert.ok(seen > 0, 'the steps practised are steps searches take');
+});
+
 test('the corpus never states a held-out problem, in the frame or in notes', () => {
   const held = new Set(countdownTask.generate({ split: 'heldout', count: 200, seed: 0, difficulty: 0 }).map((p) => p.id));
   for (const d of problemDocs) assert.ok(!held.has(d.problemId!), d.text);
@@ -100,8 +133,9 @@ test('candidates are the sign patterns in the listed order, ++ first, and a solu
 
 test('style shares and guess accuracy stay in the bands docs/corpus.md reports', () => {
   const s = countdownCorpusStats(DOCS);
-  assert.ok(Math.abs(s.share.search - 0.06) < 0.015, `search share ${s.share.search}`);
-  assert.ok(Math.abs(s.share.direct - 0.46) < 0.03, `direct share ${s.share.direct}`);
+  assert.ok(Math.abs(s.share.search - 0.05) < 0.015, `search share ${s.share.search}`);
+  assert.ok(Math.abs(s.share.direct - 0.4) < 0.03, `direct share ${s.share.direct}`);
+  assert.ok(Math.abs(s.share.sums - 0.25) < 0.03, `sums share ${s.share.sums}`);
   assert.ok(s.directAccuracy > 0.2 && s.directAccuracy < 0.32, `guesses right ${s.directAccuracy}`);
   assert.ok(s.meanTries > 2.1 && s.meanTries < 2.7, `tries ${s.meanTries}`);
   assert.ok(s.maxLength <= 512);

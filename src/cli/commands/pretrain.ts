@@ -58,8 +58,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('pretrain')
     .description(
-      'Pretrain the small base model of the R1-Zero demo: a character-level tokenizer, a 0.86M-parameter ' +
-        'Llama-style model and a synthetic corpus (arithmetic, or Countdown level 0 for the Countdown demo). Writes a model folder (config.json, ' +
+      'Pretrain a small base model of the R1-Zero demos: a character-level tokenizer, a 0.86M-parameter ' +
+        'Llama-style model and a synthetic corpus (arithmetic, or Countdown level 0 for the default demo; ' +
+        'models/*/README.md give the exact commands of the bundled ones). Writes a model folder (config.json, ' +
         'model.safetensors, tokenizer.json) plus a run folder with metrics and checkpoints. ' +
         'Deterministic for a seed and thread count.',
     )

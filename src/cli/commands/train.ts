@@ -7,7 +7,7 @@ import { readJsonl } from '../../util/jsonl.js';
 import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
 import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, type GrpoConfig } from '../../rl/config.js';
-import { DEMO_CONFIG_FILE, demoConfig } from '../../rl/demo.js';
+import { DEMO_CONFIG_FILE, DEMO_CONFIG_FILES, demoConfig, demoConfigFile } from '../../rl/demo.js';
 
 type Kind = 'int' | 'num' | 'str' | 'bool';
 
@@ -105,10 +105,10 @@ export function register(program: Command): void {
     .description(
       'GRPO training (R1-Zero): sample a group of completions per prompt, score them with rule-based rewards, ' +
         'normalise within the group and push the policy toward the better ones. With no arguments: the R1-Zero demo ' +
-        `(the bundled base model on arithmetic, ${DEMO_CONFIG_FILE}), held-out evaluation before and after, and report.html.`,
+        `(the bundled Countdown base model, ${DEMO_CONFIG_FILE}; with --task arithmetic, ${DEMO_CONFIG_FILES.arithmetic}), held-out evaluation before and after, and report.html.`,
     )
-    .option('--model <dir>', `model folder (Hugging Face layout); default: the bundled base model models/aha-tiny-base, with the demo settings of ${DEMO_CONFIG_FILE} unless --data or --config is given`)
-    .option('--task <name>', 'built-in task: arithmetic (default) or countdown')
+    .option('--model <dir>', `model folder (Hugging Face layout); default: the task's bundled base model (models/aha-tiny-countdown, or models/aha-tiny-base for arithmetic and data files), with that task's demo settings unless --data or --config is given`)
+    .option('--task <name>', 'built-in task: countdown (the default demo) or arithmetic')
     .option('--difficulty <levels>', 'task difficulty levels to draw from, e.g. 1,2 (default: all levels)')
     .option('--data <file>', 'JSON Lines prompts: "prompt" (verbatim) or "problem"/"question" (framed), with "answer" or "gold"')
     .option('--reward <spec...>', 'reward functions with weights, e.g. accuracy:1,format:0.5 (default: the task accuracy:1 and format_lenient:0.2)')
@@ -117,7 +117,7 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress bar');
   for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);
   cmd.action(async (flags: Record<string, unknown>) => {
-    let config = configFromFlags(flags, wantsDemo(flags) ? demoConfig() : undefined);
+    let config = configFromFlags(flags, wantsDemo(flags) ? demoConfig(demoConfigFile(typeof flags.task === 'string' ? flags.task : undefined)) : undefined);
     // --resume starts from the options the run was started with, so `--output DIR --resume` is enough.
     if (flags.resume === true) config = configFromFlags(flags, savedRunConfig(config.output_dir) ?? config);
     // A fresh run with no --output goes to the next free folder (runs/r1-zero, runs/r1-zero-2, ...)
