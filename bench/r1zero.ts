@@ -25,7 +25,8 @@ const list = (name: string): number[] | undefined => {
 };
 const json = args.includes('--json');
 const keep = args.includes('--keep');
-const demo = demoConfig(flag('--config'));
+const configFile = flag('--config') ?? DEMO_CONFIG_FILE;
+const demo = demoConfig(configFile);
 const seeds = list('--seed') ?? [demo.seed];
 const betas = list('--beta') ?? [demo.beta];
 const steps = list('--steps')?.[0] ?? demo.max_steps;
@@ -63,7 +64,7 @@ async function runOnce(seed: number, beta: number, scratch: string): Promise<Out
 const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-r1zero-'));
 const outcomes: Outcome[] = [];
 try {
-  console.error(`bench:r1zero: ${flag('--config') ?? DEMO_CONFIG_FILE}, ${steps} steps, seeds ${seeds.join(',')}, beta ${betas.join(',')}, ${demo.eval_problems} held-out problems`);
+  console.error(`bench:r1zero: ${configFile}, ${steps} steps, seeds ${seeds.join(',')}, beta ${betas.join(',')}, ${demo.eval_problems} held-out problems`);
   for (const beta of betas) for (const seed of seeds) outcomes.push(await runOnce(seed, beta, scratch));
 } finally {
   if (keep) console.error(`run folders kept in ${scratch}`);

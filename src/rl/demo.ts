@@ -16,7 +16,7 @@ export const DEMO_CONFIG_FILE = DEMO_CONFIG_FILES.countdown;
 
 /** The demo settings file for a task given on the command line (the default demo for none, or one without a demo). */
 export function demoConfigFile(task?: string): string {
-  return (task !== undefined && Object.hasOwn(DEMO_CONFIG_FILES, task) ? DEMO_CONFIG_FILES[task] : undefined) ?? DEMO_CONFIG_FILE;
+  return task !== undefined && Object.hasOwn(DEMO_CONFIG_FILES, task) ? DEMO_CONFIG_FILES[task] : DEMO_CONFIG_FILE;
 }
 
 /**

@@ -65,22 +65,30 @@ function maskedEntropySum(logits: Tensor, mask: Uint8Array): number {
   return s;
 }
 
-function maskOf(batch: PackedBatch, maskTruncated: boolean): Uint8Array {
-  return completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets);
+/** Rows packed for one forward pass, with their completion mask and advantages. */
+interface PackedChunk {
+  batch: PackedBatch;
+  mask: Uint8Array;
+  advantages: Float64Array;
+}
+
+function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, padId: number, maskTruncated: boolean): PackedChunk {
+  const batch = packRows(rows, padId);
+  return { batch, mask: completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets), advantages };
 }
 
 /**
- * The rows of a chunk that need a forward and backward pass. Without a KL term (beta 0) a row
- * whose advantage is 0 (its whole group scored alike) has zero loss and zero gradient whatever
- * its ratio, so it is left out; the normalisers still count it, so the update is unchanged.
- * Null when no row of the chunk needs a pass.
+ * The part of a packed chunk that needs a forward and backward pass. Without a KL term (beta 0)
+ * a row whose advantage is 0 (its whole group scored alike) has zero loss and zero gradient
+ * whatever its ratio, so it is left out (the rest repacked); the normalisers still count it, so
+ * the update is unchanged. Null when no row of the chunk needs a pass.
  */
-export function trainedPart(rows: readonly RolloutRow[], advantages: Float64Array, beta: number, padId: number, maskTruncated: boolean): { batch: PackedBatch; mask: Uint8Array; advantages: Float64Array } | null {
-  const keep = beta > 0 ? rows.map((_, i) => i) : rows.map((_, i) => i).filter((i) => advantages[i] !== 0);
+function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], beta: number, padId: number, maskTruncated: boolean): PackedChunk | null {
+  if (beta > 0) return chunk;
+  const keep = rows.map((_, i) => i).filter((i) => chunk.advantages[i] !== 0);
+  if (keep.length === rows.length) return chunk;
   if (keep.length === 0) return null;
-  const kept = keep.length === rows.length ? rows : keep.map((i) => rows[i]);
-  const batch = packRows(kept, padId);
-  return { batch, mask: maskOf(batch, maskTruncated), advantages: keep.length === rows.length ? advantages : Float64Array.from(keep, (i) => advantages[i]) };
+  return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), padId, maskTruncated);
 }
 
 export interface UpdateInput {
@@ -118,8 +126,8 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
       const rows = u.rows.slice(c, d);
-      const tokens = countTokens(maskOf(packRows(rows, u.padId), cfg.mask_truncated_completions));
-      return { tokens, train: trainedPart(rows, u.advantages.subarray(c, d), cfg.beta, u.padId, cfg.mask_truncated_completions) };
+      const chunk = packChunk(rows, u.advantages.subarray(c, d), u.padId, cfg.mask_truncated_completions);
+      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, cfg.beta, u.padId, cfg.mask_truncated_completions) };
     });
     // bnpo normalises by the configured micro-batch's tokens, however it was chunked or skipped.
     const tokens = chunks.reduce((n, ch) => n + ch.tokens, 0);

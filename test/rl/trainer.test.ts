@@ -17,6 +17,7 @@ import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/co
 import { filePrompts } from '../../src/rl/prompts.js';
 import { runGrpo, type GrpoRunOptions, type GrpoTrainerState } from '../../src/rl/trainer.js';
 import { memoryChunks, policyUpdate, splitRanges } from '../../src/rl/update.js';
+import { LOSS_TYPES, type LossType } from '../../src/rl/loss.js';
 import { TrainingSums } from '../../src/rl/metrics.js';
 import type { Optimizer } from '../../src/model/optimizer.js';
 import type { Sampler } from '../../src/rl/rollout.js';
@@ -219,59 +220,51 @@ test('memoryChunks: rows grouped so padded logits stay under the budget', () => 
   assert.deepEqual(memoryChunks(rows, 0, 2, 10, 1), [[0, 1], [1, 2]]); // a row alone always runs
 });
 
-test('chunking a micro-batch to bound memory leaves the accumulated gradient unchanged', () => {
+/** Eight short rollouts over two prompts, the toy batch of the update tests below. */
+function toyRows() {
   const enc = (t: string) => tokenizer.encode(t, { addSpecialTokens: false });
-  const rows = ['ab', 'cdab', 'a', 'bbb', 'dd', 'c', 'abcd', 'b'].map((t, i) => ({
+  return ['ab', 'cdab', 'a', 'bbb', 'dd', 'c', 'abcd', 'b'].map((t, i) => ({
     promptIds: enc(i < 4 ? 'x' : 'xx'), completionIds: new Int32Array([...enc(t), tokenizer.eosId]), truncated: false,
   }));
+}
+
+/** One policyUpdate from a fixed model whose optimiser only clears gradients, so the accumulated gradient can be compared. */
+function accumulatedGradient(o: { lossType: LossType; accumulation: number; beta: number; referenceSeed: number; budget: number; advantages: Float64Array }) {
+  const model = createTransformer(modelConfig, { seed: 4 });
+  const params = [...model.parameters().values()];
+  const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as Optimizer;
+  const sums = new TrainingSums();
+  const t = policyUpdate({
+    config: toyConfig({ loss_type: o.lossType, gradient_accumulation_steps: o.accumulation, beta: o.beta, num_iterations: 1 }), model,
+    reference: createTransformer(modelConfig, { seed: o.referenceSeed }), optimizer, params, padId: tokenizer.padId, rows: toyRows(), advantages: o.advantages,
+    lrAt: () => 0, updatesBefore: 0, sums, logitsBudgetBytes: o.budget,
+  });
+  return { grads: params.map((p) => (p.grad ?? new Float32Array(p.size)).slice()), tokens: t.trainTokens, loss: sums.loss };
+}
+
+function assertSameGradient(a: Float32Array[], b: Float32Array[], label: string): void {
+  a.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - b[i][j]) < 1e-5 * (1 + Math.abs(v)), `${label} param ${i}[${j}]: ${v} vs ${b[i][j]}`)));
+}
+
+test('chunking a micro-batch to bound memory leaves the accumulated gradient unchanged', () => {
   const advantages = Float64Array.from([1, -1, 0.5, -0.5, 0.3, -0.3, 1.2, -1.2]);
-  const grads: Float32Array[][] = [];
-  for (const budget of [1e9, 1]) {
-    for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
-      const model = createTransformer(modelConfig, { seed: 4 });
-      const params = [...model.parameters().values()];
-      // An optimiser that only clears gradients, so the accumulated gradient can be compared.
-      const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as Optimizer;
-      const sums = new TrainingSums();
-      policyUpdate({
-        config: toyConfig({ loss_type: lossType, gradient_accumulation_steps: 2, beta: 0.04, num_iterations: 1 }), model,
-        reference: createTransformer(modelConfig, { seed: 1 }), optimizer, params, padId: tokenizer.padId, rows, advantages,
-        lrAt: () => 0, updatesBefore: 0, sums, logitsBudgetBytes: budget,
-      });
-      grads.push(params.map((p) => (p.grad ?? new Float32Array(p.size)).slice()));
-    }
-  }
-  for (let k = 0; k < 4; k++) {
-    grads[k].forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - grads[k + 4][i][j]) < 1e-5 * (1 + Math.abs(v)), `loss ${k} param ${i}[${j}]: ${v} vs ${grads[k + 4][i][j]}`)));
+  for (const [k, lossType] of LOSS_TYPES.entries()) {
+    const [whole, chunked] = [1e9, 1].map((budget) => accumulatedGradient({ lossType, accumulation: 2, beta: 0.04, referenceSeed: 1, budget, advantages }).grads);
+    assertSameGradient(whole, chunked, `loss ${k}`);
   }
 });
 
 test('with beta 0, rows of zero advantage are not run, and the gradient is the same as running them', () => {
-  const enc = (t: string) => tokenizer.encode(t, { addSpecialTokens: false });
-  const rows = ['ab', 'cdab', 'a', 'bbb', 'dd', 'c', 'abcd', 'b'].map((t, i) => ({
-    promptIds: enc(i < 4 ? 'x' : 'xx'), completionIds: new Int32Array([...enc(t), tokenizer.eosId]), truncated: false,
-  }));
   // One chunk with no row to run at all (rows 2-3), one with a single row left (rows 4-5).
   const advantages = Float64Array.from([1, -1, 0, 0, 0, -0.3, 1.2, -1.2]);
-  for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
-    const run = (beta: number) => {
-      const model = createTransformer(modelConfig, { seed: 4 });
-      const params = [...model.parameters().values()];
-      const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as Optimizer;
-      const sums = new TrainingSums();
-      // A reference identical to the policy makes the KL term and its gradient exactly 0, so
-      // beta 0.04 runs every row and must give the gradient of beta 0.
-      const t = policyUpdate({
-        config: toyConfig({ loss_type: lossType, gradient_accumulation_steps: 4, beta, num_iterations: 1 }), model,
-        reference: createTransformer(modelConfig, { seed: 4 }), optimizer, params, padId: tokenizer.padId, rows, advantages,
-        lrAt: () => 0, updatesBefore: 0, sums, logitsBudgetBytes: 1,
-      });
-      return { grads: params.map((p) => (p.grad ?? new Float32Array(p.size)).slice()), tokens: t.trainTokens, loss: sums.loss };
-    };
+  for (const lossType of LOSS_TYPES) {
+    // A reference identical to the policy makes the KL term and its gradient exactly 0, so
+    // beta 0.04 runs every row and must give the gradient of beta 0.
+    const run = (beta: number) => accumulatedGradient({ lossType, accumulation: 4, beta, referenceSeed: 4, budget: 1, advantages });
     const skipped = run(0);
     const all = run(0.04);
     assert.ok(skipped.tokens < all.tokens, `${lossType}: zero-advantage rows were run (${skipped.tokens} vs ${all.tokens} tokens)`);
     assert.ok(Math.abs(skipped.loss - all.loss) < 1e-6, `${lossType}: loss ${skipped.loss} vs ${all.loss}`);
-    skipped.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - all.grads[i][j]) < 1e-5 * (1 + Math.abs(v)), `${lossType} param ${i}[${j}]: ${v} vs ${all.grads[i][j]}`)));
+    assertSameGradient(skipped.grads, all.grads, lossType);
   }
 });
