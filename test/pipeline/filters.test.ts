@@ -2,8 +2,8 @@
 // rejection sampling (correct only, truncation, first failing reason, deduplication).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyFilters, DEFAULT_THRESHOLDS, formatFilter, languageFilter, lengthFilter, normaliseCompletion, parseFilterNames, repetitionFilter, tagsFilter } from '../../src/sft/filters.js';
-import { judgeSample } from '../../src/sft/rejection-sampling.js';
+import { applyFilters, DEFAULT_THRESHOLDS, formatFilter, languageFilter, lengthFilter, normaliseCompletion, parseFilterNames, repetitionFilter, tagsFilter } from '../../src/pipeline/filters.js';
+import { judgeSample } from '../../src/pipeline/rejection-sampling.js';
 
 const t = DEFAULT_THRESHOLDS;
 const good = '<think>\nFirst add 47 and 38 to get 85, then subtract 19 to get 66.\n</think>\n<answer>\n66\n</answer>';

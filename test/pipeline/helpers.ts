@@ -2,7 +2,7 @@
 // weights: fake runners never load it), recipes written to temp files, and recording fake runners.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageOutcome, StageRunners } from '../../src/sft/pipeline.js';
+import type { StageContext, StageOutcome, StageRunners } from '../../src/pipeline/runner.js';
 import { scratchDir } from '../scratch-dir.js';
 
 export function tempDir(prefix = 'aha-pipeline-'): string {

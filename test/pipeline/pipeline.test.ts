@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRecipe } from '../../src/sft/pipeline-recipe.js';
-import { readState, runPipeline, STATE_FILE } from '../../src/sft/pipeline.js';
+import { readRecipe } from '../../src/pipeline/recipe.js';
+import { readState, runPipeline, STATE_FILE } from '../../src/pipeline/runner.js';
 import { fakeModelDir, recordingRunners, tempDir, writeRecipe, type Call } from './helpers.js';
 
 function fourStages(model: string, steps = 5): string {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRecipe, readRecipe } from '../../src/sft/pipeline-recipe.js';
+import { parseRecipe, readRecipe } from '../../src/pipeline/recipe.js';
 import { fakeModelDir, tempDir, writeRecipe } from './helpers.js';
 
 const dir = tempDir();

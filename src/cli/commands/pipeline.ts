@@ -1,21 +1,21 @@
 // `aha pipeline`: run a multi-stage recipe (sft, grpo, sample, eval) from a YAML file in one run
 // folder, resuming at the first unfinished stage when re-run. The whole recipe is validated
-// before anything runs; the runner and the stages live in src/sft/pipeline*.ts.
+// before anything runs; the runner and the stages live in src/pipeline/.
 import type { Command } from 'commander';
 
 type Flags = Record<string, string | boolean | undefined>;
 
 async function action(file: string, flags: Flags): Promise<void> {
   // Imported on use so `aha --help` stays quick.
-  const { readRecipe } = await import('../../sft/pipeline-recipe.js');
+  const { readRecipe } = await import('../../pipeline/recipe.js');
   const recipe = readRecipe(file, { runDir: typeof flags.runDir === 'string' ? flags.runDir : undefined });
   if (flags.check) {
     process.stdout.write(`${file}: valid; ${recipe.stages.length} stages (${recipe.stages.map((s) => `${s.name}:${s.kind}`).join(' -> ')}); run folder ${recipe.runDir}\n`);
     return;
   }
   // Imported here so validation never loads the compute core.
-  const { runPipeline } = await import('../../sft/pipeline.js');
-  const { STAGE_RUNNERS } = await import('../../sft/pipeline-stages.js');
+  const { runPipeline } = await import('../../pipeline/runner.js');
+  const { STAGE_RUNNERS } = await import('../../pipeline/stages.js');
   const controller = new AbortController();
   // Trainers stop after their current step on Ctrl-C (their own handler); sample and eval stages
   // keep every finished sample, so a second Ctrl-C may quit at once.

@@ -4,9 +4,9 @@
 // sample-stage options (snake_case there, kebab-case here), parsed by the same code.
 import { Option, type Command } from 'commander';
 import { AhaError } from '../../util/errors.js';
-import type { SampleConfig, Schema } from '../../sft/pipeline-configs.js';
-import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, FILTER_NAMES } from '../../sft/filters.js';
-import { dataChoices, dataKind } from '../../sft/pipeline-problems.js';
+import type { SampleConfig, Schema } from '../../pipeline/configs.js';
+import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, FILTER_NAMES } from '../../pipeline/filters.js';
+import { dataChoices, dataKind } from '../../pipeline/problems.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -36,7 +36,7 @@ export function flagsToConfig(flags: Flags, schema: Schema): Record<string, unkn
 async function configFromFlags(flags: Flags): Promise<SampleConfig> {
   if (flags.data === undefined) throw new AhaError(`--data is required: ${dataChoices()}`);
   // Loaded on use: the stage configs pull in the trainers' defaults (and the compute core).
-  const { ConfigFieldError, SAMPLE_SCHEMA, sampleConfig } = await import('../../sft/pipeline-configs.js');
+  const { ConfigFieldError, SAMPLE_SCHEMA, sampleConfig } = await import('../../pipeline/configs.js');
   try {
     return sampleConfig(flagsToConfig(flags, SAMPLE_SCHEMA));
   } catch (err) {
@@ -51,7 +51,7 @@ async function action(flags: Flags): Promise<void> {
   const config = await configFromFlags(flags);
   if (dataKind(config.data) === null) throw new AhaError(`--data ${config.data}: no such file, and not a task or bundled benchmark (${dataChoices()})`);
   const out = typeof flags.out === 'string' ? flags.out : `runs/sample-${slug(config.data)}-${slug(config.model)}.jsonl`;
-  const { sampleFromConfig, formatSummary } = await import('../../sft/rejection-sampling.js');
+  const { sampleFromConfig, formatSummary } = await import('../../pipeline/rejection-sampling.js');
   const summary = await sampleFromConfig(config, { out, quiet: flags.quiet === true });
   if (flags.json) {
     process.stderr.write(formatSummary(summary));

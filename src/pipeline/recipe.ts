@@ -1,6 +1,6 @@
 // Pipeline recipes: YAML with a name and an ordered list of stages (name, kind, config). This
 // file parses a recipe and validates all of it before anything runs: the stage kinds and names,
-// each stage's config keys and values (pipeline-configs.ts), references to earlier stages'
+// each stage's config keys and values (configs.ts), references to earlier stages'
 // outputs, and that the model folders and data files it names exist. Errors name the recipe
 // file, the YAML line, the stage and the field.
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -11,8 +11,8 @@ import { AhaError, InputError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { hasReward } from '../rewards/index.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
-import { ConfigFieldError, evalConfig, grpoConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './pipeline-configs.js';
-import { dataChoices, dataKind } from './pipeline-problems.js';
+import { ConfigFieldError, evalConfig, grpoConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
+import { dataChoices, dataKind } from './problems.js';
 
 export interface RecipeStage {
   name: string;

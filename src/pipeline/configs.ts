@@ -4,7 +4,7 @@
 // first stage runs. `aha sample` parses its flags into the same SampleConfig.
 import { AhaError } from '../util/errors.js';
 import { DEFAULT_CONFIG as GRPO_DEFAULTS, parseRewardSpecs, validateConfig, type GrpoConfig, type RewardSpec } from '../rl/config.js';
-import { SFT_DEFAULTS, type SftOptions } from './sft-run.js';
+import { SFT_DEFAULTS, type SftOptions } from '../sft/sft-run.js';
 import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName, type FilterThresholds } from './filters.js';
 import type { KeepMode } from './rejection-sampling.js';
 import type { FieldOptions } from '../eval/problems.js';

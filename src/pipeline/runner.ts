@@ -8,8 +8,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { atomicWriteFile } from '../util/atomic.js';
 import { AhaError, InputError } from '../util/errors.js';
-import type { StageKind } from './pipeline-configs.js';
-import { resolvePaths, substitute, type Recipe, type RecipeStage } from './pipeline-recipe.js';
+import type { StageKind } from './configs.js';
+import { resolvePaths, substitute, type Recipe, type RecipeStage } from './recipe.js';
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'failed';
 

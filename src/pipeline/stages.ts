@@ -8,11 +8,11 @@ import { atomicWriteFile } from '../util/atomic.js';
 import { AhaError } from '../util/errors.js';
 import { latestCheckpoint } from '../model/training-checkpoint.js';
 import { runEval } from '../eval/run.js';
-import { evalConfig, grpoConfig, sampleConfig, sftConfig } from './pipeline-configs.js';
-import { loadProblemSet, openGenerator, sourceName } from './pipeline-problems.js';
+import { evalConfig, grpoConfig, sampleConfig, sftConfig } from './configs.js';
+import { loadProblemSet, openGenerator, sourceName } from './problems.js';
 import { sampleFromConfig } from './rejection-sampling.js';
-import { runSft } from './sft-run.js';
-import type { StageContext, StageOutcome, StageRunners } from './pipeline.js';
+import { runSft } from '../sft/sft-run.js';
+import type { StageContext, StageOutcome, StageRunners } from './runner.js';
 
 /** Starts clean unless an earlier attempt left a checkpoint to continue from. */
 function continueOrClear(ctx: StageContext): boolean {
