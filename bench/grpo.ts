@@ -12,7 +12,8 @@ import { CharTokenizer } from '../src/model/char-tokenizer.js';
 import { saveModel } from '../src/model/checkpoint.js';
 import { createTransformer } from '../src/model/transformer.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../src/rl/config.js';
-import { BUNDLED_MODEL, prepareGrpo } from '../src/rl/setup.js';
+import { BUNDLED_MODEL } from '../src/rl/config.js';
+import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { packageRoot } from '../src/util/paths.js';
 

@@ -10,6 +10,7 @@ import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } fro
 import { AhaError, InputError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { hasReward } from '../rewards/index.js';
+import { bundledModel } from '../rl/config.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
 import { ConfigFieldError, evalConfig, grpoConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
 import { dataChoices, dataKind } from './problems.js';
@@ -34,8 +35,6 @@ export interface Recipe {
 }
 
 const STAGE_NAME = /^[A-Za-z0-9_-]+$/;
-/** What `aha train` uses when no model is given (src/rl/setup.ts, not imported: it loads the compute core). */
-const BUNDLED_MODEL = 'models/aha-tiny-base';
 const REF = /\$\{([^}]*)\}/g;
 const REF_SHAPE = /^stages\.([A-Za-z0-9_-]+)\.output$/;
 const TOP_KEYS = ['name', 'run_dir', 'description', 'stages'];
@@ -225,10 +224,11 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
       throw err;
     }
     for (const f of PATH_FIELDS[kind]) {
-      // A grpo stage without a model trains the bundled base model.
-      const given = kind === 'grpo' && f === 'model' && cfg.model === undefined ? BUNDLED_MODEL : cfg[f];
+      // A grpo stage without a model trains its task's bundled base model (as `aha train` does).
+      const bundled = kind === 'grpo' && f === 'model' && cfg.model === undefined ? bundledModel(typeof cfg.task === 'string' ? cfg.task : null) : undefined;
+      const given = bundled ?? cfg[f];
       const list = Array.isArray(given) ? given : [given];
-      const rv = given === BUNDLED_MODEL ? resolveRecipePath(BUNDLED_MODEL) : resolved[f];
+      const rv = bundled !== undefined ? resolveRecipePath(bundled) : resolved[f];
       const rlist = (Array.isArray(rv) ? rv : [rv]) as unknown[];
       list.forEach((x, j) => {
         if (typeof x !== 'string' || referencesIn(x).length > 0) return;

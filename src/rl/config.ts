@@ -9,6 +9,14 @@ import { LOSS_TYPES, type LossType } from './loss.js';
 import type { ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
 
+/** The bundled base model of the arithmetic task and of data files. */
+export const BUNDLED_MODEL = 'models/aha-tiny-base';
+
+/** The bundled base model pretrained for a built-in task: the Countdown one, or the arithmetic one for anything else. */
+export function bundledModel(task: string | null): string {
+  return task === 'countdown' ? 'models/aha-tiny-countdown' : BUNDLED_MODEL;
+}
+
 export interface RewardSpec {
   name: string;
   weight: number;

@@ -1,9 +1,9 @@
 // Public surface of the GRPO trainer: configuration (TRL GRPOConfig names), setup from a config
 // (all checks before any model is loaded), the training loop, and the pure pieces (advantages,
 // loss variants, dynamic sampling) for anyone building on them, e.g. the R1 pipeline runner.
-export { DEFAULT_CONFIG, validateConfig, parseRewardSpecs, readConfigFile } from './config.js';
+export { DEFAULT_CONFIG, validateConfig, parseRewardSpecs, readConfigFile, bundledModel, BUNDLED_MODEL } from './config.js';
 export type { GrpoConfig, RewardSpec } from './config.js';
-export { prepareGrpo, defaultRewards, resolveModelDir, bundledModel, BUNDLED_MODEL } from './setup.js';
+export { prepareGrpo, defaultRewards, resolveModelDir } from './setup.js';
 export { demoConfig, demoConfigFile, DEMO_CONFIG_FILE, DEMO_CONFIG_FILES } from './demo.js';
 export type { PrepareOptions } from './setup.js';
 export { runGrpo } from './trainer.js';

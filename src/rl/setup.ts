@@ -15,17 +15,10 @@ import { registerTaskRewards } from '../tasks/rewards.js';
 import { AhaError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
-import { validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
+import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
-
-export const BUNDLED_MODEL = 'models/aha-tiny-base';
-
-/** The bundled base model pretrained for a built-in task: the Countdown one, or the arithmetic one for anything else. */
-export function bundledModel(task: string | null): string {
-  return task === 'countdown' ? 'models/aha-tiny-countdown' : BUNDLED_MODEL;
-}
 
 /**
  * The default rewards: the task's exact verifier (or math `accuracy` for data files) plus the
