@@ -1,19 +1,19 @@
-// Where `aha sample` and the pipeline's sample and eval stages get their problems, grader and
-// generator: a built-in task (arithmetic, countdown: generated problems, exact verifier), a
-// bundled benchmark (gsm8k, …) or a JSON Lines file (through the eval harness's loader and
-// graders), and either aha's own model folder or an OpenAI-compatible server. Nothing here
-// judges or generates itself: it only binds the eval harness and the tasks part.
+// Where `aha sample` and the pipeline's sample and eval stages get their problems and grader: a
+// built-in task (arithmetic, countdown: generated problems, exact verifier), or a bundled
+// benchmark (gsm8k, …) or JSON Lines file (the eval harness's data set). Nothing here judges
+// itself: it only binds the eval harness and the tasks part. Generators: src/eval/open-generator.ts.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AhaError } from '../util/errors.js';
-import { benchmarkNames, benchmarkPath, findBenchmark, type BenchmarkFormat } from '../tasks/benchmarks.js';
+import { benchmarkNames, findBenchmark } from '../tasks/benchmarks.js';
 import { getTask, listTasks } from '../tasks/registry.js';
 import type { Problem, Split } from '../tasks/task.js';
-import { loadProblems, type EvalProblem, type FieldOptions } from '../eval/problems.js';
-import { defaultTemplateName, resolveTemplate, type PromptTemplate } from '../eval/templates.js';
+import type { EvalProblem, FieldOptions } from '../eval/problems.js';
+import { resolveTemplate } from '../eval/templates.js';
 import type { Grader } from '../eval/grading.js';
-import type { ApiKind, Generator } from '../eval/generator.js';
-import { RemoteGenerator } from '../eval/remote.js';
+import type { ApiKind } from '../eval/generator.js';
+import { benchmarkSource, fileSource, loadDataSet, type DataSet } from '../eval/data-set.js';
+import type { GeneratorSpec } from '../eval/open-generator.js';
 
 export type DataKind = 'task' | 'benchmark' | 'file';
 
@@ -46,16 +46,8 @@ export interface ProblemSpec {
   api: ApiKind;
 }
 
-export interface ProblemSet {
-  problems: EvalProblem[];
-  grader: Grader;
-  template: PromptTemplate;
-  /** Short name for files and summaries. */
-  label: string;
-  /** What identifies the data in resumable settings. */
-  key: string;
-  format: BenchmarkFormat;
-}
+/** A task's generated problems, or a benchmark's or file's (the eval harness's data set). */
+export type ProblemSet = DataSet;
 
 function taskProblems(spec: ProblemSpec): ProblemSet {
   const task = getTask(spec.data);
@@ -85,46 +77,8 @@ export async function loadProblemSet(spec: ProblemSpec): Promise<ProblemSet> {
   const kind = dataKind(spec.data);
   if (kind === null) throw new AhaError(`data "${spec.data}": no such file, and not ${dataChoices().replace(/^a JSON Lines file, /, '')}`);
   if (kind === 'task') return taskProblems(spec);
-  // The verifier and sandbox load only when something is actually graded.
-  const { graderFor, lastBoxed } = await import('../eval/verifiers.js');
-  const bench = kind === 'benchmark' ? findBenchmark(spec.data)! : null;
-  const file = bench ? benchmarkPath(bench) : spec.data;
-  const loaded = loadProblems({ file, label: bench ? spec.data : file, format: bench?.format, fields: spec.fields, include: bench?.include, lastBoxed });
-  const grader = graderFor(loaded.format, { lastNumberFallback: true, codeTimeoutMs: 10_000 });
-  const template = resolveTemplate(spec.promptTemplate ?? defaultTemplateName(loaded.format, spec.api));
-  const label = bench ? bench.name : file.replace(/^.*\//, '').replace(/\.jsonl$/, '');
-  return { problems: limit(loaded.problems, spec.limit), grader, template, label, key: bench ? `bundled:${bench.name}` : resolve(file), format: loaded.format };
-}
-
-export interface GeneratorSpec {
-  /** Model folder (local) or, with `endpoint`, the served model name. */
-  model: string;
-  endpoint?: string;
-  api: ApiKind;
-  apiKey?: string;
-  system?: string;
-  timeoutS?: number;
-  retries?: number;
-}
-
-/** The generator: a served model when an endpoint is given, else aha's model folder. */
-export async function openGenerator(spec: GeneratorSpec): Promise<Generator> {
-  if (spec.endpoint !== undefined) {
-    return new RemoteGenerator({
-      endpoint: spec.endpoint,
-      model: spec.model,
-      api: spec.api,
-      apiKey: spec.apiKey ?? process.env.OPENAI_API_KEY,
-      system: spec.system,
-      timeoutMs: (spec.timeoutS ?? 600) * 1000,
-      retries: spec.retries ?? 5,
-      backoffBaseMs: 1000,
-      backoffMaxMs: 60_000,
-    });
-  }
-  // Loaded only here: remote sampling never needs the compute core.
-  const { LocalGenerator } = await import('../eval/local.js');
-  return LocalGenerator.open(spec.model, { api: spec.api, system: spec.system });
+  const source = kind === 'benchmark' ? benchmarkSource(findBenchmark(spec.data)!) : fileSource(spec.data);
+  return loadDataSet(source, { fields: spec.fields, limit: spec.limit, promptTemplate: spec.promptTemplate, api: spec.api, lastNumberFallback: true, codeTimeoutMs: 10_000 });
 }
 
 /** Where the samples came from, for provenance fields: the endpoint and model, or the model folder. */

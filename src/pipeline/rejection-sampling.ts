@@ -12,7 +12,8 @@ import { outputPaths, readSamples, type EvalSettings, type SampleRecord } from '
 import { runEval } from '../eval/run.js';
 import { renderPrompt } from '../eval/templates.js';
 import { applyFilters, DEFAULT_THRESHOLDS, normaliseCompletion, type FilterName, type FilterThresholds } from './filters.js';
-import { loadProblemSet, openGenerator, sourceName, type GeneratorSpec, type ProblemSet } from './problems.js';
+import { loadProblemSet, sourceName, type ProblemSet } from './problems.js';
+import { openGenerator, type GeneratorSpec } from '../eval/open-generator.js';
 import type { SampleConfig } from './configs.js';
 
 export type KeepMode = 'correct' | 'all';

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { register } from '../../src/cli/commands/eval.js';
 import { startFakeServer } from './fake-openai-server.js';
 import { tempDir, writeLines } from './helpers.js';
+import { sandboxStatus } from '../../src/rewards/index.js';
 
 function aha(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -28,8 +29,10 @@ async function ahaInProcess(args: string[]): Promise<string> {
   let stdout = '';
   const write = process.stdout.write.bind(process.stdout);
   const errWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
+  // Only text is the command's: the test runner reports through the same stdout in binary chunks,
+  // which must pass (swallowing them would drop a finished test's result).
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? ((stdout += chunk), true) : write(chunk, ...rest))) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? true : errWrite(chunk, ...rest))) as typeof process.stderr.write;
   try {
     await program.parseAsync(['node', 'aha', 'eval', ...args]);
   } finally {
@@ -85,4 +88,22 @@ test('aha eval names bad data lines and bad flags before any request', async () 
   await assert.rejects(run(['--data', 'gsm8k']), /--model NAME is required with --endpoint/);
   await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--prompt-template', 'nope']), /--prompt-template "nope" is neither a file nor a named template/);
   await assert.rejects(ahaInProcess(['--data', 'gsm8k', '--model', join(dir, 'missing')]), /--model .*missing: no such model folder/);
+});
+
+test('aha eval on HumanEval sends the stop strings on --api completions only, and --stop replaces them', { skip: sandboxStatus().ok ? false : 'code sandbox unavailable' }, async () => {
+  const dir = tempDir();
+  const server = await startFakeServer({ reply: () => '    return 0.0\n' });
+  try {
+    const stopOf = async (api: string, extra: string[] = []) => {
+      const before = server.requests.length;
+      await ahaInProcess(['--data', 'humaneval', '--limit', '1', '--endpoint', server.url, '--model', 'fake', '--api', api, '--out', join(dir, `${api}-${extra.length}.jsonl`), '--quiet', ...extra]);
+      return server.requests.slice(before).map((r) => r.body.stop);
+    };
+    const [completions] = await stopOf('completions');
+    assert.ok(Array.isArray(completions) && completions.includes('\ndef ') && completions.includes('\nclass '), JSON.stringify(completions));
+    assert.deepEqual(await stopOf('chat'), [undefined]);
+    assert.deepEqual(await stopOf('completions', ['--stop', '<end>']), [['<end>']]);
+  } finally {
+    await server.close();
+  }
 });
