@@ -1,39 +1,24 @@
 // `aha pretrain`: pretrains the small character-level base model of the R1-Zero demo on the
 // synthetic corpus and saves it as a model folder that `aha train` and `aha generate` load.
-import { readJsonObject } from '../../util/json-file.js';
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { AhaError, InputError } from '../../util/errors.js';
+import { AhaError } from '../../util/errors.js';
 import { CharTokenizer } from '../../model/char-tokenizer.js';
-import type { ModelConfig } from '../../model/config.js';
+import { readModelSettings } from '../../sft/model-settings.js';
 import { demoModelConfig, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../sft/pretrain-run.js';
 import { CHARSET } from '../../tasks/charset.js';
 import { PRETRAINING_CORPORA } from '../../tasks/corpora.js';
 import { numberFlag } from '../flags.js';
-import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } from './sft.js';
+import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } from '../trainer-flags.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
 // The bundled base model's recipe (docs/corpus.md): about 45 minutes on 2 cores.
 const DEFAULT_STEPS = 3500;
 
-/** Model settings from a JSON file (a partial config.json), over the demo model's. */
-function modelOverrides(file: string | undefined): Partial<ModelConfig> {
-  if (file === undefined) return {};
-  if (!existsSync(file)) throw new InputError({ file }, 'file not found');
-  const raw = readJsonObject(file, 'a JSON object of model settings');
-  const known = Object.keys(demoModelConfig(1));
-  for (const [key, value] of Object.entries(raw)) {
-    if (!known.includes(key)) throw new InputError({ file, field: key }, `unknown model setting (known: ${known.join(', ')})`);
-    if (key !== 'model_type' && typeof value !== 'number' && typeof value !== 'boolean' && value !== null) throw new InputError({ file, field: key }, 'must be a number');
-  }
-  return raw as Partial<ModelConfig>;
-}
-
 function pretrainOptions(flags: Flags, runDir: string): PretrainOptions {
   const trainer = trainerFlags(flags, PRETRAIN_TRAINER_DEFAULTS);
   const vocab = new CharTokenizer({ chars: CHARSET }).vocabSize;
-  const model = demoModelConfig(vocab, modelOverrides(flags.config as string | undefined));
+  const model = demoModelConfig(vocab, typeof flags.config === 'string' ? readModelSettings(flags.config) : {});
   const steps = numberFlag(flags, 'steps', DEFAULT_STEPS, { min: 1, integer: true });
   const seqLen = numberFlag(flags, 'context', Math.min(PRETRAIN_TRAINER_DEFAULTS.seqLen, model.max_position_embeddings), { min: 8, integer: true });
   if (seqLen > model.max_position_embeddings) throw new AhaError(`--context ${seqLen} exceeds the model's max_position_embeddings ${model.max_position_embeddings}`);
