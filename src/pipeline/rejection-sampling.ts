@@ -208,12 +208,6 @@ export async function runRejectionSampling(opts: RejectionSamplingOptions): Prom
   return summary;
 }
 
-/** The summary a previous run wrote next to its data set, or null. */
-export function readSummary(out: string): RejectionSamplingSummary | null {
-  const f = summaryFile(out);
-  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as RejectionSamplingSummary) : null;
-}
-
 /** Human-readable summary: kept, and rejected by reason. */
 export function formatSummary(s: RejectionSamplingSummary): string {
   const reasons = Object.entries(s.rejected).sort((a, b) => b[1] - a[1]);

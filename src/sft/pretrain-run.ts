@@ -1,5 +1,5 @@
 // `aha pretrain` as a function: the character-level tokenizer over the corpus's character set,
-// a small Llama-style model, one of the synthetic corpora (tasks/corpora.ts), the LM trainer with every
+// a small Llama-style model, one of the synthetic corpora (tasks/corpus-registry.ts), the LM trainer with every
 // token counted, and the final model folder. Deterministic for a seed and thread count.
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
@@ -10,7 +10,7 @@ import { createTransformer } from '../model/transformer.js';
 import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { AhaError } from '../util/errors.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
-import { pretrainingCorpus } from '../tasks/corpora.js';
+import { pretrainingCorpus } from '../tasks/corpus-registry.js';
 import { splitHeldOut } from './batching.js';
 import { everyTokenCounts, type TokenExample } from './examples.js';
 import { parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
@@ -23,7 +23,7 @@ export interface PretrainOptions extends TrainerConfig {
   /** Training documents (plus `heldOutDocuments` generated alongside for eval_loss). */
   documents: number;
   heldOutDocuments: number;
-  /** The synthetic corpus by name (tasks/corpora.ts); runs from before the choice existed used "arithmetic". */
+  /** The synthetic corpus by name (tasks/corpus-registry.ts); runs from before the choice existed used "arithmetic". */
   corpus?: string;
   /** Characters of the tokenizer's vocabulary. */
   chars: string;

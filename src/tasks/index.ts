@@ -7,9 +7,9 @@ export { arithmeticTask, ARITHMETIC_LEVELS, verifyInteger } from './arithmetic.j
 export { countdownTask, COUNTDOWN_LEVELS, verifyCountdown } from './countdown.js';
 export { solveCountdown } from './countdown-solver.js';
 export { splitOf, HELDOUT_FRACTION } from './split.js';
-export { generateCorpus, generateCorpusDocuments, corpusStats, DEFAULT_STYLE_MIX, DEFAULT_DIFFICULTY_MIX } from './corpus.js';
-export type { CorpusOptions, CorpusDocument, CorpusStats, CorpusStyle } from './corpus.js';
+export { generateCorpus, generateCorpusDocuments, corpusStats, DEFAULT_STYLE_MIX, DEFAULT_DIFFICULTY_MIX } from './arithmetic-corpus.js';
+export type { CorpusOptions, CorpusDocument, CorpusStats, CorpusStyle } from './arithmetic-corpus.js';
 export { generateCountdownCorpusDocuments, countdownCorpusStats, DEFAULT_COUNTDOWN_STYLE_MIX } from './countdown-corpus.js';
-export { PRETRAINING_CORPORA, pretrainingCorpus } from './corpora.js';
+export { PRETRAINING_CORPORA, pretrainingCorpus } from './corpus-registry.js';
 export { CHARSET, outsideCharset } from './charset.js';
 export { problemExample, taskAccuracy, taskAccuracyReward, registerTaskRewards } from './rewards.js';

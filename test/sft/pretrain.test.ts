@@ -8,7 +8,7 @@ import { loadModel } from '../../src/model/checkpoint.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { demoModelConfig, documentExamples, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../src/sft/pretrain-run.js';
 import { CHARSET } from '../../src/tasks/charset.js';
-import { generateCorpus } from '../../src/tasks/corpus.js';
+import { generateCorpus } from '../../src/tasks/arithmetic-corpus.js';
 import { evaluateLoss } from '../../src/sft/loss.js';
 import { tempDir } from './helpers.js';
 

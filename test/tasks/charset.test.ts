@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHARSET, outsideCharset } from '../../src/tasks/charset.js';
-import { generateCorpus } from '../../src/tasks/corpus.js';
+import { generateCorpus } from '../../src/tasks/arithmetic-corpus.js';
 import { listTasks } from '../../src/tasks/registry.js';
 import { solveCountdown } from '../../src/tasks/countdown-solver.js';
 

@@ -6,7 +6,7 @@ import { CharTokenizer } from '../../model/char-tokenizer.js';
 import { readModelSettings } from '../../sft/model-settings.js';
 import { demoModelConfig, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../sft/pretrain-run.js';
 import { CHARSET } from '../../tasks/charset.js';
-import { PRETRAINING_CORPORA } from '../../tasks/corpora.js';
+import { PRETRAINING_CORPORA } from '../../tasks/corpus-registry.js';
 import { numberFlag } from '../flags.js';
 import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } from '../trainer-flags.js';
 

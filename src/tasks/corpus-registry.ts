@@ -1,7 +1,7 @@
 // The pretraining corpora by name, for `aha pretrain --corpus`: the arithmetic corpus of the
 // bundled demo model and the Countdown corpus of the Countdown demo's model.
 import { AhaError } from '../util/errors.js';
-import { generateCorpus } from './corpus.js';
+import { generateCorpus } from './arithmetic-corpus.js';
 import { generateCountdownCorpusDocuments } from './countdown-corpus.js';
 
 export type CorpusGenerator = (opts: { seed: number; documents: number }) => string[];

@@ -7,7 +7,7 @@ import {
   DEFAULT_STYLE_MIX,
   DIRECT_ACCURACY,
   type CorpusDocument,
-} from '../../src/tasks/corpus.js';
+} from '../../src/tasks/arithmetic-corpus.js';
 import { arithmeticTask } from '../../src/tasks/arithmetic.js';
 import { splitOf } from '../../src/tasks/split.js';
 import { AhaError } from '../../src/util/errors.js';
