@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CommanderError, type Command } from 'commander';
+import { buildProgram } from '../../src/cli/program.js';
 
 function aha(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
@@ -15,22 +17,42 @@ test('aha --help lists every command', () => {
   for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c}\\b`, 'm'), `missing ${c}`);
 });
 
-test('every command has its own --help', () => {
+/** `aha <args>` on the real program, in this process: what it writes and its exit code. */
+async function ahaInProcess(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const program = buildProgram();
+  let stdout = '';
+  let stderr = '';
+  const capture = (cmd: Command) => {
+    cmd.configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
+    cmd.commands.forEach(capture);
+  };
+  capture(program);
+  try {
+    await program.parseAsync(['node', 'aha', ...args]);
+    return { status: 0, stdout, stderr };
+  } catch (err) {
+    if (err instanceof CommanderError) return { status: err.exitCode, stdout, stderr };
+    throw err;
+  }
+}
+
+test('every command has its own --help', async () => {
+  // One process for all of them (starting the CLI cold per command took most of this suite's time).
   for (const c of COMMANDS) {
-    const r = aha(c, '--help');
+    const r = await ahaInProcess(c, '--help');
     assert.equal(r.status, 0, `${c}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`Usage: aha ${c}`));
   }
 });
 
-test('an unknown command is an error, not silence', () => {
-  const r = aha('nosuchcommand');
+test('an unknown command is an error, not silence', async () => {
+  const r = await ahaInProcess('nosuchcommand');
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /unknown command 'nosuchcommand'/);
 });
 
-test('--version prints the package version', () => {
+test('--version prints the package version', async () => {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-  const r = aha('--version');
+  const r = await ahaInProcess('--version');
   assert.equal(r.stdout.trim(), pkg.version);
 });

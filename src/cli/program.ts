@@ -1,0 +1,35 @@
+// The `aha` program: every command registered on one commander program, and `main`, which runs
+// it and turns an AhaError into one `aha: …` line and exit code 2. Importing it runs nothing
+// (tests build the program in-process); main.ts is the executable's entry.
+import { Command, CommanderError } from 'commander';
+import { AhaError } from '../util/errors.js';
+import { commands } from './commands/index.js';
+import { packageVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('aha')
+    .description('Teach language models to reason with reinforcement learning from verifiable rewards (R1-Zero / R1, GRPO).')
+    .version(packageVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof AhaError) {
+      process.stderr.write(`aha: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
