@@ -8,6 +8,7 @@ import { SFT_DEFAULTS, type SftOptions } from '../sft/sft-run.js';
 import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName, type FilterThresholds } from './filters.js';
 import type { KeepMode } from './rejection-sampling.js';
 import type { FieldOptions } from '../eval/problems.js';
+import { EVAL_DEFAULTS } from '../eval/defaults.js';
 
 export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval';
 export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval'];
@@ -179,14 +180,15 @@ function generationConfig(c: Record<string, unknown>, defaults: { samples: numbe
     fields: { problem: c.problem_field as string | undefined, answer: c.answer_field as string | undefined, solution: c.solution_field as string | undefined, id: c.id_field as string | undefined },
     samples: (c.samples as number | undefined) ?? defaults.samples,
     temperature: (c.temperature as number | undefined) ?? defaults.temperature,
-    topP: (c.top_p as number | undefined) ?? 0.95,
-    maxTokens: (c.max_tokens as number | undefined) ?? (remote ? 4096 : 256),
-    concurrency: (c.concurrency as number | undefined) ?? 8,
-    samplesPerRequest: (c.samples_per_request as number | undefined) ?? 1,
-    seed: (c.seed as number | undefined) ?? 0,
-    timeoutS: (c.timeout as number | undefined) ?? 600,
-    retries: (c.retries as number | undefined) ?? 5,
-    maxFailures: (c.max_failures as number | undefined) ?? 10,
+    topP: (c.top_p as number | undefined) ?? EVAL_DEFAULTS.topP,
+    // aha's own models are sampled shorter here than `aha eval` does: rejection sampling wants many cheap tries.
+    maxTokens: (c.max_tokens as number | undefined) ?? (remote ? EVAL_DEFAULTS.maxTokensRemote : 256),
+    concurrency: (c.concurrency as number | undefined) ?? EVAL_DEFAULTS.concurrency,
+    samplesPerRequest: (c.samples_per_request as number | undefined) ?? EVAL_DEFAULTS.samplesPerRequest,
+    seed: (c.seed as number | undefined) ?? EVAL_DEFAULTS.seed,
+    timeoutS: (c.timeout as number | undefined) ?? EVAL_DEFAULTS.timeoutS,
+    retries: (c.retries as number | undefined) ?? EVAL_DEFAULTS.retries,
+    maxFailures: (c.max_failures as number | undefined) ?? EVAL_DEFAULTS.maxFailures,
   };
 }
 
@@ -212,7 +214,7 @@ export function sampleConfig(raw: Record<string, unknown>): SampleConfig {
 }
 
 export function evalConfig(raw: Record<string, unknown>): GenerationConfig {
-  return generationConfig(checkSchema(EVAL_SCHEMA, raw), { samples: 1, temperature: 0.6, split: 'heldout' });
+  return generationConfig(checkSchema(EVAL_SCHEMA, raw), { samples: EVAL_DEFAULTS.samples, temperature: EVAL_DEFAULTS.temperature, split: 'heldout' });
 }
 
 // ---- sft: the `aha sft` flags in snake_case ----

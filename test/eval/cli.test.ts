@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { register } from '../../src/cli/commands/eval.js';
+import { runCommand } from '../cli/in-process.js';
 import { startFakeServer } from './fake-openai-server.js';
 import { tempDir, writeLines } from './helpers.js';
 import { sandboxStatus } from '../../src/rewards/index.js';
@@ -23,24 +23,7 @@ function aha(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 /** Runs `aha eval` in this process (fast), capturing stdout. */
-async function ahaInProcess(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  let stdout = '';
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  // Only text is the command's: the test runner reports through the same stdout in binary chunks,
-  // which must pass (swallowing them would drop a finished test's result).
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? ((stdout += chunk), true) : write(chunk, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? true : errWrite(chunk, ...rest))) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'aha', 'eval', ...args]);
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
-  return stdout;
-}
+const ahaInProcess = (args: string[]) => runCommand(register, 'eval', args);
 
 test('aha eval --json against an OpenAI-compatible server, then resumes', async () => {
   const dir = tempDir();

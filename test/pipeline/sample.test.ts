@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { register } from '../../src/cli/commands/sample.js';
+import { runCommand } from '../cli/in-process.js';
 import { readRecipe } from '../../src/pipeline/recipe.js';
 import { readState, runPipeline } from '../../src/pipeline/runner.js';
 import { STAGE_RUNNERS } from '../../src/pipeline/stages.js';
@@ -16,23 +16,7 @@ import { startFakeServer } from '../eval/fake-openai-server.js';
 import { tempDir, writeLines } from '../eval/helpers.js';
 
 /** Runs `aha sample` in this process, capturing stdout. */
-async function ahaSample(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  let stdout = '';
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  // Only our text: the test runner's own binary messages go through stdout too.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? ((stdout += chunk), true) : write(chunk, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'aha', 'sample', ...args]);
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
-  return stdout;
-}
+const ahaSample = (args: string[]) => runCommand(register, 'sample', args);
 
 /** Problems "What is a+b?" with their sums. */
 function problemsFile(dir: string): string {
