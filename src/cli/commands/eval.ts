@@ -53,6 +53,8 @@ async function action(flags: Flags): Promise<void> {
     maxTokens: numberFlag(flags, 'maxTokens', remote ? 4096 : 512, { min: 1, integer: true }),
   };
   if (flags.topK !== undefined) sampling.topK = numberFlag(flags, 'topK', 0, { min: 0, integer: true });
+  if (flags.minP !== undefined) sampling.minP = numberFlag(flags, 'minP', 0, { min: 0, max: 1 });
+  if (flags.repetitionPenalty !== undefined) sampling.repetitionPenalty = numberFlag(flags, 'repetitionPenalty', 1, { min: Number.MIN_VALUE });
   const concurrency = numberFlag(flags, 'concurrency', 8, { min: 1, max: 4096, integer: true });
   const samplesPerRequest = numberFlag(flags, 'samplesPerRequest', 1, { min: 1, max: 1024, integer: true });
   const seed = numberFlag(flags, 'seed', 0, { min: 0, max: 2 ** 31 - 1, integer: true });
@@ -119,6 +121,8 @@ async function action(flags: Flags): Promise<void> {
       temperature: sampling.temperature,
       top_p: sampling.topP,
       top_k: sampling.topK ?? null,
+      min_p: sampling.minP ?? null,
+      repetition_penalty: sampling.repetitionPenalty ?? null,
       max_tokens: sampling.maxTokens,
       stop: sampling.stop ?? null,
       seed,
@@ -154,6 +158,8 @@ export function register(program: Command): void {
     .option('--temperature <t>', 'sampling temperature (default 0.6)')
     .option('--top-p <p>', 'nucleus sampling (default 0.95)')
     .option('--top-k <k>', 'top-k sampling (not sent unless set; OpenAI itself rejects it)')
+    .option('--min-p <p>', 'min-p sampling: drop tokens less likely than p times the most likely one (not sent unless set)')
+    .option('--repetition-penalty <r>', "CTRL's repetition penalty, 1 = off (not sent unless set)")
     .option('--max-tokens <n>', 'completion token limit (default 4096 remote, 512 local)')
     .option('--concurrency <n>', 'requests in flight (remote) or prompts decoded together (local) (default 8)')
     .option('--samples-per-request <n>', 'ask for up to n samples per request (servers that honour "n", e.g. vLLM); default 1')
