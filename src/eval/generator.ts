@@ -9,6 +9,10 @@ export interface SamplingOptions {
   topP: number;
   /** Only sent when set (OpenAI itself does not accept it; vLLM, SGLang, llama.cpp do). */
   topK?: number;
+  /** Only sent when set (vLLM, SGLang, llama.cpp take it). */
+  minP?: number;
+  /** Only sent when set (vLLM, SGLang, llama.cpp take it); 1 = off. */
+  repetitionPenalty?: number;
   maxTokens: number;
   stop?: string[];
 }

@@ -89,6 +89,8 @@ export class LocalGenerator implements Generator {
         temperature: s.temperature,
         topP: s.topP,
         topK: s.topK ?? 0,
+        minP: s.minP ?? 0,
+        repetitionPenalty: s.repetitionPenalty ?? 1,
         stop: s.stop,
         eosIds: this.loaded.eosIds,
         tokenizer: this.loaded.tokenizer,

@@ -103,6 +103,8 @@ export class RemoteGenerator implements Generator {
       body.prompt = req.prompt;
     }
     if (s.topK !== undefined) body.top_k = s.topK;
+    if (s.minP !== undefined) body.min_p = s.minP;
+    if (s.repetitionPenalty !== undefined) body.repetition_penalty = s.repetitionPenalty;
     if (s.stop && s.stop.length > 0) body.stop = s.stop;
     if (req.seed !== undefined) body.seed = req.seed;
     return body;

@@ -34,6 +34,13 @@ export interface CausalLM {
   /** Appends `ids` to row `row` of the cache; returns the logits of the last one, length vocab. */
   prefill(cache: KVCache, row: number, ids: Int32Array): Float32Array;
   /**
+   * Batched prefill: appends ids[i] to cache row rows[i] for every i in as few forward passes as
+   * memory allows, and returns the logits of each row's last token, [rows.length, vocab]
+   * row-major. The same as calling `prefill` row by row. Optional: samplers fall back to
+   * `prefill` for models without it.
+   */
+  prefillRows?(cache: KVCache, rows: readonly number[], ids: readonly Int32Array[]): Float32Array;
+  /**
    * Appends one token per row (ids has length cache.batch) at each row's own position and returns
    * logits [batch, vocab] row-major. Rows with active[row] === 0 are skipped (their logits are
    * left undefined) and their cache does not grow.

@@ -1,6 +1,6 @@
 // Turning one row of logits into a sampled token: the raw log-probability (log-softmax at
-// temperature 1, what GRPO's ratios and KL need), greedy choice, and temperature / top-k / top-p
-// sampling. Top-k and top-p sort only a candidate set that provably contains the kept tokens,
+// temperature 1, what GRPO's ratios and KL need), greedy choice, and repetition penalty /
+// temperature / top-k / top-p / min-p sampling. Top-k and top-p sort only a candidate set that provably contains the kept tokens,
 // so a 150k-token vocabulary costs a few passes, not a full sort per token.
 import type { Rng } from '../util/rng.js';
 
@@ -35,6 +35,20 @@ export interface SamplingParams {
   topK: number;
   /** Keep the smallest set of most likely tokens whose probability reaches topP; 1 keeps all. */
   topP: number;
+  /** Drop tokens less likely than minP times the most likely one (after top-k/top-p); 0 keeps all. */
+  minP?: number;
+  /**
+   * CTRL's repetition penalty (Keskar et al. 2019, as Hugging Face applies it): a token already in
+   * the row (prompt or completion) has its logit divided by this when positive, multiplied when
+   * negative. 1 = off. Only the choice sees it: the reported log-probability stays the raw one.
+   */
+  repetitionPenalty?: number;
+}
+
+/** Options of `drawToken` that are not plain numbers. */
+export interface DrawContext {
+  /** Tokens the repetition penalty applies to (the row's prompt and completion so far). */
+  seen?: ReadonlySet<number>;
 }
 
 /** A drawn token and its log-probability under the raw (temperature 1) softmax. */
@@ -46,11 +60,12 @@ export interface Draw {
 let scratch = new Float64Array(0);
 
 /**
- * Draws a token from `logits[off .. off+vocab)` with temperature, then top-k, then top-p (the
- * order Hugging Face's generate applies them), using one uniform draw from `rng`, and reports
- * its raw log-probability. At temperature 1 one exp pass serves both.
+ * Draws a token from `logits[off .. off+vocab)`: repetition penalty, then temperature, top-k,
+ * top-p and min-p (the order Hugging Face's generate applies them), using one uniform draw from
+ * `rng`, and reports its raw log-probability. At temperature 1 without a penalty one exp pass
+ * serves both.
  */
-export function drawToken(logits: Float32Array, off: number, vocab: number, p: SamplingParams, rng: Rng): Draw {
+export function drawToken(logits: Float32Array, off: number, vocab: number, p: SamplingParams, rng: Rng, ctx: DrawContext = {}): Draw {
   let max = -Infinity;
   for (let i = off; i < off + vocab; i++) if (logits[i] > max) max = logits[i];
   if (scratch.length < vocab) scratch = new Float64Array(vocab);
@@ -62,15 +77,20 @@ export function drawToken(logits: Float32Array, off: number, vocab: number, p: S
     total1 += e;
   }
   const lse = max + Math.log(total1);
+  const penalty = p.repetitionPenalty ?? 1;
+  const penalised = penalty !== 1 && ctx.seen !== undefined && ctx.seen.size > 0 ? penaltyView(logits, off, vocab, penalty, ctx.seen) : null;
   let token: number;
-  if (p.temperature === 0) token = argmax(logits, off, vocab);
+  if (p.temperature === 0) token = penalised ? argmax(penalised.logits, 0, vocab) : argmax(logits, off, vocab);
   else {
     let total = total1;
-    if (p.temperature !== 1) {
+    if (p.temperature !== 1 || penalised) {
+      const src = penalised ? penalised.logits : logits;
+      const base = penalised ? 0 : off;
+      const top = penalised ? penalised.max : max;
       const invT = 1 / p.temperature;
       total = 0;
       for (let i = 0; i < vocab; i++) {
-        const e = Math.exp((logits[off + i] - max) * invT);
+        const e = Math.exp((src[base + i] - top) * invT);
         probs[i] = e;
         total += e;
       }
@@ -80,16 +100,33 @@ export function drawToken(logits: Float32Array, off: number, vocab: number, p: S
   return { token, logprob: logits[off + token] - lse };
 }
 
+let penaltyScratch = new Float32Array(0);
+
+/** A copy of one row of logits with the repetition penalty applied to the `seen` tokens, and its max. */
+function penaltyView(logits: Float32Array, off: number, vocab: number, penalty: number, seen: ReadonlySet<number>): { logits: Float32Array; max: number } {
+  if (penaltyScratch.length < vocab) penaltyScratch = new Float32Array(vocab);
+  const out = penaltyScratch.subarray(0, vocab);
+  out.set(logits.subarray(off, off + vocab));
+  for (const t of seen) {
+    if (t < 0 || t >= vocab) continue;
+    out[t] = out[t] > 0 ? out[t] / penalty : out[t] * penalty;
+  }
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) if (out[i] > max) max = out[i];
+  return { logits: out, max };
+}
+
 /** The token drawn by `drawToken` (for callers that do not need the log-probability). */
 export function sampleToken(logits: Float32Array, off: number, vocab: number, p: SamplingParams, rng: Rng): number {
   return drawToken(logits, off, vocab, p, rng).token;
 }
 
-/** Inverse-CDF choice over unnormalised weights, restricted by top-k and top-p. */
+/** Inverse-CDF choice over unnormalised weights, restricted by top-k, top-p and min-p. */
 function chooseFromWeights(probs: Float64Array, total: number, p: SamplingParams, u: number): number {
   const vocab = probs.length;
   const k = p.topK > 0 && p.topK < vocab ? p.topK : vocab;
-  if (k === vocab && p.topP >= 1) {
+  const minP = p.minP ?? 0;
+  if (k === vocab && p.topP >= 1 && minP <= 0) {
     let target = u * total;
     for (let i = 0; i < vocab; i++) {
       target -= probs[i];
@@ -97,7 +134,7 @@ function chooseFromWeights(probs: Float64Array, total: number, p: SamplingParams
     }
     return lastNonZero(probs);
   }
-  const kept = keptTokens(probs, total, k, p.topP);
+  const kept = keptTokens(probs, total, k, p.topP, minP);
   let mass = 0;
   for (const i of kept) mass += probs[i];
   let target = u * mass;
@@ -114,13 +151,15 @@ function lastNonZero(probs: Float64Array): number {
 }
 
 /**
- * The tokens top-k and top-p keep, in id order. Candidates are the tokens at or above a
- * threshold, a prefix of the sorted order; the kept tokens are a prefix too, so they are all
- * candidates once the candidates hold k tokens (with top-k) or topP of the mass (top-p alone).
+ * The tokens top-k, top-p and min-p keep, in id order. Min-p keeps the survivors at least minP
+ * times as likely as the most likely token (which top-k and top-p always keep). Candidates are
+ * the tokens at or above a threshold, a prefix of the sorted order; the kept tokens are a prefix
+ * too, so they are all candidates once the candidates hold k tokens (with top-k), topP of the
+ * mass (top-p alone) or every token above the min-p floor.
  * The threshold starts near the top and drops tenfold until that holds; only the candidates'
  * probabilities are sorted (a native numeric sort).
  */
-function keptTokens(probs: Float64Array, total: number, k: number, topP: number): number[] {
+function keptTokens(probs: Float64Array, total: number, k: number, topP: number, minP: number): number[] {
   const vocab = probs.length;
   let maxP = 0;
   for (let i = 0; i < vocab; i++) if (probs[i] > maxP) maxP = probs[i];
@@ -139,7 +178,10 @@ function keptTokens(probs: Float64Array, total: number, k: number, topP: number)
         mass += pi;
       }
     }
-    const enough = k < vocab ? count >= k : mass >= topP * total;
+    // Min-p alone bounds the kept set once every token above its floor is a candidate; not when
+    // top-p renormalises within top-k, which needs all k survivors' mass.
+    const minPHolds = minP > 0 && threshold <= minP * maxP && !(k < vocab && topP < 1);
+    const enough = (k < vocab ? count >= k : mass >= topP * total) || minPHolds;
     if (enough || threshold === 0) break;
     threshold = round < 30 ? threshold * 0.1 : 0;
   }
@@ -159,6 +201,10 @@ function keptTokens(probs: Float64Array, total: number, k: number, topP: number)
       if (cum >= limit) break;
     }
     n = m;
+  }
+  if (minP > 0) {
+    const floor = minP * desc[0];
+    while (n > 1 && desc[n - 1] < floor) n -= 1;
   }
   const cutoff = desc[n - 1];
   let ties = 0;

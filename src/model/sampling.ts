@@ -3,7 +3,8 @@
 // step decodes one token for every active slot at once. Every prompt draws from its own random
 // stream (forked from the seed in prompt order, or seeded by the caller per prompt), so a
 // prompt's completion does not depend on the batch size or on which slot it ran in.
-// Log-probabilities are those of the raw model (softmax at temperature 1, before top-k/top-p):
+// Log-probabilities are those of the raw model (softmax at temperature 1, before the repetition
+// penalty, top-k, top-p and min-p):
 // the log π(token) that GRPO's ratios and KL need, and what scoreCompletions returns for the
 // same tokens.
 import { AhaError } from '../util/errors.js';
@@ -23,6 +24,10 @@ export interface SampleOptions {
   topP?: number;
   /** Default 0 (off). */
   topK?: number;
+  /** Default 0 (off): drop tokens less likely than minP times the most likely one. */
+  minP?: number;
+  /** Default 1 (off): CTRL's penalty on tokens already in the row (prompt and completion). */
+  repetitionPenalty?: number;
   /** Tokens that end a completion (kept as its last token). */
   eosIds?: readonly number[];
   /**
@@ -58,18 +63,24 @@ interface RowState {
   prompt: number;
   tokens: number[];
   logprobs: number[];
+  /** Token ids of the prompt and completion so far, when the repetition penalty is on. */
+  seen?: Set<number>;
 }
 
 function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: SampleOptions): SamplingParams {
   const t = opts.temperature ?? 1;
   const topP = opts.topP ?? 1;
   const topK = opts.topK ?? 0;
+  const minP = opts.minP ?? 0;
+  const repetitionPenalty = opts.repetitionPenalty ?? 1;
   if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 1) {
     throw new AhaError(`max new tokens must be a positive integer, got ${opts.maxNewTokens}`);
   }
   if (!(t >= 0) || !Number.isFinite(t)) throw new AhaError(`temperature must be >= 0, got ${t}`);
   if (!(topP > 0 && topP <= 1)) throw new AhaError(`top-p must be in (0, 1], got ${topP}`);
   if (!Number.isInteger(topK) || topK < 0) throw new AhaError(`top-k must be a non-negative integer, got ${topK}`);
+  if (!(minP >= 0 && minP <= 1)) throw new AhaError(`min-p must be in [0, 1], got ${minP}`);
+  if (!(repetitionPenalty > 0) || !Number.isFinite(repetitionPenalty)) throw new AhaError(`repetition penalty must be > 0, got ${repetitionPenalty}`);
   if (opts.stop && opts.stop.length > 0 && !opts.tokenizer) throw new Error('sample: stop strings need a tokenizer');
   if (opts.stop?.some((s) => s === '')) throw new AhaError('stop strings must not be empty');
   if (opts.seeds && opts.seeds.length !== prompts.length) throw new Error(`sample: ${opts.seeds.length} seeds for ${prompts.length} prompts`);
@@ -82,7 +93,7 @@ function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: Sam
       throw new AhaError(`prompt ${i} (${p.length} tokens) plus ${opts.maxNewTokens} new tokens exceeds the model's context of ${ctx}`);
     }
   });
-  return { temperature: t, topP, topK };
+  return { temperature: t, topP, topK, minP, repetitionPenalty };
 }
 
 /** One stream per prompt, forked from `master` in prompt order. */
@@ -97,6 +108,7 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
   if (n === 0) return [];
   const vocab = model.config.vocab_size;
   const eos = new Set(opts.eosIds ?? []);
+  const penalised = params.repetitionPenalty !== 1;
   const stops = opts.stop ?? [];
   const stopWindow = stops.length > 0 ? Math.max(...stops.map((s) => s.length)) + 8 : 0;
   const rngs = opts.seeds ? opts.seeds.map((s) => new Rng(s)) : forkStreams(opts.rng ?? new Rng(opts.seed ?? 0), n);
@@ -121,8 +133,9 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
   // Records the token drawn from `logits[off..]` for the row in `slot`; true when the row is done.
   const take = (slot: number, logits: Float32Array, off: number): boolean => {
     const row = rows[slot]!;
-    const { token, logprob } = drawToken(logits, off, vocab, params, rngs[row.prompt]);
+    const { token, logprob } = drawToken(logits, off, vocab, params, rngs[row.prompt], { seen: row.seen });
     row.tokens.push(token);
+    row.seen?.add(token);
     row.logprobs.push(logprob);
     generated += 1;
     let reason: FinishReason | null = null;
@@ -153,28 +166,42 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
     return true;
   };
 
-  // Fills a free slot with the next prompt: reset, prefill, and draw its first token.
-  const fill = (slot: number): void => {
-    while (pending < n) {
-      const prompt = pending++;
-      cache.reset(slot);
-      rows[slot] = { prompt, tokens: [], logprobs: [] };
-      const logits = model.prefill(cache, slot, prompts[prompt]);
-      if (!take(slot, logits, 0)) {
-        active[slot] = 1;
-        return;
-      }
+  // Prefills `slots` with `ids` in one batched call when the model has one.
+  const prefill = (slots: number[], ids: Int32Array[]): Float32Array => {
+    if (model.prefillRows) return model.prefillRows(cache, slots, ids);
+    const out = new Float32Array(slots.length * vocab);
+    slots.forEach((slot, j) => out.set(model.prefill(cache, slot, ids[j]), j * vocab));
+    return out;
+  };
+
+  // Fills free slots with the next prompts: reset, prefill them together, and draw each one's
+  // first token; a slot whose completion ends at once takes the next prompt.
+  const fill = (free: number[]): void => {
+    while (free.length > 0 && pending < n) {
+      const slotsNow = free.splice(0, Math.min(free.length, n - pending));
+      const promptIds = slotsNow.map(() => pending++);
+      slotsNow.forEach((slot, j) => {
+        cache.reset(slot);
+        rows[slot] = { prompt: promptIds[j], tokens: [], logprobs: [], seen: penalised ? new Set(prompts[promptIds[j]]) : undefined };
+      });
+      const logits = prefill(slotsNow, promptIds.map((p) => prompts[p]));
+      slotsNow.forEach((slot, j) => {
+        if (take(slot, logits, j * vocab)) free.push(slot);
+        else active[slot] = 1;
+      });
     }
   };
 
   try {
-    for (let s = 0; s < slots; s++) fill(s);
+    fill(Array.from({ length: slots }, (_, s) => s));
     while (finished < n) {
       const logits = model.decode(cache, nextIds, active);
+      const free: number[] = [];
       for (let s = 0; s < slots; s++) {
         if (!active[s]) continue;
-        if (take(s, logits, s * vocab)) fill(s);
+        if (take(s, logits, s * vocab)) free.push(s);
       }
+      fill(free);
     }
   } finally {
     bar?.stop();

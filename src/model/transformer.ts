@@ -220,6 +220,43 @@ export class Transformer implements CausalLM {
     return this.logits(hidden.subarray((n - 1) * dim, n * dim), 1);
   }
 
+  prefillRows(cache: KVCache, rows: readonly number[], ids: readonly Int32Array[]): Float32Array {
+    const c = this.ownCache(cache);
+    if (rows.length !== ids.length) throw new AhaError(`prefillRows: ${rows.length} rows for ${ids.length} id lists`);
+    const seen = new Set<number>();
+    rows.forEach((row, i) => {
+      c.checkRow(row);
+      if (seen.has(row)) throw new AhaError(`prefillRows: row ${row} given twice`);
+      seen.add(row);
+      if (ids[i].length === 0) throw new AhaError(`prefillRows: no tokens given for row ${row}`);
+      if (c.lengths[row] + ids[i].length > c.maxLen) {
+        throw new AhaError(`prefill: row ${row} would hold ${c.lengths[row] + ids[i].length} tokens, the cache holds at most ${c.maxLen}`);
+      }
+    });
+    const V = this.dims.vocab;
+    const out = new Float32Array(rows.length * V);
+    for (const group of prefillGroups(rows.map((r, i) => ({ i, n: ids[i].length, room: c.maxLen - c.lengths[r] })))) {
+      // Rows of a group are right-padded to the longest: a padding token sits after the row's
+      // real ones, so causal attention keeps it out of their outputs; its cache entries lie past
+      // the row's length and the next token written there replaces them.
+      const n = Math.max(...group.map((g) => g.n));
+      const packed = new Int32Array(group.length * n);
+      group.forEach((g, b) => packed.set(ids[g.i], b * n));
+      const rowIndex = Int32Array.from(group, (g) => rows[g.i]);
+      const pos = Int32Array.from(group, (g) => c.lengths[rows[g.i]]);
+      const hidden = this.runCached(c.keys, c.values, packed, group.length, n, pos, rowIndex, c.maxLen);
+      const dim = this.dims.hidden;
+      const last = new Float32Array(group.length * dim);
+      group.forEach((g, b) => last.set(hidden.subarray((b * n + g.n - 1) * dim, (b * n + g.n) * dim), b * dim));
+      const logits = this.logits(last, group.length);
+      group.forEach((g, b) => {
+        c.lengths[rows[g.i]] += g.n;
+        out.set(logits.subarray(b * V, (b + 1) * V), g.i * V);
+      });
+    }
+    return out;
+  }
+
   decode(cache: KVCache, ids: Int32Array, active?: Uint8Array): Float32Array {
     const c = this.ownCache(cache);
     if (ids.length !== c.batch) throw new AhaError(`decode: ${ids.length} ids for a cache of ${c.batch} rows`);
@@ -281,6 +318,33 @@ export class Transformer implements CausalLM {
   private logits(hidden: Float32Array, rows: number): Float32Array {
     return noGrad(() => linear(new Tensor(hidden, [rows, this.dims.hidden]), this.lmHead).data);
   }
+}
+
+/** Padded tokens one batched-prefill forward may hold: bounds its activations (~10 MB per layer-width unit). */
+const PREFILL_TOKENS_PER_PASS = 4096;
+
+/**
+ * Splits prefill rows into forward passes: sorted by length so padding is small, each pass at
+ * most PREFILL_TOKENS_PER_PASS padded tokens, and never padding a row past its cache room.
+ */
+export function prefillGroups<R extends { n: number; room: number }>(rows: readonly R[]): R[][] {
+  const sorted = [...rows].sort((a, b) => a.n - b.n);
+  const groups: R[][] = [];
+  let group: R[] = [];
+  let minRoom = Infinity;
+  for (const r of sorted) {
+    const n = r.n; // the longest so far: rows come shortest first
+    const fits = group.length === 0 || ((group.length + 1) * n <= PREFILL_TOKENS_PER_PASS && Math.min(minRoom, r.room) >= n);
+    if (!fits) {
+      groups.push(group);
+      group = [];
+      minRoom = Infinity;
+    }
+    group.push(r);
+    minRoom = Math.min(minRoom, r.room);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 /** A randomly initialised (seeded) transformer for `config`. */

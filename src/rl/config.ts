@@ -42,6 +42,12 @@ export interface GrpoConfig {
   max_completion_length: number;
   temperature: number;
   top_p: number;
+  /** Keep the k most likely tokens when sampling; 0 = off (TRL top_k None). */
+  top_k: number;
+  /** Drop tokens less likely than min_p times the most likely one; 0 = off (TRL min_p None). */
+  min_p: number;
+  /** CTRL's penalty on tokens already in the prompt or completion; 1 = off (TRL's default). */
+  repetition_penalty: number;
   /** KL coefficient (DeepSeekMath); 0 = no reference model. */
   beta: number;
   /** Lower clip ε (PPO/DeepSeekMath). */
@@ -95,6 +101,9 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   max_completion_length: 128,
   temperature: 1.0,
   top_p: 1.0,
+  top_k: 0,
+  min_p: 0,
+  repetition_penalty: 1.0,
   beta: 0,
   epsilon: 0.2,
   epsilon_high: null,
@@ -181,6 +190,9 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(isInt(c.max_completion_length) && c.max_completion_length >= 1, `max_completion_length must be an integer >= 1, got ${c.max_completion_length}`);
   check(isNum(c.temperature) && c.temperature > 0, `temperature must be > 0, got ${c.temperature}`);
   check(isNum(c.top_p) && c.top_p > 0 && c.top_p <= 1, `top_p must be in (0, 1], got ${c.top_p}`);
+  check(isInt(c.top_k) && c.top_k >= 0, `top_k must be an integer >= 0 (0 = off), got ${c.top_k}`);
+  check(isNum(c.min_p) && c.min_p >= 0 && c.min_p <= 1, `min_p must be in [0, 1] (0 = off), got ${c.min_p}`);
+  check(isNum(c.repetition_penalty) && c.repetition_penalty > 0, `repetition_penalty must be > 0 (1 = off), got ${c.repetition_penalty}`);
   check(isNum(c.beta) && c.beta >= 0, `beta must be >= 0, got ${c.beta}`);
   check(isNum(c.epsilon) && c.epsilon > 0 && c.epsilon < 1, `epsilon must be in (0, 1), got ${c.epsilon}`);
   check(c.epsilon_high === null || (isNum(c.epsilon_high) && c.epsilon_high > 0), `epsilon_high must be > 0, got ${c.epsilon_high}`);

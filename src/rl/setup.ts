@@ -142,7 +142,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const eosIds = loaded.eosIds;
   if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
   const sampler: Sampler = async (prompts, rng) =>
-    sample(model, prompts, { maxNewTokens: config.max_completion_length, temperature: config.temperature, topP: config.top_p, eosIds, tokenizer, rng }).map((s) => ({
+    sample(model, prompts, { maxNewTokens: config.max_completion_length, temperature: config.temperature, topP: config.top_p, topK: config.top_k, minP: config.min_p, repetitionPenalty: config.repetition_penalty, eosIds, tokenizer, rng }).map((s) => ({
       ids: s.tokens,
       text: s.text,
       truncated: s.finishReason === 'length',

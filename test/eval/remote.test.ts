@@ -36,7 +36,7 @@ test('chat and completions requests carry the sampling options and return usage'
   const server = await startFakeServer({ reply: (prompt, i) => `echo ${prompt} #${i}` });
   try {
     const chat = new RemoteGenerator({ endpoint: server.url, model: 'm1', api: 'chat', system: 'be brief', apiKey: 'k', ...fast });
-    const r = await chat.generate({ prompt: 'hello there', n: 2, seed: 7 }, { ...sampling, topK: 20, stop: ['</answer>'] });
+    const r = await chat.generate({ prompt: 'hello there', n: 2, seed: 7 }, { ...sampling, topK: 20, minP: 0.05, repetitionPenalty: 1.1, stop: ['</answer>'] });
     assert.deepEqual(
       r.samples.map((s) => s.text),
       ['echo hello there #0', 'echo hello there #1'],
@@ -53,6 +53,8 @@ test('chat and completions requests carry the sampling options and return usage'
     assert.equal(body.temperature, 0.6);
     assert.equal(body.top_p, 0.95);
     assert.equal(body.top_k, 20);
+    assert.equal(body.min_p, 0.05);
+    assert.equal(body.repetition_penalty, 1.1);
     assert.equal(body.max_tokens, 64);
     assert.equal(body.seed, 7);
     assert.deepEqual(body.stop, ['</answer>']);
@@ -62,6 +64,8 @@ test('chat and completions requests carry the sampling options and return usage'
     assert.equal(server.requests[1].path, '/v1/completions');
     assert.equal(server.requests[1].body.prompt, 'def f():');
     assert.equal('top_k' in server.requests[1].body, false);
+    assert.equal('min_p' in server.requests[1].body, false);
+    assert.equal('repetition_penalty' in server.requests[1].body, false);
   } finally {
     await server.close();
   }

@@ -40,6 +40,8 @@ async function action(flags: Flags): Promise<void> {
     maxTokens: numberFlag(flags, 'maxTokens', remote ? D.maxTokensRemote : D.maxTokensLocal, { min: 1, integer: true }),
   };
   if (flags.topK !== undefined) sampling.topK = numberFlag(flags, 'topK', 0, { min: 0, integer: true });
+  if (flags.minP !== undefined) sampling.minP = numberFlag(flags, 'minP', 0, { min: 0, max: 1 });
+  if (flags.repetitionPenalty !== undefined) sampling.repetitionPenalty = numberFlag(flags, 'repetitionPenalty', 1, { min: Number.MIN_VALUE });
   const concurrency = numberFlag(flags, 'concurrency', D.concurrency, { min: 1, max: 4096, integer: true });
   const samplesPerRequest = numberFlag(flags, 'samplesPerRequest', D.samplesPerRequest, { min: 1, max: 1024, integer: true });
   const seed = numberFlag(flags, 'seed', D.seed, { min: 0, max: 2 ** 31 - 1, integer: true });
@@ -88,6 +90,8 @@ async function action(flags: Flags): Promise<void> {
       temperature: sampling.temperature,
       top_p: sampling.topP,
       top_k: sampling.topK ?? null,
+      min_p: sampling.minP ?? null,
+      repetition_penalty: sampling.repetitionPenalty ?? null,
       max_tokens: sampling.maxTokens,
       stop: sampling.stop ?? null,
       seed,
@@ -123,6 +127,8 @@ export function register(program: Command): void {
     .option('--temperature <t>', `sampling temperature (default ${D.temperature})`)
     .option('--top-p <p>', `nucleus sampling (default ${D.topP})`)
     .option('--top-k <k>', 'top-k sampling (not sent unless set; OpenAI itself rejects it)')
+    .option('--min-p <p>', 'min-p sampling: drop tokens less likely than p times the most likely one (not sent unless set)')
+    .option('--repetition-penalty <r>', "CTRL's repetition penalty, 1 = off (not sent unless set)")
     .option('--max-tokens <n>', `completion token limit (default ${D.maxTokensRemote} remote, ${D.maxTokensLocal} local)`)
     .option('--concurrency <n>', `requests in flight (remote) or prompts decoded together (local) (default ${D.concurrency})`)
     .option('--samples-per-request <n>', `ask for up to n samples per request (servers that honour "n", e.g. vLLM); default ${D.samplesPerRequest}`)

@@ -21,6 +21,8 @@ interface GenerateFlags {
   temperature: string;
   topP: string;
   topK: string;
+  minP: string;
+  repetitionPenalty: string;
   seed: string;
   stop: string[];
   samples: string;
@@ -79,6 +81,8 @@ export function register(program: Command): void {
     .option('--temperature <t>', 'sampling temperature; 0 = greedy', '1')
     .option('--top-p <p>', 'nucleus sampling: keep the most likely tokens up to this mass (1 = off)', '1')
     .option('--top-k <k>', 'keep the k most likely tokens (0 = off)', '0')
+    .option('--min-p <p>', 'drop tokens less likely than p times the most likely one (0 = off)', '0')
+    .option('--repetition-penalty <r>', "CTRL's penalty on tokens already in the prompt or completion (1 = off)", '1')
     .option('--seed <n>', 'random seed (same seed, same completions)', '0')
     .option('--stop <text>', 'stop string, cut from the completion (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--samples <n>', 'completions per prompt', '1')
@@ -96,6 +100,8 @@ export function register(program: Command): void {
       const temperature = parseNumber('--temperature', flags.temperature, { min: 0 });
       const topP = parseNumber('--top-p', flags.topP, { min: Number.MIN_VALUE, max: 1 });
       const topK = parseNumber('--top-k', flags.topK, { min: 0, integer: true });
+      const minP = parseNumber('--min-p', flags.minP, { min: 0, max: 1 });
+      const repetitionPenalty = parseNumber('--repetition-penalty', flags.repetitionPenalty, { min: Number.MIN_VALUE });
       const seed = parseNumber('--seed', flags.seed, { min: 0, integer: true });
       const samples = parseNumber('--samples', flags.samples, { min: 1, integer: true });
       const batchSize = parseNumber('--batch-size', flags.batchSize, { min: 1, integer: true });
@@ -112,6 +118,8 @@ export function register(program: Command): void {
         temperature,
         topP,
         topK,
+        minP,
+        repetitionPenalty,
         seed,
         stop: flags.stop,
         eosIds,
