@@ -22,7 +22,7 @@ import type { CacheAttentionShape } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from './transformer-config.js';
 
 export interface TransformerOptions {
   /** Seed of the random initialisation (default 0). */

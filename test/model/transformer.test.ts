@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdamW, crossEntropy, noGrad } from '../../src/core/index.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AhaError, InputError } from '../../util/errors.js';
 import { CharTokenizer } from '../../model/char-tokenizer.js';
-import type { ModelConfig } from '../../model/config.js';
+import type { ModelConfig } from '../../model/transformer-config.js';
 import { demoModelConfig, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../sft/pretrain-run.js';
 import { CHARSET } from '../../tasks/charset.js';
 import { PRETRAINING_CORPORA } from '../../tasks/corpora.js';

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, saveModel } from '../../src/model/checkpoint.js';
+import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { readSafetensorsHeader, writeSafetensors, f32ToBf16, bf16ToF32 } from '../../src/model/safetensors.js';
-import { parseModelConfig } from '../../src/model/model-config.js';
+import { parseModelConfig } from '../../src/model/config-json.js';
 import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { tinyModel, tempDir, logitsOf } from './helpers.js';
 

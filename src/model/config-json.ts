@@ -5,7 +5,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
-import type { ModelConfig, RopeScaling } from './config.js';
+import type { ModelConfig, RopeScaling } from './transformer-config.js';
 
 type Json = Record<string, unknown>;
 
