@@ -119,7 +119,7 @@ test('config.json is validated with errors naming the field', () => {
     [{ num_key_value_heads: 3 }, /field "num_key_value_heads": 3 does not divide/],
     [{ vocab_size: undefined }, /field "vocab_size": missing/],
     [{ eos_token_id: 5000 }, /field "eos_token_id": must be a token id/],
-    [{ rope_scaling: { type: 'yarn' } }, /field "rope_scaling": RoPE scaling of type "yarn" is not supported/],
+    [{ rope_scaling: { type: 'yarn' } }, /field "rope_scaling.type": RoPE type "yarn" is not supported/],
     [{ rope_scaling: { ...LLAMA3_SCALING, factor: 0 } }, /field "rope_scaling\.factor": expected a positive number/],
     [{ rope_scaling: { ...LLAMA3_SCALING, high_freq_factor: 1 } }, /field "rope_scaling\.high_freq_factor": must be larger/],
   ];
