@@ -221,3 +221,14 @@ test('through the CLI (generate, eval, train) a refused folder is one "aha:" lin
   assert.deepEqual(readFileSync(join(dir, 'config.json')), before);
   unlinkSync(data);
 });
+
+test('aha generate --chat renders the chat_template.jinja of a transformers 5 folder', () => {
+  const work = tempDir('hf-chat');
+  const dir = join(work, 'qwen3');
+  writeTinyHfFolder(dir, { arch: 'qwen3', chatTemplate: 'jinja-file' });
+  const r = aha(['generate', '--model', dir, '--prompt', 'the 12', '--chat', '--max-tokens', '3', '--seed', '1', '--json', '--quiet'], work);
+  assert.equal(r.code, 0, r.err);
+  const line = JSON.parse(r.out.trim()) as { prompt: string; tokens: number };
+  assert.equal(line.prompt, '<|im_start|>user\nthe 12<|im_end|>\n<|im_start|>assistant\n');
+  assert.ok(line.tokens >= 1 && line.tokens <= 3);
+});
