@@ -1,7 +1,7 @@
 // The model part's public API: load/save model folders, tokenizers and chat templates, batched
 // sampling and scoring, and training checkpoints. Other parts import from here.
 export type { CausalLM, KVCache } from './causal-lm.js';
-export type { ModelConfig } from './transformer-config.js';
+export { MODEL_TYPES, type ModelConfig, type ModelType } from './transformer-config.js';
 export { createTransformer } from './transformer.js';
 export { loadModel, saveModel, type LoadedModel, type SaveModelOptions } from './load-model.js';
 export { readModelFolder, writeModelFiles } from './model-folder.js';
