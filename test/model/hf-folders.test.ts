@@ -220,6 +220,18 @@ test('through the CLI (generate, eval, train) a refused folder is one "aha:" lin
   assert.ok(!existsSync(join(work, 'eval.jsonl')) && !existsSync(join(work, 'run')) && !existsSync(join(work, 'runs')), 'nothing is written');
   assert.deepEqual(readFileSync(join(dir, 'config.json')), before);
   unlinkSync(data);
+  // The folder-level refusals too: pickle-only weights, a tokenizer too large for vocab_size.
+  const bin = join(work, 'bin');
+  writeTinyHfFolder(bin, { arch: 'llama' });
+  renameSync(join(bin, 'model.safetensors'), join(bin, 'pytorch_model.bin'));
+  const small = join(work, 'small');
+  writeTinyHfFolder(small, { arch: 'qwen2', vocabSize: TINY_TOKENIZER_SIZE - 1, configOverrides: { bos_token_id: 0, eos_token_id: 1 } });
+  for (const [model, start] of [[bin, join(bin, 'pytorch_model.bin')], [small, join(small, 'tokenizer.json')]]) {
+    const r = aha(['generate', '--model', model, '--prompt', 'the', '--max-tokens', '2'], work);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    assert.ok(r.err.startsWith(`aha: ${start}: `), r.err);
+  }
 });
 
 test('aha generate --chat renders the chat_template.jinja of a transformers 5 folder', () => {
