@@ -11,6 +11,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { encodeChat } from '../../src/model/tokenizer.js';
+import { parseModelConfig } from '../../src/model/config-json.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { bf16ToF32, f32ToBf16 } from '../../src/model/safetensors.js';
 import { tempDir, logitsOf } from './helpers.js';
@@ -243,4 +244,35 @@ test('aha generate --chat renders the chat_template.jinja of a transformers 5 fo
   const line = JSON.parse(r.out.trim()) as { prompt: string; tokens: number };
   assert.equal(line.prompt, '<|im_start|>user\nthe 12<|im_end|>\n<|im_start|>assistant\n');
   assert.ok(line.tokens >= 1 && line.tokens <= 3);
+});
+
+test('the config.json of the released small models parse as they are published', () => {
+  const common = { architectures: ['X'], attention_dropout: 0.0, hidden_act: 'silu', initializer_range: 0.02, use_cache: true, torch_dtype: 'bfloat16', transformers_version: '4.51.0' };
+  const qwen25 = parseModelConfig({
+    ...common, model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
+    num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, max_window_layers: 21, rms_norm_eps: 1e-6,
+    rope_scaling: null, rope_theta: 1000000.0, sliding_window: 32768, use_sliding_window: false, use_mrope: false,
+    tie_word_embeddings: true, bos_token_id: 151643, eos_token_id: 151645,
+  });
+  assert.deepEqual([qwen25.attention_bias, qwen25.rope_theta, qwen25.tie_word_embeddings, qwen25.sliding_window], [true, 1000000, true, undefined]);
+  const qwen3 = parseModelConfig({
+    ...common, model_type: 'qwen3', vocab_size: 151936, hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28,
+    num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, max_position_embeddings: 40960, max_window_layers: 28,
+    rms_norm_eps: 1e-6, rope_scaling: null, rope_theta: 1000000, sliding_window: null, use_sliding_window: false,
+    attention_bias: false, tie_word_embeddings: true, bos_token_id: 151643, eos_token_id: 151645,
+  });
+  assert.deepEqual([qwen3.head_dim, qwen3.attention_bias], [128, false]);
+  const llama = parseModelConfig({
+    ...common, model_type: 'llama', vocab_size: 128256, hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16,
+    num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, max_position_embeddings: 131072, rms_norm_eps: 1e-5,
+    rope_theta: 500000.0, rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+    attention_bias: false, mlp_bias: false, pretraining_tp: 1, tie_word_embeddings: true, bos_token_id: 128000, eos_token_id: [128001, 128008, 128009],
+  });
+  assert.deepEqual(llama.rope_scaling, { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
+  const mistral = parseModelConfig({
+    ...common, model_type: 'mistral', vocab_size: 32000, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32,
+    num_attention_heads: 32, num_key_value_heads: 8, max_position_embeddings: 32768, rms_norm_eps: 1e-5, rope_theta: 10000.0,
+    sliding_window: 4096, tie_word_embeddings: false, bos_token_id: 1, eos_token_id: 2,
+  });
+  assert.deepEqual([mistral.sliding_window, mistral.attention_bias], [4096, false]);
 });
