@@ -53,9 +53,9 @@ export function readModelFolder(dir: string, build: (config: ModelConfig) => Cau
         'the tokenizer does not belong to this model',
     );
   }
-  locateTensors(dir); // no usable weights: refused before the model is built
+  const where = locateTensors(dir); // no usable weights: refused before the model is built
   const model = build(config);
-  loadWeights(dir, model.parameters(), { tiedEmbeddings: config.tie_word_embeddings });
+  loadWeights(dir, model.parameters(), { tiedEmbeddings: config.tie_word_embeddings, where });
   const ids = new Set([...eosIds(config), ...generationEos(dir)]);
   if (tokenizer.eosId !== null) ids.add(tokenizer.eosId);
   return { model, tokenizer, config, eosIds: [...ids].filter((id) => id < config.vocab_size), dir };

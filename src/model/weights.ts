@@ -58,6 +58,9 @@ export function locateTensors(dir: string): Map<string, string> {
     }
     where.set(name, join(dir, shard));
   }
+  for (const file of new Set(where.values())) {
+    if (!existsSync(file)) throw new InputError({ file: index, field: 'weight_map' }, `shard ${file} does not exist`);
+  }
   return where;
 }
 
@@ -65,8 +68,12 @@ export function locateTensors(dir: string): Map<string, string> {
  * Fills `params` (by Hugging Face name) from the weights in `dir`. With tied embeddings the file
  * may omit lm_head.weight (or carry a copy, which is ignored).
  */
-export function loadWeights(dir: string, params: ReadonlyMap<string, ParamLike>, opts: { tiedEmbeddings: boolean }): void {
-  const where = locateTensors(dir);
+export function loadWeights(
+  dir: string,
+  params: ReadonlyMap<string, ParamLike>,
+  opts: { tiedEmbeddings: boolean; /** locateTensors(dir), when the caller already has it. */ where?: Map<string, string> },
+): void {
+  const where = opts.where ?? locateTensors(dir);
   for (const name of params.keys()) {
     if (!where.has(name)) {
       throw new AhaError(`${dir}: tensor "${name}" is missing from the weights (${[...new Set(where.values())].join(', ')})`);
@@ -88,7 +95,6 @@ export function loadWeights(dir: string, params: ReadonlyMap<string, ParamLike>,
     byFile.get(file)!.push(name);
   }
   for (const [file, names] of byFile) {
-    if (!existsSync(file)) throw new AhaError(`${file}: shard listed in ${INDEX_FILE} does not exist`);
     const reader = new SafetensorsReader(file);
     try {
       for (const name of names) {

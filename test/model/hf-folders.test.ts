@@ -181,13 +181,17 @@ test('configurations aha does not implement are refused naming config.json and t
   }
 });
 
-test('weights only as pytorch_model.bin, and a tokenizer larger than vocab_size, are refused naming the files', () => {
+test('weights only as pytorch_model.bin, a missing shard, and a tokenizer larger than vocab_size are refused naming the files', () => {
   const bin = folder({ arch: 'llama' });
   renameSync(join(bin, 'model.safetensors'), join(bin, 'pytorch_model.bin'));
   assert.throws(() => loadModel(bin), (e: Error) => e.message.startsWith(join(bin, 'pytorch_model.bin')) && /pickle weights are not read/.test(e.message));
   const small = folder({ arch: 'qwen2', vocabSize: TINY_TOKENIZER_SIZE - 1, configOverrides: { bos_token_id: 0, eos_token_id: 1 } });
   assert.throws(() => loadModel(small), (e: Error) =>
     e.message.startsWith(join(small, 'tokenizer.json')) && e.message.includes(`${join(small, 'config.json')} field "vocab_size" is ${TINY_TOKENIZER_SIZE - 1}`));
+  const sharded = folder({ arch: 'qwen3', shards: 2 });
+  unlinkSync(join(sharded, 'model-00002-of-00002.safetensors'));
+  assert.throws(() => loadModel(sharded), (e: Error) =>
+    e.message.startsWith(`${join(sharded, 'model.safetensors.index.json')}, field "weight_map": shard ${join(sharded, 'model-00002-of-00002.safetensors')} does not exist`));
   // A tokenizer exactly as large as the vocabulary is fine (Qwen pads vocab_size beyond it).
   assert.doesNotThrow(() => loadModel(folder({ arch: 'qwen2', vocabSize: TINY_TOKENIZER_SIZE })));
 });
