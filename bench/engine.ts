@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW, buildInfo, crossEntropy, noGrad, setNumThreads } from '../src/core/index.js';
-import type { ModelConfig } from '../src/model/config.js';
+import type { ModelConfig } from '../src/model/transformer-config.js';
 import { createTransformer } from '../src/model/transformer.js';
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { Rng } from '../src/util/rng.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildInfo, getNumThreads } from '../src/core/index.js';
 import { CharTokenizer } from '../src/model/char-tokenizer.js';
-import { saveModel } from '../src/model/checkpoint.js';
+import { saveModel } from '../src/model/load-model.js';
 import { createTransformer } from '../src/model/transformer.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../src/rl/config.js';
 import { BUNDLED_MODEL } from '../src/rl/config.js';

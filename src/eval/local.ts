@@ -3,7 +3,7 @@
 // sampler call, so concurrency here means batch size: the CPU decodes all their rows per step.
 import { existsSync, statSync } from 'node:fs';
 import { AhaError } from '../util/errors.js';
-import { loadModel, type LoadedModel } from '../model/checkpoint.js';
+import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { encodeChat } from '../model/tokenizer.js';
 import { sample, type Sample } from '../model/sampling.js';
 import type { ApiKind, GenerationRequest, GenerationResult, Generator, SamplingOptions } from './generator.js';

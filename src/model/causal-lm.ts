@@ -2,7 +2,7 @@
 // reference and the students. Training and scoring go through `forward` (on the autograd tape);
 // sampling goes through a KV cache with `prefill` and `decode` (no tape).
 import type { Tensor } from '../core/index.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from './transformer-config.js';
 
 /** Keys and values of past tokens for a fixed number of rows, each row with its own length. */
 export interface KVCache {

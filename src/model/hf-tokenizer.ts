@@ -61,6 +61,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>, opts: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return ''; // the library's decoders throw on an empty list
     return this.inner.decode(Array.from(ids), { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
 
@@ -70,7 +71,10 @@ export class HfTokenizer implements Tokenizer {
 
   applyChatTemplate(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
     if (this.chatTemplate === null) {
-      throw new InputError({ file: 'tokenizer_config.json', field: 'chat_template' }, 'this tokenizer has no chat template; pass plain prompts instead of messages');
+      throw new InputError(
+        { file: 'tokenizer_config.json', field: 'chat_template' },
+        'this tokenizer has no chat template (neither chat_template.jinja nor tokenizer_config.json has one); pass plain prompts instead of messages',
+      );
     }
     return renderChatTemplate(this.chatTemplate, messages, { ...opts, specialTokens: this.specials });
   }

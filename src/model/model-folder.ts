@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir, atomicWriteFile } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
-import type { ModelConfig } from './config.js';
-import { eosIds, modelConfigJson, readModelConfig } from './model-config.js';
-import { loadTokenizer, type Tokenizer } from './tokenizer.js';
-import { loadWeights, saveWeights } from './weights.js';
+import type { ModelConfig } from './transformer-config.js';
+import { eosIds, modelConfigJson, readModelConfig } from './config-json.js';
+import { loadTokenizer, TOKENIZER_FILE, type Tokenizer } from './tokenizer.js';
+import { loadWeights, locateTensors, saveWeights } from './weights.js';
 import type { StoredDType } from './safetensors.js';
 
 export interface LoadedModel {
@@ -47,12 +47,15 @@ export function readModelFolder(dir: string, build: (config: ModelConfig) => Cau
   const config = readModelConfig(dir);
   const tokenizer = loadTokenizer(dir);
   if (tokenizer.vocabSize > config.vocab_size) {
-    throw new AhaError(
-      `${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json vocab_size is ${config.vocab_size}`,
+    throw new InputError(
+      { file: join(dir, TOKENIZER_FILE) },
+      `token ids go up to ${tokenizer.vocabSize - 1}, but ${join(dir, 'config.json')} field "vocab_size" is ${config.vocab_size}: ` +
+        'the tokenizer does not belong to this model',
     );
   }
+  const where = locateTensors(dir); // no usable weights: refused before the model is built
   const model = build(config);
-  loadWeights(dir, model.parameters(), { tiedEmbeddings: config.tie_word_embeddings });
+  loadWeights(dir, model.parameters(), { tiedEmbeddings: config.tie_word_embeddings, where });
   const ids = new Set([...eosIds(config), ...generationEos(dir)]);
   if (tokenizer.eosId !== null) ids.add(tokenizer.eosId);
   return { model, tokenizer, config, eosIds: [...ids].filter((id) => id < config.vocab_size), dir };

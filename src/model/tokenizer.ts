@@ -3,7 +3,7 @@
 // tokenizer, which is saved as a tokenizer.json too (a BPE with no merges over characters) and
 // recognised on load, so both live in the same folder format.
 import { readJsonObject } from '../util/json-file.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError } from '../util/errors.js';
 import { CharTokenizer, isCharTokenizerJson } from './char-tokenizer.js';
@@ -46,18 +46,26 @@ export interface Tokenizer {
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 
 function readJson(file: string): Record<string, unknown> {
   return readJsonObject(file);
 }
 
-/** Loads the tokenizer of a model folder (tokenizer.json, plus tokenizer_config.json if present). */
+/**
+ * Loads the tokenizer of a model folder (tokenizer.json, plus tokenizer_config.json if present).
+ * The chat template comes from chat_template.jinja when the folder has one (where transformers 5
+ * saves it; it wins over tokenizer_config.json's chat_template, as in transformers), else from
+ * tokenizer_config.json.
+ */
 export function loadTokenizer(dir: string): Tokenizer {
   const file = join(dir, TOKENIZER_FILE);
   if (!existsSync(file)) throw new AhaError(`${dir}: no ${TOKENIZER_FILE} (aha needs a Hugging Face fast tokenizer file)`);
   const tokJson = readJson(file);
   const cfgFile = join(dir, TOKENIZER_CONFIG_FILE);
-  const cfgJson = existsSync(cfgFile) ? readJson(cfgFile) : {};
+  let cfgJson = existsSync(cfgFile) ? readJson(cfgFile) : {};
+  const templateFile = join(dir, CHAT_TEMPLATE_FILE);
+  if (existsSync(templateFile)) cfgJson = { ...cfgJson, chat_template: readFileSync(templateFile, 'utf8') };
   if (isCharTokenizerJson(tokJson)) return CharTokenizer.fromJson(tokJson, cfgJson, file);
   return new HfTokenizer(tokJson, cfgJson, file);
 }

@@ -9,7 +9,7 @@ import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir, atomicWriteFile } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
 import type { Tokenizer } from './tokenizer.js';
-import { loadModel, type LoadedModel } from './checkpoint.js';
+import { loadModel, type LoadedModel } from './load-model.js';
 import { writeModelFiles, type SaveModelOptions } from './model-folder.js';
 import { SafetensorsReader, writeSafetensors } from './safetensors.js';
 import { WEIGHTS_FILE, INDEX_FILE } from './weights.js';

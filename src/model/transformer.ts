@@ -1,5 +1,7 @@
-// The Llama/Qwen2-family decoder: RMSNorm, rotary embeddings (rope_theta, rotate_half), grouped-
-// query attention, SwiGLU MLP, optional q/k/v biases (Qwen2), tied or untied embeddings. It
+// The Llama/Qwen2/Qwen3/Mistral decoder: RMSNorm, rotary embeddings (rope_theta, rotate_half),
+// grouped-query attention, SwiGLU MLP, tied or untied embeddings, and what the config asks of each
+// family: q/k/v biases (Qwen2; Llama and Qwen3 with attention_bias, which adds o_proj's), MLP
+// biases (Llama mlp_bias), per-head RMSNorm of queries and keys before RoPE (Qwen3). It
 // implements CausalLM with Hugging Face parameter names and layouts (Linear weights [out, in]),
 // so real checkpoints give the logits transformers gives. Training goes through `forward` on the
 // autograd tape; sampling through a KV cache (`prefill`, `decode`) with no tape.
@@ -13,6 +15,7 @@ import {
   noGrad,
   parameter,
   rmsNorm,
+  reshape,
   rope,
   rowPositions,
   swiglu,
@@ -22,7 +25,7 @@ import type { CacheAttentionShape } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from './transformer-config.js';
 
 export interface TransformerOptions {
   /** Seed of the random initialisation (default 0). */
@@ -42,10 +45,17 @@ interface Layer {
   qBias: Tensor | null;
   kBias: Tensor | null;
   vBias: Tensor | null;
+  oBias: Tensor | null;
+  /** Qwen3: RMSNorm weights [headDim] applied to each query / key head before RoPE. */
+  qNorm: Tensor | null;
+  kNorm: Tensor | null;
   postNorm: Tensor;
   gate: Tensor;
   up: Tensor;
   down: Tensor;
+  gateBias: Tensor | null;
+  upBias: Tensor | null;
+  downBias: Tensor | null;
 }
 
 /** Sizes derived from (and checked against) the config. */
@@ -57,7 +67,13 @@ interface Dims {
   heads: number;
   kvHeads: number;
   headDim: number;
-  bias: boolean;
+  /** Biases on q/k/v, on o_proj, on the MLP's three projections. */
+  qkvBias: boolean;
+  oBias: boolean;
+  mlpBias: boolean;
+  qkNorm: boolean;
+  /** Mistral's attention window: sequences longer than this are refused (null: none). */
+  window: number | null;
 }
 
 function dimsOf(c: ModelConfig): Dims {
@@ -81,7 +97,11 @@ function dimsOf(c: ModelConfig): Dims {
     heads,
     kvHeads,
     headDim,
-    bias: c.attention_bias ?? c.model_type === 'qwen2',
+    qkvBias: c.model_type === 'qwen2' || (c.model_type !== 'mistral' && c.attention_bias === true),
+    oBias: (c.model_type === 'llama' || c.model_type === 'qwen3') && c.attention_bias === true,
+    mlpBias: c.model_type === 'llama' && c.mlp_bias === true,
+    qkNorm: c.model_type === 'qwen3',
+    window: c.model_type === 'mistral' ? (c.sliding_window ?? null) : null,
   };
 }
 
@@ -142,13 +162,19 @@ export class Transformer implements CausalLM {
         k: normal(`${p}self_attn.k_proj.weight`, [kvw, d.hidden]),
         v: normal(`${p}self_attn.v_proj.weight`, [kvw, d.hidden]),
         o: normal(`${p}self_attn.o_proj.weight`, [d.hidden, qw]),
-        qBias: d.bias ? zerosP(`${p}self_attn.q_proj.bias`, qw) : null,
-        kBias: d.bias ? zerosP(`${p}self_attn.k_proj.bias`, kvw) : null,
-        vBias: d.bias ? zerosP(`${p}self_attn.v_proj.bias`, kvw) : null,
+        qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw) : null,
+        kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw) : null,
+        vBias: d.qkvBias ? zerosP(`${p}self_attn.v_proj.bias`, kvw) : null,
+        oBias: d.oBias ? zerosP(`${p}self_attn.o_proj.bias`, d.hidden) : null,
+        qNorm: d.qkNorm ? ones(`${p}self_attn.q_norm.weight`, d.headDim) : null,
+        kNorm: d.qkNorm ? ones(`${p}self_attn.k_norm.weight`, d.headDim) : null,
         postNorm: ones(`${p}post_attention_layernorm.weight`, d.hidden),
         gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, d.hidden]),
         up: normal(`${p}mlp.up_proj.weight`, [d.inter, d.hidden]),
         down: normal(`${p}mlp.down_proj.weight`, [d.hidden, d.inter]),
+        gateBias: d.mlpBias ? zerosP(`${p}mlp.gate_proj.bias`, d.inter) : null,
+        upBias: d.mlpBias ? zerosP(`${p}mlp.up_proj.bias`, d.inter) : null,
+        downBias: d.mlpBias ? zerosP(`${p}mlp.down_proj.bias`, d.hidden) : null,
       });
     }
     this.finalNorm = ones('model.norm.weight', d.hidden);
@@ -170,23 +196,45 @@ export class Transformer implements CausalLM {
     }
     if (ids.length !== batch * seqLen) throw new AhaError(`forward: ${ids.length} ids for batch ${batch} x seqLen ${seqLen}`);
     const d = this.dims;
+    this.checkWindow(seqLen);
     const pos = rowPositions(batch, seqLen);
     const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling }, eps = this.config.rms_norm_eps;
     let x = embedding(this.embed, ids, [batch, seqLen]);
     for (const L of this.layers) {
       const h = rmsNorm(x, L.inputNorm, eps);
-      const q = rope(linear(h, L.q, L.qBias), pos, d.heads, theta);
-      const k = rope(linear(h, L.k, L.kBias), pos, d.kvHeads, theta);
+      const q = rope(this.headNorm(linear(h, L.q, L.qBias), L.qNorm), pos, d.heads, theta);
+      const k = rope(this.headNorm(linear(h, L.k, L.kBias), L.kNorm), pos, d.kvHeads, theta);
       const v = linear(h, L.v, L.vBias);
       const a = attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
-      x = add(x, linear(a, L.o));
+      x = add(x, linear(a, L.o, L.oBias));
       x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
     }
     return linear(rmsNorm(x, this.finalNorm, eps), this.lmHead);
   }
 
   private mlp(L: Layer, h: Tensor): Tensor {
-    return linear(swiglu(linear(h, L.gate), linear(h, L.up)), L.down);
+    return linear(swiglu(linear(h, L.gate, L.gateBias), linear(h, L.up, L.upBias)), L.down, L.downBias);
+  }
+
+  /** Qwen3's q_norm / k_norm: RMSNorm over each head of x [..., heads * headDim]; x itself without one. */
+  private headNorm(x: Tensor, weight: Tensor | null): Tensor {
+    if (weight === null) return x;
+    const D = this.dims.headDim;
+    return reshape(rmsNorm(reshape(x, [x.size / D, D]), weight, this.config.rms_norm_eps), x.shape);
+  }
+
+  /**
+   * Mistral's sliding window is not implemented as a mask; within the window it changes nothing,
+   * so longer sequences are refused rather than computed with the wrong attention.
+   */
+  private checkWindow(tokens: number): void {
+    const w = this.dims.window;
+    if (w !== null && tokens > w) {
+      throw new AhaError(
+        `config.json, field "sliding_window": this model attends over the last ${w} tokens only and aha does not implement that window; ` +
+          `sequences are limited to ${w} tokens (this one needs ${tokens})`,
+      );
+    }
   }
 
   createCache(batch: number, maxLen: number): TransformerCache {
@@ -194,6 +242,7 @@ export class Transformer implements CausalLM {
       throw new AhaError(`createCache: batch and maxLen must be positive integers, got ${batch} and ${maxLen}`);
     }
     const d = this.dims;
+    this.checkWindow(maxLen);
     return new TransformerCache(batch, maxLen, d.layers, d.kvHeads * maxLen * d.headDim);
   }
 
@@ -300,14 +349,14 @@ export class Transformer implements CausalLM {
       let x = embedding(this.embed, ids, [batch, n]);
       this.layers.forEach((L, li) => {
         const h = rmsNorm(x, L.inputNorm, eps);
-        const q = rope(linear(h, L.q, L.qBias), tokPos, d.heads, theta);
-        const k = rope(linear(h, L.k, L.kBias), tokPos, d.kvHeads, theta);
+        const q = rope(this.headNorm(linear(h, L.q, L.qBias), L.qNorm), tokPos, d.heads, theta);
+        const k = rope(this.headNorm(linear(h, L.k, L.kBias), L.kNorm), tokPos, d.kvHeads, theta);
         const v = linear(h, L.v, L.vBias);
         writeCache('keys', k.data, keys[li], pos, rows, shape);
         writeCache('values', v.data, values[li], pos, rows, shape);
         const a = new Tensor(new Float32Array(q.size), q.shape);
         attendCache(q.data, keys[li], values[li], pos, rows, a.data, shape);
-        x = add(x, linear(a, L.o));
+        x = add(x, linear(a, L.o, L.oBias));
         x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
       });
       return rmsNorm(x, this.finalNorm, eps).data;

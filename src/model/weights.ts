@@ -22,8 +22,11 @@ export const INDEX_FILE = 'model.safetensors.index.json';
  */
 const IGNORED = /\.rotary_emb\.inv_freq$/;
 
-/** Which file holds each tensor: one file, or the shards of an index. */
-function locateTensors(dir: string): Map<string, string> {
+/**
+ * Which file holds each tensor: one file, or the shards of an index. Reads headers only, so it
+ * is cheap enough to run before a model is built (a folder without usable weights fails early).
+ */
+export function locateTensors(dir: string): Map<string, string> {
   const single = join(dir, WEIGHTS_FILE);
   const index = join(dir, INDEX_FILE);
   const where = new Map<string, string>();
@@ -33,7 +36,17 @@ function locateTensors(dir: string): Map<string, string> {
     reader.close();
     return where;
   }
-  if (!existsSync(index)) throw new AhaError(`${dir}: no weights (neither ${WEIGHTS_FILE} nor ${INDEX_FILE})`);
+  if (!existsSync(index)) {
+    for (const pickle of ['pytorch_model.bin', 'pytorch_model.bin.index.json']) {
+      if (existsSync(join(dir, pickle))) {
+        throw new InputError(
+          { file: join(dir, pickle) },
+          `PyTorch pickle weights are not read (loading a pickle can run code); aha needs ${WEIGHTS_FILE} or ${INDEX_FILE} (save with safe_serialization=True)`,
+        );
+      }
+    }
+    throw new AhaError(`${dir}: no weights (neither ${WEIGHTS_FILE} nor ${INDEX_FILE})`);
+  }
   const raw = readJsonFile(index);
   const map = (raw as { weight_map?: unknown } | null)?.weight_map;
   if (map === null || typeof map !== 'object' || Array.isArray(map)) {
@@ -45,6 +58,9 @@ function locateTensors(dir: string): Map<string, string> {
     }
     where.set(name, join(dir, shard));
   }
+  for (const file of new Set(where.values())) {
+    if (!existsSync(file)) throw new InputError({ file: index, field: 'weight_map' }, `shard ${file} does not exist`);
+  }
   return where;
 }
 
@@ -52,8 +68,12 @@ function locateTensors(dir: string): Map<string, string> {
  * Fills `params` (by Hugging Face name) from the weights in `dir`. With tied embeddings the file
  * may omit lm_head.weight (or carry a copy, which is ignored).
  */
-export function loadWeights(dir: string, params: ReadonlyMap<string, ParamLike>, opts: { tiedEmbeddings: boolean }): void {
-  const where = locateTensors(dir);
+export function loadWeights(
+  dir: string,
+  params: ReadonlyMap<string, ParamLike>,
+  opts: { tiedEmbeddings: boolean; /** locateTensors(dir), when the caller already has it. */ where?: Map<string, string> },
+): void {
+  const where = opts.where ?? locateTensors(dir);
   for (const name of params.keys()) {
     if (!where.has(name)) {
       throw new AhaError(`${dir}: tensor "${name}" is missing from the weights (${[...new Set(where.values())].join(', ')})`);
@@ -75,7 +95,6 @@ export function loadWeights(dir: string, params: ReadonlyMap<string, ParamLike>,
     byFile.get(file)!.push(name);
   }
   for (const [file, names] of byFile) {
-    if (!existsSync(file)) throw new AhaError(`${file}: shard listed in ${INDEX_FILE} does not exist`);
     const reader = new SafetensorsReader(file);
     try {
       for (const name of names) {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
-import { loadModel, type LoadedModel } from '../model/checkpoint.js';
+import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { sample } from '../model/sampling.js';
 import { latestCheckpoint, loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { assertSandbox, countReflections, getReward, hasReward } from '../rewards/index.js';

@@ -3,7 +3,7 @@
 // number (or boolean/null; model_type a string), so a typo is an error naming the file and key
 // instead of a silently ignored setting.
 import { existsSync } from 'node:fs';
-import type { ModelConfig } from '../model/config.js';
+import type { ModelConfig } from '../model/transformer-config.js';
 import { InputError } from '../util/errors.js';
 import { readJsonObject } from '../util/json-file.js';
 import { demoModelConfig } from './pretrain-run.js';

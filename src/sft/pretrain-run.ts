@@ -3,9 +3,9 @@
 // token counted, and the final model folder. Deterministic for a seed and thread count.
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
-import { saveModel } from '../model/checkpoint.js';
+import { saveModel } from '../model/load-model.js';
 import { CharTokenizer } from '../model/char-tokenizer.js';
-import type { ModelConfig } from '../model/config.js';
+import type { ModelConfig } from '../model/transformer-config.js';
 import { createTransformer } from '../model/transformer.js';
 import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { AhaError } from '../util/errors.js';

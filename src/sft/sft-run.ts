@@ -3,7 +3,7 @@
 // a run from its latest checkpoint with the configuration it was started with.
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
-import { loadModel, saveModel } from '../model/checkpoint.js';
+import { loadModel, saveModel } from '../model/load-model.js';
 import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { AhaError } from '../util/errors.js';
 import { assertFreshRunDir } from '../util/run-dir.js';

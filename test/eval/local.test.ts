@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createTransformer } from '../../src/model/transformer.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
-import { saveModel } from '../../src/model/checkpoint.js';
+import { saveModel } from '../../src/model/load-model.js';
 import { encodeChat } from '../../src/model/tokenizer.js';
 import { LocalGenerator } from '../../src/eval/local.js';
 import { runEval } from '../../src/eval/run.js';

@@ -4,7 +4,7 @@
 // {shape, data} arrays under Hugging Face names.
 import type { Tensor } from '../../src/core/index.js';
 import type { CausalLM, KVCache } from '../../src/model/causal-lm.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
 
 export function fakeConfig(vocab: number, over: Partial<ModelConfig> = {}): ModelConfig {
   return {

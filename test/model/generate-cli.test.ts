@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveModel } from '../../src/model/checkpoint.js';
+import { saveModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { Command } from 'commander';
 import { register } from '../../src/cli/commands/generate.js';

@@ -1,7 +1,7 @@
 // Shared test fixtures: a tiny real transformer with a character tokenizer, saved as a folder.
 import { createTransformer } from '../../src/model/transformer.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import { noGrad } from '../../src/core/index.js';
 

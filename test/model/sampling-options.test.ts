@@ -3,7 +3,7 @@
 // raw log-probability.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { createTransformer, prefillGroups } from '../../src/model/transformer.js';
 import { drawToken, logSumExp, sampleToken } from '../../src/model/logits.js';
 import { sample } from '../../src/model/sampling.js';

@@ -1,10 +1,11 @@
-// The Llama/Qwen2 transformer: Hugging Face parameter names and shapes, KV-cache decoding equal
-// to the full forward pass (GQA, Qwen2 biases, rows of different lengths, inactive rows),
+// The Llama/Qwen2/Qwen3 transformer: Hugging Face parameter names and shapes, KV-cache decoding
+// equal to the full forward pass (GQA, Qwen2 biases, Qwen3 q/k norms, Llama attention and MLP
+// biases, rows of different lengths, inactive rows),
 // gradients reaching every parameter, and learning on a tiny task.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdamW, crossEntropy, noGrad } from '../../src/core/index.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -118,6 +119,49 @@ test('every parameter gets a gradient, and one matches a finite difference of th
     w.data[i] = x0;
     const num = (lp - lm) / 2e-2;
     assert.ok(Math.abs(num - w.grad![i]) < 0.02 * Math.abs(num) + 2e-4, `k_proj[${i}]: ${w.grad![i]} vs ${num}`);
+  }
+});
+
+test('qwen3 q/k norms and llama attention + MLP biases: cached decoding equals the full forward, gradients reach them', () => {
+  const cases: Partial<ModelConfig>[] = [
+    { model_type: 'qwen3', head_dim: 16, attention_bias: true },
+    { model_type: 'llama', attention_bias: true, mlp_bias: true },
+  ];
+  for (const over of cases) {
+    const m = createTransformer(config({ ...over, num_hidden_layers: 1 }), { seed: 7, initStd: 0.2 });
+    const rng = new Rng(3);
+    // Non-trivial norm weights and biases, so skipping one in either path would show.
+    for (const [name, t] of m.parameters()) {
+      if (name.endsWith('.bias') || name.includes('_norm.')) t.data.forEach((v, i) => { t.data[i] = v + rng.normal() * 0.3; });
+    }
+    const names = [...m.parameters().keys()];
+    if (over.model_type === 'qwen3') assert.ok(names.includes('model.layers.0.self_attn.q_norm.weight') && names.includes('model.layers.0.self_attn.o_proj.bias'));
+    else assert.ok(names.includes('model.layers.0.mlp.down_proj.bias') && names.includes('model.layers.0.self_attn.o_proj.bias'));
+    const T = 7, V = 37;
+    const ids = Int32Array.from({ length: T }, () => rng.int(V));
+    const full = noGrad(() => m.forward(ids, 1, T)).data;
+    const cache = m.createCache(1, T);
+    m.prefill(cache, 0, ids.subarray(0, 3));
+    for (let t = 3; t < T; t++) {
+      const step = m.decode(cache, ids.subarray(t, t + 1));
+      assert.ok(maxDiff(step, 0, full, t * V, V) < 1e-4, `${over.model_type}: decode at ${t}`);
+    }
+    const loss = () => crossEntropy(m.forward(ids.subarray(0, 6), 1, 6), ids.subarray(1, 7));
+    loss().backward();
+    for (const [name, t] of m.parameters()) assert.ok(t.grad && t.grad.some((g) => g !== 0), `${over.model_type}: ${name} has a non-zero gradient`);
+    // The new paths' gradients against a central difference (float32, h = 1e-2: 2% tolerance).
+    const probe = over.model_type === 'qwen3' ? 'model.layers.0.self_attn.k_norm.weight' : 'model.layers.0.self_attn.o_proj.bias';
+    const w = m.parameters().get(probe)!;
+    for (const i of [0, 5]) {
+      const x0 = w.data[i];
+      w.data[i] = x0 + 1e-2;
+      const lp = noGrad(loss).item();
+      w.data[i] = x0 - 1e-2;
+      const lm = noGrad(loss).item();
+      w.data[i] = x0;
+      const num = (lp - lm) / 2e-2;
+      assert.ok(Math.abs(num - w.grad![i]) < 0.02 * Math.abs(num) + 2e-4, `${probe}[${i}]: ${w.grad![i]} vs ${num}`);
+    }
   }
 });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveModel } from '../../src/model/checkpoint.js';
+import { saveModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { CHARSET } from '../../src/tasks/charset.js';

@@ -11,7 +11,7 @@ import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { sample } from '../../src/model/sampling.js';
 import { loadTrainingCheckpoint, latestCheckpoint } from '../../src/model/training-checkpoint.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
 import type { RewardFunction } from '../../src/rewards/types.js';
 import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
 import { filePrompts } from '../../src/rl/prompts.js';

@@ -3,8 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
-import { saveModel } from '../../src/model/checkpoint.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import { saveModel } from '../../src/model/load-model.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { scratchDir } from '../scratch-dir.js';
 

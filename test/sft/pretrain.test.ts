@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../../src/model/checkpoint.js';
+import { loadModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { demoModelConfig, documentExamples, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../src/sft/pretrain-run.js';
 import { CHARSET } from '../../src/tasks/charset.js';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../../src/model/checkpoint.js';
+import { loadModel } from '../../src/model/load-model.js';
 import { runSft, SFT_DEFAULTS, type SftOptions } from '../../src/sft/sft-run.js';
 import { evaluateLoss } from '../../src/sft/loss.js';
 import { encodeSftRecords } from '../../src/sft/sft-encode.js';

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
 import { AhaError, InputError } from '../../util/errors.js';
 import { readJsonl } from '../../util/jsonl.js';
-import { loadModel } from '../../model/checkpoint.js';
+import { loadModel } from '../../model/load-model.js';
 import { sample } from '../../model/sampling.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
 

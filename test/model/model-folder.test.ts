@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, saveModel } from '../../src/model/checkpoint.js';
+import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { readSafetensorsHeader, writeSafetensors, f32ToBf16, bf16ToF32 } from '../../src/model/safetensors.js';
-import { parseModelConfig } from '../../src/model/model-config.js';
+import { parseModelConfig } from '../../src/model/config-json.js';
 import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { tinyModel, tempDir, logitsOf } from './helpers.js';
 
@@ -119,7 +119,7 @@ test('config.json is validated with errors naming the field', () => {
     [{ num_key_value_heads: 3 }, /field "num_key_value_heads": 3 does not divide/],
     [{ vocab_size: undefined }, /field "vocab_size": missing/],
     [{ eos_token_id: 5000 }, /field "eos_token_id": must be a token id/],
-    [{ rope_scaling: { type: 'yarn' } }, /field "rope_scaling": RoPE scaling of type "yarn" is not supported/],
+    [{ rope_scaling: { type: 'yarn' } }, /field "rope_scaling.type": RoPE type "yarn" is not supported/],
     [{ rope_scaling: { ...LLAMA3_SCALING, factor: 0 } }, /field "rope_scaling\.factor": expected a positive number/],
     [{ rope_scaling: { ...LLAMA3_SCALING, high_freq_factor: 1 } }, /field "rope_scaling\.high_freq_factor": must be larger/],
   ];
