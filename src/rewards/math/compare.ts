@@ -1,7 +1,8 @@
 // Equivalence of two parsed answers: structure first (tuple order and brackets matter, sets
 // are unordered, matrices by shape), then scalars by string, exact numeric literal, and the
 // symbolic engine (numeric value, or agreement at random points when variables are present).
-import { type Answer, isSimpleVariable } from './answer.js';
+import type { Answer } from './answer.js';
+import { isName } from './names.js';
 import { numbersClose } from './numeric.js';
 import { exactValue, percentOf, rationalsEqual, toDouble, type Rational } from './rational.js';
 import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
@@ -21,10 +22,13 @@ function checkTime(ctx: CompareContext): void {
 
 export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean {
   checkTime(ctx);
-  // "x = 3" answers with 3; a non-trivial left side (2x = 6) is an equation to compare as such.
+  if (a.kind === 'either') return a.items.some((x) => answersMatch(x, b, ctx));
+  if (b.kind === 'either') return b.items.some((y) => answersMatch(a, y, ctx));
+  // "x = 3" answers with 3 (also \frac{NO}{BO} = 2, f(x) = 3); a left side that is an
+  // expression (2x = 6, x + 1 = 3) makes an equation to compare as such.
   if (a.kind === 'equation' && b.kind === 'equation') return equationsMatch(a, b, ctx);
-  if (a.kind === 'equation') return isSimpleVariable(a.lhs) && answersMatch(a.rhs, b, ctx);
-  if (b.kind === 'equation') return isSimpleVariable(b.lhs) && answersMatch(a, b.rhs, ctx);
+  if (a.kind === 'equation') return isName(a.lhs) && answersMatch(a.rhs, b, ctx);
+  if (b.kind === 'equation') return isName(b.lhs) && answersMatch(a, b.rhs, ctx);
 
   if (a.kind === 'matrix' && b.kind === 'matrix') {
     return a.rows.length === b.rows.length && a.rows.every((row, i) => sequencesMatch(row, b.rows[i], ctx));
@@ -62,7 +66,7 @@ function multisetsMatch(a: readonly Answer[], b: readonly Answer[], ctx: Compare
 }
 
 function equationsMatch(a: Extract<Answer, { kind: 'equation' }>, b: Extract<Answer, { kind: 'equation' }>, ctx: CompareContext): boolean {
-  if (isSimpleVariable(a.lhs) && isSimpleVariable(b.lhs) && squash(a.lhs) === squash(b.lhs)) {
+  if (isName(a.lhs) && isName(b.lhs) && squash(a.lhs) === squash(b.lhs)) {
     if (answersMatch(a.rhs, b.rhs, ctx)) return true;
   }
   // General equations: lhs − rhs agree up to a non-zero constant factor.
