@@ -1,7 +1,9 @@
 // Parses a normalised answer into its shape: scalar, ordered sequence (tuple or interval, with
 // its brackets), unordered set (\{…\}, "a, b" lists, ±), union of intervals, matrix, equation.
-import { splitTopLevel, wrapsWhole } from './latex-scan.js';
+import { splitTopLevel, splitTopLevelRe, wrapsWhole } from './latex-scan.js';
 import type { NormalizedAnswer } from './normalize.js';
+import { isName } from './names.js';
+import { relationIntervals } from './relation.js';
 
 export type Answer =
   | { kind: 'scalar'; text: string; percent: boolean }
@@ -9,7 +11,9 @@ export type Answer =
   | { kind: 'set'; items: Answer[] }
   | { kind: 'union'; items: Answer[] }
   | { kind: 'matrix'; rows: Answer[][] }
-  | { kind: 'equation'; lhs: string; rhsText: string; rhs: Answer };
+  | { kind: 'equation'; lhs: string; rhsText: string; rhs: Answer }
+  /** Several readings of one answer (`a \approx b`, `x = a = b`): equal if any reading is. */
+  | { kind: 'either'; items: Answer[] };
 
 const MAX_ITEMS = 64;
 const MATRIX_RE = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/;
@@ -53,12 +57,41 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     if (t[0] === '(' && t.endsWith(')')) return parseShape(inner, percent, depth + 1);
   }
 
-  const sides = splitTopLevel(t, '=');
-  if (sides.length === 2 && sides[0].trim() !== '' && sides[1].trim() !== '') {
-    return { kind: 'equation', lhs: sides[0].trim(), rhsText: sides[1].trim(), rhs: parseShape(sides[1], percent, depth + 1) };
+  // `\frac{1}{3} \approx 0.33`: the exact value or its approximation.
+  const approx = splitTopLevel(t, '\\approx').map((p) => p.trim());
+  if (approx.length > 1 && approx.every((p) => p !== '')) {
+    const values = approx.filter((p, i) => i > 0 || !isName(p));
+    return { kind: 'either', items: items(values, percent, depth) };
+  }
+
+  const intervals = relationIntervals(t);
+  if (intervals) {
+    const seqs: Answer[] = intervals.map((iv) => ({ kind: 'seq', open: iv.open, close: iv.close, items: [scalar(iv.lo, percent), scalar(iv.hi, percent)] }));
+    return seqs.length === 1 ? seqs[0] : { kind: 'union', items: seqs };
+  }
+
+  const assigned = assignmentList(t, percent, depth);
+  if (assigned) return assigned;
+
+  const sides = splitTopLevel(t, '=').map((p) => p.trim());
+  if (sides.length >= 2 && sides.every((p) => p !== '')) {
+    const rhsText = sides[sides.length - 1];
+    // x = a = b: a name equal to each later side; a chain without a name states its last side.
+    const rhs: Answer =
+      sides.length === 2
+        ? parseShape(rhsText, percent, depth + 1)
+        : isName(sides[0])
+          ? { kind: 'either', items: items(sides.slice(1), percent, depth) }
+          : parseShape(rhsText, percent, depth + 1);
+    if (sides.length > 2 && !isName(sides[0])) return rhs;
+    return { kind: 'equation', lhs: sides[0], rhsText, rhs };
   }
 
   const list = splitTopLevel(t, ',').filter((p) => p.trim() !== '');
+  if (list.length <= 1) {
+    const semi = splitTopLevel(t, ';').filter((p) => p.trim() !== '');
+    if (semi.length > 1) return { kind: 'set', items: items(semi, percent, depth) };
+  }
   if (list.length > 1) return { kind: 'set', items: items(list, percent, depth) };
   const words = t.split(/\s+(?:and|or)\s+/);
   if (words.length > 1 && words.every((w) => w.trim() !== '')) return { kind: 'set', items: items(words, percent, depth) };
@@ -74,9 +107,36 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
   return scalar(t, percent);
 }
 
-/** A single variable name: x, y_1, x_{10}, \theta. */
-export function isSimpleVariable(s: string): boolean {
-  return /^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)$/.test(s.trim());
+const ASSIGNMENT_SEPARATORS = /;|,|\s+(?:and|or)\s+|\\text\s*\{\s*(?:and|or)\s*\}|\\quad/;
+
+/**
+ * Lists of assignments: `x=1, x=2` (one name) is the set {1, 2}; `p=5, q=2` (distinct names)
+ * is the tuple (5, 2); groups separated by `;` or "or" (`p=5,q=2; p=7,q=2`) are a set of those.
+ */
+function assignmentList(t: string, percent: boolean, depth: number): Answer | null {
+  if (!t.includes('=') || !/[,;]|\s(?:and|or)\s|\\text|\\quad/.test(t)) return null;
+  const groups = splitTopLevel(t, ';').flatMap((g) => g.split(/\s+or\s+|\\text\s*\{\s*or\s*\}/)).map((g) => g.trim());
+  if (groups.some((g) => g === '')) return null;
+  const parsed: Array<Array<[string, string]>> = [];
+  for (const g of groups) {
+    const parts = splitTopLevelRe(g, ASSIGNMENT_SEPARATORS).map((p) => p.trim()).filter((p) => p !== '');
+    const pairs: Array<[string, string]> = [];
+    for (const p of parts) {
+      const sides = splitTopLevel(p, '=').map((x) => x.trim());
+      if (sides.length !== 2 || sides[1] === '' || !isName(sides[0])) return null;
+      pairs.push([sides[0].replace(/\s+/g, ''), sides[1]]);
+    }
+    if (pairs.length === 0) return null;
+    parsed.push(pairs);
+  }
+  const names = new Set(parsed.flat().map(([n]) => n));
+  if (parsed.length === 1 && parsed[0].length === 1) return null;
+  // One name throughout: the set of its values.
+  if (names.size === 1) return { kind: 'set', items: items(parsed.flat().map(([, v]) => v), percent, depth) };
+  const group = (pairs: Array<[string, string]>): Answer =>
+    pairs.length === 1 ? parseShape(pairs[0][1], percent, depth + 1) : { kind: 'seq', open: '(', close: ')', items: items(pairs.map(([, v]) => v), percent, depth) };
+  if (parsed.length === 1) return group(parsed[0]);
+  return { kind: 'set', items: parsed.map(group) };
 }
 
 /** The multiple-choice letter an answer names, e.g. "C", "(C)", "(C) 12", "C)"; or null. */
@@ -85,6 +145,9 @@ export function choiceLetter(text: string, strict: boolean): string | null {
   const whole = /^\(?([A-Ea-e])\)?$/.exec(t);
   if (whole) return whole[1].toUpperCase();
   if (strict) return null;
-  const lead = /^\(([A-E])\)|^([A-E])[).:]\s/.exec(t);
-  return lead ? (lead[1] ?? lead[2]) : null;
+  const lead = /^\(([A-E])\)|^([A-E])[).:](?:\s|$)|^(?:option|choice)\s+\(?([A-E])\b/i.exec(t);
+  if (!lead) return null;
+  const letter = lead[1] ?? lead[2] ?? lead[3];
+  // "A. 12" reads as a letter only in capitals: "a: 5" is more likely a variable.
+  return /[A-E]/.test(letter) || lead[3] !== undefined ? letter.toUpperCase() : null;
 }

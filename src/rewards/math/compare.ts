@@ -1,8 +1,10 @@
 // Equivalence of two parsed answers: structure first (tuple order and brackets matter, sets
 // are unordered, matrices by shape), then scalars by string, exact numeric literal, and the
 // symbolic engine (numeric value, or agreement at random points when variables are present).
-import { type Answer, isSimpleVariable } from './answer.js';
-import { parseNumericLiteral, numbersClose, canonicalDecimal } from './numeric.js';
+import type { Answer } from './answer.js';
+import { isName } from './names.js';
+import { numbersClose } from './numeric.js';
+import { exactValue, percentOf, rationalsEqual, toDouble, type Rational } from './rational.js';
 import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
 
 export interface CompareContext {
@@ -20,10 +22,13 @@ function checkTime(ctx: CompareContext): void {
 
 export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean {
   checkTime(ctx);
-  // "x = 3" answers with 3; a non-trivial left side (2x = 6) is an equation to compare as such.
+  if (a.kind === 'either') return a.items.some((x) => answersMatch(x, b, ctx));
+  if (b.kind === 'either') return b.items.some((y) => answersMatch(a, y, ctx));
+  // "x = 3" answers with 3 (also \frac{NO}{BO} = 2, f(x) = 3); a left side that is an
+  // expression (2x = 6, x + 1 = 3) makes an equation to compare as such.
   if (a.kind === 'equation' && b.kind === 'equation') return equationsMatch(a, b, ctx);
-  if (a.kind === 'equation') return isSimpleVariable(a.lhs) && answersMatch(a.rhs, b, ctx);
-  if (b.kind === 'equation') return isSimpleVariable(b.lhs) && answersMatch(a, b.rhs, ctx);
+  if (a.kind === 'equation') return isName(a.lhs) && answersMatch(a.rhs, b, ctx);
+  if (b.kind === 'equation') return isName(b.lhs) && answersMatch(a, b.rhs, ctx);
 
   if (a.kind === 'matrix' && b.kind === 'matrix') {
     return a.rows.length === b.rows.length && a.rows.every((row, i) => sequencesMatch(row, b.rows[i], ctx));
@@ -61,7 +66,7 @@ function multisetsMatch(a: readonly Answer[], b: readonly Answer[], ctx: Compare
 }
 
 function equationsMatch(a: Extract<Answer, { kind: 'equation' }>, b: Extract<Answer, { kind: 'equation' }>, ctx: CompareContext): boolean {
-  if (isSimpleVariable(a.lhs) && isSimpleVariable(b.lhs) && squash(a.lhs) === squash(b.lhs)) {
+  if (isName(a.lhs) && isName(b.lhs) && squash(a.lhs) === squash(b.lhs)) {
     if (answersMatch(a.rhs, b.rhs, ctx)) return true;
   }
   // General equations: lhs − rhs agree up to a non-zero constant factor.
@@ -82,29 +87,50 @@ function pointVerdict(v: ReturnType<typeof equalAtPoints>, ctx: CompareContext):
   return v === 'equal';
 }
 
-/** Numbers equal, allowing a percent answer to match either its number or its number / 100. */
+/** Doubles equal, allowing a percent answer to match either its number or its number / 100. */
 function valuesMatch(x: number, px: boolean, y: number, py: boolean): boolean {
+  // Only true infinities (\infty) reach here as non-finite values; overflows are refused earlier.
+  if (!Number.isFinite(x) || !Number.isFinite(y)) return x === y && px === py;
   if (px === py) return numbersClose(x, y);
   return numbersClose(x, y) || (px ? numbersClose(x / 100, y) : numbersClose(x, y / 100));
 }
 
+/** Exact rationals equal, with the same percent rule. */
+function exactMatch(x: Rational, px: boolean, y: Rational, py: boolean): boolean {
+  if (rationalsEqual(x, y)) return true;
+  if (px === py) return false;
+  return px ? rationalsEqual(percentOf(x), y) : rationalsEqual(x, percentOf(y));
+}
+
+/** Normalised prose: lower case, letters and digits only, single spaces. */
+function prose(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
 
 function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer, { kind: 'scalar' }>, ctx: CompareContext): boolean {
   const sa = squash(a.text);
   const sb = squash(b.text);
   if (sa === '' || sb === '') return false;
   if (sa === sb && a.percent === b.percent) return true;
-  // Words (Monday, yes, "even") compare case-insensitively; single letters are symbols (e is not E).
-  if (/^[A-Za-z ]+$/.test(a.text) && /^[A-Za-z ]+$/.test(b.text)) return sa.length > 1 && sa.toLowerCase() === sb.toLowerCase();
+  // Words (Monday, "no solution") compare as normalised prose; single letters are symbols (e is not E).
+  if (isProse(a.text) && isProse(b.text)) {
+    const pa = prose(a.text);
+    return pa.length > 1 && pa === prose(b.text);
+  }
 
-  // Two plain decimals compare exactly (12345678901234567890 is not 12345678901234567891).
-  const da = canonicalDecimal(a.text);
-  const db = canonicalDecimal(b.text);
-  if (da !== null && db !== null && a.percent === b.percent) return da === db;
-
-  const na = parseNumericLiteral(a.text);
-  const nb = parseNumericLiteral(b.text);
-  if (na !== null && nb !== null) return valuesMatch(na, a.percent, nb, b.percent);
+  // Purely numeric answers compare exactly as big rationals (10^{400} is not 10^{401}).
+  const ra = exactValue(a.text);
+  const rb = exactValue(b.text);
+  if (ra !== null && rb !== null) return exactMatch(ra, a.percent, rb, b.percent);
+  const na = ra === null ? null : toDouble(ra);
+  const nb = rb === null ? null : toDouble(rb);
+  if ((ra !== null && na === null) || (rb !== null && nb === null)) {
+    ctx.reason ??= 'a value too large to compare with a non-rational answer';
+    return false;
+  }
 
   const xa: SymbolicValue = na !== null ? { kind: 'number', re: na, im: 0 } : toSymbolicCached(a.text);
   checkTime(ctx);
@@ -112,7 +138,7 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   checkTime(ctx);
   if (xa.kind === 'invalid' || xb.kind === 'invalid') {
     const why = xa.kind === 'invalid' ? xa.why : (xb as { why: string }).why;
-    if (/longer|deeper|powers|digits|factorial/.test(why)) ctx.reason ??= `not compared symbolically: ${why}`;
+    if (/longer|deeper|powers|digits|factorial|overflows/.test(why)) ctx.reason ??= `not compared symbolically: ${why}`;
     return false;
   }
   if (xa.kind === 'number' && xb.kind === 'number') {
@@ -127,4 +153,9 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   if (xa.kind === 'expr' && xb.kind === 'number') return pointVerdict(constantAtPoints(xa.expr, xa.vars, xb.re, xb.im, ctx.deadline), ctx);
   if (xa.kind === 'number' && xb.kind === 'expr') return pointVerdict(constantAtPoints(xb.expr, xb.vars, xa.re, xa.im, ctx.deadline), ctx);
   return false;
+}
+
+/** Text made of words only (letters, spaces, light punctuation), with at least one 2-letter word. */
+function isProse(s: string): boolean {
+  return /^[\p{L}\s'.,!?-]+$/u.test(s) && /\p{L}{2}/u.test(s) && !/\\/.test(s);
 }

@@ -2,26 +2,70 @@
 // <answer>…</answer>, "the final answer is …", GSM8K "#### n", a bare answer, and an optional
 // last-number fallback. Pure string work, linear in the input.
 import { matchBrace } from './latex-scan.js';
+import { lastNumber, looksBare } from './plain-answer.js';
+import { concludingAnswer, lastMathSpan } from './conclusion.js';
+import { toHalfWidth } from './text-forms.js';
+
+export { lastNumber, looksBare };
 
 export interface ExtractOptions {
   /** When nothing else matches, take the last number in the text (default true). */
   lastNumberFallback?: boolean;
 }
 
-/** Content of the last \boxed{…} or \fbox{…} (also `\boxed 5`), or null. */
-export function lastBoxed(text: string): string | null {
+interface BoxedSpan {
+  /** Index of the backslash of \boxed. */
+  start: number;
+  /** Index just past the span. */
+  end: number;
+  content: string;
+}
+
+/** Every \boxed{…} / \fbox{…} (also `\boxed 5`) with braces matched, in order. */
+function boxedSpans(text: string): BoxedSpan[] {
+  const spans: BoxedSpan[] = [];
   const re = /\\(?:boxed|fbox)\s*/g;
-  let last: RegExpExecArray | null = null;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
-  if (!last) return null;
-  const at = last.index + last[0].length;
-  if (text[at] === '{') {
-    const end = matchBrace(text, at);
-    if (end < 0) return null;
-    return text.slice(at + 1, end).trim();
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const at = m.index + m[0].length;
+    if (text[at] === '{') {
+      const end = matchBrace(text, at);
+      if (end < 0) {
+        spans.push({ start: m.index, end: -1, content: '' });
+        continue;
+      }
+      spans.push({ start: m.index, end: end + 1, content: text.slice(at + 1, end).trim() });
+      re.lastIndex = end + 1;
+    } else {
+      const bare = /^[^\s$]+/.exec(text.slice(at, at + 200));
+      if (bare) spans.push({ start: m.index, end: at + bare[0].length, content: bare[0] });
+    }
   }
-  const m = /^[^\s$]+/.exec(text.slice(at));
-  return m ? m[0] : null;
+  return spans;
+}
+
+/** Content of the last \boxed{…} or \fbox{…} (also `\boxed 5`), or null (also if unclosed). */
+export function lastBoxed(text: string): string | null {
+  const spans = boxedSpans(text);
+  const last = spans[spans.length - 1];
+  return last === undefined || last.end < 0 ? null : last.content;
+}
+
+/** What may stand between boxed answers that together form one answer: "and", commas, math delimiters. */
+// "or" between boxes offers the same answer twice (\boxed{15\frac{39}{40}} or \boxed{\frac{639}{40}}),
+// so it does not join them: the last box is the answer.
+const BOX_JOINER = /^(?:\s|\$|\\[()[\]]|[,;&]|\\q?quad|\\[,;]|\\text\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/i;
+
+/**
+ * The final boxed answer; several boxes joined only by "and", commas or math delimiters
+ * (`\boxed{(98, 2)} and \boxed{(99, 503)}`) form one answer, their contents joined with ", ".
+ */
+export function finalBoxed(text: string): string | null {
+  const spans = boxedSpans(text);
+  let i = spans.length - 1;
+  if (i < 0 || spans[i].end < 0) return null;
+  const parts = [spans[i].content];
+  for (; i > 0 && spans[i - 1].end >= 0 && BOX_JOINER.test(text.slice(spans[i - 1].end, spans[i].start)); i--) parts.unshift(spans[i - 1].content);
+  return parts.filter((p) => p !== '').join(', ');
 }
 
 /** Content of the last <answer>…</answer> block (an unclosed final block counts), or null. */
@@ -34,7 +78,7 @@ export function lastAnswerTag(text: string): string | null {
 
 /** Text after the last "final answer is" / "the answer is" / "answer:", up to the sentence end. */
 export function answerPhrase(text: string): string | null {
-  const re = /\b(?:final answer|the answer|answer)\s*(?:is\b|:|=)\s*(?:[:=]\s*)?/gi;
+  const re = /(?:\b(?:final answer|the answer|answer)\s*(?:is\b|:|=)|(?:最终答案|答案)\s*(?:是|为|為)?\s*:?)\s*(?:[:=]\s*)?/gi;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
   if (!last) return null;
@@ -60,51 +104,31 @@ export function gsm8kAnswer(text: string): string | null {
   return rest === '' ? null : rest;
 }
 
-const NUMBER_RE = /-?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*\/\s*\d+)?/g;
-
-/** The last number in the text (integers with thousands separators, decimals, a/b). */
-export function lastNumber(text: string): string | null {
-  let last: string | null = null;
-  for (const m of text.matchAll(NUMBER_RE)) last = m[0];
-  return last === null ? null : last.replace(/\s+/g, '');
-}
-
-/**
- * True if the text reads as a bare answer rather than prose: one short line with at most two
- * plain words (2+ letters, outside LaTeX commands), and that starts like math if it has digits.
- * "5 apples", "Monday", "x = 3", "\frac{1}{2}" are bare; "I think it is 5" is not.
- */
-export function looksBare(text: string): boolean {
-  const t = text.trim();
-  if (t === '' || t.length > 200 || t.includes('\n')) return false;
-  // LaTeX commands and plain-text math functions (sqrt(2), 2*pi) are not prose words.
-  const plain = t.replace(/\\[a-zA-Z]+/g, ' ').replace(/\b(?:sqrt|pi|sin|cos|tan|log|ln|exp)\b/g, ' ');
-  const words = plain.match(/[A-Za-z]{2,}/g) ?? [];
-  if (words.length === 0) return true;
-  if (words.length > 2) return false;
-  return !/\d/.test(t) || /^[\d\-+.$\\([{]/.test(t);
-}
-
 /**
  * The final answer in `text`, in order of trust: <answer> block (with its own \boxed or answer
- * phrase inside), last \boxed{}, "final answer is …", "#### n", the whole text if it is a bare
- * answer, and (unless switched off) the last number.
+ * phrase inside), the final \boxed{} (several joined by "and"/commas count as one), "final
+ * answer is …" (also 答案是/答案：), "#### n", the whole text if it is a bare answer, a
+ * concluding last sentence ("Therefore, 7 apples."), and (unless switched off) the last math
+ * span of the final line, then the last number. Full-width punctuation is read as ASCII.
  */
-export function extractAnswer(text: string, opts: ExtractOptions = {}): string | null {
+export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | null {
+  const text = toHalfWidth(raw);
   const tagged = lastAnswerTag(text);
   if (tagged !== null) {
-    const inner = lastBoxed(tagged) ?? answerPhrase(tagged) ?? tagged;
+    const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? tagged;
     return inner === '' ? null : stripMathDelimiters(inner);
   }
-  const boxed = lastBoxed(text);
+  const boxed = finalBoxed(text);
   if (boxed !== null) return boxed;
   const phrase = answerPhrase(text);
   if (phrase !== null) return stripMathDelimiters(phrase);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
   if (looksBare(text)) return stripMathDelimiters(text.trim());
-  if (opts.lastNumberFallback ?? true) return lastNumber(text);
-  return null;
+  const concluded = concludingAnswer(text);
+  if (concluded !== null) return concluded;
+  if (!(opts.lastNumberFallback ?? true)) return null;
+  return lastMathSpan(text) ?? lastNumber(text);
 }
 
 /** Removes one layer of $…$, $$…$$, \(…\), \[…\] around an answer. */

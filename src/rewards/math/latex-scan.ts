@@ -84,3 +84,27 @@ export function nestingDepth(s: string): number {
   }
   return max;
 }
+
+/** Bracket depth just before index `end` (how many (, [, { are open there). */
+export function depthAt(s: string, end: number): number {
+  let d = 0;
+  for (let i = 0; i < end && i < s.length; i++) {
+    if (OPENERS.has(s[i])) d++;
+    else if (CLOSERS.has(s[i])) d--;
+  }
+  return d;
+}
+
+/** Like splitTopLevel, at every match of a regular expression outside brackets. */
+export function splitTopLevelRe(s: string, re: RegExp): string[] {
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+  const parts: string[] = [];
+  let start = 0;
+  for (const m of s.matchAll(g)) {
+    if (m.index < start || depthAt(s, m.index) !== 0) continue;
+    parts.push(s.slice(start, m.index));
+    start = m.index + m[0].length;
+  }
+  parts.push(s.slice(start));
+  return parts;
+}

@@ -3,6 +3,7 @@
 // and records a percent sign (which the comparison treats specially).
 import { matchBrace } from './latex-scan.js';
 import { stripMathDelimiters } from './extract.js';
+import { stripCjkTail, toHalfWidth } from './text-forms.js';
 
 export interface NormalizedAnswer {
   /** The cleaned LaTeX-ish answer text. */
@@ -70,13 +71,18 @@ function expandBinomials(s: string): string {
 }
 
 export function normalizeAnswer(raw: string): NormalizedAnswer {
-  let s = stripMathDelimiters(raw);
+  let s = stripMathDelimiters(toHalfWidth(raw));
+  // A trailing backslash (or \\) left by a cut-off line, and a closing full stop.
+  s = s.replace(/(?:\\\\|\\)+\s*$/, '').trim();
   s = s.replace(/\\displaystyle|\\textstyle/g, '');
   s = s.replace(/\\left\s*\./g, '').replace(/\\right\s*\./g, '');
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)\s*/g, '');
-  s = s.replace(/(\d)\\,(?=\d{3})/g, '$1').replace(/(\d)\{,\}(?=\d{3})/g, '$1,');
+  // Digit groups: 1\,000 and 11,\! 111,\! 100 and 1{,}000 (a comma followed by a LaTeX space is
+  // a separator, never a list).
+  s = s.replace(/(\d)\\[,!](?=\d{3}(?!\d))/g, '$1').replace(/(\d)\{,\}(?=\d{3})/g, '$1,');
+  s = s.replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, '$1');
   s = s.replace(/\\[,;:! ]/g, ' ').replace(/~/g, ' ');
-  s = s.replace(/\\[dt]frac/g, '\\frac').replace(/\\dbinom|\\tbinom/g, '\\binom');
+  s = s.replace(/\\[dtc]frac/g, '\\frac').replace(/\\dbinom|\\tbinom/g, '\\binom');
   s = unwrapText(s);
   // Degrees are dropped: 30^\circ and 30 are the same answer.
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\circ/g, '');
@@ -105,6 +111,6 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Thousands separators: only when the whole answer is one such number (1,000 vs the pair 1,2).
   if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
-  s = stripUnits(s);
+  s = stripUnits(stripCjkTail(s));
   return { text: s, percent };
 }

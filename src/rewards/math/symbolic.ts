@@ -77,6 +77,12 @@ export function toSymbolic(latex: string): SymbolicValue {
   const re = finiteOrInf(n.re);
   const im = finiteOrInf(n.im);
   if (Number.isNaN(re)) return { kind: 'invalid', why: 'not a number' };
+  // An overflowing value (e^{1000}) is unknown, not infinite: two of them must not compare equal.
+  if (!Number.isFinite(re) || (!Number.isNaN(im) && !Number.isFinite(im))) {
+    // Only a value the engine knows to be infinite (\infty, -\infty) stays ±Infinity.
+    if (expr.isInfinity === true && im === 0) return { kind: 'number', re, im: 0 };
+    return { kind: 'invalid', why: 'value overflows a double' };
+  }
   return { kind: 'number', re, im: Number.isNaN(im) ? 0 : im };
 }
 

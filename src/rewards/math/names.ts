@@ -1,0 +1,26 @@
+// Whether the left side of an `=` only names the answer (x, y_1, \frac{NO}{BO}, f(x), AB,
+// m\angle ABC, (x, y)) rather than being an expression of an equation (x+1, 2x, x^2).
+
+/** Commands that are operations, so a side using them is an expression, not a name. */
+const OPERATIONS = /\\(?:sin|cos|tan|cot|sec|csc|log|ln|exp|sqrt|sum|prod|int|lim|cdot|times|div|pm|mp|binom)(?![a-zA-Z])/;
+/** Decorations that keep a name a name. */
+const DECORATIONS = /\\(?:angle|measuredangle|triangle|overline|overrightarrow|vec|widehat|hat|bar|tilde|mathrm|mathit|mathbf|text|operatorname|left|right)(?![a-zA-Z])\s*/g;
+
+export function isName(side: string): boolean {
+  let t = side.trim();
+  if (t === '' || t.length > 60 || OPERATIONS.test(t)) return false;
+  t = t.replace(DECORATIONS, '');
+  // Subscripts (x_1, a_{10}) and primes (f'(x)) belong to the name.
+  t = t.replace(/_\{[^{}]*\}|_[A-Za-z0-9]|\^\{?\s*\\prime\s*\}?|'/g, '');
+  // Arguments in parentheses (f(x), P(2), (x, y)) may hold digits; remove them after checking.
+  let prev = '';
+  while (prev !== t) {
+    prev = t;
+    t = t.replace(/\(([^()]*)\)/g, (_, inner: string) => (/^[\s\w,\\.-]*$/.test(inner) && !/[+*/^=]/.test(inner) ? ' ' : '#'));
+  }
+  // \frac{NO}{BO}: a ratio of names is still a name.
+  t = t.replace(/\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, ' $1 $2 ');
+  t = t.replace(/[{}|\s]/g, '');
+  if (t === '' || /[^A-Za-z\\]/.test(t.replace(/\\[a-zA-Z]+/g, 'x'))) return false;
+  return /[A-Za-z]/.test(t);
+}

@@ -1,0 +1,29 @@
+// Answers in plain text: whether a whole text reads as a bare answer, and its last number.
+
+// A number not glued to letters before it (AZYUK2A holds no answer 2).
+const NUMBER_RE = /(?<![A-Za-z\d_.])-?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*\/\s*\d+)?/g;
+
+/** The last number in the text (integers with thousands separators, decimals, a/b). */
+export function lastNumber(text: string): string | null {
+  let last: string | null = null;
+  for (const m of text.matchAll(NUMBER_RE)) last = m[0];
+  return last === null ? null : last.replace(/\s+/g, '');
+}
+
+/**
+ * True if the text reads as a bare answer rather than prose: one short line with at most two
+ * plain words (2+ letters, outside LaTeX commands), and that starts like math if it has digits.
+ * "5 apples", "Monday", "x = 3", "\frac{1}{2}" are bare; "I think it is 5" is not.
+ */
+export function looksBare(text: string): boolean {
+  const t = text.trim();
+  if (t === '' || t.length > 200 || t.includes('\n')) return false;
+  // One token of letters and digits (a code, a name) is an answer as a whole.
+  if (/^[A-Za-z0-9]+$/.test(t)) return true;
+  // LaTeX commands and plain-text math functions (sqrt(2), 2*pi) are not prose words.
+  const plain = t.replace(/\\[a-zA-Z]+/g, ' ').replace(/\b(?:sqrt|pi|sin|cos|tan|log|ln|exp)\b/g, ' ');
+  const words = plain.match(/[A-Za-z]{2,}/g) ?? [];
+  if (words.length === 0) return true;
+  if (words.length > 2) return false;
+  return !/\d/.test(t) || /^[\d\-+.$\\([{]/.test(t);
+}
