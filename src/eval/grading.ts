@@ -15,25 +15,45 @@ export interface Grader {
   grade(problem: EvalProblem, completion: string): Promise<Grade>;
   /** Answer equivalence for majority voting; absent when votes make no sense (code). */
   equivalent?: (a: string, b: string) => boolean;
+  /** Settles, before `equivalent` is asked, the comparisons a vote over these answers needs (math checks are async). */
+  prepareVote?: (answers: readonly string[]) => Promise<void>;
 }
 
 /** The math verifier's functions, as the rewards part provides them. */
 export interface MathVerifier {
   extractAnswer(text: string): string | null;
   /** Is the predicted answer equal to the gold one? Both are answer texts. */
-  isEqual(pred: string, gold: string): { equal: boolean; reason?: string };
-  answersEquivalent(a: string, b: string): boolean;
+  isEqual(pred: string, gold: string): { equal: boolean; reason?: string } | Promise<{ equal: boolean; reason?: string }>;
+  answersEquivalent(a: string, b: string): boolean | Promise<boolean>;
+}
+
+function pairKey(a: string, b: string): string {
+  return JSON.stringify([a, b]);
 }
 
 export function mathGrader(v: MathVerifier): Grader {
+  const verdicts = new Map<string, boolean>();
   return {
     async grade(problem, completion) {
       const extracted = v.extractAnswer(completion);
       if (extracted === null) return { extracted: null, correct: false, reason: 'no answer found' };
-      const r = v.isEqual(extracted, problem.gold);
+      const r = await v.isEqual(extracted, problem.gold);
       return r.equal ? { extracted, correct: true } : { extracted, correct: false, reason: r.reason ?? 'wrong answer' };
     },
-    equivalent: (a, b) => v.answersEquivalent(a, b),
+    // One problem's vote at a time: every pair of its distinct answers is compared up front.
+    async prepareVote(answers) {
+      verdicts.clear();
+      const distinct = [...new Set(answers)];
+      const pairs: Promise<void>[] = [];
+      for (let i = 0; i < distinct.length; i++) {
+        for (let j = i + 1; j < distinct.length; j++) {
+          const [a, b] = [distinct[i], distinct[j]];
+          pairs.push(Promise.resolve(v.answersEquivalent(a, b)).then((eq) => void verdicts.set(pairKey(a, b), eq)));
+        }
+      }
+      await Promise.all(pairs);
+    },
+    equivalent: (a, b) => a === b || (verdicts.get(pairKey(a, b)) ?? verdicts.get(pairKey(b, a)) ?? false),
   };
 }
 

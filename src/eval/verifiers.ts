@@ -1,6 +1,6 @@
 // Binds the harness's graders to the rewards part: the math verifier (answer extraction,
 // equivalence) and the code sandbox. The harness itself never judges an answer or runs code.
-import { extractAnswer, compareAnswers, answersEquivalent, lastBoxed, runProgram, extractCode, assertSandbox } from '../rewards/index.js';
+import { extractAnswer, lastBoxed, runProgram, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
 import { codeGrader, mathGrader, type Grader, type ProgramRunner } from './grading.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
 
@@ -9,6 +9,8 @@ export interface VerifierOptions {
   lastNumberFallback: boolean;
   /** Wall-clock limit of one program run, ms. */
   codeTimeoutMs: number;
+  /** Deadline of one math comparison, ms (default 2000); the check is killed at it. */
+  mathTimeoutMs?: number;
 }
 
 export { lastBoxed };
@@ -26,10 +28,12 @@ function sandboxRunner(timeoutMs: number): ProgramRunner {
 /** The grader for a benchmark format. Code formats first check that the sandbox works (its own clear error if not). */
 export function graderFor(format: BenchmarkFormat, opts: VerifierOptions): Grader {
   if (format === 'math') {
+    // Every comparison runs in the shared worker pool, killed at the math deadline.
+    const pool = sharedMathVerifier();
     return mathGrader({
       extractAnswer: (text) => extractAnswer(text, { lastNumberFallback: opts.lastNumberFallback }),
-      isEqual: (pred, gold) => compareAnswers(pred, gold),
-      answersEquivalent,
+      isEqual: (pred, gold) => pool.compare(pred, gold, { timeoutMs: opts.mathTimeoutMs }),
+      answersEquivalent: async (a, b) => (await pool.compare(a, b, { timeoutMs: opts.mathTimeoutMs })).equal,
     });
   }
   assertSandbox();

@@ -1,6 +1,7 @@
 // The built-in reward functions and their registration: accuracy (math), format,
 // format_lenient, tag_count, code, language, overlong, and the reflection metric.
-import { verifyMath, type BoundedMathVerifier, type MathVerdict } from './math/index.js';
+import type { BoundedMathVerifier, MathVerdict } from './math/index.js';
+import { sharedMathVerifier } from './math/pool.js';
 import { runCode, runProgram, extractCode, type CodeTests, type CodeLanguage, CODE_LANGUAGES } from './code/index.js';
 import { strictFormat, lenientFormat, tagCount, thinkingText, withPrefill } from './format.js';
 import { languageConsistency } from './language.js';
@@ -19,9 +20,9 @@ function goldOf(example: RewardExample): string | null {
 export interface AccuracyOptions {
   /** Fall back to the last number when no \boxed{}/<answer>/"answer is" is found (default false). */
   lastNumberFallback?: boolean;
-  /** Time budget per comparison in ms (default 2000). */
+  /** Deadline per check in ms (default 2000): the worker running the check is killed at it. */
   timeoutMs?: number;
-  /** Verify in these worker threads (hard time limit) instead of in-process (soft limit). */
+  /** The worker pool to check in (default: the process-wide one, sharedMathVerifier()). */
   verifier?: BoundedMathVerifier;
   /**
    * Called when a check was cut short (timeout, oversize input, verifier error) rather than
@@ -58,8 +59,7 @@ export function createAccuracyReward(opts: AccuracyOptions = {}): RewardFunction
         if (isIssue(v.reason)) onIssue(v.reason, v.pred_extracted);
         return v.equal ? 1 : 0;
       };
-      if (opts.verifier) return opts.verifier.verify(completion, gold, vopts).then(toScore);
-      return toScore(verifyMath(completion, gold, vopts));
+      return (opts.verifier ?? sharedMathVerifier()).verify(completion, gold, vopts).then(toScore);
     },
   };
 }
