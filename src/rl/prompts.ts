@@ -5,6 +5,7 @@ import { InputError, AhaError } from '../util/errors.js';
 import { readJsonl } from '../util/jsonl.js';
 import { Rng } from '../util/rng.js';
 import type { RewardExample } from '../rewards/types.js';
+import { codeTestsOf } from '../rewards/code/formats.js';
 import { frame, type Problem, type Task } from '../tasks/task.js';
 import { problemExample } from '../tasks/rewards.js';
 
@@ -74,13 +75,15 @@ export function heldoutItems(task: Task, count: number, seed: number, difficulty
   return problems.map((p) => taskItem(task, p));
 }
 
-const PROMPT_FIELDS = ['prompt', 'problem', 'question'] as const;
+/** Code data sets name the problem text `question_content` (LiveCodeBench) or `text` (MBPP). */
+const PROMPT_FIELDS = ['prompt', 'problem', 'question', 'question_content', 'text'] as const;
 const GOLD_FIELDS = ['answer', 'gold'] as const;
 
 /**
- * Reads a JSON Lines data set: `prompt` is used verbatim; a bare `problem` or `question` is put in
- * the R1-Zero frame (the same one the built-in tasks use). The gold answer is `answer` or `gold`.
- * Other fields are passed to the reward functions unchanged.
+ * Reads a JSON Lines data set: `prompt` is used verbatim; a bare `problem` or `question` (code:
+ * `question_content`, `text`) is put in the R1-Zero frame (the same one the built-in tasks use).
+ * The gold answer is `answer` or `gold`; code tests in any form of docs/rewards.md are checked
+ * here. Other fields are passed to the reward functions unchanged.
  */
 export function readPromptFile(file: string): PromptItem[] {
   const records = readJsonl(file);
@@ -93,6 +96,9 @@ export function readPromptFile(file: string): PromptItem[] {
     const goldKey = GOLD_FIELDS.find((k) => value[k] !== undefined);
     const gold = goldKey === undefined ? undefined : value[goldKey];
     if (gold !== undefined && typeof gold !== 'string' && typeof gold !== 'number') throw new InputError({ file, line, field: goldKey }, 'must be a string or a number');
+    // Code tests in any data set form are checked now, not at the first step that samples them.
+    const code = codeTestsOf(value);
+    if (code !== null && 'error' in code) throw new InputError({ file, line, field: code.field }, code.error);
     const id = typeof value.id === 'string' || typeof value.id === 'number' ? String(value.id) : `line-${line}`;
     const example: RewardExample = { ...value, id };
     if (gold !== undefined) example.gold = String(gold);

@@ -122,6 +122,11 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
 
+/** Throws an AhaError naming what is wrong with `tests` for `language`; nothing runs. */
+export function checkCodeTests(tests: unknown, language: CodeLanguage): void {
+  plan({ language, code: '', tests: tests as CodeTests }, 1);
+}
+
 /** Validates a request's tests (an AhaError naming the bad part) and plans their runs. */
 function plan(req: RunCodeRequest, perTestS: number): Plan {
   if (typeof req.code !== 'string') throw new AhaError('code must be a string');
