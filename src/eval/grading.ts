@@ -77,13 +77,18 @@ export function buildProgram(problem: EvalProblem, code: string): string {
   return `${code}\n\n${t.test}\n`;
 }
 
+/** Runs code against a `code`-format record's own tests (any data set form): passed means every test passed. */
+export type TestsRunner = (record: Record<string, unknown>, code: string) => Promise<{ passed: boolean; reason?: string }>;
+
 /** `extractCode` finds the program in a reply (fenced block, else the raw continuation). */
-export function codeGrader(run: ProgramRunner, extractCode: (completion: string) => string): Grader {
+export function codeGrader(run: ProgramRunner, extractCode: (completion: string, problem: EvalProblem) => string, runTests?: TestsRunner): Grader {
   return {
     async grade(problem, completion) {
-      const code = extractCode(completion);
+      const code = extractCode(completion, problem);
       if (code.trim() === '') return { extracted: null, correct: false, reason: 'no code found' };
-      const r = await run(buildProgram(problem, code));
+      const record = problem.code?.format === 'code' ? problem.code.record : undefined;
+      if (record !== undefined && !runTests) throw new Error(`problem ${problem.id}: no runner for code tests`);
+      const r = record !== undefined ? await runTests!(record, code) : await run(buildProgram(problem, code));
       return r.passed ? { extracted: code, correct: true } : { extracted: code, correct: false, reason: r.reason ?? 'tests failed' };
     },
   };

@@ -165,6 +165,19 @@ function lookup(rec: Record<string, unknown>): TestsLookup {
   return { tests: part.ok, language: language.ok, prefix, form };
 }
 
+/**
+ * The problem statement of a code record that has none of the usual text fields (prompt,
+ * problem, question): LiveCodeBench's `question_content`, or MBPP's `text` followed by its
+ * asserts (they name the function to write, as MBPP prompts show them). Null otherwise.
+ */
+export function codeProblemText(rec: Record<string, unknown>): { text: string; field: string } | null {
+  if (typeof rec.question_content === 'string' && rec.question_content.trim() !== '') return { text: rec.question_content, field: 'question_content' };
+  if (codeFormOf(rec) === 'mbpp' && typeof rec.text === 'string' && rec.text.trim() !== '' && stringList(rec.test_list)) {
+    return { text: `${rec.text}\nYour code should pass these tests:\n\n${rec.test_list.join('\n')}`, field: 'text' };
+  }
+  return null;
+}
+
 const seen = new WeakMap<object, TestsLookup>();
 
 /**
