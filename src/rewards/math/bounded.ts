@@ -192,20 +192,21 @@ export class BoundedMathVerifier {
     }
   }
 
-  private key(job: Job): string {
-    return `${job.kind}\u0000${job.opts.lastNumberFallback === true ? 1 : 0}\u0000${job.pred}\u0000${job.gold}`;
+  /** Identifies a check for the overrun memory: the same pair under the same deadline. */
+  private key(job: Job, deadlineMs: number): string {
+    return `${job.kind}\u0000${job.opts.lastNumberFallback === true ? 1 : 0}\u0000${deadlineMs}\u0000${job.pred}\u0000${job.gold}`;
   }
 
   private remember(p: Pending, reason: string): void {
     if (this.overran.size >= OVERRUN_MEMORY) this.overran.delete(this.overran.keys().next().value!);
-    this.overran.set(this.key(p.job), reason);
+    this.overran.set(this.key(p.job, p.deadlineMs), reason);
   }
 
   private submit(job: Job): void {
     const deadlineMs = Math.min(job.opts.timeoutMs ?? this.defaultTimeoutMs, this.hardTimeoutMs);
     const p: Pending = { id: this.nextId++, job, deadlineMs };
     // The same pair overran before (a group's samples often repeat an answer): it would again.
-    const known = this.overran.get(this.key(job));
+    const known = this.overran.get(this.key(job, deadlineMs));
     if (known !== undefined) {
       this.counts.overruns++;
       this.settle(p, known);
