@@ -3,7 +3,7 @@
 // {"error": ...} object on its own line instead of stopping the batch.
 import { BoundedMathVerifier } from './math/bounded.js';
 import { runCode } from './code/run.js';
-import { codeTestsOf } from './code/formats.js';
+import { codeLanguageOf, codeTestsOf } from './code/formats.js';
 import { formatLocation } from '../util/errors.js';
 
 export interface BatchOptions {
@@ -54,6 +54,8 @@ export async function verifyMathRecord(
 
 /** One code record {language?, code, tests in any code data set form} -> {statuses, reward, ...}. */
 export async function verifyCodeRecord(rec: Record<string, unknown>, opts: BatchOptions, line: number): Promise<BatchResult> {
+  const language = codeLanguageOf(rec);
+  if ('error' in language) return errorAt(opts.file, line, language.error, language.field);
   if (typeof rec.code !== 'string') return errorAt(opts.file, line, rec.code === undefined ? 'missing' : 'must be a string', 'code');
   const found = codeTestsOf(rec);
   if (found === null) return errorAt(opts.file, line, 'no tests: give "tests", "input_output", "public_test_cases", "test_list" or "test" (see docs/rewards.md)', 'tests');

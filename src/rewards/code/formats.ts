@@ -25,11 +25,12 @@ export interface FoundTests {
 
 export type TestsLookup = FoundTests | { error: string; field: string } | null;
 
-type Part<T> = { ok: T } | { error: string; field: string };
+export type Part<T> = { ok: T } | { error: string; field: string };
 
 const LANGUAGE_NAMES: Record<string, CodeLanguage> = { python: 'python', python3: 'python', py: 'python', javascript: 'javascript', js: 'javascript', cpp: 'cpp', 'c++': 'cpp' };
 
-function languageOf(rec: Record<string, unknown>): Part<CodeLanguage> {
+/** The record's `language` (default python), or the field's error. */
+export function codeLanguageOf(rec: Record<string, unknown>): Part<CodeLanguage> {
   const l = rec.language;
   if (l === undefined || l === null) return { ok: 'python' };
   const found = typeof l === 'string' ? LANGUAGE_NAMES[l.toLowerCase()] : undefined;
@@ -141,7 +142,7 @@ const FIELD_OF: Record<CodeDataForm, string> = { tests: 'tests', apps: 'input_ou
 function lookup(rec: Record<string, unknown>): TestsLookup {
   const form = codeFormOf(rec);
   if (form === null) return null;
-  const language = languageOf(rec);
+  const language = codeLanguageOf(rec);
   if ('error' in language) return language;
   let prefix = '';
   let part: Part<CodeTests>;
