@@ -15,25 +15,45 @@ export interface Grader {
   grade(problem: EvalProblem, completion: string): Promise<Grade>;
   /** Answer equivalence for majority voting; absent when votes make no sense (code). */
   equivalent?: (a: string, b: string) => boolean;
+  /** Settles, before `equivalent` is asked, the comparisons a vote over these answers needs (math checks are async). */
+  prepareVote?: (answers: readonly string[]) => Promise<void>;
 }
 
 /** The math verifier's functions, as the rewards part provides them. */
 export interface MathVerifier {
   extractAnswer(text: string): string | null;
   /** Is the predicted answer equal to the gold one? Both are answer texts. */
-  isEqual(pred: string, gold: string): { equal: boolean; reason?: string };
-  answersEquivalent(a: string, b: string): boolean;
+  isEqual(pred: string, gold: string): { equal: boolean; reason?: string } | Promise<{ equal: boolean; reason?: string }>;
+  answersEquivalent(a: string, b: string): boolean | Promise<boolean>;
+}
+
+function pairKey(a: string, b: string): string {
+  return JSON.stringify([a, b]);
 }
 
 export function mathGrader(v: MathVerifier): Grader {
+  const verdicts = new Map<string, boolean>();
   return {
     async grade(problem, completion) {
       const extracted = v.extractAnswer(completion);
       if (extracted === null) return { extracted: null, correct: false, reason: 'no answer found' };
-      const r = v.isEqual(extracted, problem.gold);
+      const r = await v.isEqual(extracted, problem.gold);
       return r.equal ? { extracted, correct: true } : { extracted, correct: false, reason: r.reason ?? 'wrong answer' };
     },
-    equivalent: (a, b) => v.answersEquivalent(a, b),
+    // One problem's vote at a time: every pair of its distinct answers is compared up front.
+    async prepareVote(answers) {
+      verdicts.clear();
+      const distinct = [...new Set(answers)];
+      const pairs: Promise<void>[] = [];
+      for (let i = 0; i < distinct.length; i++) {
+        for (let j = i + 1; j < distinct.length; j++) {
+          const [a, b] = [distinct[i], distinct[j]];
+          pairs.push(Promise.resolve(v.answersEquivalent(a, b)).then((eq) => void verdicts.set(pairKey(a, b), eq)));
+        }
+      }
+      await Promise.all(pairs);
+    },
+    equivalent: (a, b) => a === b || (verdicts.get(pairKey(a, b)) ?? verdicts.get(pairKey(b, a)) ?? false),
   };
 }
 
@@ -57,13 +77,18 @@ export function buildProgram(problem: EvalProblem, code: string): string {
   return `${code}\n\n${t.test}\n`;
 }
 
+/** Runs code against a `code`-format record's own tests (any data set form): passed means every test passed. */
+export type TestsRunner = (record: Record<string, unknown>, code: string) => Promise<{ passed: boolean; reason?: string }>;
+
 /** `extractCode` finds the program in a reply (fenced block, else the raw continuation). */
-export function codeGrader(run: ProgramRunner, extractCode: (completion: string) => string): Grader {
+export function codeGrader(run: ProgramRunner, extractCode: (completion: string, problem: EvalProblem) => string, runTests?: TestsRunner): Grader {
   return {
     async grade(problem, completion) {
-      const code = extractCode(completion);
+      const code = extractCode(completion, problem);
       if (code.trim() === '') return { extracted: null, correct: false, reason: 'no code found' };
-      const r = await run(buildProgram(problem, code));
+      const record = problem.code?.format === 'code' ? problem.code.record : undefined;
+      if (record !== undefined && !runTests) throw new Error(`problem ${problem.id}: no runner for code tests`);
+      const r = record !== undefined ? await runTests!(record, code) : await run(buildProgram(problem, code));
       return r.passed ? { extracted: code, correct: true } : { extracted: code, correct: false, reason: r.reason ?? 'tests failed' };
     },
   };

@@ -4,10 +4,13 @@
 import { InputError, type Location } from '../util/errors.js';
 import { readJsonl, type JsonlRecord } from '../util/jsonl.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
+import { codeFormOf, codeTestsOf } from '../rewards/code/formats.js';
 
 /** What a code problem needs to be run against its tests. */
 export interface CodeTests {
-  format: 'humaneval' | 'mbpp';
+  format: 'humaneval' | 'mbpp' | 'code';
+  /** code: the record itself; the rewards part reads its tests (codeTestsOf), whatever its form. */
+  record?: Record<string, unknown>;
   /** HumanEval: the function header and docstring the completion continues. */
   prompt: string;
   /** HumanEval: source defining `check(candidate)`. MBPP: setup code plus the asserts. */
@@ -60,6 +63,7 @@ const ID_FIELDS = ['id', 'task_id', 'unique_id', 'idx'];
 export function detectFormat(record: Record<string, unknown>): BenchmarkFormat {
   if ('entry_point' in record && 'test' in record && 'prompt' in record) return 'humaneval';
   if ('test_list' in record && 'text' in record) return 'mbpp';
+  if (codeFormOf(record) !== null) return 'code';
   return 'math';
 }
 
@@ -97,17 +101,20 @@ export function goldAnswer(record: Record<string, unknown>, fields: FieldOptions
   return { error: `no gold answer: neither "${answerField}" nor "${solutionField}" is present`, field: answerField };
 }
 
-function problemText(record: Record<string, unknown>, fields: FieldOptions): { text: string } | { error: string; field: string } {
+/** Where code data sets keep the problem text (LiveCodeBench: question_content; MBPP: text; HumanEval: prompt). */
+const CODE_TEXT_FIELDS = ['problem', 'question', 'question_content', 'text', 'prompt'];
+
+function problemText(record: Record<string, unknown>, fields: FieldOptions, names = ['problem', 'question']): { text: string } | { error: string; field: string } {
   if (fields.problem !== undefined) {
     const v = record[fields.problem];
     return nonEmptyString(v) ? { text: v } : { error: v === undefined ? 'missing' : 'expected a non-empty string', field: fields.problem };
   }
-  for (const f of ['problem', 'question']) {
+  for (const f of names) {
     const v = record[f];
     if (v === undefined) continue;
     return nonEmptyString(v) ? { text: v } : { error: 'expected a non-empty string', field: f };
   }
-  return { error: 'no problem text: neither "problem" nor "question" is present (use --problem-field)', field: 'problem' };
+  return { error: `no problem text: none of ${names.map((n) => `"${n}"`).join(', ')} is present (use --problem-field)`, field: 'problem' };
 }
 
 function recordId(record: Record<string, unknown>, line: number, fields: FieldOptions): { id: string } | { error: string; field: string } {
@@ -150,6 +157,14 @@ function toProblem(rec: JsonlRecord<Record<string, unknown>>, format: BenchmarkF
     const gold = goldAnswer(r, fields, opts.lastBoxed);
     if ('error' in gold) return gold;
     return { id: id.id, line: rec.line, problem: text.text, gold: gold.gold };
+  }
+  if (format === 'code') {
+    const text = problemText(r, fields, CODE_TEXT_FIELDS);
+    if ('error' in text) return text;
+    const found = codeTestsOf(r);
+    if (found === null) return { error: 'no code tests (give "tests", "input_output", "public_test_cases", "test_list" or "test")', field: 'tests' };
+    if ('error' in found) return found;
+    return { id: id.id, line: rec.line, problem: text.text, gold: '', code: { format: 'code', prompt: '', test: '', record: r } };
   }
   const code = format === 'humaneval' ? humanevalProblem(r) : mbppProblem(r);
   if ('error' in code) return code;

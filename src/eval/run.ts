@@ -222,12 +222,12 @@ async function regradeAll(
   writeJsonl(file, all);
 }
 
-function summarize(
+async function summarize(
   opts: EvalRunOptions,
   have: Map<string, Map<number, SampleRecord>>,
   paths: OutputPaths,
   run: { generated: number; resumed: number; retries: number; seconds: number },
-): EvalResult {
+): Promise<EvalResult> {
   const K = opts.samples;
   const ks = reportedKs(K);
   const usage = { promptTokens: 0, completionTokens: 0 };
@@ -242,6 +242,7 @@ function summarize(
       usage.promptTokens += r.usage?.prompt_tokens ?? 0;
       usage.completionTokens += r.usage?.completion_tokens ?? 0;
     }
+    await opts.grader.prepareVote?.(ballots.flatMap((b) => (b.answer === null ? [] : [b.answer])));
     const pm = problemMetrics(ballots, ks, opts.grader.equivalent);
     metrics.push(pm);
     const row: ProblemResult = { id: p.id, gold: p.gold, samples: K, correct: pm.correct, pass: pm.pass };

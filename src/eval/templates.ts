@@ -31,6 +31,10 @@ const NAMED: Record<string, { text: string; about: string }> = {
     text: '{problem}\n\nReply with the Python code in a single ```python code block.',
     about: 'MBPP: the task and its asserts, asking for a code block (default for mbpp)',
   },
+  program: {
+    text: '{problem}\n\nReply with your complete solution in a single fenced code block.',
+    about: 'a code task (APPS, LiveCodeBench, KodCode …): the problem, asking for the solution in a code block (default for code)',
+  },
   raw: {
     text: '{problem}',
     about: 'the problem text alone (default for humaneval with --api completions: the model continues the function)',
@@ -51,6 +55,7 @@ export function describeTemplates(): string {
 export function defaultTemplateName(format: BenchmarkFormat, api: 'chat' | 'completions'): string {
   if (format === 'humaneval') return api === 'chat' ? 'code' : 'raw';
   if (format === 'mbpp') return 'mbpp';
+  if (format === 'code') return 'program';
   return 'math';
 }
 

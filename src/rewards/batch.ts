@@ -2,8 +2,8 @@
 // Lines record becomes one result object in the same order; a bad record becomes an
 // {"error": ...} object on its own line instead of stopping the batch.
 import { BoundedMathVerifier } from './math/bounded.js';
-import { runCode, type CodeTests } from './code/run.js';
-import { CODE_LANGUAGES, type CodeLanguage } from './code/languages.js';
+import { runCode } from './code/run.js';
+import { codeLanguageOf, codeTestsOf } from './code/formats.js';
 import { formatLocation } from '../util/errors.js';
 
 export interface BatchOptions {
@@ -52,19 +52,20 @@ export async function verifyMathRecord(
   return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs })) };
 }
 
-/** One code record {language, code, tests} -> {statuses, reward, ...}. */
+/** One code record {language?, code, tests in any code data set form} -> {statuses, reward, ...}. */
 export async function verifyCodeRecord(rec: Record<string, unknown>, opts: BatchOptions, line: number): Promise<BatchResult> {
-  const language = rec.language ?? 'python';
-  if (typeof language !== 'string' || !(CODE_LANGUAGES as readonly string[]).includes(language)) {
-    return errorAt(opts.file, line, `must be one of ${CODE_LANGUAGES.join(', ')}`, 'language');
-  }
+  const language = codeLanguageOf(rec);
+  if ('error' in language) return errorAt(opts.file, line, language.error, language.field);
   if (typeof rec.code !== 'string') return errorAt(opts.file, line, rec.code === undefined ? 'missing' : 'must be a string', 'code');
-  if (rec.tests === null || typeof rec.tests !== 'object') return errorAt(opts.file, line, 'missing or not an object', 'tests');
+  const found = codeTestsOf(rec);
+  if (found === null) return errorAt(opts.file, line, 'no tests: give "tests", "input_output", "public_test_cases", "test_list" or "test" (see docs/rewards.md)', 'tests');
+  if ('error' in found) return errorAt(opts.file, line, found.error, found.field);
   try {
-    return { ...(await runCode({ language: language as CodeLanguage, code: rec.code, tests: rec.tests as CodeTests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })) };
+    const code = found.prefix === '' ? rec.code : found.prefix + rec.code;
+    return { ...(await runCode({ language: found.language, code, tests: found.tests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })) };
   } catch (err) {
-    if (err instanceof Error && err.name === 'AhaError' && !/sandbox/.test(err.message)) return errorAt(opts.file, line, err.message, 'tests');
-    throw err; // a missing sandbox stops the whole batch
+    if (err instanceof Error && err.name === 'AhaError' && !/sandbox|cannot (run|compile)/.test(err.message)) return errorAt(opts.file, line, err.message, 'tests');
+    throw err; // a missing sandbox or compiler stops the whole batch
   }
 }
 

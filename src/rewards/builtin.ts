@@ -1,7 +1,9 @@
 // The built-in reward functions and their registration: accuracy (math), format,
 // format_lenient, tag_count, code, language, overlong, and the reflection metric.
-import { verifyMath, type BoundedMathVerifier, type MathVerdict } from './math/index.js';
-import { runCode, runProgram, extractCode, type CodeTests, type CodeLanguage, CODE_LANGUAGES } from './code/index.js';
+import type { BoundedMathVerifier, MathVerdict } from './math/index.js';
+import { sharedMathVerifier } from './math/pool.js';
+import { runCode, extractCode, codeTestsOf } from './code/index.js';
+import { AhaError } from '../util/errors.js';
 import { strictFormat, lenientFormat, tagCount, thinkingText, withPrefill } from './format.js';
 import { languageConsistency } from './language.js';
 import { overlongPenalty } from './length.js';
@@ -19,9 +21,9 @@ function goldOf(example: RewardExample): string | null {
 export interface AccuracyOptions {
   /** Fall back to the last number when no \boxed{}/<answer>/"answer is" is found (default false). */
   lastNumberFallback?: boolean;
-  /** Time budget per comparison in ms (default 2000). */
+  /** Deadline per check in ms (default 2000): the worker running the check is killed at it. */
   timeoutMs?: number;
-  /** Verify in these worker threads (hard time limit) instead of in-process (soft limit). */
+  /** The worker pool to check in (default: the process-wide one, sharedMathVerifier()). */
   verifier?: BoundedMathVerifier;
   /**
    * Called when a check was cut short (timeout, oversize input, verifier error) rather than
@@ -58,42 +60,33 @@ export function createAccuracyReward(opts: AccuracyOptions = {}): RewardFunction
         if (isIssue(v.reason)) onIssue(v.reason, v.pred_extracted);
         return v.equal ? 1 : 0;
       };
-      if (opts.verifier) return opts.verifier.verify(completion, gold, vopts).then(toScore);
-      return toScore(verifyMath(completion, gold, vopts));
+      return (opts.verifier ?? sharedMathVerifier()).verify(completion, gold, vopts).then(toScore);
     },
   };
 }
 
-function codeLanguageOf(example: RewardExample): CodeLanguage {
-  const l = example.language ?? 'python';
-  return (CODE_LANGUAGES as readonly unknown[]).includes(l) ? (l as CodeLanguage) : 'python';
-}
-
 /**
  * Code accuracy: the fraction of tests passed by the program in the completion (last fenced
- * block). Tests come from `example.tests` ({inputs, outputs} or {asserts}), or HumanEval-style
- * `example.test` + `example.entry_point` (pass iff `check(entry_point)` exits 0). Null without tests.
+ * block of the example's language). The tests come from the example in any code data set form
+ * (`codeTestsOf`: aha's `tests`, APPS/TACO `input_output`, LiveCodeBench `public_test_cases`,
+ * MBPP `test_list`, HumanEval `test` + `entry_point`, KodCode `test`). Null without tests.
  */
 export function createCodeReward(opts: { timeoutMs?: number; memoryMb?: number } = {}): RewardFunction {
   return {
     name: 'code',
     description: 'code: fraction of tests passed by the completion\'s program in the sandbox',
     async score(completion, example) {
-      const language = codeLanguageOf(example);
-      const code = extractCode(completion, language);
-      const tests = example.tests as CodeTests | undefined;
-      if (tests && typeof tests === 'object') {
-        return (await runCode({ language, code, tests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })).reward;
+      const found = codeTestsOf(example);
+      if (found === null) return null;
+      if ('error' in found) {
+        const id = example.id === undefined ? '' : ` ${String(example.id)}`;
+        throw new AhaError(`example${id}, field "${found.field}": ${found.error}`);
       }
-      if (typeof example.test === 'string' && typeof example.entry_point === 'string') {
-        // The prompt always goes first: it carries the imports, and a completion that repeats the
-        // whole function simply redefines it (a prompt's docstring-only function is valid Python).
-        const prompt = typeof example.prompt === 'string' ? example.prompt : '';
-        const program = `${prompt}${code}\n\n${example.test}\n\ncheck(${example.entry_point})\n`;
-        const r = await runProgram({ language, program, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb });
-        return r.status === 'pass' ? 1 : 0;
-      }
-      return null;
+      const code = extractCode(completion, found.language);
+      // HumanEval: the prompt always goes first (it carries the imports); a completion that
+      // repeats the whole function simply redefines it.
+      const program = found.prefix === '' ? code : `${found.prefix}${code}`;
+      return (await runCode({ language: found.language, code: program, tests: found.tests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })).reward;
     },
   };
 }

@@ -5,6 +5,7 @@ import { InputError, AhaError } from '../util/errors.js';
 import { readJsonl } from '../util/jsonl.js';
 import { Rng } from '../util/rng.js';
 import type { RewardExample } from '../rewards/types.js';
+import { codeProblemText, codeTestsOf } from '../rewards/code/formats.js';
 import { frame, type Problem, type Task } from '../tasks/task.js';
 import { problemExample } from '../tasks/rewards.js';
 
@@ -78,26 +79,38 @@ const PROMPT_FIELDS = ['prompt', 'problem', 'question'] as const;
 const GOLD_FIELDS = ['answer', 'gold'] as const;
 
 /**
- * Reads a JSON Lines data set: `prompt` is used verbatim; a bare `problem` or `question` is put in
- * the R1-Zero frame (the same one the built-in tasks use). The gold answer is `answer` or `gold`.
- * Other fields are passed to the reward functions unchanged.
+ * Reads a JSON Lines data set: `prompt` is used verbatim; a bare `problem` or `question` (code
+ * data: LiveCodeBench's `question_content`, MBPP's `text` + asserts) is put in the R1-Zero frame
+ * (the same one the built-in tasks use).
+ * The gold answer is `answer` or `gold`; code tests in any form of docs/rewards.md are checked
+ * here. Other fields are passed to the reward functions unchanged.
  */
 export function readPromptFile(file: string): PromptItem[] {
   const records = readJsonl(file);
   if (records.length === 0) throw new InputError({ file }, 'no prompts in the file');
   return records.map(({ line, value }) => {
     const key = PROMPT_FIELDS.find((k) => value[k] !== undefined);
+    const codeText = key ? null : codeProblemText(value);
+    if (codeText) return fileItem(file, line, value, frame(codeText.text));
     if (!key) throw new InputError({ file, line, field: 'prompt' }, 'missing: give "prompt" (verbatim) or "problem"/"question" (framed)');
     const text = value[key];
     if (typeof text !== 'string' || text.trim() === '') throw new InputError({ file, line, field: key }, 'must be a non-empty string');
-    const goldKey = GOLD_FIELDS.find((k) => value[k] !== undefined);
-    const gold = goldKey === undefined ? undefined : value[goldKey];
-    if (gold !== undefined && typeof gold !== 'string' && typeof gold !== 'number') throw new InputError({ file, line, field: goldKey }, 'must be a string or a number');
-    const id = typeof value.id === 'string' || typeof value.id === 'number' ? String(value.id) : `line-${line}`;
-    const example: RewardExample = { ...value, id };
-    if (gold !== undefined) example.gold = String(gold);
-    return { id, prompt: key === 'prompt' ? text : frame(text), example };
+    return fileItem(file, line, value, key === 'prompt' ? text : frame(text));
   });
+}
+
+/** One data-file record with its prompt chosen: the gold answer and code tests checked. */
+function fileItem(file: string, line: number, value: Record<string, unknown>, prompt: string): PromptItem {
+  const goldKey = GOLD_FIELDS.find((k) => value[k] !== undefined);
+  const gold = goldKey === undefined ? undefined : value[goldKey];
+  if (gold !== undefined && typeof gold !== 'string' && typeof gold !== 'number') throw new InputError({ file, line, field: goldKey }, 'must be a string or a number');
+  // Code tests in any data set form are checked now, not at the first step that samples them.
+  const code = codeTestsOf(value);
+  if (code !== null && 'error' in code) throw new InputError({ file, line, field: code.field }, code.error);
+  const id = typeof value.id === 'string' || typeof value.id === 'number' ? String(value.id) : `line-${line}`;
+  const example: RewardExample = { ...value, id };
+  if (gold !== undefined) example.gold = String(gold);
+  return { id, prompt, example };
 }
 
 /** Cycles through `items`, in a fresh seeded shuffle every epoch. */

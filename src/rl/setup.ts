@@ -8,7 +8,7 @@ import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { sample } from '../model/sampling.js';
 import { latestCheckpoint, loadTrainingCheckpoint } from '../model/training-checkpoint.js';
-import { assertSandbox, countReflections, getReward, hasReward } from '../rewards/index.js';
+import { assertSandbox, codeTestsOf, countReflections, getReward, hasReward } from '../rewards/index.js';
 import type { RewardFunction } from '../rewards/types.js';
 import { getTask } from '../tasks/registry.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
@@ -21,11 +21,13 @@ import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 
 /**
- * The default rewards: the task's exact verifier (or math `accuracy` for data files) plus the
- * lenient format reward (a think block, then a non-empty answer) at a small weight.
+ * The default rewards: the task's exact verifier (or, for data files, math `accuracy`, or `code`
+ * when the file's records carry code tests) plus the lenient format reward (a think block, then
+ * a non-empty answer) at a small weight.
  */
-export function defaultRewards(task: string | null): RewardSpec[] {
-  return [{ name: task ? `${task}_accuracy` : 'accuracy', weight: 1 }, { name: 'format_lenient', weight: 0.2 }];
+export function defaultRewards(task: string | null, codeData = false): RewardSpec[] {
+  const accuracy = task ? `${task}_accuracy` : codeData ? 'code' : 'accuracy';
+  return [{ name: accuracy, weight: 1 }, { name: 'format_lenient', weight: 0.2 }];
 }
 
 /** The model folder a config names, or the task's bundled base model; an AhaError when it is missing. */
@@ -90,11 +92,12 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     if (!task!.difficulties.includes(d)) throw new AhaError(`difficulty ${d} is not a level of ${task!.name}; its levels are ${task!.difficulties.join(', ')}`);
   }
   registerTaskRewards();
-  const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task);
+  const items = config.data !== null ? readPromptFile(config.data) : null;
+  const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
+  const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
   const rewardFns: RewardFunction[] = specs.map((s) => getReward(s.name));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
-  const items = config.data !== null ? readPromptFile(config.data) : null;
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
   let resumeFrom: string | null = null;

@@ -11,7 +11,9 @@ export type BenchmarkFormat =
   /** HumanEval: `prompt`, `test`, `entry_point`; run in the code sandbox. */
   | 'humaneval'
   /** MBPP: `text`, `test_list` asserts; run in the code sandbox. */
-  | 'mbpp';
+  | 'mbpp'
+  /** Code tests in any data set form of docs/rewards.md (APPS/TACO, LiveCodeBench, KodCode, aha `tests`); passed iff every test passes. */
+  | 'code';
 
 export interface Benchmark {
   name: string;

@@ -37,8 +37,9 @@ test('assert-style Python tests report each assert separately', async () => {
   assert.deepEqual(wrapped.statuses, ['pass'], 'a script without top-level asserts is one test');
   const wrappedBad = await runCode({ language: 'python', code: 'def double(x):\n    return x\n', tests: { asserts: 'def check(f):\n    assert f(2) == 4\ncheck(double)' } });
   assert.deepEqual(wrappedBad.statuses, ['wrong_answer']);
+  // Each assert has its own time limit: the one that loops times out, the next still runs.
   const slow = await runCode({ language: 'python', code: 'def f():\n    while True: pass', tests: { asserts: 'assert 1 == 1\nassert f()\nassert 2 == 2' }, timeoutMs: 1000 });
-  assert.deepEqual(slow.statuses, ['pass', 'timeout', 'timeout']);
+  assert.deepEqual(slow.statuses, ['pass', 'timeout', 'pass']);
 });
 
 test('printing a fake result line does not forge a pass', async () => {
@@ -60,7 +61,7 @@ test('MBPP: canonical solutions pass their asserts, a wrong one does not', async
   assert.ok(wrong.reward < 1);
 });
 
-test('HumanEval: program = prompt + solution + test + check(entry_point), pass iff exit 0', async () => {
+test('HumanEval: runProgram passes iff prompt + solution + test + check(entry_point) exits 0; the reward scores each assert', async () => {
   const rows = readFileSync('data/benchmarks/humaneval/HumanEval.jsonl', 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l) as Record<string, string>);
   for (const row of rows) {
     const good = await runProgram({ language: 'python', program: `${row.prompt}${row.canonical_solution}\n\n${row.test}\n\ncheck(${row.entry_point})\n` });
@@ -71,7 +72,9 @@ test('HumanEval: program = prompt + solution + test + check(entry_point), pass i
   const code = getReward('code');
   const row = rows[0];
   assert.equal(await code.score('```python\n' + row.prompt + row.canonical_solution + '\n```', { test: row.test, entry_point: row.entry_point, prompt: row.prompt }), 1);
-  assert.equal(await code.score('```python\n' + row.prompt + '    return False\n```', { test: row.test, entry_point: row.entry_point, prompt: row.prompt }), 0);
+  // The reward counts check(candidate)'s asserts one by one: always answering False passes only
+  // the asserts that expect False (3 of the 7).
+  assert.equal(await code.score('```python\n' + row.prompt + '    return False\n```', { test: row.test, entry_point: row.entry_point, prompt: row.prompt }), 3 / 7);
 });
 
 test('JavaScript runs in the same jail: stdin tests and assert scripts', async () => {

@@ -139,7 +139,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'evaluate only the first n problems')
     .option('--out <file>', 'samples file, one JSON line per sample (default runs/eval-<data>-<model>.jsonl); the per-problem summary goes to <out>.problems.jsonl')
     .option('--json', 'print the summary table on stderr and a JSON summary as the last line of stdout')
-    .addOption(new Option('--format <kind>', 'how records are graded (default: bundled benchmark or detected from the fields)').choices(['math', 'humaneval', 'mbpp']))
+    .addOption(new Option('--format <kind>', 'how records are graded (default: bundled benchmark or detected from the fields)').choices(['math', 'humaneval', 'mbpp', 'code']))
     .option('--problem-field <name>', 'field with the problem text (default problem, else question)')
     .option('--answer-field <name>', 'field with the gold answer (default answer; "#### n" understood)')
     .option('--solution-field <name>', 'field whose last \\boxed{} is the gold when there is no answer (default solution)')

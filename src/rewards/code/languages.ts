@@ -1,11 +1,11 @@
-// How each language runs inside the jail: the interpreter path (which must be visible there),
-// its flags, and the harness that runs assert-style tests one by one and reports each result.
+// How each language runs inside the jail: the interpreter path (which must be visible there) and
+// its flags, or for C++ the compiler and how the compiled program is started.
 import { existsSync } from 'node:fs';
 import { AhaError } from '../../util/errors.js';
 import { bindsFor, JOB_DIR } from './sandbox.js';
 
-export type CodeLanguage = 'python' | 'javascript';
-export const CODE_LANGUAGES: readonly CodeLanguage[] = ['python', 'javascript'];
+export type CodeLanguage = 'python' | 'javascript' | 'cpp';
+export const CODE_LANGUAGES: readonly CodeLanguage[] = ['python', 'javascript', 'cpp'];
 
 export interface LanguageRuntime {
   /** File name of the program inside JOB_DIR. */
@@ -18,7 +18,23 @@ export interface LanguageRuntime {
   baseProcesses: number;
   /** Extra read-only folders to bind (interpreter outside /usr). */
   binds: string[];
+  /** Compiled languages: how the source (`source`, in JOB_DIR) becomes the program `file`. */
+  compile?: CompileStep;
 }
+
+export interface CompileStep {
+  source: string;
+  /** argv inside the jail: compiles, then prints the program base64-encoded on stdout (the jail's /tmp dies with it). */
+  argv: string[];
+  timeoutMs: number;
+  addressSpaceMb: number;
+  maxProcesses: number;
+}
+
+/** Debian's g++ (build-essential); the jail sees it under the read-only /usr. */
+const GXX = '/usr/bin/g++';
+/** The usual judge flags: optimised, C++17. */
+export const CPP_FLAGS = ['-O2', '-std=c++17', '-pipe'];
 
 /** Debian's CPython; the pyenv/conda pythons under /root or /opt are never visible in the jail. */
 const PYTHON = '/usr/bin/python3';
@@ -50,67 +66,24 @@ export function runtimeFor(language: string): LanguageRuntime {
       binds: bindsFor(node),
     };
   }
+  if (language === 'cpp') {
+    if (!existsSync(GXX)) throw new AhaError(`cannot compile C++ code: ${GXX} not found (apt-get install g++)`);
+    return {
+      file: 'prog',
+      // The job folder is read-only and its files are not executable: copy the program to /tmp.
+      argv: (path) => ['/bin/sh', '-c', `cp ${path} /tmp/prog && chmod 700 /tmp/prog && exec /tmp/prog`],
+      addressSpaceMb: (mb) => mb,
+      baseProcesses: 2,
+      binds: [],
+      compile: {
+        source: 'main.cpp',
+        argv: ['/bin/sh', '-c', `${GXX} ${CPP_FLAGS.join(' ')} -o /tmp/prog ${JOB_DIR}/main.cpp 1>&2 && base64 -w0 /tmp/prog`],
+        // cc1plus on <bits/stdc++.h> with -O2 needs a few hundred MiB and seconds on a loaded machine.
+        timeoutMs: 30_000,
+        addressSpaceMb: 2048,
+        maxProcesses: 32,
+      },
+    };
+  }
   throw new AhaError(`unknown code language "${language}"; supported: ${CODE_LANGUAGES.join(', ')}`);
 }
-
-/**
- * Python harness for assert-style tests: runs the solution once, then each top-level `assert`
- * of the test script separately (other statements are setup; a script with no top-level
- * assert is one test), and reports one status per
- * assert on stderr behind a nonce it reads from stdin, so ordinary program output cannot be
- * mistaken for a result.
- */
-export const PYTHON_ASSERT_HARNESS = String.raw`
-import ast, sys
-def _aha_run():
-    nonce = sys.stdin.readline().strip()
-    err = sys.stderr
-    def report(key, value):
-        err.write("\n" + nonce + " " + str(key) + " " + value + "\n")
-        err.flush()
-    def status_of(e):
-        if isinstance(e, MemoryError):
-            return "memory_limit"
-        if isinstance(e, AssertionError):
-            return "wrong_answer"
-        return "runtime_error"
-    with open("${JOB_DIR}/tests.py") as f:
-        tree = ast.parse(f.read(), "tests.py")
-    asserts = [n for n in tree.body if isinstance(n, ast.Assert)]
-    # A script without top-level asserts (e.g. def check(...) + check(f)) is one test that
-    # passes if the whole script runs without an exception.
-    whole = len(asserts) == 0
-    report("count", "1" if whole else str(len(asserts)))
-    with open("${JOB_DIR}/solution.py") as f:
-        src = f.read()
-    g = {"__name__": "__aha_solution__"}
-    try:
-        exec(compile(src, "solution.py", "exec"), g)
-    except BaseException as e:
-        report("setup", "runtime_error" if isinstance(e, AssertionError) else status_of(e))
-        return
-    if whole:
-        try:
-            exec(compile(tree, "tests.py", "exec"), g)
-            report(0, "pass")
-        except BaseException as e:
-            report(0, status_of(e))
-        return
-    i = 0
-    for node in tree.body:
-        code = compile(ast.Module(body=[node], type_ignores=[]), "tests.py", "exec")
-        if isinstance(node, ast.Assert):
-            try:
-                exec(code, g)
-                report(i, "pass")
-            except BaseException as e:
-                report(i, status_of(e))
-            i += 1
-        else:
-            try:
-                exec(code, g)
-            except BaseException as e:
-                report("setup", "runtime_error" if isinstance(e, AssertionError) else status_of(e))
-                return
-_aha_run()
-`;

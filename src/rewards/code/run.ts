@@ -1,16 +1,43 @@
 // Running model code against tests in the sandbox: stdin/stdout pairs (one run per test, in
-// parallel up to the core count), assert-style scripts (one run, one status per assert), and
-// whole programs (HumanEval style: pass iff the program exits 0).
+// parallel up to the core count; C++ compiled once first), Python assert scripts and call-based
+// tests (one run of the harness, one status per test), and whole programs (HumanEval style:
+// pass iff the program exits 0).
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { AhaError } from '../../util/errors.js';
 import { runSandboxed, type SandboxRun, JOB_DIR } from './sandbox.js';
-import { runtimeFor, PYTHON_ASSERT_HARNESS, type CodeLanguage } from './languages.js';
+import { runtimeFor, type CodeLanguage, type LanguageRuntime } from './languages.js';
+import { PYTHON_TEST_HARNESS, HARNESS_FILES, type HarnessSpec } from './python-harness.js';
+import { callCases } from './call-tests.js';
+import { compileProgram } from './compile.js';
 import { Semaphore } from './semaphore.js';
 
-export type TestStatus = 'pass' | 'wrong_answer' | 'runtime_error' | 'timeout' | 'memory_limit';
+export type TestStatus = 'pass' | 'wrong_answer' | 'runtime_error' | 'timeout' | 'compile_error' | 'memory_limit';
 
-export type CodeTests = { inputs: string[]; outputs: string[] } | { asserts: string };
+/** stdin/stdout pairs; a `null` input is an empty stdin. */
+export interface StdioTests {
+  inputs: (string | null)[];
+  outputs: string[];
+}
+
+/**
+ * Call-based tests (APPS / TACO / LiveCodeBench `fn_name`): each input is the argument list as
+ * a JSON array, or LiveCodeBench's text of one JSON value per line (then the output is JSON
+ * text too); the function's return value must equal the output (see call-tests.ts).
+ */
+export interface CallTests {
+  fn_name: string;
+  inputs: (unknown[] | string)[];
+  outputs: unknown[];
+}
+
+/** A Python assert script: top-level asserts, `test_*` functions, or `check(candidate)` with `entry_point`. */
+export interface AssertTests {
+  asserts: string;
+  entry_point?: string;
+}
+
+export type CodeTests = StdioTests | CallTests | AssertTests;
 
 export interface RunCodeRequest {
   language: CodeLanguage;
@@ -52,22 +79,22 @@ export interface RunProgramResult {
 
 export const CODE_DEFAULTS = { timeoutMs: 4000, memoryMb: 512, maxOutputBytes: 1 << 20, maxFileMb: 16 };
 const MAX_CODE_CHARS = 200_000;
-const MAX_TESTS = 256;
+/** stdin/stdout tests run one process each; harness tests share one process. */
+const MAX_STDIO_TESTS = 256;
+const MAX_CALL_TESTS = 1024;
+/** A harness run may take one time limit per test plus one, up to this long in all. */
+const MAX_HARNESS_RUN_MS = 120_000;
 
 const pool = new Semaphore(Math.max(1, availableParallelism()));
 
-function limitsFor(language: CodeLanguage, timeoutMs: number, memoryMb: number) {
-  const rt = runtimeFor(language);
+function limitsFor(rt: LanguageRuntime, timeoutMs: number, memoryMb: number) {
   return {
-    rt,
-    limits: {
-      timeoutMs,
-      addressSpaceMb: rt.addressSpaceMb(memoryMb),
-      cpuSeconds: Math.ceil(timeoutMs / 1000) + 1,
-      maxProcesses: rt.baseProcesses + 16,
-      maxFileMb: CODE_DEFAULTS.maxFileMb,
-      maxOutputBytes: CODE_DEFAULTS.maxOutputBytes,
-    },
+    timeoutMs,
+    addressSpaceMb: rt.addressSpaceMb(memoryMb),
+    cpuSeconds: Math.ceil(timeoutMs / 1000) + 1,
+    maxProcesses: rt.baseProcesses + 16,
+    maxFileMb: CODE_DEFAULTS.maxFileMb,
+    maxOutputBytes: CODE_DEFAULTS.maxOutputBytes,
   };
 }
 
@@ -86,19 +113,50 @@ export function outputsMatch(actual: string, expected: string): boolean {
   return canon(actual) === canon(expected);
 }
 
-function validate(req: RunCodeRequest): void {
+/** What a request's tests come down to: stdin runs, or one harness run. */
+type Plan =
+  | { kind: 'stdio'; inputs: string[]; outputs: string[] }
+  | { kind: 'harness'; spec: HarnessSpec; tests: string; expectedCount: number };
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+/** Throws an AhaError naming what is wrong with `tests` for `language`; nothing runs. */
+export function checkCodeTests(tests: unknown, language: CodeLanguage): void {
+  plan({ language, code: '', tests: tests as CodeTests }, 1);
+}
+
+/** Validates a request's tests (an AhaError naming the bad part) and plans their runs. */
+function plan(req: RunCodeRequest, perTestS: number): Plan {
   if (typeof req.code !== 'string') throw new AhaError('code must be a string');
   if (req.code.length > MAX_CODE_CHARS) throw new AhaError(`code longer than ${MAX_CODE_CHARS} characters`);
-  const t = req.tests as Partial<{ inputs: unknown; outputs: unknown; asserts: unknown }>;
-  if (t === null || typeof t !== 'object') throw new AhaError('tests must be {"inputs": [...], "outputs": [...]} or {"asserts": "..."}');
+  const t: unknown = req.tests;
+  if (!isObject(t)) throw new AhaError('tests must be {"inputs", "outputs"}, {"fn_name", "inputs", "outputs"} or {"asserts"}');
+  const pythonOnly = (what: string): void => {
+    if (req.language !== 'python') throw new AhaError(`${what} run Python only (language is ${req.language})`);
+  };
   if ('asserts' in t) {
     if (typeof t.asserts !== 'string') throw new AhaError('tests.asserts must be a string');
-    return;
+    if (t.entry_point !== undefined && (typeof t.entry_point !== 'string' || !/^[A-Za-z_]\w*$/.test(t.entry_point))) throw new AhaError('tests.entry_point must be a Python identifier');
+    if (req.language === 'cpp') throw new AhaError('assert tests run Python (and JavaScript as one program), not C++');
+    const units = (t.asserts.match(/^\s*assert\b/gm)?.length ?? 0) + (t.asserts.match(/^def test/gm)?.length ?? 0);
+    return { kind: 'harness', spec: { mode: 'asserts', entry_point: (t.entry_point as string | undefined) ?? null, per_test_s: perTestS }, tests: t.asserts, expectedCount: Math.max(1, units) };
+  }
+  if ('fn_name' in t) {
+    pythonOnly('call-based tests (fn_name)');
+    const { cases, unwrapSingle } = callCases(t as unknown as CallTests);
+    if (cases.length > MAX_CALL_TESTS) throw new AhaError(`more than ${MAX_CALL_TESTS} tests`);
+    return { kind: 'harness', spec: { mode: 'call', fn_name: t.fn_name as string, cases, unwrap_single: unwrapSingle, per_test_s: perTestS }, tests: '', expectedCount: cases.length };
   }
   if (!Array.isArray(t.inputs) || !Array.isArray(t.outputs)) throw new AhaError('tests must have "inputs" and "outputs" arrays (or "asserts")');
   if (t.inputs.length !== t.outputs.length) throw new AhaError(`tests.inputs has ${t.inputs.length} items but tests.outputs has ${t.outputs.length}`);
-  if (t.inputs.length > MAX_TESTS) throw new AhaError(`more than ${MAX_TESTS} tests`);
-  if (![...t.inputs, ...t.outputs].every((x) => typeof x === 'string')) throw new AhaError('tests.inputs and tests.outputs must hold strings');
+  if (t.inputs.length > MAX_STDIO_TESTS) throw new AhaError(`more than ${MAX_STDIO_TESTS} tests`);
+  const bad = t.inputs.findIndex((x) => x !== null && typeof x !== 'string');
+  if (bad >= 0) throw new AhaError(`tests.inputs[${bad}] must be a string (stdin) or null (empty stdin)`);
+  const badOut = t.outputs.findIndex((x) => typeof x !== 'string');
+  if (badOut >= 0) throw new AhaError(`tests.outputs[${badOut}] must be a string`);
+  return { kind: 'stdio', inputs: (t.inputs as (string | null)[]).map((x) => x ?? ''), outputs: t.outputs as string[] };
 }
 
 function summarize(statuses: TestStatus[], error?: string): RunCodeResult {
@@ -112,19 +170,28 @@ function firstLines(s: string): string {
 
 /** Runs `code` against the tests in the sandbox and returns one status per test. */
 export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
-  validate(req);
   const timeoutMs = req.timeoutMs ?? CODE_DEFAULTS.timeoutMs;
   const memoryMb = req.memoryMb ?? CODE_DEFAULTS.memoryMb;
-  if ('asserts' in req.tests) return runAsserts(req.language, req.code, req.tests.asserts, timeoutMs, memoryMb);
-  const { rt, limits } = limitsFor(req.language, timeoutMs, memoryMb);
-  const { inputs, outputs } = req.tests;
+  const rt = runtimeFor(req.language);
+  const p = plan(req, timeoutMs / 1000);
+  if (p.kind === 'harness') {
+    if (req.language === 'javascript') return runJavascriptAsserts(req.code, p.tests, timeoutMs, memoryMb);
+    return runHarness(rt, req.code, p, timeoutMs, memoryMb);
+  }
+  let files: Record<string, string | Uint8Array> = { [rt.file]: req.code };
+  if (rt.compile) {
+    const compiled = await pool.run(() => compileProgram(rt.compile!, req.code));
+    if (!compiled.ok) return summarize(p.inputs.map(() => 'compile_error'), compiled.error);
+    files = { [rt.file]: compiled.program };
+  }
+  const limits = limitsFor(rt, timeoutMs, memoryMb);
   let error: string | undefined;
   const statuses = await Promise.all(
-    inputs.map((input, i) =>
+    p.inputs.map((input, i) =>
       pool.run(async () => {
-        const r = await runSandboxed({ files: { [rt.file]: req.code }, argv: rt.argv(`${JOB_DIR}/${rt.file}`, memoryMb), stdin: input, limits }, rt.binds);
+        const r = await runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${rt.file}`, memoryMb), stdin: input, limits }, rt.binds);
         if (r.exitCode === 0 && !r.timedOut && !r.outputLimited) {
-          if (outputsMatch(r.stdout, outputs[i])) return 'pass' as const;
+          if (outputsMatch(r.stdout, p.outputs[i])) return 'pass' as const;
           return 'wrong_answer' as const;
         }
         error ??= firstLines(r.stderr) || (r.outputLimited ? 'output limit exceeded' : undefined);
@@ -135,20 +202,19 @@ export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
   return summarize(statuses, error);
 }
 
-async function runAsserts(language: CodeLanguage, code: string, asserts: string, timeoutMs: number, memoryMb: number): Promise<RunCodeResult> {
-  if (language === 'javascript') {
-    // JavaScript asserts run as one program: one status for the whole script.
-    const r = await runProgram({ language, program: `globalThis.assert = require('node:assert');\n${code}\n;\n${asserts}\n`, timeoutMs, memoryMb });
-    return summarize([r.status], r.status === 'pass' ? undefined : firstLines(r.stderr));
-  }
-  const { rt, limits } = limitsFor(language, timeoutMs, memoryMb);
+/** JavaScript asserts run as one program (`assert` is node:assert): one status for the whole script. */
+async function runJavascriptAsserts(code: string, asserts: string, timeoutMs: number, memoryMb: number): Promise<RunCodeResult> {
+  const r = await runProgram({ language: 'javascript', program: `globalThis.assert = require('node:assert');\n${code}\n;\n${asserts}\n`, timeoutMs, memoryMb });
+  return summarize([r.status], r.status === 'pass' ? undefined : firstLines(r.stderr));
+}
+
+/** One run of the Python harness: assert scripts or call-based tests, one status per test. */
+async function runHarness(rt: LanguageRuntime, code: string, p: Extract<Plan, { kind: 'harness' }>, timeoutMs: number, memoryMb: number): Promise<RunCodeResult> {
+  const wallMs = Math.min(timeoutMs * (p.expectedCount + 1), Math.max(MAX_HARNESS_RUN_MS, timeoutMs * 2));
+  const limits = limitsFor(rt, wallMs, memoryMb);
   const nonce = randomBytes(12).toString('hex');
-  const r = await pool.run(() =>
-    runSandboxed(
-      { files: { 'harness.py': PYTHON_ASSERT_HARNESS, 'solution.py': code, 'tests.py': asserts }, argv: rt.argv(`${JOB_DIR}/harness.py`, memoryMb), stdin: nonce + '\n', limits },
-      rt.binds,
-    ),
-  );
+  const files = { [HARNESS_FILES.harness]: PYTHON_TEST_HARNESS, [HARNESS_FILES.solution]: code, [HARNESS_FILES.tests]: p.tests, [HARNESS_FILES.spec]: JSON.stringify(p.spec) };
+  const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${HARNESS_FILES.harness}`, memoryMb), stdin: nonce + '\n', limits }, rt.binds));
   let count: number | null = null;
   let setup: TestStatus | null = null;
   const reported = new Map<number, TestStatus>();
@@ -164,6 +230,7 @@ async function runAsserts(language: CodeLanguage, code: string, asserts: string,
     // The harness did not get as far as counting (e.g. a syntax error in the tests).
     return summarize([r.exitCode === 0 ? 'runtime_error' : failureStatus(r)], firstLines(cleanStderr) || 'tests could not be parsed');
   }
+  // Tests the run never reached share its fate (e.g. all timeout when the whole run was killed).
   const unfinished: TestStatus = setup ?? (r.exitCode === 0 ? 'runtime_error' : failureStatus(r));
   const statuses = Array.from({ length: count }, (_, i) => reported.get(i) ?? unfinished);
   return summarize(statuses, statuses.every((s) => s === 'pass') ? undefined : firstLines(cleanStderr) || undefined);
@@ -175,10 +242,15 @@ export async function runProgram(req: RunProgramRequest): Promise<RunProgramResu
   if (req.program.length > MAX_CODE_CHARS) throw new AhaError(`program longer than ${MAX_CODE_CHARS} characters`);
   const timeoutMs = req.timeoutMs ?? CODE_DEFAULTS.timeoutMs;
   const memoryMb = req.memoryMb ?? CODE_DEFAULTS.memoryMb;
-  const { rt, limits } = limitsFor(req.language, timeoutMs, memoryMb);
-  const r = await pool.run(() =>
-    runSandboxed({ files: { [rt.file]: req.program }, argv: rt.argv(`${JOB_DIR}/${rt.file}`, memoryMb), stdin: req.stdin ?? '', limits }, rt.binds),
-  );
+  const rt = runtimeFor(req.language);
+  let files: Record<string, string | Uint8Array> = { [rt.file]: req.program };
+  if (rt.compile) {
+    const compiled = await pool.run(() => compileProgram(rt.compile!, req.program));
+    if (!compiled.ok) return { status: 'compile_error', exitCode: null, stdout: '', stderr: compiled.error, wallMs: 0 };
+    files = { [rt.file]: compiled.program };
+  }
+  const limits = limitsFor(rt, timeoutMs, memoryMb);
+  const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${rt.file}`, memoryMb), stdin: req.stdin ?? '', limits }, rt.binds));
   let status: TestStatus;
   if (r.exitCode === 0 && !r.timedOut && !r.outputLimited) status = 'pass';
   else if (!r.timedOut && /AssertionError/.test(r.stderr) && !MEMORY_SIGNS.test(r.stderr)) status = 'wrong_answer';

@@ -46,7 +46,7 @@ export interface SandboxRun {
 
 export interface SandboxJob {
   /** Files placed in JOB_DIR, name -> content. */
-  files: Record<string, string>;
+  files: Record<string, string | Uint8Array>;
   /** Program and arguments as seen inside the jail. */
   argv: string[];
   stdin?: string;
@@ -151,7 +151,7 @@ function asSandboxUser(): { uid?: number; gid?: number } {
   return process.getuid?.() === 0 ? { uid: SANDBOX_UID, gid: SANDBOX_GID } : {};
 }
 
-function makeJobDir(files: Record<string, string>): string {
+function makeJobDir(files: Record<string, string | Uint8Array>): string {
   const dir = mkdtempSync(join(tmpdir(), 'aha-job-'));
   chmodSync(dir, 0o755); // readable by the sandbox user, who binds it
   for (const [name, content] of Object.entries(files)) {

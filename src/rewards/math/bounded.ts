@@ -1,20 +1,30 @@
-// A hard time bound for math verification. The engine's work is synchronous and cannot be
-// interrupted by a timer, so verifyMath runs in worker threads; a worker that overruns the hard
-// limit is terminated (and replaced), and the request gets equal=false with reason "timeout".
-// Used by `aha verify math` and the reward server; the in-process verifyMath relies on input
-// size bounds and a cooperative deadline instead.
+// A hard time bound for every math check. The engine's work is synchronous and cannot be
+// interrupted by a timer, so checks run in worker threads; a worker that overruns its check's
+// deadline is terminated (and replaced), and the check comes back "not equal" with a reason
+// starting "timeout: killed". The caller never waits longer than the deadline plus the time a
+// timer takes to fire, once its check has a worker. pool.ts holds the process-wide instance the
+// rewards and the eval graders use; `aha verify` and the reward server make their own.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { MathVerdict, VerifyMathOptions } from './verify.js';
-import { extractAnswer } from './extract.js';
-import { extractGold } from './verify.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+/** An answer comparison's outcome (`compareAnswers`' shape). */
+export interface Comparison {
+  equal: boolean;
+  reason?: string;
+}
+
+type Job =
+  | { kind: 'verify'; pred: string; gold: string; opts: VerifyMathOptions; resolve: (v: MathVerdict) => void }
+  | { kind: 'compare'; pred: string; gold: string; opts: VerifyMathOptions; resolve: (v: Comparison) => void };
 
 interface Pending {
   id: number;
-  pred: string;
-  gold: string;
-  opts: VerifyMathOptions;
-  resolve: (v: MathVerdict) => void;
+  job: Job;
+  deadlineMs: number;
+  /** What the worker extracted before comparing (verify only), for a verdict on overrun. */
+  extracted?: { pred: string | null; gold: string | null };
 }
 
 interface Slot {
@@ -27,6 +37,12 @@ interface Slot {
 
 /** How long a worker may take to start (load tsx/the engine) before it counts as crashed. */
 const STARTUP_LIMIT_MS = 60_000;
+/** After this many workers in a row die without answering, the pool stops spawning them. */
+const MAX_CONSECUTIVE_CRASHES = 3;
+/** Share of a check's deadline given to its cooperative budget inside the worker. */
+const COOPERATIVE_SHARE = 0.9;
+/** Pairs that overran are remembered (up to this many) and answered at once when asked again. */
+const OVERRUN_MEMORY = 1000;
 
 /**
  * Starts the worker script. In the built package it is worker.js; when running from source
@@ -39,14 +55,23 @@ function startWorker(): Worker {
   return new Worker(`import('tsx/esm/api').then((m) => m.tsImport(${target}, ${target}))`, { eval: true });
 }
 
-/** After this many workers in a row die without answering, the pool stops spawning them. */
-const MAX_CONSECUTIVE_CRASHES = 3;
-
 export interface BoundedVerifierOptions {
   /** Worker threads (default: core count). */
   threads?: number;
-  /** Hard limit per request in ms, after which the worker is killed (default 5000). */
+  /**
+   * Hard limit per check in ms (default 5000); a check's own `timeoutMs`, when smaller, is its
+   * hard limit instead. The worker is killed when it is reached.
+   */
   hardTimeoutMs?: number;
+  /** Deadline of a check that names no `timeoutMs` (default: hardTimeoutMs). */
+  defaultTimeoutMs?: number;
+}
+
+/** Counters since the pool was made: checks answered, overruns killed, workers that crashed. */
+export interface BoundedVerifierStats {
+  checks: number;
+  overruns: number;
+  crashes: number;
 }
 
 export class BoundedMathVerifier {
@@ -56,44 +81,61 @@ export class BoundedMathVerifier {
   private closed = false;
   private crashes = 0;
   private lastCrash = '';
+  private readonly overran = new Map<string, string>();
+  private readonly counts: BoundedVerifierStats = { checks: 0, overruns: 0, crashes: 0 };
   readonly hardTimeoutMs: number;
+  private readonly defaultTimeoutMs: number;
   private readonly threads: number;
 
   constructor(opts: BoundedVerifierOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
     this.hardTimeoutMs = opts.hardTimeoutMs ?? 5000;
+    this.defaultTimeoutMs = Math.min(opts.defaultTimeoutMs ?? this.hardTimeoutMs, this.hardTimeoutMs);
+  }
+
+  stats(): BoundedVerifierStats {
+    return { ...this.counts };
   }
 
   private spawn(): Slot {
     const slot: Slot = { worker: startWorker(), ready: false, busy: null, timer: null };
     slot.timer = setTimeout(() => slot.worker.emit('error', new Error(`worker did not start within ${STARTUP_LIMIT_MS} ms`)), STARTUP_LIMIT_MS);
     slot.timer.unref();
-    slot.worker.on('message', (msg: { id: number; verdict: MathVerdict; ready?: boolean }) => {
-      if (msg.ready) {
+    slot.worker.on('message', (msg: WorkerReply) => {
+      if ('ready' in msg) {
         if (slot.timer) clearTimeout(slot.timer);
         slot.timer = null;
         slot.ready = true;
         this.pump();
+        if (slot.busy === null) slot.worker.unref();
         return;
       }
-      const job = slot.busy;
-      if (!job || job.id !== msg.id) return;
+      const p = slot.busy;
+      if (!p || p.id !== msg.id) return;
+      if ('extracted' in msg) {
+        p.extracted = msg.extracted;
+        return;
+      }
       this.crashes = 0;
-      this.finish(slot, msg.verdict);
+      this.finish(slot, p, msg.result);
     });
     slot.worker.on('error', (err) => {
-      const job = slot.busy;
+      const p = slot.busy;
       this.replace(slot);
       this.crashes++;
+      this.counts.crashes++;
       this.lastCrash = err.message;
-      if (job) job.resolve(this.failed(job, `verifier crashed: ${err.message}`));
+      if (p) this.settle(p, `verifier crashed: ${err.message}`);
       this.pump();
     });
     return slot;
   }
 
-  private failed(job: Pending, reason: string): MathVerdict {
-    return { equal: false, pred_extracted: extractAnswer(job.pred, job.opts), gold_extracted: extractGold(job.gold), reason };
+  /** Resolves a check that got no answer from its worker: not equal, with `reason`. */
+  private settle(p: Pending, reason: string): void {
+    this.counts.checks++;
+    if (p.job.kind === 'compare') p.job.resolve({ equal: false, reason });
+    else p.job.resolve({ equal: false, pred_extracted: p.extracted?.pred ?? null, gold_extracted: p.extracted?.gold ?? null, reason });
   }
 
   private replace(slot: Slot): void {
@@ -103,48 +145,91 @@ export class BoundedMathVerifier {
     if (i >= 0) this.slots.splice(i, 1);
   }
 
-  private finish(slot: Slot, verdict: MathVerdict): void {
-    const job = slot.busy!;
+  private finish(slot: Slot, p: Pending, result: MathVerdict | Comparison): void {
     if (slot.timer) clearTimeout(slot.timer);
     slot.busy = null;
     slot.timer = null;
-    job.resolve(verdict);
+    // An idle worker must not keep the process alive (the shared pool is never closed).
+    slot.worker.unref();
+    this.counts.checks++;
+    (p.job.resolve as (v: MathVerdict | Comparison) => void)(result);
     this.pump();
   }
 
   private pump(): void {
     if (this.crashes >= MAX_CONSECUTIVE_CRASHES) {
       // Workers cannot start here: fail every queued request fast rather than respawning forever.
-      for (const job of this.queue.splice(0)) job.resolve(this.failed(job, `verifier unavailable: ${this.lastCrash}`));
+      for (const p of this.queue.splice(0)) this.settle(p, `verifier unavailable: ${this.lastCrash}`);
       return;
     }
     while (this.queue.length > 0 && !this.closed) {
       const slot = this.slots.find((s) => s.ready && s.busy === null);
       if (!slot) {
-        // Start more workers while there is queued work; they pump when ready.
+        // Start more workers while there is queued work; they pump when ready. A starting
+        // worker keeps the process alive: queued checks are waiting for it.
         const starting = this.slots.filter((s) => !s.ready).length;
         if (this.slots.length < this.threads && starting < this.queue.length) this.slots.push(this.spawn());
+        for (const s of this.slots) if (!s.ready) s.worker.ref();
         return;
       }
-      const job = this.queue.shift()!;
-      slot.busy = job;
+      const p = this.queue.shift()!;
+      slot.busy = p;
+      slot.worker.ref();
       const s = slot;
-      // The first request also pays the worker's start-up (loading the LaTeX engine).
       s.timer = setTimeout(() => {
         this.replace(s);
-        job.resolve(this.failed(job, `timeout: killed after ${this.hardTimeoutMs} ms`));
+        this.counts.overruns++;
+        const reason = `timeout: killed after ${p.deadlineMs} ms`;
+        this.remember(p, reason);
+        this.settle(p, reason);
         this.pump();
-      }, this.hardTimeoutMs);
-      s.worker.postMessage({ id: job.id, pred: job.pred, gold: job.gold, opts: job.opts });
+      }, p.deadlineMs);
+      // The check's own cooperative budget ends a little earlier, so a check that gives up in
+      // time comes back with its own reason and its worker survives.
+      const budget = Math.max(1, Math.floor(p.deadlineMs * COOPERATIVE_SHARE));
+      const req: WorkerRequest = { id: p.id, kind: p.job.kind, pred: p.job.pred, gold: p.job.gold, opts: { ...p.job.opts, timeoutMs: budget } };
+      s.worker.postMessage(req);
     }
   }
 
+  /** Identifies a check for the overrun memory: the same pair under the same deadline. */
+  private key(job: Job, deadlineMs: number): string {
+    return `${job.kind}\u0000${job.opts.lastNumberFallback === true ? 1 : 0}\u0000${deadlineMs}\u0000${job.pred}\u0000${job.gold}`;
+  }
+
+  private remember(p: Pending, reason: string): void {
+    if (this.overran.size >= OVERRUN_MEMORY) this.overran.delete(this.overran.keys().next().value!);
+    this.overran.set(this.key(p.job, p.deadlineMs), reason);
+  }
+
+  private submit(job: Job): void {
+    const deadlineMs = Math.min(job.opts.timeoutMs ?? this.defaultTimeoutMs, this.hardTimeoutMs);
+    const p: Pending = { id: this.nextId++, job, deadlineMs };
+    // The same pair overran before (a group's samples often repeat an answer): it would again.
+    const known = this.overran.get(this.key(job, deadlineMs));
+    if (known !== undefined) {
+      this.counts.overruns++;
+      this.settle(p, known);
+      return;
+    }
+    this.queue.push(p);
+    this.pump();
+  }
+
+  /** verifyMath(pred, gold, opts) in a worker, killed at min(opts.timeoutMs ?? defaultTimeoutMs, hardTimeoutMs). */
   verify(pred: string, gold: string, opts: VerifyMathOptions = {}): Promise<MathVerdict> {
     if (this.closed) return Promise.reject(new Error('verifier is closed'));
-    return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, pred, gold, opts, resolve });
-      this.pump();
-    });
+    return new Promise((resolve) => this.submit({ kind: 'verify', pred, gold, opts, resolve }));
+  }
+
+  /**
+   * compareAnswers(pred, gold) of two extracted answers in a worker. Identical answers are equal
+   * without asking one (every answer equals itself), which is most of a majority vote.
+   */
+  compare(pred: string, gold: string, opts: { timeoutMs?: number } = {}): Promise<Comparison> {
+    if (this.closed) return Promise.reject(new Error('verifier is closed'));
+    if (pred.trim() !== '' && pred.trim() === gold.trim()) return Promise.resolve({ equal: true });
+    return new Promise((resolve) => this.submit({ kind: 'compare', pred, gold, opts, resolve }));
   }
 
   /** Starts the workers now (so the first request does not pay the engine's load time). */
@@ -154,7 +239,7 @@ export class BoundedMathVerifier {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.resolve(this.failed(job, 'verifier closed'));
+    for (const p of this.queue.splice(0)) this.settle(p, 'verifier closed');
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots = [];
   }

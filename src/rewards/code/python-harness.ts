@@ -1,0 +1,199 @@
+// The Python test harness that runs inside the jail, next to the model's solution, for the test
+// forms that are not whole programs: assert scripts (MBPP top-level asserts, KodCode/pytest
+// `test_*` functions, HumanEval `check(candidate)` bodies) and call-based tests (APPS / TACO /
+// LiveCodeBench `fn_name`). It reads its instructions from spec.json, runs each test under its
+// own time limit, and reports one status per test on stderr behind a nonce read from stdin, so
+// ordinary program output cannot be mistaken for a result.
+import { JOB_DIR } from './sandbox.js';
+
+/** What the harness is asked to do (written to spec.json in the job folder). */
+export type HarnessSpec =
+  | {
+      mode: 'asserts';
+      /** HumanEval: the function `check(candidate)` is given. */
+      entry_point: string | null;
+      per_test_s: number;
+    }
+  | {
+      mode: 'call';
+      fn_name: string;
+      cases: { args: unknown[]; expected: unknown }[];
+      /** APPS/TACO store an output as a one-item list: the item alone is accepted too. */
+      unwrap_single: boolean;
+      per_test_s: number;
+    };
+
+export const HARNESS_FILES = { harness: 'harness.py', solution: 'solution.py', tests: 'tests.py', spec: 'spec.json' } as const;
+
+export const PYTHON_TEST_HARNESS = String.raw`
+import ast, copy, json, math, signal, sys, types
+
+class _AhaTimeout(BaseException):
+    pass
+
+_armed = [False]
+
+def _on_alarm(signum, frame):
+    if _armed[0]:
+        _armed[0] = False
+        raise _AhaTimeout()
+
+def _same(out, exp):
+    # JSON equality: bools only equal bools, numbers within a tolerance (ints exactly), lists
+    # equal lists or tuples item by item, dict keys compared as JSON strings.
+    if isinstance(exp, bool) or isinstance(out, bool):
+        return isinstance(exp, bool) and isinstance(out, bool) and exp == out
+    if isinstance(exp, (int, float)) and isinstance(out, (int, float)):
+        if isinstance(exp, int) and isinstance(out, int):
+            return exp == out
+        return math.isclose(out, exp, rel_tol=1e-6, abs_tol=1e-6)
+    if isinstance(exp, list):
+        return isinstance(out, (list, tuple)) and len(out) == len(exp) and all(_same(o, e) for o, e in zip(out, exp))
+    if isinstance(exp, dict):
+        if not isinstance(out, dict) or len(out) != len(exp):
+            return False
+        keyed = {str(k): v for k, v in out.items()}
+        return all(k in keyed and _same(keyed[k], v) for k, v in exp.items())
+    if exp is None:
+        return out is None
+    if isinstance(exp, str):
+        return isinstance(out, str) and out == exp
+    return False
+
+def _main():
+    nonce = sys.stdin.readline().strip()
+    err = sys.stderr
+    with open("${JOB_DIR}/spec.json") as f:
+        spec = json.load(f)
+    limit = float(spec["per_test_s"])
+    signal.signal(signal.SIGALRM, _on_alarm)
+
+    def report(key, value):
+        err.write("\n" + nonce + " " + str(key) + " " + value + "\n")
+        err.flush()
+
+    def status_of(e):
+        if isinstance(e, _AhaTimeout):
+            return "timeout"
+        if isinstance(e, MemoryError):
+            return "memory_limit"
+        if isinstance(e, AssertionError):
+            return "wrong_answer"
+        return "runtime_error"
+
+    def timed(fn):
+        # Runs fn under the per-test limit; returns its status ("pass" when it returns).
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        _armed[0] = True
+        try:
+            fn()
+            return "pass"
+        except BaseException as e:
+            if not isinstance(e, (AssertionError, _AhaTimeout)):
+                err.write(type(e).__name__ + ": " + str(e)[:300] + "\n")
+            return status_of(e)
+        finally:
+            _armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def setup_failed(status):
+        report("setup", "runtime_error" if status == "wrong_answer" else status)
+
+    solution = types.ModuleType("solution")
+    solution.__file__ = "${JOB_DIR}/solution.py"
+    sys.modules["solution"] = solution
+    g = solution.__dict__
+    with open("${JOB_DIR}/solution.py") as f:
+        source = f.read()
+
+    if spec["mode"] == "call":
+        cases = spec["cases"]
+        report("count", str(len(cases)))
+        # LeetCode-style solutions take typing names and the usual modules as given.
+        exec("from typing import *\nimport collections, heapq, math, itertools, functools, bisect, string, re\nfrom collections import *\nfrom heapq import *\nfrom itertools import *\nfrom functools import *\nfrom bisect import *", g)
+        st = timed(lambda: exec(compile(source, "solution.py", "exec"), g))
+        if st != "pass":
+            return setup_failed(st)
+        name = spec["fn_name"]
+        cls = g.get("Solution")
+        if isinstance(cls, type) and hasattr(cls, name):
+            target = lambda: getattr(cls(), name)
+        elif callable(g.get(name)):
+            target = lambda: g[name]
+        else:
+            err.write("no function or Solution method named " + name + "\n")
+            return setup_failed("runtime_error")
+        for i, case in enumerate(cases):
+            box = {}
+            def call():
+                box["out"] = target()(*copy.deepcopy(case["args"]))
+            st = timed(call)
+            if st == "pass":
+                exp = case["expected"]
+                ok = _same(box["out"], exp) or (spec["unwrap_single"] and isinstance(exp, list) and len(exp) == 1 and _same(box["out"], exp[0]))
+                st = "pass" if ok else "wrong_answer"
+            report(i, st)
+        return
+
+    with open("${JOB_DIR}/tests.py") as f:
+        tree = ast.parse(f.read(), "tests.py")
+    body = tree.body
+    entry = spec.get("entry_point")
+    top_asserts = [n for n in body if isinstance(n, ast.Assert)]
+    test_fns = [n.name for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+    check = next((n for n in body if isinstance(n, ast.FunctionDef) and n.name == "check" and n.args.args), None)
+    has_assert = lambda node: any(isinstance(x, ast.Assert) for x in ast.walk(node))
+    if top_asserts:
+        kind, count = "asserts", len(top_asserts)
+    elif test_fns:
+        kind, count = "functions", len(test_fns)
+    elif check is not None and entry:
+        kind, count = "check", sum(1 for n in check.body if has_assert(n))
+    else:
+        # No unit to tell apart (e.g. a script that calls its own check): one test for the whole.
+        kind, count = "whole", 1
+    report("count", str(count))
+    st = timed(lambda: exec(compile(source, "solution.py", "exec"), g))
+    if st != "pass":
+        return setup_failed(st)
+    one = lambda node: compile(ast.Module(body=[node], type_ignores=[]), "tests.py", "exec")
+
+    if kind == "whole":
+        report(0, timed(lambda: exec(compile(tree, "tests.py", "exec"), g)))
+        return
+    if kind == "asserts":
+        i = 0
+        for node in body:
+            st = timed(lambda: exec(one(node), g))
+            if isinstance(node, ast.Assert):
+                report(i, st)
+                i += 1
+            elif st != "pass":
+                return setup_failed(st)
+        return
+    # Setup: every top-level statement except a call of check itself.
+    for node in body:
+        if kind == "check" and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", None) == "check":
+            continue
+        st = timed(lambda: exec(one(node), g))
+        if st != "pass":
+            return setup_failed(st)
+    if kind == "functions":
+        for i, name in enumerate(test_fns):
+            report(i, timed(lambda: g[name]()))
+        return
+    if entry not in g:
+        err.write("entry point " + entry + " is not defined\n")
+        return setup_failed("runtime_error")
+    g[check.args.args[0].arg] = g[entry]
+    i = 0
+    for node in check.body:
+        st = timed(lambda: exec(one(node), g))
+        if has_assert(node):
+            report(i, st)
+            i += 1
+        elif st != "pass":
+            return setup_failed(st)
+
+_main()
+`;
