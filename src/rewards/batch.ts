@@ -16,8 +16,34 @@ export interface BatchOptions {
 
 export type BatchResult = Record<string, unknown>;
 
-function errorAt(file: string | undefined, line: number, problem: string, field?: string): BatchResult {
+function errorAt(file: string | undefined, line: number | undefined, problem: string, field?: string): BatchResult {
   return { error: `${formatLocation({ file, line, field })}: ${problem}` };
+}
+
+/** A result for a record that could not be checked (bad input), as opposed to a checked one. */
+export function isInputError(result: BatchResult): boolean {
+  return 'error' in result && !('statuses' in result) && !('equal' in result);
+}
+
+/** The first field of a math record that cannot be checked, before any work; null if none. */
+export function mathRecordProblem(rec: Record<string, unknown>): { field: string; problem: string } | null {
+  for (const field of ['pred', 'gold']) {
+    const v = rec[field];
+    // Numbers are accepted as answers too ({"gold": 42}).
+    if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) return { field, problem: v === undefined ? 'missing' : 'must be a string' };
+  }
+  return null;
+}
+
+/** The first field of a code record that cannot be checked, before any program runs; null if none. */
+export function codeRecordProblem(rec: Record<string, unknown>): { field: string; problem: string } | null {
+  const language = rec.language ?? 'python';
+  if (typeof language !== 'string' || !(CODE_LANGUAGES as readonly string[]).includes(language)) {
+    return { field: 'language', problem: `must be one of ${CODE_LANGUAGES.join(', ')}` };
+  }
+  if (typeof rec.code !== 'string') return { field: 'code', problem: rec.code === undefined ? 'missing' : 'must be a string' };
+  if (rec.tests === null || typeof rec.tests !== 'object') return { field: 'tests', problem: 'missing or not an object' };
+  return null;
 }
 
 type Parsed = { ok: true; rec: Record<string, unknown> } | { ok: false; error: BatchResult };
@@ -38,30 +64,22 @@ export async function verifyMathRecord(
   rec: Record<string, unknown>,
   verifier: BoundedMathVerifier,
   opts: BatchOptions,
-  line: number,
+  line?: number,
 ): Promise<BatchResult> {
-  const texts: Record<string, string> = {};
-  for (const field of ['pred', 'gold']) {
-    const v = rec[field];
-    // Numbers are accepted as answers too ({"gold": 42}).
-    if (typeof v === 'number' && Number.isFinite(v)) texts[field] = String(v);
-    else if (typeof v === 'string') texts[field] = v;
-    else return errorAt(opts.file, line, v === undefined ? 'missing' : 'must be a string', field);
-  }
+  const bad = mathRecordProblem(rec);
+  if (bad) return errorAt(opts.file, line, bad.problem, bad.field);
+  const texts = { pred: String(rec.pred), gold: String(rec.gold) };
   const fallback = typeof rec.last_number_fallback === 'boolean' ? rec.last_number_fallback : opts.lastNumberFallback;
   return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs })) };
 }
 
 /** One code record {language, code, tests} -> {statuses, reward, ...}. */
-export async function verifyCodeRecord(rec: Record<string, unknown>, opts: BatchOptions, line: number): Promise<BatchResult> {
-  const language = rec.language ?? 'python';
-  if (typeof language !== 'string' || !(CODE_LANGUAGES as readonly string[]).includes(language)) {
-    return errorAt(opts.file, line, `must be one of ${CODE_LANGUAGES.join(', ')}`, 'language');
-  }
-  if (typeof rec.code !== 'string') return errorAt(opts.file, line, rec.code === undefined ? 'missing' : 'must be a string', 'code');
-  if (rec.tests === null || typeof rec.tests !== 'object') return errorAt(opts.file, line, 'missing or not an object', 'tests');
+export async function verifyCodeRecord(rec: Record<string, unknown>, opts: BatchOptions, line?: number): Promise<BatchResult> {
+  const bad = codeRecordProblem(rec);
+  if (bad) return errorAt(opts.file, line, bad.problem, bad.field);
+  const language = (rec.language ?? 'python') as CodeLanguage;
   try {
-    return { ...(await runCode({ language: language as CodeLanguage, code: rec.code, tests: rec.tests as CodeTests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })) };
+    return { ...(await runCode({ language, code: rec.code as string, tests: rec.tests as CodeTests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })) };
   } catch (err) {
     if (err instanceof Error && err.name === 'AhaError' && !/sandbox/.test(err.message)) return errorAt(opts.file, line, err.message, 'tests');
     throw err; // a missing sandbox stops the whole batch
@@ -83,10 +101,11 @@ export async function verifyLines(
   const inflight: Promise<BatchResult>[] = [];
   let count = 0;
   let errors = 0;
+  // Lines that could not be checked (not programs that failed their tests).
   const flush = async (keep: number): Promise<void> => {
     while (inflight.length > keep) {
       const r = await inflight.shift()!;
-      if ('error' in r) errors++;
+      if (isInputError(r)) errors++;
       emit(r);
     }
   };
