@@ -16,8 +16,41 @@ export interface BatchOptions {
 
 export type BatchResult = Record<string, unknown>;
 
-function errorAt(file: string | undefined, line: number, problem: string, field?: string): BatchResult {
+function errorAt(file: string | undefined, line: number | undefined, problem: string, field?: string): BatchResult {
   return { error: `${formatLocation({ file, line, field })}: ${problem}` };
+}
+
+/** A result for a record that could not be checked (bad input), as opposed to a checked one. */
+export function isInputError(result: BatchResult): boolean {
+  return 'error' in result && !('statuses' in result) && !('equal' in result);
+}
+
+/** The first field of a math record that cannot be checked, before any work; null if none. */
+export function mathRecordProblem(rec: Record<string, unknown>): { field: string; problem: string } | null {
+  for (const field of ['pred', 'gold']) {
+    const v = rec[field];
+    // Numbers are accepted as answers too ({"gold": 42}).
+    if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) return { field, problem: v === undefined ? 'missing' : 'must be a string' };
+  }
+  return null;
+}
+
+/** A code record's program and tests ready to run, or the first field that cannot be checked. */
+function readCodeRecord(rec: Record<string, unknown>): { field: string; problem: string } | { run: Parameters<typeof runCode>[0] } {
+  const language = codeLanguageOf(rec);
+  if ('error' in language) return { field: language.field, problem: language.error };
+  if (typeof rec.code !== 'string') return { field: 'code', problem: rec.code === undefined ? 'missing' : 'must be a string' };
+  const found = codeTestsOf(rec);
+  if (found === null) return { field: 'tests', problem: 'no tests: give "tests", "input_output", "public_test_cases", "test_list" or "test" (see docs/rewards.md)' };
+  if ('error' in found) return { field: found.field, problem: found.error };
+  const code = found.prefix === '' ? rec.code : found.prefix + rec.code;
+  return { run: { language: found.language, code, tests: found.tests } };
+}
+
+/** The first field of a code record that cannot be checked, before any program runs; null if none. */
+export function codeRecordProblem(rec: Record<string, unknown>): { field: string; problem: string } | null {
+  const r = readCodeRecord(rec);
+  return 'run' in r ? null : r;
 }
 
 type Parsed = { ok: true; rec: Record<string, unknown> } | { ok: false; error: BatchResult };
@@ -38,31 +71,21 @@ export async function verifyMathRecord(
   rec: Record<string, unknown>,
   verifier: BoundedMathVerifier,
   opts: BatchOptions,
-  line: number,
+  line?: number,
 ): Promise<BatchResult> {
-  const texts: Record<string, string> = {};
-  for (const field of ['pred', 'gold']) {
-    const v = rec[field];
-    // Numbers are accepted as answers too ({"gold": 42}).
-    if (typeof v === 'number' && Number.isFinite(v)) texts[field] = String(v);
-    else if (typeof v === 'string') texts[field] = v;
-    else return errorAt(opts.file, line, v === undefined ? 'missing' : 'must be a string', field);
-  }
+  const bad = mathRecordProblem(rec);
+  if (bad) return errorAt(opts.file, line, bad.problem, bad.field);
+  const texts = { pred: String(rec.pred), gold: String(rec.gold) };
   const fallback = typeof rec.last_number_fallback === 'boolean' ? rec.last_number_fallback : opts.lastNumberFallback;
   return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs })) };
 }
 
 /** One code record {language?, code, tests in any code data set form} -> {statuses, reward, ...}. */
-export async function verifyCodeRecord(rec: Record<string, unknown>, opts: BatchOptions, line: number): Promise<BatchResult> {
-  const language = codeLanguageOf(rec);
-  if ('error' in language) return errorAt(opts.file, line, language.error, language.field);
-  if (typeof rec.code !== 'string') return errorAt(opts.file, line, rec.code === undefined ? 'missing' : 'must be a string', 'code');
-  const found = codeTestsOf(rec);
-  if (found === null) return errorAt(opts.file, line, 'no tests: give "tests", "input_output", "public_test_cases", "test_list" or "test" (see docs/rewards.md)', 'tests');
-  if ('error' in found) return errorAt(opts.file, line, found.error, found.field);
+export async function verifyCodeRecord(rec: Record<string, unknown>, opts: BatchOptions, line?: number): Promise<BatchResult> {
+  const r = readCodeRecord(rec);
+  if (!('run' in r)) return errorAt(opts.file, line, r.problem, r.field);
   try {
-    const code = found.prefix === '' ? rec.code : found.prefix + rec.code;
-    return { ...(await runCode({ language: found.language, code, tests: found.tests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })) };
+    return { ...(await runCode({ ...r.run, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })) };
   } catch (err) {
     if (err instanceof Error && err.name === 'AhaError' && !/sandbox|cannot (run|compile)/.test(err.message)) return errorAt(opts.file, line, err.message, 'tests');
     throw err; // a missing sandbox or compiler stops the whole batch
@@ -84,10 +107,11 @@ export async function verifyLines(
   const inflight: Promise<BatchResult>[] = [];
   let count = 0;
   let errors = 0;
+  // Lines that could not be checked (not programs that failed their tests).
   const flush = async (keep: number): Promise<void> => {
     while (inflight.length > keep) {
       const r = await inflight.shift()!;
-      if ('error' in r) errors++;
+      if (isInputError(r)) errors++;
       emit(r);
     }
   };

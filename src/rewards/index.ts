@@ -29,5 +29,5 @@ export {
 } from './builtin.js';
 
 registerBuiltinRewards();
-export { verifyLines, verifyMathRecord, verifyCodeRecord, type BatchOptions, type BatchResult } from './batch.js';
+export { verifyLines, verifyMathRecord, verifyCodeRecord, isInputError, mathRecordProblem, codeRecordProblem, type BatchOptions, type BatchResult } from './batch.js';
 export { parseRewardSpec, type WeightedRewardName } from './spec.js';

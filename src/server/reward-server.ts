@@ -1,14 +1,17 @@
 // The reward server: lets Python trainers (OpenRLHF's remote reward model, or anything that
 // can POST JSON) use aha's verifiers. node:http, bounded concurrency, body-size limits, a health
 // endpoint, and graceful shutdown that finishes in-flight requests.
+// Slow clients cannot stall it: a request's whole body is read before it takes a processing
+// slot, headers and bodies have deadlines (408 and the connection closed), and one remote
+// address may hold only so many connections (429 beyond).
 //
 //   POST /get_reward (and /)  {"query": [...], "prompts": [...], "labels": [...]} -> {"rewards": [...]}
 //   POST /score               {"completion", "example"} or {"items": [{completion, example}, ...]}
 //   POST /verify/math         {"pred", "gold"} or {"items": [...]}   (as `aha verify math`)
 //   POST /verify/code         {"language", "code", "tests"} or {"items": [...]}
 //   GET  /health
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type ServerResponse, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import {
   BoundedMathVerifier,
   combineRewards,
@@ -17,9 +20,13 @@ import {
   sandboxStatus,
   verifyMathRecord,
   verifyCodeRecord,
+  isInputError,
+  mathRecordProblem,
+  codeRecordProblem,
   type RewardExample,
 } from '../rewards/index.js';
 import { AhaError } from '../util/errors.js';
+import { readBody, HttpError } from './body.js';
 
 export interface RewardServerOptions {
   port: number;
@@ -38,15 +45,12 @@ export interface RewardServerOptions {
   mathThreads?: number;
   /** Hard per-answer limit for math in ms (default 5000). */
   mathHardTimeoutMs?: number;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+  /** Time for a client to send the request headers (default 10 s); then the connection is closed. */
+  headersTimeoutMs?: number;
+  /** Time for a client to send the whole body once headers are in (default 30 s); then 408 and close. */
+  bodyTimeoutMs?: number;
+  /** Open connections one remote address may hold (default 128); more get 429 and are closed. */
+  maxConnectionsPerAddress?: number;
 }
 
 export interface RunningRewardServer {
@@ -55,30 +59,6 @@ export interface RunningRewardServer {
   url: string;
   /** Stops accepting connections, lets in-flight requests finish, then frees the workers. */
   close(graceMs?: number): Promise<void>;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new HttpError(413, `request body larger than ${limit} bytes`));
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new HttpError(413, `request body larger than ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function parseJson(text: string): Record<string, unknown> {
@@ -114,6 +94,9 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
   const concurrency = opts.concurrency ?? 8;
   const maxQueue = opts.maxQueue ?? 256;
   const maxItems = opts.maxItems ?? 4096;
+  const headersTimeoutMs = opts.headersTimeoutMs ?? 10_000;
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? 30_000;
+  const maxPerAddress = opts.maxConnectionsPerAddress ?? 128;
   const verifier = new BoundedMathVerifier({ threads: opts.mathThreads, hardTimeoutMs: opts.mathHardTimeoutMs });
   const accuracy = createAccuracyReward({ verifier });
   const specs = opts.rewards ?? [{ name: 'accuracy', weight: 1 }];
@@ -126,6 +109,8 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
   const waiting: Array<() => void> = [];
   let served = 0;
   let draining = false;
+  // Requests from arrival until their answer is sent: shutdown waits for these to reach 0.
+  let inflight = 0;
   const idleWaiters: Array<() => void> = [];
 
   async function withSlot<T>(task: () => Promise<T>): Promise<T> {
@@ -139,7 +124,6 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
     } finally {
       active--;
       waiting.shift()?.();
-      if (active === 0 && waiting.length === 0) idleWaiters.splice(0).forEach((f) => f());
     }
   }
 
@@ -158,14 +142,30 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
     });
   }
 
-  async function route(method: string, path: string, body: () => Promise<Record<string, unknown>>): Promise<unknown> {
-    if (path === '/health') {
-      if (method !== 'GET') throw new HttpError(405, 'use GET /health');
-      return { status: draining ? 'draining' : 'ok', rewards: rewardNames, active, queued: waiting.length, served, sandbox: sandboxStatus().ok };
-    }
-    if (method !== 'POST') throw new HttpError(method === 'GET' ? 404 : 405, `unknown endpoint ${method} ${path}; see GET /health`);
+  /** Checks every record before any is verified: 400 naming the item and field. */
+  function checkRecords(kind: 'math' | 'code', list: Record<string, unknown>[], batch: boolean): void {
+    list.forEach((rec, i) => {
+      const bad = kind === 'math' ? mathRecordProblem(rec) : codeRecordProblem(rec);
+      if (bad) throw new HttpError(400, `${batch ? `items[${i}], ` : ''}field "${bad.field}": ${bad.problem}`);
+    });
+  }
+
+  async function verifyRecords(kind: 'math' | 'code', b: Record<string, unknown>): Promise<unknown> {
+    const batch = 'items' in b;
+    const list = items(b);
+    checkRecords(kind, list, batch);
+    if (kind === 'code' && !sandboxStatus().ok) throw new HttpError(503, 'code sandbox unavailable on this server');
+    const results = await Promise.all(list.map((rec) => (kind === 'math' ? verifyMathRecord(rec, verifier, {}) : verifyCodeRecord(rec, {}))));
+    // Deeper problems (e.g. tests.inputs and tests.outputs of different lengths) surface here.
+    const bad = results.findIndex(isInputError);
+    if (bad >= 0) throw new HttpError(400, `${batch ? `items[${bad}], ` : ''}${String(results[bad].error)}`);
+    return batch ? { results } : results[0];
+  }
+
+  const POST_ROUTES = ['/', '/get_reward', '/score', '/verify/math', '/verify/code'];
+
+  async function route(path: string, b: Record<string, unknown>): Promise<unknown> {
     if (path === '/get_reward' || path === '/') {
-      const b = await body();
       const query = stringArray(b, 'query', true)!;
       const prompts = stringArray(b, 'prompts', false);
       const labels = stringArray(b, 'labels', false);
@@ -184,7 +184,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
       return { rewards, scores: rewards, extra_logs: Object.fromEntries(fns.map(({ fn }) => [fn.name, scores.map((s) => s.parts[fn.name] ?? null)])) };
     }
     if (path === '/score') {
-      const list = items(await body());
+      const list = items(b);
       const out = await Promise.all(
         list.map((it, i) => {
           if (typeof it.completion !== 'string') throw new HttpError(400, `item ${i}: "completion" must be a string`);
@@ -195,39 +195,102 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
       );
       return { scores: out.map((s) => ({ reward: s.total, parts: s.parts })) };
     }
-    if (path === '/verify/math' || path === '/verify/code') {
-      const b = await body();
-      const list = items(b);
-      if (path === '/verify/code' && !sandboxStatus().ok) throw new HttpError(503, 'code sandbox unavailable on this server');
-      const results = await Promise.all(list.map((rec, i) => (path === '/verify/math' ? verifyMathRecord(rec, verifier, {}, i + 1) : verifyCodeRecord(rec, {}, i + 1))));
-      return 'items' in b ? { results } : results[0];
-    }
-    throw new HttpError(404, `unknown endpoint POST ${path}; endpoints: /get_reward, /score, /verify/math, /verify/code, GET /health`);
+    return verifyRecords(path === '/verify/math' ? 'math' : 'code', b);
   }
 
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const method = req.method ?? 'GET';
-    if (draining) {
-      res.setHeader('connection', 'close');
-      send(res, 503, { error: 'server is shutting down' });
-      req.resume();
-      return;
+  /** GET /health and the refusals that need no body; null for a POST to a known endpoint. */
+  function answerWithoutBody(method: string, path: string): unknown {
+    if (path === '/health') {
+      if (method !== 'GET') throw new HttpError(405, 'use GET /health');
+      return { status: draining ? 'draining' : 'ok', rewards: rewardNames, active, queued: waiting.length, served, sandbox: sandboxStatus().ok };
     }
-    const handle = path === '/health' ? route(method, path, () => Promise.resolve({})) : withSlot(() => route(method, path, async () => parseJson(await readBody(req, maxBody))));
-    handle
-      .then((out) => {
-        served++;
-        send(res, 200, out);
-      })
-      .catch((err: unknown) => {
-        if (err instanceof HttpError) send(res, err.status, { error: err.message });
-        else if (err instanceof AhaError) send(res, 400, { error: err.message });
-        else send(res, 500, { error: `internal error: ${(err as Error).message}` });
+    if (method !== 'POST') throw new HttpError(method === 'GET' ? 404 : 405, `unknown endpoint ${method} ${path}; see GET /health`);
+    if (!POST_ROUTES.includes(path)) throw new HttpError(404, `unknown endpoint POST ${path}; endpoints: /get_reward, /score, /verify/math, /verify/code, GET /health`);
+    return null;
+  }
+
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      // A backstop behind our own body deadline (node answers 408 and closes).
+      requestTimeout: headersTimeoutMs + bodyTimeoutMs + 5_000,
+      // How often node checks those two deadlines (its default, 30 s, would let them overrun).
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+    },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const method = req.method ?? 'GET';
+      if (refused.has(req.socket)) {
+        req.resume();
+        return;
+      }
+      clearTimeout(headerDeadlines.get(req.socket));
+      // Keep-alive: the next request's headers get the same deadline once this answer is out.
+      res.on('finish', () => req.socket.destroyed || awaitHeaders(req.socket));
+      if (draining) {
+        res.setHeader('connection', 'close');
+        send(res, 503, { error: 'server is shutting down' });
+        req.resume();
+        return;
+      }
+      inflight++;
+      res.on('close', () => {
+        if (--inflight === 0) idleWaiters.splice(0).forEach((f) => f());
       });
+      const handle = async (): Promise<unknown> => {
+        const direct = answerWithoutBody(method, path);
+        if (direct !== null) return direct;
+        // The whole body first: a slow sender waits here, never in a processing slot.
+        const body = parseJson(await readBody(req, maxBody, bodyTimeoutMs));
+        return withSlot(() => route(path, body));
+      };
+      handle()
+        .then((out) => {
+          served++;
+          send(res, 200, out);
+        })
+        .catch((err: unknown) => {
+          if (err instanceof HttpError) {
+            if (err.close) {
+              res.setHeader('connection', 'close');
+              res.on('finish', () => req.socket.destroy());
+            }
+            send(res, err.status, { error: err.message });
+          } else if (err instanceof AhaError) send(res, 400, { error: err.message });
+          else send(res, 500, { error: `internal error: ${(err as Error).message}` });
+        });
+    },
+  );
+
+  // Our own headers deadline per connection: node's headersTimeout check proved unreliable
+  // with several slow connections open at once (node 20), so it is only a backstop.
+  const headerDeadlines = new WeakMap<Socket, NodeJS.Timeout>();
+  function awaitHeaders(socket: Socket): void {
+    clearTimeout(headerDeadlines.get(socket));
+    headerDeadlines.set(socket, setTimeout(() => socket.destroy(), headersTimeoutMs).unref());
+  }
+
+  // Connections per remote address: past the limit, a raw 429 and the connection is closed.
+  const perAddress = new Map<string, number>();
+  const refused = new WeakSet<object>();
+  server.on('connection', (socket: Socket) => {
+    awaitHeaders(socket);
+    socket.once('close', () => clearTimeout(headerDeadlines.get(socket)));
+    const addr = socket.remoteAddress ?? '';
+    const n = (perAddress.get(addr) ?? 0) + 1;
+    perAddress.set(addr, n);
+    socket.once('close', () => {
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(addr);
+      else perAddress.set(addr, left);
+    });
+    if (n > maxPerAddress) {
+      refused.add(socket);
+      const body = JSON.stringify({ error: `too many connections from ${addr} (limit ${maxPerAddress})` });
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+    }
   });
-  server.requestTimeout = 300_000;
-  server.headersTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -245,7 +308,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const idle = active === 0 && waiting.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
+      const idle = inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([idle, grace]);
       server.closeAllConnections();

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { runCode, runProgram } from '../../src/rewards/index.js';
+import { seccompFilter, DENIED_SYSCALLS } from '../../src/rewards/code/seccomp.js';
 
 const py = (code: string, timeoutMs = 3000) => runCode({ language: 'python', code, tests: { inputs: [''], outputs: ['blocked'] }, timeoutMs });
 
@@ -57,11 +59,186 @@ except OSError:
   assert.deepEqual(r.statuses, ['pass'], r.error);
 });
 
-test('the host environment does not leak into the jail', async () => {
-  process.env.AHA_SECRET_MARKER = 'hunter2';
-  const r = await py(`import os\nprint('LEAK' if any('hunter2' in v for v in os.environ.values()) else 'blocked')`);
-  delete process.env.AHA_SECRET_MARKER;
-  assert.deepEqual(r.statuses, ['pass'], r.error);
+test("aha's environment is nowhere in the jail: not the program's, not /proc/1 or /proc/self, not in error output", async () => {
+  process.env.MY_SECRET = 'hunter2-aha-secret';
+  try {
+    const r = await py(`
+import os
+seen = [k for k, v in os.environ.items() if 'hunter2' in v]
+for pid in ['1', 'self'] + [p for p in os.listdir('/proc') if p.isdigit()]:
+    try:
+        if b'hunter2' in open(f'/proc/{pid}/environ', 'rb').read(): seen.append(pid)
+    except OSError:
+        pass
+print('LEAK ' + ' '.join(seen) if seen else 'blocked')
+`);
+    assert.deepEqual(r.statuses, ['pass'], r.error);
+    // What a program prints on failure comes back to the caller as `error`.
+    const shown = await runCode({
+      language: 'python',
+      code: "import sys\nsys.stderr.write(repr(open('/proc/1/environ', 'rb').read()))\nsys.exit(1)",
+      tests: { inputs: [''], outputs: [''] },
+    });
+    assert.deepEqual(shown.statuses, ['runtime_error']);
+    assert.match(String(shown.error), /PATH=/);
+    assert.doesNotMatch(String(shown.error), /hunter2/);
+  } finally {
+    delete process.env.MY_SECRET;
+  }
+});
+
+test('memory outside the caps: /dev/shm and /dev take no more than the 64 MiB /tmp, in total', async () => {
+  // Writes 8 MiB files (under the 16 MiB file-size limit) to every place that might be writable,
+  // at most 200 MiB each, and reports how much went in altogether.
+  const r = await runProgram({
+    language: 'python',
+    program: `
+import os
+total = 0
+for n, d in enumerate(['/dev/shm', '/dev', '/tmp', '/', '/job', '/proc', '/run', '/var/tmp', '/usr']):
+    for i in range(25):
+        try:
+            with open(f'{d}/fill-{n}-{i}', 'wb') as f:
+                f.write(b'x' * (8 << 20))
+            total += 8
+        except OSError:
+            break
+print(total)
+`,
+    timeoutMs: 8000,
+  });
+  assert.equal(r.status, 'pass', r.stderr);
+  const mib = Number(r.stdout.trim());
+  assert.ok(mib <= 64, `${mib} MiB written in the jail (200 MiB to /dev/shm alone is the attack)`);
+  // POSIX shared memory still works (it lives in /tmp): Python's multiprocessing needs it.
+  const mp = await runProgram({ language: 'python', program: 'import multiprocessing\nq = multiprocessing.Queue()\nq.put(7)\nprint(q.get())' });
+  assert.equal(mp.stdout.trim(), '7', mp.stderr);
+});
+
+test('nested user namespaces and other namespaces are refused (unshare -Urm fails)', async () => {
+  const r = await runProgram({
+    language: 'python',
+    program: `
+import ctypes, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+cli = subprocess.run(['unshare', '-Urm', 'true'], capture_output=True).returncode
+CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET = 0x10000000, 0x00020000, 0x40000000
+calls = [libc.unshare(f) for f in (CLONE_NEWUSER, CLONE_NEWUSER | CLONE_NEWNS, CLONE_NEWNET)]
+print(cli, calls)
+`,
+  });
+  assert.equal(r.stdout.trim(), '1 [-1, -1, -1]', r.stderr);
+});
+
+test('ptrace and reading another process\'s memory fail: pid 1, a child, process_vm_readv', async () => {
+  const r = await runProgram({
+    language: 'python',
+    program: `
+import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+PTRACE_ATTACH, PTRACE_SEIZE = 16, 0x4206
+child = os.fork()
+if child == 0:
+    time.sleep(5); os._exit(0)
+out = []
+for pid in (1, child):
+    out.append(libc.ptrace(PTRACE_ATTACH, pid, None, None))
+    out.append(libc.ptrace(PTRACE_SEIZE, pid, None, None))
+class IoVec(ctypes.Structure):
+    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(16)
+local, remote = IoVec(ctypes.addressof(buf), 16), IoVec(0x400000, 16)
+out.append(libc.process_vm_readv(child, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0))
+os.kill(child, 9)
+print(out, ctypes.get_errno())
+`,
+  });
+  assert.equal(r.stdout.trim(), '[-1, -1, -1, -1, -1] 1', r.stderr);
+});
+
+test('descriptors aha inherited are closed before the program runs (no channel out of the jail)', async () => {
+  // `aha verify code` started with an extra open pipe on fd 20, as a careless parent might leave.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-'], {
+    stdio: ['pipe', 'pipe', 'pipe', ...Array<'ignore'>(17).fill('ignore'), 'pipe'],
+  });
+  let escaped = '';
+  (child.stdio as unknown as NodeJS.ReadableStream[])[20].on('data', (c: Buffer) => (escaped += c.toString()));
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const program = "import os\nn = 0\nfor fd in range(3, 256):\n    try:\n        os.write(fd, b'ESCAPED'); n += 1\n    except OSError:\n        pass\nprint(n)";
+  child.stdin!.end(JSON.stringify({ language: 'python', code: program, tests: { inputs: [''], outputs: ['0'] } }) + '\n');
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(escaped, '');
+  assert.deepEqual(JSON.parse(out).statuses, ['pass'], out);
+});
+
+test('a killed `aha verify` leaves no job folder and no process behind', async () => {
+  const jobFolders = () => readdirSync(tmpdir()).filter((n) => n.startsWith('aha-job-'));
+  const before = new Set(jobFolders());
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-', '--timeout-ms', '60000'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin.end(JSON.stringify({ language: 'python', code: 'import time\ntime.sleep(60)', tests: { inputs: [''], outputs: [''] } }) + '\n');
+  // Wait until the program is running in the jail, then kill aha outright.
+  const started = Date.now();
+  while (!spawnSync('ps', ['-u', '65534', '-o', 'args='], { encoding: 'utf8' }).stdout.includes('time.sleep') && Date.now() - started < 20_000) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const during = jobFolders().filter((n) => !before.has(n));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('close', resolve));
+  await settle();
+  assert.deepEqual(during, [], 'job files were written to a host folder');
+  assert.deepEqual(jobFolders().filter((n) => !before.has(n)), []);
+  assert.deepEqual(leftoverSandboxProcesses(), []);
+});
+
+/**
+ * A classic-BPF interpreter for the few instructions the filter uses, to check its decisions
+ * on both supported architectures (only one of them runs the live tests).
+ */
+function runFilter(bytes: Buffer, data: { nr: number; arch: number; arg0?: number }): number {
+  const word = (off: number): number => (off === 0 ? data.nr : off === 4 ? data.arch : off === 16 ? (data.arg0 ?? 0) : 0);
+  let acc = 0;
+  for (let pc = 0; pc * 8 < bytes.length; pc++) {
+    const code = bytes.readUInt16LE(pc * 8);
+    const jt = bytes[pc * 8 + 2];
+    const jf = bytes[pc * 8 + 3];
+    const k = bytes.readUInt32LE(pc * 8 + 4);
+    if (code === 0x20) acc = word(k);
+    else if (code === 0x06) return k;
+    else if (code === 0x15) pc += acc === k ? jt : jf;
+    else if (code === 0x35) pc += acc >= k ? jt : jf;
+    else if (code === 0x45) pc += (acc & k) !== 0 ? jt : jf;
+    else throw new Error(`unexpected opcode ${code}`);
+  }
+  throw new Error('fell off the end of the filter');
+}
+
+test('the seccomp filter decides as documented on x86-64 and arm64', () => {
+  const ALLOW = 0x7fff0000;
+  const EPERM = 0x50001;
+  const ENOSYS = 0x50026;
+  const KILL = 0x80000000;
+  const cases = {
+    x64: { arch: 0xc000003e, read: 0, ptrace: 101, clone: 56, clone3: 435, unshare: 272, memfd: 319 },
+    arm64: { arch: 0xc00000b7, read: 63, ptrace: 117, clone: 220, clone3: 435, unshare: 97, memfd: 279 },
+  };
+  for (const [name, c] of Object.entries(cases)) {
+    const f = seccompFilter(name);
+    const run = (nr: number, arg0 = 0, arch = c.arch) => runFilter(f, { nr, arch, arg0 });
+    assert.equal(run(c.read), ALLOW, name);
+    assert.equal(run(c.ptrace), EPERM, name);
+    assert.equal(run(c.memfd), EPERM, name);
+    assert.equal(run(c.clone, 0x11 /* SIGCHLD */), ALLOW, `${name}: fork`);
+    assert.equal(run(c.clone, 0x3d0f00 /* pthread_create's flags */), ALLOW, `${name}: thread`);
+    assert.equal(run(c.clone, 0x10000011 /* CLONE_NEWUSER */), EPERM, name);
+    assert.equal(run(c.unshare, 0x80 /* CLONE_NEWTIME */), EPERM, name);
+    assert.equal(run(c.unshare, 0x200 /* CLONE_FS: no namespace */), ALLOW, name);
+    assert.equal(run(c.clone3), ENOSYS, name);
+    assert.equal(run(c.read, 0, 0x40000003 /* i386 */), KILL, name);
+  }
+  assert.equal(runFilter(seccompFilter('x64'), { nr: 0x40000000, arch: 0xc000003e }), EPERM, 'x32 calls');
+  assert.ok(DENIED_SYSCALLS.length > 30);
+  assert.throws(() => seccompFilter('riscv64'), /no seccomp filter for CPU architecture riscv64/);
 });
 
 test('a loopback port on the host cannot be reached (no network)', async () => {

@@ -1,8 +1,9 @@
 // The reward server over real HTTP on 127.0.0.1 (ephemeral port): OpenRLHF's shape, /score,
-// /verify/*, /health, errors, body-size and concurrency limits, and graceful shutdown.
+// /verify/*, /health, errors, body-size and concurrency limits, slow clients, and graceful shutdown.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { startRewardServer, type RunningRewardServer } from '../../src/server/index.js';
 import { parseRewardSpec } from '../../src/rewards/index.js';
 
@@ -60,10 +61,61 @@ test('POST /score: one completion or a batch, with per-function parts', async ()
 test('POST /verify/math and /verify/code answer like `aha verify`', async () => {
   const m = await post(`${srv.url}/verify/math`, { pred: 'so \\boxed{\\frac12}', gold: '0.5' });
   assert.deepEqual(m.json, { equal: true, pred_extracted: '\\frac12', gold_extracted: '0.5' });
-  const c = await post(`${srv.url}/verify/code`, { items: [{ language: 'python', code: 'print(input())', tests: { inputs: ['a'], outputs: ['a'] } }, { language: 'x' }] });
-  const results = c.json.results as Array<Record<string, unknown>>;
-  assert.deepEqual(results[0], { statuses: ['pass'], reward: 1, passed: 1, total: 1 });
-  assert.match(String(results[1].error), /language/);
+  const c = await post(`${srv.url}/verify/code`, { items: [{ language: 'python', code: 'print(input())', tests: { inputs: ['a'], outputs: ['a'] } }, { code: 'print(2)', tests: { inputs: [''], outputs: ['2'] } }] });
+  assert.equal(c.status, 200);
+  assert.deepEqual(c.json.results, [
+    { statuses: ['pass'], reward: 1, passed: 1, total: 1 },
+    { statuses: ['pass'], reward: 1, passed: 1, total: 1 },
+  ]);
+});
+
+test('/verify/* input errors are 400 naming the item and field (no "line"), before any program runs', async () => {
+  const math = await post(`${srv.url}/verify/math`, { pred: '2' });
+  assert.equal(math.status, 400);
+  assert.equal(math.json.error, 'field "gold": missing');
+  const batch = await post(`${srv.url}/verify/code`, {
+    items: [
+      { language: 'python', code: "open('/tmp/ran', 'w'); import time; time.sleep(30)", tests: { inputs: [''], outputs: [''] } },
+      { language: 'cobol', code: 'x', tests: { inputs: [], outputs: [] } },
+    ],
+  });
+  assert.equal(batch.status, 400);
+  assert.match(String(batch.json.error), /^items\[1\], field "language": must be one of python, javascript/);
+  const deep = await post(`${srv.url}/verify/code`, { code: 'print(1)', tests: { inputs: ['', ''], outputs: ['1'] } });
+  assert.equal(deep.status, 400);
+  assert.match(String(deep.json.error), /field "tests": tests.inputs has 2 items but tests.outputs has 1/);
+  for (const r of [math, batch, deep]) assert.doesNotMatch(String(r.json.error), /line/);
+});
+
+test('a program cannot send aha\'s environment back through /verify/code', async () => {
+  process.env.MY_SECRET = 'hunter2-server-secret';
+  try {
+    const r = await post(`${srv.url}/verify/code`, {
+      code: "import os, sys\nfor p in ['/proc/1/environ', '/proc/self/environ']:\n    sys.stderr.write(open(p).read())\nsys.stderr.write(repr(dict(os.environ)))\nsys.exit(1)",
+      tests: { inputs: [''], outputs: [''] },
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.statuses, ['runtime_error']);
+    assert.match(String(r.json.error), /PATH/);
+    assert.doesNotMatch(String(r.json.error), /hunter2/);
+  } finally {
+    delete process.env.MY_SECRET;
+  }
+});
+
+test('too-large bodies get 413, chunked ones too (not a reset), and the server stays healthy', async () => {
+  const chunk = new TextEncoder().encode('x'.repeat(16 * 1024));
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent++ < 8) controller.enqueue(chunk);
+      else controller.close();
+    },
+  });
+  const res = await fetch(`${srv.url}/score`, { method: 'POST', body, duplex: 'half' } as RequestInit & { duplex: 'half' });
+  assert.equal(res.status, 413);
+  assert.match(String(((await res.json()) as Record<string, unknown>).error), /larger than 65536 bytes/);
+  assert.equal((await fetch(`${srv.url}/health`)).status, 200);
 });
 
 test('bad requests get 4xx with a message, never a crash', async () => {
@@ -102,6 +154,67 @@ test('bounded concurrency: excess requests queue, and beyond the queue get 503',
     assert.deepEqual(statuses, [200, 200, 503, 503]);
   } finally {
     await small.close();
+  }
+});
+
+/** A raw connection that sends request headers announcing a body, then dribbles it. */
+function slowClient(url: string, path: string, everyMs: number): { socket: Socket; closed: Promise<string>; stop(): void } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let got = '';
+  socket.on('data', (c: Buffer) => (got += c.toString()));
+  socket.on('error', () => {});
+  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(got)));
+  socket.write(`POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{`);
+  const timer = setInterval(() => socket.write(' '), everyMs);
+  socket.on('close', () => clearInterval(timer));
+  return { socket, closed, stop: () => (clearInterval(timer), socket.destroy()) };
+}
+
+test('slow-loris: 8 slow senders hold no processing slot, are cut off by the body deadline, and scoring goes on', async () => {
+  const s = await startRewardServer({ port: 0, mathThreads: 1, concurrency: 8, bodyTimeoutMs: 3000, headersTimeoutMs: 1000 });
+  const slow = Array.from({ length: 8 }, () => slowClient(s.url, '/verify/code', 2000));
+  // One more that never finishes its headers.
+  const { hostname, port } = new URL(s.url);
+  const halfHeaders = connect(Number(port), hostname);
+  halfHeaders.on('error', () => {});
+  halfHeaders.write('POST /score HTTP/1.1\r\nhost: x\r\n');
+  const headersClosed = new Promise<number>((resolve) => halfHeaders.on('close', () => resolve(performance.now())));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const t = performance.now();
+    const r = await fetch(`${s.url}/score`, {
+      method: 'POST',
+      body: JSON.stringify({ completion: GOOD, example: { gold: '2' } }),
+      signal: AbortSignal.timeout(2500),
+    });
+    assert.equal(r.status, 200);
+    assert.ok(performance.now() - t < 2500);
+    const answers = await Promise.all(slow.map((c) => c.closed));
+    for (const a of answers) assert.match(a, /^HTTP\/1\.1 408 .*request body not received within 3000 ms/s);
+    assert.ok((await headersClosed) - t < 4000, 'a connection that never finished its headers stayed open');
+  } finally {
+    slow.forEach((c) => c.stop());
+    halfHeaders.destroy();
+    await s.close(1000);
+  }
+});
+
+test('one address may hold only so many connections: 429 beyond', async () => {
+  const s = await startRewardServer({ port: 0, mathThreads: 1, maxConnectionsPerAddress: 2 });
+  const held = [slowClient(s.url, '/score', 500), slowClient(s.url, '/score', 500)];
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const third = await fetch(`${s.url}/health`);
+    assert.equal(third.status, 429);
+    assert.match(String(((await third.json()) as Record<string, unknown>).error), /too many connections from .* \(limit 2\)/);
+    held.forEach((c) => c.stop());
+    await Promise.all(held.map((c) => c.closed));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal((await fetch(`${s.url}/health`)).status, 200);
+  } finally {
+    held.forEach((c) => c.stop());
+    await s.close(1000);
   }
 });
 

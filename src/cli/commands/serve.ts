@@ -12,6 +12,8 @@ interface ServeFlags {
   rewards: string;
   maxBodyMb: string;
   concurrency: string;
+  bodyTimeoutS: string;
+  maxConnectionsPerAddress: string;
 }
 
 export function register(program: Command): void {
@@ -24,6 +26,8 @@ export function register(program: Command): void {
     .option('--rewards <spec>', 'reward functions and weights, e.g. "accuracy,format=0.5"', 'accuracy')
     .option('--max-body-mb <n>', 'largest request body in MiB', '8')
     .option('--concurrency <n>', 'requests processed at once (more wait in a queue)', '8')
+    .option('--body-timeout-s <n>', 'seconds a client has to send a whole request body (then 408 and the connection is closed)', '30')
+    .option('--max-connections-per-address <n>', 'open connections one client address may hold (more get 429)', '128')
     .addHelpText(
       'after',
       `
@@ -33,6 +37,9 @@ Endpoints:
   POST /verify/math  {"pred", "gold"} (or {"items": [...]}) -> as \`aha verify math\`
   POST /verify/code  {"language", "code", "tests"} (or {"items": [...]}) -> as \`aha verify code\`
   GET  /health
+Errors: 400 bad input (naming the item and field), 404/405 unknown endpoint, 408 request not sent
+in time, 413 body too large (chunked too), 429 too many connections from one address, 503 busy.
+A body is read whole before the request waits for a processing slot; headers must arrive within 10 s.
 SIGTERM or Ctrl-C stops accepting requests and finishes the ones in flight.
 
 Example (OpenRLHF): aha serve rewards --port 5000 --rewards accuracy,format=0.2
@@ -44,8 +51,18 @@ Example (OpenRLHF): aha serve rewards --port 5000 --rewards accuracy,format=0.2
       const port = parseNumber('--port', flags.port, { min: 0, max: 65535, integer: true });
       const maxBodyMb = parseNumber('--max-body-mb', flags.maxBodyMb, { min: 1, max: 1024, integer: true });
       const concurrency = parseNumber('--concurrency', flags.concurrency, { min: 1, max: 1024, integer: true });
+      const bodyTimeoutS = parseNumber('--body-timeout-s', flags.bodyTimeoutS, { min: 1, max: 3600, integer: true });
+      const maxConnectionsPerAddress = parseNumber('--max-connections-per-address', flags.maxConnectionsPerAddress, { min: 1, max: 65_536, integer: true });
       const rewards = parseRewardSpec(flags.rewards, '--rewards');
-      const running = await startRewardServer({ port, host: flags.host, rewards, maxBodyBytes: maxBodyMb * 1024 * 1024, concurrency });
+      const running = await startRewardServer({
+        port,
+        host: flags.host,
+        rewards,
+        maxBodyBytes: maxBodyMb * 1024 * 1024,
+        concurrency,
+        bodyTimeoutMs: bodyTimeoutS * 1000,
+        maxConnectionsPerAddress,
+      });
       process.stderr.write(`aha: reward server listening on ${running.url} (rewards: ${flags.rewards}); GET ${running.url}/health\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {

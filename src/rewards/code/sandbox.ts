@@ -1,20 +1,23 @@
 // The OS sandbox for model-written programs: bubblewrap (new user, pid, net, ipc, uts, cgroup
-// namespaces; read-only /usr; private /tmp; no host files), entered as the unprivileged uid
-// 65534 so RLIMIT_NPROC really applies, with prlimit caps on CPU time, address space, process
-// count, file size and open files, and a wall-clock SIGKILL of the whole process group.
+// namespaces; read-only /usr; a capped private /tmp as the only writable place; no host files),
+// entered as the unprivileged uid 65534 so RLIMIT_NPROC really applies, under a seccomp filter
+// (seccomp.ts), with prlimit caps on CPU time, address space, process count, file size and open
+// files, and a wall-clock SIGKILL. bubblewrap starts with an empty environment, so nothing of
+// aha's environment exists anywhere in the jail. The threat model is in docs/rewards.md.
 // If bubblewrap does not work here, nothing runs: there is no unsandboxed fallback.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, chmodSync, existsSync, realpathSync, accessSync, constants } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { existsSync, realpathSync, accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
 import { AhaError } from '../../util/errors.js';
+import { seccompFilter, seccompUnsupported } from './seccomp.js';
 
 /** The unprivileged user the jail runs as, inside and outside (Debian's "nobody"). */
 export const SANDBOX_UID = 65534;
 export const SANDBOX_GID = 65534;
 /** Size of the jail's private /tmp (a tmpfs, so it lives in memory). */
 export const TMP_SIZE_BYTES = 64 * 1024 * 1024;
-/** Where the job's files appear inside the jail (read-only). */
+/** Where the job's files appear inside the jail (read-only, copied in by bubblewrap). */
 export const JOB_DIR = '/job';
 
 export interface SandboxLimits {
@@ -60,14 +63,43 @@ function bwrapPath(): string {
   return process.env.AHA_BWRAP ?? '/usr/bin/bwrap';
 }
 const PRLIMIT = '/usr/bin/prlimit';
+const BASH = '/usr/bin/bash';
+/**
+ * First thing run in the jail (already under the filter): closes every fd above 2 before the
+ * program starts, since a descriptor aha inherited without close-on-exec (from whatever started
+ * it) would otherwise pass through bubblewrap into the jail: a channel to the outside.
+ */
+const CLOSE_INHERITED_FDS = 'for p in /proc/self/fd/*; do n=${p##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done; exec "$@"';
 
-/** bwrap arguments that build the jail around JOB_DIR (bound from `hostJobDir`). */
-export function jailArgs(hostJobDir: string, extraRoBinds: readonly string[] = []): string[] {
+/** Device nodes the jail gets (bound from the host; everything else in /dev is absent). */
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
+
+/** What `jailArgs` needs besides the binds: fds bubblewrap reads the filter and the job files from. */
+export interface JailInputs {
+  /** fd carrying the seccomp filter (`seccompFilter()`). */
+  seccompFd: number;
+  /** Job files, name -> fd carrying its content; each appears read-only as JOB_DIR/name. */
+  fileFds?: Record<string, number>;
+  /** Extra read-only folders (an interpreter outside /usr). */
+  extraRoBinds?: readonly string[];
+}
+
+/**
+ * bwrap arguments that build the jail. Nothing of the host is writable or shared: the job's
+ * files are copied in from fds (no host folder to leave behind), /dev holds five device nodes,
+ * /dev/shm is /tmp (so shared memory counts against the one capped tmpfs), the program is pid 1
+ * of its own pid namespace (no bubblewrap process inside to read or ptrace), further user
+ * namespaces are disabled, and the seccomp filter refuses ptrace, mounts, namespaces and the
+ * other calls listed in seccomp.ts.
+ */
+export function jailArgs(inputs: JailInputs): string[] {
   const args = [
     '--unshare-all',
     '--unshare-user',
+    '--disable-userns',
     '--uid', String(SANDBOX_UID),
     '--gid', String(SANDBOX_GID),
+    '--as-pid-1',
     '--die-with-parent',
     '--new-session',
     '--ro-bind', '/usr', '/usr',
@@ -79,16 +111,28 @@ export function jailArgs(hostJobDir: string, extraRoBinds: readonly string[] = [
     if (real.startsWith('/usr/')) args.push('--symlink', real.slice(1), top);
     else args.push('--ro-bind', top, top);
   }
-  for (const p of extraRoBinds) args.push('--ro-bind', p, p);
+  for (const p of inputs.extraRoBinds ?? []) args.push('--ro-bind', p, p);
+  args.push('--proc', '/proc', '--dir', '/dev');
+  for (const d of DEVICES) args.push('--dev-bind', `/dev/${d}`, `/dev/${d}`);
+  args.push('--symlink', '/proc/self/fd', '/dev/fd');
+  ['stdin', 'stdout', 'stderr'].forEach((name, fd) => args.push('--symlink', `/proc/self/fd/${fd}`, `/dev/${name}`));
   args.push(
-    '--proc', '/proc',
-    '--dev', '/dev',
-    // A private /tmp, capped so many small files cannot fill the host's memory.
+    // The only writable place: a private /tmp, capped so many small files cannot fill the
+    // host's memory; POSIX shared memory (/dev/shm) lands in it too.
     '--size', String(TMP_SIZE_BYTES),
     '--tmpfs', '/tmp',
-    '--ro-bind', hostJobDir, JOB_DIR,
+    '--symlink', '/tmp', '/dev/shm',
+    '--perms', '0555',
+    '--dir', JOB_DIR,
+  );
+  for (const [name, fd] of Object.entries(inputs.fileFds ?? {})) {
+    if (!/^[\w.-]+$/.test(name)) throw new Error(`bad job file name ${name}`);
+    args.push('--perms', '0444', '--ro-bind-data', String(fd), `${JOB_DIR}/${name}`);
+  }
+  args.push(
     // The jail's own root is a tmpfs; make it read-only so only /tmp is writable.
     '--remount-ro', '/',
+    '--seccomp', String(inputs.seccompFd),
     '--chdir', '/tmp',
     '--clearenv',
     '--setenv', 'PATH', '/usr/bin:/bin',
@@ -113,6 +157,9 @@ function prlimitArgs(l: SandboxLimits): string[] {
   ];
 }
 
+let filter: Buffer | null = null;
+const filterBytes = (): Buffer => (filter ??= seccompFilter());
+
 let sandboxCheck: { ok: true } | { ok: false; why: string } | null = null;
 
 /** Runs `true` in the jail once per process; the result is cached. */
@@ -121,16 +168,24 @@ export function sandboxStatus(): { ok: true } | { ok: false; why: string } {
   if (process.platform !== 'linux') return (sandboxCheck = { ok: false, why: 'the code sandbox needs Linux (bubblewrap)' });
   const bwrap = bwrapPath();
   if (!existsSync(bwrap)) return (sandboxCheck = { ok: false, why: `${bwrap} not found` });
-  if (!existsSync(PRLIMIT)) return (sandboxCheck = { ok: false, why: `${PRLIMIT} not found` });
-  const dir = makeJobDir({});
-  try {
-    const r = spawnSync(bwrap, [...jailArgs(dir), '--', '/usr/bin/true'], { ...asSandboxUser(), timeout: 10_000, encoding: 'utf8' });
-    if (r.error) return (sandboxCheck = { ok: false, why: r.error.message });
-    if (r.status !== 0) return (sandboxCheck = { ok: false, why: (r.stderr || `exit ${r.status}`).trim() });
-    return (sandboxCheck = { ok: true });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  for (const tool of [PRLIMIT, BASH]) if (!existsSync(tool)) return (sandboxCheck = { ok: false, why: `${tool} not found` });
+  const unsupported = seccompUnsupported();
+  if (unsupported) return (sandboxCheck = { ok: false, why: unsupported });
+  // The filter goes in on stdin (fd 0) here, since spawnSync can feed no other fd.
+  const r = spawnSync(bwrap, [...jailArgs({ seccompFd: 0 }), '--', '/usr/bin/true'], {
+    ...asSandboxUser(),
+    env: {},
+    input: filterBytes(),
+    timeout: 10_000,
+    encoding: 'utf8',
+  });
+  if (r.error) return (sandboxCheck = { ok: false, why: r.error.message });
+  if (r.status !== 0) {
+    const why = (r.stderr || `exit ${r.status}`).trim();
+    // --disable-userns arrived in bubblewrap 0.8.0; older ones cannot stop nested namespaces.
+    return (sandboxCheck = { ok: false, why: /disable-userns|Unknown option/.test(why) ? `${why} (bubblewrap 0.8.0 or newer is needed)` : why });
   }
+  return (sandboxCheck = { ok: true });
 }
 
 /** Throws a clear AhaError unless the sandbox works on this machine. */
@@ -151,18 +206,6 @@ function asSandboxUser(): { uid?: number; gid?: number } {
   return process.getuid?.() === 0 ? { uid: SANDBOX_UID, gid: SANDBOX_GID } : {};
 }
 
-function makeJobDir(files: Record<string, string | Uint8Array>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'aha-job-'));
-  chmodSync(dir, 0o755); // readable by the sandbox user, who binds it
-  for (const [name, content] of Object.entries(files)) {
-    if (!/^[\w.-]+$/.test(name)) throw new Error(`bad job file name ${name}`);
-    const p = join(dir, name);
-    writeFileSync(p, content);
-    chmodSync(p, 0o644);
-  }
-  return dir;
-}
-
 /** Read-only folders the jail needs for `binary` when it lives outside /usr (e.g. a custom node). */
 export function bindsFor(binary: string): string[] {
   const real = realpathSync(binary);
@@ -178,13 +221,24 @@ export function bindsFor(binary: string): string[] {
 /** Runs one job in the jail. Never throws for program failures; throws if the sandbox is missing. */
 export function runSandboxed(job: SandboxJob, extraRoBinds: readonly string[] = []): Promise<SandboxRun> {
   assertSandbox();
-  const dir = makeJobDir(job.files);
-  const args = [...jailArgs(dir, extraRoBinds)];
+  // fd 3 carries the seccomp filter, fds 4, 5, ... the job files, in order.
+  const names = Object.keys(job.files);
+  const fileFds = Object.fromEntries(names.map((name, i) => [name, 4 + i]));
+  const args = jailArgs({ seccompFd: 3, fileFds, extraRoBinds });
   for (const [k, v] of Object.entries(job.env ?? {})) args.push('--setenv', k, v);
-  args.push('--', ...prlimitArgs(job.limits), ...job.argv);
+  args.push('--', BASH, '-c', CLOSE_INHERITED_FDS, 'aha-jail', ...prlimitArgs(job.limits), ...job.argv);
   const started = performance.now();
   return new Promise<SandboxRun>((resolve) => {
-    const child = spawn(bwrapPath(), args, { ...asSandboxUser(), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // env {}: bubblewrap itself must not carry aha's environment (secrets) into the namespace.
+    const child = spawn(bwrapPath(), args, { ...asSandboxUser(), env: {}, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...names.map(() => 'pipe' as const)] });
+    const feed = (fd: number, data: string | Uint8Array): void => {
+      const w = child.stdio[fd] as Writable | null;
+      if (!w) return;
+      w.on('error', () => {}); // bubblewrap failed before reading it; the exit status says why
+      w.end(data);
+    };
+    feed(3, filterBytes());
+    names.forEach((name, i) => feed(4 + i, job.files[name]));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -222,7 +276,6 @@ export function runSandboxed(job: SandboxJob, extraRoBinds: readonly string[] = 
       finished = true;
       clearTimeout(timer);
       killGroup(); // leftovers (the jail dies with bwrap anyway)
-      rmSync(dir, { recursive: true, force: true });
       resolve({
         exitCode,
         signal,
