@@ -1,20 +1,19 @@
 // `aha pretrain` as a function: the character-level tokenizer over the corpus's character set,
 // a small Llama-style model, one of the synthetic corpora (tasks/corpora.ts), the LM trainer with every
 // token counted, and the final model folder. Deterministic for a seed and thread count.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { saveModel } from '../model/checkpoint.js';
 import { CharTokenizer } from '../model/char-tokenizer.js';
 import type { ModelConfig } from '../model/config.js';
 import { createTransformer } from '../model/transformer.js';
-import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
 import { AhaError } from '../util/errors.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
 import { pretrainingCorpus } from '../tasks/corpora.js';
 import { splitHeldOut } from './batching.js';
 import { everyTokenCounts, type TokenExample } from './examples.js';
-import { parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
-import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+import { resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 
 export interface PretrainOptions extends TrainerConfig {
   command: 'pretrain';
@@ -74,6 +73,7 @@ export const PRETRAIN_TRAINER_DEFAULTS: Omit<TrainerConfig, 'steps'> = {
   maxGradNorm: 1,
   evalSteps: 100,
   saveSteps: 200,
+  saveTotalLimit: null,
   seed: 1,
 };
 
@@ -127,19 +127,17 @@ export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResu
   let model;
   let resume: Parameters<typeof trainLanguageModel>[0]['resume'];
   if (resumeFrom) {
-    const ckpt = loadTrainingCheckpoint(resumeFrom);
+    const ckpt = loadResumeCheckpoint(resumeFrom);
     if (!(ckpt.tokenizer instanceof CharTokenizer)) throw new AhaError(`${resumeFrom}: expected the character-level tokenizer`);
     tok = ckpt.tokenizer;
     model = ckpt.model;
-    const trainerState = parseTrainerState(ckpt.trainerState, join(resumeFrom, 'trainer_state.json'));
-    truncateMetrics(runDir, trainerState.step);
+    resume = resumePoint(resumeFrom, ckpt);
     if (run.steps !== undefined) updateRunConfig(runDir, { steps: run.steps });
-    resume = { optimizerState: ckpt.optimizerState, trainerState };
-    log(`resuming ${runDir} from step ${trainerState.step} of ${o.steps}`);
+    log(`resuming ${runDir} from step ${resume.trainerState.step} of ${o.steps}`);
   } else {
     if (tok.vocabSize > o.model.vocab_size) throw new AhaError(`vocab_size ${o.model.vocab_size} is smaller than the tokenizer's ${tok.vocabSize} ids`);
     model = createTransformer(o.model, { seed: o.seed });
-    startRun(runDir, o);
+    writeRunConfig(runDir, o);
   }
   const train = documentExamples(tok, trainDocs);
   const heldOut = documentExamples(tok, heldDocs);

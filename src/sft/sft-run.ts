@@ -1,18 +1,19 @@
 // `aha sft` as a function: validate the data file, load the model, tokenize, split off a
 // held-out set, train with the LM trainer, and save the final model in <run>/model. Also resumes
 // a run from its latest checkpoint with the configuration it was started with.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
-import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
 import { AhaError } from '../util/errors.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
 import { epochBatches, splitHeldOut } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { encodeSftRecords, type EncodeStats } from './sft-encode.js';
-import { fileDigest, parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
-import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+import { resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 import type { TokenExample } from './examples.js';
 
 export interface SftOptions extends Omit<TrainerConfig, 'steps'> {
@@ -51,6 +52,7 @@ export const SFT_DEFAULTS: Omit<SftOptions, 'model' | 'data'> = {
   maxGradNorm: 1,
   evalSteps: 50,
   saveSteps: 200,
+  saveTotalLimit: null,
   seed: 42,
 };
 
@@ -76,6 +78,11 @@ export interface SftRunResult extends TrainResult {
   stats: EncodeStats;
   trainExamples: number;
   heldOutExamples: number;
+}
+
+/** SHA-256 of a file's bytes, so a resumed run can tell its data file changed. */
+function fileDigest(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 function tokenize(o: SftOptions, tokenizer: Tokenizer, data: SftRecord[], evalData: SftRecord[] | null): { train: TokenExample[]; heldOut: TokenExample[]; stats: EncodeStats } {
@@ -125,7 +132,7 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
     }
   }
 
-  const loaded = resumeFrom ? loadTrainingCheckpoint(resumeFrom) : loadModel(o.model);
+  const loaded = resumeFrom ? loadResumeCheckpoint(resumeFrom) : loadModel(o.model);
   const maxPositions = loaded.config.max_position_embeddings;
   if (o.seqLen > maxPositions) {
     log(`note: --max-length ${o.seqLen} is above the model's max_position_embeddings; using ${maxPositions}`);
@@ -138,14 +145,11 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   const steps = run.steps ?? o.steps ?? stepsForEpochs(train, o, padId);
   let resume: Parameters<typeof trainLanguageModel>[0]['resume'];
   if (resumeFrom) {
-    const ckpt = loaded as ReturnType<typeof loadTrainingCheckpoint>;
-    const trainerState = parseTrainerState(ckpt.trainerState, join(resumeFrom, 'trainer_state.json'));
-    truncateMetrics(runDir, trainerState.step);
+    resume = resumePoint(resumeFrom, loaded as ReturnType<typeof loadResumeCheckpoint>);
     if (run.steps !== undefined) updateRunConfig(runDir, { steps: run.steps });
-    resume = { optimizerState: ckpt.optimizerState, trainerState };
-    log(`resuming ${runDir} from step ${trainerState.step} of ${steps}`);
+    log(`resuming ${runDir} from step ${resume.trainerState.step} of ${steps}`);
   } else {
-    startRun(runDir, { ...o, steps, model: resolve(o.model), data: resolve(o.data), evalData: o.evalData && resolve(o.evalData), ...digests });
+    writeRunConfig(runDir, { ...o, steps, model: resolve(o.model), data: resolve(o.data), evalData: o.evalData && resolve(o.evalData), ...digests });
     log(`sft: ${train.length} training and ${heldOut.length} held-out examples, ${steps} steps`);
   }
   const result = await trainLanguageModel({
