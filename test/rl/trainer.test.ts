@@ -9,7 +9,7 @@ import { noGrad } from '../../src/core/index.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { sample } from '../../src/model/sampling.js';
-import { loadTrainingCheckpoint, latestCheckpoint } from '../../src/model/training-checkpoint.js';
+import { loadTrainingCheckpoint, latestCheckpoint, listCheckpoints } from '../../src/model/training-checkpoint.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import type { RewardFunction } from '../../src/rewards/types.js';
@@ -130,7 +130,7 @@ test('dynamic sampling drops all-equal groups and samples more prompts to refill
 test('tiny end-to-end run on a toy task: reward rises, files written in the run-folder layout', async () => {
   const dir = tmp();
   const model = createTransformer(modelConfig, { seed: 5 });
-  const res = await runGrpo(runOptions(model, toyConfig({ max_steps: 20 }), dir));
+  const res = await runGrpo(runOptions(model, toyConfig({ max_steps: 20, save_steps: 5, save_total_limit: 2 }), dir));
   const lines = metricsOf(dir);
   assert.equal(lines.length, 20);
   const first = (lines[0]['reward/mean'] + lines[1]['reward/mean'] + lines[2]['reward/mean']) / 3;
@@ -145,6 +145,7 @@ test('tiny end-to-end run on a toy task: reward rises, files written in the run-
   assert.deepEqual(Object.keys(completions[0]).sort(), ['completion', 'correct', 'extracted', 'gold', 'length', 'problem_id', 'prompt', 'reward', 'rewards', 'step']);
   assert.equal(res.checkpointDir, join(dir, 'checkpoints', 'step-20'));
   assert.ok(existsSync(join(dir, 'checkpoints', 'step-20', 'trainer_state.json')));
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [15, 20], 'save_total_limit 2 keeps the two newest');
   assert.ok(existsSync(join(dir, 'config.json')));
 });
 
