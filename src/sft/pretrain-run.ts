@@ -7,13 +7,12 @@ import { saveModel } from '../model/checkpoint.js';
 import { CharTokenizer } from '../model/char-tokenizer.js';
 import type { ModelConfig } from '../model/config.js';
 import { createTransformer } from '../model/transformer.js';
-import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
+import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
 import { AhaError } from '../util/errors.js';
-import { assertFreshRunDir } from '../util/run-dir.js';
 import { pretrainingCorpus } from '../tasks/corpora.js';
 import { splitHeldOut } from './batching.js';
 import { everyTokenCounts, type TokenExample } from './examples.js';
-import { resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+import { openLmRun, resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 
 export interface PretrainOptions extends TrainerConfig {
   command: 'pretrain';
@@ -103,17 +102,9 @@ export function documentExamples(tok: CharTokenizer, docs: readonly string[]): T
 export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResult> {
   const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const runDir = resolve(run.runDir);
-  let o: PretrainOptions;
-  let resumeFrom: string | null = null;
-  if (run.resume) {
-    o = readRunConfig(runDir) as unknown as PretrainOptions;
-    if (o.command !== 'pretrain') throw new AhaError(`${runDir} is a "${String(o.command)}" run, not a pretrain run`);
-    resumeFrom = resumeCheckpoint(runDir);
-  } else {
-    if (!run.options) throw new Error('runPretrain: options are required for a fresh run');
-    o = { ...run.options, out: resolve(run.options.out) };
-    assertFreshRunDir(runDir);
-  }
+  const opened = openLmRun<PretrainOptions>(runDir, 'pretrain', run.resume === true, run.options && { ...run.options, out: resolve(run.options.out) });
+  let o = opened.options;
+  const resumeFrom = opened.resumeFrom;
   const threads = run.threads ?? o.threads;
   if (threads !== null) setNumThreads(threads);
   if (run.steps !== undefined) o = { ...o, steps: run.steps };

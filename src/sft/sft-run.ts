@@ -6,14 +6,13 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
-import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
+import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
 import { AhaError } from '../util/errors.js';
-import { assertFreshRunDir } from '../util/run-dir.js';
 import { epochBatches, splitHeldOut } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { encodeSftRecords, type EncodeStats } from './sft-encode.js';
-import { resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+import { openLmRun, resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 import type { TokenExample } from './examples.js';
 
 export interface SftOptions extends Omit<TrainerConfig, 'steps'> {
@@ -107,17 +106,9 @@ export function stepsForEpochs(train: readonly TokenExample[], o: SftOptions, pa
 export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const runDir = resolve(run.runDir);
-  let o: SftOptions;
-  let resumeFrom: string | null = null;
-  if (run.resume) {
-    o = { ...SFT_DEFAULTS, ...(readRunConfig(runDir) as Partial<SftOptions>) } as SftOptions;
-    if (o.command !== 'sft') throw new AhaError(`${runDir} is a "${String(o.command)}" run, not an sft run`);
-    resumeFrom = resumeCheckpoint(runDir);
-  } else {
-    if (!run.options) throw new Error('runSft: options are required for a fresh run');
-    o = run.options;
-    assertFreshRunDir(runDir);
-  }
+  const opened = openLmRun<SftOptions>(runDir, 'sft', run.resume === true, run.options, SFT_DEFAULTS);
+  let o = opened.options;
+  const resumeFrom = opened.resumeFrom;
   const threads = run.threads ?? o.threads;
   if (threads !== null) setNumThreads(threads);
   // Read and validate the data before the (slow) model load.

@@ -8,8 +8,9 @@ import { clipGradNorm, scale, type Tensor } from '../core/index.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { TRAINER_STATE_FILE, type OptimizerState } from '../model/training-checkpoint.js';
-import { METRICS_FILE, TrainingLoop, yieldToEvents, zeroGradients } from '../model/training-run.js';
-import { InputError } from '../util/errors.js';
+import { METRICS_FILE, readRunConfig, resumeCheckpoint, TrainingLoop, yieldToEvents, zeroGradients } from '../model/training-run.js';
+import { AhaError, InputError } from '../util/errors.js';
+import { assertFreshRunDir } from '../util/run-dir.js';
 import { appendJsonl } from '../util/jsonl.js';
 import { learningRate, type ScheduleKind } from '../util/schedule.js';
 import { epochBatches, type BatchingMode } from './batching.js';
@@ -71,6 +72,22 @@ export function parseTrainerState(raw: Record<string, unknown>, file: string): T
 /** Where a resumed LM run continues: the checkpoint `from` (already loaded), its optimizer and trainer state. */
 export function resumePoint(from: string, ckpt: { optimizerState: OptimizerState | null; trainerState: Record<string, unknown> }): NonNullable<TrainRunOptions['resume']> {
   return { from, optimizerState: ckpt.optimizerState, trainerState: parseTrainerState(ckpt.trainerState, join(from, TRAINER_STATE_FILE)) };
+}
+
+/**
+ * Opens an `aha sft` / `aha pretrain` run folder. On resume: the options its config.json records
+ * (over `defaults`) and the checkpoint to continue from, refusing another command's run. Fresh:
+ * `fresh`, once the folder is known to hold no other run (before any slow work).
+ */
+export function openLmRun<T extends { command: string }>(runDir: string, command: T['command'], resume: boolean, fresh: T | undefined, defaults: Partial<T> = {}): { options: T; resumeFrom: string | null } {
+  if (resume) {
+    const options = { ...defaults, ...readRunConfig(runDir) } as T;
+    if (options.command !== command) throw new AhaError(`${runDir} is a "${String(options.command)}" run, not an 'aha ${command}' run`);
+    return { options, resumeFrom: resumeCheckpoint(runDir) };
+  }
+  if (!fresh) throw new Error(`${command}: options are required for a fresh run`);
+  assertFreshRunDir(runDir);
+  return { options: fresh, resumeFrom: null };
 }
 
 export interface TrainRunOptions {
