@@ -161,10 +161,10 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     fields: ['reward', 'acc', 'len', 'reflect', 's/step'], quiet: opts.quiet, signal: opts.signal,
   });
   const heldout = heldoutEvaluator(opts);
-  if (saved) heldout.done(step);
-  writeRunConfig(runDir, opts.configRecord ?? cfg);
   let lastMetrics: Record<string, number> | null = null;
   try {
+    writeRunConfig(runDir, opts.configRecord ?? cfg);
+    if (saved) heldout.done(step);
     if (step === 0) await heldout.run(step);
     while (await loop.next(step)) {
       const stepStart = performance.now();
