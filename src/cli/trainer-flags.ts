@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { AhaError } from '../util/errors.js';
 import type { TrainerConfig } from '../sft/trainer.js';
-import { numberFlag } from './flags.js';
+import { numberFlag, optionalNumberFlag } from './flags.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -20,6 +20,7 @@ export function addTrainerOptions(cmd: Command, defaults: Omit<TrainerConfig, 's
     .option('--max-grad-norm <x>', `clip the global gradient norm (0 = off; default ${defaults.maxGradNorm})`)
     .option('--eval-steps <n>', `held-out loss every N steps (0 = only at the end; default ${defaults.evalSteps})`)
     .option('--save-steps <n>', `checkpoint every N steps (0 = only at the end; default ${defaults.saveSteps})`)
+    .option('--save-total-limit <n>', 'keep at most N complete checkpoints, deleting the oldest (never the newest; default: keep all)')
     .option('--seed <n>', `random seed: data order and held-out split (pretrain: also the corpus and initial weights; default ${defaults.seed})`)
     .option('--threads <n>', 'compute threads (default: the core library default)')
     .option('--length-window <n>', `sort examples by length within windows of N batches to save padding (1 = random batches; default ${defaults.lengthWindow})`)
@@ -44,6 +45,7 @@ export function trainerFlags<T extends Omit<TrainerConfig, 'steps'>>(flags: Flag
     maxGradNorm: numberFlag(flags, 'maxGradNorm', defaults.maxGradNorm, { min: 0 }),
     evalSteps: numberFlag(flags, 'evalSteps', defaults.evalSteps, { min: 0, integer: true }),
     saveSteps: numberFlag(flags, 'saveSteps', defaults.saveSteps, { min: 0, integer: true }),
+    saveTotalLimit: optionalNumberFlag(flags, 'saveTotalLimit', { min: 1, integer: true }) ?? defaults.saveTotalLimit,
     seed: numberFlag(flags, 'seed', defaults.seed, { min: 0, integer: true, max: 2 ** 32 - 1 }),
     lengthWindow: numberFlag(flags, 'lengthWindow', defaults.lengthWindow, { min: 1, integer: true }),
     batching: flags.packing ? 'packed' : defaults.batching,

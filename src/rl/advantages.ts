@@ -1,5 +1,5 @@
-// Rewards to advantages: the weighted sum of reward functions per completion, and the
-// group-relative advantage (R − μ_group) / (σ + eps) with the scale options group, batch and none
+// Rewards to advantages: the weighted sum of reward functions per completion, which groups carry
+// no signal, and the group-relative advantage (R − μ_group) / (σ + eps) with the scale options group, batch and none
 // (docs/grpo.md). Pure functions over plain arrays; the trainer feeds them its scores.
 
 export type ScaleRewards = 'group' | 'batch' | 'none';
@@ -7,6 +7,7 @@ export type ScaleRewards = 'group' | 'batch' | 'none';
 /** One reward function's score per completion; null where the function declined to score. */
 export type ScoreColumn = readonly (number | null)[];
 
+/** The rewards of a batch of completions, as the advantage and metric code reads them. */
 export interface CombinedRewards {
   /** Σ_k w_k · r_k over the functions that scored the row (0 when every function declined). */
   total: Float64Array;
@@ -14,21 +15,26 @@ export interface CombinedRewards {
   scored: Uint8Array;
 }
 
-/** Weighted sum of reward columns (one column per function, every column `rows` long). */
-export function combineRewards(columns: readonly ScoreColumn[], weights: readonly number[], rows: number): CombinedRewards {
-  if (columns.length !== weights.length) throw new RangeError(`combineRewards: ${columns.length} columns but ${weights.length} weights`);
-  const total = new Float64Array(rows);
-  const scored = new Uint8Array(rows);
-  columns.forEach((col, k) => {
-    if (col.length !== rows) throw new RangeError(`combineRewards: column ${k} has ${col.length} rows, expected ${rows}`);
-    for (let i = 0; i < rows; i++) {
-      const v = col[i];
-      if (v === null) continue;
-      total[i] += weights[k] * v;
-      scored[i] = 1;
-    }
-  });
-  return { total, scored };
+/**
+ * One completion's reward: Σ_k w_k · r_k over the functions that scored it, in function order;
+ * null when every function declined (the row then carries no reward, not a reward of 0).
+ */
+export function weightedReward(scores: readonly (number | null)[], weights: readonly number[]): number | null {
+  if (scores.length !== weights.length) throw new RangeError(`weightedReward: ${scores.length} scores but ${weights.length} weights`);
+  let total = 0;
+  let scored = false;
+  for (let k = 0; k < scores.length; k++) {
+    const v = scores[k];
+    if (v === null) continue;
+    total += weights[k] * v;
+    scored = true;
+  }
+  return scored ? total : null;
+}
+
+/** The rewards of `rows` (each already combined by `weightedReward`) as arrays. */
+export function batchRewards(rows: readonly { reward: number | null }[]): CombinedRewards {
+  return { total: Float64Array.from(rows, (r) => r.reward ?? 0), scored: Uint8Array.from(rows, (r) => (r.reward === null ? 0 : 1)) };
 }
 
 export interface AdvantageOptions {
@@ -45,8 +51,6 @@ export interface Advantages {
   /** Per-group mean and sample standard deviation (n−1) over the group's scored rows. */
   groupMean: Float64Array;
   groupStd: Float64Array;
-  /** 1 for groups whose scored rewards are all equal (no learning signal). */
-  zeroStd: Uint8Array;
 }
 
 /** Mean and sample standard deviation (n−1 denominator, as torch.std and TRL); σ = 0 when n < 2. */
@@ -80,6 +84,20 @@ function allEqual(values: ArrayLike<number>, include: ArrayLike<number>): boolea
   return true;
 }
 
+/** Rows i·G … i·G+G−1 of `rewards` as group g, checking the size first. */
+function groupCount(rewards: CombinedRewards, G: number): number {
+  if (!(G >= 1) || rewards.total.length % G !== 0) throw new RangeError(`computeAdvantages: ${rewards.total.length} rows is not a multiple of the group size ${G}`);
+  return rewards.total.length / G;
+}
+
+/** Per group: 1 when its scored rewards are all equal, so it carries no learning signal (DAPO's filter). */
+export function zeroStdGroups(rewards: CombinedRewards, groupSize: number): Uint8Array {
+  const G = groupSize;
+  const zeroStd = new Uint8Array(groupCount(rewards, G));
+  for (let g = 0; g < zeroStd.length; g++) zeroStd[g] = allEqual(rewards.total.subarray(g * G, g * G + G), rewards.scored.subarray(g * G, g * G + G)) ? 1 : 0;
+  return zeroStd;
+}
+
 /**
  * Group-relative advantages. Rows that no function scored are left out of every statistic and get
  * advantage 0 (they carry no reward, not a reward of 0).
@@ -90,18 +108,13 @@ function allEqual(values: ArrayLike<number>, include: ArrayLike<number>): boolea
 export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptions): Advantages {
   const { total, scored } = rewards;
   const G = opts.groupSize;
-  if (!(G >= 1) || total.length % G !== 0) throw new RangeError(`computeAdvantages: ${total.length} rows is not a multiple of the group size ${G}`);
-  const groups = total.length / G;
+  const groups = groupCount(rewards, G);
   const groupMean = new Float64Array(groups);
   const groupStd = new Float64Array(groups);
-  const zeroStd = new Uint8Array(groups);
   for (let g = 0; g < groups; g++) {
-    const vals = total.subarray(g * G, g * G + G);
-    const inc = scored.subarray(g * G, g * G + G);
-    const s = meanStd(vals, inc);
+    const s = meanStd(total.subarray(g * G, g * G + G), scored.subarray(g * G, g * G + G));
     groupMean[g] = s.mean;
     groupStd[g] = s.std;
-    zeroStd[g] = allEqual(vals, inc) ? 1 : 0;
   }
   const batchStd = opts.scale === 'batch' ? meanStd(total, scored).std : 0;
   const advantages = new Float64Array(total.length);
@@ -112,5 +125,5 @@ export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptio
     if (opts.scale === 'none') advantages[i] = centred;
     else advantages[i] = centred / ((opts.scale === 'group' ? groupStd[g] : batchStd) + opts.eps);
   }
-  return { advantages, groupMean, groupStd, zeroStd };
+  return { advantages, groupMean, groupStd };
 }

@@ -3,8 +3,10 @@
 // runs before anything expensive so bad settings fail in milliseconds with a clear AhaError.
 import { parseRewardSpec } from '../rewards/spec.js';
 import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
+import { readJsonObject } from '../util/json-file.js';
 import { LOSS_TYPES, type LossType } from './loss.js';
 import type { ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
@@ -78,6 +80,8 @@ export interface GrpoConfig {
   gradient_accumulation_steps: number;
   seed: number;
   save_steps: number;
+  /** Complete checkpoints kept at most, the oldest deleted first, never the newest (TRL's name); null = all. */
+  save_total_limit: number | null;
   logging_steps: number;
   log_completions_steps: number;
   /** Held-out task problems evaluated before training, every eval_steps and at the end; 0 = none. */
@@ -125,6 +129,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   gradient_accumulation_steps: 1,
   seed: 42,
   save_steps: 50,
+  save_total_limit: null,
   logging_steps: 1,
   log_completions_steps: 10,
   eval_problems: 0,
@@ -216,6 +221,7 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
     `gradient_accumulation_steps must be an integer from 1 to prompts_per_step × group size (${rows}), got ${c.gradient_accumulation_steps}`);
   check(isInt(c.seed), `seed must be an integer, got ${c.seed}`);
   check(isInt(c.save_steps) && c.save_steps >= 0, `save_steps must be an integer >= 0 (0 = only at the end), got ${c.save_steps}`);
+  check(c.save_total_limit === null || (isInt(c.save_total_limit) && c.save_total_limit >= 1), `save_total_limit must be an integer >= 1 (or null to keep every checkpoint), got ${c.save_total_limit}`);
   check(isInt(c.logging_steps) && c.logging_steps >= 1, `logging_steps must be an integer >= 1, got ${c.logging_steps}`);
   check(isInt(c.log_completions_steps) && c.log_completions_steps >= 0, `log_completions_steps must be an integer >= 0 (0 = never), got ${c.log_completions_steps}`);
   check(isInt(c.eval_problems) && c.eval_problems >= 0, `eval_problems must be an integer >= 0 (0 = no held-out evaluation), got ${c.eval_problems}`);
@@ -227,4 +233,14 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.difficulty === null || c.task !== null, 'difficulty applies to a --task, not to --data');
   for (const r of c.rewards) check(isNum(r.weight), `reward "${r.name}" has a non-numeric weight`);
   return { ...c, epsilon_high: c.epsilon_high ?? c.epsilon };
+}
+
+/** The options a run folder's config.json records (GrpoConfig keys only, over the defaults), or null when there is none. */
+export function savedRunConfig(outputDir: string): GrpoConfig | null {
+  const file = join(outputDir, 'config.json');
+  if (!existsSync(file)) return null;
+  const raw = readJsonObject(file);
+  const cfg = { ...DEFAULT_CONFIG } as unknown as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULT_CONFIG)) if (raw[key] !== undefined) cfg[key] = raw[key];
+  return cfg as unknown as GrpoConfig;
 }

@@ -1,8 +1,9 @@
 // Collecting a step's groups, with DAPO dynamic sampling: groups whose rewards are all equal
 // carry no advantage, so (when asked) they are dropped and more prompts are sampled until the
-// batch holds enough informative groups or the round limit is reached.
+// batch holds enough informative groups or the round limit is reached. Rows come with their
+// combined reward (rollout.ts); advantages are the trainer's, over the kept rows only.
 import type { Rng } from '../util/rng.js';
-import { combineRewards, computeAdvantages } from './advantages.js';
+import { batchRewards, zeroStdGroups } from './advantages.js';
 import type { PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
 
@@ -47,12 +48,11 @@ export async function collectBatch(o: CollectOptions): Promise<CollectedBatch> {
   const rounds = o.dynamic ? o.maxRounds : 1;
   for (let round = 0; round < rounds && out.kept.length < o.promptsPerStep * G; round++) {
     const items = Array.from({ length: o.promptsPerStep }, () => o.prompts.next());
-    const r = await rollout(items, G, o.encode, o.sampler, o.rng, o.judges, o.maxCompletionTokens);
+    const r = await rollout({ items, groupSize: G, encode: o.encode, sampler: o.sampler, rng: o.rng, judges: o.judges, weights: o.weights, maxCompletionTokens: o.maxCompletionTokens });
     out.sampleSeconds += r.sampleSeconds;
     out.scoreSeconds += r.scoreSeconds;
     out.sampledTokens += r.sampledTokens;
-    const rewards = combineRewards(o.weights.map((_, k) => r.rows.map((row) => row.scores[k])), o.weights, r.rows.length);
-    const { zeroStd } = computeAdvantages(rewards, { groupSize: G, scale: 'none', eps: 1 });
+    const zeroStd = zeroStdGroups(batchRewards(r.rows), G);
     out.sampled.push(...r.rows);
     out.zeroStd.push(...zeroStd);
     const groups = o.dynamic ? informativeGroups(zeroStd, o.promptsPerStep - out.kept.length / G) : Array.from(zeroStd, (_, g) => g);

@@ -8,9 +8,10 @@ export { demoConfig, demoConfigFile, DEMO_CONFIG_FILE, DEMO_CONFIG_FILES } from 
 export type { PrepareOptions } from './setup.js';
 export { runGrpo } from './trainer.js';
 export type { GrpoRunOptions, GrpoResult, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
-export { combineRewards, computeAdvantages, meanStd } from './advantages.js';
+export { weightedReward, computeAdvantages, zeroStdGroups, meanStd } from './advantages.js';
 export type { ScaleRewards, CombinedRewards, Advantages } from './advantages.js';
-export { grpoLoss, surrogate, k3, completionMask, LOSS_TYPES } from './loss.js';
+export { grpoLoss, surrogate, k3, LOSS_TYPES } from './loss.js';
+export { completionMask } from './packing.js';
 export type { LossType, Normaliser, MicroBatch, LossResult } from './loss.js';
 export { informativeGroups } from './dynamic-sampling.js';
 export { taskPrompts, filePrompts, readPromptFile } from './prompts.js';

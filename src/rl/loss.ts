@@ -1,8 +1,10 @@
 // The GRPO objective per token and its gradient with respect to the policy's log-probabilities:
-// the clipped surrogate (ε_low, ε_high), the k3 KL term with β, the completion mask, and the loss
-// aggregation variants grpo, bnpo, dr_grpo and dapo (docs/grpo.md). Works on plain Float32Arrays
-// [B, T]; the trainer passes the gradient into `logprobs.backward(grad)`, so the compute core's
-// autograd only has to differentiate log π, not this loss.
+// the clipped surrogate (ε_low, ε_high), the k3 KL term with β, and the loss aggregation variants
+// grpo, bnpo, dr_grpo and dapo (docs/grpo.md). Pure formulas on plain Float32Arrays [B, T] (the
+// completion mask is packing.ts's); the trainer passes the gradient into
+// `logprobs.backward(grad)`, so the compute core's autograd only has to differentiate log π.
+
+import { countTokens } from './packing.js';
 
 export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
 export const LOSS_TYPES: readonly LossType[] = ['grpo', 'bnpo', 'dr_grpo', 'dapo'];
@@ -152,28 +154,4 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
     }
   }
   return { loss, grad, tokens, klSum, clipLowCount, clipHighCount };
-}
-
-/**
- * The completion mask [B, T]: 1 for the `lengths[i]` positions from `offsets[i]` (default 0) on;
- * a length counts the EOS token when the completion ended with one. With maskTruncated (DAPO), a
- * completion that hit the length limit without EOS is masked out entirely.
- */
-export function completionMask(lengths: readonly number[], truncated: readonly boolean[], T: number, maskTruncated: boolean, offsets?: readonly number[]): Uint8Array {
-  const B = lengths.length;
-  const mask = new Uint8Array(B * T);
-  for (let i = 0; i < B; i++) {
-    if (maskTruncated && truncated[i]) continue;
-    const start = Math.min(offsets ? offsets[i] : 0, T);
-    const end = Math.min(start + lengths[i], T);
-    mask.fill(1, i * T + start, i * T + end);
-  }
-  return mask;
-}
-
-/** Unmasked tokens of a mask. */
-export function countTokens(mask: Uint8Array): number {
-  let n = 0;
-  for (let k = 0; k < mask.length; k++) n += mask[k];
-  return n;
 }

@@ -1,26 +1,12 @@
 // Per-step metrics of a GRPO run, under the names of docs/run-folder.md: reward statistics per
 // function, accuracy, zero-std groups, completion lengths, truncation, reflection rate (from the
 // rollouts), and KL, entropy, clip fractions (sums accumulated over the optimisation passes).
-import { meanStd } from './advantages.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonl } from '../util/jsonl.js';
+import { batchRewards, meanStd, type ScoreColumn } from './advantages.js';
 import { strictFormat } from '../rewards/format.js';
 import type { ScoredRow } from './rollout.js';
-import type { ScoreColumn } from './advantages.js';
-
-export interface RolloutStats {
-  /** Reward function names, in the order of `columns`. */
-  names: readonly string[];
-  columns: readonly ScoreColumn[];
-  total: ArrayLike<number>;
-  /** 1 where at least one function scored the row. */
-  scored: ArrayLike<number>;
-  correct: readonly boolean[];
-  lengths: readonly number[];
-  truncated: readonly boolean[];
-  /** Reflection words counted in each completion. */
-  reflections: readonly number[];
-  /** Per group: 1 when every reward in it was equal. */
-  zeroStd: ArrayLike<number>;
-}
 
 /** Mean of the non-null scores (NaN when there are none, so it is left out of the JSON line). */
 function columnStats(col: ScoreColumn): { mean: number; std: number } {
@@ -36,23 +22,29 @@ const mean = (xs: ArrayLike<number>): number => {
   return xs.length ? s / xs.length : NaN;
 };
 
-export function rolloutMetrics(r: RolloutStats): Record<string, number> {
+/**
+ * The rollout half of a step's metrics: every sampled completion (`rows`, rewards in the order of
+ * `names`) and, per sampled group, 1 when its rewards were all equal (`zeroStd`).
+ */
+export function rolloutMetrics(names: readonly string[], rows: readonly ScoredRow[], zeroStd: ArrayLike<number>): Record<string, number> {
   const out: Record<string, number> = {};
-  const tot = meanStd(r.total, r.scored);
+  const { total, scored } = batchRewards(rows);
+  const tot = meanStd(total, scored);
   out['reward/mean'] = tot.n ? tot.mean : NaN;
   out['reward/std'] = tot.n ? tot.std : NaN;
-  r.names.forEach((name, k) => {
-    const s = columnStats(r.columns[k]);
+  names.forEach((name, k) => {
+    const s = columnStats(rows.map((r) => r.scores[k]));
     out[`reward/${name}/mean`] = s.mean;
     out[`reward/${name}/std`] = s.std;
   });
-  out.accuracy = mean(r.correct.map((c) => (c ? 1 : 0)));
-  out.frac_zero_std = mean(r.zeroStd);
-  out['completion_length/mean'] = mean(r.lengths);
-  out['completion_length/min'] = Math.min(...r.lengths);
-  out['completion_length/max'] = Math.max(...r.lengths);
-  out.truncated_frac = mean(r.truncated.map((t) => (t ? 1 : 0)));
-  out.reflect_rate = mean(r.reflections);
+  const lengths = rows.map((r) => r.completionIds.length);
+  out.accuracy = mean(rows.map((r) => (r.correct ? 1 : 0)));
+  out.frac_zero_std = mean(zeroStd);
+  out['completion_length/mean'] = mean(lengths);
+  out['completion_length/min'] = Math.min(...lengths);
+  out['completion_length/max'] = Math.max(...lengths);
+  out.truncated_frac = mean(rows.map((r) => (r.truncated ? 1 : 0)));
+  out.reflect_rate = mean(rows.map((r) => r.reflections));
   return out;
 }
 
@@ -100,4 +92,15 @@ export function heldoutMetrics(rows: readonly ScoredRow[]): { n: number; accurac
     reflect_rate: mean((r) => r.reflections),
     format_rate: mean((r) => (strictFormat(r.text, r.item.example) >= 1 ? 1 : 0)),
   };
+}
+
+/** "held-out (n problems), step 0 -> 60: accuracy 0.310 -> 0.645, ..." from a run's first and last eval.jsonl lines, or null. */
+export function heldoutSummary(runDir: string): string | null {
+  const evalFile = join(runDir, 'eval.jsonl');
+  if (!existsSync(evalFile)) return null;
+  const rows = readJsonl(evalFile).map((r) => r.value as Record<string, number>);
+  if (rows.length < 2) return null;
+  const [a, b] = [rows[0], rows[rows.length - 1]];
+  const pair = (k: string, d: number) => `${a[k].toFixed(d)} -> ${b[k].toFixed(d)}`;
+  return `held-out (${b.n} problems), step ${a.step} -> ${b.step}: accuracy ${pair('accuracy', 3)}, mean length ${pair('mean_length', 1)} tokens, reflection words ${pair('reflect_rate', 2)} per answer`;
 }

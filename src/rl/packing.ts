@@ -1,7 +1,7 @@
-// Packs (prompt, completion) pairs into one right-padded forward batch. The logits at position p
-// predict token p+1, so completion token j of row b (at full position P_b + j) is scored at
-// position P_b − 1 + j: the loss, mask and log-prob arrays all live in this [B, S] "prediction"
-// layout and need no gather into a separate completion tensor.
+// Packs (prompt, completion) pairs into one right-padded forward batch, with the completion mask
+// and token counts. The logits at position p predict token p+1, so completion token j of row b
+// (at full position P_b + j) is scored at position P_b − 1 + j: the loss, mask and log-prob arrays
+// all live in this [B, S] "prediction" layout and need no gather into a separate completion tensor.
 
 export interface RolloutRow {
   promptIds: Int32Array;
@@ -56,4 +56,33 @@ export function packRows(rows: readonly RolloutRow[], padId: number): PackedBatc
     truncated: rows.map((r) => r.truncated),
     tokens: rows.reduce((n, r) => n + Math.min(r.promptIds.length + r.completionIds.length, S), 0),
   };
+}
+
+/**
+ * The completion mask [B, T]: 1 for the `lengths[i]` positions from `offsets[i]` (default 0) on;
+ * a length counts the EOS token when the completion ended with one. With maskTruncated (DAPO), a
+ * completion that hit the length limit without EOS is masked out entirely.
+ */
+export function completionMask(lengths: readonly number[], truncated: readonly boolean[], T: number, maskTruncated: boolean, offsets?: readonly number[]): Uint8Array {
+  const B = lengths.length;
+  const mask = new Uint8Array(B * T);
+  for (let i = 0; i < B; i++) {
+    if (maskTruncated && truncated[i]) continue;
+    const start = Math.min(offsets ? offsets[i] : 0, T);
+    const end = Math.min(start + lengths[i], T);
+    mask.fill(1, i * T + start, i * T + end);
+  }
+  return mask;
+}
+
+/** Unmasked tokens of a mask. */
+export function countTokens(mask: Uint8Array): number {
+  let n = 0;
+  for (let k = 0; k < mask.length; k++) n += mask[k];
+  return n;
+}
+
+/** The mask of a packed batch's completion tokens ([B, S]; truncated rows masked out when asked). */
+export function batchMask(batch: PackedBatch, maskTruncated: boolean): Uint8Array {
+  return completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets);
 }

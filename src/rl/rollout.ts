@@ -1,12 +1,15 @@
 // One round of rollouts: G completions for each prompt from the policy, then every reward
 // function on every completion (all in parallel; async rewards such as the code sandbox are
-// awaited together), correctness, the extracted answer and the reflection-word count.
+// awaited together), their weighted total, correctness, the extracted answer and the
+// reflection-word count. Each completion is verified once: when one of the run's rewards is the
+// verifier, its score is the correctness too.
 import type { RewardFunction, RewardScore } from '../rewards/types.js';
 import { AhaError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { lastAnswer } from '../tasks/task.js';
 import type { PromptItem } from './prompts.js';
 import type { RolloutRow } from './packing.js';
+import { weightedReward } from './advantages.js';
 
 /** One sampled completion as the sampler reports it. */
 export interface SampledCompletion {
@@ -25,6 +28,8 @@ export interface ScoredRow extends RolloutRow {
   text: string;
   /** Score of each reward function, in the order of the trainer's reward list. */
   scores: RewardScore[];
+  /** The weighted total of `scores`; null when every function declined. */
+  reward: number | null;
   correct: boolean;
   extracted: string | null;
   reflections: number;
@@ -32,7 +37,13 @@ export interface ScoredRow extends RolloutRow {
 
 export interface Judges {
   rewards: readonly RewardFunction[];
-  /** Correctness of a completion (the task's verifier or the accuracy reward). */
+  /**
+   * The index in `rewards` of the reward that is the run's verifier: a score ≥ 1 means correct,
+   * and the answer is the last <answer> block, so nothing is verified twice. Null or absent:
+   * `correct` judges.
+   */
+  correctnessReward?: number | null;
+  /** Correctness of a completion when no reward of the run is the verifier (the task's verifier or the accuracy reward). */
   correct(completion: string, item: PromptItem): Promise<{ correct: boolean; extracted: string | null }>;
   /** Reflection words in a completion (a metric, not a reward). */
   reflections(completion: string): number;
@@ -60,25 +71,56 @@ function checkScore(name: string, score: RewardScore, problemId: string): Reward
   return score;
 }
 
+export interface RolloutOptions {
+  items: readonly PromptItem[];
+  /** Completions per prompt. */
+  groupSize: number;
+  encode: (prompt: string) => Int32Array;
+  sampler: Sampler;
+  rng: Rng;
+  judges: Judges;
+  /** Weight of each reward function, in the order of judges.rewards. */
+  weights: readonly number[];
+  /** Passed to length-aware rewards as example.max_completion_tokens. */
+  maxCompletionTokens?: number;
+}
+
+export interface Rollout {
+  /** G rows per prompt, grouped by prompt in `items` order. */
+  rows: ScoredRow[];
+  sampleSeconds: number;
+  scoreSeconds: number;
+  sampledTokens: number;
+}
+
+/** Correctness from the score of the reward that is the run's verifier. */
+function verdictFromScore(score: RewardScore, completion: string): { correct: boolean; extracted: string | null } {
+  return { correct: score !== null && score >= 1, extracted: lastAnswer(completion) };
+}
+
 /** Samples G completions for each of `items` and scores them; rows are grouped by prompt. */
-export async function rollout(items: readonly PromptItem[], G: number, encode: (prompt: string) => Int32Array, sampler: Sampler, rng: Rng, judges: Judges, maxCompletionTokens?: number): Promise<{ rows: ScoredRow[]; sampleSeconds: number; scoreSeconds: number; sampledTokens: number }> {
-  const promptIds = items.map((it) => encode(it.prompt));
+export async function rollout(o: RolloutOptions): Promise<Rollout> {
+  const { items, groupSize: G, judges } = o;
+  const own = judges.correctnessReward ?? null;
+  if (own !== null && !(Number.isInteger(own) && own >= 0 && own < judges.rewards.length)) throw new RangeError(`rollout: correctnessReward ${own} is not a reward index`);
+  const promptIds = items.map((it) => o.encode(it.prompt));
   const prompts: Int32Array[] = [];
   for (const ids of promptIds) for (let j = 0; j < G; j++) prompts.push(ids);
   const t0 = performance.now();
-  const samples = await sampler(prompts, rng);
+  const samples = await o.sampler(prompts, o.rng);
   const t1 = performance.now();
   const rows = await Promise.all(samples.map(async (s, r): Promise<ScoredRow> => {
     const item = items[Math.floor(r / G)];
     // Length-aware rewards (DAPO's soft overlong penalty) read the token count and the limit here.
-    const example = { max_completion_tokens: maxCompletionTokens, ...item.example, completion_tokens: s.ids.length };
+    const example = { max_completion_tokens: o.maxCompletionTokens, ...item.example, completion_tokens: s.ids.length };
     const [scores, verdict] = await Promise.all([
       Promise.all(judges.rewards.map(async (fn) => checkScore(fn.name, await fn.score(s.text, example), item.id))),
-      judges.correct(s.text, item),
+      own === null ? judges.correct(s.text, item) : null,
     ]);
+    const { correct, extracted } = verdict ?? verdictFromScore(scores[own!], s.text);
     return {
       item, promptIds: prompts[r], completionIds: s.ids, truncated: s.truncated, text: s.text,
-      scores, correct: verdict.correct, extracted: verdict.extracted, reflections: judges.reflections(s.text),
+      scores, reward: weightedReward(scores, o.weights), correct, extracted, reflections: judges.reflections(s.text),
     };
   }));
   const t2 = performance.now();

@@ -2,12 +2,12 @@
 // option ranges, reward names, the task or data file, the model folder's existence and the
 // checkpoint to resume, and only then the model weights (policy, and the frozen reference when
 // beta > 0). Every problem surfaces as an AhaError before any sampling starts.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { sample } from '../model/sampling.js';
-import { latestCheckpoint, loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint } from '../model/training-run.js';
 import { assertSandbox, codeTestsOf, countReflections, getReward, hasReward } from '../rewards/index.js';
 import type { RewardFunction } from '../rewards/types.js';
 import { getTask } from '../tasks/registry.js';
@@ -57,12 +57,12 @@ function load(dir: string, what: string): LoadedModel {
 }
 
 /** Options that may change on resume without breaking the exact continuation. */
-const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'logging_steps', 'log_completions_steps', 'eval_problems', 'eval_steps', 'threads', 'output_dir']);
+const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'save_total_limit', 'logging_steps', 'log_completions_steps', 'eval_problems', 'eval_steps', 'threads', 'output_dir']);
 
 /** A resumed run with different training options no longer continues exactly: say which differ. */
-function warnChangedOptions(savedFile: string, now: Record<string, unknown>): void {
-  if (!existsSync(savedFile)) return;
-  const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as Record<string, unknown>;
+function warnChangedOptions(runDir: string, now: Record<string, unknown>): void {
+  if (!existsSync(join(runDir, 'config.json'))) return;
+  const saved = readRunConfig(runDir);
   const changed = Object.keys(now).filter((k) => k in saved && !FREE_ON_RESUME.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
   if (changed.length > 0) {
     process.stderr.write(`aha: warning: resuming with changed options (${changed.map((k) => `${k}: ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`).join(', ')}); the run will not match an uninterrupted one\n`);
@@ -76,6 +76,16 @@ function warnChangedOptions(savedFile: string, now: Record<string, unknown>): vo
 export function correctnessReward(rewards: readonly RewardFunction[]): RewardFunction | null {
   const own = rewards.find((r) => r.name === 'accuracy' || r.name.endsWith('_accuracy') || r.name === 'code');
   return own ?? (hasReward('accuracy') ? getReward('accuracy') : null);
+}
+
+/**
+ * The index of the run's reward that already is its verifier, so a completion is verified once
+ * (its score is the correctness): the task's `<task>_accuracy` for task prompts, the
+ * `correctnessReward` for data files; null when the verifier is not among the rewards.
+ */
+export function verifierRewardIndex(rewards: readonly RewardFunction[], task: string | null): number | null {
+  const k = task !== null ? rewards.findIndex((r) => r.name === `${task}_accuracy`) : rewards.indexOf(correctnessReward(rewards)!);
+  return k >= 0 ? k : null;
 }
 
 export interface PrepareOptions {
@@ -100,31 +110,20 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   if (specs.some((s) => s.name === 'code')) assertSandbox();
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
-  let resumeFrom: string | null = null;
   if (!opts.resume) assertFreshRunDir(runDir, '--output');
-  if (opts.resume) {
-    resumeFrom = latestCheckpoint(runDir);
-    if (!resumeFrom) throw new AhaError(`--resume: no complete checkpoint in ${join(runDir, 'checkpoints')}`);
-  }
+  const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
   if (config.threads > 0) setNumThreads(config.threads);
 
   const makePrompts = (): PromptSource => (task ? taskPrompts(task, config.seed, config.difficulty) : filePrompts(items!, config.seed, `data:${config.data}`));
   let loaded: LoadedModel;
   let resume: GrpoRunOptions['resume'];
   if (resumeFrom) {
-    const ckpt = (() => {
-      try {
-        return loadTrainingCheckpoint(resumeFrom);
-      } catch (err) {
-        if (err instanceof AhaError) throw err;
-        throw new AhaError(`checkpoint ${resumeFrom} does not load: ${(err as Error).message}`);
-      }
-    })();
+    const ckpt = loadResumeCheckpoint(resumeFrom);
     const ts = ckpt.trainerState as unknown as GrpoTrainerState;
-    warnChangedOptions(join(runDir, 'config.json'), { ...config, rewards: specs, model: modelDir });
+    warnChangedOptions(runDir, { ...config, rewards: specs, model: modelDir });
     if (ts.kind !== 'grpo') throw new AhaError(`${resumeFrom} is not a GRPO checkpoint`);
     loaded = ckpt;
-    resume = { optimizerState: ckpt.optimizerState, trainerState: ts };
+    resume = { from: resumeFrom, optimizerState: ckpt.optimizerState, trainerState: ts };
   } else {
     loaded = load(modelDir, 'model folder');
   }
@@ -152,6 +151,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     }));
   const judges: Judges = {
     rewards: rewardFns,
+    correctnessReward: verifierRewardIndex(rewardFns, task ? task.name : null),
     correct: makeCorrectness(correctnessReward(rewardFns)),
     reflections: (text) => countReflections(text),
   };

@@ -1,24 +1,22 @@
-// The GRPO training loop: per step, sample G completions for each prompt (with DAPO dynamic
-// sampling if asked), score them, turn rewards into group-relative advantages, then run
-// num_iterations optimisation passes over micro-batches (old-policy and reference log-probs
-// computed once, without the tape), with AdamW, warm-up and schedule, and gradient clipping.
-// Writes metrics.jsonl, completions.jsonl and atomic checkpoints; resumes exactly; stops cleanly
-// on Ctrl-C after saving.
+// The GRPO training loop. Each step: collect the step's groups (sampling and scoring, with DAPO
+// dynamic sampling if asked), compute group-relative advantages over the rows trained on, run the
+// num_iterations optimisation passes (update.ts), and log metrics.jsonl, completions.jsonl and the
+// held-out evaluation. Config.json, exact resume, Ctrl-C, the progress bar and checkpoints come
+// from the shell every trainer shares (model/training-run.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GroupedAdamW } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { checkpointDir, saveTrainingCheckpoint, type OptimizerState } from '../model/training-checkpoint.js';
-import { appendJsonl, readJsonl, truncateJsonlAfterStep } from '../util/jsonl.js';
-import { atomicWriteFile } from '../util/atomic.js';
-import { progress } from '../util/progress.js';
+import type { OptimizerState } from '../model/training-checkpoint.js';
+import { METRICS_FILE, TrainingLoop, writeRunConfig } from '../model/training-run.js';
+import { appendJsonl, readJsonl } from '../util/jsonl.js';
 import { Rng, type RngState } from '../util/rng.js';
-import { learningRate } from '../util/schedule.js';
-import { combineRewards, computeAdvantages, type CombinedRewards } from './advantages.js';
+import { learningRate, type ScheduleOptions } from '../util/schedule.js';
+import { batchRewards, computeAdvantages } from './advantages.js';
 import type { ResolvedGrpoConfig } from './config.js';
-import { policyUpdate } from './update.js';
-import { collectBatch } from './dynamic-sampling.js';
+import { policyUpdate, type UpdateTimes } from './update.js';
+import { collectBatch, type CollectedBatch } from './dynamic-sampling.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
@@ -54,7 +52,8 @@ export interface GrpoRunOptions {
   runDir: string;
   /** What config.json records (defaults to `config`). */
   configRecord?: Record<string, unknown>;
-  resume?: { optimizerState: OptimizerState | null; trainerState: GrpoTrainerState };
+  /** Continue from a checkpoint (`from`, its folder) of this run; the model must already hold its weights. */
+  resume?: { from?: string; optimizerState: OptimizerState | null; trainerState: GrpoTrainerState };
   quiet?: boolean;
   /** Stop (and save) after the current step; Ctrl-C does the same. */
   signal?: AbortSignal;
@@ -71,15 +70,71 @@ export interface GrpoResult {
   checkpointDir: string | null;
 }
 
+const COMPLETIONS_FILE = 'completions.jsonl';
+const EVAL_FILE = 'eval.jsonl';
+const EVAL_COMPLETIONS_FILE = 'eval_completions.jsonl';
+
 /** One line of completions.jsonl / eval_completions.jsonl (docs/run-folder.md). */
-function completionRecord(step: number, r: ScoredRow, rewardNames: readonly string[], combined: CombinedRewards, i: number): Record<string, unknown> {
+function completionRecord(step: number, r: ScoredRow, rewardNames: readonly string[]): Record<string, unknown> {
   const rewards: Record<string, number | null> = {};
   rewardNames.forEach((n, k) => (rewards[n] = r.scores[k]));
   return {
     step, problem_id: r.item.id, prompt: r.item.prompt, completion: r.text,
-    reward: combined.scored[i] ? combined.total[i] : null, rewards, correct: r.correct,
+    reward: r.reward, rewards, correct: r.correct,
     length: r.completionIds.length, gold: r.item.example.gold ?? null, extracted: r.extracted,
   };
+}
+
+/**
+ * The held-out evaluation: one completion per problem, the same problems every time, at most once
+ * per step, on a generator derived from (seed, step) so it never shifts the training stream.
+ */
+function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<void>; done(step: number): void } {
+  const cfg = opts.config;
+  const items = opts.evalItems ?? [];
+  const evalFile = join(opts.runDir, EVAL_FILE);
+  let evaluatedStep = -1;
+  return {
+    /** Marks `step` evaluated already (a run stopped right after its evaluation, then resumed). */
+    done(step) {
+      if (existsSync(evalFile) && readJsonl(evalFile).some((r) => r.value.step === step)) evaluatedStep = step;
+    },
+    async run(step) {
+      if (items.length === 0 || evaluatedStep === step) return;
+      evaluatedStep = step;
+      const rng = new Rng((cfg.seed ^ Math.imul(step + 1, 0x2545f491)) >>> 0);
+      if (!opts.quiet) process.stderr.write(`held-out evaluation at step ${step}: ${items.length} problems...\n`);
+      const { rows } = await rollout({
+        items, groupSize: 1, encode: (p) => opts.tokenizer.encode(p), sampler: opts.sampler, rng, judges: opts.judges,
+        weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length,
+      });
+      const line = heldoutMetrics(rows);
+      // The report sets a problem's first and last answers side by side.
+      for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout' });
+      appendJsonl(evalFile, { step, split: 'heldout', ...line });
+      if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
+    },
+  };
+}
+
+/** A step's metrics line (docs/run-folder.md): rollouts, training sums, learning rate, throughput and timings. */
+function stepMetrics(o: { names: readonly string[]; batch: CollectedBatch; sums: TrainingSums; beta: number; lr: number; groupSize: number; update: UpdateTimes | null; seconds: number }): Record<string, number> {
+  const { batch, update } = o;
+  const training = update?.training ?? 0;
+  return finiteOnly({
+    ...rolloutMetrics(o.names, batch.sampled, batch.zeroStd),
+    ...(o.sums.updates > 0 ? o.sums.metrics(o.beta) : {}),
+    lr: o.lr,
+    trained_groups: batch.kept.length / o.groupSize,
+    sampled_groups: batch.sampled.length / o.groupSize,
+    'tokens_per_s/sampling': batch.sampleSeconds > 0 ? batch.sampledTokens / batch.sampleSeconds : NaN,
+    'tokens_per_s/training': training > 0 ? update!.trainTokens / training : NaN,
+    seconds_per_step: o.seconds,
+    'time/sampling': batch.sampleSeconds,
+    'time/scoring': batch.scoreSeconds,
+    'time/reference': update?.reference ?? 0,
+    'time/training': training,
+  });
 }
 
 export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
@@ -89,148 +144,66 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   if (cfg.beta > 0 && !opts.reference) throw new Error('runGrpo: beta > 0 needs a reference model');
   const params = [...model.parameters().values()];
   const optimizer = new GroupedAdamW(model.parameters(), { lr: cfg.learning_rate, beta1: cfg.adam_beta1, beta2: cfg.adam_beta2, eps: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
-  const metricsFile = join(runDir, 'metrics.jsonl');
-  const completionsFile = join(runDir, 'completions.jsonl');
-  const evalFile = join(runDir, 'eval.jsonl');
-  const evalCompletionsFile = join(runDir, 'eval_completions.jsonl');
-  const evalItems = opts.evalItems ?? [];
-  let evaluatedStep = -1;
-  /** Weighted reward totals of rows, one column per reward function. */
-  const combine = (rows: readonly ScoredRow[]): CombinedRewards => combineRewards(opts.rewardNames.map((_, k) => rows.map((row) => row.scores[k])), opts.rewardWeights, rows.length);
-  const evaluate = async () => {
-    if (evalItems.length === 0 || evaluatedStep === step) return;
-    evaluatedStep = step;
-    // Its own generator, derived from (seed, step): evaluating never shifts the training stream.
-    const evalRng = new Rng((cfg.seed ^ Math.imul(step + 1, 0x2545f491)) >>> 0);
-    if (!opts.quiet) process.stderr.write(`held-out evaluation at step ${step}: ${evalItems.length} problems...\n`);
-    const { rows } = await rollout(evalItems, 1, (p) => opts.tokenizer.encode(p), opts.sampler, evalRng, opts.judges, cfg.max_completion_length);
-    const line = heldoutMetrics(rows);
-    // The same problems at every evaluation: the report sets a problem's first and last answers side by side.
-    const scored = combine(rows);
-    rows.forEach((r, i) => appendJsonl(evalCompletionsFile, { ...completionRecord(step, r, opts.rewardNames, scored, i), split: 'heldout' }));
-    appendJsonl(evalFile, { step, split: 'heldout', ...line });
-    if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
-  };
-  const schedule = { kind: cfg.lr_scheduler_type, peakLr: cfg.learning_rate, warmupSteps: cfg.warmup_steps, totalSteps: cfg.max_steps * cfg.num_iterations };
-
-  let rng: Rng;
-  let step = 0;
-  let updates = 0;
-  if (opts.resume) {
-    const s = opts.resume.trainerState;
-    if (opts.resume.optimizerState) optimizer.loadState(opts.resume.optimizerState);
-    rng = new Rng(s.rng);
-    step = s.step;
-    updates = s.updates;
-    opts.prompts.seek(s.prompts);
-    truncateJsonlAfterStep(metricsFile, step);
-    truncateJsonlAfterStep(completionsFile, step);
-    truncateJsonlAfterStep(evalFile, step);
-    truncateJsonlAfterStep(evalCompletionsFile, step);
-    // A run stopped right after its evaluation is not evaluated twice at the same step.
-    evaluatedStep = existsSync(evalFile) && readJsonl(evalFile).some((r) => r.value.step === step) ? step : -1;
-  } else {
-    rng = new Rng(cfg.seed);
-  }
-  atomicWriteFile(join(runDir, 'config.json'), JSON.stringify(opts.configRecord ?? cfg, null, 2) + '\n');
-
+  const schedule: ScheduleOptions = { kind: cfg.lr_scheduler_type, peakLr: cfg.learning_rate, warmupSteps: cfg.warmup_steps, totalSteps: cfg.max_steps * cfg.num_iterations };
+  const saved = opts.resume?.trainerState;
+  if (opts.resume?.optimizerState) optimizer.loadState(opts.resume.optimizerState);
+  if (saved) opts.prompts.seek(saved.prompts);
+  const rng = new Rng(saved ? saved.rng : cfg.seed);
+  let step = saved?.step ?? 0;
+  let updates = saved?.updates ?? 0;
   const state = (): GrpoTrainerState => ({ kind: 'grpo', step, updates, rng: rng.state(), prompts: opts.prompts.position(), seed: cfg.seed });
-  let lastCheckpoint: string | null = null;
-  let savedStep = step;
-  const save = () => {
-    savedStep = step;
-    const dir = checkpointDir(runDir, step);
-    saveTrainingCheckpoint(dir, { model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } });
-    lastCheckpoint = dir;
-  };
 
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    process.stderr.write('\naha: stopping when this step ends and saving a checkpoint (Ctrl-\\ quits at once without saving)\n');
-  };
-  process.on('SIGINT', onSigint);
-  const bar = progress({ label: 'train', total: cfg.max_steps, fields: ['reward', 'acc', 'len', 'reflect', 's/step'], start: step, silent: opts.quiet });
+  const loop = new TrainingLoop({
+    runDir, totalSteps: cfg.max_steps, resume: saved ? { step: saved.step, from: opts.resume?.from } : null,
+    logs: [COMPLETIONS_FILE, EVAL_FILE, EVAL_COMPLETIONS_FILE],
+    saveSteps: cfg.save_steps, saveTotalLimit: cfg.save_total_limit,
+    checkpoint: () => ({ model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } }),
+    fields: ['reward', 'acc', 'len', 'reflect', 's/step'], quiet: opts.quiet, signal: opts.signal,
+  });
+  const heldout = heldoutEvaluator(opts);
   let lastMetrics: Record<string, number> | null = null;
-  let interrupted = false;
   try {
-    if (step === 0) await evaluate();
-    while (step < cfg.max_steps) {
-      // Sampling and training are synchronous native work: give the event loop a turn so a
-      // pending Ctrl-C (delivered through it) is seen between steps.
-      await new Promise((done) => setImmediate(done));
-      if (stopRequested || opts.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
+    writeRunConfig(runDir, opts.configRecord ?? cfg);
+    if (saved) heldout.done(step);
+    if (step === 0) await heldout.run(step);
+    while (await loop.next(step)) {
       const stepStart = performance.now();
-      const times = { sampling: 0, scoring: 0, reference: 0, training: 0 };
-
-      // 1. Rollouts and rewards (several rounds only with dynamic sampling).
-      const { sampled, zeroStd: zeroStdAll, kept, ...cost } = await collectBatch({
+      // 1. Collect: rollouts and their rewards (several rounds only with dynamic sampling).
+      const batch = await collectBatch({
         prompts: opts.prompts, promptsPerStep: cfg.prompts_per_step, groupSize: G, dynamic: cfg.dynamic_sampling,
         maxRounds: cfg.max_sampling_rounds, weights: opts.rewardWeights, encode: (p) => opts.tokenizer.encode(p),
         sampler: opts.sampler, rng, judges: opts.judges, maxCompletionTokens: cfg.max_completion_length,
       });
-      times.sampling = cost.sampleSeconds;
-      times.scoring = cost.scoreSeconds;
-      const sampledTokens = cost.sampledTokens;
-
-      // 2. Advantages over the batch that is trained on, then the num_iterations updates.
-      const allRewards = combine(sampled);
       const sums = new TrainingSums();
-      let trainTokens = 0;
-      if (kept.length > 0) {
-        const keptRewards = combine(kept);
-        const { advantages } = computeAdvantages(keptRewards, { groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps });
-
-        const t = policyUpdate({
+      let update: UpdateTimes | null = null;
+      if (batch.kept.length > 0) {
+        // 2. Advantages over the rows trained on.
+        const { advantages } = computeAdvantages(batchRewards(batch.kept), { groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps });
+        // 3. Update: num_iterations optimiser passes.
+        update = policyUpdate({
           config: cfg, model, reference: opts.reference, optimizer, params, padId: opts.tokenizer.padId,
-          rows: kept, advantages, lrAt: (u) => learningRate(schedule, u), updatesBefore: updates, sums, logitsBudgetBytes: opts.logitsBudgetBytes,
+          rows: batch.kept, advantages, lrAt: (u) => learningRate(schedule, u), updatesBefore: updates, sums, logitsBudgetBytes: opts.logitsBudgetBytes,
         });
         updates += cfg.num_iterations;
-        times.reference = t.reference;
-        times.training = t.training;
-        trainTokens = t.trainTokens;
       }
       step++;
 
-      // 3. Metrics, completions, checkpoint.
+      // 4. Log: metrics, completions, held-out evaluation; the loop shell saves checkpoints.
       const seconds = (performance.now() - stepStart) / 1000;
-      const metrics = finiteOnly({
-        ...rolloutMetrics({
-          names: opts.rewardNames, columns: opts.rewardNames.map((_, k) => sampled.map((row) => row.scores[k])), total: allRewards.total, scored: allRewards.scored,
-          correct: sampled.map((r) => r.correct), lengths: sampled.map((r) => r.completionIds.length),
-          truncated: sampled.map((r) => r.truncated), reflections: sampled.map((r) => r.reflections), zeroStd: zeroStdAll,
-        }),
-        ...(sums.updates > 0 ? sums.metrics(cfg.beta) : {}),
-        lr: learningRate(schedule, Math.max(0, updates - 1)),
-        trained_groups: kept.length / G,
-        sampled_groups: sampled.length / G,
-        'tokens_per_s/sampling': times.sampling > 0 ? sampledTokens / times.sampling : NaN,
-        'tokens_per_s/training': times.training > 0 ? trainTokens / times.training : NaN,
-        seconds_per_step: seconds,
-        'time/sampling': times.sampling,
-        'time/scoring': times.scoring,
-        'time/reference': times.reference,
-        'time/training': times.training,
-      });
+      const metrics = stepMetrics({ names: opts.rewardNames, batch, sums, beta: cfg.beta, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds });
       lastMetrics = metrics;
-      if (step % cfg.logging_steps === 0 || step === cfg.max_steps) appendJsonl(metricsFile, { step, time: Date.now() / 1000, ...metrics });
+      if (step % cfg.logging_steps === 0 || step === cfg.max_steps) appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });
       if (cfg.log_completions_steps > 0 && (step % cfg.log_completions_steps === 0 || step === 1)) {
-        sampled.forEach((r, i) => appendJsonl(completionsFile, completionRecord(step, r, opts.rewardNames, allRewards, i)));
+        for (const r of batch.sampled) appendJsonl(join(runDir, COMPLETIONS_FILE), completionRecord(step, r, opts.rewardNames));
       }
       opts.onStep?.(metrics);
-      bar.update(step, { reward: metrics['reward/mean'], acc: metrics.accuracy, len: metrics['completion_length/mean'], reflect: metrics.reflect_rate, 's/step': seconds });
-      if (cfg.eval_steps > 0 && step % cfg.eval_steps === 0) await evaluate();
-      if (cfg.save_steps > 0 && step % cfg.save_steps === 0 && step < cfg.max_steps) save();
+      if (cfg.eval_steps > 0 && step % cfg.eval_steps === 0) await heldout.run(step);
+      loop.stepDone(step, { reward: metrics['reward/mean'], acc: metrics.accuracy, len: metrics['completion_length/mean'], reflect: metrics.reflect_rate, 's/step': seconds });
     }
-    if (!interrupted) await evaluate();
-    if (step > savedStep) save();
+    if (!loop.interrupted) await heldout.run(step);
+    loop.finish(step);
   } finally {
-    bar.stop();
-    process.removeListener('SIGINT', onSigint);
+    loop.close();
   }
-  return { state: state(), interrupted, lastMetrics, checkpointDir: lastCheckpoint };
+  return { state: state(), interrupted: loop.interrupted, lastMetrics, checkpointDir: loop.lastCheckpoint };
 }

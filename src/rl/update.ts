@@ -8,9 +8,10 @@ import { clipGradNorm, entropy, gatherLogProbs, noGrad, scale, type Tensor } fro
 import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { ResolvedGrpoConfig } from './config.js';
-import { completionMask, countTokens, grpoLoss, type Normaliser } from './loss.js';
+import { zeroGradients } from '../model/training-run.js';
+import { grpoLoss, type Normaliser } from './loss.js';
 import type { TrainingSums } from './metrics.js';
-import { packRows, type PackedBatch, type RolloutRow } from './packing.js';
+import { batchMask, countTokens, packRows, type PackedBatch, type RolloutRow } from './packing.js';
 
 /** Splits `n` rows into `parts` contiguous, nearly equal ranges. */
 export function splitRanges(n: number, parts: number): [number, number][] {
@@ -74,7 +75,7 @@ interface PackedChunk {
 
 function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, padId: number, maskTruncated: boolean): PackedChunk {
   const batch = packRows(rows, padId);
-  return { batch, mask: completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets), advantages };
+  return { batch, mask: batchMask(batch, maskTruncated), advantages };
 }
 
 /**
@@ -156,7 +157,9 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   const t1 = performance.now();
   let trainTokens = 0;
   for (let pass = 0; pass < cfg.num_iterations; pass++) {
-    u.optimizer.zeroGrad();
+    // Zero (never missing) gradients: a pass with nothing to run still steps AdamW on its momentum,
+    // the same in a resumed run as in an uninterrupted one.
+    zeroGradients(u.params);
     let loss = 0;
     for (const m of micro) {
       const { logits, logp } = targetLogProbs(u.model, m.batch, cfg.temperature);

@@ -1,20 +1,18 @@
 // `aha pretrain` as a function: the character-level tokenizer over the corpus's character set,
 // a small Llama-style model, one of the synthetic corpora (tasks/corpus-registry.ts), the LM trainer with every
 // token counted, and the final model folder. Deterministic for a seed and thread count.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { saveModel } from '../model/load-model.js';
 import { CharTokenizer } from '../model/char-tokenizer.js';
 import type { ModelConfig } from '../model/transformer-config.js';
 import { createTransformer } from '../model/transformer.js';
-import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
 import { AhaError } from '../util/errors.js';
-import { assertFreshRunDir } from '../util/run-dir.js';
 import { pretrainingCorpus } from '../tasks/corpus-registry.js';
 import { splitHeldOut } from './batching.js';
 import { everyTokenCounts, type TokenExample } from './examples.js';
-import { parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
-import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+import { openLmRun, resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 
 export interface PretrainOptions extends TrainerConfig {
   command: 'pretrain';
@@ -74,6 +72,7 @@ export const PRETRAIN_TRAINER_DEFAULTS: Omit<TrainerConfig, 'steps'> = {
   maxGradNorm: 1,
   evalSteps: 100,
   saveSteps: 200,
+  saveTotalLimit: null,
   seed: 1,
 };
 
@@ -103,17 +102,9 @@ export function documentExamples(tok: CharTokenizer, docs: readonly string[]): T
 export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResult> {
   const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const runDir = resolve(run.runDir);
-  let o: PretrainOptions;
-  let resumeFrom: string | null = null;
-  if (run.resume) {
-    o = readRunConfig(runDir) as unknown as PretrainOptions;
-    if (o.command !== 'pretrain') throw new AhaError(`${runDir} is a "${String(o.command)}" run, not a pretrain run`);
-    resumeFrom = resumeCheckpoint(runDir);
-  } else {
-    if (!run.options) throw new Error('runPretrain: options are required for a fresh run');
-    o = { ...run.options, out: resolve(run.options.out) };
-    assertFreshRunDir(runDir);
-  }
+  const opened = openLmRun<PretrainOptions>(runDir, 'pretrain', run.resume === true, run.options && { ...run.options, out: resolve(run.options.out) });
+  let o = opened.options;
+  const resumeFrom = opened.resumeFrom;
   const threads = run.threads ?? o.threads;
   if (threads !== null) setNumThreads(threads);
   if (run.steps !== undefined) o = { ...o, steps: run.steps };
@@ -127,19 +118,17 @@ export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResu
   let model;
   let resume: Parameters<typeof trainLanguageModel>[0]['resume'];
   if (resumeFrom) {
-    const ckpt = loadTrainingCheckpoint(resumeFrom);
+    const ckpt = loadResumeCheckpoint(resumeFrom);
     if (!(ckpt.tokenizer instanceof CharTokenizer)) throw new AhaError(`${resumeFrom}: expected the character-level tokenizer`);
     tok = ckpt.tokenizer;
     model = ckpt.model;
-    const trainerState = parseTrainerState(ckpt.trainerState, join(resumeFrom, 'trainer_state.json'));
-    truncateMetrics(runDir, trainerState.step);
+    resume = resumePoint(resumeFrom, ckpt);
     if (run.steps !== undefined) updateRunConfig(runDir, { steps: run.steps });
-    resume = { optimizerState: ckpt.optimizerState, trainerState };
-    log(`resuming ${runDir} from step ${trainerState.step} of ${o.steps}`);
+    log(`resuming ${runDir} from step ${resume.trainerState.step} of ${o.steps}`);
   } else {
     if (tok.vocabSize > o.model.vocab_size) throw new AhaError(`vocab_size ${o.model.vocab_size} is smaller than the tokenizer's ${tok.vocabSize} ids`);
     model = createTransformer(o.model, { seed: o.seed });
-    startRun(runDir, o);
+    writeRunConfig(runDir, o);
   }
   const train = documentExamples(tok, trainDocs);
   const heldOut = documentExamples(tok, heldDocs);

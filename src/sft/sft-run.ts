@@ -1,18 +1,18 @@
 // `aha sft` as a function: validate the data file, load the model, tokenize, split off a
 // held-out set, train with the LM trainer, and save the final model in <run>/model. Also resumes
 // a run from its latest checkpoint with the configuration it was started with.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/load-model.js';
-import { loadTrainingCheckpoint } from '../model/training-checkpoint.js';
+import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
 import { AhaError } from '../util/errors.js';
-import { assertFreshRunDir } from '../util/run-dir.js';
 import { epochBatches, splitHeldOut } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { encodeSftRecords, type EncodeStats } from './sft-encode.js';
-import { fileDigest, parseTrainerState, readRunConfig, resumeCheckpoint, startRun, truncateMetrics, updateRunConfig } from './run-folder.js';
-import { trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
+import { openLmRun, resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 import type { TokenExample } from './examples.js';
 
 export interface SftOptions extends Omit<TrainerConfig, 'steps'> {
@@ -51,6 +51,7 @@ export const SFT_DEFAULTS: Omit<SftOptions, 'model' | 'data'> = {
   maxGradNorm: 1,
   evalSteps: 50,
   saveSteps: 200,
+  saveTotalLimit: null,
   seed: 42,
 };
 
@@ -78,6 +79,11 @@ export interface SftRunResult extends TrainResult {
   heldOutExamples: number;
 }
 
+/** SHA-256 of a file's bytes, so a resumed run can tell its data file changed. */
+function fileDigest(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
 function tokenize(o: SftOptions, tokenizer: Tokenizer, data: SftRecord[], evalData: SftRecord[] | null): { train: TokenExample[]; heldOut: TokenExample[]; stats: EncodeStats } {
   const max = o.seqLen + 1; // seqLen inputs plus the last target
   const main = encodeSftRecords(tokenizer, data, o.data, max);
@@ -100,17 +106,9 @@ export function stepsForEpochs(train: readonly TokenExample[], o: SftOptions, pa
 export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const runDir = resolve(run.runDir);
-  let o: SftOptions;
-  let resumeFrom: string | null = null;
-  if (run.resume) {
-    o = { ...SFT_DEFAULTS, ...(readRunConfig(runDir) as Partial<SftOptions>) } as SftOptions;
-    if (o.command !== 'sft') throw new AhaError(`${runDir} is a "${String(o.command)}" run, not an sft run`);
-    resumeFrom = resumeCheckpoint(runDir);
-  } else {
-    if (!run.options) throw new Error('runSft: options are required for a fresh run');
-    o = run.options;
-    assertFreshRunDir(runDir);
-  }
+  const opened = openLmRun<SftOptions>(runDir, 'sft', run.resume === true, run.options, SFT_DEFAULTS);
+  let o = opened.options;
+  const resumeFrom = opened.resumeFrom;
   const threads = run.threads ?? o.threads;
   if (threads !== null) setNumThreads(threads);
   // Read and validate the data before the (slow) model load.
@@ -125,7 +123,7 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
     }
   }
 
-  const loaded = resumeFrom ? loadTrainingCheckpoint(resumeFrom) : loadModel(o.model);
+  const loaded = resumeFrom ? loadResumeCheckpoint(resumeFrom) : loadModel(o.model);
   const maxPositions = loaded.config.max_position_embeddings;
   if (o.seqLen > maxPositions) {
     log(`note: --max-length ${o.seqLen} is above the model's max_position_embeddings; using ${maxPositions}`);
@@ -138,14 +136,11 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   const steps = run.steps ?? o.steps ?? stepsForEpochs(train, o, padId);
   let resume: Parameters<typeof trainLanguageModel>[0]['resume'];
   if (resumeFrom) {
-    const ckpt = loaded as ReturnType<typeof loadTrainingCheckpoint>;
-    const trainerState = parseTrainerState(ckpt.trainerState, join(resumeFrom, 'trainer_state.json'));
-    truncateMetrics(runDir, trainerState.step);
+    resume = resumePoint(resumeFrom, loaded as ReturnType<typeof loadResumeCheckpoint>);
     if (run.steps !== undefined) updateRunConfig(runDir, { steps: run.steps });
-    resume = { optimizerState: ckpt.optimizerState, trainerState };
-    log(`resuming ${runDir} from step ${trainerState.step} of ${steps}`);
+    log(`resuming ${runDir} from step ${resume.trainerState.step} of ${steps}`);
   } else {
-    startRun(runDir, { ...o, steps, model: resolve(o.model), data: resolve(o.data), evalData: o.evalData && resolve(o.evalData), ...digests });
+    writeRunConfig(runDir, { ...o, steps, model: resolve(o.model), data: resolve(o.data), evalData: o.evalData && resolve(o.evalData), ...digests });
     log(`sft: ${train.length} training and ${heldOut.length} held-out examples, ${steps} steps`);
   }
   const result = await trainLanguageModel({

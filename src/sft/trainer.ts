@@ -1,15 +1,17 @@
 // The language-model trainer behind `aha sft` and `aha pretrain`: gradient accumulation over
 // micro-batches, AdamW with warm-up and a decay schedule, global-norm clipping, held-out loss
-// every `evalSteps`, metrics.jsonl, checkpoints every `saveSteps` and at the end, exact resume
-// (optimizer state and data position) and a clean stop on Ctrl-C that saves first.
+// every `evalSteps`, metrics.jsonl. Checkpoints, exact resume, Ctrl-C and the progress bar come
+// from the shell every trainer shares (model/training-run.ts); the data position is this file's.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clipGradNorm, scale, type Tensor } from '../core/index.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { checkpointDir, saveTrainingCheckpoint, type OptimizerState } from '../model/training-checkpoint.js';
+import { TRAINER_STATE_FILE, type OptimizerState } from '../model/training-checkpoint.js';
+import { METRICS_FILE, readRunConfig, resumeCheckpoint, TrainingLoop, yieldToEvents, zeroGradients } from '../model/training-run.js';
+import { AhaError, InputError } from '../util/errors.js';
+import { assertFreshRunDir } from '../util/run-dir.js';
 import { appendJsonl } from '../util/jsonl.js';
-import { progress } from '../util/progress.js';
 import { learningRate, type ScheduleKind } from '../util/schedule.js';
 import { epochBatches, type BatchingMode } from './batching.js';
 import type { LmBatch, TokenExample } from './examples.js';
@@ -37,6 +39,8 @@ export interface TrainerConfig {
   maxGradNorm: number;
   evalSteps: number;
   saveSteps: number;
+  /** Complete checkpoints kept at most, the oldest deleted first (TRL save_total_limit; null = all). */
+  saveTotalLimit: number | null;
   seed: number;
 }
 
@@ -54,6 +58,38 @@ export interface TrainerState {
   seed: number;
 }
 
+/** Validates a trainer_state.json written by the LM trainer. */
+export function parseTrainerState(raw: Record<string, unknown>, file: string): TrainerState {
+  const out: Record<string, number> = {};
+  for (const key of ['step', 'epoch', 'batchIndex', 'tokensSeen', 'seed'] as const) {
+    const v = raw[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InputError({ file, field: key }, 'missing or not a non-negative integer');
+    out[key] = v;
+  }
+  return out as unknown as TrainerState;
+}
+
+/** Where a resumed LM run continues: the checkpoint `from` (already loaded), its optimizer and trainer state. */
+export function resumePoint(from: string, ckpt: { optimizerState: OptimizerState | null; trainerState: Record<string, unknown> }): NonNullable<TrainRunOptions['resume']> {
+  return { from, optimizerState: ckpt.optimizerState, trainerState: parseTrainerState(ckpt.trainerState, join(from, TRAINER_STATE_FILE)) };
+}
+
+/**
+ * Opens an `aha sft` / `aha pretrain` run folder. On resume: the options its config.json records
+ * (over `defaults`) and the checkpoint to continue from, refusing another command's run. Fresh:
+ * `fresh`, once the folder is known to hold no other run (before any slow work).
+ */
+export function openLmRun<T extends { command: string }>(runDir: string, command: T['command'], resume: boolean, fresh: T | undefined, defaults: Partial<T> = {}): { options: T; resumeFrom: string | null } {
+  if (resume) {
+    const options = { ...defaults, ...readRunConfig(runDir) } as T;
+    if (options.command !== command) throw new AhaError(`${runDir} is a "${String(options.command)}" run, not an 'aha ${command}' run`);
+    return { options, resumeFrom: resumeCheckpoint(runDir) };
+  }
+  if (!fresh) throw new Error(`${command}: options are required for a fresh run`);
+  assertFreshRunDir(runDir);
+  return { options: fresh, resumeFrom: null };
+}
+
 export interface TrainRunOptions {
   runDir: string;
   model: CausalLM;
@@ -62,8 +98,8 @@ export interface TrainRunOptions {
   heldOut: readonly TokenExample[];
   padId: number;
   config: TrainerConfig;
-  /** Continue from a checkpoint of this run (the model must already hold its weights). */
-  resume?: { optimizerState: OptimizerState | null; trainerState: TrainerState };
+  /** Continue from checkpoint `from` of this run (the model must already hold its weights). */
+  resume?: { from?: string; optimizerState: OptimizerState | null; trainerState: TrainerState };
   /** Hide the progress bar (tests, --quiet). */
   quiet?: boolean;
   /** Stop (and save) as soon as the current step finishes; Ctrl-C does the same. */
@@ -80,9 +116,6 @@ export interface TrainResult {
   lastEvalLoss: number | null;
   checkpointDir: string | null;
 }
-
-/** Yields to the event loop so Ctrl-C handlers and timers can run between micro-batches. */
-const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Hands out micro-batches in order across epochs, from a position that can be saved. */
 class BatchStream {
@@ -123,26 +156,15 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
   let tokensSeen = start?.tokensSeen ?? 0;
   let lastLoss = NaN;
   let lastEvalLoss: number | null = null;
-  let lastSaved: string | null = null;
-  let lastSavedStep = -1;
 
-  const save = () => {
-    const dir = checkpointDir(runDir, step);
-    saveTrainingCheckpoint(dir, { model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } });
-    lastSaved = dir;
-    lastSavedStep = step;
-  };
-
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130); // a second Ctrl-C: leave now, the last checkpoint stands
-    stopRequested = true;
-    process.stderr.write('\naha: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
-  };
-  process.on('SIGINT', onSigint);
-  const bar = progress({ label: 'train', total: cfg.steps, fields: ['loss', 'eval_loss', 'lr'], start: step, silent: opts.quiet });
+  const loop = new TrainingLoop({
+    runDir, totalSteps: cfg.steps, resume: start ? { step: start.step, from: opts.resume?.from } : null,
+    saveSteps: cfg.saveSteps, saveTotalLimit: cfg.saveTotalLimit ?? null,
+    checkpoint: () => ({ model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } }),
+    fields: ['loss', 'eval_loss', 'lr'], quiet: opts.quiet, signal: opts.signal,
+  });
   try {
-    while (step < cfg.steps && !stopRequested && !opts.signal?.aborted) {
+    while (await loop.next(step)) {
       const t0 = performance.now();
       const lr = learningRate({ kind: cfg.schedule, peakLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minRatio: cfg.minLrRatio }, step);
       const micro: LmBatch[] = [];
@@ -150,7 +172,7 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
       // Every counted token of the whole step weighs the same: micro-batch means are re-weighted
       // by their share of the step's counted tokens.
       const counted = micro.reduce((n, b) => n + b.lossTokens, 0);
-      optimizer.zeroGrad();
+      zeroGradients(params);
       let lossSum = 0;
       let tokens = 0;
       for (const batch of micro) {
@@ -162,7 +184,8 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
         await yieldToEvents();
       }
       const gradNorm = clipGradNorm(params, cfg.maxGradNorm > 0 ? cfg.maxGradNorm : Infinity);
-      if (counted > 0) optimizer.step(lr);
+      // Every step is one optimiser update, as in GRPO: one without counted tokens steps on zero gradients.
+      optimizer.step(lr);
       step += 1;
       tokensSeen += tokens;
       lastLoss = counted > 0 ? lossSum / counted : NaN;
@@ -173,17 +196,13 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
         lastEvalLoss = evaluateLoss(model, opts.heldOut, cfg.batchSize, cfg.seqLen, opts.padId);
         row.eval_loss = lastEvalLoss;
       }
-      appendJsonl(join(runDir, 'metrics.jsonl'), row);
+      appendJsonl(join(runDir, METRICS_FILE), row);
       opts.onStep?.(row);
-      bar.update(step, { loss: lastLoss, ...(lastEvalLoss !== null ? { eval_loss: lastEvalLoss } : {}), lr: lr.toExponential(1) });
-      if (cfg.saveSteps > 0 && step % cfg.saveSteps === 0) save();
-      await yieldToEvents();
+      loop.stepDone(step, { loss: lastLoss, ...(lastEvalLoss !== null ? { eval_loss: lastEvalLoss } : {}), lr: lr.toExponential(1) });
     }
-    const interrupted = step < cfg.steps;
-    if (lastSavedStep !== step) save();
-    return { state: state(), interrupted, lastLoss, lastEvalLoss, checkpointDir: lastSaved };
+    loop.finish(step);
+    return { state: state(), interrupted: loop.interrupted, lastLoss, lastEvalLoss, checkpointDir: loop.lastCheckpoint };
   } finally {
-    bar.stop();
-    process.off('SIGINT', onSigint);
+    loop.close();
   }
 }

@@ -5,9 +5,18 @@ import { dirname, basename, join } from 'node:path';
 
 let counter = 0;
 
+/** Temporaries are named `.aha-tmp-<pid>-<n>-<target name>[.old]`, so leftovers can be told apart. */
+const TEMP_NAME = /^\.aha-tmp-(\d+)-\d+-/;
+
 function tempSibling(target: string): string {
   counter += 1;
   return join(dirname(target), `.aha-tmp-${process.pid}-${counter}-${basename(target)}`);
+}
+
+/** The id of the process that made temporary `name`, or null when `name` is not one of ours. */
+export function tempOwner(name: string): number | null {
+  const m = TEMP_NAME.exec(name);
+  return m ? Number(m[1]) : null;
 }
 
 function fsyncDir(dir: string): void {

@@ -1,15 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combineRewards, computeAdvantages, meanStd } from '../../src/rl/advantages.js';
+import { batchRewards, computeAdvantages, meanStd, weightedReward, zeroStdGroups, type CombinedRewards } from '../../src/rl/advantages.js';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
-test('combineRewards: weighted sum, declined functions skipped, all-declined rows flagged', () => {
-  const acc = [1, 0, null, null];
-  const fmt = [0.5, 1, 1, null];
-  const r = combineRewards([acc, fmt], [1, 0.5], 4);
+/** The rewards of rows scored by one function of weight 1. */
+const rewardsOf = (scores: (number | null)[]): CombinedRewards => batchRewards(scores.map((v) => ({ reward: weightedReward([v], [1]) })));
+
+test('weightedReward: weighted sum, declined functions skipped, all-declined rows flagged', () => {
+  const rows = [[1, 0.5], [0, 1], [null, 1], [null, null]].map((scores) => ({ reward: weightedReward(scores, [1, 0.5]) }));
+  assert.deepEqual(rows.map((r) => r.reward), [1.25, 0.5, 0.5, null]);
+  const r = batchRewards(rows);
   assert.deepEqual(Array.from(r.total), [1.25, 0.5, 0.5, 0]);
   assert.deepEqual(Array.from(r.scored), [1, 1, 1, 0]);
+  assert.throws(() => weightedReward([1], [1, 2]), RangeError);
 });
 
 test('meanStd uses the sample standard deviation (n-1), as TRL', () => {
@@ -21,18 +25,18 @@ test('meanStd uses the sample standard deviation (n-1), as TRL', () => {
 
 test('group scaling: (R - mean_g) / (std_g + 1e-4) per group', () => {
   // group 0: [1,0,0,1] mean 0.5 std sqrt(1/3); group 1: [2,2,2,2] all equal
-  const rewards = combineRewards([[1, 0, 0, 1, 2, 2, 2, 2]], [1], 8);
+  const rewards = rewardsOf([1, 0, 0, 1, 2, 2, 2, 2]);
   const a = computeAdvantages(rewards, { groupSize: 4, scale: 'group', eps: 1e-4 });
   const hand = 0.5 / (Math.sqrt(1 / 3) + 1e-4); // 0.865876...
   close(hand, 0.8658756, 1e-6);
   const expect = [hand, -hand, -hand, hand, 0, 0, 0, 0];
   a.advantages.forEach((v, i) => close(v, expect[i]));
-  assert.deepEqual(Array.from(a.zeroStd), [0, 1]);
+  assert.deepEqual(Array.from(zeroStdGroups(rewards, 4)), [0, 1]);
   close(a.groupMean[1], 2);
 });
 
 test('batch scaling: group mean, standard deviation over the whole batch', () => {
-  const rewards = combineRewards([[1, 0, 3, 1]], [1], 4);
+  const rewards = rewardsOf([1, 0, 3, 1]);
   const a = computeAdvantages(rewards, { groupSize: 2, scale: 'batch', eps: 1e-4 });
   // batch: mean 1.25, Σ(x-μ)² = 0.0625+1.5625+3.0625+0.0625 = 4.75, std = sqrt(4.75/3)
   const sb = Math.sqrt(4.75 / 3) + 1e-4;
@@ -41,20 +45,20 @@ test('batch scaling: group mean, standard deviation over the whole batch', () =>
 });
 
 test('none scaling (Dr. GRPO): R - mean_g, no division', () => {
-  const rewards = combineRewards([[1, 0, 0, 0, 3, 1]], [1], 6);
+  const rewards = rewardsOf([1, 0, 0, 0, 3, 1]);
   const a = computeAdvantages(rewards, { groupSize: 3, scale: 'none', eps: 1e-4 });
   const expect = [2 / 3, -1 / 3, -1 / 3, -4 / 3, 5 / 3, -1 / 3];
   a.advantages.forEach((v, i) => close(v, expect[i]));
 });
 
 test('the epsilon is configurable', () => {
-  const rewards = combineRewards([[1, 0]], [1], 2);
+  const rewards = rewardsOf([1, 0]);
   const a = computeAdvantages(rewards, { groupSize: 2, scale: 'group', eps: 1e-6 });
   close(a.advantages[0], 0.5 / (Math.SQRT1_2 + 1e-6));
 });
 
 test('rows every function declines get advantage 0 and stay out of the group statistics', () => {
-  const rewards = combineRewards([[1, null, 0, 1]], [1], 4);
+  const rewards = rewardsOf([1, null, 0, 1]);
   const a = computeAdvantages(rewards, { groupSize: 4, scale: 'group', eps: 1e-4 });
   // scored rows 1, 0, 1: mean 2/3, std sqrt((1/9+4/9+1/9)/2) = sqrt(1/3)
   const s = Math.sqrt(1 / 3) + 1e-4;
@@ -64,12 +68,12 @@ test('rows every function declines get advantage 0 and stay out of the group sta
 });
 
 test('a group with a single scored row has std 0, advantage 0', () => {
-  const rewards = combineRewards([[null, 5]], [1], 2);
+  const rewards = rewardsOf([null, 5]);
   const a = computeAdvantages(rewards, { groupSize: 2, scale: 'group', eps: 1e-4 });
   assert.deepEqual(Array.from(a.advantages), [0, 0]);
-  assert.equal(a.zeroStd[0], 1);
+  assert.equal(zeroStdGroups(rewards, 2)[0], 1, 'a single scored row is a group without signal');
 });
 
 test('rows that are not a multiple of the group size are rejected', () => {
-  assert.throws(() => computeAdvantages(combineRewards([[1, 2, 3]], [1], 3), { groupSize: 2, scale: 'group', eps: 1e-4 }), RangeError);
+  assert.throws(() => computeAdvantages(rewardsOf([1, 2, 3]), { groupSize: 2, scale: 'group', eps: 1e-4 }), RangeError);
 });

@@ -22,7 +22,7 @@ test('aha train on a model folder writes metrics, held-out evaluations before an
   const run = join(dir, 'run');
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--model', join(dir, 'model'), '--task', 'arithmetic',
     '--steps', '2', '--prompts-per-step', '2', '--group-size', '2', '--max-completion-length', '16', '--eval-problems', '3',
-    '--save-steps', '0', '--output', run, '--quiet'], { encoding: 'utf8' });
+    '--save-steps', '1', '--save-total-limit', '1', '--output', run, '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /report: .*report\.html/);
   assert.match(r.stderr, /held-out \(3 problems\), step 0 -> 2: accuracy \d\.\d{3} -> \d\.\d{3}, mean length [\d.]+ -> [\d.]+ tokens/);
@@ -31,12 +31,18 @@ test('aha train on a model folder writes metrics, held-out evaluations before an
   assert.deepEqual(lines('eval.jsonl').map((l) => [l.step, l.split, l.n]), [[0, 'heldout', 3], [2, 'heldout', 3]]);
   assert.ok(existsSync(join(run, 'report.html')));
   assert.ok(existsSync(join(run, 'checkpoints', 'step-2', 'model.safetensors')));
+  assert.deepEqual(readdirSync(join(run, 'checkpoints')), ['step-2'], '--save-total-limit 1 keeps only the newest checkpoint');
+  assert.equal((JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as Record<string, unknown>).save_total_limit, 1);
   assert.ok(existsSync(join(run, 'curves')) && readdirSync(join(run, 'curves')).some((f) => f.endsWith('.png')), 'curves as pictures');
   assert.deepEqual(lines('eval_completions.jsonl').map((l) => l.step), [0, 0, 0, 2, 2, 2]);
   // The same command again refuses to overwrite the run.
   const again = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--model', join(dir, 'model'), '--steps', '1', '--output', run, '--quiet'], { encoding: 'utf8' });
   assert.equal(again.status, 2, again.stderr);
   assert.match(again.stderr, /already holds a run; pass --resume to continue it, or choose another --output/);
+  const zero = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--model', join(dir, 'model'), '--save-total-limit', '0', '--output', join(dir, 'run0'), '--quiet'], { encoding: 'utf8' });
+  assert.equal(zero.status, 2, zero.stderr);
+  assert.match(zero.stderr, /^aha: save_total_limit must be an integer >= 1/);
+  assert.equal(existsSync(join(dir, 'run0')), false, 'nothing written');
 });
 
 /** `aha train` with only small-budget flags (and `extra`), in a scratch run folder; returns the run's config.json. */

@@ -28,6 +28,8 @@ test('validation rejects bad settings with a clear AhaError', () => {
     [{ min_p: 2 }, /min_p must be in \[0, 1\]/],
     [{ repetition_penalty: 0 }, /repetition_penalty must be > 0/],
     [{ num_iterations: 0 }, /num_iterations/],
+    [{ save_total_limit: 0 }, /save_total_limit must be an integer >= 1 \(or null to keep every checkpoint\), got 0/],
+    [{ save_total_limit: 1.5 }, /save_total_limit must be an integer >= 1/],
     [{ task: null }, /give a task/],
     [{ data: 'x.jsonl' }, /exclusive/],
     [{ prompts_per_step: 2, num_generations: 2, gradient_accumulation_steps: 5 }, /gradient_accumulation_steps must be an integer from 1 to .*\(4\)/],

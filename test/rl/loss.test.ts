@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grpoLoss, surrogate, k3, completionMask, countTokens, type Normaliser, type MicroBatch, type LossType } from '../../src/rl/loss.js';
+import { grpoLoss, surrogate, k3, type Normaliser, type MicroBatch, type LossType } from '../../src/rl/loss.js';
+import { completionMask } from '../../src/rl/packing.js';
 import { Rng } from '../../src/util/rng.js';
 
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -143,19 +144,6 @@ test('analytic gradient matches finite differences for every loss type, with KL 
       assert.ok(Math.abs(fd - grad[k]) < 1e-4 + 1e-3 * Math.abs(fd), `${lossType} k=${k}: fd ${fd} vs analytic ${grad[k]}`);
     }
   }
-});
-
-test('completionMask: EOS counts, truncated completions masked only when asked (DAPO)', () => {
-  const m = completionMask([2, 3], [false, true], 3, false);
-  assert.deepEqual(Array.from(m), [1, 1, 0, 1, 1, 1]);
-  const md = completionMask([2, 3], [false, true], 3, true);
-  assert.deepEqual(Array.from(md), [1, 1, 0, 0, 0, 0]);
-  assert.equal(countTokens(md), 2);
-});
-
-test('completionMask with offsets marks each row from its own start', () => {
-  const m = completionMask([2, 1], [false, false], 4, false, [1, 3]);
-  assert.deepEqual(Array.from(m), [0, 1, 1, 0, 0, 0, 0, 1]);
 });
 
 test('bnpo over a micro-batch split in two chunks equals bnpo over the whole micro-batch', () => {

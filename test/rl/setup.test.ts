@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError } from '../../src/util/errors.js';
-import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
-import { prepareGrpo, defaultRewards, correctnessReward, resolveModelDir } from '../../src/rl/setup.js';
+import { DEFAULT_CONFIG, savedRunConfig, type GrpoConfig } from '../../src/rl/config.js';
+import { prepareGrpo, defaultRewards, correctnessReward, resolveModelDir, verifierRewardIndex } from '../../src/rl/setup.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { configFromFlags, savedRunConfig, wantsDemo } from '../../src/cli/commands/train.js';
+import { configFromFlags, wantsDemo } from '../../src/cli/commands/train.js';
 import { demoConfig, demoConfigFile } from '../../src/rl/demo.js';
 import { validateConfig } from '../../src/rl/config.js';
 import { scratchDir } from '../scratch-dir.js';
@@ -133,4 +133,14 @@ test('correctness for data files follows the run\'s accuracy-like reward', () =>
   const code = { name: 'code', description: '', score: () => 1 };
   assert.equal(correctnessReward([fmt, code])?.name, 'code');
   assert.equal(correctnessReward([fmt])?.name, 'accuracy');
+});
+
+test('the reward that is the run\'s verifier is found, so its score is reused as the correctness', () => {
+  const fmt = { name: 'format', description: '', score: () => 1 };
+  const task = { name: 'arithmetic_accuracy', description: '', score: () => 1 };
+  const other = { name: 'countdown_accuracy', description: '', score: () => 1 };
+  assert.equal(verifierRewardIndex([fmt, task], 'arithmetic'), 1);
+  assert.equal(verifierRewardIndex([fmt, other], 'arithmetic'), null, 'another task\'s verifier does not judge this task');
+  assert.equal(verifierRewardIndex([fmt, { ...task, name: 'code' }], null), 1);
+  assert.equal(verifierRewardIndex([fmt], null), null, 'the math checker is not among the rewards: it judges on its own');
 });

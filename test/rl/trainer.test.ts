@@ -9,7 +9,7 @@ import { noGrad } from '../../src/core/index.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { sample } from '../../src/model/sampling.js';
-import { loadTrainingCheckpoint, latestCheckpoint } from '../../src/model/training-checkpoint.js';
+import { loadTrainingCheckpoint, latestCheckpoint, listCheckpoints } from '../../src/model/training-checkpoint.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import type { RewardFunction } from '../../src/rewards/types.js';
@@ -130,7 +130,7 @@ test('dynamic sampling drops all-equal groups and samples more prompts to refill
 test('tiny end-to-end run on a toy task: reward rises, files written in the run-folder layout', async () => {
   const dir = tmp();
   const model = createTransformer(modelConfig, { seed: 5 });
-  const res = await runGrpo(runOptions(model, toyConfig({ max_steps: 20 }), dir));
+  const res = await runGrpo(runOptions(model, toyConfig({ max_steps: 20, save_steps: 5, save_total_limit: 2 }), dir));
   const lines = metricsOf(dir);
   assert.equal(lines.length, 20);
   const first = (lines[0]['reward/mean'] + lines[1]['reward/mean'] + lines[2]['reward/mean']) / 3;
@@ -145,6 +145,7 @@ test('tiny end-to-end run on a toy task: reward rises, files written in the run-
   assert.deepEqual(Object.keys(completions[0]).sort(), ['completion', 'correct', 'extracted', 'gold', 'length', 'problem_id', 'prompt', 'reward', 'rewards', 'step']);
   assert.equal(res.checkpointDir, join(dir, 'checkpoints', 'step-20'));
   assert.ok(existsSync(join(dir, 'checkpoints', 'step-20', 'trainer_state.json')));
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [15, 20], 'save_total_limit 2 keeps the two newest');
   assert.ok(existsSync(join(dir, 'config.json')));
 });
 
@@ -187,6 +188,41 @@ test('resume from a checkpoint gives the same parameters as an uninterrupted run
   assert.deepEqual(answers(straightDir).map((a) => `${a.step}:${a.problem_id}`), [0, 2, 4].flatMap((st) => ['e0', 'e1', 'e2'].map((id) => `${st}:${id}`)));
   assert.equal(answers(straightDir)[0].split, 'heldout');
   assert.deepEqual(answers(dir).map((a) => [a.step, a.problem_id, a.completion]), answers(straightDir).map((a) => [a.step, a.problem_id, a.completion]));
+});
+
+test('resume is bit-identical when the first step after it has all-equal rewards (AdamW still steps on zero gradients)', async () => {
+  // Step 1 has a learning signal ("ab" rewarded, "cd" not); step 2's prompt rewards everything
+  // alike, so every advantage is 0 and (beta 0) no row is run. The uninterrupted run still moves
+  // the weights by AdamW momentum at step 2; the resumed run must do the same.
+  const cfg = toyConfig({ max_steps: 2, prompts_per_step: 1, num_generations: 4, learning_rate: 1e-2, beta: 0 });
+  const items = [{ id: 'signal', prompt: 'x', example: {} }, { id: 'flat', prompt: 'xx', example: { flat: true } }];
+  const inOrder = () => {
+    let pos = { epoch: 0, index: 0 };
+    return { label: 'in-order', next: () => items[pos.index++ % 2], position: () => ({ ...pos }), seek: (p: typeof pos) => void (pos = { ...p }) };
+  };
+  const fixed: Sampler = async (prompts) => prompts.map((_, i) => {
+    const text = i % 2 === 0 ? 'ab' : 'cd';
+    return { ids: new Int32Array([...tokenizer.encode(text, { addSpecialTokens: false }), tokenizer.eosId]), text, truncated: false };
+  });
+  const reward: RewardFunction = { name: 'ab_unless_flat', description: '', score: (c, ex) => (ex.flat ? 1 : c.startsWith('ab') ? 1 : 0) };
+  const options = (model: CausalLM, dir: string, extra: Partial<GrpoRunOptions> = {}) => ({
+    ...runOptions(model, cfg, dir, extra), sampler: fixed, prompts: inOrder(), rewardNames: ['ab_unless_flat'],
+    judges: { rewards: [reward], correct: async () => ({ correct: false, extracted: null }), reflections: () => 0 },
+  });
+  const straight = createTransformer(modelConfig, { seed: 6 });
+  await runGrpo(options(straight, tmp()));
+
+  const dir = tmp();
+  const stop = new AbortController();
+  await runGrpo(options(createTransformer(modelConfig, { seed: 6 }), dir, { signal: stop.signal, onStep: () => stop.abort() }));
+  const ckpt = loadTrainingCheckpoint(latestCheckpoint(dir)!);
+  const trainerState = ckpt.trainerState as unknown as GrpoTrainerState;
+  assert.equal(trainerState.step, 1);
+  const steps: Record<string, number>[] = [];
+  await runGrpo(options(ckpt.model, dir, { resume: { optimizerState: ckpt.optimizerState, trainerState }, onStep: (m) => steps.push(m) }));
+  assert.equal(steps.length, 1);
+  assert.equal(steps[0].frac_zero_std, 1, 'the step after the resume has no learning signal');
+  for (const [name, p] of straight.parameters()) assert.deepEqual(ckpt.model.parameters().get(name)!.data, p.data, `parameter ${name} differs after resume`);
 });
 
 test('Ctrl-C stops after the current step and saves a checkpoint', async () => {

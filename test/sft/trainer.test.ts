@@ -3,7 +3,7 @@
 // an uninterrupted run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../src/model/load-model.js';
 import { runSft, SFT_DEFAULTS, type SftOptions } from '../../src/sft/sft-run.js';
@@ -28,7 +28,7 @@ test('SFT on a tiny data set lowers the loss and saves a loadable model', async 
   const runDir = join(tempDir(), 'run');
   const examples = encodeSftRecords(loadModel(modelDir).tokenizer, readSftFile(data), data, 65).examples;
   const before = evaluateLoss(loadModel(modelDir).model, examples, 8, 64, 0);
-  const r = await runSft({ runDir, options: options(modelDir, data, { steps: 30, evalFraction: 0.25, evalSteps: 10 }), ...quiet });
+  const r = await runSft({ runDir, options: options(modelDir, data, { steps: 30, evalFraction: 0.25, evalSteps: 10, saveSteps: 10, saveTotalLimit: 1 }), ...quiet });
   assert.equal(r.interrupted, false);
   assert.equal(r.trainExamples, 18);
   assert.equal(r.heldOutExamples, 6);
@@ -42,6 +42,7 @@ test('SFT on a tiny data set lowers the loss and saves a loadable model', async 
   const after = evaluateLoss(loadModel(r.modelDir!).model, examples, 8, 64, 0);
   assert.ok(after < before * 0.6);
   assert.ok(existsSync(join(runDir, 'checkpoints', 'step-30', 'trainer_state.json')));
+  assert.deepEqual(readdirSync(join(runDir, 'checkpoints')), ['step-30'], 'save_total_limit 1: only the newest checkpoint stays');
   const cfg = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(cfg.steps, 30);
   assert.equal(cfg.lr, 3e-3);

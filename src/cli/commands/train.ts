@@ -1,12 +1,10 @@
 // `aha train`: GRPO training (R1-Zero). Options follow TRL's GRPOConfig names; defaults, then a
 // --config file, then flags. Everything is validated before the model is loaded.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { holdsRun, nextFreeRunDir } from '../../util/run-dir.js';
-import { readJsonl } from '../../util/jsonl.js';
 import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
-import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, type GrpoConfig } from '../../rl/config.js';
+import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, savedRunConfig, type GrpoConfig } from '../../rl/config.js';
 import { DEMO_CONFIG_FILE, DEMO_CONFIG_FILES, demoConfig, demoConfigFile } from '../../rl/demo.js';
 
 type Kind = 'int' | 'num' | 'str' | 'bool';
@@ -41,6 +39,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--max-grad-norm <n>', 'maxGradNorm', 'max_grad_norm', 'num', 'clip the global gradient norm (0 = off)'],
   ['--seed <n>', 'seed', 'seed', 'int', 'seed of prompts, sampling and everything random'],
   ['--save-steps <n>', 'saveSteps', 'save_steps', 'int', 'checkpoint every n steps (and at the end; 0 = only at the end)'],
+  ['--save-total-limit <n>', 'saveTotalLimit', 'save_total_limit', 'int', 'keep at most n complete checkpoints, deleting the oldest (never the newest; default: keep all)'],
   ['--logging-steps <n>', 'loggingSteps', 'logging_steps', 'int', 'write metrics every n steps'],
   ['--log-completions-steps <n>', 'logCompletionsSteps', 'log_completions_steps', 'int', 'write the sampled completions every n steps (0 = never)'],
   ['--eval-problems <n>', 'evalProblems', 'eval_problems', 'int', 'held-out task problems evaluated before training, every --eval-steps and at the end, into eval.jsonl (0 = none)'],
@@ -77,29 +76,9 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
   return cfg;
 }
 
-/** "held-out accuracy 0.310 -> 0.645, ..." from the first and last line of eval.jsonl, or null. */
-export function heldoutSummary(evalFile: string): string | null {
-  if (!existsSync(evalFile)) return null;
-  const rows = readJsonl(evalFile).map((r) => r.value as Record<string, number>);
-  if (rows.length < 2) return null;
-  const [a, b] = [rows[0], rows[rows.length - 1]];
-  const pair = (k: string, d: number) => `${a[k].toFixed(d)} -> ${b[k].toFixed(d)}`;
-  return `held-out (${b.n} problems), step ${a.step} -> ${b.step}: accuracy ${pair('accuracy', 3)}, mean length ${pair('mean_length', 1)} tokens, reflection words ${pair('reflect_rate', 2)} per answer`;
-}
-
 /** No model, data or config file named: the user asked for the demo. */
 export function wantsDemo(flags: Record<string, unknown>): boolean {
   return flags.model === undefined && flags.data === undefined && flags.config === undefined;
-}
-
-/** The options recorded in a run folder's config.json (GrpoConfig keys only), or null. */
-export function savedRunConfig(outputDir: string): GrpoConfig | null {
-  const file = join(outputDir, 'config.json');
-  if (!existsSync(file)) return null;
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const cfg = { ...DEFAULT_CONFIG } as unknown as Record<string, unknown>;
-  for (const key of Object.keys(DEFAULT_CONFIG)) if (raw[key] !== undefined) cfg[key] = raw[key];
-  return cfg as unknown as GrpoConfig;
 }
 
 export function register(program: Command): void {
@@ -129,6 +108,7 @@ export function register(program: Command): void {
     // Imported here so `aha --help` does not load the compute core.
     const { prepareGrpo } = await import('../../rl/setup.js');
     const { runGrpo } = await import('../../rl/trainer.js');
+    const { heldoutSummary } = await import('../../rl/metrics.js');
     const run = prepareGrpo(config, { resume: flags.resume === true, quiet: flags.quiet === true });
     const result = await runGrpo(run);
     const m = result.lastMetrics;
@@ -140,7 +120,7 @@ export function register(program: Command): void {
     );
     // The report people open: curves, held-out evaluations, completions with reflections marked.
     const { writeReport } = await import('../../report/index.js');
-    const heldout = heldoutSummary(join(run.runDir, 'eval.jsonl'));
+    const heldout = heldoutSummary(run.runDir);
     if (heldout) process.stderr.write(heldout + '\n');
     const report = await writeReport([run.runDir], { pngDir: join(run.runDir, 'curves') });
     process.stderr.write(`report: ${report.html} (open it in a browser); curves: ${join(run.runDir, 'curves')}/*.png\n`);
