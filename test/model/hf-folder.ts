@@ -21,8 +21,8 @@ export interface TinyHfOptions {
   dtype?: 'F32' | 'BF16';
   /** Seed of the random weights. Default 1. */
   seed?: number;
-  /** Llama 3's RoPE scaling (with a short original context so tiny sequences feel it). */
-  ropeScaling?: 'llama3' | null;
+  /** Llama 3's RoPE scaling (with a short original context so tiny sequences feel it), or linear (factor 4). */
+  ropeScaling?: 'llama3' | 'linear' | null;
   ropeTheta?: number;
   /** Llama/Qwen3: q/k/v and o_proj biases. */
   attentionBias?: boolean;
@@ -107,7 +107,7 @@ function configJson(o: TinyHfOptions): Record<string, unknown> {
   const theta = o.ropeTheta ?? (o.arch === 'llama' ? 500000 : 1000000);
   const scaling = o.ropeScaling === 'llama3'
     ? { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 }
-    : null;
+    : o.ropeScaling === 'linear' ? { factor: 4 } : null;
   const dtype = o.dtype === 'BF16' ? 'bfloat16' : 'float32';
   const cfg: Record<string, unknown> = {
     architectures: [ARCH_CLASS[o.arch]],
@@ -141,11 +141,11 @@ function configJson(o: TinyHfOptions): Record<string, unknown> {
   if (o.arch === 'mistral') cfg.sliding_window = 4096;
   if ((o.configSpelling ?? 'v5') === 'v5') {
     cfg.dtype = dtype;
-    cfg.rope_parameters = { rope_theta: theta, rope_type: scaling ? 'llama3' : 'default', ...scaling };
+    cfg.rope_parameters = { rope_theta: theta, rope_type: o.ropeScaling ?? 'default', ...scaling };
   } else {
     cfg.torch_dtype = dtype;
     cfg.rope_theta = theta;
-    cfg.rope_scaling = scaling ? { rope_type: 'llama3', ...scaling } : null;
+    cfg.rope_scaling = scaling ? { rope_type: o.ropeScaling, ...scaling } : null;
   }
   for (const [k, v] of Object.entries(o.configOverrides ?? {})) {
     if (v === undefined) delete cfg[k];

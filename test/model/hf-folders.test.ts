@@ -18,6 +18,8 @@ import { tempDir, logitsOf } from './helpers.js';
 import { CHAT_TEMPLATE, TINY_TOKENIZER_SIZE, writeTinyHfFolder, type TinyArch, type TinyHfOptions } from './hf-folder.js';
 
 const ARCHS: TinyArch[] = ['qwen2', 'qwen3', 'llama', 'mistral'];
+/** The RoPE scaling each family's folders use in the tests that run all four. */
+const SCALING: Record<TinyArch, 'llama3' | 'linear' | null> = { llama: 'llama3', mistral: 'linear', qwen2: null, qwen3: null };
 const PROBE = [263, 116, 257, 32, 261, 32, 259, 260, 256, 101, 115, 116, 32, 97, 33, 10];
 
 function folder(opts: TinyHfOptions, name = 'm'): string {
@@ -41,13 +43,14 @@ function logitsAfter(dir: string, edit: (params: Map<string, { data: Float32Arra
 
 test('each family loads from both config spellings with identical logits, and F32 weights exactly', () => {
   for (const arch of ARCHS) {
-    const v5 = folder({ arch, configSpelling: 'v5', ropeScaling: arch === 'llama' ? 'llama3' : null });
-    const v4 = folder({ arch, configSpelling: 'v4', ropeScaling: arch === 'llama' ? 'llama3' : null });
+    const ropeScaling = SCALING[arch];
+    const v5 = folder({ arch, configSpelling: 'v5', ropeScaling });
+    const v4 = folder({ arch, configSpelling: 'v4', ropeScaling });
     const a = loadModel(v5), b = loadModel(v4);
     assert.equal(a.config.model_type, arch);
     assert.deepEqual(a.config, b.config, arch);
     assert.equal(a.config.rope_theta, arch === 'llama' ? 500000 : 1000000, `${arch}: rope_parameters.rope_theta is read`);
-    assert.equal(a.config.rope_scaling?.rope_type, arch === 'llama' ? 'llama3' : undefined);
+    assert.equal(a.config.rope_scaling?.rope_type, ropeScaling ?? undefined);
     const la = logitsOf(a.model, PROBE);
     assert.ok(la.every(Number.isFinite));
     assert.deepEqual(la, logitsOf(b.model, PROBE), `${arch}: the two spellings give different logits`);
@@ -70,10 +73,13 @@ test('BF16 and sharded folders load as their stored values; Qwen3 head_dim is in
   }
 });
 
-test('Llama 3 RoPE scaling (rope_parameters) changes the logits against the default rope type', () => {
+test('Llama 3 and linear RoPE scaling (rope_parameters) change the logits against the default rope type', () => {
   const scaled = folder({ arch: 'llama', ropeScaling: 'llama3', seed: 4 });
   const plain = folder({ arch: 'llama', ropeScaling: null, seed: 4 });
   assert.ok(maxAbsDiff(logitsAfter(scaled), logitsAfter(plain)) > 1e-3, 'rope_type llama3 had no effect');
+  const linear = folder({ arch: 'llama', ropeScaling: 'linear', seed: 4 });
+  assert.deepEqual(loadModel(linear).config.rope_scaling, { rope_type: 'linear', factor: 4 });
+  assert.ok(maxAbsDiff(logitsAfter(linear), logitsAfter(plain)) > 1e-3, 'rope_type linear had no effect');
   // rope_theta in rope_parameters is honoured: another base gives other logits.
   const otherTheta = folder({ arch: 'llama', ropeTheta: 10, seed: 4 });
   assert.ok(maxAbsDiff(logitsAfter(otherTheta), logitsAfter(plain)) > 1e-3, 'rope_parameters.rope_theta had no effect');
@@ -99,7 +105,7 @@ test('Qwen3 q_norm / k_norm and Llama attention/MLP biases reach the logits', ()
 
 test('a loaded folder saved back reloads to the same tensors and logits (transformers 4 spelling on disk)', () => {
   for (const arch of ARCHS) {
-    const src = loadModel(folder({ arch, attentionBias: arch === 'llama' || arch === 'qwen3', mlpBias: arch === 'llama', ropeScaling: arch === 'llama' ? 'llama3' : null }));
+    const src = loadModel(folder({ arch, attentionBias: arch === 'llama' || arch === 'qwen3', mlpBias: arch === 'llama', ropeScaling: SCALING[arch] }));
     const out = join(tempDir('hf-save'), 'm');
     saveModel(src.model, src.tokenizer, out);
     const back = loadModel(out);
