@@ -6,7 +6,7 @@
 // nothing written).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
@@ -209,40 +209,47 @@ function aha(args: string[], cwd: string): { code: number | null; out: string; e
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('through the CLI (generate, eval, train) a refused folder is one "aha:" line naming file and field, exit 2, nothing written', () => {
+/** Runs aha with `args` in `cwd` without blocking, so several runs overlap. */
+function ahaAsync(args: string[], cwd: string): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts'), ...args], { cwd });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => resolve({ code, err }));
+  });
+}
+
+test('through the CLI (generate, eval, train) a refused folder is one "aha:" line naming file and field, exit 2, nothing written', async () => {
   const work = tempDir('hf-cli');
   const dir = join(work, 'qwen2');
   writeTinyHfFolder(dir, { arch: 'qwen2', configOverrides: { use_sliding_window: true } });
   const data = join(work, 'data.jsonl');
   writeFileSync(data, '{"prompt": "1+1=", "problem": "1+1=", "answer": "2"}\n');
   const before = readFileSync(join(dir, 'config.json'));
-  const runs: string[][] = [
-    ['generate', '--model', dir, '--prompt', 'the', '--max-tokens', '2'],
-    ['eval', '--model', dir, '--data', data, '--out', join(work, 'eval.jsonl'), '--max-tokens', '2'],
-    ['train', '--model', dir, '--data', data, '--output', join(work, 'run'), '--steps', '1'],
-  ];
-  for (const args of runs) {
-    const r = aha(args, work);
-    assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
-    const lines = r.err.trim().split('\n');
-    assert.equal(lines.length, 1, `${args[0]}: ${r.err}`);
-    assert.ok(lines[0].startsWith(`aha: ${join(dir, 'config.json')}, field "use_sliding_window": `), `${args[0]}: ${lines[0]}`);
-  }
-  assert.ok(!existsSync(join(work, 'eval.jsonl')) && !existsSync(join(work, 'run')) && !existsSync(join(work, 'runs')), 'nothing is written');
-  assert.deepEqual(readFileSync(join(dir, 'config.json')), before);
-  unlinkSync(data);
   // The folder-level refusals too: pickle-only weights, a tokenizer too large for vocab_size.
   const bin = join(work, 'bin');
   writeTinyHfFolder(bin, { arch: 'llama' });
   renameSync(join(bin, 'model.safetensors'), join(bin, 'pytorch_model.bin'));
   const small = join(work, 'small');
   writeTinyHfFolder(small, { arch: 'qwen2', vocabSize: TINY_TOKENIZER_SIZE - 1, configOverrides: { bos_token_id: 0, eos_token_id: 1 } });
-  for (const [model, start] of [[bin, join(bin, 'pytorch_model.bin')], [small, join(small, 'tokenizer.json')]]) {
-    const r = aha(['generate', '--model', model, '--prompt', 'the', '--max-tokens', '2'], work);
-    assert.equal(r.code, 2, r.err);
-    assert.equal(r.err.trim().split('\n').length, 1, r.err);
-    assert.ok(r.err.startsWith(`aha: ${start}: `), r.err);
-  }
+  const field = `${join(dir, 'config.json')}, field "use_sliding_window": `;
+  const runs: [string[], string][] = [
+    [['generate', '--model', dir, '--prompt', 'the', '--max-tokens', '2'], field],
+    [['eval', '--model', dir, '--data', data, '--out', join(work, 'eval.jsonl'), '--max-tokens', '2'], field],
+    [['train', '--model', dir, '--data', data, '--output', join(work, 'run'), '--steps', '1'], field],
+    [['generate', '--model', bin, '--prompt', 'the', '--max-tokens', '2'], `${join(bin, 'pytorch_model.bin')}: `],
+    [['generate', '--model', small, '--prompt', 'the', '--max-tokens', '2'], `${join(small, 'tokenizer.json')}: `],
+  ];
+  const results = await Promise.all(runs.map(([args]) => ahaAsync(args, work)));
+  runs.forEach(([args, start], i) => {
+    const r = results[i];
+    assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
+    const lines = r.err.trim().split('\n');
+    assert.equal(lines.length, 1, `${args[0]}: ${r.err}`);
+    assert.ok(lines[0].startsWith(`aha: ${start}`), `${args.join(' ')}: ${lines[0]}`);
+  });
+  assert.ok(!existsSync(join(work, 'eval.jsonl')) && !existsSync(join(work, 'run')) && !existsSync(join(work, 'runs')), 'nothing is written');
+  assert.deepEqual(readFileSync(join(dir, 'config.json')), before);
 });
 
 test('aha generate --chat renders the chat_template.jinja of a transformers 5 folder', () => {
