@@ -61,10 +61,11 @@ test('each family loads from both config spellings with identical logits, and F3
 });
 
 test('BF16 and sharded folders load as their stored values; Qwen3 head_dim is independent of hidden_size / heads', () => {
-  const bf = writeTinyHfFolder(join(tempDir('hf-bf16'), 'm'), { arch: 'qwen3', dtype: 'BF16', shards: 3 });
+  const bf = writeTinyHfFolder(join(tempDir('hf-bf16'), 'm'), { arch: 'qwen3', dtype: 'BF16', shards: 3, shape: { layers: 3 } });
   assert.ok(existsSync(join(bf.dir, 'model.safetensors.index.json')));
   const loaded = loadModel(bf.dir);
   assert.equal(loaded.config.head_dim, 16);
+  assert.equal(loaded.config.num_hidden_layers, 3);
   assert.deepEqual(loaded.model.parameters().get('model.layers.0.self_attn.q_proj.weight')!.shape, [4 * 16, 32]);
   for (const [name, t] of bf.tensors) {
     const want = new Float32Array(t.data.length);
