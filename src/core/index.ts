@@ -22,7 +22,7 @@ export { matmul, linear } from './ops/linalg.js';
 export type { MatmulOptions } from './ops/linalg.js';
 export { add, mul, scale, sum, mean, silu, gelu, swiglu, reshape } from './ops/pointwise.js';
 export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable, ropeInverseFrequencies } from './ops/nn.js';
-export type { AttentionOptions, RopeSpec, RopeLlama3Scaling } from './ops/nn.js';
+export type { AttentionOptions, RopeSpec, RopeLlama3Scaling, RopeLinearScaling } from './ops/nn.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';

@@ -215,7 +215,8 @@ function parseRope(r: Json, file: string): { theta: number; scaling: RopeScaling
 
 /**
  * The frequency scaling of a rope_scaling or rope_parameters object: none for rope_type
- * "default", Llama 3's for "llama3"; every other type is refused by name.
+ * "default", Llama 3's for "llama3", position interpolation for "linear"; every other type
+ * (dynamic, yarn, longrope, ...) is refused by name.
  */
 function parseScaling(raw: unknown, file: string, field: string): RopeScaling | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError({ file, field }, 'expected an object or null');
@@ -226,10 +227,10 @@ function parseScaling(raw: unknown, file: string, field: string): RopeScaling | 
     throw new InputError({ file, field: `${field}.partial_rotary_factor` }, `${JSON.stringify(r.partial_rotary_factor)}: partial rotary embeddings are not supported`);
   }
   if (kind === 'default') return null;
-  if (kind !== 'llama3') {
+  if (kind !== 'llama3' && kind !== 'linear') {
     throw new InputError(
       { file, field: `${field}.${typeField ?? 'rope_type'}` },
-      `RoPE type ${JSON.stringify(kind)} is not supported (aha implements "default" and "llama3")`,
+      `RoPE type ${JSON.stringify(kind)} is not supported (aha implements "default", "linear" and "llama3")`,
     );
   }
   const num = (key: string): number => {
@@ -237,6 +238,7 @@ function parseScaling(raw: unknown, file: string, field: string): RopeScaling | 
     if (typeof v !== 'number' || !(v > 0)) throw new InputError({ file, field: `${field}.${key}` }, `expected a positive number, got ${JSON.stringify(v)}`);
     return v;
   };
+  if (kind === 'linear') return { rope_type: 'linear', factor: num('factor') };
   const scaling: RopeScaling = {
     rope_type: 'llama3',
     factor: num('factor'),

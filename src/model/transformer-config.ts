@@ -3,10 +3,10 @@
 // ways; config-json.ts fills every optional field from the family's defaults and refuses fields
 // that would change the computation in ways this network does not implement.
 
-import type { RopeLlama3Scaling } from '../core/index.js';
+import type { RopeLinearScaling, RopeLlama3Scaling } from '../core/index.js';
 
-/** Llama 3's RoPE frequency scaling, with Hugging Face's field names. */
-export type RopeScaling = RopeLlama3Scaling;
+/** RoPE frequency scaling (Llama 3's, or linear), with Hugging Face's field names. */
+export type RopeScaling = RopeLlama3Scaling | RopeLinearScaling;
 
 /** The decoder families aha runs. */
 export const MODEL_TYPES = ['llama', 'qwen2', 'qwen3', 'mistral'] as const;
@@ -30,7 +30,7 @@ export interface ModelConfig {
   max_position_embeddings: number;
   rms_norm_eps: number;
   rope_theta: number;
-  /** Llama 3.x long-context frequency scaling (rope_type "llama3"); absent or null for none. */
+  /** Frequency scaling: rope_type "llama3" (Llama 3.x) or "linear"; absent or null for none. */
   rope_scaling?: RopeScaling | null;
   tie_word_embeddings: boolean;
   /**

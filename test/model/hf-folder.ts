@@ -21,8 +21,8 @@ export interface TinyHfOptions {
   dtype?: 'F32' | 'BF16';
   /** Seed of the random weights. Default 1. */
   seed?: number;
-  /** Llama 3's RoPE scaling (with a short original context so tiny sequences feel it). */
-  ropeScaling?: 'llama3' | null;
+  /** Llama 3's RoPE scaling (with a short original context so tiny sequences feel it), or linear (factor 4). */
+  ropeScaling?: 'llama3' | 'linear' | null;
   ropeTheta?: number;
   /** Llama/Qwen3: q/k/v and o_proj biases. */
   attentionBias?: boolean;
@@ -35,6 +35,10 @@ export interface TinyHfOptions {
   shards?: number;
   /** config.json vocab_size (the tokenizer has TINY_TOKENIZER_SIZE ids). Default 320. */
   vocabSize?: number;
+  /** Sizes, over TINY_SHAPE (e.g. a larger model for a benchmark). */
+  shape?: Partial<TinyShape>;
+  /** Per-head size (default: 16 for Qwen3, hidden / heads otherwise). */
+  headDim?: number;
   /** Applied to config.json last; a value of undefined deletes the field. */
   configOverrides?: Record<string, unknown>;
 }
@@ -47,8 +51,17 @@ export interface TinyHfFolder {
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
+export interface TinyShape {
+  hidden: number;
+  inter: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  maxPos: number;
+}
+
 /** Sizes of the tiny folders. Qwen3's head_dim differs from hidden_size / heads on purpose. */
-export const TINY_SHAPE = { hidden: 32, inter: 48, layers: 2, heads: 4, kvHeads: 2, maxPos: 128 } as const;
+export const TINY_SHAPE: Readonly<TinyShape> = { hidden: 32, inter: 48, layers: 2, heads: 4, kvHeads: 2, maxPos: 128 };
 const QWEN3_HEAD_DIM = 16;
 
 export const CHAT_TEMPLATE =
@@ -102,12 +115,12 @@ const ARCH_CLASS: Record<TinyArch, string> = {
 
 /** config.json as transformers writes it for the family, in the chosen spelling. */
 function configJson(o: TinyHfOptions): Record<string, unknown> {
-  const s = TINY_SHAPE;
-  const headDim = o.arch === 'qwen3' ? QWEN3_HEAD_DIM : s.hidden / s.heads;
+  const s = { ...TINY_SHAPE, ...o.shape };
+  const headDim = o.headDim ?? (o.arch === 'qwen3' ? QWEN3_HEAD_DIM : s.hidden / s.heads);
   const theta = o.ropeTheta ?? (o.arch === 'llama' ? 500000 : 1000000);
   const scaling = o.ropeScaling === 'llama3'
     ? { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 }
-    : null;
+    : o.ropeScaling === 'linear' ? { factor: 4 } : null;
   const dtype = o.dtype === 'BF16' ? 'bfloat16' : 'float32';
   const cfg: Record<string, unknown> = {
     architectures: [ARCH_CLASS[o.arch]],
@@ -141,11 +154,11 @@ function configJson(o: TinyHfOptions): Record<string, unknown> {
   if (o.arch === 'mistral') cfg.sliding_window = 4096;
   if ((o.configSpelling ?? 'v5') === 'v5') {
     cfg.dtype = dtype;
-    cfg.rope_parameters = { rope_theta: theta, rope_type: scaling ? 'llama3' : 'default', ...scaling };
+    cfg.rope_parameters = { rope_theta: theta, rope_type: o.ropeScaling ?? 'default', ...scaling };
   } else {
     cfg.torch_dtype = dtype;
     cfg.rope_theta = theta;
-    cfg.rope_scaling = scaling ? { rope_type: 'llama3', ...scaling } : null;
+    cfg.rope_scaling = scaling ? { rope_type: o.ropeScaling, ...scaling } : null;
   }
   for (const [k, v] of Object.entries(o.configOverrides ?? {})) {
     if (v === undefined) delete cfg[k];
@@ -156,7 +169,7 @@ function configJson(o: TinyHfOptions): Record<string, unknown> {
 
 /** The family's tensors by Hugging Face name and shape, with seeded random values. */
 function randomTensors(o: TinyHfOptions, cfg: Record<string, unknown>): Map<string, { shape: number[]; data: Float32Array }> {
-  const s = TINY_SHAPE;
+  const s = { ...TINY_SHAPE, ...o.shape };
   const V = cfg.vocab_size as number, D = cfg.head_dim as number;
   const rng = new Rng(o.seed ?? 1);
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -228,7 +241,7 @@ export function writeTinyHfFolder(dir: string, opts: TinyHfOptions): TinyHfFolde
   const where = opts.chatTemplate ?? 'jinja-file';
   const tokCfg: Record<string, unknown> = {
     tokenizer_class: 'Qwen2Tokenizer', bos_token: null, eos_token: '<|im_end|>', pad_token: '<|endoftext|>',
-    model_max_length: TINY_SHAPE.maxPos, clean_up_tokenization_spaces: false,
+    model_max_length: config.max_position_embeddings, clean_up_tokenization_spaces: false,
   };
   if (where === 'tokenizer-config') tokCfg.chat_template = CHAT_TEMPLATE;
   if (where === 'tokenizer-config-list') tokCfg.chat_template = [{ name: 'tool_use', template: 'unused' }, { name: 'default', template: CHAT_TEMPLATE }];

@@ -6,7 +6,7 @@
 // nothing written).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
@@ -18,6 +18,8 @@ import { tempDir, logitsOf } from './helpers.js';
 import { CHAT_TEMPLATE, TINY_TOKENIZER_SIZE, writeTinyHfFolder, type TinyArch, type TinyHfOptions } from './hf-folder.js';
 
 const ARCHS: TinyArch[] = ['qwen2', 'qwen3', 'llama', 'mistral'];
+/** The RoPE scaling each family's folders use in the tests that run all four. */
+const SCALING: Record<TinyArch, 'llama3' | 'linear' | null> = { llama: 'llama3', mistral: 'linear', qwen2: null, qwen3: null };
 const PROBE = [263, 116, 257, 32, 261, 32, 259, 260, 256, 101, 115, 116, 32, 97, 33, 10];
 
 function folder(opts: TinyHfOptions, name = 'm'): string {
@@ -41,13 +43,14 @@ function logitsAfter(dir: string, edit: (params: Map<string, { data: Float32Arra
 
 test('each family loads from both config spellings with identical logits, and F32 weights exactly', () => {
   for (const arch of ARCHS) {
-    const v5 = folder({ arch, configSpelling: 'v5', ropeScaling: arch === 'llama' ? 'llama3' : null });
-    const v4 = folder({ arch, configSpelling: 'v4', ropeScaling: arch === 'llama' ? 'llama3' : null });
+    const ropeScaling = SCALING[arch];
+    const v5 = folder({ arch, configSpelling: 'v5', ropeScaling });
+    const v4 = folder({ arch, configSpelling: 'v4', ropeScaling });
     const a = loadModel(v5), b = loadModel(v4);
     assert.equal(a.config.model_type, arch);
     assert.deepEqual(a.config, b.config, arch);
     assert.equal(a.config.rope_theta, arch === 'llama' ? 500000 : 1000000, `${arch}: rope_parameters.rope_theta is read`);
-    assert.equal(a.config.rope_scaling?.rope_type, arch === 'llama' ? 'llama3' : undefined);
+    assert.equal(a.config.rope_scaling?.rope_type, ropeScaling ?? undefined);
     const la = logitsOf(a.model, PROBE);
     assert.ok(la.every(Number.isFinite));
     assert.deepEqual(la, logitsOf(b.model, PROBE), `${arch}: the two spellings give different logits`);
@@ -58,10 +61,11 @@ test('each family loads from both config spellings with identical logits, and F3
 });
 
 test('BF16 and sharded folders load as their stored values; Qwen3 head_dim is independent of hidden_size / heads', () => {
-  const bf = writeTinyHfFolder(join(tempDir('hf-bf16'), 'm'), { arch: 'qwen3', dtype: 'BF16', shards: 3 });
+  const bf = writeTinyHfFolder(join(tempDir('hf-bf16'), 'm'), { arch: 'qwen3', dtype: 'BF16', shards: 3, shape: { layers: 3 } });
   assert.ok(existsSync(join(bf.dir, 'model.safetensors.index.json')));
   const loaded = loadModel(bf.dir);
   assert.equal(loaded.config.head_dim, 16);
+  assert.equal(loaded.config.num_hidden_layers, 3);
   assert.deepEqual(loaded.model.parameters().get('model.layers.0.self_attn.q_proj.weight')!.shape, [4 * 16, 32]);
   for (const [name, t] of bf.tensors) {
     const want = new Float32Array(t.data.length);
@@ -70,10 +74,13 @@ test('BF16 and sharded folders load as their stored values; Qwen3 head_dim is in
   }
 });
 
-test('Llama 3 RoPE scaling (rope_parameters) changes the logits against the default rope type', () => {
+test('Llama 3 and linear RoPE scaling (rope_parameters) change the logits against the default rope type', () => {
   const scaled = folder({ arch: 'llama', ropeScaling: 'llama3', seed: 4 });
   const plain = folder({ arch: 'llama', ropeScaling: null, seed: 4 });
   assert.ok(maxAbsDiff(logitsAfter(scaled), logitsAfter(plain)) > 1e-3, 'rope_type llama3 had no effect');
+  const linear = folder({ arch: 'llama', ropeScaling: 'linear', seed: 4 });
+  assert.deepEqual(loadModel(linear).config.rope_scaling, { rope_type: 'linear', factor: 4 });
+  assert.ok(maxAbsDiff(logitsAfter(linear), logitsAfter(plain)) > 1e-3, 'rope_type linear had no effect');
   // rope_theta in rope_parameters is honoured: another base gives other logits.
   const otherTheta = folder({ arch: 'llama', ropeTheta: 10, seed: 4 });
   assert.ok(maxAbsDiff(logitsAfter(otherTheta), logitsAfter(plain)) > 1e-3, 'rope_parameters.rope_theta had no effect');
@@ -99,7 +106,7 @@ test('Qwen3 q_norm / k_norm and Llama attention/MLP biases reach the logits', ()
 
 test('a loaded folder saved back reloads to the same tensors and logits (transformers 4 spelling on disk)', () => {
   for (const arch of ARCHS) {
-    const src = loadModel(folder({ arch, attentionBias: arch === 'llama' || arch === 'qwen3', mlpBias: arch === 'llama', ropeScaling: arch === 'llama' ? 'llama3' : null }));
+    const src = loadModel(folder({ arch, attentionBias: arch === 'llama' || arch === 'qwen3', mlpBias: arch === 'llama', ropeScaling: SCALING[arch] }));
     const out = join(tempDir('hf-save'), 'm');
     saveModel(src.model, src.tokenizer, out);
     const back = loadModel(out);
@@ -203,40 +210,47 @@ function aha(args: string[], cwd: string): { code: number | null; out: string; e
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('through the CLI (generate, eval, train) a refused folder is one "aha:" line naming file and field, exit 2, nothing written', () => {
+/** Runs aha with `args` in `cwd` without blocking, so several runs overlap. */
+function ahaAsync(args: string[], cwd: string): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts'), ...args], { cwd });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => resolve({ code, err }));
+  });
+}
+
+test('through the CLI (generate, eval, train) a refused folder is one "aha:" line naming file and field, exit 2, nothing written', async () => {
   const work = tempDir('hf-cli');
   const dir = join(work, 'qwen2');
   writeTinyHfFolder(dir, { arch: 'qwen2', configOverrides: { use_sliding_window: true } });
   const data = join(work, 'data.jsonl');
   writeFileSync(data, '{"prompt": "1+1=", "problem": "1+1=", "answer": "2"}\n');
   const before = readFileSync(join(dir, 'config.json'));
-  const runs: string[][] = [
-    ['generate', '--model', dir, '--prompt', 'the', '--max-tokens', '2'],
-    ['eval', '--model', dir, '--data', data, '--out', join(work, 'eval.jsonl'), '--max-tokens', '2'],
-    ['train', '--model', dir, '--data', data, '--output', join(work, 'run'), '--steps', '1'],
-  ];
-  for (const args of runs) {
-    const r = aha(args, work);
-    assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
-    const lines = r.err.trim().split('\n');
-    assert.equal(lines.length, 1, `${args[0]}: ${r.err}`);
-    assert.ok(lines[0].startsWith(`aha: ${join(dir, 'config.json')}, field "use_sliding_window": `), `${args[0]}: ${lines[0]}`);
-  }
-  assert.ok(!existsSync(join(work, 'eval.jsonl')) && !existsSync(join(work, 'run')) && !existsSync(join(work, 'runs')), 'nothing is written');
-  assert.deepEqual(readFileSync(join(dir, 'config.json')), before);
-  unlinkSync(data);
   // The folder-level refusals too: pickle-only weights, a tokenizer too large for vocab_size.
   const bin = join(work, 'bin');
   writeTinyHfFolder(bin, { arch: 'llama' });
   renameSync(join(bin, 'model.safetensors'), join(bin, 'pytorch_model.bin'));
   const small = join(work, 'small');
   writeTinyHfFolder(small, { arch: 'qwen2', vocabSize: TINY_TOKENIZER_SIZE - 1, configOverrides: { bos_token_id: 0, eos_token_id: 1 } });
-  for (const [model, start] of [[bin, join(bin, 'pytorch_model.bin')], [small, join(small, 'tokenizer.json')]]) {
-    const r = aha(['generate', '--model', model, '--prompt', 'the', '--max-tokens', '2'], work);
-    assert.equal(r.code, 2, r.err);
-    assert.equal(r.err.trim().split('\n').length, 1, r.err);
-    assert.ok(r.err.startsWith(`aha: ${start}: `), r.err);
-  }
+  const field = `${join(dir, 'config.json')}, field "use_sliding_window": `;
+  const runs: [string[], string][] = [
+    [['generate', '--model', dir, '--prompt', 'the', '--max-tokens', '2'], field],
+    [['eval', '--model', dir, '--data', data, '--out', join(work, 'eval.jsonl'), '--max-tokens', '2'], field],
+    [['train', '--model', dir, '--data', data, '--output', join(work, 'run'), '--steps', '1'], field],
+    [['generate', '--model', bin, '--prompt', 'the', '--max-tokens', '2'], `${join(bin, 'pytorch_model.bin')}: `],
+    [['generate', '--model', small, '--prompt', 'the', '--max-tokens', '2'], `${join(small, 'tokenizer.json')}: `],
+  ];
+  const results = await Promise.all(runs.map(([args]) => ahaAsync(args, work)));
+  runs.forEach(([args, start], i) => {
+    const r = results[i];
+    assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
+    const lines = r.err.trim().split('\n');
+    assert.equal(lines.length, 1, `${args[0]}: ${r.err}`);
+    assert.ok(lines[0].startsWith(`aha: ${start}`), `${args.join(' ')}: ${lines[0]}`);
+  });
+  assert.ok(!existsSync(join(work, 'eval.jsonl')) && !existsSync(join(work, 'run')) && !existsSync(join(work, 'runs')), 'nothing is written');
+  assert.deepEqual(readFileSync(join(dir, 'config.json')), before);
 });
 
 test('aha generate --chat renders the chat_template.jinja of a transformers 5 folder', () => {

@@ -1,6 +1,6 @@
 // Numerical truth for the new families: aha's logits on tiny Qwen3 and Llama (attention and MLP
 // biases, Llama 3 RoPE scaling) folders against a plain PyTorch forward written here from the
-// published formulas (RMSNorm, rotate-half RoPE with Llama 3's frequency scaling, grouped-query
+// published formulas (RMSNorm, rotate-half RoPE with Llama 3's or linear frequency scaling, grouped-query
 // causal attention, SwiGLU), in float64 from the same files. Skipped without /usr/bin/python3
 // and torch (Debian python3-torch); transformers itself is not needed.
 import { test } from 'node:test';
@@ -45,6 +45,8 @@ def logits(folder, ids):
         smooth = (old / wavelen - lo) / (hi - lo)
         mid = (1 - smooth) * inv / f + smooth * inv
         inv = torch.where(wavelen > old / lo, inv / f, torch.where(wavelen < old / hi, inv, mid))
+    elif kind == 'linear':
+        inv = inv / rope['factor']
     else:
         assert kind == 'default', kind
     angles = torch.outer(torch.arange(T, dtype=torch.float64), inv)
@@ -91,9 +93,10 @@ const CASES: [string, TinyHfOptions][] = [
   ['qwen3 BF16, transformers 4 spelling, tied embeddings', { arch: 'qwen3', seed: 12, dtype: 'BF16', configSpelling: 'v4', tieWordEmbeddings: true }],
   ['llama with attention and MLP biases and Llama 3 RoPE scaling', { arch: 'llama', seed: 13, attentionBias: true, mlpBias: true, ropeScaling: 'llama3' }],
   ['qwen2', { arch: 'qwen2', seed: 14 }],
+  ['mistral with linear RoPE scaling, transformers 4 spelling', { arch: 'mistral', seed: 15, ropeScaling: 'linear', configSpelling: 'v4' }],
 ];
 
-test('logits match a float64 PyTorch forward written from the formulas (qwen3, llama + biases + llama3 RoPE)', { skip: !torchOk && 'no /usr/bin/python3 with torch' }, () => {
+test('logits match a float64 PyTorch forward written from the formulas (qwen3, llama + biases + llama3 RoPE, qwen2, mistral + linear RoPE)', { skip: !torchOk && 'no /usr/bin/python3 with torch' }, () => {
   const dirs = CASES.map(([, opts]) => writeTinyHfFolder(join(tempDir('torch-ref'), 'm'), opts).dir);
   // One Python process for every folder: importing torch dominates the time.
   const r = spawnSync('/usr/bin/python3', ['-c', REFERENCE, JSON.stringify(IDS), ...dirs], { encoding: 'utf8' });

@@ -65,19 +65,29 @@ export interface RopeLlama3Scaling {
   original_max_position_embeddings: number;
 }
 
+/** Linear RoPE scaling (position interpolation): every frequency divided by `factor`. */
+export interface RopeLinearScaling {
+  rope_type: 'linear';
+  factor: number;
+}
+
 /** Rotary frequencies: the base theta and an optional scaling. */
 export interface RopeSpec {
   theta: number;
-  scaling?: RopeLlama3Scaling | null;
+  scaling?: RopeLlama3Scaling | RopeLinearScaling | null;
 }
 
-/** inv_freq[i] = theta^(-2i/headDim), then Llama 3 scaling if given (float32, as transformers). */
+/** inv_freq[i] = theta^(-2i/headDim), then the scaling if given (float32, as transformers). */
 export function ropeInverseFrequencies(headDim: number, spec: RopeSpec): Float32Array {
   const half = headDim / 2;
   const inv = new Float32Array(half);
   for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(spec.theta, Math.fround((2 * i) / headDim));
   const sc = spec.scaling;
   if (!sc) return inv;
+  if (sc.rope_type === 'linear') {
+    for (let i = 0; i < half; i++) inv[i] = inv[i] / sc.factor;
+    return inv;
+  }
   const oldLen = sc.original_max_position_embeddings;
   const lowFreqWavelen = oldLen / sc.low_freq_factor;
   const highFreqWavelen = oldLen / sc.high_freq_factor;
