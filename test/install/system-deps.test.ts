@@ -92,7 +92,8 @@ test('npm test fails with that line when apt-get cannot install chromium, or ins
 });
 
 test('npm test wants no chromium when the browser tests are skipped or another browser is given', () => {
-  for (const env of [{ AHA_SKIP_BROWSER_TESTS: '1' }, { AHA_CHROMIUM: '/opt/chrome/chrome' }]) {
+  const envs: Record<string, string>[] = [{ AHA_SKIP_BROWSER_TESTS: '1' }, { AHA_CHROMIUM: '/opt/chrome/chrome' }];
+  for (const env of envs) {
     const r = run(['--test'], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.apt, []);
