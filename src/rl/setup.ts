@@ -87,6 +87,8 @@ export interface PrepareOptions {
   /** Continue the run in output_dir from its latest checkpoint. */
   resume?: boolean;
   quiet?: boolean;
+  /** Reward functions of this run only (the library's TypeScript rewards), found by name before the registry. */
+  rewardFunctions?: readonly RewardFunction[];
 }
 
 /** Everything runGrpo needs, from a configuration (validated here). */
@@ -98,7 +100,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   }
   registerTaskRewards();
   const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task);
-  const rewardFns: RewardFunction[] = specs.map((s) => getReward(s.name));
+  const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? getReward(s.name));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
   const items = config.data !== null ? readPromptFile(config.data) : null;

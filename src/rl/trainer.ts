@@ -15,6 +15,7 @@ import { atomicWriteFile } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { learningRate } from '../util/schedule.js';
+import { notify, type TrainerCallback } from '../util/callbacks.js';
 import { combineRewards, computeAdvantages, type CombinedRewards } from './advantages.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { policyUpdate } from './update.js';
@@ -60,6 +61,8 @@ export interface GrpoRunOptions {
   signal?: AbortSignal;
   /** Called with each step's metrics line (tests, benchmarks). */
   onStep?: (metrics: Record<string, number>) => void;
+  /** The library's callbacks (util/callbacks.ts): logged steps, step ends, evaluations, checkpoints. */
+  callbacks?: readonly TrainerCallback[];
   /** Bound on one forward pass's logits in bytes (tests; default update.ts LOGITS_BUDGET_BYTES). */
   logitsBudgetBytes?: number;
 }
@@ -109,6 +112,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     const scored = combine(rows);
     rows.forEach((r, i) => appendJsonl(evalCompletionsFile, { ...completionRecord(step, r, opts.rewardNames, scored, i), split: 'heldout' }));
     appendJsonl(evalFile, { step, split: 'heldout', ...line });
+    await notify(opts.callbacks, 'onEvaluate', line, step);
     if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
   };
   const schedule = { kind: cfg.lr_scheduler_type, peakLr: cfg.learning_rate, warmupSteps: cfg.warmup_steps, totalSteps: cfg.max_steps * cfg.num_iterations };
@@ -142,6 +146,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     const dir = checkpointDir(runDir, step);
     saveTrainingCheckpoint(dir, { model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } });
     lastCheckpoint = dir;
+    return notify(opts.callbacks, 'onSave', dir, step);
   };
 
   let stopRequested = false;
@@ -217,17 +222,21 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
         'time/training': times.training,
       });
       lastMetrics = metrics;
-      if (step % cfg.logging_steps === 0 || step === cfg.max_steps) appendJsonl(metricsFile, { step, time: Date.now() / 1000, ...metrics });
+      if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {
+        appendJsonl(metricsFile, { step, time: Date.now() / 1000, ...metrics });
+        await notify(opts.callbacks, 'onLog', metrics, step);
+      }
       if (cfg.log_completions_steps > 0 && (step % cfg.log_completions_steps === 0 || step === 1)) {
         sampled.forEach((r, i) => appendJsonl(completionsFile, completionRecord(step, r, opts.rewardNames, allRewards, i)));
       }
       opts.onStep?.(metrics);
+      await notify(opts.callbacks, 'onStepEnd', step, metrics);
       bar.update(step, { reward: metrics['reward/mean'], acc: metrics.accuracy, len: metrics['completion_length/mean'], reflect: metrics.reflect_rate, 's/step': seconds });
       if (cfg.eval_steps > 0 && step % cfg.eval_steps === 0) await evaluate();
-      if (cfg.save_steps > 0 && step % cfg.save_steps === 0 && step < cfg.max_steps) save();
+      if (cfg.save_steps > 0 && step % cfg.save_steps === 0 && step < cfg.max_steps) await save();
     }
     if (!interrupted) await evaluate();
-    if (step > savedStep) save();
+    if (step > savedStep) await save();
   } finally {
     bar.stop();
     process.removeListener('SIGINT', onSigint);

@@ -68,7 +68,7 @@ export interface TrainRunOptions {
   quiet?: boolean;
   /** Stop (and save) as soon as the current step finishes; Ctrl-C does the same. */
   signal?: AbortSignal;
-  /** Called with each step's metrics row after it is logged. */
+  /** Called with each step's metrics row after it is logged (awaited when it returns a promise). */
   onStep?: (row: Readonly<Record<string, number>>) => void;
 }
 
@@ -174,7 +174,7 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
         row.eval_loss = lastEvalLoss;
       }
       appendJsonl(join(runDir, 'metrics.jsonl'), row);
-      opts.onStep?.(row);
+      await opts.onStep?.(row);
       bar.update(step, { loss: lastLoss, ...(lastEvalLoss !== null ? { eval_loss: lastEvalLoss } : {}), lr: lr.toExponential(1) });
       if (cfg.saveSteps > 0 && step % cfg.saveSteps === 0) save();
       await yieldToEvents();
