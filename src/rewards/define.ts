@@ -18,7 +18,9 @@ export interface DefineRewardOptions {
   description?: string;
 }
 
-const NAME = /^[a-z][a-z0-9_-]*$/;
+/** Names a reward can have: a TypeScript function's name as it is; a registered name in lower case (the registry's and the CLI's spelling). */
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const REGISTERED_NAME = /^[a-z][a-z0-9_-]*$/;
 
 interface Pending {
   completion: string;
@@ -30,7 +32,7 @@ interface Pending {
 /** A RewardFunction (the trainer's contract) that calls the batch function `fn` once per batch of scores asked for together. */
 export function batchReward(name: string, fn: RewardFunc, opts: DefineRewardOptions = {}): RewardFunction {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new AhaError(`reward name ${JSON.stringify(name)} is not valid: use lower-case letters, digits, _ and -, starting with a letter`);
+    throw new AhaError(`reward name ${JSON.stringify(name)} is not valid: use letters, digits, _ and -, starting with a letter`);
   }
   if (typeof fn !== 'function') throw new AhaError(`reward "${name}": expected a function (completions, examples) => scores, got ${typeof fn}`);
   let pending: Pending[] = [];
@@ -71,6 +73,9 @@ export function batchReward(name: string, fn: RewardFunc, opts: DefineRewardOpti
  * trainer's reward list, `"name:0.5"` with a weight). Returns the registered reward function.
  */
 export function defineReward(name: string, fn: RewardFunc, opts: DefineRewardOptions = {}): RewardFunction {
+  if (typeof name !== 'string' || !REGISTERED_NAME.test(name)) {
+    throw new AhaError(`defineReward: name ${JSON.stringify(name)} is not valid: use lower-case letters, digits, _ and -, starting with a letter`);
+  }
   const reward = batchReward(name, fn, opts);
   if (hasReward(name)) throw new AhaError(`a reward named "${name}" already exists; choose another name`);
   registerReward(reward);
