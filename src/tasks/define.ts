@@ -24,7 +24,6 @@ const NAME = /^[a-z][a-z0-9_-]*$/;
 
 function checkProblems(name: string, problems: unknown, options: GenerateOptions): Problem[] {
   if (!Array.isArray(problems)) throw new AhaError(`task "${name}": generate() returned ${typeof problems}, expected an array of problems`);
-  const seen = new Set<string>();
   problems.forEach((p: Partial<Problem>, i) => {
     const where = `task "${name}": generate() problem ${i}`;
     if (p === null || typeof p !== 'object') throw new AhaError(`${where} is not an object`);
@@ -33,8 +32,6 @@ function checkProblems(name: string, problems: unknown, options: GenerateOptions
     }
     if (typeof p.difficulty !== 'number') throw new AhaError(`${where}, field "difficulty": must be a number`);
     if (p.meta === null || typeof p.meta !== 'object') throw new AhaError(`${where}, field "meta": must be an object (use {} when there is nothing)`);
-    if (seen.has(p.id!)) throw new AhaError(`${where}, field "id": "${p.id}" repeats; ids identify problems and must be unique`);
-    seen.add(p.id!);
   });
   if (problems.length > options.count) throw new AhaError(`task "${name}": generate() returned ${problems.length} problems, more than the ${options.count} asked for`);
   return problems as Problem[];
