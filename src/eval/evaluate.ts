@@ -66,9 +66,34 @@ const HUMANEVAL_STOP = ['\ndef ', '\nclass ', '\nif __name__', '\nprint(', '\n#'
 
 const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(-60) || 'model';
 
+const KNOWN = [
+  'data', 'model', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
+  'promptTemplate', 'system', 'format', 'fields', 'lastNumberFallback', 'codeTimeoutMs', 'apiKey', 'timeoutMs', 'retries', 'maxFailures', 'regrade', 'quiet',
+];
+
+/** Numeric options: [name, least value, integer?, greatest value]. */
+const RANGES: [keyof EvaluateOptions, number, boolean, number][] = [
+  ['samples', 1, true, 1024], ['temperature', 0, false, 5], ['topP', Number.MIN_VALUE, false, 1], ['topK', 0, true, Infinity], ['maxTokens', 1, true, Infinity],
+  ['concurrency', 1, true, 4096], ['samplesPerRequest', 1, true, 1024], ['seed', 0, true, 2 ** 31 - 1], ['limit', 1, true, Infinity],
+  ['codeTimeoutMs', 100, false, 600_000], ['timeoutMs', 1, false, Infinity], ['retries', 0, true, 100], ['maxFailures', 1, true, Infinity],
+];
+
+function checkOptions(o: EvaluateOptions): void {
+  if (o === null || typeof o !== 'object') throw new AhaError('evaluate: expected an options object { data, model }');
+  for (const k of Object.keys(o)) if (!KNOWN.includes(k)) throw new AhaError(`evaluate: unknown option "${k}"; known: ${KNOWN.join(', ')}`);
+  for (const [k, min, integer, max] of RANGES) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
+      throw new AhaError(`evaluate: ${k} must be ${integer ? 'an integer' : 'a number'} from ${min === Number.MIN_VALUE ? 'above 0' : min}${max === Infinity ? ' up' : ` to ${max}`}, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (o.api !== undefined && o.api !== 'chat' && o.api !== 'completions') throw new AhaError(`evaluate: api must be chat or completions, got ${JSON.stringify(o.api)}`);
+}
+
 /** Evaluates a model on a data set and returns pass@k / maj@K with per-problem results. */
 export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
-  if (o === null || typeof o !== 'object') throw new AhaError('evaluate: expected an options object { data, model }');
+  checkOptions(o);
   if (typeof o.data !== 'string') throw new AhaError(`evaluate: data is required: a JSON Lines file or a bundled benchmark (${benchmarkNames().join(', ')})`);
   if (typeof o.model !== 'string') throw new AhaError('evaluate: model is required: a model folder, or with endpoint the served model name');
   const remote = o.endpoint !== undefined;

@@ -182,5 +182,7 @@ test('evaluate() runs a local model on a JSON Lines file; verifyMath judges answ
   assert.deepEqual(result.perProblem.map((p) => [p.id, p.samples]), [['a', 2], ['b', 2]]);
   assert.ok(result.metrics['pass@1'] >= 0 && result.metrics['pass@1'] <= 1);
   await assert.rejects(evaluate({ data: 'no-such-benchmark', model: 'm' }), aha(/not a bundled benchmark/));
+  await assert.rejects(evaluate({ data: file, model: 'm', sample: 3 } as never), aha(/evaluate: unknown option "sample"; known: .*samples/));
+  await assert.rejects(evaluate({ data: file, model: 'm', samples: 0 }), aha(/evaluate: samples must be an integer from 1 to 1024, got 0/));
   assert.equal(verifyMath('so the answer is \\boxed{\\frac{1}{2}}', '0.5').equal, true);
 });
