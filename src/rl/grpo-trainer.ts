@@ -4,7 +4,7 @@
 // build a run. Settings and reward names are checked in the constructor, before anything loads.
 import { AhaError } from '../util/errors.js';
 import type { TrainerCallback } from '../util/callbacks.js';
-import { hasReward } from '../rewards/registry.js';
+import { getReward, hasReward } from '../rewards/registry.js';
 import { batchReward, type RewardFunc } from '../rewards/define.js';
 import { parseRewardSpec } from '../rewards/spec.js';
 import type { RewardFunction } from '../rewards/types.js';
@@ -65,6 +65,7 @@ function resolveRewards(funcs: GRPOTrainerOptions['reward_funcs'], weights: numb
       specs.push({ name: f.name, weight: 1 });
     } else if (f !== null && typeof f === 'object' && typeof f.name === 'string' && typeof f.score === 'function') {
       if (!hasReward(f.name)) own.push(f);
+      else if (getReward(f.name) !== f) throw new AhaError(`reward_funcs[${i}]: a different reward named "${f.name}" already exists; rename yours`);
       specs.push({ name: f.name, weight: 1 });
     } else {
       throw new AhaError(`reward_funcs[${i}]: expected a reward name, a function (completions, examples) => scores, or defineReward's result`);

@@ -106,6 +106,8 @@ test('defineReward registers a reward usable by name (with a weight) beside the 
   const trainer = new GRPOTrainer({ task: 'arithmetic', reward_funcs: ['arithmetic_accuracy', 'api_test_len:0.5'] });
   assert.deepEqual(trainer.config.rewards, [{ name: 'arithmetic_accuracy', weight: 1 }, { name: 'api_test_len', weight: 0.5 }]);
   assert.deepEqual(new GRPOTrainer({ task: 'arithmetic', reward_funcs: fn }).config.rewards, [{ name: 'api_test_len', weight: 1 }]);
+  const impostor = { name: 'accuracy', description: 'not the built-in', score: () => 1 };
+  assert.throws(() => new GRPOTrainer({ task: 'arithmetic', reward_funcs: [impostor] }), aha(/a different reward named "accuracy" already exists/));
 });
 
 test('stop() from a callback ends the run after that step with a checkpoint, and train({ resume_from_checkpoint }) continues it', async () => {
