@@ -11,28 +11,20 @@ export { SFTTrainer, SFT_CONFIG_KEYS, type SFTConfig, type SFTTrainerOptions, ty
 export type { TrainerCallback, LogMetrics } from './util/callbacks.js';
 export type { LossType } from './rl/loss.js';
 
-// Rewards and tasks of your own
+// Rewards and tasks of your own (importing the rewards and tasks parts registers the built-in rewards)
 export { defineReward, type RewardFunc, type Example, type DefineRewardOptions } from './rewards/define.js';
-export { getReward, listRewards } from './rewards/registry.js';
-export type { RewardFunction, RewardScore } from './rewards/types.js';
+export { getReward, listRewards, type RewardFunction, type RewardScore } from './rewards/index.js';
 export { defineTask, type TaskDefinition } from './tasks/define.js';
-export { getTask, listTasks } from './tasks/registry.js';
-export { frame, lastAnswer, type Task, type Problem, type GenerateOptions, type Verdict, type Split } from './tasks/task.js';
+export { getTask, listTasks, frame, lastAnswer, type Task, type Problem, type GenerateOptions, type Verdict, type Split } from './tasks/index.js';
 
 // Verifiers
-export { verifyMath, extractAnswer, type MathVerdict, type VerifyMathOptions } from './rewards/math/index.js';
-export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type TestStatus } from './rewards/code/index.js';
-export type { CodeLanguage } from './rewards/code/index.js';
+export { verifyMath, extractAnswer, type MathVerdict, type VerifyMathOptions } from './rewards/index.js';
+export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type TestStatus, type CodeLanguage } from './rewards/index.js';
 
 // Models and evaluation
-export { loadModel, saveModel, type LoadedModel } from './model/checkpoint.js';
-export { sampleText, type Sample, type SampleOptions } from './model/sampling.js';
+export { loadModel, saveModel, sampleText, type LoadedModel, type Sample, type SampleOptions } from './model/index.js';
 export { evaluate, type EvaluateOptions } from './eval/evaluate.js';
-export type { EvalResult, ProblemResult } from './eval/run.js';
+export type { EvalResult, ProblemResult } from './eval/index.js';
 
 // Errors: an AhaError is a user-facing problem (bad input, missing file) with a clear message.
 export { AhaError, InputError } from './util/errors.js';
-
-// The built-in rewards register themselves when the rewards part loads; task rewards likewise.
-import './rewards/index.js';
-import './tasks/rewards.js';
