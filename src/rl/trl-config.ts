@@ -4,94 +4,50 @@
 // aha does not know is an error naming it, never ignored.
 import { AhaError } from '../util/errors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from './config.js';
-import type { LossType } from './loss.js';
-import type { ScheduleKind } from '../util/schedule.js';
 
-/** GRPO training arguments (TRL's GRPOConfig names; every field optional, aha's defaults otherwise). */
-export interface GRPOConfig {
-  /** Run folder: metrics.jsonl, completions.jsonl, checkpoints/ (default runs/grpo). */
-  output_dir?: string;
-  max_steps?: number;
-  learning_rate?: number;
-  /** G, completions per prompt. */
-  num_generations?: number;
-  /** Completions per micro-batch; with gradient_accumulation_steps, the completions of a step (a multiple of num_generations). */
-  per_device_train_batch_size?: number;
-  gradient_accumulation_steps?: number;
-  /** Completions sampled per step (a multiple of num_generations); aha makes one update (times num_iterations) per such batch. */
-  generation_batch_size?: number;
-  max_completion_length?: number;
-  temperature?: number;
-  top_p?: number;
-  /** KL coefficient; 0 = no reference model. */
-  beta?: number;
-  epsilon?: number;
+/** aha settings the trainer fills in from its own options (model, train_dataset or task, reward_funcs) or maps below. */
+type TrainerOwned = 'model' | 'task' | 'data' | 'rewards';
+type Mapped = 'scale_rewards' | 'epsilon_high' | 'difficulty';
+
+/**
+ * GRPO training arguments: TRL's GRPOConfig names. Every setting of `aha train` (GrpoConfig,
+ * docs/grpo.md) is accepted under its own name, which is TRL's where TRL has one; the fields
+ * below are TRL's where it counts or spells differently. Every field optional.
+ */
+export interface GRPOConfig extends Partial<Omit<GrpoConfig, TrainerOwned | Mapped>> {
   /** Upper clip (DAPO clip-higher); default = epsilon. */
   epsilon_high?: number;
-  loss_type?: LossType;
   /** Advantage scaling: 'group' (or true), 'batch', 'none' (or false). */
   scale_rewards?: 'group' | 'batch' | 'none' | boolean;
-  num_iterations?: number;
-  mask_truncated_completions?: boolean;
-  /** One weight per reward function, in the order of reward_funcs (default 1 each). */
-  reward_weights?: number[];
-  lr_scheduler_type?: ScheduleKind;
-  warmup_steps?: number;
-  weight_decay?: number;
-  adam_beta1?: number;
-  adam_beta2?: number;
-  adam_epsilon?: number;
-  max_grad_norm?: number;
-  seed?: number;
-  /** Checkpoint every n steps (and at the end; 0 = only at the end). */
-  save_steps?: number;
-  logging_steps?: number;
-  /** Held-out evaluation every n steps (with eval_problems). */
-  eval_steps?: number;
-  /** No progress bar or progress messages. */
-  disable_tqdm?: boolean;
-  // aha's own options (no TRL counterpart):
-  /** Prompts per step (instead of the batch sizes above). */
-  prompts_per_step?: number;
-  /** Added to σ in the advantage (default 1e-4). */
-  advantage_eps?: number;
-  /** DAPO: drop groups whose rewards are all equal and sample more prompts to refill. */
-  dynamic_sampling?: boolean;
-  max_sampling_rounds?: number;
-  /** Write the sampled completions every n steps (0 = never). */
-  log_completions_steps?: number;
-  /** Held-out task problems evaluated before, every eval_steps and after training (a task only). */
-  eval_problems?: number;
   /** Task difficulty levels to draw from (a task only). */
   difficulty?: number[];
-  /** Compute threads (0 = default). */
-  threads?: number;
+  /** Completions per micro-batch; with gradient_accumulation_steps, the completions of a step (a multiple of num_generations). */
+  per_device_train_batch_size?: number;
+  /** Completions sampled per step (a multiple of num_generations); aha makes one update (times num_iterations) per such batch. */
+  generation_batch_size?: number;
+  /** One weight per reward function, in the order of reward_funcs (default 1 each). */
+  reward_weights?: number[];
+  /** No progress bar or progress messages. */
+  disable_tqdm?: boolean;
 }
 
-/** GRPOConfig keys that are GrpoConfig keys of the same meaning. */
-const SAME = [
-  'output_dir', 'max_steps', 'learning_rate', 'num_generations', 'gradient_accumulation_steps', 'max_completion_length', 'temperature', 'top_p',
-  'beta', 'epsilon', 'epsilon_high', 'loss_type', 'num_iterations', 'mask_truncated_completions', 'lr_scheduler_type', 'warmup_steps',
-  'weight_decay', 'adam_beta1', 'adam_beta2', 'adam_epsilon', 'max_grad_norm', 'seed', 'save_steps', 'logging_steps', 'eval_steps',
-  'prompts_per_step', 'advantage_eps', 'dynamic_sampling', 'max_sampling_rounds', 'log_completions_steps', 'eval_problems', 'difficulty', 'threads',
-] as const satisfies readonly (keyof GRPOConfig & keyof GrpoConfig)[];
+const OWNED: readonly string[] = ['model', 'task', 'data', 'rewards'] satisfies TrainerOwned[];
+
+/** GRPOConfig keys that are GrpoConfig keys of the same meaning: all of aha's but the trainer's own. */
+const SAME = Object.keys(DEFAULT_CONFIG).filter((k) => !OWNED.includes(k) && k !== 'scale_rewards');
 
 /** Handled here rather than copied. */
-const MAPPED = ['per_device_train_batch_size', 'generation_batch_size', 'scale_rewards', 'reward_weights', 'disable_tqdm'] as const;
+const MAPPED = ['per_device_train_batch_size', 'generation_batch_size', 'scale_rewards', 'reward_weights', 'disable_tqdm'];
 
 export const GRPO_CONFIG_KEYS: readonly string[] = [...SAME, ...MAPPED].sort();
 
 /** TRL options users may bring that aha has no counterpart for, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
   num_train_epochs: 'aha trains for max_steps steps',
-  top_k: 'aha samples with temperature and top_p',
-  min_p: 'aha samples with temperature and top_p',
-  repetition_penalty: 'aha samples with temperature and top_p',
   max_prompt_length: 'prompts are checked against the model context instead',
   warmup_ratio: 'use warmup_steps',
   steps_per_generation: 'aha makes one update (times num_iterations) per generation batch',
   log_completions: 'use log_completions_steps',
-  save_total_limit: 'every checkpoint is kept',
   model: 'give the model to the trainer (new GRPOTrainer({ model }))',
   reward_funcs: 'give reward functions to the trainer (new GRPOTrainer({ reward_funcs }))',
 };
@@ -124,12 +80,14 @@ function promptsPerStep(args: GRPOConfig, G: number, accum: number): number | nu
 export function fromTrlGrpoConfig(args: GRPOConfig = {}): TrlGrpoSettings {
   if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new AhaError('GRPOConfig must be an object of options');
   for (const key of Object.keys(args)) {
+    if (GRPO_CONFIG_KEYS.includes(key)) continue;
     if (UNSUPPORTED[key]) throw new AhaError(`GRPOConfig.${key} is not supported: ${UNSUPPORTED[key]}`);
-    if (!GRPO_CONFIG_KEYS.includes(key)) throw new AhaError(`GRPOConfig: unknown option "${key}"; known: ${GRPO_CONFIG_KEYS.join(', ')}`);
+    throw new AhaError(`GRPOConfig: unknown option "${key}"; known: ${GRPO_CONFIG_KEYS.join(', ')}`);
   }
   const config: GrpoConfig = { ...DEFAULT_CONFIG };
   const out = config as unknown as Record<string, unknown>;
-  for (const key of SAME) if (args[key] !== undefined) out[key] = args[key];
+  const given = args as Record<string, unknown>;
+  for (const key of SAME) if (given[key] !== undefined) out[key] = given[key];
   const perStep = promptsPerStep(args, config.num_generations, config.gradient_accumulation_steps);
   if (perStep !== null) {
     if (args.prompts_per_step !== undefined && args.prompts_per_step !== perStep) {

@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AhaError, GRPOTrainer, SFTTrainer, defineReward, defineTask, evaluate, frame, getReward, getTask, verifyMath, type Example, type LogMetrics, type Problem } from '../../src/index.js';
+import { AhaError, GRPO_CONFIG_KEYS, GRPOTrainer, SFTTrainer, defineReward, defineTask, evaluate, frame, getReward, getTask, verifyMath, type Example, type LogMetrics, type Problem } from '../../src/index.js';
 import { fromTrlGrpoConfig } from '../../src/rl/trl-config.js';
+import { DEFAULT_CONFIG } from '../../src/rl/config.js';
 import { additionData, tempDir, tinyModelDir } from '../sft/helpers.js';
 
 const aha = (re: RegExp) => (e: unknown) => e instanceof AhaError && re.test(e.message);
@@ -37,6 +38,10 @@ test('GRPOConfig: TRL names map onto aha settings, batch sizes counted in comple
   assert.deepEqual(rewardWeights, [1, 0.5]);
   assert.equal(fromTrlGrpoConfig({ num_generations: 4, generation_batch_size: 12 }).config.prompts_per_step, 3);
   assert.equal(fromTrlGrpoConfig({ scale_rewards: true }).config.scale_rewards, 'group');
+  // Every setting of `aha train` is there under its own name, but those the trainer takes itself.
+  const own = ['model', 'task', 'data', 'rewards'];
+  assert.deepEqual(Object.keys(DEFAULT_CONFIG).filter((k) => !own.includes(k) && !GRPO_CONFIG_KEYS.includes(k)), []);
+  for (const k of own) assert.throws(() => fromTrlGrpoConfig({ [k]: 'x' } as never), aha(new RegExp(`GRPOConfig(\\.${k} is not supported|: unknown option "${k}")`)));
 });
 
 test('GRPOConfig: an unknown key, a TRL option aha lacks, or a batch that splits a group is an error naming it', () => {
