@@ -15,7 +15,7 @@ export type { LossType } from './rl/loss.js';
 export { defineReward, type RewardFunc, type Example, type DefineRewardOptions } from './rewards/define.js';
 export { getReward, listRewards, type RewardFunction, type RewardScore } from './rewards/index.js';
 export { defineTask, type TaskDefinition } from './tasks/define.js';
-export { getTask, listTasks, frame, lastAnswer, type Task, type Problem, type GenerateOptions, type Verdict, type Split } from './tasks/index.js';
+export { getTask, listTasks, frame, lastAnswer, splitOf, type Task, type Problem, type GenerateOptions, type Verdict, type Split } from './tasks/index.js';
 
 // Verifiers
 export { verifyMath, extractAnswer, type MathVerdict, type VerifyMathOptions } from './rewards/index.js';
