@@ -138,25 +138,30 @@ export class TrainingLoop {
     return true;
   }
 
-  /** After step `step` was logged: the progress bar, and a checkpoint when save_steps asks (the last one is `finish`'s). */
-  stepDone(step: number, fields: Record<string, string | number>): void {
+  /**
+   * After step `step` was logged: the progress bar, and a checkpoint when save_steps asks (the
+   * last one is `finish`'s). Returns the checkpoint folder written, if any.
+   */
+  stepDone(step: number, fields: Record<string, string | number>): string | null {
     this.bar.update(step, fields);
-    if (this.o.saveSteps > 0 && step % this.o.saveSteps === 0 && step < this.o.totalSteps) this.save(step);
+    if (this.o.saveSteps > 0 && step % this.o.saveSteps === 0 && step < this.o.totalSteps) return this.save(step);
+    return null;
   }
 
-  /** After the loop: saves the final (or interrupted) step unless it is saved already. */
-  finish(step: number): void {
-    if (step > this.savedStep) this.save(step);
+  /** After the loop: saves the final (or interrupted) step unless it is saved already; returns the folder written, if any. */
+  finish(step: number): string | null {
+    return step > this.savedStep ? this.save(step) : null;
   }
 
   /** Writes checkpoints/step-`step`, then deletes the oldest complete ones beyond save_total_limit. */
-  private save(step: number): void {
+  private save(step: number): string {
     const dir = checkpointDir(this.o.runDir, step);
     saveTrainingCheckpoint(dir, this.o.checkpoint());
     this.savedStep = step;
     this.lastCheckpoint = dir;
     // Only complete step-N folders are counted or deleted, and the newest of them is always kept.
     if (this.o.saveTotalLimit !== null) pruneCheckpoints(this.o.runDir, this.o.saveTotalLimit);
+    return dir;
   }
 
   /** Stops the progress bar and the Ctrl-C handler (call in a finally). */

@@ -92,6 +92,8 @@ export interface PrepareOptions {
   /** Continue the run in output_dir from its latest checkpoint. */
   resume?: boolean;
   quiet?: boolean;
+  /** Reward functions of this run only (the library's TypeScript rewards), found by name before the registry. */
+  rewardFunctions?: readonly RewardFunction[];
 }
 
 /** Everything runGrpo needs, from a configuration (validated here). */
@@ -105,7 +107,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const items = config.data !== null ? readPromptFile(config.data) : null;
   const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
   const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
-  const rewardFns: RewardFunction[] = specs.map((s) => getReward(s.name));
+  const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? getReward(s.name));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);

@@ -11,6 +11,7 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import type { OptimizerState } from '../model/training-checkpoint.js';
 import { METRICS_FILE, TrainingLoop, writeRunConfig } from '../model/training-run.js';
 import { appendJsonl, readJsonl } from '../util/jsonl.js';
+import { notify, type TrainerCallback } from '../util/callbacks.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { learningRate, type ScheduleOptions } from '../util/schedule.js';
 import { batchRewards, computeAdvantages } from './advantages.js';
@@ -59,6 +60,8 @@ export interface GrpoRunOptions {
   signal?: AbortSignal;
   /** Called with each step's metrics line (tests, benchmarks). */
   onStep?: (metrics: Record<string, number>) => void;
+  /** The library's callbacks (util/callbacks.ts): logged steps, step ends, evaluations, checkpoints. */
+  callbacks?: readonly TrainerCallback[];
   /** Bound on one forward pass's logits in bytes (tests; default update.ts LOGITS_BUDGET_BYTES). */
   logitsBudgetBytes?: number;
 }
@@ -112,6 +115,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       // The report sets a problem's first and last answers side by side.
       for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout' });
       appendJsonl(evalFile, { step, split: 'heldout', ...line });
+      await notify(opts.callbacks, 'onEvaluate', line, step);
       if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
     },
   };
@@ -192,16 +196,22 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       const seconds = (performance.now() - stepStart) / 1000;
       const metrics = stepMetrics({ names: opts.rewardNames, batch, sums, beta: cfg.beta, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds });
       lastMetrics = metrics;
-      if (step % cfg.logging_steps === 0 || step === cfg.max_steps) appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });
+      if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {
+        appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });
+        await notify(opts.callbacks, 'onLog', metrics, step);
+      }
       if (cfg.log_completions_steps > 0 && (step % cfg.log_completions_steps === 0 || step === 1)) {
         for (const r of batch.sampled) appendJsonl(join(runDir, COMPLETIONS_FILE), completionRecord(step, r, opts.rewardNames));
       }
       opts.onStep?.(metrics);
+      await notify(opts.callbacks, 'onStepEnd', step, metrics);
       if (cfg.eval_steps > 0 && step % cfg.eval_steps === 0) await heldout.run(step);
-      loop.stepDone(step, { reward: metrics['reward/mean'], acc: metrics.accuracy, len: metrics['completion_length/mean'], reflect: metrics.reflect_rate, 's/step': seconds });
+      const written = loop.stepDone(step, { reward: metrics['reward/mean'], acc: metrics.accuracy, len: metrics['completion_length/mean'], reflect: metrics.reflect_rate, 's/step': seconds });
+      if (written) await notify(opts.callbacks, 'onSave', written, step);
     }
     if (!loop.interrupted) await heldout.run(step);
-    loop.finish(step);
+    const written = loop.finish(step);
+    if (written) await notify(opts.callbacks, 'onSave', written, step);
   } finally {
     loop.close();
   }

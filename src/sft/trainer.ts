@@ -104,8 +104,8 @@ export interface TrainRunOptions {
   quiet?: boolean;
   /** Stop (and save) as soon as the current step finishes; Ctrl-C does the same. */
   signal?: AbortSignal;
-  /** Called with each step's metrics row after it is logged. */
-  onStep?: (row: Readonly<Record<string, number>>) => void;
+  /** Called with each step's metrics row after it is logged (awaited when it returns a promise). */
+  onStep?: (row: Readonly<Record<string, number>>) => unknown;
 }
 
 export interface TrainResult {
@@ -197,7 +197,7 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
         row.eval_loss = lastEvalLoss;
       }
       appendJsonl(join(runDir, METRICS_FILE), row);
-      opts.onStep?.(row);
+      await opts.onStep?.(row);
       loop.stepDone(step, { loss: lastLoss, ...(lastEvalLoss !== null ? { eval_loss: lastEvalLoss } : {}), lr: lr.toExponential(1) });
     }
     loop.finish(step);

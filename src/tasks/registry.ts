@@ -1,10 +1,17 @@
-// The task registry: task names (as used in configs and on the command line) -> Task.
+// The task registry: task names (as used in configs and on the command line) -> Task. The
+// built-in tasks are there from the start; library users add their own (tasks/define.ts).
 import { AhaError } from '../util/errors.js';
 import { arithmeticTask } from './arithmetic.js';
 import { countdownTask } from './countdown.js';
 import type { Task } from './task.js';
 
-const TASKS: ReadonlyMap<string, Task> = new Map([arithmeticTask, countdownTask].map((t) => [t.name, t]));
+const TASKS = new Map<string, Task>([arithmeticTask, countdownTask].map((t) => [t.name, t]));
+
+/** Adds a task under its name; a second task with the same name is an error. */
+export function registerTask(task: Task): void {
+  if (TASKS.has(task.name)) throw new AhaError(`a task named "${task.name}" already exists; choose another name`);
+  TASKS.set(task.name, task);
+}
 
 export function listTasks(): Task[] {
   return [...TASKS.values()];

@@ -1,0 +1,30 @@
+// aha as a library: the typed API of the package root (`import { GRPOTrainer } from 'aha'`).
+// Trainers take TRL's names (GRPOConfig, SFTConfig, reward_funcs, callbacks); reward functions
+// and tasks written in TypeScript join the built-in ones by name. This file only re-exports the
+// parts (it may import every part); the `aha` command is another user of the same parts.
+// docs/api.md documents it.
+
+// Training
+export { GRPOTrainer, type GRPOTrainerOptions, type GRPOTrainOutput, type RewardFuncSpec } from './rl/grpo-trainer.js';
+export { GRPO_CONFIG_KEYS, type GRPOConfig } from './rl/trl-config.js';
+export { SFTTrainer, SFT_CONFIG_KEYS, type SFTConfig, type SFTTrainerOptions, type SFTTrainOutput } from './sft/sft-trainer.js';
+export type { TrainerCallback, LogMetrics } from './util/callbacks.js';
+export type { LossType } from './rl/loss.js';
+
+// Rewards and tasks of your own (importing the rewards and tasks parts registers the built-in rewards)
+export { defineReward, type RewardFunc, type Example, type DefineRewardOptions } from './rewards/define.js';
+export { getReward, listRewards, type RewardFunction, type RewardScore } from './rewards/index.js';
+export { defineTask, type TaskDefinition } from './tasks/define.js';
+export { getTask, listTasks, frame, lastAnswer, splitOf, type Task, type Problem, type GenerateOptions, type Verdict, type Split } from './tasks/index.js';
+
+// Verifiers
+export { verifyMath, extractAnswer, type MathVerdict, type VerifyMathOptions } from './rewards/index.js';
+export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type TestStatus, type CodeLanguage } from './rewards/index.js';
+
+// Models and evaluation
+export { loadModel, saveModel, sampleText, type LoadedModel, type Sample, type SampleOptions } from './model/index.js';
+export { evaluate, type EvaluateOptions } from './eval/evaluate.js';
+export type { EvalResult, ProblemResult } from './eval/index.js';
+
+// Errors: an AhaError is a user-facing problem (bad input, missing file) with a clear message.
+export { AhaError, InputError } from './util/errors.js';
