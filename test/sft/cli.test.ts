@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { additionData, tempDir, tinyModelDir } from './helpers.js';
 
@@ -35,6 +35,9 @@ test('bad numbers and settings given with --resume are named', () => {
   const steps = aha('pretrain', '--steps', '0');
   assert.equal(steps.status, 2);
   assert.match(steps.stderr, /--steps must be an integer >= 1, got "0"/);
+  const limit = aha('pretrain', '--save-total-limit', '0');
+  assert.equal(limit.status, 2);
+  assert.match(limit.stderr, /^aha: --save-total-limit must be an integer >= 1, got "0"/);
   const ctx = aha('pretrain', '--context', '1000');
   assert.equal(ctx.status, 2);
   assert.match(ctx.stderr, /--context 1000 exceeds the model's max_position_embeddings 384/);
@@ -42,9 +45,10 @@ test('bad numbers and settings given with --resume are named', () => {
 
 test('aha sft runs a small job and writes the model folder', () => {
   const out = join(tempDir(), 'run');
-  const r = aha('sft', '--model', tinyModelDir(8), '--data', additionData(8), '--out', out, '--steps', '2', '--batch-size', '4', '--lr', '1e-3', '--quiet');
+  const r = aha('sft', '--model', tinyModelDir(8), '--data', additionData(8), '--out', out, '--steps', '2', '--batch-size', '4', '--lr', '1e-3', '--save-steps', '1', '--save-total-limit', '1', '--quiet');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /done: 2 steps, loss \d/);
+  assert.deepEqual(readdirSync(join(out, 'checkpoints')), ['step-2'], '--save-total-limit 1 keeps only the newest checkpoint');
   assert.match(r.stderr, /--max-length 1024 is above the model's max_position_embeddings; using 128/);
   for (const f of ['config.json', 'metrics.jsonl', 'checkpoints/step-2/trainer_state.json', 'model/model.safetensors']) assert.ok(existsSync(join(out, f)), f);
 });
