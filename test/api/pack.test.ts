@@ -39,7 +39,7 @@ function seedDependencies(project: string): void {
   }
 }
 
-test('npm pack, install the tarball in a new project, train the custom-reward example 2 steps from `aha`', { timeout: 300_000 }, (t) => {
+test('npm pack, install the tarball in a new project, train the custom-reward example 2 steps from `aha`', { timeout: 600_000 }, (t) => {
   // Where the time goes (wall seconds), for whoever wants this test faster.
   let mark = performance.now();
   const lap = (what: string) => {
