@@ -3,16 +3,15 @@
 // OpenAI-compatible server. It wires the harness's parts (problems, templates, graders,
 // generators, runEval) with the defaults `aha eval` documents; the samples file makes a repeated
 // call resume.
-import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { AhaError } from '../util/errors.js';
-import { benchmarkNames, benchmarkPath, findBenchmark, type BenchmarkFormat } from '../tasks/benchmarks.js';
-import type { ApiKind, Generator, SamplingOptions } from './generator.js';
-import { loadProblems, type FieldOptions } from './problems.js';
-import { RemoteGenerator } from './remote.js';
+import { benchmarkNames, type BenchmarkFormat } from '../tasks/benchmarks.js';
+import { loadDataSet, resolveDataSource } from './data-set.js';
+import { defaultStop, EVAL_DEFAULTS as D } from './defaults.js';
+import type { ApiKind, SamplingOptions } from './generator.js';
+import { openGenerator } from './open-generator.js';
+import type { FieldOptions } from './problems.js';
 import { runEval, type EvalResult } from './run.js';
-import { defaultTemplateName, resolveTemplate } from './templates.js';
-import { graderFor, lastBoxed } from './verifiers.js';
 
 export interface EvaluateOptions {
   /** A bundled benchmark (gsm8k, math500, aime24, amc23, humaneval, mbpp) or a JSON Lines file. */
@@ -28,6 +27,8 @@ export interface EvaluateOptions {
   temperature?: number;
   topP?: number;
   topK?: number;
+  minP?: number;
+  repetitionPenalty?: number;
   /** Completion token limit (default 4096 remote, 512 local). */
   maxTokens?: number;
   stop?: string[];
@@ -61,19 +62,17 @@ export interface EvaluateOptions {
   quiet?: boolean;
 }
 
-/** Stops that end a HumanEval function body when a raw completion goes on past it. */
-const HUMANEVAL_STOP = ['\ndef ', '\nclass ', '\nif __name__', '\nprint(', '\n#'];
-
 const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(-60) || 'model';
 
 const KNOWN = [
-  'data', 'model', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
+  'data', 'model', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'minP', 'repetitionPenalty', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
   'promptTemplate', 'system', 'format', 'fields', 'lastNumberFallback', 'codeTimeoutMs', 'apiKey', 'timeoutMs', 'retries', 'maxFailures', 'regrade', 'quiet',
 ];
 
 /** Numeric options: [name, least value, integer?, greatest value]. */
 const RANGES: [keyof EvaluateOptions, number, boolean, number][] = [
-  ['samples', 1, true, 1024], ['temperature', 0, false, 5], ['topP', Number.MIN_VALUE, false, 1], ['topK', 0, true, Infinity], ['maxTokens', 1, true, Infinity],
+  ['samples', 1, true, 1024], ['temperature', 0, false, 5], ['topP', Number.MIN_VALUE, false, 1], ['topK', 0, true, Infinity], ['minP', 0, false, 1],
+  ['repetitionPenalty', Number.MIN_VALUE, false, Infinity], ['maxTokens', 1, true, Infinity],
   ['concurrency', 1, true, 4096], ['samplesPerRequest', 1, true, 1024], ['seed', 0, true, 2 ** 31 - 1], ['limit', 1, true, Infinity],
   ['codeTimeoutMs', 100, false, 600_000], ['timeoutMs', 1, false, Infinity], ['retries', 0, true, 100], ['maxFailures', 1, true, Infinity],
 ];
@@ -93,56 +92,63 @@ function checkOptions(o: EvaluateOptions): void {
 
 /** Evaluates a model on a data set and returns pass@k / maj@K with per-problem results. */
 export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
+  return (await runEvaluation(o)).result;
+}
+
+/** What `aha eval` prints besides the result: the data set's short name and the generator's description. */
+export interface Evaluation {
+  result: EvalResult;
+  label: string;
+  description: string;
+}
+
+/**
+ * `evaluate`, also returning the names a summary shows. Everything is checked (options, data
+ * file, template) before a model loads or a request is sent.
+ */
+export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
   checkOptions(o);
   if (typeof o.data !== 'string') throw new AhaError(`evaluate: data is required: a JSON Lines file or a bundled benchmark (${benchmarkNames().join(', ')})`);
   if (typeof o.model !== 'string') throw new AhaError('evaluate: model is required: a model folder, or with endpoint the served model name');
   const remote = o.endpoint !== undefined;
   const api = o.api ?? 'chat';
-  const bench = existsSync(o.data) ? undefined : findBenchmark(o.data);
-  if (!existsSync(o.data) && !bench) throw new AhaError(`evaluate: data ${o.data}: no such file, and not a bundled benchmark (${benchmarkNames().join(', ')})`);
-  const file = bench ? benchmarkPath(bench) : o.data;
-  const label = bench ? bench.name : basename(o.data).replace(/\.jsonl$/, '');
-  const loaded = loadProblems({ file, label: o.data, format: o.format ?? bench?.format, fields: o.fields, include: bench?.include, lastBoxed });
-  const problems = o.limit !== undefined ? loaded.problems.slice(0, o.limit) : loaded.problems;
-  const template = resolveTemplate(o.promptTemplate ?? defaultTemplateName(loaded.format, api));
-  const sampling: SamplingOptions = { temperature: o.temperature ?? 0.6, topP: o.topP ?? 0.95, maxTokens: o.maxTokens ?? (remote ? 4096 : 512) };
-  if (o.topK !== undefined) sampling.topK = o.topK;
-  if (o.stop !== undefined) sampling.stop = o.stop;
-  else if (loaded.format === 'humaneval' && api === 'completions') sampling.stop = HUMANEVAL_STOP;
   const lastNumberFallback = o.lastNumberFallback ?? true;
-  const codeTimeoutMs = o.codeTimeoutMs ?? 10_000;
-  const grader = graderFor(loaded.format, { lastNumberFallback, codeTimeoutMs });
-  let generator: Generator;
-  if (remote) {
-    generator = new RemoteGenerator({
-      endpoint: o.endpoint!, model: o.model, api, apiKey: o.apiKey ?? process.env.OPENAI_API_KEY, system: o.system,
-      timeoutMs: o.timeoutMs ?? 600_000, retries: o.retries ?? 5, backoffBaseMs: 1000, backoffMaxMs: 60_000,
-    });
-  } else {
-    // Loaded only here: remote evaluation never needs the compute core.
-    const { LocalGenerator } = await import('./local.js');
-    generator = LocalGenerator.open(o.model, { api, system: o.system });
-  }
-  const seed = o.seed ?? 0;
-  return runEval({
-    problems,
-    samples: o.samples ?? 1,
+  const codeTimeoutMs = o.codeTimeoutMs ?? D.codeTimeoutS * 1000;
+  const data = await loadDataSet(resolveDataSource(o.data), {
+    format: o.format, fields: o.fields, limit: o.limit, promptTemplate: o.promptTemplate, api, lastNumberFallback, codeTimeoutMs,
+  });
+  const sampling: SamplingOptions = { temperature: o.temperature ?? D.temperature, topP: o.topP ?? D.topP, maxTokens: o.maxTokens ?? (remote ? D.maxTokensRemote : D.maxTokensLocal) };
+  if (o.topK !== undefined) sampling.topK = o.topK;
+  if (o.minP !== undefined) sampling.minP = o.minP;
+  if (o.repetitionPenalty !== undefined) sampling.repetitionPenalty = o.repetitionPenalty;
+  const stop = o.stop ?? defaultStop(data.format, api);
+  if (stop !== undefined) sampling.stop = stop;
+  const generator = await openGenerator({
+    model: o.model, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
+    timeoutS: (o.timeoutMs ?? D.timeoutS * 1000) / 1000, retries: o.retries,
+  });
+  const seed = o.seed ?? D.seed;
+  const result = await runEval({
+    problems: data.problems,
+    samples: o.samples ?? D.samples,
     generator,
     sampling,
-    template,
-    grader,
-    concurrency: o.concurrency ?? 8,
-    samplesPerRequest: o.samplesPerRequest ?? 1,
-    outFile: o.out ?? `runs/eval-${label}-${slug(remote ? o.model : basename(o.model))}.jsonl`,
+    template: data.template,
+    grader: data.grader,
+    concurrency: o.concurrency ?? D.concurrency,
+    samplesPerRequest: o.samplesPerRequest ?? D.samplesPerRequest,
+    outFile: o.out ?? `runs/eval-${data.label}-${slug(remote ? o.model : basename(o.model))}.jsonl`,
     settings: {
-      data: bench ? `bundled:${bench.name}` : resolve(file), format: loaded.format, backend: remote ? 'remote' : 'local', model: o.model, api,
-      template: template.text, system: o.system ?? null, temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK ?? null,
+      data: data.key, format: data.format, backend: remote ? 'remote' : 'local', model: o.model, api,
+      template: data.template.text, system: o.system ?? null, temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK ?? null,
+      min_p: sampling.minP ?? null, repetition_penalty: sampling.repetitionPenalty ?? null,
       max_tokens: sampling.maxTokens, stop: sampling.stop ?? null, seed,
     },
     gradingSettings: { last_number_fallback: lastNumberFallback, code_timeout_s: codeTimeoutMs / 1000 },
     seed,
-    maxFailures: o.maxFailures ?? 10,
+    maxFailures: o.maxFailures ?? D.maxFailures,
     regrade: o.regrade === true,
     quiet: o.quiet ?? true,
   });
+  return { result, label: data.label, description: generator.description };
 }

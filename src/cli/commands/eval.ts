@@ -1,19 +1,15 @@
 // `aha eval`: pass@1 over K samples, unbiased pass@k and maj@K on a benchmark, with aha's own
 // model folder or any OpenAI-compatible server as the generator. This file parses and checks the
-// flags and wires the parts; the harness is src/eval.
-import { basename } from 'node:path';
+// flags; the run is the library's evaluate() (src/eval/evaluate.ts).
 import { Option, type Command } from 'commander';
 import { numberFlag } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
 import { benchmarkNames, type BenchmarkFormat } from '../../tasks/benchmarks.js';
-import type { FieldOptions } from '../../eval/problems.js';
 import { describeTemplates, templateNames } from '../../eval/templates.js';
-import { loadDataSet, resolveDataSource } from '../../eval/data-set.js';
-import { defaultStop, EVAL_DEFAULTS as D } from '../../eval/defaults.js';
-import { openGenerator } from '../../eval/open-generator.js';
-import { runEval } from '../../eval/run.js';
+import { EVAL_DEFAULTS as D } from '../../eval/defaults.js';
+import { runEvaluation, type EvaluateOptions } from '../../eval/evaluate.js';
 import { summaryJson, summaryTable } from '../../eval/summary.js';
-import type { ApiKind, SamplingOptions } from '../../eval/generator.js';
+import type { ApiKind } from '../../eval/generator.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 
@@ -22,87 +18,50 @@ function str(flags: Flags, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(-60) || 'model';
-
 async function action(flags: Flags): Promise<void> {
-  // Everything is checked before a model is loaded or a request is sent.
+  // Flags are checked here, by their names; evaluate() checks the data and template before a
+  // model is loaded or a request is sent.
   const dataArg = str(flags, 'data');
   if (!dataArg) throw new AhaError(`--data is required: a JSON Lines file or a bundled benchmark (${benchmarkNames().join(', ')})`);
   const model = str(flags, 'model');
   const endpoint = str(flags, 'endpoint');
   if (!model) throw new AhaError(endpoint ? '--model NAME is required with --endpoint (the model name the server serves)' : 'pass --model DIR (an aha/Hugging Face model folder) or --endpoint URL --model NAME');
-  const api = (str(flags, 'api') ?? 'chat') as ApiKind;
-  const samples = numberFlag(flags, 'samples', D.samples, { min: 1, max: 1024, integer: true });
-  const remote = endpoint !== undefined;
-  const sampling: SamplingOptions = {
+  const optional = (key: string, opts: Parameters<typeof numberFlag>[3]): number | undefined => (flags[key] === undefined ? undefined : numberFlag(flags, key, 0, opts));
+  const options: EvaluateOptions = {
+    data: dataArg,
+    model,
+    endpoint,
+    api: (str(flags, 'api') ?? 'chat') as ApiKind,
+    samples: numberFlag(flags, 'samples', D.samples, { min: 1, max: 1024, integer: true }),
     temperature: numberFlag(flags, 'temperature', D.temperature, { min: 0, max: 5 }),
     topP: numberFlag(flags, 'topP', D.topP, { min: Number.MIN_VALUE, max: 1 }),
-    maxTokens: numberFlag(flags, 'maxTokens', remote ? D.maxTokensRemote : D.maxTokensLocal, { min: 1, integer: true }),
-  };
-  if (flags.topK !== undefined) sampling.topK = numberFlag(flags, 'topK', 0, { min: 0, integer: true });
-  if (flags.minP !== undefined) sampling.minP = numberFlag(flags, 'minP', 0, { min: 0, max: 1 });
-  if (flags.repetitionPenalty !== undefined) sampling.repetitionPenalty = numberFlag(flags, 'repetitionPenalty', 1, { min: Number.MIN_VALUE });
-  const concurrency = numberFlag(flags, 'concurrency', D.concurrency, { min: 1, max: 4096, integer: true });
-  const samplesPerRequest = numberFlag(flags, 'samplesPerRequest', D.samplesPerRequest, { min: 1, max: 1024, integer: true });
-  const seed = numberFlag(flags, 'seed', D.seed, { min: 0, max: 2 ** 31 - 1, integer: true });
-  const limit = flags.limit === undefined ? undefined : numberFlag(flags, 'limit', 0, { min: 1, integer: true });
-  const timeoutS = numberFlag(flags, 'timeout', D.timeoutS, { min: 0.001 });
-  const retries = numberFlag(flags, 'retries', D.retries, { min: 0, max: 100, integer: true });
-  const maxFailures = numberFlag(flags, 'maxFailures', D.maxFailures, { min: 1, integer: true });
-  const codeTimeoutS = numberFlag(flags, 'codeTimeout', D.codeTimeoutS, { min: 0.1, max: 600 });
-  const lastNumberFallback = flags.lastNumber !== false;
-  const fields: FieldOptions = { problem: str(flags, 'problemField'), answer: str(flags, 'answerField'), solution: str(flags, 'solutionField'), id: str(flags, 'idField') };
-
-  const source = resolveDataSource(dataArg);
-  const data = await loadDataSet(source, {
-    format: str(flags, 'format') as BenchmarkFormat | undefined,
-    fields,
-    limit,
+    topK: optional('topK', { min: 0, integer: true }),
+    minP: optional('minP', { min: 0, max: 1 }),
+    repetitionPenalty: optional('repetitionPenalty', { min: Number.MIN_VALUE }),
+    maxTokens: optional('maxTokens', { min: 1, integer: true }),
+    stop: flags.stop as string[] | undefined,
+    concurrency: numberFlag(flags, 'concurrency', D.concurrency, { min: 1, max: 4096, integer: true }),
+    samplesPerRequest: numberFlag(flags, 'samplesPerRequest', D.samplesPerRequest, { min: 1, max: 1024, integer: true }),
+    seed: numberFlag(flags, 'seed', D.seed, { min: 0, max: 2 ** 31 - 1, integer: true }),
+    limit: optional('limit', { min: 1, integer: true }),
+    out: str(flags, 'out'),
     promptTemplate: str(flags, 'promptTemplate'),
-    api,
-    lastNumberFallback,
-    codeTimeoutMs: codeTimeoutS * 1000,
-  });
-  const stop = (flags.stop as string[] | undefined) ?? defaultStop(data.format, api);
-  if (stop !== undefined) sampling.stop = stop;
-  const system = str(flags, 'system');
-  const generator = await openGenerator({ model, endpoint, api, apiKey: str(flags, 'apiKey'), system, timeoutS, retries });
-
-  const out = str(flags, 'out') ?? `runs/eval-${data.label}-${slug(remote ? model : basename(model))}.jsonl`;
-  const result = await runEval({
-    problems: data.problems,
-    samples,
-    generator,
-    sampling,
-    template: data.template,
-    grader: data.grader,
-    concurrency,
-    samplesPerRequest,
-    outFile: out,
-    settings: {
-      data: data.key,
-      format: data.format,
-      backend: remote ? 'remote' : 'local',
-      model,
-      api,
-      template: data.template.text,
-      system: system ?? null,
-      temperature: sampling.temperature,
-      top_p: sampling.topP,
-      top_k: sampling.topK ?? null,
-      min_p: sampling.minP ?? null,
-      repetition_penalty: sampling.repetitionPenalty ?? null,
-      max_tokens: sampling.maxTokens,
-      stop: sampling.stop ?? null,
-      seed,
-    },
-    gradingSettings: { last_number_fallback: lastNumberFallback, code_timeout_s: codeTimeoutS },
-    seed,
-    maxFailures,
+    system: str(flags, 'system'),
+    format: str(flags, 'format') as BenchmarkFormat | undefined,
+    fields: { problem: str(flags, 'problemField'), answer: str(flags, 'answerField'), solution: str(flags, 'solutionField'), id: str(flags, 'idField') },
+    lastNumberFallback: flags.lastNumber !== false,
+    codeTimeoutMs: numberFlag(flags, 'codeTimeout', D.codeTimeoutS, { min: 0.1, max: 600 }) * 1000,
+    apiKey: str(flags, 'apiKey'),
+    timeoutMs: numberFlag(flags, 'timeout', D.timeoutS, { min: 0.001 }) * 1000,
+    retries: numberFlag(flags, 'retries', D.retries, { min: 0, max: 100, integer: true }),
+    maxFailures: numberFlag(flags, 'maxFailures', D.maxFailures, { min: 1, integer: true }),
     regrade: flags.regrade === true,
     quiet: flags.quiet === true,
-  });
-  const ctx = { data: data.label, model: generator.description };
+  };
+  // Options left unset stay absent, so evaluate() applies its defaults.
+  for (const k of Object.keys(options) as (keyof EvaluateOptions)[]) if (options[k] === undefined) delete options[k];
+  const { result, label, description } = await runEvaluation(options);
+  const ctx = { data: label, model: description };
   const table = summaryTable(result, ctx);
   if (flags.json) {
     process.stderr.write(table);
