@@ -45,6 +45,7 @@ test('training reward: the registered accuracy reward kills a pathological check
 test('training reward: a shorter deadline is the hard limit too', async () => {
   const issues: string[] = [];
   const acc = createAccuracyReward({ timeoutMs: 300, onIssue: (reason) => issues.push(reason) });
+  await sharedMathVerifier().warmUp(); // the workers killed above are replaced and loaded
   const { value, ms } = await timed(async () => acc.score(`\\boxed{${tower('y')}}`, { gold: 'y' }));
   assert.equal(value, 0);
   assert.deepEqual(issues, ['timeout: killed after 300 ms']);
@@ -61,6 +62,7 @@ test('eval grading: a pathological answer is graded wrong within the deadline, a
   assert.ok(ms < 300 + MARGIN_MS, `waited ${ms.toFixed(0)} ms`);
   assert.equal((await grader.grade(problem, '\\boxed{z}')).correct, true);
   // Majority voting compares answers with each other: bounded the same way.
+  await sharedMathVerifier().warmUp();
   const vote = await timed(() => grader.prepareVote!([tower('w'), 'w']));
   assert.ok(vote.ms < 300 + MARGIN_MS, `vote prepared in ${vote.ms.toFixed(0)} ms`);
   assert.equal(grader.equivalent!(tower('w'), 'w'), false);

@@ -33,6 +33,8 @@ interface Slot {
   ready: boolean;
   busy: Pending | null;
   timer: NodeJS.Timeout | null;
+  /** Called once the worker is ready or has died starting. */
+  onStarted: (() => void)[];
 }
 
 /** How long a worker may take to start (load tsx/the engine) before it counts as crashed. */
@@ -98,7 +100,7 @@ export class BoundedMathVerifier {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: startWorker(), ready: false, busy: null, timer: null };
+    const slot: Slot = { worker: startWorker(), ready: false, busy: null, timer: null, onStarted: [] };
     slot.timer = setTimeout(() => slot.worker.emit('error', new Error(`worker did not start within ${STARTUP_LIMIT_MS} ms`)), STARTUP_LIMIT_MS);
     slot.timer.unref();
     slot.worker.on('message', (msg: WorkerReply) => {
@@ -106,6 +108,7 @@ export class BoundedMathVerifier {
         if (slot.timer) clearTimeout(slot.timer);
         slot.timer = null;
         slot.ready = true;
+        for (const f of slot.onStarted.splice(0)) f();
         this.pump();
         if (slot.busy === null) slot.worker.unref();
         return;
@@ -121,6 +124,7 @@ export class BoundedMathVerifier {
     });
     slot.worker.on('error', (err) => {
       const p = slot.busy;
+      for (const f of slot.onStarted.splice(0)) f();
       this.replace(slot);
       this.crashes++;
       this.counts.crashes++;
@@ -178,6 +182,9 @@ export class BoundedMathVerifier {
       const s = slot;
       s.timer = setTimeout(() => {
         this.replace(s);
+        // The replacement starts now, not when the next check arrives, so that check does not
+        // wait for a worker to load the engine. Idle, it does not keep the process alive.
+        if (!this.closed) this.slots.push(this.spawn());
         this.counts.overruns++;
         const reason = `timeout: killed after ${p.deadlineMs} ms`;
         this.remember(p, reason);
@@ -232,9 +239,12 @@ export class BoundedMathVerifier {
     return new Promise((resolve) => this.submit({ kind: 'compare', pred, gold, opts, resolve }));
   }
 
-  /** Starts the workers now (so the first request does not pay the engine's load time). */
+  /** Starts every worker now and waits until each has loaded the engine (so no check waits for that). */
   async warmUp(): Promise<void> {
-    await Promise.all(Array.from({ length: this.threads }, () => this.verify('1', '1')));
+    if (this.closed) return;
+    while (this.slots.length < this.threads) this.slots.push(this.spawn());
+    await Promise.all(this.slots.filter((s) => !s.ready).map((s) => new Promise<void>((resolve) => s.onStarted.push(resolve))));
+    for (const s of this.slots) if (s.busy === null) s.worker.unref();
   }
 
   async close(): Promise<void> {
