@@ -90,9 +90,10 @@ test('APPS / TACO call-based rows: input_output with fn_name', async () => {
 });
 
 test('assert forms: MBPP test_list, HumanEval check(candidate) asserts one by one, KodCode test_* functions', async () => {
-  const mbpp = found({ text: 'Write inc.', test_list: ['assert inc(1) == 2', 'assert inc(2) == 4'], test_setup_code: 'import math' });
+  const mbpp = found({ text: 'Write inc.', test_list: ['assert inc(1) == 2', 'assert inc(2) == 4', 'assert len(inc([0])) == 2'], test_setup_code: 'import math' });
   assert.equal(mbpp.form, 'mbpp');
-  assert.deepEqual((await runCode({ language: 'python', code: 'def inc(x):\n    return x + 1\n', tests: mbpp.tests })).statuses, ['pass', 'wrong_answer']);
+  const inc = 'def inc(x):\n    return x * (1 << 40) if isinstance(x, list) else x + 1\n';
+  assert.deepEqual((await runCode({ language: 'python', code: inc, tests: mbpp.tests })).statuses, ['pass', 'wrong_answer', 'memory_limit']);
 
   const humaneval = found({
     prompt: 'import math\n\ndef root(x):\n    """Square root."""\n',
