@@ -69,7 +69,7 @@ export interface BoundedVerifierOptions {
   defaultTimeoutMs?: number;
 }
 
-/** Counters since the pool was made: checks answered, overruns killed, workers that crashed. */
+/** Counters since the pool was made: checks answered, checks out of time (killed or given up), workers that crashed. */
 export interface BoundedVerifierStats {
   checks: number;
   overruns: number;
@@ -83,7 +83,7 @@ export class BoundedMathVerifier {
   private closed = false;
   private crashes = 0;
   private lastCrash = '';
-  private readonly overran = new Map<string, string>();
+  private readonly overran = new Map<string, MathVerdict | Comparison>();
   private readonly counts: BoundedVerifierStats = { checks: 0, overruns: 0, crashes: 0 };
   readonly hardTimeoutMs: number;
   private readonly defaultTimeoutMs: number;
@@ -136,10 +136,16 @@ export class BoundedMathVerifier {
   }
 
   /** Resolves a check that got no answer from its worker: not equal, with `reason`. */
-  private settle(p: Pending, reason: string): void {
+  private settle(p: Pending, reason: string): MathVerdict | Comparison {
+    const result: MathVerdict | Comparison =
+      p.job.kind === 'compare' ? { equal: false, reason } : { equal: false, pred_extracted: p.extracted?.pred ?? null, gold_extracted: p.extracted?.gold ?? null, reason };
+    this.resolve(p, result);
+    return result;
+  }
+
+  private resolve(p: Pending, result: MathVerdict | Comparison): void {
     this.counts.checks++;
-    if (p.job.kind === 'compare') p.job.resolve({ equal: false, reason });
-    else p.job.resolve({ equal: false, pred_extracted: p.extracted?.pred ?? null, gold_extracted: p.extracted?.gold ?? null, reason });
+    (p.job.resolve as (v: MathVerdict | Comparison) => void)({ ...result });
   }
 
   private replace(slot: Slot): void {
@@ -155,8 +161,12 @@ export class BoundedMathVerifier {
     slot.timer = null;
     // An idle worker must not keep the process alive (the shared pool is never closed).
     slot.worker.unref();
-    this.counts.checks++;
-    (p.job.resolve as (v: MathVerdict | Comparison) => void)(result);
+    // A check that gave up on its own budget ran out of time just the same.
+    if (result.reason?.startsWith('timeout')) {
+      this.counts.overruns++;
+      this.remember(p, result);
+    }
+    this.resolve(p, result);
     this.pump();
   }
 
@@ -186,9 +196,7 @@ export class BoundedMathVerifier {
         // wait for a worker to load the engine. Idle, it does not keep the process alive.
         if (!this.closed) this.slots.push(this.spawn());
         this.counts.overruns++;
-        const reason = `timeout: killed after ${p.deadlineMs} ms`;
-        this.remember(p, reason);
-        this.settle(p, reason);
+        this.remember(p, this.settle(p, `timeout: killed after ${p.deadlineMs} ms`));
         this.pump();
       }, p.deadlineMs);
       // The check's own cooperative budget ends a little earlier, so a check that gives up in
@@ -204,9 +212,9 @@ export class BoundedMathVerifier {
     return `${job.kind}\u0000${job.opts.lastNumberFallback === true ? 1 : 0}\u0000${deadlineMs}\u0000${job.pred}\u0000${job.gold}`;
   }
 
-  private remember(p: Pending, reason: string): void {
+  private remember(p: Pending, result: MathVerdict | Comparison): void {
     if (this.overran.size >= OVERRUN_MEMORY) this.overran.delete(this.overran.keys().next().value!);
-    this.overran.set(this.key(p.job, p.deadlineMs), reason);
+    this.overran.set(this.key(p.job, p.deadlineMs), result);
   }
 
   private submit(job: Job): void {
@@ -216,7 +224,7 @@ export class BoundedMathVerifier {
     const known = this.overran.get(this.key(job, deadlineMs));
     if (known !== undefined) {
       this.counts.overruns++;
-      this.settle(p, known);
+      this.resolve(p, known);
       return;
     }
     this.queue.push(p);
