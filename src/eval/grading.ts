@@ -40,18 +40,17 @@ export function mathGrader(v: MathVerifier): Grader {
       const r = await v.isEqual(extracted, problem.gold);
       return r.equal ? { extracted, correct: true } : { extracted, correct: false, reason: r.reason ?? 'wrong answer' };
     },
-    // One problem's vote at a time: every pair of its distinct answers is compared up front.
+    // One problem's vote at a time, grouped as majorityVote groups (each answer against the
+    // groups' first answers, in order), so exactly the comparisons it will ask are settled;
+    // an answer is compared with all current groups at once to use every worker.
     async prepareVote(answers) {
       verdicts.clear();
-      const distinct = [...new Set(answers)];
-      const pairs: Promise<void>[] = [];
-      for (let i = 0; i < distinct.length; i++) {
-        for (let j = i + 1; j < distinct.length; j++) {
-          const [a, b] = [distinct[i], distinct[j]];
-          pairs.push(Promise.resolve(v.answersEquivalent(a, b)).then((eq) => void verdicts.set(pairKey(a, b), eq)));
-        }
+      const reps: string[] = [];
+      for (const a of new Set(answers)) {
+        const eq = await Promise.all(reps.map((r) => Promise.resolve(v.answersEquivalent(r, a))));
+        reps.forEach((r, i) => verdicts.set(pairKey(r, a), eq[i]));
+        if (!eq.includes(true)) reps.push(a);
       }
-      await Promise.all(pairs);
     },
     equivalent: (a, b) => a === b || (verdicts.get(pairKey(a, b)) ?? verdicts.get(pairKey(b, a)) ?? false),
   };

@@ -2,6 +2,7 @@
 // Lines record becomes one result object in the same order; a bad record becomes an
 // {"error": ...} object on its own line instead of stopping the batch.
 import { BoundedMathVerifier } from './math/bounded.js';
+import { MATH_DEADLINE_MS } from './math/pool.js';
 import { runCode } from './code/run.js';
 import { codeLanguageOf, codeTestsOf } from './code/formats.js';
 import { formatLocation } from '../util/errors.js';
@@ -77,7 +78,7 @@ export async function verifyMathRecord(
   if (bad) return errorAt(opts.file, line, bad.problem, bad.field);
   const texts = { pred: String(rec.pred), gold: String(rec.gold) };
   const fallback = typeof rec.last_number_fallback === 'boolean' ? rec.last_number_fallback : opts.lastNumberFallback;
-  return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs })) };
+  return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs ?? MATH_DEADLINE_MS })) };
 }
 
 /** One code record {language?, code, tests in any code data set form} -> {statuses, reward, ...}. */

@@ -1,7 +1,7 @@
 // The built-in reward functions and their registration: accuracy (math), format,
 // format_lenient, tag_count, code, language, overlong, and the reflection metric.
 import type { BoundedMathVerifier, MathVerdict } from './math/index.js';
-import { sharedMathVerifier } from './math/pool.js';
+import { sharedMathVerifier, MATH_DEADLINE_MS } from './math/pool.js';
 import { runCode, extractCode, codeTestsOf } from './code/index.js';
 import { AhaError } from '../util/errors.js';
 import { strictFormat, lenientFormat, tagCount, thinkingText, withPrefill } from './format.js';
@@ -54,7 +54,7 @@ export function createAccuracyReward(opts: AccuracyOptions = {}): RewardFunction
       const gold = goldOf(example);
       if (gold === null) return null;
       const fallback = typeof example.last_number_fallback === 'boolean' ? example.last_number_fallback : (opts.lastNumberFallback ?? false);
-      const vopts = { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs };
+      const vopts = { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs ?? MATH_DEADLINE_MS };
       const onIssue = opts.onIssue ?? logIssue;
       const toScore = (v: MathVerdict): number => {
         if (isIssue(v.reason)) onIssue(v.reason, v.pred_extracted);

@@ -25,7 +25,8 @@ test('bounded verifier: answers in order, kills an overrunning worker, and keeps
     // machine; each extra level costs ~6x), so it overruns 150 ms even on a much faster machine.
     const slow = await v.verify('\\boxed{x^{x^{x^{x^{x^{x^{x^{x}}}}}}}}', 'x', { timeoutMs: 60_000 });
     assert.equal(slow.equal, false);
-    assert.match(slow.reason ?? '', /timeout: killed after 150 ms/);
+    // Killed at 150 ms (or given up at 90% of it, if the checker notices first).
+    assert.match(slow.reason ?? '', /^timeout/);
     assert.equal(slow.pred_extracted, 'x^{x^{x^{x^{x^{x^{x^{x}}}}}}}');
     const after = await Promise.all([v.verify('3', '3'), v.verify('3', '4')]);
     assert.deepEqual(after.map((r) => r.equal), [true, false]);

@@ -90,9 +90,10 @@ test('APPS / TACO call-based rows: input_output with fn_name', async () => {
 });
 
 test('assert forms: MBPP test_list, HumanEval check(candidate) asserts one by one, KodCode test_* functions', async () => {
-  const mbpp = found({ text: 'Write inc.', test_list: ['assert inc(1) == 2', 'assert inc(2) == 4'], test_setup_code: 'import math' });
+  const mbpp = found({ text: 'Write inc.', test_list: ['assert inc(1) == 2', 'assert inc(2) == 4', 'assert len(inc([0])) == 2'], test_setup_code: 'import math' });
   assert.equal(mbpp.form, 'mbpp');
-  assert.deepEqual((await runCode({ language: 'python', code: 'def inc(x):\n    return x + 1\n', tests: mbpp.tests })).statuses, ['pass', 'wrong_answer']);
+  const inc = 'def inc(x):\n    return x * (1 << 40) if isinstance(x, list) else x + 1\n';
+  assert.deepEqual((await runCode({ language: 'python', code: inc, tests: mbpp.tests })).statuses, ['pass', 'wrong_answer', 'memory_limit']);
 
   const humaneval = found({
     prompt: 'import math\n\ndef root(x):\n    """Square root."""\n',
@@ -104,13 +105,37 @@ test('assert forms: MBPP test_list, HumanEval check(candidate) asserts one by on
   assert.deepEqual((await runCode({ language: 'python', code: humaneval.prefix + body, tests: humaneval.tests })).statuses, ['pass', 'pass', 'runtime_error']);
   assert.equal(await getReward('code').score('```python\n' + body + '```', { prompt: 'import math\n\ndef root(x):\n', test: 'def check(candidate):\n    assert candidate(4) == 2\n    assert candidate(5) == 3\n', entry_point: 'root' }), 0.5);
 
-  const kodcode = found({ question: 'Square.', test: 'from solution import sq\nimport pytest\n\ndef test_small():\n    assert sq(2) == 4\n\ndef test_neg():\n    assert sq(-3) == 9\n\ndef test_slow():\n    assert sq(10**7) == 10**14\n' });
+  const kodcode = found({ question: 'Square.', test: 'from solution import sq\n\ndef test_small():\n    assert sq(2) == 4\n\ndef test_neg():\n    assert sq(-3) == 9\n\ndef test_slow():\n    assert sq(10**7) == 10**14\n' });
   assert.equal(kodcode.form, 'kodcode');
   const slowSq = 'def sq(x):\n    if x > 1000:\n        while True: pass\n    return x * x if x > 0 else x\n';
-  // pytest is not installed in the jail: the import fails as setup, and every test says so.
-  assert.deepEqual((await runCode({ language: 'python', code: slowSq, tests: kodcode.tests, timeoutMs: 1000 })).statuses, ['runtime_error', 'runtime_error', 'runtime_error']);
-  const plain = found({ test: kodcode.tests && (kodcode.tests as { asserts: string }).asserts.replace('import pytest\n', '') });
-  assert.deepEqual((await runCode({ language: 'python', code: slowSq, tests: plain.tests, timeoutMs: 1000 })).statuses, ['pass', 'wrong_answer', 'timeout']);
+  assert.deepEqual((await runCode({ language: 'python', code: slowSq, tests: kodcode.tests, timeoutMs: 1000 })).statuses, ['pass', 'wrong_answer', 'timeout']);
+});
+
+test('KodCode tests that use pytest get a stand-in: raises, approx, parametrize split into one test per case', async () => {
+  const tests = [
+    'import pytest',
+    'from solution import div',
+    '',
+    '@pytest.mark.parametrize("a,b,q", [(6, 3, 2), (1, 3, 0.3333333), (5, 0, 0), (9, 3, 4)])',
+    'def test_cases(a, b, q):',
+    '    assert div(a, b) == pytest.approx(q, rel=1e-6)',
+    '',
+    'def test_zero():',
+    '    with pytest.raises(ZeroDivisionError, match="division"):',
+    '        div(1, 0)',
+    '',
+    'def test_no_raise():',
+    '    with pytest.raises(ValueError):',
+    '        div(1, 1)',
+    '',
+    '@pytest.fixture',
+    'def unused():',
+    '    return 1',
+  ].join('\n');
+  const f = found({ question: 'Divide.', test: tests });
+  const r = await runCode({ language: 'python', code: 'def div(a, b):\n    return a / b\n', tests: f.tests });
+  // (1, 3): 0.3333333 is within 1e-6 relative; (5, 0) raises; (9, 3) is 3, not 4; the last test expects a raise that never comes.
+  assert.deepEqual(r.statuses, ['pass', 'pass', 'runtime_error', 'wrong_answer', 'pass', 'wrong_answer']);
 });
 
 const CPP = `#include <iostream>

@@ -100,4 +100,6 @@ test('the code reward takes the last fenced block of the right language', async 
   assert.equal(extractCode(completion, 'python'), 'print(int(input()) + 1)\n');
   assert.equal(await getReward('code').score(completion, { tests: { inputs: ['1', '2'], outputs: ['2', '4'] } }), 0.5);
   assert.equal(await getReward('code').score(completion, {}), null);
+  const cpp = 'Here:\n```python\nprint(1)\n```\n```c++\nint main() {}\n```\n```text\nnotes\n```';
+  assert.equal(extractCode(cpp, 'cpp'), 'int main() {}\n');
 });

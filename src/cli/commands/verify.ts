@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .command('verify')
     .description('Check answers (math) or run programs against tests (code) with the reward verifiers.')
     .argument('<kind>', 'math or code')
-    .option('--input <file>', 'JSON Lines input ("-" for stdin). math: {"pred", "gold"}; code: {"language", "code", "tests"}')
+    .option('--input <file>', 'JSON Lines input ("-" for stdin). math: {"pred", "gold"}; code: {"language"?, "code"} + tests in any form of docs/rewards.md (tests, input_output, public_test_cases, test_list, test)')
     .option('--no-last-number-fallback', 'math: do not fall back to the last number when no final answer is marked')
     .option('--timeout-ms <n>', 'math: time budget per comparison (default 2000); code: wall-clock limit per test run (default 4000)')
     .option('--memory-mb <n>', 'code: memory budget per test run in MiB (default 512)')

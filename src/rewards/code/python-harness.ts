@@ -26,7 +26,7 @@ export type HarnessSpec =
 export const HARNESS_FILES = { harness: 'harness.py', solution: 'solution.py', tests: 'tests.py', spec: 'spec.json' } as const;
 
 export const PYTHON_TEST_HARNESS = String.raw`
-import ast, copy, json, math, signal, sys, types
+import ast, builtins, copy, json, math, re, signal, sys, types
 
 class _AhaTimeout(BaseException):
     pass
@@ -59,6 +59,96 @@ def _same(out, exp):
     if isinstance(exp, str):
         return isinstance(out, str) and out == exp
     return False
+
+def _pytest_stand_in():
+    # pytest is not in the jail; KodCode-style tests use a few of its names. This stand-in gives
+    # raises (both forms, match=), approx (numbers, sequences, dicts), fail, fixture and
+    # mark.parametrize (the harness splits a literal parameter list into one test per case).
+    m = types.ModuleType("pytest")
+    class _Raises:
+        def __init__(self, exc, match):
+            self.exc, self.match, self.value = exc, match, None
+        def __enter__(self):
+            return self
+        def __exit__(self, et, ev, tb):
+            if et is None:
+                raise AssertionError("DID NOT RAISE " + repr(self.exc))
+            if not issubclass(et, self.exc):
+                return False
+            if self.match is not None and not re.search(self.match, str(ev)):
+                raise AssertionError("exception message does not match " + repr(self.match))
+            self.value = ev
+            return True
+    def raises(exc, *args, match=None, **kwargs):
+        if not args:
+            return _Raises(exc, match)
+        with _Raises(exc, match) as r:
+            args[0](*args[1:], **kwargs)
+        return r
+    class approx:
+        def __init__(self, expected, rel=None, abs=None):
+            self.expected = expected
+            self.rel = 1e-6 if rel is None else rel
+            self.tol = 1e-12 if abs is None else abs
+        def _eq(self, a, e):
+            if isinstance(e, (list, tuple)):
+                return isinstance(a, (list, tuple)) and len(a) == len(e) and all(self._eq(x, y) for x, y in zip(a, e))
+            if isinstance(e, dict):
+                return isinstance(a, dict) and a.keys() == e.keys() and all(self._eq(a[k], e[k]) for k in e)
+            try:
+                return a == e or builtins.abs(a - e) <= max(self.rel * builtins.abs(e), self.tol)
+            except TypeError:
+                return False
+        def __eq__(self, other):
+            return self._eq(other, self.expected)
+        __hash__ = None
+        def __repr__(self):
+            return "approx(" + repr(self.expected) + ")"
+    def fail(msg=""):
+        raise AssertionError(msg)
+    def passthrough(*args, **kwargs):
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return args[0]
+        return lambda fn: fn
+    class _Mark:
+        def parametrize(self, names, values, **kwargs):
+            def deco(fn):
+                argnames = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+                fn.__dict__.setdefault("_aha_params", []).insert(0, (argnames, list(values)))
+                return fn
+            return deco
+        def __getattr__(self, name):
+            return passthrough
+    m.raises, m.approx, m.fail, m.fixture, m.mark = raises, approx, fail, passthrough, _Mark()
+    return m
+
+def _param_cases(node):
+    # How many tests a test function makes: one per case of a single literal parametrize list.
+    marks = [d for d in node.decorator_list if isinstance(d, ast.Call) and getattr(d.func, "attr", None) == "parametrize"]
+    if len(marks) != 1 or len(marks[0].args) < 2:
+        return None
+    try:
+        return len(ast.literal_eval(marks[0].args[1]))
+    except Exception:
+        return None
+
+def _call_test(fn, case):
+    params = fn.__dict__.get("_aha_params", [])
+    if not params:
+        return fn()
+    if case is None:
+        # Several parametrize marks, or cases we could not count: every combination in one test.
+        combos = [{}]
+        for argnames, values in params:
+            combos = [dict(c, **_bind(argnames, v)) for c in combos for v in values]
+        for c in combos:
+            fn(**c)
+        return None
+    argnames, values = params[0]
+    return fn(**_bind(argnames, values[case]))
+
+def _bind(argnames, value):
+    return {argnames[0]: value} if len(argnames) == 1 else dict(zip(argnames, value))
 
 def _main():
     nonce = sys.stdin.readline().strip()
@@ -140,7 +230,11 @@ def _main():
     body = tree.body
     entry = spec.get("entry_point")
     top_asserts = [n for n in body if isinstance(n, ast.Assert)]
-    test_fns = [n.name for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+    test_fns = []
+    for n in body:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test"):
+            cases = _param_cases(n)
+            test_fns += [(n.name, None)] if cases is None else [(n.name, k) for k in range(cases)]
     check = next((n for n in body if isinstance(n, ast.FunctionDef) and n.name == "check" and n.args.args), None)
     has_assert = lambda node: any(isinstance(x, ast.Assert) for x in ast.walk(node))
     if top_asserts:
@@ -153,6 +247,7 @@ def _main():
         # No unit to tell apart (e.g. a script that calls its own check): one test for the whole.
         kind, count = "whole", 1
     report("count", str(count))
+    sys.modules["pytest"] = _pytest_stand_in()
     st = timed(lambda: exec(compile(source, "solution.py", "exec"), g))
     if st != "pass":
         return setup_failed(st)
@@ -179,8 +274,8 @@ def _main():
         if st != "pass":
             return setup_failed(st)
     if kind == "functions":
-        for i, name in enumerate(test_fns):
-            report(i, timed(lambda: g[name]()))
+        for i, (name, case) in enumerate(test_fns):
+            report(i, timed(lambda: _call_test(g[name], case)))
         return
     if entry not in g:
         err.write("entry point " + entry + " is not defined\n")

@@ -33,6 +33,8 @@ interface Slot {
   ready: boolean;
   busy: Pending | null;
   timer: NodeJS.Timeout | null;
+  /** Called once the worker is ready or has died starting. */
+  onStarted: (() => void)[];
 }
 
 /** How long a worker may take to start (load tsx/the engine) before it counts as crashed. */
@@ -67,7 +69,7 @@ export interface BoundedVerifierOptions {
   defaultTimeoutMs?: number;
 }
 
-/** Counters since the pool was made: checks answered, overruns killed, workers that crashed. */
+/** Counters since the pool was made: checks answered, checks out of time (killed or given up), workers that crashed. */
 export interface BoundedVerifierStats {
   checks: number;
   overruns: number;
@@ -81,7 +83,7 @@ export class BoundedMathVerifier {
   private closed = false;
   private crashes = 0;
   private lastCrash = '';
-  private readonly overran = new Map<string, string>();
+  private readonly overran = new Map<string, MathVerdict | Comparison>();
   private readonly counts: BoundedVerifierStats = { checks: 0, overruns: 0, crashes: 0 };
   readonly hardTimeoutMs: number;
   private readonly defaultTimeoutMs: number;
@@ -98,7 +100,7 @@ export class BoundedMathVerifier {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: startWorker(), ready: false, busy: null, timer: null };
+    const slot: Slot = { worker: startWorker(), ready: false, busy: null, timer: null, onStarted: [] };
     slot.timer = setTimeout(() => slot.worker.emit('error', new Error(`worker did not start within ${STARTUP_LIMIT_MS} ms`)), STARTUP_LIMIT_MS);
     slot.timer.unref();
     slot.worker.on('message', (msg: WorkerReply) => {
@@ -106,6 +108,7 @@ export class BoundedMathVerifier {
         if (slot.timer) clearTimeout(slot.timer);
         slot.timer = null;
         slot.ready = true;
+        for (const f of slot.onStarted.splice(0)) f();
         this.pump();
         if (slot.busy === null) slot.worker.unref();
         return;
@@ -121,6 +124,7 @@ export class BoundedMathVerifier {
     });
     slot.worker.on('error', (err) => {
       const p = slot.busy;
+      for (const f of slot.onStarted.splice(0)) f();
       this.replace(slot);
       this.crashes++;
       this.counts.crashes++;
@@ -132,10 +136,16 @@ export class BoundedMathVerifier {
   }
 
   /** Resolves a check that got no answer from its worker: not equal, with `reason`. */
-  private settle(p: Pending, reason: string): void {
+  private settle(p: Pending, reason: string): MathVerdict | Comparison {
+    const result: MathVerdict | Comparison =
+      p.job.kind === 'compare' ? { equal: false, reason } : { equal: false, pred_extracted: p.extracted?.pred ?? null, gold_extracted: p.extracted?.gold ?? null, reason };
+    this.resolve(p, result);
+    return result;
+  }
+
+  private resolve(p: Pending, result: MathVerdict | Comparison): void {
     this.counts.checks++;
-    if (p.job.kind === 'compare') p.job.resolve({ equal: false, reason });
-    else p.job.resolve({ equal: false, pred_extracted: p.extracted?.pred ?? null, gold_extracted: p.extracted?.gold ?? null, reason });
+    (p.job.resolve as (v: MathVerdict | Comparison) => void)({ ...result });
   }
 
   private replace(slot: Slot): void {
@@ -151,8 +161,12 @@ export class BoundedMathVerifier {
     slot.timer = null;
     // An idle worker must not keep the process alive (the shared pool is never closed).
     slot.worker.unref();
-    this.counts.checks++;
-    (p.job.resolve as (v: MathVerdict | Comparison) => void)(result);
+    // A check that gave up on its own budget ran out of time just the same.
+    if (result.reason?.startsWith('timeout')) {
+      this.counts.overruns++;
+      this.remember(p, result);
+    }
+    this.resolve(p, result);
     this.pump();
   }
 
@@ -178,10 +192,11 @@ export class BoundedMathVerifier {
       const s = slot;
       s.timer = setTimeout(() => {
         this.replace(s);
+        // The replacement starts now, not when the next check arrives, so that check does not
+        // wait for a worker to load the engine. Idle, it does not keep the process alive.
+        if (!this.closed) this.slots.push(this.spawn());
         this.counts.overruns++;
-        const reason = `timeout: killed after ${p.deadlineMs} ms`;
-        this.remember(p, reason);
-        this.settle(p, reason);
+        this.remember(p, this.settle(p, `timeout: killed after ${p.deadlineMs} ms`));
         this.pump();
       }, p.deadlineMs);
       // The check's own cooperative budget ends a little earlier, so a check that gives up in
@@ -197,9 +212,9 @@ export class BoundedMathVerifier {
     return `${job.kind}\u0000${job.opts.lastNumberFallback === true ? 1 : 0}\u0000${deadlineMs}\u0000${job.pred}\u0000${job.gold}`;
   }
 
-  private remember(p: Pending, reason: string): void {
+  private remember(p: Pending, result: MathVerdict | Comparison): void {
     if (this.overran.size >= OVERRUN_MEMORY) this.overran.delete(this.overran.keys().next().value!);
-    this.overran.set(this.key(p.job, p.deadlineMs), reason);
+    this.overran.set(this.key(p.job, p.deadlineMs), result);
   }
 
   private submit(job: Job): void {
@@ -209,7 +224,7 @@ export class BoundedMathVerifier {
     const known = this.overran.get(this.key(job, deadlineMs));
     if (known !== undefined) {
       this.counts.overruns++;
-      this.settle(p, known);
+      this.resolve(p, known);
       return;
     }
     this.queue.push(p);
@@ -232,9 +247,12 @@ export class BoundedMathVerifier {
     return new Promise((resolve) => this.submit({ kind: 'compare', pred, gold, opts, resolve }));
   }
 
-  /** Starts the workers now (so the first request does not pay the engine's load time). */
+  /** Starts every worker now and waits until each has loaded the engine (so no check waits for that). */
   async warmUp(): Promise<void> {
-    await Promise.all(Array.from({ length: this.threads }, () => this.verify('1', '1')));
+    if (this.closed) return;
+    while (this.slots.length < this.threads) this.slots.push(this.spawn());
+    await Promise.all(this.slots.filter((s) => !s.ready).map((s) => new Promise<void>((resolve) => s.onStarted.push(resolve))));
+    for (const s of this.slots) if (s.busy === null) s.worker.unref();
   }
 
   async close(): Promise<void> {
