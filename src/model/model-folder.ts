@@ -10,7 +10,7 @@ import type { CausalLM } from './causal-lm.js';
 import type { ModelConfig } from './config.js';
 import { eosIds, modelConfigJson, readModelConfig } from './model-config.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
-import { loadWeights, saveWeights } from './weights.js';
+import { loadWeights, saveWeights, type Bf16Like, type ParamLike } from './weights.js';
 import type { StoredDType } from './safetensors.js';
 
 export interface LoadedModel {
@@ -52,7 +52,9 @@ export function readModelFolder(dir: string, build: (config: ModelConfig) => Cau
     );
   }
   const model = build(config);
-  loadWeights(dir, model.parameters(), { tiedEmbeddings: config.tie_word_embeddings });
+  // A LoRA base built with frozen BF16 matrices lists them apart from its f32 parameters.
+  const frozen = (model as { frozenWeights?: () => Map<string, Bf16Like> }).frozenWeights?.() ?? [];
+  loadWeights(dir, new Map<string, ParamLike | Bf16Like>([...model.parameters(), ...frozen]), { tiedEmbeddings: config.tie_word_embeddings });
   const ids = new Set([...eosIds(config), ...generationEos(dir)]);
   if (tokenizer.eosId !== null) ids.add(tokenizer.eosId);
   return { model, tokenizer, config, eosIds: [...ids].filter((id) => id < config.vocab_size), dir };
@@ -70,6 +72,9 @@ export function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokeniz
     pad_token_id: tokenizer.padId,
   };
   atomicWriteFile(join(dir, 'generation_config.json'), JSON.stringify(gen, null, 2) + '\n');
+  if ((model as { frozenWeights?: () => Map<string, Bf16Like> }).frozenWeights?.().size) {
+    throw new AhaError('this model keeps frozen BF16 weights (a LoRA base); save its adapter, or merge it with `aha merge`');
+  }
   saveWeights(dir, model.parameters(), dtype);
   tokenizer.save(dir);
 }

@@ -13,6 +13,12 @@ export interface ParamLike {
   readonly data: Float32Array;
 }
 
+/** A frozen matrix kept as BF16 bits (LoRA base): loaded as stored, from BF16 tensors only. */
+export interface Bf16Like {
+  readonly shape: readonly number[];
+  readonly bits: Uint16Array;
+}
+
 export const WEIGHTS_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
@@ -52,7 +58,7 @@ function locateTensors(dir: string): Map<string, string> {
  * Fills `params` (by Hugging Face name) from the weights in `dir`. With tied embeddings the file
  * may omit lm_head.weight (or carry a copy, which is ignored).
  */
-export function loadWeights(dir: string, params: ReadonlyMap<string, ParamLike>, opts: { tiedEmbeddings: boolean }): void {
+export function loadWeights(dir: string, params: ReadonlyMap<string, ParamLike | Bf16Like>, opts: { tiedEmbeddings: boolean }): void {
   const where = locateTensors(dir);
   for (const name of params.keys()) {
     if (!where.has(name)) {
@@ -87,7 +93,8 @@ export function loadWeights(dir: string, params: ReadonlyMap<string, ParamLike>,
             `${file}: tensor "${name}" has shape [${entry.shape.join(', ')}] but the config needs [${p.shape.join(', ')}]`,
           );
         }
-        reader.readInto(name, p.data);
+        if ('bits' in p) reader.readBf16Into(name, p.bits);
+        else reader.readInto(name, p.data);
       }
     } finally {
       reader.close();
