@@ -98,6 +98,12 @@ export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
   return cfg;
 }
 
+/** Refuses adapter settings aha cannot train with (dropout is applied only at 0, i.e. not at all). */
+export function assertTrainable(c: LoraConfig, where = '--lora'): LoraConfig {
+  if (c.dropout !== 0) throw new AhaError(`${where}: dropout ${c.dropout} is not supported for training yet (use dropout=0; adapters trained with dropout load fine for inference)`);
+  return c;
+}
+
 /** Whether module `name` ("model.layers.0.self_attn.q_proj") is targeted. */
 export function isTargeted(name: string, targets: LoraConfig['targets']): boolean {
   if (targets === 'all-linear') return (LORA_MODULES as readonly string[]).includes(name.slice(name.lastIndexOf('.') + 1));
@@ -145,14 +151,17 @@ export class LoraModel implements CausalLM {
   readonly adapters = new Map<string, Adapter>();
   /** Off: the base model's outputs exactly (the reference policy). */
   enabled = true;
+  /** The base model's folder, recorded as base_model_name_or_path when the adapter is saved. */
+  baseModelPath: string;
   private readonly factor: number;
 
   /**
    * Attaches fresh adapters (A Kaiming-uniform from `seed`, B zero) to every targeted projection
    * of `base`. Throws when no projection matches the targets.
    */
-  constructor(base: CausalLM, lora: LoraConfig, opts: { seed?: number } = {}) {
+  constructor(base: CausalLM, lora: LoraConfig, opts: { seed?: number; baseModelPath?: string } = {}) {
     this.base = adaptable(base);
+    this.baseModelPath = opts.baseModelPath ?? '';
     this.config = base.config;
     this.lora = lora;
     this.factor = loraScale(lora);

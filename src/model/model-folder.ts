@@ -10,6 +10,8 @@ import type { CausalLM } from './causal-lm.js';
 import type { ModelConfig } from './config.js';
 import { eosIds, modelConfigJson, readModelConfig } from './model-config.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
+import { writeAdapterFiles } from './adapter-files.js';
+import { isLoraModel } from './lora.js';
 import { loadWeights, saveWeights, type Bf16Like, type ParamLike } from './weights.js';
 import type { StoredDType } from './safetensors.js';
 
@@ -62,6 +64,12 @@ export function readModelFolder(dir: string, build: (config: ModelConfig) => Cau
 
 /** Writes the model folder's files into an existing folder `dir` (not atomic on its own). */
 export function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokenizer, opts: SaveModelOptions = {}): void {
+  // A model with LoRA adapters is saved as its adapter folder (PEFT layout), not the frozen base.
+  if (isLoraModel(model)) {
+    writeAdapterFiles(dir, model);
+    tokenizer.save(dir);
+    return;
+  }
   const dtype = opts.dtype ?? 'F32';
   const cfg = model.config;
   atomicWriteFile(join(dir, 'config.json'), JSON.stringify(modelConfigJson(cfg, TORCH_DTYPE[dtype]), null, 2) + '\n');

@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
 import { LOSS_TYPES, type LossType } from './loss.js';
+import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import type { ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
 
@@ -72,6 +73,8 @@ export interface GrpoConfig {
   eval_steps: number;
   /** Worker threads for the compute core; 0 = its default. */
   threads: number;
+  /** LoRA adapters (`r=16,alpha=32,dropout=0,targets=all-linear`) on a frozen base; null = full fine-tuning. */
+  lora: string | null;
 }
 
 export const DEFAULT_CONFIG: GrpoConfig = {
@@ -113,6 +116,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   eval_problems: 0,
   eval_steps: 0,
   threads: 0,
+  lora: null,
 };
 
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
@@ -206,5 +210,7 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.difficulty === null || (Array.isArray(c.difficulty) && c.difficulty.length > 0 && c.difficulty.every(isInt)), 'difficulty must be a non-empty list of integer levels');
   check(c.difficulty === null || c.task !== null, 'difficulty applies to a --task, not to --data');
   for (const r of c.rewards) check(isNum(r.weight), `reward "${r.name}" has a non-numeric weight`);
+  check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
+  if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   return { ...c, epsilon_high: c.epsilon_high ?? c.epsilon };
 }

@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/checkpoint.js';
+import { withNewAdapters } from '../model/adapter.js';
+import { adaptersOff, isLoraModel, parseLoraSpec } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
 import { latestCheckpoint, loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { assertSandbox, countReflections, getReward, hasReward } from '../rewards/index.js';
@@ -130,7 +132,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     loaded = ckpt;
     resume = { optimizerState: ckpt.optimizerState, trainerState: ts };
   } else {
-    loaded = load(modelDir, 'model folder');
+    loaded = config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
   }
   const { model, tokenizer } = loaded;
 
@@ -144,8 +146,9 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
   }
 
-  // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen.
-  const reference = config.beta > 0 ? load(modelDir, 'reference model folder').model : null;
+  // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen;
+  // with LoRA it is the same network with its adapters switched off.
+  const reference = config.beta > 0 ? (isLoraModel(model) ? adaptersOff(model) : load(modelDir, 'reference model folder').model) : null;
   const eosIds = loaded.eosIds;
   if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
   const sampler: Sampler = async (prompts, rng) =>

@@ -30,7 +30,7 @@ const logits = (m: { forward: LoraModel['forward'] }) => noGrad(() => m.forward(
 
 /** A trained-looking adapter on the BF16 base: random A and B. */
 function trainedAdapter(spec: string): LoraModel {
-  const lora = new LoraModel(loadFrozenBase(baseDir).model, parseLoraSpec(spec), { seed: 4 });
+  const lora = new LoraModel(loadFrozenBase(baseDir).model, parseLoraSpec(spec), { seed: 4, baseModelPath: baseDir });
   const rng = new Rng(8);
   for (const p of lora.parameters().values()) for (let i = 0; i < p.size; i++) p.data[i] = rng.normal() * 0.1;
   return lora;
@@ -40,7 +40,7 @@ test('aha writes PEFT\'s layout and reads it back to the same model', () => {
   assert.equal(storedMatrixDtype(baseDir), 'BF16');
   const lora = trainedAdapter('r=4,alpha=8,targets=q_proj,v_proj,down_proj');
   const out = join(dir, 'adapter');
-  saveAdapter(out, lora, baseDir);
+  saveAdapter(out, lora);
   const cfg = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(cfg.peft_type, 'LORA');
   assert.equal(cfg.task_type, 'CAUSAL_LM');
@@ -131,7 +131,7 @@ test('adapters aha cannot apply exactly are refused, naming the file and field',
 test('aha merge writes a BF16 model folder equal to base + adapter; bad flags are one line, exit 2, nothing written', () => {
   const lora = trainedAdapter('r=4,alpha=8');
   const adapterDir = join(dir, 'merge-adapter');
-  saveAdapter(adapterDir, lora, baseDir);
+  saveAdapter(adapterDir, lora);
   const out = join(dir, 'merged');
   const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'merge', ...args], { encoding: 'utf8', cwd: root });
   const r = run('--model', baseDir, '--adapter', adapterDir, '--out', out);

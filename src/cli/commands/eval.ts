@@ -44,6 +44,12 @@ async function action(flags: Flags): Promise<void> {
   const model = str(flags, 'model');
   const endpoint = str(flags, 'endpoint');
   if (!model) throw new AhaError(endpoint ? '--model NAME is required with --endpoint (the model name the server serves)' : 'pass --model DIR (an aha/Hugging Face model folder) or --endpoint URL --model NAME');
+  const adapter = str(flags, 'adapter');
+  if (adapter !== undefined) {
+    if (endpoint !== undefined) throw new AhaError('--adapter applies to a local --model folder; a server loads adapters itself (vLLM: --enable-lora --lora-modules NAME=DIR, then --model NAME)');
+    const { checkAdapterFlag } = await import('../../model/adapter-files.js');
+    checkAdapterFlag(adapter);
+  }
   const api = (str(flags, 'api') ?? 'chat') as ApiKind;
   const samples = numberFlag(flags, 'samples', 1, { min: 1, max: 1024, integer: true });
   const remote = endpoint !== undefined;
@@ -93,7 +99,7 @@ async function action(flags: Flags): Promise<void> {
   } else {
     // Loaded only here: remote evaluation never needs the compute core.
     const { LocalGenerator } = await import('../../eval/local.js');
-    generator = LocalGenerator.open(model, { api, system });
+    generator = LocalGenerator.open(model, { api, system, adapter });
   }
 
   const out = str(flags, 'out') ?? `runs/eval-${data.label}-${slug(remote ? model : basename(model))}.jsonl`;
@@ -148,7 +154,8 @@ export function register(program: Command): void {
     )
     .option('--data <file|name>', `JSON Lines file, or a bundled benchmark: ${benchmarkNames().join(', ')}`)
     .option('--samples <k>', 'samples per problem, K (default 1)')
-    .option('--model <dir|name>', 'model folder (local), or with --endpoint the served model name')
+    .option('--model <dir|name>', 'model folder (local; a LoRA adapter folder works too), or with --endpoint the served model name')
+    .option('--adapter <dir>', 'local model only: apply this LoRA adapter folder (PEFT layout) to --model')
     .option('--endpoint <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
     .addOption(new Option('--api <kind>', 'chat: /v1/chat/completions with the prompt as the user message; completions: /v1/completions with the raw prompt').choices(['chat', 'completions']).default('chat'))
     .option('--temperature <t>', 'sampling temperature (default 0.6)')
