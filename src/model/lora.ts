@@ -271,3 +271,10 @@ export function adaptersOff(model: LoraModel): CausalLM {
 export function isLoraModel(model: CausalLM): model is LoraModel {
   return model instanceof LoraModel;
 }
+
+/** Turns gradient checkpointing (each layer recomputed in the backward pass) on or off for aha's transformer, adapted or not. */
+export function setGradientCheckpointing(model: CausalLM, on: boolean): void {
+  const net = (isLoraModel(model) ? model.base : model) as Partial<Pick<Transformer, 'gradientCheckpointing'>>;
+  if (!('gradientCheckpointing' in net)) throw new AhaError('gradient checkpointing needs aha\'s transformer');
+  net.gradientCheckpointing = on;
+}

@@ -8,6 +8,7 @@ import {
   Tensor,
   add,
   attendCache,
+  checkpoint,
   attention,
   embedding,
   embeddingBf16,
@@ -137,6 +138,8 @@ export class Transformer implements CausalLM {
   /** Module name of each matrix ("model.layers.0.mlp.up_proj"), for the linear hook. */
   private readonly moduleOf = new Map<Weight, string>();
   private hook: LinearHook | null = null;
+  /** Recompute each layer in the backward pass instead of keeping its activations (training forward only). */
+  gradientCheckpointing = false;
   private readonly embed: Weight;
   private readonly layers: Layer[] = [];
   private readonly finalNorm: Tensor;
@@ -230,13 +233,16 @@ export class Transformer implements CausalLM {
     const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling }, eps = this.config.rms_norm_eps;
     let x = this.embedTokens(ids, [batch, seqLen]);
     for (const L of this.layers) {
-      const h = rmsNorm(x, L.inputNorm, eps);
-      const q = rope(this.project(h, L.q, L.qBias), pos, d.heads, theta);
-      const k = rope(this.project(h, L.k, L.kBias), pos, d.kvHeads, theta);
-      const v = this.project(h, L.v, L.vBias);
-      const a = attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
-      x = add(x, this.project(a, L.o));
-      x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
+      const layer = (x0: Tensor): Tensor => {
+        const h = rmsNorm(x0, L.inputNorm, eps);
+        const q = rope(this.project(h, L.q, L.qBias), pos, d.heads, theta);
+        const k = rope(this.project(h, L.k, L.kBias), pos, d.kvHeads, theta);
+        const v = this.project(h, L.v, L.vBias);
+        const a = attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
+        const x1 = add(x0, this.project(a, L.o));
+        return add(x1, this.mlp(L, rmsNorm(x1, L.postNorm, eps)));
+      };
+      x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
     return this.project(rmsNorm(x, this.finalNorm, eps), this.lmHead);
   }

@@ -75,6 +75,8 @@ export interface GrpoConfig {
   threads: number;
   /** LoRA adapters (`r=16,alpha=32,dropout=0,targets=all-linear`) on a frozen base; null = full fine-tuning. */
   lora: string | null;
+  /** Recompute each layer in the backward pass instead of keeping its activations (less memory, one more forward). */
+  gradient_checkpointing: boolean;
 }
 
 export const DEFAULT_CONFIG: GrpoConfig = {
@@ -117,6 +119,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   eval_steps: 0,
   threads: 0,
   lora: null,
+  gradient_checkpointing: false,
 };
 
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
@@ -212,5 +215,6 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   for (const r of c.rewards) check(isNum(r.weight), `reward "${r.name}" has a non-numeric weight`);
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
+  check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
   return { ...c, epsilon_high: c.epsilon_high ?? c.epsilon };
 }

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/checkpoint.js';
 import { withNewAdapters } from '../model/adapter.js';
-import { adaptersOff, isLoraModel, parseLoraSpec } from '../model/lora.js';
+import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
 import { latestCheckpoint, loadTrainingCheckpoint } from '../model/training-checkpoint.js';
 import { assertSandbox, countReflections, getReward, hasReward } from '../rewards/index.js';
@@ -64,7 +64,7 @@ function load(dir: string, what: string): LoadedModel {
 }
 
 /** Options that may change on resume without breaking the exact continuation. */
-const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'logging_steps', 'log_completions_steps', 'eval_problems', 'eval_steps', 'threads', 'output_dir']);
+const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'logging_steps', 'log_completions_steps', 'eval_problems', 'eval_steps', 'threads', 'output_dir', 'gradient_checkpointing']);
 
 /** A resumed run with different training options no longer continues exactly: say which differ. */
 function warnChangedOptions(savedFile: string, now: Record<string, unknown>): void {
@@ -135,6 +135,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     loaded = config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
   }
   const { model, tokenizer } = loaded;
+  if (config.gradient_checkpointing) setGradientCheckpointing(model, true);
 
   // Prompt plus completion must fit the model's context; check a sample of prompts now.
   const ctx = model.config.max_position_embeddings;

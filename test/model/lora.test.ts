@@ -162,3 +162,23 @@ test('adapter gradients match finite differences; the base gets none', () => {
     }
   }
 });
+
+test('gradient checkpointing gives the same gradients (adapters on a BF16 base, and full fine-tuning)', () => {
+  const ids = Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6, 5, 3]);
+  const rng = new Rng(12);
+  const seed = new Float32Array(10 * 29).map(() => rng.normal());
+  const grads = (checkpointing: boolean, lora: boolean): Map<string, Float32Array> => {
+    const base = new Transformer(config(), { seed: 1, frozenBf16: lora });
+    base.gradientCheckpointing = checkpointing;
+    const model = lora ? new LoraModel(base, parseLoraSpec('r=2,alpha=4'), { seed: 2 }) : base;
+    const r = new Rng(5);
+    if (lora) for (const [n, p] of model.parameters()) if (n.endsWith('lora_B.weight')) randomize(p, r, 0.1);
+    model.forward(ids, 2, 5).backward(seed);
+    return new Map([...model.parameters()].map(([n, p]) => [n, p.grad!]));
+  };
+  for (const lora of [true, false]) {
+    const plain = grads(false, lora), ckpt = grads(true, lora);
+    assert.equal(ckpt.size, plain.size);
+    for (const [n, g] of plain) assert.ok(maxAbs(ckpt.get(n)!, g) <= 1e-6 * Math.max(1, ...g.map(Math.abs)), `${n} (lora=${lora})`);
+  }
+});
