@@ -98,3 +98,11 @@ test('aha train --data --lora, then aha eval of its checkpoint; aha sft --lora w
   assert.ok(existsSync(join(model, 'adapter_model.safetensors')) && !existsSync(join(model, 'model.safetensors')));
   assert.ok(isLoraModel(loadModelOrAdapter(model).model));
 });
+
+test('pipeline stages take lora: (grpo stages as the trainer config, sft stages checked like --lora)', async () => {
+  const { grpoConfig, sftConfig } = await import('../../src/sft/pipeline-configs.js');
+  assert.equal(grpoConfig({ model: baseDir, data, lora: 'r=8,targets=q_proj,v_proj' }, join(dir, 'stage')).lora, 'r=8,targets=q_proj,v_proj');
+  assert.equal(sftConfig({ model: baseDir, data, lora: 'r=4' }).options.lora, 'r=4');
+  assert.throws(() => sftConfig({ model: baseDir, data, lora: 'r=4,size=2' }), /field "lora": unknown key "size"/);
+  assert.throws(() => grpoConfig({ model: baseDir, data, lora: 'dropout=0.2' }, join(dir, 'stage')), /field "lora": lora: dropout 0\.2 is not supported/);
+});
