@@ -6,6 +6,7 @@
 // aha's), and the peak memory of the process is reported.
 // Flags: --threads N (default: all cores), --only demo|0.5b, --quick (fewer tokens), --json.
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
+import { fillRandom } from './lib/random-weights.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,6 @@ import { loadModel, saveModel } from '../src/model/load-model.js';
 import { sample } from '../src/model/sampling.js';
 import { CharTokenizer } from '../src/model/char-tokenizer.js';
 import type { ModelConfig } from '../src/model/transformer-config.js';
-import type { CausalLM } from '../src/model/causal-lm.js';
 import type { Tokenizer } from '../src/model/tokenizer.js';
 import { demoModelConfig } from '../src/sft/pretrain-run.js';
 import { CHARSET } from '../src/tasks/charset.js';
@@ -67,26 +67,6 @@ interface Row {
 function tokenizerFor(config: ModelConfig): Tokenizer {
   const chars = Array.from({ length: Math.min(config.vocab_size - 8, 2000) }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
   return config.vocab_size < 1000 ? new CharTokenizer({ chars: CHARSET }) : new CharTokenizer({ chars });
-}
-
-/**
- * Uniform random weights with standard deviation `std` for every matrix and bias (norm weights
- * stay 1). A plain xorshift fill: the transformer's own normal init takes minutes for 0.5B
- * parameters in JS, and throughput does not depend on the distribution.
- */
-function fillRandom(model: CausalLM, std: number): void {
-  let s = 0x9e3779b9;
-  const a = std * Math.sqrt(3);
-  for (const [name, p] of model.parameters()) {
-    if (name.endsWith('norm.weight')) continue;
-    const d = p.data;
-    for (let i = 0; i < d.length; i++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      d[i] = ((s >>> 0) / 4294967296 - 0.5) * 2 * a;
-    }
-  }
 }
 
 function rssMb(): number {

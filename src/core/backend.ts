@@ -9,6 +9,7 @@ import { AhaError } from '../util/errors.js';
 
 type F32 = Float32Array;
 type I32 = Int32Array;
+type U16 = Uint16Array;
 
 /** The kernels, exactly as the native addon exports them (argument order documented in C++). */
 export interface Backend {
@@ -46,6 +47,11 @@ export interface Backend {
   gatherLogProbsForward(logits: F32, targets: I32, out: F32, lse: F32, rows: number, V: number): void;
   gatherLogProbsBackward(logits: F32, targets: I32, lse: F32, g: F32, dlogits: F32, rows: number, V: number): void;
   entropy(logits: F32, out: F32, rows: number, V: number): void;
+  /** y [M, N] = x [M, K] W^T + beta y with W [N, K] stored as BF16 bits (src/core/native/bf16.cc). */
+  linearBf16(x: F32, w: U16, y: F32, M: number, N: number, K: number, beta: number): void;
+  /** dx [M, K] += dy [M, N] W with W [N, K] stored as BF16 bits. */
+  linearBf16Backward(dy: F32, w: U16, dx: F32, M: number, N: number, K: number): void;
+  bf16Widen(src: U16, dst: F32, n: number): void;
   adamw(p: F32, g: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number): void;
 }

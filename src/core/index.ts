@@ -15,6 +15,9 @@
 //        mean, reshape
 //   AdamW(params, { lr, beta1, beta2, eps, weightDecay }): step(lr?), zeroGrad(), state(),
 //        loadState(); clipGradNorm(params, maxNorm) -> pre-clip global norm
+//   Bf16Matrix (frozen weights kept as BF16 bits), linearBf16(x, w) (grad to x only),
+//        embeddingBf16(w, ids, shape) (no grad)
+//   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
 //   KV-cache kernels for inference: writeCache, attendCache
 //   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
 export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from './tensor.js';
@@ -23,6 +26,8 @@ export type { MatmulOptions } from './ops/linalg.js';
 export { add, mul, scale, sum, mean, silu, gelu, swiglu, reshape } from './ops/pointwise.js';
 export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable, ropeInverseFrequencies } from './ops/nn.js';
 export type { AttentionOptions, RopeSpec, RopeLlama3Scaling, RopeLinearScaling } from './ops/nn.js';
+export { Bf16Matrix, linearBf16, embeddingBf16 } from './ops/bf16.js';
+export { checkpoint } from './ops/checkpoint.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';

@@ -18,6 +18,8 @@ export interface EvaluateOptions {
   data: string;
   /** A model folder, or with `endpoint` the name the server serves. */
   model: string;
+  /** Local model only: a LoRA adapter folder (PEFT layout) applied to `model`. */
+  adapter?: string;
   /** OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; absent = the local model folder. */
   endpoint?: string;
   /** chat (default): the prompt is the user message; completions: the raw prompt. */
@@ -65,7 +67,7 @@ export interface EvaluateOptions {
 const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(-60) || 'model';
 
 const KNOWN = [
-  'data', 'model', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'minP', 'repetitionPenalty', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
+  'data', 'model', 'adapter', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'minP', 'repetitionPenalty', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
   'promptTemplate', 'system', 'format', 'fields', 'lastNumberFallback', 'codeTimeoutMs', 'apiKey', 'timeoutMs', 'retries', 'maxFailures', 'regrade', 'quiet',
 ];
 
@@ -124,7 +126,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
   const stop = o.stop ?? defaultStop(data.format, api);
   if (stop !== undefined) sampling.stop = stop;
   const generator = await openGenerator({
-    model: o.model, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
+    model: o.model, adapter: o.adapter, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
     timeoutS: (o.timeoutMs ?? D.timeoutS * 1000) / 1000, retries: o.retries,
   });
   const seed = o.seed ?? D.seed;

@@ -3,7 +3,8 @@
 // sampler call, so concurrency here means batch size: the CPU decodes all their rows per step.
 import { existsSync, statSync } from 'node:fs';
 import { AhaError } from '../util/errors.js';
-import { loadModel, type LoadedModel } from '../model/load-model.js';
+import type { LoadedModel } from '../model/load-model.js';
+import { loadModelOrAdapter } from '../model/adapter.js';
 import { encodeChat } from '../model/tokenizer.js';
 import { sample, type Sample } from '../model/sampling.js';
 import type { ApiKind, GenerationRequest, GenerationResult, Generator, SamplingOptions } from './generator.js';
@@ -42,10 +43,10 @@ export class LocalGenerator implements Generator {
     }
   }
 
-  /** Loads a model folder, with a clear error when it is not one. */
-  static open(dir: string, opts: LocalOptions): LocalGenerator {
+  /** Loads a model folder (or a LoRA adapter folder, or a folder plus `adapter`), with a clear error when it is not one. */
+  static open(dir: string, opts: LocalOptions & { adapter?: string }): LocalGenerator {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AhaError(`--model ${dir}: no such model folder (for a served model pass --endpoint URL too)`);
-    return new LocalGenerator(loadModel(dir), opts);
+    return new LocalGenerator(loadModelOrAdapter(dir, opts.adapter), opts);
   }
 
   private encode(prompt: string): Int32Array {

@@ -8,6 +8,8 @@ import { RemoteGenerator } from './remote.js';
 export interface GeneratorSpec {
   /** Model folder (local) or, with `endpoint`, the served model name. */
   model: string;
+  /** Local model only: a LoRA adapter folder applied to `model`. */
+  adapter?: string;
   endpoint?: string;
   api: ApiKind;
   /** Bearer token; default $OPENAI_API_KEY. */
@@ -33,5 +35,5 @@ export async function openGenerator(spec: GeneratorSpec): Promise<Generator> {
     });
   }
   const { LocalGenerator } = await import('./local.js');
-  return LocalGenerator.open(spec.model, { api: spec.api, system: spec.system });
+  return LocalGenerator.open(spec.model, { api: spec.api, system: spec.system, adapter: spec.adapter });
 }

@@ -238,6 +238,16 @@ export class SafetensorsReader {
     else bf16ToF32(raw, dst);
   }
 
+  /** Reads BF16 tensor `name` as its raw 16-bit patterns into `dst` (no conversion; other dtypes are refused). */
+  readBf16Into(name: string, dst: Uint16Array): void {
+    const e = this.header.tensors.get(name);
+    if (!e) throw new AhaError(`${this.path}: no tensor "${name}"`);
+    if (e.dtype !== 'BF16') throw new AhaError(`${this.path}: tensor "${name}" is ${e.dtype}, expected BF16`);
+    const n = numel(e.shape);
+    if (dst.length !== n) throw new AhaError(`${this.path}: tensor "${name}" has ${n} values, expected ${dst.length}`);
+    readExactly(this.fd, new Uint8Array(dst.buffer, dst.byteOffset, n * 2), this.header.dataStart + e.begin, this.path, `tensor "${name}"`);
+  }
+
   read(name: string): Float32Array {
     const e = this.header.tensors.get(name);
     if (!e) throw new AhaError(`${this.path}: no tensor "${name}"`);

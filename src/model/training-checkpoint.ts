@@ -10,6 +10,7 @@ import { atomicWriteDir, atomicWriteFile } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
 import type { Tokenizer } from './tokenizer.js';
 import { loadModel, type LoadedModel } from './load-model.js';
+import { ADAPTER_WEIGHTS_FILE, isAdapterDir, loadAdapterCheckpoint } from './adapter.js';
 import { writeModelFiles, type SaveModelOptions } from './model-folder.js';
 import { SafetensorsReader, writeSafetensors } from './safetensors.js';
 import { WEIGHTS_FILE, INDEX_FILE } from './weights.js';
@@ -69,7 +70,8 @@ export function readTrainerState(dir: string): Record<string, unknown> {
 /** Loads a training checkpoint: the model folder, the optimizer state and the trainer state. */
 export function loadTrainingCheckpoint(dir: string): LoadedModel & Omit<TrainingCheckpoint, 'model' | 'tokenizer'> {
   const trainerState = readTrainerState(dir);
-  const loaded = loadModel(dir);
+  // A LoRA checkpoint is an adapter folder on the base model it names.
+  const loaded = isAdapterDir(dir) ? loadAdapterCheckpoint(dir) : loadModel(dir);
   return { ...loaded, optimizerState: readOptimizerState(dir), trainerState };
 }
 
@@ -81,8 +83,8 @@ export function checkpointDir(runDir: string, step: number): string {
 function isComplete(dir: string): boolean {
   return (
     existsSync(join(dir, TRAINER_STATE_FILE)) &&
-    existsSync(join(dir, 'config.json')) &&
-    (existsSync(join(dir, WEIGHTS_FILE)) || existsSync(join(dir, INDEX_FILE)))
+    ((existsSync(join(dir, 'config.json')) && (existsSync(join(dir, WEIGHTS_FILE)) || existsSync(join(dir, INDEX_FILE)))) ||
+      (isAdapterDir(dir) && existsSync(join(dir, ADAPTER_WEIGHTS_FILE))))
   );
 }
 

@@ -6,12 +6,16 @@
 // so real checkpoints give the logits transformers gives. Training goes through `forward` on the
 // autograd tape; sampling through a KV cache (`prefill`, `decode`) with no tape.
 import {
+  Bf16Matrix,
   Tensor,
   add,
   attendCache,
+  checkpoint,
   attention,
   embedding,
+  embeddingBf16,
   linear,
+  linearBf16,
   noGrad,
   parameter,
   rmsNorm,
@@ -26,6 +30,7 @@ import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
 import type { ModelConfig } from './transformer-config.js';
+import { f32ToBf16 } from './safetensors.js';
 
 export interface TransformerOptions {
   /** Seed of the random initialisation (default 0). */
@@ -34,14 +39,31 @@ export interface TransformerOptions {
   initStd?: number;
   /** Leave weights at zero (norm weights at one), e.g. when a checkpoint is loaded next. */
   skipInit?: boolean;
+  /**
+   * Keep the matrices (embedding, projections, lm_head) as frozen BF16 (`frozenWeights()`), for a
+   * LoRA base loaded from a BF16 file: half the memory, no gradients for them.
+   */
+  frozenBf16?: boolean;
+}
+
+/** A projection's weight: an f32 parameter, or a frozen BF16 matrix. */
+type Weight = Tensor | Bf16Matrix;
+
+/**
+ * Something added to every projection's output (LoRA adapters): `apply` gets the module name
+ * ("model.layers.0.self_attn.q_proj"), the projection's input and its output, and returns the
+ * output to use. lm_head is not routed through it.
+ */
+export interface LinearHook {
+  apply(module: string, x: Tensor, y: Tensor): Tensor;
 }
 
 interface Layer {
   inputNorm: Tensor;
-  q: Tensor;
-  k: Tensor;
-  v: Tensor;
-  o: Tensor;
+  q: Weight;
+  k: Weight;
+  v: Weight;
+  o: Weight;
   qBias: Tensor | null;
   kBias: Tensor | null;
   vBias: Tensor | null;
@@ -50,9 +72,9 @@ interface Layer {
   qNorm: Tensor | null;
   kNorm: Tensor | null;
   postNorm: Tensor;
-  gate: Tensor;
-  up: Tensor;
-  down: Tensor;
+  gate: Weight;
+  up: Weight;
+  down: Weight;
   gateBias: Tensor | null;
   upBias: Tensor | null;
   downBias: Tensor | null;
@@ -132,10 +154,16 @@ export class Transformer implements CausalLM {
   readonly config: ModelConfig;
   private readonly dims: Dims;
   private readonly params = new Map<string, Tensor>();
-  private readonly embed: Tensor;
+  private readonly frozen = new Map<string, Bf16Matrix>();
+  /** Module name of each matrix ("model.layers.0.mlp.up_proj"), for the linear hook. */
+  private readonly moduleOf = new Map<Weight, string>();
+  private hook: LinearHook | null = null;
+  /** Recompute each layer in the backward pass instead of keeping its activations (training forward only). */
+  gradientCheckpointing = false;
+  private readonly embed: Weight;
   private readonly layers: Layer[] = [];
   private readonly finalNorm: Tensor;
-  private readonly lmHead: Tensor;
+  private readonly lmHead: Weight;
 
   constructor(config: ModelConfig, opts: TransformerOptions = {}) {
     this.config = config;
@@ -143,11 +171,15 @@ export class Transformer implements CausalLM {
     const rng = new Rng(opts.seed ?? 0);
     const std = opts.initStd ?? 0.02;
     const init = !(opts.skipInit ?? false);
-    const normal = (name: string, shape: number[]): Tensor => {
-      const n = shape.reduce((a, b) => a * b, 1);
+    const normal = (name: string, shape: [number, number]): Weight => {
+      const n = shape[0] * shape[1];
       const data = new Float32Array(n);
       if (init) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
-      return this.add(name, parameter(data, shape));
+      const w = opts.frozenBf16 ? new Bf16Matrix(shape, init ? f32ToBf16(data) : undefined) : parameter(data, shape);
+      this.moduleOf.set(w, name.replace(/\.weight$/, ''));
+      if (w instanceof Bf16Matrix) this.frozen.set(name, w);
+      else this.add(name, w);
+      return w;
     };
     const ones = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n).fill(1), [n]));
     const zerosP = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n), [n]));
@@ -190,6 +222,33 @@ export class Transformer implements CausalLM {
     return new Map(this.params);
   }
 
+  /** The frozen BF16 matrices by Hugging Face name (empty unless built with frozenBf16). */
+  frozenWeights(): Map<string, Bf16Matrix> {
+    return new Map(this.frozen);
+  }
+
+  /** Routes every projection except lm_head through `hook` (null: plain projections). */
+  setLinearHook(hook: LinearHook | null): void {
+    this.hook = hook;
+  }
+
+  /** x W^T + b for either kind of weight, plus the hook's part: the one path of every projection. */
+  private project(x: Tensor, w: Weight, bias: Tensor | null = null): Tensor {
+    if (w instanceof Bf16Matrix) {
+      const y = linearBf16(x, w);
+      return this.hooked(w, x, bias ? add(y, bias) : y);
+    }
+    return this.hooked(w, x, linear(x, w, bias));
+  }
+
+  private hooked(w: Weight, x: Tensor, y: Tensor): Tensor {
+    return this.hook && w !== this.lmHead ? this.hook.apply(this.moduleOf.get(w)!, x, y) : y;
+  }
+
+  private embedTokens(ids: Int32Array, shape: number[]): Tensor {
+    return this.embed instanceof Bf16Matrix ? embeddingBf16(this.embed, ids, shape) : embedding(this.embed, ids, shape);
+  }
+
   forward(ids: Int32Array, batch: number, seqLen: number): Tensor {
     if (!Number.isInteger(batch) || !Number.isInteger(seqLen) || batch < 1 || seqLen < 1) {
       throw new AhaError(`forward: batch and seqLen must be positive integers, got ${batch} and ${seqLen}`);
@@ -199,21 +258,24 @@ export class Transformer implements CausalLM {
     this.checkWindow(seqLen);
     const pos = rowPositions(batch, seqLen);
     const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling }, eps = this.config.rms_norm_eps;
-    let x = embedding(this.embed, ids, [batch, seqLen]);
+    let x = this.embedTokens(ids, [batch, seqLen]);
     for (const L of this.layers) {
-      const h = rmsNorm(x, L.inputNorm, eps);
-      const q = rope(this.headNorm(linear(h, L.q, L.qBias), L.qNorm), pos, d.heads, theta);
-      const k = rope(this.headNorm(linear(h, L.k, L.kBias), L.kNorm), pos, d.kvHeads, theta);
-      const v = linear(h, L.v, L.vBias);
-      const a = attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
-      x = add(x, linear(a, L.o, L.oBias));
-      x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
+      const layer = (x0: Tensor): Tensor => {
+        const h = rmsNorm(x0, L.inputNorm, eps);
+        const q = rope(this.headNorm(this.project(h, L.q, L.qBias), L.qNorm), pos, d.heads, theta);
+        const k = rope(this.headNorm(this.project(h, L.k, L.kBias), L.kNorm), pos, d.kvHeads, theta);
+        const v = this.project(h, L.v, L.vBias);
+        const a = attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
+        const x1 = add(x0, this.project(a, L.o, L.oBias));
+        return add(x1, this.mlp(L, rmsNorm(x1, L.postNorm, eps)));
+      };
+      x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
-    return linear(rmsNorm(x, this.finalNorm, eps), this.lmHead);
+    return this.project(rmsNorm(x, this.finalNorm, eps), this.lmHead);
   }
 
   private mlp(L: Layer, h: Tensor): Tensor {
-    return linear(swiglu(linear(h, L.gate, L.gateBias), linear(h, L.up, L.upBias)), L.down, L.downBias);
+    return this.project(swiglu(this.project(h, L.gate, L.gateBias), this.project(h, L.up, L.upBias)), L.down, L.downBias);
   }
 
   /** Qwen3's q_norm / k_norm: RMSNorm over each head of x [..., heads * headDim]; x itself without one. */
@@ -346,17 +408,17 @@ export class Transformer implements CausalLM {
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
     const shape: CacheAttentionShape = { batch, tokens: n, heads: d.heads, kvHeads: d.kvHeads, headDim: d.headDim, maxLen };
     return noGrad(() => {
-      let x = embedding(this.embed, ids, [batch, n]);
+      let x = this.embedTokens(ids, [batch, n]);
       this.layers.forEach((L, li) => {
         const h = rmsNorm(x, L.inputNorm, eps);
-        const q = rope(this.headNorm(linear(h, L.q, L.qBias), L.qNorm), tokPos, d.heads, theta);
-        const k = rope(this.headNorm(linear(h, L.k, L.kBias), L.kNorm), tokPos, d.kvHeads, theta);
-        const v = linear(h, L.v, L.vBias);
+        const q = rope(this.headNorm(this.project(h, L.q, L.qBias), L.qNorm), tokPos, d.heads, theta);
+        const k = rope(this.headNorm(this.project(h, L.k, L.kBias), L.kNorm), tokPos, d.kvHeads, theta);
+        const v = this.project(h, L.v, L.vBias);
         writeCache('keys', k.data, keys[li], pos, rows, shape);
         writeCache('values', v.data, values[li], pos, rows, shape);
         const a = new Tensor(new Float32Array(q.size), q.shape);
         attendCache(q.data, keys[li], values[li], pos, rows, a.data, shape);
-        x = add(x, linear(a, L.o, L.oBias));
+        x = add(x, this.project(a, L.o, L.oBias));
         x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
       });
       return rmsNorm(x, this.finalNorm, eps).data;
@@ -365,7 +427,7 @@ export class Transformer implements CausalLM {
 
   /** Logits [rows, vocab] of final-norm hidden states [rows, hidden]. */
   private logits(hidden: Float32Array, rows: number): Float32Array {
-    return noGrad(() => linear(new Tensor(hidden, [rows, this.dims.hidden]), this.lmHead).data);
+    return noGrad(() => this.project(new Tensor(hidden, [rows, this.dims.hidden]), this.lmHead).data);
   }
 }
 

@@ -13,6 +13,12 @@ export interface ParamLike {
   readonly data: Float32Array;
 }
 
+/** A frozen matrix kept as BF16 bits (LoRA base): loaded as stored, from BF16 tensors only. */
+export interface Bf16Like {
+  readonly shape: readonly number[];
+  readonly bits: Uint16Array;
+}
+
 export const WEIGHTS_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
@@ -70,7 +76,7 @@ export function locateTensors(dir: string): Map<string, string> {
  */
 export function loadWeights(
   dir: string,
-  params: ReadonlyMap<string, ParamLike>,
+  params: ReadonlyMap<string, ParamLike | Bf16Like>,
   opts: { tiedEmbeddings: boolean; /** locateTensors(dir), when the caller already has it. */ where?: Map<string, string> },
 ): void {
   const where = opts.where ?? locateTensors(dir);
@@ -106,7 +112,8 @@ export function loadWeights(
             `${file}: tensor "${name}" has shape [${entry.shape.join(', ')}] but the config needs [${p.shape.join(', ')}]`,
           );
         }
-        reader.readInto(name, p.data);
+        if ('bits' in p) reader.readBf16Into(name, p.bits);
+        else reader.readInto(name, p.data);
       }
     } finally {
       reader.close();

@@ -5,6 +5,7 @@
 import { AhaError } from '../util/errors.js';
 import { DEFAULT_CONFIG as GRPO_DEFAULTS, parseRewardSpecs, validateConfig, type GrpoConfig, type RewardSpec } from '../rl/config.js';
 import { SFT_DEFAULTS, type SftOptions } from '../sft/sft-run.js';
+import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName, type FilterThresholds } from './filters.js';
 import type { KeepMode } from './rejection-sampling.js';
 import type { FieldOptions } from '../eval/problems.js';
@@ -240,6 +241,7 @@ export const SFT_SCHEMA: Schema = {
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1 },
   threads: { type: 'int', min: 1, max: 256 },
   packing: { type: 'bool' },
+  lora: { type: 'string' },
 };
 
 /** SFT options from a stage config; `data` may list several files, which are mixed (concatenated). */
@@ -272,8 +274,20 @@ export function sftConfig(raw: Record<string, unknown>): { options: Omit<SftOpti
       seed: pick('seed', d.seed),
       threads: pick<number | null>('threads', d.threads),
       batching: c.packing === true ? 'packed' : d.batching,
+      lora: c.lora === undefined ? d.lora : checkLora(c.lora as string),
     },
   };
+}
+
+/** A stage's `lora:` spec, checked as `--lora` is (errors name the field). */
+function checkLora(spec: string): string {
+  try {
+    assertTrainable(parseLoraSpec(spec, 'lora'), 'lora');
+  } catch (err) {
+    if (err instanceof AhaError) throw new ConfigFieldError('lora', err.message.replace(/^lora: /, ''));
+    throw err;
+  }
+  return spec;
 }
 
 // ---- grpo: the trainer's config names (TRL GRPOConfig), as in `aha train --config` ----

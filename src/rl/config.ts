@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
 import { readJsonObject } from '../util/json-file.js';
 import { LOSS_TYPES, type LossType } from './loss.js';
+import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import type { ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
 
@@ -90,6 +91,10 @@ export interface GrpoConfig {
   eval_steps: number;
   /** Worker threads for the compute core; 0 = its default. */
   threads: number;
+  /** LoRA adapters (`r=16,alpha=32,dropout=0,targets=all-linear`) on a frozen base; null = full fine-tuning. */
+  lora: string | null;
+  /** Recompute each layer in the backward pass instead of keeping its activations (less memory, one more forward). */
+  gradient_checkpointing: boolean;
 }
 
 export const DEFAULT_CONFIG: GrpoConfig = {
@@ -135,6 +140,8 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   eval_problems: 0,
   eval_steps: 0,
   threads: 0,
+  lora: null,
+  gradient_checkpointing: false,
 };
 
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
@@ -232,6 +239,9 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.difficulty === null || (Array.isArray(c.difficulty) && c.difficulty.length > 0 && c.difficulty.every(isInt)), 'difficulty must be a non-empty list of integer levels');
   check(c.difficulty === null || c.task !== null, 'difficulty applies to a --task, not to --data');
   for (const r of c.rewards) check(isNum(r.weight), `reward "${r.name}" has a non-numeric weight`);
+  check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
+  if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
+  check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
   return { ...c, epsilon_high: c.epsilon_high ?? c.epsilon };
 }
 

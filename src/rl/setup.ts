@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/load-model.js';
+import { withNewAdapters } from '../model/adapter.js';
+import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
 import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint } from '../model/training-run.js';
 import { assertSandbox, codeTestsOf, countReflections, getReward, hasReward } from '../rewards/index.js';
@@ -57,7 +59,7 @@ function load(dir: string, what: string): LoadedModel {
 }
 
 /** Options that may change on resume without breaking the exact continuation. */
-const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'save_total_limit', 'logging_steps', 'log_completions_steps', 'eval_problems', 'eval_steps', 'threads', 'output_dir']);
+const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'save_total_limit', 'logging_steps', 'log_completions_steps', 'eval_problems', 'eval_steps', 'threads', 'output_dir', 'gradient_checkpointing']);
 
 /** A resumed run with different training options no longer continues exactly: say which differ. */
 function warnChangedOptions(runDir: string, now: Record<string, unknown>): void {
@@ -127,9 +129,10 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     loaded = ckpt;
     resume = { from: resumeFrom, optimizerState: ckpt.optimizerState, trainerState: ts };
   } else {
-    loaded = load(modelDir, 'model folder');
+    loaded = config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
   }
   const { model, tokenizer } = loaded;
+  if (config.gradient_checkpointing) setGradientCheckpointing(model, true);
 
   // Prompt plus completion must fit the model's context; check a sample of prompts now.
   const ctx = model.config.max_position_embeddings;
@@ -141,8 +144,9 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
   }
 
-  // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen.
-  const reference = config.beta > 0 ? load(modelDir, 'reference model folder').model : null;
+  // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen;
+  // with LoRA it is the same network with its adapters switched off.
+  const reference = config.beta > 0 ? (isLoraModel(model) ? adaptersOff(model) : load(modelDir, 'reference model folder').model) : null;
   const eosIds = loaded.eosIds;
   if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
   const sampler: Sampler = async (prompts, rng) =>

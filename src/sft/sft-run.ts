@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/load-model.js';
 import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
+import { withNewAdapters } from '../model/adapter.js';
+import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { AhaError } from '../util/errors.js';
 import { epochBatches, splitHeldOut } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
@@ -26,6 +28,8 @@ export interface SftOptions extends Omit<TrainerConfig, 'steps'> {
   steps: number | null;
   epochs: number;
   threads: number | null;
+  /** LoRA adapters (`r=16,alpha=32,...`) on a frozen base; null = every weight trains. */
+  lora: string | null;
 }
 
 export const SFT_DEFAULTS: Omit<SftOptions, 'model' | 'data'> = {
@@ -35,6 +39,7 @@ export const SFT_DEFAULTS: Omit<SftOptions, 'model' | 'data'> = {
   steps: null,
   epochs: 1,
   threads: null,
+  lora: null,
   batchSize: 8,
   gradAccum: 1,
   seqLen: 1024,
@@ -123,7 +128,8 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
     }
   }
 
-  const loaded = resumeFrom ? loadResumeCheckpoint(resumeFrom) : loadModel(o.model);
+  const lora = o.lora ? assertTrainable(parseLoraSpec(o.lora)) : null;
+  const loaded = resumeFrom ? loadResumeCheckpoint(resumeFrom) : lora ? withNewAdapters(o.model, lora, o.seed) : loadModel(o.model);
   const maxPositions = loaded.config.max_position_embeddings;
   if (o.seqLen > maxPositions) {
     log(`note: --max-length ${o.seqLen} is above the model's max_position_embeddings; using ${maxPositions}`);

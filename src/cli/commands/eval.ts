@@ -26,10 +26,17 @@ async function action(flags: Flags): Promise<void> {
   const model = str(flags, 'model');
   const endpoint = str(flags, 'endpoint');
   if (!model) throw new AhaError(endpoint ? '--model NAME is required with --endpoint (the model name the server serves)' : 'pass --model DIR (an aha/Hugging Face model folder) or --endpoint URL --model NAME');
+  const adapter = str(flags, 'adapter');
+  if (adapter !== undefined) {
+    if (endpoint !== undefined) throw new AhaError('--adapter applies to a local --model folder; a server loads adapters itself (vLLM: --enable-lora --lora-modules NAME=DIR, then --model NAME)');
+    const { checkAdapterFlag } = await import('../../model/adapter-files.js');
+    checkAdapterFlag(adapter);
+  }
   const optional = (key: string, opts: Parameters<typeof numberFlag>[3]): number | undefined => (flags[key] === undefined ? undefined : numberFlag(flags, key, 0, opts));
   const options: EvaluateOptions = {
     data: dataArg,
     model,
+    adapter,
     endpoint,
     api: (str(flags, 'api') ?? 'chat') as ApiKind,
     samples: numberFlag(flags, 'samples', D.samples, { min: 1, max: 1024, integer: true }),
@@ -80,7 +87,8 @@ export function register(program: Command): void {
     )
     .option('--data <file|name>', `JSON Lines file, or a bundled benchmark: ${benchmarkNames().join(', ')}`)
     .option('--samples <k>', `samples per problem, K (default ${D.samples})`)
-    .option('--model <dir|name>', 'model folder (local), or with --endpoint the served model name')
+    .option('--model <dir|name>', 'model folder (local; a LoRA adapter folder works too), or with --endpoint the served model name')
+    .option('--adapter <dir>', 'local model only: apply this LoRA adapter folder (PEFT layout) to --model')
     .option('--endpoint <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
     .addOption(new Option('--api <kind>', 'chat: /v1/chat/completions with the prompt as the user message; completions: /v1/completions with the raw prompt').choices(['chat', 'completions']).default('chat'))
     .option('--temperature <t>', `sampling temperature (default ${D.temperature})`)

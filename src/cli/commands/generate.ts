@@ -8,12 +8,13 @@ import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
 import { AhaError, InputError } from '../../util/errors.js';
 import { readJsonl } from '../../util/jsonl.js';
-import { loadModel } from '../../model/load-model.js';
+import { checkAdapterFlag, isAdapterDir, loadModelOrAdapter } from '../../model/adapter.js';
 import { sample } from '../../model/sampling.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
 
 interface GenerateFlags {
   model?: string;
+  adapter?: string;
   prompt?: string;
   input?: string;
   chat?: boolean;
@@ -73,7 +74,8 @@ export function register(program: Command): void {
         'Give one --prompt, or --input with a JSON Lines file whose lines hold "prompt" (plain text) or "messages" ' +
         '(rendered with the chat template); an "id" field is copied to --json output.',
     )
-    .option('--model <dir>', 'model folder')
+    .option('--model <dir>', 'model folder (a LoRA adapter folder works too: its base model is read from adapter_config.json)')
+    .option('--adapter <dir>', 'apply this LoRA adapter folder (PEFT layout) to --model')
     .option('--prompt <text>', 'one prompt')
     .option('--input <file>', 'JSON Lines prompts ("prompt" or "messages" per line)')
     .option('--chat', 'wrap --prompt / "prompt" as a user message in the chat template')
@@ -92,9 +94,10 @@ export function register(program: Command): void {
     .action((flags: GenerateFlags) => {
       // Everything about the flags and the input is checked before the model is loaded.
       if (!flags.model) throw new AhaError('--model <dir> is required (a model folder with config.json)');
-      if (!existsSync(join(flags.model, 'config.json'))) {
+      if (!existsSync(join(flags.model, 'config.json')) && !isAdapterDir(flags.model)) {
         throw new AhaError(`--model ${flags.model}: not a model folder (no config.json there)`);
       }
+      checkAdapterFlag(flags.adapter);
       if ((flags.prompt === undefined) === (flags.input === undefined)) throw new AhaError('give exactly one of --prompt or --input');
       const maxTokens = parseNumber('--max-tokens', flags.maxTokens, { min: 1, integer: true });
       const temperature = parseNumber('--temperature', flags.temperature, { min: 0 });
@@ -109,7 +112,7 @@ export function register(program: Command): void {
       const requests: Request[] = flags.input !== undefined ? readRequests(flags.input) : [{ prompt: flags.prompt! }];
       if (requests.some((r) => r.prompt === '')) throw new AhaError('a prompt is empty');
 
-      const { model, tokenizer, eosIds } = loadModel(flags.model);
+      const { model, tokenizer, eosIds } = loadModelOrAdapter(flags.model, flags.adapter);
       const texts = requests.map((r) => promptText(tokenizer, r, flags.chat === true));
       const ids = texts.map((t) => tokenizer.encode(t.text, { addSpecialTokens: t.special }));
       const all = ids.flatMap((p) => Array.from({ length: samples }, () => p));

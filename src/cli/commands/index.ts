@@ -11,6 +11,7 @@ import * as sample from './sample.js';
 import * as pipeline from './pipeline.js';
 import * as report from './report.js';
 import * as dashboard from './dashboard.js';
+import * as merge from './merge.js';
 
 export const commands: ReadonlyArray<(program: Command) => void> = [
   train.register,
@@ -22,6 +23,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   sft.register,
   sample.register,
   pipeline.register,
+  merge.register,
   report.register,
   dashboard.register,
 ];

@@ -5,6 +5,7 @@ import { numberFlag } from '../flags.js';
 import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } from '../trainer-flags.js';
 import { AhaError } from '../../util/errors.js';
 import { runSft, SFT_DEFAULTS, type SftOptions } from '../../sft/sft-run.js';
+import { assertTrainable, parseLoraSpec } from '../../model/lora.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -22,6 +23,7 @@ function sftOptions(flags: Flags): SftOptions {
     steps,
     epochs: numberFlag(flags, 'epochs', SFT_DEFAULTS.epochs, { min: 1, integer: true }),
     threads: threadsFlag(flags),
+    lora: typeof flags.lora === 'string' ? (assertTrainable(parseLoraSpec(flags.lora)), flags.lora) : null,
   };
 }
 
@@ -40,7 +42,8 @@ export function register(program: Command): void {
     .option('--eval-fraction <x>', `share of --data held out for eval_loss when no --eval-data (default ${SFT_DEFAULTS.evalFraction})`)
     .option('--epochs <n>', `passes over the data (default ${SFT_DEFAULTS.epochs})`)
     .option('--steps <n>', 'optimiser steps (overrides --epochs; with --resume, extends the run)')
-    .option('--max-length <n>', `tokens per example at most, longer ones are cut (default ${SFT_DEFAULTS.seqLen})`);
+    .option('--max-length <n>', `tokens per example at most, longer ones are cut (default ${SFT_DEFAULTS.seqLen})`)
+    .option('--lora <spec>', 'train LoRA adapters on the frozen base, e.g. r=16,alpha=32,dropout=0,targets=all-linear; <out>/model is then a PEFT adapter folder');
   addTrainerOptions(cmd, SFT_DEFAULTS).action(async (flags: Flags) => {
     const runDir = typeof flags.out === 'string' ? flags.out : 'runs/sft';
     const resume = flags.resume === true;

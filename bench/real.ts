@@ -1,0 +1,198 @@
+// `npm run bench:real -- --json`: aha at a real model's size. Builds a Qwen2.5-0.5B-shaped model
+// with random weights as a BF16 Hugging Face folder (cached in tmp/cache/), then measures, each in
+// its own child process so every figure has its own peak memory:
+//   - sampling throughput at batch 1 and 64 from the folder (`aha generate`'s path), next to
+//     PyTorch (bench/generate_torch.py, Debian python3-torch) on the same folder and threads;
+//   - one GRPO step with LoRA (r=16, all linear projections) on the frozen BF16 base: 4 prompts ×
+//     G 8 × 128 new tokens by default (sampling, rewards, update), its seconds and peak RSS.
+// Prints one JSON line with --json: gen_tok_s_b1, gen_tok_s_b64, torch_gen_tok_s_b1,
+// torch_gen_tok_s_b64, lora_step_s, peak_rss_gb (and the settings).
+// Flags: --max-new-tokens N (the step), --beta B (KL against the adapters-off base; > 0 also trains
+// rows whose advantage is 0), --prompts N, --group-size G, --micro-tokens N (tokens per
+// micro-batch at most), --gradient-checkpointing, --full (full fine-tuning instead of LoRA, f32 weights), --lora SPEC,
+// --gen-tokens N, --threads N, --skip-gen, --skip-torch, --skip-step, --synthetic-rollouts (random completions of
+// exactly --max-new-tokens, to measure the update without sampling), --json.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildInfo, noGrad, setNumThreads } from '../src/core/index.js';
+import { createTransformer } from '../src/model/transformer.js';
+import { loadModel, saveModel } from '../src/model/load-model.js';
+import { sample } from '../src/model/sampling.js';
+import { CharTokenizer } from '../src/model/char-tokenizer.js';
+import type { ModelConfig } from '../src/model/transformer-config.js';
+import { DEFAULT_CONFIG } from '../src/rl/config.js';
+import { prepareGrpo } from '../src/rl/setup.js';
+import { runGrpo } from '../src/rl/trainer.js';
+import type { RewardFunction } from '../src/rewards/types.js';
+import type { Sampler } from '../src/rl/rollout.js';
+import { Rng } from '../src/util/rng.js';
+import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
+import { fillRandom } from './lib/random-weights.js';
+
+const root = join(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback?: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const num = (name: string, fallback: number): number => Number(arg(name, String(fallback)));
+
+/** Qwen2.5-0.5B's shape (its released config.json), random weights. */
+const QWEN_05B: ModelConfig = {
+  model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
+  num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
+  rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: null, eos_token_id: 151643,
+};
+const CACHE = join(root, 'tmp', 'cache', 'qwen2.5-0.5b-shape-bf16');
+const PROMPT_TOKENS = 16;
+
+/** One character per id up to the model's vocabulary (code points from U+10000), so every sampled id decodes. */
+function tokenizer(): CharTokenizer {
+  const chars = Array.from({ length: QWEN_05B.vocab_size - 8 }, (_, i) => String.fromCodePoint(0x10000 + i)).join('');
+  return new CharTokenizer({ chars });
+}
+
+/** Builds the cached folder: uniform random weights of std 0.02, saved as BF16. */
+function ensureFolder(): string {
+  if (existsSync(join(CACHE, 'model.safetensors'))) return CACHE;
+  const t0 = performance.now();
+  const model = createTransformer(QWEN_05B, { skipInit: true });
+  fillRandom(model, 0.02);
+  saveModel(model, tokenizer(), CACHE, { dtype: 'BF16' });
+  console.error(`built ${CACHE} (BF16) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return CACHE;
+}
+
+/** Runs this file as a child in `mode`; returns its last stdout line as JSON. */
+function child(mode: string, extra: string[] = []): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'real.ts'), '--child', mode, ...argv.filter((a) => a !== '--json'), ...extra], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`bench/real.ts --child ${mode} failed (exit ${r.status})`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+const peakRssGb = () => process.resourceUsage().maxRSS / 1024 / 1024;
+
+/** Child: sampling throughput at batch 1 and 64 (temperature 1), plus logits PyTorch checks. */
+function genChild(folder: string): void {
+  const { model } = loadModel(folder);
+  const rng = new Rng(7);
+  const checkIds = Array.from({ length: 12 }, () => rng.int(100));
+  const x = Int32Array.from(checkIds);
+  const all = noGrad(() => model.forward(x, 1, x.length)).data;
+  const checkLogits = Array.from(all.subarray((x.length - 1) * QWEN_05B.vocab_size));
+  const tokens = num('--gen-tokens', 16);
+  const runs = [1, 64].map((batch) => ({
+    batch, new_tokens: batch === 1 ? tokens : Math.max(2, tokens >> 1),
+    prompts: Array.from({ length: batch }, () => Array.from({ length: PROMPT_TOKENS }, () => rng.int(QWEN_05B.vocab_size))),
+  }));
+  const tokS: number[] = [];
+  for (const run of runs) {
+    const s = performance.now();
+    sample(model, run.prompts.map((p) => Int32Array.from(p)), { maxNewTokens: run.new_tokens, temperature: 1, seed: 1, batchSize: run.batch });
+    tokS.push((run.batch * run.new_tokens) / ((performance.now() - s) / 1000));
+    console.error(`aha batch ${run.batch}: ${tokS[tokS.length - 1].toFixed(2)} tok/s`);
+  }
+  console.log(JSON.stringify({ tok_s: tokS, runs, check_ids: checkIds, check_logits: checkLogits, peak_rss_gb: peakRssGb() }));
+}
+
+/** A reward that differs within groups (the parity of the first character's code point), so rows train. */
+const firstCharParity: RewardFunction = { name: 'first_char_parity', description: 'bench: parity of the first code point', score: (c) => (c.codePointAt(0) ?? 0) % 2 };
+
+/** Child: one GRPO step (LoRA on the frozen BF16 base, or --full), its seconds and peak RSS. */
+async function stepChild(folder: string): Promise<void> {
+  const prompts = num('--prompts', 4), G = num('--group-size', 8), maxNew = num('--max-new-tokens', 128);
+  const full = argv.includes('--full');
+  const tmp = mkdtempSync(join(tmpdir(), 'aha-bench-real-'));
+  try {
+    const data = join(tmp, 'prompts.jsonl');
+    const rng = new Rng(3);
+    writeFileSync(data, Array.from({ length: prompts }, (_, i) => JSON.stringify({
+      id: `p${i}`, prompt: Array.from({ length: PROMPT_TOKENS }, () => String.fromCodePoint(0x10000 + rng.int(100000))).join(''), answer: '0',
+    })).join('\n') + '\n');
+    // Micro-batches of at most --micro-tokens positions bound the activations the tape keeps.
+    const microRows = Math.max(1, Math.floor(num('--micro-tokens', 1024) / (PROMPT_TOKENS + maxNew)));
+    const rows = prompts * G;
+    const run = prepareGrpo({
+      ...DEFAULT_CONFIG, task: null, data, model: folder, output_dir: join(tmp, 'run'), max_steps: 1, prompts_per_step: prompts,
+      num_generations: G, max_completion_length: maxNew, beta: num('--beta', 0), save_steps: 0, log_completions_steps: 0, learning_rate: 1e-4,
+      gradient_accumulation_steps: Math.min(rows, Math.ceil(rows / microRows)), gradient_checkpointing: argv.includes('--gradient-checkpointing'), lora: full ? null : (arg('--lora') ?? 'r=16,alpha=32,dropout=0,targets=all-linear'),
+    }, { quiet: true });
+    // --synthetic-rollouts: completions of exactly max-new-tokens random ids, drawn instantly, to
+    // measure the update (its memory above all) at lengths whose sampling would take hours here.
+    const synthetic: Sampler = async (ps, r) => ps.map(() => {
+      const ids = Int32Array.from({ length: maxNew }, () => 8 + r.int(QWEN_05B.vocab_size - 8));
+      return { ids, text: run.tokenizer.decode(ids), truncated: true };
+    });
+    let metrics: Record<string, number> = {};
+    const t0 = performance.now();
+    await runGrpo({
+      ...run, sampler: argv.includes('--synthetic-rollouts') ? synthetic : run.sampler,
+      judges: { ...run.judges, rewards: [firstCharParity] }, rewardNames: ['first_char_parity'], rewardWeights: [1], onStep: (m) => (metrics = m),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    console.error(`step: ${seconds.toFixed(1)} s (sampling ${metrics['time/sampling']?.toFixed(1)} s, training ${metrics['time/training']?.toFixed(1)} s), peak RSS ${peakRssGb().toFixed(2)} GB`);
+    const trainedTokens = Math.round((metrics['tokens_per_s/training'] ?? 0) * (metrics['time/training'] ?? 0));
+    console.log(JSON.stringify({ seconds, sampling_s: metrics['time/sampling'], training_s: metrics['time/training'], trained_tokens: trainedTokens, peak_rss_gb: peakRssGb(), micro_batches: run.config.gradient_accumulation_steps }));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const info = buildInfo();
+  const threads = num('--threads', info.cores);
+  setNumThreads(threads);
+  const mode = arg('--child');
+  if (mode === 'gen') return genChild(CACHE);
+  if (mode === 'step') return stepChild(CACHE);
+
+  const t0 = performance.now();
+  const folder = ensureFolder();
+  const out: Record<string, unknown> = { threads, gemm: info.gemm };
+  if (!argv.includes('--skip-gen')) {
+    const gen = child('gen');
+    const tokS = gen.tok_s as number[];
+    out.gen_tok_s_b1 = tokS[0];
+    out.gen_tok_s_b64 = tokS[1];
+    out.gen_peak_rss_gb = gen.peak_rss_gb;
+    if (!argv.includes('--skip-torch') && ensureTorch()) {
+      const tmp = mkdtempSync(join(tmpdir(), 'aha-bench-real-torch-'));
+      try {
+        const spec = join(tmp, 'spec.json');
+        writeFileSync(spec, JSON.stringify({ check_ids: gen.check_ids, check_logits: gen.check_logits, runs: gen.runs }));
+        const r = spawnSync(TORCH_PYTHON, [join(import.meta.dirname, 'generate_torch.py'), '--model', folder, '--threads', String(threads), '--prompts', spec], {
+          encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) }, maxBuffer: 1 << 26,
+        });
+        if (r.status !== 0) throw new Error(`generate_torch.py failed:\n${r.stderr}`);
+        const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { check_max_abs_diff: number; runs: { tok_s: number }[] };
+        out.torch_gen_tok_s_b1 = res.runs[0].tok_s;
+        out.torch_gen_tok_s_b64 = res.runs[1].tok_s;
+        out.torch_check_max_abs_diff = res.check_max_abs_diff;
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+  }
+  const full = argv.includes('--full');
+  const step = argv.includes('--skip-step') ? null : child('step');
+  if (step) {
+    out[full ? 'full_step_s' : 'lora_step_s'] = step.seconds;
+    out.step_sampling_s = step.sampling_s;
+    out.step_training_s = step.training_s;
+    out.step_trained_tokens = step.trained_tokens;
+    out.peak_rss_gb = step.peak_rss_gb;
+    out.step = {
+      prompts: num('--prompts', 4), group_size: num('--group-size', 8), max_new_tokens: num('--max-new-tokens', 128), micro_batches: step.micro_batches,
+      mode: full ? 'full' : 'lora', gradient_checkpointing: argv.includes('--gradient-checkpointing'), rollouts: argv.includes('--synthetic-rollouts') ? 'synthetic' : 'sampled',
+    };
+  }
+  out.total_s = (performance.now() - t0) / 1000;
+  if (argv.includes('--json')) console.log(JSON.stringify(out));
+  else console.log(out);
+}
+
+await main();

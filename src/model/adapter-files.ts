@@ -1,0 +1,150 @@
+// LoRA adapter folders in PEFT's layout, which PEFT's `PeftModel.from_pretrained` and vLLM's
+// `--lora-modules` read: adapter_config.json (peft_type "LORA", r, lora_alpha, target_modules,
+// ...) and adapter_model.safetensors with tensors `base_model.model.<module>.lora_A.weight`
+// [r, in] and `.lora_B.weight` [out, r]. Reading the config accepts adapters aha did not write
+// (target_modules as a list or a regular expression, PEFT's bookkeeping fields) and refuses what
+// aha cannot apply exactly (DoRA, modules_to_save, trained biases, per-layer rank or alpha
+// patterns, unknown fields), naming the field. Loading the tensors is in adapter.ts.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonObject } from '../util/json-file.js';
+import { AhaError, InputError } from '../util/errors.js';
+import { atomicWriteFile } from '../util/atomic.js';
+import { LORA_MODULES, type LoraConfig, type LoraModel } from './lora.js';
+import { writeSafetensors } from './safetensors.js';
+
+export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+
+/** Whether `dir` holds a PEFT adapter (its config file). */
+export function isAdapterDir(dir: string): boolean {
+  return existsSync(join(dir, ADAPTER_CONFIG_FILE));
+}
+
+/** adapter_config.json for `lora`, with the fields PEFT and vLLM read. */
+export function adapterConfigJson(lora: LoraConfig, baseModel: string): Record<string, unknown> {
+  const targets = lora.targets === 'all-linear' ? [...LORA_MODULES] : Array.isArray(lora.targets) ? [...lora.targets] : (lora.targets as { regex: string }).regex;
+  return {
+    peft_type: 'LORA',
+    task_type: 'CAUSAL_LM',
+    base_model_name_or_path: baseModel,
+    revision: null,
+    r: lora.r,
+    lora_alpha: lora.alpha,
+    lora_dropout: lora.dropout,
+    target_modules: targets,
+    bias: 'none',
+    fan_in_fan_out: false,
+    modules_to_save: null,
+    init_lora_weights: true,
+    inference_mode: true,
+    layers_to_transform: null,
+    layers_pattern: null,
+    rank_pattern: {},
+    alpha_pattern: {},
+    use_rslora: lora.rslora,
+    use_dora: false,
+  };
+}
+
+/** Writes adapter_config.json and adapter_model.safetensors (F32) into the existing folder `dir`. */
+export function writeAdapterFiles(dir: string, model: LoraModel): void {
+  atomicWriteFile(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(adapterConfigJson(model.lora, model.baseModelPath), null, 2) + '\n');
+  const tensors = [...model.parameters()].map(([name, p]) => ({ name, shape: p.shape, data: p.data }));
+  writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), tensors, { dtype: 'F32', metadata: { format: 'pt' } });
+}
+
+const isEmpty = (v: unknown): boolean =>
+  v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+
+/**
+ * Fields of PEFT's LoraConfig that do not change what a trained adapter computes (bookkeeping,
+ * initialisation), accepted with any value.
+ */
+const INERT = new Set([
+  'peft_type', 'task_type', 'base_model_name_or_path', 'revision', 'inference_mode', 'init_lora_weights', 'auto_mapping',
+  'loftq_config', 'eva_config', 'corda_config', 'megatron_core', 'peft_version', 'ensure_weight_tying', 'qalora_group_size',
+]);
+/** Fields aha reads. */
+const READ = new Set(['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'use_rslora']);
+/** Features aha does not implement: accepted only at their "off" value, refused otherwise. */
+const OFF: Record<string, string> = {
+  use_dora: 'DoRA adapters',
+  modules_to_save: 'modules_to_save (fully trained extra modules)',
+  rank_pattern: 'per-module ranks (rank_pattern)',
+  alpha_pattern: 'per-module alphas (alpha_pattern)',
+  layers_to_transform: 'layers_to_transform',
+  layers_pattern: 'layers_pattern',
+  layer_replication: 'layer_replication',
+  fan_in_fan_out: 'fan_in_fan_out (Conv1D-style weights)',
+  megatron_config: 'Megatron layers',
+  lora_bias: 'LoRA biases (lora_bias)',
+  exclude_modules: 'exclude_modules',
+  trainable_token_indices: 'trainable token indices',
+  use_qalora: 'QALoRA',
+  target_parameters: 'target_parameters',
+  alora_invocation_tokens: 'aLoRA',
+  arrow_config: 'Arrow routing',
+};
+
+export interface AdapterConfig {
+  lora: LoraConfig;
+  baseModel: string | null;
+}
+
+/** Reads and checks `dir`/adapter_config.json. */
+export function readAdapterConfig(dir: string): AdapterConfig {
+  const file = join(dir, ADAPTER_CONFIG_FILE);
+  if (!existsSync(file)) throw new AhaError(`${dir} is not a LoRA adapter folder (no ${ADAPTER_CONFIG_FILE})`);
+  const raw = readJsonObject(file);
+  const bad = (field: string, problem: string): never => {
+    throw new InputError({ file, field }, problem);
+  };
+  for (const [key, value] of Object.entries(raw)) {
+    if (INERT.has(key) || READ.has(key)) continue;
+    if (key === 'bias') {
+      if (value !== 'none') bad(key, `${JSON.stringify(value)} is not supported (trained biases); aha applies adapters with bias "none"`);
+    } else if (key in OFF) {
+      if (!isEmpty(value)) bad(key, `${OFF[key]} not supported by aha (value ${JSON.stringify(value)})`);
+    } else bad(key, 'unknown field (aha does not know what it changes, so it will not guess)');
+  }
+  if (raw.peft_type !== 'LORA') bad('peft_type', `${JSON.stringify(raw.peft_type)}: only "LORA" adapters are supported`);
+  if (raw.task_type !== undefined && raw.task_type !== null && raw.task_type !== 'CAUSAL_LM') bad('task_type', `${JSON.stringify(raw.task_type)}: aha applies adapters to causal language models (CAUSAL_LM)`);
+  const r = raw.r;
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) bad('r', `must be a positive integer, got ${JSON.stringify(r)}`);
+  const alpha = raw.lora_alpha ?? 8;
+  if (typeof alpha !== 'number' || !(alpha > 0)) bad('lora_alpha', `must be a positive number, got ${JSON.stringify(alpha)}`);
+  const dropout = raw.lora_dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('lora_dropout', `must be in [0, 1), got ${JSON.stringify(dropout)}`);
+  const rslora = raw.use_rslora ?? false;
+  if (typeof rslora !== 'boolean') bad('use_rslora', `must be true or false, got ${JSON.stringify(rslora)}`);
+  const tm = raw.target_modules;
+  let targets: LoraConfig['targets'];
+  if (tm === 'all-linear') targets = 'all-linear';
+  else if (typeof tm === 'string') {
+    try {
+      new RegExp(tm);
+    } catch (err) {
+      bad('target_modules', `not a regular expression aha can use: ${(err as Error).message}`);
+    }
+    targets = { regex: tm };
+  } else if (Array.isArray(tm) && tm.length > 0 && tm.every((t) => typeof t === 'string')) {
+    // "q_proj", or a longer dotted name ending in one ("self_attn.q_proj", "model.layers.0.mlp.up_proj").
+    const unknown = (tm as string[]).filter((t) => !(LORA_MODULES as readonly string[]).includes(t.slice(t.lastIndexOf('.') + 1)));
+    if (unknown.length > 0) bad('target_modules', `${unknown.map((t) => JSON.stringify(t)).join(', ')}: aha adapts only ${LORA_MODULES.join(', ')}`);
+    targets = tm as string[];
+  } else bad('target_modules', `must be a list of module names or a regular expression, got ${JSON.stringify(tm)}`);
+  const base = raw.base_model_name_or_path;
+  return {
+    lora: { r: r as number, alpha: alpha as number, dropout: dropout as number, targets: targets!, rslora: rslora as boolean },
+    baseModel: typeof base === 'string' ? base : null,
+  };
+}
+
+/** Checks an --adapter flag names an adapter folder (before anything loads). */
+export function checkAdapterFlag(adapterDir: string | undefined, flag = '--adapter'): void {
+  if (adapterDir === undefined) return;
+  if (!existsSync(adapterDir)) throw new AhaError(`${flag} ${adapterDir} does not exist`);
+  if (!isAdapterDir(adapterDir)) throw new AhaError(`${flag} ${adapterDir}: not a LoRA adapter folder (no ${ADAPTER_CONFIG_FILE})`);
+  readAdapterConfig(adapterDir);
+}

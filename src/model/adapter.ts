@@ -1,0 +1,126 @@
+// Applying LoRA adapters: the base model loaded in its file precision (a BF16 folder stays BF16),
+// a PEFT adapter folder's tensors attached to it (F32/F16/BF16, every tensor accounted for),
+// adapters saved atomically, and merging W + scale·BA into a plain model (`aha merge`).
+// The folder format and its config checks are in adapter-files.ts.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readJsonFile } from '../util/json-file.js';
+import { AhaError, InputError } from '../util/errors.js';
+import { atomicWriteDir } from '../util/atomic.js';
+import type { CausalLM } from './causal-lm.js';
+import { LoraModel, type LoraConfig } from './lora.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterFlag, isAdapterDir, readAdapterConfig, writeAdapterFiles } from './adapter-files.js';
+import { loadModel } from './load-model.js';
+import { readModelFolder, type LoadedModel } from './model-folder.js';
+import { SafetensorsReader, readSafetensorsHeader, type StoredDType } from './safetensors.js';
+import { Transformer } from './transformer.js';
+import { INDEX_FILE, WEIGHTS_FILE } from './weights.js';
+
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterFlag, isAdapterDir, readAdapterConfig, writeAdapterFiles };
+
+/** Saves the adapter folder at `dir` atomically. */
+export function saveAdapter(dir: string, model: LoraModel): void {
+  atomicWriteDir(dir, (tmp) => writeAdapterFiles(tmp, model));
+}
+
+/** Applies the PEFT adapter in `dir` to `base` (whose weights stay frozen), loaded from `baseModelPath`. */
+export function loadAdapter(base: CausalLM, dir: string, baseModelPath = ''): LoraModel {
+  const { lora } = readAdapterConfig(dir);
+  const file = join(dir, ADAPTER_WEIGHTS_FILE);
+  if (!existsSync(file)) {
+    const bin = existsSync(join(dir, 'adapter_model.bin'));
+    throw new AhaError(`${dir}: no ${ADAPTER_WEIGHTS_FILE}${bin ? ' (only adapter_model.bin, a pickle aha does not read; re-save it with safe_serialization=True)' : ''}`);
+  }
+  const model = new LoraModel(base, lora, { baseModelPath });
+  const reader = new SafetensorsReader(file);
+  try {
+    const wanted = model.parameters();
+    const extra = reader.names().filter((n) => !wanted.has(n));
+    if (extra.length > 0) {
+      throw new InputError({ file }, `tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 3).map((n) => `"${n}"`).join(', ')}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''} match no adapted projection of the model (does adapter_config.json's target_modules match, and is this the right base model?)`);
+    }
+    model.loadAdapterTensors((name) => {
+      const e = reader.header.tensors.get(name);
+      return e ? { shape: e.shape, data: reader.read(name) } : undefined;
+    }, file);
+  } finally {
+    reader.close();
+  }
+  return model;
+}
+
+/** The precision the model folder `dir` stores its matrices in (F32 when mixed). */
+export function storedMatrixDtype(dir: string): StoredDType {
+  const files: string[] = [];
+  if (existsSync(join(dir, WEIGHTS_FILE))) files.push(join(dir, WEIGHTS_FILE));
+  else if (existsSync(join(dir, INDEX_FILE))) {
+    const map = (readJsonFile(join(dir, INDEX_FILE)) as { weight_map?: Record<string, string> } | null)?.weight_map ?? {};
+    for (const shard of new Set(Object.values(map))) files.push(join(dir, shard));
+  }
+  const kinds = new Set<StoredDType>();
+  for (const f of files) for (const e of readSafetensorsHeader(f).tensors.values()) if (e.shape.length === 2) kinds.add(e.dtype);
+  return kinds.size === 1 ? [...kinds][0] : 'F32';
+}
+
+/**
+ * Loads a model folder as a frozen base for adapters: a BF16 folder keeps its matrices in BF16
+ * (half the memory of f32, widened per product); others load as f32.
+ */
+export function loadFrozenBase(dir: string): LoadedModel {
+  const bf16 = storedMatrixDtype(dir) === 'BF16';
+  return readModelFolder(dir, (config) => new Transformer(config, { skipInit: true, frozenBf16: bf16 }));
+}
+
+/**
+ * Adds scale · B A of every adapter into the f32 weights of `lora.base` (loaded without frozen
+ * BF16 matrices) and detaches the adapters: the base becomes the merged model.
+ */
+export function mergeInto(lora: LoraModel): CausalLM {
+  const params = lora.base.parameters();
+  for (const [module, delta] of lora.deltas()) {
+    const w = params.get(`${module}.weight`);
+    if (!w) throw new AhaError(`cannot merge into ${module}: its weight is not an f32 parameter (load the base without frozen BF16 weights)`);
+    for (let i = 0; i < delta.length; i++) w.data[i] += delta[i];
+  }
+  lora.base.setLinearHook(null);
+  return lora.base;
+}
+
+/**
+ * A model folder with, when `adapterDir` is given, a PEFT adapter applied (the base frozen in its
+ * file precision): what `aha generate`, `aha eval` and `aha sample` run with `--adapter`.
+ */
+export function loadWithAdapter(modelDir: string, adapterDir: string | undefined): LoadedModel {
+  if (adapterDir === undefined) return loadModel(modelDir);
+  readAdapterConfig(adapterDir); // its errors before the base's weights are read
+  const loaded = loadFrozenBase(modelDir);
+  return { ...loaded, model: loadAdapter(loaded.model, adapterDir, resolve(modelDir)) };
+}
+
+
+/**
+ * A LoRA training checkpoint or output (an adapter folder written by aha, with the tokenizer):
+ * its base model, named by base_model_name_or_path, with the adapter applied.
+ */
+export function loadAdapterCheckpoint(dir: string): LoadedModel {
+  const { baseModel } = readAdapterConfig(dir);
+  const file = join(dir, ADAPTER_CONFIG_FILE);
+  if (!baseModel) throw new InputError({ file, field: 'base_model_name_or_path' }, 'missing: aha needs the base model folder to load this adapter');
+  if (!existsSync(join(baseModel, 'config.json'))) throw new InputError({ file, field: 'base_model_name_or_path' }, `${baseModel} is not a model folder (was the base model moved?)`);
+  return loadWithAdapter(baseModel, dir);
+}
+
+/** The model folder `dir` as a frozen base (file precision) with fresh adapters seeded by `seed`: LoRA training's start. */
+export function withNewAdapters(dir: string, lora: LoraConfig, seed: number): LoadedModel {
+  const loaded = loadFrozenBase(dir);
+  return { ...loaded, model: new LoraModel(loaded.model, lora, { seed, baseModelPath: resolve(dir) }) };
+}
+
+/**
+ * What a command given a folder runs: `modelDir` with the adapter `adapterDir` applied; or, when
+ * `modelDir` itself is an adapter folder (a LoRA run's checkpoint or output), its base with it.
+ */
+export function loadModelOrAdapter(modelDir: string, adapterDir?: string): LoadedModel {
+  if (adapterDir === undefined && isAdapterDir(modelDir)) return loadAdapterCheckpoint(modelDir);
+  return loadWithAdapter(modelDir, adapterDir);
+}

@@ -1,0 +1,285 @@
+// LoRA (low-rank adaptation): every targeted projection y = W x + b gains (alpha / r) · B (A x),
+// with A [r, in] and B [out, r] trained in f32 while the base stays frozen (its own precision,
+// BF16 when the file is BF16). A starts Kaiming-uniform as PEFT initialises it (bound
+// 1/sqrt(in)), B at zero, so the adapted model starts equal to the base. `LoraModel` is a
+// CausalLM whose parameters are only the adapters (named as PEFT saves them), and
+// `adaptersOff(model)` is the same network with the adapters switched off: GRPO's reference
+// policy without a second copy of the weights.
+import { add, linear, noGrad, parameter, scale, type Tensor } from '../core/index.js';
+import { AhaError, InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import type { CausalLM, KVCache } from './causal-lm.js';
+import type { LinearHook, Transformer } from './transformer.js';
+
+/** The projections a Llama/Qwen2 layer has, by their module name's last part. */
+export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+
+export interface LoraConfig {
+  /** Rank of A and B. */
+  r: number;
+  /** Scale numerator: the update is (alpha / r) · B A (alpha / sqrt(r) with rslora). */
+  alpha: number;
+  /** Dropout on the adapter's input while training. Only 0 trains; adapters saved with more load for inference. */
+  dropout: number;
+  /**
+   * Which projections: 'all-linear' (every projection but lm_head, as PEFT), a list of names
+   * (a module matches when its name is the entry or ends with "." + entry, as PEFT), or
+   * { regex } (the module's full name must match, as PEFT does with a string).
+   */
+  targets: 'all-linear' | readonly string[] | { regex: string };
+  /** Rank-stabilised scale alpha / sqrt(r) (PEFT's use_rslora). */
+  rslora: boolean;
+}
+
+export const DEFAULT_LORA: LoraConfig = { r: 16, alpha: 32, dropout: 0, targets: 'all-linear', rslora: false };
+
+/** The factor of B A in the update. */
+export function loraScale(c: LoraConfig): number {
+  return c.rslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
+}
+
+const SPEC_KEYS = ['r', 'alpha', 'dropout', 'targets', 'rslora'];
+
+/**
+ * Parses `r=16,alpha=32,dropout=0,targets=all-linear` (targets may list names: `targets=q_proj,v_proj`;
+ * every key is optional). `where` names the flag or field in errors.
+ */
+export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
+  const cfg: { -readonly [K in keyof LoraConfig]: LoraConfig[K] } = { ...DEFAULT_LORA };
+  const seen = new Set<string>();
+  let targets: string[] | null = null;
+  const bad = (what: string): never => {
+    throw new AhaError(`${where}: ${what} (expected e.g. r=16,alpha=32,dropout=0,targets=all-linear)`);
+  };
+  for (const part of spec.split(',').map((p) => p.trim())) {
+    if (part === '') bad(`empty entry in ${JSON.stringify(spec)}`);
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      // A bare name continues a targets list: targets=q_proj,v_proj.
+      if (targets === null) bad(`"${part}" is not key=value`);
+      targets!.push(part);
+      continue;
+    }
+    const key = part.slice(0, eq).trim(), value = part.slice(eq + 1).trim();
+    if (!SPEC_KEYS.includes(key)) bad(`unknown key "${key}" (keys: ${SPEC_KEYS.join(', ')})`);
+    if (seen.has(key)) bad(`"${key}" is given twice`);
+    seen.add(key);
+    targets = null;
+    const num = (): number => {
+      const n = Number(value);
+      if (value === '' || !Number.isFinite(n)) bad(`${key} must be a number, got "${value}"`);
+      return n;
+    };
+    if (key === 'r') {
+      cfg.r = num();
+      if (!Number.isInteger(cfg.r) || cfg.r < 1) bad(`r must be a positive integer, got "${value}"`);
+    } else if (key === 'alpha') {
+      cfg.alpha = num();
+      if (!(cfg.alpha > 0)) bad(`alpha must be positive, got "${value}"`);
+    } else if (key === 'dropout') {
+      cfg.dropout = num();
+      if (!(cfg.dropout >= 0 && cfg.dropout < 1)) bad(`dropout must be in [0, 1), got "${value}"`);
+    } else if (key === 'rslora') {
+      if (value !== 'true' && value !== 'false') bad(`rslora must be true or false, got "${value}"`);
+      cfg.rslora = value === 'true';
+    } else if (value === 'all-linear') {
+      cfg.targets = 'all-linear';
+    } else {
+      if (value === '') bad('targets is empty');
+      targets = [value];
+      cfg.targets = targets;
+    }
+  }
+  if (Array.isArray(cfg.targets)) {
+    for (const t of cfg.targets) {
+      if (!(LORA_MODULES as readonly string[]).includes(t)) bad(`target "${t}" is not a projection aha can adapt (${LORA_MODULES.join(', ')}, or all-linear)`);
+    }
+  }
+  return cfg;
+}
+
+/** Refuses adapter settings aha cannot train with (dropout is applied only at 0, i.e. not at all). */
+export function assertTrainable(c: LoraConfig, where = '--lora'): LoraConfig {
+  if (c.dropout !== 0) throw new AhaError(`${where}: dropout ${c.dropout} is not supported for training yet (use dropout=0; adapters trained with dropout load fine for inference)`);
+  return c;
+}
+
+/** Whether module `name` ("model.layers.0.self_attn.q_proj") is targeted. */
+export function isTargeted(name: string, targets: LoraConfig['targets']): boolean {
+  if (targets === 'all-linear') return (LORA_MODULES as readonly string[]).includes(name.slice(name.lastIndexOf('.') + 1));
+  if (Array.isArray(targets)) return targets.some((t) => name === t || name.endsWith(`.${t}`));
+  return new RegExp(`^(?:${(targets as { regex: string }).regex})$`).test(name);
+}
+
+/** The PEFT tensor name of a module's A or B. */
+export function peftTensorName(module: string, which: 'A' | 'B'): string {
+  return `base_model.model.${module}.lora_${which}.weight`;
+}
+
+interface Adapter {
+  A: Tensor;
+  B: Tensor;
+}
+
+/** A network whose projections can be routed through a hook (aha's Transformer). */
+export type AdaptableModel = CausalLM & Pick<Transformer, 'setLinearHook' | 'prefillRows'>;
+
+function adaptable(model: CausalLM): AdaptableModel {
+  if (typeof (model as Partial<AdaptableModel>).setLinearHook !== 'function') throw new AhaError('LoRA needs aha\'s transformer as its base model');
+  return model as AdaptableModel;
+}
+
+/** The (out, in) shape of every projection of the base, by module name. */
+function projectionShapes(model: CausalLM): Map<string, [number, number]> {
+  const shapes = new Map<string, [number, number]>();
+  const frozen = (model as { frozenWeights?: () => Map<string, { shape: readonly number[] }> }).frozenWeights?.() ?? new Map();
+  for (const [name, t] of [...model.parameters(), ...frozen]) {
+    const m = /^(.*\.(\w+))\.weight$/.exec(name);
+    if (m && (LORA_MODULES as readonly string[]).includes(m[2]) && t.shape.length === 2) shapes.set(m[1], [t.shape[0], t.shape[1]]);
+  }
+  return shapes;
+}
+
+/**
+ * A base model with LoRA adapters. Its `parameters()` are the adapters only (PEFT tensor names);
+ * the base's own parameters are frozen (requiresGrad off) when the adapters are attached.
+ */
+export class LoraModel implements CausalLM {
+  readonly config: CausalLM['config'];
+  readonly base: AdaptableModel;
+  readonly lora: LoraConfig;
+  readonly adapters = new Map<string, Adapter>();
+  /** Off: the base model's outputs exactly (the reference policy). */
+  enabled = true;
+  /** The base model's folder, recorded as base_model_name_or_path when the adapter is saved. */
+  baseModelPath: string;
+  private readonly factor: number;
+
+  /**
+   * Attaches fresh adapters (A Kaiming-uniform from `seed`, B zero) to every targeted projection
+   * of `base`. Throws when no projection matches the targets.
+   */
+  constructor(base: CausalLM, lora: LoraConfig, opts: { seed?: number; baseModelPath?: string } = {}) {
+    this.base = adaptable(base);
+    this.baseModelPath = opts.baseModelPath ?? '';
+    this.config = base.config;
+    this.lora = lora;
+    this.factor = loraScale(lora);
+    const rng = new Rng(opts.seed ?? 0);
+    for (const [module, [out, inp]] of projectionShapes(base)) {
+      if (!isTargeted(module, lora.targets)) continue;
+      const bound = 1 / Math.sqrt(inp);
+      const a = new Float32Array(lora.r * inp);
+      for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
+      this.adapters.set(module, { A: parameter(a, [lora.r, inp]), B: parameter(new Float32Array(out * lora.r), [out, lora.r]) });
+    }
+    if (this.adapters.size === 0) throw new AhaError(`LoRA targets ${JSON.stringify(lora.targets)} match no projection of the model`);
+    for (const p of base.parameters().values()) p.requiresGrad = false;
+    const hook: LinearHook = { apply: (module, x, y) => this.apply(module, x, y) };
+    this.base.setLinearHook(hook);
+  }
+
+  private apply(module: string, x: Tensor, y: Tensor): Tensor {
+    const ad = this.enabled ? this.adapters.get(module) : undefined;
+    if (!ad) return y;
+    return add(y, scale(linear(linear(x, ad.A), ad.B), this.factor));
+  }
+
+  /** The adapters by PEFT tensor name (A and B of each module). */
+  parameters(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [module, ad] of [...this.adapters].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      out.set(peftTensorName(module, 'A'), ad.A);
+      out.set(peftTensorName(module, 'B'), ad.B);
+    }
+    return out;
+  }
+
+  forward(ids: Int32Array, batch: number, seqLen: number): Tensor {
+    return this.base.forward(ids, batch, seqLen);
+  }
+
+  createCache(batch: number, maxLen: number): KVCache {
+    return this.base.createCache(batch, maxLen);
+  }
+
+  prefill(cache: KVCache, row: number, ids: Int32Array): Float32Array {
+    return this.base.prefill(cache, row, ids);
+  }
+
+  prefillRows(cache: KVCache, rows: readonly number[], ids: readonly Int32Array[]): Float32Array {
+    return this.base.prefillRows(cache, rows, ids);
+  }
+
+  decode(cache: KVCache, ids: Int32Array, active?: Uint8Array): Float32Array {
+    return this.base.decode(cache, ids, active);
+  }
+
+  /** W + scale · B A for every adapted projection (module name → [out, in] f32), for merging. */
+  deltas(): Map<string, Float32Array> {
+    return noGrad(() => {
+      const out = new Map<string, Float32Array>();
+      for (const [module, ad] of this.adapters) {
+        // scale · B A, one output row at a time: row = sum over k of scale·B[row, k] · A[k, :].
+        const [o, r] = ad.B.shape, i = ad.A.shape[1];
+        const ba = new Float32Array(o * i);
+        for (let row = 0; row < o; row++) {
+          for (let k = 0; k < r; k++) {
+            const b = ad.B.data[row * r + k] * this.factor;
+            if (b === 0) continue;
+            const a = ad.A.data.subarray(k * i, (k + 1) * i);
+            const dst = ba.subarray(row * i, (row + 1) * i);
+            for (let c = 0; c < i; c++) dst[c] += b * a[c];
+          }
+        }
+        out.set(module, ba);
+      }
+      return out;
+    });
+  }
+
+  /** Replaces adapter values from tensors named as PEFT names them; every adapter must be there, with its shape. */
+  loadAdapterTensors(get: (name: string) => { shape: readonly number[]; data: Float32Array } | undefined, file: string): void {
+    for (const [name, p] of this.parameters()) {
+      const t = get(name);
+      if (!t) throw new InputError({ file }, `tensor "${name}" is missing`);
+      if (t.shape.length !== p.shape.length || t.shape.some((d, k) => d !== p.shape[k])) {
+        throw new InputError({ file }, `tensor "${name}" has shape [${t.shape.join(', ')}] but the model and adapter_config.json need [${p.shape.join(', ')}]`);
+      }
+      p.data.set(t.data);
+    }
+  }
+}
+
+/** The adapted model's base with its adapters switched off for every call (GRPO's reference). */
+export function adaptersOff(model: LoraModel): CausalLM {
+  const off = <T>(fn: () => T): T => {
+    const was = model.enabled;
+    model.enabled = false;
+    try {
+      return fn();
+    } finally {
+      model.enabled = was;
+    }
+  };
+  return {
+    config: model.config,
+    parameters: () => new Map(),
+    forward: (ids, batch, seqLen) => off(() => model.forward(ids, batch, seqLen)),
+    createCache: (batch, maxLen) => model.createCache(batch, maxLen),
+    prefill: (cache, row, ids) => off(() => model.prefill(cache, row, ids)),
+    prefillRows: (cache, rows, ids) => off(() => model.prefillRows(cache, rows, ids)),
+    decode: (cache, ids, active) => off(() => model.decode(cache, ids, active)),
+  };
+}
+
+export function isLoraModel(model: CausalLM): model is LoraModel {
+  return model instanceof LoraModel;
+}
+
+/** Turns gradient checkpointing (each layer recomputed in the backward pass) on or off for aha's transformer, adapted or not. */
+export function setGradientCheckpointing(model: CausalLM, on: boolean): void {
+  const net = (isLoraModel(model) ? model.base : model) as Partial<Pick<Transformer, 'gradientCheckpointing'>>;
+  if (!('gradientCheckpointing' in net)) throw new AhaError('gradient checkpointing needs aha\'s transformer');
+  net.gradientCheckpointing = on;
+}
