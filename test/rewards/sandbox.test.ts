@@ -348,6 +348,25 @@ except OSError:
   assert.equal(many.stdout.trim(), '28', 'expected ENOSPC from the capped /tmp');
 });
 
+test('`aha verify code` exits 0 when every line was checked (failed tests included), 1 when some could not be', () => {
+  const verify = (lines: unknown[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-'], {
+      input: lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
+      encoding: 'utf8',
+    });
+  const failing = { language: 'python', code: 'raise SystemExit(3)', tests: { inputs: [''], outputs: ['1'] } };
+  const ok = verify([{ language: 'python', code: 'print(1)', tests: { inputs: [''], outputs: ['1'] } }, failing]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout.trim().split('\n').length, 2);
+  const bad = verify([failing, '{not json', { language: 'python', tests: { inputs: [], outputs: [] } }]);
+  assert.equal(bad.status, 1);
+  const out = bad.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(out[0].statuses, ['runtime_error']);
+  assert.match(String(out[1].error), /<stdin>:2: not valid JSON/);
+  assert.match(String(out[2].error), /<stdin>:3, field "code": missing/);
+  assert.match(bad.stderr, /^aha: 2 of 3 input lines could not be checked/);
+});
+
 test('without a working sandbox, code is refused (never run unsandboxed)', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-'], {
     input: '{"language":"python","code":"print(1)","tests":{"inputs":[""],"outputs":["1"]}}\n',
