@@ -1,4 +1,4 @@
-// The code sandbox under attack: programs that try to read host files, reach a loopback port,
+// The code sandbox under attack (docs/rewards.md, threat model): programs that try to read host files, reach a loopback port,
 // write outside the jail, fork-bomb, exhaust memory, loop forever, flood output, or outlive
 // their run must all fail safely, with the right status and without touching the host.
 import { join } from 'node:path';
@@ -39,6 +39,9 @@ for p in ['/etc/passwd', '/etc/hostname', ${JSON.stringify(join(process.cwd(), '
         leaks.append(p)
     except Exception:
         pass
+# Its own pid namespace: the program (pid 1) is the only process; no host pid to read or signal.
+pids = [p for p in os.listdir('/proc') if p.isdigit()]
+if pids != ['1']: leaks.append('/proc ' + ' '.join(pids))
 print('LEAK ' + ' '.join(leaks) if leaks else 'blocked')
 `);
   assert.deepEqual(r.statuses, ['pass'], r.error);
@@ -241,18 +244,28 @@ test('the seccomp filter decides as documented on x86-64 and arm64', () => {
   assert.throws(() => seccompFilter('riscv64'), /no seccomp filter for CPU architecture riscv64/);
 });
 
-test('a loopback port on the host cannot be reached (no network)', async () => {
+test('a loopback port, an abstract unix socket and DNS on the host cannot be reached (no network)', async () => {
   const server = createServer((s) => s.end('hello'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
+  const abstractName = `aha-probe-${process.pid}`;
+  // Node pads abstract socket names; Python binds the exact name the jailed program will try.
+  const unix = spawn('/usr/bin/python3', ['-c', `import socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0${abstractName}')\ns.listen()\nprint('ready', flush=True)\ntime.sleep(60)`]);
+  await new Promise((resolve) => unix.stdout.once('data', resolve));
   try {
     const r = await py(`
 import socket
+leaks = []
+for family, addr in [(socket.AF_INET, ('127.0.0.1', ${port})), (socket.AF_INET6, ('::1', ${port})), (socket.AF_UNIX, '\\0${abstractName}')]:
+    try:
+        s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(1); s.connect(addr); leaks.append(str(addr))
+    except OSError:
+        pass
 try:
-    s = socket.create_connection(('127.0.0.1', ${port}), timeout=1)
-    print('LEAK', s.recv(10))
+    socket.getaddrinfo('deb.debian.org', 80); leaks.append('dns')
 except OSError:
-    print('blocked')
+    pass
+print('LEAK ' + ' '.join(leaks) if leaks else 'blocked')
 `);
     assert.deepEqual(r.statuses, ['pass'], r.error);
     const js = await runCode({
@@ -263,6 +276,7 @@ except OSError:
     assert.deepEqual(js.statuses, ['pass'], js.error);
   } finally {
     server.close();
+    unix.kill();
   }
 });
 
