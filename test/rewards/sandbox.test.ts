@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { runCode, runProgram } from '../../src/rewards/index.js';
 import { seccompFilter, DENIED_SYSCALLS } from '../../src/rewards/code/seccomp.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const py = (code: string, timeoutMs = 3000) => runCode({ language: 'python', code, tests: { inputs: [''], outputs: ['blocked'] }, timeoutMs });
 
@@ -175,22 +175,39 @@ test('descriptors aha inherited are closed before the program runs (no channel o
   assert.deepEqual(JSON.parse(out).statuses, ['pass'], out);
 });
 
+/** Whether a python3 runs among the descendants of process `root` (the jailed program). */
+function jailedChildOf(root: number): boolean {
+  const rows = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.trim().split(/\s+/));
+  const tree = new Set([String(root)]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of rows) if (tree.has(ppid) && !tree.has(pid)) grew = Boolean(tree.add(pid));
+  }
+  return rows.some(([pid, , comm]) => tree.has(pid) && pid !== String(root) && comm?.startsWith('python3'));
+}
+
 test('a killed `aha verify` leaves no job folder and no process behind', async () => {
-  const jobFolders = () => readdirSync(tmpdir()).filter((n) => n.startsWith('aha-job-'));
-  const before = new Set(jobFolders());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-', '--timeout-ms', '60000'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  // Its own TMPDIR, so other programs' temporary folders cannot be mistaken for ours.
+  const tmp = scratchDir('aha-killed-verify-');
+  chmodSync(tmp, 0o755); // as /tmp is: open to the sandbox user, should anything be put there
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-', '--timeout-ms', '60000'], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: { ...process.env, TMPDIR: tmp },
+  });
   child.stdin.end(JSON.stringify({ language: 'python', code: 'import time\ntime.sleep(60)', tests: { inputs: [''], outputs: [''] } }) + '\n');
   // Wait until the program is running in the jail, then kill aha outright.
   const started = Date.now();
-  while (!spawnSync('ps', ['-u', '65534', '-o', 'args='], { encoding: 'utf8' }).stdout.includes('time.sleep') && Date.now() - started < 20_000) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const during = jobFolders().filter((n) => !before.has(n));
+  while (!jailedChildOf(child.pid!) && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(jailedChildOf(child.pid!), 'the program never started');
+  const ours = () => readdirSync(tmp).filter((n) => n.startsWith('aha-')); // (tsx keeps its cache there too)
+  const during = ours();
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('close', resolve));
   await settle();
   assert.deepEqual(during, [], 'job files were written to a host folder');
-  assert.deepEqual(jobFolders().filter((n) => !before.has(n)), []);
+  assert.deepEqual(ours(), []);
   assert.deepEqual(leftoverSandboxProcesses(), []);
 });
 
