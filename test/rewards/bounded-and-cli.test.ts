@@ -56,7 +56,9 @@ test('aha verify math: one result per line, in order, errors on their own line',
       ].join('\n') + '\n',
     );
     const r = aha(['verify', 'math', '--input', file]);
-    assert.equal(r.status, 0, r.stderr);
+    // Exit 1: every line has its result, but two could not be checked.
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^aha: 2 of 5 input lines could not be checked/);
     const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(out.length, 5);
     assert.deepEqual(out[0], { equal: true, pred_extracted: '\\frac{1}{2}', gold_extracted: '0.5' });

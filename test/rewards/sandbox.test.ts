@@ -1,15 +1,15 @@
-// The code sandbox under attack: programs that try to read host files, reach a loopback port,
+// The code sandbox under attack (docs/rewards.md, threat model): programs that try to read host files, reach a loopback port,
 // write outside the jail, fork-bomb, exhaust memory, loop forever, flood output, or outlive
 // their run must all fail safely, with the right status and without touching the host.
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { runCode, runProgram } from '../../src/rewards/index.js';
 import { seccompFilter, DENIED_SYSCALLS } from '../../src/rewards/code/seccomp.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const py = (code: string, timeoutMs = 3000) => runCode({ language: 'python', code, tests: { inputs: [''], outputs: ['blocked'] }, timeoutMs });
 
@@ -39,6 +39,9 @@ for p in ['/etc/passwd', '/etc/hostname', ${JSON.stringify(join(process.cwd(), '
         leaks.append(p)
     except Exception:
         pass
+# Its own pid namespace: the program (pid 1) is the only process; no host pid to read or signal.
+pids = [p for p in os.listdir('/proc') if p.isdigit()]
+if pids != ['1']: leaks.append('/proc ' + ' '.join(pids))
 print('LEAK ' + ' '.join(leaks) if leaks else 'blocked')
 `);
   assert.deepEqual(r.statuses, ['pass'], r.error);
@@ -172,22 +175,39 @@ test('descriptors aha inherited are closed before the program runs (no channel o
   assert.deepEqual(JSON.parse(out).statuses, ['pass'], out);
 });
 
+/** Whether a python3 runs among the descendants of process `root` (the jailed program). */
+function jailedChildOf(root: number): boolean {
+  const rows = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.trim().split(/\s+/));
+  const tree = new Set([String(root)]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of rows) if (tree.has(ppid) && !tree.has(pid)) grew = Boolean(tree.add(pid));
+  }
+  return rows.some(([pid, , comm]) => tree.has(pid) && pid !== String(root) && comm?.startsWith('python3'));
+}
+
 test('a killed `aha verify` leaves no job folder and no process behind', async () => {
-  const jobFolders = () => readdirSync(tmpdir()).filter((n) => n.startsWith('aha-job-'));
-  const before = new Set(jobFolders());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-', '--timeout-ms', '60000'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  // Its own TMPDIR, so other programs' temporary folders cannot be mistaken for ours.
+  const tmp = scratchDir('aha-killed-verify-');
+  chmodSync(tmp, 0o755); // as /tmp is: open to the sandbox user, should anything be put there
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-', '--timeout-ms', '60000'], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: { ...process.env, TMPDIR: tmp },
+  });
   child.stdin.end(JSON.stringify({ language: 'python', code: 'import time\ntime.sleep(60)', tests: { inputs: [''], outputs: [''] } }) + '\n');
   // Wait until the program is running in the jail, then kill aha outright.
   const started = Date.now();
-  while (!spawnSync('ps', ['-u', '65534', '-o', 'args='], { encoding: 'utf8' }).stdout.includes('time.sleep') && Date.now() - started < 20_000) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const during = jobFolders().filter((n) => !before.has(n));
+  while (!jailedChildOf(child.pid!) && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(jailedChildOf(child.pid!), 'the program never started');
+  const ours = () => readdirSync(tmp).filter((n) => n.startsWith('aha-')); // (tsx keeps its cache there too)
+  const during = ours();
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('close', resolve));
   await settle();
   assert.deepEqual(during, [], 'job files were written to a host folder');
-  assert.deepEqual(jobFolders().filter((n) => !before.has(n)), []);
+  assert.deepEqual(ours(), []);
   assert.deepEqual(leftoverSandboxProcesses(), []);
 });
 
@@ -241,18 +261,28 @@ test('the seccomp filter decides as documented on x86-64 and arm64', () => {
   assert.throws(() => seccompFilter('riscv64'), /no seccomp filter for CPU architecture riscv64/);
 });
 
-test('a loopback port on the host cannot be reached (no network)', async () => {
+test('a loopback port, an abstract unix socket and DNS on the host cannot be reached (no network)', async () => {
   const server = createServer((s) => s.end('hello'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
+  const abstractName = `aha-probe-${process.pid}`;
+  // Node pads abstract socket names; Python binds the exact name the jailed program will try.
+  const unix = spawn('/usr/bin/python3', ['-c', `import socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0${abstractName}')\ns.listen()\nprint('ready', flush=True)\ntime.sleep(60)`]);
+  await new Promise((resolve) => unix.stdout.once('data', resolve));
   try {
     const r = await py(`
 import socket
+leaks = []
+for family, addr in [(socket.AF_INET, ('127.0.0.1', ${port})), (socket.AF_INET6, ('::1', ${port})), (socket.AF_UNIX, '\\0${abstractName}')]:
+    try:
+        s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(1); s.connect(addr); leaks.append(str(addr))
+    except OSError:
+        pass
 try:
-    s = socket.create_connection(('127.0.0.1', ${port}), timeout=1)
-    print('LEAK', s.recv(10))
+    socket.getaddrinfo('deb.debian.org', 80); leaks.append('dns')
 except OSError:
-    print('blocked')
+    pass
+print('LEAK ' + ' '.join(leaks) if leaks else 'blocked')
 `);
     assert.deepEqual(r.statuses, ['pass'], r.error);
     const js = await runCode({
@@ -263,6 +293,7 @@ except OSError:
     assert.deepEqual(js.statuses, ['pass'], js.error);
   } finally {
     server.close();
+    unix.kill();
   }
 });
 
@@ -346,6 +377,25 @@ except OSError:
     program: "n = 0\ntry:\n    for i in range(100):\n        open(f'/tmp/f{i}', 'wb').write(b'x' * (8 << 20)); n += 1\nexcept OSError as e:\n    print(e.errno)",
   });
   assert.equal(many.stdout.trim(), '28', 'expected ENOSPC from the capped /tmp');
+});
+
+test('`aha verify code` exits 0 when every line was checked (failed tests included), 1 when some could not be', () => {
+  const verify = (lines: unknown[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', 'code', '--input', '-'], {
+      input: lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
+      encoding: 'utf8',
+    });
+  const failing = { language: 'python', code: 'raise SystemExit(3)', tests: { inputs: [''], outputs: ['1'] } };
+  const ok = verify([{ language: 'python', code: 'print(1)', tests: { inputs: [''], outputs: ['1'] } }, failing]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout.trim().split('\n').length, 2);
+  const bad = verify([failing, '{not json', { language: 'python', tests: { inputs: [], outputs: [] } }]);
+  assert.equal(bad.status, 1);
+  const out = bad.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(out[0].statuses, ['runtime_error']);
+  assert.match(String(out[1].error), /<stdin>:2: not valid JSON/);
+  assert.match(String(out[2].error), /<stdin>:3, field "code": missing/);
+  assert.match(bad.stderr, /^aha: 2 of 3 input lines could not be checked/);
 });
 
 test('without a working sandbox, code is refused (never run unsandboxed)', () => {

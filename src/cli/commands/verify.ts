@@ -31,6 +31,11 @@ Prints one JSON object per non-blank input line, in order:
   code: {"statuses": ["pass"|"wrong_answer"|"runtime_error"|"timeout"|"memory_limit", ...], "reward": fraction passed}
 A line that cannot be checked gets {"error": "..."} instead. Code runs only inside the bubblewrap sandbox.
 
+Exit status: 0 every line was checked (whatever the verdicts: failed tests and unequal answers are
+results, not errors); 1 some lines could not be checked (all results are still printed, and a
+summary goes to stderr); 2 bad usage or refusal (unknown kind, missing --input, no sandbox),
+nothing checked.
+
 Examples:
   echo '{"pred": "The answer is $\\\\frac{1}{2}$", "gold": "0.5"}' | aha verify math --input -
   aha verify code --input programs.jsonl`,
@@ -45,11 +50,15 @@ Examples:
       if (kind === 'code') assertSandbox();
       const stream = flags.input === '-' ? process.stdin : createReadStream(flags.input, 'utf8');
       const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      await verifyLines(kind, lines, (r) => process.stdout.write(JSON.stringify(r) + '\n'), {
+      const { count, errors } = await verifyLines(kind, lines, (r) => process.stdout.write(JSON.stringify(r) + '\n'), {
         file: flags.input === '-' ? '<stdin>' : flags.input,
         lastNumberFallback: flags.lastNumberFallback,
         timeoutMs,
         memoryMb,
       });
+      if (errors > 0) {
+        process.stderr.write(`aha: ${errors} of ${count} input lines could not be checked (see their "error" results)\n`);
+        process.exitCode = 1;
+      }
     });
 }
