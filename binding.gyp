@@ -9,7 +9,8 @@
         "src/core/native/attention.cc",
         "src/core/native/pointwise.cc",
         "src/core/native/loss.cc",
-        "src/core/native/optim.cc"
+        "src/core/native/optim.cc",
+        "src/core/native/sampling.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   aha::registerPointwise(env, exports);
   aha::registerLoss(env, exports);
   aha::registerOptim(env, exports);
+  aha::registerSampling(env, exports);
   return exports;
 }
 

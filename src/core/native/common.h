@@ -113,5 +113,6 @@ void registerAttention(Napi::Env env, Napi::Object exports);
 void registerPointwise(Napi::Env env, Napi::Object exports);
 void registerLoss(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
+void registerSampling(Napi::Env env, Napi::Object exports);
 
 }  // namespace aha
