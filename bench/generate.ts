@@ -4,7 +4,9 @@
 // python3-torch) on the same weights, shapes and thread count in the same run. Each model is
 // saved as a Hugging Face folder and reloaded by both sides (PyTorch checks its logits against
 // aha's), and the peak memory of the process is reported.
-// Flags: --threads N (default: all cores), --only demo|0.5b, --quick (fewer tokens), --json.
+// Flags: --threads N (default: all cores), --only demo|qwen, --quick (fewer tokens), --json,
+// --torch-coretype (PyTorch's OpenBLAS gets the kernels aha names for this CPU; by default it
+// runs with the user's environment, i.e. what a PyTorch user gets).
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,9 @@ import { CHARSET } from '../src/tasks/charset.js';
 import { Rng } from '../src/util/rng.js';
 
 const PYTHON = TORCH_PYTHON;
+// Read before aha's backend loads: the backend names OpenBLAS's kernels for this CPU in
+// OPENBLAS_CORETYPE unless the user did (src/core/backend.ts).
+const userCoreType = process.env.OPENBLAS_CORETYPE;
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
   const i = argv.indexOf(name);
@@ -93,7 +98,16 @@ function rssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row[]; checkDiff: number | null; rss: number } {
+/** PyTorch's environment: the user's, or with --torch-coretype the OpenBLAS kernels aha uses. */
+function torchEnv(threads: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads) };
+  if (argv.includes('--torch-coretype')) return env;
+  if (userCoreType === undefined) delete env.OPENBLAS_CORETYPE;
+  else env.OPENBLAS_CORETYPE = userCoreType;
+  return env;
+}
+
+function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row[]; checkDiff: number | null; rss: number; torchCore: string | null } {
   const { config } = shape;
   const t0 = performance.now();
   const built = createTransformer(config, { skipInit: true });
@@ -127,20 +141,22 @@ function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row
     }
     const rss = rssMb();
     let checkDiff: number | null = null;
+    let torchCore: string | null = null;
     if (hasTorch) {
       const spec = join(dir, 'spec.json');
       writeFileSync(spec, JSON.stringify({ check_ids: checkIds, check_logits: checkLogits, runs }));
       const r = spawnSync(PYTHON, [join(import.meta.dirname, 'generate_torch.py'), '--model', folder, '--threads', String(threads), '--prompts', spec], {
         encoding: 'utf8',
-        env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+        env: torchEnv(threads),
         maxBuffer: 1 << 26,
       });
       if (r.status !== 0) throw new Error(`generate_torch.py failed:\n${r.stderr}`);
-      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { check_max_abs_diff: number; runs: { tok_s: number }[] };
+      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { check_max_abs_diff: number; runs: { tok_s: number }[]; blas_core: string | null };
       res.runs.forEach((t, i) => (rows[i].torch = t.tok_s));
       checkDiff = res.check_max_abs_diff;
+      torchCore = res.blas_core;
     }
-    return { rows, checkDiff, rss };
+    return { rows, checkDiff, rss, torchCore };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -158,18 +174,22 @@ function main(): void {
   ];
   const shapes = all.filter((s) => !only || s.name.startsWith(only));
   const hasTorch = ensureTorch();
-  console.error(`threads ${threads}, gemm ${info.gemm}`);
+  console.error(`threads ${threads}, gemm ${info.gemm}${info.blasCore ? ` (${info.blasCore} kernels)` : ''}`);
   const rows: Row[] = [];
   const notes: string[] = [];
+  const torchCores = new Set<string>();
   for (const shape of shapes) {
     const r = runShape(shape, threads, hasTorch);
     rows.push(...r.rows);
+    if (r.torchCore) torchCores.add(r.torchCore);
     notes.push(
       `${shape.name}: peak RSS of the aha process ${(r.rss / 1024).toFixed(2)} GB` +
         (r.checkDiff !== null ? `; PyTorch on the saved folder: max |logit diff| ${r.checkDiff.toExponential(2)}` : ''),
     );
   }
   console.log(`\nSampling throughput (tokens/s, temperature 1, KV cache), ${threads} threads, same run:\n`);
+  const kernels = (core: string | null | undefined) => (core ? `${core} kernels` : 'kernels not reported');
+  console.log(`OpenBLAS: aha ${kernels(info.blasCore)}, PyTorch ${kernels([...torchCores].join('/'))}${argv.includes('--torch-coretype') ? ' (--torch-coretype)' : ''}\n`);
   console.log('| model | batch | new tokens | aha tok/s | PyTorch tok/s | aha / PyTorch |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
@@ -178,7 +198,7 @@ function main(): void {
   }
   console.log('');
   for (const n of notes) console.log(n);
-  if (argv.includes('--json')) console.log(JSON.stringify({ threads, rows }));
+  if (argv.includes('--json')) console.log(JSON.stringify({ threads, aha_blas_core: info.blasCore, torch_blas_core: [...torchCores].join('/') || null, rows }));
 }
 
 main();
