@@ -48,6 +48,7 @@ export interface Backend {
   entropy(logits: F32, out: F32, rows: number, V: number): void;
   drawRows(logits: F32, offsets: I32, n: number, V: number, temperature: number, uniforms: Float64Array, tokens: I32,
     logprobs: Float64Array): void;
+  logSumExpRows(logits: F32, offsets: I32, n: number, V: number, out: Float64Array): void;
   expDouble(x: Float64Array, y: Float64Array, n: number): void;
   adamw(p: F32, g: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number): void;

@@ -16,7 +16,8 @@
 //   AdamW(params, { lr, beta1, beta2, eps, weightDecay }): step(lr?), zeroGrad(), state(),
 //        loadState(); clipGradNorm(params, maxNorm) -> pre-clip global norm
 //   KV-cache kernels for inference: writeCache, attendCache; linearInto (a Linear into a given
-//        buffer), drawRows (sampling / argmax and raw log-prob over rows of logits), nativeExp
+//        buffer), drawRows (sampling / argmax and raw log-prob over rows of logits),
+//        logSumExpRows (double-precision normalisers of rows), nativeExp
 //   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
 export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from './tensor.js';
 export { matmul, linear } from './ops/linalg.js';
@@ -27,7 +28,7 @@ export type { AttentionOptions, RopeSpec, RopeLlama3Scaling } from './ops/nn.js'
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';
-export { writeCache, attendCache, linearInto, drawRows, nativeExp } from './inference.js';
+export { writeCache, attendCache, linearInto, drawRows, logSumExpRows, nativeExp } from './inference.js';
 export type { DrawnRows } from './inference.js';
 export type { CacheAttentionShape } from './inference.js';
 export { setNumThreads, getNumThreads, buildInfo } from './backend.js';

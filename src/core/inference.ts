@@ -71,6 +71,18 @@ export function drawRows(logits: Float32Array, offsets: Int32Array, vocab: numbe
   return { tokens, logprobs };
 }
 
+/**
+ * log(sum(exp(row))) of each row logits[offsets[r] .. offsets[r]+vocab), in double precision as
+ * drawRows computes it (the normaliser of the log-probabilities sampling reports); rows in
+ * parallel, the same for any thread count.
+ */
+export function logSumExpRows(logits: Float32Array, offsets: Int32Array, vocab: number): Float64Array {
+  for (const o of offsets) if (o < 0 || o + vocab > logits.length) throw new Error(`logSumExpRows: row at ${o} + ${vocab} is outside logits of ${logits.length}`);
+  const out = new Float64Array(offsets.length);
+  if (offsets.length > 0) backend().logSumExpRows(logits, offsets, offsets.length, vocab, out);
+  return out;
+}
+
 /** exp in double precision as the sampling kernel computes it (exposed for its accuracy test). */
 export function nativeExp(x: Float64Array): Float64Array {
   const y = new Float64Array(x.length);

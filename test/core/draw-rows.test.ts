@@ -3,7 +3,7 @@
 // against Math.exp.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawRows, getNumThreads, nativeExp, setNumThreads } from '../../src/core/index.js';
+import { drawRows, getNumThreads, logSumExpRows, nativeExp, setNumThreads } from '../../src/core/index.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** The reference draw: weights exp((x - max) / T) summed in id order, first token past u * total. */
@@ -67,6 +67,24 @@ test('drawRows draws the reference token with the raw log-probability, at any te
   assert.equal(drawRows(x, Int32Array.of(0), V, 0, Float64Array.of(0)).tokens[0], 7);
   const zero = drawRows(x, Int32Array.of(0), V, 1, Float64Array.of(0));
   assert.notEqual(zero.tokens[0], 5);
+});
+
+test('logSumExpRows gives the double-precision normaliser of each row, as drawRows uses it', () => {
+  const rng = new Rng(8);
+  const V = 4100;
+  const x = randomLogits(rng, 3, V);
+  const offsets = Int32Array.of(V, 0, 2 * V);
+  const lse = logSumExpRows(x, offsets, V);
+  const drawn = drawRows(x, offsets, V, 0, new Float64Array(3));
+  offsets.forEach((off, r) => {
+    let m = -Infinity;
+    for (let i = 0; i < V; i++) m = Math.max(m, x[off + i]);
+    let z = 0;
+    for (let i = 0; i < V; i++) z += Math.exp(x[off + i] - m);
+    assert.ok(Math.abs(lse[r] - (m + Math.log(z))) < 1e-12, `row ${r}`);
+    assert.equal(drawn.logprobs[r], x[off + drawn.tokens[r]] - lse[r]);
+  });
+  assert.equal(logSumExpRows(Float32Array.of(-Infinity, -Infinity), Int32Array.of(0), 2)[0], -Infinity);
 });
 
 test('drawRows checks its rows before the kernel runs', () => {

@@ -145,6 +145,41 @@ Napi::Value DrawRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// logSumExpRows(logits, offsets, n, V, out): out[r] = log(sum(exp(logits[offsets[r] ..
+// offsets[r]+V)))) in double (the normaliser of a raw log-probability), rows and chunks in
+// parallel, the same sums for every thread count.
+Napi::Value LogSumExpRows(const Napi::CallbackInfo& info) {
+  const float* x = F32(info, 0);
+  const int32_t* offsets = I32(info, 1);
+  const int64_t n = INT(info, 2), V = INT(info, 3);
+  double* out = F64(info, 4);
+  const int64_t C = (V + CHUNK - 1) / CHUNK;
+  std::vector<float> cmax(n * C), rmax(n);
+  std::vector<double> w(n * C);
+#pragma omp parallel num_threads(threadsFor(n * V))
+  {
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n * C; t++) {
+      const int64_t r = t / C, b = (t % C) * CHUNK;
+      cmax[t] = maxf(x + offsets[r] + b, std::min(CHUNK, V - b));
+    }
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n; r++) rmax[r] = maxf(cmax.data() + r * C, C);
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n * C; t++) {
+      const int64_t r = t / C, b = (t % C) * CHUNK;
+      w[t] = chunkWeight(x + offsets[r] + b, std::min(CHUNK, V - b), rmax[r], 1.0);
+    }
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n; r++) {
+      double total = 0;
+      for (int64_t c = 0; c < C; c++) total += w[r * C + c];
+      out[r] = rmax[r] == -INFINITY ? -INFINITY : rmax[r] + std::log(total);
+    }
+  }
+  return info.Env().Undefined();
+}
+
 // expDouble(x, y, n): y[i] = dexp(x[i]) for Float64Arrays (for testing dexp against Math.exp).
 Napi::Value ExpDouble(const Napi::CallbackInfo& info) {
   const double* x = F64(info, 0);
@@ -158,6 +193,7 @@ Napi::Value ExpDouble(const Napi::CallbackInfo& info) {
 
 void registerSampling(Napi::Env env, Napi::Object exports) {
   exports.Set("drawRows", Napi::Function::New(env, DrawRows));
+  exports.Set("logSumExpRows", Napi::Function::New(env, LogSumExpRows));
   exports.Set("expDouble", Napi::Function::New(env, ExpDouble));
 }
 
