@@ -66,6 +66,9 @@ interface Row {
   newTokens: number;
   aha: number;
   torch: number | null;
+  /** Tokens per CPU-second of each process (all its threads): less sensitive to other load than wall time. */
+  ahaCpu: number;
+  torchCpu: number | null;
 }
 
 /** A tokenizer the folder needs; text is irrelevant to throughput (ids are sampled directly). */
@@ -134,9 +137,12 @@ function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row
     for (const run of runs) {
       const prompts = run.prompts.map((p) => Int32Array.from(p));
       const s = performance.now();
+      const cpu0 = process.cpuUsage();
       sample(model, prompts, { maxNewTokens: run.new_tokens, temperature: 1, seed: 1, batchSize: run.batch });
       const secs = (performance.now() - s) / 1000;
-      rows.push({ model: shape.name, batch: run.batch, newTokens: run.new_tokens, aha: (run.batch * run.new_tokens) / secs, torch: null });
+      const cpu = process.cpuUsage(cpu0);
+      const tokens = run.batch * run.new_tokens;
+      rows.push({ model: shape.name, batch: run.batch, newTokens: run.new_tokens, aha: tokens / secs, torch: null, ahaCpu: tokens / ((cpu.user + cpu.system) / 1e6), torchCpu: null });
       console.error(`${shape.name} batch ${run.batch}: aha ${(run.batch * run.new_tokens / secs).toFixed(1)} tok/s`);
     }
     const rss = rssMb();
@@ -151,8 +157,11 @@ function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row
         maxBuffer: 1 << 26,
       });
       if (r.status !== 0) throw new Error(`generate_torch.py failed:\n${r.stderr}`);
-      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { check_max_abs_diff: number; runs: { tok_s: number }[]; blas_core: string | null };
-      res.runs.forEach((t, i) => (rows[i].torch = t.tok_s));
+      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { check_max_abs_diff: number; runs: { tok_s: number; tok_per_cpu_s: number }[]; blas_core: string | null };
+      res.runs.forEach((t, i) => {
+        rows[i].torch = t.tok_s;
+        rows[i].torchCpu = t.tok_per_cpu_s;
+      });
       checkDiff = res.check_max_abs_diff;
       torchCore = res.blas_core;
     }
@@ -190,11 +199,12 @@ function main(): void {
   console.log(`\nSampling throughput (tokens/s, temperature 1, KV cache), ${threads} threads, same run:\n`);
   const kernels = (core: string | null | undefined) => (core ? `${core} kernels` : 'kernels not reported');
   console.log(`OpenBLAS: aha ${kernels(info.blasCore)}, PyTorch ${kernels([...torchCores].join('/'))}${argv.includes('--torch-coretype') ? ' (--torch-coretype)' : ''}\n`);
-  console.log('| model | batch | new tokens | aha tok/s | PyTorch tok/s | aha / PyTorch |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| model | batch | new tokens | aha tok/s | PyTorch tok/s | aha / PyTorch | aha tok/CPU-s | PyTorch tok/CPU-s | aha / PyTorch (CPU) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const f = (v: number | null) => (v === null ? '-' : v.toFixed(1));
+  const ratio = (a: number, b: number | null) => (b ? (a / b).toFixed(2) : '-');
   for (const r of rows) {
-    const ratio = r.torch ? (r.aha / r.torch).toFixed(2) : '-';
-    console.log(`| ${r.model} | ${r.batch} | ${r.newTokens} | ${r.aha.toFixed(1)} | ${r.torch ? r.torch.toFixed(1) : '-'} | ${ratio} |`);
+    console.log(`| ${r.model} | ${r.batch} | ${r.newTokens} | ${f(r.aha)} | ${f(r.torch)} | ${ratio(r.aha, r.torch)} | ${f(r.ahaCpu)} | ${f(r.torchCpu)} | ${ratio(r.ahaCpu, r.torchCpu)} |`);
   }
   console.log('');
   for (const n of notes) console.log(n);

@@ -4,7 +4,7 @@
 Loads the model folder aha wrote (config.json + model.safetensors, read here with a few lines of
 json and torch.frombuffer since Debian has no safetensors package), so the same weights run on
 both sides and the folder's Hugging Face layout is checked from Python too. Writes one JSON line:
-{"runs": [{"tok_s": ..., "seconds": ...}], "check_max_abs_diff": ..., "threads": ..., "torch": "...",
+{"runs": [{"tok_s": ..., "seconds": ..., "tok_per_cpu_s": ...}], "check_max_abs_diff": ..., "threads": ..., "torch": "...",
 "blas_core": "..."}
 
 Run with Debian's /usr/bin/python3 (python3-torch).
@@ -147,10 +147,11 @@ def main():
         runs = []
         for batch in spec["runs"]:
             prompts = torch.tensor(batch["prompts"])
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             generate(model, prompts, batch["new_tokens"], gen)
-            dt = time.perf_counter() - t0
-            runs.append({"batch": prompts.shape[0], "seconds": dt, "tok_s": prompts.shape[0] * batch["new_tokens"] / dt})
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+            n = prompts.shape[0] * batch["new_tokens"]
+            runs.append({"batch": prompts.shape[0], "seconds": dt, "tok_s": n / dt, "tok_per_cpu_s": n / cpu})
         result["runs"] = runs
     print(json.dumps(result))
 

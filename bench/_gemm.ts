@@ -1,0 +1,14 @@
+import { backend } from '../src/core/backend.js';
+import { setNumThreads } from '../src/core/index.js';
+const [M, N, K, reps, th] = process.argv.slice(2).map(Number);
+setNumThreads(th);
+const a = Float32Array.from({ length: M * K }, () => Math.random());
+const w = Float32Array.from({ length: N * K }, () => Math.random());
+const c = new Float32Array(M * N);
+const be = backend();
+be.gemm(false, true, 1, M, N, K, 1, a, 0, w, 0, 0, c, 0);
+const u0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < reps; i++) be.gemm(false, true, 1, M, N, K, 1, a, 0, w, 0, 0, c, 0);
+const dt = (performance.now() - t0) / 1000; const cpu = process.cpuUsage(u0); const cs = (cpu.user + cpu.system) / 1e6;
+const fl = 2 * M * N * K * reps / 1e9;
+console.log(`aha   ${M}x${N}x${K} th${th}: wall ${(fl / dt).toFixed(1)} GFLOP/s, per cpu-s ${(fl / cs).toFixed(1)} GFLOP/cpu-s`);
