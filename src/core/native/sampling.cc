@@ -63,6 +63,42 @@ inline double* F64(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Float64Array>().Data();
 }
 
+// Per-row maxima and per-chunk weights of n rows logits[offsets[r] .. offsets[r]+V): w1 at
+// temperature 1 and, when invT != 1, wT at temperature 1/invT. fill() must be called inside an
+// OpenMP parallel region (its loops share that region's threads).
+struct ChunkSums {
+  const float* x;
+  const int32_t* offsets;
+  int64_t n, V, C;
+  double invT;
+  std::vector<float> cmax, rmax;
+  std::vector<double> w1, wT;
+  ChunkSums(const float* x_, const int32_t* off, int64_t n_, int64_t V_, double invT_)
+      : x(x_), offsets(off), n(n_), V(V_), C((V_ + CHUNK - 1) / CHUNK), invT(invT_),
+        cmax(n_ * C), rmax(n_), w1(n_ * C), wT(invT_ != 1.0 ? n_ * C : 0) {}
+  void fill() {
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n * C; t++) {
+      const int64_t r = t / C, b = (t % C) * CHUNK;
+      cmax[t] = maxf(x + offsets[r] + b, std::min(CHUNK, V - b));
+    }
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n; r++) rmax[r] = maxf(cmax.data() + r * C, C);
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n * C; t++) {
+      const int64_t r = t / C, b = (t % C) * CHUNK, len = std::min(CHUNK, V - b);
+      w1[t] = chunkWeight(x + offsets[r] + b, len, rmax[r], 1.0);
+      if (!wT.empty()) wT[t] = chunkWeight(x + offsets[r] + b, len, rmax[r], invT);
+    }
+  }
+  // log(sum(exp(row r))), from the chunk weights at temperature 1.
+  double logSumExp(int64_t r) const {
+    double total = 0;
+    for (int64_t c = 0; c < C; c++) total += w1[r * C + c];
+    return rmax[r] == -INFINITY ? -INFINITY : rmax[r] + std::log(total);
+  }
+};
+
 // drawRows(logits, offsets, n, V, temperature, uniforms, tokens, logprobs): for each of the n
 // rows logits[offsets[r] .. offsets[r]+V), draws tokens[r] (argmax, lowest index among ties, at
 // temperature 0; otherwise the first token whose cumulative weight exceeds uniforms[r] times the
@@ -75,44 +111,25 @@ Napi::Value DrawRows(const Napi::CallbackInfo& info) {
   const double* u = F64(info, 5);
   int32_t* tokens = I32(info, 6);
   double* logprobs = F64(info, 7);
-  const int64_t C = (V + CHUNK - 1) / CHUNK;
-  const bool tempered = T != 0.0 && T != 1.0;
   const double invT = T == 0.0 ? 1.0 : 1.0 / T;
-  // Per (row, chunk): max, weight at temperature 1, weight at temperature T.
-  std::vector<float> cmax(n * C);
-  std::vector<double> w1(n * C), wT(tempered ? n * C : 0);
-  std::vector<float> rmax(n);
+  ChunkSums s(x, offsets, n, V, invT);
+  const int64_t C = s.C;
 #pragma omp parallel num_threads(threadsFor(n * V))
   {
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < n * C; t++) {
-      const int64_t r = t / C, c = t % C, b = c * CHUNK;
-      cmax[t] = maxf(x + offsets[r] + b, std::min(CHUNK, V - b));
-    }
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < n; r++) rmax[r] = maxf(cmax.data() + r * C, C);
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < n * C; t++) {
-      const int64_t r = t / C, c = t % C, b = c * CHUNK, len = std::min(CHUNK, V - b);
-      const float* xr = x + offsets[r] + b;
-      w1[t] = chunkWeight(xr, len, rmax[r], 1.0);
-      if (tempered) wT[t] = chunkWeight(xr, len, rmax[r], invT);
-    }
+    s.fill();
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < n; r++) {
       const float* xr = x + offsets[r];
-      const double m = rmax[r];
-      double total1 = 0;
-      for (int64_t c = 0; c < C; c++) total1 += w1[r * C + c];
+      const double m = s.rmax[r];
       int64_t tok = 0;
       if (T == 0.0) {
         for (int64_t i = 0; i < V; i++)
-          if (xr[i] == rmax[r]) {
+          if (xr[i] == s.rmax[r]) {
             tok = i;
             break;
           }
       } else {
-        const double* w = tempered ? wT.data() + r * C : w1.data() + r * C;
+        const double* w = s.wT.empty() ? s.w1.data() + r * C : s.wT.data() + r * C;
         double total = 0;
         for (int64_t c = 0; c < C; c++) total += w[c];
         double target = u[r] * total;
@@ -139,7 +156,7 @@ Napi::Value DrawRows(const Napi::CallbackInfo& info) {
         }
       }
       tokens[r] = static_cast<int32_t>(tok);
-      logprobs[r] = static_cast<double>(xr[tok]) - (m + std::log(total1));
+      logprobs[r] = static_cast<double>(xr[tok]) - s.logSumExp(r);
     }
   }
   return info.Env().Undefined();
@@ -147,35 +164,16 @@ Napi::Value DrawRows(const Napi::CallbackInfo& info) {
 
 // logSumExpRows(logits, offsets, n, V, out): out[r] = log(sum(exp(logits[offsets[r] ..
 // offsets[r]+V)))) in double (the normaliser of a raw log-probability), rows and chunks in
-// parallel, the same sums for every thread count.
+// parallel, the same sums as drawRows for every thread count.
 Napi::Value LogSumExpRows(const Napi::CallbackInfo& info) {
-  const float* x = F32(info, 0);
-  const int32_t* offsets = I32(info, 1);
   const int64_t n = INT(info, 2), V = INT(info, 3);
   double* out = F64(info, 4);
-  const int64_t C = (V + CHUNK - 1) / CHUNK;
-  std::vector<float> cmax(n * C), rmax(n);
-  std::vector<double> w(n * C);
+  ChunkSums s(F32(info, 0), I32(info, 1), n, V, 1.0);
 #pragma omp parallel num_threads(threadsFor(n * V))
   {
+    s.fill();
 #pragma omp for schedule(static)
-    for (int64_t t = 0; t < n * C; t++) {
-      const int64_t r = t / C, b = (t % C) * CHUNK;
-      cmax[t] = maxf(x + offsets[r] + b, std::min(CHUNK, V - b));
-    }
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < n; r++) rmax[r] = maxf(cmax.data() + r * C, C);
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < n * C; t++) {
-      const int64_t r = t / C, b = (t % C) * CHUNK;
-      w[t] = chunkWeight(x + offsets[r] + b, std::min(CHUNK, V - b), rmax[r], 1.0);
-    }
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < n; r++) {
-      double total = 0;
-      for (int64_t c = 0; c < C; c++) total += w[r * C + c];
-      out[r] = rmax[r] == -INFINITY ? -INFINITY : rmax[r] + std::log(total);
-    }
+    for (int64_t r = 0; r < n; r++) out[r] = s.logSumExp(r);
   }
   return info.Env().Undefined();
 }
