@@ -1,8 +1,9 @@
 // Turning one row of logits into a sampled token: the raw log-probability (log-softmax at
 // temperature 1, what GRPO's ratios and KL need), greedy choice, and repetition penalty /
 // temperature / top-k / top-p / min-p sampling. Plain softmax and greedy draws (no filter, no
-// penalty) run in the native kernel (core's drawRows), many rows per call; the filters here. Top-k and top-p sort only a candidate set that provably contains the kept tokens,
-// so a 150k-token vocabulary costs a few passes, not a full sort per token.
+// penalty) run in the native kernel (core's drawRows), many rows per call; the filters here.
+// Top-k and top-p sort only a candidate set that provably contains the kept tokens, so a
+// 150k-token vocabulary costs a few passes, not a full sort per token.
 import { drawRows } from '../core/index.js';
 import type { Rng } from '../util/rng.js';
 
