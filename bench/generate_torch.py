@@ -4,7 +4,8 @@
 Loads the model folder aha wrote (config.json + model.safetensors, read here with a few lines of
 json and torch.frombuffer since Debian has no safetensors package), so the same weights run on
 both sides and the folder's Hugging Face layout is checked from Python too. Writes one JSON line:
-{"tok_s": ..., "seconds": ..., "check_max_abs_diff": ..., "threads": ..., "torch": "..."}
+{"runs": [{"tok_s": ..., "seconds": ..., "tok_per_cpu_s": ...}], "check_max_abs_diff": ..., "threads": ..., "torch": "...",
+"blas_core": "..."}
 
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
@@ -112,6 +113,20 @@ def generate(model, prompts, new_tokens, gen):
     return torch.cat(out, 1), torch.cat(logprobs, 1)
 
 
+def blas_core():
+    """The kernel family of the OpenBLAS that torch's BLAS resolves to (None if not OpenBLAS)."""
+    import ctypes
+
+    for name in ("libblas.so.3", "libopenblas.so.0"):  # Debian's torch links libblas.so.3
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -122,7 +137,7 @@ def main():
     cfg = json.load(open(os.path.join(args.model, "config.json")))
     model = Decoder(cfg, read_safetensors(os.path.join(args.model, "model.safetensors")))
     spec = json.load(open(args.prompts))
-    result = {"threads": torch.get_num_threads(), "torch": torch.__version__}
+    result = {"threads": torch.get_num_threads(), "torch": torch.__version__, "blas_core": blas_core()}
     with torch.inference_mode():
         if spec.get("check_ids"):
             ids = torch.tensor([spec["check_ids"]])
@@ -132,10 +147,11 @@ def main():
         runs = []
         for batch in spec["runs"]:
             prompts = torch.tensor(batch["prompts"])
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             generate(model, prompts, batch["new_tokens"], gen)
-            dt = time.perf_counter() - t0
-            runs.append({"batch": prompts.shape[0], "seconds": dt, "tok_s": prompts.shape[0] * batch["new_tokens"] / dt})
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+            n = prompts.shape[0] * batch["new_tokens"]
+            runs.append({"batch": prompts.shape[0], "seconds": dt, "tok_s": n / dt, "tok_per_cpu_s": n / cpu})
         result["runs"] = runs
     print(json.dumps(result))
 

@@ -1,7 +1,7 @@
 // The backend boundary: every device-specific call goes through the `Backend` interface below.
 // Today there is one implementation, the native CPU addon (C++ via node-gyp, OpenBLAS when
 // present); a CUDA backend would implement the same interface over device buffers.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ type U16 = Uint16Array;
 
 /** The kernels, exactly as the native addon exports them (argument order documented in C++). */
 export interface Backend {
-  buildInfo(): { blas: boolean; openmp: number; maxThreads: number };
+  buildInfo(): { blas: boolean; openmp: number; maxThreads: number; blasCore?: string };
   setNumThreads(n: number): void;
   getNumThreads(): number;
   gemm(ta: boolean, tb: boolean, batch: number, M: number, N: number, K: number, alpha: number,
@@ -52,6 +52,10 @@ export interface Backend {
   /** dx [M, K] += dy [M, N] W with W [N, K] stored as BF16 bits. */
   linearBf16Backward(dy: F32, w: U16, dx: F32, M: number, N: number, K: number): void;
   bf16Widen(src: U16, dst: F32, n: number): void;
+  drawRows(logits: F32, offsets: I32, n: number, V: number, temperature: number, uniforms: Float64Array, tokens: I32,
+    logprobs: Float64Array): void;
+  logSumExpRows(logits: F32, offsets: I32, n: number, V: number, out: Float64Array): void;
+  expDouble(x: Float64Array, y: Float64Array, n: number): void;
   adamw(p: F32, g: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number): void;
 }
@@ -81,11 +85,41 @@ function loadCpu(): Backend {
   // 2-core machine); sleeping waits cost microseconds per kernel instead. libgomp reads this
   // when the addon loads, so it must be set first. An explicit setting by the user wins.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // OpenBLAS built for every CPU (Debian's DYNAMIC_ARCH) picks its kernels from the CPU model
+  // number and falls back to its oldest x86-64 kernels (SSE3 "Prescott") for a model it does not
+  // know, such as a virtual machine's or a CPU newer than the library: measured here (a
+  // Sapphire Rapids VM that OpenBLAS 0.3.21 names Prescott), sgemm ran at 27 GFLOP per
+  // CPU-second instead of 90. The CPU's feature flags say which kernels it can run, so name them
+  // before the library loads; an explicit OPENBLAS_CORETYPE wins.
+  const coreType = openblasCoreType();
+  if (coreType !== null) process.env.OPENBLAS_CORETYPE ??= coreType;
   const require = createRequire(import.meta.url);
   const native = require(path) as Backend;
   const envThreads = Number(process.env.AHA_THREADS);
   if (Number.isInteger(envThreads) && envThreads > 0) native.setNumThreads(envThreads);
   return native;
+}
+
+/**
+ * The OpenBLAS kernel family the CPU's flags (Linux x86-64 /proc/cpuinfo) allow: SkylakeX with
+ * AVX-512, Haswell with AVX2 and FMA; null elsewhere (OpenBLAS's own choice stands).
+ */
+export function openblasCoreType(cpuinfo = readCpuinfo()): string | null {
+  const line = cpuinfo.split('\n').find((l) => l.startsWith('flags'));
+  if (line === undefined) return null;
+  const flags = new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+  if (['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.has(f))) return 'SkylakeX';
+  if (flags.has('avx2') && flags.has('fma')) return 'Haswell';
+  return null;
+}
+
+function readCpuinfo(): string {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return '';
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 let active: Backend | null = null;
@@ -109,6 +143,8 @@ export function getNumThreads(): number {
 export interface BuildInfo {
   /** 'openblas' when matrix products use OpenBLAS, 'fallback' for the portable C++ gemm. */
   gemm: 'openblas' | 'fallback';
+  /** OpenBLAS's kernel family (e.g. "SkylakeX", "Haswell"); null without OpenBLAS. */
+  blasCore: string | null;
   openmp: number;
   cores: number;
   threads: number;
@@ -117,5 +153,5 @@ export interface BuildInfo {
 export function buildInfo(): BuildInfo {
   const b = backend();
   const info = b.buildInfo();
-  return { gemm: info.blas ? 'openblas' : 'fallback', openmp: info.openmp, cores: info.maxThreads, threads: b.getNumThreads() };
+  return { gemm: info.blas ? 'openblas' : 'fallback', blasCore: info.blasCore ?? null, openmp: info.openmp, cores: info.maxThreads, threads: b.getNumThreads() };
 }

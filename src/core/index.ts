@@ -19,6 +19,9 @@
 //        embeddingBf16(w, ids, shape) (no grad)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
 //   KV-cache kernels for inference: writeCache, attendCache
+//   KV-cache kernels for inference: writeCache, attendCache; linearInto (a Linear into a given
+//        buffer), drawRows (sampling / argmax and raw log-prob over rows of logits),
+//        logSumExpRows (double-precision normalisers of rows), nativeExp
 //   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
 export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from './tensor.js';
 export { matmul, linear } from './ops/linalg.js';
@@ -26,12 +29,13 @@ export type { MatmulOptions } from './ops/linalg.js';
 export { add, mul, scale, sum, mean, silu, gelu, swiglu, reshape } from './ops/pointwise.js';
 export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable, ropeInverseFrequencies } from './ops/nn.js';
 export type { AttentionOptions, RopeSpec, RopeLlama3Scaling, RopeLinearScaling } from './ops/nn.js';
-export { Bf16Matrix, linearBf16, embeddingBf16 } from './ops/bf16.js';
+export { Bf16Matrix, linearBf16, linearBf16Into, embeddingBf16 } from './ops/bf16.js';
 export { checkpoint } from './ops/checkpoint.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';
-export { writeCache, attendCache } from './inference.js';
+export { writeCache, attendCache, linearInto, drawRows, logSumExpRows, nativeExp } from './inference.js';
+export type { DrawnRows } from './inference.js';
 export type { CacheAttentionShape } from './inference.js';
 export { setNumThreads, getNumThreads, buildInfo } from './backend.js';
 export type { BuildInfo } from './backend.js';

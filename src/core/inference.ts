@@ -3,6 +3,8 @@
 // headDim, maxLen] (transposed, so scores are contiguous vector work), values [cacheRows,
 // kvHeads, maxLen, headDim]. The `batch` rows being computed map to cache rows through `rows`
 // (null: row b is cache row b), so finished rows can be left out of a decode step entirely.
+// Also the per-step work around the cache: a Linear into a reused buffer (the vocabulary
+// projection) and drawing tokens from rows of logits natively.
 import { backend } from './backend.js';
 
 export interface CacheAttentionShape {
@@ -32,4 +34,58 @@ export function writeCache(kind: 'keys' | 'values', x: Float32Array, cache: Floa
 export function attendCache(q: Float32Array, kc: Float32Array, vc: Float32Array, pos: Int32Array, rows: Int32Array | null,
   out: Float32Array, s: CacheAttentionShape, scale = 1 / Math.sqrt(s.headDim)): void {
   backend().cacheAttention(q, kc, vc, pos, rows, out, s.batch, s.tokens, s.heads, s.kvHeads, s.headDim, s.maxLen, scale);
+}
+
+/**
+ * out[0 .. rows*N) = x [rows, K] times weight [N, K] transposed (a Linear layer without bias, in
+ * one matrix product), written into a caller-owned buffer so a decode step allocates no
+ * [rows, vocab] array for its logits.
+ */
+export function linearInto(x: Float32Array, rows: number, weight: Float32Array, N: number, K: number, out: Float32Array): void {
+  if (x.length < rows * K || weight.length !== N * K || out.length < rows * N) {
+    throw new Error(`linearInto: x ${x.length}, weight ${weight.length}, out ${out.length} for rows ${rows}, N ${N}, K ${K}`);
+  }
+  backend().gemm(false, true, 1, rows, N, K, 1, x, 0, weight, 0, 0, out, 0);
+}
+
+/** Tokens drawn by `drawRows` and their log-probabilities under the raw (temperature 1) softmax. */
+export interface DrawnRows {
+  tokens: Int32Array;
+  logprobs: Float64Array;
+}
+
+/**
+ * For each row r, logits[offsets[r] .. offsets[r]+vocab): the argmax (lowest index among ties)
+ * at temperature 0, otherwise the token an inverse-CDF draw with uniforms[r] picks from
+ * softmax(logits / temperature) in id order; and its log-probability logit - logsumexp(row), all
+ * in double precision. Rows run in parallel; the result does not depend on the thread count.
+ */
+export function drawRows(logits: Float32Array, offsets: Int32Array, vocab: number, temperature: number, uniforms: Float64Array): DrawnRows {
+  const n = offsets.length;
+  if (uniforms.length !== n) throw new Error(`drawRows: ${uniforms.length} uniforms for ${n} rows`);
+  for (const o of offsets) if (o < 0 || o + vocab > logits.length) throw new Error(`drawRows: row at ${o} + ${vocab} is outside logits of ${logits.length}`);
+  if (!(temperature >= 0)) throw new Error(`drawRows: temperature ${temperature}`);
+  const tokens = new Int32Array(n);
+  const logprobs = new Float64Array(n);
+  if (n > 0) backend().drawRows(logits, offsets, n, vocab, temperature, uniforms, tokens, logprobs);
+  return { tokens, logprobs };
+}
+
+/**
+ * log(sum(exp(row))) of each row logits[offsets[r] .. offsets[r]+vocab), in double precision as
+ * drawRows computes it (the normaliser of the log-probabilities sampling reports); rows in
+ * parallel, the same for any thread count.
+ */
+export function logSumExpRows(logits: Float32Array, offsets: Int32Array, vocab: number): Float64Array {
+  for (const o of offsets) if (o < 0 || o + vocab > logits.length) throw new Error(`logSumExpRows: row at ${o} + ${vocab} is outside logits of ${logits.length}`);
+  const out = new Float64Array(offsets.length);
+  if (offsets.length > 0) backend().logSumExpRows(logits, offsets, offsets.length, vocab, out);
+  return out;
+}
+
+/** exp in double precision as the sampling kernel computes it (exposed for its accuracy test). */
+export function nativeExp(x: Float64Array): Float64Array {
+  const y = new Float64Array(x.length);
+  backend().expDouble(x, y, x.length);
+  return y;
 }

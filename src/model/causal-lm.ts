@@ -37,13 +37,15 @@ export interface CausalLM {
    * Batched prefill: appends ids[i] to cache row rows[i] for every i in as few forward passes as
    * memory allows, and returns the logits of each row's last token, [rows.length, vocab]
    * row-major. The same as calling `prefill` row by row. Optional: samplers fall back to
-   * `prefill` for models without it.
+   * `prefill` for models without it. The array may be the cache's own buffer, overwritten by the
+   * next prefillRows or decode on that cache (so a step holds one [rows, vocab] buffer).
    */
   prefillRows?(cache: KVCache, rows: readonly number[], ids: readonly Int32Array[]): Float32Array;
   /**
    * Appends one token per row (ids has length cache.batch) at each row's own position and returns
    * logits [batch, vocab] row-major. Rows with active[row] === 0 are skipped (their logits are
-   * left undefined) and their cache does not grow.
+   * left undefined) and their cache does not grow. Like prefillRows' result, the array may be
+   * reused by the next call on the same cache: copy what must outlive it.
    */
   decode(cache: KVCache, ids: Int32Array, active?: Uint8Array): Float32Array;
 }

@@ -1,7 +1,10 @@
 // Turning one row of logits into a sampled token: the raw log-probability (log-softmax at
 // temperature 1, what GRPO's ratios and KL need), greedy choice, and repetition penalty /
-// temperature / top-k / top-p / min-p sampling. Top-k and top-p sort only a candidate set that provably contains the kept tokens,
-// so a 150k-token vocabulary costs a few passes, not a full sort per token.
+// temperature / top-k / top-p / min-p sampling. Plain softmax and greedy draws (no filter, no
+// penalty) run in the native kernel (core's drawRows), many rows per call; the filters here.
+// Top-k and top-p sort only a candidate set that provably contains the kept tokens, so a
+// 150k-token vocabulary costs a few passes, not a full sort per token.
+import { drawRows } from '../core/index.js';
 import type { Rng } from '../util/rng.js';
 
 /** log(sum(exp(logits))) over `logits[off .. off+n)`, computed stably. */
@@ -57,6 +60,37 @@ export interface Draw {
   logprob: number;
 }
 
+/**
+ * True when a row's draw is a plain softmax (or greedy) choice over the whole vocabulary, which
+ * the native kernel makes: no repetition penalty in effect, no top-k, top-p or min-p.
+ */
+function plainDraw(vocab: number, p: SamplingParams, ctx: DrawContext): boolean {
+  const penalised = (p.repetitionPenalty ?? 1) !== 1 && ctx.seen !== undefined && ctx.seen.size > 0;
+  return !penalised && !(p.topK > 0 && p.topK < vocab) && p.topP >= 1 && !((p.minP ?? 0) > 0);
+}
+
+/**
+ * `drawToken` for several rows at once (row r at logits[offsets[r] ..], its own `rngs[r]` and
+ * `ctxs[r]`): the plain rows go to the native kernel in one call (rows in parallel), the others
+ * through `drawToken`. Each row's draw is the one `drawToken` would make with its stream.
+ */
+export function drawTokens(logits: Float32Array, offsets: readonly number[], vocab: number, p: SamplingParams, rngs: readonly Rng[],
+  ctxs?: readonly DrawContext[]): Draw[] {
+  const out: Draw[] = new Array(offsets.length);
+  const plain: number[] = [];
+  offsets.forEach((off, r) => {
+    if (plainDraw(vocab, p, ctxs?.[r] ?? {})) plain.push(r);
+    else out[r] = slowDraw(logits, off, vocab, p, rngs[r], ctxs?.[r] ?? {});
+  });
+  if (plain.length > 0) {
+    // The uniform is drawn only when a draw needs one (not at temperature 0), as drawToken does.
+    const u = Float64Array.from(plain, (r) => (p.temperature === 0 ? 0 : rngs[r].next()));
+    const d = drawRows(logits, Int32Array.from(plain, (r) => offsets[r]), vocab, p.temperature, u);
+    plain.forEach((r, j) => (out[r] = { token: d.tokens[j], logprob: d.logprobs[j] }));
+  }
+  return out;
+}
+
 let scratch = new Float64Array(0);
 
 /**
@@ -66,6 +100,11 @@ let scratch = new Float64Array(0);
  * serves both.
  */
 export function drawToken(logits: Float32Array, off: number, vocab: number, p: SamplingParams, rng: Rng, ctx: DrawContext = {}): Draw {
+  return plainDraw(vocab, p, ctx) ? drawTokens(logits, [off], vocab, p, [rng])[0] : slowDraw(logits, off, vocab, p, rng, ctx);
+}
+
+/** drawToken in TypeScript, for the penalty and top-k / top-p / min-p filters. */
+function slowDraw(logits: Float32Array, off: number, vocab: number, p: SamplingParams, rng: Rng, ctx: DrawContext): Draw {
   let max = -Infinity;
   for (let i = off; i < off + vocab; i++) if (logits[i] > max) max = logits[i];
   if (scratch.length < vocab) scratch = new Float64Array(vocab);

@@ -12,7 +12,7 @@ import { Rng } from '../util/rng.js';
 import { progress as makeProgress, type Progress } from '../util/progress.js';
 import type { CausalLM } from './causal-lm.js';
 import type { Tokenizer } from './tokenizer.js';
-import { drawToken, type SamplingParams } from './logits.js';
+import { drawTokens, type Draw, type SamplingParams } from './logits.js';
 
 export type FinishReason = 'eos' | 'stop' | 'length';
 
@@ -130,10 +130,14 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
     : null;
   const tokPerS = () => generated / Math.max(1e-3, (Date.now() - started) / 1000);
 
-  // Records the token drawn from `logits[off..]` for the row in `slot`; true when the row is done.
-  const take = (slot: number, logits: Float32Array, off: number): boolean => {
+  // Draws the next token of the row in each of `slotsNow` from `logits` at `offsets` (one native
+  // call for all of them).
+  const draw = (slotsNow: readonly number[], logits: Float32Array, offsets: readonly number[]): Draw[] =>
+    drawTokens(logits, offsets, vocab, params, slotsNow.map((s) => rngs[rows[s]!.prompt]), slotsNow.map((s) => ({ seen: rows[s]!.seen })));
+
+  // Records `token` (drawn with `logprob`) for the row in `slot`; true when the row is done.
+  const take = (slot: number, { token, logprob }: Draw): boolean => {
     const row = rows[slot]!;
-    const { token, logprob } = drawToken(logits, off, vocab, params, rngs[row.prompt], { seen: row.seen });
     row.tokens.push(token);
     row.seen?.add(token);
     row.logprobs.push(logprob);
@@ -185,8 +189,9 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
         rows[slot] = { prompt: promptIds[j], tokens: [], logprobs: [], seen: penalised ? new Set(prompts[promptIds[j]]) : undefined };
       });
       const logits = prefill(slotsNow, promptIds.map((p) => prompts[p]));
+      const draws = draw(slotsNow, logits, slotsNow.map((_, j) => j * vocab));
       slotsNow.forEach((slot, j) => {
-        if (take(slot, logits, j * vocab)) free.push(slot);
+        if (take(slot, draws[j])) free.push(slot);
         else active[slot] = 1;
       });
     }
@@ -196,11 +201,13 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
     fill(Array.from({ length: slots }, (_, s) => s));
     while (finished < n) {
       const logits = model.decode(cache, nextIds, active);
+      const live: number[] = [];
+      for (let s = 0; s < slots; s++) if (active[s]) live.push(s);
+      const draws = draw(live, logits, live.map((s) => s * vocab));
       const free: number[] = [];
-      for (let s = 0; s < slots; s++) {
-        if (!active[s]) continue;
-        if (take(s, logits, s * vocab)) free.push(s);
-      }
+      live.forEach((s, j) => {
+        if (take(s, draws[j])) free.push(s);
+      });
       fill(free);
     }
   } finally {

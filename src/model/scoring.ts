@@ -3,10 +3,9 @@
 // reference model and for the old policy when GRPO makes several passes over one batch. Rows are
 // grouped into chunks whose logits stay within a memory budget (a 150k vocabulary makes
 // [batch, seq, vocab] large).
-import { noGrad } from '../core/index.js';
+import { logSumExpRows, noGrad } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
 import type { CausalLM } from './causal-lm.js';
-import { logSumExp } from './logits.js';
 
 export interface ScoreOptions {
   /** Upper bound on the logits held at once, in bytes (default 512 MiB). */
@@ -69,15 +68,17 @@ function scoreChunk(
     ids.set(completions[r], b * seqLen + prompts[r].length);
   });
   const logits = noGrad(() => model.forward(ids, rows.length, seqLen)).data;
+  // The logits at position p+j-1 predict completion token j; every normaliser in one native call.
+  const offsets: number[] = [];
   rows.forEach((r, b) => {
-    const p = prompts[r].length;
+    for (let j = 0; j < completions[r].length; j++) offsets.push((b * seqLen + prompts[r].length + j - 1) * vocab);
+  });
+  const lse = logSumExpRows(logits, Int32Array.from(offsets), vocab);
+  let k = 0;
+  rows.forEach((r) => {
     const c = completions[r];
     const lp = new Float32Array(c.length);
-    for (let j = 0; j < c.length; j++) {
-      // The logits at position p+j-1 predict completion token j.
-      const off = (b * seqLen + p + j - 1) * vocab;
-      lp[j] = logits[off + c[j]] - logSumExp(logits, off, vocab);
-    }
+    for (let j = 0; j < c.length; j++, k++) lp[j] = logits[offsets[k] + c[j]] - lse[k];
     out[r] = lp;
   });
 }

@@ -16,6 +16,7 @@ import {
   embeddingBf16,
   linear,
   linearBf16,
+  linearBf16Into,
   noGrad,
   parameter,
   rmsNorm,
@@ -24,6 +25,7 @@ import {
   rowPositions,
   swiglu,
   writeCache,
+  linearInto,
 } from '../core/index.js';
 import type { CacheAttentionShape } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
@@ -132,6 +134,8 @@ export class TransformerCache implements KVCache {
   readonly lengths: Int32Array;
   readonly keys: Float32Array[];
   readonly values: Float32Array[];
+  /** Logits [batch, vocab] of the last decode or batched prefill, reused by the next one. */
+  logits: Float32Array | null = null;
   constructor(readonly batch: number, readonly maxLen: number, layers: number, readonly rowSize: number) {
     this.lengths = new Int32Array(batch);
     this.keys = Array.from({ length: layers }, () => new Float32Array(batch * rowSize));
@@ -344,8 +348,9 @@ export class Transformer implements CausalLM {
         throw new AhaError(`prefill: row ${row} would hold ${c.lengths[row] + ids[i].length} tokens, the cache holds at most ${c.maxLen}`);
       }
     });
-    const V = this.dims.vocab;
-    const out = new Float32Array(rows.length * V);
+    const dim = this.dims.hidden;
+    // Final hidden state of each row's last token; one vocabulary projection for all rows at the end.
+    const last = new Float32Array(rows.length * dim);
     for (const group of prefillGroups(rows.map((r, i) => ({ i, n: ids[i].length, room: c.maxLen - c.lengths[r] })))) {
       // Rows of a group are right-padded to the longest: a padding token sits after the row's
       // real ones, so causal attention keeps it out of their outputs; its cache entries lie past
@@ -356,16 +361,12 @@ export class Transformer implements CausalLM {
       const rowIndex = Int32Array.from(group, (g) => rows[g.i]);
       const pos = Int32Array.from(group, (g) => c.lengths[rows[g.i]]);
       const hidden = this.runCached(c.keys, c.values, packed, group.length, n, pos, rowIndex, c.maxLen);
-      const dim = this.dims.hidden;
-      const last = new Float32Array(group.length * dim);
-      group.forEach((g, b) => last.set(hidden.subarray((b * n + g.n - 1) * dim, (b * n + g.n) * dim), b * dim));
-      const logits = this.logits(last, group.length);
       group.forEach((g, b) => {
+        last.set(hidden.subarray((b * n + g.n - 1) * dim, (b * n + g.n) * dim), g.i * dim);
         c.lengths[rows[g.i]] += g.n;
-        out.set(logits.subarray(b * V, (b + 1) * V), g.i * V);
       });
     }
-    return out;
+    return this.logitsInto(c, last, rows.length).subarray(0, rows.length * this.dims.vocab);
   }
 
   decode(cache: KVCache, ids: Int32Array, active?: Uint8Array): Float32Array {
@@ -381,18 +382,18 @@ export class Transformer implements CausalLM {
     // writes cache row rows[r], so finished rows cost nothing.
     const rows: number[] = [];
     for (let b = 0; b < c.batch; b++) if (!active || active[b]) rows.push(b);
-    const logits = new Float32Array(c.batch * this.dims.vocab);
-    if (rows.length === 0) return logits;
+    if (rows.length === 0) return this.logitsBuffer(c);
     const all = rows.length === c.batch;
     const rowIndex = all ? null : Int32Array.from(rows);
     const packedIds = all ? ids : Int32Array.from(rows, (b) => ids[b]);
     const pos = Int32Array.from(rows, (b) => c.lengths[b]);
     const hidden = this.runCached(c.keys, c.values, packedIds, rows.length, 1, pos, rowIndex, c.maxLen);
     for (const b of rows) c.lengths[b]++;
-    const packed = this.logits(hidden, rows.length);
-    if (all) return packed;
+    const logits = this.logitsInto(c, hidden, rows.length);
+    // The packed rows sit at the front; move each to its cache row, last first (rows[r] >= r, so
+    // no row is overwritten before it moves).
     const V = this.dims.vocab;
-    rows.forEach((b, r) => logits.set(packed.subarray(r * V, (r + 1) * V), b * V));
+    for (let r = rows.length - 1; r >= 0; r--) if (rows[r] !== r) logits.copyWithin(rows[r] * V, r * V, (r + 1) * V);
     return logits;
   }
 
@@ -428,6 +429,20 @@ export class Transformer implements CausalLM {
   /** Logits [rows, vocab] of final-norm hidden states [rows, hidden]. */
   private logits(hidden: Float32Array, rows: number): Float32Array {
     return noGrad(() => this.project(new Tensor(hidden, [rows, this.dims.hidden]), this.lmHead).data);
+  }
+
+  /** The cache's reused [batch, vocab] logits buffer (one per cache, allocated on first use). */
+  private logitsBuffer(c: TransformerCache): Float32Array {
+    if (c.logits === null) c.logits = new Float32Array(c.batch * this.dims.vocab);
+    return c.logits;
+  }
+
+  /** Logits of final-norm hidden states [rows, hidden] into the front of the cache's logits buffer (one sgemm). */
+  private logitsInto(c: TransformerCache, hidden: Float32Array, rows: number): Float32Array {
+    const out = this.logitsBuffer(c);
+    if (this.lmHead instanceof Bf16Matrix) linearBf16Into(hidden, rows, this.lmHead, out);
+    else linearInto(hidden, rows, this.lmHead.data, this.dims.vocab, this.dims.hidden, out);
+    return out;
   }
 }
 

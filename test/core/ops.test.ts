@@ -13,11 +13,13 @@ import {
 
 const rng = new Rng(1234);
 
-test('matmul: all transpose combinations, batched and shared right operand, odd sizes', () => {
+test('matmul: all transpose combinations, batched and shared right operand, odd sizes, one row', () => {
+  // M = 1 takes the matrix-vector (sgemv) path.
+  for (const M of [5, 1])
   for (const ta of [false, true])
     for (const tb of [false, true])
       for (const shared of [false, true]) {
-        const batch = 3, M = 5, N = 7, K = 9;
+        const batch = 3, N = 7, K = 9;
         const aShape = ta ? [batch, K, M] : [batch, M, K];
         const bShape = shared ? (tb ? [N, K] : [K, N]) : tb ? [batch, N, K] : [batch, K, N];
         gradCheck({

@@ -110,6 +110,13 @@ test('an adapted model gives the logits of the merged model (f32 and BF16 bases)
     const cache = lora.createCache(1, 8);
     const last = lora.prefill(cache, 0, ids.subarray(0, 7));
     assert.ok(maxAbs(last, ym.subarray(6 * 29, 7 * 29)) < 2e-4);
+    // Batched prefill and decoding write their logits with the lm_head product into the cache's
+    // buffer: the BF16 lm_head must be widened there too.
+    const batched = lora.prefillRows!(lora.createCache(1, 8), [0], [ids.subarray(0, 7)]);
+    assert.ok(maxAbs(batched.subarray(0, 29), ym.subarray(6 * 29, 7 * 29)) < 2e-4);
+    const step = lora.decode(cache, Int32Array.of(ids[7]));
+    const eight = noGrad(() => merged.forward(ids.subarray(0, 8), 1, 8)).data;
+    assert.ok(maxAbs(step.subarray(0, 29), eight.subarray(7 * 29, 8 * 29)) < 2e-4);
     // Off: exactly the base network (B A contributes nothing at all).
     const plain = new Transformer(config(), { seed: 1, frozenBf16: bf16 });
     assert.deepEqual(noGrad(() => adaptersOff(lora).forward(ids, 2, 7)).data, noGrad(() => plain.forward(ids, 2, 7)).data);

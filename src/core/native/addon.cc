@@ -3,6 +3,10 @@
 #include "common.h"
 #include "gemm.h"
 
+#if AHA_HAVE_BLAS
+extern "C" char* openblas_get_corename(void);
+#endif
+
 namespace {
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
@@ -11,6 +15,10 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   out.Set("blas", Napi::Boolean::New(env, AHA_HAVE_BLAS != 0));
   out.Set("openmp", Napi::Number::New(env, _OPENMP));
   out.Set("maxThreads", Napi::Number::New(env, omp_get_num_procs()));
+#if AHA_HAVE_BLAS
+  // The kernel family OpenBLAS chose at load (see OPENBLAS_CORETYPE in backend.ts).
+  out.Set("blasCore", Napi::String::New(env, openblas_get_corename()));
+#endif
   return out;
 }
 
@@ -35,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   aha::registerLoss(env, exports);
   aha::registerOptim(env, exports);
   aha::registerBf16(env, exports);
+  aha::registerSampling(env, exports);
   return exports;
 }
 

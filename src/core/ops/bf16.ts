@@ -44,6 +44,13 @@ export function linearBf16(x: Tensor, w: Bf16Matrix): Tensor {
   });
 }
 
+/** out[0 .. rows*N) = x [rows, K] times w [N, K] transposed, into a caller-owned buffer (no tape): the logits of a decode step. */
+export function linearBf16Into(x: Float32Array, rows: number, w: Bf16Matrix, out: Float32Array): void {
+  const [N, K] = w.shape;
+  if (x.length < rows * K || out.length < rows * N) fail('linearBf16Into', `x ${x.length}, out ${out.length} for rows ${rows}, weight ${fmt(w.shape)}`);
+  backend().linearBf16(x.subarray(0, rows * K), w.bits, out.subarray(0, rows * N), rows, N, K, 0);
+}
+
 /** Rows of a frozen BF16 embedding [V, dim] picked by ids (shape `shape`); no gradient. */
 export function embeddingBf16(w: Bf16Matrix, ids: Int32Array, shape: readonly number[] = [ids.length]): Tensor {
   const [V, dim] = w.shape;
