@@ -4,7 +4,8 @@
 // gradients reaching every parameter, and learning on a tiny task.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, crossEntropy, noGrad } from '../../src/core/index.js';
+import { AdamW, crossEntropy, noGrad, type Tensor } from '../../src/core/index.js';
+import type { CausalLM } from '../../src/model/causal-lm.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { Rng } from '../../src/util/rng.js';
@@ -15,6 +16,24 @@ function config(over: Partial<ModelConfig> = {}): ModelConfig {
     num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 256, rms_norm_eps: 1e-6,
     rope_theta: 10000, tie_word_embeddings: false, ...over,
   };
+}
+
+/**
+ * The backward pass's gradient of parameter `name` at `indices` against a central difference in
+ * float32 with h = 1e-2: truncation error ~h^2, rounding ~1e-7/h, so 2% is a fair tolerance.
+ */
+function assertCentralDifference(m: CausalLM, name: string, indices: number[], loss: () => Tensor): void {
+  const w = m.parameters().get(name)!;
+  for (const i of indices) {
+    const x0 = w.data[i];
+    w.data[i] = x0 + 1e-2;
+    const lp = noGrad(loss).item();
+    w.data[i] = x0 - 1e-2;
+    const lm = noGrad(loss).item();
+    w.data[i] = x0;
+    const num = (lp - lm) / 2e-2;
+    assert.ok(Math.abs(num - w.grad![i]) < 0.02 * Math.abs(num) + 2e-4, `${name}[${i}]: ${w.grad![i]} vs ${num}`);
+  }
 }
 
 function maxDiff(a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, n: number): number {
@@ -108,18 +127,7 @@ test('every parameter gets a gradient, and one matches a finite difference of th
   const loss = () => crossEntropy(m.forward(ids, 2, 4), targets);
   loss().backward();
   for (const [name, t] of m.parameters()) assert.ok(t.grad && t.grad.some((g) => g !== 0), `${name} has a non-zero gradient`);
-  // Central difference in float32 with h = 1e-2: truncation error ~h^2, rounding ~1e-7/h, so 2% is a fair tolerance.
-  const w = m.parameters().get('model.layers.0.self_attn.k_proj.weight')!;
-  for (const i of [0, 17, 300]) {
-    const x0 = w.data[i];
-    w.data[i] = x0 + 1e-2;
-    const lp = noGrad(loss).item();
-    w.data[i] = x0 - 1e-2;
-    const lm = noGrad(loss).item();
-    w.data[i] = x0;
-    const num = (lp - lm) / 2e-2;
-    assert.ok(Math.abs(num - w.grad![i]) < 0.02 * Math.abs(num) + 2e-4, `k_proj[${i}]: ${w.grad![i]} vs ${num}`);
-  }
+  assertCentralDifference(m, 'model.layers.0.self_attn.k_proj.weight', [0, 17, 300], loss);
 });
 
 test('qwen3 q/k norms and llama attention + MLP biases: cached decoding equals the full forward, gradients reach them', () => {
@@ -149,19 +157,8 @@ test('qwen3 q/k norms and llama attention + MLP biases: cached decoding equals t
     const loss = () => crossEntropy(m.forward(ids.subarray(0, 6), 1, 6), ids.subarray(1, 7));
     loss().backward();
     for (const [name, t] of m.parameters()) assert.ok(t.grad && t.grad.some((g) => g !== 0), `${over.model_type}: ${name} has a non-zero gradient`);
-    // The new paths' gradients against a central difference (float32, h = 1e-2: 2% tolerance).
-    const probe = over.model_type === 'qwen3' ? 'model.layers.0.self_attn.k_norm.weight' : 'model.layers.0.self_attn.o_proj.bias';
-    const w = m.parameters().get(probe)!;
-    for (const i of [0, 5]) {
-      const x0 = w.data[i];
-      w.data[i] = x0 + 1e-2;
-      const lp = noGrad(loss).item();
-      w.data[i] = x0 - 1e-2;
-      const lm = noGrad(loss).item();
-      w.data[i] = x0;
-      const num = (lp - lm) / 2e-2;
-      assert.ok(Math.abs(num - w.grad![i]) < 0.02 * Math.abs(num) + 2e-4, `${probe}[${i}]: ${w.grad![i]} vs ${num}`);
-    }
+    // The new paths' gradients against a central difference.
+    assertCentralDifference(m, over.model_type === 'qwen3' ? 'model.layers.0.self_attn.k_norm.weight' : 'model.layers.0.self_attn.o_proj.bias', [0, 5], loss);
   }
 });
 
