@@ -142,6 +142,12 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
     return false;
   }
   if (xa.kind === 'number' && xb.kind === 'number') {
+    // The engine rounds tiny values to 0 (e^{-50} and e^{-51} both come back 0): two such
+    // values cannot be told apart, so they are not called equal.
+    if (xa.flushed && xb.flushed) {
+      ctx.reason ??= 'both values too small for the engine to tell apart';
+      return false;
+    }
     return valuesMatch(xa.re, a.percent, xb.re, b.percent) && numbersClose(xa.im, xb.im);
   }
   if (xa.kind === 'expr' && xb.kind === 'expr') {

@@ -71,7 +71,7 @@ function expandBinomials(s: string): string {
 }
 
 export function normalizeAnswer(raw: string): NormalizedAnswer {
-  let s = stripMathDelimiters(toHalfWidth(raw));
+  let s = stripMathDelimiters(toHalfWidth(raw)).replace(/\u2212/g, '-');
   // A trailing backslash (or \\) left by a cut-off line, and a closing full stop.
   s = s.replace(/(?:\\\\|\\)+\s*$/, '').trim();
   s = s.replace(/\\displaystyle|\\textstyle/g, '');
@@ -81,7 +81,8 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // a separator, never a list).
   s = s.replace(/(\d)\\[,!](?=\d{3}(?!\d))/g, '$1').replace(/(\d)\{,\}(?=\d{3})/g, '$1,');
   s = s.replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, '$1');
-  s = s.replace(/\\[,;:! ]/g, ' ').replace(/~/g, ' ');
+  // Spacing commands, but not the second backslash of a row break (`1 \\ -2` in a matrix).
+  s = s.replace(/(?<!\\)\\[,;:! ]/g, ' ').replace(/~/g, ' ');
   s = s.replace(/\\[dtc]frac/g, '\\frac').replace(/\\dbinom|\\tbinom/g, '\\binom');
   s = unwrapText(s);
   // Degrees are dropped: 30^\circ and 30 are the same answer.
@@ -111,6 +112,8 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Thousands separators: only when the whole answer is one such number (1,000 vs the pair 1,2).
   if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
+  // An array in brackets is a matrix: [\begin{array}{cc}…\end{array}].
+  s = s.replace(/^[([]\s*(\\begin\{array\}[\s\S]*\\end\{array\})\s*[)\]]$/, '$1');
   s = stripUnits(stripCjkTail(s));
   return { text: s, percent };
 }
