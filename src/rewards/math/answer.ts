@@ -50,6 +50,13 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     return { kind: 'set', items: inner === '' ? [] : items(splitTopLevel(inner, ','), percent, depth) };
   }
 
+  // {1, 2} written without backslashes is a set; {5} is only grouping.
+  if (t[0] === '{' && t.endsWith('}') && wrapsWhole(t)) {
+    const inner = t.slice(1, -1).trim();
+    const parts = splitTopLevel(inner, ',');
+    return parts.length > 1 ? { kind: 'set', items: items(parts, percent, depth) } : parseShape(inner, percent, depth + 1);
+  }
+
   if ((t[0] === '(' || t[0] === '[') && wrapsWhole(t)) {
     const inner = t.slice(1, -1);
     const parts = splitTopLevel(inner, ',');

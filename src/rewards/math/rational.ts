@@ -210,3 +210,16 @@ export function toDouble(a: Rational): number | null {
   const v = Number(a.n) / Number(a.d);
   return Number.isFinite(v) ? v : null;
 }
+
+/** Digits after the point of a plain decimal literal ("0.333333" -> 6), or 0 if `text` is not one. */
+export function decimalPlaces(text: string): number {
+  const m = /^[-+]?\d*\.(\d+)$/.exec(text.trim());
+  return m ? m[1].length : 0;
+}
+
+/** True if `x` rounded to `places` decimals is the decimal `dec`: |x − dec| ≤ ½·10^−places. */
+export function roundsTo(x: Rational, dec: Rational, places: number): boolean {
+  const diff = sub(x, dec);
+  const abs = diff.n < 0n ? -diff.n : diff.n;
+  return abs * 2n * 10n ** BigInt(places) <= diff.d;
+}
