@@ -47,7 +47,7 @@ function pow(base: Rational, e: Rational): Rational {
   if (e.d !== 1n) throw new NotRational();
   const k = e.n < 0n ? -e.n : e.n;
   // Estimated size of the result before computing it.
-  if (k > 0n && (Math.max(digits(base.n), digits(base.d)) - 1) * Number(k) > MAX_DIGITS) throw new TooBig();
+  if (k > 0n && log10Size(base) * Number(k) > MAX_DIGITS) throw new TooBig();
   const r = make(base.n ** k, base.d ** k);
   return e.n < 0n ? div(make(1n, 1n), r) : r;
 }
@@ -60,6 +60,13 @@ function factorial(x: Rational): Rational {
 }
 
 class NotRational extends Error {}
+
+/** Roughly how many decimal digits the larger part of `a` has (log10, not rounded up). */
+function log10Size(a: Rational): number {
+  const big = (a.n < 0n ? -a.n : a.n) > a.d ? (a.n < 0n ? -a.n : a.n) : a.d;
+  const len = big.toString().length;
+  return len > 15 ? len : Math.log10(Number(big));
+}
 
 /** Decimal or scientific literal "12.50", ".5", "1.5e-3" as an exact rational. */
 function literal(text: string): Rational {
