@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { verifyMath, BoundedMathVerifier, runCode, runProgram } from '../src/rewards/index.js';
+import { loadMathCases } from '../test/rewards/math-cases.js';
 
 function rate(n: number, ms: number): string {
   return `${((n * 1000) / ms).toFixed(1)}/s`;
@@ -38,6 +39,16 @@ const [, tMath] = await timed(() => math500.forEach((r) => verifyMath(r.solution
 // go all the way down to the symbolic engine).
 const [, tNeg] = await timed(() => math500.forEach((r, i) => verifyMath(`\\boxed{${math500[(i + 1) % math500.length].answer}}`, r.answer)));
 console.log(`math in-process: GSM8K numeric ${rate(gsm.length, tGsm)}, MATH-500 gold-vs-gold ${rate(math500.length, tMath)}, MATH-500 mismatched ${rate(math500.length, tNeg)}`);
+
+// The checker's own case table (test/rewards/math-cases.tsv): every class of answer form, with
+// full model outputs; agreement with the expected verdicts and checks per second.
+const table = loadMathCases();
+const [agree, tTable] = await timed(() => table.filter((c) => verifyMath(c.answer, c.gold).equal === c.equal).length);
+const falseEqual = table.filter((c) => !c.equal && verifyMath(c.answer, c.gold).equal).length;
+console.log(`math case table: ${agree}/${table.length} agree, ${falseEqual} unequal pairs called equal; ${rate(table.length, tTable)} in-process (first pass, engine warm)`);
+const classes = new Map<string, number>();
+for (const c of table) classes.set(c.cls, (classes.get(c.cls) ?? 0) + 1);
+console.log(`math case table classes: ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}`);
 
 const pool = new BoundedMathVerifier({ hardTimeoutMs: 10_000 });
 await pool.warmUp();

@@ -221,7 +221,9 @@ const wordsAndChoices: Row[] = [
   ['', '5', false],
   ['5', '', false],
   ['\\text{No solution}', 'no solution', true],
-  ['2.7182818', 'e', false],
+  ['2.718', 'e', false],
+  // Six or more decimal places stand for any value that rounds to them (as Math-Verify rounds at 6).
+  ['2.7182818', 'e', true],
   ['E', 'e', false],
 ];
 

@@ -50,6 +50,13 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     return { kind: 'set', items: inner === '' ? [] : items(splitTopLevel(inner, ','), percent, depth) };
   }
 
+  // {1, 2} written without backslashes is a set; {5} is only grouping.
+  if (t[0] === '{' && t.endsWith('}') && wrapsWhole(t)) {
+    const inner = t.slice(1, -1).trim();
+    const parts = splitTopLevel(inner, ',');
+    return parts.length > 1 ? { kind: 'set', items: items(parts, percent, depth) } : parseShape(inner, percent, depth + 1);
+  }
+
   if ((t[0] === '(' || t[0] === '[') && wrapsWhole(t)) {
     const inner = t.slice(1, -1);
     const parts = splitTopLevel(inner, ',');
@@ -131,8 +138,9 @@ function assignmentList(t: string, percent: boolean, depth: number): Answer | nu
   }
   const names = new Set(parsed.flat().map(([n]) => n));
   if (parsed.length === 1 && parsed[0].length === 1) return null;
-  // One name throughout: the set of its values.
-  if (names.size === 1) return { kind: 'set', items: items(parsed.flat().map(([, v]) => v), percent, depth) };
+  // One name throughout (or indexed roots x_1, x_2 of one name): the set of its values.
+  const bases = new Set([...names].map((n) => n.replace(/_\{?\w+\}?$/, '')));
+  if (names.size === 1 || (bases.size === 1 && [...names].every((n) => /_/.test(n)))) return { kind: 'set', items: items(parsed.flat().map(([, v]) => v), percent, depth) };
   const group = (pairs: Array<[string, string]>): Answer =>
     pairs.length === 1 ? parseShape(pairs[0][1], percent, depth + 1) : { kind: 'seq', open: '(', close: ')', items: items(pairs.map(([, v]) => v), percent, depth) };
   if (parsed.length === 1) return group(parsed[0]);

@@ -4,7 +4,7 @@
 import type { Answer } from './answer.js';
 import { isName } from './names.js';
 import { numbersClose } from './numeric.js';
-import { exactValue, percentOf, rationalsEqual, toDouble, type Rational } from './rational.js';
+import { decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, type Rational } from './rational.js';
 import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
 
 export interface CompareContext {
@@ -95,6 +95,21 @@ function valuesMatch(x: number, px: boolean, y: number, py: boolean): boolean {
   return numbersClose(x, y) || (px ? numbersClose(x / 100, y) : numbersClose(x, y / 100));
 }
 
+/**
+ * A decimal written with at least this many places stands for any value that rounds to it
+ * (\frac{1}{3} = 0.333333, as Math-Verify rounds at 6 places); shorter decimals must be exact
+ * (0.333 is not 1/3).
+ */
+const ROUNDED_PLACES = 6;
+
+function roundedMatch(ta: string, a: Rational, tb: string, b: Rational): boolean {
+  const pa = decimalPlaces(ta);
+  const pb = decimalPlaces(tb);
+  if (pa >= ROUNDED_PLACES && pb === 0) return roundsTo(b, a, pa);
+  if (pb >= ROUNDED_PLACES && pa === 0) return roundsTo(a, b, pb);
+  return false;
+}
+
 /** Exact rationals equal, with the same percent rule. */
 function exactMatch(x: Rational, px: boolean, y: Rational, py: boolean): boolean {
   if (rationalsEqual(x, y)) return true;
@@ -124,7 +139,7 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   // Purely numeric answers compare exactly as big rationals (10^{400} is not 10^{401}).
   const ra = exactValue(a.text);
   const rb = exactValue(b.text);
-  if (ra !== null && rb !== null) return exactMatch(ra, a.percent, rb, b.percent);
+  if (ra !== null && rb !== null) return exactMatch(ra, a.percent, rb, b.percent) || (a.percent === b.percent && roundedMatch(a.text, ra, b.text, rb));
   const na = ra === null ? null : toDouble(ra);
   const nb = rb === null ? null : toDouble(rb);
   if ((ra !== null && na === null) || (rb !== null && nb === null)) {
@@ -141,7 +156,20 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
     if (/longer|deeper|powers|digits|factorial|overflows/.test(why)) ctx.reason ??= `not compared symbolically: ${why}`;
     return false;
   }
+  if (xa.kind === 'number' && xb.kind === 'number' && a.percent === b.percent) {
+    // A long decimal that the other value rounds to (\pi vs 3.14159265).
+    const pa = decimalPlaces(a.text);
+    const pb = decimalPlaces(b.text);
+    if (pa >= ROUNDED_PLACES && xb.im === 0 && Math.abs(xb.re - xa.re) <= 0.5 * 10 ** -pa * (1 + 1e-9)) return true;
+    if (pb >= ROUNDED_PLACES && xa.im === 0 && Math.abs(xa.re - xb.re) <= 0.5 * 10 ** -pb * (1 + 1e-9)) return true;
+  }
   if (xa.kind === 'number' && xb.kind === 'number') {
+    // The engine rounds tiny values to 0 (e^{-50} and e^{-51} both come back 0): two such
+    // values cannot be told apart, so they are not called equal.
+    if (xa.flushed && xb.flushed) {
+      ctx.reason ??= 'both values too small for the engine to tell apart';
+      return false;
+    }
     return valuesMatch(xa.re, a.percent, xb.re, b.percent) && numbersClose(xa.im, xb.im);
   }
   if (xa.kind === 'expr' && xb.kind === 'expr') {

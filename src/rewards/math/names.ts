@@ -16,7 +16,8 @@ export function isName(side: string): boolean {
   let prev = '';
   while (prev !== t) {
     prev = t;
-    t = t.replace(/\(([^()]*)\)/g, (_, inner: string) => (/^[\s\w,\\.-]*$/.test(inner) && !/[+*/^=]/.test(inner) ? ' ' : '#'));
+    // A tuple of names, (x, y), is itself a name.
+    t = t.replace(/\(([^()]*)\)/g, (_, inner: string) => (!/^[\s\w,\\.-]*$/.test(inner) ? '#' : /^\(/.test(t) && /[A-Za-z]/.test(inner) ? 'a' : ' '));
   }
   // \frac{NO}{BO}: a ratio of names is still a name.
   t = t.replace(/\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, ' $1 $2 ');

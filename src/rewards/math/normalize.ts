@@ -70,8 +70,23 @@ function expandBinomials(s: string): string {
   });
 }
 
+/** Unicode math symbols models write instead of LaTeX (−, ∞, π, √2, ∈, ×, ·, ÷, ∅). */
+function unicodeMath(s: string): string {
+  return s
+    .replace(/\u2212/g, '-')
+    .replace(/∞/g, '\\infty ')
+    .replace(/π/g, '\\pi ')
+    .replace(/√\s*(\d+(?:\.\d+)?|[a-zA-Z])/g, '\\sqrt{$1}')
+    .replace(/√/g, '\\sqrt')
+    .replace(/∈/g, '\\in ')
+    .replace(/×/g, '\\times ')
+    .replace(/[·⋅]/g, '\\cdot ')
+    .replace(/÷/g, '\\div ')
+    .replace(/∅/g, '\\emptyset');
+}
+
 export function normalizeAnswer(raw: string): NormalizedAnswer {
-  let s = stripMathDelimiters(toHalfWidth(raw));
+  let s = unicodeMath(stripMathDelimiters(toHalfWidth(raw)));
   // A trailing backslash (or \\) left by a cut-off line, and a closing full stop.
   s = s.replace(/(?:\\\\|\\)+\s*$/, '').trim();
   s = s.replace(/\\displaystyle|\\textstyle/g, '');
@@ -81,11 +96,13 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // a separator, never a list).
   s = s.replace(/(\d)\\[,!](?=\d{3}(?!\d))/g, '$1').replace(/(\d)\{,\}(?=\d{3})/g, '$1,');
   s = s.replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, '$1');
-  s = s.replace(/\\[,;:! ]/g, ' ').replace(/~/g, ' ');
+  // Spacing commands, but not the second backslash of a row break (`1 \\ -2` in a matrix).
+  s = s.replace(/(?<!\\)\\[,;:! ]/g, ' ').replace(/~/g, ' ');
   s = s.replace(/\\[dtc]frac/g, '\\frac').replace(/\\dbinom|\\tbinom/g, '\\binom');
   s = unwrapText(s);
   // Degrees are dropped: 30^\circ and 30 are the same answer.
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\circ/g, '');
+  s = s.replace(/(\d)\s*(?:percent|per cent)\b/gi, '$1\\%');
   let percent = false;
   if (/\\%|%/.test(s)) {
     percent = true;
@@ -111,6 +128,11 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Thousands separators: only when the whole answer is one such number (1,000 vs the pair 1,2).
   if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
+  // The reals and the empty set in their interval and set spellings.
+  s = s.replace(/^\\mathbb\s*\{?R\}?$|^\\R$|^\\text\{all real numbers\}$/i, '(-\\infty,\\infty)');
+  s = s.replace(/^(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\{\s*\})$/, '\\{\\}');
+  // An array in brackets is a matrix: [\begin{array}{cc}…\end{array}].
+  s = s.replace(/^[([]\s*(\\begin\{array\}[\s\S]*\\end\{array\})\s*[)\]]$/, '$1');
   s = stripUnits(stripCjkTail(s));
   return { text: s, percent };
 }

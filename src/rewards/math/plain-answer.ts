@@ -21,9 +21,13 @@ export function looksBare(text: string): boolean {
   // One token of letters and digits (a code, a name) is an answer as a whole.
   if (/^[A-Za-z0-9]+$/.test(t)) return true;
   // LaTeX commands and plain-text math functions (sqrt(2), 2*pi) are not prose words.
-  const plain = t.replace(/\\[a-zA-Z]+/g, ' ').replace(/\b(?:sqrt|pi|sin|cos|tan|log|ln|exp)\b/g, ' ');
-  const words = plain.match(/[A-Za-z]{2,}/g) ?? [];
+  const plain = t
+    .replace(/\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[lcr|\s]+\})?/g, ' ')
+    .replace(/\\[a-zA-Z]+/g, ' ').replace(/\b(?:sqrt|pi|sin|cos|tan|log|ln|exp)\b/g, ' ');
+  // Runs of CJK (or other) letters count as words: "所以概率为 $\frac{1}{2}$" is prose.
+  const words = plain.match(/[A-Za-z]{2,}|[^\p{Script=Latin}\p{Script=Greek}\P{L}]+/gu) ?? [];
   if (words.length === 0) return true;
   if (words.length > 2) return false;
-  return !/\d/.test(t) || /^[\d\-+.$\\([{]/.test(t);
+  // A relation or assignment on a variable ("x<1 or x>3", "x = 2 or x = 3") starts like math too.
+  return !/\d/.test(t) || /^[\d\-+.$\\([{]/.test(t) || /^[A-Za-z](?:_\{?\w+\}?)?\s*(?:[<>=≤≥≠]|\\[lg]eq?\b|\\neq?\b)/.test(t);
 }

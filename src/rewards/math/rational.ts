@@ -47,7 +47,7 @@ function pow(base: Rational, e: Rational): Rational {
   if (e.d !== 1n) throw new NotRational();
   const k = e.n < 0n ? -e.n : e.n;
   // Estimated size of the result before computing it.
-  if (k > 0n && (Math.max(digits(base.n), digits(base.d)) - 1) * Number(k) > MAX_DIGITS) throw new TooBig();
+  if (k > 0n && log10Size(base) * Number(k) > MAX_DIGITS) throw new TooBig();
   const r = make(base.n ** k, base.d ** k);
   return e.n < 0n ? div(make(1n, 1n), r) : r;
 }
@@ -60,6 +60,13 @@ function factorial(x: Rational): Rational {
 }
 
 class NotRational extends Error {}
+
+/** Roughly how many decimal digits the larger part of `a` has (log10, not rounded up). */
+function log10Size(a: Rational): number {
+  const big = (a.n < 0n ? -a.n : a.n) > a.d ? (a.n < 0n ? -a.n : a.n) : a.d;
+  const len = big.toString().length;
+  return len > 15 ? len : Math.log10(Number(big));
+}
 
 /** Decimal or scientific literal "12.50", ".5", "1.5e-3" as an exact rational. */
 function literal(text: string): Rational {
@@ -209,4 +216,17 @@ export function percentOf(a: Rational): Rational {
 export function toDouble(a: Rational): number | null {
   const v = Number(a.n) / Number(a.d);
   return Number.isFinite(v) ? v : null;
+}
+
+/** Digits after the point of a plain decimal literal ("0.333333" -> 6), or 0 if `text` is not one. */
+export function decimalPlaces(text: string): number {
+  const m = /^[-+]?\d*\.(\d+)$/.exec(text.trim());
+  return m ? m[1].length : 0;
+}
+
+/** True if `x` rounded to `places` decimals is the decimal `dec`: |x − dec| ≤ ½·10^−places. */
+export function roundsTo(x: Rational, dec: Rational, places: number): boolean {
+  const diff = sub(x, dec);
+  const abs = diff.n < 0n ? -diff.n : diff.n;
+  return abs * 2n * 10n ** BigInt(places) <= diff.d;
 }

@@ -10,7 +10,8 @@ import { numbersClose } from './numeric.js';
 type Boxed = ReturnType<ComputeEngine['parse']>;
 
 export type SymbolicValue =
-  | { kind: 'number'; re: number; im: number }
+  /** `flushed`: the engine returned 0, which it also does for any |value| below ~1e-10. */
+  | { kind: 'number'; re: number; im: number; flushed?: boolean }
   | { kind: 'expr'; expr: Boxed; vars: string[] }
   | { kind: 'invalid'; why: string };
 
@@ -83,6 +84,7 @@ export function toSymbolic(latex: string): SymbolicValue {
     if (expr.isInfinity === true && im === 0) return { kind: 'number', re, im: 0 };
     return { kind: 'invalid', why: 'value overflows a double' };
   }
+  if (re === 0 && (im === 0 || Number.isNaN(im))) return { kind: 'number', re: 0, im: 0, flushed: true };
   return { kind: 'number', re, im: Number.isNaN(im) ? 0 : im };
 }
 

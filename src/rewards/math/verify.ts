@@ -39,11 +39,17 @@ export function compareAnswers(a: string, b: string, timeoutMs = 2000): { equal:
   try {
     const na = normalizeAnswer(a);
     const nb = normalizeAnswer(b);
-    // Multiple choice: a gold that is a bare letter is matched by letter only.
+    // Multiple choice: a gold that is a bare letter is matched by letter only; so is a gold
+    // with its option text ("(C) 12") against a bare letter.
     const goldLetter = choiceLetter(nb.text, true);
     if (goldLetter !== null && /^\(?[A-E]\)?$/.test(nb.text)) {
       const predLetter = choiceLetter(na.text, false);
       if (predLetter !== null) return { equal: predLetter === goldLetter };
+    }
+    const predLetter = choiceLetter(na.text, true);
+    if (predLetter !== null && /^\(?[A-E]\)?$/.test(na.text)) {
+      const goldOption = choiceLetter(nb.text, false);
+      if (goldOption !== null && goldOption !== goldLetter) return { equal: predLetter === goldOption };
     }
     const equal = answersMatch(parseAnswer(na), parseAnswer(nb), ctx);
     return equal ? { equal } : ctx.reason ? { equal, reason: ctx.reason } : { equal };
