@@ -114,7 +114,7 @@ async function stepChild(folder: string): Promise<void> {
       id: `p${i}`, prompt: Array.from({ length: PROMPT_TOKENS }, () => String.fromCodePoint(0x10000 + rng.int(100000))).join(''), answer: '0',
     })).join('\n') + '\n');
     // Micro-batches of at most --micro-tokens positions bound the activations the tape keeps.
-    const microRows = Math.max(1, Math.floor(num('--micro-tokens', 1024) / (PROMPT_TOKENS + maxNew)));
+    const microRows = Math.max(1, Math.floor(num('--micro-tokens', 512) / (PROMPT_TOKENS + maxNew)));
     const rows = prompts * G;
     const run = prepareGrpo({
       ...DEFAULT_CONFIG, task: null, data, model: folder, output_dir: join(tmp, 'run'), max_steps: 1, prompts_per_step: prompts,
