@@ -114,7 +114,7 @@ async function stepChild(folder: string): Promise<void> {
       id: `p${i}`, prompt: Array.from({ length: PROMPT_TOKENS }, () => String.fromCodePoint(0x10000 + rng.int(100000))).join(''), answer: '0',
     })).join('\n') + '\n');
     // Micro-batches of at most --micro-tokens positions bound the activations the tape keeps.
-    const microRows = Math.max(1, Math.floor(num('--micro-tokens', 1024) / (PROMPT_TOKENS + maxNew)));
+    const microRows = Math.max(1, Math.floor(num('--micro-tokens', 512) / (PROMPT_TOKENS + maxNew)));
     const rows = prompts * G;
     const run = prepareGrpo({
       ...DEFAULT_CONFIG, task: null, data, model: folder, output_dir: join(tmp, 'run'), max_steps: 1, prompts_per_step: prompts,
@@ -129,6 +129,8 @@ async function stepChild(folder: string): Promise<void> {
     });
     let metrics: Record<string, number> = {};
     const t0 = performance.now();
+    // CPU seconds of the step: on a shared machine the wall time mostly measures the other load.
+    const cpu0 = process.cpuUsage();
     await runGrpo({
       ...run, sampler: argv.includes('--synthetic-rollouts') ? synthetic : run.sampler,
       judges: { ...run.judges, rewards: [firstCharParity] }, rewardNames: ['first_char_parity'], rewardWeights: [1], onStep: (m) => (metrics = m),
@@ -136,7 +138,8 @@ async function stepChild(folder: string): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     console.error(`step: ${seconds.toFixed(1)} s (sampling ${metrics['time/sampling']?.toFixed(1)} s, training ${metrics['time/training']?.toFixed(1)} s), peak RSS ${peakRssGb().toFixed(2)} GB`);
     const trainedTokens = Math.round((metrics['tokens_per_s/training'] ?? 0) * (metrics['time/training'] ?? 0));
-    console.log(JSON.stringify({ seconds, sampling_s: metrics['time/sampling'], training_s: metrics['time/training'], trained_tokens: trainedTokens, peak_rss_gb: peakRssGb(), micro_batches: run.config.gradient_accumulation_steps }));
+    const cpu = process.cpuUsage(cpu0);
+    console.log(JSON.stringify({ seconds, cpu_s: (cpu.user + cpu.system) / 1e6, sampling_s: metrics['time/sampling'], training_s: metrics['time/training'], trained_tokens: trainedTokens, peak_rss_gb: peakRssGb(), micro_batches: run.config.gradient_accumulation_steps }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -181,6 +184,7 @@ async function main(): Promise<void> {
   const step = argv.includes('--skip-step') ? null : child('step');
   if (step) {
     out[full ? 'full_step_s' : 'lora_step_s'] = step.seconds;
+    out.step_cpu_s = step.cpu_s;
     out.step_sampling_s = step.sampling_s;
     out.step_training_s = step.training_s;
     out.step_trained_tokens = step.trained_tokens;

@@ -17,6 +17,7 @@
 //        loadState(); clipGradNorm(params, maxNorm) -> pre-clip global norm
 //   Bf16Matrix (frozen weights kept as BF16 bits), linearBf16(x, w) (grad to x only),
 //        embeddingBf16(w, ids, shape) (no grad)
+//   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
 //   KV-cache kernels for inference: writeCache, attendCache
 //   KV-cache kernels for inference: writeCache, attendCache; linearInto (a Linear into a given
@@ -31,6 +32,7 @@ export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable
 export type { AttentionOptions, RopeSpec, RopeLlama3Scaling, RopeLinearScaling } from './ops/nn.js';
 export { Bf16Matrix, linearBf16, linearBf16Into, embeddingBf16 } from './ops/bf16.js';
 export { checkpoint } from './ops/checkpoint.js';
+export { loraAddInPlace } from './ops/lora.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';

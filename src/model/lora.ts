@@ -5,7 +5,7 @@
 // CausalLM whose parameters are only the adapters (named as PEFT saves them), and
 // `adaptersOff(model)` is the same network with the adapters switched off: GRPO's reference
 // policy without a second copy of the weights.
-import { add, linear, noGrad, parameter, scale, type Tensor } from '../core/index.js';
+import { loraAddInPlace, noGrad, parameter, type Tensor } from '../core/index.js';
 import { AhaError, InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
@@ -182,7 +182,7 @@ export class LoraModel implements CausalLM {
   private apply(module: string, x: Tensor, y: Tensor): Tensor {
     const ad = this.enabled ? this.adapters.get(module) : undefined;
     if (!ad) return y;
-    return add(y, scale(linear(linear(x, ad.A), ad.B), this.factor));
+    return loraAddInPlace(y, x, ad.A, ad.B, this.factor);
   }
 
   /** The adapters by PEFT tensor name (A and B of each module). */
