@@ -4,6 +4,10 @@
 
 export type ScaleRewards = 'group' | 'batch' | 'none';
 
+/** verl's adv_estimator names: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-whitened). */
+export type AdvantageEstimator = 'grpo' | 'rloo' | 'reinforce_plus_plus';
+export const ADVANTAGE_ESTIMATORS: readonly AdvantageEstimator[] = ['grpo', 'rloo', 'reinforce_plus_plus'];
+
 /** One reward function's score per completion; null where the function declined to score. */
 export type ScoreColumn = readonly (number | null)[];
 
@@ -43,6 +47,10 @@ export interface AdvantageOptions {
   scale: ScaleRewards;
   /** Added to σ before dividing (TRL 1e-4). */
   eps: number;
+  /** Default grpo (the scale option applies to it only). */
+  estimator?: AdvantageEstimator;
+  /** reinforce_plus_plus: each row's tokens in the loss (its weight in the batch whitening). */
+  tokens?: ArrayLike<number>;
 }
 
 export interface Advantages {
@@ -107,6 +115,7 @@ export function zeroStdGroups(rewards: CombinedRewards, groupSize: number): Uint
  */
 export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptions): Advantages {
   const { total, scored } = rewards;
+  const estimator = opts.estimator ?? 'grpo';
   const G = opts.groupSize;
   const groups = groupCount(rewards, G);
   const groupMean = new Float64Array(groups);
@@ -116,8 +125,16 @@ export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptio
     groupMean[g] = s.mean;
     groupStd[g] = s.std;
   }
-  const batchStd = opts.scale === 'batch' ? meanStd(total, scored).std : 0;
   const advantages = new Float64Array(total.length);
+  if (estimator === 'rloo') {
+    rlooAdvantages(rewards, G, advantages);
+    return { advantages, groupMean, groupStd };
+  }
+  if (estimator === 'reinforce_plus_plus') {
+    whitenedAdvantages(rewards, opts, advantages);
+    return { advantages, groupMean, groupStd };
+  }
+  const batchStd = opts.scale === 'batch' ? meanStd(total, scored).std : 0;
   for (let i = 0; i < total.length; i++) {
     if (!scored[i]) continue;
     const g = Math.floor(i / G);
@@ -126,4 +143,39 @@ export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptio
     else advantages[i] = centred / ((opts.scale === 'group' ? groupStd[g] : batchStd) + opts.eps);
   }
   return { advantages, groupMean, groupStd };
+}
+
+/**
+ * RLOO (Ahmadian et al. 2024): A_i = R_i − mean of the other scored rows of its group
+ * = n/(n−1)·(R_i − μ_g) over the group's n scored rows; 0 when n < 2 (no other sample).
+ */
+function rlooAdvantages({ total, scored }: CombinedRewards, G: number, out: Float64Array): void {
+  for (let g = 0; g < total.length / G; g++) {
+    const s = meanStd(total.subarray(g * G, g * G + G), scored.subarray(g * G, g * G + G));
+    if (s.n < 2) continue;
+    for (let i = g * G; i < g * G + G; i++) if (scored[i]) out[i] = (s.n / (s.n - 1)) * (total[i] - s.mean);
+  }
+}
+
+/**
+ * REINFORCE++ (Hu et al. 2025) without a KL term in the reward: every token of completion i has
+ * the return R_i (γ = 1, reward at the last token), and the returns are whitened over all tokens
+ * in the loss of the batch: A_i = (R_i − μ_tok)/(σ_tok + eps), μ and σ (n−1) weighting each row
+ * by its token count. No group statistics.
+ */
+function whitenedAdvantages({ total, scored }: CombinedRewards, opts: AdvantageOptions, out: Float64Array): void {
+  const tokens = opts.tokens;
+  if (!tokens || tokens.length !== total.length) throw new RangeError('computeAdvantages: reinforce_plus_plus needs the token count of every row');
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < total.length; i++) if (scored[i]) {
+    n += tokens[i];
+    sum += tokens[i] * total[i];
+  }
+  if (n === 0) return;
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < total.length; i++) if (scored[i]) ss += tokens[i] * (total[i] - mean) ** 2;
+  const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  for (let i = 0; i < total.length; i++) if (scored[i] && tokens[i] > 0) out[i] = (total[i] - mean) / (std + opts.eps);
 }

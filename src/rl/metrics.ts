@@ -55,12 +55,14 @@ export class TrainingSums {
   entropySum = 0;
   clipLow = 0;
   clipHigh = 0;
+  /** Tokens in the policy term (fewer than `tokens` with top_entropy_quantile < 1). */
+  policyTokens = 0;
   loss = 0;
   gradNorm = 0;
   updates = 0;
 
   /** The step's training metrics: token means, and loss / grad norm averaged over the updates. */
-  metrics(beta: number): Record<string, number> {
+  metrics(beta: number, topEntropyQuantile = 1): Record<string, number> {
     const t = Math.max(this.tokens, 1);
     const out: Record<string, number> = {
       entropy: this.entropySum / t,
@@ -70,6 +72,7 @@ export class TrainingSums {
       grad_norm: this.updates ? this.gradNorm / this.updates : NaN,
     };
     if (beta > 0) out.kl = this.klSum / t;
+    if (topEntropyQuantile < 1) out['entropy/policy_token_frac'] = this.policyTokens / t;
     return out;
   }
 }

@@ -86,3 +86,8 @@ export function countTokens(mask: Uint8Array): number {
 export function batchMask(batch: PackedBatch, maskTruncated: boolean): Uint8Array {
   return completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets);
 }
+
+/** Each row's tokens in the loss: its completion length, 0 for a truncated row when those are masked. */
+export function lossTokens(rows: readonly RolloutRow[], maskTruncated: boolean): number[] {
+  return rows.map((r) => (maskTruncated && r.truncated ? 0 : r.completionIds.length));
+}

@@ -99,6 +99,36 @@ test('a positive-advantage completion becomes more likely after one step, a nega
   }
 });
 
+test('every family variant pushes toward the rewarded completion (GSPO, CISPO, delta, RLOO, REINFORCE++, entropy options)', async () => {
+  const fixed: Sampler = async (prompts) => prompts.map((_, i) => {
+    const text = i % 2 === 0 ? 'ab' : 'cd';
+    return { ids: new Int32Array([...tokenizer.encode(text, { addSpecialTokens: false }), tokenizer.eosId]), text, truncated: false };
+  });
+  const model0 = createTransformer(modelConfig, { seed: 3 });
+  const before = { ab: seqLogProb(model0, 'x', 'ab'), cd: seqLogProb(model0, 'x', 'cd') };
+  const variants: Partial<GrpoConfig>[] = [
+    { importance_sampling_level: 'sequence', epsilon: 3e-4, epsilon_high: 4e-4, num_iterations: 2 },
+    { loss_type: 'cispo', num_iterations: 2 },
+    { delta: 4, beta: 0.04, use_bias_correction_kl: true, num_iterations: 2 },
+    { advantage_estimator: 'rloo' },
+    { advantage_estimator: 'reinforce_plus_plus', loss_type: 'dapo' },
+    { entropy_coef: 0.01, top_entropy_quantile: 0.5, temperature: 0.7 },
+  ];
+  for (const v of variants) {
+    const m = createTransformer(modelConfig, { seed: 3 });
+    const cfg = toyConfig({ max_steps: 1, prompts_per_step: 1, num_generations: 4, learning_rate: 1e-2, ...v });
+    const dir = tmp();
+    const opts = runOptions(m, cfg, dir, { sampler: fixed });
+    opts.prompts = filePrompts([{ id: '0', prompt: 'x', example: {} }], 0, 'toy');
+    await runGrpo(opts);
+    const label = JSON.stringify(v);
+    assert.ok(seqLogProb(m, 'x', 'ab') > before.ab, `${label}: log p(ab) should rise`);
+    assert.ok(seqLogProb(m, 'x', 'cd') < before.cd, `${label}: log p(cd) should fall`);
+    const line = metricsOf(dir)[0];
+    if (v.top_entropy_quantile) assert.ok(line['entropy/policy_token_frac'] > 0 && line['entropy/policy_token_frac'] < 1, label);
+  }
+});
+
 test('dynamic sampling drops all-equal groups and samples more prompts to refill the batch', async () => {
   // Prompt "x" always gets "aa" (all rewards 1: no signal); prompt "xx" gets a mix.
   let calls = 0;
