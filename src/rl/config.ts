@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
 import { readJsonObject } from '../util/json-file.js';
-import { IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES, type ImportanceSamplingLevel, type LossType } from './loss.js';
+import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type ImportanceSamplingLevel, type ImportanceSamplingMode, type LossType } from './loss.js';
 import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator, type ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
 
@@ -69,6 +69,11 @@ export interface GrpoConfig {
   top_entropy_quantile: number;
   /** How rewards become advantages: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-normalised). */
   advantage_estimator: AdvantageEstimator;
+  /** Truncated importance sampling on the policy term when the sampler's log-probs differ from the trainer's (TRL's name). */
+  vllm_importance_sampling_correction: boolean;
+  vllm_importance_sampling_mode: ImportanceSamplingMode;
+  /** The cap C on the weight (truncate) or the bound above which a weight is zeroed (mask). */
+  vllm_importance_sampling_clip_max: number;
   scale_rewards: ScaleRewards;
   /** Added to σ in the advantage (TRL 1e-4). */
   advantage_eps: number;
@@ -130,6 +135,9 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   entropy_coef: 0,
   top_entropy_quantile: 1,
   advantage_estimator: 'grpo',
+  vllm_importance_sampling_correction: false,
+  vllm_importance_sampling_mode: 'sequence_mask',
+  vllm_importance_sampling_clip_max: 3.0,
   scale_rewards: 'group',
   advantage_eps: 1e-4,
   num_iterations: 1,
@@ -233,6 +241,10 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(isNum(c.top_entropy_quantile) && c.top_entropy_quantile > 0 && c.top_entropy_quantile <= 1, `top_entropy_quantile must be in (0, 1] (1 = every token), got ${c.top_entropy_quantile}`);
   check((ADVANTAGE_ESTIMATORS as readonly string[]).includes(c.advantage_estimator), `unknown advantage_estimator "${c.advantage_estimator}"; choose one of ${ADVANTAGE_ESTIMATORS.join(', ')}`);
   check(c.advantage_estimator !== 'reinforce_plus_plus' || c.beta === 0, 'advantage_estimator reinforce_plus_plus puts the KL in the reward per token, which aha does not build yet: use beta 0 with it (or the grpo/rloo estimators with a KL loss)');
+  check(typeof c.vllm_importance_sampling_correction === 'boolean', 'vllm_importance_sampling_correction must be true or false');
+  check((IMPORTANCE_SAMPLING_MODES as readonly string[]).includes(c.vllm_importance_sampling_mode), `unknown vllm_importance_sampling_mode "${c.vllm_importance_sampling_mode}"; choose one of ${IMPORTANCE_SAMPLING_MODES.join(', ')}`);
+  check(isNum(c.vllm_importance_sampling_clip_max) && c.vllm_importance_sampling_clip_max >= 1, `vllm_importance_sampling_clip_max must be >= 1, got ${c.vllm_importance_sampling_clip_max}`);
+  check(!c.vllm_importance_sampling_correction || c.temperature === 1, 'vllm_importance_sampling_correction compares against the sampler\'s raw (temperature 1) log-probs: it needs temperature 1');
   check(['group', 'batch', 'none'].includes(c.scale_rewards), `unknown scale_rewards "${c.scale_rewards}"; choose group, batch or none`);
   check(isNum(c.advantage_eps) && c.advantage_eps > 0, `advantage_eps must be > 0, got ${c.advantage_eps}`);
   check(isInt(c.num_iterations) && c.num_iterations >= 1, `num_iterations must be an integer >= 1, got ${c.num_iterations}`);

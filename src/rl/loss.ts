@@ -284,3 +284,36 @@ export function highEntropyMask(entropy: ArrayLike<number>, mask: Uint8Array, rh
   for (let k = 0; k < mask.length; k++) if (mask[k] && entropy[k] >= threshold) out[k] = 1;
   return out;
 }
+
+/** TRL's vllm_importance_sampling_mode: truncate (cap) or mask (zero) token or sequence weights. */
+export type ImportanceSamplingMode = 'token_truncate' | 'token_mask' | 'sequence_truncate' | 'sequence_mask';
+export const IMPORTANCE_SAMPLING_MODES: readonly ImportanceSamplingMode[] = ['token_truncate', 'token_mask', 'sequence_truncate', 'sequence_mask'];
+
+/**
+ * Sampler/trainer mismatch weights (TIS/MIS, Yao et al. 2025), [B, T], on the policy term:
+ * ρ = exp(ℓold − ℓsmp) per token, or exp(Σ_t m·(ℓold − ℓsmp)) for the whole row in the
+ * sequence modes (a product, as TRL); truncate: min(ρ, cap); mask: ρ where ρ ≤ cap, else 0.
+ * `clipped` counts the masked tokens whose weight was capped or zeroed.
+ */
+export function samplerWeights(oldLogp: ArrayLike<number>, smpLogp: ArrayLike<number>, mask: Uint8Array, B: number, T: number, mode: ImportanceSamplingMode, cap: number): { weights: Float32Array; clipped: number; sum: number } {
+  const weights = new Float32Array(B * T);
+  const sequence = mode.startsWith('sequence');
+  const truncate = mode.endsWith('truncate');
+  let clipped = 0;
+  let sum = 0;
+  for (let i = 0; i < B; i++) {
+    let logSeq = 0;
+    if (sequence) for (let t = 0; t < T; t++) if (mask[i * T + t]) logSeq += oldLogp[i * T + t] - smpLogp[i * T + t];
+    for (let t = 0; t < T; t++) {
+      const k = i * T + t;
+      if (!mask[k]) continue;
+      const rho = Math.exp(sequence ? logSeq : oldLogp[k] - smpLogp[k]);
+      const over = rho > cap;
+      const w = over ? (truncate ? cap : 0) : rho;
+      if (over) clipped++;
+      weights[k] = w;
+      sum += w;
+    }
+  }
+  return { weights, clipped, sum };
+}

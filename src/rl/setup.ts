@@ -150,6 +150,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
       ids: s.tokens,
       text: s.text,
       truncated: s.finishReason === 'length',
+      logprobs: s.logprobs,
     }));
   const judges: Judges = {
     rewards: rewardFns,

@@ -9,9 +9,10 @@ import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { zeroGradients } from '../model/training-run.js';
-import { grpoLoss, highEntropyMask, type Normaliser } from './loss.js';
+import { grpoLoss, highEntropyMask, samplerWeights, type Normaliser } from './loss.js';
 import type { TrainingSums } from './metrics.js';
-import { batchMask, countTokens, packRows, type PackedBatch, type RolloutRow } from './packing.js';
+import { batchMask, countTokens, packRows, packSamplerLogprobs, type PackedBatch, type RolloutRow } from './packing.js';
+import { AhaError } from '../util/errors.js';
 
 /** Splits `n` rows into `parts` contiguous, nearly equal ranges. */
 export function splitRanges(n: number, parts: number): [number, number][] {
@@ -85,11 +86,13 @@ interface PackedChunk {
   batch: PackedBatch;
   mask: Uint8Array;
   advantages: Float64Array;
+  /** The sampler's log-probs in the batch layout (null when a row came without them). */
+  samplerLogp: Float32Array | null;
 }
 
 function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, padId: number, maskTruncated: boolean): PackedChunk {
   const batch = packRows(rows, padId);
-  return { batch, mask: batchMask(batch, maskTruncated), advantages };
+  return { batch, mask: batchMask(batch, maskTruncated), advantages, samplerLogp: packSamplerLogprobs(rows, batch) };
 }
 
 /**
@@ -104,6 +107,21 @@ function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], beta: numb
   if (keep.length === rows.length) return chunk;
   if (keep.length === 0) return null;
   return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), padId, maskTruncated);
+}
+
+/**
+ * Truncated importance sampling against the sampler (vllm_importance_sampling_correction): the
+ * weights exp(ℓold − ℓsmp), capped or masked; null when the option is off.
+ */
+function tisWeightsFor(cfg: ResolvedGrpoConfig): (m: PackedChunk, oldLogp: Float32Array, sums: TrainingSums) => Float32Array | null {
+  if (!cfg.vllm_importance_sampling_correction) return () => null;
+  return (m, oldLogp, sums) => {
+    if (!m.samplerLogp) throw new AhaError('vllm_importance_sampling_correction needs the sampler\'s log-prob of every completion token, and the sampler returned none (SampledCompletion.logprobs)');
+    const w = samplerWeights(oldLogp, m.samplerLogp, m.mask, m.batch.B, m.batch.S, cfg.vllm_importance_sampling_mode, cfg.vllm_importance_sampling_clip_max);
+    sums.isWeightSum += w.sum;
+    sums.isClipped += w.clipped;
+    return w.weights;
+  };
 }
 
 export interface UpdateInput {
@@ -173,6 +191,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: cfg.beta, importanceSamplingLevel: cfg.importance_sampling_level,
     delta: cfg.delta, biasCorrectionKl: cfg.use_bias_correction_kl, entropyCoef: cfg.entropy_coef,
   };
+  const tisWeights = tisWeightsFor(cfg);
   const t1 = performance.now();
   let trainTokens = 0;
   for (let pass = 0; pass < cfg.num_iterations; pass++) {
@@ -182,13 +201,14 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     let loss = 0;
     for (const m of micro) {
       const { logits, logp } = targetLogProbs(u.model, m.batch, cfg.temperature);
+      const oldLogp = m.oldLogp ?? logp.data.slice();
       const h = noGrad(() => entropy(logits)).data;
       // top_entropy_quantile: the quantile is over this forward pass's tokens (TRL: the micro-batch's).
       const policyMask = cfg.top_entropy_quantile < 1 ? highEntropyMask(h, m.mask, cfg.top_entropy_quantile) : null;
       const res = grpoLoss(
         {
-          B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp: m.oldLogp ?? logp.data.slice(), refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens,
-          policyMask, entropy: cfg.entropy_coef > 0 ? h : null,
+          B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp, refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens,
+          policyMask, entropy: cfg.entropy_coef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums),
         },
         surrogate,
         norm,

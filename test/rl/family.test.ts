@@ -3,8 +3,8 @@
 // high-entropy token mask, checked on hand-computed batches and against finite differences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grpoLoss, highEntropyMask, k3, sequenceRatio, type LossType, type MicroBatch, type Normaliser, type SurrogateOptions } from '../../src/rl/loss.js';
-import { completionMask } from '../../src/rl/packing.js';
+import { grpoLoss, highEntropyMask, k3, samplerWeights, sequenceRatio, type LossType, type MicroBatch, type Normaliser, type SurrogateOptions } from '../../src/rl/loss.js';
+import { completionMask, packRows, packSamplerLogprobs } from '../../src/rl/packing.js';
 import { gatherLogProbs, parameter } from '../../src/core/index.js';
 import { backwardWithEntropy } from '../../src/rl/update.js';
 import { Rng } from '../../src/util/rng.js';
@@ -164,4 +164,32 @@ test('finite differences match the analytic gradient: GSPO, delta, bias-correcte
       assert.ok(Math.abs(fd - grad[k]) < 1e-4 + 1e-3 * Math.abs(fd), `${label} k=${k}: fd ${fd} vs analytic ${grad[k]}`);
     }
   }
+});
+
+test('sampler-mismatch weights: token and sequence, truncated or masked at the cap', () => {
+  // Row 0: ℓold − ℓsmp = [ln 2, ln 2] (sequence product 4); row 1: [ln 0.5] and padding.
+  const old = Float32Array.from([Math.log(2), Math.log(2), Math.log(0.5), 0]);
+  const smp = new Float32Array(4);
+  const mask = Uint8Array.from([1, 1, 1, 0]);
+  const w = (mode: Parameters<typeof samplerWeights>[5]) => Array.from(samplerWeights(old, smp, mask, 2, 2, mode, 3).weights);
+  w('token_truncate').forEach((v, k) => close(v, [2, 2, 0.5, 0][k]));
+  w('token_mask').forEach((v, k) => close(v, [2, 2, 0.5, 0][k]));
+  w('sequence_truncate').forEach((v, k) => close(v, [3, 3, 0.5, 0][k]));
+  w('sequence_mask').forEach((v, k) => close(v, [0, 0, 0.5, 0][k]));
+  assert.equal(samplerWeights(old, smp, mask, 2, 2, 'sequence_mask', 3).clipped, 2);
+  // The weights multiply the policy term only: A = 1, on-policy, dapo over 3 tokens.
+  const mb: MicroBatch = { B: 2, T: 2, logp: old, oldLogp: old.slice(), advantages: [1, 1], mask, isWeights: Float32Array.from([3, 3, 0.5, 0]) };
+  const r = grpoLoss(mb, ppo, norm('dapo'));
+  close(r.loss, -(3 + 3 + 0.5) / 3);
+  [-1, -1, -0.5 / 3, 0].forEach((v, k) => close(r.grad[k], v));
+});
+
+test('packSamplerLogprobs puts each completion token at its prediction position', () => {
+  const rows = [
+    { promptIds: Int32Array.from([5, 6]), completionIds: Int32Array.from([7, 8]), truncated: false, samplerLogprobs: Float32Array.from([-1, -2]) },
+    { promptIds: Int32Array.from([5]), completionIds: Int32Array.from([9]), truncated: false, samplerLogprobs: Float32Array.from([-3]) },
+  ];
+  const batch = packRows(rows, 0);
+  assert.deepEqual(Array.from(packSamplerLogprobs(rows, batch)!), [0, -1, -2, -3, 0, 0]);
+  assert.equal(packSamplerLogprobs([{ ...rows[0], samplerLogprobs: undefined }], packRows([rows[0]], 0)), null);
 });

@@ -54,6 +54,7 @@ function runOptions(model: CausalLM, config: GrpoConfig & { epsilon_high: number
   };
 }
 
+const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 const tmp = () => scratchDir('aha-grpo-');
 const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
 
@@ -127,6 +128,32 @@ test('every family variant pushes toward the rewarded completion (GSPO, CISPO, d
     const line = metricsOf(dir)[0];
     if (v.top_entropy_quantile) assert.ok(line['entropy/policy_token_frac'] > 0 && line['entropy/policy_token_frac'] < 1, label);
   }
+});
+
+test('truncated importance sampling: aha\'s own sampler agrees with the trainer (weights ~1); a sampler that reports other log-probs gets capped', async () => {
+  const withLogprobs = (model: CausalLM, shift: number): Sampler => async (prompts, rng) =>
+    sample(model, prompts, { maxNewTokens: 4, eosIds: [tokenizer.eosId], tokenizer, rng }).map((s) => ({
+      ids: s.tokens, text: s.text, truncated: s.finishReason === 'length', logprobs: s.logprobs.map((v) => v - shift),
+    }));
+  for (const [shift, mode] of [[0, 'token_truncate'], [5, 'token_truncate'], [0, 'sequence_mask']] as const) {
+    const m = createTransformer(modelConfig, { seed: 4 });
+    // beta > 0 runs every row, whatever its advantage.
+    const cfg = toyConfig({ max_steps: 1, beta: 0.04, vllm_importance_sampling_correction: true, vllm_importance_sampling_mode: mode, vllm_importance_sampling_clip_max: 2 });
+    const dir = tmp();
+    await runGrpo(runOptions(m, cfg, dir, { sampler: withLogprobs(m, shift) }));
+    const line = metricsOf(dir)[0];
+    if (shift === 0) {
+      assert.ok(Math.abs(line['sampler_is/mean_weight'] - 1) < 1e-3, `${mode}: mean weight ${line['sampler_is/mean_weight']}`);
+      assert.equal(line['sampler_is/clipped_frac'], 0);
+    } else {
+      // ℓsmp 5 nats below ℓold: every weight e^5 is capped at 2.
+      close(line['sampler_is/mean_weight'], 2);
+      close(line['sampler_is/clipped_frac'], 1);
+    }
+  }
+  const m = createTransformer(modelConfig, { seed: 4 });
+  const cfg = toyConfig({ max_steps: 1, beta: 0.04, vllm_importance_sampling_correction: true });
+  await assert.rejects(runGrpo(runOptions(m, cfg, tmp())), /sampler returned none/);
 });
 
 test('dynamic sampling drops all-equal groups and samples more prompts to refill the batch', async () => {
