@@ -8,6 +8,10 @@ export type ScaleRewards = 'group' | 'batch' | 'none';
 export type AdvantageEstimator = 'grpo' | 'rloo' | 'reinforce_plus_plus';
 export const ADVANTAGE_ESTIMATORS: readonly AdvantageEstimator[] = ['grpo', 'rloo', 'reinforce_plus_plus'];
 
+/** TRL's multi_objective_aggregation: normalise the weighted total, or each reward function first (GDPO). */
+export type MultiObjectiveAggregation = 'sum_then_normalize' | 'normalize_then_sum';
+export const MULTI_OBJECTIVE_AGGREGATIONS: readonly MultiObjectiveAggregation[] = ['sum_then_normalize', 'normalize_then_sum'];
+
 /** One reward function's score per completion; null where the function declined to score. */
 export type ScoreColumn = readonly (number | null)[];
 
@@ -51,6 +55,11 @@ export interface AdvantageOptions {
   estimator?: AdvantageEstimator;
   /** reinforce_plus_plus: each row's tokens in the loss (its weight in the batch whitening). */
   tokens?: ArrayLike<number>;
+  /** grpo: normalise_then_sum needs `columns` and `weights`; default sum_then_normalize. */
+  aggregation?: MultiObjectiveAggregation;
+  /** Each reward function's scores (one column per function, rows in batch order). */
+  columns?: readonly ScoreColumn[];
+  weights?: readonly number[];
 }
 
 export interface Advantages {
@@ -134,6 +143,10 @@ export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptio
     whitenedAdvantages(rewards, opts, advantages);
     return { advantages, groupMean, groupStd };
   }
+  if (opts.aggregation === 'normalize_then_sum') {
+    normalizeThenSum(rewards, opts, advantages);
+    return { advantages, groupMean, groupStd };
+  }
   const batchStd = opts.scale === 'batch' ? meanStd(total, scored).std : 0;
   for (let i = 0; i < total.length; i++) {
     if (!scored[i]) continue;
@@ -178,4 +191,29 @@ function whitenedAdvantages({ total, scored }: CombinedRewards, opts: AdvantageO
   for (let i = 0; i < total.length; i++) if (scored[i]) ss += tokens[i] * (total[i] - mean) ** 2;
   const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
   for (let i = 0; i < total.length; i++) if (scored[i] && tokens[i] > 0) out[i] = (total[i] - mean) / (std + opts.eps);
+}
+
+/**
+ * GDPO's normalize_then_sum (TRL multi_objective_aggregation): each function's scores are
+ * normalised within the group, z = (r − μ_{g,k})/(σ_{g,k} + eps) over the rows it scored (declined
+ * scores add 0); R_i = Σ_k w_k·z_{i,k}; then A_i = (R_i − mean)/(std + eps) over the batch's
+ * scored rows (n − 1 std). Rows every function declined get 0. scale_rewards is not used.
+ */
+function normalizeThenSum({ total, scored }: CombinedRewards, opts: AdvantageOptions, out: Float64Array): void {
+  const { columns, weights } = opts;
+  const G = opts.groupSize;
+  if (!columns || !weights || columns.length !== weights.length || columns.some((c) => c.length !== total.length)) {
+    throw new RangeError('computeAdvantages: normalize_then_sum needs one score column and one weight per reward function');
+  }
+  const summed = new Float64Array(total.length);
+  columns.forEach((col, k) => {
+    for (let g = 0; g < total.length / G; g++) {
+      const vals = Float64Array.from({ length: G }, (_, j) => col[g * G + j] ?? 0);
+      const has = Uint8Array.from({ length: G }, (_, j) => (col[g * G + j] === null ? 0 : 1));
+      const s = meanStd(vals, has);
+      for (let j = 0; j < G; j++) if (has[j]) summed[g * G + j] += weights[k] * ((vals[j] - s.mean) / (s.std + opts.eps));
+    }
+  });
+  const b = meanStd(summed, scored);
+  for (let i = 0; i < total.length; i++) if (scored[i]) out[i] = (summed[i] - b.mean) / (b.std + opts.eps);
 }

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
 import { readJsonObject } from '../util/json-file.js';
 import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type ImportanceSamplingLevel, type ImportanceSamplingMode, type LossType } from './loss.js';
-import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator, type ScaleRewards } from './advantages.js';
+import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstimator, type MultiObjectiveAggregation, type ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
@@ -69,6 +69,8 @@ export interface GrpoConfig {
   top_entropy_quantile: number;
   /** How rewards become advantages: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-normalised). */
   advantage_estimator: AdvantageEstimator;
+  /** sum_then_normalize (the weighted total normalised) or normalize_then_sum (each reward function first; GDPO). */
+  multi_objective_aggregation: MultiObjectiveAggregation;
   /** Truncated importance sampling on the policy term when the sampler's log-probs differ from the trainer's (TRL's name). */
   vllm_importance_sampling_correction: boolean;
   vllm_importance_sampling_mode: ImportanceSamplingMode;
@@ -135,6 +137,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   entropy_coef: 0,
   top_entropy_quantile: 1,
   advantage_estimator: 'grpo',
+  multi_objective_aggregation: 'sum_then_normalize',
   vllm_importance_sampling_correction: false,
   vllm_importance_sampling_mode: 'sequence_mask',
   vllm_importance_sampling_clip_max: 3.0,
@@ -241,6 +244,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(isNum(c.top_entropy_quantile) && c.top_entropy_quantile > 0 && c.top_entropy_quantile <= 1, `top_entropy_quantile must be in (0, 1] (1 = every token), got ${c.top_entropy_quantile}`);
   check((ADVANTAGE_ESTIMATORS as readonly string[]).includes(c.advantage_estimator), `unknown advantage_estimator "${c.advantage_estimator}"; choose one of ${ADVANTAGE_ESTIMATORS.join(', ')}`);
   check(c.advantage_estimator !== 'reinforce_plus_plus' || c.beta === 0, 'advantage_estimator reinforce_plus_plus puts the KL in the reward per token, which aha does not build yet: use beta 0 with it (or the grpo/rloo estimators with a KL loss)');
+  check((MULTI_OBJECTIVE_AGGREGATIONS as readonly string[]).includes(c.multi_objective_aggregation), `unknown multi_objective_aggregation "${c.multi_objective_aggregation}"; choose sum_then_normalize or normalize_then_sum`);
+  check(c.multi_objective_aggregation === 'sum_then_normalize' || c.advantage_estimator === 'grpo', 'multi_objective_aggregation normalize_then_sum is a grpo advantage: use it with advantage_estimator grpo');
   check(typeof c.vllm_importance_sampling_correction === 'boolean', 'vllm_importance_sampling_correction must be true or false');
   check((IMPORTANCE_SAMPLING_MODES as readonly string[]).includes(c.vllm_importance_sampling_mode), `unknown vllm_importance_sampling_mode "${c.vllm_importance_sampling_mode}"; choose one of ${IMPORTANCE_SAMPLING_MODES.join(', ')}`);
   check(isNum(c.vllm_importance_sampling_clip_max) && c.vllm_importance_sampling_clip_max >= 1, `vllm_importance_sampling_clip_max must be >= 1, got ${c.vllm_importance_sampling_clip_max}`);

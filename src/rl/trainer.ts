@@ -185,6 +185,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
         // 2. Advantages over the rows trained on.
         const { advantages } = computeAdvantages(batchRewards(batch.kept), {
           groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(batch.kept, cfg.mask_truncated_completions),
+          aggregation: cfg.multi_objective_aggregation, columns: opts.rewardWeights.map((_, k) => batch.kept.map((r) => r.scores[k])), weights: opts.rewardWeights,
         });
         // 3. Update: num_iterations optimiser passes.
         update = policyUpdate({

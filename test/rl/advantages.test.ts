@@ -97,3 +97,20 @@ test('reinforce_plus_plus: returns whitened over every token of the batch (no gr
   assert.ok(b[0] > 0 && b[2] < 0);
   assert.throws(() => computeAdvantages(rewardsOf([1, 0]), { groupSize: 2, scale: 'group', eps: 1e-4, estimator: 'reinforce_plus_plus' }), /token count/);
 });
+
+test('normalize_then_sum: each reward function normalised within the group, then the weighted sum normalised over the batch', () => {
+  // f1 = [1, 0], f2 = [0, 1], weights 1 and 0.5; one group of 2.
+  const cols = [[1, 0], [0, 1]];
+  const weights = [1, 0.5];
+  const rows = [0, 1].map((i) => ({ reward: weightedReward(cols.map((c) => c[i]), weights) }));
+  const eps = 1e-4;
+  const a = computeAdvantages(batchRewards(rows), { groupSize: 2, scale: 'group', eps, aggregation: 'normalize_then_sum', columns: cols, weights }).advantages;
+  const z = 0.5 / (Math.SQRT1_2 + eps); // each function's |z| in the group
+  const R = 0.5 * z; // R_0 = z − 0.5·z; R_1 = −R_0; batch std (n−1) = R·√2
+  close(a[0], R / (R * Math.SQRT2 + eps));
+  close(a[1], -R / (R * Math.SQRT2 + eps));
+  // A function that declined a row adds nothing for it; its lone score in the group has z = 0.
+  const d = computeAdvantages(batchRewards(rows), { groupSize: 2, scale: 'group', eps, aggregation: 'normalize_then_sum', columns: [[1, 0], [0.7, null]], weights }).advantages;
+  close(d[0], 0.5 / (Math.SQRT1_2 + eps) / (Math.SQRT2 * 0.5 / (Math.SQRT1_2 + eps) + eps));
+  assert.throws(() => computeAdvantages(batchRewards(rows), { groupSize: 2, scale: 'group', eps, aggregation: 'normalize_then_sum' }), /one score column/);
+});

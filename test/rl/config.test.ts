@@ -32,6 +32,8 @@ test('validation rejects bad settings with a clear AhaError', () => {
     [{ vllm_importance_sampling_mode: 'token' as never }, /unknown vllm_importance_sampling_mode "token"/],
     [{ vllm_importance_sampling_clip_max: 0.5 }, /vllm_importance_sampling_clip_max must be >= 1/],
     [{ vllm_importance_sampling_correction: true, temperature: 0.7 }, /needs temperature 1/],
+    [{ multi_objective_aggregation: 'sum' as never }, /unknown multi_objective_aggregation "sum"/],
+    [{ multi_objective_aggregation: 'normalize_then_sum', advantage_estimator: 'rloo' }, /use it with advantage_estimator grpo/],
     [{ advantage_estimator: 'gae' as never }, /unknown advantage_estimator "gae"; choose one of grpo, rloo, reinforce_plus_plus/],
     [{ advantage_estimator: 'reinforce_plus_plus', beta: 0.01 }, /use beta 0 with it/],
     [{ epsilon: 0 }, /epsilon must be in/],

@@ -31,6 +31,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--entropy-coef <c>', 'entropyCoef', 'entropy_coef', 'num', 'entropy bonus: subtract c times the mean token entropy from the loss (0 = off)'],
   ['--top-entropy-quantile <q>', 'topEntropyQuantile', 'top_entropy_quantile', 'num', 'train the policy term only on the top q share of tokens by entropy (the 80/20 paper: 0.2; 1 = all)'],
   ['--advantage-estimator <e>', 'advantageEstimator', 'advantage_estimator', 'str', 'grpo (group-normalised), rloo (leave-one-out baseline), reinforce_plus_plus (batch-whitened over tokens) (verl adv_estimator)'],
+  ['--multi-objective-aggregation <a>', 'multiObjectiveAggregation', 'multi_objective_aggregation', 'str', 'sum_then_normalize (default) or normalize_then_sum: normalise each reward function within the group before summing (GDPO; TRL name)'],
   ['--vllm-importance-sampling-correction', 'vllmImportanceSamplingCorrection', 'vllm_importance_sampling_correction', 'bool', "weight the policy term by exp(trainer log-prob - sampler log-prob), capped (TIS) or masked (TRL's name; needs temperature 1)"],
   ['--vllm-importance-sampling-mode <m>', 'vllmImportanceSamplingMode', 'vllm_importance_sampling_mode', 'str', 'token_truncate, token_mask, sequence_truncate or sequence_mask (TRL default)'],
   ['--vllm-importance-sampling-clip-max <c>', 'vllmImportanceSamplingClipMax', 'vllm_importance_sampling_clip_max', 'num', 'the cap C on the sampler-mismatch weight (TRL 3)'],
