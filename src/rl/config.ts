@@ -69,6 +69,11 @@ export interface GrpoConfig {
   top_entropy_quantile: number;
   /** How rewards become advantages: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-normalised). */
   advantage_estimator: AdvantageEstimator;
+  /** Mix the policy into the reference model every ref_model_sync_steps optimiser updates (TR-DPO; TRL's name). */
+  sync_ref_model: boolean;
+  /** α in π_ref ← α·π + (1 − α)·π_ref (TRL 0.6). */
+  ref_model_mixup_alpha: number;
+  ref_model_sync_steps: number;
   /** sum_then_normalize (the weighted total normalised) or normalize_then_sum (each reward function first; GDPO). */
   multi_objective_aggregation: MultiObjectiveAggregation;
   /** Truncated importance sampling on the policy term when the sampler's log-probs differ from the trainer's (TRL's name). */
@@ -138,6 +143,9 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   top_entropy_quantile: 1,
   advantage_estimator: 'grpo',
   multi_objective_aggregation: 'sum_then_normalize',
+  sync_ref_model: false,
+  ref_model_mixup_alpha: 0.6,
+  ref_model_sync_steps: 512,
   vllm_importance_sampling_correction: false,
   vllm_importance_sampling_mode: 'sequence_mask',
   vllm_importance_sampling_clip_max: 3.0,
@@ -246,6 +254,10 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.advantage_estimator !== 'reinforce_plus_plus' || c.beta === 0, 'advantage_estimator reinforce_plus_plus puts the KL in the reward per token, which aha does not build yet: use beta 0 with it (or the grpo/rloo estimators with a KL loss)');
   check((MULTI_OBJECTIVE_AGGREGATIONS as readonly string[]).includes(c.multi_objective_aggregation), `unknown multi_objective_aggregation "${c.multi_objective_aggregation}"; choose sum_then_normalize or normalize_then_sum`);
   check(c.multi_objective_aggregation === 'sum_then_normalize' || c.advantage_estimator === 'grpo', 'multi_objective_aggregation normalize_then_sum is a grpo advantage: use it with advantage_estimator grpo');
+  check(typeof c.sync_ref_model === 'boolean', 'sync_ref_model must be true or false');
+  check(isNum(c.ref_model_mixup_alpha) && c.ref_model_mixup_alpha >= 0 && c.ref_model_mixup_alpha <= 1, `ref_model_mixup_alpha must be in [0, 1], got ${c.ref_model_mixup_alpha}`);
+  check(isInt(c.ref_model_sync_steps) && c.ref_model_sync_steps >= 1, `ref_model_sync_steps must be an integer >= 1, got ${c.ref_model_sync_steps}`);
+  check(!c.sync_ref_model || c.beta > 0, 'sync_ref_model updates the reference model, which only exists with beta > 0');
   check(typeof c.vllm_importance_sampling_correction === 'boolean', 'vllm_importance_sampling_correction must be true or false');
   check((IMPORTANCE_SAMPLING_MODES as readonly string[]).includes(c.vllm_importance_sampling_mode), `unknown vllm_importance_sampling_mode "${c.vllm_importance_sampling_mode}"; choose one of ${IMPORTANCE_SAMPLING_MODES.join(', ')}`);
   check(isNum(c.vllm_importance_sampling_clip_max) && c.vllm_importance_sampling_clip_max >= 1, `vllm_importance_sampling_clip_max must be >= 1, got ${c.vllm_importance_sampling_clip_max}`);

@@ -16,7 +16,7 @@ import { Rng, type RngState } from '../util/rng.js';
 import { learningRate, type ScheduleOptions } from '../util/schedule.js';
 import { batchRewards, computeAdvantages } from './advantages.js';
 import type { ResolvedGrpoConfig } from './config.js';
-import { policyUpdate, type UpdateTimes } from './update.js';
+import { mixReference, policyUpdate, type UpdateTimes } from './update.js';
 import { lossTokens } from './packing.js';
 import { collectBatch, type CollectedBatch } from './dynamic-sampling.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
@@ -192,6 +192,10 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
           config: cfg, model, reference: opts.reference, optimizer, params, padId: opts.tokenizer.padId,
           rows: batch.kept, advantages, lrAt: (u) => learningRate(schedule, u), updatesBefore: updates, sums, logitsBudgetBytes: opts.logitsBudgetBytes,
         });
+        // TRL syncs after every ref_model_sync_steps-th optimiser update; aha after the step that reaches it.
+        if (cfg.sync_ref_model && Math.floor((updates + cfg.num_iterations) / cfg.ref_model_sync_steps) > Math.floor(updates / cfg.ref_model_sync_steps)) {
+          mixReference(opts.reference!, model, cfg.ref_model_mixup_alpha);
+        }
         updates += cfg.num_iterations;
       }
       step++;

@@ -231,3 +231,18 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   }
   return { reference, training: (performance.now() - t1) / 1000, trainTokens };
 }
+
+/**
+ * Reference-model sync (TR-DPO, TRL sync_ref_model): π_ref ← α·π + (1 − α)·π_ref, parameter by
+ * parameter. The two models must have the same parameters (the reference is the starting model).
+ */
+export function mixReference(reference: CausalLM, model: CausalLM, alpha: number): void {
+  const policy = model.parameters();
+  for (const [name, ref] of reference.parameters()) {
+    const p = policy.get(name);
+    if (!p || p.size !== ref.size) throw new AhaError(`reference sync: the policy has no parameter ${name} of ${ref.size} values`);
+    const r = ref.data;
+    const d = p.data;
+    for (let i = 0; i < r.length; i++) r[i] = alpha * d[i] + (1 - alpha) * r[i];
+  }
+}

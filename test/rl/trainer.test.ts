@@ -16,7 +16,7 @@ import type { RewardFunction } from '../../src/rewards/types.js';
 import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { runGrpo, type GrpoRunOptions, type GrpoTrainerState } from '../../src/rl/trainer.js';
-import { memoryChunks, policyUpdate, splitRanges } from '../../src/rl/update.js';
+import { memoryChunks, mixReference, policyUpdate, splitRanges } from '../../src/rl/update.js';
 import { LOSS_TYPES, type LossType } from '../../src/rl/loss.js';
 import { TrainingSums } from '../../src/rl/metrics.js';
 import type { Optimizer } from '../../src/model/optimizer.js';
@@ -154,6 +154,25 @@ test('truncated importance sampling: aha\'s own sampler agrees with the trainer 
   const m = createTransformer(modelConfig, { seed: 4 });
   const cfg = toyConfig({ max_steps: 1, beta: 0.04, vllm_importance_sampling_correction: true });
   await assert.rejects(runGrpo(runOptions(m, cfg, tmp())), /sampler returned none/);
+});
+
+test('reference sync: ref = alpha·policy + (1 − alpha)·ref, after every ref_model_sync_steps updates', async () => {
+  const policy = createTransformer(modelConfig, { seed: 5 });
+  const ref = createTransformer(modelConfig, { seed: 6 });
+  const [name, p] = [...policy.parameters()][0];
+  const before = ref.parameters().get(name)!.data.slice();
+  mixReference(ref, policy, 0.25);
+  const after = ref.parameters().get(name)!.data;
+  for (let i = 0; i < 5; i++) close(after[i], 0.25 * p.data[i] + 0.75 * before[i]);
+  // In a run: synced after step 2 (sync every 2 updates) with alpha 1, so it equals the policy then.
+  const m = createTransformer(modelConfig, { seed: 3 });
+  const cfg = toyConfig({ max_steps: 2, beta: 0.04, sync_ref_model: true, ref_model_mixup_alpha: 1, ref_model_sync_steps: 2 });
+  const opts = runOptions(m, cfg, tmp());
+  const start = opts.reference!.parameters().get(name)!.data.slice();
+  await runGrpo(opts);
+  const synced = opts.reference!.parameters().get(name)!.data;
+  assert.notDeepEqual(Array.from(synced), Array.from(start));
+  assert.deepEqual(Array.from(synced), Array.from(m.parameters().get(name)!.data));
 });
 
 test('dynamic sampling drops all-equal groups and samples more prompts to refill the batch', async () => {
