@@ -69,6 +69,8 @@ export interface GrpoConfig {
   top_entropy_quantile: number;
   /** How rewards become advantages: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-normalised). */
   advantage_estimator: AdvantageEstimator;
+  /** DeepSeek-V3.2 off-policy masking: drop negative-advantage rows whose mean log-ratio old − new exceeds this (TRL suggests 0.5); null = off. */
+  off_policy_mask_threshold: number | null;
   /** Mix the policy into the reference model every ref_model_sync_steps optimiser updates (TR-DPO; TRL's name). */
   sync_ref_model: boolean;
   /** α in π_ref ← α·π + (1 − α)·π_ref (TRL 0.6). */
@@ -143,6 +145,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   top_entropy_quantile: 1,
   advantage_estimator: 'grpo',
   multi_objective_aggregation: 'sum_then_normalize',
+  off_policy_mask_threshold: null,
   sync_ref_model: false,
   ref_model_mixup_alpha: 0.6,
   ref_model_sync_steps: 512,
@@ -254,6 +257,7 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.advantage_estimator !== 'reinforce_plus_plus' || c.beta === 0, 'advantage_estimator reinforce_plus_plus puts the KL in the reward per token, which aha does not build yet: use beta 0 with it (or the grpo/rloo estimators with a KL loss)');
   check((MULTI_OBJECTIVE_AGGREGATIONS as readonly string[]).includes(c.multi_objective_aggregation), `unknown multi_objective_aggregation "${c.multi_objective_aggregation}"; choose sum_then_normalize or normalize_then_sum`);
   check(c.multi_objective_aggregation === 'sum_then_normalize' || c.advantage_estimator === 'grpo', 'multi_objective_aggregation normalize_then_sum is a grpo advantage: use it with advantage_estimator grpo');
+  check(c.off_policy_mask_threshold === null || (isNum(c.off_policy_mask_threshold) && c.off_policy_mask_threshold >= 0), `off_policy_mask_threshold must be >= 0 or null (off), got ${c.off_policy_mask_threshold}`);
   check(typeof c.sync_ref_model === 'boolean', 'sync_ref_model must be true or false');
   check(isNum(c.ref_model_mixup_alpha) && c.ref_model_mixup_alpha >= 0 && c.ref_model_mixup_alpha <= 1, `ref_model_mixup_alpha must be in [0, 1], got ${c.ref_model_mixup_alpha}`);
   check(isInt(c.ref_model_sync_steps) && c.ref_model_sync_steps >= 1, `ref_model_sync_steps must be an integer >= 1, got ${c.ref_model_sync_steps}`);

@@ -26,6 +26,11 @@ export interface SurrogateOptions {
   delta?: number | null;
   /** DeepSeek-V3.2: the k3 term is multiplied by the importance ratio (r, or s_i at sequence level). */
   biasCorrectionKl?: boolean;
+  /**
+   * Off-policy masking (DeepSeek-V3.2): a row with A < 0 whose mean Σ_t m·(old − lp)/|o| exceeds
+   * this leaves the policy term (the KL term stays); null/absent = off.
+   */
+  offPolicyMaskThreshold?: number | null;
   /** Coefficient c of the entropy bonus −c·H (aggregated like the loss); needs MicroBatch.entropy. */
   entropyCoef?: number;
 }
@@ -91,8 +96,10 @@ export interface LossResult {
   clipHighCount: number;
   /** d loss / d entropy, [B, T], when entropyCoef > 0 (else null). */
   entropyGrad: Float32Array | null;
-  /** Tokens in the policy term (policyMask ∧ mask). */
+  /** Tokens in the policy term (policyMask ∧ mask, rows not masked off-policy). */
   policyTokens: number;
+  /** Rows left out of the policy term by off-policy masking. */
+  offPolicyRows: number;
 }
 
 /** k3 estimator of KL(π‖π_ref) per token: exp(ref − lp) − (ref − lp) − 1 (always ≥ 0). */
@@ -198,8 +205,11 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   let klSum = 0;
   let clipLowCount = 0;
   let clipHighCount = 0;
+  let offPolicyRows = 0;
   for (let i = 0; i < B; i++) {
     const A = mb.advantages[i];
+    const stale = opts.offPolicyMaskThreshold != null && A < 0 && -Math.log(sequenceRatio(logp, oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
+    if (stale) offPolicyRows++;
     const seqRatio = sequence ? sequenceRatio(logp, oldLogp, mask, i, T) : 1;
     // Σ over the row's tokens of d(weighted loss)/d s_i; s_i's gradient is spread over the row below.
     let dSeq = 0;
@@ -212,7 +222,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
       const ratio = sequence ? seqRatio : Math.exp(logp[k] - oldLogp[k]);
       let L = 0;
       let dL = 0;
-      const inPolicy = mb.policyMask ? mb.policyMask[k] === 1 : true;
+      const inPolicy = !stale && (mb.policyMask ? mb.policyMask[k] === 1 : true);
       if (inPolicy) {
         policyTokens++;
         const isw = mb.isWeights ? mb.isWeights[k] : 1;
@@ -263,7 +273,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
       for (let t = 0; t < T; t++) if (mask[i * T + t]) grad[i * T + t] += g;
     }
   }
-  return { loss, grad, tokens, klSum, clipLowCount, clipHighCount, entropyGrad, policyTokens };
+  return { loss, grad, tokens, klSum, clipLowCount, clipHighCount, entropyGrad, policyTokens, offPolicyRows };
 }
 
 /**

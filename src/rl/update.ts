@@ -189,7 +189,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   };
   const surrogate = {
     epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: cfg.beta, importanceSamplingLevel: cfg.importance_sampling_level,
-    delta: cfg.delta, biasCorrectionKl: cfg.use_bias_correction_kl, entropyCoef: cfg.entropy_coef,
+    delta: cfg.delta, biasCorrectionKl: cfg.use_bias_correction_kl, entropyCoef: cfg.entropy_coef, offPolicyMaskThreshold: cfg.off_policy_mask_threshold,
   };
   const tisWeights = tisWeightsFor(cfg);
   const t1 = performance.now();
@@ -217,6 +217,8 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       if (res.entropyGrad) backwardWithEntropy(logits, logp, res.grad, res.entropyGrad);
       else logp.backward(res.grad);
       u.sums.policyTokens += res.policyTokens;
+      u.sums.offPolicyRows += res.offPolicyRows;
+      u.sums.rows += m.batch.B;
       loss += res.loss;
       u.sums.tokens += res.tokens;
       u.sums.klSum += res.klSum;

@@ -34,6 +34,7 @@ test('validation rejects bad settings with a clear AhaError', () => {
     [{ vllm_importance_sampling_correction: true, temperature: 0.7 }, /needs temperature 1/],
     [{ multi_objective_aggregation: 'sum' as never }, /unknown multi_objective_aggregation "sum"/],
     [{ multi_objective_aggregation: 'normalize_then_sum', advantage_estimator: 'rloo' }, /use it with advantage_estimator grpo/],
+    [{ off_policy_mask_threshold: -1 }, /off_policy_mask_threshold must be >= 0 or null/],
     [{ sync_ref_model: true }, /only exists with beta > 0/],
     [{ ref_model_mixup_alpha: 1.5 }, /ref_model_mixup_alpha must be in \[0, 1\]/],
     [{ ref_model_sync_steps: 0 }, /ref_model_sync_steps must be an integer >= 1/],

@@ -193,3 +193,21 @@ test('packSamplerLogprobs puts each completion token at its prediction position'
   assert.deepEqual(Array.from(packSamplerLogprobs(rows, batch)!), [0, -1, -2, -3, 0, 0]);
   assert.equal(packSamplerLogprobs([{ ...rows[0], samplerLogprobs: undefined }], packRows([rows[0]], 0)), null);
 });
+
+test('off-policy masking drops negative-advantage rows that drifted more than the threshold from π_old', () => {
+  // Both rows: mean(old − lp) = 0.7. Row 0 has A = −1 (masked at 0.5), row 1 A = +1 (kept).
+  const old = Float32Array.from([0, 0, 0, 0]);
+  const lp = Float32Array.from([-0.6, -0.8, -0.6, -0.8]);
+  const mb: MicroBatch = { B: 2, T: 2, logp: lp, oldLogp: old, advantages: [-1, 1], mask: Uint8Array.from([1, 1, 1, 1]) };
+  const o = { epsilon: 0.5, epsilonHigh: 0.5, beta: 0, offPolicyMaskThreshold: 0.5 };
+  const r = grpoLoss(mb, o, norm('dapo', { totalTokens: 4 }));
+  assert.equal(r.offPolicyRows, 1);
+  assert.equal(r.policyTokens, 2);
+  close(r.grad[0], 0);
+  close(r.grad[1], 0);
+  // Row 1 (A = 1, ratios e^−0.6 and e^−0.8, unclipped above 0.5): −r/4 each.
+  close(r.grad[2], -Math.exp(-0.6) / 4);
+  close(r.grad[3], -Math.exp(-0.8) / 4);
+  // Below the threshold nothing is masked.
+  assert.equal(grpoLoss(mb, { ...o, offPolicyMaskThreshold: 0.75 }, norm('dapo', { totalTokens: 4 })).offPolicyRows, 0);
+});

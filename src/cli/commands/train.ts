@@ -32,6 +32,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--top-entropy-quantile <q>', 'topEntropyQuantile', 'top_entropy_quantile', 'num', 'train the policy term only on the top q share of tokens by entropy (the 80/20 paper: 0.2; 1 = all)'],
   ['--advantage-estimator <e>', 'advantageEstimator', 'advantage_estimator', 'str', 'grpo (group-normalised), rloo (leave-one-out baseline), reinforce_plus_plus (batch-whitened over tokens) (verl adv_estimator)'],
   ['--multi-objective-aggregation <a>', 'multiObjectiveAggregation', 'multi_objective_aggregation', 'str', 'sum_then_normalize (default) or normalize_then_sum: normalise each reward function within the group before summing (GDPO; TRL name)'],
+  ['--off-policy-mask-threshold <d>', 'offPolicyMaskThreshold', 'off_policy_mask_threshold', 'num', 'drop negative-advantage completions whose mean log(pi_old/pi) exceeds d from the policy term (DeepSeek-V3.2; TRL suggests 0.5; default off)'],
   ['--sync-ref-model', 'syncRefModel', 'sync_ref_model', 'bool', 'mix the policy into the reference model every --ref-model-sync-steps updates (TR-DPO; needs --beta > 0)'],
   ['--ref-model-mixup-alpha <a>', 'refModelMixupAlpha', 'ref_model_mixup_alpha', 'num', 'alpha in ref = alpha * policy + (1 - alpha) * ref (TRL 0.6)'],
   ['--ref-model-sync-steps <n>', 'refModelSyncSteps', 'ref_model_sync_steps', 'int', 'optimiser updates between reference syncs (TRL 512)'],
