@@ -8,6 +8,7 @@ import { completionMask, packRows, packSamplerLogprobs } from '../../src/rl/pack
 import { gatherLogProbs, parameter } from '../../src/core/index.js';
 import { backwardWithEntropy } from '../../src/rl/update.js';
 import { Rng } from '../../src/util/rng.js';
+import { assertGradientMatchesFiniteDifferences } from './finite-differences.js';
 
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 const ppo: SurrogateOptions = { epsilon: 0.2, epsilonHigh: 0.28, beta: 0 };
@@ -151,18 +152,7 @@ test('finite differences match the analytic gradient: GSPO, delta, bias-correcte
     ['gspo entropy mask', { ...ppo, importanceSamplingLevel: 'sequence', epsilon: 0.5, epsilonHigh: 0.6 }, 'grpo', { policyMask }],
   ];
   for (const [label, o, lossType, extra] of cases) {
-    const mb = { ...base, ...extra };
-    const nm: Normaliser = { lossType, totalSequences: 6, totalTokens: 20, microBatches: 2, maxCompletionLength: 4 };
-    const { grad } = grpoLoss(mb, o, nm);
-    const h = 1e-3;
-    for (let k = 0; k < n; k++) {
-      const plus = logp.slice();
-      plus[k] += h;
-      const minus = logp.slice();
-      minus[k] -= h;
-      const fd = (grpoLoss({ ...mb, logp: plus }, o, nm).loss - grpoLoss({ ...mb, logp: minus }, o, nm).loss) / (plus[k] - minus[k]);
-      assert.ok(Math.abs(fd - grad[k]) < 1e-4 + 1e-3 * Math.abs(fd), `${label} k=${k}: fd ${fd} vs analytic ${grad[k]}`);
-    }
+    assertGradientMatchesFiniteDifferences({ ...base, ...extra }, o, { lossType, totalSequences: 6, totalTokens: 20, microBatches: 2, maxCompletionLength: 4 }, label);
   }
 });
 
