@@ -4,6 +4,14 @@
 
 export type ScaleRewards = 'group' | 'batch' | 'none';
 
+/** verl's adv_estimator names: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-whitened). */
+export type AdvantageEstimator = 'grpo' | 'rloo' | 'reinforce_plus_plus';
+export const ADVANTAGE_ESTIMATORS: readonly AdvantageEstimator[] = ['grpo', 'rloo', 'reinforce_plus_plus'];
+
+/** TRL's multi_objective_aggregation: normalise the weighted total, or each reward function first (GDPO). */
+export type MultiObjectiveAggregation = 'sum_then_normalize' | 'normalize_then_sum';
+export const MULTI_OBJECTIVE_AGGREGATIONS: readonly MultiObjectiveAggregation[] = ['sum_then_normalize', 'normalize_then_sum'];
+
 /** One reward function's score per completion; null where the function declined to score. */
 export type ScoreColumn = readonly (number | null)[];
 
@@ -43,6 +51,15 @@ export interface AdvantageOptions {
   scale: ScaleRewards;
   /** Added to σ before dividing (TRL 1e-4). */
   eps: number;
+  /** Default grpo (the scale option applies to it only). */
+  estimator?: AdvantageEstimator;
+  /** reinforce_plus_plus: each row's tokens in the loss (its weight in the batch whitening). */
+  tokens?: ArrayLike<number>;
+  /** grpo: normalise_then_sum needs `columns` and `weights`; default sum_then_normalize. */
+  aggregation?: MultiObjectiveAggregation;
+  /** Each reward function's scores (one column per function, rows in batch order). */
+  columns?: readonly ScoreColumn[];
+  weights?: readonly number[];
 }
 
 export interface Advantages {
@@ -107,6 +124,7 @@ export function zeroStdGroups(rewards: CombinedRewards, groupSize: number): Uint
  */
 export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptions): Advantages {
   const { total, scored } = rewards;
+  const estimator = opts.estimator ?? 'grpo';
   const G = opts.groupSize;
   const groups = groupCount(rewards, G);
   const groupMean = new Float64Array(groups);
@@ -116,8 +134,20 @@ export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptio
     groupMean[g] = s.mean;
     groupStd[g] = s.std;
   }
-  const batchStd = opts.scale === 'batch' ? meanStd(total, scored).std : 0;
   const advantages = new Float64Array(total.length);
+  if (estimator === 'rloo') {
+    rlooAdvantages(rewards, G, advantages);
+    return { advantages, groupMean, groupStd };
+  }
+  if (estimator === 'reinforce_plus_plus') {
+    whitenedAdvantages(rewards, opts, advantages);
+    return { advantages, groupMean, groupStd };
+  }
+  if (opts.aggregation === 'normalize_then_sum') {
+    normalizeThenSum(rewards, opts, advantages);
+    return { advantages, groupMean, groupStd };
+  }
+  const batchStd = opts.scale === 'batch' ? meanStd(total, scored).std : 0;
   for (let i = 0; i < total.length; i++) {
     if (!scored[i]) continue;
     const g = Math.floor(i / G);
@@ -126,4 +156,64 @@ export function computeAdvantages(rewards: CombinedRewards, opts: AdvantageOptio
     else advantages[i] = centred / ((opts.scale === 'group' ? groupStd[g] : batchStd) + opts.eps);
   }
   return { advantages, groupMean, groupStd };
+}
+
+/**
+ * RLOO (Ahmadian et al. 2024): A_i = R_i − mean of the other scored rows of its group
+ * = n/(n−1)·(R_i − μ_g) over the group's n scored rows; 0 when n < 2 (no other sample).
+ */
+function rlooAdvantages({ total, scored }: CombinedRewards, G: number, out: Float64Array): void {
+  for (let g = 0; g < total.length / G; g++) {
+    const s = meanStd(total.subarray(g * G, g * G + G), scored.subarray(g * G, g * G + G));
+    if (s.n < 2) continue;
+    for (let i = g * G; i < g * G + G; i++) if (scored[i]) out[i] = (s.n / (s.n - 1)) * (total[i] - s.mean);
+  }
+}
+
+/**
+ * REINFORCE++ (Hu et al. 2025) without a KL term in the reward: every token of completion i has
+ * the return R_i (γ = 1, reward at the last token), and the returns are whitened over all tokens
+ * in the loss of the batch: A_i = (R_i − μ_tok)/(σ_tok + eps), μ and σ (n−1) weighting each row
+ * by its token count. No group statistics.
+ */
+function whitenedAdvantages({ total, scored }: CombinedRewards, opts: AdvantageOptions, out: Float64Array): void {
+  const tokens = opts.tokens;
+  if (!tokens || tokens.length !== total.length) throw new RangeError('computeAdvantages: reinforce_plus_plus needs the token count of every row');
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < total.length; i++) if (scored[i]) {
+    n += tokens[i];
+    sum += tokens[i] * total[i];
+  }
+  if (n === 0) return;
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < total.length; i++) if (scored[i]) ss += tokens[i] * (total[i] - mean) ** 2;
+  const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  for (let i = 0; i < total.length; i++) if (scored[i] && tokens[i] > 0) out[i] = (total[i] - mean) / (std + opts.eps);
+}
+
+/**
+ * GDPO's normalize_then_sum (TRL multi_objective_aggregation): each function's scores are
+ * normalised within the group, z = (r − μ_{g,k})/(σ_{g,k} + eps) over the rows it scored (declined
+ * scores add 0); R_i = Σ_k w_k·z_{i,k}; then A_i = (R_i − mean)/(std + eps) over the batch's
+ * scored rows (n − 1 std). Rows every function declined get 0. scale_rewards is not used.
+ */
+function normalizeThenSum({ total, scored }: CombinedRewards, opts: AdvantageOptions, out: Float64Array): void {
+  const { columns, weights } = opts;
+  const G = opts.groupSize;
+  if (!columns || !weights || columns.length !== weights.length || columns.some((c) => c.length !== total.length)) {
+    throw new RangeError('computeAdvantages: normalize_then_sum needs one score column and one weight per reward function');
+  }
+  const summed = new Float64Array(total.length);
+  columns.forEach((col, k) => {
+    for (let g = 0; g < total.length / G; g++) {
+      const vals = Float64Array.from({ length: G }, (_, j) => col[g * G + j] ?? 0);
+      const has = Uint8Array.from({ length: G }, (_, j) => (col[g * G + j] === null ? 0 : 1));
+      const s = meanStd(vals, has);
+      for (let j = 0; j < G; j++) if (has[j]) summed[g * G + j] += weights[k] * ((vals[j] - s.mean) / (s.std + opts.eps));
+    }
+  });
+  const b = meanStd(summed, scored);
+  for (let i = 0; i < total.length; i++) if (scored[i]) out[i] = (summed[i] - b.mean) / (b.std + opts.eps);
 }

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
 import { readJsonObject } from '../util/json-file.js';
-import { LOSS_TYPES, type LossType } from './loss.js';
+import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type ImportanceSamplingLevel, type ImportanceSamplingMode, type LossType } from './loss.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
-import type { ScaleRewards } from './advantages.js';
+import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstimator, type MultiObjectiveAggregation, type ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
@@ -58,6 +58,32 @@ export interface GrpoConfig {
   /** Upper clip ε_high (DAPO clip-higher); null = same as epsilon. */
   epsilon_high: number | null;
   loss_type: LossType;
+  /** token (PPO/GRPO ratios) or sequence (GSPO: one geometric-mean ratio per completion). */
+  importance_sampling_level: ImportanceSamplingLevel;
+  /** Two-sided clipping (INTELLECT-2): cap on the unclipped ratio, > 1 + epsilon_high; null = off. */
+  delta: number | null;
+  /** DeepSeek-V3.2 KL bias correction: the k3 term times the importance ratio (needs beta > 0). */
+  use_bias_correction_kl: boolean;
+  /** Entropy bonus coefficient c: loss − c·H̄, H̄ aggregated like the loss (0 = off). */
+  entropy_coef: number;
+  /** Keep only the top ρ share of tokens by entropy in the policy term (1 = all; the 80/20 paper uses 0.2). */
+  top_entropy_quantile: number;
+  /** How rewards become advantages: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-normalised). */
+  advantage_estimator: AdvantageEstimator;
+  /** DeepSeek-V3.2 off-policy masking: drop negative-advantage rows whose mean log-ratio old − new exceeds this (TRL suggests 0.5); null = off. */
+  off_policy_mask_threshold: number | null;
+  /** Mix the policy into the reference model every ref_model_sync_steps optimiser updates (TR-DPO; TRL's name). */
+  sync_ref_model: boolean;
+  /** α in π_ref ← α·π + (1 − α)·π_ref (TRL 0.6). */
+  ref_model_mixup_alpha: number;
+  ref_model_sync_steps: number;
+  /** sum_then_normalize (the weighted total normalised) or normalize_then_sum (each reward function first; GDPO). */
+  multi_objective_aggregation: MultiObjectiveAggregation;
+  /** Truncated importance sampling on the policy term when the sampler's log-probs differ from the trainer's (TRL's name). */
+  vllm_importance_sampling_correction: boolean;
+  vllm_importance_sampling_mode: ImportanceSamplingMode;
+  /** The cap C on the weight (truncate) or the bound above which a weight is zeroed (mask). */
+  vllm_importance_sampling_clip_max: number;
   scale_rewards: ScaleRewards;
   /** Added to σ in the advantage (TRL 1e-4). */
   advantage_eps: number;
@@ -117,6 +143,20 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   epsilon: 0.2,
   epsilon_high: null,
   loss_type: 'grpo',
+  importance_sampling_level: 'token',
+  delta: null,
+  use_bias_correction_kl: false,
+  entropy_coef: 0,
+  top_entropy_quantile: 1,
+  advantage_estimator: 'grpo',
+  multi_objective_aggregation: 'sum_then_normalize',
+  off_policy_mask_threshold: null,
+  sync_ref_model: false,
+  ref_model_mixup_alpha: 0.6,
+  ref_model_sync_steps: 512,
+  vllm_importance_sampling_correction: false,
+  vllm_importance_sampling_mode: 'sequence_mask',
+  vllm_importance_sampling_clip_max: 3.0,
   scale_rewards: 'group',
   advantage_eps: 1e-4,
   num_iterations: 1,
@@ -186,12 +226,15 @@ function check(cond: boolean, message: string): void {
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
+/** CISPO's cap on the importance weight when epsilon_high is not given (TRL's ScaleRL recipe, methods.md). */
+export const CISPO_EPSILON_HIGH = 5.0;
+
 /** A validated configuration, epsilon_high resolved. */
 export type ResolvedGrpoConfig = GrpoConfig & { epsilon_high: number };
 
 /**
  * Checks every option's type and range (cheap; no files opened besides existence checks done by
- * the trainer). Returns the config with epsilon_high resolved.
+ * the trainer). Returns the config with epsilon_high resolved (= epsilon, or 5 for cispo).
  */
 export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.task !== null || c.data !== null, 'give a task (--task arithmetic|countdown) or a data file (--data FILE.jsonl)');
@@ -209,6 +252,28 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(isNum(c.epsilon) && c.epsilon > 0 && c.epsilon < 1, `epsilon must be in (0, 1), got ${c.epsilon}`);
   check(c.epsilon_high === null || (isNum(c.epsilon_high) && c.epsilon_high > 0), `epsilon_high must be > 0, got ${c.epsilon_high}`);
   check((LOSS_TYPES as readonly string[]).includes(c.loss_type), `unknown loss_type "${c.loss_type}"; choose one of ${LOSS_TYPES.join(', ')}`);
+  check((IMPORTANCE_SAMPLING_LEVELS as readonly string[]).includes(c.importance_sampling_level), `unknown importance_sampling_level "${c.importance_sampling_level}"; choose token or sequence (GSPO)`);
+  const epsilonHigh = c.epsilon_high ?? (c.loss_type === 'cispo' ? CISPO_EPSILON_HIGH : c.epsilon);
+  check(c.delta === null || c.loss_type !== 'cispo', 'delta caps the clipped surrogate; cispo has none (its weight is already capped at epsilon_high)');
+  check(c.delta === null || (isNum(c.delta) && c.delta > 1 + epsilonHigh), `delta must be > 1 + epsilon_high (${1 + epsilonHigh}) or null (off), got ${c.delta}`);
+  check(typeof c.use_bias_correction_kl === 'boolean', 'use_bias_correction_kl must be true or false');
+  check(!c.use_bias_correction_kl || c.beta > 0, 'use_bias_correction_kl corrects the KL term: it needs beta > 0');
+  check(isNum(c.entropy_coef) && c.entropy_coef >= 0, `entropy_coef must be >= 0 (0 = off), got ${c.entropy_coef}`);
+  check(isNum(c.top_entropy_quantile) && c.top_entropy_quantile > 0 && c.top_entropy_quantile <= 1, `top_entropy_quantile must be in (0, 1] (1 = every token), got ${c.top_entropy_quantile}`);
+  check((ADVANTAGE_ESTIMATORS as readonly string[]).includes(c.advantage_estimator), `unknown advantage_estimator "${c.advantage_estimator}"; choose one of ${ADVANTAGE_ESTIMATORS.join(', ')}`);
+  check(c.advantage_estimator !== 'reinforce_plus_plus' || c.beta === 0, 'advantage_estimator reinforce_plus_plus puts the KL in the reward per token, which aha does not build yet: use beta 0 with it (or the grpo/rloo estimators with a KL loss)');
+  check((MULTI_OBJECTIVE_AGGREGATIONS as readonly string[]).includes(c.multi_objective_aggregation), `unknown multi_objective_aggregation "${c.multi_objective_aggregation}"; choose sum_then_normalize or normalize_then_sum`);
+  check(c.multi_objective_aggregation === 'sum_then_normalize' || c.advantage_estimator === 'grpo', 'multi_objective_aggregation normalize_then_sum is a grpo advantage: use it with advantage_estimator grpo');
+  check(c.off_policy_mask_threshold === null || (isNum(c.off_policy_mask_threshold) && c.off_policy_mask_threshold >= 0), `off_policy_mask_threshold must be >= 0 or null (off), got ${c.off_policy_mask_threshold}`);
+  check(typeof c.sync_ref_model === 'boolean', 'sync_ref_model must be true or false');
+  check(isNum(c.ref_model_mixup_alpha) && c.ref_model_mixup_alpha >= 0 && c.ref_model_mixup_alpha <= 1, `ref_model_mixup_alpha must be in [0, 1], got ${c.ref_model_mixup_alpha}`);
+  check(isInt(c.ref_model_sync_steps) && c.ref_model_sync_steps >= 1, `ref_model_sync_steps must be an integer >= 1, got ${c.ref_model_sync_steps}`);
+  check(!c.sync_ref_model || c.beta > 0, 'sync_ref_model updates the reference model, which only exists with beta > 0');
+  check(!c.sync_ref_model || c.lora === null, 'sync_ref_model with lora: the LoRA reference is the base with its adapters switched off, not a copy that could be synced; drop one of them');
+  check(typeof c.vllm_importance_sampling_correction === 'boolean', 'vllm_importance_sampling_correction must be true or false');
+  check((IMPORTANCE_SAMPLING_MODES as readonly string[]).includes(c.vllm_importance_sampling_mode), `unknown vllm_importance_sampling_mode "${c.vllm_importance_sampling_mode}"; choose one of ${IMPORTANCE_SAMPLING_MODES.join(', ')}`);
+  check(isNum(c.vllm_importance_sampling_clip_max) && c.vllm_importance_sampling_clip_max >= 1, `vllm_importance_sampling_clip_max must be >= 1, got ${c.vllm_importance_sampling_clip_max}`);
+  check(!c.vllm_importance_sampling_correction || c.temperature === 1, 'vllm_importance_sampling_correction compares against the sampler\'s raw (temperature 1) log-probs: it needs temperature 1');
   check(['group', 'batch', 'none'].includes(c.scale_rewards), `unknown scale_rewards "${c.scale_rewards}"; choose group, batch or none`);
   check(isNum(c.advantage_eps) && c.advantage_eps > 0, `advantage_eps must be > 0, got ${c.advantage_eps}`);
   check(isInt(c.num_iterations) && c.num_iterations >= 1, `num_iterations must be an integer >= 1, got ${c.num_iterations}`);
@@ -242,7 +307,7 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
-  return { ...c, epsilon_high: c.epsilon_high ?? c.epsilon };
+  return { ...c, epsilon_high: epsilonHigh };
 }
 
 /** The options a run folder's config.json records (GrpoConfig keys only, over the defaults), or null when there is none. */

@@ -6,8 +6,12 @@
 
 import { countTokens } from './packing.js';
 
-export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
-export const LOSS_TYPES: readonly LossType[] = ['grpo', 'bnpo', 'dr_grpo', 'dapo'];
+export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo' | 'cispo';
+export const LOSS_TYPES: readonly LossType[] = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo'];
+
+/** Token ratios (PPO, GRPO) or one length-normalised geometric-mean ratio per completion (GSPO). */
+export type ImportanceSamplingLevel = 'token' | 'sequence';
+export const IMPORTANCE_SAMPLING_LEVELS: readonly ImportanceSamplingLevel[] = ['token', 'sequence'];
 
 export interface SurrogateOptions {
   /** ε_low: the ratio is clipped below at 1 − epsilon. */
@@ -16,6 +20,19 @@ export interface SurrogateOptions {
   epsilonHigh: number;
   /** KL coefficient; 0 means no KL term and no reference log-probs. */
   beta: number;
+  /** 'sequence' = GSPO: s_i = exp(mean_t(lp − old)) stands for every token ratio of row i. Default 'token'. */
+  importanceSamplingLevel?: ImportanceSamplingLevel;
+  /** Two-sided clipping (INTELLECT-2): the unclipped ratio is capped at delta; null/absent = off. */
+  delta?: number | null;
+  /** DeepSeek-V3.2: the k3 term is multiplied by the importance ratio (r, or s_i at sequence level). */
+  biasCorrectionKl?: boolean;
+  /**
+   * Off-policy masking (DeepSeek-V3.2): a row with A < 0 whose mean Σ_t m·(old − lp)/|o| exceeds
+   * this leaves the policy term (the KL term stays); null/absent = off.
+   */
+  offPolicyMaskThreshold?: number | null;
+  /** Coefficient c of the entropy bonus −c·H (aggregated like the loss); needs MicroBatch.entropy. */
+  entropyCoef?: number;
 }
 
 /**
@@ -55,6 +72,16 @@ export interface MicroBatch {
    * split further to bound memory (default: this chunk's own count).
    */
   bnpoTokens?: number;
+  /**
+   * 1 for tokens kept in the policy term (and entropy bonus), e.g. the high-entropy tokens of
+   * top_entropy_quantile; absent = every masked token. The KL term and the normalisers still
+   * cover every token of `mask`.
+   */
+  policyMask?: Uint8Array | null;
+  /** Full-distribution entropy per position, [B, T]; read only when entropyCoef > 0. */
+  entropy?: Float32Array | null;
+  /** Per-token weight on the policy term (truncated importance sampling), [B, T]; absent = 1. */
+  isWeights?: Float32Array | null;
 }
 
 export interface LossResult {
@@ -67,6 +94,12 @@ export interface LossResult {
   klSum: number;
   clipLowCount: number;
   clipHighCount: number;
+  /** d loss / d entropy, [B, T], when entropyCoef > 0 (else null). */
+  entropyGrad: Float32Array | null;
+  /** Tokens in the policy term (policyMask ∧ mask, rows not masked off-policy). */
+  policyTokens: number;
+  /** Rows left out of the policy term by off-policy masking. */
+  offPolicyRows: number;
 }
 
 /** k3 estimator of KL(π‖π_ref) per token: exp(ref − lp) − (ref − lp) − 1 (always ≥ 0). */
@@ -108,11 +141,41 @@ function rowWeights(mb: MicroBatch, norm: Normaliser): Float64Array {
         w[i] = 1 / (norm.totalSequences * norm.maxCompletionLength);
         break;
       case 'dapo':
+      case 'cispo':
         w[i] = 1 / Math.max(norm.totalTokens, 1);
         break;
     }
   }
   return w;
+}
+
+/** GSPO's sequence ratio s_i = exp(Σ_t m·(lp − old) / max(Σ_t m, 1)) of row i. */
+export function sequenceRatio(logp: ArrayLike<number>, oldLogp: ArrayLike<number>, mask: ArrayLike<number>, i: number, T: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let t = 0; t < T; t++) {
+    const k = i * T + t;
+    if (!mask[k]) continue;
+    sum += logp[k] - oldLogp[k];
+    n++;
+  }
+  return Math.exp(sum / Math.max(n, 1));
+}
+
+/**
+ * The policy term of one token for a ratio value `ratio`: −min(min(r, δ)·A, clip(r)·A) (δ off
+ * when null), or CISPO's −sg[min(r, ε_high)]·A·lp. `dlp` is the direct derivative with respect to
+ * lp (CISPO), `dratio` the derivative with respect to the ratio (clipped surrogate).
+ */
+function policyTerm(lp: number, ratio: number, A: number, o: SurrogateOptions, cispo: boolean): { loss: number; dlp: number; dratio: number } {
+  if (cispo) {
+    const w = Math.min(ratio, o.epsilonHigh);
+    return { loss: -w * A * lp, dlp: -w * A, dratio: 0 };
+  }
+  const capped = o.delta != null ? Math.min(ratio, o.delta) : ratio;
+  const clipped = Math.min(Math.max(ratio, 1 - o.epsilon), 1 + o.epsilonHigh);
+  if (clipped * A < capped * A) return { loss: -clipped * A, dlp: 0, dratio: 0 };
+  return { loss: -capped * A, dlp: 0, dratio: o.delta != null && ratio > o.delta ? 0 : -A };
 }
 
 /** Loss contribution, gradient and metric sums of one micro-batch. */
@@ -123,35 +186,144 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   if (mb.advantages.length !== B) throw new RangeError(`grpoLoss: ${mb.advantages.length} advantages for ${B} rows`);
   const ref = opts.beta > 0 ? mb.refLogp : null;
   if (opts.beta > 0 && (!ref || ref.length !== n)) throw new RangeError('grpoLoss: beta > 0 needs reference log-probs of B*T entries');
+  const coef = opts.entropyCoef ?? 0;
+  if (coef !== 0 && (!mb.entropy || mb.entropy.length !== n)) throw new RangeError('grpoLoss: entropyCoef needs per-position entropies of B*T entries');
+  for (const [name, a] of [['policyMask', mb.policyMask], ['isWeights', mb.isWeights]] as const) {
+    if (a && a.length !== n) throw new RangeError(`grpoLoss: ${name} must have B*T = ${n} entries`);
+  }
+  const sequence = opts.importanceSamplingLevel === 'sequence';
+  const cispo = norm.lossType === 'cispo';
+  // The original token-level PPO branch (kept verbatim so default runs are unchanged bit for bit).
+  const plainPpo = !sequence && !cispo && opts.delta == null;
+  const biasKl = opts.biasCorrectionKl === true;
   const w = rowWeights(mb, norm);
   const grad = new Float32Array(n);
+  const entropyGrad = coef !== 0 ? new Float32Array(n) : null;
   let loss = 0;
   let tokens = 0;
+  let policyTokens = 0;
   let klSum = 0;
   let clipLowCount = 0;
   let clipHighCount = 0;
+  let offPolicyRows = 0;
   for (let i = 0; i < B; i++) {
     const A = mb.advantages[i];
+    const stale = opts.offPolicyMaskThreshold != null && A < 0 && -Math.log(sequenceRatio(logp, oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
+    if (stale) offPolicyRows++;
+    const seqRatio = sequence ? sequenceRatio(logp, oldLogp, mask, i, T) : 1;
+    // Σ over the row's tokens of d(weighted loss)/d s_i; s_i's gradient is spread over the row below.
+    let dSeq = 0;
+    let rowTokens = 0;
     for (let t = 0; t < T; t++) {
       const k = i * T + t;
       if (!mask[k]) continue;
       tokens++;
-      const s = surrogate(logp[k], oldLogp[k], A, opts.epsilon, opts.epsilonHigh);
-      let L = s.loss;
-      let dL = s.dlp;
+      rowTokens++;
+      const ratio = sequence ? seqRatio : Math.exp(logp[k] - oldLogp[k]);
+      let L = 0;
+      let dL = 0;
+      const inPolicy = !stale && (mb.policyMask ? mb.policyMask[k] === 1 : true);
+      if (inPolicy) {
+        policyTokens++;
+        const isw = mb.isWeights ? mb.isWeights[k] : 1;
+        if (plainPpo) {
+          const s = surrogate(logp[k], oldLogp[k], A, opts.epsilon, opts.epsilonHigh);
+          L = s.loss * isw;
+          dL = s.dlp * isw;
+        } else {
+          const p = policyTerm(logp[k], ratio, A, opts, cispo);
+          L = p.loss * isw;
+          dL = p.dlp * isw;
+          if (sequence) dSeq += w[i] * p.dratio * isw;
+          else dL += p.dratio * ratio * isw;
+        }
+        if (cispo) {
+          if (ratio > opts.epsilonHigh) clipHighCount++;
+        } else {
+          if (ratio < 1 - opts.epsilon && A < 0) clipLowCount++;
+          if (ratio > 1 + opts.epsilonHigh && A > 0) clipHighCount++;
+        }
+        if (entropyGrad) {
+          L -= coef * mb.entropy![k];
+          entropyGrad[k] = -coef * w[i];
+        }
+      }
       if (ref) {
         const d = ref[k] - logp[k];
         const kl = Math.exp(d) - d - 1;
         klSum += kl;
-        L += opts.beta * kl;
         // d/dlp [exp(ref − lp) − (ref − lp) − 1] = 1 − exp(ref − lp)
-        dL += opts.beta * (1 - Math.exp(d));
+        const dkl = 1 - Math.exp(d);
+        if (!biasKl) {
+          L += opts.beta * kl;
+          dL += opts.beta * dkl;
+        } else {
+          // ratio·k3, the ratio carrying its gradient too (token: ∂r/∂lp = r; sequence: via s_i).
+          L += opts.beta * ratio * kl;
+          dL += opts.beta * ratio * dkl + (sequence ? 0 : opts.beta * ratio * kl);
+          if (sequence) dSeq += w[i] * opts.beta * kl;
+        }
       }
-      if (s.ratio < 1 - opts.epsilon && A < 0) clipLowCount++;
-      if (s.ratio > 1 + opts.epsilonHigh && A > 0) clipHighCount++;
       loss += w[i] * L;
       grad[k] = w[i] * dL;
     }
+    if (sequence && dSeq !== 0) {
+      // ∂s_i/∂lp_{i,t} = s_i · m_{i,t} / |o_i|
+      const g = (dSeq * seqRatio) / Math.max(rowTokens, 1);
+      for (let t = 0; t < T; t++) if (mask[i * T + t]) grad[i * T + t] += g;
+    }
   }
-  return { loss, grad, tokens, klSum, clipLowCount, clipHighCount };
+  return { loss, grad, tokens, klSum, clipLowCount, clipHighCount, entropyGrad, policyTokens, offPolicyRows };
+}
+
+/**
+ * top_entropy_quantile (Wang et al., "Beyond the 80/20 rule"): 1 for the masked tokens whose
+ * entropy is at least the (1 − ρ) quantile of the masked tokens' entropies (linear interpolation,
+ * as torch.quantile), 0 elsewhere. ρ = 1 keeps every token.
+ */
+export function highEntropyMask(entropy: ArrayLike<number>, mask: Uint8Array, rho: number): Uint8Array {
+  const vals: number[] = [];
+  for (let k = 0; k < mask.length; k++) if (mask[k]) vals.push(entropy[k]);
+  const out = new Uint8Array(mask.length);
+  if (vals.length === 0) return out;
+  vals.sort((a, b) => a - b);
+  const pos = (1 - rho) * (vals.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, vals.length - 1);
+  const threshold = vals[lo] + (vals[hi] - vals[lo]) * (pos - lo);
+  for (let k = 0; k < mask.length; k++) if (mask[k] && entropy[k] >= threshold) out[k] = 1;
+  return out;
+}
+
+/** TRL's vllm_importance_sampling_mode: truncate (cap) or mask (zero) token or sequence weights. */
+export type ImportanceSamplingMode = 'token_truncate' | 'token_mask' | 'sequence_truncate' | 'sequence_mask';
+export const IMPORTANCE_SAMPLING_MODES: readonly ImportanceSamplingMode[] = ['token_truncate', 'token_mask', 'sequence_truncate', 'sequence_mask'];
+
+/**
+ * Sampler/trainer mismatch weights (TIS/MIS, Yao et al. 2025), [B, T], on the policy term:
+ * ρ = exp(ℓold − ℓsmp) per token, or exp(Σ_t m·(ℓold − ℓsmp)) for the whole row in the
+ * sequence modes (a product, as TRL); truncate: min(ρ, cap); mask: ρ where ρ ≤ cap, else 0.
+ * `clipped` counts the masked tokens whose weight was capped or zeroed.
+ */
+export function samplerWeights(oldLogp: ArrayLike<number>, smpLogp: ArrayLike<number>, mask: Uint8Array, B: number, T: number, mode: ImportanceSamplingMode, cap: number): { weights: Float32Array; clipped: number; sum: number } {
+  const weights = new Float32Array(B * T);
+  const sequence = mode.startsWith('sequence');
+  const truncate = mode.endsWith('truncate');
+  let clipped = 0;
+  let sum = 0;
+  for (let i = 0; i < B; i++) {
+    let logSeq = 0;
+    if (sequence) for (let t = 0; t < T; t++) if (mask[i * T + t]) logSeq += oldLogp[i * T + t] - smpLogp[i * T + t];
+    for (let t = 0; t < T; t++) {
+      const k = i * T + t;
+      if (!mask[k]) continue;
+      const rho = Math.exp(sequence ? logSeq : oldLogp[k] - smpLogp[k]);
+      const over = rho > cap;
+      const w = over ? (truncate ? cap : 0) : rho;
+      if (over) clipped++;
+      weights[k] = w;
+      sum += w;
+    }
+  }
+  return { weights, clipped, sum };
 }

@@ -55,12 +55,20 @@ export class TrainingSums {
   entropySum = 0;
   clipLow = 0;
   clipHigh = 0;
+  /** Tokens in the policy term (fewer than `tokens` with top_entropy_quantile < 1). */
+  policyTokens = 0;
+  /** Rows run, and those left out of the policy term by off-policy masking. */
+  rows = 0;
+  offPolicyRows = 0;
+  /** Sampler-mismatch weights: their sum, and the tokens capped or zeroed. */
+  isWeightSum = 0;
+  isClipped = 0;
   loss = 0;
   gradNorm = 0;
   updates = 0;
 
   /** The step's training metrics: token means, and loss / grad norm averaged over the updates. */
-  metrics(beta: number): Record<string, number> {
+  metrics(beta: number, topEntropyQuantile = 1, samplerCorrection = false, offPolicyMasking = false): Record<string, number> {
     const t = Math.max(this.tokens, 1);
     const out: Record<string, number> = {
       entropy: this.entropySum / t,
@@ -70,6 +78,12 @@ export class TrainingSums {
       grad_norm: this.updates ? this.gradNorm / this.updates : NaN,
     };
     if (beta > 0) out.kl = this.klSum / t;
+    if (topEntropyQuantile < 1) out['entropy/policy_token_frac'] = this.policyTokens / t;
+    if (offPolicyMasking) out['off_policy/masked_frac'] = this.rows ? this.offPolicyRows / this.rows : 0;
+    if (samplerCorrection) {
+      out['sampler_is/mean_weight'] = this.isWeightSum / t;
+      out['sampler_is/clipped_frac'] = this.isClipped / t;
+    }
     return out;
   }
 }

@@ -9,6 +9,8 @@ export interface RolloutRow {
   completionIds: Int32Array;
   /** True when the completion hit max_completion_length without EOS. */
   truncated: boolean;
+  /** The sampler's log-prob of each completion token (ℓsmp), when it reported them. */
+  samplerLogprobs?: Float32Array;
 }
 
 export interface PackedBatch {
@@ -85,4 +87,21 @@ export function countTokens(mask: Uint8Array): number {
 /** The mask of a packed batch's completion tokens ([B, S]; truncated rows masked out when asked). */
 export function batchMask(batch: PackedBatch, maskTruncated: boolean): Uint8Array {
   return completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets);
+}
+
+/** Each row's tokens in the loss: its completion length, 0 for a truncated row when those are masked. */
+export function lossTokens(rows: readonly RolloutRow[], maskTruncated: boolean): number[] {
+  return rows.map((r) => (maskTruncated && r.truncated ? 0 : r.completionIds.length));
+}
+
+/** The rows' sampler log-probs in a packed batch's [B, S] layout, or null when a row has none. */
+export function packSamplerLogprobs(rows: readonly RolloutRow[], batch: PackedBatch): Float32Array | null {
+  const out = new Float32Array(batch.B * batch.S);
+  for (let b = 0; b < rows.length; b++) {
+    const lp = rows[b].samplerLogprobs;
+    if (!lp || lp.length !== rows[b].completionIds.length) return null;
+    const start = b * batch.S + batch.offsets[b];
+    out.set(lp.subarray(0, Math.max(0, Math.min(lp.length, batch.S - batch.offsets[b]))), start);
+  }
+  return out;
 }

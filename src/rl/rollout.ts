@@ -18,6 +18,8 @@ export interface SampledCompletion {
   text: string;
   /** True when it hit max_completion_length without EOS. */
   truncated: boolean;
+  /** log p of each completion token as the sampler computed it (ℓsmp, at temperature 1); optional. */
+  logprobs?: Float32Array;
 }
 
 /** Samples one completion per prompt row (rows repeat a prompt G times), seeded by `rng`. */
@@ -119,7 +121,7 @@ export async function rollout(o: RolloutOptions): Promise<Rollout> {
     ]);
     const { correct, extracted } = verdict ?? verdictFromScore(scores[own!], s.text);
     return {
-      item, promptIds: prompts[r], completionIds: s.ids, truncated: s.truncated, text: s.text,
+      item, promptIds: prompts[r], completionIds: s.ids, truncated: s.truncated, text: s.text, samplerLogprobs: s.logprobs,
       scores, reward: weightedReward(scores, o.weights), correct, extracted, reflections: judges.reflections(s.text),
     };
   }));

@@ -115,6 +115,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
   if (!opts.resume) assertFreshRunDir(runDir, '--output');
+  // The synced reference is not saved in checkpoints, so a resumed run could not continue exactly.
+  if (opts.resume && config.sync_ref_model) throw new AhaError('--resume with sync_ref_model: the synced reference model is not saved in checkpoints, so the run cannot continue exactly');
   const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
   if (config.threads > 0) setNumThreads(config.threads);
 
@@ -154,6 +156,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
       ids: s.tokens,
       text: s.text,
       truncated: s.finishReason === 'length',
+      logprobs: s.logprobs,
     }));
   const judges: Judges = {
     rewards: rewardFns,

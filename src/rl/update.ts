@@ -4,14 +4,15 @@
 // AdamW at the scheduled learning rate). The loss gradient w.r.t. the log-probs comes from
 // loss.ts and enters the autograd tape through `logprobs.backward(grad)`. Without a KL term, rows
 // with zero advantage are counted but not run (`trainedPart`).
-import { clipGradNorm, entropy, gatherLogProbs, noGrad, scale, type Tensor } from '../core/index.js';
+import { add, clipGradNorm, entropy, gatherLogProbs, logSoftmax, mul, noGrad, scale, softmax, sum, tensor, type Tensor } from '../core/index.js';
 import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { zeroGradients } from '../model/training-run.js';
-import { grpoLoss, type Normaliser } from './loss.js';
+import { grpoLoss, highEntropyMask, samplerWeights, type Normaliser } from './loss.js';
 import type { TrainingSums } from './metrics.js';
-import { batchMask, countTokens, packRows, type PackedBatch, type RolloutRow } from './packing.js';
+import { batchMask, countTokens, packRows, packSamplerLogprobs, type PackedBatch, type RolloutRow } from './packing.js';
+import { AhaError } from '../util/errors.js';
 
 /** Splits `n` rows into `parts` contiguous, nearly equal ranges. */
 export function splitRanges(n: number, parts: number): [number, number][] {
@@ -59,11 +60,25 @@ function frozenLogProbs(model: CausalLM, batch: PackedBatch, temperature: number
 }
 
 /** Sum of the per-position entropies over the masked positions. */
-function maskedEntropySum(logits: Tensor, mask: Uint8Array): number {
-  const h = noGrad(() => entropy(logits)).data;
+function maskedEntropySum(h: Float32Array, mask: Uint8Array): number {
   let s = 0;
   for (let k = 0; k < mask.length; k++) if (mask[k]) s += h[k];
   return s;
+}
+
+/**
+ * Backpropagates d loss/d logp (`grad`) and, for the entropy bonus, d loss/d H per position
+ * (`entropyGrad`) through H = −Σ_v p·log p, built from differentiable ops (the core's entropy
+ * kernel has no gradient) in one backward pass.
+ */
+export function backwardWithEntropy(logits: Tensor, logp: Tensor, grad: Float32Array, entropyGrad: Float32Array): void {
+  const V = logits.shape[logits.shape.length - 1];
+  const plogp = mul(softmax(logits), logSoftmax(logits));
+  // d loss/d (p·log p)_{k,v} = d loss/d H_k · (−1)
+  const w = new Float32Array(plogp.size);
+  for (let k = 0; k < entropyGrad.length; k++) if (entropyGrad[k] !== 0) w.fill(-entropyGrad[k], k * V, (k + 1) * V);
+  const objective = add(sum(mul(logp, tensor(grad, logp.shape))), sum(mul(plogp, tensor(w, plogp.shape))));
+  objective.backward();
 }
 
 /** Rows packed for one forward pass, with their completion mask and advantages. */
@@ -71,11 +86,13 @@ interface PackedChunk {
   batch: PackedBatch;
   mask: Uint8Array;
   advantages: Float64Array;
+  /** The sampler's log-probs in the batch layout (null when a row came without them). */
+  samplerLogp: Float32Array | null;
 }
 
 function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, padId: number, maskTruncated: boolean): PackedChunk {
   const batch = packRows(rows, padId);
-  return { batch, mask: batchMask(batch, maskTruncated), advantages };
+  return { batch, mask: batchMask(batch, maskTruncated), advantages, samplerLogp: packSamplerLogprobs(rows, batch) };
 }
 
 /**
@@ -90,6 +107,21 @@ function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], beta: numb
   if (keep.length === rows.length) return chunk;
   if (keep.length === 0) return null;
   return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), padId, maskTruncated);
+}
+
+/**
+ * Truncated importance sampling against the sampler (vllm_importance_sampling_correction): the
+ * weights exp(ℓold − ℓsmp), capped or masked; null when the option is off.
+ */
+function tisWeightsFor(cfg: ResolvedGrpoConfig): (m: PackedChunk, oldLogp: Float32Array, sums: TrainingSums) => Float32Array | null {
+  if (!cfg.vllm_importance_sampling_correction) return () => null;
+  return (m, oldLogp, sums) => {
+    if (!m.samplerLogp) throw new AhaError('vllm_importance_sampling_correction needs the sampler\'s log-prob of every completion token, and the sampler returned none (SampledCompletion.logprobs)');
+    const w = samplerWeights(oldLogp, m.samplerLogp, m.mask, m.batch.B, m.batch.S, cfg.vllm_importance_sampling_mode, cfg.vllm_importance_sampling_clip_max);
+    sums.isWeightSum += w.sum;
+    sums.isClipped += w.clipped;
+    return w.weights;
+  };
 }
 
 export interface UpdateInput {
@@ -122,7 +154,9 @@ export interface UpdateTimes {
 export function policyUpdate(u: UpdateInput): UpdateTimes {
   const cfg = u.config;
   const t0 = performance.now();
-  const bytesPerPosition = u.model.config.vocab_size * 4 * (cfg.temperature === 1 ? 2 : 3);
+  // Logits copies per position: the logits and their gradient (+ the scaled copy; + softmax,
+  // log-softmax, their product and its weights for the entropy bonus).
+  const bytesPerPosition = u.model.config.vocab_size * 4 * ((cfg.temperature === 1 ? 2 : 3) + (cfg.entropy_coef > 0 ? 4 : 0));
   let totalTokens = 0;
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
@@ -153,7 +187,11 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     microBatches: Math.min(cfg.gradient_accumulation_steps, u.rows.length),
     maxCompletionLength: cfg.max_completion_length,
   };
-  const surrogate = { epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: cfg.beta };
+  const surrogate = {
+    epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: cfg.beta, importanceSamplingLevel: cfg.importance_sampling_level,
+    delta: cfg.delta, biasCorrectionKl: cfg.use_bias_correction_kl, entropyCoef: cfg.entropy_coef, offPolicyMaskThreshold: cfg.off_policy_mask_threshold,
+  };
+  const tisWeights = tisWeightsFor(cfg);
   const t1 = performance.now();
   let trainTokens = 0;
   for (let pass = 0; pass < cfg.num_iterations; pass++) {
@@ -163,13 +201,24 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     let loss = 0;
     for (const m of micro) {
       const { logits, logp } = targetLogProbs(u.model, m.batch, cfg.temperature);
+      const oldLogp = m.oldLogp ?? logp.data.slice();
+      const h = noGrad(() => entropy(logits)).data;
+      // top_entropy_quantile: the quantile is over this forward pass's tokens (TRL: the micro-batch's).
+      const policyMask = cfg.top_entropy_quantile < 1 ? highEntropyMask(h, m.mask, cfg.top_entropy_quantile) : null;
       const res = grpoLoss(
-        { B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp: m.oldLogp ?? logp.data.slice(), refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens },
+        {
+          B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp, refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens,
+          policyMask, entropy: cfg.entropy_coef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums),
+        },
         surrogate,
         norm,
       );
-      u.sums.entropySum += maskedEntropySum(logits, m.mask);
-      logp.backward(res.grad);
+      u.sums.entropySum += maskedEntropySum(h, m.mask);
+      if (res.entropyGrad) backwardWithEntropy(logits, logp, res.grad, res.entropyGrad);
+      else logp.backward(res.grad);
+      u.sums.policyTokens += res.policyTokens;
+      u.sums.offPolicyRows += res.offPolicyRows;
+      u.sums.rows += m.batch.B;
       loss += res.loss;
       u.sums.tokens += res.tokens;
       u.sums.klSum += res.klSum;
@@ -183,4 +232,19 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     u.sums.loss += loss;
   }
   return { reference, training: (performance.now() - t1) / 1000, trainTokens };
+}
+
+/**
+ * Reference-model sync (TR-DPO, TRL sync_ref_model): π_ref ← α·π + (1 − α)·π_ref, parameter by
+ * parameter. The two models must have the same parameters (the reference is the starting model).
+ */
+export function mixReference(reference: CausalLM, model: CausalLM, alpha: number): void {
+  const policy = model.parameters();
+  for (const [name, ref] of reference.parameters()) {
+    const p = policy.get(name);
+    if (!p || p.size !== ref.size) throw new AhaError(`reference sync: the policy has no parameter ${name} of ${ref.size} values`);
+    const r = ref.data;
+    const d = p.data;
+    for (let i = 0; i < r.length; i++) r[i] = alpha * d[i] + (1 - alpha) * r[i];
+  }
 }

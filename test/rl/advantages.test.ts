@@ -77,3 +77,40 @@ test('a group with a single scored row has std 0, advantage 0', () => {
 test('rows that are not a multiple of the group size are rejected', () => {
   assert.throws(() => computeAdvantages(rewardsOf([1, 2, 3]), { groupSize: 2, scale: 'group', eps: 1e-4 }), RangeError);
 });
+
+test('rloo: R_i minus the mean of the other scored rows of its group', () => {
+  const a = computeAdvantages(rewardsOf([1, 0, 0, 1]), { groupSize: 4, scale: 'group', eps: 1e-4, estimator: 'rloo' }).advantages;
+  // 1 − (0 + 0 + 1)/3 = 2/3; 0 − (1 + 0 + 1)/3 = −2/3
+  [2 / 3, -2 / 3, -2 / 3, 2 / 3].forEach((v, i) => close(a[i], v));
+  // A declined row is not one of the "others" and gets 0; a group with one scored row gets 0.
+  const d = computeAdvantages(rewardsOf([1, null, 0, 1, null, null]), { groupSize: 3, scale: 'none', eps: 1e-4, estimator: 'rloo' }).advantages;
+  [1, 0, -1, 0, 0, 0].forEach((v, i) => close(d[i], v));
+});
+
+test('reinforce_plus_plus: returns whitened over every token of the batch (no group statistics)', () => {
+  // Rewards 1 (3 tokens) and 0 (1 token): token mean 3/4, token std (n−1) sqrt(0.75/3) = 0.5.
+  const a = computeAdvantages(rewardsOf([1, 0]), { groupSize: 2, scale: 'group', eps: 1e-4, estimator: 'reinforce_plus_plus', tokens: [3, 1] }).advantages;
+  close(a[0], 0.25 / 0.5001);
+  close(a[1], -0.75 / 0.5001);
+  // Across groups: a group that scored alike still gets a non-zero advantage from the batch mean.
+  const b = computeAdvantages(rewardsOf([1, 1, 0, 0]), { groupSize: 2, scale: 'group', eps: 1e-4, estimator: 'reinforce_plus_plus', tokens: [1, 1, 1, 1] }).advantages;
+  assert.ok(b[0] > 0 && b[2] < 0);
+  assert.throws(() => computeAdvantages(rewardsOf([1, 0]), { groupSize: 2, scale: 'group', eps: 1e-4, estimator: 'reinforce_plus_plus' }), /token count/);
+});
+
+test('normalize_then_sum: each reward function normalised within the group, then the weighted sum normalised over the batch', () => {
+  // f1 = [1, 0], f2 = [0, 1], weights 1 and 0.5; one group of 2.
+  const cols = [[1, 0], [0, 1]];
+  const weights = [1, 0.5];
+  const rows = [0, 1].map((i) => ({ reward: weightedReward(cols.map((c) => c[i]), weights) }));
+  const eps = 1e-4;
+  const a = computeAdvantages(batchRewards(rows), { groupSize: 2, scale: 'group', eps, aggregation: 'normalize_then_sum', columns: cols, weights }).advantages;
+  const z = 0.5 / (Math.SQRT1_2 + eps); // each function's |z| in the group
+  const R = 0.5 * z; // R_0 = z − 0.5·z; R_1 = −R_0; batch std (n−1) = R·√2
+  close(a[0], R / (R * Math.SQRT2 + eps));
+  close(a[1], -R / (R * Math.SQRT2 + eps));
+  // A function that declined a row adds nothing for it; its lone score in the group has z = 0.
+  const d = computeAdvantages(batchRewards(rows), { groupSize: 2, scale: 'group', eps, aggregation: 'normalize_then_sum', columns: [[1, 0], [0.7, null]], weights }).advantages;
+  close(d[0], 0.5 / (Math.SQRT1_2 + eps) / (Math.SQRT2 * 0.5 / (Math.SQRT1_2 + eps) + eps));
+  assert.throws(() => computeAdvantages(batchRewards(rows), { groupSize: 2, scale: 'group', eps, aggregation: 'normalize_then_sum' }), /one score column/);
+});

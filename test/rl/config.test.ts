@@ -19,14 +19,33 @@ test('validation rejects bad settings with a clear AhaError', () => {
     [{ num_generations: 1 }, /group size .* >= 2/],
     [{ eval_problems: -1 }, /eval_problems must be an integer >= 0/],
     [{ eval_problems: 10, task: null, data: 'x.jsonl' }, /eval_problems needs a --task/],
-    [{ loss_type: 'ppo' as never }, /unknown loss_type "ppo"; choose one of grpo, bnpo, dr_grpo, dapo/],
+    [{ loss_type: 'ppo' as never }, /unknown loss_type "ppo"; choose one of grpo, bnpo, dr_grpo, dapo, cispo/],
     [{ scale_rewards: 'row' as never }, /unknown scale_rewards/],
     [{ beta: -1 }, /beta must be >= 0/],
+    [{ importance_sampling_level: 'seq' as never }, /unknown importance_sampling_level "seq"; choose token or sequence/],
+    [{ delta: 1.1 }, /delta must be > 1 \+ epsilon_high \(1.2\)/],
+    [{ delta: 4, loss_type: 'cispo' }, /cispo has none/],
+    [{ use_bias_correction_kl: true }, /needs beta > 0/],
+    [{ entropy_coef: -0.1 }, /entropy_coef must be >= 0/],
+    [{ top_entropy_quantile: 0 }, /top_entropy_quantile must be in \(0, 1\]/],
+    [{ top_entropy_quantile: 1.5 }, /top_entropy_quantile must be in/],
+    [{ vllm_importance_sampling_mode: 'token' as never }, /unknown vllm_importance_sampling_mode "token"/],
+    [{ vllm_importance_sampling_clip_max: 0.5 }, /vllm_importance_sampling_clip_max must be >= 1/],
+    [{ vllm_importance_sampling_correction: true, temperature: 0.7 }, /needs temperature 1/],
+    [{ multi_objective_aggregation: 'sum' as never }, /unknown multi_objective_aggregation "sum"/],
+    [{ multi_objective_aggregation: 'normalize_then_sum', advantage_estimator: 'rloo' }, /use it with advantage_estimator grpo/],
+    [{ off_policy_mask_threshold: -1 }, /off_policy_mask_threshold must be >= 0 or null/],
+    [{ sync_ref_model: true }, /only exists with beta > 0/],
+    [{ ref_model_mixup_alpha: 1.5 }, /ref_model_mixup_alpha must be in \[0, 1\]/],
+    [{ ref_model_sync_steps: 0 }, /ref_model_sync_steps must be an integer >= 1/],
+    [{ advantage_estimator: 'gae' as never }, /unknown advantage_estimator "gae"; choose one of grpo, rloo, reinforce_plus_plus/],
+    [{ advantage_estimator: 'reinforce_plus_plus', beta: 0.01 }, /use beta 0 with it/],
     [{ epsilon: 0 }, /epsilon must be in/],
     [{ temperature: 0 }, /temperature/],
     [{ top_k: 1.5 }, /top_k must be an integer >= 0/],
     [{ min_p: 2 }, /min_p must be in \[0, 1\]/],
     [{ repetition_penalty: 0 }, /repetition_penalty must be > 0/],
+    [{ sync_ref_model: true, beta: 0.04, lora: 'r=4' }, /sync_ref_model with lora/],
     [{ num_iterations: 0 }, /num_iterations/],
     [{ save_total_limit: 0 }, /save_total_limit must be an integer >= 1 \(or null to keep every checkpoint\), got 0/],
     [{ save_total_limit: 1.5 }, /save_total_limit must be an integer >= 1/],
@@ -40,6 +59,9 @@ test('validation rejects bad settings with a clear AhaError', () => {
 test('epsilon_high defaults to epsilon, and is kept when given (DAPO clip-higher)', () => {
   assert.equal(validateConfig(base({ epsilon: 0.3 })).epsilon_high, 0.3);
   assert.equal(validateConfig(base({ epsilon_high: 0.28 })).epsilon_high, 0.28);
+  // cispo's epsilon_high is an absolute cap on the weight: 5 unless given (ScaleRL via TRL).
+  assert.equal(validateConfig(base({ loss_type: 'cispo' })).epsilon_high, 5);
+  assert.equal(validateConfig(base({ loss_type: 'cispo', epsilon_high: 4 })).epsilon_high, 4);
 });
 
 test('config files: JSON and YAML, TRL names and aliases, unknown keys rejected', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { grpoLoss, surrogate, k3, type Normaliser, type MicroBatch, type LossType } from '../../src/rl/loss.js';
 import { completionMask } from '../../src/rl/packing.js';
 import { Rng } from '../../src/util/rng.js';
+import { assertGradientMatchesFiniteDifferences } from './finite-differences.js';
 
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 const opts = { epsilon: 0.2, epsilonHigh: 0.28, beta: 0 };
@@ -132,17 +133,7 @@ test('analytic gradient matches finite differences for every loss type, with KL 
   const mb: MicroBatch = { B, T, logp, oldLogp, refLogp, advantages: [0.7, -1.3, 0.4], mask };
   const o = { epsilon: 0.2, epsilonHigh: 0.28, beta: 0.1 };
   for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
-    const nm: Normaliser = { lossType, totalSequences: 6, totalTokens: 20, microBatches: 2, maxCompletionLength: 5 };
-    const { grad } = grpoLoss(mb, o, nm);
-    const h = 1e-3;
-    for (let k = 0; k < n; k++) {
-      const plus = logp.slice();
-      plus[k] += h;
-      const minus = logp.slice();
-      minus[k] -= h;
-      const fd = (grpoLoss({ ...mb, logp: plus }, o, nm).loss - grpoLoss({ ...mb, logp: minus }, o, nm).loss) / (plus[k] - minus[k]);
-      assert.ok(Math.abs(fd - grad[k]) < 1e-4 + 1e-3 * Math.abs(fd), `${lossType} k=${k}: fd ${fd} vs analytic ${grad[k]}`);
-    }
+    assertGradientMatchesFiniteDifferences(mb, o, { lossType, totalSequences: 6, totalTokens: 20, microBatches: 2, maxCompletionLength: 5 }, lossType);
   }
 });
 

@@ -16,7 +16,7 @@ import type { RewardFunction } from '../../src/rewards/types.js';
 import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { runGrpo, type GrpoRunOptions, type GrpoTrainerState } from '../../src/rl/trainer.js';
-import { memoryChunks, policyUpdate, splitRanges } from '../../src/rl/update.js';
+import { memoryChunks, mixReference, policyUpdate, splitRanges } from '../../src/rl/update.js';
 import { LOSS_TYPES, type LossType } from '../../src/rl/loss.js';
 import { TrainingSums } from '../../src/rl/metrics.js';
 import type { Optimizer } from '../../src/model/optimizer.js';
@@ -54,6 +54,7 @@ function runOptions(model: CausalLM, config: GrpoConfig & { epsilon_high: number
   };
 }
 
+const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 const tmp = () => scratchDir('aha-grpo-');
 const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
 
@@ -97,6 +98,81 @@ test('a positive-advantage completion becomes more likely after one step, a nega
     assert.ok(seqLogProb(m, 'x', 'ab') > before.ab, `${lossType}: log p(ab) should rise`);
     assert.ok(seqLogProb(m, 'x', 'cd') < before.cd, `${lossType}: log p(cd) should fall`);
   }
+});
+
+test('every family variant pushes toward the rewarded completion (GSPO, CISPO, delta, RLOO, REINFORCE++, entropy options)', async () => {
+  const fixed: Sampler = async (prompts) => prompts.map((_, i) => {
+    const text = i % 2 === 0 ? 'ab' : 'cd';
+    return { ids: new Int32Array([...tokenizer.encode(text, { addSpecialTokens: false }), tokenizer.eosId]), text, truncated: false };
+  });
+  const model0 = createTransformer(modelConfig, { seed: 3 });
+  const before = { ab: seqLogProb(model0, 'x', 'ab'), cd: seqLogProb(model0, 'x', 'cd') };
+  const variants: Partial<GrpoConfig>[] = [
+    { importance_sampling_level: 'sequence', epsilon: 3e-4, epsilon_high: 4e-4, num_iterations: 2 },
+    { loss_type: 'cispo', num_iterations: 2 },
+    { delta: 4, beta: 0.04, use_bias_correction_kl: true, num_iterations: 2 },
+    { advantage_estimator: 'rloo' },
+    { advantage_estimator: 'reinforce_plus_plus', loss_type: 'dapo' },
+    { entropy_coef: 0.01, top_entropy_quantile: 0.5, temperature: 0.7 },
+  ];
+  for (const v of variants) {
+    const m = createTransformer(modelConfig, { seed: 3 });
+    const cfg = toyConfig({ max_steps: 1, prompts_per_step: 1, num_generations: 4, learning_rate: 1e-2, ...v });
+    const dir = tmp();
+    const opts = runOptions(m, cfg, dir, { sampler: fixed });
+    opts.prompts = filePrompts([{ id: '0', prompt: 'x', example: {} }], 0, 'toy');
+    await runGrpo(opts);
+    const label = JSON.stringify(v);
+    assert.ok(seqLogProb(m, 'x', 'ab') > before.ab, `${label}: log p(ab) should rise`);
+    assert.ok(seqLogProb(m, 'x', 'cd') < before.cd, `${label}: log p(cd) should fall`);
+    const line = metricsOf(dir)[0];
+    if (v.top_entropy_quantile) assert.ok(line['entropy/policy_token_frac'] > 0 && line['entropy/policy_token_frac'] < 1, label);
+  }
+});
+
+test('truncated importance sampling: aha\'s own sampler agrees with the trainer (weights ~1); a sampler that reports other log-probs gets capped', async () => {
+  const withLogprobs = (model: CausalLM, shift: number): Sampler => async (prompts, rng) =>
+    sample(model, prompts, { maxNewTokens: 4, eosIds: [tokenizer.eosId], tokenizer, rng }).map((s) => ({
+      ids: s.tokens, text: s.text, truncated: s.finishReason === 'length', logprobs: s.logprobs.map((v) => v - shift),
+    }));
+  for (const [shift, mode] of [[0, 'token_truncate'], [5, 'token_truncate'], [0, 'sequence_mask']] as const) {
+    const m = createTransformer(modelConfig, { seed: 4 });
+    // beta > 0 runs every row, whatever its advantage.
+    const cfg = toyConfig({ max_steps: 1, beta: 0.04, vllm_importance_sampling_correction: true, vllm_importance_sampling_mode: mode, vllm_importance_sampling_clip_max: 2 });
+    const dir = tmp();
+    await runGrpo(runOptions(m, cfg, dir, { sampler: withLogprobs(m, shift) }));
+    const line = metricsOf(dir)[0];
+    if (shift === 0) {
+      assert.ok(Math.abs(line['sampler_is/mean_weight'] - 1) < 1e-3, `${mode}: mean weight ${line['sampler_is/mean_weight']}`);
+      assert.equal(line['sampler_is/clipped_frac'], 0);
+    } else {
+      // ℓsmp 5 nats below ℓold: every weight e^5 is capped at 2.
+      close(line['sampler_is/mean_weight'], 2);
+      close(line['sampler_is/clipped_frac'], 1);
+    }
+  }
+  const m = createTransformer(modelConfig, { seed: 4 });
+  const cfg = toyConfig({ max_steps: 1, beta: 0.04, vllm_importance_sampling_correction: true });
+  await assert.rejects(runGrpo(runOptions(m, cfg, tmp())), /sampler returned none/);
+});
+
+test('reference sync: ref = alpha·policy + (1 − alpha)·ref, after every ref_model_sync_steps updates', async () => {
+  const policy = createTransformer(modelConfig, { seed: 5 });
+  const ref = createTransformer(modelConfig, { seed: 6 });
+  const [name, p] = [...policy.parameters()][0];
+  const before = ref.parameters().get(name)!.data.slice();
+  mixReference(ref, policy, 0.25);
+  const after = ref.parameters().get(name)!.data;
+  for (let i = 0; i < 5; i++) close(after[i], 0.25 * p.data[i] + 0.75 * before[i]);
+  // In a run: synced after step 2 (sync every 2 updates) with alpha 1, so it equals the policy then.
+  const m = createTransformer(modelConfig, { seed: 3 });
+  const cfg = toyConfig({ max_steps: 2, beta: 0.04, sync_ref_model: true, ref_model_mixup_alpha: 1, ref_model_sync_steps: 2 });
+  const opts = runOptions(m, cfg, tmp());
+  const start = opts.reference!.parameters().get(name)!.data.slice();
+  await runGrpo(opts);
+  const synced = opts.reference!.parameters().get(name)!.data;
+  assert.notDeepEqual(Array.from(synced), Array.from(start));
+  assert.deepEqual(Array.from(synced), Array.from(m.parameters().get(name)!.data));
 });
 
 test('dynamic sampling drops all-equal groups and samples more prompts to refill the batch', async () => {
