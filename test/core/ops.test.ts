@@ -226,3 +226,30 @@ test('Llama 3 RoPE scaling: inverse frequencies against hand-computed values', (
   expected.forEach((e, i) => assert.ok(Math.abs(inv[i] - e) / e < 1e-5, `inv_freq[${i}] = ${inv[i]}, expected ${e}`));
   assert.deepEqual([...ropeInverseFrequencies(8, { theta: 10000 })].map((v) => Number(v.toPrecision(6))), [1, 0.1, 0.01, 0.001]);
 });
+
+test('random add/mul/reshape graphs: gradients match finite differences (no buffer aliasing between paths)', () => {
+  // add and reshape hand their output gradient over to an input instead of copying it; a random
+  // program where values are reused by several later ops checks that no two live tensors end up
+  // sharing a gradient buffer.
+  const n = 6;
+  for (let trial = 0; trial < 30; trial++) {
+    const prog: Array<[number, number, number]> = [];
+    for (let k = 0; k < 10; k++) prog.push([rng.int(3), rng.int(k + 3), rng.int(k + 3)]);
+    const out = prog.length + 2;
+    gradCheck({
+      inputs: [0, 1, 2].map(() => ({ data: randn(rng, n, 0.5), shape: [2, 3] })),
+      run: (ts) => {
+        const vals = [...ts];
+        for (const [op, i, j] of prog) vals.push(op === 0 ? add(vals[i], vals[j]) : op === 1 ? mul(vals[i], vals[j]) : reshape(add(reshape(vals[i], [3, 2]), reshape(vals[j], [3, 2])), [2, 3]));
+        return add(add(vals[out], vals[out - 1]), add(ts[0], add(ts[1], ts[2])));
+      },
+      ref: (xs) => {
+        const vals = [...xs];
+        for (const [op, i, j] of prog) vals.push(vals[i].map((v, e) => (op === 1 ? v * vals[j][e] : v + vals[j][e])));
+        return vals[out].map((v, e) => v + vals[out - 1][e] + xs[0][e] + xs[1][e] + xs[2][e]);
+      },
+      samples: n,
+      gradTol: 1e-3,
+    }, rng);
+  }
+});
