@@ -55,6 +55,21 @@ test('linear with bias (nn.Linear layout)', () => {
   }, rng);
 });
 
+test('linear: an input and a weight shared by several products (first gradient written, later ones added)', () => {
+  // The q/k/v pattern: one normalised input feeds three projections, and a weight used twice;
+  // the first backward product overwrites a fresh gradient, the others add to it.
+  const N = 6, inF = 9, outF = 4;
+  gradCheck({
+    inputs: [{ data: randn(rng, N * inF), shape: [N, inF] }, { data: randn(rng, outF * inF), shape: [outF, inF] }, { data: randn(rng, outF * inF), shape: [outF, inF] }],
+    run: ([x, w1, w2]) => add(add(linear(x, w1), linear(x, w2)), mul(linear(x, w1), linear(x, w1))),
+    ref: ([x, w1, w2]) => {
+      const a = refMatmul(x, w1, 1, N, outF, inF, false, true, true), b = refMatmul(x, w2, 1, N, outF, inF, false, true, true);
+      return a.map((v, i) => v + b[i] + v * v);
+    },
+    samples: 30,
+  }, rng);
+});
+
 test('embedding: lookup and scatter-add backward with repeated ids', () => {
   const V = 7, dim = 5;
   const ids = Int32Array.of(3, 0, 3, 6, 1, 3);
