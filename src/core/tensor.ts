@@ -161,20 +161,6 @@ export function gradFor(t: Tensor): Float32Array | null {
   return t.requiresGrad ? t.ensureGrad() : null;
 }
 
-/**
- * @internal t's gradient buffer for a kernel that can either overwrite it (beta 0: t had no
- * gradient yet, so the buffer is allocated uninitialised instead of zeroed and then added to) or
- * add into it (beta 1); null when t needs no gradient. The kernel must write every element.
- */
-export function gradSlot(t: Tensor): { buf: Float32Array; beta: 0 | 1 } | null {
-  if (!t.requiresGrad) return null;
-  if (t.grad === null) {
-    t.grad = empty(t.shape).data;
-    return { buf: t.grad, beta: 0 };
-  }
-  return { buf: t.grad, beta: 1 };
-}
-
 export function tensor(data: Float32Array | number[], shape: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
   const arr = data instanceof Float32Array ? data : Float32Array.from(data);
   return new Tensor(arr, shape, opts.requiresGrad ?? false);

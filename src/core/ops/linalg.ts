@@ -1,7 +1,7 @@
 // Matrix product with optional transposes, batched over leading dimensions (a 2-D right operand
 // is shared by every batch), and `linear` (x W^T + b, nn.Linear's convention).
 import { backend } from '../backend.js';
-import { Tensor, empty, gradFor, gradSlot, record } from '../tensor.js';
+import { Tensor, empty, gradFor, record } from '../tensor.js';
 import { add } from './pointwise.js';
 import { fail, fmt } from './shape.js';
 
@@ -37,20 +37,17 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (flat) be.gemm(false, tb, 1, batch * M, N, K, 1, a.data, 0, b.data, 0, 0, out.data, 0);
   else be.gemm(ta, tb, batch, M, N, K, 1, a.data, sA, b.data, sB, 0, out.data, sC);
   return record(out, [a, b], (g) => {
+    const da = gradFor(a), db = gradFor(b);
     if (flat) {
-      // One product each, writing every element: a gradient not yet started is overwritten
-      // (beta 0) rather than zero-filled and added to.
-      const da = gradSlot(a), db = gradSlot(b);
       const R = batch * M;
       // dA = dC op(B)^T ; dB = A^T dC (or dC^T A when B is stored transposed)
-      if (da) be.gemm(false, !tb, 1, R, K, N, 1, g, 0, b.data, 0, da.beta, da.buf, 0);
+      if (da) be.gemm(false, !tb, 1, R, K, N, 1, g, 0, b.data, 0, 1, da, 0);
       if (db) {
-        if (tb) be.gemm(true, false, 1, N, K, R, 1, g, 0, a.data, 0, db.beta, db.buf, 0);
-        else be.gemm(true, false, 1, K, N, R, 1, a.data, 0, g, 0, db.beta, db.buf, 0);
+        if (tb) be.gemm(true, false, 1, N, K, R, 1, g, 0, a.data, 0, 1, db, 0);
+        else be.gemm(true, false, 1, K, N, R, 1, a.data, 0, g, 0, 1, db, 0);
       }
       return;
     }
-    const da = gradFor(a), db = gradFor(b);
     if (da) {
       if (!ta) be.gemm(false, !tb, batch, M, K, N, 1, g, sC, b.data, sB, 1, da, sA);
       // A stored [K, M]: dA = op(B) dC^T
