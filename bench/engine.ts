@@ -155,7 +155,7 @@ function main(): void {
   if (flag('--check')) return check();
   const steps = Number(arg('--steps') ?? 5);
   const params = countParams(createTransformer(config));
-  console.log(`model: ${params.toLocaleString()} parameters; gemm: ${info.gemm}${info.blasCore ? ` (${info.blasCore} kernels)` : ''}; threads: ${threads}`);
+  console.log(`model: ${params.toLocaleString()} parameters; gemm: ${info.gemm}; threads: ${threads}`);
   // The machine may be shared: alternate aha and PyTorch for a few rounds and keep each side's
   // best round, so a load spike during one side's turn does not decide the ratio.
   const rounds = Number(arg('--rounds') ?? 2);

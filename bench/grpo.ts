@@ -60,7 +60,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-grpo-'));
 try {
   const { dir, label } = demoModel(scratch);
   const info = buildInfo();
-  console.log(`GRPO step on ${label}; arithmetic task, 4 prompts x G=8, max 128 new tokens; ${getNumThreads()} threads, gemm ${info.gemm}${info.blasCore ? ` (${info.blasCore} kernels)` : ''}; ${steps} timed steps after 1 warm-up`);
+  console.log(`GRPO step on ${label}; arithmetic task, 4 prompts x G=8, max 128 new tokens; ${getNumThreads()} threads, gemm ${info.gemm}; ${steps} timed steps after 1 warm-up`);
   const withKl = await measure('beta0.04', { beta: 0.04 }, dir, scratch);
   const noKl = await measure('beta0', { beta: 0 }, dir, scratch);
   const rows: [string, string][] = [['seconds_per_step', 's/step'], ...PHASES.map((p): [string, string] => [p, p.replace('time/', '')]), ['tokens_per_s/sampling', 'sampling tok/s'], ['tokens_per_s/training', 'training tok/s'], ['completion_length/mean', 'mean completion length']];
