@@ -6,14 +6,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AhaError } from '../util/errors.js';
-import { cpuFlags, openblasCoreFor } from './blas-core.js';
 
 type F32 = Float32Array;
 type I32 = Int32Array;
 
 /** The kernels, exactly as the native addon exports them (argument order documented in C++). */
 export interface Backend {
-  buildInfo(): { blas: boolean; blasCore: string; openmp: number; maxThreads: number };
+  buildInfo(): { blas: boolean; openmp: number; maxThreads: number };
   setNumThreads(n: number): void;
   getNumThreads(): number;
   gemm(ta: boolean, tb: boolean, batch: number, M: number, N: number, K: number, alpha: number,
@@ -76,10 +75,6 @@ function loadCpu(): Backend {
   // 2-core machine); sleeping waits cost microseconds per kernel instead. libgomp reads this
   // when the addon loads, so it must be set first. An explicit setting by the user wins.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
-  // OpenBLAS picks its kernels when it loads (with the addon): from the CPU's instruction sets
-  // rather than its model id, which a hypervisor may hide (see blas-core.ts). A user setting wins.
-  const core = openblasCoreFor(cpuFlags());
-  if (core !== null) process.env.OPENBLAS_CORETYPE ??= core;
   const require = createRequire(import.meta.url);
   const native = require(path) as Backend;
   const envThreads = Number(process.env.AHA_THREADS);
@@ -108,8 +103,6 @@ export function getNumThreads(): number {
 export interface BuildInfo {
   /** 'openblas' when matrix products use OpenBLAS, 'fallback' for the portable C++ gemm. */
   gemm: 'openblas' | 'fallback';
-  /** OpenBLAS's kernel family (e.g. 'SkylakeX', 'Haswell'); '' for the fallback. */
-  blasCore: string;
   openmp: number;
   cores: number;
   threads: number;
@@ -118,5 +111,5 @@ export interface BuildInfo {
 export function buildInfo(): BuildInfo {
   const b = backend();
   const info = b.buildInfo();
-  return { gemm: info.blas ? 'openblas' : 'fallback', blasCore: info.blasCore, openmp: info.openmp, cores: info.maxThreads, threads: b.getNumThreads() };
+  return { gemm: info.blas ? 'openblas' : 'fallback', openmp: info.openmp, cores: info.maxThreads, threads: b.getNumThreads() };
 }

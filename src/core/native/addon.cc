@@ -3,21 +3,12 @@
 #include "common.h"
 #include "gemm.h"
 
-#if AHA_HAVE_BLAS
-extern "C" char* openblas_get_corename(void);
-#endif
-
 namespace {
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
   out.Set("blas", Napi::Boolean::New(env, AHA_HAVE_BLAS != 0));
-#if AHA_HAVE_BLAS
-  out.Set("blasCore", Napi::String::New(env, openblas_get_corename()));
-#else
-  out.Set("blasCore", Napi::String::New(env, ""));
-#endif
   out.Set("openmp", Napi::Number::New(env, _OPENMP));
   out.Set("maxThreads", Napi::Number::New(env, omp_get_num_procs()));
   return out;
