@@ -57,6 +57,21 @@ test('linear with bias (nn.Linear layout)', () => {
   }, rng);
 });
 
+test('linear: an input and a weight shared by several products (first gradient written, later ones added)', () => {
+  // The q/k/v pattern: one normalised input feeds three projections, and a weight used twice;
+  // the first backward product overwrites a fresh gradient, the others add to it.
+  const N = 6, inF = 9, outF = 4;
+  gradCheck({
+    inputs: [{ data: randn(rng, N * inF), shape: [N, inF] }, { data: randn(rng, outF * inF), shape: [outF, inF] }, { data: randn(rng, outF * inF), shape: [outF, inF] }],
+    run: ([x, w1, w2]) => add(add(linear(x, w1), linear(x, w2)), mul(linear(x, w1), linear(x, w1))),
+    ref: ([x, w1, w2]) => {
+      const a = refMatmul(x, w1, 1, N, outF, inF, false, true, true), b = refMatmul(x, w2, 1, N, outF, inF, false, true, true);
+      return a.map((v, i) => v + b[i] + v * v);
+    },
+    samples: 30,
+  }, rng);
+});
+
 test('embedding: lookup and scatter-add backward with repeated ids', () => {
   const V = 7, dim = 5;
   const ids = Int32Array.of(3, 0, 3, 6, 1, 3);
@@ -227,4 +242,31 @@ test('Llama 3 RoPE scaling: inverse frequencies against hand-computed values', (
   const expected = [1, 0.1, 0.00297535, 0.000125];
   expected.forEach((e, i) => assert.ok(Math.abs(inv[i] - e) / e < 1e-5, `inv_freq[${i}] = ${inv[i]}, expected ${e}`));
   assert.deepEqual([...ropeInverseFrequencies(8, { theta: 10000 })].map((v) => Number(v.toPrecision(6))), [1, 0.1, 0.01, 0.001]);
+});
+
+test('random add/mul/reshape graphs: gradients match finite differences (no buffer aliasing between paths)', () => {
+  // add and reshape hand their output gradient over to an input instead of copying it; a random
+  // program where values are reused by several later ops checks that no two live tensors end up
+  // sharing a gradient buffer.
+  const n = 6;
+  for (let trial = 0; trial < 30; trial++) {
+    const prog: Array<[number, number, number]> = [];
+    for (let k = 0; k < 10; k++) prog.push([rng.int(3), rng.int(k + 3), rng.int(k + 3)]);
+    const out = prog.length + 2;
+    gradCheck({
+      inputs: [0, 1, 2].map(() => ({ data: randn(rng, n, 0.5), shape: [2, 3] })),
+      run: (ts) => {
+        const vals = [...ts];
+        for (const [op, i, j] of prog) vals.push(op === 0 ? add(vals[i], vals[j]) : op === 1 ? mul(vals[i], vals[j]) : reshape(add(reshape(vals[i], [3, 2]), reshape(vals[j], [3, 2])), [2, 3]));
+        return add(add(vals[out], vals[out - 1]), add(ts[0], add(ts[1], ts[2])));
+      },
+      ref: (xs) => {
+        const vals = [...xs];
+        for (const [op, i, j] of prog) vals.push(vals[i].map((v, e) => (op === 1 ? v * vals[j][e] : v + vals[j][e])));
+        return vals[out].map((v, e) => v + vals[out - 1][e] + xs[0][e] + xs[1][e] + xs[2][e]);
+      },
+      samples: n,
+      gradTol: 1e-3,
+    }, rng);
+  }
 });

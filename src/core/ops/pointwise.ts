@@ -4,6 +4,23 @@ import { backend } from '../backend.js';
 import { Tensor, empty, gradFor, record, sizeOf, zeros } from '../tensor.js';
 import { fail, fmt, sameShape, suffixOf } from './shape.js';
 
+/**
+ * Adds g (an op output's gradient, same size as t) into t's gradient. An intermediate tensor
+ * (one with a tape node) that has no gradient yet takes g over instead of a zeroed copy plus a
+ * sum: the tape drops the output's gradient right after its op's backward, so nothing else
+ * writes g (`mayTake` is false when another input already took it). Saves one allocation and
+ * one pass per residual add and reshape. Returns whether t took g.
+ */
+function addGrad(t: Tensor, g: Float32Array, mayTake: boolean): boolean {
+  if (!t.requiresGrad) return false;
+  if (mayTake && t.grad === null && t.node !== null) {
+    t.grad = g;
+    return true;
+  }
+  backend().axpy(1, g, t.ensureGrad(), t.size);
+  return false;
+}
+
 function binary(op: 0 | 1, name: string, a: Tensor, b: Tensor): Tensor {
   suffixOf(name, a, b);
   const out = b.size === 0 ? zeros(a.shape) : empty(a.shape);
@@ -11,15 +28,16 @@ function binary(op: 0 | 1, name: string, a: Tensor, b: Tensor): Tensor {
   if (b.size === 0) return out;
   be.binary(op, a.data, b.data, out.data, a.size, b.size);
   return record(out, [a, b], (g) => {
-    const da = gradFor(a), db = gradFor(b);
     if (op === 0) {
-      if (da) be.axpy(1, g, da, a.size);
-      if (db) {
-        if (b.size === a.size) be.axpy(1, g, db, b.size);
-        else be.sumRows(g, db, a.size / b.size, b.size);
+      // At most one input takes g over; the other (or a bias, summed over rows) only reads it,
+      // before any later op's backward can write into it.
+      const taken = addGrad(a, g, true);
+      if (b.requiresGrad) {
+        if (b.size === a.size) addGrad(b, g, !taken);
+        else be.sumRows(g, b.ensureGrad(), a.size / b.size, b.size);
       }
     } else {
-      be.mulBackward(a.data, b.data, g, da, db, a.size, b.size);
+      be.mulBackward(a.data, b.data, g, gradFor(a), gradFor(b), a.size, b.size);
     }
   });
 }
@@ -101,7 +119,6 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (sizeOf(shape) !== x.size) fail('reshape', `cannot reshape ${fmt(x.shape)} to ${fmt(shape)}`);
   const out = new Tensor(x.data, shape);
   return record(out, [x], (g) => {
-    const dx = gradFor(x);
-    if (dx) backend().axpy(1, g, dx, x.size);
+    addGrad(x, g, true);
   });
 }
