@@ -4,7 +4,6 @@
 // The folder format and its config checks are in adapter-files.ts.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readJsonFile } from '../util/json-file.js';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
@@ -14,7 +13,7 @@ import { loadModel } from './load-model.js';
 import { readModelFolder, type LoadedModel } from './model-folder.js';
 import { SafetensorsReader, readSafetensorsHeader, type StoredDType } from './safetensors.js';
 import { Transformer } from './transformer.js';
-import { INDEX_FILE, WEIGHTS_FILE } from './weights.js';
+import { locateTensors } from './weights.js';
 
 export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterFlag, isAdapterDir, readAdapterConfig, writeAdapterFiles };
 
@@ -51,14 +50,9 @@ export function loadAdapter(base: CausalLM, dir: string, baseModelPath = ''): Lo
 
 /** The precision the model folder `dir` stores its matrices in (F32 when mixed). */
 export function storedMatrixDtype(dir: string): StoredDType {
-  const files: string[] = [];
-  if (existsSync(join(dir, WEIGHTS_FILE))) files.push(join(dir, WEIGHTS_FILE));
-  else if (existsSync(join(dir, INDEX_FILE))) {
-    const map = (readJsonFile(join(dir, INDEX_FILE)) as { weight_map?: Record<string, string> } | null)?.weight_map ?? {};
-    for (const shard of new Set(Object.values(map))) files.push(join(dir, shard));
-  }
   const kinds = new Set<StoredDType>();
-  for (const f of files) for (const e of readSafetensorsHeader(f).tensors.values()) if (e.shape.length === 2) kinds.add(e.dtype);
+  // locateTensors finds the files (one, or an index's shards) and refuses folders without usable weights.
+  for (const f of new Set(locateTensors(dir).values())) for (const e of readSafetensorsHeader(f).tensors.values()) if (e.shape.length === 2) kinds.add(e.dtype);
   return kinds.size === 1 ? [...kinds][0] : 'F32';
 }
 

@@ -100,7 +100,7 @@ let scratch = new Float64Array(0);
  * serves both.
  */
 export function drawToken(logits: Float32Array, off: number, vocab: number, p: SamplingParams, rng: Rng, ctx: DrawContext = {}): Draw {
-  return plainDraw(vocab, p, ctx) ? drawTokens(logits, [off], vocab, p, [rng])[0] : slowDraw(logits, off, vocab, p, rng, ctx);
+  return drawTokens(logits, [off], vocab, p, [rng], [ctx])[0];
 }
 
 /** drawToken in TypeScript, for the penalty and top-k / top-p / min-p filters. */

@@ -5,11 +5,12 @@
 // CausalLM whose parameters are only the adapters (named as PEFT saves them), and
 // `adaptersOff(model)` is the same network with the adapters switched off: GRPO's reference
 // policy without a second copy of the weights.
-import { loraAddInPlace, noGrad, parameter, type Tensor } from '../core/index.js';
+import { loraAddInPlace, matmul, noGrad, parameter, scale, type Tensor } from '../core/index.js';
 import { AhaError, InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
 import type { LinearHook, Transformer } from './transformer.js';
+import { frozenWeightsOf } from './weights.js';
 
 /** The projections a Llama/Qwen2 layer has, by their module name's last part. */
 export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
@@ -132,8 +133,7 @@ function adaptable(model: CausalLM): AdaptableModel {
 /** The (out, in) shape of every projection of the base, by module name. */
 function projectionShapes(model: CausalLM): Map<string, [number, number]> {
   const shapes = new Map<string, [number, number]>();
-  const frozen = (model as { frozenWeights?: () => Map<string, { shape: readonly number[] }> }).frozenWeights?.() ?? new Map();
-  for (const [name, t] of [...model.parameters(), ...frozen]) {
+  for (const [name, t] of [...model.parameters(), ...frozenWeightsOf(model)]) {
     const m = /^(.*\.(\w+))\.weight$/.exec(name);
     if (m && (LORA_MODULES as readonly string[]).includes(m[2]) && t.shape.length === 2) shapes.set(m[1], [t.shape[0], t.shape[1]]);
   }
@@ -219,21 +219,8 @@ export class LoraModel implements CausalLM {
   deltas(): Map<string, Float32Array> {
     return noGrad(() => {
       const out = new Map<string, Float32Array>();
-      for (const [module, ad] of this.adapters) {
-        // scale · B A, one output row at a time: row = sum over k of scale·B[row, k] · A[k, :].
-        const [o, r] = ad.B.shape, i = ad.A.shape[1];
-        const ba = new Float32Array(o * i);
-        for (let row = 0; row < o; row++) {
-          for (let k = 0; k < r; k++) {
-            const b = ad.B.data[row * r + k] * this.factor;
-            if (b === 0) continue;
-            const a = ad.A.data.subarray(k * i, (k + 1) * i);
-            const dst = ba.subarray(row * i, (row + 1) * i);
-            for (let c = 0; c < i; c++) dst[c] += b * a[c];
-          }
-        }
-        out.set(module, ba);
-      }
+      // scale · B A as one matrix product per projection ([out, r] x [r, in]).
+      for (const [module, ad] of this.adapters) out.set(module, scale(matmul(ad.B, ad.A), this.factor).data);
       return out;
     });
   }

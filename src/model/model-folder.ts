@@ -12,7 +12,7 @@ import { eosIds, modelConfigJson, readModelConfig } from './config-json.js';
 import { loadTokenizer, TOKENIZER_FILE, type Tokenizer } from './tokenizer.js';
 import { writeAdapterFiles } from './adapter-files.js';
 import { isLoraModel } from './lora.js';
-import { loadWeights, locateTensors, saveWeights, type Bf16Like, type ParamLike } from './weights.js';
+import { frozenWeightsOf, loadWeights, locateTensors, saveWeights, type Bf16Like, type ParamLike } from './weights.js';
 import type { StoredDType } from './safetensors.js';
 
 export interface LoadedModel {
@@ -58,7 +58,7 @@ export function readModelFolder(dir: string, build: (config: ModelConfig) => Cau
   const where = locateTensors(dir); // no usable weights: refused before the model is built
   const model = build(config);
   // A LoRA base built with frozen BF16 matrices lists them apart from its f32 parameters.
-  const frozen = (model as { frozenWeights?: () => Map<string, Bf16Like> }).frozenWeights?.() ?? [];
+  const frozen = frozenWeightsOf(model);
   loadWeights(dir, new Map<string, ParamLike | Bf16Like>([...model.parameters(), ...frozen]), { tiedEmbeddings: config.tie_word_embeddings, where });
   const ids = new Set([...eosIds(config), ...generationEos(dir)]);
   if (tokenizer.eosId !== null) ids.add(tokenizer.eosId);
@@ -73,6 +73,9 @@ export function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokeniz
     tokenizer.save(dir);
     return;
   }
+  if (frozenWeightsOf(model).size > 0) {
+    throw new AhaError('this model keeps frozen BF16 weights (a LoRA base); save its adapter, or merge it with `aha merge`');
+  }
   const dtype = opts.dtype ?? 'F32';
   const cfg = model.config;
   atomicWriteFile(join(dir, 'config.json'), JSON.stringify(modelConfigJson(cfg, TORCH_DTYPE[dtype]), null, 2) + '\n');
@@ -83,9 +86,6 @@ export function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokeniz
     pad_token_id: tokenizer.padId,
   };
   atomicWriteFile(join(dir, 'generation_config.json'), JSON.stringify(gen, null, 2) + '\n');
-  if ((model as { frozenWeights?: () => Map<string, Bf16Like> }).frozenWeights?.().size) {
-    throw new AhaError('this model keeps frozen BF16 weights (a LoRA base); save its adapter, or merge it with `aha merge`');
-  }
   saveWeights(dir, model.parameters(), dtype);
   tokenizer.save(dir);
 }

@@ -261,21 +261,28 @@ export class Transformer implements CausalLM {
     const d = this.dims;
     this.checkWindow(seqLen);
     const pos = rowPositions(batch, seqLen);
-    const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling }, eps = this.config.rms_norm_eps;
+    const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
     let x = this.embedTokens(ids, [batch, seqLen]);
     for (const L of this.layers) {
-      const layer = (x0: Tensor): Tensor => {
-        const h = rmsNorm(x0, L.inputNorm, eps);
-        const q = rope(this.headNorm(this.project(h, L.q, L.qBias), L.qNorm), pos, d.heads, theta);
-        const k = rope(this.headNorm(this.project(h, L.k, L.kBias), L.kNorm), pos, d.kvHeads, theta);
-        const v = this.project(h, L.v, L.vBias);
-        const a = attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
-        const x1 = add(x0, this.project(a, L.o, L.oBias));
-        return add(x1, this.mlp(L, rmsNorm(x1, L.postNorm, eps)));
-      };
+      const layer = (x0: Tensor): Tensor => this.layer(L, x0, pos, attend);
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
-    return this.project(rmsNorm(x, this.finalNorm, eps), this.lmHead);
+    return this.project(rmsNorm(x, this.finalNorm, this.config.rms_norm_eps), this.lmHead);
+  }
+
+  /**
+   * One decoder layer on x (tokens at positions `pos`): the one definition the training forward
+   * and the KV-cache path share; they differ only in how attention is computed (`attend`).
+   */
+  private layer(L: Layer, x: Tensor, pos: Int32Array, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Tensor {
+    const d = this.dims, eps = this.config.rms_norm_eps;
+    const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling };
+    const h = rmsNorm(x, L.inputNorm, eps);
+    const q = rope(this.headNorm(this.project(h, L.q, L.qBias), L.qNorm), pos, d.heads, theta);
+    const k = rope(this.headNorm(this.project(h, L.k, L.kBias), L.kNorm), pos, d.kvHeads, theta);
+    const v = this.project(h, L.v, L.vBias);
+    const x1 = add(x, this.project(attend(q, k, v), L.o, L.oBias));
+    return add(x1, this.mlp(L, rmsNorm(x1, L.postNorm, eps)));
   }
 
   private mlp(L: Layer, h: Tensor): Tensor {
@@ -404,25 +411,23 @@ export class Transformer implements CausalLM {
   private runCached(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
     rows: Int32Array | null, maxLen: number): Float32Array {
     const d = this.dims;
-    const theta = { theta: this.config.rope_theta, scaling: this.config.rope_scaling }, eps = this.config.rms_norm_eps;
     const tokPos = new Int32Array(batch * n);
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
     const shape: CacheAttentionShape = { batch, tokens: n, heads: d.heads, kvHeads: d.kvHeads, headDim: d.headDim, maxLen };
     return noGrad(() => {
       let x = this.embedTokens(ids, [batch, n]);
       this.layers.forEach((L, li) => {
-        const h = rmsNorm(x, L.inputNorm, eps);
-        const q = rope(this.headNorm(this.project(h, L.q, L.qBias), L.qNorm), tokPos, d.heads, theta);
-        const k = rope(this.headNorm(this.project(h, L.k, L.kBias), L.kNorm), tokPos, d.kvHeads, theta);
-        const v = this.project(h, L.v, L.vBias);
-        writeCache('keys', k.data, keys[li], pos, rows, shape);
-        writeCache('values', v.data, values[li], pos, rows, shape);
-        const a = new Tensor(new Float32Array(q.size), q.shape);
-        attendCache(q.data, keys[li], values[li], pos, rows, a.data, shape);
-        x = add(x, this.project(a, L.o, L.oBias));
-        x = add(x, this.mlp(L, rmsNorm(x, L.postNorm, eps)));
+        // Attention over the cache: the new keys/values are stored first, then attended to with the past.
+        const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => {
+          writeCache('keys', k.data, keys[li], pos, rows, shape);
+          writeCache('values', v.data, values[li], pos, rows, shape);
+          const a = new Tensor(new Float32Array(q.size), q.shape);
+          attendCache(q.data, keys[li], values[li], pos, rows, a.data, shape);
+          return a;
+        };
+        x = this.layer(L, x, tokPos, attend);
       });
-      return rmsNorm(x, this.finalNorm, eps).data;
+      return rmsNorm(x, this.finalNorm, this.config.rms_norm_eps).data;
     });
   }
 

@@ -5,6 +5,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
+import type { CausalLM } from './causal-lm.js';
 import { SafetensorsReader, writeSafetensors, type StoredDType } from './safetensors.js';
 
 /** What a parameter needs to be loaded or saved: its shape and its values. */
@@ -17,6 +18,14 @@ export interface ParamLike {
 export interface Bf16Like {
   readonly shape: readonly number[];
   readonly bits: Uint16Array;
+}
+
+/**
+ * The frozen BF16 matrices of a model built to keep them (a LoRA base; `Transformer.frozenWeights`),
+ * by Hugging Face name; empty for any other model. They are not among its `parameters()`.
+ */
+export function frozenWeightsOf(model: CausalLM): ReadonlyMap<string, Bf16Like> {
+  return (model as { frozenWeights?: () => ReadonlyMap<string, Bf16Like> }).frozenWeights?.() ?? new Map();
 }
 
 export const WEIGHTS_FILE = 'model.safetensors';
