@@ -44,7 +44,7 @@ function readCodeRecord(rec: Record<string, unknown>): { field: string; problem:
   const found = codeTestsOf(rec);
   if (found === null) return { field: 'tests', problem: 'no tests: give "tests", "input_output", "public_test_cases", "test_list" or "test" (see docs/rewards.md)' };
   if ('error' in found) return { field: found.field, problem: found.error };
-  const code = found.prefix === '' ? rec.code : found.prefix + rec.code;
+  const code = found.prefix + rec.code;
   return { run: { language: found.language, code, tests: found.tests } };
 }
 
@@ -78,7 +78,7 @@ export async function verifyMathRecord(
   if (bad) return errorAt(opts.file, line, bad.problem, bad.field);
   const texts = { pred: String(rec.pred), gold: String(rec.gold) };
   const fallback = typeof rec.last_number_fallback === 'boolean' ? rec.last_number_fallback : opts.lastNumberFallback;
-  return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs ?? MATH_DEADLINE_MS })) };
+  return { ...(await verifier.verify(texts.pred, texts.gold, { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs })) };
 }
 
 /** One code record {language?, code, tests in any code data set form} -> {statuses, reward, ...}. */
@@ -104,7 +104,7 @@ export async function verifyLines(
   opts: BatchOptions = {},
   window = 64,
 ): Promise<{ count: number; errors: number }> {
-  const verifier = kind === 'math' ? new BoundedMathVerifier({ hardTimeoutMs: Math.max(5000, (opts.timeoutMs ?? 2000) * 2) }) : null;
+  const verifier = kind === 'math' ? new BoundedMathVerifier({ hardTimeoutMs: Math.max(5000, (opts.timeoutMs ?? MATH_DEADLINE_MS) * 2), defaultTimeoutMs: MATH_DEADLINE_MS }) : null;
   const inflight: Promise<BatchResult>[] = [];
   let count = 0;
   let errors = 0;

@@ -1,7 +1,7 @@
 // The built-in reward functions and their registration: accuracy (math), format,
 // format_lenient, tag_count, code, language, overlong, and the reflection metric.
 import type { BoundedMathVerifier, MathVerdict } from './math/index.js';
-import { sharedMathVerifier, MATH_DEADLINE_MS } from './math/pool.js';
+import { sharedMathVerifier } from './math/pool.js';
 import { runCode, extractCode, codeTestsOf } from './code/index.js';
 import { AhaError } from '../util/errors.js';
 import { strictFormat, lenientFormat, tagCount, thinkingText, withPrefill } from './format.js';
@@ -21,7 +21,7 @@ function goldOf(example: RewardExample): string | null {
 export interface AccuracyOptions {
   /** Fall back to the last number when no \boxed{}/<answer>/"answer is" is found (default false). */
   lastNumberFallback?: boolean;
-  /** Deadline per check in ms (default 2000): the worker running the check is killed at it. */
+  /** Deadline per check in ms (default: the verifier's own, MATH_DEADLINE_MS for the shared pool): the worker running the check is killed at it. */
   timeoutMs?: number;
   /** The worker pool to check in (default: the process-wide one, sharedMathVerifier()). */
   verifier?: BoundedMathVerifier;
@@ -54,7 +54,7 @@ export function createAccuracyReward(opts: AccuracyOptions = {}): RewardFunction
       const gold = goldOf(example);
       if (gold === null) return null;
       const fallback = typeof example.last_number_fallback === 'boolean' ? example.last_number_fallback : (opts.lastNumberFallback ?? false);
-      const vopts = { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs ?? MATH_DEADLINE_MS };
+      const vopts = { lastNumberFallback: fallback, timeoutMs: opts.timeoutMs };
       const onIssue = opts.onIssue ?? logIssue;
       const toScore = (v: MathVerdict): number => {
         if (isIssue(v.reason)) onIssue(v.reason, v.pred_extracted);
@@ -85,7 +85,7 @@ export function createCodeReward(opts: { timeoutMs?: number; memoryMb?: number }
       const code = extractCode(completion, found.language);
       // HumanEval: the prompt always goes first (it carries the imports); a completion that
       // repeats the whole function simply redefines it.
-      const program = found.prefix === '' ? code : `${found.prefix}${code}`;
+      const program = found.prefix + code;
       return (await runCode({ language: found.language, code: program, tests: found.tests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })).reward;
     },
   };

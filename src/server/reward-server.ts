@@ -14,6 +14,7 @@ import { createServer, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   BoundedMathVerifier,
+  MATH_DEADLINE_MS,
   combineRewards,
   createAccuracyReward,
   getReward,
@@ -97,7 +98,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
   const headersTimeoutMs = opts.headersTimeoutMs ?? 10_000;
   const bodyTimeoutMs = opts.bodyTimeoutMs ?? 30_000;
   const maxPerAddress = opts.maxConnectionsPerAddress ?? 128;
-  const verifier = new BoundedMathVerifier({ threads: opts.mathThreads, hardTimeoutMs: opts.mathHardTimeoutMs });
+  const verifier = new BoundedMathVerifier({ threads: opts.mathThreads, hardTimeoutMs: opts.mathHardTimeoutMs, defaultTimeoutMs: MATH_DEADLINE_MS });
   const accuracy = createAccuracyReward({ verifier });
   const specs = opts.rewards ?? [{ name: 'accuracy', weight: 1 }];
   // Validate names now, so a typo fails at start-up rather than on the first request.

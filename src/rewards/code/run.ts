@@ -178,12 +178,9 @@ export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
     if (req.language === 'javascript') return runJavascriptAsserts(req.code, p.tests, timeoutMs, memoryMb);
     return runHarness(rt, req.code, p, timeoutMs, memoryMb);
   }
-  let files: Record<string, string | Uint8Array> = { [rt.file]: req.code };
-  if (rt.compile) {
-    const compiled = await pool.run(() => compileProgram(rt.compile!, req.code));
-    if (!compiled.ok) return summarize(p.inputs.map(() => 'compile_error'), compiled.error);
-    files = { [rt.file]: compiled.program };
-  }
+  const program = await programFiles(rt, req.code);
+  if ('compileError' in program) return summarize(p.inputs.map(() => 'compile_error'), program.compileError);
+  const { files } = program;
   const limits = limitsFor(rt, timeoutMs, memoryMb);
   let error: string | undefined;
   const statuses = await Promise.all(
@@ -236,6 +233,13 @@ async function runHarness(rt: LanguageRuntime, code: string, p: Extract<Plan, { 
   return summarize(statuses, statuses.every((s) => s === 'pass') ? undefined : firstLines(cleanStderr) || undefined);
 }
 
+/** The job files that run `source` under `rt`: the source itself, or the program compiled from it once. */
+async function programFiles(rt: LanguageRuntime, source: string): Promise<{ files: Record<string, string | Uint8Array> } | { compileError: string }> {
+  if (!rt.compile) return { files: { [rt.file]: source } };
+  const compiled = await compileProgram(rt.compile, source, (run) => pool.run(run));
+  return compiled.ok ? { files: { [rt.file]: compiled.program } } : { compileError: compiled.error };
+}
+
 /** Runs a whole program (e.g. HumanEval prompt + completion + test + check(entry_point)). */
 export async function runProgram(req: RunProgramRequest): Promise<RunProgramResult> {
   if (typeof req.program !== 'string') throw new AhaError('program must be a string');
@@ -243,12 +247,9 @@ export async function runProgram(req: RunProgramRequest): Promise<RunProgramResu
   const timeoutMs = req.timeoutMs ?? CODE_DEFAULTS.timeoutMs;
   const memoryMb = req.memoryMb ?? CODE_DEFAULTS.memoryMb;
   const rt = runtimeFor(req.language);
-  let files: Record<string, string | Uint8Array> = { [rt.file]: req.program };
-  if (rt.compile) {
-    const compiled = await pool.run(() => compileProgram(rt.compile!, req.program));
-    if (!compiled.ok) return { status: 'compile_error', exitCode: null, stdout: '', stderr: compiled.error, wallMs: 0 };
-    files = { [rt.file]: compiled.program };
-  }
+  const program = await programFiles(rt, req.program);
+  if ('compileError' in program) return { status: 'compile_error', exitCode: null, stdout: '', stderr: program.compileError, wallMs: 0 };
+  const { files } = program;
   const limits = limitsFor(rt, timeoutMs, memoryMb);
   const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${rt.file}`, memoryMb), stdin: req.stdin ?? '', limits }, rt.binds));
   let status: TestStatus;

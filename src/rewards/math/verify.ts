@@ -69,10 +69,13 @@ export function answersEquivalent(a: string, b: string): boolean {
  * GSM8K "#### n", or a solution with \boxed{}).
  */
 export function verifyMath(pred: string, gold: string, opts: VerifyMathOptions = {}): MathVerdict {
-  const gold_extracted = extractGold(gold);
-  const pred_extracted = extractAnswer(pred, opts);
+  return verdictOf(extractAnswer(pred, opts), extractGold(gold), opts.timeoutMs);
+}
+
+/** The verdict on answers already extracted (`verifyMath` after its two extractions). */
+export function verdictOf(pred_extracted: string | null, gold_extracted: string | null, timeoutMs?: number): MathVerdict {
   if (gold_extracted === null) return { equal: false, pred_extracted, gold_extracted, reason: 'no gold answer' };
   if (pred_extracted === null) return { equal: false, pred_extracted, gold_extracted, reason: 'no answer found in prediction' };
-  const r = compareAnswers(pred_extracted, gold_extracted, opts.timeoutMs);
+  const r = compareAnswers(pred_extracted, gold_extracted, timeoutMs);
   return { equal: r.equal, pred_extracted, gold_extracted, ...(r.reason ? { reason: r.reason } : {}) };
 }

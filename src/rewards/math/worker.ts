@@ -1,7 +1,7 @@
 // Worker-thread side of the bounded math verifier: answers one check at a time. The pool
 // (bounded.ts) kills this thread if a check overruns its deadline.
 import { parentPort } from 'node:worker_threads';
-import { verifyMath, compareAnswers, extractGold, type MathVerdict, type VerifyMathOptions } from './verify.js';
+import { verifyMath, verdictOf, compareAnswers, extractGold, type MathVerdict, type VerifyMathOptions } from './verify.js';
 import { extractAnswer } from './extract.js';
 
 export interface WorkerRequest {
@@ -28,8 +28,10 @@ parentPort?.on('message', (req: WorkerRequest) => {
     reply({ id: req.id, result: compareAnswers(req.pred, req.gold, req.opts.timeoutMs) });
     return;
   }
-  reply({ id: req.id, extracted: { pred: extractAnswer(req.pred, req.opts), gold: extractGold(req.gold) } });
-  reply({ id: req.id, result: verifyMath(req.pred, req.gold, req.opts) });
+  // Extracted once: sent first (a killed check still reports it), then compared.
+  const extracted = { pred: extractAnswer(req.pred, req.opts), gold: extractGold(req.gold) };
+  reply({ id: req.id, extracted });
+  reply({ id: req.id, result: verdictOf(extracted.pred, extracted.gold, req.opts.timeoutMs) });
 });
 // Loading the LaTeX engine is the slow part of start-up; do it before saying ready, so that the
 // per-request time limit measures verification only.
