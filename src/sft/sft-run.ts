@@ -1,6 +1,7 @@
 // `aha sft` as a function: validate the data file, load the model, tokenize, split off a
 // held-out set, train with the LM trainer, and save the final model in <run>/model. Also resumes
 // a run from its latest checkpoint with the configuration it was started with.
+import type { TrainerCallback } from '../util/callbacks.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -72,6 +73,8 @@ export interface SftRunOptions {
   quiet?: boolean;
   signal?: AbortSignal;
   onStep?: (row: Readonly<Record<string, number>>) => void;
+  /** The library's callbacks: logged steps, evaluations, checkpoints (SFTTrainer). */
+  callbacks?: readonly TrainerCallback[];
   log?: (line: string) => void;
 }
 
@@ -161,6 +164,7 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
     quiet: run.quiet,
     signal: run.signal,
     onStep: run.onStep,
+    callbacks: run.callbacks,
   });
   let modelDir: string | null = null;
   if (!result.interrupted) {

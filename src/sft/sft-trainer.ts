@@ -3,7 +3,7 @@
 // maps 1:1 onto the options of `aha sft` (sft-run.ts), which runs it: the same data checks, run
 // folder and final model. A key aha does not know is an error naming it.
 import { AhaError } from '../util/errors.js';
-import { notify, type TrainerCallback } from '../util/callbacks.js';
+import type { TrainerCallback } from '../util/callbacks.js';
 import type { ScheduleKind } from '../util/schedule.js';
 import { runSft, SFT_DEFAULTS, type SftOptions } from './sft-run.js';
 
@@ -124,7 +124,7 @@ export interface SFTTrainerOptions {
   train_dataset: string;
   /** Held-out JSON Lines; default: hold out eval_fraction of train_dataset. */
   eval_dataset?: string;
-  /** onLog and onStepEnd every step, onEvaluate with eval_loss. */
+  /** onLog and onStepEnd every step, onEvaluate with eval_loss, onSave with each checkpoint. */
   callbacks?: readonly TrainerCallback[];
 }
 
@@ -163,14 +163,8 @@ export class SFTTrainer {
   async train(opts: { resume_from_checkpoint?: boolean } = {}): Promise<SFTTrainOutput> {
     const resume = opts.resume_from_checkpoint === true;
     this.controller = new AbortController();
-    const onStep = async (row: Readonly<Record<string, number>>) => {
-      const { step, ...metrics } = row;
-      await notify(this.callbacks, 'onLog', metrics, step);
-      if (metrics.eval_loss !== undefined) await notify(this.callbacks, 'onEvaluate', { eval_loss: metrics.eval_loss }, step);
-      await notify(this.callbacks, 'onStepEnd', step, metrics);
-    };
     try {
-      const r = await runSft({ runDir: this.outputDir, options: resume ? undefined : this.options, resume, steps: resume && this.options.steps !== null ? this.options.steps : undefined, quiet: this.quiet, signal: this.controller.signal, onStep });
+      const r = await runSft({ runDir: this.outputDir, options: resume ? undefined : this.options, resume, steps: resume && this.options.steps !== null ? this.options.steps : undefined, quiet: this.quiet, signal: this.controller.signal, callbacks: this.callbacks });
       return { global_step: r.state.step, training_loss: r.lastLoss, eval_loss: r.lastEvalLoss, interrupted: r.interrupted, checkpoint_dir: r.checkpointDir, model_dir: r.modelDir, output_dir: r.runDir };
     } finally {
       this.controller = null;

@@ -2,6 +2,7 @@
 // micro-batches, AdamW with warm-up and a decay schedule, global-norm clipping, held-out loss
 // every `evalSteps`, metrics.jsonl. Checkpoints, exact resume, Ctrl-C and the progress bar come
 // from the shell every trainer shares (model/training-run.ts); the data position is this file's.
+import { notify, type TrainerCallback } from '../util/callbacks.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clipGradNorm, scale, type Tensor } from '../core/index.js';
@@ -106,6 +107,8 @@ export interface TrainRunOptions {
   signal?: AbortSignal;
   /** Called with each step's metrics row after it is logged (awaited when it returns a promise). */
   onStep?: (row: Readonly<Record<string, number>>) => unknown;
+  /** The library's callbacks (util/callbacks.ts), called as the GRPO trainer calls them. */
+  callbacks?: readonly TrainerCallback[];
 }
 
 export interface TrainResult {
@@ -198,9 +201,15 @@ export async function trainLanguageModel(opts: TrainRunOptions): Promise<TrainRe
       }
       appendJsonl(join(runDir, METRICS_FILE), row);
       await opts.onStep?.(row);
-      loop.stepDone(step, { loss: lastLoss, ...(lastEvalLoss !== null ? { eval_loss: lastEvalLoss } : {}), lr: lr.toExponential(1) });
+      const { step: _step, ...metrics } = row;
+      await notify(opts.callbacks, 'onLog', metrics, step);
+      if (row.eval_loss !== undefined) await notify(opts.callbacks, 'onEvaluate', { eval_loss: row.eval_loss }, step);
+      await notify(opts.callbacks, 'onStepEnd', step, metrics);
+      const written = loop.stepDone(step, { loss: lastLoss, ...(lastEvalLoss !== null ? { eval_loss: lastEvalLoss } : {}), lr: lr.toExponential(1) });
+      if (written) await notify(opts.callbacks, 'onSave', written, step);
     }
-    loop.finish(step);
+    const written = loop.finish(step);
+    if (written) await notify(opts.callbacks, 'onSave', written, step);
     return { state: state(), interrupted: loop.interrupted, lastLoss, lastEvalLoss, checkpointDir: loop.lastCheckpoint };
   } finally {
     loop.close();

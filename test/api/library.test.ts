@@ -165,10 +165,11 @@ test('SFTTrainer: SFTConfig under TRL names trains, calls back every step and ev
   assert.throws(() => new SFTTrainer({ model: 'm', train_dataset: 'd', args: { lr_scheduler_type: 'step' as never } }), aha(/lr_scheduler_type must be constant, linear or cosine/));
   const logged: number[] = [];
   const evalLoss: number[] = [];
+  const saved: string[] = [];
   const trainer = new SFTTrainer({
     model: tinyModelDir(), train_dataset: additionData(16),
     args: { output_dir: join(tempDir('aha-api-sft-'), 'run'), max_steps: 2, per_device_train_batch_size: 4, learning_rate: 1e-3, max_length: 64, eval_fraction: 0.25, packing: true, disable_tqdm: true },
-    callbacks: [{ onLog: (_m: LogMetrics, step: number) => void logged.push(step), onEvaluate: (m: LogMetrics) => void evalLoss.push(m.eval_loss) }],
+    callbacks: [{ onLog: (_m: LogMetrics, step: number) => void logged.push(step), onEvaluate: (m: LogMetrics) => void evalLoss.push(m.eval_loss), onSave: (dir: string) => void saved.push(dir) }],
   });
   assert.equal(trainer.options.batching, 'packed');
   assert.equal(trainer.options.seqLen, 64);
@@ -176,6 +177,7 @@ test('SFTTrainer: SFTConfig under TRL names trains, calls back every step and ev
   assert.equal(r.global_step, 2);
   assert.deepEqual(logged, [1, 2]);
   assert.equal(evalLoss.length, 1);
+  assert.deepEqual(saved, [r.checkpoint_dir]);
   assert.ok(Number.isFinite(r.training_loss) && evalLoss[0] === r.eval_loss);
   assert.ok(r.model_dir !== null && readFileSync(join(r.model_dir, 'config.json'), 'utf8').includes('llama'));
 });
