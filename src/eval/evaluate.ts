@@ -127,7 +127,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
   if (stop !== undefined) sampling.stop = stop;
   const generator = await openGenerator({
     model: o.model, adapter: o.adapter, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
-    timeoutS: (o.timeoutMs ?? D.timeoutS * 1000) / 1000, retries: o.retries,
+    timeoutS: o.timeoutMs === undefined ? undefined : o.timeoutMs / 1000, retries: o.retries,
   });
   const seed = o.seed ?? D.seed;
   const result = await runEval({

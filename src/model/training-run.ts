@@ -11,7 +11,7 @@ import { AhaError } from '../util/errors.js';
 import { readJsonObject } from '../util/json-file.js';
 import { truncateJsonlAfterStep } from '../util/jsonl.js';
 import { progress, type Progress } from '../util/progress.js';
-import { assertFreshRunDir, removeStaleTemps } from '../util/run-dir.js';
+import { removeStaleTemps } from '../util/run-dir.js';
 import { checkpointDir, latestCheckpoint, loadTrainingCheckpoint, pruneCheckpoints, saveTrainingCheckpoint, type TrainingCheckpoint } from './training-checkpoint.js';
 
 export const RUN_CONFIG_FILE = 'config.json';
@@ -20,12 +20,6 @@ export const METRICS_FILE = 'metrics.jsonl';
 /** Writes the run's config.json (the whole record, replacing any older one). */
 export function writeRunConfig(runDir: string, record: object): void {
   atomicWriteFile(join(runDir, RUN_CONFIG_FILE), JSON.stringify(record, null, 2) + '\n');
-}
-
-/** Starts a fresh run in `runDir`: refuses a folder that already holds a run, writes config.json. */
-export function startRun(runDir: string, config: object): void {
-  assertFreshRunDir(runDir);
-  writeRunConfig(runDir, config);
 }
 
 /** The configuration a run was started with. */

@@ -12,6 +12,7 @@ import type { EvalProblem, FieldOptions } from '../eval/problems.js';
 import { resolveTemplate } from '../eval/templates.js';
 import type { Grader } from '../eval/grading.js';
 import type { ApiKind } from '../eval/generator.js';
+import { EVAL_DEFAULTS } from '../eval/defaults.js';
 import { benchmarkSource, fileSource, loadDataSet, type DataSet } from '../eval/data-set.js';
 import type { GeneratorSpec } from '../eval/open-generator.js';
 
@@ -78,7 +79,7 @@ export async function loadProblemSet(spec: ProblemSpec): Promise<ProblemSet> {
   if (kind === null) throw new AhaError(`data "${spec.data}": no such file, and not ${dataChoices().replace(/^a JSON Lines file, /, '')}`);
   if (kind === 'task') return taskProblems(spec);
   const source = kind === 'benchmark' ? benchmarkSource(findBenchmark(spec.data)!) : fileSource(spec.data);
-  return loadDataSet(source, { fields: spec.fields, limit: spec.limit, promptTemplate: spec.promptTemplate, api: spec.api, lastNumberFallback: true, codeTimeoutMs: 10_000 });
+  return loadDataSet(source, { fields: spec.fields, limit: spec.limit, promptTemplate: spec.promptTemplate, api: spec.api, lastNumberFallback: true, codeTimeoutMs: EVAL_DEFAULTS.codeTimeoutS * 1000 });
 }
 
 /** Where the samples came from, for provenance fields: the endpoint and model, or the model folder. */

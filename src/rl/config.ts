@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
-import { readJsonObject } from '../util/json-file.js';
+import { readRunConfig, RUN_CONFIG_FILE } from '../model/training-run.js';
 import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type ImportanceSamplingLevel, type ImportanceSamplingMode, type LossType } from './loss.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstimator, type MultiObjectiveAggregation, type ScaleRewards } from './advantages.js';
@@ -312,9 +312,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
 
 /** The options a run folder's config.json records (GrpoConfig keys only, over the defaults), or null when there is none. */
 export function savedRunConfig(outputDir: string): GrpoConfig | null {
-  const file = join(outputDir, 'config.json');
-  if (!existsSync(file)) return null;
-  const raw = readJsonObject(file);
+  if (!existsSync(join(outputDir, RUN_CONFIG_FILE))) return null;
+  const raw = readRunConfig(outputDir);
   const cfg = { ...DEFAULT_CONFIG } as unknown as Record<string, unknown>;
   for (const key of Object.keys(DEFAULT_CONFIG)) if (raw[key] !== undefined) cfg[key] = raw[key];
   return cfg as unknown as GrpoConfig;

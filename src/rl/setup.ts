@@ -9,7 +9,7 @@ import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { withNewAdapters } from '../model/adapter.js';
 import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
-import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint } from '../model/training-run.js';
+import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, RUN_CONFIG_FILE } from '../model/training-run.js';
 import { assertSandbox, codeTestsOf, countReflections, getReward, hasReward } from '../rewards/index.js';
 import type { RewardFunction } from '../rewards/types.js';
 import { getTask } from '../tasks/registry.js';
@@ -63,7 +63,7 @@ const FREE_ON_RESUME = new Set(['max_steps', 'save_steps', 'save_total_limit', '
 
 /** A resumed run with different training options no longer continues exactly: say which differ. */
 function warnChangedOptions(runDir: string, now: Record<string, unknown>): void {
-  if (!existsSync(join(runDir, 'config.json'))) return;
+  if (!existsSync(join(runDir, RUN_CONFIG_FILE))) return;
   const saved = readRunConfig(runDir);
   const changed = Object.keys(now).filter((k) => k in saved && !FREE_ON_RESUME.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
   if (changed.length > 0) {

@@ -2,7 +2,7 @@
 // model folder or any OpenAI-compatible server as the generator. This file parses and checks the
 // flags; the run is the library's evaluate() (src/eval/evaluate.ts).
 import { Option, type Command } from 'commander';
-import { numberFlag } from '../flags.js';
+import { numberFlag, optionalNumberFlag } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
 import { benchmarkNames, type BenchmarkFormat } from '../../tasks/benchmarks.js';
 import { describeTemplates, templateNames } from '../../eval/templates.js';
@@ -32,7 +32,7 @@ async function action(flags: Flags): Promise<void> {
     const { checkAdapterFlag } = await import('../../model/adapter-files.js');
     checkAdapterFlag(adapter);
   }
-  const optional = (key: string, opts: Parameters<typeof numberFlag>[3]): number | undefined => (flags[key] === undefined ? undefined : numberFlag(flags, key, 0, opts));
+  const optional = (key: string, rule: Parameters<typeof optionalNumberFlag>[2]) => optionalNumberFlag(flags, key, rule);
   const options: EvaluateOptions = {
     data: dataArg,
     model,
@@ -65,8 +65,6 @@ async function action(flags: Flags): Promise<void> {
     regrade: flags.regrade === true,
     quiet: flags.quiet === true,
   };
-  // Options left unset stay absent, so evaluate() applies its defaults.
-  for (const k of Object.keys(options) as (keyof EvaluateOptions)[]) if (options[k] === undefined) delete options[k];
   const { result, label, description } = await runEvaluation(options);
   const ctx = { data: label, model: description };
   const table = summaryTable(result, ctx);
