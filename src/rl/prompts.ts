@@ -104,12 +104,13 @@ function fileItem(file: string, line: number, value: Record<string, unknown>, pr
   const goldKey = GOLD_FIELDS.find((k) => value[k] !== undefined);
   const gold = goldKey === undefined ? undefined : value[goldKey];
   if (gold !== undefined && typeof gold !== 'string' && typeof gold !== 'number') throw new InputError({ file, line, field: goldKey }, 'must be a string or a number');
-  // Code tests in any data set form are checked now, not at the first step that samples them.
-  const code = codeTestsOf(value);
-  if (code !== null && 'error' in code) throw new InputError({ file, line, field: code.field }, code.error);
   const id = typeof value.id === 'string' || typeof value.id === 'number' ? String(value.id) : `line-${line}`;
   const example: RewardExample = { ...value, id };
   if (gold !== undefined) example.gold = String(gold);
+  // Code tests in any data set form are checked now, not at the first step that samples them
+  // (on the example itself, whose lookup is then cached for the run's own checks).
+  const code = codeTestsOf(example);
+  if (code !== null && 'error' in code) throw new InputError({ file, line, field: code.field }, code.error);
   return { id, prompt, example };
 }
 

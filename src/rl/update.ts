@@ -86,13 +86,20 @@ interface PackedChunk {
   batch: PackedBatch;
   mask: Uint8Array;
   advantages: Float64Array;
-  /** The sampler's log-probs in the batch layout (null when a row came without them). */
+  /** The sampler's log-probs in the batch layout (null when a row came without them, or when nothing uses them). */
   samplerLogp: Float32Array | null;
 }
 
-function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, padId: number, maskTruncated: boolean): PackedChunk {
-  const batch = packRows(rows, padId);
-  return { batch, mask: batchMask(batch, maskTruncated), advantages, samplerLogp: packSamplerLogprobs(rows, batch) };
+/** How rows are packed: the pad id, DAPO's truncation mask, and whether the sampler's log-probs are needed (TIS). */
+interface PackOptions {
+  padId: number;
+  maskTruncated: boolean;
+  samplerLogp: boolean;
+}
+
+function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: PackOptions): PackedChunk {
+  const batch = packRows(rows, o.padId);
+  return { batch, mask: batchMask(batch, o.maskTruncated), advantages, samplerLogp: o.samplerLogp ? packSamplerLogprobs(rows, batch) : null };
 }
 
 /**
@@ -101,12 +108,12 @@ function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, padId:
  * whatever its ratio, so it is left out (the rest repacked); the normalisers still count it, so
  * the update is unchanged. Null when no row of the chunk needs a pass.
  */
-function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], beta: number, padId: number, maskTruncated: boolean): PackedChunk | null {
+function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], beta: number, o: PackOptions): PackedChunk | null {
   if (beta > 0) return chunk;
   const keep = rows.map((_, i) => i).filter((i) => chunk.advantages[i] !== 0);
   if (keep.length === rows.length) return chunk;
   if (keep.length === 0) return null;
-  return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), padId, maskTruncated);
+  return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), o);
 }
 
 /**
@@ -158,11 +165,12 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   // log-softmax, their product and its weights for the entropy bonus).
   const bytesPerPosition = u.model.config.vocab_size * 4 * ((cfg.temperature === 1 ? 2 : 3) + (cfg.entropy_coef > 0 ? 4 : 0));
   let totalTokens = 0;
+  const pack: PackOptions = { padId: u.padId, maskTruncated: cfg.mask_truncated_completions, samplerLogp: cfg.vllm_importance_sampling_correction };
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
       const rows = u.rows.slice(c, d);
-      const chunk = packChunk(rows, u.advantages.subarray(c, d), u.padId, cfg.mask_truncated_completions);
-      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, cfg.beta, u.padId, cfg.mask_truncated_completions) };
+      const chunk = packChunk(rows, u.advantages.subarray(c, d), pack);
+      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, cfg.beta, pack) };
     });
     // bnpo normalises by the configured micro-batch's tokens, however it was chunked or skipped.
     const tokens = chunks.reduce((n, ch) => n + ch.tokens, 0);
