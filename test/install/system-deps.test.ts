@@ -3,7 +3,7 @@
 // no real package is touched: what it asks apt for, and whether it fails, is what users meet.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { scratchDir } from '../scratch-dir.js';
@@ -35,7 +35,12 @@ function run(args: string[], opts: { installed?: string[]; uid?: number; env?: R
     opts.aptFails ? 'exit 100' : '',
     'if [ "$1" = install ]; then for a; do case "$a" in -*|install) ;; *) echo "$a" >> "' + db + '";; esac; done; fi',
   ].join('\n') + '\n', { mode: 0o755 });
-  const r = spawnSync(process.execPath, [SCRIPT, ...args], {
+  // A copy of the script in the scratch folder: the checkout may sit where nobody cannot read it
+  // (CI clones into a mode-0700 mktemp folder), and the script needs only Node's own modules.
+  const script = join(dir, 'system-deps.mjs');
+  copyFileSync(SCRIPT, script);
+  chmodSync(script, 0o644);
+  const r = spawnSync(process.execPath, [script, ...args], {
     encoding: 'utf8',
     env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir, ...opts.env },
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
