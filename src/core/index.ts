@@ -15,11 +15,10 @@
 //        mean, reshape
 //   AdamW(params, { lr, beta1, beta2, eps, weightDecay }): step(lr?), zeroGrad(), state(),
 //        loadState(); clipGradNorm(params, maxNorm) -> pre-clip global norm
-//   Bf16Matrix (frozen weights kept as BF16 bits), linearBf16(x, w) (grad to x only),
+//   Bf16Matrix (frozen weights kept as BF16 bits), linearBf16(x, w) (grad to x only), linearBf16Into,
 //        embeddingBf16(w, ids, shape) (no grad)
 //   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
-//   KV-cache kernels for inference: writeCache, attendCache
 //   KV-cache kernels for inference: writeCache, attendCache; linearInto (a Linear into a given
 //        buffer), drawRows (sampling / argmax and raw log-prob over rows of logits),
 //        logSumExpRows (double-precision normalisers of rows), nativeExp
