@@ -217,3 +217,60 @@ function normalizeThenSum({ total, scored }: CombinedRewards, opts: AdvantageOpt
   const b = meanStd(summed, scored);
   for (let i = 0; i < total.length; i++) if (scored[i]) out[i] = (summed[i] - b.mean) / (b.std + opts.eps);
 }
+
+/** One forward pass's rows for `klShapedAdvantages`: [B, T] arrays and each row's reward. */
+export interface KlShapedChunk {
+  B: number;
+  T: number;
+  mask: ArrayLike<number>;
+  /** log π_old (the sampling policy) and log π_ref of each completion token, [B, T]. */
+  oldLogp: ArrayLike<number>;
+  refLogp: ArrayLike<number>;
+  /** Each row's reward R_i, and 1 where some reward function scored it (0: no reward, advantage 0). */
+  rewards: ArrayLike<number>;
+  scored: ArrayLike<number>;
+}
+
+/**
+ * REINFORCE++ with the KL in the reward (Hu et al. 2025): token t of row i earns
+ * r_t = 1[t = last]·R_i − β·(ℓold_t − ℓref_t) (k1), the return is G_t = Σ_{s≥t} r_s (γ = 1), and
+ * the returns are whitened over every masked token of every scored row of the batch:
+ * A_t = (G_t − μ)/(σ + eps), σ with n − 1. One [B, T] array of token advantages per chunk
+ * (0 off the mask and on unscored rows).
+ */
+export function klShapedAdvantages(chunks: readonly KlShapedChunk[], beta: number, eps: number): Float32Array[] {
+  const returns = chunks.map((c) => {
+    const g = new Float64Array(c.B * c.T);
+    for (let i = 0; i < c.B; i++) {
+      if (!c.scored[i]) continue;
+      let acc = c.rewards[i];
+      for (let t = c.T - 1; t >= 0; t--) {
+        const k = i * c.T + t;
+        if (!c.mask[k]) continue;
+        acc -= beta * (c.oldLogp[k] - c.refLogp[k]);
+        g[k] = acc;
+      }
+    }
+    return g;
+  });
+  const inStats = (c: KlShapedChunk, k: number) => c.mask[k] && c.scored[Math.floor(k / c.T)];
+  let n = 0;
+  let sum = 0;
+  chunks.forEach((c, j) => {
+    for (let k = 0; k < c.B * c.T; k++) if (inStats(c, k)) {
+      n++;
+      sum += returns[j][k];
+    }
+  });
+  const mean = n ? sum / n : 0;
+  let ss = 0;
+  chunks.forEach((c, j) => {
+    for (let k = 0; k < c.B * c.T; k++) if (inStats(c, k)) ss += (returns[j][k] - mean) ** 2;
+  });
+  const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  return chunks.map((c, j) => {
+    const a = new Float32Array(c.B * c.T);
+    for (let k = 0; k < a.length; k++) if (inStats(c, k)) a[k] = (returns[j][k] - mean) / (std + eps);
+    return a;
+  });
+}

@@ -66,6 +66,13 @@ export interface GrpoConfig {
   use_bias_correction_kl: boolean;
   /** Entropy bonus coefficient c: loss − c·H̄, H̄ aggregated like the loss (0 = off). */
   entropy_coef: number;
+  /** Skywork-OR1's adaptive entropy target: entropy_coef moves by ±entropy_coef_delta after every update (TRL's names). */
+  use_adaptive_entropy: boolean;
+  /** Target mean token entropy in nats; the bonus applies only while the entropy is at or below it (TRL 0.2). */
+  entropy_target: number;
+  entropy_coef_delta: number;
+  entropy_coef_min: number;
+  entropy_coef_max: number;
   /** Keep only the top ρ share of tokens by entropy in the policy term (1 = all; the 80/20 paper uses 0.2). */
   top_entropy_quantile: number;
   /** How rewards become advantages: grpo (group-normalised), rloo (leave-one-out), reinforce_plus_plus (batch-normalised). */
@@ -147,6 +154,11 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   delta: null,
   use_bias_correction_kl: false,
   entropy_coef: 0,
+  use_adaptive_entropy: false,
+  entropy_target: 0.2,
+  entropy_coef_delta: 0.005,
+  entropy_coef_min: 0,
+  entropy_coef_max: 1,
   top_entropy_quantile: 1,
   advantage_estimator: 'grpo',
   multi_objective_aggregation: 'sum_then_normalize',
@@ -259,9 +271,22 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(typeof c.use_bias_correction_kl === 'boolean', 'use_bias_correction_kl must be true or false');
   check(!c.use_bias_correction_kl || c.beta > 0, 'use_bias_correction_kl corrects the KL term: it needs beta > 0');
   check(isNum(c.entropy_coef) && c.entropy_coef >= 0, `entropy_coef must be >= 0 (0 = off), got ${c.entropy_coef}`);
+  check(typeof c.use_adaptive_entropy === 'boolean', 'use_adaptive_entropy must be true or false');
+  check(isNum(c.entropy_target) && c.entropy_target >= 0, `entropy_target must be >= 0 (nats), got ${c.entropy_target}`);
+  check(isNum(c.entropy_coef_delta) && c.entropy_coef_delta > 0, `entropy_coef_delta must be > 0, got ${c.entropy_coef_delta}`);
+  check(isNum(c.entropy_coef_min) && isNum(c.entropy_coef_max) && c.entropy_coef_min >= 0 && c.entropy_coef_min <= c.entropy_coef_max,
+    `entropy_coef_min and entropy_coef_max must satisfy 0 <= min <= max, got ${c.entropy_coef_min} and ${c.entropy_coef_max}`);
+  check(!c.use_adaptive_entropy || (c.entropy_coef >= c.entropy_coef_min && c.entropy_coef <= c.entropy_coef_max),
+    `entropy_coef (the adaptive coefficient's start) must lie in [entropy_coef_min, entropy_coef_max] = [${c.entropy_coef_min}, ${c.entropy_coef_max}], got ${c.entropy_coef}`);
+  for (const k of ['entropy_target', 'entropy_coef_delta', 'entropy_coef_min', 'entropy_coef_max'] as const) {
+    check(c.use_adaptive_entropy || c[k] === DEFAULT_CONFIG[k], `${k} is read only with use_adaptive_entropy: set use_adaptive_entropy true, or leave ${k} out`);
+  }
   check(isNum(c.top_entropy_quantile) && c.top_entropy_quantile > 0 && c.top_entropy_quantile <= 1, `top_entropy_quantile must be in (0, 1] (1 = every token), got ${c.top_entropy_quantile}`);
   check((ADVANTAGE_ESTIMATORS as readonly string[]).includes(c.advantage_estimator), `unknown advantage_estimator "${c.advantage_estimator}"; choose one of ${ADVANTAGE_ESTIMATORS.join(', ')}`);
-  check(c.advantage_estimator !== 'reinforce_plus_plus' || c.beta === 0, 'advantage_estimator reinforce_plus_plus puts the KL in the reward per token, which aha does not build yet: use beta 0 with it (or the grpo/rloo estimators with a KL loss)');
+  // REINFORCE++ with beta > 0 puts a per-token KL penalty in the return, so advantages differ per token.
+  const klInReward = c.advantage_estimator === 'reinforce_plus_plus' && c.beta > 0;
+  check(!klInReward || c.importance_sampling_level === 'token', 'importance_sampling_level sequence (GSPO) with reinforce_plus_plus and beta > 0: the KL in the reward gives per-token advantages, which need GSPO-token (not built); use beta 0 or token ratios');
+  check(!klInReward || !c.use_bias_correction_kl, 'use_bias_correction_kl corrects the KL loss term; with reinforce_plus_plus and beta > 0 the KL is in the reward instead, so there is no term to correct');
   check((MULTI_OBJECTIVE_AGGREGATIONS as readonly string[]).includes(c.multi_objective_aggregation), `unknown multi_objective_aggregation "${c.multi_objective_aggregation}"; choose sum_then_normalize or normalize_then_sum`);
   check(c.multi_objective_aggregation === 'sum_then_normalize' || c.advantage_estimator === 'grpo', 'multi_objective_aggregation normalize_then_sum is a grpo advantage: use it with advantage_estimator grpo');
   check(c.off_policy_mask_threshold === null || (isNum(c.off_policy_mask_threshold) && c.off_policy_mask_threshold >= 0), `off_policy_mask_threshold must be >= 0 or null (off), got ${c.off_policy_mask_threshold}`);

@@ -65,6 +65,11 @@ export interface MicroBatch {
   refLogp?: Float32Array | null;
   /** One advantage per row. */
   advantages: ArrayLike<number>;
+  /**
+   * One advantage per token, [B, T], replacing `advantages` in the policy term (REINFORCE++ with
+   * the KL in the reward); absent = the row's advantage for every token.
+   */
+  tokenAdvantages?: Float32Array | null;
   /** 1 for tokens in the loss (completion tokens up to and including EOS), [B, T]. */
   mask: Uint8Array;
   /**
@@ -149,6 +154,17 @@ function rowWeights(mb: MicroBatch, norm: Normaliser): Float64Array {
   return w;
 }
 
+/** Mean of `values` over row i's masked positions (0 for an empty row). */
+function maskedRowMean(values: ArrayLike<number>, mask: ArrayLike<number>, i: number, T: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let t = 0; t < T; t++) if (mask[i * T + t]) {
+    sum += values[i * T + t];
+    n++;
+  }
+  return n ? sum / n : 0;
+}
+
 /** GSPO's sequence ratio s_i = exp(Σ_t m·(lp − old) / max(Σ_t m, 1)) of row i. */
 export function sequenceRatio(logp: ArrayLike<number>, oldLogp: ArrayLike<number>, mask: ArrayLike<number>, i: number, T: number): number {
   let sum = 0;
@@ -188,7 +204,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   if (opts.beta > 0 && (!ref || ref.length !== n)) throw new RangeError('grpoLoss: beta > 0 needs reference log-probs of B*T entries');
   const coef = opts.entropyCoef ?? 0;
   if (coef !== 0 && (!mb.entropy || mb.entropy.length !== n)) throw new RangeError('grpoLoss: entropyCoef needs per-position entropies of B*T entries');
-  for (const [name, a] of [['policyMask', mb.policyMask], ['isWeights', mb.isWeights]] as const) {
+  for (const [name, a] of [['policyMask', mb.policyMask], ['isWeights', mb.isWeights], ['tokenAdvantages', mb.tokenAdvantages]] as const) {
     if (a && a.length !== n) throw new RangeError(`grpoLoss: ${name} must have B*T = ${n} entries`);
   }
   const sequence = opts.importanceSamplingLevel === 'sequence';
@@ -206,9 +222,11 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   let clipLowCount = 0;
   let clipHighCount = 0;
   let offPolicyRows = 0;
+  const tokenA = mb.tokenAdvantages ?? null;
   for (let i = 0; i < B; i++) {
-    const A = mb.advantages[i];
-    const stale = opts.offPolicyMaskThreshold != null && A < 0 && -Math.log(sequenceRatio(logp, oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
+    // With per-token advantages, off-policy masking reads the sign of the row's mean advantage.
+    const rowA = tokenA ? maskedRowMean(tokenA, mask, i, T) : mb.advantages[i];
+    const stale = opts.offPolicyMaskThreshold != null && rowA < 0 && -Math.log(sequenceRatio(logp, oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
     if (stale) offPolicyRows++;
     const seqRatio = sequence ? sequenceRatio(logp, oldLogp, mask, i, T) : 1;
     // Σ over the row's tokens of d(weighted loss)/d s_i; s_i's gradient is spread over the row below.
@@ -220,6 +238,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
       tokens++;
       rowTokens++;
       const ratio = sequence ? seqRatio : Math.exp(logp[k] - oldLogp[k]);
+      const A = tokenA ? tokenA[k] : rowA;
       let L = 0;
       let dL = 0;
       const inPolicy = !stale && (mb.policyMask ? mb.policyMask[k] === 1 : true);

@@ -63,12 +63,15 @@ export class TrainingSums {
   /** Sampler-mismatch weights: their sum, and the tokens capped or zeroed. */
   isWeightSum = 0;
   isClipped = 0;
+  /** Sum over the updates of the entropy coefficient applied (adaptive entropy). */
+  entropyCoefApplied = 0;
   loss = 0;
   gradNorm = 0;
   updates = 0;
 
   /** The step's training metrics: token means, and loss / grad norm averaged over the updates. */
-  metrics(beta: number, topEntropyQuantile = 1, samplerCorrection = false, offPolicyMasking = false): Record<string, number> {
+  /** `entropyCoef`: the adaptive controller's coefficient after the step (logged with the mean applied one); null when not adaptive. */
+  metrics(beta: number, topEntropyQuantile = 1, samplerCorrection = false, offPolicyMasking = false, entropyCoef: number | null = null): Record<string, number> {
     const t = Math.max(this.tokens, 1);
     const out: Record<string, number> = {
       entropy: this.entropySum / t,
@@ -78,6 +81,10 @@ export class TrainingSums {
       grad_norm: this.updates ? this.gradNorm / this.updates : NaN,
     };
     if (beta > 0) out.kl = this.klSum / t;
+    if (entropyCoef !== null) {
+      out.entropy_coef = entropyCoef;
+      out['entropy_coef/applied'] = this.updates ? this.entropyCoefApplied / this.updates : 0;
+    }
     if (topEntropyQuantile < 1) out['entropy/policy_token_frac'] = this.policyTokens / t;
     if (offPolicyMasking) out['off_policy/masked_frac'] = this.rows ? this.offPolicyRows / this.rows : 0;
     if (samplerCorrection) {

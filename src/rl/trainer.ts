@@ -17,6 +17,7 @@ import { learningRate, type ScheduleOptions } from '../util/schedule.js';
 import { batchRewards, computeAdvantages } from './advantages.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { mixReference, policyUpdate, type UpdateTimes } from './update.js';
+import type { EntropyControlState } from './entropy-control.js';
 import { lossTokens } from './packing.js';
 import { collectBatch, type CollectedBatch } from './dynamic-sampling.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
@@ -35,6 +36,8 @@ export interface GrpoTrainerState {
   rng: RngState;
   prompts: PromptPosition;
   seed: number;
+  /** The adaptive entropy controller (use_adaptive_entropy); absent otherwise. */
+  entropy_control?: EntropyControlState;
 }
 
 export interface GrpoRunOptions {
@@ -123,12 +126,12 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
 }
 
 /** A step's metrics line (docs/run-folder.md): rollouts, training sums, learning rate, throughput and timings. */
-function stepMetrics(o: { names: readonly string[]; batch: CollectedBatch; sums: TrainingSums; beta: number; topEntropyQuantile: number; samplerCorrection: boolean; offPolicyMasking: boolean; lr: number; groupSize: number; update: UpdateTimes | null; seconds: number }): Record<string, number> {
+function stepMetrics(o: { names: readonly string[]; batch: CollectedBatch; sums: TrainingSums; beta: number; topEntropyQuantile: number; samplerCorrection: boolean; offPolicyMasking: boolean; entropyCoef: number | null; lr: number; groupSize: number; update: UpdateTimes | null; seconds: number }): Record<string, number> {
   const { batch, update } = o;
   const training = update?.training ?? 0;
   return finiteOnly({
     ...rolloutMetrics(o.names, batch.sampled, batch.zeroStd),
-    ...(o.sums.updates > 0 ? o.sums.metrics(o.beta, o.topEntropyQuantile, o.samplerCorrection, o.offPolicyMasking) : {}),
+    ...(o.sums.updates > 0 ? o.sums.metrics(o.beta, o.topEntropyQuantile, o.samplerCorrection, o.offPolicyMasking, o.entropyCoef) : {}),
     lr: o.lr,
     trained_groups: batch.kept.length / o.groupSize,
     sampled_groups: batch.sampled.length / o.groupSize,
@@ -156,7 +159,11 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const rng = new Rng(saved ? saved.rng : cfg.seed);
   let step = saved?.step ?? 0;
   let updates = saved?.updates ?? 0;
-  const state = (): GrpoTrainerState => ({ kind: 'grpo', step, updates, rng: rng.state(), prompts: opts.prompts.position(), seed: cfg.seed });
+  const entropyControl = cfg.use_adaptive_entropy ? { state: saved?.entropy_control ?? { coef: cfg.entropy_coef, last: null } } : undefined;
+  const state = (): GrpoTrainerState => ({
+    kind: 'grpo', step, updates, rng: rng.state(), prompts: opts.prompts.position(), seed: cfg.seed,
+    ...(entropyControl ? { entropy_control: { ...entropyControl.state } } : {}),
+  });
 
   const loop = new TrainingLoop({
     runDir, totalSteps: cfg.max_steps, resume: saved ? { step: saved.step, from: opts.resume?.from } : null,
@@ -183,7 +190,8 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       let update: UpdateTimes | null = null;
       if (batch.kept.length > 0) {
         // 2. Advantages over the rows trained on.
-        const { advantages } = computeAdvantages(batchRewards(batch.kept), {
+        const rewards = batchRewards(batch.kept);
+        const { advantages } = computeAdvantages(rewards, {
           groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(batch.kept, cfg.mask_truncated_completions),
           aggregation: cfg.multi_objective_aggregation, columns: opts.rewardWeights.map((_, k) => batch.kept.map((r) => r.scores[k])), weights: opts.rewardWeights,
         });
@@ -191,6 +199,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
         update = policyUpdate({
           config: cfg, model, reference: opts.reference, optimizer, params, padId: opts.tokenizer.padId,
           rows: batch.kept, advantages, lrAt: (u) => learningRate(schedule, u), updatesBefore: updates, sums, logitsBudgetBytes: opts.logitsBudgetBytes,
+          rewards, entropyControl,
         });
         // TRL syncs after every ref_model_sync_steps-th optimiser update; aha after the step that reaches it.
         if (cfg.sync_ref_model && Math.floor((updates + cfg.num_iterations) / cfg.ref_model_sync_steps) > Math.floor(updates / cfg.ref_model_sync_steps)) {
@@ -202,7 +211,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
 
       // 4. Log: metrics, completions, held-out evaluation; the loop shell saves checkpoints.
       const seconds = (performance.now() - stepStart) / 1000;
-      const metrics = stepMetrics({ names: opts.rewardNames, batch, sums, beta: cfg.beta, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds });
+      const metrics = stepMetrics({ names: opts.rewardNames, batch, sums, beta: cfg.beta, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds });
       lastMetrics = metrics;
       if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {
         appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });

@@ -9,7 +9,9 @@ import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { zeroGradients } from '../model/training-run.js';
-import { grpoLoss, highEntropyMask, samplerWeights, type Normaliser } from './loss.js';
+import { grpoLoss, highEntropyMask, k3, samplerWeights, type Normaliser } from './loss.js';
+import { klShapedAdvantages, type CombinedRewards } from './advantages.js';
+import { appliedEntropyCoef, nextEntropyControl, type EntropyControlState } from './entropy-control.js';
 import type { TrainingSums } from './metrics.js';
 import { batchMask, countTokens, packRows, packSamplerLogprobs, type PackedBatch, type RolloutRow } from './packing.js';
 import { AhaError } from '../util/errors.js';
@@ -104,12 +106,13 @@ function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: Pac
 
 /**
  * The part of a packed chunk that needs a forward and backward pass. Without a KL term (beta 0)
- * a row whose advantage is 0 (its whole group scored alike) has zero loss and zero gradient
- * whatever its ratio, so it is left out (the rest repacked); the normalisers still count it, so
- * the update is unchanged. Null when no row of the chunk needs a pass.
+ * or an entropy bonus, a row whose advantage is 0 (its whole group scored alike) has zero loss
+ * and zero gradient whatever its ratio, so it is left out (the rest repacked); the normalisers
+ * still count it, so the update is unchanged. `runAll` keeps every row. Null when no row of the
+ * chunk needs a pass.
  */
-function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], beta: number, o: PackOptions): PackedChunk | null {
-  if (beta > 0) return chunk;
+function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], runAll: boolean, o: PackOptions): PackedChunk | null {
+  if (runAll) return chunk;
   const keep = rows.map((_, i) => i).filter((i) => chunk.advantages[i] !== 0);
   if (keep.length === rows.length) return chunk;
   if (keep.length === 0) return null;
@@ -148,6 +151,10 @@ export interface UpdateInput {
   sums: TrainingSums;
   /** Bound on the logits a forward pass holds (default LOGITS_BUDGET_BYTES). */
   logitsBudgetBytes?: number;
+  /** Each row's reward: needed by REINFORCE++ with the KL in the reward (reinforce_plus_plus, beta > 0). */
+  rewards?: CombinedRewards;
+  /** The adaptive entropy controller (use_adaptive_entropy), advanced after every optimiser update. */
+  entropyControl?: { state: EntropyControlState };
 }
 
 export interface UpdateTimes {
@@ -163,30 +170,44 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   const t0 = performance.now();
   // Logits copies per position: the logits and their gradient (+ the scaled copy; + softmax,
   // log-softmax, their product and its weights for the entropy bonus).
-  const bytesPerPosition = u.model.config.vocab_size * 4 * ((cfg.temperature === 1 ? 2 : 3) + (cfg.entropy_coef > 0 ? 4 : 0));
+  const entropyBonus = cfg.entropy_coef > 0 || cfg.use_adaptive_entropy;
+  const bytesPerPosition = u.model.config.vocab_size * 4 * ((cfg.temperature === 1 ? 2 : 3) + (entropyBonus ? 4 : 0));
+  // REINFORCE++ with beta > 0: the KL is a per-token penalty in the return, not a loss term.
+  const klInReward = cfg.advantage_estimator === 'reinforce_plus_plus' && cfg.beta > 0;
+  if (klInReward && !u.rewards) throw new AhaError('policyUpdate: reinforce_plus_plus with beta > 0 needs the rows\' rewards');
+  if (cfg.use_adaptive_entropy && !u.entropyControl) throw new AhaError('policyUpdate: use_adaptive_entropy needs the entropy controller state');
   let totalTokens = 0;
   const pack: PackOptions = { padId: u.padId, maskTruncated: cfg.mask_truncated_completions, samplerLogp: cfg.vllm_importance_sampling_correction };
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
       const rows = u.rows.slice(c, d);
       const chunk = packChunk(rows, u.advantages.subarray(c, d), pack);
-      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, cfg.beta, pack) };
+      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, cfg.beta > 0 || entropyBonus, pack), first: c };
     });
     // bnpo normalises by the configured micro-batch's tokens, however it was chunked or skipped.
     const tokens = chunks.reduce((n, ch) => n + ch.tokens, 0);
     totalTokens += tokens;
-    return chunks.flatMap(({ train }) =>
+    return chunks.flatMap(({ train, first }) =>
       train
         ? [{
             ...train,
+            first,
             bnpoTokens: tokens,
-            // With one pass π_old is π detached (taken from the training forward itself, below).
-            oldLogp: cfg.num_iterations > 1 ? frozenLogProbs(u.model, train.batch, cfg.temperature) : null,
+            // With one pass π_old is π detached (taken from the training forward itself, below),
+            // unless the returns need it before the first pass (KL in the reward).
+            oldLogp: cfg.num_iterations > 1 || klInReward ? frozenLogProbs(u.model, train.batch, cfg.temperature) : null,
             refLogp: cfg.beta > 0 ? frozenLogProbs(u.reference!, train.batch, cfg.temperature) : null,
           }]
         : [],
     );
   });
+  // Every row is run when beta > 0, so a chunk's rows are rows[first, first + B).
+  const tokenAdvantages = klInReward
+    ? klShapedAdvantages(micro.map((m) => ({
+        B: m.batch.B, T: m.batch.S, mask: m.mask, oldLogp: m.oldLogp!, refLogp: m.refLogp!,
+        rewards: u.rewards!.total.subarray(m.first, m.first + m.batch.B), scored: u.rewards!.scored.subarray(m.first, m.first + m.batch.B),
+      })), cfg.beta, cfg.advantage_eps)
+    : null;
   const reference = (performance.now() - t0) / 1000;
   const norm: Normaliser = {
     lossType: cfg.loss_type,
@@ -196,8 +217,8 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     maxCompletionLength: cfg.max_completion_length,
   };
   const surrogate = {
-    epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: cfg.beta, importanceSamplingLevel: cfg.importance_sampling_level,
-    delta: cfg.delta, biasCorrectionKl: cfg.use_bias_correction_kl, entropyCoef: cfg.entropy_coef, offPolicyMaskThreshold: cfg.off_policy_mask_threshold,
+    epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: klInReward ? 0 : cfg.beta, importanceSamplingLevel: cfg.importance_sampling_level,
+    delta: cfg.delta, biasCorrectionKl: cfg.use_bias_correction_kl, offPolicyMaskThreshold: cfg.off_policy_mask_threshold,
   };
   const tisWeights = tisWeightsFor(cfg);
   const t1 = performance.now();
@@ -207,7 +228,12 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     // the same in a resumed run as in an uninterrupted one.
     zeroGradients(u.params);
     let loss = 0;
-    for (const m of micro) {
+    // The entropy coefficient of this update: fixed, or the adaptive controller's (gated) value.
+    const entropyCoef = cfg.use_adaptive_entropy ? appliedEntropyCoef(u.entropyControl!.state, adaptiveEntropy(cfg)) : cfg.entropy_coef;
+    u.sums.entropyCoefApplied += entropyCoef;
+    let bonusEntropy = 0;
+    let bonusTokens = 0;
+    for (const [j, m] of micro.entries()) {
       const { logits, logp } = targetLogProbs(u.model, m.batch, cfg.temperature);
       const oldLogp = m.oldLogp ?? logp.data.slice();
       const h = noGrad(() => entropy(logits)).data;
@@ -216,12 +242,18 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       const res = grpoLoss(
         {
           B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp, refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens,
-          policyMask, entropy: cfg.entropy_coef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums),
+          policyMask, entropy: entropyCoef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums), tokenAdvantages: tokenAdvantages?.[j],
         },
-        surrogate,
+        { ...surrogate, entropyCoef },
         norm,
       );
       u.sums.entropySum += maskedEntropySum(h, m.mask);
+      // The controller measures the entropy of the tokens the bonus acts on (the policy mask's).
+      if (cfg.use_adaptive_entropy) for (let k = 0; k < m.mask.length; k++) if (m.mask[k] && (!policyMask || policyMask[k])) {
+        bonusEntropy += h[k];
+        bonusTokens++;
+      }
+      if (klInReward) for (let k = 0; k < m.mask.length; k++) if (m.mask[k]) u.sums.klSum += k3(logp.data[k], m.refLogp![k]);
       if (res.entropyGrad) backwardWithEntropy(logits, logp, res.grad, res.entropyGrad);
       else logp.backward(res.grad);
       u.sums.policyTokens += res.policyTokens;
@@ -234,12 +266,18 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       u.sums.clipHigh += res.clipHighCount;
       trainTokens += m.batch.tokens;
     }
+    if (cfg.use_adaptive_entropy && bonusTokens > 0) u.entropyControl!.state = nextEntropyControl(u.entropyControl!.state, bonusEntropy / bonusTokens, adaptiveEntropy(cfg));
     u.sums.gradNorm += clipGradNorm(u.params, cfg.max_grad_norm > 0 ? cfg.max_grad_norm : Infinity);
     u.optimizer.step(u.lrAt(u.updatesBefore + pass));
     u.sums.updates++;
     u.sums.loss += loss;
   }
   return { reference, training: (performance.now() - t1) / 1000, trainTokens };
+}
+
+/** The adaptive entropy controller's settings from the run's options. */
+function adaptiveEntropy(cfg: ResolvedGrpoConfig): { target: number; delta: number; min: number; max: number } {
+  return { target: cfg.entropy_target, delta: cfg.entropy_coef_delta, min: cfg.entropy_coef_min, max: cfg.entropy_coef_max };
 }
 
 /**

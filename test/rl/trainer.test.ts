@@ -113,7 +113,9 @@ test('every family variant pushes toward the rewarded completion (GSPO, CISPO, d
     { delta: 4, beta: 0.04, use_bias_correction_kl: true, num_iterations: 2 },
     { advantage_estimator: 'rloo' },
     { advantage_estimator: 'reinforce_plus_plus', loss_type: 'dapo' },
+    { advantage_estimator: 'reinforce_plus_plus', loss_type: 'dapo', beta: 0.04 },
     { entropy_coef: 0.01, top_entropy_quantile: 0.5, temperature: 0.7 },
+    { use_adaptive_entropy: true, entropy_coef: 0.01, entropy_target: 5, num_iterations: 2 },
   ];
   for (const v of variants) {
     const m = createTransformer(modelConfig, { seed: 3 });
@@ -127,6 +129,12 @@ test('every family variant pushes toward the rewarded completion (GSPO, CISPO, d
     assert.ok(seqLogProb(m, 'x', 'cd') < before.cd, `${label}: log p(cd) should fall`);
     const line = metricsOf(dir)[0];
     if (v.top_entropy_quantile) assert.ok(line['entropy/policy_token_frac'] > 0 && line['entropy/policy_token_frac'] < 1, label);
+    if (v.beta) assert.ok(line.kl >= 0, `${label}: the KL is still logged`);
+    // Entropy far below the target 5: the first update has no measurement (no bonus), the second applies 0.01 + 0.005.
+    if (v.use_adaptive_entropy) {
+      close(line.entropy_coef, 0.02);
+      close(line['entropy_coef/applied'], 0.015 / 2);
+    }
   }
 });
 
@@ -379,4 +387,25 @@ test('with beta 0, rows of zero advantage are not run, and the gradient is the s
     assert.ok(Math.abs(skipped.loss - all.loss) < 1e-6, `${lossType}: loss ${skipped.loss} vs ${all.loss}`);
     assertSameGradient(skipped.grads, all.grads, lossType);
   }
+});
+
+test('resume continues the adaptive entropy controller and REINFORCE++ with the KL in the reward exactly', async () => {
+  const cfg = toyConfig({
+    max_steps: 3, save_steps: 1, beta: 0.04, advantage_estimator: 'reinforce_plus_plus', loss_type: 'dapo',
+    use_adaptive_entropy: true, entropy_coef: 0.01, entropy_target: 5, entropy_coef_delta: 0.02,
+  });
+  const straightDir = tmp();
+  const straight = createTransformer(modelConfig, { seed: 9 });
+  await runGrpo(runOptions(straight, cfg, straightDir));
+  const dir = tmp();
+  const stop = new AbortController();
+  await runGrpo(runOptions(createTransformer(modelConfig, { seed: 9 }), cfg, dir, { signal: stop.signal, onStep: () => stop.abort() }));
+  const ckpt = loadTrainingCheckpoint(latestCheckpoint(dir)!);
+  const trainerState = ckpt.trainerState as unknown as GrpoTrainerState;
+  assert.deepEqual(trainerState.entropy_control?.coef, 0.03);
+  await runGrpo(runOptions(ckpt.model, cfg, dir, { resume: { optimizerState: ckpt.optimizerState, trainerState } }));
+  for (const [name, p] of straight.parameters()) assert.deepEqual(ckpt.model.parameters().get(name)!.data, p.data, `parameter ${name} differs after resume`);
+  const coefs = (d: string) => metricsOf(d).map((l) => [l.entropy_coef, l['entropy_coef/applied']]);
+  assert.deepEqual(coefs(dir), coefs(straightDir));
+  assert.deepEqual(coefs(dir).map(([c]) => Number(c.toFixed(6))), [0.03, 0.05, 0.07]);
 });
