@@ -16,6 +16,7 @@ export {
   loadTrainingCheckpoint,
   readOptimizerState,
   readTrainerState,
+  readTensorFile,
   latestCheckpoint,
   listCheckpoints,
   pruneCheckpoints,

@@ -28,6 +28,8 @@ export interface TrainingCheckpoint {
   tokenizer: Tokenizer;
   optimizerState: OptimizerState | null;
   trainerState: Record<string, unknown>;
+  /** Further F32 safetensors files in the folder, file name → named tensors (e.g. GRPO's synced reference). */
+  tensorFiles?: Record<string, Record<string, Float32Array>>;
 }
 
 /** Writes a training checkpoint folder at `dir` atomically (replacing an older one there). */
@@ -40,6 +42,9 @@ export function saveTrainingCheckpoint(dir: string, ckpt: TrainingCheckpoint, op
         dtype: 'F32',
         metadata: { format: 'aha-optimizer', step: String(ckpt.optimizerState.step) },
       });
+    }
+    for (const [file, named] of Object.entries(ckpt.tensorFiles ?? {})) {
+      writeSafetensors(join(tmp, file), Object.entries(named).map(([name, data]) => ({ name, shape: [data.length], data })), { dtype: 'F32' });
     }
     atomicWriteFile(join(tmp, TRAINER_STATE_FILE), JSON.stringify(ckpt.trainerState, null, 2) + '\n');
   });
@@ -56,6 +61,18 @@ export function readOptimizerState(dir: string): OptimizerState | null {
     const tensors: Record<string, Float32Array> = {};
     for (const name of reader.names()) tensors[name] = reader.read(name);
     return { step, tensors };
+  } finally {
+    reader.close();
+  }
+}
+
+/** The named tensors of `file` in checkpoint `dir` (a `tensorFiles` entry), or null when the checkpoint has no such file. */
+export function readTensorFile(dir: string, file: string): Map<string, Float32Array> | null {
+  const path = join(dir, file);
+  if (!existsSync(path)) return null;
+  const reader = new SafetensorsReader(path);
+  try {
+    return new Map(reader.names().map((name) => [name, reader.read(name)]));
   } finally {
     reader.close();
   }

@@ -10,6 +10,8 @@ import { withNewAdapters } from '../model/adapter.js';
 import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
 import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, RUN_CONFIG_FILE } from '../model/training-run.js';
+import { readTensorFile } from '../model/training-checkpoint.js';
+import { restoreReference, SYNCED_REFERENCE_FILE } from './update.js';
 import { assertSandbox, codeTestsOf, countReflections, getReward, hasReward } from '../rewards/index.js';
 import type { RewardFunction } from '../rewards/types.js';
 import { getTask } from '../tasks/registry.js';
@@ -115,8 +117,6 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
   if (!opts.resume) assertFreshRunDir(runDir, '--output');
-  // The synced reference is not saved in checkpoints, so a resumed run could not continue exactly.
-  if (opts.resume && config.sync_ref_model) throw new AhaError('--resume with sync_ref_model: the synced reference model is not saved in checkpoints, so the run cannot continue exactly');
   const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
   if (config.threads > 0) setNumThreads(config.threads);
 
@@ -149,6 +149,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen;
   // with LoRA it is the same network with its adapters switched off.
   const reference = config.beta > 0 ? (isLoraModel(model) ? adaptersOff(model) : load(modelDir, 'reference model folder').model) : null;
+  // sync_ref_model: the checkpoint holds the reference as synced so far.
+  if (resumeFrom && config.sync_ref_model) restoreReference(reference!, readTensorFile(resumeFrom, SYNCED_REFERENCE_FILE), resumeFrom);
   const eosIds = loaded.eosIds;
   if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
   const sampler: Sampler = async (prompts, rng) =>

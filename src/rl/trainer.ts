@@ -16,7 +16,7 @@ import { Rng, type RngState } from '../util/rng.js';
 import { learningRate, type ScheduleOptions } from '../util/schedule.js';
 import { batchRewards, computeAdvantages } from './advantages.js';
 import type { ResolvedGrpoConfig } from './config.js';
-import { mixReference, policyUpdate, type UpdateTimes } from './update.js';
+import { mixReference, policyUpdate, referenceTensors, SYNCED_REFERENCE_FILE, type UpdateTimes } from './update.js';
 import type { EntropyControlState } from './entropy-control.js';
 import { lossTokens } from './packing.js';
 import { collectBatch, type CollectedBatch } from './dynamic-sampling.js';
@@ -169,7 +169,10 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     runDir, totalSteps: cfg.max_steps, resume: saved ? { step: saved.step, from: opts.resume?.from } : null,
     logs: [COMPLETIONS_FILE, EVAL_FILE, EVAL_COMPLETIONS_FILE],
     saveSteps: cfg.save_steps, saveTotalLimit: cfg.save_total_limit,
-    checkpoint: () => ({ model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() } }),
+    checkpoint: () => ({
+      model, tokenizer: opts.tokenizer, optimizerState: optimizer.state(), trainerState: { ...state() },
+      ...(cfg.sync_ref_model && opts.reference ? { tensorFiles: { [SYNCED_REFERENCE_FILE]: referenceTensors(opts.reference) } } : {}),
+    }),
     fields: ['reward', 'acc', 'len', 'reflect', 's/step'], quiet: opts.quiet, signal: opts.signal,
   });
   const heldout = heldoutEvaluator(opts);

@@ -280,6 +280,24 @@ function adaptiveEntropy(cfg: ResolvedGrpoConfig): { target: number; delta: numb
   return { target: cfg.entropy_target, delta: cfg.entropy_coef_delta, min: cfg.entropy_coef_min, max: cfg.entropy_coef_max };
 }
 
+/** The synced reference's weights in a checkpoint folder (sync_ref_model), so a resumed run continues exactly. */
+export const SYNCED_REFERENCE_FILE = 'reference.safetensors';
+
+/** The reference's parameters by name, for a checkpoint's `tensorFiles`. */
+export function referenceTensors(reference: CausalLM): Record<string, Float32Array> {
+  return Object.fromEntries([...reference.parameters()].map(([name, t]) => [name, t.data]));
+}
+
+/** Puts a checkpoint's synced reference weights (`tensors`, read from `from`) into `reference`. */
+export function restoreReference(reference: CausalLM, tensors: Map<string, Float32Array> | null, from: string): void {
+  if (!tensors) throw new AhaError(`--resume with sync_ref_model: ${from} holds no ${SYNCED_REFERENCE_FILE} (the synced reference model), so the run cannot continue exactly`);
+  for (const [name, ref] of reference.parameters()) {
+    const saved = tensors.get(name);
+    if (!saved || saved.length !== ref.size) throw new AhaError(`--resume with sync_ref_model: ${from}/${SYNCED_REFERENCE_FILE} has no parameter ${name} of ${ref.size} values`);
+    ref.data.set(saved);
+  }
+}
+
 /**
  * Reference-model sync (TR-DPO, TRL sync_ref_model): π_ref ← α·π + (1 − α)·π_ref, parameter by
  * parameter. The two models must have the same parameters (the reference is the starting model).

@@ -9,14 +9,14 @@ import { noGrad } from '../../src/core/index.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { sample } from '../../src/model/sampling.js';
-import { loadTrainingCheckpoint, latestCheckpoint, listCheckpoints } from '../../src/model/training-checkpoint.js';
+import { loadTrainingCheckpoint, latestCheckpoint, listCheckpoints, readTensorFile } from '../../src/model/training-checkpoint.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import type { RewardFunction } from '../../src/rewards/types.js';
 import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { runGrpo, type GrpoRunOptions, type GrpoTrainerState } from '../../src/rl/trainer.js';
-import { memoryChunks, mixReference, policyUpdate, splitRanges } from '../../src/rl/update.js';
+import { memoryChunks, mixReference, policyUpdate, restoreReference, splitRanges, SYNCED_REFERENCE_FILE } from '../../src/rl/update.js';
 import { LOSS_TYPES, type LossType } from '../../src/rl/loss.js';
 import { TrainingSums } from '../../src/rl/metrics.js';
 import type { Optimizer } from '../../src/model/optimizer.js';
@@ -389,10 +389,11 @@ test('with beta 0, rows of zero advantage are not run, and the gradient is the s
   }
 });
 
-test('resume continues the adaptive entropy controller and REINFORCE++ with the KL in the reward exactly', async () => {
+test('resume continues the adaptive entropy controller, REINFORCE++ with the KL in the reward and the synced reference exactly', async () => {
   const cfg = toyConfig({
     max_steps: 3, save_steps: 1, beta: 0.04, advantage_estimator: 'reinforce_plus_plus', loss_type: 'dapo',
     use_adaptive_entropy: true, entropy_coef: 0.01, entropy_target: 5, entropy_coef_delta: 0.02,
+    sync_ref_model: true, ref_model_mixup_alpha: 0.5, ref_model_sync_steps: 1,
   });
   const straightDir = tmp();
   const straight = createTransformer(modelConfig, { seed: 9 });
@@ -403,7 +404,12 @@ test('resume continues the adaptive entropy controller and REINFORCE++ with the 
   const ckpt = loadTrainingCheckpoint(latestCheckpoint(dir)!);
   const trainerState = ckpt.trainerState as unknown as GrpoTrainerState;
   assert.deepEqual(trainerState.entropy_control?.coef, 0.03);
-  await runGrpo(runOptions(ckpt.model, cfg, dir, { resume: { optimizerState: ckpt.optimizerState, trainerState } }));
+  // What prepareGrpo does on --resume: the starting model as reference, then the checkpoint's synced weights.
+  const resumed = runOptions(ckpt.model, cfg, dir, { resume: { optimizerState: ckpt.optimizerState, trainerState } });
+  const ckptDir = latestCheckpoint(dir)!;
+  assert.throws(() => restoreReference(resumed.reference!, null, ckptDir), /holds no reference.safetensors/);
+  restoreReference(resumed.reference!, readTensorFile(ckptDir, SYNCED_REFERENCE_FILE), ckptDir);
+  await runGrpo(resumed);
   for (const [name, p] of straight.parameters()) assert.deepEqual(ckpt.model.parameters().get(name)!.data, p.data, `parameter ${name} differs after resume`);
   const coefs = (d: string) => metricsOf(d).map((l) => [l.entropy_coef, l['entropy_coef/applied']]);
   assert.deepEqual(coefs(dir), coefs(straightDir));
