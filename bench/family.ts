@@ -1,15 +1,22 @@
-// `npm run bench:family`: the GRPO family side by side. The same short GRPO run (the demo's
-// Countdown settings, configs/r1-zero-countdown.yaml, or another --config) once per variant and
-// seed, at equal steps: grpo, dr_grpo, dapo (clip-higher, dynamic sampling, truncation masking),
-// gspo, cispo, rloo, reinforce++ and the 80/20 high-entropy-token variant. Prints a markdown
-// table of held-out accuracy before → after, training reward and accuracy, completion length,
-// entropy, reflections and seconds; --json prints one JSON object per variant (means over seeds,
-// each seed's run under "runs").
-// Flags: --steps N (default 8), --seed N[,N...] (default the demo's), --prompts-per-step N,
-//        --eval-problems N (default 50), --eval-steps N (held-out curve; also gives the step where
-//        held-out accuracy first rose by 20 points), --max-completion-length N,
-//        --variants a,b,... (default all), --config FILE, --json, --keep.
-import { mkdtempSync, rmSync } from 'node:fs';
+// `npm run bench:family`: the GRPO family side by side. The same GRPO run (the demo's Countdown
+// settings, configs/r1-zero-countdown.yaml, or another --config) once per variant and seed:
+// grpo, dr_grpo, dapo (clip-higher, dynamic sampling, truncation masking), gspo, cispo, rloo,
+// reinforce++ and the 80/20 high-entropy-token variant, compared
+// - at equal steps: held-out accuracy, length and reflections after --steps N steps;
+// - at equal wall time (--seconds S): held-out accuracy of the last evaluation done within S
+//   seconds of training time (sampling + update, held-out evaluation excluded); each run then
+//   trains until it has done N steps AND used S seconds (at most --max-steps);
+// and the step and training time at which held-out accuracy first rose 20 points.
+// Two seeds per variant (--seed 1,2); a third (--tiebreak-seed) where the two disagree on the
+// sign of the gain at N steps. Prints a markdown table; --json adds one JSON object per variant
+// (means over seeds, each seed's run with its curves under "runs"); --plot DIR writes PNG curves
+// (held-out accuracy by step and by training time, length, reflections, entropy) through the
+// report's chart code.
+// Flags: --steps N (default 8), --seconds S, --max-steps M (default 4·N), --seed a,b,
+//        --tiebreak-seed K (default max seed + 1; "none" = never), --eval-problems N (default 50),
+//        --eval-steps N (default N; must divide --steps), --prompts-per-step N,
+//        --max-completion-length N, --variants a,b,..., --config FILE, --json, --plot DIR, --keep.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoConfig, DEMO_CONFIG_FILE } from '../src/rl/demo.js';
@@ -17,6 +24,8 @@ import type { GrpoConfig } from '../src/rl/config.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
+import { chartOptions, type ChartSpec, type LineDataset, type Point } from '../src/report/chart-spec.js';
+import { exportPngs } from '../src/report/png.js';
 
 /** Each variant's settings over the base run (published settings; methods.md). */
 const VARIANTS: Record<string, Partial<GrpoConfig>> = {
@@ -41,89 +50,195 @@ const num = (name: string, fallback: number): number => {
 };
 const json = args.includes('--json');
 const keep = args.includes('--keep');
+const plotDir = flag('--plot');
 const configFile = flag('--config') ?? DEMO_CONFIG_FILE;
 const demo = demoConfig(configFile);
-const seeds = (flag('--seed') ?? String(demo.seed)).split(',').map(Number);
-if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seed: expected integers separated by commas`);
+const seeds = (flag('--seed') ?? '1,2').split(',').map(Number);
+if (seeds.some((s) => !Number.isInteger(s))) throw new Error('--seed: expected integers separated by commas');
+const tiebreakFlag = flag('--tiebreak-seed');
+const tiebreak = tiebreakFlag === 'none' ? null : tiebreakFlag !== undefined ? Number(tiebreakFlag) : Math.max(...seeds) + 1;
+if (tiebreak !== null && !Number.isInteger(tiebreak)) throw new Error('--tiebreak-seed: expected an integer or "none"');
 const names = (flag('--variants') ?? Object.keys(VARIANTS).join(',')).split(',');
 for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant "${n}"; known: ${Object.keys(VARIANTS).join(', ')}`);
+const steps = num('--steps', 8);
+const budget = flag('--seconds') !== undefined ? num('--seconds', 0) : null;
+if (budget !== null && !(budget > 0)) throw new Error('--seconds: expected a positive training-time budget');
+const maxSteps = budget === null ? steps : num('--max-steps', 4 * steps);
+if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(maxSteps) || maxSteps < steps) throw new Error('--steps must be an integer >= 1 and --max-steps an integer >= --steps');
+const evalSteps = num('--eval-steps', steps);
+if (!Number.isInteger(evalSteps) || evalSteps < 1 || steps % evalSteps !== 0) throw new Error(`--eval-steps must be a whole divisor of --steps (${steps}) so held-out accuracy is measured at step ${steps}`);
 const base: GrpoConfig = {
   ...demo,
-  max_steps: num('--steps', 8),
+  max_steps: maxSteps,
   prompts_per_step: num('--prompts-per-step', demo.prompts_per_step),
   max_completion_length: num('--max-completion-length', demo.max_completion_length),
   eval_problems: num('--eval-problems', 50),
-  eval_steps: num('--eval-steps', 0),
+  eval_steps: evalSteps,
   save_steps: 0,
   log_completions_steps: 0,
   beta: 0,
 };
+if (base.eval_problems < 1) throw new Error('--eval-problems must be >= 1: the comparison is on held-out accuracy');
+
+/** One held-out evaluation, at a step and a cumulative training time. */
+interface EvalPoint { step: number; seconds: number; accuracy: number; length: number; reflect: number }
 
 interface Outcome {
   variant: string;
   seed: number;
   acc_before: number;
-  acc_after: number;
-  /** First evaluated step with held-out accuracy ≥ before + 0.20 (null: not reached or not evaluated). */
+  /** Held-out accuracy at step N (equal steps), and its gain over the start. */
+  acc_steps: number;
+  gain_steps: number;
+  /** Held-out accuracy of the last evaluation within the time budget, and the steps trained by then. */
+  acc_seconds: number | null;
+  steps_in_budget: number | null;
+  /** First evaluation with accuracy ≥ before + 0.20: its step and training seconds (null: not reached). */
   step_plus20: number | null;
+  seconds_plus20: number | null;
+  /** Means over the first N steps. */
   train_reward: number;
   train_accuracy: number;
   length: number;
   entropy: number;
   reflect: number;
-  seconds: number;
+  seconds_per_step: number;
+  curve: EvalPoint[];
+  entropy_curve: Point[];
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 async function runOnce(variant: string, seed: number, scratch: string): Promise<Outcome> {
   const dir = join(scratch, `${variant.replace(/[^a-z0-9_+-]/gi, '_')}-seed${seed}`);
-  const t0 = performance.now();
-  await runGrpo(prepareGrpo({ ...base, ...VARIANTS[variant], seed, output_dir: dir }, { quiet: true }));
-  const seconds = (performance.now() - t0) / 1000;
-  const steps = readJsonl(join(dir, 'metrics.jsonl')).map((r) => r.value as Record<string, number>);
-  const evals = base.eval_problems > 0 ? readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>) : [];
-  const first = evals[0];
-  const last = evals[evals.length - 1];
-  const plus20 = first ? evals.find((e) => e.accuracy >= first.accuracy + 0.2) : undefined;
+  // Training time per step (sampling + update; the held-out evaluation is not in seconds_per_step).
+  const elapsed: number[] = [0];
+  const stop = new AbortController();
+  const run = prepareGrpo({ ...base, ...VARIANTS[variant], seed, output_dir: dir }, { quiet: true });
+  run.signal = stop.signal;
+  run.onStep = (m) => {
+    elapsed.push(elapsed[elapsed.length - 1] + m.seconds_per_step);
+    const step = elapsed.length - 1;
+    // Stop once both comparisons are covered: N steps done, and the time budget used.
+    if (budget !== null && step >= steps && elapsed[step] >= budget) stop.abort();
+  };
+  await runGrpo(run);
+  const lines = readJsonl(join(dir, 'metrics.jsonl')).map((r) => r.value as Record<string, number>);
+  const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
+  const curve = evals.map((e) => ({ step: e.step, seconds: elapsed[e.step] ?? NaN, accuracy: e.accuracy, length: e.mean_length, reflect: e.reflect_rate }));
+  const first = curve[0];
+  const atSteps = curve.find((e) => e.step === steps);
+  if (!first || !atSteps) throw new Error(`${variant} seed ${seed}: no held-out evaluation at step 0 and ${steps}`);
+  const within = budget === null ? [] : curve.filter((e) => e.seconds <= budget);
+  const plus20 = curve.find((e) => e.accuracy >= first.accuracy + 0.2 - 1e-9);
+  const firstN = lines.filter((s) => s.step <= steps);
   return {
     variant, seed,
-    acc_before: first?.accuracy ?? NaN, acc_after: last?.accuracy ?? NaN,
-    step_plus20: plus20 ? plus20.step : null,
-    train_reward: mean(steps.map((s) => s['reward/mean'])),
-    train_accuracy: mean(steps.map((s) => s.accuracy)),
-    length: mean(steps.map((s) => s['completion_length/mean'])),
-    entropy: mean(steps.filter((s) => s.entropy !== undefined).map((s) => s.entropy)),
-    reflect: mean(steps.map((s) => s.reflect_rate)),
-    seconds,
+    acc_before: first.accuracy, acc_steps: atSteps.accuracy, gain_steps: atSteps.accuracy - first.accuracy,
+    acc_seconds: within.length ? within[within.length - 1].accuracy : null,
+    steps_in_budget: budget === null ? null : elapsed.filter((t, s) => s > 0 && t <= budget).length,
+    step_plus20: plus20?.step ?? null, seconds_plus20: plus20?.seconds ?? null,
+    train_reward: mean(firstN.map((s) => s['reward/mean'])),
+    train_accuracy: mean(firstN.map((s) => s.accuracy)),
+    length: mean(firstN.map((s) => s['completion_length/mean'])),
+    entropy: mean(firstN.filter((s) => s.entropy !== undefined).map((s) => s.entropy)),
+    reflect: mean(firstN.map((s) => s.reflect_rate)),
+    seconds_per_step: mean(firstN.map((s) => s.seconds_per_step)),
+    curve,
+    entropy_curve: lines.filter((s) => s.entropy !== undefined).map((s) => ({ x: s.step, y: s.entropy })),
   };
 }
+
+/** −1, 0 or 1. */
+const sign = (x: number) => (x > 1e-12 ? 1 : x < -1e-12 ? -1 : 0);
 
 const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-family-'));
 const outcomes: Outcome[] = [];
 try {
-  console.error(`bench:family: ${configFile}, ${base.max_steps} steps × ${base.prompts_per_step} prompts × ${base.num_generations}, seeds ${seeds.join(',')}, ${base.eval_problems} held-out problems; variants ${names.join(', ')}`);
-  for (const v of names) for (const seed of seeds) {
-    const o = await runOnce(v, seed, scratch);
-    console.error(`  ${v} seed ${seed}: held-out ${o.acc_before.toFixed(3)} -> ${o.acc_after.toFixed(3)}, ${o.seconds.toFixed(0)} s`);
-    outcomes.push(o);
+  console.error(`bench:family: ${configFile}, ${steps} steps${budget !== null ? ` and ${budget} s of training (at most ${maxSteps} steps)` : ''} × ${base.prompts_per_step} prompts × ${base.num_generations}, seeds ${seeds.join(',')}${tiebreak !== null ? ` (+${tiebreak} on disagreement)` : ''}, ${base.eval_problems} held-out problems every ${evalSteps} steps; variants ${names.join(', ')}`);
+  for (const v of names) {
+    const runs: Outcome[] = [];
+    const once = async (seed: number) => {
+      const o = await runOnce(v, seed, scratch);
+      console.error(`  ${v} seed ${seed}: held-out ${o.acc_before.toFixed(3)} -> ${o.acc_steps.toFixed(3)} at step ${steps}${o.acc_seconds !== null ? `, ${o.acc_seconds.toFixed(3)} within ${budget} s (${o.steps_in_budget} steps)` : ''}, ${o.seconds_per_step.toFixed(1)} s/step`);
+      runs.push(o);
+    };
+    for (const seed of seeds) await once(seed);
+    if (tiebreak !== null && runs.length === 2 && sign(runs[0].gain_steps) !== sign(runs[1].gain_steps)) await once(tiebreak);
+    outcomes.push(...runs);
   }
 } finally {
   if (keep) console.error(`run folders kept in ${scratch}`);
   else rmSync(scratch, { recursive: true, force: true });
 }
 
-const KEYS = ['acc_before', 'acc_after', 'train_reward', 'train_accuracy', 'length', 'entropy', 'reflect', 'seconds'] as const;
-const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-console.log('| variant | held-out accuracy before → after | train reward | train accuracy | length (tokens) | entropy | reflections | +20 pts at step | seconds |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-const lines: string[] = [];
+const KEYS = ['acc_before', 'acc_steps', 'gain_steps', 'train_reward', 'train_accuracy', 'length', 'entropy', 'reflect', 'seconds_per_step'] as const;
+const f = (x: number | null, d = 3) => (x !== null && Number.isFinite(x) ? x.toFixed(d) : '–');
+/** The mean over the runs when every run has a value, else null (e.g. +20 points not reached by every seed). */
+const meanOfAll = (xs: (number | null)[]) => (xs.length > 0 && xs.every((x) => x !== null) ? mean(xs as number[]) : null);
+const budgetCol = budget !== null ? ` held-out accuracy within ${budget} s (steps) |` : '';
+console.log(`| variant | seeds | held-out accuracy before → step ${steps} | gain |${budgetCol} +20 pts at step (s) | train reward | length (tokens) | entropy | reflections | s/step |`);
+console.log(`| --- | --- | --- | --- |${budget !== null ? ' --- |' : ''} --- | --- | --- | --- | --- | --- |`);
+const summaries: Record<string, unknown>[] = [];
 for (const v of names) {
   const runs = outcomes.filter((o) => o.variant === v);
   const m = Object.fromEntries(KEYS.map((k) => [k, mean(runs.map((o) => o[k]))])) as Record<(typeof KEYS)[number], number>;
-  const reached = runs.map((o) => o.step_plus20).filter((s): s is number => s !== null);
-  const plus20 = reached.length === runs.length && runs.length > 0 ? mean(reached) : null;
-  console.log(`| ${v} | ${f(m.acc_before)} → ${f(m.acc_after)} | ${f(m.train_reward)} | ${f(m.train_accuracy)} | ${f(m.length, 1)} | ${f(m.entropy)} | ${f(m.reflect)} | ${plus20 === null ? '–' : f(plus20, 0)} | ${f(m.seconds, 0)} |`);
-  lines.push(JSON.stringify({ variant: v, ...Object.fromEntries(KEYS.map((k) => [k, Number.isFinite(m[k]) ? Number(m[k].toFixed(4)) : null])), step_plus20: plus20, runs }));
+  const accSeconds = meanOfAll(runs.map((o) => o.acc_seconds));
+  const stepsInBudget = meanOfAll(runs.map((o) => o.steps_in_budget));
+  const step20 = meanOfAll(runs.map((o) => o.step_plus20));
+  const sec20 = meanOfAll(runs.map((o) => o.seconds_plus20));
+  const budgetCell = budget !== null ? ` ${f(accSeconds)} (${f(stepsInBudget, 1)}) |` : '';
+  const plus20 = step20 === null ? '–' : `${f(step20, 0)} (${f(sec20, 0)})`;
+  console.log(`| ${v} | ${runs.map((o) => o.seed).join(',')} | ${f(m.acc_before)} → ${f(m.acc_steps)} | ${m.gain_steps >= 0 ? '+' : ''}${f(m.gain_steps)} |${budgetCell} ${plus20} | ${f(m.train_reward)} | ${f(m.length, 1)} | ${f(m.entropy)} | ${f(m.reflect)} | ${f(m.seconds_per_step, 1)} |`);
+  summaries.push({
+    variant: v, ...Object.fromEntries(KEYS.map((k) => [k, Number.isFinite(m[k]) ? Number(m[k].toFixed(4)) : null])),
+    acc_seconds: accSeconds, steps_in_budget: stepsInBudget, step_plus20: step20, seconds_plus20: sec20, runs,
+  });
 }
-if (json) for (const l of lines) console.log(l);
+if (json) for (const s of summaries) console.log(JSON.stringify(s));
+
+if (plotDir !== undefined) {
+  mkdirSync(plotDir, { recursive: true });
+  const written = await exportPngs(familyCharts(), plotDir, { width: 800, height: 420 });
+  console.error(`plots: ${written.join(', ')}`);
+}
+
+/** Mean over a variant's seeds of one curve, point by point (x = step, or the seeds' mean training time). */
+function meanCurve(runs: Outcome[], y: (e: EvalPoint) => number, byTime: boolean): Point[] {
+  const stepsSeen = [...new Set(runs.flatMap((o) => o.curve.map((e) => e.step)))].sort((a, b) => a - b);
+  const out: Point[] = [];
+  for (const step of stepsSeen) {
+    const at = runs.map((o) => o.curve.find((e) => e.step === step)).filter((e): e is EvalPoint => e !== undefined);
+    // Past N steps only the runs still going have a point; keep the curve to steps every seed reached.
+    if (at.length < runs.length) continue;
+    out.push({ x: byTime ? mean(at.map((e) => e.seconds)) : step, y: mean(at.map(y)) });
+  }
+  return out;
+}
+
+/** The family's curves as report charts: one line per variant (seed means), one chart per quantity. */
+function familyCharts(): ChartSpec[] {
+  const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+  const line = (label: string, data: Point[], i: number): LineDataset => ({
+    label, data, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], borderDash: i >= PALETTE.length ? [6, 3] : [],
+    clip: 6, borderWidth: 1.75, pointRadius: 2, spanGaps: true, ahaRun: i, ahaKey: label,
+  });
+  const chart = (id: string, title: string, yLabel: string, xLabel: string, series: (runs: Outcome[]) => Point[]): ChartSpec => {
+    const options = chartOptions(title, yLabel) as { scales: { x: { title: { text: string } } } };
+    options.scales.x.title.text = xLabel;
+    const datasets = names.map((v, i) => line(v, series(outcomes.filter((o) => o.variant === v)), i));
+    return { id, title, section: 'Family', main: true, source: 'eval', config: { type: 'line', data: { datasets }, options } };
+  };
+  const held = `held-out, ${base.eval_problems} problems, mean of seeds`;
+  return [
+    chart('family-accuracy', `Held-out accuracy by step (${held})`, 'accuracy', 'step', (r) => meanCurve(r, (e) => e.accuracy, false)),
+    chart('family-accuracy-time', `Held-out accuracy by training time (${held})`, 'accuracy', 'training seconds (machine loaded)', (r) => meanCurve(r, (e) => e.accuracy, true)),
+    chart('family-length', `Held-out mean length (${held})`, 'tokens', 'step', (r) => meanCurve(r, (e) => e.length, false)),
+    chart('family-reflection', `Held-out reflection words per answer (${held})`, 'words', 'step', (r) => meanCurve(r, (e) => e.reflect, false)),
+    chart('family-entropy', 'Training token entropy by step (mean of seeds)', 'nats', 'step', (r) => {
+      const byStep = new Map<number, number[]>();
+      for (const o of r) for (const p of o.entropy_curve) byStep.set(p.x, [...(byStep.get(p.x) ?? []), p.y]);
+      return [...byStep].filter(([, ys]) => ys.length === r.length).map(([x, ys]) => ({ x, y: mean(ys) })).sort((a, b) => a.x - b.x);
+    }),
+  ];
+}
