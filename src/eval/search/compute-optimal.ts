@@ -12,15 +12,15 @@ export function quantileBins(values: readonly number[], bins: number): number[] 
   const n = values.length;
   const order = values.map((_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
   const out = new Array<number>(n).fill(0);
-  // Equal values share the bin of the first of them, so a bin boundary never splits a tie.
-  let prevValue = NaN;
-  let prevBin = 0;
-  order.forEach((i, rank) => {
-    const bin = values[i] === prevValue ? prevBin : Math.floor((rank * bins) / n) + 1;
-    out[i] = bin;
-    prevValue = values[i];
-    prevBin = bin;
-  });
+  // Equal values share one bin (a boundary never splits a tie): the bin of the group's middle rank,
+  // so that with coarse pass rates (few samples) the bins stay as even as the ties allow.
+  for (let start = 0; start < n; ) {
+    let end = start;
+    while (end + 1 < n && values[order[end + 1]] === values[order[start]]) end++;
+    const bin = Math.floor((((start + end) / 2) * bins) / n) + 1;
+    for (let r = start; r <= end; r++) out[order[r]] = bin;
+    start = end + 1;
+  }
   return out;
 }
 

@@ -34,11 +34,18 @@ export class TokenMeter {
   }
 }
 
+/** A local model's context: how many tokens a text takes (as the generator encodes it) and how many fit. */
+export interface ContextLimit {
+  countTokens(text: string): number;
+  contextTokens: number;
+}
+
 export class Policy {
   constructor(
     private readonly generator: Generator,
     private readonly sampling: SamplingOptions,
     private readonly seed: number,
+    private readonly context?: ContextLimit,
   ) {}
 
   get description(): string {
@@ -55,7 +62,12 @@ export class Policy {
    * repeatable), all requested at once so a local model decodes them as one batch.
    */
   async continueText(prompt: string, prefix: string, seeds: readonly number[], opts: ContinueOptions): Promise<Continuation[]> {
-    const sampling: SamplingOptions = { ...this.sampling, maxTokens: opts.maxTokens };
+    // A long prefix (a revision's earlier answers, a deep beam) leaves less room in a small
+    // model's context: the continuation is cut there, as a truncated one.
+    const room = this.context ? this.context.contextTokens - this.context.countTokens(prompt + prefix) : Infinity;
+    const maxTokens = Math.min(opts.maxTokens, room);
+    if (maxTokens < 1) return seeds.map(() => ({ text: '', tokens: 0, truncated: true }));
+    const sampling: SamplingOptions = { ...this.sampling, maxTokens };
     if (opts.temperature !== undefined) sampling.temperature = opts.temperature;
     if (opts.stop !== undefined) sampling.stop = [...opts.stop];
     return Promise.all(

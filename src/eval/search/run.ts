@@ -15,7 +15,7 @@ import type { Generator, SamplingOptions } from '../generator.js';
 import { openGenerator } from '../open-generator.js';
 import { computeOptimal, foldOf, quantileBins, budgetToMatch, type OptimalPoint } from './compute-optimal.js';
 import { searchProblems, taskJudge, type Judge, type SearchProblem } from './problem.js';
-import { Policy } from './policy.js';
+import { Policy, type ContextLimit } from './policy.js';
 import { monteCarloScorer, verifierScorer, type OutcomeScorer, type StepScorer } from './scorers.js';
 import { rewardModelScorer, type RewardModelLike } from './reward-model-scorer.js';
 import { beamStrategy, parallelStrategy, revisionStrategy, SamplePool, type BudgetOutcome, type BudgetUnit, type SearchContext, type Strategy } from './strategies.js';
@@ -251,6 +251,17 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
   };
 }
 
+/** The local model's context length and tokenizer (completions API: the prompt with its special tokens). */
+async function localContext(dir: string): Promise<ContextLimit> {
+  const { loadTokenizer } = await import('../../model/tokenizer.js');
+  const { readJsonObject } = await import('../../util/json-file.js');
+  const tok = loadTokenizer(dir);
+  const config = readJsonObject(join(dir, 'config.json'));
+  const ctx = config.max_position_embeddings;
+  if (typeof ctx !== 'number') throw new AhaError(`${dir}/config.json: max_position_embeddings is missing`);
+  return { contextTokens: ctx, countTokens: (text) => tok.encode(text, { addSpecialTokens: true }).length };
+}
+
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
 
 /** Runs the search experiment; see SearchOptions. */
@@ -269,7 +280,7 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
   const generator = o.generator ?? (await openGenerator({ model: o.model, adapter: o.adapter, endpoint: o.endpoint, api: 'completions', apiKey: o.apiKey }));
   if (o.out !== undefined) mkdirSync(o.out, { recursive: true });
   try {
-    const policy = new Policy(generator, sampling, o.seed ?? 0);
+    const policy = new Policy(generator, sampling, o.seed ?? 0, o.endpoint === undefined && o.generator === undefined ? await localContext(o.model) : undefined);
     const ctx: SearchContext = { policy, judge };
     const scorers = scorerFactory(ctx, o);
     const poolSize = unit === 'samples' ? budgets[budgets.length - 1] : (o.poolSize ?? 64);

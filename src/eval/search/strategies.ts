@@ -172,13 +172,14 @@ export function beamStrategy(ctx: SearchContext, scorer: StepScorer, o: BeamOpti
       for (const budget of budgets) {
         const width = unit === 'samples' ? budget : o.tokenBudgetWidth;
         const meter = new TokenMeter(unit === 'tokens' ? budget : Infinity);
-        const keep = Math.max(1, Math.floor(width / o.expansions));
+        // Fewer beams than M: the one kept beam is expanded `width` times, so a round costs `width` steps.
+        const per = Math.min(o.expansions, width);
+        const keep = Math.max(1, Math.floor(width / per));
         const finished: Beam[] = [];
         let open: Beam[] = [{ steps: [], tokens: 0, done: false }];
         let best: Beam | null = null;
         for (let round = 0; round < o.maxRounds && open.length > 0 && finished.length < width && !meter.exhausted; round++) {
-          const per = round === 0 ? width : o.expansions;
-          const fresh = (await expand(ctx, problem, open, per, `beam-${width}-${round}`, meter)).flat();
+          const fresh = (await expand(ctx, problem, open, round === 0 ? width : per, `beam-${width}-${round}`, meter)).flat();
           for (const b of fresh) if (b.done) finished.push(b);
           const live = fresh.filter((b) => !b.done);
           if (live.length === 0) break;

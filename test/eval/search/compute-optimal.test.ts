@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { budgetToMatch, computeOptimal, quantileBins } from '../../../src/eval/search/compute-optimal.js';
 
 test('quantile bins put the easiest first and never split a tie', () => {
+  // The tie at ranks 1-2 sits in the middle: its middle rank 1.5 falls in bin 1.
   assert.deepEqual(quantileBins([1, 0.5, 0.5, 0], 2), [1, 1, 1, 2]);
+  // Ranks 2-5 tie: middle rank 3.5 of 6 falls in bin 2, so bin 1 keeps ranks 0-1 only.
+  assert.deepEqual(quantileBins([1, 0.9, 0.5, 0.5, 0.5, 0.5], 2), [1, 1, 2, 2, 2, 2]);
   assert.deepEqual(quantileBins([0, 0.25, 0.5, 0.75, 1], 5), [5, 4, 3, 2, 1]);
   assert.deepEqual(quantileBins([0.3, 0.3], 3), [1, 1]);
   assert.throws(() => quantileBins([1], 0), RangeError);

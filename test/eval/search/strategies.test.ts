@@ -118,3 +118,10 @@ test('revisions see the earlier answers and the verifier picks across the chain'
   const two = await revisionStrategy(ctx2, null, { chains: 2, context: 4, tokenBudgetLength: 2 }).run(problemP, [1, 4], 'samples');
   assert.deepEqual(two.map((r) => [r.answer, r.candidates]), [['2', 1], ['2', 4]]);
 });
+
+test('beam search narrower than M expands its one beam `width` times a round', async () => {
+  const { ctx, gen } = context({ P: ['s1', 's2'], 'Ps2\n': ['A=1', 'A=2'] });
+  const [r] = await beamStrategy(ctx, tableSteps({ s1: 0.1, s2: 0.6, 'A=1': 0.5, 'A=2': 0.5 }), { expansions: 4, maxRounds: 40, tokenBudgetWidth: 2, lookahead: 0 }).run(problemP, [2], 'samples');
+  assert.equal(gen.calls.length, 4);
+  assert.deepEqual([r.answer, r.candidates], ['1', 2]); // equal sums: the first answer
+});
