@@ -38,6 +38,8 @@ export interface OptimalPoint {
   accuracy: number;
   /** Per fold (the fold it was learnt on), per bin: the strategy picked (index into the strategies). */
   picks: [number[], number[]];
+  /** Per problem: 1 when the rule learnt on the other fold got it right. */
+  correct: number[];
 }
 
 function bestOn(correct: CorrectTable, b: number, members: readonly number[], candidates: readonly number[]): number {
@@ -65,7 +67,7 @@ export function computeOptimal(correct: CorrectTable, budgets: readonly number[]
   const binCount = Math.max(0, ...bins);
   return budgets.map((budget, b) => {
     const picks: [number[], number[]] = [[], []];
-    let right = 0;
+    const got = new Array<number>(n).fill(0);
     for (const train of [0, 1] as const) {
       const trainSet = [...Array(n).keys()].filter((p) => folds[p] === train);
       const overall = bestOn(correct, b, trainSet, candidates);
@@ -73,9 +75,9 @@ export function computeOptimal(correct: CorrectTable, budgets: readonly number[]
         const members = trainSet.filter((p) => bins[p] === bin);
         picks[train].push(members.length ? bestOn(correct, b, members, candidates) : overall);
       }
-      for (let p = 0; p < n; p++) if (folds[p] !== train) right += correct[picks[train][bins[p] - 1]][b][p];
+      for (let p = 0; p < n; p++) if (folds[p] !== train) got[p] = correct[picks[train][bins[p] - 1]][b][p];
     }
-    return { budget, accuracy: n ? right / n : 0, picks };
+    return { budget, accuracy: n ? got.reduce((s, x) => s + x, 0) / n : 0, picks, correct: got };
   });
 }
 

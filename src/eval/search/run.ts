@@ -111,8 +111,7 @@ export interface SearchSummary {
   bins: { source: 'oracle' | 'predicted'; count: number; sizes: number[]; pass1: (number | null)[] };
   strategies: StrategySummary[];
   /** The compute-optimal rule: held-out accuracy per budget and the strategies it picked per bin (fold 0's rule, fold 1's). */
-  optimal: { budget: number; accuracy: number; picks: [string[], string[]] }[];
-  /** Smallest budget at which a non-oracle strategy reaches the given accuracy: see budgetToMatch. */
+  optimal: { budget: number; accuracy: number; by_bin: (number | null)[]; picks: [string[], string[]] }[];
   seconds: number;
   settings: Record<string, unknown>;
 }
@@ -150,20 +149,26 @@ function fail(field: string, msg: string): never {
   throw new AhaError(`search: ${field} ${msg}`);
 }
 
-/** A strategy spec "name" or "name@scorer", checked. */
+/**
+ * A strategy spec "name" or "name@scorer", checked. Without its own scorer a strategy takes the
+ * default one, except that beam and lookahead, which need step scores, take the Monte Carlo PRM
+ * (`mc`) when the default gives none (verifier, likelihood).
+ */
 export function parseStrategySpec(spec: string, defaultScorer: string): { name: StrategyName; scorer: string } {
   const [name, scorer, extra] = spec.split('@');
-  if (extra !== undefined || !(STRATEGY_NAMES as readonly string[]).includes(name)) fail('strategies', `: "${spec}" is not one of ${STRATEGY_NAMES.join(', ')} (optionally with @scorer)`);
-  const s = scorer ?? defaultScorer;
-  checkScorerSpec(s, `strategies (${spec})`);
-  if ((name === 'beam' || name === 'lookahead') && s === 'verifier') fail(`strategies (${spec})`, ': beam search needs step scores; the verifier only judges finished answers. Use @mc or @rm:PATH (a process reward model)');
-  if ((name === 'beam' || name === 'lookahead') && s === 'likelihood') fail(`strategies (${spec})`, ': beam search needs step scores; use @mc or @rm:PATH');
+  if (extra !== undefined || !(STRATEGY_NAMES as readonly string[]).includes(name)) fail('strategies', `entry "${spec}" is not one of ${STRATEGY_NAMES.join(', ')} (optionally with @scorer)`);
+  const stepped = name === 'beam' || name === 'lookahead';
+  const s = scorer ?? (stepped && !givesSteps(defaultScorer) ? 'mc' : defaultScorer);
+  checkScorerSpec(s, 'strategies', `entry "${spec}": `);
+  if (stepped && !givesSteps(s)) fail('strategies', `entry "${spec}": beam search needs step scores, which ${s} does not give; use @mc or @rm:PATH (a reward model)`);
   return { name: name as StrategyName, scorer: s };
 }
 
-function checkScorerSpec(s: string, field: string): void {
+const givesSteps = (scorer: string) => /^mc\d*$/.test(scorer) || scorer.startsWith('rm:');
+
+function checkScorerSpec(s: string, field: string, lead = ''): void {
   if (s === 'verifier' || s === 'likelihood' || /^mc\d*$/.test(s) || (s.startsWith('rm:') && s.length > 3)) return;
-  fail(field, `: unknown scorer "${s}"; use verifier, mc (or mcN: N rollouts), likelihood (local model) or rm:PATH`);
+  fail(field, `${lead}"${s}" is not a scorer; use verifier, mc (or mcN: N rollouts), likelihood (local model) or rm:PATH`);
 }
 
 export function checkSearchOptions(o: SearchOptions): void {
@@ -197,7 +202,8 @@ export function checkSearchOptions(o: SearchOptions): void {
     if (names.has(key)) fail('strategies', `list ${key} twice`);
     names.add(key);
   }
-  if (o.endpoint !== undefined && [scorer, ...specs.map((s) => s.scorer)].includes('likelihood')) fail('scorer', ': likelihood scores with a local model; it cannot be used with endpoint');
+  if (o.endpoint !== undefined && [scorer, ...specs.map((s) => s.scorer)].includes('likelihood')) fail('scorer', 'likelihood scores with a local model; it cannot be used with endpoint');
+  for (const s of specs) if (/^mc0+$/.test(s.scorer)) fail('strategies', `entry with @${s.scorer}: the Monte Carlo scorer needs at least one rollout`);
 }
 
 export const DEFAULT_BUDGETS = [1, 2, 4, 8, 16];
@@ -369,7 +375,12 @@ function summarise(
       pass1: binList.map((b) => (members(b).length ? mean(members(b).map((i) => passRates[i])) : null)),
     },
     strategies: summaries,
-    optimal: optimal.map((pt) => ({ budget: pt.budget, accuracy: pt.accuracy, picks: [pt.picks[0].map((i) => strategies[i].strategy.name), pt.picks[1].map((i) => strategies[i].strategy.name)] })),
+    optimal: optimal.map((pt) => ({
+      budget: pt.budget,
+      accuracy: pt.accuracy,
+      by_bin: binList.map((bin) => (members(bin).length ? mean(members(bin).map((i) => pt.correct[i])) : null)),
+      picks: [pt.picks[0].map((i) => strategies[i].strategy.name), pt.picks[1].map((i) => strategies[i].strategy.name)],
+    })),
     seconds,
     settings: settingsOf(o),
   };

@@ -1,0 +1,102 @@
+// search() end to end on Countdown problems with a fake generator, the files it writes, the
+// report built from them, and option errors that name the option (and, from the CLI, the flag).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GenerationRequest, GenerationResult, Generator, SamplingOptions } from '../../../src/eval/generator.js';
+import { search, checkSearchOptions } from '../../../src/eval/search/run.js';
+import { searchCharts, writeSearchReport } from '../../../src/report/search-report.js';
+import { main } from '../../../src/cli/program.js';
+import { tempDir } from '../helpers.js';
+
+/** Answers a Countdown prompt with its numbers added up: right exactly when the target is their sum. */
+class SumGenerator implements Generator {
+  readonly description = 'sum';
+  prompts: string[] = [];
+  async generate(req: GenerationRequest, _s: SamplingOptions): Promise<GenerationResult> {
+    this.prompts.push(req.prompt);
+    const m = /Make (\d+) from ([\d, ]+), each/.exec(req.prompt);
+    if (!m) throw new Error(`not a Countdown prompt: ${req.prompt}`);
+    // Every other sample (by seed) subtracts the last number instead.
+    const nums = m[2].split(', ');
+    const expr = req.sampleSeeds![0] % 2 ? nums.join('+') : `${nums.slice(0, -1).join('+')}-${nums[nums.length - 1]}`;
+    const text = `<think>\n${expr}\n</think>\n<answer>\n${expr}\n</answer>`;
+    return { samples: [{ text, finishReason: 'stop' }], usage: { promptTokens: 0, completionTokens: text.length } };
+  }
+  async close(): Promise<void> {}
+}
+
+test('search() runs the parallel strategies and revisions, bins problems and fits the compute-optimal rule', async () => {
+  const out = join(tempDir(), 'search');
+  const gen = new SumGenerator();
+  const { summary, rows } = await search({
+    task: 'countdown', model: 'fake', generator: gen, problems: 8, budgets: [1, 2, 4],
+    strategies: ['majority', 'best-of-n@verifier', 'weighted-best-of-n@verifier', 'revisions'], bins: 2, out,
+  });
+  assert.equal(rows.length, 8 * 4 * 3);
+  assert.deepEqual(summary.strategies.map((s) => [s.name, s.oracle]), [
+    ['majority', false], ['best-of-n@verifier', true], ['weighted-best-of-n@verifier', true], ['revisions@verifier', true],
+  ]);
+  // The verifier's best-of-N is pass@N: a problem counts once any of its first N samples is right.
+  const bon = summary.strategies[1].points.map((p) => p.accuracy);
+  assert.ok(bon[0] <= bon[1] && bon[1] <= bon[2]);
+  const right = rows.filter((r) => r.strategy === 'best-of-n@verifier');
+  for (const b of [1, 2, 4]) assert.equal(bon[[1, 2, 4].indexOf(b)], right.filter((r) => r.budget === b && r.correct).length / 8);
+  // Samples are shared: budget 4 of the parallel strategies costs the same tokens for each.
+  const tok = (name: string) => summary.strategies.find((s) => s.name === name)!.points[2].tokens;
+  assert.equal(tok('majority'), tok('best-of-n@verifier'));
+  // Oracle strategies are left out of the rule: with majority as the only candidate it is majority.
+  assert.deepEqual(summary.optimal.map((p) => p.accuracy), summary.strategies[0].points.map((p) => p.accuracy));
+  assert.ok(summary.optimal.every((p) => p.picks.every((fold) => fold.every((name) => name === 'majority'))));
+  assert.equal(summary.bins.sizes.reduce((a, b) => a + b, 0), 8);
+  // Revisions show the earlier answers in the prompt.
+  assert.ok(gen.prompts.some((p) => p.includes('Earlier answers: ')));
+  const saved = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  assert.equal(saved.problems, 8);
+  assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, rows.length);
+
+  const charts = searchCharts(saved);
+  assert.equal(charts.length, 1 + 4 + 1, 'all strategies, one per strategy, one for the rule');
+  assert.equal((charts[0].config.options as { scales: { x: { type: string } } }).scales.x.type, 'logarithmic');
+  assert.ok(charts[0].config.data.datasets.some((d) => d.label.startsWith('compute-optimal')));
+  const report = await writeSearchReport(out);
+  assert.ok(existsSync(report.html) && readFileSync(report.html, 'utf8').includes('compute-optimal'));
+});
+
+test('search options are checked before any work, naming the option', () => {
+  const base = { task: 'countdown', model: 'm' };
+  assert.throws(() => checkSearchOptions({ ...base, budgets: [4, 2] }), /budgets must be strictly ascending/);
+  assert.throws(() => checkSearchOptions({ ...base, strategies: ['beam@verifier'] }), /strategies entry "beam@verifier": beam search needs step scores/);
+  assert.throws(() => checkSearchOptions({ ...base, strategies: ['best-of-three'] }), /strategies entry "best-of-three" is not one of majority/);
+  assert.throws(() => checkSearchOptions({ ...base, scorer: 'oracle' }), /scorer "oracle" is not a scorer/);
+  assert.throws(() => checkSearchOptions({ ...base, strategies: ['beam@mc0'] }), /needs at least one rollout/);
+  assert.throws(() => checkSearchOptions({ ...base, expansions: 0 }), /expansions must be an integer from 1/);
+  assert.throws(() => checkSearchOptions({ ...base, beams: 4 } as never), /beams is not an option/);
+  assert.throws(() => checkSearchOptions({ ...base, endpoint: 'http://x', scorer: 'likelihood' }), /likelihood scores with a local model/);
+});
+
+test('aha search refuses bad flags with one line naming the flag, exit code 2, nothing written', async () => {
+  const out = join(tempDir(), 'none');
+  const cases: [string[], RegExp][] = [
+    [['--budget', '8,4'], /^aha: --budget must be strictly ascending/],
+    [['--budget', '1,x'], /^aha: --budget must be an integer >= 1, got "x"/],
+    [['--strategy', 'beam@verifier'], /^aha: --strategy entry "beam@verifier": beam search needs step scores/],
+    [['--mc-rollouts', '0'], /^aha: --mc-rollouts must be an integer >= 1/],
+  ];
+  for (const [args, re] of cases) {
+    let err = '';
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? ((err += chunk), true) : write(chunk, ...rest))) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(['node', 'aha', 'search', '--model', 'models/aha-tiny-countdown', '--out', out, ...args]);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(code, 2, args.join(' '));
+    assert.match(err, re);
+    assert.equal(err.trim().split('\n').length, 1);
+    assert.ok(!existsSync(out));
+  }
+});
