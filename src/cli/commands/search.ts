@@ -69,6 +69,7 @@ async function action(flags: Flags): Promise<void> {
     topP: n('topP', { min: Number.MIN_VALUE, max: 1 }),
     maxTokens: n('maxTokens', { min: 1, integer: true }),
     seed: n('seed', { min: 0, max: 2 ** 31 - 1, integer: true }),
+    concurrency: n('concurrency', { min: 1, integer: true }),
     out: str(flags, 'out') ?? join('runs', `search-${task}-${basename(model.replace(/\/+$/, '')).replace(/[^A-Za-z0-9._-]+/g, '_') || 'model'}`),
     quiet: flags.quiet === true,
   };
@@ -126,6 +127,7 @@ export function register(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling (default 1)')
     .option('--max-tokens <n>', 'tokens of one whole completion (default 512)')
     .option('--seed <n>', 'seed of the samples (default 0)')
+    .option('--concurrency <n>', 'problems searched at once; a local model decodes their requests as one batch (default 8)')
     .option('--out <dir>', 'output folder (default runs/search-<task>-<model>)')
     .option('--png', 'also write the charts as PNG files into --out')
     .option('--json', 'print the table on stderr and the summary as one JSON line on stdout')

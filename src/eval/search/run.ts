@@ -78,6 +78,8 @@ export interface SearchOptions {
   quiet?: boolean;
   /** Opens a reward model folder for `rm:PATH` (default: src/model/reward-model.ts's loadRewardModel). */
   loadRewardModel?: (dir: string) => Promise<RewardModelLike>;
+  /** Problems searched at once (default 8): a local model batches their requests together. */
+  concurrency?: number;
   /** Use this generator instead of opening `model` (tests, custom backends). */
   generator?: Generator;
 }
@@ -136,13 +138,13 @@ export interface SearchResult {
 
 const KNOWN = [
   'task', 'difficulty', 'problems', 'split', 'problemSeed', 'model', 'adapter', 'endpoint', 'apiKey', 'strategies', 'budgets', 'unit', 'scorer', 'expansions', 'maxRounds',
-  'lookahead', 'beamWidth', 'chains', 'revisionContext', 'mcRollouts', 'poolSize', 'bins', 'binsFrom', 'temperature', 'topP', 'maxTokens', 'seed', 'out', 'quiet', 'loadRewardModel', 'generator',
+  'lookahead', 'beamWidth', 'chains', 'revisionContext', 'mcRollouts', 'poolSize', 'bins', 'binsFrom', 'temperature', 'topP', 'maxTokens', 'seed', 'out', 'quiet', 'concurrency', 'loadRewardModel', 'generator',
 ];
 
 /** Integer options: [name, least, greatest]. */
 const INTS: [keyof SearchOptions, number, number][] = [
   ['problems', 1, 100_000], ['problemSeed', 0, 2 ** 31 - 1], ['expansions', 1, 1024], ['maxRounds', 1, 10_000], ['lookahead', 1, 100], ['beamWidth', 1, 1024],
-  ['chains', 1, 1024], ['revisionContext', 0, 64], ['mcRollouts', 1, 1024], ['poolSize', 1, 4096], ['bins', 1, 100], ['maxTokens', 1, 1_000_000], ['seed', 0, 2 ** 31 - 1],
+  ['chains', 1, 1024], ['revisionContext', 0, 64], ['mcRollouts', 1, 1024], ['poolSize', 1, 4096], ['bins', 1, 100], ['maxTokens', 1, 1_000_000], ['seed', 0, 2 ** 31 - 1], ['concurrency', 1, 4096],
 ];
 
 function fail(field: string, msg: string): never {
@@ -308,17 +310,21 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
     const binScorer = o.binsFrom === 'predicted' ? await scorers.outcome(defaultScorer) : null;
 
     const bar = progress({ label: 'search', total: problems.length, silent: o.quiet ?? true });
-    const outcomes: BudgetOutcome[][][] = strategies.map(() => []); // [strategy][problem][budget]
-    const difficulty: number[] = [];
-    const passRates: number[] = [];
-    for (const problem of problems) {
+    const outcomes: BudgetOutcome[][][] = strategies.map(() => new Array<BudgetOutcome[]>(problems.length));
+    const difficulty = new Array<number>(problems.length);
+    const passRates = new Array<number>(problems.length);
+    const one = async (problem: SearchProblem, pi: number): Promise<void> => {
       const samples = await pool.get(problem, poolSize);
-      passRates.push(mean(samples.map((a) => (a.judged.correct ? 1 : 0))));
-      difficulty.push(binScorer ? mean(await binScorer.score(problem, samples.map((a) => a.text))) : passRates[passRates.length - 1]);
-      for (let si = 0; si < strategies.length; si++) outcomes[si].push(await strategies[si].strategy.run(problem, budgets, unit));
+      passRates[pi] = mean(samples.map((a) => (a.judged.correct ? 1 : 0)));
+      difficulty[pi] = binScorer ? mean(await binScorer.score(problem, samples.map((a) => a.text))) : passRates[pi];
+      for (let si = 0; si < strategies.length; si++) outcomes[si][pi] = await strategies[si].strategy.run(problem, budgets, unit);
       pool.drop(problem);
       bar.tick();
-    }
+    };
+    // Several problems at once: a local model decodes all their requests of a turn as one batch.
+    // Every sample has its own seed, so the results do not depend on how many run together.
+    const concurrency = o.concurrency ?? 8;
+    for (let at = 0; at < problems.length; at += concurrency) await Promise.all(problems.slice(at, at + concurrency).map((p, i) => one(p, at + i)));
     bar.stop();
     return summarise(o, task.name, problems, budgets, unit, strategies, outcomes, difficulty, passRates, (performance.now() - t0) / 1000);
   } finally {
