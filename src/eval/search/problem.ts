@@ -39,7 +39,8 @@ const ASSISTANT = '\nAssistant: ';
  * The judge of a bundled task: its exact verifier, answers compared with white space removed
  * ("9 - 3 + 5" and "9-3+5" vote together), a step per line, finished once a complete
  * <answer>…</answer> is written. A revision puts the earlier answers at the end of the user's
- * turn ("Earlier answers: a; b."), the prompt's frame otherwise unchanged.
+ * turn ("Tried: a, b."), the prompt's frame otherwise unchanged; the words are in the character
+ * set of the bundled character-level models, which have no token for most capitals or ";".
  */
 export function taskJudge(task: Task, problems: readonly Problem[]): Judge {
   const byId = new Map(problems.map((p) => [p.id, p]));
@@ -57,7 +58,7 @@ export function taskJudge(task: Task, problems: readonly Problem[]): Judge {
     finished: (text) => lastAnswer(text) !== null,
     revisionPrompt(problem, earlier) {
       if (earlier.length === 0) return problem.prompt;
-      const note = ` Earlier answers: ${earlier.join('; ')}.`;
+      const note = ` Tried: ${earlier.join(', ')}.`;
       const at = problem.prompt.lastIndexOf(ASSISTANT);
       return at < 0 ? `${problem.prompt}${note}\n` : `${problem.prompt.slice(0, at)}${note}${problem.prompt.slice(at)}`;
     },

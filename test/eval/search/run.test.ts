@@ -51,7 +51,7 @@ test('search() runs the parallel strategies and revisions, bins problems and fit
   assert.ok(summary.optimal.every((p) => p.picks.every((fold) => fold.every((name) => name === 'majority'))));
   assert.equal(summary.bins.sizes.reduce((a, b) => a + b, 0), 8);
   // Revisions show the earlier answers in the prompt.
-  assert.ok(gen.prompts.some((p) => p.includes('Earlier answers: ')));
+  assert.ok(gen.prompts.some((p) => p.includes(' Tried: ')));
   const saved = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   assert.equal(saved.problems, 8);
   assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, rows.length);
@@ -99,4 +99,17 @@ test('aha search refuses bad flags with one line naming the flag, exit code 2, n
     assert.equal(err.trim().split('\n').length, 1);
     assert.ok(!existsSync(out));
   }
+});
+
+test('a revision prompt of a bundled task stays inside the demo models\' character set', async () => {
+  const { countdownTask } = await import('../../../src/tasks/countdown.js');
+  const { taskJudge, searchProblems } = await import('../../../src/eval/search/problem.js');
+  const { outsideCharset } = await import('../../../src/tasks/charset.js');
+  const problems = countdownTask.generate({ split: 'heldout', count: 2, seed: 1, difficulty: 0 });
+  const judge = taskJudge(countdownTask, problems);
+  const [p] = searchProblems(problems);
+  const revised = judge.revisionPrompt(p, ['9-3+5', '9+3-5']);
+  assert.deepEqual(outsideCharset(revised), []);
+  assert.ok(revised.endsWith(' Tried: 9-3+5, 9+3-5.\nAssistant: '), revised);
+  assert.equal(judge.revisionPrompt(p, []), p.prompt);
 });
