@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { basename, join } from 'node:path';
 import { flagName, optionalNumberFlag, parseNumber } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
+import { nextFreeRunDir } from '../../util/run-dir.js';
 import { checkSearchOptions, search, STRATEGY_NAMES, type SearchOptions, type SearchSummary } from '../../eval/search/run.js';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -70,7 +71,8 @@ async function action(flags: Flags): Promise<void> {
     maxTokens: n('maxTokens', { min: 1, integer: true }),
     seed: n('seed', { min: 0, max: 2 ** 31 - 1, integer: true }),
     concurrency: n('concurrency', { min: 1, integer: true }),
-    out: str(flags, 'out') ?? join('runs', `search-${task}-${basename(model.replace(/\/+$/, '')).replace(/[^A-Za-z0-9._-]+/g, '_') || 'model'}`),
+    // The default folder is the next free one; a folder given with --out must not hold results.
+    out: str(flags, 'out') ?? nextFreeRunDir(join('runs', `search-${task}-${basename(model.replace(/\/+$/, '')).replace(/[^A-Za-z0-9._-]+/g, '_') || 'model'}`)),
     quiet: flags.quiet === true,
   };
   for (const k of Object.keys(o) as (keyof SearchOptions)[]) if (o[k] === undefined) delete o[k];
@@ -81,7 +83,13 @@ async function action(flags: Flags): Promise<void> {
     if (err instanceof AhaError) throw new AhaError(err.message.replace(/^search: (\w+)/, (_, k: string) => FLAG_OF[k] ?? flagName(k)));
     throw err;
   }
-  const { summary } = await search(o);
+  let summary: SearchSummary;
+  try {
+    ({ summary } = await search(o));
+  } catch (err) {
+    if (err instanceof AhaError && err.message.startsWith('search: out ')) throw new AhaError(err.message.replace(/^search: out /, '--out '));
+    throw err;
+  }
   const { writeSearchReport } = await import('../../report/search-report.js');
   const report = await writeSearchReport(o.out!, flags.png ? { pngDir: o.out } : {});
   process.stderr.write(`results in ${o.out} (results.jsonl, summary.json), report ${report.html}${report.pngs.length ? `, ${report.pngs.length} PNG charts` : ''}\n`);

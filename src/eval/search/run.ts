@@ -3,7 +3,7 @@
 // OpenAI-compatible server, completions API), runs each strategy across the budgets, bins the
 // problems by difficulty, fits the compute-optimal rule by 2-fold cross-validation, and writes
 // results.jsonl (one line per problem, strategy and budget) and summary.json into `out`.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError } from '../../util/errors.js';
 import { writeJsonl } from '../../util/jsonl.js';
@@ -275,6 +275,10 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 
 /** Runs the search experiment; see SearchOptions. */
 export async function search(o: SearchOptions): Promise<SearchResult> {
   checkSearchOptions(o);
+  // Results are never overwritten: another search's folder is refused before any work.
+  if (o.out !== undefined && ['summary.json', 'results.jsonl'].some((f) => existsSync(join(o.out!, f)))) {
+    fail('out', `${o.out} already holds search results; choose another folder`);
+  }
   const t0 = performance.now();
   const task = getTask(o.task);
   const budgets = o.budgets ?? DEFAULT_BUDGETS;

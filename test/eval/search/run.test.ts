@@ -62,6 +62,10 @@ test('search() runs the parallel strategies and revisions, bins problems and fit
   assert.ok(charts[0].config.data.datasets.some((d) => d.label.startsWith('compute-optimal')));
   const report = await writeSearchReport(out);
   assert.ok(existsSync(report.html) && readFileSync(report.html, 'utf8').includes('compute-optimal'));
+  // A second search into the same folder is refused before it asks the generator anything.
+  const again = new SumGenerator();
+  await assert.rejects(search({ task: 'countdown', model: 'fake', generator: again, problems: 2, budgets: [1], strategies: ['majority'], out }), /already holds search results/);
+  assert.equal(again.prompts.length, 0);
 });
 
 test('search options are checked before any work, naming the option', () => {
@@ -112,4 +116,36 @@ test('a revision prompt of a bundled task stays inside the demo models\' charact
   assert.deepEqual(outsideCharset(revised), []);
   assert.ok(revised.endsWith(' Tried: 9-3+5, 9+3-5.\nAssistant: '), revised);
   assert.equal(judge.revisionPrompt(p, []), p.prompt);
+});
+
+test('aha search against an OpenAI-compatible server: beam steps stop at the separator, files and report written', async () => {
+  const { startFakeServer } = await import('../fake-openai-server.js');
+  const { runCommand } = await import('../../cli/in-process.js');
+  const { register } = await import('../../../src/cli/commands/search.js');
+  const sumOf = (prompt: string) => /from ([\d, ]+), each/.exec(prompt)![1].split(', ').join('+');
+  // With a stop string (a step): a first line, then the answer. Without: the whole answer at once.
+  const server = await startFakeServer({
+    reply: (prompt, _choice, req) => {
+      const answer = `</think>\n<answer>\n${sumOf(prompt)}\n</answer>`;
+      if (req.body.stop === undefined) return `<think>\n${answer}`;
+      return prompt.endsWith('Assistant: ') ? '<think>' : answer;
+    },
+  });
+  try {
+    const out = join(tempDir(), 'remote');
+    const stdout = await runCommand(register, 'search', [
+      '--endpoint', server.url, '--model', 'fake', '--problems', '3', '--strategy', 'majority,beam@mc1', '--budget', '1,2', '--bins', '1', '--out', out, '--json', '--quiet',
+    ]);
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!);
+    assert.deepEqual(summary.strategies.map((s: { name: string }) => s.name), ['majority', 'beam@mc1']);
+    assert.equal(summary.problems, 3);
+    const paths = server.requests.map((r) => r.path);
+    assert.ok(paths.every((p) => p.endsWith('/completions') && !p.endsWith('/chat/completions')), 'the completions API');
+    assert.ok(server.requests.some((r) => JSON.stringify(r.body.stop) === '["\\n"]'), 'beam steps ask to stop at the separator');
+    // Every answer sums the numbers: right exactly when the target is their sum, the same for both strategies.
+    assert.deepEqual(summary.strategies[1].points.map((p: { accuracy: number }) => p.accuracy), summary.strategies[0].points.map((p: { accuracy: number }) => p.accuracy));
+    assert.ok(existsSync(join(out, 'results.jsonl')) && existsSync(join(out, 'report.html')));
+  } finally {
+    await server.close();
+  }
 });
