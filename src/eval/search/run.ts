@@ -239,8 +239,8 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
         if (spec.startsWith('mc')) return monteCarloScorer(ctx.policy, ctx.judge, { rollouts: spec === 'mc' ? (o.mcRollouts ?? 4) : Number(spec.slice(2)) });
         if (spec === 'likelihood') {
           const { likelihoodScorer } = await import('./likelihood-scorer.js');
-          const { loadWithAdapter } = await import('../../model/adapter.js');
-          return likelihoodScorer(loadWithAdapter(o.model, o.adapter));
+          const { loadModelOrAdapter } = await import('../../model/adapter.js');
+          return likelihoodScorer(loadModelOrAdapter(o.model, o.adapter));
         }
         const rm = await (o.loadRewardModel ?? defaultRewardModelLoader)(spec.slice(3));
         return rewardModelScorer(rm, ctx.judge.stepSeparator, spec);
@@ -259,14 +259,18 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
   };
 }
 
-/** The local model's context length and tokenizer (completions API: the prompt with its special tokens). */
-async function localContext(dir: string): Promise<ContextLimit> {
+/**
+ * The local model's context length and tokenizer (completions API: the prompt with its special
+ * tokens). A LoRA adapter folder has no config.json of its own: no limit then, as for a server.
+ */
+async function localContext(dir: string): Promise<ContextLimit | undefined> {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file) || !existsSync(join(dir, 'tokenizer.json'))) return undefined;
   const { loadTokenizer } = await import('../../model/tokenizer.js');
   const { readJsonObject } = await import('../../util/json-file.js');
+  const ctx = readJsonObject(file).max_position_embeddings;
+  if (typeof ctx !== 'number') return undefined;
   const tok = loadTokenizer(dir);
-  const config = readJsonObject(join(dir, 'config.json'));
-  const ctx = config.max_position_embeddings;
-  if (typeof ctx !== 'number') throw new AhaError(`${dir}/config.json: max_position_embeddings is missing`);
   return { contextTokens: ctx, countTokens: (text) => tok.encode(text, { addSpecialTokens: true }).length };
 }
 
@@ -373,7 +377,7 @@ function summarise(
   const optimal: OptimalPoint[] = computeOptimal(correct, budgets, bins, folds, candidates);
   const summary: SearchSummary = {
     task: taskName,
-    model: o.model,
+    model: o.model ?? o.generator?.description ?? '',
     problems: problems.length,
     unit,
     budgets: [...budgets],
