@@ -2,7 +2,7 @@
 // strategy, one line per difficulty bin, with the compute-optimal frontier, as Chart.js configs
 // shared by a self-contained HTML page and the PNG export. It reads the summary.json that
 // `aha search` writes (its shape is restated here structurally: the report imports no evaluator).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AhaError } from '../util/errors.js';
 import { atomicWriteFile } from '../util/atomic.js';
@@ -126,10 +126,15 @@ JSON.parse(document.getElementById('aha-search').textContent).forEach(function (
 `;
 }
 
-/** Writes `<dir>/report.html` from its summary.json, and with `pngDir` the charts as PNG files. */
-export async function writeSearchReport(dir: string, opts: { pngDir?: string; png?: PngOptions } = {}): Promise<{ html: string; pngs: string[] }> {
+/** Whether `dir` is a folder `aha search` wrote (summary.json and results.jsonl). */
+export function isSearchDir(dir: string): boolean {
+  return existsSync(join(dir, 'summary.json')) && existsSync(join(dir, 'results.jsonl'));
+}
+
+/** Writes `<dir>/report.html` (or `out`) from its summary.json, and with `pngDir` the charts as PNG files. */
+export async function writeSearchReport(dir: string, opts: { out?: string; pngDir?: string; png?: PngOptions } = {}): Promise<{ html: string; pngs: string[] }> {
   const s = readSearchSummary(dir);
-  const html = resolve(dir, 'report.html');
+  const html = resolve(opts.out ?? join(dir, 'report.html'));
   atomicWriteFile(html, renderSearchHtml(s));
   const pngs = opts.pngDir !== undefined ? await exportPngs(searchCharts(s), resolve(opts.pngDir), { ...opts.png, all: true }) : [];
   return { html, pngs };

@@ -149,3 +149,18 @@ test('aha search against an OpenAI-compatible server: beam steps stop at the sep
     await server.close();
   }
 });
+
+test('aha report on a search folder writes its accuracy-against-budget page and PNG charts', async () => {
+  const { runCommand } = await import('../../cli/in-process.js');
+  const { register } = await import('../../../src/cli/commands/report.js');
+  const out = join(tempDir(), 'for-report');
+  await search({ task: 'countdown', model: 'fake', generator: new SumGenerator(), problems: 4, budgets: [1, 2], strategies: ['majority', 'weighted-best-of-n@verifier'], bins: 2, out });
+  const html = join(out, 'page.html');
+  const pngDir = join(out, 'png');
+  const stdout = await runCommand(register, 'report', [out, '--out', html, '--png', pngDir, '--png-scale', '1']);
+  assert.match(stdout, /^report: .*page\.html/);
+  assert.ok(readFileSync(html, 'utf8').includes('weighted-best-of-n@verifier'));
+  const pngs = stdout.split('\n').filter((l) => l.startsWith('png: '));
+  assert.equal(pngs.length, 1 + 2 + 1);
+  for (const l of pngs) assert.deepEqual([...readFileSync(l.slice(5)).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+});
