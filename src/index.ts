@@ -25,6 +25,7 @@ export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type 
 export { loadModel, saveModel, sampleText, type LoadedModel, type Sample, type SampleOptions } from './model/index.js';
 export { evaluate, type EvaluateOptions } from './eval/evaluate.js';
 export type { EvalResult, ProblemResult } from './eval/index.js';
+export { search, type SearchOptions, type SearchResult, type SearchSummary } from './eval/search/index.js';
 
 // Errors: an AhaError is a user-facing problem (bad input, missing file) with a clear message.
 export { AhaError, InputError } from './util/errors.js';

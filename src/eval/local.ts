@@ -75,9 +75,21 @@ export class LocalGenerator implements Generator {
 
   private flush(): void {
     this.scheduled = false;
-    const batch = this.queue;
+    const pending = this.queue;
     this.queue = [];
-    if (batch.length === 0) return;
+    // One sampler call per distinct sampling options (a search asks for steps with a stop string
+    // and rollouts without, or with less room left, in the same turn).
+    const groups = new Map<string, Pending[]>();
+    for (const p of pending) {
+      const key = JSON.stringify(p.sampling);
+      const g = groups.get(key);
+      if (g) g.push(p);
+      else groups.set(key, [p]);
+    }
+    for (const batch of groups.values()) this.run(batch);
+  }
+
+  private run(batch: Pending[]): void {
     const s = batch[0].sampling;
     const prompts: Int32Array[] = [];
     for (const p of batch) for (let i = 0; i < p.req.n; i++) prompts.push(p.ids);

@@ -125,3 +125,17 @@ test('a local sample is the same however it is batched, and when a run grows or 
   assert.deepEqual(texts(oneByOne), expected);
   assert.deepEqual(texts(grown), expected);
 });
+
+test('requests with different sampling options in one turn each keep their own options', async () => {
+  const gen = LocalGenerator.open(tinyModelFolder(), { api: 'completions' });
+  const base = { temperature: 1, topP: 1 };
+  // Issued together, so they land in one flush; each must get its own token limit.
+  const [short, long] = await Promise.all([
+    gen.generate({ prompt: 'ab', n: 2, sampleSeeds: [1, 2] }, { ...base, maxTokens: 3 }),
+    gen.generate({ prompt: 'ab', n: 1, sampleSeeds: [3] }, { ...base, maxTokens: 40 }),
+  ]);
+  assert.ok(short.usage.completionTokens <= 6, `two samples of at most 3 tokens, got ${short.usage.completionTokens}`);
+  const alone = await gen.generate({ prompt: 'ab', n: 1, sampleSeeds: [3] }, { ...base, maxTokens: 40 });
+  assert.equal(long.samples[0].text, alone.samples[0].text, 'the 40-token request is not cut to the other request\'s 3');
+  assert.equal(long.usage.completionTokens, alone.usage.completionTokens);
+});

@@ -5,6 +5,7 @@ import * as pretrain from './pretrain.js';
 import * as generate from './generate.js';
 import * as evaluate from './eval.js';
 import * as verify from './verify.js';
+import * as searchCommand from './search.js';
 import * as serve from './serve.js';
 import * as sft from './sft.js';
 import * as sample from './sample.js';
@@ -18,6 +19,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   pretrain.register,
   generate.register,
   evaluate.register,
+  searchCommand.register,
   verify.register,
   serve.register,
   sft.register,
