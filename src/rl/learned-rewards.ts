@@ -3,7 +3,7 @@
 import type { PromptItem, PromptSource } from './prompts.js';
 import { HackingWatch } from './hacking-watch.js';
 
-export { isLearnedReward, loadLearnedReward } from './reward-model-reward.js';
+export { isLearnedReward, loadLearnedReward, type LearnedScope } from './reward-model-reward.js';
 
 /** The item with its prompt in the example (as `prompt`), when `on`. */
 export function promptInExample(item: PromptItem, on: boolean): PromptItem {

@@ -5,7 +5,9 @@
 // without one is declined. Scores: a preference model's raw score; an outcome model's
 // probability σ(s) that the answer is right; a process model's Math-Shepherd aggregate, the
 // minimum over the completion's steps of σ(step score) (the last token ends the last step).
+// Scoped to unverifiable prompts (R1's final stage), it declines those the verifiers score.
 import { loadRewardModelSync, rewardInput, separatorPositions, type ScalarRewardModel } from '../model/reward-model.js';
+import { codeTestsOf } from '../rewards/index.js';
 import type { RewardExample, RewardFunction, RewardScore } from '../rewards/types.js';
 import { AhaError } from '../util/errors.js';
 
@@ -25,8 +27,18 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Which prompts a learned reward scores: all, or (R1's final stage) only those without a verifiable
+ * answer (no gold, no code tests), leaving the others to the rule-based rewards.
+ */
+export type LearnedScope = 'all' | 'unverifiable';
+
+function verifiable(example: RewardExample): boolean {
+  return example.gold !== undefined || codeTestsOf(example) !== null;
+}
+
 /** The reward function of a loaded reward model, named `name`. */
-export function rewardModelReward(rm: ScalarRewardModel, name: string): RewardFunction & { model: ScalarRewardModel } {
+export function rewardModelReward(rm: ScalarRewardModel, name: string, scope: LearnedScope = 'all'): RewardFunction & { model: ScalarRewardModel } {
   let queue: Pending[] = [];
   const flush = (): void => {
     const batch = queue;
@@ -49,11 +61,11 @@ export function rewardModelReward(rm: ScalarRewardModel, name: string): RewardFu
   };
   return {
     name,
-    description: `learned ${rm.kind} reward model ${name.slice(LEARNED_PREFIX.length)}`,
+    description: `learned ${rm.kind} reward model ${name.slice(LEARNED_PREFIX.length)}${scope === 'unverifiable' ? ' (prompts without a verifiable answer)' : ''}`,
     model: rm,
     score(completion: string, example: RewardExample): RewardScore | Promise<RewardScore> {
       const prompt = example.prompt;
-      if (typeof prompt !== 'string') return null;
+      if (typeof prompt !== 'string' || (scope === 'unverifiable' && verifiable(example))) return null;
       const ids = rewardInput(rm.tokenizer, prompt, completion);
       if (ids.length > rm.config.max_position_embeddings) {
         throw new AhaError(`reward ${name}: prompt and completion are ${ids.length} tokens, more than the reward model's context of ${rm.config.max_position_embeddings}`);
@@ -68,8 +80,8 @@ export function rewardModelReward(rm: ScalarRewardModel, name: string): RewardFu
 }
 
 /** Loads the reward model a `rm:<folder>` reward name points at. */
-export function loadLearnedReward(name: string): RewardFunction & { model: ScalarRewardModel } {
+export function loadLearnedReward(name: string, scope: LearnedScope = 'all'): RewardFunction & { model: ScalarRewardModel } {
   const dir = name.slice(LEARNED_PREFIX.length);
   if (dir === '') throw new AhaError(`reward "${name}": give the reward model folder, e.g. rm:runs/rm:0.5`);
-  return rewardModelReward(loadRewardModelSync(dir), name);
+  return rewardModelReward(loadRewardModelSync(dir), name, scope);
 }
