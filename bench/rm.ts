@@ -18,17 +18,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setNumThreads } from '../src/core/index.js';
-import { loadModel } from '../src/model/load-model.js';
-import { sample } from '../src/model/sampling.js';
-import { lenientFormat } from '../src/rewards/format.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../src/rl/config.js';
 import { HackingWatch } from '../src/rl/hacking-watch.js';
 import { prepareGrpo, resolveModelDir } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { trainRewardModel } from '../src/rm/train.js';
-import { getTask } from '../src/tasks/registry.js';
-import type { Problem } from '../src/tasks/task.js';
-import { Rng } from '../src/util/rng.js';
+import { DIFFICULTY, goldScore, goldRankedPairs } from './lib/rm-miniature.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -55,37 +50,6 @@ const rmEpochs = num('--rm-epochs', 2);
 const threads = num('--threads', 0);
 if (threads > 0) setNumThreads(threads);
 
-const task = getTask('arithmetic');
-const DIFFICULTY = [2, 3];
-
-/** The gold preference: right, in format, concise. */
-function gold(text: string, tokens: number, problem: Problem): number {
-  const correct = task.verify(text, problem).correct ? 1 : 0;
-  return correct + 0.25 * lenientFormat(text) - 0.25 * Math.min(1, tokens / maxLen);
-}
-
-/** Pairs of the base policy's samples for fresh training problems, ranked by gold; at most `wanted`. */
-function makePairs(baseDir: string, seed: number, wanted: number): { prompt: string; chosen: string; rejected: string }[] {
-  const { model, tokenizer, eosIds } = loadModel(baseDir);
-  const K = 4;
-  const problems = task.generate({ split: 'train', count: Math.ceil(wanted / 3), seed: seed + 1000, difficulty: DIFFICULTY });
-  const prompts = problems.flatMap((p) => Array.from({ length: K }, () => tokenizer.encode(task.prompt(p))));
-  const samples = sample(model, prompts, { maxNewTokens: maxLen, temperature: 1, eosIds, tokenizer, seed });
-  const pairs: { prompt: string; chosen: string; rejected: string }[] = [];
-  problems.forEach((p, i) => {
-    const group = samples.slice(i * K, (i + 1) * K).map((s) => ({ text: s.text, g: gold(s.text, s.tokens.length, p) }));
-    for (let a = 0; a < K; a++) {
-      for (let b = a + 1; b < K; b++) {
-        const [x, y] = [group[a], group[b]];
-        if (Math.abs(x.g - y.g) < 0.05) continue;
-        const [c, r] = x.g > y.g ? [x, y] : [y, x];
-        pairs.push({ prompt: task.prompt(p), chosen: c.text, rejected: r.text });
-      }
-    }
-  });
-  return new Rng(seed).shuffle(pairs).slice(0, wanted);
-}
-
 interface SeedResult {
   seed: number;
   pairs: number;
@@ -103,7 +67,7 @@ async function runSeed(seed: number): Promise<SeedResult> {
   const dir = mkdtempSync(join(tmpdir(), 'aha-bench-rm-'));
   try {
     const baseDir = resolveModelDir(null, 'arithmetic');
-    const pairs = makePairs(baseDir, seed, pairsWanted);
+    const pairs = goldRankedPairs(baseDir, seed, pairsWanted, maxLen);
     const data = join(dir, 'pairs.jsonl');
     writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
     if (!json) process.stderr.write(`seed ${seed}: ${pairs.length} gold-ranked pairs; training the reward model...\n`);
@@ -118,7 +82,7 @@ async function runSeed(seed: number): Promise<SeedResult> {
       learning_rate: 1e-4, beta, seed, save_steps: 0, log_completions_steps: 0, eval_problems: evalProblems, eval_steps: evalSteps, temperature: 1,
     };
     const opts = prepareGrpo(config, { quiet: true });
-    const watch = new HackingWatch({ learned: [0], gold: (r) => gold(r.text, r.completionIds.length, r.item.problem!), window, quiet: json });
+    const watch = new HackingWatch({ learned: [0], gold: (r) => goldScore(r.text, r.completionIds.length, r.item.problem!, maxLen), window, quiet: json });
     await runGrpo({ ...opts, watch, quiet: true });
     const curve = watch.points.map((p) => ({ ...p }));
     const peak = curve.reduce((best, p) => (p.gold > best.gold ? p : best), curve[0]);

@@ -99,3 +99,25 @@ test('a GRPO run with a learned reward logs the learned score beside the verifie
   // Each step's line carries the last evaluation's scores (step 1's: the step-0 evaluation).
   metrics.forEach((m, i) => assert.equal(m['watch/learned'], evals[i].learned_score));
 });
+
+test('scoped to unverifiable prompts (R1\'s final stage), a learned reward declines prompts with gold or code tests', async () => {
+  const rm = createRewardModel(tinyLmDir(), { kind: 'preference', seed: 4 });
+  const fn = rewardModelReward(rm, 'rm:x', 'unverifiable');
+  assert.equal(fn.score('42', { prompt: 'Q: ', gold: '42' }), null);
+  assert.equal(fn.score('42', { prompt: 'Q: ', tests: [{ input: '', output: '1' }], language: 'python' }), null);
+  assert.equal(typeof (await fn.score('42', { prompt: 'Q: ' })), 'number');
+});
+
+test('a recipe stage trains a reward model, and learned_on needs a learned reward among the rewards', async () => {
+  const { parseRecipe } = await import('../../src/pipeline/recipe.js');
+  const dir = tempDir('rm-recipe');
+  const base = tinyLmDir();
+  const pairs = join(dir, 'pairs.jsonl');
+  (await import('node:fs')).writeFileSync(pairs, JSON.stringify({ prompt: 'a', chosen: 'b', rejected: 'c' }) + '\n');
+  const stage = (extra: string) => `name: r\nstages:\n  - name: rm\n    kind: reward_model\n    config:\n      model: ${base}\n      data: ${pairs}\n      epochs: 1\n  - name: rl\n    kind: grpo\n    config:\n      model: ${base}\n      task: arithmetic\n${extra}`;
+  const ok = parseRecipe(stage('      rewards: ["arithmetic_accuracy", "rm:${stages.rm.output}:0.5"]\n      learned_on: unverifiable\n'), 'r.yaml');
+  assert.deepEqual(ok.stages.map((s) => s.kind), ['reward_model', 'grpo']);
+  assert.throws(() => parseRecipe(stage('      rewards: ["arithmetic_accuracy"]\n      learned_on: unverifiable\n'), 'r.yaml'), /learned_on.*no learned reward/);
+  assert.throws(() => parseRecipe(stage('      learned_on: some\n'), 'r.yaml'), /learned_on.*all or unverifiable/);
+  assert.throws(() => parseRecipe(stage('').replace('epochs: 1', 'epochs: 0'), 'r.yaml'), /epochs/);
+});
