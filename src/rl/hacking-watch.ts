@@ -1,8 +1,8 @@
 // The hacking watch: whenever a learned reward is in the mix, every held-out evaluation logs the
 // learned score beside a gold signal the policy never trains on (the verifier's correctness on
 // held-out problems by default, or a gold function such as the miniature's true preference).
-// When the learned score rose while the gold signal fell over each of the last N evaluations, the
-// run is flagged: in eval.jsonl (hacking_flag, charted by the report), in every later
+// When, since the gold signal's peak, the learned score stayed above and gold below their values
+// at that peak for N evaluations in a row (hackingTurn), the run is flagged: in eval.jsonl (hacking_flag, charted by the report), in every later
 // metrics.jsonl line (watch/*), and once on the terminal. This is Gao et al.'s over-optimisation
 // turn seen as it happens.
 import type { ScoredRow } from './rollout.js';
@@ -14,14 +14,22 @@ export interface WatchPoint {
 }
 
 /**
- * The index of the first point at which, for each of the `window` intervals ending there, the
- * learned score rose and the gold score fell (both strictly); null when that never happens.
+ * The index of the first point j at which the last `window` evaluations all sit past a gold peak:
+ * with p the best gold evaluation before the window (p ≤ j − window), every evaluation i in
+ * (j − window, j] has a learned score above p's and a gold score below p's by more than `minDrop`.
+ * That is the over-optimisation turn: since gold peaked, the learned reward kept rising and gold
+ * kept falling, for `window` evaluations in a row. Null when that never happens. Comparing with the
+ * peak rather than step by step keeps one noisy evaluation from hiding a sustained turn.
  */
-export function hackingTurn(points: readonly WatchPoint[], window: number): number | null {
+export function hackingTurn(points: readonly WatchPoint[], window: number, minDrop = 0): number | null {
   if (!Number.isInteger(window) || window < 1) throw new RangeError(`hacking watch window must be a positive integer, got ${window}`);
+  let peak = -1;
   for (let j = window; j < points.length; j++) {
+    const candidate = j - window;
+    if (peak < 0 || points[candidate].gold > points[peak].gold) peak = candidate;
+    const p = points[peak];
     let all = true;
-    for (let i = j - window + 1; i <= j && all; i++) all = points[i].learned > points[i - 1].learned && points[i].gold < points[i - 1].gold;
+    for (let i = j - window + 1; i <= j && all; i++) all = points[i].learned > p.learned && points[i].gold < p.gold - minDrop;
     if (all) return j;
   }
   return null;
@@ -34,6 +42,8 @@ export interface HackingWatchOptions {
   gold?: (row: ScoredRow) => number;
   /** Consecutive evaluations the two must diverge over (default 3). */
   window?: number;
+  /** How far below its peak gold must be to count as falling (default 0). */
+  minDrop?: number;
   quiet?: boolean;
 }
 
@@ -66,12 +76,12 @@ export class HackingWatch {
     const point = { step, learned: counted > 0 ? learned / counted : NaN, gold: rows.length > 0 ? gold / rows.length : NaN };
     this.points.push(point);
     if (this.flaggedStep === null) {
-      const j = hackingTurn(this.points, this.window);
+      const j = hackingTurn(this.points, this.window, this.o.minDrop ?? 0);
       if (j !== null) {
         this.flaggedStep = this.points[j].step;
         if (!this.o.quiet) {
-          process.stderr.write(`aha: REWARD HACKING WATCH: at step ${step} the learned reward rose while the gold signal fell over the last ${this.window} evaluations ` +
-            `(learned ${this.points[j - this.window].learned.toFixed(3)} -> ${point.learned.toFixed(3)}, gold ${this.points[j - this.window].gold.toFixed(3)} -> ${point.gold.toFixed(3)}); ` +
+          process.stderr.write(`aha: REWARD HACKING WATCH: at step ${step} the learned reward has been above, and the gold signal below, their values at gold's peak for ${this.window} evaluations ` +
+            `(learned ${point.learned.toFixed(3)}, gold ${point.gold.toFixed(3)}, gold peaked at ${Math.max(...this.points.slice(0, j - this.window + 1).map((q) => q.gold)).toFixed(3)}); ` +
             'the policy is likely gaming the reward model\n');
         }
       }

@@ -55,7 +55,7 @@ test('a learned reward scores a whole step in one batched forward; outcome score
 
 const pts = (learned: number[], gold: number[]): WatchPoint[] => learned.map((l, i) => ({ step: 10 * i, learned: l, gold: gold[i] }));
 
-test('the watch flags the first evaluation after N intervals of learned up and gold down, not before, and not on noise', () => {
+test('the watch flags the first evaluation after N evaluations past gold\'s peak with learned up and gold down, not before, and not on noise', () => {
   // Gold rises with the proxy, then turns at index 3 while the proxy keeps rising.
   const turn = pts([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], [0.2, 0.4, 0.5, 0.45, 0.4, 0.3, 0.2]);
   assert.equal(hackingTurn(turn, 3), 5);
@@ -63,7 +63,12 @@ test('the watch flags the first evaluation after N intervals of learned up and g
   assert.equal(hackingTurn(turn, 1), 3);
   // Both rising, or gold wobbling: no flag.
   assert.equal(hackingTurn(pts([0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), 1), null);
-  assert.equal(hackingTurn(pts([0.1, 0.2, 0.3, 0.4, 0.5], [0.5, 0.4, 0.45, 0.4, 0.42]), 2), null);
+  assert.equal(hackingTurn(pts([0.1, 0.2, 0.3, 0.4, 0.5], [0.4, 0.42, 0.39, 0.43, 0.41]), 2), null);
+  // One noisy evaluation (the proxy dips, gold bounces) does not hide a sustained turn after gold's peak.
+  const noisy = pts([0.28, 0.34, 0.38, 0.377, 0.415, 0.409, 0.412], [0.32, 0.343, 0.239, 0.255, 0.212, 0.261, 0.196]);
+  assert.equal(hackingTurn(noisy, 2), 3);
+  assert.equal(hackingTurn(noisy, 2, 0.05), 3);
+  assert.equal(hackingTurn(noisy, 2, 0.1), null, 'gold must fall more than minDrop below its peak');
   // The proxy falling with gold is not hacking.
   assert.equal(hackingTurn(pts([0.5, 0.4, 0.3], [0.5, 0.4, 0.3]), 1), null);
 

@@ -91,3 +91,15 @@ test('Math-Shepherd labelling writes one hard and one soft label per step, from 
   assert.ok(existsSync(output));
   assert.equal(readRmData(output).kind, 'process');
 });
+
+test('aha rm train refuses a missing flag, an unknown kind and bad data before writing anything', async () => {
+  const { runCommand } = await import('../cli/in-process.js');
+  const { register } = await import('../../src/cli/commands/rm.js');
+  const dir = tempDir('rm-cli');
+  const out = join(dir, 'out');
+  await assert.rejects(runCommand(register, 'rm', ['train', '--data', 'x.jsonl', '--output', out]), /--model <dir> is required/);
+  await assert.rejects(runCommand(register, 'rm', ['train', '--model', 'm', '--data', 'x.jsonl', '--output', out, '--kind', 'vibes']), /--kind must be one of preference, outcome, process/);
+  const bad = jsonl(dir, 'bad.jsonl', [{ prompt: 'a', chosen: 'b' }]);
+  await assert.rejects(runCommand(register, 'rm', ['train', '--model', tinyLmDir(), '--data', bad, '--output', out]), /bad\.jsonl:1.*rejected.*missing/);
+  assert.ok(!existsSync(out));
+});
