@@ -65,7 +65,8 @@ test('the watch flags the first evaluation after N evaluations past gold\'s peak
   assert.equal(hackingTurn(pts([0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), 1), null);
   assert.equal(hackingTurn(pts([0.1, 0.2, 0.3, 0.4, 0.5], [0.4, 0.42, 0.39, 0.43, 0.41]), 2), null);
   // One noisy evaluation (the proxy dips, gold bounces) does not hide a sustained turn after gold's peak.
-  const noisy = pts([0.28, 0.34, 0.38, 0.377, 0.415, 0.409, 0.412], [0.32, 0.343, 0.239, 0.255, 0.212, 0.261, 0.196]);
+  // The first 7 evaluations of bench:rm seed 1 (docs/reward-models.md).
+  const noisy = pts([0.276, 0.338, 0.38, 0.377, 0.415, 0.409, 0.412], [0.32, 0.343, 0.239, 0.255, 0.212, 0.261, 0.196]);
   assert.equal(hackingTurn(noisy, 2), 3);
   assert.equal(hackingTurn(noisy, 2, 0.05), 3);
   assert.equal(hackingTurn(noisy, 2, 0.1), null, 'gold must fall more than minDrop below its peak');
