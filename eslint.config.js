@@ -15,9 +15,10 @@ const LAYERS = {
   rl: ['model', 'rewards', 'tasks', 'core', 'util'],
   sft: ['model', 'rewards', 'tasks', 'core', 'util'],
   eval: ['model', 'rewards', 'tasks', 'core', 'util'],
+  rm: ['model', 'rewards', 'tasks', 'core', 'util'],
   server: ['rewards', 'tasks', 'util'],
   report: ['rewards', 'util'],
-  pipeline: ['rl', 'sft', 'eval', 'model', 'rewards', 'tasks', 'core', 'util'],
+  pipeline: ['rl', 'sft', 'eval', 'rm', 'model', 'rewards', 'tasks', 'core', 'util'],
 };
 
 // One block per folder and file depth: a file d folders below src/ reaches src/ with exactly d

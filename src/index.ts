@@ -24,6 +24,10 @@ export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type 
 // Models and evaluation
 export { loadModel, saveModel, sampleText, type LoadedModel, type Sample, type SampleOptions } from './model/index.js';
 export { evaluate, type EvaluateOptions } from './eval/evaluate.js';
+
+// Reward models (docs/reward-models.md)
+export { loadRewardModel, type RewardModel, type RewardModelKind } from './model/reward-model.js';
+export { trainRewardModel, labelSteps, type RmTrainOptions, type RmTrainResult, type LabelOptions, type LabelResult } from './rm/index.js';
 export type { EvalResult, ProblemResult } from './eval/index.js';
 export { search, type SearchOptions, type SearchResult, type SearchSummary } from './eval/search/index.js';
 

@@ -254,6 +254,14 @@ export class Transformer implements CausalLM {
   }
 
   forward(ids: Int32Array, batch: number, seqLen: number): Tensor {
+    return this.project(this.hiddenStates(ids, batch, seqLen), this.lmHead);
+  }
+
+  /**
+   * Final-norm hidden states [batch, seqLen, hidden] (what lm_head reads), on the tape like
+   * `forward`: the body a scalar head (reward models) sits on.
+   */
+  hiddenStates(ids: Int32Array, batch: number, seqLen: number): Tensor {
     if (!Number.isInteger(batch) || !Number.isInteger(seqLen) || batch < 1 || seqLen < 1) {
       throw new AhaError(`forward: batch and seqLen must be positive integers, got ${batch} and ${seqLen}`);
     }
@@ -267,7 +275,7 @@ export class Transformer implements CausalLM {
       const layer = (x0: Tensor): Tensor => this.layer(L, x0, pos, attend);
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
-    return this.project(rmsNorm(x, this.finalNorm, this.config.rms_norm_eps), this.lmHead);
+    return rmsNorm(x, this.finalNorm, this.config.rms_norm_eps);
   }
 
   /**

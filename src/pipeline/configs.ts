@@ -10,9 +10,10 @@ import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName,
 import type { KeepMode } from './rejection-sampling.js';
 import type { FieldOptions } from '../eval/problems.js';
 import { EVAL_DEFAULTS } from '../eval/defaults.js';
+import type { RmTrainOptions } from '../rm/train.js';
 
-export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval';
-export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval'];
+export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval' | 'reward_model';
+export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval', 'reward_model'];
 
 type FieldType = 'string' | 'int' | 'number' | 'bool' | 'strings' | 'ints';
 
@@ -299,6 +300,7 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
   const cfg = { ...GRPO_DEFAULTS, task: 'arithmetic' } as unknown as Record<string, unknown>;
   if ('data' in raw && !('task' in raw)) cfg.task = null;
   for (const [k, v] of Object.entries(raw)) {
+    if (k === LEARNED_ON) continue; // the pipeline's own key (learnedOn)
     const key = GRPO_ALIASES[k] ?? k;
     if (key === 'output_dir') throw new ConfigFieldError(k, 'set by the pipeline (the stage folder); remove it');
     if (!(key in GRPO_DEFAULTS)) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir').join(', ')}`);
@@ -325,4 +327,55 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
 function grpoFieldOf(message: string, raw: Record<string, unknown>): string {
   const keys = Object.keys(raw).sort((a, b) => b.length - a.length);
   return keys.find((k) => message.includes(k)) ?? 'config';
+}
+
+/**
+ * The grpo stage's `learned_on` key (R1's final stage): `unverifiable` scores learned rewards
+ * (rm:<folder>) only on prompts without a verifiable answer, `all` (default) on every prompt.
+ */
+export const LEARNED_ON = 'learned_on';
+export function learnedOn(raw: Record<string, unknown>): 'all' | 'unverifiable' {
+  const v = raw[LEARNED_ON];
+  if (v === undefined) return 'all';
+  if (v !== 'all' && v !== 'unverifiable') throw new ConfigFieldError(LEARNED_ON, `must be all or unverifiable, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+const RM_SCHEMA: Schema = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  kind: { type: 'string', choices: ['preference', 'outcome', 'process'] },
+  eval_data: { type: 'string' },
+  eval_fraction: { type: 'number', min: 0, max: 0.9 },
+  epochs: { type: 'int', min: 1 },
+  batch_size: { type: 'int', min: 1 },
+  lr: { type: 'number', min: 1e-12 },
+  weight_decay: { type: 'number', min: 0 },
+  lora: { type: 'string' },
+  step_separator: { type: 'string' },
+  seed: { type: 'int', min: 0 },
+  threads: { type: 'int', min: 0 },
+};
+
+/** `aha rm train` options from a reward_model stage config (the output folder is the stage's). */
+export function rewardModelConfig(raw: Record<string, unknown>): Omit<RmTrainOptions, 'output'> {
+  const c = checkSchema(RM_SCHEMA, raw);
+  if (c.model === undefined) throw new ConfigFieldError('model', 'required: the base model folder');
+  if (c.data === undefined) throw new ConfigFieldError('data', 'required: JSON Lines of preference pairs, outcome or step labels');
+  if (c.lora !== undefined) checkLora(c.lora as string);
+  return {
+    model: c.model as string,
+    data: c.data as string,
+    kind: (c.kind as RmTrainOptions['kind']) ?? null,
+    evalData: (c.eval_data as string | undefined) ?? null,
+    evalFraction: c.eval_fraction as number | undefined,
+    epochs: c.epochs as number | undefined,
+    batchSize: c.batch_size as number | undefined,
+    learningRate: c.lr as number | undefined,
+    weightDecay: c.weight_decay as number | undefined,
+    lora: (c.lora as string | undefined) ?? null,
+    stepSeparator: c.step_separator as string | undefined,
+    seed: c.seed as number | undefined,
+    threads: c.threads as number | undefined,
+  };
 }

@@ -12,7 +12,8 @@ import { packageRoot } from '../util/paths.js';
 import { hasReward } from '../rewards/index.js';
 import { bundledModel } from '../rl/config.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
-import { ConfigFieldError, evalConfig, grpoConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
+import { ConfigFieldError, evalConfig, grpoConfig, learnedOn, rewardModelConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
+import { isLearnedReward } from '../rl/learned-rewards.js';
 import { dataChoices, dataKind } from './problems.js';
 
 export interface RecipeStage {
@@ -41,7 +42,7 @@ const TOP_KEYS = ['name', 'run_dir', 'description', 'stages'];
 const STAGE_KEYS = ['name', 'kind', 'config', 'description'];
 
 /** Fields whose literal values are paths checked for existence, per kind. */
-const PATH_FIELDS: Record<StageKind, string[]> = { sft: ['model', 'data', 'eval_data'], grpo: ['model', 'data'], sample: ['model', 'data'], eval: ['model', 'data'] };
+const PATH_FIELDS: Record<StageKind, string[]> = { sft: ['model', 'data', 'eval_data'], grpo: ['model', 'data'], sample: ['model', 'data'], eval: ['model', 'data'], reward_model: ['model', 'data', 'eval_data'] };
 
 function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
@@ -165,9 +166,13 @@ function validateStageConfig(stage: RecipeStage, config: Record<string, unknown>
     case 'grpo': {
       const cfg = grpoConfig(config, join(runDir, stage.name));
       registerTaskRewards();
-      for (const r of cfg.rewards) if (!hasReward(r.name)) throw new ConfigFieldError('rewards', `unknown reward "${r.name}"`);
+      for (const r of cfg.rewards) if (!hasReward(r.name) && !isLearnedReward(r.name)) throw new ConfigFieldError('rewards', `unknown reward "${r.name}"`);
+      if (learnedOn(config) !== 'all' && !cfg.rewards.some((r) => isLearnedReward(r.name))) throw new ConfigFieldError('learned_on', 'no learned reward (rm:<folder>) among the rewards');
       return;
     }
+    case 'reward_model':
+      rewardModelConfig(config);
+      return;
   }
 }
 

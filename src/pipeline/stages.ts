@@ -8,7 +8,7 @@ import { atomicWriteFile } from '../util/atomic.js';
 import { AhaError } from '../util/errors.js';
 import { latestCheckpoint } from '../model/training-checkpoint.js';
 import { runEval } from '../eval/run.js';
-import { evalConfig, grpoConfig, sampleConfig, sftConfig } from './configs.js';
+import { evalConfig, grpoConfig, learnedOn, rewardModelConfig, sampleConfig, sftConfig } from './configs.js';
 import { loadProblemSet, sourceName } from './problems.js';
 import { openGenerator } from '../eval/open-generator.js';
 import { sampleFromConfig } from './rejection-sampling.js';
@@ -43,7 +43,7 @@ async function sftStage(ctx: StageContext): Promise<StageOutcome> {
   return { output: r.modelDir ?? '', metrics, interrupted: r.interrupted || r.modelDir === null };
 }
 
-const GRPO_METRICS = ['accuracy', 'reward/mean', 'completion_length/mean', 'reflect_rate', 'kl', 'entropy'];
+const GRPO_METRICS = ['accuracy', 'reward/mean', 'completion_length/mean', 'reflect_rate', 'kl', 'entropy', 'watch/hacking_flag'];
 
 async function grpoStage(ctx: StageContext): Promise<StageOutcome> {
   const cfg = grpoConfig(ctx.config, ctx.dir);
@@ -51,12 +51,18 @@ async function grpoStage(ctx: StageContext): Promise<StageOutcome> {
   // The compute core loads only when a training stage runs.
   const { prepareGrpo } = await import('../rl/setup.js');
   const { runGrpo } = await import('../rl/trainer.js');
-  const run = prepareGrpo(cfg, { resume, quiet: ctx.quiet });
+  // R1's final stage: learned rewards only on prompts the verifiers cannot score.
+  const scope = learnedOn(ctx.config);
+  const { isLearnedReward, loadLearnedReward } = await import('../rl/learned-rewards.js');
+  const rewardFunctions = scope === 'all' ? [] : cfg.rewards.filter((r) => isLearnedReward(r.name)).map((r) => loadLearnedReward(r.name, scope));
+  const run = prepareGrpo(cfg, { resume, quiet: ctx.quiet, rewardFunctions });
   run.signal = ctx.signal;
   run.onStep = ctx.onStep;
   const r = await runGrpo(run);
   const metrics: Record<string, unknown> = { steps: r.state.step };
   for (const k of GRPO_METRICS) if (r.lastMetrics?.[k] !== undefined) metrics[k] = r.lastMetrics[k];
+  // Per source: each reward's mean over the rows it scored (a scoped learned reward and the verifier split the prompts).
+  for (const name of cfg.rewards.map((x) => x.name)) if (r.lastMetrics?.[`reward/${name}/mean`] !== undefined) metrics[`reward/${name}/mean`] = r.lastMetrics[`reward/${name}/mean`];
   // The final checkpoint is a model folder; a run resumed after its last step reports none, so look.
   const output = r.checkpointDir ?? latestCheckpoint(ctx.dir) ?? '';
   return { output, metrics, interrupted: r.interrupted || r.state.step < cfg.max_steps || output === '' };
@@ -98,5 +104,15 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
   return { output: outFile, metrics: { data: problems.label, problems: r.problems, samples: r.samples, ...r.metrics } };
 }
 
+/** Trains a reward model (`aha rm train`) into the stage folder; its output is the reward model folder. */
+async function rewardModelStage(ctx: StageContext): Promise<StageOutcome> {
+  const options = rewardModelConfig(ctx.config);
+  if (existsSync(ctx.dir)) rmSync(ctx.dir, { recursive: true, force: true });
+  const { trainRewardModel } = await import('../rm/train.js');
+  const output = join(ctx.dir, 'rm');
+  const r = trainRewardModel({ ...options, output, quiet: ctx.quiet });
+  return { output, metrics: { kind: r.kind, steps: r.steps, train_loss: r.train_loss, ...Object.fromEntries(Object.entries(r.heldout).map(([k, v]) => [`heldout_${k}`, v])) } };
+}
+
 /** The runners `aha pipeline` uses. */
-export const STAGE_RUNNERS: StageRunners = { sft: sftStage, grpo: grpoStage, sample: sampleStage, eval: evalStage };
+export const STAGE_RUNNERS: StageRunners = { sft: sftStage, grpo: grpoStage, sample: sampleStage, eval: evalStage, reward_model: rewardModelStage };

@@ -1,5 +1,6 @@
 // Reward specs as users type them on any command: "accuracy,format:0.5" (or "format=0.5"),
-// one or several strings, each a comma-separated list of names with optional weights.
+// one or several strings, each a comma-separated list of names with optional weights; a learned
+// reward model is named rm:<folder> ("accuracy,rm:runs/rm:0.5").
 import { AhaError } from '../util/errors.js';
 
 export interface WeightedRewardName {
@@ -14,6 +15,14 @@ export function parseRewardSpec(spec: string | readonly string[], flag = '--rewa
     .filter((s) => s !== '');
   if (parts.length === 0) throw new AhaError(`${flag}: give at least one reward name, e.g. accuracy or accuracy,format:0.5`);
   return parts.map((part) => {
+    // A learned reward, rm:<folder>[:<weight>]: the folder may itself hold colons, so only a
+    // number after the last one is a weight. The model is loaded where models are (rl/).
+    if (part.startsWith('rm:')) {
+      const w = /^(rm:.+?)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/.exec(part);
+      const name = w ? w[1] : part;
+      if (name === 'rm:') throw new AhaError(`${flag} "${part}": give the reward model folder after rm:, e.g. rm:runs/rm:0.5`);
+      return { name, weight: w ? Number(w[2]) : 1 };
+    }
     const m = /^([^:=]+?)\s*(?:[:=]\s*(.*))?$/.exec(part);
     const name = m ? m[1].trim() : part;
     const weight = m?.[2] === undefined ? 1 : Number(m[2].trim() === '' ? NaN : m[2]);

@@ -23,6 +23,7 @@ import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from '
 import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
+import { isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, withPromptField } from './learned-rewards.js';
 
 /**
  * The default rewards: the task's exact verifier (or, for data files, math `accuracy`, or `code`
@@ -111,7 +112,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const items = config.data !== null ? readPromptFile(config.data) : null;
   const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
   const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
-  const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? getReward(s.name));
+  const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? (isLearnedReward(s.name) ? loadLearnedReward(s.name) : getReward(s.name)));
+  const learned = specs.flatMap((s, k) => (isLearnedReward(s.name) ? [k] : []));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
@@ -120,7 +122,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
   if (config.threads > 0) setNumThreads(config.threads);
 
-  const makePrompts = (): PromptSource => (task ? taskPrompts(task, config.seed, config.difficulty) : filePrompts(items!, config.seed, `data:${config.data}`));
+  // A learned reward reads the prompt from the example.
+  const makePrompts = (): PromptSource => withPromptField(task ? taskPrompts(task, config.seed, config.difficulty) : filePrompts(items!, config.seed, `data:${config.data}`), learned.length > 0);
   let loaded: LoadedModel;
   let resume: GrpoRunOptions['resume'];
   if (resumeFrom) {
@@ -173,7 +176,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     reference,
     sampler,
     prompts: makePrompts(),
-    evalItems: task && config.eval_problems > 0 ? heldoutItems(task, config.eval_problems, config.seed, config.difficulty) : [],
+    evalItems: task && config.eval_problems > 0 ? heldoutItems(task, config.eval_problems, config.seed, config.difficulty).map((it) => promptInExample(it, learned.length > 0)) : [],
+    watch: learnedRewardWatch(learned, task !== null && config.eval_problems > 0, opts.quiet),
     rewardNames: specs.map((s) => s.name),
     rewardWeights: specs.map((s) => s.weight),
     judges,

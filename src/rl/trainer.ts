@@ -20,6 +20,7 @@ import { mixReference, policyUpdate, referenceTensors, SYNCED_REFERENCE_FILE, ty
 import type { EntropyControlState } from './entropy-control.js';
 import { lossTokens } from './packing.js';
 import { collectBatch, type CollectedBatch } from './dynamic-sampling.js';
+import type { HackingWatch } from './hacking-watch.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
@@ -68,6 +69,8 @@ export interface GrpoRunOptions {
   callbacks?: readonly TrainerCallback[];
   /** Bound on one forward pass's logits in bytes (tests; default update.ts LOGITS_BUDGET_BYTES). */
   logitsBudgetBytes?: number;
+  /** With a learned reward: its score beside the gold signal at each held-out evaluation (hacking-watch.ts). */
+  watch?: HackingWatch;
 }
 
 export interface GrpoResult {
@@ -118,7 +121,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       const line = heldoutMetrics(rows);
       // The report sets a problem's first and last answers side by side.
       for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout' });
-      appendJsonl(evalFile, { step, split: 'heldout', ...line });
+      appendJsonl(evalFile, { step, split: 'heldout', ...line, ...opts.watch?.observe(step, rows) });
       await notify(opts.callbacks, 'onEvaluate', line, step);
       if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
     },
@@ -214,7 +217,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
 
       // 4. Log: metrics, completions, held-out evaluation; the loop shell saves checkpoints.
       const seconds = (performance.now() - stepStart) / 1000;
-      const metrics = stepMetrics({ names: opts.rewardNames, batch, sums, beta: cfg.beta, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds });
+      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, beta: cfg.beta, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...opts.watch?.fields() };
       lastMetrics = metrics;
       if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {
         appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });

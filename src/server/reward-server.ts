@@ -25,6 +25,7 @@ import {
   mathRecordProblem,
   codeRecordProblem,
   type RewardExample,
+  type RewardFunction,
 } from '../rewards/index.js';
 import { AhaError } from '../util/errors.js';
 import { readBody, HttpError } from './body.js';
@@ -34,6 +35,8 @@ export interface RewardServerOptions {
   host?: string;
   /** Reward names with weights, e.g. [{name: 'accuracy', weight: 1}, {name: 'format', weight: 0.5}]. */
   rewards?: Array<{ name: string; weight: number }>;
+  /** Reward functions found by name before the registry (learned reward models, built where models load). */
+  rewardFunctions?: readonly RewardFunction[];
   /** Largest request body in bytes (default 8 MiB); larger gets 413. */
   maxBodyBytes?: number;
   /** Requests processed at once (default 8); more wait in a queue. */
@@ -102,7 +105,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
   const accuracy = createAccuracyReward({ verifier });
   const specs = opts.rewards ?? [{ name: 'accuracy', weight: 1 }];
   // Validate names now, so a typo fails at start-up rather than on the first request.
-  const fns = specs.map(({ name, weight }) => ({ fn: name === 'accuracy' ? accuracy : getReward(name), weight }));
+  const fns = specs.map(({ name, weight }) => ({ fn: opts.rewardFunctions?.find((f) => f.name === name) ?? (name === 'accuracy' ? accuracy : getReward(name)), weight }));
   const combined = combineRewards(fns);
   const rewardNames = fns.map(({ fn, weight }) => ({ name: fn.name, weight }));
 
@@ -178,7 +181,8 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
           // OpenRLHF sends prompt+response; score the response only.
           const p = prompts?.[i];
           const completion = p !== undefined && q.startsWith(p) ? q.slice(p.length) : q;
-          return scoreOne(completion, labels ? { gold: labels[i] } : {});
+          // The prompt rides along for learned rewards, which score prompt + response.
+          return scoreOne(completion, { ...(labels ? { gold: labels[i] } : {}), ...(p !== undefined ? { prompt: p } : {}) });
         }),
       );
       const rewards = scores.map((s) => s.total ?? 0);

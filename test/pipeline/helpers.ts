@@ -45,5 +45,5 @@ export function recordingRunners(calls: Call[], behave: (ctx: StageContext, atte
     if (what === 'throw') throw new Error(`simulated crash in ${ctx.name}`);
     return { output: join(ctx.dir, 'out'), metrics: { attempt: n }, interrupted: what === 'interrupt' };
   };
-  return { sft: run, grpo: run, sample: run, eval: run };
+  return { sft: run, grpo: run, sample: run, eval: run, reward_model: run };
 }

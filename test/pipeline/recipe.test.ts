@@ -27,7 +27,7 @@ test('a valid recipe parses into stages with hashes and lines', () => {
 });
 
 test('structure errors name the line, stage and field', () => {
-  assert.throws(() => check(`name: x\nstages:\n${sample}  - name: b\n    kind: train\n`), /^InputError: r\.yaml:9: stage "b", field "kind": must be one of sft, grpo, sample, eval, got "train"/);
+  assert.throws(() => check(`name: x\nstages:\n${sample}  - name: b\n    kind: train\n`), /^InputError: r\.yaml:9: stage "b", field "kind": must be one of sft, grpo, sample, eval, reward_model, got "train"/);
   assert.throws(() => check(`name: x\nstages:\n${sample}${sample}`), /r\.yaml:8: stage "traces", field "name": another stage already has this name/);
   assert.throws(() => check(`name: x\nstages: []\n`), /r\.yaml:2: field "stages": required: a non-empty list/);
   assert.throws(() => check(`stages:\n${sample}`), /field "name": required: the pipeline name/);

@@ -13,6 +13,7 @@ import * as pipeline from './pipeline.js';
 import * as report from './report.js';
 import * as dashboard from './dashboard.js';
 import * as merge from './merge.js';
+import * as rm from './rm.js';
 
 export const commands: ReadonlyArray<(program: Command) => void> = [
   train.register,
@@ -26,6 +27,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   sample.register,
   pipeline.register,
   merge.register,
+  rm.register,
   report.register,
   dashboard.register,
 ];

@@ -5,6 +5,7 @@ import { parseNumber } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
 import { startRewardServer } from '../../server/index.js';
 import { parseRewardSpec } from '../../rewards/spec.js';
+import { isLearnedReward, loadLearnedReward } from '../../rl/learned-rewards.js';
 
 interface ServeFlags {
   port?: string;
@@ -23,7 +24,7 @@ export function register(program: Command): void {
     .argument('<what>', 'rewards')
     .option('--port <n>', 'port to listen on (0 picks a free one)')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
-    .option('--rewards <spec>', 'reward functions and weights, e.g. "accuracy,format=0.5"', 'accuracy')
+    .option('--rewards <spec>', 'reward functions and weights, e.g. "accuracy,format=0.5"; a reward model folder as rm:<dir>[:<weight>] (send "prompts" to /get_reward, or "prompt" in /score examples)', 'accuracy')
     .option('--max-body-mb <n>', 'largest request body in MiB', '8')
     .option('--concurrency <n>', 'requests processed at once (more wait in a queue)', '8')
     .option('--body-timeout-s <n>', 'seconds a client has to send a whole request body (then 408 and the connection is closed)', '30')
@@ -58,6 +59,7 @@ Example (OpenRLHF): aha serve rewards --port 5000 --rewards accuracy,format=0.2
         port,
         host: flags.host,
         rewards,
+        rewardFunctions: rewards.filter((r) => isLearnedReward(r.name)).map((r) => loadLearnedReward(r.name)),
         maxBodyBytes: maxBodyMb * 1024 * 1024,
         concurrency,
         bodyTimeoutMs: bodyTimeoutS * 1000,

@@ -1,0 +1,87 @@
+// A reward model as a GRPO reward function (`--reward rm:<folder>:<weight>`), beside the
+// rule-based ones. Every completion of a step is queued and scored together in one or a few
+// batched forwards (the trainer awaits all rewards of a step at once). The prompt comes from the
+// example's `prompt` field (setup puts it there when a learned reward is in the run); a completion
+// without one is declined. Scores: a preference model's raw score; an outcome model's
+// probability σ(s) that the answer is right; a process model's Math-Shepherd aggregate, the
+// minimum over the completion's steps of σ(step score) (the last token ends the last step).
+// Scoped to unverifiable prompts (R1's final stage), it declines those the verifiers score.
+import { loadRewardModelSync, rewardInput, separatorPositions, type ScalarRewardModel } from '../model/reward-model.js';
+import { codeTestsOf } from '../rewards/index.js';
+import type { RewardExample, RewardFunction, RewardScore } from '../rewards/types.js';
+import { AhaError } from '../util/errors.js';
+
+export const LEARNED_PREFIX = 'rm:';
+
+/** Whether a reward name is a learned reward (`rm:<folder>`). */
+export function isLearnedReward(name: string): boolean {
+  return name.startsWith(LEARNED_PREFIX);
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+interface Pending {
+  ids: Int32Array;
+  promptLength: number;
+  resolve: (s: number) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Which prompts a learned reward scores: all, or (R1's final stage) only those without a verifiable
+ * answer (no gold, no code tests), leaving the others to the rule-based rewards.
+ */
+export type LearnedScope = 'all' | 'unverifiable';
+
+function verifiable(example: RewardExample): boolean {
+  return example.gold !== undefined || codeTestsOf(example) !== null;
+}
+
+/** The reward function of a loaded reward model, named `name`. */
+export function rewardModelReward(rm: ScalarRewardModel, name: string, scope: LearnedScope = 'all'): RewardFunction & { model: ScalarRewardModel } {
+  let queue: Pending[] = [];
+  const flush = (): void => {
+    const batch = queue;
+    queue = [];
+    try {
+      const positions = batch.map((p) => {
+        if (rm.kind !== 'process') return [p.ids.length - 1];
+        const steps = separatorPositions(p.ids, rm.stepSeparatorId!).filter((q) => q >= p.promptLength);
+        if (steps[steps.length - 1] !== p.ids.length - 1) steps.push(p.ids.length - 1);
+        return steps;
+      });
+      const scores = rm.scoreAt(batch.map((p) => p.ids), positions);
+      batch.forEach((p, i) => {
+        const s = scores[i];
+        p.resolve(rm.kind === 'preference' ? s[0] : rm.kind === 'outcome' ? sigmoid(s[0]) : Math.min(...Array.from(s, sigmoid)));
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  };
+  return {
+    name,
+    description: `learned ${rm.kind} reward model ${name.slice(LEARNED_PREFIX.length)}${scope === 'unverifiable' ? ' (prompts without a verifiable answer)' : ''}`,
+    model: rm,
+    score(completion: string, example: RewardExample): RewardScore | Promise<RewardScore> {
+      const prompt = example.prompt;
+      if (typeof prompt !== 'string' || (scope === 'unverifiable' && verifiable(example))) return null;
+      const ids = rewardInput(rm.tokenizer, prompt, completion);
+      if (ids.length > rm.config.max_position_embeddings) {
+        throw new AhaError(`reward ${name}: prompt and completion are ${ids.length} tokens, more than the reward model's context of ${rm.config.max_position_embeddings}`);
+      }
+      const promptLength = rm.tokenizer.encode(prompt).length;
+      return new Promise<number>((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ ids, promptLength, resolve, reject });
+      });
+    },
+  };
+}
+
+/** Loads the reward model a `rm:<folder>` reward name points at. */
+export function loadLearnedReward(name: string, scope: LearnedScope = 'all'): RewardFunction & { model: ScalarRewardModel } {
+  const dir = name.slice(LEARNED_PREFIX.length);
+  if (dir === '') throw new AhaError(`reward "${name}": give the reward model folder, e.g. rm:runs/rm:0.5`);
+  return rewardModelReward(loadRewardModelSync(dir), name, scope);
+}
