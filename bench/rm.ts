@@ -11,7 +11,7 @@
 // Prints rm_heldout_acc, gold_peak_step, flagged_step, gold_at_end, rm_at_end, seconds (--json:
 // one JSON object per seed, then the means), and the held-out curve with --curve.
 // Flags: --seed N[,N...] (default 1), --steps N (60), --pairs N (256), --eval-problems N (48),
-//        --eval-steps N (5), --window N (watch, 2), --beta X (0), --mix W (0),
+//        --eval-steps N (5), --window N (watch, 3), --beta X (0), --mix W (0),
 //        --prompts-per-step N (8), --num-generations N (8), --max-completion-length N (160),
 //        --rm-epochs N (2), --threads N, --json, --curve, --keep.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ const steps = num('--steps', 60);
 const pairsWanted = num('--pairs', 256);
 const evalProblems = num('--eval-problems', 48);
 const evalSteps = num('--eval-steps', 5);
-const window = num('--window', 2);
+const window = num('--window', 3);
 const beta = num('--beta', 0);
 const mix = num('--mix', 0);
 const promptsPerStep = num('--prompts-per-step', 8);
