@@ -21,6 +21,8 @@ import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from '
 import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
+import { buildTools, toolSampler } from './tools/setup.js';
+import type { Tool } from './tools/tool.js';
 
 /**
  * The default rewards: the task's exact verifier (or, for data files, math `accuracy`, or `code`
@@ -96,6 +98,8 @@ export interface PrepareOptions {
   quiet?: boolean;
   /** Reward functions of this run only (the library's TypeScript rewards), found by name before the registry. */
   rewardFunctions?: readonly RewardFunction[];
+  /** Tools of this run only (the library's `defineTool`), found by name before the built-in ones. */
+  tools?: readonly Tool[];
 }
 
 /** Everything runGrpo needs, from a configuration (validated here). */
@@ -112,6 +116,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? getReward(s.name));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
+  // Tools before the model: an unknown name, a missing corpus or no sandbox fail here.
+  const tools = buildTools(config, opts.tools);
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
   if (!opts.resume) assertFreshRunDir(runDir, '--output');
@@ -151,7 +157,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const reference = config.beta > 0 ? (isLoraModel(model) ? adaptersOff(model) : load(modelDir, 'reference model folder').model) : null;
   const eosIds = loaded.eosIds;
   if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
-  const sampler: Sampler = async (prompts, rng) =>
+  const sampler: Sampler = tools.length > 0 ? toolSampler(model, tokenizer, config, tools, eosIds) : async (prompts, rng) =>
     sample(model, prompts, { maxNewTokens: config.max_completion_length, temperature: config.temperature, topP: config.top_p, topK: config.top_k, minP: config.min_p, repetitionPenalty: config.repetition_penalty, eosIds, tokenizer, rng }).map((s) => ({
       ids: s.tokens,
       text: s.text,

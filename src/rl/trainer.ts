@@ -22,6 +22,7 @@ import { collectBatch, type CollectedBatch } from './dynamic-sampling.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
+import { toolMetrics } from './tools/metrics.js';
 
 export type { ResolvedGrpoConfig };
 
@@ -86,6 +87,7 @@ function completionRecord(step: number, r: ScoredRow, rewardNames: readonly stri
     step, problem_id: r.item.id, prompt: r.item.prompt, completion: r.text,
     reward: r.reward, rewards, correct: r.correct,
     length: r.completionIds.length, gold: r.item.example.gold ?? null, extracted: r.extracted,
+    ...(r.segments ? { segments: r.segments } : {}),
   };
 }
 
@@ -112,7 +114,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
         items, groupSize: 1, encode: (p) => opts.tokenizer.encode(p), sampler: opts.sampler, rng, judges: opts.judges,
         weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length,
       });
-      const line = heldoutMetrics(rows);
+      const line = { ...heldoutMetrics(rows), ...toolMetrics(rows) };
       // The report sets a problem's first and last answers side by side.
       for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout' });
       appendJsonl(evalFile, { step, split: 'heldout', ...line });
@@ -128,6 +130,7 @@ function stepMetrics(o: { names: readonly string[]; batch: CollectedBatch; sums:
   const training = update?.training ?? 0;
   return finiteOnly({
     ...rolloutMetrics(o.names, batch.sampled, batch.zeroStd),
+    ...toolMetrics(batch.sampled),
     ...(o.sums.updates > 0 ? o.sums.metrics(o.beta, o.topEntropyQuantile, o.samplerCorrection, o.offPolicyMasking) : {}),
     lr: o.lr,
     trained_groups: batch.kept.length / o.groupSize,
