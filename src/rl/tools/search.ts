@@ -1,8 +1,10 @@
 // The `search` tool: Okapi BM25 over a JSON Lines corpus of passages ({"text": …, optional "id"
 // and "title"}), top-k passages per query, formatted as Search-R1's numbered document list
 // (tasks/tool-text.ts). The index is MiniSearch's (an npm library): its BM25+ scoring with the
-// lower bound d set to 0 is plain Okapi BM25 (k1 1.2, b 0.75 here); exact terms only, no fuzzy or
-// prefix matching, so a query word absent from a passage never scores it.
+// lower bound d set to 0 is Okapi BM25 (k1 1.2, b 0.75 here), except that MiniSearch measures a
+// passage's length in distinct terms, and multiplies a passage's score by the number of query terms
+// it matched. Exact terms only, no fuzzy or prefix matching: a query word absent from a passage
+// never scores it.
 import MiniSearch from 'minisearch';
 import { InputError } from '../../util/errors.js';
 import { readJsonl } from '../../util/jsonl.js';
