@@ -94,3 +94,12 @@ test('tool options are checked with errors naming the field', () => {
   assert.deepEqual([cfg.tools, cfg.max_tool_calls, cfg.tool_timeout], [['search'], 2, 3]);
   assert.equal(buildTools(cfg)[0].name, 'search');
 });
+
+test('aha train refuses an unknown tool in one line, exit 2, before loading anything', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const out = join(dir, 'never');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--task', 'world', '--tools', 'search,calculator', '--output', out], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim(), 'aha: tools: unknown tool "calculator"; built in: search, python');
+  assert.equal((await import('node:fs')).existsSync(out), false);
+});
