@@ -95,6 +95,8 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
   let finished = 0;
   let inflight = 0;
   let wake: (() => void) | null = null;
+  /** An error raised while appending a result (it must end the call, not hang it). */
+  let failure: unknown = null;
 
   const segmentText = (row: Row): string => tok.decode(row.tokens.slice(row.segStart));
   const finish = (slot: number, reason: FinishReason): void => {
@@ -151,7 +153,11 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
         inflight++;
         void (refused ? Promise.resolve(refused) : runTool(found.tool, found.input!, o.toolTimeoutMs)).then((outcome) => {
           inflight--;
-          resume(slot, found.tool, outcome);
+          try {
+            resume(slot, found.tool, outcome);
+          } catch (err) {
+            failure ??= err;
+          }
           wake?.();
         });
         return;
@@ -185,6 +191,7 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
   };
 
   while (finished < n) {
+    if (failure !== null) throw failure;
     if (ready.length > 0 || (free.length > 0 && pending < n)) prefillAndDraw();
     const live: number[] = [];
     for (let s = 0; s < slots; s++) if (active[s]) live.push(s);
