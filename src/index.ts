@@ -15,6 +15,11 @@ export type { LossType } from './rl/loss.js';
 export { defineReward, type RewardFunc, type Example, type DefineRewardOptions } from './rewards/define.js';
 export { getReward, listRewards, type RewardFunction, type RewardScore } from './rewards/index.js';
 export { defineTask, type TaskDefinition } from './tasks/define.js';
+
+// Tools the model calls mid-answer (multi-turn rollouts; docs/tools.md)
+export { defineTool, type Tool, type ToolCallContext } from './rl/tools/tool.js';
+export { searchTool, type Passage } from './rl/tools/search.js';
+export type { CompletionSegment } from './rl/tools/segments.js';
 export { getTask, listTasks, frame, lastAnswer, splitOf, type Task, type Problem, type GenerateOptions, type Verdict, type Split } from './tasks/index.js';
 
 // Verifiers

@@ -24,6 +24,28 @@ export interface CompletionRow {
   length: number | null;
   gold: string | null;
   extracted: string | null;
+  /** Model and tool segments of a tool-using completion (docs/tools.md); null for a plain one. */
+  segments: CompletionSegmentRow[] | null;
+}
+
+/** One segment of a tool-using completion: written by the model, or by a tool (not in the loss). */
+export interface CompletionSegmentRow {
+  kind: 'model' | 'tool';
+  text: string;
+  tool: string | null;
+  invalid: boolean;
+}
+
+/** The segments of a completions.jsonl line, or null when it has none. */
+function toSegments(v: unknown, at: Where): CompletionSegmentRow[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new InputError({ ...at, field: 'segments' }, 'expected a list of {kind, text}');
+  return v.map((s: Raw) => {
+    if (s === null || typeof s !== 'object' || (s.kind !== 'model' && s.kind !== 'tool') || typeof s.text !== 'string') {
+      throw new InputError({ ...at, field: 'segments' }, 'each segment needs kind "model" or "tool" and a text');
+    }
+    return { kind: s.kind, text: s.text, tool: optString(s.tool), invalid: s.invalid === true };
+  });
 }
 
 /** One line of eval.jsonl. */
@@ -95,6 +117,7 @@ export function toCompletionRow(v: Raw, at: Where): CompletionRow {
     length: optNumber(v.length),
     gold: optString(v.gold),
     extracted: optString(v.extracted),
+    segments: toSegments(v.segments, at),
   };
 }
 

@@ -11,13 +11,14 @@ import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstimator, type MultiObjectiveAggregation, type ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
+import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from './tools/options.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
 
 /** The bundled base model pretrained for a built-in task: the Countdown one, or the arithmetic one for anything else. */
 export function bundledModel(task: string | null): string {
-  return task === 'countdown' ? 'models/aha-tiny-countdown' : BUNDLED_MODEL;
+  return task === 'countdown' ? 'models/aha-tiny-countdown' : task === 'world' ? 'models/aha-tiny-world' : BUNDLED_MODEL;
 }
 
 export interface RewardSpec {
@@ -25,7 +26,8 @@ export interface RewardSpec {
   weight: number;
 }
 
-export interface GrpoConfig {
+/** The GRPO options; the tool options (tools, max_tool_calls, tool_timeout, search_*) are rl/tools/options.ts'. */
+export interface GrpoConfig extends ToolOptions {
   /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;
   /** Built-in task name, or null when `data` is given. */
@@ -194,6 +196,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   threads: 0,
   lora: null,
   gradient_checkpointing: false,
+  ...TOOL_DEFAULTS,
 };
 
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
@@ -332,6 +335,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
+  const toolProblem = toolOptionsProblem(c);
+  check(toolProblem === null, toolProblem!);
   return { ...c, epsilon_high: epsilonHigh };
 }
 

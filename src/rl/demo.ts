@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG, readConfigFile, type GrpoConfig } from './config.js';
 export const DEMO_CONFIG_FILES: Readonly<Record<string, string>> = {
   countdown: 'configs/r1-zero-countdown.yaml',
   arithmetic: 'configs/r1-zero-arithmetic.yaml',
+  world: 'configs/r1-zero-world.yaml',
 };
 
 /** What `aha train` runs with no arguments. */

@@ -13,6 +13,7 @@ import { validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { prepareGrpo } from './setup.js';
 import { runGrpo } from './trainer.js';
 import { fromTrlGrpoConfig, type GRPOConfig } from './trl-config.js';
+import { defineTool, type Tool } from './tools/tool.js';
 
 /**
  * A reward: a registered name (built-in, a task's `<task>_accuracy`, or defineReward's), with an
@@ -32,6 +33,11 @@ export interface GRPOTrainerOptions {
   /** A task by name instead of a data file: built-in (countdown, arithmetic) or defined with defineTask. */
   task?: string;
   callbacks?: readonly TrainerCallback[];
+  /**
+   * Tools the model may call mid-completion (docs/tools.md): built-in names (search, python) or
+   * defineTool's tools. Sets args.tools; give one of the two.
+   */
+  tools?: readonly (string | Tool)[];
 }
 
 export interface GRPOTrainOutput {
@@ -87,17 +93,21 @@ export class GRPOTrainer {
   private readonly quiet: boolean;
   private readonly ownRewards: RewardFunction[];
   private readonly callbacks: readonly TrainerCallback[];
+  private readonly ownTools: Tool[];
   private controller: AbortController | null = null;
 
   constructor(opts: GRPOTrainerOptions) {
     if (opts === null || typeof opts !== 'object') throw new AhaError('GRPOTrainer: expected an options object { model, reward_funcs, args, train_dataset | task }');
-    const known = ['model', 'reward_funcs', 'args', 'train_dataset', 'task', 'callbacks'];
+    const known = ['model', 'reward_funcs', 'args', 'train_dataset', 'task', 'callbacks', 'tools'];
     for (const k of Object.keys(opts)) if (!known.includes(k)) throw new AhaError(`GRPOTrainer: unknown option "${k}"; known: ${known.join(', ')}`);
     if ((opts.train_dataset === undefined) === (opts.task === undefined)) throw new AhaError('GRPOTrainer: give train_dataset (a JSON Lines file) or task (a task name), one of them');
     registerTaskRewards();
     const { config, quiet, rewardWeights } = fromTrlGrpoConfig(opts.args);
     const { specs, own } = resolveRewards(opts.reward_funcs, rewardWeights);
-    this.config = { ...config, model: opts.model ?? null, task: opts.task ?? null, data: opts.train_dataset ?? null, rewards: specs };
+    if (opts.tools !== undefined && opts.args?.tools !== undefined) throw new AhaError('GRPOTrainer: give tools or args.tools, not both');
+    this.ownTools = (opts.tools ?? []).filter((t): t is Tool => typeof t !== 'string').map(defineTool);
+    const toolNames = opts.tools?.map((t) => (typeof t === 'string' ? t : t.name));
+    this.config = { ...config, model: opts.model ?? null, task: opts.task ?? null, data: opts.train_dataset ?? null, rewards: specs, ...(toolNames ? { tools: toolNames } : {}) };
     validateConfig(this.config);
     this.quiet = quiet;
     this.ownRewards = own;
@@ -110,7 +120,7 @@ export class GRPOTrainer {
    * output_dir from its latest checkpoint, exactly as an uninterrupted run would have gone on.
    */
   async train(opts: { resume_from_checkpoint?: boolean } = {}): Promise<GRPOTrainOutput> {
-    const run = prepareGrpo(this.config, { resume: opts.resume_from_checkpoint === true, quiet: this.quiet, rewardFunctions: this.ownRewards });
+    const run = prepareGrpo(this.config, { resume: opts.resume_from_checkpoint === true, quiet: this.quiet, rewardFunctions: this.ownRewards, tools: this.ownTools });
     this.controller = new AbortController();
     try {
       const result = await runGrpo({ ...run, signal: this.controller.signal, callbacks: this.callbacks });

@@ -11,6 +11,12 @@ export interface RolloutRow {
   truncated: boolean;
   /** The sampler's log-prob of each completion token (ℓsmp), when it reported them. */
   samplerLogprobs?: Float32Array;
+  /**
+   * Multi-turn rollouts (rl/tools): 1 for each model-written completion token, 0 for a token a
+   * tool wrote. Tool tokens stay in the context but leave the loss, the KL, the entropy and the
+   * token counts. Absent: every completion token is the model's.
+   */
+  modelMask?: Uint8Array;
 }
 
 export interface PackedBatch {
@@ -28,6 +34,8 @@ export interface PackedBatch {
   truncated: boolean[];
   /** Real (non-padding) input positions, for tokens-per-second figures. */
   tokens: number;
+  /** Each row's modelMask (null for a row without one). */
+  modelMasks: (Uint8Array | null)[];
 }
 
 export function packRows(rows: readonly RolloutRow[], padId: number): PackedBatch {
@@ -57,6 +65,10 @@ export function packRows(rows: readonly RolloutRow[], padId: number): PackedBatc
     lengths: rows.map((r) => r.completionIds.length),
     truncated: rows.map((r) => r.truncated),
     tokens: rows.reduce((n, r) => n + Math.min(r.promptIds.length + r.completionIds.length, S), 0),
+    modelMasks: rows.map((r) => {
+      if (r.modelMask && r.modelMask.length !== r.completionIds.length) throw new RangeError(`packRows: a modelMask of ${r.modelMask.length} for ${r.completionIds.length} completion tokens`);
+      return r.modelMask ?? null;
+    }),
   };
 }
 
@@ -86,12 +98,18 @@ export function countTokens(mask: Uint8Array): number {
 
 /** The mask of a packed batch's completion tokens ([B, S]; truncated rows masked out when asked). */
 export function batchMask(batch: PackedBatch, maskTruncated: boolean): Uint8Array {
-  return completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets);
+  const mask = completionMask(batch.lengths, batch.truncated, batch.S, maskTruncated, batch.offsets);
+  batch.modelMasks.forEach((m, b) => {
+    if (!m) return;
+    const start = b * batch.S + batch.offsets[b];
+    for (let j = 0; j < m.length && batch.offsets[b] + j < batch.S; j++) if (!m[j]) mask[start + j] = 0;
+  });
+  return mask;
 }
 
-/** Each row's tokens in the loss: its completion length, 0 for a truncated row when those are masked. */
+/** Each row's tokens in the loss: its model-written completion tokens, 0 for a truncated row when those are masked. */
 export function lossTokens(rows: readonly RolloutRow[], maskTruncated: boolean): number[] {
-  return rows.map((r) => (maskTruncated && r.truncated ? 0 : r.completionIds.length));
+  return rows.map((r) => (maskTruncated && r.truncated ? 0 : r.modelMask ? r.modelMask.reduce((n, m) => n + m, 0) : r.completionIds.length));
 }
 
 /** The rows' sampler log-probs in a packed batch's [B, S] layout, or null when a row has none. */

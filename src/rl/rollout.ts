@@ -10,6 +10,7 @@ import { lastAnswer } from '../tasks/task.js';
 import type { PromptItem } from './prompts.js';
 import type { RolloutRow } from './packing.js';
 import { weightedReward } from './advantages.js';
+import type { CompletionSegment } from './tools/segments.js';
 
 /** One sampled completion as the sampler reports it. */
 export interface SampledCompletion {
@@ -20,6 +21,10 @@ export interface SampledCompletion {
   truncated: boolean;
   /** log p of each completion token as the sampler computed it (ℓsmp, at temperature 1); optional. */
   logprobs?: Float32Array;
+  /** Tool-using samplers (rl/tools): 1 for each model-written token, 0 for a tool's. */
+  modelMask?: Uint8Array;
+  /** Tool-using samplers: the completion's model and tool segments, in order. */
+  segments?: CompletionSegment[];
 }
 
 /** Samples one completion per prompt row (rows repeat a prompt G times), seeded by `rng`. */
@@ -35,6 +40,8 @@ export interface ScoredRow extends RolloutRow {
   correct: boolean;
   extracted: string | null;
   reflections: number;
+  /** The completion's model and tool segments (tool-using samplers only). */
+  segments?: CompletionSegment[];
 }
 
 export interface Judges {
@@ -123,6 +130,7 @@ export async function rollout(o: RolloutOptions): Promise<Rollout> {
     return {
       item, promptIds: prompts[r], completionIds: s.ids, truncated: s.truncated, text: s.text, samplerLogprobs: s.logprobs,
       scores, reward: weightedReward(scores, o.weights), correct, extracted, reflections: judges.reflections(s.text),
+      ...(s.modelMask ? { modelMask: s.modelMask } : {}), ...(s.segments ? { segments: s.segments } : {}),
     };
   }));
   const t2 = performance.now();

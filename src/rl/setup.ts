@@ -24,6 +24,8 @@ import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSour
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 import { isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, withPromptField } from './learned-rewards.js';
+import { buildTools, toolSampler } from './tools/setup.js';
+import type { Tool } from './tools/tool.js';
 
 /**
  * The default rewards: the task's exact verifier (or, for data files, math `accuracy`, or `code`
@@ -99,6 +101,8 @@ export interface PrepareOptions {
   quiet?: boolean;
   /** Reward functions of this run only (the library's TypeScript rewards), found by name before the registry. */
   rewardFunctions?: readonly RewardFunction[];
+  /** Tools of this run only (the library's `defineTool`), found by name before the built-in ones. */
+  tools?: readonly Tool[];
 }
 
 /** Everything runGrpo needs, from a configuration (validated here). */
@@ -116,6 +120,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const learned = specs.flatMap((s, k) => (isLearnedReward(s.name) ? [k] : []));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
+  // Tools before the model: an unknown name, a missing corpus or no sandbox fail here.
+  const tools = buildTools(config, opts.tools);
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
   if (!opts.resume) assertFreshRunDir(runDir, '--output');
@@ -156,7 +162,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   if (resumeFrom && config.sync_ref_model) restoreReference(reference!, readTensorFile(resumeFrom, SYNCED_REFERENCE_FILE), resumeFrom);
   const eosIds = loaded.eosIds;
   if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
-  const sampler: Sampler = async (prompts, rng) =>
+  const sampler: Sampler = tools.length > 0 ? toolSampler(model, tokenizer, config, tools, eosIds) : async (prompts, rng) =>
     sample(model, prompts, { maxNewTokens: config.max_completion_length, temperature: config.temperature, topP: config.top_p, topK: config.top_k, minP: config.min_p, repetitionPenalty: config.repetition_penalty, eosIds, tokenizer, rng }).map((s) => ({
       ids: s.tokens,
       text: s.text,

@@ -24,6 +24,7 @@ import type { HackingWatch } from './hacking-watch.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
+import { toolMetrics } from './tools/metrics.js';
 
 export type { ResolvedGrpoConfig };
 
@@ -92,6 +93,7 @@ function completionRecord(step: number, r: ScoredRow, rewardNames: readonly stri
     step, problem_id: r.item.id, prompt: r.item.prompt, completion: r.text,
     reward: r.reward, rewards, correct: r.correct,
     length: r.completionIds.length, gold: r.item.example.gold ?? null, extracted: r.extracted,
+    ...(r.segments ? { segments: r.segments } : {}),
   };
 }
 
@@ -118,7 +120,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
         items, groupSize: 1, encode: (p) => opts.tokenizer.encode(p), sampler: opts.sampler, rng, judges: opts.judges,
         weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length,
       });
-      const line = heldoutMetrics(rows);
+      const line = { ...heldoutMetrics(rows), ...toolMetrics(rows) };
       // The report sets a problem's first and last answers side by side.
       for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout' });
       appendJsonl(evalFile, { step, split: 'heldout', ...line, ...opts.watch?.observe(step, rows) });
@@ -134,6 +136,7 @@ function stepMetrics(o: { names: readonly string[]; batch: CollectedBatch; sums:
   const training = update?.training ?? 0;
   return finiteOnly({
     ...rolloutMetrics(o.names, batch.sampled, batch.zeroStd),
+    ...toolMetrics(batch.sampled),
     ...(o.sums.updates > 0 ? o.sums.metrics(o.beta, o.topEntropyQuantile, o.samplerCorrection, o.offPolicyMasking, o.entropyCoef) : {}),
     lr: o.lr,
     trained_groups: batch.kept.length / o.groupSize,

@@ -4,8 +4,9 @@ import { AhaError } from '../util/errors.js';
 import { arithmeticTask } from './arithmetic.js';
 import { countdownTask } from './countdown.js';
 import type { Task } from './task.js';
+import { worldTask } from './world.js';
 
-const TASKS = new Map<string, Task>([arithmeticTask, countdownTask].map((t) => [t.name, t]));
+const TASKS = new Map<string, Task>([arithmeticTask, countdownTask, worldTask].map((t) => [t.name, t]));
 
 /** Adds a task under its name; a second task with the same name is an error. */
 export function registerTask(task: Task): void {

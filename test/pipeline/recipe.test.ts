@@ -52,7 +52,7 @@ test('config keys and values are checked per kind, naming the stage, field and l
   assert.throws(() => check(`name: x\nstages:\n${stage('g', 'grpo', `model: ${model}\nnum_generations: 1`)}`), /r\.yaml:7: stage "g", field "num_generations": group size \(num_generations\) must be an integer >= 2/);
   assert.throws(() => check(`name: x\nstages:\n${stage('g', 'grpo', `model: ${model}\nrewards: "accuracy:1,formatt:0.2"`)}`), /stage "g", field "rewards": unknown reward "formatt"/);
   assert.throws(() => check(`name: x\nstages:\n${stage('g', 'grpo', `model: ${model}\noutput_dir: elsewhere`)}`), /field "output_dir": set by the pipeline/);
-  assert.throws(() => check(`name: x\nstages:\n${stage('e', 'eval', `model: ${model}\ndata: nonsense-bench`)}`), /stage "e", field "data": data "nonsense-bench" is not a JSON Lines file, a task \(arithmetic, countdown\)/);
+  assert.throws(() => check(`name: x\nstages:\n${stage('e', 'eval', `model: ${model}\ndata: nonsense-bench`)}`), /stage "e", field "data": data "nonsense-bench" is not a JSON Lines file, a task \(arithmetic, countdown, world\)/);
 });
 
 test('missing model folders and data files are named before anything runs', () => {

@@ -29,7 +29,7 @@ describe('loadRun', () => {
     const run = loadRun(dir);
     assert.deepEqual(run.metrics, [{ step: 1, kl: 0.1 }]);
     assert.deepEqual(run.completions[0], {
-      step: 1, problem_id: '', prompt: '', completion: 'hi', reward: null, rewards: { format: 1 }, correct: null, length: null, gold: null, extracted: null,
+      step: 1, problem_id: '', prompt: '', completion: 'hi', reward: null, rewards: { format: 1 }, correct: null, length: null, gold: null, extracted: null, segments: null,
     });
     assert.deepEqual(run.evals, [{ step: 2, split: 'eval', accuracy: 0.5 }]);
     assert.equal(run.config, null);
@@ -42,6 +42,19 @@ describe('loadRun', () => {
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1}\n');
     writeFileSync(join(dir, 'completions.jsonl'), '{"step":1}\n');
     assert.throws(() => loadRun(dir), /completions\.jsonl:1, field "completion"/);
+    writeFileSync(join(dir, 'completions.jsonl'), '{"step":1,"completion":"x","segments":[{"kind":"env","text":"x"}]}\n');
+    assert.throws(() => loadRun(dir), /completions\.jsonl:1, field "segments"/);
+  });
+
+  it('reads the model and tool segments of a tool-using completion', () => {
+    const dir = scratchDir('aha-run-');
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1}\n');
+    const segments = [{ kind: 'model', text: '<search>a</search>', tokens: 18 }, { kind: 'tool', text: 'found', tokens: 5, tool: 'search', invalid: false }];
+    writeFileSync(join(dir, 'completions.jsonl'), JSON.stringify({ step: 1, completion: '<search>a</search>found', segments }) + '\n');
+    assert.deepEqual(loadRun(dir).completions[0].segments, [
+      { kind: 'model', text: '<search>a</search>', tool: null, invalid: false },
+      { kind: 'tool', text: 'found', tool: 'search', invalid: false },
+    ]);
   });
 
   it('refuses folders that are missing or hold no run files', () => {

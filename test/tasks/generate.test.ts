@@ -9,10 +9,10 @@ import { AhaError } from '../../src/util/errors.js';
 import type { Problem } from '../../src/tasks/task.js';
 
 const canonicalOf = (p: Problem): string =>
-  p.meta.task === 'arithmetic' ? String(p.meta.expression) : `${[...(p.meta.numbers as number[])].sort((a, b) => a - b).join(',')}=${p.meta.target}`;
+  p.meta.task === 'arithmetic' ? String(p.meta.expression) : p.meta.task === 'world' ? `${String(p.meta.name)}:${String(p.meta.relation)}` : `${[...(p.meta.numbers as number[])].sort((a, b) => a - b).join(',')}=${p.meta.target}`;
 
-test('registry finds both tasks and names the known ones on a typo', () => {
-  assert.deepEqual(listTasks().map((t) => t.name), ['arithmetic', 'countdown']);
+test('registry finds the built-in tasks and names the known ones on a typo', () => {
+  assert.deepEqual(listTasks().map((t) => t.name), ['arithmetic', 'countdown', 'world']);
   assert.equal(getTask('countdown'), countdownTask);
   assert.throws(() => getTask('arithmatic'), (e: unknown) => e instanceof AhaError && /arithmetic, countdown/.test(e.message));
 });

@@ -66,6 +66,10 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--threads <n>', 'threads', 'threads', 'int', 'compute threads (0 = default)'],
   ['--lora <spec>', 'lora', 'lora', 'str', 'train LoRA adapters on a frozen base instead of every weight, e.g. r=16,alpha=32,dropout=0,targets=all-linear (or targets=q_proj,v_proj); checkpoints are PEFT adapter folders'],
   ['--gradient-checkpointing', 'gradientCheckpointing', 'gradient_checkpointing', 'bool', 'recompute each layer in the backward pass instead of keeping its activations (less memory, about one more forward pass)'],
+  ['--max-tool-calls <n>', 'maxToolCalls', 'max_tool_calls', 'int', 'tool calls per completion at most; a call past it gets an error result (docs/tools.md)'],
+  ['--tool-timeout <s>', 'toolTimeout', 'tool_timeout', 'num', 'seconds one tool call may take; a slower call gets an error result'],
+  ['--search-corpus <file>', 'searchCorpus', 'search_corpus', 'str', 'JSON Lines passages ({"text": ...}) the search tool indexes with BM25 (default: the task\'s own corpus)'],
+  ['--search-top-k <k>', 'searchTopK', 'search_top_k', 'int', 'passages a search returns at most'],
 ];
 
 function parseValue(flag: string, kind: Kind, v: unknown): unknown {
@@ -89,6 +93,7 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
   }
   if (typeof flags.task === 'string') cfg.task = flags.task;
   if (typeof flags.difficulty === 'string') cfg.difficulty = flags.difficulty.split(',').map((d) => parseValue('--difficulty', 'int', d) as number);
+  if (typeof flags.tools === 'string') cfg.tools = flags.tools === 'none' ? [] : flags.tools.split(',').map((t) => t.trim());
   if (Array.isArray(flags.reward) && flags.reward.length > 0) cfg.rewards = parseRewardSpecs(flags.reward as string[]);
   const mutable = cfg as unknown as Record<string, unknown>;
   for (const [flag, key, cfgKey, kind] of FLAGS) {
@@ -111,11 +116,12 @@ export function register(program: Command): void {
         `(the bundled Countdown base model, ${DEMO_CONFIG_FILE}; with --task arithmetic, ${DEMO_CONFIG_FILES.arithmetic}), held-out evaluation before and after, and report.html.`,
     )
     .option('--model <dir>', `model folder (Hugging Face layout); default: the task's bundled base model (models/aha-tiny-countdown, or models/aha-tiny-base for arithmetic and data files), with that task's demo settings unless --data or --config is given`)
-    .option('--task <name>', 'built-in task: countdown (the default demo) or arithmetic')
+    .option('--task <name>', 'built-in task: countdown (the default demo), arithmetic, or world (the tool-use miniature, with search)')
     .option('--difficulty <levels>', 'task difficulty levels to draw from, e.g. 1,2 (default: all levels)')
     .option('--data <file>', 'JSON Lines prompts: "prompt" (verbatim) or "problem"/"question" (framed), with "answer" or "gold", or code tests in any form of docs/rewards.md (then the code reward by default)')
     .option('--reward <spec...>', 'reward functions with weights, e.g. accuracy:1,format:0.5, or a reward model folder rm:<dir>[:<weight>] (default: the task accuracy:1 and format_lenient:0.2)')
     .option('--config <file>', 'options from a JSON or YAML file (TRL GRPOConfig names); flags override it')
+    .option('--tools <names>', 'tools the model may call mid-answer: search, python (comma-separated; none = no tools); docs/tools.md')
     .option('--resume', 'continue the run in --output from its latest checkpoint (optimizer, RNG, data position, step)')
     .option('--quiet', 'no progress bar');
   for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);

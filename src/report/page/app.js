@@ -63,6 +63,17 @@
     return pre;
   }
 
+  // A tool-using completion: the model's segments highlighted as usual, each tool result set apart
+  // (it is context the environment wrote, not part of the loss).
+  function segmented(segments) {
+    const pre = el('pre', { class: 'completion' });
+    for (const s of segments) {
+      if (s.kind === 'model') pre.append(...highlighted(s.text).childNodes);
+      else pre.append(el('span', { class: 'tool-segment' + (s.invalid ? ' tool-invalid' : ''), title: 'written by the ' + (s.tool || 'tool') + ' tool' + (s.invalid ? ' (invalid call)' : '') + '; not in the loss', text: s.text }));
+    }
+    return pre;
+  }
+
   // ---- run summaries ---------------------------------------------------------------------------
   function renderRuns() {
     const box = $('runs-list');
@@ -262,7 +273,9 @@
       c.extracted !== null ? el('span', { class: 'tag', text: 'extracted: ' + c.extracted }) : null,
     );
     const prompt = c.prompt ? el('details', {}, el('summary', { text: 'prompt' }), el('pre', { class: 'prompt', text: c.prompt })) : null;
-    const card = el('div', { class: 'card completion-card' }, meta, prompt, highlighted(c.completion));
+    const calls = c.segments ? c.segments.filter((s) => s.kind === 'tool').length : 0;
+    if (c.segments) meta.append(el('span', { class: 'tag' + (calls ? ' tool-tag' : ''), text: calls + ' tool calls' }));
+    const card = el('div', { class: 'card completion-card' }, meta, prompt, c.segments ? segmented(c.segments) : highlighted(c.completion));
     card.dataset.step = String(c.step);
     card.dataset.reward = String(c.reward);
     card.dataset.correct = String(c.correct);

@@ -1,0 +1,69 @@
+// The tool contract of multi-turn rollouts (docs/tools.md): a tool has a name (the model calls it
+// as <name>input</name>), a tag its result is wrapped in, and an async call. A library user
+// registers a tool of their own with `defineTool`; the rollout loop (sampler.ts) runs every call
+// under the run's timeout and call cap, and turns a failure into an error message the model reads.
+import { AhaError } from '../../util/errors.js';
+
+export interface ToolCallContext {
+  /** Aborted when the call runs past tool_timeout: stop work and return. */
+  signal: AbortSignal;
+}
+
+export interface Tool {
+  /** The call tag: the model writes `<name>input</name>`. Letters, digits, `_` and `-`. */
+  readonly name: string;
+  /** The tag the result comes back in: `<resultTag>…</resultTag>` (e.g. information, output). */
+  readonly resultTag: string;
+  /** Longest result kept, in characters (the rest is cut, with a note); default 1000. */
+  readonly maxResultChars?: number;
+  /** Runs one call on the text between the tags (trimmed). A throw or rejection becomes an error result. */
+  call(input: string, context: ToolCallContext): Promise<string> | string;
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** Checks a tool's shape (a bad name or tag is an error now, not a call that can never match). */
+export function defineTool(tool: Tool): Tool {
+  if (typeof tool !== 'object' || tool === null) throw new AhaError('defineTool: expected an object with name, resultTag and call');
+  if (typeof tool.name !== 'string' || !NAME.test(tool.name)) throw new AhaError(`defineTool: tool name ${JSON.stringify(tool.name)} must be letters, digits, _ or - (starting with a letter): the model calls it as <name>…</name>`);
+  if (typeof tool.resultTag !== 'string' || !NAME.test(tool.resultTag)) throw new AhaError(`defineTool: tool "${tool.name}": resultTag ${JSON.stringify(tool.resultTag)} must be letters, digits, _ or -`);
+  if (tool.resultTag === tool.name) throw new AhaError(`defineTool: tool "${tool.name}": its resultTag must differ from its name`);
+  if (typeof tool.call !== 'function') throw new AhaError(`defineTool: tool "${tool.name}" has no call function`);
+  if (tool.maxResultChars !== undefined && !(Number.isInteger(tool.maxResultChars) && tool.maxResultChars >= 1)) throw new AhaError(`defineTool: tool "${tool.name}": maxResultChars must be an integer >= 1`);
+  return tool;
+}
+
+/** The outcome of one call, as the rollout records it. */
+export interface ToolOutcome {
+  /** The text placed inside the result tag. */
+  result: string;
+  /** Malformed (no opening tag), over the cap, an unknown tool, a failure or a timeout. */
+  invalid: boolean;
+}
+
+export const DEFAULT_MAX_RESULT_CHARS = 1000;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n(cut at ${max} characters)`;
+}
+
+/** Runs `tool` on `input` under `timeoutMs`; failures and timeouts become an error message. */
+export async function runTool(tool: Tool, input: string, timeoutMs: number): Promise<ToolOutcome> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`timed out after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
+  try {
+    const out = await Promise.race([Promise.resolve().then(() => tool.call(input, { signal: controller.signal })), timeout]);
+    if (typeof out !== 'string') return { result: `error: the ${tool.name} tool returned no text`, invalid: true };
+    return { result: clip(out, tool.maxResultChars ?? DEFAULT_MAX_RESULT_CHARS), invalid: false };
+  } catch (err) {
+    return { result: `error: ${tool.name} failed: ${(err as Error).message ?? String(err)}`, invalid: true };
+  } finally {
+    clearTimeout(timer);
+  }
+}

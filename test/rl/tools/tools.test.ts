@@ -1,0 +1,105 @@
+// The built-in tools and a run's tool options: BM25 search over a JSON Lines corpus, the python
+// tool through the sandbox, tool metrics from segments, and option checks naming their field.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bm25Index, readCorpus, searchTool } from '../../../src/rl/tools/search.js';
+import { pythonTool } from '../../../src/rl/tools/python.js';
+import { toolMetrics } from '../../../src/rl/tools/metrics.js';
+import { buildTools } from '../../../src/rl/tools/setup.js';
+import { DEFAULT_CONFIG, validateConfig, readConfigFile } from '../../../src/rl/config.js';
+import { sandboxStatus } from '../../../src/rewards/index.js';
+import { theWorld, worldCorpus } from '../../../src/tasks/world.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'aha-tools-'));
+
+test('BM25: the passage with the rare query term ranks first; a term found nowhere finds nothing', () => {
+  const idx = new Bm25Index([
+    { text: 'the cat sat on the mat' },
+    { text: 'the dog sat on the log' },
+    { text: 'a cat and a cat and a cat' },
+    { text: 'nothing here' },
+  ]);
+  assert.deepEqual(idx.search('cat', 5).map((p) => p.text), ['a cat and a cat and a cat', 'the cat sat on the mat']);
+  assert.deepEqual(idx.search('dog log', 1).map((p) => p.text), ['the dog sat on the log']);
+  assert.deepEqual(idx.search('zebra', 3), []);
+  assert.deepEqual(idx.search('  ', 3), []);
+});
+
+test('BM25 scores: idf·tf·(k1+1)/(tf + k1·(1 − b + b·len/avg)), k1 1.2, b 0.75, len in distinct terms', () => {
+  // Our own arithmetic for one term over a three-passage corpus, against the library's scores.
+  // MiniSearch measures a passage's length in distinct terms (docs/tools.md says so).
+  const texts = ['apple apple pear', 'apple pear pear pear pear pear', 'kiwi'];
+  const len = texts.map((t) => new Set(t.split(' ')).size);
+  const avg = len.reduce((a, b) => a + b, 0) / len.length;
+  const idf = Math.log(1 + (3 - 2 + 0.5) / (2 + 0.5));
+  const bm25 = (tf: number, l: number) => idf * (tf * 2.2) / (tf + 1.2 * (1 - 0.75 + (0.75 * l) / avg));
+  const want = [bm25(2, len[0]), bm25(1, len[1])];
+  const idx = new Bm25Index(texts.map((text) => ({ text })));
+  const got = (idx as unknown as { index: { search(q: string, o: object): { score: number }[] } }).index.search('apple', { bm25: { k: 1.2, b: 0.75, d: 0 } }).map((r) => r.score);
+  assert.equal(got.length, 2);
+  got.forEach((s, i) => assert.ok(Math.abs(s - want[i]) < 1e-9, `${s} vs ${want[i]}`));
+});
+
+test('the search tool answers with numbered passages, top-k; the world corpus finds each person', async () => {
+  const tool = searchTool(worldCorpus(), 3);
+  const p = theWorld()[17];
+  const out = await tool.call(p.name, { signal: new AbortController().signal });
+  assert.ok(out.startsWith(`doc 1: ${p.name} is from ${p.town} and works as a ${p.work}.`), out);
+  assert.equal(await tool.call('qqq', { signal: new AbortController().signal }), 'no results.');
+});
+
+test('readCorpus names the file, line and field of a bad passage', () => {
+  const file = join(dir, 'bad.jsonl');
+  writeFileSync(file, '{"text": "ok"}\n{"title": "x"}\n');
+  assert.throws(() => readCorpus(file), /bad\.jsonl:2.*text/);
+  const good = join(dir, 'good.jsonl');
+  writeFileSync(good, '{"id": "a", "title": "A", "text": "alpha beta"}\n{"text": "gamma"}\n');
+  assert.deepEqual(readCorpus(good).map((p) => p.text), ['alpha beta', 'gamma']);
+});
+
+test('the python tool returns stdout, or the error the program ended with', { skip: sandboxStatus().ok ? false : 'no sandbox here' }, async () => {
+  const tool = pythonTool(5000);
+  const ctx = { signal: new AbortController().signal };
+  assert.equal(await tool.call('print(6 * 7)', ctx), '42\n');
+  const err = await tool.call('print(1)\nraise ValueError("bad value")', ctx);
+  assert.match(err, /^1\nerror: .*ValueError: bad value/s);
+  assert.match(await tool.call('import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=1)', ctx), /error: /);
+});
+
+test('tool metrics: calls per completion, use rate, invalid share, tool tokens', () => {
+  const m = toolMetrics([
+    { segments: [{ kind: 'model', text: 'a', tokens: 3 }, { kind: 'tool', text: 'b', tokens: 10, tool: 'search', invalid: false }, { kind: 'model', text: 'c', tokens: 2 }, { kind: 'tool', text: 'd', tokens: 4, tool: 'search', invalid: true }] },
+    { segments: [{ kind: 'model', text: 'a', tokens: 5 }] },
+  ]);
+  assert.deepEqual(m, { 'tools/calls_per_completion': 1, 'tools/use_rate': 0.5, 'tools/invalid_rate': 0.5, 'tools/tokens_per_completion': 7 });
+  assert.deepEqual(toolMetrics([{}, {}]), {});
+});
+
+test('tool options are checked with errors naming the field', () => {
+  const base = { ...DEFAULT_CONFIG, task: 'world' };
+  assert.throws(() => validateConfig({ ...base, tools: 'search' as unknown as string[] }), /tools must be a list/);
+  assert.throws(() => validateConfig({ ...base, tools: ['search', 'search'] }), /tools names a tool twice/);
+  assert.throws(() => validateConfig({ ...base, max_tool_calls: 0 }), /max_tool_calls must be an integer >= 1/);
+  assert.throws(() => validateConfig({ ...base, tool_timeout: -1 }), /tool_timeout must be/);
+  assert.throws(() => validateConfig({ ...base, search_top_k: 1.5 }), /search_top_k/);
+  assert.throws(() => validateConfig({ ...base, search_corpus: 'x.jsonl' }), /search_corpus is set but tools does not include search/);
+  assert.throws(() => buildTools({ ...base, tools: ['calculator'] }), /unknown tool "calculator"; built in: search, python/);
+  assert.throws(() => buildTools({ ...base, task: 'countdown', tools: ['search'] }), /search needs search_corpus/);
+  const yaml = join(dir, 'tools.yaml');
+  writeFileSync(yaml, 'task: world\ntools: [search]\nmax_tool_calls: 2\ntool_timeout: 3\n');
+  const cfg = validateConfig({ ...DEFAULT_CONFIG, ...readConfigFile(yaml) });
+  assert.deepEqual([cfg.tools, cfg.max_tool_calls, cfg.tool_timeout], [['search'], 2, 3]);
+  assert.equal(buildTools(cfg)[0].name, 'search');
+});
+
+test('aha train refuses an unknown tool in one line, exit 2, before loading anything', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const out = join(dir, 'never');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--task', 'world', '--tools', 'search,calculator', '--output', out], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim(), 'aha: tools: unknown tool "calculator"; built in: search, python');
+  assert.equal((await import('node:fs')).existsSync(out), false);
+});
