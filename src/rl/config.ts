@@ -11,6 +11,7 @@ import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstimator, type MultiObjectiveAggregation, type ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
+import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-correction.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -25,7 +26,8 @@ export interface RewardSpec {
   weight: number;
 }
 
-export interface GrpoConfig {
+/** The GRPO options, and SCoRe's two-attempt options (self-correction.ts). */
+export interface GrpoConfig extends ScoreOptions {
   /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;
   /** Built-in task name, or null when `data` is given. */
@@ -182,6 +184,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   threads: 0,
   lora: null,
   gradient_checkpointing: false,
+  ...SCORE_DEFAULTS,
 };
 
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
@@ -307,7 +310,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
-  return { ...c, epsilon_high: epsilonHigh };
+  const scoreStage = checkScoreOptions(c);
+  return { ...c, epsilon_high: epsilonHigh, score_stage: scoreStage };
 }
 
 /** The options a run folder's config.json records (GrpoConfig keys only, over the defaults), or null when there is none. */

@@ -88,6 +88,8 @@ interface PackedChunk {
   advantages: Float64Array;
   /** The sampler's log-probs in the batch layout (null when a row came without them, or when nothing uses them). */
   samplerLogp: Float32Array | null;
+  /** Per-row KL coefficients (SCoRe), or null for the run's beta on every row. */
+  rowBeta: Float64Array | null;
 }
 
 /** How rows are packed: the pad id, DAPO's truncation mask, and whether the sampler's log-probs are needed (TIS). */
@@ -97,9 +99,9 @@ interface PackOptions {
   samplerLogp: boolean;
 }
 
-function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: PackOptions): PackedChunk {
+function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: PackOptions, rowBeta: Float64Array | null = null): PackedChunk {
   const batch = packRows(rows, o.padId);
-  return { batch, mask: batchMask(batch, o.maskTruncated), advantages, samplerLogp: o.samplerLogp ? packSamplerLogprobs(rows, batch) : null };
+  return { batch, mask: batchMask(batch, o.maskTruncated), advantages, samplerLogp: o.samplerLogp ? packSamplerLogprobs(rows, batch) : null, rowBeta };
 }
 
 /**
@@ -109,11 +111,12 @@ function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: Pac
  * the update is unchanged. Null when no row of the chunk needs a pass.
  */
 function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], beta: number, o: PackOptions): PackedChunk | null {
-  if (beta > 0) return chunk;
-  const keep = rows.map((_, i) => i).filter((i) => chunk.advantages[i] !== 0);
+  if (beta > 0 && !chunk.rowBeta) return chunk;
+  const keep = rows.map((_, i) => i).filter((i) => chunk.advantages[i] !== 0 || (chunk.rowBeta !== null && chunk.rowBeta[i] > 0));
   if (keep.length === rows.length) return chunk;
   if (keep.length === 0) return null;
-  return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), o);
+  const rowBeta = chunk.rowBeta ? Float64Array.from(keep, (i) => chunk.rowBeta![i]) : null;
+  return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), o, rowBeta);
 }
 
 /**
@@ -140,6 +143,8 @@ export interface UpdateInput {
   padId: number;
   rows: readonly RolloutRow[];
   advantages: Float64Array;
+  /** Per-row KL coefficients in place of config.beta (SCoRe); absent = config.beta for every row. */
+  rowBeta?: Float64Array;
   /** The learning rate of update number `u` (0-based, over the whole run). */
   lrAt: (u: number) => number;
   /** Updates done before this step. */
@@ -169,7 +174,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
       const rows = u.rows.slice(c, d);
-      const chunk = packChunk(rows, u.advantages.subarray(c, d), pack);
+      const chunk = packChunk(rows, u.advantages.subarray(c, d), pack, u.rowBeta ? u.rowBeta.subarray(c, d) : null);
       return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, cfg.beta, pack) };
     });
     // bnpo normalises by the configured micro-batch's tokens, however it was chunked or skipped.
@@ -182,7 +187,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
             bnpoTokens: tokens,
             // With one pass π_old is π detached (taken from the training forward itself, below).
             oldLogp: cfg.num_iterations > 1 ? frozenLogProbs(u.model, train.batch, cfg.temperature) : null,
-            refLogp: cfg.beta > 0 ? frozenLogProbs(u.reference!, train.batch, cfg.temperature) : null,
+            refLogp: (train.rowBeta ? train.rowBeta.some((b) => b > 0) : cfg.beta > 0) ? frozenLogProbs(u.reference!, train.batch, cfg.temperature) : null,
           }]
         : [],
     );
@@ -216,7 +221,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       const res = grpoLoss(
         {
           B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp, refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens,
-          policyMask, entropy: cfg.entropy_coef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums),
+          policyMask, entropy: cfg.entropy_coef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums), rowBeta: m.rowBeta,
         },
         surrogate,
         norm,
