@@ -5,7 +5,8 @@
 // Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --keep (keep the
 //        run folders), --json (last line machine-readable), --baseline grpo,pair-sft (also: plain
 //        GRPO on single attempts with the same settings and steps; Pair-SFT / STaR: SFT on the base
-//        model's own corrected pairs from as many sampled prompts; their two attempts evaluated after).
+//        model's own corrected pairs from as many sampled prompts; their two attempts evaluated after),
+//        --baselines-only (the baselines alone, e.g. in a second process beside a SCoRe run).
 // Several seeds run one after another; the JSON line then holds their means and each run.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ const num = (name: string): number | undefined => {
   return x;
 };
 const json = args.includes('--json');
+const baselinesOnly = args.includes('--baselines-only');
 const keep = args.includes('--keep');
 const BASELINES = ['grpo', 'pair-sft'];
 const baselines = (flag('--baseline') ?? '').split(',').filter((b) => b !== '');
@@ -40,7 +42,9 @@ const seeds = (flag('--seed') ?? String(base.seed)).split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seed: expected integers separated by commas, got "${flag('--seed')}"`);
 const steps = num('--steps') ?? base.max_steps;
 const evalProblems = num('--eval-problems') ?? base.eval_problems;
-const config = { ...base, max_steps: steps, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0 };
+// A shorter run keeps the config's share of Stage I steps.
+const stageOne = base.score_stage_one_steps === null ? null : Math.round((base.score_stage_one_steps * steps) / base.max_steps);
+const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0 };
 
 interface Outcome {
   seed: number;
@@ -88,6 +92,16 @@ async function runScore(seed: number, scratch: string): Promise<Outcome> {
     acc_t1_before: first.acc_t1, acc_t2_before: first.acc_t2, acc_t1_after: last.acc_t1, acc_t2_after: last.acc_t2,
     delta_i2c: last.delta_i2c, delta_c2i: last.delta_c2i, delta_i2c_before: first.delta_i2c, delta_c2i_before: first.delta_c2i,
     same_answer_after: last.same_answer_frac, seconds,
+  };
+}
+
+/** --baselines-only: the base model's two attempts (the "before" columns) without a SCoRe run. */
+async function baseEvaluation(seed: number, scratch: string): Promise<Outcome> {
+  const run = prepareGrpo({ ...config, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
+  const b = await heldoutBoth(run, seed);
+  return {
+    seed, acc_t1_before: b.acc_t1_after, acc_t2_before: b.acc_t2_after, acc_t1_after: NaN, acc_t2_after: NaN, delta_i2c: NaN, delta_c2i: NaN,
+    delta_i2c_before: b.delta_i2c, delta_c2i_before: b.delta_c2i, same_answer_after: NaN, seconds: 0,
   };
 }
 
@@ -140,7 +154,7 @@ const outcomes: Outcome[] = [];
 try {
   console.error(`bench:score: ${SCORE_CONFIG_FILE}, ${steps} steps (Stage I ${config.score_stage_one_steps ?? Math.floor(steps / 2)}), seeds ${seeds.join(',')}, ${evalProblems} held-out problems${baselines.length ? `, baselines ${baselines.join(', ')}` : ''}`);
   for (const seed of seeds) {
-    const o = await runScore(seed, scratch);
+    const o = baselinesOnly ? await baseEvaluation(seed, scratch) : await runScore(seed, scratch);
     if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch);
     if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch);
     outcomes.push(o);

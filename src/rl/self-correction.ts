@@ -15,9 +15,10 @@ import { lossTokens } from './packing.js';
 
 /**
  * The user turn between the attempts (SCoRe's p, paraphrased for the demo's 58-character
- * tokenizer: no letter outside it). It keeps the chat frame of the task prompts.
+ * tokenizer: no letter outside it). It keeps the chat frame of the task prompts and opens the
+ * think block, as R1-Zero prompts often do (the format rewards then count that "<think>").
  */
-export const SCORE_INSTRUCTION = '\nUser: There may be an error in the answer. Check it and rewrite the solution.\nAssistant: ';
+export const SCORE_INSTRUCTION = '\nUser: There may be an error. Rewrite the solution.\nAssistant: <think>\n';
 
 export type ScoreStage = 1 | 2 | 'both';
 
@@ -89,9 +90,14 @@ export function needsReference(c: ScoreOptions & { beta: number; score_stage: Sc
   return c.beta > 0 || (c.self_correction === 'score' && c.score_stage !== 2 && c.score_beta_first > 0);
 }
 
-/** Attempt 2's prompt: the item's prompt, then y1's text, then the instruction (all context). */
+/**
+ * Attempt 2's prompt: the item's prompt, then y1's text, then the instruction (all context). An
+ * instruction ending in "<think>" marks the example think_prefilled, so format rewards see it.
+ */
 export function secondAttemptItem(first: ScoredRow, instruction: string): PromptItem {
-  return { ...first.item, prompt: first.item.prompt + first.text + instruction };
+  const prefilled = instruction.trimEnd().endsWith('<think>');
+  const example = prefilled ? { ...first.item.example, think_prefilled: true } : first.item.example;
+  return { ...first.item, prompt: first.item.prompt + first.text + instruction, example };
 }
 
 export interface TwoAttemptOptions {

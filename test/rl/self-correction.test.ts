@@ -190,3 +190,19 @@ test('baseline data: Pair-SFT pairs wrong first attempts with right ones of the 
   const second = [at('a', true, 'fix'), at('a', true, 'r1'), at('a', false, 'no'), at('b', false, ''), at('b', false, ''), at('b', true, 'fix2')];
   assert.deepEqual(correctionPairs('star', first, 3, '|', second), [{ prompt: 'a:w1|', completion: 'fix' }, { prompt: 'b:w5|', completion: 'fix2' }]);
 });
+
+test('aha train --recipe score: the miniature alone, the switch on with a model; an unknown recipe or a conflict is refused', async () => {
+  const { configFromFlags, recipeBase } = await import('../../src/cli/commands/train.js');
+  const alone = recipeBase({ recipe: 'score' })!;
+  assert.equal(alone.self_correction, 'score');
+  assert.equal(alone.task, 'countdown');
+  assert.ok(alone.model!.endsWith('models/aha-tiny-countdown'));
+  const withFlags = configFromFlags({ scoreStageOneSteps: '10', scoreAlpha: '5' }, alone);
+  assert.equal(validateConfig(withFlags).score_stage_one_steps, 10);
+  assert.equal(withFlags.score_alpha, 5);
+  // The recipe splits its steps into two stages, so a single stage from the command line conflicts.
+  assert.throws(() => validateConfig(configFromFlags({ scoreStage: '2' }, alone)), /score_stage_one_steps: .* conflicts with score_stage 2/);
+  assert.equal(recipeBase({ recipe: 'score', model: 'some/dir' })!.self_correction, 'score');
+  assert.equal(recipeBase({}), null);
+  assert.throws(() => recipeBase({ recipe: 'satori' }), /--recipe: unknown recipe "satori"; known: score/);
+});
