@@ -10,7 +10,7 @@ import type { Rng } from '../util/rng.js';
 import { computeAdvantages, type AdvantageEstimator, type ScaleRewards } from './advantages.js';
 import type { CollectedBatch } from './dynamic-sampling.js';
 import type { PromptItem, PromptSource } from './prompts.js';
-import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
+import { rollout, type Judges, type RolloutOptions, type Sampler, type ScoredRow } from './rollout.js';
 import { lossTokens } from './packing.js';
 
 /**
@@ -100,14 +100,8 @@ export function secondAttemptItem(first: ScoredRow, instruction: string): Prompt
   return { ...first.item, prompt: first.item.prompt + first.text + instruction, example };
 }
 
-export interface TwoAttemptOptions {
-  items: readonly PromptItem[];
-  groupSize: number;
-  encode: (prompt: string) => Int32Array;
-  sampler: Sampler;
-  rng: Rng;
-  judges: Judges;
-  weights: readonly number[];
+/** A rollout's options, with the instruction and the context every attempt-2 prompt must fit. */
+export interface TwoAttemptOptions extends RolloutOptions {
   maxCompletionTokens: number;
   instruction: string;
   /** The model's context: every attempt-2 prompt plus maxCompletionTokens must fit in it. */
