@@ -6,7 +6,8 @@
 //        run folders), --json (last line machine-readable), --baseline grpo,pair-sft (also: plain
 //        GRPO on single attempts with the same settings and steps; Pair-SFT / STaR: SFT on the base
 //        model's own corrected pairs from as many sampled prompts; their two attempts evaluated after),
-//        --baselines-only (the baselines alone, e.g. in a second process beside a SCoRe run).
+//        --baselines-only (the baselines alone, e.g. in a second process beside a SCoRe run),
+//        --config FILE (another settings file with self_correction: score).
 // Several seeds run one after another; the JSON line then holds their means and each run.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,6 @@ import { SFTTrainer } from '../src/sft/sft-trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
 import { Rng } from '../src/util/rng.js';
 
-const SCORE_CONFIG_FILE = 'configs/score-countdown.yaml';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -31,6 +31,7 @@ const num = (name: string): number | undefined => {
   if (!Number.isInteger(x) || x < 0) throw new Error(`${name}: expected a whole number, got "${v}"`);
   return x;
 };
+const SCORE_CONFIG_FILE = flag('--config') ?? 'configs/score-countdown.yaml';
 const json = args.includes('--json');
 const baselinesOnly = args.includes('--baselines-only');
 const keep = args.includes('--keep');
