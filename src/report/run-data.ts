@@ -24,6 +24,8 @@ export interface CompletionRow {
   length: number | null;
   gold: string | null;
   extracted: string | null;
+  /** SCoRe runs: 1 or 2, which attempt of the problem this answer is (absent otherwise). */
+  attempt?: number;
 }
 
 /** One line of eval.jsonl. */
@@ -95,6 +97,7 @@ export function toCompletionRow(v: Raw, at: Where): CompletionRow {
     length: optNumber(v.length),
     gold: optString(v.gold),
     extracted: optString(v.extracted),
+    ...(typeof v.attempt === 'number' ? { attempt: v.attempt } : {}),
   };
 }
 

@@ -206,3 +206,10 @@ test('aha train --recipe score: the miniature alone, the switch on with a model;
   assert.equal(recipeBase({}), null);
   assert.throws(() => recipeBase({ recipe: 'satori' }), /--recipe: unknown recipe "satori"; known: score/);
 });
+
+test('the report reads which attempt a held-out answer is (absent for single-attempt runs)', async () => {
+  const { toCompletionRow } = await import('../../src/report/run-data.js');
+  const at = { file: 'eval_completions.jsonl', line: 1 };
+  assert.equal(toCompletionRow({ step: 3, completion: 'x', attempt: 2 }, at).attempt, 2);
+  assert.equal('attempt' in toCompletionRow({ step: 3, completion: 'x' }, at), false);
+});
