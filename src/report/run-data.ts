@@ -26,6 +26,8 @@ export interface CompletionRow {
   extracted: string | null;
   /** Model and tool segments of a tool-using completion (docs/tools.md); null for a plain one. */
   segments: CompletionSegmentRow[] | null;
+  /** SCoRe runs: 1 or 2, which attempt of the problem this answer is (absent otherwise). */
+  attempt?: number;
 }
 
 /** One segment of a tool-using completion: written by the model, or by a tool (not in the loss). */
@@ -118,6 +120,7 @@ export function toCompletionRow(v: Raw, at: Where): CompletionRow {
     gold: optString(v.gold),
     extracted: optString(v.extracted),
     segments: toSegments(v.segments, at),
+    ...(typeof v.attempt === 'number' ? { attempt: v.attempt } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstimator, type MultiObjectiveAggregation, type ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
 import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from './tools/options.js';
+import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-correction.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -26,8 +27,8 @@ export interface RewardSpec {
   weight: number;
 }
 
-/** The GRPO options; the tool options (tools, max_tool_calls, tool_timeout, search_*) are rl/tools/options.ts'. */
-export interface GrpoConfig extends ToolOptions {
+/** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; rl/tools/options.ts) and SCoRe's two-attempt options (self-correction.ts). */
+export interface GrpoConfig extends ToolOptions, ScoreOptions {
   /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;
   /** Built-in task name, or null when `data` is given. */
@@ -197,6 +198,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   lora: null,
   gradient_checkpointing: false,
   ...TOOL_DEFAULTS,
+  ...SCORE_DEFAULTS,
 };
 
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
@@ -337,7 +339,13 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
   const toolProblem = toolOptionsProblem(c);
   check(toolProblem === null, toolProblem!);
-  return { ...c, epsilon_high: epsilonHigh };
+  const scoreStage = checkScoreOptions(c);
+  if (c.self_correction === 'score') {
+    // Neither combination is built: two-attempt rows carry one advantage and one KL coefficient each.
+    check(c.tools.length === 0, 'tools: tool calls inside SCoRe\'s two attempts are not supported; use tools or self_correction, not both');
+    check(!(c.advantage_estimator === 'reinforce_plus_plus' && c.beta > 0), 'advantage_estimator: reinforce_plus_plus with beta > 0 (KL in the reward) conflicts with self_correction score (its KL is per attempt)');
+  }
+  return { ...c, epsilon_high: epsilonHigh, score_stage: scoreStage };
 }
 
 /** The options a run folder's config.json records (GrpoConfig keys only, over the defaults), or null when there is none. */

@@ -87,6 +87,8 @@ export interface MicroBatch {
   entropy?: Float32Array | null;
   /** Per-token weight on the policy term (truncated importance sampling), [B, T]; absent = 1. */
   isWeights?: Float32Array | null;
+  /** Per-row KL coefficient in place of SurrogateOptions.beta (SCoRe's β₂ on first attempts); absent = beta for every row. */
+  rowBeta?: ArrayLike<number> | null;
 }
 
 export interface LossResult {
@@ -200,8 +202,10 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   const n = B * T;
   if (logp.length !== n || oldLogp.length !== n || mask.length !== n) throw new RangeError(`grpoLoss: arrays must have B*T = ${n} entries`);
   if (mb.advantages.length !== B) throw new RangeError(`grpoLoss: ${mb.advantages.length} advantages for ${B} rows`);
-  const ref = opts.beta > 0 ? mb.refLogp : null;
-  if (opts.beta > 0 && (!ref || ref.length !== n)) throw new RangeError('grpoLoss: beta > 0 needs reference log-probs of B*T entries');
+  if (mb.rowBeta && mb.rowBeta.length !== B) throw new RangeError(`grpoLoss: ${mb.rowBeta.length} row betas for ${B} rows`);
+  const anyKl = mb.rowBeta ? Array.prototype.some.call(mb.rowBeta, (b: number) => b > 0) : opts.beta > 0;
+  const ref = anyKl ? mb.refLogp : null;
+  if (anyKl && (!ref || ref.length !== n)) throw new RangeError('grpoLoss: beta > 0 needs reference log-probs of B*T entries');
   const coef = opts.entropyCoef ?? 0;
   if (coef !== 0 && (!mb.entropy || mb.entropy.length !== n)) throw new RangeError('grpoLoss: entropyCoef needs per-position entropies of B*T entries');
   for (const [name, a] of [['policyMask', mb.policyMask], ['isWeights', mb.isWeights], ['tokenAdvantages', mb.tokenAdvantages]] as const) {
@@ -226,6 +230,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   for (let i = 0; i < B; i++) {
     // With per-token advantages, off-policy masking reads the sign of the row's mean advantage.
     const rowA = tokenA ? maskedRowMean(tokenA, mask, i, T) : mb.advantages[i];
+    const beta = mb.rowBeta ? mb.rowBeta[i] : opts.beta;
     const stale = opts.offPolicyMaskThreshold != null && rowA < 0 && -Math.log(sequenceRatio(logp, oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
     if (stale) offPolicyRows++;
     const seqRatio = sequence ? sequenceRatio(logp, oldLogp, mask, i, T) : 1;
@@ -274,13 +279,13 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
         // d/dlp [exp(ref − lp) − (ref − lp) − 1] = 1 − exp(ref − lp)
         const dkl = 1 - Math.exp(d);
         if (!biasKl) {
-          L += opts.beta * kl;
-          dL += opts.beta * dkl;
+          L += beta * kl;
+          dL += beta * dkl;
         } else {
           // ratio·k3, the ratio carrying its gradient too (token: ∂r/∂lp = r; sequence: via s_i).
-          L += opts.beta * ratio * kl;
-          dL += opts.beta * ratio * dkl + (sequence ? 0 : opts.beta * ratio * kl);
-          if (sequence) dSeq += w[i] * opts.beta * kl;
+          L += beta * ratio * kl;
+          dL += beta * ratio * dkl + (sequence ? 0 : beta * ratio * kl);
+          if (sequence) dSeq += w[i] * beta * kl;
         }
       }
       loss += w[i] * L;

@@ -22,6 +22,7 @@ import { assertFreshRunDir } from '../util/run-dir.js';
 import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
+import { needsReference } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 import { isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, withPromptField } from './learned-rewards.js';
 import { buildTools, toolSampler } from './tools/setup.js';
@@ -154,10 +155,15 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   if (longest + config.max_completion_length > ctx) {
     throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
   }
+  // SCoRe's second attempt reads prompt + first answer + instruction, then answers: both answers must fit.
+  const instruction = config.self_correction === 'score' ? tokenizer.encode(config.score_instruction).length : 0;
+  if (config.self_correction === 'score' && longest + 2 * config.max_completion_length + instruction > ctx) {
+    throw new AhaError(`self_correction score: prompts of up to ${longest} tokens, two answers of max_completion_length ${config.max_completion_length} and score_instruction (${instruction} tokens) exceed the model's context of ${ctx} tokens; lower max_completion_length to ${Math.floor((ctx - longest - instruction) / 2)} or less`);
+  }
 
   // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen;
   // with LoRA it is the same network with its adapters switched off.
-  const reference = config.beta > 0 ? (isLoraModel(model) ? adaptersOff(model) : load(modelDir, 'reference model folder').model) : null;
+  const reference = needsReference(config) ? (isLoraModel(model) ? adaptersOff(model) : load(modelDir, 'reference model folder').model) : null;
   // sync_ref_model: the checkpoint holds the reference as synced so far.
   if (resumeFrom && config.sync_ref_model) restoreReference(reference!, readTensorFile(resumeFrom, SYNCED_REFERENCE_FILE), resumeFrom);
   const eosIds = loaded.eosIds;

@@ -25,6 +25,7 @@ import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metr
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
 import { toolMetrics } from './tools/metrics.js';
+import { needsReference, scoreStep, twoAttemptHeldout } from './self-correction.js';
 
 export type { ResolvedGrpoConfig };
 
@@ -116,14 +117,17 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       evaluatedStep = step;
       const rng = new Rng((cfg.seed ^ Math.imul(step + 1, 0x2545f491)) >>> 0);
       if (!opts.quiet) process.stderr.write(`held-out evaluation at step ${step}: ${items.length} problems...\n`);
-      const { rows } = await rollout({
-        items, groupSize: 1, encode: (p) => opts.tokenizer.encode(p), sampler: opts.sampler, rng, judges: opts.judges,
-        weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length,
-      });
+      const encode = (p: string) => opts.tokenizer.encode(p);
+      // SCoRe: both attempts of each problem, with the paper's metrics (self-correction.ts).
+      const two = cfg.self_correction === 'score'
+        ? await twoAttemptHeldout({ items, encode, sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length, instruction: cfg.score_instruction, contextLength: opts.model.config.max_position_embeddings })
+        : null;
+      const rows = two ? two.first : (await rollout({ items, groupSize: 1, encode, sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length })).rows;
       const line = { ...heldoutMetrics(rows), ...toolMetrics(rows) };
       // The report sets a problem's first and last answers side by side.
-      for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout' });
-      appendJsonl(evalFile, { step, split: 'heldout', ...line, ...opts.watch?.observe(step, rows) });
+      for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout', ...(two ? { attempt: 1 } : {}) });
+      for (const r of two?.second ?? []) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout', attempt: 2 });
+      appendJsonl(evalFile, { step, split: 'heldout', ...line, ...(two?.metrics ?? {}), ...opts.watch?.observe(step, rows) });
       await notify(opts.callbacks, 'onEvaluate', line, step);
       if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
     },
@@ -155,7 +159,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const cfg = opts.config;
   const { model, runDir } = opts;
   const G = cfg.num_generations;
-  if (cfg.beta > 0 && !opts.reference) throw new Error('runGrpo: beta > 0 needs a reference model');
+  if (needsReference(cfg) && !opts.reference) throw new Error('runGrpo: beta > 0 (or SCoRe Stage I with score_beta_first > 0) needs a reference model');
   const params = [...model.parameters().values()];
   const optimizer = new GroupedAdamW(model.parameters(), { lr: cfg.learning_rate, beta1: cfg.adam_beta1, beta2: cfg.adam_beta2, eps: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
   const schedule: ScheduleOptions = { kind: cfg.lr_scheduler_type, peakLr: cfg.learning_rate, warmupSteps: cfg.warmup_steps, totalSteps: cfg.max_steps * cfg.num_iterations };
@@ -190,7 +194,11 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     while (await loop.next(step)) {
       const stepStart = performance.now();
       // 1. Collect: rollouts and their rewards (several rounds only with dynamic sampling).
-      const batch = await collectBatch({
+      // SCoRe: two-attempt rollouts, the stage's rewards, advantages and per-row KL (self-correction.ts).
+      const score = cfg.self_correction === 'score'
+        ? await scoreStep({ config: cfg, step, prompts: opts.prompts, encode: (p) => opts.tokenizer.encode(p), sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, contextLength: model.config.max_position_embeddings })
+        : null;
+      const batch = score ? score.batch : await collectBatch({
         prompts: opts.prompts, promptsPerStep: cfg.prompts_per_step, groupSize: G, dynamic: cfg.dynamic_sampling,
         maxRounds: cfg.max_sampling_rounds, weights: opts.rewardWeights, encode: (p) => opts.tokenizer.encode(p),
         sampler: opts.sampler, rng, judges: opts.judges, maxCompletionTokens: cfg.max_completion_length,
@@ -200,14 +208,14 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       if (batch.kept.length > 0) {
         // 2. Advantages over the rows trained on.
         const rewards = batchRewards(batch.kept);
-        const { advantages } = computeAdvantages(rewards, {
+        const { advantages } = score ?? computeAdvantages(rewards, {
           groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(batch.kept, cfg.mask_truncated_completions),
           aggregation: cfg.multi_objective_aggregation, columns: opts.rewardWeights.map((_, k) => batch.kept.map((r) => r.scores[k])), weights: opts.rewardWeights,
         });
         // 3. Update: num_iterations optimiser passes.
         update = policyUpdate({
           config: cfg, model, reference: opts.reference, optimizer, params, padId: opts.tokenizer.padId,
-          rows: batch.kept, advantages, lrAt: (u) => learningRate(schedule, u), updatesBefore: updates, sums, logitsBudgetBytes: opts.logitsBudgetBytes,
+          rows: batch.kept, advantages, rowBeta: score?.rowBeta, lrAt: (u) => learningRate(schedule, u), updatesBefore: updates, sums, logitsBudgetBytes: opts.logitsBudgetBytes,
           rewards, entropyControl,
         });
         // TRL syncs after every ref_model_sync_steps-th optimiser update; aha after the step that reaches it.
@@ -220,7 +228,9 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
 
       // 4. Log: metrics, completions, held-out evaluation; the loop shell saves checkpoints.
       const seconds = (performance.now() - stepStart) / 1000;
-      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, beta: cfg.beta, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...opts.watch?.fields() };
+      // The kl metric is logged whenever some row has a KL term (SCoRe's Stage I: attempt 1 only).
+      const klBeta = score ? Math.max(cfg.beta, needsReference(cfg) ? cfg.score_beta_first : 0) : cfg.beta;
+      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, beta: klBeta, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...score?.metrics, ...opts.watch?.fields() };
       lastMetrics = metrics;
       if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {
         appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });

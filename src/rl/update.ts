@@ -90,6 +90,8 @@ interface PackedChunk {
   advantages: Float64Array;
   /** The sampler's log-probs in the batch layout (null when a row came without them, or when nothing uses them). */
   samplerLogp: Float32Array | null;
+  /** Per-row KL coefficients (SCoRe), or null for the run's beta on every row. */
+  rowBeta: Float64Array | null;
 }
 
 /** How rows are packed: the pad id, DAPO's truncation mask, and whether the sampler's log-probs are needed (TIS). */
@@ -99,9 +101,9 @@ interface PackOptions {
   samplerLogp: boolean;
 }
 
-function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: PackOptions): PackedChunk {
+function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: PackOptions, rowBeta: Float64Array | null = null): PackedChunk {
   const batch = packRows(rows, o.padId);
-  return { batch, mask: batchMask(batch, o.maskTruncated), advantages, samplerLogp: o.samplerLogp ? packSamplerLogprobs(rows, batch) : null };
+  return { batch, mask: batchMask(batch, o.maskTruncated), advantages, samplerLogp: o.samplerLogp ? packSamplerLogprobs(rows, batch) : null, rowBeta };
 }
 
 /**
@@ -113,10 +115,11 @@ function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: Pac
  */
 function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], runAll: boolean, o: PackOptions): PackedChunk | null {
   if (runAll) return chunk;
-  const keep = rows.map((_, i) => i).filter((i) => chunk.advantages[i] !== 0);
+  const keep = rows.map((_, i) => i).filter((i) => chunk.advantages[i] !== 0 || (chunk.rowBeta !== null && chunk.rowBeta[i] > 0));
   if (keep.length === rows.length) return chunk;
   if (keep.length === 0) return null;
-  return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), o);
+  const rowBeta = chunk.rowBeta ? Float64Array.from(keep, (i) => chunk.rowBeta![i]) : null;
+  return packChunk(keep.map((i) => rows[i]), Float64Array.from(keep, (i) => chunk.advantages[i]), o, rowBeta);
 }
 
 /**
@@ -143,6 +146,8 @@ export interface UpdateInput {
   padId: number;
   rows: readonly RolloutRow[];
   advantages: Float64Array;
+  /** Per-row KL coefficients in place of config.beta (SCoRe); absent = config.beta for every row. */
+  rowBeta?: Float64Array;
   /** The learning rate of update number `u` (0-based, over the whole run). */
   lrAt: (u: number) => number;
   /** Updates done before this step. */
@@ -181,8 +186,9 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
       const rows = u.rows.slice(c, d);
-      const chunk = packChunk(rows, u.advantages.subarray(c, d), pack);
-      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, cfg.beta > 0 || entropyBonus, pack), first: c };
+      const chunk = packChunk(rows, u.advantages.subarray(c, d), pack, u.rowBeta ? u.rowBeta.subarray(c, d) : null);
+      // Per-row KL coefficients (SCoRe) keep only the rows whose own coefficient is positive.
+      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, (cfg.beta > 0 && chunk.rowBeta === null) || entropyBonus, pack), first: c };
     });
     // bnpo normalises by the configured micro-batch's tokens, however it was chunked or skipped.
     const tokens = chunks.reduce((n, ch) => n + ch.tokens, 0);
@@ -196,7 +202,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
             // With one pass π_old is π detached (taken from the training forward itself, below),
             // unless the returns need it before the first pass (KL in the reward).
             oldLogp: cfg.num_iterations > 1 || klInReward ? frozenLogProbs(u.model, train.batch, cfg.temperature) : null,
-            refLogp: cfg.beta > 0 ? frozenLogProbs(u.reference!, train.batch, cfg.temperature) : null,
+            refLogp: (train.rowBeta ? train.rowBeta.some((b) => b > 0) : cfg.beta > 0) ? frozenLogProbs(u.reference!, train.batch, cfg.temperature) : null,
           }]
         : [],
     );
@@ -242,7 +248,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       const res = grpoLoss(
         {
           B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp, refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens,
-          policyMask, entropy: entropyCoef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums), tokenAdvantages: tokenAdvantages?.[j],
+          policyMask, entropy: entropyCoef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums), tokenAdvantages: tokenAdvantages?.[j], rowBeta: m.rowBeta,
         },
         { ...surrogate, entropyCoef },
         norm,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { holdsRun, nextFreeRunDir } from '../../util/run-dir.js';
 import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
+import { AhaError } from '../../util/errors.js';
 import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, savedRunConfig, type GrpoConfig } from '../../rl/config.js';
 import { DEMO_CONFIG_FILE, DEMO_CONFIG_FILES, demoConfig, demoConfigFile } from '../../rl/demo.js';
 
@@ -70,7 +71,16 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--tool-timeout <s>', 'toolTimeout', 'tool_timeout', 'num', 'seconds one tool call may take; a slower call gets an error result'],
   ['--search-corpus <file>', 'searchCorpus', 'search_corpus', 'str', 'JSON Lines passages ({"text": ...}) the search tool indexes with BM25 (default: the task\'s own corpus)'],
   ['--search-top-k <k>', 'searchTopK', 'search_top_k', 'int', 'passages a search returns at most'],
+  ['--self-correction <kind>', 'selfCorrection', 'self_correction', 'str', 'none, or score: two attempts per rollout, the second after an instruction to fix the first, trained in SCoRe\'s two stages (docs/self-correction.md)'],
+  ['--score-stage <s>', 'scoreStage', 'score_stage', 'str', 'SCoRe stage: 1 (reward the second attempt, KL holds the first), 2 (both, shaped bonus) or both (Stage I, then Stage II)'],
+  ['--score-stage-one-steps <n>', 'scoreStageOneSteps', 'score_stage_one_steps', 'int', 'with --score-stage both: steps of Stage I (default half of --steps)'],
+  ['--score-alpha <a>', 'scoreAlpha', 'score_alpha', 'num', 'Stage II bonus alpha * (r(y2) - r(y1)) on the second attempt (paper 10)'],
+  ['--score-beta-first <b>', 'scoreBetaFirst', 'score_beta_first', 'num', 'Stage I KL coefficient on the first attempt (paper 0.1)'],
+  ['--score-instruction <text>', 'scoreInstruction', 'score_instruction', 'str', 'the text appended after the first attempt'],
 ];
+
+/** Built-in recipes of --recipe: their settings file (over the defaults, under --config and flags). */
+const RECIPES: Readonly<Record<string, string>> = { score: 'configs/score-countdown.yaml' };
 
 function parseValue(flag: string, kind: Kind, v: unknown): unknown {
   if (kind === 'bool') return v === true;
@@ -102,6 +112,17 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
   return cfg;
 }
 
+/**
+ * The base settings of --recipe: alone, the recipe's settings file (its miniature); with a model,
+ * data or config file, those settings (the defaults) with the recipe's switch on. Null without --recipe.
+ */
+export function recipeBase(flags: Record<string, unknown>): GrpoConfig | null {
+  if (flags.recipe === undefined) return null;
+  const name = String(flags.recipe);
+  if (!Object.hasOwn(RECIPES, name)) throw new AhaError(`--recipe: unknown recipe "${name}"; known: ${Object.keys(RECIPES).join(', ')}`);
+  return wantsDemo(flags) ? demoConfig(RECIPES[name]) : { ...DEFAULT_CONFIG, task: 'arithmetic', self_correction: 'score' };
+}
+
 /** No model, data or config file named: the user asked for the demo. */
 export function wantsDemo(flags: Record<string, unknown>): boolean {
   return flags.model === undefined && flags.data === undefined && flags.config === undefined;
@@ -122,11 +143,14 @@ export function register(program: Command): void {
     .option('--reward <spec...>', 'reward functions with weights, e.g. accuracy:1,format:0.5, or a reward model folder rm:<dir>[:<weight>] (default: the task accuracy:1 and format_lenient:0.2)')
     .option('--config <file>', 'options from a JSON or YAML file (TRL GRPOConfig names); flags override it')
     .option('--tools <names>', 'tools the model may call mid-answer: search, python (comma-separated; none = no tools); docs/tools.md')
+    .option('--recipe <name>', `a built-in recipe: score (SCoRe self-correction, ${RECIPES.score}; with --model, --data or --config, their settings with self_correction: score)`)
     .option('--resume', 'continue the run in --output from its latest checkpoint (optimizer, RNG, data position, step)')
     .option('--quiet', 'no progress bar');
   for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);
   cmd.action(async (flags: Record<string, unknown>) => {
-    let config = configFromFlags(flags, wantsDemo(flags) ? demoConfig(demoConfigFile(typeof flags.task === 'string' ? flags.task : undefined)) : undefined);
+    const recipe = recipeBase(flags);
+    let config = configFromFlags(flags, recipe ?? (wantsDemo(flags) ? demoConfig(demoConfigFile(typeof flags.task === 'string' ? flags.task : undefined)) : undefined));
+    if (recipe && config.self_correction !== 'score') throw new AhaError(`--recipe score conflicts with --self-correction ${config.self_correction}`);
     // --resume starts from the options the run was started with, so `--output DIR --resume` is enough.
     if (flags.resume === true) config = configFromFlags(flags, savedRunConfig(config.output_dir) ?? config);
     // A fresh run with no --output goes to the next free folder (runs/r1-zero, runs/r1-zero-2, ...)

@@ -363,8 +363,14 @@
   /** Problems answered at two or more steps, best showcases first (wrong early and right late, then widest gap). */
   function comparablePairs(completions) {
     const byProblem = new Map();
+    // SCoRe runs log a second attempt of each held-out problem: shown beside the last first attempt.
+    const second = new Map();
     for (const c of completions) {
       if (!c.problem_id) continue;
+      if (c.attempt === 2) {
+        second.set(c.problem_id + '@' + c.step, c);
+        continue;
+      }
       const list = byProblem.get(c.problem_id) || [];
       list.push(c);
       byProblem.set(c.problem_id, list);
@@ -378,7 +384,7 @@
       const late = list.find((c) => c.step === maxStep);
       const reflects = reflectionCount(late) > 0 ? 1e6 : 0;
       const score = (early.correct === false && late.correct === true ? 1e9 : 0) + reflects + (maxStep - minStep);
-      pairs.push({ id, early, late, score });
+      pairs.push({ id, early, late, score, second: second.get(id + '@' + maxStep) || null });
     }
     return pairs.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   }
@@ -402,9 +408,9 @@
     if (pairs.length === 0) return box.append(el('p', { class: 'empty', text: 'No problem has been answered at two different steps yet.' }));
     const shownPairs = sel.value === 'best' || !sel.value ? pairs.slice(0, SHOWCASE) : pairs.filter((p) => p.id === sel.value);
     for (const pair of shownPairs) {
-      box.append(
-        el('div', { class: 'side-by-side' }, el('div', {}, el('h4', { text: 'early: step ' + pair.early.step }), completionCard(pair.early, null)), el('div', {}, el('h4', { text: 'late: step ' + pair.late.step }), completionCard(pair.late, null))),
-      );
+      const columns = [el('div', {}, el('h4', { text: 'early: step ' + pair.early.step }), completionCard(pair.early, null)), el('div', {}, el('h4', { text: 'late: step ' + pair.late.step + (pair.second ? ', attempt 1' : '') }), completionCard(pair.late, null))];
+      if (pair.second) columns.push(el('div', {}, el('h4', { text: 'late: step ' + pair.second.step + ', attempt 2' }), completionCard(pair.second, null)));
+      box.append(el('div', { class: pair.second ? 'side-by-side three' : 'side-by-side' }, ...columns));
     }
   }
 

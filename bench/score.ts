@@ -1,0 +1,183 @@
+// `npm run bench:score`: SCoRe in miniature (configs/score-countdown.yaml: two-attempt RL on the
+// bundled Countdown base model, Stage I then Stage II) with a fixed seed and budget, timed from
+// loading the model to the last held-out evaluation. Reports held-out Accuracy@t1, Accuracy@t2
+// and the paper's Δ_i→c, Δ_c→i before and after training.
+// Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --keep (keep the
+//        run folders), --json (last line machine-readable), --baseline grpo,pair-sft (also: plain
+//        GRPO on single attempts with the same settings and steps; Pair-SFT / STaR: SFT on the base
+//        model's own corrected pairs from as many sampled prompts; their two attempts evaluated after),
+//        --baselines-only (the baselines alone, e.g. in a second process beside a SCoRe run),
+//        --config FILE (another settings file with self_correction: score).
+// Several seeds run one after another; the JSON line then holds their means and each run.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoConfig } from '../src/rl/demo.js';
+import { prepareGrpo } from '../src/rl/setup.js';
+import { runGrpo } from '../src/rl/trainer.js';
+import { correctionPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
+import type { GrpoRunOptions } from '../src/rl/trainer.js';
+import { SFTTrainer } from '../src/sft/sft-trainer.js';
+import { readJsonl } from '../src/util/jsonl.js';
+import { Rng } from '../src/util/rng.js';
+
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const num = (name: string): number | undefined => {
+  const v = flag(name);
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 0) throw new Error(`${name}: expected a whole number, got "${v}"`);
+  return x;
+};
+const SCORE_CONFIG_FILE = flag('--config') ?? 'configs/score-countdown.yaml';
+const json = args.includes('--json');
+const baselinesOnly = args.includes('--baselines-only');
+const keep = args.includes('--keep');
+const BASELINES = ['grpo', 'pair-sft'];
+const baselines = (flag('--baseline') ?? '').split(',').filter((b) => b !== '');
+for (const b of baselines) if (!BASELINES.includes(b)) throw new Error(`--baseline: choose from ${BASELINES.join(', ')}, got "${b}"`);
+const base = demoConfig(SCORE_CONFIG_FILE);
+const seeds = (flag('--seed') ?? String(base.seed)).split(',').map(Number);
+if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seed: expected integers separated by commas, got "${flag('--seed')}"`);
+const steps = num('--steps') ?? base.max_steps;
+const evalProblems = num('--eval-problems') ?? base.eval_problems;
+// A shorter run keeps the config's share of Stage I steps.
+const stageOne = base.score_stage_one_steps === null ? null : Math.round((base.score_stage_one_steps * steps) / base.max_steps);
+const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0 };
+
+interface Outcome {
+  seed: number;
+  acc_t1_before: number;
+  acc_t2_before: number;
+  acc_t1_after: number;
+  acc_t2_after: number;
+  delta_i2c: number;
+  delta_c2i: number;
+  delta_i2c_before: number;
+  delta_c2i_before: number;
+  same_answer_after: number;
+  seconds: number;
+  grpo?: Baseline;
+  pair_sft?: Baseline & { pairs: number; star_pairs: number };
+}
+
+interface Baseline {
+  acc_t1_after: number;
+  acc_t2_after: number;
+  delta_i2c: number;
+  delta_c2i: number;
+  seconds: number;
+}
+
+/** Both attempts on the held-out problems with a prepared run's model (the baselines' evaluation). */
+async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds'>> {
+  const h = await twoAttemptHeldout({
+    items: run.evalItems ?? [], encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
+    weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, instruction: config.score_instruction, contextLength: run.model.config.max_position_embeddings,
+  });
+  return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
+}
+
+async function runScore(seed: number, scratch: string): Promise<Outcome> {
+  const dir = join(scratch, `score-seed${seed}`);
+  const t0 = performance.now();
+  await runGrpo(prepareGrpo({ ...config, seed, output_dir: dir }, {}));
+  const seconds = (performance.now() - t0) / 1000;
+  const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
+  const [first, last] = [evals[0], evals[evals.length - 1]];
+  if (!first || first.step !== 0 || last.step !== steps) throw new Error(`${dir}: expected held-out evaluations at steps 0 and ${steps}`);
+  return {
+    seed,
+    acc_t1_before: first.acc_t1, acc_t2_before: first.acc_t2, acc_t1_after: last.acc_t1, acc_t2_after: last.acc_t2,
+    delta_i2c: last.delta_i2c, delta_c2i: last.delta_c2i, delta_i2c_before: first.delta_i2c, delta_c2i_before: first.delta_c2i,
+    same_answer_after: last.same_answer_frac, seconds,
+  };
+}
+
+/** --baselines-only: the base model's two attempts (the "before" columns) without a SCoRe run. */
+async function baseEvaluation(seed: number, scratch: string): Promise<Outcome> {
+  const run = prepareGrpo({ ...config, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
+  const b = await heldoutBoth(run, seed);
+  return {
+    seed, acc_t1_before: b.acc_t1_after, acc_t2_before: b.acc_t2_after, acc_t1_after: NaN, acc_t2_after: NaN, delta_i2c: NaN, delta_c2i: NaN,
+    delta_i2c_before: b.delta_i2c, delta_c2i_before: b.delta_c2i, same_answer_after: NaN, seconds: 0,
+  };
+}
+
+/** Plain GRPO on single attempts, same settings and steps; both attempts evaluated after training. */
+async function runGrpoBaseline(seed: number, scratch: string): Promise<Baseline> {
+  const dir = join(scratch, `grpo-seed${seed}`);
+  const t0 = performance.now();
+  const run = prepareGrpo({ ...config, ...SCORE_DEFAULTS, seed, output_dir: dir, eval_steps: 0 }, {});
+  await runGrpo(run);
+  const seconds = (performance.now() - t0) / 1000;
+  return { ...(await heldoutBoth(run, seed)), seconds };
+}
+
+/**
+ * Pair-SFT: two-attempt rollouts of the base model on as many training prompts as SCoRe samples
+ * (steps × prompts_per_step, G each); every wrong first attempt paired with a right first attempt
+ * of the same problem as its second answer; SFT on those; both attempts evaluated. The STaR pairs
+ * (the base model's own wrong→right corrections) are counted and added to the data.
+ */
+async function runPairSftBaseline(seed: number, scratch: string): Promise<NonNullable<Outcome['pair_sft']>> {
+  const t0 = performance.now();
+  const base = prepareGrpo({ ...config, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
+  const rng = new Rng(seed);
+  const pairs: CorrectionPair[] = [];
+  let starPairs = 0;
+  for (let s = 0; s < steps; s++) {
+    const items = Array.from({ length: config.prompts_per_step }, () => base.prompts.next());
+    const t = await twoAttemptRollout({
+      items, groupSize: config.num_generations, encode: (p) => base.tokenizer.encode(p), sampler: base.sampler, rng, judges: base.judges,
+      weights: base.rewardWeights, maxCompletionTokens: config.max_completion_length, instruction: config.score_instruction, contextLength: base.model.config.max_position_embeddings,
+    });
+    const star = correctionPairs('star', t.first, config.num_generations, config.score_instruction, t.second);
+    starPairs += star.length;
+    pairs.push(...correctionPairs('pair', t.first, config.num_generations, config.score_instruction), ...star);
+  }
+  const data = join(scratch, `pairs-seed${seed}.jsonl`);
+  writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  console.error(`pair-sft seed ${seed}: ${pairs.length} pairs (${starPairs} the model's own corrections)`);
+  const out = await new SFTTrainer({
+    model: base.configRecord!.model as string, train_dataset: data,
+    args: { output_dir: join(scratch, `sft-seed${seed}`), learning_rate: config.learning_rate, num_train_epochs: 2, per_device_train_batch_size: 16, max_length: 512, seed, save_steps: 0, disable_tqdm: true },
+  }).train();
+  const tuned = prepareGrpo({ ...config, ...SCORE_DEFAULTS, model: out.model_dir, seed, output_dir: join(scratch, `sft-eval-seed${seed}`) }, { quiet: true });
+  const h = await heldoutBoth(tuned, seed);
+  return { ...h, seconds: (performance.now() - t0) / 1000, pairs: pairs.length, star_pairs: starPairs };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-score-'));
+const outcomes: Outcome[] = [];
+try {
+  console.error(`bench:score: ${SCORE_CONFIG_FILE}, ${steps} steps (Stage I ${config.score_stage_one_steps ?? Math.floor(steps / 2)}), seeds ${seeds.join(',')}, ${evalProblems} held-out problems${baselines.length ? `, baselines ${baselines.join(', ')}` : ''}`);
+  for (const seed of seeds) {
+    const o = baselinesOnly ? await baseEvaluation(seed, scratch) : await runScore(seed, scratch);
+    if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch);
+    if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch);
+    outcomes.push(o);
+  }
+} finally {
+  if (keep) console.error(`run folders kept in ${scratch}`);
+  else rmSync(scratch, { recursive: true, force: true });
+}
+
+const pct = (x: number) => (x * 100).toFixed(1);
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
+console.log('| seed | run | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δ_i→c | Δ_c→i | seconds |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const o of outcomes) {
+  console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | |`);
+  console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} |`);
+  for (const [name, b] of [['GRPO', o.grpo], ['Pair-SFT', o.pair_sft]] as const) {
+    if (b) console.log(`| ${o.seed} | ${name} | ${pct(b.acc_t1_after)} | ${pct(b.acc_t2_after)} | ${signed(b.acc_t2_after - b.acc_t1_after)} | ${pct(b.delta_i2c)} | ${pct(b.delta_c2i)} | ${b.seconds.toFixed(0)} |`);
+  }
+}
+const keys = ['acc_t1_before', 'acc_t2_before', 'acc_t1_after', 'acc_t2_after', 'delta_i2c', 'delta_c2i', 'seconds'] as const;
+const summary: Record<string, unknown> = {};
+for (const k of keys) summary[k] = Number((outcomes.reduce((s, o) => s + o[k], 0) / outcomes.length).toFixed(4));
+if (outcomes.length > 1 || baselines.length > 0) summary.runs = outcomes;
+if (json) console.log(JSON.stringify(summary));

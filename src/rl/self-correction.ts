@@ -1,0 +1,313 @@
+// SCoRe (Kumar et al. 2024): self-correction trained by two-attempt RL. A rollout answers the
+// prompt (y1); a fixed instruction saying the answer may be wrong is appended after y1 and the
+// model answers again (y2); the task's verifier grades both. Attempt 2 is an ordinary row whose
+// prompt is prompt + y1 + instruction, so y1 and the instruction are context and never in the loss.
+// Stage I rewards y2 only, with a strong KL (score_beta_first) holding attempt 1 to the starting
+// policy; Stage II rewards both attempts, y2 with the shaped bonus α·(r̂(y2) − r̂(y1)).
+// docs/self-correction.md (## SCoRe) has the design and the figures.
+import { AhaError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import { computeAdvantages, type AdvantageEstimator, type ScaleRewards } from './advantages.js';
+import type { CollectedBatch } from './dynamic-sampling.js';
+import type { PromptItem, PromptSource } from './prompts.js';
+import { rollout, type Judges, type RolloutOptions, type Sampler, type ScoredRow } from './rollout.js';
+import { lossTokens } from './packing.js';
+
+/**
+ * The user turn between the attempts (SCoRe's p, paraphrased for the demo's 58-character
+ * tokenizer: no letter outside it). It keeps the chat frame of the task prompts and opens the
+ * think block, as R1-Zero prompts often do (the format rewards then count that "<think>").
+ */
+export const SCORE_INSTRUCTION = '\nUser: There may be an error. Rewrite the solution.\nAssistant: <think>\n';
+
+export type ScoreStage = 1 | 2 | 'both';
+
+/** The SCoRe options of a GRPO config (validated by `checkScoreOptions`). */
+export interface ScoreOptions {
+  /** 'none' (single-attempt GRPO) or 'score' (two attempts, SCoRe stages). */
+  self_correction: 'none' | 'score';
+  /** 1 or 2 for one stage the whole run; 'both' = Stage I for score_stage_one_steps steps, then Stage II. */
+  score_stage: ScoreStage;
+  /** With 'both': steps of Stage I (null = half of max_steps). */
+  score_stage_one_steps: number | null;
+  /** α of Stage II's shaped bonus α·(r̂(y2) − r̂(y1)) (paper 10, unverified). */
+  score_alpha: number;
+  /** β₂ of Stage I, the KL coefficient on attempt-1 rows (paper 0.1 on MATH, unverified). */
+  score_beta_first: number;
+  /** The instruction appended after y1. */
+  score_instruction: string;
+}
+
+export const SCORE_DEFAULTS: ScoreOptions = {
+  self_correction: 'none',
+  score_stage: 'both',
+  score_stage_one_steps: null,
+  score_alpha: 10,
+  score_beta_first: 0.1,
+  score_instruction: SCORE_INSTRUCTION,
+};
+
+const SCORE_KEYS = Object.keys(SCORE_DEFAULTS).filter((k) => k !== 'self_correction') as (keyof ScoreOptions)[];
+
+/**
+ * Checks the SCoRe options against each other and the rest of the config; returns score_stage
+ * normalised (a CLI "1" becomes 1). Every error names the field.
+ */
+export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic_sampling: boolean; multi_objective_aggregation: string }): ScoreStage {
+  const fail = (field: string, msg: string): never => {
+    throw new AhaError(`${field}: ${msg}`);
+  };
+  if (c.self_correction !== 'none' && c.self_correction !== 'score') fail('self_correction', `unknown value "${String(c.self_correction)}"; choose none or score`);
+  if (c.self_correction === 'none') {
+    for (const k of SCORE_KEYS) {
+      if (JSON.stringify(c[k]) !== JSON.stringify(SCORE_DEFAULTS[k])) fail(k, 'is a SCoRe option: set self_correction: score (or --recipe score) to use it');
+    }
+    return c.score_stage;
+  }
+  const raw = c.score_stage as unknown;
+  const stage: ScoreStage = raw === 'both' ? 'both' : raw === 1 || raw === '1' ? 1 : raw === 2 || raw === '2' ? 2 : fail('score_stage', `must be 1, 2 or both, got ${JSON.stringify(raw)}`);
+  const n = c.score_stage_one_steps;
+  if (n !== null) {
+    if (stage !== 'both') fail('score_stage_one_steps', `splits a run into Stage I then Stage II; it conflicts with score_stage ${stage}`);
+    if (!Number.isInteger(n) || n < 0 || n > c.max_steps) fail('score_stage_one_steps', `must be an integer from 0 to max_steps (${c.max_steps}), got ${n}`);
+  }
+  if (!(typeof c.score_alpha === 'number' && Number.isFinite(c.score_alpha) && c.score_alpha >= 0)) fail('score_alpha', `must be a number >= 0, got ${c.score_alpha}`);
+  if (!(typeof c.score_beta_first === 'number' && Number.isFinite(c.score_beta_first) && c.score_beta_first >= 0)) fail('score_beta_first', `must be a number >= 0, got ${c.score_beta_first}`);
+  if (typeof c.score_instruction !== 'string' || c.score_instruction.trim() === '') fail('score_instruction', 'must be a non-empty string');
+  if (c.dynamic_sampling) fail('dynamic_sampling', 'conflicts with self_correction score (two-attempt groups are trained whole)');
+  if (c.multi_objective_aggregation !== 'sum_then_normalize') fail('multi_objective_aggregation', 'must be sum_then_normalize with self_correction score (the shaped reward is one total, not per-function columns)');
+  return stage;
+}
+
+/** The stage (1 or 2) of the step that starts after `step` completed steps. */
+export function stageAt(step: number, o: Pick<ScoreOptions, 'score_stage' | 'score_stage_one_steps'>, maxSteps: number): 1 | 2 {
+  if (o.score_stage !== 'both') return o.score_stage;
+  return step < (o.score_stage_one_steps ?? Math.floor(maxSteps / 2)) ? 1 : 2;
+}
+
+/** Whether the run needs the frozen reference model: a KL on any row. */
+export function needsReference(c: ScoreOptions & { beta: number; score_stage: ScoreStage }): boolean {
+  return c.beta > 0 || (c.self_correction === 'score' && c.score_stage !== 2 && c.score_beta_first > 0);
+}
+
+/**
+ * Attempt 2's prompt: the item's prompt, then y1's text, then the instruction (all context). An
+ * instruction ending in "<think>" marks the example think_prefilled, so format rewards see it.
+ */
+export function secondAttemptItem(first: ScoredRow, instruction: string): PromptItem {
+  const prefilled = instruction.trimEnd().endsWith('<think>');
+  const example = prefilled ? { ...first.item.example, think_prefilled: true } : first.item.example;
+  return { ...first.item, prompt: first.item.prompt + first.text + instruction, example };
+}
+
+/** A rollout's options, with the instruction and the context every attempt-2 prompt must fit. */
+export interface TwoAttemptOptions extends RolloutOptions {
+  maxCompletionTokens: number;
+  instruction: string;
+  /** The model's context: every attempt-2 prompt plus maxCompletionTokens must fit in it. */
+  contextLength: number;
+}
+
+export interface TwoAttempts {
+  /** Attempt 1, G rows per item, grouped by item. */
+  first: ScoredRow[];
+  /** Attempt 2, row i answering after first[i]. */
+  second: ScoredRow[];
+  sampleSeconds: number;
+  scoreSeconds: number;
+  sampledTokens: number;
+}
+
+/** Samples and grades both attempts of G rollouts per item. */
+export async function twoAttemptRollout(o: TwoAttemptOptions): Promise<TwoAttempts> {
+  const a = await rollout({ items: o.items, groupSize: o.groupSize, encode: o.encode, sampler: o.sampler, rng: o.rng, judges: o.judges, weights: o.weights, maxCompletionTokens: o.maxCompletionTokens });
+  const items2 = a.rows.map((r) => secondAttemptItem(r, o.instruction));
+  const encode2 = (prompt: string): Int32Array => {
+    const ids = o.encode(prompt);
+    if (ids.length + o.maxCompletionTokens > o.contextLength) {
+      throw new AhaError(`self_correction score: an attempt-2 prompt (prompt + first answer + score_instruction) of ${ids.length} tokens plus max_completion_length ${o.maxCompletionTokens} exceeds the model's context of ${o.contextLength}`);
+    }
+    return ids;
+  };
+  const b = await rollout({ items: items2, groupSize: 1, encode: encode2, sampler: o.sampler, rng: o.rng, judges: o.judges, weights: o.weights, maxCompletionTokens: o.maxCompletionTokens });
+  return {
+    first: a.rows,
+    second: b.rows,
+    sampleSeconds: a.sampleSeconds + b.sampleSeconds,
+    scoreSeconds: a.scoreSeconds + b.scoreSeconds,
+    sampledTokens: a.sampledTokens + b.sampledTokens,
+  };
+}
+
+/**
+ * The rewards trained on, per attempt. Stage I: attempt 1 carries none (null: advantage 0, only its
+ * KL term acts), attempt 2 its own reward r(y2). Stage II: r(y1), and r(y2) + α·(r̂(y2) − r̂(y1))
+ * with r̂ the verifier's 0/1. Each attempt's tokens get their own attempt's reward (see the doc).
+ */
+export function scoreRewards(first: readonly ScoredRow[], second: readonly ScoredRow[], stage: 1 | 2, alpha: number): { first: (number | null)[]; second: (number | null)[] } {
+  if (first.length !== second.length) throw new RangeError(`scoreRewards: ${first.length} first attempts but ${second.length} second`);
+  const hat = (r: ScoredRow) => (r.correct ? 1 : 0);
+  return {
+    first: first.map((r) => (stage === 1 ? null : r.reward)),
+    second: second.map((r, i) => (r.reward === null ? null : stage === 1 ? r.reward : r.reward + alpha * (hat(r) - hat(first[i])))),
+  };
+}
+
+/** Per-row KL coefficient: β₂ on attempt-1 rows in Stage I, the run's β everywhere else. */
+export function scoreRowBeta(rows: number, stage: 1 | 2, beta: number, betaFirst: number): Float64Array {
+  const out = new Float64Array(2 * rows).fill(beta);
+  if (stage === 1) out.fill(betaFirst, 0, rows);
+  return out;
+}
+
+/** Levenshtein distance between two strings (the collapse check: y2 copying y1 has distance 0). */
+export function editDistance(a: string, b: string): number {
+  if (a === b) return 0;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The paper's self-correction metrics over paired attempts (shares in [0, 1]). */
+export interface SelfCorrectionMetrics {
+  acc_t1: number;
+  acc_t2: number;
+  /** Acc@t2 − Acc@t1. */
+  delta_t1_t2: number;
+  /** Share of problems wrong at t1 and right at t2. */
+  delta_i2c: number;
+  /** Share right at t1 and wrong at t2. */
+  delta_c2i: number;
+  /** Share whose y2 is y1's text unchanged, and the mean edit distance over max length (0 = copy). */
+  same_answer_frac: number;
+  edit_distance: number;
+}
+
+export function selfCorrectionMetrics(pairs: readonly { first: boolean; second: boolean; firstText: string; secondText: string }[]): SelfCorrectionMetrics {
+  const n = pairs.length;
+  if (n === 0) throw new RangeError('selfCorrectionMetrics: no attempts');
+  let t1 = 0, t2 = 0, i2c = 0, c2i = 0, same = 0, edit = 0;
+  for (const p of pairs) {
+    t1 += +p.first;
+    t2 += +p.second;
+    if (!p.first && p.second) i2c++;
+    if (p.first && !p.second) c2i++;
+    if (p.firstText === p.secondText) same++;
+    edit += editDistance(p.firstText, p.secondText) / Math.max(p.firstText.length, p.secondText.length, 1);
+  }
+  return { acc_t1: t1 / n, acc_t2: t2 / n, delta_t1_t2: (t2 - t1) / n, delta_i2c: i2c / n, delta_c2i: c2i / n, same_answer_frac: same / n, edit_distance: edit / n };
+}
+
+/** The metrics of a two-attempt rollout. */
+export function twoAttemptMetrics(t: Pick<TwoAttempts, 'first' | 'second'>): SelfCorrectionMetrics {
+  return selfCorrectionMetrics(t.first.map((r, i) => ({ first: r.correct, second: t.second[i].correct, firstText: r.text, secondText: t.second[i].text })));
+}
+
+export interface ScoreStepOptions {
+  config: ScoreOptions & { prompts_per_step: number; num_generations: number; max_completion_length: number; max_steps: number; beta: number; scale_rewards: ScaleRewards; advantage_eps: number; advantage_estimator: AdvantageEstimator; mask_truncated_completions: boolean };
+  /** Completed steps before this one (decides the stage). */
+  step: number;
+  prompts: PromptSource;
+  encode: (prompt: string) => Int32Array;
+  sampler: Sampler;
+  rng: Rng;
+  judges: Judges;
+  weights: readonly number[];
+  contextLength: number;
+}
+
+export interface ScoreStep {
+  /** Attempt-1 rows then attempt-2 rows (groups of G each), rewards replaced by those trained on. */
+  batch: CollectedBatch;
+  advantages: Float64Array;
+  rowBeta: Float64Array;
+  stage: 1 | 2;
+  /** For metrics.jsonl: the stage and the paper's metrics over this step's rollouts. */
+  metrics: Record<string, number>;
+}
+
+/**
+ * One SCoRe step's data: two-attempt rollouts, the stage's rewards, group-relative advantages
+ * (attempt-1 groups and attempt-2 groups normalised separately) and the per-row β.
+ */
+export async function scoreStep(o: ScoreStepOptions): Promise<ScoreStep> {
+  const cfg = o.config;
+  const G = cfg.num_generations;
+  const stage = stageAt(o.step, cfg, cfg.max_steps);
+  const items = Array.from({ length: cfg.prompts_per_step }, () => o.prompts.next());
+  const t = await twoAttemptRollout({
+    items, groupSize: G, encode: o.encode, sampler: o.sampler, rng: o.rng, judges: o.judges, weights: o.weights,
+    maxCompletionTokens: cfg.max_completion_length, instruction: cfg.score_instruction, contextLength: o.contextLength,
+  });
+  const rewards = scoreRewards(t.first, t.second, stage, cfg.score_alpha);
+  const rows: ScoredRow[] = [...t.first.map((r, i) => ({ ...r, reward: rewards.first[i] })), ...t.second.map((r, i) => ({ ...r, reward: rewards.second[i] }))];
+  const total = Float64Array.from(rows, (r) => r.reward ?? 0);
+  const scored = Uint8Array.from(rows, (r) => (r.reward === null ? 0 : 1));
+  const { advantages } = computeAdvantages({ total, scored }, {
+    groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(rows, cfg.mask_truncated_completions),
+  });
+  const zeroStd: number[] = [];
+  for (let g = 0; g < rows.length / G; g++) zeroStd.push(advantages.subarray(g * G, g * G + G).every((a) => a === 0) ? 1 : 0);
+  const m = twoAttemptMetrics(t);
+  return {
+    batch: { sampled: [...t.first, ...t.second], zeroStd, kept: rows, sampleSeconds: t.sampleSeconds, scoreSeconds: t.scoreSeconds, sampledTokens: t.sampledTokens },
+    advantages,
+    rowBeta: scoreRowBeta(t.first.length, stage, cfg.beta, cfg.score_beta_first),
+    stage,
+    metrics: {
+      'score/stage': stage,
+      'score/acc_t1': m.acc_t1,
+      'score/acc_t2': m.acc_t2,
+      'score/delta_t1_t2': m.delta_t1_t2,
+      'score/delta_i2c': m.delta_i2c,
+      'score/delta_c2i': m.delta_c2i,
+      'score/same_answer_frac': m.same_answer_frac,
+      'score/edit_distance': m.edit_distance,
+      'score/length_t1': t.first.reduce((s, r) => s + r.completionIds.length, 0) / t.first.length,
+      'score/length_t2': t.second.reduce((s, r) => s + r.completionIds.length, 0) / t.second.length,
+    },
+  };
+}
+
+/** A held-out evaluation of both attempts: one rollout per problem, and the paper's metrics (eval.jsonl keys). */
+export async function twoAttemptHeldout(o: Omit<TwoAttemptOptions, 'groupSize'>): Promise<TwoAttempts & { metrics: Record<string, number> }> {
+  const t = await twoAttemptRollout({ ...o, groupSize: 1 });
+  const m = twoAttemptMetrics(t);
+  return { ...t, metrics: { ...m, mean_length_t2: t.second.reduce((s, r) => s + r.completionIds.length, 0) / Math.max(t.second.length, 1) } };
+}
+
+/** One SFT example of the Pair-SFT / STaR baselines: attempt 2's prompt and the corrected answer. */
+export interface CorrectionPair {
+  prompt: string;
+  completion: string;
+}
+
+/**
+ * The baselines' SFT data from the model's own samples (G first attempts per item, grouped):
+ * - pair: each wrong first attempt paired with a right first attempt of the same problem, as the
+ *   second answer (Pair-SFT, Welleck et al.'s pairing as SCoRe's baseline);
+ * - star: each (wrong y1, right y2) of a two-attempt rollout, the model's own correction (STaR);
+ *   `second` is then required.
+ * Prompts are prompt + y1 + instruction, exactly as attempt 2 sees them.
+ */
+export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow[], groupSize: number, instruction: string, second?: readonly ScoredRow[]): CorrectionPair[] {
+  const out: CorrectionPair[] = [];
+  if (kind === 'star') {
+    if (!second || second.length !== first.length) throw new RangeError('correctionPairs: star needs the second attempt of every first');
+    first.forEach((r, i) => {
+      if (!r.correct && second[i].correct) out.push({ prompt: secondAttemptItem(r, instruction).prompt, completion: second[i].text });
+    });
+    return out;
+  }
+  for (let g = 0; g < first.length; g += groupSize) {
+    const group = first.slice(g, g + groupSize);
+    const right = group.filter((r) => r.correct && !r.truncated);
+    if (right.length === 0) continue;
+    group.filter((r) => !r.correct).forEach((r, k) => out.push({ prompt: secondAttemptItem(r, instruction).prompt, completion: right[k % right.length].text }));
+  }
+  return out;
+}

@@ -1,0 +1,215 @@
+// SCoRe's machinery on tiny settings: attempt-2 rows (y1 and the instruction are context, never
+// loss), the per-row KL, the shaped reward worked by hand, the paper's metrics on a hand-made
+// table, the options' errors, and two steps of the loop on a tiny transformer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTransformer } from '../../src/model/transformer.js';
+import { CharTokenizer } from '../../src/model/char-tokenizer.js';
+import { sample } from '../../src/model/sampling.js';
+import type { ModelConfig } from '../../src/model/transformer-config.js';
+import { DEFAULT_CONFIG, readConfigFile, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
+import { grpoLoss, type MicroBatch } from '../../src/rl/loss.js';
+import { batchMask, packRows } from '../../src/rl/packing.js';
+import { filePrompts } from '../../src/rl/prompts.js';
+import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
+import {
+  correctionPairs, editDistance, needsReference, scoreRewards, scoreRowBeta, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+} from '../../src/rl/self-correction.js';
+import { runGrpo } from '../../src/rl/trainer.js';
+import { Rng } from '../../src/util/rng.js';
+import type { RewardFunction } from '../../src/rewards/types.js';
+import { scratchDir } from '../scratch-dir.js';
+import { writeFileSync } from 'node:fs';
+
+const encode = (p: string) => Int32Array.from(Array.from(p, (ch) => ch.charCodeAt(0)));
+const exact: RewardFunction = { name: 'exact', description: '', score: (c, e) => (c.trim() === e.gold ? 1 : 0) };
+const judges: Judges = { rewards: [exact], correctnessReward: 0, correct: makeCorrectness(exact), reflections: () => 0 };
+
+test('two attempts: attempt 2 reads prompt + y1 + instruction; its row trains on y2 only', async () => {
+  const calls: string[][] = [];
+  // Attempt 1 answers "1", attempt 2 answers "2" (each prompt is recorded as text).
+  const sampler: Sampler = async (prompts) => {
+    calls.push(prompts.map((p) => String.fromCharCode(...p)));
+    const answer = calls.length === 1 ? '1' : '2';
+    return prompts.map(() => ({ ids: encode(answer), text: answer, truncated: false }));
+  };
+  const items = [{ id: 'q', prompt: 'Q:', example: { gold: '2' } }];
+  const t = await twoAttemptRollout({ items, groupSize: 2, encode, sampler, rng: new Rng(0), judges, weights: [1], maxCompletionTokens: 3, instruction: '|fix|', contextLength: 16 });
+  assert.deepEqual(calls, [['Q:', 'Q:'], ['Q:1|fix|', 'Q:1|fix|']]);
+  assert.deepEqual(t.first.map((r) => r.correct), [false, false]);
+  assert.deepEqual(t.second.map((r) => r.correct), [true, true]);
+  const row = t.second[0];
+  assert.equal(String.fromCharCode(...row.promptIds), 'Q:1|fix|');
+  assert.equal(String.fromCharCode(...row.completionIds), '2');
+  // In the packed batch only y2's token is in the loss, not y1's or the instruction's.
+  const batch = packRows([t.first[0], row], 0);
+  const mask = batchMask(batch, false);
+  const inLoss = (b: number) => Array.from(mask.subarray(b * batch.S, (b + 1) * batch.S)).flatMap((m, p) => (m ? [batch.targets[b * batch.S + p]] : []));
+  assert.deepEqual(inLoss(0).map((c) => String.fromCharCode(c)), ['1']);
+  assert.deepEqual(inLoss(1).map((c) => String.fromCharCode(c)), ['2']);
+});
+
+test('two attempts: an attempt-2 prompt that leaves no room for the answer is an error naming the limit', async () => {
+  const sampler: Sampler = async (prompts) => prompts.map(() => ({ ids: encode('12345'), text: '12345', truncated: false }));
+  const items = [{ id: 'q', prompt: 'Q:', example: { gold: '2' } }];
+  await assert.rejects(
+    twoAttemptRollout({ items, groupSize: 2, encode, sampler, rng: new Rng(0), judges, weights: [1], maxCompletionTokens: 5, instruction: '|fix|', contextLength: 16 }),
+    /attempt-2 prompt .* of 12 tokens plus max_completion_length 5 exceeds the model's context of 16/,
+  );
+});
+
+function row(correct: boolean, reward: number | null, text = ''): ScoredRow {
+  return { item: { id: 'q', prompt: '', example: {} }, promptIds: Int32Array.of(1), completionIds: Int32Array.of(2), truncated: false, text, scores: [reward], reward, correct, extracted: null, reflections: 0 };
+}
+
+test('shaped reward by hand: Stage I trains y2 alone, Stage II adds alpha(r2 - r1) to y2', () => {
+  // (y1, y2): wrong->right, right->wrong, right->right, wrong->wrong; format bonus 0.2 on every row.
+  const first = [row(false, 0.2), row(true, 1.2), row(true, 1.2), row(false, 0.2)];
+  const second = [row(true, 1.2), row(false, 0.2), row(true, 1.2), row(false, 0.2)];
+  const one = scoreRewards(first, second, 1, 10);
+  assert.deepEqual(one.first, [null, null, null, null]);
+  assert.deepEqual(one.second, [1.2, 0.2, 1.2, 0.2]);
+  const two = scoreRewards(first, second, 2, 10);
+  assert.deepEqual(two.first, [0.2, 1.2, 1.2, 0.2]);
+  assert.deepEqual(two.second, [1.2 + 10, 0.2 - 10, 1.2, 0.2]);
+  assert.deepEqual(Array.from(scoreRowBeta(2, 1, 0.01, 0.1)), [0.1, 0.1, 0.01, 0.01]);
+  assert.deepEqual(Array.from(scoreRowBeta(2, 2, 0.01, 0.1)), [0.01, 0.01, 0.01, 0.01]);
+});
+
+test('per-row KL: each row gets its own beta; a beta-0 row has exactly the no-KL gradient', () => {
+  const logp = Float32Array.from([-1, -2, -0.5, -0.3]);
+  const refLogp = Float32Array.from([-1.5, -1, -0.2, -0.9]);
+  const mb = (extra: Partial<MicroBatch>): MicroBatch => ({ B: 2, T: 2, logp, oldLogp: logp.slice(), refLogp, advantages: [0, 1], mask: Uint8Array.of(1, 1, 1, 1), ...extra });
+  const norm = { lossType: 'grpo' as const, totalSequences: 2, totalTokens: 4, microBatches: 1, maxCompletionLength: 2 };
+  const opts = { epsilon: 0.2, epsilonHigh: 0.2, beta: 0 };
+  const perRow = grpoLoss(mb({ rowBeta: [0.5, 0] }), opts, norm);
+  const allHalf = grpoLoss(mb({}), { ...opts, beta: 0.5 }, norm);
+  const noKl = grpoLoss(mb({ refLogp: null }), opts, norm);
+  // Row 0 (advantage 0): only its KL term, as with beta 0.5 everywhere; row 1: as with no KL at all.
+  assert.deepEqual(Array.from(perRow.grad.subarray(0, 2)), Array.from(allHalf.grad.subarray(0, 2)));
+  assert.deepEqual(Array.from(perRow.grad.subarray(2, 4)), Array.from(noKl.grad.subarray(2, 4)));
+  assert.ok(perRow.grad[0] !== 0, 'the KL term moves an attempt-1 row with no reward');
+  assert.throws(() => grpoLoss(mb({ rowBeta: [0.5] }), opts, norm), /1 row betas for 2 rows/);
+  assert.throws(() => grpoLoss(mb({ rowBeta: [0.5, 0], refLogp: null }), opts, norm), /needs reference log-probs/);
+});
+
+test('the paper metrics on a hand-made table of 5 problems', () => {
+  const m = selfCorrectionMetrics([
+    { first: false, second: true, firstText: 'a', secondText: 'b' }, // i -> c
+    { first: true, second: true, firstText: 'same', secondText: 'same' }, // c -> c, copied
+    { first: true, second: false, firstText: 'ab', secondText: 'ac' }, // c -> i
+    { first: false, second: false, firstText: 'x', secondText: 'y' },
+    { first: false, second: true, firstText: 'abcd', secondText: 'abce' }, // i -> c
+  ]);
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} != ${b}`);
+  close(m.acc_t1, 2 / 5);
+  close(m.acc_t2, 3 / 5);
+  close(m.delta_t1_t2, 1 / 5);
+  close(m.delta_i2c, 2 / 5);
+  close(m.delta_c2i, 1 / 5);
+  close(m.delta_i2c - m.delta_c2i, m.delta_t1_t2);
+  close(m.same_answer_frac, 1 / 5);
+  close(m.edit_distance, (1 + 0 + 0.5 + 1 + 0.25) / 5);
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+});
+
+test('stages: both = Stage I for score_stage_one_steps (default half), then Stage II', () => {
+  const o = { score_stage: 'both' as const, score_stage_one_steps: null };
+  assert.deepEqual([0, 4, 5, 9].map((s) => stageAt(s, o, 10)), [1, 1, 2, 2]);
+  assert.deepEqual([0, 1, 2].map((s) => stageAt(s, { ...o, score_stage_one_steps: 1 }, 10)), [1, 2, 2]);
+  assert.equal(stageAt(0, { score_stage: 2, score_stage_one_steps: null }, 10), 2);
+});
+
+const base: GrpoConfig = { ...DEFAULT_CONFIG, task: 'countdown' };
+
+test('options: SCoRe keys without self_correction, conflicts and bad values are errors naming the field', () => {
+  assert.throws(() => validateConfig({ ...base, score_alpha: 5 }), /score_alpha: is a SCoRe option: set self_correction: score/);
+  assert.throws(() => validateConfig({ ...base, self_correction: 'satori' as never }), /self_correction: unknown value "satori"/);
+  const score = { ...base, self_correction: 'score' as const };
+  assert.equal(validateConfig({ ...score, score_stage: '2' as never }).score_stage, 2);
+  assert.throws(() => validateConfig({ ...score, score_stage: 3 as never }), /score_stage: must be 1, 2 or both/);
+  assert.throws(() => validateConfig({ ...score, score_stage: 1, score_stage_one_steps: 3 }), /score_stage_one_steps: .* conflicts with score_stage 1/);
+  assert.throws(() => validateConfig({ ...score, score_stage_one_steps: 500 }), /score_stage_one_steps: must be an integer from 0 to max_steps \(100\)/);
+  assert.throws(() => validateConfig({ ...score, score_alpha: -1 }), /score_alpha: must be a number >= 0/);
+  assert.throws(() => validateConfig({ ...score, score_instruction: ' ' }), /score_instruction: must be a non-empty string/);
+  assert.throws(() => validateConfig({ ...score, dynamic_sampling: true }), /dynamic_sampling: conflicts with self_correction score/);
+  // The reference model is loaded for Stage I's KL on attempt 1 even at beta 0, not for Stage II alone.
+  assert.equal(needsReference(validateConfig(score)), true);
+  assert.equal(needsReference(validateConfig({ ...score, score_stage: 2 })), false);
+  const dir = scratchDir('aha-score-cfg-');
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'self_correction: score\nscore_stage: 1\nscore_beta_first: 0.25\nscore_instruction: "\\nUser: again.\\nAssistant: "\n');
+  assert.deepEqual(readConfigFile(file), { self_correction: 'score', score_stage: 1, score_beta_first: 0.25, score_instruction: '\nUser: again.\nAssistant: ' });
+  writeFileSync(file, 'score_alfa: 3\n');
+  assert.throws(() => readConfigFile(file), /score_alfa/);
+});
+
+test('two SCoRe steps on a tiny model: Stage I then II, per-step and held-out metrics of both attempts', async () => {
+  const tokenizer = new CharTokenizer({ chars: 'abcdx|', markers: [] });
+  const modelConfig: ModelConfig = {
+    model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+    num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000,
+    tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
+  };
+  const model = createTransformer(modelConfig, { seed: 3 });
+  const reference = createTransformer(modelConfig, { seed: 3 });
+  const startsA: RewardFunction = { name: 'starts_a', description: '', score: (c) => (c.startsWith('a') ? 1 : 0) };
+  const config = validateConfig({
+    ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 2, prompts_per_step: 2, num_generations: 4, max_completion_length: 4,
+    learning_rate: 1e-2, save_steps: 0, self_correction: 'score', score_instruction: '|', score_stage_one_steps: 1,
+  });
+  const items = ['x', 'xx'].map((p, i) => ({ id: String(i), prompt: p, example: {} }));
+  const sampler: Sampler = async (prompts, rng) => sample(model, prompts, { maxNewTokens: 4, eosIds: [tokenizer.eosId], tokenizer, rng }).map((s) => ({ ids: s.tokens, text: s.text, truncated: s.finishReason === 'length' }));
+  const dir = scratchDir('aha-score-run-');
+  const steps: Record<string, number>[] = [];
+  await runGrpo({
+    config, model, tokenizer, reference, sampler, prompts: filePrompts(items, 0, 'toy'), evalItems: items,
+    rewardNames: ['starts_a'], rewardWeights: [1], runDir: dir, quiet: true, onStep: (m) => steps.push(m),
+    judges: { rewards: [startsA], correctnessReward: 0, correct: async (c) => ({ correct: c.startsWith('a'), extracted: null }), reflections: () => 0 },
+  });
+  assert.deepEqual(steps.map((m) => m['score/stage']), [1, 2]);
+  assert.equal(steps[0].trained_groups, 4, 'attempt-1 and attempt-2 groups of both prompts');
+  for (const m of steps) for (const k of ['score/acc_t1', 'score/acc_t2', 'score/delta_i2c', 'score/delta_c2i']) assert.ok(m[k] >= 0 && m[k] <= 1, k);
+  assert.ok('kl' in steps[0], 'Stage I logs the KL of attempt 1');
+  const evals = readFileSync(join(dir, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  assert.deepEqual(evals.map((e) => e.step), [0, 2]);
+  for (const e of evals) assert.ok(Math.abs(e.delta_t1_t2 - (e.acc_t2 - e.acc_t1)) < 1e-12);
+  const completions = readFileSync(join(dir, 'eval_completions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { attempt: number; prompt: string });
+  assert.deepEqual(completions.slice(0, 4).map((c) => c.attempt), [1, 1, 2, 2]);
+  assert.ok(completions[2].prompt.startsWith('x') && completions[2].prompt.endsWith('|'), 'attempt 2 is shown its prompt, first answer and instruction');
+  assert.deepEqual(Object.keys(SCORE_DEFAULTS).every((k) => k in config), true);
+});
+
+test('baseline data: Pair-SFT pairs wrong first attempts with right ones of the same problem; STaR keeps own corrections', () => {
+  const at = (id: string, correct: boolean, text: string): ScoredRow => ({ ...row(correct, correct ? 1 : 0, text), item: { id, prompt: `${id}:`, example: {} } });
+  const first = [at('a', false, 'w1'), at('a', true, 'r1'), at('a', false, 'w2'), at('b', false, 'w3'), at('b', false, 'w4'), at('b', false, 'w5')];
+  assert.deepEqual(correctionPairs('pair', first.slice(0, 3), 3, '|'), [{ prompt: 'a:w1|', completion: 'r1' }, { prompt: 'a:w2|', completion: 'r1' }]);
+  assert.deepEqual(correctionPairs('pair', first, 3, '|').length, 2, 'a problem with no right attempt gives no pair');
+  const second = [at('a', true, 'fix'), at('a', true, 'r1'), at('a', false, 'no'), at('b', false, ''), at('b', false, ''), at('b', true, 'fix2')];
+  assert.deepEqual(correctionPairs('star', first, 3, '|', second), [{ prompt: 'a:w1|', completion: 'fix' }, { prompt: 'b:w5|', completion: 'fix2' }]);
+});
+
+test('aha train --recipe score: the miniature alone, the switch on with a model; an unknown recipe or a conflict is refused', async () => {
+  const { configFromFlags, recipeBase } = await import('../../src/cli/commands/train.js');
+  const alone = recipeBase({ recipe: 'score' })!;
+  assert.equal(alone.self_correction, 'score');
+  assert.equal(alone.task, 'countdown');
+  assert.ok(alone.model!.endsWith('models/aha-tiny-countdown'));
+  const withFlags = configFromFlags({ scoreStageOneSteps: '10', scoreAlpha: '5' }, alone);
+  assert.equal(validateConfig(withFlags).score_stage_one_steps, 10);
+  assert.equal(withFlags.score_alpha, 5);
+  // The recipe splits its steps into two stages, so a single stage from the command line conflicts.
+  assert.throws(() => validateConfig(configFromFlags({ scoreStage: '2' }, alone)), /score_stage_one_steps: .* conflicts with score_stage 2/);
+  assert.equal(recipeBase({ recipe: 'score', model: 'some/dir' })!.self_correction, 'score');
+  assert.equal(recipeBase({}), null);
+  assert.throws(() => recipeBase({ recipe: 'satori' }), /--recipe: unknown recipe "satori"; known: score/);
+});
+
+test('the report reads which attempt a held-out answer is (absent for single-attempt runs)', async () => {
+  const { toCompletionRow } = await import('../../src/report/run-data.js');
+  const at = { file: 'eval_completions.jsonl', line: 1 };
+  assert.equal(toCompletionRow({ step: 3, completion: 'x', attempt: 2 }, at).attempt, 2);
+  assert.equal('attempt' in toCompletionRow({ step: 3, completion: 'x' }, at), false);
+});
