@@ -79,8 +79,8 @@ function refPacked(qkv: Float64Array, pos: Int32Array, B: number, T: number, Hq:
   return refAttention(q, k, v, B, T, Hq, Hkv, D);
 }
 
-test('attentionPacked: RoPE inside the kernel, GQA, odd sizes, longer than one block, with and without rotation', () => {
-  for (const [B, T, Hq, Hkv, D, theta] of [[1, 1, 1, 1, 2, 10000], [2, 5, 4, 2, 6, 10000], [1, 67, 2, 1, 4, 500], [2, 3, 3, 3, 10, null]] as Array<[number, number, number, number, number, number | null]>) {
+test('attentionPacked: RoPE inside the kernel, GQA, odd sizes, longer than one block, head sizes of whole vectors (the AVX-512 tile kernel) and not, with and without rotation', () => {
+  for (const [B, T, Hq, Hkv, D, theta] of [[1, 1, 1, 1, 2, 10000], [2, 5, 4, 2, 6, 10000], [1, 67, 2, 1, 4, 500], [2, 3, 3, 3, 10, null], [1, 70, 2, 1, 16, 10000], [1, 13, 1, 1, 64, null]] as Array<[number, number, number, number, number, number | null]>) {
     const pos = new Int32Array(B * T);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t + 3 * b; // rows need not start at 0
     gradCheck({
