@@ -358,20 +358,19 @@ Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
 
 // The fused form: qkv [B, T, (Hq + 2 Hkv) D] holds each token's q, k and v side by side (one
 // product over the concatenated projection weights); pos [B * T] and the RoPE tables cos/sin
-// [maxPos, D/2] rotate q and k inside the kernel (cos null: no rotation).
-AttnShape packedShape(const Napi::CallbackInfo& info, size_t at) {
+// [maxPos, D/2] rotate q and k inside the kernel (cos null: no rotation). Arguments pos, cos, sin
+// at posAt.., B, T, Hq, Hkv, D, scale at at...
+AttnShape packedShape(const Napi::CallbackInfo& info, size_t posAt, size_t at) {
   AttnShape s{INT(info, at), INT(info, at + 1), INT(info, at + 2), INT(info, at + 3), INT(info, at + 4),
-              static_cast<float>(NUM(info, at + 5)), 0, 0, 0, nullptr, nullptr, nullptr};
+              static_cast<float>(NUM(info, at + 5)), 0, 0, 0, I32(info, posAt), F32orNull(info, posAt + 1),
+              F32orNull(info, posAt + 2)};
   s.ldq = s.ldk = s.ldv = (s.Hq + 2 * s.Hkv) * s.D;
   return s;
 }
 
 // attentionPackedForward(qkv, out, lse, pos, cos, sin, B, T, Hq, Hkv, D, scale).
 Napi::Value AttnPackedForward(const Napi::CallbackInfo& info) {
-  AttnShape s = packedShape(info, 6);
-  s.pos = I32(info, 3);
-  s.cos = F32orNull(info, 4);
-  s.sin = F32orNull(info, 5);
+  const AttnShape s = packedShape(info, 3, 6);
   const float* qkv = F32(info, 0);
   attnForward(s, qkv, qkv + s.Hq * s.D, qkv + (s.Hq + s.Hkv) * s.D, F32(info, 1), F32(info, 2));
   return info.Env().Undefined();
@@ -380,10 +379,7 @@ Napi::Value AttnPackedForward(const Napi::CallbackInfo& info) {
 // attentionPackedBackward(qkv, out, dout, lse, dqkv, pos, cos, sin, B, T, Hq, Hkv, D, scale):
 // adds into dqkv (qkv's layout).
 Napi::Value AttnPackedBackward(const Napi::CallbackInfo& info) {
-  AttnShape s = packedShape(info, 8);
-  s.pos = I32(info, 5);
-  s.cos = F32orNull(info, 6);
-  s.sin = F32orNull(info, 7);
+  const AttnShape s = packedShape(info, 5, 8);
   const float* qkv = F32(info, 0);
   float* d = F32(info, 4);
   const int64_t ko = s.Hq * s.D, vo = (s.Hq + s.Hkv) * s.D;
