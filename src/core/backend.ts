@@ -18,6 +18,9 @@ export interface Backend {
   getNumThreads(): number;
   gemm(ta: boolean, tb: boolean, batch: number, M: number, N: number, K: number, alpha: number,
     A: F32, sA: number, B: F32, sB: number, beta: number, C: F32, sC: number): void;
+  /** One product on sub-matrices: an operand starts `off` floats into its buffer, rows `ld` apart (gemm.cc). */
+  gemmStrided(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F32, offA: number, lda: number,
+    B: F32, offB: number, ldb: number, beta: number, C: F32, offC: number, ldc: number): void;
   rmsNormForward(x: F32, w: F32, y: F32, rstd: F32, rows: number, dim: number, eps: number): void;
   rmsNormBackward(dy: F32, x: F32, w: F32, rstd: F32, dx: F32 | null, dw: F32 | null, rows: number, dim: number): void;
   layerNormForward(x: F32, w: F32 | null, b: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, dim: number, eps: number): void;
@@ -27,6 +30,11 @@ export interface Backend {
   attentionForward(q: F32, k: F32, v: F32, out: F32, lse: F32, B: number, T: number, Hq: number, Hkv: number, D: number, scale: number): void;
   attentionBackward(q: F32, k: F32, v: F32, out: F32, dout: F32, lse: F32, dq: F32, dk: F32, dv: F32,
     B: number, T: number, Hq: number, Hkv: number, D: number, scale: number): void;
+  /** Attention over qkv [B, T, (Hq + 2 Hkv) D] with RoPE inside (cos/sin null: none); see attention.cc. */
+  attentionPackedForward(qkv: F32, out: F32, lse: F32, pos: I32, cos: F32 | null, sin: F32 | null, B: number, T: number,
+    Hq: number, Hkv: number, D: number, scale: number): void;
+  attentionPackedBackward(qkv: F32, out: F32, dout: F32, lse: F32, dqkv: F32, pos: I32, cos: F32 | null, sin: F32 | null,
+    B: number, T: number, Hq: number, Hkv: number, D: number, scale: number): void;
   cacheWrite(x: F32, cache: F32, pos: I32, rows: I32 | null, B: number, n: number, H: number, D: number, maxLen: number, transposed: boolean): void;
   cacheAttention(q: F32, kc: F32, vc: F32, pos: I32, rows: I32 | null, out: F32, B: number, n: number,
     Hq: number, Hkv: number, D: number, maxLen: number, scale: number): void;
@@ -34,6 +42,9 @@ export interface Backend {
   unaryBackward(op: number, x: F32, dy: F32, dx: F32, n: number): void;
   swigluForward(g: F32, u: F32, y: F32, n: number): void;
   swigluBackward(g: F32, u: F32, dy: F32, dg: F32 | null, du: F32 | null, n: number): void;
+  /** SwiGLU over gu [rows, 2I] (gate then up per row) into y [rows, I]; backward adds into dgu. */
+  swigluPackedForward(gu: F32, y: F32, rows: number, I: number): void;
+  swigluPackedBackward(gu: F32, dy: F32, dgu: F32, rows: number, I: number): void;
   binary(op: number, a: F32, b: F32, y: F32, n: number, nb: number): void;
   mulBackward(a: F32, b: F32, dy: F32, da: F32 | null, db: F32 | null, n: number, nb: number): void;
   sumRows(x: F32, out: F32, rows: number, cols: number): void;

@@ -18,6 +18,9 @@
 //   Bf16Matrix (frozen weights kept as BF16 bits), linearBf16(x, w) (grad to x only), linearBf16Into,
 //        embeddingBf16(w, ids, shape) (no grad)
 //   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection)
+//   fused training ops: linearFused(x, [W_0, W_1, ...]) (one product over concatenated weights,
+//        gradients back into each W_i), attentionPacked(qkv, { heads, kvHeads, positions, rope })
+//        (RoPE inside the kernel), swigluPacked(gu)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
 //   KV-cache kernels for inference: writeCache, attendCache; linearInto (a Linear into a given
 //        buffer), drawRows (sampling / argmax and raw log-prob over rows of logits),
@@ -31,6 +34,8 @@ export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable
 export type { AttentionOptions, RopeSpec, RopeLlama3Scaling, RopeLinearScaling } from './ops/nn.js';
 export { Bf16Matrix, linearBf16, linearBf16Into, embeddingBf16 } from './ops/bf16.js';
 export { checkpoint } from './ops/checkpoint.js';
+export { linearFused, attentionPacked, swigluPacked } from './ops/fused.js';
+export type { PackedAttentionOptions } from './ops/fused.js';
 export { loraAddInPlace } from './ops/lora.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';

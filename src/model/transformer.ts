@@ -12,11 +12,13 @@ import {
   attendCache,
   checkpoint,
   attention,
+  attentionPacked,
   embedding,
   embeddingBf16,
   linear,
   linearBf16,
   linearBf16Into,
+  linearFused,
   noGrad,
   parameter,
   rmsNorm,
@@ -24,6 +26,7 @@ import {
   rope,
   rowPositions,
   swiglu,
+  swigluPacked,
   writeCache,
   linearInto,
 } from '../core/index.js';
@@ -272,7 +275,8 @@ export class Transformer implements CausalLM {
     const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
     let x = this.embedTokens(ids, [batch, seqLen]);
     for (const L of this.layers) {
-      const layer = (x0: Tensor): Tensor => this.layer(L, x0, pos, attend);
+      const fused = this.fusable(L);
+      const layer = (x0: Tensor): Tensor => (fused ? this.fusedLayer(L, x0, pos) : this.layer(L, x0, pos, attend));
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
     return rmsNorm(x, this.finalNorm, this.config.rms_norm_eps);
@@ -291,6 +295,31 @@ export class Transformer implements CausalLM {
     const v = this.project(h, L.v, L.vBias);
     const x1 = add(x, this.project(attend(q, k, v), L.o, L.oBias));
     return add(x1, this.mlp(L, rmsNorm(x1, L.postNorm, eps)));
+  }
+
+  /**
+   * Whether the training forward may run `fusedLayer` for L: nothing sits between the q/k/v and
+   * gate/up products and what reads them (no LoRA hook, f32 weights, no biases on those
+   * projections, no per-head q/k norms).
+   */
+  private fusable(L: Layer): boolean {
+    const ws = [L.q, L.k, L.v, L.gate, L.up];
+    return this.hook === null && ws.every((w) => w instanceof Tensor) && !this.dims.qkvBias && !this.dims.mlpBias && L.qNorm === null;
+  }
+
+  /**
+   * `layer` with fewer, larger kernels (the same function, tested against it): q, k and v as one
+   * product over their concatenated weights, RoPE applied inside the attention kernel, gate and
+   * up as one product. The parameters stay separate tensors.
+   */
+  private fusedLayer(L: Layer, x: Tensor, pos: Int32Array): Tensor {
+    const d = this.dims, eps = this.config.rms_norm_eps;
+    const rope = { theta: this.config.rope_theta, scaling: this.config.rope_scaling };
+    const qkv = linearFused(rmsNorm(x, L.inputNorm, eps), [L.q as Tensor, L.k as Tensor, L.v as Tensor]);
+    const a = attentionPacked(qkv, { heads: d.heads, kvHeads: d.kvHeads, positions: pos, rope });
+    const x1 = add(x, this.project(a, L.o, L.oBias));
+    const gu = linearFused(rmsNorm(x1, L.postNorm, eps), [L.gate as Tensor, L.up as Tensor]);
+    return add(x1, this.project(swigluPacked(gu), L.down, L.downBias));
   }
 
   private mlp(L: Layer, h: Tensor): Tensor {

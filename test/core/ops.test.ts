@@ -116,7 +116,7 @@ test('rope: Hugging Face rotate_half convention at arbitrary positions', () => {
 });
 
 test('attention: causal grouped-query, sequence longer than one kernel block', () => {
-  for (const [B, T, Hq, Hkv, D] of [[2, 5, 4, 2, 6], [1, 67, 2, 1, 4], [2, 3, 3, 3, 10]]) {
+  for (const [B, T, Hq, Hkv, D] of [[2, 5, 4, 2, 6], [1, 67, 2, 1, 4], [2, 3, 3, 3, 10], [1, 66, 2, 2, 32]]) {
     gradCheck({
       inputs: [
         { data: randn(rng, B * T * Hq * D), shape: [B, T, Hq * D] },

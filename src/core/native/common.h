@@ -106,6 +106,9 @@ inline float logsumexp(const float* x, int64_t n, float* tmp) {
   return m + static_cast<float>(std::log(sumf(tmp, n)));
 }
 
+// Heap settings for the training step's allocation pattern (memory.cc), called once at load.
+void heapInit();
+
 // Registration of each kernel family (one per source file).
 void registerGemm(Napi::Env env, Napi::Object exports);
 void registerNorm(Napi::Env env, Napi::Object exports);

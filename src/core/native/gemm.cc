@@ -172,10 +172,30 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gemmStrided(ta, tb, M, N, K, alpha, A, offA, lda, B, offB, ldb, beta, C, offC, ldc): one
+// product on sub-matrices of row-major buffers (an operand starts `off` floats in, rows `ld`
+// apart), e.g. a block of columns of a fused projection's output.
+Napi::Value GemmStrided(const Napi::CallbackInfo& info) {
+  const bool ta = info[0].As<Napi::Boolean>().Value(), tb = info[1].As<Napi::Boolean>().Value();
+  const int M = static_cast<int>(INT(info, 2)), N = static_cast<int>(INT(info, 3)),
+            K = static_cast<int>(INT(info, 4));
+  const float alpha = static_cast<float>(NUM(info, 5));
+  const float* A = F32(info, 6) + INT(info, 7);
+  const int lda = static_cast<int>(INT(info, 8));
+  const float* B = F32(info, 9) + INT(info, 10);
+  const int ldb = static_cast<int>(INT(info, 11));
+  const float beta = static_cast<float>(NUM(info, 12));
+  float* C = F32(info, 13) + INT(info, 14);
+  const int ldc = static_cast<int>(INT(info, 15));
+  gemmParallel(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerGemm(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("gemmStrided", Napi::Function::New(env, GemmStrided));
 }
 
 }  // namespace aha

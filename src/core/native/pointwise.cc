@@ -134,6 +134,31 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// swigluPackedForward(gu, y, rows, I): gu [rows, 2I] holds each row's gate then up (the fused
+// gate/up product); y [rows, I] = silu(gate) * up.
+Napi::Value SwigluPackedForward(const Napi::CallbackInfo& info) {
+  const float* gu = F32(info, 0);
+  float* y = F32(info, 1);
+  const int64_t rows = INT(info, 2), I = INT(info, 3);
+#pragma omp parallel for schedule(static) num_threads(threadsFor(rows * I))
+  for (int64_t r = 0; r < rows; r++) swigluF(gu + r * 2 * I, gu + r * 2 * I + I, y + r * I, 0, I);
+  return info.Env().Undefined();
+}
+
+// swigluPackedBackward(gu, dy, dgu, rows, I): adds the gate and up gradients into dgu [rows, 2I].
+Napi::Value SwigluPackedBackward(const Napi::CallbackInfo& info) {
+  const float* gu = F32(info, 0);
+  const float* dy = F32(info, 1);
+  float* dgu = F32(info, 2);
+  const int64_t rows = INT(info, 3), I = INT(info, 4);
+#pragma omp parallel for schedule(static) num_threads(threadsFor(rows * I))
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t o = r * 2 * I;
+    swigluB(gu + o, gu + o + I, dy + r * I, dgu + o, dgu + o + I, 0, I);
+  }
+  return info.Env().Undefined();
+}
+
 // binary(op, a, b, y, n, nb): y = a (op) b with b repeated every nb elements; op 0 add, 1 mul.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   const int op = static_cast<int>(INT(info, 0));
@@ -324,6 +349,8 @@ void registerPointwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward));
   exports.Set("swigluForward", Napi::Function::New(env, SwigluForward));
   exports.Set("swigluBackward", Napi::Function::New(env, SwigluBackward));
+  exports.Set("swigluPackedForward", Napi::Function::New(env, SwigluPackedForward));
+  exports.Set("swigluPackedBackward", Napi::Function::New(env, SwigluPackedBackward));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("mulBackward", Napi::Function::New(env, MulBackward));
   exports.Set("sumRows", Napi::Function::New(env, SumRows));

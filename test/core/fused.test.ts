@@ -1,0 +1,139 @@
+// The fused training ops against float64 references and finite differences, and against the
+// plain ops they replace (rope + attention, three linears, swiglu), on tiny and odd shapes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../src/util/rng.js';
+import { attention, attentionPacked, linear, linearFused, rope, swiglu, swigluPacked, tensor, Tensor } from '../../src/core/index.js';
+import { assertClose, gradCheck, randn, refAttention, refMatmul, refRope, sigmoid } from './reference.js';
+
+const rng = new Rng(4321);
+
+/** Columns [c0, c0 + w) of rows of width `width`. */
+function cols(a: Float64Array, width: number, c0: number, w: number): Float64Array {
+  const rows = a.length / width;
+  const out = new Float64Array(rows * w);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) out[r * w + j] = a[r * width + c0 + j];
+  return out;
+}
+
+/** Rows of parts side by side (the inverse of cols). */
+function sideBySide(parts: Float64Array[], widths: number[]): Float64Array {
+  const total = widths.reduce((a, b) => a + b, 0);
+  const rows = parts[0].length / widths[0];
+  const out = new Float64Array(rows * total);
+  for (let r = 0; r < rows; r++) {
+    let c = 0;
+    parts.forEach((p, i) => {
+      for (let j = 0; j < widths[i]; j++) out[r * total + c + j] = p[r * widths[i] + j];
+      c += widths[i];
+    });
+  }
+  return out;
+}
+
+test('linearFused: one product over concatenated weights equals the separate products, gradients into each weight', () => {
+  for (const [M, K, outs] of [[1, 3, [2]], [7, 5, [3, 1, 4]], [33, 17, [9, 9, 5]]] as Array<[number, number, number[]]>) {
+    gradCheck({
+      inputs: [{ data: randn(rng, M * K), shape: [M, K] }, ...outs.map((n) => ({ data: randn(rng, n * K), shape: [n, K] }))],
+      run: ([x, ...ws]) => linearFused(x, ws),
+      ref: ([x, ...ws]) => sideBySide(ws.map((w, i) => refMatmul(x, w, 1, M, outs[i], K, false, true, true)), outs),
+      samples: 30,
+    }, rng);
+  }
+});
+
+test('linearFused: large odd shapes (threaded products) and a weight that needs no gradient', () => {
+  const M = 301, K = 67, outs = [70, 33];
+  const x = randn(rng, M * K), w0 = randn(rng, outs[0] * K), w1 = randn(rng, outs[1] * K);
+  const xt = tensor(Float32Array.from(x), [M, K], { requiresGrad: true });
+  const a = tensor(Float32Array.from(w0), [outs[0], K], { requiresGrad: true }), b = tensor(Float32Array.from(w1), [outs[1], K]);
+  const y = linearFused(xt, [a, b]);
+  assertClose(y.data, sideBySide([refMatmul(x, w0, 1, M, outs[0], K, false, true, true), refMatmul(x, w1, 1, M, outs[1], K, false, true, true)], outs), 1e-4, 'forward');
+  // Against the plain path: the same loss through two linears gives the same gradients.
+  const g = Float32Array.from(randn(rng, y.size));
+  y.backward(g);
+  const xt2 = tensor(Float32Array.from(x), [M, K], { requiresGrad: true });
+  const a2 = tensor(Float32Array.from(w0), [outs[0], K], { requiresGrad: true });
+  const y0 = linear(xt2, a2), y1 = linear(xt2, b);
+  y0.backward(Float32Array.from(cols(Float64Array.from(g), 103, 0, 70)));
+  y1.backward(Float32Array.from(cols(Float64Array.from(g), 103, 70, 33)));
+  assertClose(xt.grad!, xt2.grad!, 1e-5, 'dx');
+  assertClose(a.grad!, a2.grad!, 1e-5, 'dW');
+  assert.equal(b.grad, null);
+});
+
+test('linearFused: a weight of the wrong width is a clear error', () => {
+  const x = tensor(new Float32Array(6), [2, 3]);
+  assert.throws(() => linearFused(x, [tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [2, 4])]), /weight \[2, 4\] does not take inputs of width 3/);
+});
+
+/** rope + attention in float64 on a packed qkv [B, T, (Hq + 2 Hkv) D]. */
+function refPacked(qkv: Float64Array, pos: Int32Array, B: number, T: number, Hq: number, Hkv: number, D: number, theta: number | null): Float64Array {
+  const W = (Hq + 2 * Hkv) * D;
+  let q = cols(qkv, W, 0, Hq * D), k = cols(qkv, W, Hq * D, Hkv * D);
+  const v = cols(qkv, W, (Hq + Hkv) * D, Hkv * D);
+  if (theta !== null) {
+    q = refRope(q, pos, Hq, D, theta);
+    k = refRope(k, pos, Hkv, D, theta);
+  }
+  return refAttention(q, k, v, B, T, Hq, Hkv, D);
+}
+
+test('attentionPacked: RoPE inside the kernel, GQA, odd sizes, longer than one block, head sizes of whole vectors (the AVX-512 tile kernel) and not, with and without rotation', () => {
+  for (const [B, T, Hq, Hkv, D, theta] of [[1, 1, 1, 1, 2, 10000], [2, 5, 4, 2, 6, 10000], [1, 67, 2, 1, 4, 500], [2, 3, 3, 3, 10, null], [1, 70, 2, 1, 16, 10000], [1, 13, 1, 1, 64, null]] as Array<[number, number, number, number, number, number | null]>) {
+    const pos = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t + 3 * b; // rows need not start at 0
+    gradCheck({
+      inputs: [{ data: randn(rng, B * T * (Hq + 2 * Hkv) * D), shape: [B, T, (Hq + 2 * Hkv) * D] }],
+      run: ([qkv]) => attentionPacked(qkv, { heads: Hq, kvHeads: Hkv, positions: pos, rope: theta }),
+      ref: ([qkv]) => refPacked(qkv, pos, B, T, Hq, Hkv, D, theta),
+      samples: 40,
+      gradTol: 3e-4,
+    }, rng);
+  }
+});
+
+test('attentionPacked equals rope + attention on the separate tensors (forward and gradients)', () => {
+  const B = 2, T = 70, Hq = 2, Hkv = 2, D = 8, theta = 10000, W = (Hq + 2 * Hkv) * D;
+  const pos = new Int32Array(B * T).map((_, i) => i % T);
+  const qkv = randn(rng, B * T * W);
+  const packed = tensor(Float32Array.from(qkv), [B, T, W], { requiresGrad: true });
+  const parts = [cols(qkv, W, 0, Hq * D), cols(qkv, W, Hq * D, Hkv * D), cols(qkv, W, (Hq + Hkv) * D, Hkv * D)]
+    .map((p, i) => tensor(Float32Array.from(p), [B, T, (i === 0 ? Hq : Hkv) * D], { requiresGrad: true }));
+  const fused = attentionPacked(packed, { heads: Hq, kvHeads: Hkv, positions: pos, rope: theta });
+  const plain = attention(rope(parts[0], pos, Hq, theta), rope(parts[1], pos, Hkv, theta), parts[2], { heads: Hq, kvHeads: Hkv });
+  assertClose(fused.data, plain.data, 1e-6, 'forward');
+  const g = Float32Array.from(randn(rng, fused.size));
+  fused.backward(g);
+  plain.backward(g);
+  const grads = parts.map((p) => Float64Array.from(p.grad!));
+  assertClose(packed.grad!, sideBySide(grads, [Hq * D, Hkv * D, Hkv * D]), 1e-5, 'gradient');
+});
+
+test('attentionPacked: a width that is not whole heads and a wrong position count are clear errors', () => {
+  assert.throws(() => attentionPacked(tensor(new Float32Array(2 * 3 * 13), [2, 3, 13]), { heads: 1, kvHeads: 1, positions: new Int32Array(6), rope: 10000 }), /width 13/);
+  assert.throws(() => attentionPacked(tensor(new Float32Array(2 * 3 * 12), [2, 3, 12]), { heads: 1, kvHeads: 1, positions: new Int32Array(5), rope: 10000 }), /5 positions for 6 tokens/);
+});
+
+test('swigluPacked: gate and up side by side in each row, equal to swiglu on the halves', () => {
+  for (const [rows, I] of [[1, 1], [5, 7], [33, 130]]) {
+    gradCheck({
+      inputs: [{ data: randn(rng, rows * 2 * I, 3), shape: [rows, 2 * I] }],
+      run: ([gu]) => swigluPacked(gu),
+      ref: ([gu]) => {
+        const y = new Float64Array(rows * I);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < I; j++) {
+          const g = gu[r * 2 * I + j], u = gu[r * 2 * I + I + j];
+          y[r * I + j] = g * sigmoid(g) * u;
+        }
+        return y;
+      },
+      samples: 40,
+    }, rng);
+  }
+  const rows = 9, I = 11, gu = randn(rng, rows * 2 * I, 2);
+  const a = swigluPacked(new Tensor(Float32Array.from(gu), [rows, 2 * I]));
+  const b = swiglu(new Tensor(Float32Array.from(cols(gu, 2 * I, 0, I)), [rows, I]), new Tensor(Float32Array.from(cols(gu, 2 * I, I, I)), [rows, I]));
+  assert.deepEqual(a.data, b.data);
+  assert.throws(() => swigluPacked(tensor(new Float32Array(6), [2, 3])), /last dimension 3/);
+});
