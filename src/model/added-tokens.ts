@@ -21,10 +21,9 @@ import { frozenWeightsOf } from './weights.js';
 import type { Tokenizer } from './tokenizer.js';
 import { readJsonObject } from '../util/json-file.js';
 import { existsSync } from 'node:fs';
+import { META_ACTIONS, type MetaAction } from '../util/meta-actions.js';
 
-/** Satori's Chain-of-Action-Thought meta-actions. */
-export const META_ACTIONS = ['<|continue|>', '<|reflect|>', '<|explore|>'] as const;
-export type MetaAction = (typeof META_ACTIONS)[number];
+export { META_ACTIONS, type MetaAction };
 
 const EMBED = 'model.embed_tokens.weight';
 const LM_HEAD = 'lm_head.weight';
