@@ -111,12 +111,13 @@ export interface RestartState {
 /**
  * Restart states of a trajectory: its thinking cut at each step boundary that drops the last t ≤
  * `maxDrop` steps (t = 0 keeps all the thinking but not the answer), with `<|reflect|>` appended.
- * A completion without a thinking block gives none.
+ * A completion that does not open with a thinking block gives none.
  */
 export function restartStates(t: Trajectory, maxDrop = 2): RestartState[] {
+  if (!t.completion.startsWith('<think>')) return [];
+  // A trajectory that never closed its thinking (cut off at the length limit) is all thinking.
   const end = t.completion.indexOf(THINK_END);
-  if (!t.completion.startsWith('<think>') || end < 0) return [];
-  const thinking = t.completion.slice(0, end);
+  const thinking = end < 0 ? t.completion : t.completion.slice(0, end);
   const bounds = [...metaActionsIn(thinking).map((m) => m.at), thinking.length];
   const out: RestartState[] = [];
   for (let k = Math.max(0, bounds.length - 1 - maxDrop); k < bounds.length; k++) {

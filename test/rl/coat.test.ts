@@ -70,6 +70,8 @@ test('restart states cut a trajectory at step boundaries (last ≤ 2 steps dropp
     assert.equal(s.fromCorrect, false);
   }
   assert.deepEqual(restartStates({ item, completion: 'no thinking', correct: true }), []);
+  // Cut off before closing its thinking: still a (failed) trajectory to restart from.
+  assert.ok(restartStates({ item, completion: text.slice(0, text.indexOf('</think>')), correct: false }).length >= 2);
 
   const right = restartStates({ item, completion: coatCompletion('correct', [12, 3, 5], 4, new Rng(2))!, correct: true });
   const all = [...states, ...right];
