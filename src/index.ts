@@ -24,6 +24,11 @@ export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type 
 // Models and evaluation
 export { loadModel, saveModel, sampleText, type LoadedModel, type Sample, type SampleOptions } from './model/index.js';
 export { evaluate, type EvaluateOptions } from './eval/evaluate.js';
+
+// Satori's Chain-of-Action-Thought (docs/self-correction.md): meta-action tokens, the two stages
+export { addTokens, addTokensToFolder, resizeTokenEmbeddings, META_ACTIONS, type AddedTokens } from './model/added-tokens.js';
+export { runCoat, evaluateCoat, coatOptions, COAT_DEFAULTS, type CoatOptions, type CoatResult } from './pipeline/coat.js';
+export { coatDemos, type CoatDemo, type CoatDemoKind } from './tasks/coat-demos.js';
 export type { EvalResult, ProblemResult } from './eval/index.js';
 
 // Errors: an AhaError is a user-facing problem (bad input, missing file) with a clear message.
