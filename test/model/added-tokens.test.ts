@@ -56,7 +56,7 @@ test('the grown model gives old ids the same logits; new rows are the mean of th
       for (let r = 0; r < V; r++) mean += emb.data[r * H + j];
       assert.ok(Math.abs(emb.data[V * H + j] - mean / V) < 1e-5);
     }
-    // A new token's logit is the mean of the old ones' (that is why the mean row).
+    // The output head (the embedding when tied) has a row for every new id.
     const head = out.model.parameters().get(tied ? 'model.embed_tokens.weight' : 'lm_head.weight')!;
     assert.equal(head.shape[0], Vn);
   }
@@ -92,4 +92,21 @@ test('refusals: a token already in the vocabulary, a repeat, white space', () =>
   assert.throws(() => addTokens(model, tok, ['<|a|>', '<|a|>']), /listed twice/);
   assert.throws(() => addTokens(model, tok, ['<|a b|>']), /white space/);
   assert.throws(() => addTokens(model, tok, []), /no tokens/);
+});
+
+test('aha tokens add writes the extended folder; a used --out or a known token is refused before writing', async () => {
+  const { runCommand } = await import('../cli/in-process.js');
+  const { register } = await import('../../src/cli/commands/tokens.js');
+  const root = tempDir('tokens-cli');
+  const src = join(root, 'src');
+  saveModel(tinyModel(), new CharTokenizer(), src);
+  const out = join(root, 'out');
+  const text = await runCommand(register, 'tokens', ['add', '--model', src, '--out', out]);
+  const V = new CharTokenizer().vocabSize;
+  assert.match(text, new RegExp(`<\\|reflect\\|> = ${V + 1}`));
+  assert.equal(loadModel(out).config.vocab_size, V + 3);
+  await assert.rejects(runCommand(register, 'tokens', ['add', '--model', src, '--out', out]), /already exists/);
+  await assert.rejects(runCommand(register, 'tokens', ['add', '--model', out, '--out', join(root, 'again')]), /already token/);
+  const { existsSync } = await import('node:fs');
+  assert.equal(existsSync(join(root, 'again')), false);
 });

@@ -12,6 +12,7 @@ import * as pipeline from './pipeline.js';
 import * as report from './report.js';
 import * as dashboard from './dashboard.js';
 import * as merge from './merge.js';
+import * as tokens from './tokens.js';
 
 export const commands: ReadonlyArray<(program: Command) => void> = [
   train.register,
@@ -24,6 +25,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   sample.register,
   pipeline.register,
   merge.register,
+  tokens.register,
   report.register,
   dashboard.register,
 ];
