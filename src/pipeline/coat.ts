@@ -28,6 +28,12 @@ import { countdownTask } from '../tasks/countdown.js';
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
+/**
+ * RL completion limit: the longest demonstration is about 260 tokens, and a restart state's prompt
+ * (question plus prefix) needs room in the 512-token context, more than the R1-Zero demo's 360 leaves.
+ */
+export const COAT_MAX_COMPLETION = 280;
+
 export interface CoatOptions {
   /** Base model folder; null = the bundled Countdown model. */
   model: string | null;
@@ -151,7 +157,7 @@ async function rlRound(o: CoatOptions, modelDir: string, states: readonly Restar
   const bonus = reflectionBonus({ beta: o.reflection_beta, reader: COUNTDOWN_CANDIDATES });
   const demo = demoConfig();
   const config: GrpoConfig = {
-    ...demo, task: 'countdown', difficulty: [COAT_DEMO_LEVEL], eval_problems: 0, eval_steps: 0, save_steps: 0, log_completions_steps: 5,
+    ...demo, task: 'countdown', difficulty: [COAT_DEMO_LEVEL], max_completion_length: COAT_MAX_COMPLETION, eval_problems: 0, eval_steps: 0, save_steps: 0, log_completions_steps: 5,
     rewards: [{ name: 'countdown_accuracy', weight: 1 }, { name: 'format_lenient', weight: 0.2 }, { name: bonus.name, weight: 1 }],
     ...o.rl, model: modelDir, output_dir: runDir, seed: o.seed, max_steps: o.rl_steps, threads: o.threads,
   };
@@ -171,10 +177,16 @@ async function rlRound(o: CoatOptions, modelDir: string, states: readonly Restar
   return { model: run.model, tokenizer: run.tokenizer, steps };
 }
 
-/** Restart states from one format-tuned trajectory per training problem (right and wrong ones). */
+/**
+ * Restart states from one format-tuned trajectory per training problem (right and wrong ones),
+ * keeping those whose prompt + prefix leaves room for a whole completion in the context.
+ */
 function restartBuffer(model: CausalLM, tokenizer: Tokenizer, o: CoatOptions, maxTokens: number): RestartState[] {
   const items = trainItems(o.restart_problems, o.seed ^ 0x5bd1e995);
-  return sampleTrajectories(model, tokenizer, items, maxTokens, o.seed + 1).flatMap((t) => restartStates(t));
+  const room = model.config.max_position_embeddings - maxTokens;
+  return sampleTrajectories(model, tokenizer, items, maxTokens, o.seed + 1)
+    .flatMap((t) => restartStates(t))
+    .filter((s) => tokenizer.encode(s.item.prompt + s.prefix).length <= room);
 }
 
 /** The RL model's best trajectory per training problem (right ones only, the shortest first) as SFT data. */
@@ -197,7 +209,7 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
   const o = coatOptions(raw);
   const out = resolve(o.output_dir);
   mkdirSync(out, { recursive: true });
-  const maxTokens = o.rl.max_completion_length ?? demoConfig().max_completion_length;
+  const maxTokens = o.rl.max_completion_length ?? COAT_MAX_COMPLETION;
   const t0 = performance.now();
   const extended = join(out, 'extended');
   addTokensToFolder(o.model ?? demoConfig().model!, extended);
