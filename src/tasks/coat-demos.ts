@@ -1,7 +1,7 @@
 // Satori's format-tuning demonstrations, written by a program for Countdown level 0 (the bundled
 // demo's setting): Chain-of-Action-Thought trajectories whose steps start with a meta-action. A step
 // states one candidate, either guessed ("12+3-5 makes it.") or added up and judged against the
-// target ("12+3-5: 12+3=15, 15-5=10. 10 against 10, right."), in the words of the Countdown corpus so
+// target ("12+3-5: 12+3=15, 15-5=10. 10 against 10, right."), after the puzzle restated ("10 from 12, 3, 5."), in the words of the Countdown corpus so
 // the base model already knows them. `<|continue|>` works out the current candidate, `<|reflect|>`
 // re-checks the step before and, when it was wrong, replaces it by a corrected candidate,
 // `<|explore|>` leaves the candidate for the next sign pattern. Every demonstration ends right.
@@ -58,15 +58,18 @@ export function coatCompletion(kind: CoatDemoKind, numbers: readonly number[], t
   const hit = all[hitIndex];
   const misses = all.filter((c) => c.value !== target);
   const end = answerTail(hit.text);
-  if (kind === 'correct') return `<think>\n${guessStep(hit)}${CONTINUE}${checkStep(hit, target)}${end}`;
+  // The puzzle restated first, so the target and numbers each step copies are a line away (the
+  // Countdown corpus's searches do the same; a 0.86M model copies badly from further back).
+  const open = `<think>\n${target} from ${numbers.join(', ')}.\n`;
+  if (kind === 'correct') return `${open}${guessStep(hit)}${CONTINUE}${checkStep(hit, target)}${end}`;
   if (misses.length === 0) return null;
   const miss = rng.pick(misses);
-  if (kind === 'reflect') return `<think>\n${guessStep(miss)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
-  if (kind === 'slip') return `<think>\n${slipStep(miss, target)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
+  if (kind === 'reflect') return `${open}${guessStep(miss)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
+  if (kind === 'slip') return `${open}${slipStep(miss, target)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
   // explore: the sign patterns in order up to the hit, each miss left with an explore.
   const tries = all.slice(0, hitIndex + 1);
   if (tries.length < 2) return null;
-  return `<think>\n${tries.map((c) => checkStep(c, target)).join(EXPLORE)}${end}`;
+  return `${open}${tries.map((c) => checkStep(c, target)).join(EXPLORE)}${end}`;
 }
 
 function pickKind(rng: Rng, mix: Readonly<Record<CoatDemoKind, number>>): CoatDemoKind {
