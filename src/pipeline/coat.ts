@@ -69,7 +69,7 @@ export const COAT_DEFAULTS: Omit<CoatOptions, 'output_dir'> = {
   model: null,
   seed: 42,
   demos: 1500,
-  format_steps: 150,
+  format_steps: 400,
   format_lr: 1e-3,
   format_batch_size: 16,
   restart_problems: 64,
