@@ -9,7 +9,7 @@
 //      then RL again.
 // Every folder lands under output_dir; `evaluateCoat` measures held-out accuracy and meta-action use.
 import { join, resolve } from 'node:path';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { addTokensToFolder } from '../model/added-tokens.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import { eosIds } from '../model/config-json.js';
@@ -37,6 +37,8 @@ export const COAT_MAX_COMPLETION = 280;
 export interface CoatOptions {
   /** Base model folder; null = the bundled Countdown model. */
   model: string | null;
+  /** A format-tuned model folder (a stage 1 of an earlier run): stage 2 starts from it, stages 0-1 are skipped. */
+  format_tuned: string | null;
   output_dir: string;
   seed: number;
   /** Format-tuning demonstrations written by the program. */
@@ -67,6 +69,7 @@ export interface CoatOptions {
 
 export const COAT_DEFAULTS: Omit<CoatOptions, 'output_dir'> = {
   model: null,
+  format_tuned: null,
   seed: 42,
   demos: 1500,
   format_steps: 400,
@@ -106,6 +109,8 @@ export function coatOptions(raw: Record<string, unknown>): CoatOptions {
   for (const k of ['model', 'output_dir', 'seed', 'max_steps', 'task', 'data'] as const) {
     if (k in o.rl) throw new AhaError(`coat: "rl.${k}" conflicts with the coat option that sets it (${k === 'max_steps' ? 'rl_steps' : k === 'task' || k === 'data' ? 'the Countdown task is fixed' : k})`);
   }
+  if (o.format_tuned !== null && (typeof o.format_tuned !== 'string' || !existsSync(join(o.format_tuned, 'config.json')))) throw new AhaError(`coat: "format_tuned" ${JSON.stringify(o.format_tuned)} is not a model folder`);
+  if (o.format_tuned !== null && o.distill) throw new AhaError('coat: "distill" needs the token-extended base of stage 0; it conflicts with "format_tuned"');
   if (typeof o.distill !== 'boolean') throw new AhaError('coat: "distill" must be true or false');
   return o;
 }
@@ -129,7 +134,7 @@ export function evaluateCoat(model: CausalLM, tokenizer: Tokenizer, items: reado
 }
 
 export interface CoatResult {
-  /** Model folders of each stage. */
+  /** Model folders of each stage (`extended` is not written when stage 2 started from `format_tuned`). */
   extended: string;
   formatTuned: string;
   final: { model: CausalLM; tokenizer: Tokenizer };
@@ -212,10 +217,13 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
   const maxTokens = o.rl.max_completion_length ?? COAT_MAX_COMPLETION;
   const t0 = performance.now();
   const extended = join(out, 'extended');
-  addTokensToFolder(o.model ?? demoConfig().model!, extended);
-  const demosFile = join(out, 'format-demos.jsonl');
-  writeFileSync(demosFile, coatDemos({ count: o.demos, seed: o.seed }).map((d) => JSON.stringify({ prompt: d.prompt, completion: d.completion })).join('\n') + '\n');
-  const formatTuned = await formatTune(o, extended, demosFile, join(out, 'format'));
+  let formatTuned = o.format_tuned;
+  if (formatTuned === null) {
+    addTokensToFolder(o.model ?? demoConfig().model!, extended);
+    const demosFile = join(out, 'format-demos.jsonl');
+    writeFileSync(demosFile, coatDemos({ count: o.demos, seed: o.seed }).map((d) => JSON.stringify({ prompt: d.prompt, completion: d.completion })).join('\n') + '\n');
+    formatTuned = await formatTune(o, extended, demosFile, join(out, 'format'));
+  }
   const t1 = performance.now();
   const ft = loadModel(formatTuned);
   const states = o.restart_share > 0 ? restartBuffer(ft.model, ft.tokenizer, o, maxTokens) : [];

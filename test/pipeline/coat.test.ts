@@ -40,3 +40,8 @@ test('a tiny COAT run: tokens added, demos written, format tuned, RL on restart 
   const config = JSON.parse(readFileSync(join(out, 'rl', 'config.json'), 'utf8')) as { rewards: { name: string }[] };
   assert.deepEqual(config.rewards.map((x) => x.name), ['countdown_accuracy', 'format_lenient', 'coat_reflection']);
 });
+
+test('coat options: format_tuned must be a model folder and conflicts with distill', () => {
+  assert.throws(() => coatOptions({ output_dir: 'x', format_tuned: '/nonexistent/folder' }), /"format_tuned" .* is not a model folder/);
+  assert.throws(() => coatOptions({ output_dir: 'x', format_tuned: 'models/aha-tiny-countdown', distill: true }), /conflicts with "format_tuned"/);
+});
