@@ -33,6 +33,10 @@ export { evaluate, type EvaluateOptions } from './eval/evaluate.js';
 // Reward models (docs/reward-models.md)
 export { loadRewardModel, type RewardModel, type RewardModelKind } from './model/reward-model.js';
 export { trainRewardModel, labelSteps, type RmTrainOptions, type RmTrainResult, type LabelOptions, type LabelResult } from './rm/index.js';
+// Satori's Chain-of-Action-Thought (docs/self-correction.md): meta-action tokens, the two stages
+export { addTokens, addTokensToFolder, resizeTokenEmbeddings, META_ACTIONS, type AddedTokens } from './model/added-tokens.js';
+export { runCoat, evaluateCoat, coatOptions, COAT_DEFAULTS, type CoatOptions, type CoatResult } from './pipeline/coat.js';
+export { coatDemos, type CoatDemo, type CoatDemoKind } from './tasks/coat-demos.js';
 export type { EvalResult, ProblemResult } from './eval/index.js';
 export { search, type SearchOptions, type SearchResult, type SearchSummary } from './eval/search/index.js';
 

@@ -27,6 +27,11 @@ export interface CharTokenizerOptions {
   chars?: string;
   /** Whole-token markers; default CHAR_MARKERS. */
   markers?: readonly string[];
+  /**
+   * Whole tokens added after the characters (special, e.g. Satori's meta-actions; model/added-tokens.ts),
+   * so the ids of an existing vocabulary stay where they were.
+   */
+  added?: readonly string[];
   chatTemplate?: string | null;
 }
 
@@ -44,15 +49,23 @@ export class CharTokenizer implements Tokenizer {
   /** Multi-character tokens by first character, longest first. */
   private readonly multi = new Map<string, string[]>();
   private readonly markers: readonly string[];
+  /** Whole tokens after the characters. */
+  readonly added: readonly string[];
 
   constructor(opts: CharTokenizerOptions = {}) {
     this.markers = opts.markers ?? CHAR_MARKERS;
+    this.added = opts.added ?? [];
     const chars = [...new Set(Array.from(opts.chars ?? DEFAULT_CHARS))];
     const pieces = [...CHAR_SPECIALS, ...this.markers];
     for (const c of chars) if (!pieces.includes(c)) pieces.push(c);
+    for (const a of this.added) {
+      if (Array.from(a).length < 2) throw new AhaError(`character tokenizer: an added token must be longer than one character, got ${JSON.stringify(a)}`);
+      if (pieces.includes(a)) throw new AhaError(`character tokenizer: ${JSON.stringify(a)} is already in the vocabulary`);
+      pieces.push(a);
+    }
     this.pieces = pieces;
     pieces.forEach((p, i) => this.ids.set(p, i));
-    for (const p of [...CHAR_SPECIALS, ...this.markers]) {
+    for (const p of [...CHAR_SPECIALS, ...this.markers, ...this.added]) {
       if (Array.from(p).length < 2) continue;
       const first = Array.from(p)[0];
       if (!this.multi.has(first)) this.multi.set(first, []);
@@ -76,12 +89,16 @@ export class CharTokenizer implements Tokenizer {
     const markers: string[] = [];
     let i = CHAR_SPECIALS.length;
     for (; i < byId.length && byId[i] !== undefined && Array.from(byId[i]).length > 1; i++) markers.push(byId[i]);
-    const rest = byId.slice(i);
+    // Whole tokens added after the characters (model/added-tokens.ts) close the list.
+    let end = byId.length;
+    while (end > i && byId[end - 1] !== undefined && Array.from(byId[end - 1]).length > 1) end--;
+    const added = byId.slice(end);
+    const rest = byId.slice(i, end);
     if (rest.some((p) => p === undefined || Array.from(p).length !== 1)) {
       throw new InputError({ file, field: 'model.vocab' }, 'character tokenizer ids must be specials, then markers, then single characters, with no gaps');
     }
     const template = typeof cfg.chat_template === 'string' ? cfg.chat_template : null;
-    const t = new CharTokenizer({ chars: rest.join(''), markers, chatTemplate: template });
+    const t = new CharTokenizer({ chars: rest.join(''), markers, added, chatTemplate: template });
     return t;
   }
 
@@ -128,14 +145,14 @@ export class CharTokenizer implements Tokenizer {
   toTokenizerJson(): Record<string, unknown> {
     const vocab: Record<string, number> = {};
     this.pieces.forEach((p, i) => (vocab[p] = i));
-    const added = [...CHAR_SPECIALS, ...this.markers].map((content) => ({
+    const added = [...CHAR_SPECIALS, ...this.markers, ...this.added].map((content) => ({
       id: this.ids.get(content)!,
       content,
       single_word: false,
       lstrip: false,
       rstrip: false,
       normalized: false,
-      special: (CHAR_SPECIALS as readonly string[]).includes(content),
+      special: (CHAR_SPECIALS as readonly string[]).includes(content) || this.added.includes(content),
     }));
     return {
       version: '1.0',

@@ -14,6 +14,7 @@ import * as report from './report.js';
 import * as dashboard from './dashboard.js';
 import * as merge from './merge.js';
 import * as rm from './rm.js';
+import * as tokens from './tokens.js';
 
 export const commands: ReadonlyArray<(program: Command) => void> = [
   train.register,
@@ -28,6 +29,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   pipeline.register,
   merge.register,
   rm.register,
+  tokens.register,
   report.register,
   dashboard.register,
 ];

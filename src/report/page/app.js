@@ -38,7 +38,20 @@
     return c._reflect;
   }
 
+  // Satori's meta-action tokens (src/util/meta-actions.ts), each marked in its own colour.
+  const metaRe = /<\|(continue|reflect|explore)\|>/g;
+
   function appendReflect(parent, text) {
+    let at = 0;
+    for (const m of text.matchAll(metaRe)) {
+      if (m.index > at) appendWords(parent, text.slice(at, m.index));
+      parent.append(el('mark', { class: 'meta meta-' + m[1], text: m[0] }));
+      at = m.index + m[0].length;
+    }
+    if (at < text.length) appendWords(parent, text.slice(at));
+  }
+
+  function appendWords(parent, text) {
     if (!reflectRe) return parent.append(document.createTextNode(text));
     let last = 0;
     for (const m of text.matchAll(reflectRe)) {

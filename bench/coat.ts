@@ -1,0 +1,117 @@
+// `npm run bench:coat`: Satori's COAT in miniature on the bundled Countdown setting (level 0),
+// against plain GRPO at equal wall time. Per seed: the base model's held-out accuracy; runCoat
+// (meta tokens added, format tuning on program-written demos, RL with Restart-and-Explore and the
+// reflection bonus; distill-back with --distill), timed from start to end; then plain GRPO (the
+// R1-Zero demo's settings) from the base model for the same number of seconds. Both are evaluated on
+// the same held-out problems, one sample each at temperature 1.
+// Flags: --seed N[,N...] (default 42), --demos N, --format-steps N, --rl-steps N, --restart-share S,
+//        --beta B (reflection bonus), --eval N (held-out problems, default 200), --distill,
+//        --threads N, --keep (keep the run folders), --json (last line machine-readable).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coatHeldout, evaluateCoat, runCoat, COAT_DEFAULTS } from '../src/pipeline/coat.js';
+import { loadModel } from '../src/model/load-model.js';
+import { demoConfig } from '../src/rl/demo.js';
+import { prepareGrpo } from '../src/rl/setup.js';
+import { runGrpo } from '../src/rl/trainer.js';
+import { setNumThreads } from '../src/core/index.js';
+
+const args = process.argv.slice(2);
+const KNOWN = new Set(['--seed', '--demos', '--format-steps', '--rl-steps', '--restart-share', '--beta', '--eval', '--distill', '--threads', '--keep', '--json']);
+for (const a of args) if (a.startsWith('--') && !KNOWN.has(a)) throw new Error(`bench:coat: unknown flag ${a}; flags are ${[...KNOWN].join(' ')}`);
+const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const num = (name: string, dflt: number): number => {
+  const v = flag(name);
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new Error(`bench:coat: ${name} expects a number, got "${v}"`);
+  return x;
+};
+const seeds = (flag('--seed') ?? '42').split(',').map(Number);
+if (seeds.some((s) => !Number.isInteger(s))) throw new Error('bench:coat: --seed expects integers separated by commas');
+const json = args.includes('--json');
+const keep = args.includes('--keep');
+const evalN = num('--eval', 200);
+const threads = num('--threads', 0);
+if (threads > 0) setNumThreads(threads);
+const demo = demoConfig();
+const maxTokens = demo.max_completion_length;
+
+interface Outcome {
+  seed: number;
+  acc_before: number;
+  acc_format: number;
+  acc_after: number;
+  grpo_acc_after: number;
+  reflect_per_answer: number;
+  explore_per_answer: number;
+  continue_per_answer: number;
+  reflect_changed: number;
+  reflect_fix_rate: number;
+  rl_steps: number;
+  grpo_steps: number;
+  seconds: number;
+  grpo_seconds: number;
+}
+
+async function runOnce(seed: number, scratch: string): Promise<Outcome> {
+  const items = coatHeldout(evalN, seed);
+  const base = loadModel(demo.model!);
+  const before = evaluateCoat(base.model, base.tokenizer, items, maxTokens, seed + 100);
+  const t0 = performance.now();
+  const coat = await runCoat({
+    output_dir: join(scratch, `coat-${seed}`), seed, threads,
+    demos: num('--demos', COAT_DEFAULTS.demos), format_steps: num('--format-steps', COAT_DEFAULTS.format_steps),
+    rl_steps: num('--rl-steps', COAT_DEFAULTS.rl_steps), restart_share: num('--restart-share', COAT_DEFAULTS.restart_share),
+    reflection_beta: num('--beta', COAT_DEFAULTS.reflection_beta), distill: args.includes('--distill'),
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const ft = loadModel(coat.formatTuned);
+  const format = evaluateCoat(ft.model, ft.tokenizer, items, maxTokens, seed + 100);
+  const after = evaluateCoat(coat.final.model, coat.final.tokenizer, items, maxTokens, seed + 100);
+  console.error(`seed ${seed}: COAT ${seconds.toFixed(0)} s (format ${coat.seconds.format.toFixed(0)}, rl ${coat.seconds.rl.toFixed(0)}, distill ${coat.seconds.distill.toFixed(0)}), ${coat.rlSteps} RL steps, ${coat.restartStates} restart states`);
+
+  // Plain GRPO from the base model for the same wall time.
+  const g0 = performance.now();
+  const run = prepareGrpo({ ...demo, seed, max_steps: 10_000, output_dir: join(scratch, `grpo-${seed}`), save_steps: 0, eval_problems: 0, eval_steps: 0, threads }, { quiet: true });
+  const abort = new AbortController();
+  let grpoSteps = 0;
+  await runGrpo({ ...run, signal: abort.signal, onStep: () => {
+    grpoSteps++;
+    if ((performance.now() - g0) / 1000 >= seconds) abort.abort();
+  } });
+  const grpoSeconds = (performance.now() - g0) / 1000;
+  const grpo = evaluateCoat(run.model, run.tokenizer, items, maxTokens, seed + 100);
+  return {
+    seed, acc_before: before.accuracy, acc_format: format.accuracy, acc_after: after.accuracy, grpo_acc_after: grpo.accuracy,
+    reflect_per_answer: after.reflect_per_answer, explore_per_answer: after.explore_per_answer, continue_per_answer: after.continue_per_answer,
+    reflect_changed: after.reflect_changed, reflect_fix_rate: after.reflect_fix_rate,
+    rl_steps: coat.rlSteps, grpo_steps: grpoSteps, seconds, grpo_seconds: grpoSeconds,
+  };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-coat-'));
+const outcomes: Outcome[] = [];
+try {
+  console.error(`bench:coat: seeds ${seeds.join(',')}, ${evalN} held-out problems`);
+  for (const seed of seeds) outcomes.push(await runOnce(seed, scratch));
+} finally {
+  if (keep) console.error(`run folders kept in ${scratch}`);
+  else rmSync(scratch, { recursive: true, force: true });
+}
+
+const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+console.log('| seed | acc base → format-tuned → COAT | GRPO (same time) | reflect / answer | explore / answer | reflect fix rate (changed) | COAT s (RL steps) | GRPO s (steps) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const o of outcomes) {
+  console.log(`| ${o.seed} | ${f(o.acc_before)} → ${f(o.acc_format)} → ${f(o.acc_after)} | ${f(o.grpo_acc_after)} | ${f(o.reflect_per_answer, 2)} | ${f(o.explore_per_answer, 2)} | ${f(o.reflect_fix_rate)} (${o.reflect_changed}) | ${f(o.seconds, 0)} (${o.rl_steps}) | ${f(o.grpo_seconds, 0)} (${o.grpo_steps}) |`);
+}
+const keys = ['acc_before', 'acc_format', 'acc_after', 'grpo_acc_after', 'reflect_per_answer', 'reflect_fix_rate', 'seconds'] as const;
+const summary: Record<string, unknown> = {};
+for (const k of keys) {
+  const vals = outcomes.map((o) => o[k]).filter((x) => Number.isFinite(x));
+  summary[k] = vals.length > 0 ? Number((vals.reduce((s, x) => s + x, 0) / vals.length).toFixed(4)) : null;
+}
+if (outcomes.length > 1) summary.runs = outcomes;
+if (json) console.log(JSON.stringify(summary));

@@ -1,0 +1,137 @@
+// Satori's format-tuning demonstrations, written by a program for Countdown level 0 (the bundled
+// demo's setting): Chain-of-Action-Thought trajectories whose steps start with a meta-action. A step
+// states one candidate, either guessed ("12+3-5 makes it.") or added up and judged against the
+// target ("12+3-5: 12+3=15, 15-5=10. 10 against 10, right."), after the puzzle restated ("10 from 12, 3, 5."), in the words of the Countdown corpus so
+// the base model already knows them. `<|continue|>` works out the current candidate, `<|reflect|>`
+// re-checks the step before and, when it was wrong, replaces it by a corrected candidate,
+// `<|explore|>` leaves the candidate for the next sign pattern. Every demonstration ends right.
+//
+// Kinds: `correct` (a right guess, continued and confirmed), `reflect` (a wrong guess, then a
+// reflection that finds the miss and fixes it), `slip` (a sum gone wrong that seems to hit, then a
+// reflection that redoes it and fixes the answer) and `explore` (a search through the sign patterns,
+// one explore per miss). The intermediate answer after a step is its candidate: `countdownCandidate`
+// reads it back, `candidateJudge` verifies it as the task's verifier would a final answer.
+import { Rng } from '../util/rng.js';
+import { AhaError } from '../util/errors.js';
+import { CONTINUE, EXPLORE, REFLECT } from '../util/meta-actions.js';
+import { candidates, judgement, type Candidate } from './countdown-corpus.js';
+import { COUNTDOWN_LEVELS, countdownCanonical, drawCountdown, verifyCountdown } from './countdown.js';
+import { splitOf } from './split.js';
+import { answerTail, frame } from './task.js';
+import { countdownQuestion } from './countdown.js';
+
+export type CoatDemoKind = 'correct' | 'reflect' | 'slip' | 'explore';
+export const COAT_DEMO_KINDS: readonly CoatDemoKind[] = ['correct', 'reflect', 'slip', 'explore'];
+
+/** Default share of each kind (reflections that fix a miss are most of it: they are what RL then rewards). */
+export const DEFAULT_COAT_DEMO_MIX: Readonly<Record<CoatDemoKind, number>> = { correct: 0.25, reflect: 0.35, slip: 0.15, explore: 0.25 };
+
+/** The level the demonstrations are written for. */
+export const COAT_DEMO_LEVEL = 0;
+
+export interface CoatDemo {
+  prompt: string;
+  completion: string;
+  kind: CoatDemoKind;
+  numbers: number[];
+  target: number;
+}
+
+/** A guessed candidate, stated without working. */
+const guessStep = (c: Candidate) => `${c.text} makes it.\n`;
+/** A candidate added up and judged. */
+const checkStep = (c: Candidate, target: number) => `${c.text}: ${c.work}. ${judgement(c.value, target)}\n`;
+
+/** The candidate's working with its last sum made to come out at the target: a slip that seems to hit. */
+function slipStep(c: Candidate, target: number): string {
+  const sums = c.work.split(', ');
+  const last = sums[sums.length - 1];
+  sums[sums.length - 1] = last.slice(0, last.lastIndexOf('=') + 1) + String(target);
+  return `${c.text}: ${sums.join(', ')}. ${judgement(target, target)}\n`;
+}
+
+/** One trajectory of `kind` for the puzzle, or null when the puzzle has no miss to show (a single candidate). */
+export function coatCompletion(kind: CoatDemoKind, numbers: readonly number[], target: number, rng: Rng): string | null {
+  const all = candidates(numbers);
+  const hitIndex = all.findIndex((c) => c.value === target);
+  if (hitIndex < 0) throw new AhaError(`coat demo: no sign pattern of ${numbers.join(', ')} makes ${target}`);
+  const hit = all[hitIndex];
+  const misses = all.filter((c) => c.value !== target);
+  const end = answerTail(hit.text);
+  // The puzzle restated first, so the target and numbers each step copies are a line away (the
+  // Countdown corpus's searches do the same; a 0.86M model copies badly from further back).
+  const open = `<think>\n${target} from ${numbers.join(', ')}.\n`;
+  if (kind === 'correct') return `${open}${guessStep(hit)}${CONTINUE}${checkStep(hit, target)}${end}`;
+  if (misses.length === 0) return null;
+  const miss = rng.pick(misses);
+  if (kind === 'reflect') return `${open}${guessStep(miss)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
+  if (kind === 'slip') return `${open}${slipStep(miss, target)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
+  // explore: the sign patterns in order up to the hit, each miss left with an explore.
+  const tries = all.slice(0, hitIndex + 1);
+  if (tries.length < 2) return null;
+  return `${open}${tries.map((c) => checkStep(c, target)).join(EXPLORE)}${end}`;
+}
+
+function pickKind(rng: Rng, mix: Readonly<Record<CoatDemoKind, number>>): CoatDemoKind {
+  const total = COAT_DEMO_KINDS.reduce((s, k) => s + mix[k], 0);
+  let u = rng.next() * total;
+  for (const k of COAT_DEMO_KINDS) {
+    u -= mix[k];
+    if (u < 0) return k;
+  }
+  return COAT_DEMO_KINDS[COAT_DEMO_KINDS.length - 1];
+}
+
+export interface CoatDemoOptions {
+  count: number;
+  seed: number;
+  mix?: Readonly<Partial<Record<CoatDemoKind, number>>>;
+}
+
+/** `count` demonstrations on training-split puzzles (never a held-out one), deterministic for a seed. */
+export function coatDemos(opts: CoatDemoOptions): CoatDemo[] {
+  if (!Number.isInteger(opts.count) || opts.count < 1) throw new AhaError(`coat demos: count must be a positive integer, got ${opts.count}`);
+  const mix = { ...DEFAULT_COAT_DEMO_MIX };
+  for (const [k, v] of Object.entries(opts.mix ?? {})) {
+    if (!(COAT_DEMO_KINDS as readonly string[]).includes(k)) throw new AhaError(`coat demos: mix has an unknown kind "${k}"; kinds are ${COAT_DEMO_KINDS.join(', ')}`);
+    if (typeof v !== 'number' || !(v >= 0)) throw new AhaError(`coat demos: mix.${k} must be a number ≥ 0`);
+    mix[k as CoatDemoKind] = v;
+  }
+  if (COAT_DEMO_KINDS.every((k) => mix[k] === 0)) throw new AhaError('coat demos: every share of the mix is 0');
+  const rng = new Rng(opts.seed);
+  const out: CoatDemo[] = [];
+  while (out.length < opts.count) {
+    const spec = drawCountdown(rng, COAT_DEMO_LEVEL);
+    if (splitOf('countdown', countdownCanonical(spec.numbers, spec.target)) !== 'train') continue;
+    const kind = pickKind(rng, mix);
+    const completion = coatCompletion(kind, spec.numbers, spec.target, rng);
+    if (completion === null) continue;
+    out.push({ prompt: frame(countdownQuestion(spec.numbers, spec.target, COAT_DEMO_LEVEL)), completion, kind, numbers: spec.numbers, target: spec.target });
+  }
+  return out;
+}
+
+/** A candidate stated at the start of a line or a step: guessed ("… makes it.") or worked ("…: …"). */
+const CANDIDATE = /(?:^|\n|\|>)\s*(\d+(?:\s*[-+*/]\s*\d+)+)\s*(?:makes it|:)/g;
+
+/** The last candidate a piece of working states (the intermediate answer it leaves), or null. */
+export function countdownCandidate(text: string): string | null {
+  let last: string | null = null;
+  for (const m of text.matchAll(CANDIDATE)) last = m[1].replace(/\s+/g, '');
+  return last;
+}
+
+/**
+ * Verifies an intermediate answer of a Countdown problem as the task's verifier would a final one;
+ * null when `example` does not carry the puzzle (numbers, target, difficulty).
+ */
+export function candidateJudge(example: Record<string, unknown>): ((candidate: string) => boolean) | null {
+  const { numbers, target } = example;
+  const difficulty = Number(example.difficulty ?? 0);
+  if (!Array.isArray(numbers) || typeof target !== 'number' || !COUNTDOWN_LEVELS[difficulty]) return null;
+  const ops = COUNTDOWN_LEVELS[difficulty].ops;
+  return (candidate) => verifyCountdown(`<answer>${candidate}</answer>`, numbers as number[], target, ops).correct;
+}
+
+/** Countdown's intermediate answers, for the COAT metrics and the reflection bonus (rl/coat.ts). */
+export const COUNTDOWN_CANDIDATES = { candidate: countdownCandidate, judge: candidateJudge } as const;

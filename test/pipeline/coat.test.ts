@@ -1,0 +1,47 @@
+// The COAT pipeline: options refused by field before any work, and a tiny end-to-end run whose
+// folders hold the extended model (meta-actions as single ids), the program-written demos, the
+// format-tuned model and an RL run that trained on restart prompts with the reflection bonus.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { coatOptions, runCoat } from '../../src/pipeline/coat.js';
+import { loadModel } from '../../src/model/load-model.js';
+import { readJsonl } from '../../src/util/jsonl.js';
+import { tempDir } from '../model/tmp.js';
+
+test('coat options: unknown and conflicting fields are errors naming the field', () => {
+  assert.throws(() => coatOptions({ output_dir: 'x', restart_shar: 0.2 }), /unknown option "restart_shar"/);
+  assert.throws(() => coatOptions({ output_dir: 'x', restart_share: 1 }), /"restart_share" must be in \[0, 1\)/);
+  assert.throws(() => coatOptions({ output_dir: 'x', rl: { max_steps: 3 } }), /"rl.max_steps" conflicts .*rl_steps/);
+  assert.throws(() => coatOptions({ output_dir: 'x', rl: { task: 'arithmetic' } }), /"rl.task" conflicts/);
+  assert.throws(() => coatOptions({ output_dir: 'x', demos: 0 }), /"demos" must be an integer ≥ 1/);
+  assert.throws(() => coatOptions({}), /"output_dir" is required/);
+  assert.equal(coatOptions({ output_dir: 'x' }).reflection_beta, 0.5);
+});
+
+test('a tiny COAT run: tokens added, demos written, format tuned, RL on restart prompts with the reflection bonus', async () => {
+  const out = join(tempDir('coat-run'), 'run');
+  const r = await runCoat({
+    output_dir: out, seed: 3, demos: 24, format_steps: 2, format_batch_size: 4, rl_steps: 2, restart_problems: 6, restart_share: 0.75,
+    rl: { prompts_per_step: 2, num_generations: 2, max_completion_length: 150, log_completions_steps: 1 },
+  });
+  const ext = loadModel(r.extended);
+  for (const t of ['<|continue|>', '<|reflect|>', '<|explore|>']) assert.equal(ext.tokenizer.encode(t).length, 1);
+  assert.equal(ext.config.vocab_size, loadModel(join(r.extended, '..', 'format', 'model')).config.vocab_size);
+  const demos = readFileSync(join(out, 'format-demos.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(demos.length, 24);
+  assert.ok(existsSync(join(r.formatTuned, 'model.safetensors')));
+  assert.equal(r.rlSteps, 2);
+  assert.ok(r.restartStates > 0);
+  const rows = readJsonl(join(out, 'rl', 'completions.jsonl')).map((x) => x.value as { prompt: string; rewards: Record<string, number | null> });
+  assert.ok(rows.some((x) => x.prompt.endsWith('<|reflect|>')), 'some prompts restart from a cut trajectory');
+  assert.ok(rows.every((x) => 'coat_reflection' in x.rewards));
+  const config = JSON.parse(readFileSync(join(out, 'rl', 'config.json'), 'utf8')) as { rewards: { name: string }[] };
+  assert.deepEqual(config.rewards.map((x) => x.name), ['countdown_accuracy', 'format_lenient', 'coat_reflection']);
+});
+
+test('coat options: format_tuned must be a model folder and conflicts with distill', () => {
+  assert.throws(() => coatOptions({ output_dir: 'x', format_tuned: '/nonexistent/folder' }), /"format_tuned" .* is not a model folder/);
+  assert.throws(() => coatOptions({ output_dir: 'x', format_tuned: 'models/aha-tiny-countdown', distill: true }), /conflicts with "format_tuned"/);
+});

@@ -1,0 +1,91 @@
+// Satori COAT: the program-written demonstrations, reading reflections back (fix, break, no
+// change), the reflection bonus, restart states and the restart prompt source.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../src/util/rng.js';
+import { coatCompletion, coatDemos, COUNTDOWN_CANDIDATES } from '../../src/tasks/coat-demos.js';
+import { countdownTask } from '../../src/tasks/countdown.js';
+import { problemExample } from '../../src/tasks/rewards.js';
+import { coatMetrics, reflectionBonus, reflectionTurns, restartPrompts, restartStates, RESTART_PREFIX_FIELD } from '../../src/rl/coat.js';
+import { taskPrompts } from '../../src/rl/prompts.js';
+import type { RewardExample } from '../../src/rewards/types.js';
+
+const example = (numbers: number[], target: number): RewardExample => ({ numbers, target, difficulty: 0, gold: String(target) });
+
+test('demos: every kind ends right under the task verifier, uses its meta-action, and the kinds are mixed', () => {
+  const demos = coatDemos({ count: 200, seed: 7 });
+  const kinds = new Map<string, number>();
+  for (const d of demos) {
+    kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
+    const problem = { id: 'x', prompt: d.prompt, gold: String(d.target), difficulty: 0, meta: { numbers: d.numbers, target: d.target } };
+    assert.ok(countdownTask.verify(d.completion, problem).correct, d.completion);
+    const want = { correct: '<|continue|>', reflect: '<|reflect|>', slip: '<|reflect|>', explore: '<|explore|>' }[d.kind];
+    assert.ok(d.completion.includes(want), `${d.kind}: ${d.completion}`);
+  }
+  assert.deepEqual([...kinds.keys()].sort(), ['correct', 'explore', 'reflect', 'slip']);
+  // Deterministic for a seed, different for another.
+  assert.deepEqual(coatDemos({ count: 5, seed: 7 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
+  assert.notDeepEqual(coatDemos({ count: 5, seed: 8 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
+  assert.throws(() => coatDemos({ count: 3, seed: 1, mix: { reflct: 1 } as never }), /unknown kind "reflct"/);
+});
+
+test('reflection turns: a reflect demo fixes its wrong guess; a reflect that swaps a right answer for a wrong one breaks it', () => {
+  const ex = example([12, 3, 5], 10);
+  const judge = COUNTDOWN_CANDIDATES.judge(ex)!;
+  const fixText = coatCompletion('reflect', [12, 3, 5], 10, new Rng(1))!;
+  const [fix] = reflectionTurns(fixText, COUNTDOWN_CANDIDATES, judge);
+  assert.deepEqual({ changed: fix.changed, fixed: fix.fixed, broke: fix.broke, after: fix.after }, { changed: true, fixed: true, broke: false, after: '12+3-5' });
+  const breakText = '<think>\n12+3-5 makes it.\n<|reflect|>12+3+5: 12+3=15, 15+5=20. 20 against 10, right.\n</think>\n<answer>\n12+3+5\n</answer>';
+  const [br] = reflectionTurns(breakText, COUNTDOWN_CANDIDATES, judge);
+  assert.equal(br.broke, true);
+  const sameText = '<think>\n12+3-5 makes it.\n<|reflect|>12+3-5: 12+3=15, 15-5=10. 10 against 10, right.\n</think>';
+  assert.equal(reflectionTurns(sameText, COUNTDOWN_CANDIDATES, judge)[0].changed, false);
+
+  const bonus = reflectionBonus({ beta: 0.5, reader: COUNTDOWN_CANDIDATES });
+  assert.equal(bonus.score(fixText, ex), 0.5);
+  assert.equal(bonus.score(breakText, ex), -0.5);
+  assert.equal(bonus.score(sameText, ex), 0);
+  assert.equal(bonus.score(fixText, { gold: '10' }), null);
+  // A restart's appended <|reflect|> counts: the completion writes its step.
+  const restarted = { ...ex, [RESTART_PREFIX_FIELD]: '<think>\n12+3+5 makes it.\n<|reflect|>' };
+  assert.equal(bonus.score('12+3+5: 12+3=15, 15+5=20. 20 against 10, no.\n12+3-5: 12+3=15, 15-5=10. 10 against 10, right.\n</think>\n<answer>\n12+3-5\n</answer>', restarted), 0.5);
+  // Reflections in the prefix that the policy did not write do not count.
+  assert.equal(bonus.score('</think>\n<answer>\n12+3-5\n</answer>', { ...ex, [RESTART_PREFIX_FIELD]: fixText.slice(0, fixText.indexOf('</think>')) }), 0);
+
+  const m = coatMetrics([{ text: fixText, example: ex, correct: true }, { text: breakText, example: ex, correct: false }, { text: sameText, example: ex, correct: true }], COUNTDOWN_CANDIDATES);
+  assert.equal(m.reflect_per_answer, 1);
+  assert.equal(m.reflect_changed, 2);
+  assert.equal(m.reflect_fix_rate, 0.5);
+  assert.ok(Math.abs(m.accuracy - 2 / 3) < 1e-12);
+});
+
+test('restart states cut a trajectory at step boundaries (last ≤ 2 steps dropped) and append <|reflect|>; the source mixes them in deterministically', () => {
+  const text = coatCompletion('explore', [12, 3, 5], 4, new Rng(1)) ?? '';
+  assert.ok(text.includes('<|explore|>'), text);
+  const item = { id: 'p', prompt: 'User: q\nAssistant: ', example: example([12, 3, 5], 4) };
+  const states = restartStates({ item, completion: text, correct: false });
+  assert.ok(states.length >= 2);
+  for (const s of states) {
+    assert.ok(s.prefix.startsWith('<think>\n') && s.prefix.endsWith('<|reflect|>') && !s.prefix.includes('</think>'));
+    assert.equal(s.fromCorrect, false);
+  }
+  assert.deepEqual(restartStates({ item, completion: 'no thinking', correct: true }), []);
+  // Cut off before closing its thinking: still a (failed) trajectory to restart from.
+  assert.ok(restartStates({ item, completion: text.slice(0, text.indexOf('</think>')), correct: false }).length >= 2);
+
+  const right = restartStates({ item, completion: coatCompletion('correct', [12, 3, 5], 4, new Rng(2))!, correct: true });
+  const all = [...states, ...right];
+  const base = () => taskPrompts(countdownTask, 3, [0]);
+  const src = restartPrompts(base(), all, { share: 0.5, seed: 9 });
+  const drawn = Array.from({ length: 40 }, () => src.next());
+  const restarted = drawn.filter((d) => d.id.endsWith('#restart'));
+  assert.ok(restarted.length > 5 && restarted.length < 35);
+  assert.ok(restarted.some((d) => d.example.coat_restart_from === 'wrong') && restarted.some((d) => d.example.coat_restart_from === 'correct'));
+  for (const d of restarted) assert.equal(d.prompt, item.prompt + String(d.example[RESTART_PREFIX_FIELD]));
+  // Seeking back replays the same stream.
+  const again = restartPrompts(base(), all, { share: 0.5, seed: 9 });
+  again.seek({ epoch: 0, index: 20 });
+  assert.deepEqual(Array.from({ length: 20 }, () => again.next().prompt), drawn.slice(20).map((d) => d.prompt));
+  assert.throws(() => restartPrompts(base(), all, { share: 1, seed: 1 }), /restart_share/);
+  void problemExample;
+});
