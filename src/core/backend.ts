@@ -19,6 +19,9 @@ export interface Backend {
   gemm(ta: boolean, tb: boolean, batch: number, M: number, N: number, K: number, alpha: number,
     A: F32, sA: number, B: F32, sB: number, beta: number, C: F32, sC: number): void;
   rmsNormForward(x: F32, w: F32, y: F32, rstd: F32, rows: number, dim: number, eps: number): void;
+  decodeAttention(qkv: F32, kc: F32, vc: F32, pos: I32, rows: I32 | null, cos: F32, sin: F32, out: F32, B: number, n: number,
+    Hq: number, Hkv: number, D: number, maxLen: number, scale: number): void;
+  swigluPacked(gu: F32, y: F32, rows: number, inter: number): void;
   rmsNormBackward(dy: F32, x: F32, w: F32, rstd: F32, dx: F32 | null, dw: F32 | null, rows: number, dim: number): void;
   layerNormForward(x: F32, w: F32 | null, b: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, dim: number, eps: number): void;
   layerNormBackward(dy: F32, x: F32, w: F32 | null, mean: F32, rstd: F32, dx: F32 | null, dw: F32 | null,

@@ -10,6 +10,11 @@ import {
   Tensor,
   add,
   attendCache,
+  attendCachePacked,
+  embedInto,
+  rmsNormInto,
+  ropeTable,
+  swigluPacked,
   checkpoint,
   attention,
   embedding,
@@ -80,6 +85,21 @@ interface Layer {
   gateBias: Tensor | null;
   upBias: Tensor | null;
   downBias: Tensor | null;
+  /** The layer's f32 matrices in the packed layout the decode path multiplies by (null for BF16). */
+  packed: PackedLayer | null;
+}
+
+/**
+ * Storage shared by a layer's f32 parameters: q_proj, k_proj and v_proj are consecutive rows of
+ * one [(heads + 2 kvHeads) * headDim, hidden] matrix, gate_proj and up_proj of one
+ * [2 * intermediate, hidden] matrix, and the q/k/v biases of one vector. The parameters are views
+ * into it (names, shapes, checkpoints and training are unchanged), so the decode path makes one
+ * product for q/k/v and one for gate/up with no copy to keep in step with the weights.
+ */
+interface PackedLayer {
+  qkv: Float32Array;
+  qkvBias: Float32Array | null;
+  gateUp: Float32Array;
 }
 
 /** Sizes derived from (and checked against) the config. */
@@ -175,9 +195,10 @@ export class Transformer implements CausalLM {
     const rng = new Rng(opts.seed ?? 0);
     const std = opts.initStd ?? 0.02;
     const init = !(opts.skipInit ?? false);
-    const normal = (name: string, shape: [number, number]): Weight => {
+    // `store`: where an f32 parameter's values live (a view into a layer's packed storage).
+    const normal = (name: string, shape: [number, number], store?: Float32Array): Weight => {
       const n = shape[0] * shape[1];
-      const data = new Float32Array(n);
+      const data = opts.frozenBf16 || store === undefined ? new Float32Array(n) : store;
       if (init) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
       const w = opts.frozenBf16 ? new Bf16Matrix(shape, init ? f32ToBf16(data) : undefined) : parameter(data, shape);
       this.moduleOf.set(w, name.replace(/\.weight$/, ''));
@@ -186,27 +207,35 @@ export class Transformer implements CausalLM {
       return w;
     };
     const ones = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n).fill(1), [n]));
-    const zerosP = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n), [n]));
+    const zerosP = (name: string, n: number, store?: Float32Array): Tensor => this.add(name, parameter(store ?? new Float32Array(n), [n]));
 
     this.embed = normal('model.embed_tokens.weight', [d.vocab, d.hidden]);
     const qw = d.heads * d.headDim, kvw = d.kvHeads * d.headDim;
+    const H = d.hidden;
     for (let i = 0; i < d.layers; i++) {
       const p = `model.layers.${i}.`;
+      const packed: PackedLayer | null = opts.frozenBf16 ? null : {
+        qkv: new Float32Array((qw + 2 * kvw) * H),
+        qkvBias: d.qkvBias ? new Float32Array(qw + 2 * kvw) : null,
+        gateUp: new Float32Array(2 * d.inter * H),
+      };
+      const part = (a: Float32Array | null | undefined, from: number, n: number) => a?.subarray(from, from + n);
       this.layers.push({
+        packed,
         inputNorm: ones(`${p}input_layernorm.weight`, d.hidden),
-        q: normal(`${p}self_attn.q_proj.weight`, [qw, d.hidden]),
-        k: normal(`${p}self_attn.k_proj.weight`, [kvw, d.hidden]),
-        v: normal(`${p}self_attn.v_proj.weight`, [kvw, d.hidden]),
+        q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed?.qkv, 0, qw * H)),
+        k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed?.qkv, qw * H, kvw * H)),
+        v: normal(`${p}self_attn.v_proj.weight`, [kvw, H], part(packed?.qkv, (qw + kvw) * H, kvw * H)),
         o: normal(`${p}self_attn.o_proj.weight`, [d.hidden, qw]),
-        qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw) : null,
-        kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw) : null,
-        vBias: d.qkvBias ? zerosP(`${p}self_attn.v_proj.bias`, kvw) : null,
+        qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw, part(packed?.qkvBias, 0, qw)) : null,
+        kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw, part(packed?.qkvBias, qw, kvw)) : null,
+        vBias: d.qkvBias ? zerosP(`${p}self_attn.v_proj.bias`, kvw, part(packed?.qkvBias, qw + kvw, kvw)) : null,
         oBias: d.oBias ? zerosP(`${p}self_attn.o_proj.bias`, d.hidden) : null,
         qNorm: d.qkNorm ? ones(`${p}self_attn.q_norm.weight`, d.headDim) : null,
         kNorm: d.qkNorm ? ones(`${p}self_attn.k_norm.weight`, d.headDim) : null,
         postNorm: ones(`${p}post_attention_layernorm.weight`, d.hidden),
-        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, d.hidden]),
-        up: normal(`${p}mlp.up_proj.weight`, [d.inter, d.hidden]),
+        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, H], part(packed?.gateUp, 0, d.inter * H)),
+        up: normal(`${p}mlp.up_proj.weight`, [d.inter, H], part(packed?.gateUp, d.inter * H, d.inter * H)),
         down: normal(`${p}mlp.down_proj.weight`, [d.hidden, d.inter]),
         gateBias: d.mlpBias ? zerosP(`${p}mlp.gate_proj.bias`, d.inter) : null,
         upBias: d.mlpBias ? zerosP(`${p}mlp.up_proj.bias`, d.inter) : null,
@@ -410,6 +439,7 @@ export class Transformer implements CausalLM {
    */
   private runCached(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
     rows: Int32Array | null, maxLen: number): Float32Array {
+    if (this.packedDecode()) return this.runCachedPacked(keys, values, ids, batch, n, pos, rows, maxLen);
     const d = this.dims;
     const tokPos = new Int32Array(batch * n);
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
@@ -429,6 +459,53 @@ export class Transformer implements CausalLM {
       });
       return rmsNorm(x, this.finalNorm, this.config.rms_norm_eps).data;
     });
+  }
+
+  /**
+   * Whether runCached may take the packed path: f32 weights, no linear hook (a LoRA adapter goes
+   * through the plain path, where it applies), and none of the parts that path leaves out (Qwen3's
+   * q/k norms, o_proj and MLP biases).
+   */
+  private packedDecode(): boolean {
+    const d = this.dims;
+    return this.hook === null && !d.qkNorm && !d.oBias && !d.mlpBias && !(this.embed instanceof Bf16Matrix) &&
+      this.layers.every((L) => L.packed !== null && !(L.o instanceof Bf16Matrix) && !(L.down instanceof Bf16Matrix));
+  }
+
+  /**
+   * runCached's packed path (see packedDecode): the same layer computed on plain buffers, eight
+   * calls a layer: norm, one q/k/v product, attention with RoPE and the cache append, o_proj
+   * accumulated into the residual, norm, one gate/up product, SwiGLU, down_proj accumulated into
+   * the residual.
+   */
+  private runCachedPacked(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
+    rows: Int32Array | null, maxLen: number): Float32Array {
+    const d = this.dims, eps = this.config.rms_norm_eps;
+    const N = batch * n, H = d.hidden, I = d.inter;
+    const qw = d.heads * d.headDim, width = qw + 2 * d.kvHeads * d.headDim;
+    const table = ropeTable(d.headDim, { theta: this.config.rope_theta, scaling: this.config.rope_scaling });
+    let last = 0;
+    for (const p of pos) last = Math.max(last, p + n);
+    table.ensure(last);
+    const shape: CacheAttentionShape = { batch, tokens: n, heads: d.heads, kvHeads: d.kvHeads, headDim: d.headDim, maxLen };
+    const x = new Float32Array(N * H), h = new Float32Array(N * H);
+    const qkv = new Float32Array(N * width), att = new Float32Array(N * qw);
+    const gu = new Float32Array(N * 2 * I), act = new Float32Array(N * I);
+    embedInto((this.embed as Tensor).data, ids, H, x);
+    this.layers.forEach((L, li) => {
+      const P = L.packed!;
+      rmsNormInto(x, L.inputNorm.data, N, H, eps, h);
+      if (P.qkvBias) for (let r = 0; r < N; r++) qkv.set(P.qkvBias, r * width);
+      linearInto(h, N, P.qkv, width, H, qkv, P.qkvBias !== null);
+      attendCachePacked(qkv, keys[li], values[li], pos, rows, table, att, shape);
+      linearInto(att, N, (L.o as Tensor).data, H, qw, x, true);
+      rmsNormInto(x, L.postNorm.data, N, H, eps, h);
+      linearInto(h, N, P.gateUp, 2 * I, H, gu);
+      swigluPacked(gu, N, I, act);
+      linearInto(act, N, (L.down as Tensor).data, H, I, x, true);
+    });
+    rmsNormInto(x, this.finalNorm.data, N, H, eps, h);
+    return h;
   }
 
   /** Logits [rows, vocab] of final-norm hidden states [rows, hidden]. */
