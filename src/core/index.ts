@@ -20,7 +20,8 @@
 //   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
 //   KV-cache kernels for inference: writeCache, attendCache; attendCachePacked (RoPE, cache append
-//        and attention from one packed q/k/v product), swigluPacked, rmsNormInto, embedInto; linearInto (a Linear into a given
+//        and attention from one packed q/k/v product), swigluPacked, rmsNormInto, embedInto;
+//        bf16Panels + linearBf16DotInto (opt-in BF16 products for sampling); linearInto (a Linear into a given
 //        buffer, optionally accumulating), drawRows (sampling / argmax and raw log-prob over rows of logits),
 //        logSumExpRows (double-precision normalisers of rows), nativeExp
 //   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
@@ -36,8 +37,8 @@ export { loraAddInPlace } from './ops/lora.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';
-export { writeCache, attendCache, attendCachePacked, swigluPacked, rmsNormInto, embedInto, linearInto, drawRows, logSumExpRows, nativeExp } from './inference.js';
+export { writeCache, attendCache, attendCachePacked, swigluPacked, rmsNormInto, embedInto, bf16Panels, linearBf16DotInto, linearInto, drawRows, logSumExpRows, nativeExp } from './inference.js';
 export type { DrawnRows } from './inference.js';
-export type { CacheAttentionShape, RopeCosSin } from './inference.js';
+export type { CacheAttentionShape, RopeCosSin, Bf16Panels } from './inference.js';
 export { setNumThreads, getNumThreads, buildInfo } from './backend.js';
 export type { BuildInfo } from './backend.js';

@@ -67,6 +67,31 @@ export function embedInto(table: Float32Array, ids: Int32Array, dim: number, out
   backend().embeddingForward(table, ids, out, ids.length, dim);
 }
 
+/** A weight [N, K] rounded to BF16 in the panel layout linearBf16DotInto reads (see decode.cc). */
+export interface Bf16Panels {
+  readonly N: number;
+  readonly K: number;
+  readonly data: Uint16Array;
+}
+
+/** Snapshots f32 weight [N, K] as BF16 panels (round to nearest even): the opt-in BF16 sampling path's copy. */
+export function bf16Panels(weight: Float32Array, N: number, K: number): Bf16Panels {
+  if (weight.length !== N * K) throw new Error(`bf16Panels: weight of ${weight.length} values is not [${N}, ${K}]`);
+  const data = new Uint16Array(Math.ceil(N / 16) * Math.ceil(K / 2) * 32);
+  backend().bf16Panels(weight, data, N, K);
+  return { N, K, data };
+}
+
+/**
+ * out[0 .. rows*N) (+)= x [rows, K] times the panels' weight transposed, with x rounded to BF16
+ * and products accumulated in f32 (vdpbf16ps on CPUs with AVX512_BF16, a portable loop of the
+ * same BF16 operands elsewhere). Less exact than linearInto: both operands keep 8 mantissa bits.
+ */
+export function linearBf16DotInto(x: Float32Array, rows: number, w: Bf16Panels, out: Float32Array, accumulate = false): void {
+  if (x.length < rows * w.K || out.length < rows * w.N) throw new Error(`linearBf16DotInto: x ${x.length}, out ${out.length} for rows ${rows}, N ${w.N}, K ${w.K}`);
+  if (rows > 0) backend().linearBf16Dot(x, w.data, out, rows, w.N, w.K, accumulate);
+}
+
 /** cos and sin of position x frequency, [positions, headDim / 2] each (a core RopeTable). */
 export interface RopeCosSin {
   cos: Float32Array;

@@ -11,7 +11,9 @@ import {
   add,
   attendCache,
   attendCachePacked,
+  bf16Panels,
   embedInto,
+  linearBf16DotInto,
   rmsNormInto,
   ropeTable,
   swigluPacked,
@@ -32,7 +34,7 @@ import {
   writeCache,
   linearInto,
 } from '../core/index.js';
-import type { CacheAttentionShape } from '../core/index.js';
+import type { Bf16Panels, CacheAttentionShape } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
@@ -149,9 +151,21 @@ function dimsOf(c: ModelConfig): Dims {
   };
 }
 
+/** BF16 copies of the matrices the packed decode path multiplies by (Transformer.sampleInBf16). */
+interface DecodeBf16 {
+  layers: { qkv: Bf16Panels; o: Bf16Panels; gateUp: Bf16Panels; down: Bf16Panels }[];
+  lmHead: Bf16Panels;
+}
+
 /** Keys ([batch, kvHeads, headDim, maxLen]) and values ([batch, kvHeads, maxLen, headDim]) of every layer, plus row lengths. */
 export class TransformerCache implements KVCache {
   readonly lengths: Int32Array;
+  /**
+   * The weights as BF16, snapshotted when the cache was made with sampleInBf16 on: a cache
+   * belongs to one set of weights (its keys and values were computed with them), so a weight
+   * change means a new cache and a new snapshot.
+   */
+  bf16: DecodeBf16 | null = null;
   readonly keys: Float32Array[];
   readonly values: Float32Array[];
   /** Logits [batch, vocab] of the last decode or batched prefill, reused by the next one. */
@@ -184,6 +198,14 @@ export class Transformer implements CausalLM {
   private hook: LinearHook | null = null;
   /** Recompute each layer in the backward pass instead of keeping its activations (training forward only). */
   gradientCheckpointing = false;
+  /**
+   * Opt-in: KV caches made while this is on snapshot the weights as BF16 and their prefill and
+   * decode products round activations to BF16 too (vdpbf16ps, f32 accumulation): about half the
+   * memory traffic and twice the arithmetic rate, at BF16 accuracy (docs/real-models.md gives the
+   * measured log-prob differences). Only the packed path uses it (f32 weights, no linear hook);
+   * off by default, and training never uses it.
+   */
+  sampleInBf16 = false;
   private readonly embed: Weight;
   private readonly layers: Layer[] = [];
   private readonly finalNorm: Tensor;
@@ -345,7 +367,29 @@ export class Transformer implements CausalLM {
     }
     const d = this.dims;
     this.checkWindow(maxLen);
-    return new TransformerCache(batch, maxLen, d.layers, d.kvHeads * maxLen * d.headDim);
+    const cache = new TransformerCache(batch, maxLen, d.layers, d.kvHeads * maxLen * d.headDim);
+    if (this.sampleInBf16 && this.packedDecode()) cache.bf16 = this.bf16Snapshot();
+    return cache;
+  }
+
+  /** The packed path's matrices as BF16 panels (see sampleInBf16). */
+  private bf16Snapshot(): DecodeBf16 {
+    const d = this.dims, H = d.hidden, I = d.inter, qw = d.heads * d.headDim;
+    const width = qw + 2 * d.kvHeads * d.headDim;
+    return {
+      layers: this.layers.map((L) => ({
+        qkv: bf16Panels(L.packed!.qkv, width, H),
+        o: bf16Panels((L.o as Tensor).data, H, qw),
+        gateUp: bf16Panels(L.packed!.gateUp, 2 * I, H),
+        down: bf16Panels((L.down as Tensor).data, H, I),
+      })),
+      lmHead: bf16Panels((this.lmHead as Tensor).data, d.vocab, H),
+    };
+  }
+
+  /** The cache's BF16 snapshot when the packed path is taken now (a hook set since disables it). */
+  private bf16Of(c: TransformerCache): DecodeBf16 | null {
+    return c.bf16 !== null && this.packedDecode() ? c.bf16 : null;
   }
 
   private ownCache(cache: KVCache): TransformerCache {
@@ -365,10 +409,15 @@ export class Transformer implements CausalLM {
     const size = c.rowSize;
     const keys = c.keys.map((k) => k.subarray(row * size, (row + 1) * size));
     const values = c.values.map((v) => v.subarray(row * size, (row + 1) * size));
-    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen);
+    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen, this.bf16Of(c));
     c.lengths[row] = start + n;
     const dim = this.dims.hidden;
-    return this.logits(hidden.subarray((n - 1) * dim, n * dim), 1);
+    const last = hidden.subarray((n - 1) * dim, n * dim);
+    const bf16 = this.bf16Of(c);
+    if (bf16 === null) return this.logits(last, 1);
+    const out = new Float32Array(this.dims.vocab);
+    linearBf16DotInto(last, 1, bf16.lmHead, out);
+    return out;
   }
 
   prefillRows(cache: KVCache, rows: readonly number[], ids: readonly Int32Array[]): Float32Array {
@@ -396,7 +445,7 @@ export class Transformer implements CausalLM {
       group.forEach((g, b) => packed.set(ids[g.i], b * n));
       const rowIndex = Int32Array.from(group, (g) => rows[g.i]);
       const pos = Int32Array.from(group, (g) => c.lengths[rows[g.i]]);
-      const hidden = this.runCached(c.keys, c.values, packed, group.length, n, pos, rowIndex, c.maxLen);
+      const hidden = this.runCached(c.keys, c.values, packed, group.length, n, pos, rowIndex, c.maxLen, this.bf16Of(c));
       group.forEach((g, b) => {
         last.set(hidden.subarray((b * n + g.n - 1) * dim, (b * n + g.n) * dim), g.i * dim);
         c.lengths[rows[g.i]] += g.n;
@@ -423,7 +472,7 @@ export class Transformer implements CausalLM {
     const rowIndex = all ? null : Int32Array.from(rows);
     const packedIds = all ? ids : Int32Array.from(rows, (b) => ids[b]);
     const pos = Int32Array.from(rows, (b) => c.lengths[b]);
-    const hidden = this.runCached(c.keys, c.values, packedIds, rows.length, 1, pos, rowIndex, c.maxLen);
+    const hidden = this.runCached(c.keys, c.values, packedIds, rows.length, 1, pos, rowIndex, c.maxLen, this.bf16Of(c));
     for (const b of rows) c.lengths[b]++;
     const logits = this.logitsInto(c, hidden, rows.length);
     // The packed rows sit at the front; move each to its cache row, last first (rows[r] >= r, so
@@ -438,8 +487,8 @@ export class Transformer implements CausalLM {
    * their keys/values in cache row rows[b] (b when rows is null).
    */
   private runCached(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
-    rows: Int32Array | null, maxLen: number): Float32Array {
-    if (this.packedDecode()) return this.runCachedPacked(keys, values, ids, batch, n, pos, rows, maxLen);
+    rows: Int32Array | null, maxLen: number, bf16: DecodeBf16 | null): Float32Array {
+    if (this.packedDecode()) return this.runCachedPacked(keys, values, ids, batch, n, pos, rows, maxLen, bf16);
     const d = this.dims;
     const tokPos = new Int32Array(batch * n);
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
@@ -479,7 +528,7 @@ export class Transformer implements CausalLM {
    * the residual.
    */
   private runCachedPacked(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
-    rows: Int32Array | null, maxLen: number): Float32Array {
+    rows: Int32Array | null, maxLen: number, bf16: DecodeBf16 | null): Float32Array {
     const d = this.dims, eps = this.config.rms_norm_eps;
     const N = batch * n, H = d.hidden, I = d.inter;
     const qw = d.heads * d.headDim, width = qw + 2 * d.kvHeads * d.headDim;
@@ -493,16 +542,21 @@ export class Transformer implements CausalLM {
     const gu = new Float32Array(N * 2 * I), act = new Float32Array(N * I);
     embedInto((this.embed as Tensor).data, ids, H, x);
     this.layers.forEach((L, li) => {
-      const P = L.packed!;
+      const P = L.packed!, B16 = bf16?.layers[li];
+      // out (+)= input times the f32 matrix, or its BF16 snapshot when sampling in BF16.
+      const product = (input: Float32Array, w: Float32Array, w16: Bf16Panels | undefined, cols: number, K: number, out: Float32Array, acc: boolean) => {
+        if (w16) linearBf16DotInto(input, N, w16, out, acc);
+        else linearInto(input, N, w, cols, K, out, acc);
+      };
       rmsNormInto(x, L.inputNorm.data, N, H, eps, h);
       if (P.qkvBias) for (let r = 0; r < N; r++) qkv.set(P.qkvBias, r * width);
-      linearInto(h, N, P.qkv, width, H, qkv, P.qkvBias !== null);
+      product(h, P.qkv, B16?.qkv, width, H, qkv, P.qkvBias !== null);
       attendCachePacked(qkv, keys[li], values[li], pos, rows, table, att, shape);
-      linearInto(att, N, (L.o as Tensor).data, H, qw, x, true);
+      product(att, (L.o as Tensor).data, B16?.o, H, qw, x, true);
       rmsNormInto(x, L.postNorm.data, N, H, eps, h);
-      linearInto(h, N, P.gateUp, 2 * I, H, gu);
+      product(h, P.gateUp, B16?.gateUp, 2 * I, H, gu, false);
       swigluPacked(gu, N, I, act);
-      linearInto(act, N, (L.down as Tensor).data, H, I, x, true);
+      product(act, (L.down as Tensor).data, B16?.down, H, I, x, true);
     });
     rmsNormInto(x, this.finalNorm.data, N, H, eps, h);
     return h;
@@ -522,7 +576,9 @@ export class Transformer implements CausalLM {
   /** Logits of final-norm hidden states [rows, hidden] into the front of the cache's logits buffer (one sgemm). */
   private logitsInto(c: TransformerCache, hidden: Float32Array, rows: number): Float32Array {
     const out = this.logitsBuffer(c);
-    if (this.lmHead instanceof Bf16Matrix) linearBf16Into(hidden, rows, this.lmHead, out);
+    const bf16 = this.bf16Of(c);
+    if (bf16 !== null) linearBf16DotInto(hidden, rows, bf16.lmHead, out);
+    else if (this.lmHead instanceof Bf16Matrix) linearBf16Into(hidden, rows, this.lmHead, out);
     else linearInto(hidden, rows, this.lmHead.data, this.dims.vocab, this.dims.hidden, out);
     return out;
   }

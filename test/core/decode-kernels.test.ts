@@ -1,6 +1,7 @@
 // The fused decode kernels (src/core/native/decode.cc) against the unfused path they replace:
 // attendCachePacked equals rope + writeCache (keys and values) + attendCache on q, k and v taken
-// apart, caches included; swigluPacked equals swiglu on the two halves. Odd sizes (head size 6,
+// apart, caches included; swigluPacked equals swiglu on the two halves; the opt-in BF16 product
+// equals a double-precision product of the BF16-rounded operands. Odd sizes (head size 6,
 // 3 query heads per key head, rows mapped to other cache rows, several new tokens per row) and
 // one or two threads.
 import { test } from 'node:test';
@@ -8,6 +9,9 @@ import assert from 'node:assert/strict';
 import {
   attendCache,
   attendCachePacked,
+  bf16Panels,
+  linearBf16DotInto,
+  linearInto,
   getNumThreads,
   rope,
   ropeTable,
@@ -122,4 +126,57 @@ test('swigluPacked equals swiglu of the gate and up halves (odd width, 1 and 2 t
   } finally {
     setNumThreads(saved);
   }
+});
+
+/** BF16 round to nearest even, as a double. */
+function bf16(v: number): number {
+  const b = new Uint32Array(new Float32Array([v]).buffer)[0];
+  const r = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  return new Float32Array(new Uint32Array([r << 16]).buffer)[0];
+}
+
+test('linearBf16DotInto equals a double-precision product of the BF16-rounded operands (odd sizes, accumulate, 1 and 2 threads)', () => {
+  const saved = getNumThreads();
+  try {
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      // N past a panel of 16 and past a block of 48; K odd; more rows than a block of 8.
+      for (const [M, N, K] of [[1, 5, 3], [3, 17, 33], [11, 50, 64], [9, 97, 129]]) {
+        const rng = new Rng(M * 1000 + N + threads);
+        const x = randn(rng, M * K), w = randn(rng, N * K), y0 = randn(rng, M * N);
+        const panels = bf16Panels(w, N, K);
+        for (const accumulate of [false, true]) {
+          const y = y0.slice();
+          linearBf16DotInto(x, M, panels, y, accumulate);
+          for (let m = 0; m < M; m++) {
+            for (let n = 0; n < N; n++) {
+              let want = accumulate ? y0[m * N + n] : 0;
+              let mag = Math.abs(want);
+              for (let k = 0; k < K; k++) {
+                const p = bf16(x[m * K + k]) * bf16(w[n * K + k]);
+                want += p;
+                mag += Math.abs(p);
+              }
+              // f32 accumulation of K exact products: a few ulps of the magnitude.
+              assert.ok(Math.abs(y[m * N + n] - want) <= 1e-6 * mag + 1e-7, `[${M},${N},${K}] (${m},${n}) acc ${accumulate}: ${y[m * N + n]} vs ${want}`);
+            }
+          }
+        }
+        // And close to the f32 product: BF16 keeps about 3 significant digits.
+        const f32 = new Float32Array(M * N);
+        linearInto(x, M, w, N, K, f32);
+        const y = new Float32Array(M * N);
+        linearBf16DotInto(x, M, panels, y);
+        for (let i = 0; i < M * N; i++) assert.ok(Math.abs(y[i] - f32[i]) < 0.03 * Math.sqrt(K), `bf16 vs f32 at ${i}: ${y[i]} vs ${f32[i]}`);
+      }
+    }
+  } finally {
+    setNumThreads(saved);
+  }
+});
+
+test('bf16Panels and linearBf16DotInto refuse mismatched sizes', () => {
+  assert.throws(() => bf16Panels(new Float32Array(10), 3, 3), /not \[3, 3\]/);
+  const p = bf16Panels(new Float32Array(6), 2, 3);
+  assert.throws(() => linearBf16DotInto(new Float32Array(5), 2, p, new Float32Array(4)), /linearBf16DotInto/);
 });

@@ -84,3 +84,32 @@ test('the packed matrices are the parameters\' storage: q/k/v and gate/up stay v
   assert.equal(u.buffer, g.buffer);
   assert.equal(u.byteOffset, g.byteOffset + g.byteLength);
 });
+
+test('sampleInBf16: caches made while it is on decode with a BF16 snapshot of the weights, close to f32; off by default', () => {
+  const m = new Transformer(config(), { seed: 4, initStd: 0.3 });
+  assert.equal(m.sampleInBf16, false);
+  const rng = new Rng(2);
+  const prompts = [6, 2, 4].map((n) => Int32Array.from({ length: n }, () => rng.int(41)));
+  const f32 = greedy(m, prompts, 5);
+  m.sampleInBf16 = true;
+  const b16 = greedy(m, prompts, 5);
+  // BF16 keeps ~3 significant digits: logits move by about 1% of their spread, not more.
+  let worst = 0;
+  b16.logits.forEach((l, s) => (worst = Math.max(worst, maxDiff(l, f32.logits[s]))));
+  assert.ok(worst > 0 && worst < 0.1, `bf16 vs f32 logits: ${worst}`);
+  // The snapshot belongs to the cache: weights changed after it was made do not reach it; a new cache sees them.
+  const cache = m.createCache(1, 8);
+  const before = m.prefill(cache, 0, prompts[0]).slice();
+  const w = m.parameters().get('model.layers.0.mlp.up_proj.weight')!;
+  w.data.fill(0);
+  const fresh = m.createCache(1, 8);
+  const after = m.prefill(fresh, 0, prompts[0]);
+  assert.ok(maxDiff(before, after) > 1e-3, 'a new cache snapshots the new weights');
+  // A hook set later sends decoding through the plain f32 path, snapshot or not.
+  m.setLinearHook(identity);
+  const hooked = m.prefill(m.createCache(1, 8), 0, prompts[0]);
+  m.setLinearHook(null);
+  m.sampleInBf16 = false;
+  const plain = m.prefill(m.createCache(1, 8), 0, prompts[0]);
+  assert.ok(maxDiff(hooked, plain) < 1e-5, 'the hooked path is f32');
+});
