@@ -128,11 +128,12 @@ test('swigluPacked equals swiglu of the gate and up halves (odd width, 1 and 2 t
   }
 });
 
-/** BF16 round to nearest even, as a double. */
-function bf16(v: number): number {
-  const b = new Uint32Array(new Float32Array([v]).buffer)[0];
-  const r = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
-  return new Float32Array(new Uint32Array([r << 16]).buffer)[0];
+/** Each value rounded to BF16 (round to nearest even). */
+function bf16(a: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length), outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < a.length; i++) outBits[i] = (((bits[i] + 0x7fff + ((bits[i] >>> 16) & 1)) >>> 16) << 16) >>> 0;
+  return out;
 }
 
 test('linearBf16DotInto equals a double-precision product of the BF16-rounded operands (odd sizes, accumulate, 1 and 2 threads)', () => {
@@ -145,6 +146,7 @@ test('linearBf16DotInto equals a double-precision product of the BF16-rounded op
         const rng = new Rng(M * 1000 + N + threads);
         const x = randn(rng, M * K), w = randn(rng, N * K), y0 = randn(rng, M * N);
         const panels = bf16Panels(w, N, K);
+        const xr = bf16(x), wr = bf16(w);
         for (const accumulate of [false, true]) {
           const y = y0.slice();
           linearBf16DotInto(x, M, panels, y, accumulate);
@@ -153,7 +155,7 @@ test('linearBf16DotInto equals a double-precision product of the BF16-rounded op
               let want = accumulate ? y0[m * N + n] : 0;
               let mag = Math.abs(want);
               for (let k = 0; k < K; k++) {
-                const p = bf16(x[m * K + k]) * bf16(w[n * K + k]);
+                const p = xr[m * K + k] * wr[n * K + k];
                 want += p;
                 mag += Math.abs(p);
               }
