@@ -200,10 +200,11 @@ export class Transformer implements CausalLM {
   gradientCheckpointing = false;
   /**
    * Opt-in: KV caches made while this is on snapshot the weights as BF16 and their prefill and
-   * decode products round activations to BF16 too (vdpbf16ps, f32 accumulation): about half the
-   * memory traffic and twice the arithmetic rate, at BF16 accuracy (docs/real-models.md gives the
-   * measured log-prob differences). Only the packed path uses it (f32 weights, no linear hook);
-   * off by default, and training never uses it.
+   * decode products round activations to BF16 too (vdpbf16ps, f32 accumulation): half the
+   * memory traffic, which pays at small batches (measured ~2x at batch 1 on the 0.5B shape, none
+   * at batch 64), at BF16 accuracy (docs/real-models.md gives the measured log-prob differences).
+   * Only the packed path uses it (f32 weights, no linear hook); off by default, and training
+   * never uses it.
    */
   sampleInBf16 = false;
   private readonly embed: Weight;
