@@ -12,7 +12,8 @@
         "src/core/native/optim.cc",
         "src/core/native/bf16.cc",
         "src/core/native/sampling.cc",
-        "src/core/native/memory.cc"
+        "src/core/native/memory.cc",
+        "src/core/native/decode.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -11,13 +11,14 @@
 // rows whose advantage is 0), --prompts N, --group-size G, --micro-tokens N (tokens per
 // micro-batch at most), --gradient-checkpointing, --full (full fine-tuning instead of LoRA, f32 weights), --lora SPEC,
 // --gen-tokens N, --threads N, --skip-gen, --skip-torch, --skip-step, --synthetic-rollouts (random completions of
-// exactly --max-new-tokens, to measure the update without sampling), --json.
+// exactly --max-new-tokens, to measure the update without sampling), --bf16 (also sampling with the
+// opt-in BF16 path: bf16_gen_tok_s_b1/_b64 and its log-prob differences from f32), --json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildInfo, noGrad, setNumThreads } from '../src/core/index.js';
-import { createTransformer } from '../src/model/transformer.js';
+import { buildInfo, logSumExpRows, noGrad, setNumThreads } from '../src/core/index.js';
+import { createTransformer, Transformer } from '../src/model/transformer.js';
 import { loadModel, saveModel } from '../src/model/load-model.js';
 import { sample } from '../src/model/sampling.js';
 import { CharTokenizer } from '../src/model/char-tokenizer.js';
@@ -89,14 +90,49 @@ function genChild(folder: string): void {
     batch, new_tokens: batch === 1 ? tokens : Math.max(2, tokens >> 1),
     prompts: Array.from({ length: batch }, () => Array.from({ length: PROMPT_TOKENS }, () => rng.int(QWEN_05B.vocab_size))),
   }));
-  const tokS: number[] = [];
-  for (const run of runs) {
+  const timed = (label: string) => runs.map((run) => {
     const s = performance.now();
-    sample(model, run.prompts.map((p) => Int32Array.from(p)), { maxNewTokens: run.new_tokens, temperature: 1, seed: 1, batchSize: run.batch });
-    tokS.push((run.batch * run.new_tokens) / ((performance.now() - s) / 1000));
-    console.error(`aha batch ${run.batch}: ${tokS[tokS.length - 1].toFixed(2)} tok/s`);
+    const out = sample(model, run.prompts.map((p) => Int32Array.from(p)), { maxNewTokens: run.new_tokens, temperature: 1, seed: 1, batchSize: run.batch });
+    const tokS = (run.batch * run.new_tokens) / ((performance.now() - s) / 1000);
+    console.error(`aha${label} batch ${run.batch}: ${tokS.toFixed(2)} tok/s`);
+    return { tokS, out };
+  });
+  const f32 = timed('');
+  const result: Record<string, unknown> = { tok_s: f32.map((r) => r.tokS), runs, check_ids: checkIds, check_logits: checkLogits };
+  if (argv.includes('--bf16') && model instanceof Transformer) {
+    // The opt-in BF16 sampling path: its speed, and its log-probabilities of the f32 run's batch-64
+    // completions (teacher-forced) against the f32 sampler's own.
+    model.sampleInBf16 = true;
+    result.bf16_tok_s = timed(' bf16').map((r) => r.tokS);
+    result.bf16_logprob_diff = bf16LogprobDiff(model, runs[1].prompts, f32[1].out.map((o) => o.tokens), f32[1].out.map((o) => o.logprobs));
+    model.sampleInBf16 = false;
+    console.error(`bf16 log-prob differences: ${JSON.stringify(result.bf16_logprob_diff)}`);
   }
-  console.log(JSON.stringify({ tok_s: tokS, runs, check_ids: checkIds, check_logits: checkLogits, peak_rss_gb: peakRssGb() }));
+  console.log(JSON.stringify({ ...result, peak_rss_gb: peakRssGb() }));
+}
+
+/**
+ * Log-probabilities the model gives `tokens` after `prompts` (teacher-forced, through the KV
+ * cache, so with sampleInBf16 on they are the BF16 path's) against `want`: max and mean |diff|,
+ * and how often the two argmaxes agree.
+ */
+function bf16LogprobDiff(model: Transformer, prompts: number[][], tokens: Int32Array[], want: Float32Array[]): { max: number; mean: number; n: number } {
+  const V = QWEN_05B.vocab_size, B = prompts.length, steps = Math.min(...tokens.map((t) => t.length));
+  const cache = model.createCache(B, PROMPT_TOKENS + steps);
+  const rows = prompts.map((_, i) => i);
+  let logits = model.prefillRows(cache, rows, prompts.map((p) => Int32Array.from(p)));
+  let max = 0, sum = 0, n = 0;
+  for (let t = 0; t < steps; t++) {
+    const lse = logSumExpRows(logits, Int32Array.from(rows, (b) => b * V), V);
+    for (let b = 0; b < B; b++) {
+      const d = Math.abs(logits[b * V + tokens[b][t]] - lse[b] - want[b][t]);
+      max = Math.max(max, d);
+      sum += d;
+      n++;
+    }
+    if (t + 1 < steps) logits = model.decode(cache, Int32Array.from(tokens, (x) => x[t]));
+  }
+  return { max, mean: sum / n, n };
 }
 
 /** A reward that differs within groups (the parity of the first character's code point), so rows train. */
@@ -162,6 +198,12 @@ async function main(): Promise<void> {
     out.gen_tok_s_b1 = tokS[0];
     out.gen_tok_s_b64 = tokS[1];
     out.gen_peak_rss_gb = gen.peak_rss_gb;
+    if (gen.bf16_tok_s) {
+      const b = gen.bf16_tok_s as number[];
+      out.bf16_gen_tok_s_b1 = b[0];
+      out.bf16_gen_tok_s_b64 = b[1];
+      out.bf16_logprob_diff = gen.bf16_logprob_diff;
+    }
     if (!argv.includes('--skip-torch') && ensureTorch()) {
       const tmp = mkdtempSync(join(tmpdir(), 'aha-bench-real-torch-'));
       try {

@@ -22,6 +22,12 @@ export interface Backend {
   gemmStrided(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F32, offA: number, lda: number,
     B: F32, offB: number, ldb: number, beta: number, C: F32, offC: number, ldc: number): void;
   rmsNormForward(x: F32, w: F32, y: F32, rstd: F32, rows: number, dim: number, eps: number): void;
+  decodeAttention(qkv: F32, kc: F32, vc: F32, pos: I32, rows: I32 | null, cos: F32, sin: F32, out: F32, B: number, n: number,
+    Hq: number, Hkv: number, D: number, maxLen: number, scale: number): void;
+  /** W [N, K] f32 as BF16 panels of 16 rows (src/core/native/decode.cc) for linearBf16Dot. */
+  bf16Panels(w: F32, out: U16, N: number, K: number): void;
+  /** y [M, N] (+)= bf16(x) bf16(W)^T from W's panels, f32 accumulation (vdpbf16ps where the CPU has it). */
+  linearBf16Dot(x: F32, panels: U16, y: F32, M: number, N: number, K: number, accumulate: boolean): void;
   rmsNormBackward(dy: F32, x: F32, w: F32, rstd: F32, dx: F32 | null, dw: F32 | null, rows: number, dim: number): void;
   layerNormForward(x: F32, w: F32 | null, b: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, dim: number, eps: number): void;
   layerNormBackward(dy: F32, x: F32, w: F32 | null, mean: F32, rstd: F32, dx: F32 | null, dw: F32 | null,

@@ -22,8 +22,10 @@
 //        gradients back into each W_i), attentionPacked(qkv, { heads, kvHeads, positions, rope })
 //        (RoPE inside the kernel), swigluPacked(gu)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
-//   KV-cache kernels for inference: writeCache, attendCache; linearInto (a Linear into a given
-//        buffer), drawRows (sampling / argmax and raw log-prob over rows of logits),
+//   KV-cache kernels for inference: writeCache, attendCache; attendCachePacked (RoPE, cache append
+//        and attention from one packed q/k/v product), swigluPacked, rmsNormInto, embedInto;
+//        bf16Panels + linearBf16DotInto (opt-in BF16 products for sampling); linearInto (a Linear into a given
+//        buffer, optionally accumulating), drawRows (sampling / argmax and raw log-prob over rows of logits),
 //        logSumExpRows (double-precision normalisers of rows), nativeExp
 //   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
 export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from './tensor.js';
@@ -40,8 +42,8 @@ export { loraAddInPlace } from './ops/lora.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';
-export { writeCache, attendCache, linearInto, drawRows, logSumExpRows, nativeExp } from './inference.js';
+export { writeCache, attendCache, attendCachePacked, swigluPackedInto, rmsNormInto, embedInto, bf16Panels, linearBf16DotInto, linearInto, drawRows, logSumExpRows, nativeExp } from './inference.js';
 export type { DrawnRows } from './inference.js';
-export type { CacheAttentionShape } from './inference.js';
+export type { CacheAttentionShape, RopeCosSin, Bf16Panels } from './inference.js';
 export { setNumThreads, getNumThreads, buildInfo } from './backend.js';
 export type { BuildInfo } from './backend.js';

@@ -4,7 +4,9 @@
 // kvHeads, maxLen, headDim]. The `batch` rows being computed map to cache rows through `rows`
 // (null: row b is cache row b), so finished rows can be left out of a decode step entirely.
 // Also the per-step work around the cache: a Linear into a reused buffer (the vocabulary
-// projection) and drawing tokens from rows of logits natively.
+// projection, or a residual), the fused decode kernels of src/core/native/decode.cc (attention
+// straight from a packed q/k/v product with RoPE and the cache append; SwiGLU of a packed
+// gate/up product), and drawing tokens from rows of logits natively.
 import { backend } from './backend.js';
 
 export interface CacheAttentionShape {
@@ -39,13 +41,94 @@ export function attendCache(q: Float32Array, kc: Float32Array, vc: Float32Array,
 /**
  * out[0 .. rows*N) = x [rows, K] times weight [N, K] transposed (a Linear layer without bias, in
  * one matrix product), written into a caller-owned buffer so a decode step allocates no
- * [rows, vocab] array for its logits.
+ * [rows, vocab] array for its logits. `accumulate` adds the product to what out holds instead
+ * (a residual connection, or a bias written there first).
  */
-export function linearInto(x: Float32Array, rows: number, weight: Float32Array, N: number, K: number, out: Float32Array): void {
+export function linearInto(x: Float32Array, rows: number, weight: Float32Array, N: number, K: number, out: Float32Array, accumulate = false): void {
   if (x.length < rows * K || weight.length !== N * K || out.length < rows * N) {
     throw new Error(`linearInto: x ${x.length}, weight ${weight.length}, out ${out.length} for rows ${rows}, N ${N}, K ${K}`);
   }
-  backend().gemm(false, true, 1, rows, N, K, 1, x, 0, weight, 0, 0, out, 0);
+  backend().gemm(false, true, 1, rows, N, K, 1, x, 0, weight, 0, accumulate ? 1 : 0, out, 0);
+}
+
+/** out [rows, dim] = RMSNorm of x [rows, dim] with `weight` (no tape; the decode path's buffers). */
+export function rmsNormInto(x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number, out: Float32Array): void {
+  if (x.length < rows * dim || out.length < rows * dim || weight.length !== dim) {
+    throw new Error(`rmsNormInto: x ${x.length}, weight ${weight.length}, out ${out.length} for ${rows} rows of ${dim}`);
+  }
+  backend().rmsNormForward(x, weight, out, new Float32Array(rows), rows, dim, eps);
+}
+
+/** out [ids.length, dim] = rows ids of the f32 table [vocab, dim] (one call; ids are checked). */
+export function embedInto(table: Float32Array, ids: Int32Array, dim: number, out: Float32Array): void {
+  const vocab = table.length / dim;
+  for (const id of ids) if (!(id >= 0 && id < vocab)) throw new Error(`embedInto: token id ${id} outside [0, ${vocab})`);
+  if (out.length < ids.length * dim) throw new Error(`embedInto: out ${out.length} for ${ids.length} rows of ${dim}`);
+  backend().embeddingForward(table, ids, out, ids.length, dim);
+}
+
+/** A weight [N, K] rounded to BF16 in the panel layout linearBf16DotInto reads (see decode.cc). */
+export interface Bf16Panels {
+  readonly N: number;
+  readonly K: number;
+  readonly data: Uint16Array;
+}
+
+/** Snapshots f32 weight [N, K] as BF16 panels (round to nearest even): the opt-in BF16 sampling path's copy. */
+export function bf16Panels(weight: Float32Array, N: number, K: number): Bf16Panels {
+  if (weight.length !== N * K) throw new Error(`bf16Panels: weight of ${weight.length} values is not [${N}, ${K}]`);
+  const data = new Uint16Array(Math.ceil(N / 16) * Math.ceil(K / 2) * 32);
+  backend().bf16Panels(weight, data, N, K);
+  return { N, K, data };
+}
+
+/**
+ * out[0 .. rows*N) (+)= x [rows, K] times the panels' weight transposed, with x rounded to BF16
+ * and products accumulated in f32 (vdpbf16ps on CPUs with AVX512_BF16, a portable loop of the
+ * same BF16 operands elsewhere). Less exact than linearInto: both operands keep 8 mantissa bits.
+ */
+export function linearBf16DotInto(x: Float32Array, rows: number, w: Bf16Panels, out: Float32Array, accumulate = false): void {
+  if (x.length < rows * w.K || out.length < rows * w.N) throw new Error(`linearBf16DotInto: x ${x.length}, out ${out.length} for rows ${rows}, N ${w.N}, K ${w.K}`);
+  if (rows > 0) backend().linearBf16Dot(x, w.data, out, rows, w.N, w.K, accumulate);
+}
+
+/** cos and sin of position x frequency, [positions, headDim / 2] each (a core RopeTable). */
+export interface RopeCosSin {
+  cos: Float32Array;
+  sin: Float32Array;
+}
+
+/**
+ * The decode step's attention in one call: qkv [batch, tokens, (heads + 2 kvHeads) * headDim]
+ * holds each new token's queries, keys and values (one packed projection). Rotates the keys
+ * (RoPE from `table`) and appends them and the values to cache row rows[b] at positions
+ * pos[b]..; then each rotated query attends causally over its row's cache, into out
+ * [batch, tokens, heads, headDim]. Equal to rope + writeCache + attendCache on q, k and v apart.
+ */
+export function attendCachePacked(qkv: Float32Array, kc: Float32Array, vc: Float32Array, pos: Int32Array, rows: Int32Array | null,
+  table: RopeCosSin, out: Float32Array, s: CacheAttentionShape, scale = 1 / Math.sqrt(s.headDim)): void {
+  const n = s.batch * s.tokens, half = s.headDim / 2;
+  const width = (s.heads + 2 * s.kvHeads) * s.headDim;
+  const cacheRows = kc.length / (s.kvHeads * s.headDim * s.maxLen);
+  const where = `attendCachePacked (batch ${s.batch}, tokens ${s.tokens}, heads ${s.heads}/${s.kvHeads}, headDim ${s.headDim}, maxLen ${s.maxLen})`;
+  if (s.heads % s.kvHeads !== 0 || s.headDim % 2 !== 0) throw new Error(`${where}: heads must be a multiple of kvHeads and headDim even`);
+  if (qkv.length < n * width || out.length < n * s.heads * s.headDim) throw new Error(`${where}: qkv ${qkv.length} or out ${out.length} too short`);
+  if (!Number.isInteger(cacheRows) || vc.length !== kc.length) throw new Error(`${where}: caches of ${kc.length} and ${vc.length} values`);
+  if (pos.length !== s.batch || (rows !== null && rows.length !== s.batch)) throw new Error(`${where}: pos / rows need ${s.batch} entries`);
+  for (let b = 0; b < s.batch; b++) {
+    const c = rows ? rows[b] : b;
+    if (c < 0 || c >= cacheRows) throw new Error(`${where}: cache row ${c} outside [0, ${cacheRows})`);
+    if (pos[b] < 0 || pos[b] + s.tokens > s.maxLen) throw new Error(`${where}: positions ${pos[b]}..${pos[b] + s.tokens - 1} outside the cache`);
+    if ((pos[b] + s.tokens) * half > table.cos.length || table.sin.length !== table.cos.length) throw new Error(`${where}: the RoPE table is too short`);
+  }
+  backend().decodeAttention(qkv, kc, vc, pos, rows, table.cos, table.sin, out, s.batch, s.tokens, s.heads, s.kvHeads, s.headDim, s.maxLen, scale);
+}
+
+/** out [rows, inter] = silu(gate) * up of one packed gate/up projection gu [rows, 2 * inter] (gate first in each row). */
+export function swigluPackedInto(gu: Float32Array, rows: number, inter: number, out: Float32Array): void {
+  if (gu.length < rows * 2 * inter || out.length < rows * inter) throw new Error(`swigluPackedInto: gu ${gu.length}, out ${out.length} for ${rows} rows of ${inter}`);
+  // The training op's kernel (ops/fused.ts) on caller-owned buffers: no tensor, no tape.
+  backend().swigluPackedForward(gu, out, rows, inter);
 }
 
 /** Tokens drawn by `drawRows` and their log-probabilities under the raw (temperature 1) softmax. */

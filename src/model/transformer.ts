@@ -10,6 +10,13 @@ import {
   Tensor,
   add,
   attendCache,
+  attendCachePacked,
+  bf16Panels,
+  embedInto,
+  linearBf16DotInto,
+  rmsNormInto,
+  ropeTable,
+  swigluPackedInto,
   checkpoint,
   attention,
   attentionPacked,
@@ -30,7 +37,7 @@ import {
   writeCache,
   linearInto,
 } from '../core/index.js';
-import type { CacheAttentionShape } from '../core/index.js';
+import type { Bf16Panels, CacheAttentionShape } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
@@ -83,6 +90,21 @@ interface Layer {
   gateBias: Tensor | null;
   upBias: Tensor | null;
   downBias: Tensor | null;
+  /** The layer's f32 matrices in the packed layout the decode path multiplies by (null for BF16). */
+  packed: PackedLayer | null;
+}
+
+/**
+ * Storage shared by a layer's f32 parameters: q_proj, k_proj and v_proj are consecutive rows of
+ * one [(heads + 2 kvHeads) * headDim, hidden] matrix, gate_proj and up_proj of one
+ * [2 * intermediate, hidden] matrix, and the q/k/v biases of one vector. The parameters are views
+ * into it (names, shapes, checkpoints and training are unchanged), so the decode path makes one
+ * product for q/k/v and one for gate/up with no copy to keep in step with the weights.
+ */
+interface PackedLayer {
+  qkv: Float32Array;
+  qkvBias: Float32Array | null;
+  gateUp: Float32Array;
 }
 
 /** Sizes derived from (and checked against) the config. */
@@ -132,9 +154,21 @@ function dimsOf(c: ModelConfig): Dims {
   };
 }
 
+/** BF16 copies of the matrices the packed decode path multiplies by (Transformer.sampleInBf16). */
+interface DecodeBf16 {
+  layers: { qkv: Bf16Panels; o: Bf16Panels; gateUp: Bf16Panels; down: Bf16Panels }[];
+  lmHead: Bf16Panels;
+}
+
 /** Keys ([batch, kvHeads, headDim, maxLen]) and values ([batch, kvHeads, maxLen, headDim]) of every layer, plus row lengths. */
 export class TransformerCache implements KVCache {
   readonly lengths: Int32Array;
+  /**
+   * The weights as BF16, snapshotted when the cache was made with sampleInBf16 on: a cache
+   * belongs to one set of weights (its keys and values were computed with them), so a weight
+   * change means a new cache and a new snapshot.
+   */
+  bf16: DecodeBf16 | null = null;
   readonly keys: Float32Array[];
   readonly values: Float32Array[];
   /** Logits [batch, vocab] of the last decode or batched prefill, reused by the next one. */
@@ -167,6 +201,15 @@ export class Transformer implements CausalLM {
   private hook: LinearHook | null = null;
   /** Recompute each layer in the backward pass instead of keeping its activations (training forward only). */
   gradientCheckpointing = false;
+  /**
+   * Opt-in: KV caches made while this is on snapshot the weights as BF16 and their prefill and
+   * decode products round activations to BF16 too (vdpbf16ps, f32 accumulation): half the
+   * memory traffic, which pays at small batches (measured ~2x at batch 1 on the 0.5B shape, none
+   * at batch 64), at BF16 accuracy (docs/real-models.md gives the measured log-prob differences).
+   * Only the packed path uses it (f32 weights, no linear hook); off by default, and training
+   * never uses it.
+   */
+  sampleInBf16 = false;
   private readonly embed: Weight;
   private readonly layers: Layer[] = [];
   private readonly finalNorm: Tensor;
@@ -178,9 +221,10 @@ export class Transformer implements CausalLM {
     const rng = new Rng(opts.seed ?? 0);
     const std = opts.initStd ?? 0.02;
     const init = !(opts.skipInit ?? false);
-    const normal = (name: string, shape: [number, number]): Weight => {
+    // `store`: where an f32 parameter's values live (a view into a layer's packed storage).
+    const normal = (name: string, shape: [number, number], store?: Float32Array): Weight => {
       const n = shape[0] * shape[1];
-      const data = new Float32Array(n);
+      const data = opts.frozenBf16 || store === undefined ? new Float32Array(n) : store;
       if (init) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
       const w = opts.frozenBf16 ? new Bf16Matrix(shape, init ? f32ToBf16(data) : undefined) : parameter(data, shape);
       this.moduleOf.set(w, name.replace(/\.weight$/, ''));
@@ -189,27 +233,35 @@ export class Transformer implements CausalLM {
       return w;
     };
     const ones = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n).fill(1), [n]));
-    const zerosP = (name: string, n: number): Tensor => this.add(name, parameter(new Float32Array(n), [n]));
+    const zerosP = (name: string, n: number, store?: Float32Array): Tensor => this.add(name, parameter(store ?? new Float32Array(n), [n]));
 
     this.embed = normal('model.embed_tokens.weight', [d.vocab, d.hidden]);
     const qw = d.heads * d.headDim, kvw = d.kvHeads * d.headDim;
+    const H = d.hidden;
     for (let i = 0; i < d.layers; i++) {
       const p = `model.layers.${i}.`;
+      const packed: PackedLayer | null = opts.frozenBf16 ? null : {
+        qkv: new Float32Array((qw + 2 * kvw) * H),
+        qkvBias: d.qkvBias ? new Float32Array(qw + 2 * kvw) : null,
+        gateUp: new Float32Array(2 * d.inter * H),
+      };
+      const part = (a: Float32Array | null | undefined, from: number, n: number) => a?.subarray(from, from + n);
       this.layers.push({
+        packed,
         inputNorm: ones(`${p}input_layernorm.weight`, d.hidden),
-        q: normal(`${p}self_attn.q_proj.weight`, [qw, d.hidden]),
-        k: normal(`${p}self_attn.k_proj.weight`, [kvw, d.hidden]),
-        v: normal(`${p}self_attn.v_proj.weight`, [kvw, d.hidden]),
+        q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed?.qkv, 0, qw * H)),
+        k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed?.qkv, qw * H, kvw * H)),
+        v: normal(`${p}self_attn.v_proj.weight`, [kvw, H], part(packed?.qkv, (qw + kvw) * H, kvw * H)),
         o: normal(`${p}self_attn.o_proj.weight`, [d.hidden, qw]),
-        qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw) : null,
-        kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw) : null,
-        vBias: d.qkvBias ? zerosP(`${p}self_attn.v_proj.bias`, kvw) : null,
+        qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw, part(packed?.qkvBias, 0, qw)) : null,
+        kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw, part(packed?.qkvBias, qw, kvw)) : null,
+        vBias: d.qkvBias ? zerosP(`${p}self_attn.v_proj.bias`, kvw, part(packed?.qkvBias, qw + kvw, kvw)) : null,
         oBias: d.oBias ? zerosP(`${p}self_attn.o_proj.bias`, d.hidden) : null,
         qNorm: d.qkNorm ? ones(`${p}self_attn.q_norm.weight`, d.headDim) : null,
         kNorm: d.qkNorm ? ones(`${p}self_attn.k_norm.weight`, d.headDim) : null,
         postNorm: ones(`${p}post_attention_layernorm.weight`, d.hidden),
-        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, d.hidden]),
-        up: normal(`${p}mlp.up_proj.weight`, [d.inter, d.hidden]),
+        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, H], part(packed?.gateUp, 0, d.inter * H)),
+        up: normal(`${p}mlp.up_proj.weight`, [d.inter, H], part(packed?.gateUp, d.inter * H, d.inter * H)),
         down: normal(`${p}mlp.down_proj.weight`, [d.hidden, d.inter]),
         gateBias: d.mlpBias ? zerosP(`${p}mlp.gate_proj.bias`, d.inter) : null,
         upBias: d.mlpBias ? zerosP(`${p}mlp.up_proj.bias`, d.inter) : null,
@@ -353,7 +405,29 @@ export class Transformer implements CausalLM {
     }
     const d = this.dims;
     this.checkWindow(maxLen);
-    return new TransformerCache(batch, maxLen, d.layers, d.kvHeads * maxLen * d.headDim);
+    const cache = new TransformerCache(batch, maxLen, d.layers, d.kvHeads * maxLen * d.headDim);
+    if (this.sampleInBf16 && this.packedDecode()) cache.bf16 = this.bf16Snapshot();
+    return cache;
+  }
+
+  /** The packed path's matrices as BF16 panels (see sampleInBf16). */
+  private bf16Snapshot(): DecodeBf16 {
+    const d = this.dims, H = d.hidden, I = d.inter, qw = d.heads * d.headDim;
+    const width = qw + 2 * d.kvHeads * d.headDim;
+    return {
+      layers: this.layers.map((L) => ({
+        qkv: bf16Panels(L.packed!.qkv, width, H),
+        o: bf16Panels((L.o as Tensor).data, H, qw),
+        gateUp: bf16Panels(L.packed!.gateUp, 2 * I, H),
+        down: bf16Panels((L.down as Tensor).data, H, I),
+      })),
+      lmHead: bf16Panels((this.lmHead as Tensor).data, d.vocab, H),
+    };
+  }
+
+  /** The cache's BF16 snapshot when the packed path is taken now (a hook set since disables it). */
+  private bf16Of(c: TransformerCache): DecodeBf16 | null {
+    return c.bf16 !== null && this.packedDecode() ? c.bf16 : null;
   }
 
   private ownCache(cache: KVCache): TransformerCache {
@@ -373,10 +447,15 @@ export class Transformer implements CausalLM {
     const size = c.rowSize;
     const keys = c.keys.map((k) => k.subarray(row * size, (row + 1) * size));
     const values = c.values.map((v) => v.subarray(row * size, (row + 1) * size));
-    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen);
+    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen, this.bf16Of(c));
     c.lengths[row] = start + n;
     const dim = this.dims.hidden;
-    return this.logits(hidden.subarray((n - 1) * dim, n * dim), 1);
+    const last = hidden.subarray((n - 1) * dim, n * dim);
+    const bf16 = this.bf16Of(c);
+    if (bf16 === null) return this.logits(last, 1);
+    const out = new Float32Array(this.dims.vocab);
+    linearBf16DotInto(last, 1, bf16.lmHead, out);
+    return out;
   }
 
   prefillRows(cache: KVCache, rows: readonly number[], ids: readonly Int32Array[]): Float32Array {
@@ -404,7 +483,7 @@ export class Transformer implements CausalLM {
       group.forEach((g, b) => packed.set(ids[g.i], b * n));
       const rowIndex = Int32Array.from(group, (g) => rows[g.i]);
       const pos = Int32Array.from(group, (g) => c.lengths[rows[g.i]]);
-      const hidden = this.runCached(c.keys, c.values, packed, group.length, n, pos, rowIndex, c.maxLen);
+      const hidden = this.runCached(c.keys, c.values, packed, group.length, n, pos, rowIndex, c.maxLen, this.bf16Of(c));
       group.forEach((g, b) => {
         last.set(hidden.subarray((b * n + g.n - 1) * dim, (b * n + g.n) * dim), g.i * dim);
         c.lengths[rows[g.i]] += g.n;
@@ -431,7 +510,7 @@ export class Transformer implements CausalLM {
     const rowIndex = all ? null : Int32Array.from(rows);
     const packedIds = all ? ids : Int32Array.from(rows, (b) => ids[b]);
     const pos = Int32Array.from(rows, (b) => c.lengths[b]);
-    const hidden = this.runCached(c.keys, c.values, packedIds, rows.length, 1, pos, rowIndex, c.maxLen);
+    const hidden = this.runCached(c.keys, c.values, packedIds, rows.length, 1, pos, rowIndex, c.maxLen, this.bf16Of(c));
     for (const b of rows) c.lengths[b]++;
     const logits = this.logitsInto(c, hidden, rows.length);
     // The packed rows sit at the front; move each to its cache row, last first (rows[r] >= r, so
@@ -446,7 +525,8 @@ export class Transformer implements CausalLM {
    * their keys/values in cache row rows[b] (b when rows is null).
    */
   private runCached(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
-    rows: Int32Array | null, maxLen: number): Float32Array {
+    rows: Int32Array | null, maxLen: number, bf16: DecodeBf16 | null): Float32Array {
+    if (this.packedDecode()) return this.runCachedPacked(keys, values, ids, batch, n, pos, rows, maxLen, bf16);
     const d = this.dims;
     const tokPos = new Int32Array(batch * n);
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
@@ -468,6 +548,58 @@ export class Transformer implements CausalLM {
     });
   }
 
+  /**
+   * Whether runCached may take the packed path: f32 weights, no linear hook (a LoRA adapter goes
+   * through the plain path, where it applies), and none of the parts that path leaves out (Qwen3's
+   * q/k norms, o_proj and MLP biases).
+   */
+  private packedDecode(): boolean {
+    const d = this.dims;
+    return this.hook === null && !d.qkNorm && !d.oBias && !d.mlpBias && !(this.embed instanceof Bf16Matrix) &&
+      this.layers.every((L) => L.packed !== null && !(L.o instanceof Bf16Matrix) && !(L.down instanceof Bf16Matrix));
+  }
+
+  /**
+   * runCached's packed path (see packedDecode): the same layer computed on plain buffers, eight
+   * calls a layer: norm, one q/k/v product, attention with RoPE and the cache append, o_proj
+   * accumulated into the residual, norm, one gate/up product, SwiGLU, down_proj accumulated into
+   * the residual.
+   */
+  private runCachedPacked(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
+    rows: Int32Array | null, maxLen: number, bf16: DecodeBf16 | null): Float32Array {
+    const d = this.dims, eps = this.config.rms_norm_eps;
+    const N = batch * n, H = d.hidden, I = d.inter;
+    const qw = d.heads * d.headDim, width = qw + 2 * d.kvHeads * d.headDim;
+    const table = ropeTable(d.headDim, { theta: this.config.rope_theta, scaling: this.config.rope_scaling });
+    let last = 0;
+    for (const p of pos) last = Math.max(last, p + n);
+    table.ensure(last);
+    const shape: CacheAttentionShape = { batch, tokens: n, heads: d.heads, kvHeads: d.kvHeads, headDim: d.headDim, maxLen };
+    const x = new Float32Array(N * H), h = new Float32Array(N * H);
+    const qkv = new Float32Array(N * width), att = new Float32Array(N * qw);
+    const gu = new Float32Array(N * 2 * I), act = new Float32Array(N * I);
+    embedInto((this.embed as Tensor).data, ids, H, x);
+    this.layers.forEach((L, li) => {
+      const P = L.packed!, B16 = bf16?.layers[li];
+      // out (+)= input times the f32 matrix, or its BF16 snapshot when sampling in BF16.
+      const product = (input: Float32Array, w: Float32Array, w16: Bf16Panels | undefined, cols: number, K: number, out: Float32Array, acc: boolean) => {
+        if (w16) linearBf16DotInto(input, N, w16, out, acc);
+        else linearInto(input, N, w, cols, K, out, acc);
+      };
+      rmsNormInto(x, L.inputNorm.data, N, H, eps, h);
+      if (P.qkvBias) for (let r = 0; r < N; r++) qkv.set(P.qkvBias, r * width);
+      product(h, P.qkv, B16?.qkv, width, H, qkv, P.qkvBias !== null);
+      attendCachePacked(qkv, keys[li], values[li], pos, rows, table, att, shape);
+      product(att, (L.o as Tensor).data, B16?.o, H, qw, x, true);
+      rmsNormInto(x, L.postNorm.data, N, H, eps, h);
+      product(h, P.gateUp, B16?.gateUp, 2 * I, H, gu, false);
+      swigluPackedInto(gu, N, I, act);
+      product(act, (L.down as Tensor).data, B16?.down, H, I, x, true);
+    });
+    rmsNormInto(x, this.finalNorm.data, N, H, eps, h);
+    return h;
+  }
+
   /** Logits [rows, vocab] of final-norm hidden states [rows, hidden]. */
   private logits(hidden: Float32Array, rows: number): Float32Array {
     return noGrad(() => this.project(new Tensor(hidden, [rows, this.dims.hidden]), this.lmHead).data);
@@ -482,7 +614,9 @@ export class Transformer implements CausalLM {
   /** Logits of final-norm hidden states [rows, hidden] into the front of the cache's logits buffer (one sgemm). */
   private logitsInto(c: TransformerCache, hidden: Float32Array, rows: number): Float32Array {
     const out = this.logitsBuffer(c);
-    if (this.lmHead instanceof Bf16Matrix) linearBf16Into(hidden, rows, this.lmHead, out);
+    const bf16 = this.bf16Of(c);
+    if (bf16 !== null) linearBf16DotInto(hidden, rows, bf16.lmHead, out);
+    else if (this.lmHead instanceof Bf16Matrix) linearBf16Into(hidden, rows, this.lmHead, out);
     else linearInto(hidden, rows, this.lmHead.data, this.dims.vocab, this.dims.hidden, out);
     return out;
   }

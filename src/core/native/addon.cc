@@ -45,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   aha::registerOptim(env, exports);
   aha::registerBf16(env, exports);
   aha::registerSampling(env, exports);
+  aha::registerDecode(env, exports);
   return exports;
 }
 

@@ -118,5 +118,6 @@ void registerLoss(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerBf16(Napi::Env env, Napi::Object exports);
 void registerSampling(Napi::Env env, Napi::Object exports);
+void registerDecode(Napi::Env env, Napi::Object exports);
 
 }  // namespace aha

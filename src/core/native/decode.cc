@@ -1,0 +1,266 @@
+// Fused kernels of the KV-cache decode path (sampling; no autograd). A decode step works on the
+// output of one packed q/k/v product: each token's row holds its queries [Hq, D], then its keys
+// [Hkv, D], then its values [Hkv, D]. One call rotates the keys (RoPE), appends keys and values to
+// the cache, rotates the queries and attends over the cache, where the unfused path makes five
+// calls (two RoPEs, two cache writes, the attention) and three copies of q, k and v; a second
+// kernel applies SwiGLU to one packed gate/up product. Fewer calls means fewer OpenMP wake-ups
+// per layer, which is most of a small model's decode step.
+//
+// The arithmetic of each value follows the unfused kernels' (rotate_half RoPE from the same
+// cos/sin table, scores summed over the head dimension in order, the same exp and softmax
+// normaliser), so both paths give the same tokens; the packed layout only changes where values
+// are read from.
+#include <vector>
+
+#include "common.h"
+
+#if defined(__AVX512BF16__)
+#include <immintrin.h>
+// GCC 12's own AVX-512 headers trip -Wmaybe-uninitialized (their _mm512_undefined_epi32).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace aha {
+
+namespace {
+
+// ---- BF16 dot products (the opt-in BF16 sampling path) -------------------------------------
+// Weights are snapshotted as BF16 in panels of 16 output rows: panel p holds, for each pair of
+// inputs k2, the pairs (W[16p + l, 2 k2], W[16p + l, 2 k2 + 1]) for l = 0..15, zero-padded past N
+// and K. One 512-bit load is then 16 outputs' next two weights, and vdpbf16ps with a broadcast
+// pair of (BF16-rounded) inputs adds both products to 16 f32 accumulators, with no horizontal
+// sums. Both operands are rounded to BF16 (8-bit mantissa) and products accumulate in f32.
+
+// f32 -> BF16 bits, round to nearest even (NaN stays NaN).
+inline uint16_t toBf16(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  if ((b & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((b >> 16) | 0x40);
+  b += 0x7fffu + ((b >> 16) & 1u);
+  return static_cast<uint16_t>(b >> 16);
+}
+
+inline float fromBf16(uint16_t h) {
+  const uint32_t b = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+// bf16Panels(w, out, N, K): w [N, K] f32 into out (ceil(N/16) * ceil(K/2) * 32 values) as above.
+Napi::Value Bf16Panels(const Napi::CallbackInfo& info) {
+  const float* w = F32(info, 0);
+  uint16_t* out = info[1].As<Napi::Uint16Array>().Data();
+  const int64_t N = INT(info, 2), K = INT(info, 3);
+  const int64_t panels = (N + 15) / 16, K2 = (K + 1) / 2;
+#pragma omp parallel for schedule(static) num_threads(threadsFor(N * K))
+  for (int64_t p = 0; p < panels; p++) {
+    uint16_t* o = out + p * K2 * 32;
+    for (int64_t k2 = 0; k2 < K2; k2++)
+      for (int64_t l = 0; l < 16; l++) {
+        const int64_t n = p * 16 + l;
+        for (int64_t e = 0; e < 2; e++) {
+          const int64_t k = 2 * k2 + e;
+          o[(k2 * 16 + l) * 2 + e] = n < N && k < K ? toBf16(w[n * K + k]) : 0;
+        }
+      }
+  }
+  return info.Env().Undefined();
+}
+
+#if defined(__AVX512BF16__)
+// Rows m0.. (MR of them) times NV panels starting at panel p0: y[m, 16 p + l] (+)= dot.
+template <int MR, int NV>
+void dotBlock(const uint32_t* xb, int64_t K2, const uint16_t* wp, float* y, int64_t ldy, int64_t p0, int64_t N,
+              bool accumulate) {
+  __m512 c[MR][NV];
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < NV; j++) c[r][j] = _mm512_setzero_ps();
+  const int64_t stride = K2 * 32;
+  const uint16_t* w0 = wp + p0 * stride;
+  for (int64_t k2 = 0; k2 < K2; k2++) {
+    __m512bh w[NV];
+    for (int j = 0; j < NV; j++) w[j] = (__m512bh)_mm512_loadu_si512(w0 + j * stride + k2 * 32);
+    for (int r = 0; r < MR; r++) {
+      const __m512bh xr = (__m512bh)_mm512_set1_epi32(static_cast<int>(xb[r * K2 + k2]));
+      for (int j = 0; j < NV; j++) c[r][j] = _mm512_dpbf16_ps(c[r][j], xr, w[j]);
+    }
+  }
+  for (int j = 0; j < NV; j++) {
+    const int64_t col = (p0 + j) * 16;
+    const int64_t left = N - col;
+    const __mmask16 mask = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+    for (int r = 0; r < MR; r++) {
+      float* dst = y + r * ldy + col;
+      __m512 v = c[r][j];
+      if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, dst));
+      _mm512_mask_storeu_ps(dst, mask, v);
+    }
+  }
+}
+
+template <int NV>
+void dotRows(int64_t mr, const uint32_t* xb, int64_t K2, const uint16_t* wp, float* y, int64_t ldy, int64_t p0, int64_t N,
+             bool acc) {
+  switch (mr) {
+    case 1: return dotBlock<1, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+    case 2: return dotBlock<2, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+    case 3: return dotBlock<3, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+    case 4: return dotBlock<4, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+    case 5: return dotBlock<5, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+    case 6: return dotBlock<6, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+    case 7: return dotBlock<7, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+    default: return dotBlock<8, NV>(xb, K2, wp, y, ldy, p0, N, acc);
+  }
+}
+#endif
+
+// linearBf16Dot(x, panels, y, M, N, K, accumulate): y [M, N] (+)= bf16(x) [M, K] bf16(W)^T from
+// W's panels (bf16Panels). Threads own disjoint groups of panels (columns of y).
+Napi::Value LinearBf16Dot(const Napi::CallbackInfo& info) {
+  const float* x = F32(info, 0);
+  const uint16_t* wp = info[1].As<Napi::Uint16Array>().Data();
+  float* y = F32(info, 2);
+  const int64_t M = INT(info, 3), N = INT(info, 4), K = INT(info, 5);
+  const bool accumulate = info[6].As<Napi::Boolean>().Value();
+  const int64_t K2 = (K + 1) / 2, panels = (N + 15) / 16;
+  // The inputs as BF16 pairs, one 32-bit word per pair (the broadcast operand).
+  std::vector<uint32_t> xb(static_cast<size_t>(M * K2));
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t k2 = 0; k2 < K2; k2++) {
+      const uint16_t lo = toBf16(x[m * K + 2 * k2]);
+      const uint16_t hi = 2 * k2 + 1 < K ? toBf16(x[m * K + 2 * k2 + 1]) : 0;
+      xb[m * K2 + k2] = static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
+    }
+  constexpr int64_t NV = 3;  // panels per block: 3 x 16 outputs, 8 rows -> 24 accumulators
+  const int64_t groups = (panels + NV - 1) / NV;
+  const int nt = static_cast<int>(std::min<int64_t>(M * N * K < (1 << 18) ? 1 : omp_get_max_threads(), groups));
+#pragma omp parallel num_threads(nt)
+  {
+    int64_t g0, g1;
+    chunk(groups, omp_get_thread_num(), nt, g0, g1);
+    for (int64_t g = g0; g < g1; g++) {
+      const int64_t p0 = g * NV, nv = std::min<int64_t>(NV, panels - p0);
+      for (int64_t m0 = 0; m0 < M; m0 += 8) {
+        const int64_t mr = std::min<int64_t>(8, M - m0);
+#if defined(__AVX512BF16__)
+        const uint32_t* xr = xb.data() + m0 * K2;
+        float* yr = y + m0 * N;
+        if (nv == 3) dotRows<3>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
+        else if (nv == 2) dotRows<2>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
+        else dotRows<1>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
+#else
+        // Portable: the same BF16 operands, products summed in f32 pair by pair.
+        for (int64_t r = m0; r < m0 + mr; r++)
+          for (int64_t n = p0 * 16; n < std::min<int64_t>((p0 + nv) * 16, N); n++) {
+            const uint16_t* w = wp + (n / 16) * K2 * 32 + (n % 16) * 2;
+            float acc = 0.0f;
+            for (int64_t k2 = 0; k2 < K2; k2++) {
+              const uint32_t xp = xb[r * K2 + k2];
+              acc += fromBf16(static_cast<uint16_t>(xp & 0xffff)) * fromBf16(w[k2 * 32]);
+              acc += fromBf16(static_cast<uint16_t>(xp >> 16)) * fromBf16(w[k2 * 32 + 1]);
+            }
+            y[r * N + n] = accumulate ? y[r * N + n] + acc : acc;
+          }
+#endif
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// decodeAttention(qkv, kc, vc, pos, rows, cos, sin, out, B, n, Hq, Hkv, D, maxLen, scale):
+// qkv [B, n, (Hq + 2 Hkv) D] holds n new tokens per row at positions pos[b] .. pos[b]+n-1. Their
+// rotated keys go to cache row c = rows[b] (b when rows is null) of kc [rows, Hkv, D, maxLen]
+// (transposed) and their values to vc [rows, Hkv, maxLen, D]; then query i of row b (rotated)
+// attends to positions 0 .. pos[b]+i of its cache row, into out [B, n, Hq, D]. cos/sin are
+// [positions, D/2] tables covering pos[b]+n-1.
+Napi::Value DecodeAttention(const Napi::CallbackInfo& info) {
+  const float* qkv = F32(info, 0);
+  float* kc = F32(info, 1);
+  float* vc = F32(info, 2);
+  const int32_t* pos = I32(info, 3);
+  const int32_t* rows = I32orNull(info, 4);
+  const float* cs = F32(info, 5);
+  const float* sn = F32(info, 6);
+  float* out = F32(info, 7);
+  const int64_t B = INT(info, 8), n = INT(info, 9), Hq = INT(info, 10), Hkv = INT(info, 11),
+                D = INT(info, 12), maxLen = INT(info, 13);
+  const float scale = static_cast<float>(NUM(info, 14));
+  const int64_t width = (Hq + 2 * Hkv) * D, half = D / 2, group = Hq / Hkv;
+  int64_t work = 0;
+  for (int64_t b = 0; b < B; b++) work += (pos[b] + n) * n * Hq * D;
+#pragma omp parallel num_threads(threadsFor(work))
+  {
+    // 1. Rotated keys and the values into the cache (every token's, before any query reads them).
+#pragma omp for schedule(static)
+    for (int64_t task = 0; task < B * n * Hkv; task++) {
+      const int64_t b = task / (n * Hkv), i = (task / Hkv) % n, h = task % Hkv;
+      const int64_t c = rows ? rows[b] : b, p = pos[b] + i;
+      const float* tok = qkv + (b * n + i) * width;
+      const float* k = tok + (Hq + h) * D;
+      const float* v = tok + (Hq + Hkv + h) * D;
+      const float* co = cs + p * half;
+      const float* si = sn + p * half;
+      float* kt = kc + (c * Hkv + h) * maxLen * D;
+      for (int64_t d = 0; d < half; d++) {
+        const float a = k[d], e = k[d + half];
+        kt[d * maxLen + p] = a * co[d] - e * si[d];
+        kt[(d + half) * maxLen + p] = e * co[d] + a * si[d];
+      }
+      std::memcpy(vc + ((c * Hkv + h) * maxLen + p) * D, v, sizeof(float) * D);
+    }
+    // 2. Each (row, kv head) task serves its group of query heads, so every key and value it
+    // reads is used by all of them while in cache.
+    std::vector<float> sc(group * maxLen), qr(D);
+#pragma omp for schedule(static)
+    for (int64_t task = 0; task < B * Hkv; task++) {
+      const int64_t b = task / Hkv, hk = task % Hkv;
+      const int64_t c = rows ? rows[b] : b;
+      const float* kt = kc + (c * Hkv + hk) * maxLen * D;
+      const float* vb = vc + (c * Hkv + hk) * maxLen * D;
+      for (int64_t i = 0; i < n; i++) {
+        const int64_t p = pos[b] + i, L = p + 1;
+        const float* tok = qkv + (b * n + i) * width;
+        const float* co = cs + p * half;
+        const float* si = sn + p * half;
+        for (int64_t g = 0; g < group; g++) {
+          const float* q = tok + (hk * group + g) * D;
+          for (int64_t d = 0; d < half; d++) {
+            const float a = q[d], e = q[d + half];
+            qr[d] = a * co[d] - e * si[d];
+            qr[d + half] = e * co[d] + a * si[d];
+          }
+          float* s = sc.data() + g * maxLen;
+          for (int64_t j = 0; j < L; j++) s[j] = 0.0f;
+          for (int64_t d = 0; d < D; d++) {
+            const float qd = qr[d] * scale;
+            const float* kd = kt + d * maxLen;
+            for (int64_t j = 0; j < L; j++) s[j] += qd * kd[j];
+          }
+          const float m = maxf(s, L);
+          for (int64_t j = 0; j < L; j++) s[j] = fexp(s[j] - m);
+          const float inv = static_cast<float>(1.0 / sumf(s, L));
+          float* o = out + ((b * n + i) * Hq + hk * group + g) * D;
+          for (int64_t d = 0; d < D; d++) o[d] = 0.0f;
+          for (int64_t j = 0; j < L; j++) {
+            const float pj = s[j] * inv;
+            const float* vj = vb + j * D;
+            for (int64_t d = 0; d < D; d++) o[d] += pj * vj[d];
+          }
+        }
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void registerDecode(Napi::Env env, Napi::Object exports) {
+  exports.Set("decodeAttention", Napi::Function::New(env, DecodeAttention));
+  exports.Set("bf16Panels", Napi::Function::New(env, Bf16Panels));
+  exports.Set("linearBf16Dot", Napi::Function::New(env, LinearBf16Dot));
+}
+
+}  // namespace aha
