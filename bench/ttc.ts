@@ -11,7 +11,9 @@
 //   base_pass1, trained_pass1, budget_to_match (samples per problem for the base model to reach the
 //   trained pass@1 with its best non-oracle strategy, or the compute-optimal rule; null if none
 //   does within the budgets), optimal_vs_bon_at_16 (compute-optimal minus best-of-N accuracy at
-//   16 samples, base model, best-of-N by the likelihood scorer), seconds (searches and training).
+//   16 samples, base model, best-of-N by the likelihood scorer), seconds (searches and training),
+//   and budget_to_match_without_prm (the same match by strategies whose scorer never consults
+//   the verifier: majority and likelihood).
 // Flags: --seed N[,N...] (default 0,1,2), --problems N (default 30), --budgets LIST (default
 //   1,2,4,8,16), --steps N (GRPO steps, default the demo's 100), --trained DIR (use this trained
 //   model folder; default: train once, cached in $TMPDIR/aha-bench-ttc/), --retrain, --out DIR
@@ -105,6 +107,9 @@ const trainedPass1 = mean(rows.map((r) => r.trained.pass1));
 const deployable = rows[0].base.strategies.filter((s) => !s.oracle).map((s) => s.name);
 const baseSeries = [...deployable.map((n) => meanSeries((r) => r.base, n)), meanSeries((r) => r.base, 'optimal')];
 const budgetToMatchTrained = budgetToMatch(baseSeries, trainedPass1);
+// The same without the Monte Carlo PRM, whose rollouts consult the verifier: scorers that never see the answer.
+const blind = deployable.filter((n) => !/@mc\d*$/.test(n)).map((n) => meanSeries((r) => r.base, n));
+const budgetToMatchBlind = budgetToMatch(blind, trainedPass1);
 const at16 = budgets.includes(16) ? 16 : budgets[budgets.length - 1];
 const optimalVsBon = mean(rows.map((r) => optAt(r.base, at16) - accAt(r.base, 'best-of-n@likelihood', at16)));
 
@@ -126,6 +131,7 @@ const summary = {
   trained_pass1: Number(trainedPass1.toFixed(4)),
   budget_to_match: budgetToMatchTrained,
   optimal_vs_bon_at_16: Number(optimalVsBon.toFixed(4)),
+  budget_to_match_without_prm: budgetToMatchBlind,
   seconds: Number(seconds.toFixed(1)),
   training_seconds: Number(trained.seconds.toFixed(1)),
   seeds,

@@ -25,8 +25,18 @@ export interface RewardModelLike {
  * (Snell et al.'s choice), the others their sequence score. Steps: a process model scores the
  * candidate's steps joined with its own separator in one pass; an outcome or preference model
  * scores each step prefix as a sequence of its own (with `lastOnly`, only the whole candidate).
+ * A process model scores at each separator of the whole sequence (src/model/reward-model.ts):
+ * the prompt's separators are skipped and a finished last step is given one.
  * `taskSeparator` is the separator the candidate's steps end with, replaced by the model's.
  */
+/** A completion's steps: each ends with the separator, except a last one without it. */
+export function splitSteps(text: string, sep: string): string[] {
+  const parts = text.split(sep);
+  const steps = parts.slice(0, -1).map((p) => p + sep);
+  if (parts[parts.length - 1] !== '') steps.push(parts[parts.length - 1]);
+  return steps;
+}
+
 export function rewardModelScorer(rm: RewardModelLike, taskSeparator: string, name = `rm-${rm.kind}`): OutcomeScorer & StepScorer {
   const encode = (text: string) => rm.tokenizer.encode(text, { addSpecialTokens: true });
   const joinSteps = (steps: readonly string[]): string => {
@@ -34,17 +44,26 @@ export function rewardModelScorer(rm: RewardModelLike, taskSeparator: string, na
     if (sep === null || sep === taskSeparator) return steps.join('');
     return steps.map((s) => (s.endsWith(taskSeparator) ? s.slice(0, s.length - taskSeparator.length) + sep : s)).join('');
   };
+  // A process model scores every separator of the sequence, the prompt's too: those are dropped.
+  // The last step gets a separator when it has none (a finished answer), so that it is scored.
   const processRows = (problem: SearchProblem, rows: readonly (readonly string[])[]): number[][] => {
-    const out = rm.scoreSteps(rows.map((steps) => encode(problem.prompt + joinSteps(steps))));
+    const sep = rm.stepSeparator ?? taskSeparator;
+    const inPrompt = problem.prompt.split(sep).length - 1;
+    const texts = rows.map((steps) => {
+      const body = joinSteps(steps);
+      return problem.prompt + (body.endsWith(sep) ? body : body + sep);
+    });
+    const out = rm.scoreSteps(texts.map(encode));
     return out.map((scores, i) => {
-      if (scores.length === 0) throw new AhaError(`${name}: the process reward model found no step in candidate ${i} (step separator ${JSON.stringify(rm.stepSeparator)})`);
-      return Array.from(scores);
+      const mine = Array.from(scores).slice(inPrompt);
+      if (mine.length === 0) throw new AhaError(`${name}: the process reward model found no step in candidate ${i} (step separator ${JSON.stringify(rm.stepSeparator)})`);
+      return mine;
     });
   };
   return {
     name,
     async score(problem, completions) {
-      if (rm.kind === 'process') return processRows(problem, completions.map((c) => [c])).map(lastStepValue);
+      if (rm.kind === 'process') return processRows(problem, completions.map((c) => splitSteps(c, taskSeparator))).map(lastStepValue);
       return Array.from(rm.scoreSequences(completions.map((c) => encode(problem.prompt + c))));
     },
     async scoreSteps(problem, rows, _meter, opts) {

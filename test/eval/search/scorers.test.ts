@@ -55,7 +55,13 @@ test('a process reward model scores steps joined with its own separator; its out
   const rows = await s.scoreSteps(problemP, [['ab\n', 'abcd\n']]);
   assert.equal(seen[0], 'Pab | abcd | ');
   assert.deepEqual(rows[0].map((x) => Math.round(x * 10) / 10), [0.3, 0.4]);
-  assert.deepEqual((await s.score(problemP, ['xy\nA=1'])).map((x) => Math.round(x * 10) / 10), [0.9]);
+  // The finished answer gets a separator so that its step is scored: "A=1" is 3 long.
+  assert.deepEqual((await s.score(problemP, ['xy\nA=1'])).map((x) => Math.round(x * 10) / 10), [0.3]);
+  assert.equal(seen[seen.length - 1], 'Pxy | A=1 | ');
+  // Separators in the prompt are scored by the model but are not the candidate's steps.
+  const framed = { ...problemP, prompt: 'Q | P' };
+  const [row] = await s.scoreSteps(framed, [['ab\n', 'abcd\n']]);
+  assert.deepEqual(row.map((x) => Math.round(x * 10) / 10), [0.3, 0.4]);
   assert.equal(s.name, 'rm-process');
 });
 
