@@ -1,7 +1,6 @@
-// Learned reward models as search scorers. `RewardModelLike` is the shape of the reward model
-// that src/model/reward-model.ts provides (a scalar-head language model: one score per sequence,
-// or per step for a process model), written out structurally here so this file depends only on
-// the shape; `loadRewardModel` there opens one from a folder.
+// Learned reward models as search scorers. `RewardModelLike` is the part of src/model/reward-model.ts's
+// `RewardModel` (a scalar-head language model: one score per sequence, or per step for a process
+// model) a scorer uses, so tests can hand in a scripted one; `loadRewardModel` there opens one from a folder.
 import { AhaError } from '../../util/errors.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { SearchProblem } from './problem.js';

@@ -18,6 +18,7 @@ import { searchProblems, taskJudge, type Judge, type SearchProblem } from './pro
 import { Policy, type ContextLimit } from './policy.js';
 import { monteCarloScorer, verifierScorer, type OutcomeScorer, type StepScorer } from './scorers.js';
 import { rewardModelScorer, type RewardModelLike } from './reward-model-scorer.js';
+import { loadRewardModel } from '../../model/reward-model.js';
 import { beamStrategy, parallelStrategy, revisionStrategy, SamplePool, type BudgetOutcome, type BudgetUnit, type SearchContext, type Strategy } from './strategies.js';
 
 export const STRATEGY_NAMES = ['majority', 'best-of-n', 'weighted-best-of-n', 'beam', 'lookahead', 'revisions'] as const;
@@ -215,20 +216,6 @@ interface Scorers {
   step(spec: string): Promise<StepScorer>;
 }
 
-const REWARD_MODEL_MODULE = '../../model/reward-model.js';
-
-async function defaultRewardModelLoader(dir: string): Promise<RewardModelLike> {
-  // Imported by name at run time: the reward-model part may be absent from a build.
-  let mod: { loadRewardModel?: (d: string) => Promise<RewardModelLike> };
-  try {
-    mod = (await import(REWARD_MODEL_MODULE)) as typeof mod;
-  } catch {
-    throw new AhaError(`search: scorer rm:${dir} needs the reward models of src/model/reward-model.ts, which this build does not have`);
-  }
-  if (typeof mod.loadRewardModel !== 'function') throw new AhaError('search: src/model/reward-model.ts has no loadRewardModel');
-  return mod.loadRewardModel(dir);
-}
-
 function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
   const cache = new Map<string, Promise<OutcomeScorer & Partial<StepScorer>>>();
   const make = (spec: string): Promise<OutcomeScorer & Partial<StepScorer>> => {
@@ -242,7 +229,7 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
           const { loadModelOrAdapter } = await import('../../model/adapter.js');
           return likelihoodScorer(loadModelOrAdapter(o.model, o.adapter));
         }
-        const rm = await (o.loadRewardModel ?? defaultRewardModelLoader)(spec.slice(3));
+        const rm = await (o.loadRewardModel ?? loadRewardModel)(spec.slice(3));
         return rewardModelScorer(rm, ctx.judge.stepSeparator, spec);
       })();
       cache.set(spec, s);
