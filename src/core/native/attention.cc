@@ -16,6 +16,28 @@
 
 namespace aha {
 
+// One query over L cached positions: scores from transposed keys kt [D, maxLen] (contiguous
+// over positions, so no horizontal sums), softmax, then the weighted sum of values v [maxLen, D].
+void attendOne(const float* __restrict q, const float* __restrict kt, const float* __restrict v,
+               float* __restrict out, float* __restrict sc, int64_t L, int64_t D, int64_t maxLen,
+               float scale) {
+  for (int64_t j = 0; j < L; j++) sc[j] = 0.0f;
+  for (int64_t d = 0; d < D; d++) {
+    const float qd = q[d] * scale;
+    const float* k = kt + d * maxLen;
+    for (int64_t j = 0; j < L; j++) sc[j] += qd * k[j];
+  }
+  const float m = maxf(sc, L);
+  for (int64_t j = 0; j < L; j++) sc[j] = fexp(sc[j] - m);
+  const float inv = static_cast<float>(1.0 / sumf(sc, L));
+  for (int64_t d = 0; d < D; d++) out[d] = 0.0f;
+  for (int64_t j = 0; j < L; j++) {
+    const float p = sc[j] * inv;
+    const float* vj = v + j * D;
+    for (int64_t d = 0; d < D; d++) out[d] += p * vj[d];
+  }
+}
+
 namespace {
 
 // rope(x, out, pos, cos, sin, N, H, D, inverse, accumulate): x [N, H, D] at positions pos[N];
@@ -413,27 +435,6 @@ Napi::Value CacheWrite(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// One query over L cached positions: scores from transposed keys kt [D, maxLen] (contiguous
-// over positions, so no horizontal sums), softmax, then the weighted sum of values v [maxLen, D].
-void attendOne(const float* __restrict q, const float* __restrict kt, const float* __restrict v,
-               float* __restrict out, float* __restrict sc, int64_t L, int64_t D, int64_t maxLen,
-               float scale) {
-  for (int64_t j = 0; j < L; j++) sc[j] = 0.0f;
-  for (int64_t d = 0; d < D; d++) {
-    const float qd = q[d] * scale;
-    const float* k = kt + d * maxLen;
-    for (int64_t j = 0; j < L; j++) sc[j] += qd * k[j];
-  }
-  const float m = maxf(sc, L);
-  for (int64_t j = 0; j < L; j++) sc[j] = fexp(sc[j] - m);
-  const float inv = static_cast<float>(1.0 / sumf(sc, L));
-  for (int64_t d = 0; d < D; d++) out[d] = 0.0f;
-  for (int64_t j = 0; j < L; j++) {
-    const float p = sc[j] * inv;
-    const float* vj = v + j * D;
-    for (int64_t d = 0; d < D; d++) out[d] += p * vj[d];
-  }
-}
 
 // cacheAttention(q, kc, vc, pos, rows, out, B, n, Hq, Hkv, D, maxLen, scale): q [B, n, Hq, D]
 // holds the queries of tokens at positions pos[b] .. pos[b]+n-1 (their keys already written to

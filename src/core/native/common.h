@@ -120,4 +120,10 @@ void registerBf16(Napi::Env env, Napi::Object exports);
 void registerSampling(Napi::Env env, Napi::Object exports);
 void registerDecode(Napi::Env env, Napi::Object exports);
 
+// One query over L cached positions (attention.cc): scores against transposed keys kt [D, maxLen],
+// softmax, weighted sum of values v [maxLen, D] into out [D]; sc is scratch of L floats.
+void attendOne(const float* __restrict q, const float* __restrict kt, const float* __restrict v,
+               float* __restrict out, float* __restrict sc, int64_t L, int64_t D, int64_t maxLen,
+               float scale);
+
 }  // namespace aha

@@ -212,7 +212,7 @@ Napi::Value DecodeAttention(const Napi::CallbackInfo& info) {
     }
     // 2. Each (row, kv head) task serves its group of query heads, so every key and value it
     // reads is used by all of them while in cache.
-    std::vector<float> sc(group * maxLen), qr(D);
+    std::vector<float> sc(maxLen), qr(D);
 #pragma omp for schedule(static)
     for (int64_t task = 0; task < B * Hkv; task++) {
       const int64_t b = task / Hkv, hk = task % Hkv;
@@ -231,23 +231,8 @@ Napi::Value DecodeAttention(const Napi::CallbackInfo& info) {
             qr[d] = a * co[d] - e * si[d];
             qr[d + half] = e * co[d] + a * si[d];
           }
-          float* s = sc.data() + g * maxLen;
-          for (int64_t j = 0; j < L; j++) s[j] = 0.0f;
-          for (int64_t d = 0; d < D; d++) {
-            const float qd = qr[d] * scale;
-            const float* kd = kt + d * maxLen;
-            for (int64_t j = 0; j < L; j++) s[j] += qd * kd[j];
-          }
-          const float m = maxf(s, L);
-          for (int64_t j = 0; j < L; j++) s[j] = fexp(s[j] - m);
-          const float inv = static_cast<float>(1.0 / sumf(s, L));
           float* o = out + ((b * n + i) * Hq + hk * group + g) * D;
-          for (int64_t d = 0; d < D; d++) o[d] = 0.0f;
-          for (int64_t j = 0; j < L; j++) {
-            const float pj = s[j] * inv;
-            const float* vj = vb + j * D;
-            for (int64_t d = 0; d < D; d++) o[d] += pj * vj[d];
-          }
+          attendOne(qr.data(), kt, vb, o, sc.data(), L, D, maxLen, scale);
         }
       }
     }
