@@ -214,6 +214,17 @@ export class Transformer implements CausalLM {
   private readonly layers: Layer[] = [];
   private readonly finalNorm: Tensor;
   private readonly lmHead: Weight;
+  /**
+   * Set at construction: f32 weights, no biases on q/k/v or the MLP, no per-head q/k norms, so the
+   * training forward may run `fusedLayer` (while no linear hook is set).
+   */
+  private readonly fusableLayers: boolean;
+  /**
+   * Set at construction: f32 weights in packed storage and none of the parts the packed decode
+   * path leaves out (Qwen3's q/k norms, o_proj and MLP biases), so runCached may take that path
+   * (while no linear hook is set).
+   */
+  private readonly packableDecode: boolean;
 
   constructor(config: ModelConfig, opts: TransformerOptions = {}) {
     this.config = config;
@@ -224,7 +235,7 @@ export class Transformer implements CausalLM {
     // `store`: where an f32 parameter's values live (a view into a layer's packed storage).
     const normal = (name: string, shape: [number, number], store?: Float32Array): Weight => {
       const n = shape[0] * shape[1];
-      const data = opts.frozenBf16 || store === undefined ? new Float32Array(n) : store;
+      const data = store ?? new Float32Array(n);
       if (init) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
       const w = opts.frozenBf16 ? new Bf16Matrix(shape, init ? f32ToBf16(data) : undefined) : parameter(data, shape);
       this.moduleOf.set(w, name.replace(/\.weight$/, ''));
@@ -270,6 +281,9 @@ export class Transformer implements CausalLM {
     }
     this.finalNorm = ones('model.norm.weight', d.hidden);
     this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
+    const f32 = !opts.frozenBf16;
+    this.fusableLayers = f32 && !d.qkvBias && !d.mlpBias && !d.qkNorm;
+    this.packableDecode = f32 && !d.qkNorm && !d.oBias && !d.mlpBias;
   }
 
   private add(name: string, t: Tensor): Tensor {
@@ -326,8 +340,8 @@ export class Transformer implements CausalLM {
     const pos = rowPositions(batch, seqLen);
     const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
     let x = this.embedTokens(ids, [batch, seqLen]);
+    const fused = this.fusable();
     for (const L of this.layers) {
-      const fused = this.fusable(L);
       const layer = (x0: Tensor): Tensor => (fused ? this.fusedLayer(L, x0, pos) : this.layer(L, x0, pos, attend));
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
@@ -350,13 +364,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether the training forward may run `fusedLayer` for L: nothing sits between the q/k/v and
-   * gate/up products and what reads them (no LoRA hook, f32 weights, no biases on those
-   * projections, no per-head q/k norms).
+   * Whether the training forward may run `fusedLayer`: nothing sits between the q/k/v and
+   * gate/up products and what reads them (no LoRA hook, and `fusableLayers`).
    */
-  private fusable(L: Layer): boolean {
-    const ws = [L.q, L.k, L.v, L.gate, L.up];
-    return this.hook === null && ws.every((w) => w instanceof Tensor) && !this.dims.qkvBias && !this.dims.mlpBias && L.qNorm === null;
+  private fusable(): boolean {
+    return this.hook === null && this.fusableLayers;
   }
 
   /**
@@ -549,14 +561,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether runCached may take the packed path: f32 weights, no linear hook (a LoRA adapter goes
-   * through the plain path, where it applies), and none of the parts that path leaves out (Qwen3's
-   * q/k norms, o_proj and MLP biases).
+   * Whether runCached may take the packed path: no linear hook (a LoRA adapter goes through the
+   * plain path, where it applies), and `packableDecode`.
    */
   private packedDecode(): boolean {
-    const d = this.dims;
-    return this.hook === null && !d.qkNorm && !d.oBias && !d.mlpBias && !(this.embed instanceof Bf16Matrix) &&
-      this.layers.every((L) => L.packed !== null && !(L.o instanceof Bf16Matrix) && !(L.down instanceof Bf16Matrix));
+    return this.hook === null && this.packableDecode;
   }
 
   /**
