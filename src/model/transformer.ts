@@ -459,11 +459,11 @@ export class Transformer implements CausalLM {
     const size = c.rowSize;
     const keys = c.keys.map((k) => k.subarray(row * size, (row + 1) * size));
     const values = c.values.map((v) => v.subarray(row * size, (row + 1) * size));
-    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen, this.bf16Of(c));
+    const bf16 = this.bf16Of(c);
+    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen, bf16);
     c.lengths[row] = start + n;
     const dim = this.dims.hidden;
     const last = hidden.subarray((n - 1) * dim, n * dim);
-    const bf16 = this.bf16Of(c);
     if (bf16 === null) return this.logits(last, 1);
     const out = new Float32Array(this.dims.vocab);
     linearBf16DotInto(last, 1, bf16.lmHead, out);
