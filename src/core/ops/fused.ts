@@ -7,7 +7,7 @@
 // otherwise their concatenation is copied at each call.
 import { backend } from '../backend.js';
 import { Tensor, empty, gradFor, record } from '../tensor.js';
-import { ropeTable, type RopeSpec } from './nn.js';
+import { maxOf, ropeTable, type RopeSpec } from './nn.js';
 import { fail, fmt, lastDim } from './shape.js';
 
 /**
@@ -91,13 +91,9 @@ export function attentionPacked(qkv: Tensor, opts: PackedAttentionOptions): Tens
   if (positions.length !== B * T) fail('attentionPacked', `${positions.length} positions for ${B * T} tokens`);
   let cos: Float32Array | null = null, sin: Float32Array | null = null;
   if (opts.rope !== null) {
-    let max = 0;
-    for (let i = 0; i < positions.length; i++) {
-      if (positions[i] < 0) fail('attentionPacked', `negative position ${positions[i]}`);
-      if (positions[i] > max) max = positions[i];
-    }
+    const last = maxOf('attentionPacked', positions);
     const table = ropeTable(D, opts.rope);
-    table.ensure(max + 1);
+    table.ensure(last + 1);
     ({ cos, sin } = table);
   }
   const scale = opts.scale ?? 1 / Math.sqrt(D);

@@ -147,10 +147,11 @@ export function ropeTable(headDim: number, freq: number | RopeSpec): RopeTable {
   return t;
 }
 
-function maxOf(a: Int32Array): number {
+/** The largest position in `a` (0 when empty); a negative one is an error of `op`. */
+export function maxOf(op: string, a: Int32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
-    if (a[i] < 0) fail('rope', `negative position ${a[i]}`);
+    if (a[i] < 0) fail(op, `negative position ${a[i]}`);
     if (a[i] > m) m = a[i];
   }
   return m;
@@ -175,7 +176,7 @@ export function rope(x: Tensor, positions: Int32Array, heads: number, freq: numb
   const N = x.size / width;
   if (positions.length !== N) fail('rope', `${positions.length} positions for ${N} tokens`);
   const table = ropeTable(D, freq);
-  table.ensure(maxOf(positions) + 1);
+  table.ensure(maxOf('rope', positions) + 1);
   const { cos, sin } = table;
   const be = backend();
   const out = empty(x.shape);
