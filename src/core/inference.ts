@@ -4,9 +4,10 @@
 // kvHeads, maxLen, headDim]. The `batch` rows being computed map to cache rows through `rows`
 // (null: row b is cache row b), so finished rows can be left out of a decode step entirely.
 // Also the per-step work around the cache: a Linear into a reused buffer (the vocabulary
-// projection, or a residual), the fused decode kernels of src/core/native/decode.cc (attention
-// straight from a packed q/k/v product with RoPE and the cache append; SwiGLU of a packed
-// gate/up product), and drawing tokens from rows of logits natively.
+// projection, or a residual), the fused decode attention of src/core/native/decode.cc (straight
+// from a packed q/k/v product, with RoPE and the cache append), SwiGLU of a packed gate/up
+// product (the training op's kernel in pointwise.cc, on plain buffers), BF16 panel products, and
+// drawing tokens from rows of logits natively.
 import { backend } from './backend.js';
 
 export interface CacheAttentionShape {

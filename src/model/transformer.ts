@@ -349,8 +349,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * One decoder layer on x (tokens at positions `pos`): the one definition the training forward
-   * and the KV-cache path share; they differ only in how attention is computed (`attend`).
+   * One decoder layer on x (tokens at positions `pos`) from the plain ops: the reference
+   * definition. The training forward runs it when `fusedLayer` does not apply, the KV-cache path
+   * when `runCachedPacked` does not (a LoRA hook, BF16 weights, parts those leave out); the two
+   * differ only in how attention is computed (`attend`). fusedLayer and runCachedPacked compute
+   * the same layer with fewer kernels and are tested against it.
    */
   private layer(L: Layer, x: Tensor, pos: Int32Array, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Tensor {
     const d = this.dims, eps = this.config.rms_norm_eps;
