@@ -2,7 +2,7 @@
 // embedding and fused causal grouped-query attention.
 import { backend } from '../backend.js';
 import { Tensor, empty, gradFor, record } from '../tensor.js';
-import { fail, fmt, lastDim } from './shape.js';
+import { checkIds, fail, fmt, lastDim } from './shape.js';
 
 /** Rows of weight [V, dim] picked by ids (shape `shape`, e.g. [B, T]); output [...shape, dim]. */
 export function embedding(weight: Tensor, ids: Int32Array, shape: readonly number[] = [ids.length]): Tensor {
@@ -10,9 +10,7 @@ export function embedding(weight: Tensor, ids: Int32Array, shape: readonly numbe
   const [V, dim] = weight.shape;
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== ids.length) fail('embedding', `${ids.length} ids do not fill shape ${fmt(shape)}`);
-  for (let i = 0; i < ids.length; i++) {
-    if (!(ids[i] >= 0 && ids[i] < V)) fail('embedding', `token id ${ids[i]} at position ${i} is outside the vocabulary [0, ${V})`);
-  }
+  checkIds('embedding', ids, V);
   const be = backend();
   const out = empty([...shape, dim]);
   be.embeddingForward(weight.data, ids, out.data, n, dim);
