@@ -4,10 +4,12 @@
 // kvHeads, maxLen, headDim]. The `batch` rows being computed map to cache rows through `rows`
 // (null: row b is cache row b), so finished rows can be left out of a decode step entirely.
 // Also the per-step work around the cache: a Linear into a reused buffer (the vocabulary
-// projection, or a residual), the fused decode kernels of src/core/native/decode.cc (attention
-// straight from a packed q/k/v product with RoPE and the cache append; SwiGLU of a packed
-// gate/up product), and drawing tokens from rows of logits natively.
+// projection, or a residual), the fused decode attention of src/core/native/decode.cc (straight
+// from a packed q/k/v product, with RoPE and the cache append), SwiGLU of a packed gate/up
+// product (the training op's kernel in pointwise.cc, on plain buffers), BF16 panel products, and
+// drawing tokens from rows of logits natively.
 import { backend } from './backend.js';
+import { checkIds } from './ops/shape.js';
 
 export interface CacheAttentionShape {
   /** Rows being computed now. */
@@ -62,7 +64,7 @@ export function rmsNormInto(x: Float32Array, weight: Float32Array, rows: number,
 /** out [ids.length, dim] = rows ids of the f32 table [vocab, dim] (one call; ids are checked). */
 export function embedInto(table: Float32Array, ids: Int32Array, dim: number, out: Float32Array): void {
   const vocab = table.length / dim;
-  for (const id of ids) if (!(id >= 0 && id < vocab)) throw new Error(`embedInto: token id ${id} outside [0, ${vocab})`);
+  checkIds('embedInto', ids, vocab);
   if (out.length < ids.length * dim) throw new Error(`embedInto: out ${out.length} for ${ids.length} rows of ${dim}`);
   backend().embeddingForward(table, ids, out, ids.length, dim);
 }

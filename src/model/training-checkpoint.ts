@@ -54,24 +54,26 @@ export function saveTrainingCheckpoint(dir: string, ckpt: TrainingCheckpoint, op
 export function readOptimizerState(dir: string): OptimizerState | null {
   const file = join(dir, OPTIMIZER_FILE);
   if (!existsSync(file)) return null;
-  const reader = new SafetensorsReader(file);
-  try {
-    const step = Number(reader.header.metadata.step);
+  let step = NaN;
+  const tensors = readAllTensors(file, (metadata) => {
+    step = Number(metadata.step);
     if (!Number.isInteger(step) || step < 0) throw new InputError({ file, field: '__metadata__.step' }, 'missing or not a step number');
-    const tensors: Record<string, Float32Array> = {};
-    for (const name of reader.names()) tensors[name] = reader.read(name);
-    return { step, tensors };
-  } finally {
-    reader.close();
-  }
+  });
+  return { step, tensors: Object.fromEntries(tensors) };
 }
 
 /** The named tensors of `file` in checkpoint `dir` (a `tensorFiles` entry), or null when the checkpoint has no such file. */
 export function readTensorFile(dir: string, file: string): Map<string, Float32Array> | null {
   const path = join(dir, file);
   if (!existsSync(path)) return null;
+  return readAllTensors(path);
+}
+
+/** Every tensor of the safetensors file at `path` by name, after `checkMetadata` has seen its header's metadata. */
+function readAllTensors(path: string, checkMetadata?: (metadata: Record<string, string>) => void): Map<string, Float32Array> {
   const reader = new SafetensorsReader(path);
   try {
+    checkMetadata?.(reader.header.metadata);
     return new Map(reader.names().map((name) => [name, reader.read(name)]));
   } finally {
     reader.close();

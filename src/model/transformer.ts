@@ -214,6 +214,17 @@ export class Transformer implements CausalLM {
   private readonly layers: Layer[] = [];
   private readonly finalNorm: Tensor;
   private readonly lmHead: Weight;
+  /**
+   * Set at construction: f32 weights, no biases on q/k/v or the MLP, no per-head q/k norms, so the
+   * training forward may run `fusedLayer` (while no linear hook is set).
+   */
+  private readonly fusableLayers: boolean;
+  /**
+   * Set at construction: f32 weights in packed storage and none of the parts the packed decode
+   * path leaves out (Qwen3's q/k norms, o_proj and MLP biases), so runCached may take that path
+   * (while no linear hook is set).
+   */
+  private readonly packableDecode: boolean;
 
   constructor(config: ModelConfig, opts: TransformerOptions = {}) {
     this.config = config;
@@ -224,7 +235,7 @@ export class Transformer implements CausalLM {
     // `store`: where an f32 parameter's values live (a view into a layer's packed storage).
     const normal = (name: string, shape: [number, number], store?: Float32Array): Weight => {
       const n = shape[0] * shape[1];
-      const data = opts.frozenBf16 || store === undefined ? new Float32Array(n) : store;
+      const data = store ?? new Float32Array(n);
       if (init) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
       const w = opts.frozenBf16 ? new Bf16Matrix(shape, init ? f32ToBf16(data) : undefined) : parameter(data, shape);
       this.moduleOf.set(w, name.replace(/\.weight$/, ''));
@@ -270,6 +281,9 @@ export class Transformer implements CausalLM {
     }
     this.finalNorm = ones('model.norm.weight', d.hidden);
     this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
+    const f32 = !opts.frozenBf16;
+    this.fusableLayers = f32 && !d.qkvBias && !d.mlpBias && !d.qkNorm;
+    this.packableDecode = f32 && !d.qkNorm && !d.oBias && !d.mlpBias;
   }
 
   private add(name: string, t: Tensor): Tensor {
@@ -326,8 +340,8 @@ export class Transformer implements CausalLM {
     const pos = rowPositions(batch, seqLen);
     const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
     let x = this.embedTokens(ids, [batch, seqLen]);
+    const fused = this.fusable();
     for (const L of this.layers) {
-      const fused = this.fusable(L);
       const layer = (x0: Tensor): Tensor => (fused ? this.fusedLayer(L, x0, pos) : this.layer(L, x0, pos, attend));
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
@@ -335,8 +349,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * One decoder layer on x (tokens at positions `pos`): the one definition the training forward
-   * and the KV-cache path share; they differ only in how attention is computed (`attend`).
+   * One decoder layer on x (tokens at positions `pos`) from the plain ops: the reference
+   * definition. The training forward runs it when `fusedLayer` does not apply, the KV-cache path
+   * when `runCachedPacked` does not (a LoRA hook, BF16 weights, parts those leave out); the two
+   * differ only in how attention is computed (`attend`). fusedLayer and runCachedPacked compute
+   * the same layer with fewer kernels and are tested against it.
    */
   private layer(L: Layer, x: Tensor, pos: Int32Array, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Tensor {
     const d = this.dims, eps = this.config.rms_norm_eps;
@@ -350,13 +367,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether the training forward may run `fusedLayer` for L: nothing sits between the q/k/v and
-   * gate/up products and what reads them (no LoRA hook, f32 weights, no biases on those
-   * projections, no per-head q/k norms).
+   * Whether the training forward may run `fusedLayer`: nothing sits between the q/k/v and
+   * gate/up products and what reads them (no LoRA hook, and `fusableLayers`).
    */
-  private fusable(L: Layer): boolean {
-    const ws = [L.q, L.k, L.v, L.gate, L.up];
-    return this.hook === null && ws.every((w) => w instanceof Tensor) && !this.dims.qkvBias && !this.dims.mlpBias && L.qNorm === null;
+  private fusable(): boolean {
+    return this.hook === null && this.fusableLayers;
   }
 
   /**
@@ -447,11 +462,11 @@ export class Transformer implements CausalLM {
     const size = c.rowSize;
     const keys = c.keys.map((k) => k.subarray(row * size, (row + 1) * size));
     const values = c.values.map((v) => v.subarray(row * size, (row + 1) * size));
-    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen, this.bf16Of(c));
+    const bf16 = this.bf16Of(c);
+    const hidden = this.runCached(keys, values, ids, 1, n, Int32Array.of(start), null, c.maxLen, bf16);
     c.lengths[row] = start + n;
     const dim = this.dims.hidden;
     const last = hidden.subarray((n - 1) * dim, n * dim);
-    const bf16 = this.bf16Of(c);
     if (bf16 === null) return this.logits(last, 1);
     const out = new Float32Array(this.dims.vocab);
     linearBf16DotInto(last, 1, bf16.lmHead, out);
@@ -549,14 +564,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether runCached may take the packed path: f32 weights, no linear hook (a LoRA adapter goes
-   * through the plain path, where it applies), and none of the parts that path leaves out (Qwen3's
-   * q/k norms, o_proj and MLP biases).
+   * Whether runCached may take the packed path: no linear hook (a LoRA adapter goes through the
+   * plain path, where it applies), and `packableDecode`.
    */
   private packedDecode(): boolean {
-    const d = this.dims;
-    return this.hook === null && !d.qkNorm && !d.oBias && !d.mlpBias && !(this.embed instanceof Bf16Matrix) &&
-      this.layers.every((L) => L.packed !== null && !(L.o instanceof Bf16Matrix) && !(L.down instanceof Bf16Matrix));
+    return this.hook === null && this.packableDecode;
   }
 
   /**

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
 import { attention, attentionPacked, linear, linearFused, rope, swiglu, swigluPacked, tensor, Tensor } from '../../src/core/index.js';
+import { stackedWeights } from '../../src/core/ops/fused.js';
 import { assertClose, gradCheck, randn, refAttention, refMatmul, refRope, sigmoid } from './reference.js';
 
 const rng = new Rng(4321);
@@ -60,6 +61,34 @@ test('linearFused: large odd shapes (threaded products) and a weight that needs 
   assertClose(xt.grad!, xt2.grad!, 1e-5, 'dx');
   assertClose(a.grad!, a2.grad!, 1e-5, 'dW');
   assert.equal(b.grad, null);
+});
+
+test('linearFused: weights that are consecutive views of one buffer are read in place, with the same outputs and gradients', () => {
+  const M = 9, K = 6, outs = [4, 2, 2];
+  const x = randn(rng, M * K), g = Float32Array.from(randn(rng, M * 8));
+  const packed = Float32Array.from(randn(rng, 8 * K));
+  const starts = [0, 4 * K, 6 * K];
+  const views = outs.map((n, i) => tensor(packed.subarray(starts[i], starts[i] + n * K), [n, K], { requiresGrad: true }));
+  const copies = outs.map((n, i) => tensor(packed.slice(starts[i], starts[i] + n * K), [n, K], { requiresGrad: true }));
+  // The view path: the stacked matrix is the packed buffer itself, not a copy.
+  const stacked = stackedWeights(views);
+  assert.equal(stacked.buffer, packed.buffer);
+  assert.equal(stacked.length, packed.length);
+  // Out of order, or from separate buffers: a concatenated copy of the same values.
+  assert.notEqual(stackedWeights([views[1], views[0]]).buffer, packed.buffer);
+  assert.deepEqual(stackedWeights([views[1], views[0]]), Float32Array.from([...views[1].data, ...views[0].data]));
+  assert.notEqual(stackedWeights(copies).buffer, packed.buffer);
+  assert.deepEqual(stackedWeights(copies), packed);
+  const run = (ws: Tensor[]) => {
+    const xt = tensor(Float32Array.from(x), [M, K], { requiresGrad: true });
+    const y = linearFused(xt, ws);
+    y.backward(g);
+    return { y: y.data, dx: xt.grad!, dws: ws.map((w) => w.grad!) };
+  };
+  const a = run(views), b = run(copies);
+  assert.deepEqual(a.y, b.y);
+  assert.deepEqual(a.dx, b.dx);
+  a.dws.forEach((dw, i) => assert.deepEqual(dw, b.dws[i]));
 });
 
 test('linearFused: a weight of the wrong width is a clear error', () => {

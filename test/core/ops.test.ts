@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
 import {
-  add, attention, crossEntropy, embedding, entropy, gatherLogProbs, gelu, layerNorm, linear, logSoftmax, matmul,
+  add, attention, Bf16Matrix, crossEntropy, embedding, embedInto, embeddingBf16, entropy, gatherLogProbs, gelu, layerNorm, linear, logSoftmax, matmul,
   mean, mul, reshape, rmsNorm, rope, ropeInverseFrequencies, scale, silu, softmax, sum, swiglu, tensor,
 } from '../../src/core/index.js';
 import {
@@ -86,6 +86,15 @@ test('embedding: lookup and scatter-add backward with repeated ids', () => {
     samples: 100,
   }, rng);
   assert.throws(() => embedding(tensor(new Float32Array(V * dim), [V, dim]), Int32Array.of(7)), /outside the vocabulary/);
+});
+
+test('every embedding lookup refuses a token id outside the vocabulary, naming the op, the id and its position', () => {
+  const V = 5, dim = 3, ids = Int32Array.of(0, 4, 5);
+  const msg = (op: string) => new RegExp(` ${op}: token id 5 at position 2 is outside the vocabulary \\[0, 5\\)$`);
+  assert.throws(() => embedding(tensor(new Float32Array(V * dim), [V, dim]), ids), msg('embedding'));
+  assert.throws(() => embeddingBf16(new Bf16Matrix([V, dim]), ids), msg('embeddingBf16'));
+  assert.throws(() => embedInto(new Float32Array(V * dim), ids, dim, new Float32Array(ids.length * dim)), msg('embedInto'));
+  assert.throws(() => embedInto(new Float32Array(V * dim), Int32Array.of(-1), dim, new Float32Array(dim)), /embedInto: token id -1 at position 0/);
 });
 
 test('rmsNorm and layerNorm', () => {

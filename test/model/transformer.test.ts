@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { AdamW, crossEntropy, noGrad, type Tensor } from '../../src/core/index.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
+import { stackedWeights } from '../../src/core/ops/fused.js';
 import { createTransformer } from '../../src/model/transformer.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -60,6 +61,16 @@ test('parameters use Hugging Face names and [out, in] shapes; qwen2 adds q/k/v b
   assert.equal(llama.has('model.layers.0.self_attn.q_proj.bias'), false);
   assert.equal(createTransformer(config({ model_type: 'llama', attention_bias: true })).parameters().has('model.layers.0.self_attn.k_proj.bias'), true);
   for (const t of p.values()) assert.equal(t.requiresGrad, true);
+});
+
+test("each layer's q/k/v and gate/up weights are consecutive views of one buffer, so the fused products copy none", () => {
+  const p = createTransformer(config({ model_type: 'llama' })).parameters();
+  for (const parts of [['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], ['mlp.gate_proj', 'mlp.up_proj']]) {
+    const ws = parts.map((n) => p.get(`model.layers.1.${n}.weight`)!);
+    const stacked = stackedWeights(ws);
+    assert.equal(stacked.buffer, ws[0].data.buffer);
+    assert.deepEqual(stacked, Float32Array.from(ws.flatMap((w) => [...w.data])));
+  }
 });
 
 test('the same seed gives the same weights; a different seed different ones', () => {

@@ -2,9 +2,10 @@
 // output of one packed q/k/v product: each token's row holds its queries [Hq, D], then its keys
 // [Hkv, D], then its values [Hkv, D]. One call rotates the keys (RoPE), appends keys and values to
 // the cache, rotates the queries and attends over the cache, where the unfused path makes five
-// calls (two RoPEs, two cache writes, the attention) and three copies of q, k and v; a second
-// kernel applies SwiGLU to one packed gate/up product. Fewer calls means fewer OpenMP wake-ups
-// per layer, which is most of a small model's decode step.
+// calls (two RoPEs, two cache writes, the attention) and three copies of q, k and v. Fewer calls
+// means fewer OpenMP wake-ups per layer, which is most of a small model's decode step. (SwiGLU of
+// the packed gate/up product is pointwise.cc's SwigluPackedForward, shared with training.) Also
+// here: the BF16 panel products of the opt-in BF16 sampling path.
 //
 // The arithmetic of each value follows the unfused kernels' (rotate_half RoPE from the same
 // cos/sin table, scores summed over the head dimension in order, the same exp and softmax

@@ -4,7 +4,7 @@
 // only the input gradient flows back through them.
 import { backend } from '../backend.js';
 import { Tensor, empty, gradFor, record } from '../tensor.js';
-import { fail, fmt } from './shape.js';
+import { checkIds, fail, fmt } from './shape.js';
 
 /** A frozen [rows, cols] matrix stored as BF16 bit patterns, row-major (nn.Linear: [out, in]). */
 export class Bf16Matrix {
@@ -56,11 +56,11 @@ export function embeddingBf16(w: Bf16Matrix, ids: Int32Array, shape: readonly nu
   const [V, dim] = w.shape;
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== ids.length) fail('embeddingBf16', `${ids.length} ids do not fill shape ${fmt(shape)}`);
+  checkIds('embeddingBf16', ids, V);
   const out = empty([...shape, dim]);
   const be = backend();
   for (let i = 0; i < n; i++) {
     const id = ids[i];
-    if (!(id >= 0 && id < V)) fail('embeddingBf16', `token id ${id} at position ${i} is outside the vocabulary [0, ${V})`);
     be.bf16Widen(w.bits.subarray(id * dim, (id + 1) * dim), out.data.subarray(i * dim, (i + 1) * dim), dim);
   }
   return out;

@@ -1,11 +1,13 @@
 // Fused training ops for a decoder layer: several projections of one input as one product over
 // their concatenated weights, attention reading q, k and v from that product's output with RoPE
 // applied inside the kernel, and SwiGLU over a fused gate/up output. The parameters stay separate
-// tensors (names, checkpoints and LoRA layouts unchanged): the concatenated weight is built at
-// each call and its gradient written back into each parameter's own `.grad`.
+// tensors (names, checkpoints and LoRA layouts unchanged), each gradient written into the
+// parameter's own `.grad`. When the weights already lie back to back in one buffer (the
+// transformer's packed q/k/v and gate/up storage) the product reads them through one view;
+// otherwise their concatenation is copied at each call.
 import { backend } from '../backend.js';
 import { Tensor, empty, gradFor, record } from '../tensor.js';
-import { ropeTable, type RopeSpec } from './nn.js';
+import { maxOf, ropeTable, type RopeSpec } from './nn.js';
 import { fail, fmt, lastDim } from './shape.js';
 
 /**
@@ -21,12 +23,7 @@ export function linearFused(x: Tensor, weights: readonly Tensor[]): Tensor {
     N += w.shape[0];
   }
   const M = x.size / K;
-  const wcat = new Float32Array(N * K);
-  let at = 0;
-  for (const w of weights) {
-    wcat.set(w.data, at);
-    at += w.size;
-  }
+  const wcat = stackedWeights(weights);
   const be = backend();
   const out = empty([...x.shape.slice(0, -1), N]);
   be.gemm(false, true, 1, M, N, K, 1, x.data, 0, wcat, 0, 0, out.data, 0);
@@ -42,6 +39,30 @@ export function linearFused(x: Tensor, weights: readonly Tensor[]): Tensor {
       col += n;
     }
   });
+}
+
+/**
+ * The values of weights [W_0; W_1; ...] as one matrix: a view over their buffer when their data
+ * lie back to back in that order (no copy; the backward pass then reads the parameters
+ * themselves, as `linear` does), else a new concatenation.
+ */
+export function stackedWeights(weights: readonly Tensor[]): Float32Array {
+  const size = weights.reduce((n, w) => n + w.size, 0);
+  const first = weights[0].data;
+  let at = first.byteOffset;
+  const contiguous = weights.every((w) => {
+    const ok = w.data.buffer === first.buffer && w.data.byteOffset === at;
+    at += w.data.byteLength;
+    return ok;
+  });
+  if (contiguous) return new Float32Array(first.buffer, first.byteOffset, size);
+  const cat = new Float32Array(size);
+  let off = 0;
+  for (const w of weights) {
+    cat.set(w.data, off);
+    off += w.size;
+  }
+  return cat;
 }
 
 export interface PackedAttentionOptions {
@@ -70,13 +91,9 @@ export function attentionPacked(qkv: Tensor, opts: PackedAttentionOptions): Tens
   if (positions.length !== B * T) fail('attentionPacked', `${positions.length} positions for ${B * T} tokens`);
   let cos: Float32Array | null = null, sin: Float32Array | null = null;
   if (opts.rope !== null) {
-    let max = 0;
-    for (let i = 0; i < positions.length; i++) {
-      if (positions[i] < 0) fail('attentionPacked', `negative position ${positions[i]}`);
-      if (positions[i] > max) max = positions[i];
-    }
+    const last = maxOf('attentionPacked', positions);
     const table = ropeTable(D, opts.rope);
-    table.ensure(max + 1);
+    table.ensure(last + 1);
     ({ cos, sin } = table);
   }
   const scale = opts.scale ?? 1 / Math.sqrt(D);

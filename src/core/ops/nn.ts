@@ -2,7 +2,7 @@
 // embedding and fused causal grouped-query attention.
 import { backend } from '../backend.js';
 import { Tensor, empty, gradFor, record } from '../tensor.js';
-import { fail, fmt, lastDim } from './shape.js';
+import { checkIds, fail, fmt, lastDim } from './shape.js';
 
 /** Rows of weight [V, dim] picked by ids (shape `shape`, e.g. [B, T]); output [...shape, dim]. */
 export function embedding(weight: Tensor, ids: Int32Array, shape: readonly number[] = [ids.length]): Tensor {
@@ -10,9 +10,7 @@ export function embedding(weight: Tensor, ids: Int32Array, shape: readonly numbe
   const [V, dim] = weight.shape;
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== ids.length) fail('embedding', `${ids.length} ids do not fill shape ${fmt(shape)}`);
-  for (let i = 0; i < ids.length; i++) {
-    if (!(ids[i] >= 0 && ids[i] < V)) fail('embedding', `token id ${ids[i]} at position ${i} is outside the vocabulary [0, ${V})`);
-  }
+  checkIds('embedding', ids, V);
   const be = backend();
   const out = empty([...shape, dim]);
   be.embeddingForward(weight.data, ids, out.data, n, dim);
@@ -147,10 +145,11 @@ export function ropeTable(headDim: number, freq: number | RopeSpec): RopeTable {
   return t;
 }
 
-function maxOf(a: Int32Array): number {
+/** The largest position in `a` (0 when empty); a negative one is an error of `op`. */
+export function maxOf(op: string, a: Int32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
-    if (a[i] < 0) fail('rope', `negative position ${a[i]}`);
+    if (a[i] < 0) fail(op, `negative position ${a[i]}`);
     if (a[i] > m) m = a[i];
   }
   return m;
@@ -175,7 +174,7 @@ export function rope(x: Tensor, positions: Int32Array, heads: number, freq: numb
   const N = x.size / width;
   if (positions.length !== N) fail('rope', `${positions.length} positions for ${N} tokens`);
   const table = ropeTable(D, freq);
-  table.ensure(maxOf(positions) + 1);
+  table.ensure(maxOf('rope', positions) + 1);
   const { cos, sin } = table;
   const be = backend();
   const out = empty(x.shape);

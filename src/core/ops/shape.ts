@@ -10,6 +10,13 @@ export function fail(op: string, problem: string): never {
   throw new AhaError(`${op}: ${problem}`);
 }
 
+/** Every token id must index a row of a [V, ...] table (embedding lookups). */
+export function checkIds(op: string, ids: Int32Array, V: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (!(ids[i] >= 0 && ids[i] < V)) fail(op, `token id ${ids[i]} at position ${i} is outside the vocabulary [0, ${V})`);
+  }
+}
+
 export function lastDim(op: string, t: Tensor): number {
   if (t.ndim < 1) fail(op, `needs at least one dimension, got ${fmt(t.shape)}`);
   return t.shape[t.ndim - 1];
