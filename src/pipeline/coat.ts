@@ -171,14 +171,13 @@ async function rlRound(o: CoatOptions, modelDir: string, states: readonly Restar
   const abort = new AbortController();
   const t0 = performance.now();
   let steps = 0;
-  const result = await runGrpo({
+  await runGrpo({
     ...run, signal: abort.signal,
     onStep: () => {
       steps++;
       if (o.rl_seconds !== null && (performance.now() - t0) / 1000 >= o.rl_seconds) abort.abort();
     },
   });
-  void result;
   return { model: run.model, tokenizer: run.tokenizer, steps };
 }
 
@@ -234,7 +233,11 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
     const file = join(out, 'distill.jsonl');
     distillData(rl.model, rl.tokenizer, o, maxTokens, file);
     const distilled = await formatTune(o, extended, file, join(out, 'distill'));
-    const again = o.restart_share > 0 ? restartBuffer(loadModel(distilled).model, loadModel(distilled).tokenizer, o, maxTokens) : [];
+    let again: typeof states = [];
+    if (o.restart_share > 0) {
+      const d = loadModel(distilled);
+      again = restartBuffer(d.model, d.tokenizer, o, maxTokens);
+    }
     rl = await rlRound(o, distilled, again, join(out, 'rl2'));
     rlSteps += rl.steps;
   }

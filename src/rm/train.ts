@@ -115,19 +115,13 @@ function toBatch(items: readonly Encoded[], pad: number): ScoreBatch {
   return { ids, batch, seqLen, terms, classes: Int32Array.from(classes) };
 }
 
-/** Held-out metrics: the mean loss and pairwise accuracy or AUC. */
-export function evaluateRewardModel(rm: ScalarRewardModel, items: readonly Encoded[], batchSize: number): RmHeldout {
+/** Held-out metrics: the mean loss and pairwise accuracy or AUC, from one scoring pass (scoreAt batches by tokens). */
+export function evaluateRewardModel(rm: ScalarRewardModel, items: readonly Encoded[]): RmHeldout {
   if (items.length === 0) return { n: 0, loss: NaN };
-  let lossSum = 0, targets = 0;
+  let lossSum = 0;
   const values: number[] = [], classes: number[] = [];
   const pairs: [number, number][] = [];
   noGrad(() => {
-    for (let i = 0; i < items.length; i += batchSize) {
-      const chunk = items.slice(i, i + batchSize);
-      const b = toBatch(chunk, rm.tokenizer.padId);
-      lossSum += rewardLoss(rm, b).data[0] * b.terms.length;
-      targets += b.terms.length;
-    }
     const seqs = items.flatMap((e) => e.seqs);
     const positions: number[][] = seqs.map(() => []);
     let base = 0;
@@ -143,16 +137,28 @@ export function evaluateRewardModel(rm: ScalarRewardModel, items: readonly Encod
       base += e.seqs.length;
     }
     const scores = rm.scoreAt(seqs, positions);
-    for (const w of where) {
-      if (w.length === 2) pairs.push([scores[w[0][0]][w[0][1]], scores[w[1][0]][w[1][1]]]);
-      else values.push(scores[w[0][0]][w[0][1]]);
-    }
+    where.forEach((w, k) => {
+      // The training loss from the scores in hand: a pair softplus(−(r_c − r_r)), a label
+      // softplus(s) − y·s (src/rm/loss.ts's cross-entropies, in stable form).
+      if (w.length === 2) {
+        const [c, r] = [scores[w[0][0]][w[0][1]], scores[w[1][0]][w[1][1]]];
+        pairs.push([c, r]);
+        lossSum += softplus(r - c);
+      } else {
+        const s = scores[w[0][0]][w[0][1]];
+        values.push(s);
+        lossSum += softplus(s) - classes[k] * s;
+      }
+    });
   });
-  const out: RmHeldout = { n: items.length, loss: lossSum / targets };
+  const out: RmHeldout = { n: items.length, loss: lossSum / classes.length };
   if (rm.kind === 'preference') out.pairwise_accuracy = pairwiseAccuracy(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
   else out.auc = auc(values, classes);
   return out;
 }
+
+/** log(1 + eˣ) without overflow. */
+const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
 function positive(name: string, v: number, integer: boolean): number {
   if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new AhaError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
@@ -214,7 +220,7 @@ export function trainRewardModel(o: RmTrainOptions): RmTrainResult {
       if (!o.quiet && (step % 10 === 0 || step === totalSteps)) process.stderr.write(`rm train step ${step}/${totalSteps}: loss ${value.toFixed(4)}\n`);
     }
   }
-  const heldout = evaluateRewardModel(rm, held, batchSize);
+  const heldout = evaluateRewardModel(rm, held);
   saveRewardModel(rm, output);
   const result: RmTrainResult = { kind, output, steps: step, train_loss: lossSum / Math.max(1, lossCount), heldout, seconds: (performance.now() - t0) / 1000 };
   atomicWriteFile(join(output, 'rm_eval.json'), JSON.stringify(result, null, 2) + '\n');
