@@ -334,8 +334,11 @@ function summarise(
   const binCount = Math.min(o.bins ?? 5, problems.length);
   const bins = quantileBins(difficulty, binCount);
   const folds = problems.map((p) => foldOf(p.id));
-  const members = (bin: number) => problems.map((_, i) => i).filter((i) => bins[i] === bin);
   const binList = Array.from({ length: binCount }, (_, b) => b + 1);
+  // The problems of each bin (bins count from 1), found once.
+  const memberLists: number[][] = binList.map(() => []);
+  bins.forEach((b, i) => memberLists[b - 1].push(i));
+  const members = (bin: number): number[] => memberLists[bin - 1];
   const rows: SearchResultRow[] = [];
   const summaries: StrategySummary[] = strategies.map(({ strategy, oracle }, si) => {
     problems.forEach((p, pi) => {
