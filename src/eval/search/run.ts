@@ -13,6 +13,8 @@ import { getTask } from '../../tasks/registry.js';
 import type { Split } from '../../tasks/task.js';
 import type { Generator, SamplingOptions } from '../generator.js';
 import { openGenerator } from '../open-generator.js';
+import type { LocalGenerator } from '../local.js';
+import type { LoadedModel } from '../../model/model-folder.js';
 import { computeOptimal, foldOf, quantileBins, budgetToMatch, type OptimalPoint } from './compute-optimal.js';
 import { searchProblems, taskJudge, type Judge, type SearchProblem } from './problem.js';
 import { Policy, type ContextLimit } from './policy.js';
@@ -216,7 +218,7 @@ interface Scorers {
   step(spec: string): Promise<StepScorer>;
 }
 
-function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
+function scorerFactory(ctx: SearchContext, o: SearchOptions, local: LoadedModel | undefined): Scorers {
   const cache = new Map<string, Promise<OutcomeScorer & Partial<StepScorer>>>();
   const make = (spec: string): Promise<OutcomeScorer & Partial<StepScorer>> => {
     let s = cache.get(spec);
@@ -226,6 +228,8 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
         if (spec.startsWith('mc')) return monteCarloScorer(ctx.policy, ctx.judge, { rollouts: spec === 'mc' ? (o.mcRollouts ?? 4) : Number(spec.slice(2)) });
         if (spec === 'likelihood') {
           const { likelihoodScorer } = await import('./likelihood-scorer.js');
+          if (local) return likelihoodScorer(local);
+          // A generator handed in is not ours to look inside: the scorer loads the model itself.
           const { loadModelOrAdapter } = await import('../../model/adapter.js');
           return likelihoodScorer(loadModelOrAdapter(o.model, o.adapter));
         }
@@ -247,18 +251,12 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
 }
 
 /**
- * The local model's context length and tokenizer (completions API: the prompt with its special
- * tokens). A LoRA adapter folder has no config.json of its own: no limit then, as for a server.
+ * The policy's context limit (a local model: its config's max_position_embeddings, counted with
+ * the tokenizer it decodes with, the prompt with its special tokens as the completions API sends it).
  */
-async function localContext(dir: string): Promise<ContextLimit | undefined> {
-  const file = join(dir, 'config.json');
-  if (!existsSync(file) || !existsSync(join(dir, 'tokenizer.json'))) return undefined;
-  const { loadTokenizer } = await import('../../model/tokenizer.js');
-  const { readJsonObject } = await import('../../util/json-file.js');
-  const ctx = readJsonObject(file).max_position_embeddings;
-  if (typeof ctx !== 'number') return undefined;
-  const tok = loadTokenizer(dir);
-  return { contextTokens: ctx, countTokens: (text) => tok.encode(text, { addSpecialTokens: true }).length };
+function contextOf(loaded: LoadedModel): ContextLimit {
+  const tok = loaded.tokenizer;
+  return { contextTokens: loaded.model.config.max_position_embeddings, countTokens: (text) => tok.encode(text, { addSpecialTokens: true }).length };
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
@@ -283,9 +281,11 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
   const generator = o.generator ?? (await openGenerator({ model: o.model, adapter: o.adapter, endpoint: o.endpoint, api: 'completions', apiKey: o.apiKey }));
   if (o.out !== undefined) mkdirSync(o.out, { recursive: true });
   try {
-    const policy = new Policy(generator, sampling, o.seed ?? 0, o.endpoint === undefined && o.generator === undefined ? await localContext(o.model) : undefined);
+    // The model search opened itself (no endpoint, no generator handed in) is a LocalGenerator.
+    const local = o.endpoint === undefined && o.generator === undefined ? (generator as LocalGenerator).loaded : undefined;
+    const policy = new Policy(generator, sampling, o.seed ?? 0, local ? contextOf(local) : undefined);
     const ctx: SearchContext = { policy, judge };
-    const scorers = scorerFactory(ctx, o);
+    const scorers = scorerFactory(ctx, o, local);
     const poolSize = unit === 'samples' ? budgets[budgets.length - 1] : (o.poolSize ?? 64);
     const pool = new SamplePool(ctx, poolSize);
     const strategies: { strategy: Strategy; oracle: boolean }[] = [];

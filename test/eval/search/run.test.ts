@@ -164,3 +164,19 @@ test('aha report on a search folder writes its accuracy-against-budget page and 
   assert.equal(pngs.length, 1 + 2 + 1);
   for (const l of pngs) assert.deepEqual([...readFileSync(l.slice(5)).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
 });
+
+test('a LoRA adapter folder as the model: the base model context caps every continuation', async () => {
+  const { saveModel } = await import('../../../src/model/load-model.js');
+  const { CharTokenizer } = await import('../../../src/model/char-tokenizer.js');
+  const { LoraModel, parseLoraSpec } = await import('../../../src/model/lora.js');
+  const { loadFrozenBase, saveAdapter } = await import('../../../src/model/adapter.js');
+  const { tinyModel } = await import('../../model/helpers.js');
+  const dir = tempDir('search-adapter');
+  const base = join(dir, 'base'), adapter = join(dir, 'adapter');
+  // A 256-token context (the prompt takes part of it); the completions asked for are 2000 tokens long.
+  saveModel(tinyModel({ max_position_embeddings: 256 }, 3, 0.2), new CharTokenizer(), base);
+  saveAdapter(adapter, new LoraModel(loadFrozenBase(base).model, parseLoraSpec('r=2,alpha=4'), { seed: 1, baseModelPath: base }));
+  const { rows } = await search({ task: 'arithmetic', model: adapter, problems: 2, strategies: ['majority'], budgets: [1], maxTokens: 2000, concurrency: 2 });
+  assert.equal(rows.length, 2);
+  for (const r of rows) assert.ok(r.tokens > 0 && r.tokens < 256, `a continuation of ${r.tokens} tokens in a 256-token context`);
+});
