@@ -171,7 +171,7 @@ test('a LoRA adapter folder as the model: the base model context caps every cont
   const { LoraModel, parseLoraSpec } = await import('../../../src/model/lora.js');
   const { loadFrozenBase, saveAdapter } = await import('../../../src/model/adapter.js');
   const { tinyModel } = await import('../../model/helpers.js');
-  const dir = tempDir('search-adapter');
+  const dir = tempDir();
   const base = join(dir, 'base'), adapter = join(dir, 'adapter');
   // A 256-token context (the prompt takes part of it); the completions asked for are 2000 tokens long.
   saveModel(tinyModel({ max_position_embeddings: 256 }, 3, 0.2), new CharTokenizer(), base);
