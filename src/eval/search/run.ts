@@ -176,7 +176,8 @@ function checkScorerSpec(s: string, field: string, lead = ''): void {
   fail(field, `${lead}"${s}" is not a scorer; use verifier, mc (or mcN: N rollouts), likelihood (local model) or rm:PATH`);
 }
 
-export function checkSearchOptions(o: SearchOptions): void {
+/** Checks every option before any work; returns the strategies parsed (each with its scorer). */
+export function checkSearchOptions(o: SearchOptions): { name: StrategyName; scorer: string }[] {
   if (o === null || typeof o !== 'object') throw new AhaError('search: expected an options object { task, model }');
   for (const k of Object.keys(o)) if (!KNOWN.includes(k)) fail(k, `is not an option; known: ${KNOWN.join(', ')}`);
   if (typeof o.task !== 'string') fail('task', 'is required (countdown, arithmetic, …)');
@@ -209,6 +210,7 @@ export function checkSearchOptions(o: SearchOptions): void {
   }
   if (o.endpoint !== undefined && [scorer, ...specs.map((s) => s.scorer)].includes('likelihood')) fail('scorer', 'likelihood scores with a local model; it cannot be used with endpoint');
   for (const s of specs) if (/^mc0+$/.test(s.scorer)) fail('strategies', `entry with @${s.scorer}: the Monte Carlo scorer needs at least one rollout`);
+  return specs;
 }
 
 export const DEFAULT_BUDGETS = [1, 2, 4, 8, 16];
@@ -263,7 +265,7 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 
 
 /** Runs the search experiment; see SearchOptions. */
 export async function search(o: SearchOptions): Promise<SearchResult> {
-  checkSearchOptions(o);
+  const specs = checkSearchOptions(o);
   // Results are never overwritten: another search's folder is refused before any work.
   if (o.out !== undefined && ['summary.json', 'results.jsonl'].some((f) => existsSync(join(o.out!, f)))) {
     fail('out', `${o.out} already holds search results; choose another folder`);
@@ -273,7 +275,6 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
   const budgets = o.budgets ?? DEFAULT_BUDGETS;
   const unit = o.unit ?? 'samples';
   const defaultScorer = o.scorer ?? 'verifier';
-  const specs = (o.strategies ?? [...STRATEGY_NAMES]).map((s) => parseStrategySpec(s, defaultScorer));
   const taskProblems = task.generate({ split: o.split ?? 'heldout', count: o.problems ?? 50, seed: o.problemSeed ?? 0, difficulty: o.difficulty ?? task.difficulties[0] });
   const problems = searchProblems(taskProblems);
   const judge: Judge = taskJudge(task, taskProblems);
