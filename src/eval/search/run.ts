@@ -210,7 +210,34 @@ export function checkSearchOptions(o: SearchOptions): { name: StrategyName; scor
   }
   if (o.endpoint !== undefined && [scorer, ...specs.map((s) => s.scorer)].includes('likelihood')) fail('scorer', 'likelihood scores with a local model; it cannot be used with endpoint');
   for (const s of specs) if (/^mc0+$/.test(s.scorer)) fail('strategies', `entry with @${s.scorer}: the Monte Carlo scorer needs at least one rollout`);
+  checkUnused(o, specs, scorer);
   return specs;
+}
+
+/** Options given that would change nothing in this run are refused (a setting the user believes in but never applied). */
+function checkUnused(o: SearchOptions, specs: readonly { name: StrategyName; scorer: string }[], scorer: string): void {
+  if (o.endpoint !== undefined && o.adapter !== undefined) fail('adapter', 'applies to a local model folder; a server loads adapters itself (vLLM: --enable-lora --lora-modules NAME=DIR, then model NAME)');
+  if (o.endpoint === undefined && o.apiKey !== undefined) fail('apiKey', 'is the bearer token of a server: it needs endpoint');
+  if (o.binsFrom === 'predicted' && scorer === 'verifier') {
+    fail('binsFrom', 'predicted bins are the default scorer\'s mean score, and the verifier\'s is the oracle pass rate: choose a scorer (mc, likelihood, rm:PATH) or oracle bins');
+  }
+  const unit = o.unit ?? 'samples';
+  if (unit === 'samples') {
+    if (o.poolSize !== undefined) fail('poolSize', 'sets the samples drawn when budgets are in tokens; in samples the largest budget is the pool');
+    if (o.beamWidth !== undefined) fail('beamWidth', 'sets the beams when budgets are in tokens; in samples the budget is the beam count');
+  }
+  const has = (...names: StrategyName[]) => specs.some((s) => names.includes(s.name));
+  const usesMc = specs.some((s) => s.scorer === 'mc') || (o.binsFrom === 'predicted' && scorer === 'mc');
+  if (o.mcRollouts !== undefined && !usesMc) fail('mcRollouts', 'sets the rollouts of the mc scorer, which no strategy here uses (mcN scorers give their own count)');
+  const only = (field: keyof SearchOptions, what: string, ...names: StrategyName[]) => {
+    if (o[field] !== undefined && !has(...names)) fail(field, `applies to ${what}, which is not among the strategies`);
+  };
+  only('expansions', 'beam and lookahead', 'beam', 'lookahead');
+  only('maxRounds', 'beam and lookahead', 'beam', 'lookahead');
+  only('beamWidth', 'beam and lookahead', 'beam', 'lookahead');
+  only('lookahead', 'lookahead', 'lookahead');
+  only('chains', 'revisions', 'revisions');
+  only('revisionContext', 'revisions', 'revisions');
 }
 
 export const DEFAULT_BUDGETS = [1, 2, 4, 8, 16];

@@ -78,6 +78,12 @@ test('search options are checked before any work, naming the option', () => {
   assert.throws(() => checkSearchOptions({ ...base, expansions: 0 }), /expansions must be an integer from 1/);
   assert.throws(() => checkSearchOptions({ ...base, beams: 4 } as never), /beams is not an option/);
   assert.throws(() => checkSearchOptions({ ...base, endpoint: 'http://x', scorer: 'likelihood' }), /likelihood scores with a local model/);
+  assert.throws(() => checkSearchOptions({ ...base, strategies: ['majority'], expansions: 2 }), /expansions applies to beam and lookahead/);
+  assert.throws(() => checkSearchOptions({ ...base, strategies: ['majority'], revisionContext: 2 }), /revisionContext applies to revisions/);
+  // Each applies where its strategy, unit or scorer is in the run.
+  checkSearchOptions({ ...base, strategies: ['lookahead'], lookahead: 2, expansions: 2, maxRounds: 3, mcRollouts: 2 });
+  checkSearchOptions({ ...base, strategies: ['beam', 'revisions'], unit: 'tokens', budgets: [64], poolSize: 8, beamWidth: 2, chains: 2, revisionContext: 1 });
+  checkSearchOptions({ ...base, strategies: ['majority'], scorer: 'mc', binsFrom: 'predicted', mcRollouts: 2 });
 });
 
 test('aha search refuses bad flags with one line naming the flag, exit code 2, nothing written', async () => {
@@ -87,6 +93,15 @@ test('aha search refuses bad flags with one line naming the flag, exit code 2, n
     [['--budget', '1,x'], /^aha: --budget must be an integer >= 1, got "x"/],
     [['--strategy', 'beam@verifier'], /^aha: --strategy entry "beam@verifier": beam search needs step scores/],
     [['--mc-rollouts', '0'], /^aha: --mc-rollouts must be an integer >= 1/],
+    // Flags that would change nothing in the run chosen are refused, not ignored.
+    [['--endpoint', 'http://127.0.0.1:9/v1', '--adapter', 'a'], /^aha: --adapter applies to a local model folder/],
+    [['--api-key', 'k'], /^aha: --api-key is the bearer token of a server: it needs endpoint/],
+    [['--bins-from', 'predicted'], /^aha: --bins-from predicted bins are the default scorer's mean score/],
+    [['--pool-size', '8'], /^aha: --pool-size sets the samples drawn when budgets are in tokens/],
+    [['--beam-width', '2'], /^aha: --beam-width sets the beams when budgets are in tokens/],
+    [['--strategy', 'majority', '--lookahead-steps', '2'], /^aha: --lookahead-steps applies to lookahead, which is not among the strategies/],
+    [['--strategy', 'beam', '--chains', '2'], /^aha: --chains applies to revisions/],
+    [['--strategy', 'beam@mc4', '--mc-rollouts', '3'], /^aha: --mc-rollouts sets the rollouts of the mc scorer, which no strategy here uses/],
   ];
   for (const [args, re] of cases) {
     let err = '';
