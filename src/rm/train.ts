@@ -27,7 +27,7 @@ export interface RmTrainOptions {
   output: string;
   /** Kind of the data; null: from the first record's fields. */
   kind?: RewardModelKind | null;
-  /** Held-out data file; without it `evalFraction` of the records are held out. */
+  /** Held-out data file; without it `evalFraction` of the records are held out (giving both is an error). */
   evalData?: string | null;
   evalFraction?: number;
   epochs?: number;
@@ -172,11 +172,13 @@ export function trainRewardModel(o: RmTrainOptions): RmTrainResult {
   const batchSize = positive('batch size', o.batchSize ?? 8, true);
   const lr = positive('learning rate', o.learningRate ?? 1e-4, false);
   const maxGradNorm = o.maxGradNorm ?? 1;
+  if (o.evalData && o.evalFraction !== undefined) throw new AhaError('--eval-fraction holds out a share of --data; with --eval-data the held-out set is that file: give one or the other');
   const evalFraction = o.evalFraction ?? 0.1;
   if (!(evalFraction >= 0 && evalFraction < 1)) throw new AhaError(`eval fraction must be in [0, 1), got ${evalFraction}`);
   const seed = o.seed ?? 0;
   const lora = o.lora ? assertTrainable(parseLoraSpec(o.lora, '--lora')) : null;
   const { kind, records } = readRmData(o.data, o.kind ?? null);
+  if (o.stepSeparator !== undefined && kind !== 'process') throw new AhaError(`--step-separator applies to process reward models (step data); ${o.data} holds ${kind} data`);
   const heldRecords = o.evalData ? readRmData(o.evalData, kind).records : null;
   const output = resolve(o.output);
   if (existsSync(output)) throw new AhaError(`--output ${o.output} already exists; a reward model is never written over another folder`);

@@ -128,5 +128,9 @@ test('aha rm train refuses a missing flag, an unknown kind and bad data before w
   await assert.rejects(runCommand(register, 'rm', ['train', '--model', 'm', '--data', 'x.jsonl', '--output', out, '--kind', 'vibes']), /--kind must be one of preference, outcome, process/);
   const bad = jsonl(dir, 'bad.jsonl', [{ prompt: 'a', chosen: 'b' }]);
   await assert.rejects(runCommand(register, 'rm', ['train', '--model', tinyLmDir(), '--data', bad, '--output', out]), /bad\.jsonl:1.*rejected.*missing/);
+  // Flags that would be ignored are refused: a separator for non-step data, a fraction beside a held-out file.
+  const pairs = jsonl(dir, 'pairs.jsonl', sevens(4));
+  await assert.rejects(runCommand(register, 'rm', ['train', '--model', tinyLmDir(), '--data', pairs, '--output', out, '--step-separator', ';']), /--step-separator applies to process reward models.*preference data/);
+  await assert.rejects(runCommand(register, 'rm', ['train', '--model', tinyLmDir(), '--data', pairs, '--eval-data', pairs, '--eval-fraction', '0.2', '--output', out]), /--eval-fraction holds out a share of --data; with --eval-data/);
   assert.ok(!existsSync(out));
 });
