@@ -82,7 +82,7 @@ async function run(model: string, seed: number, label: string): Promise<SearchSu
   const out = keepDir !== undefined ? join(keepDir, `${label}-seed${seed}`) : undefined;
   const { summary } = await search({
     task: 'countdown', difficulty: 0, problems, problemSeed: seed, seed, model, strategies: STRATEGIES, budgets,
-    maxTokens: demo.max_completion_length, temperature: demo.temperature, bins: 3, mcRollouts: 2, revisionContext: 2, out,
+    maxTokens: demo.max_completion_length, temperature: demo.temperature, bins: 3, revisionContext: 2, out,
   });
   if (out !== undefined) await writeSearchReport(out, { pngDir: out });
   console.error(`bench:ttc: ${label} seed ${seed}: pass@1 ${summary.pass1.toFixed(3)}, ${summary.seconds.toFixed(0)} s`);

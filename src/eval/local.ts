@@ -29,7 +29,8 @@ function finishReason(s: Sample): string {
 
 export class LocalGenerator implements Generator {
   readonly description: string;
-  private readonly loaded: LoadedModel;
+  /** The model and tokenizer it decodes with (search reuses them for its context limit and likelihood scorer). */
+  readonly loaded: LoadedModel;
   private readonly opts: LocalOptions;
   private queue: Pending[] = [];
   private scheduled = false;

@@ -21,7 +21,7 @@ import { demoConfig } from '../rl/demo.js';
 import { heldoutItems, taskPrompts, type PromptItem } from '../rl/prompts.js';
 import { prepareGrpo } from '../rl/setup.js';
 import { runGrpo } from '../rl/trainer.js';
-import type { GrpoConfig } from '../rl/config.js';
+import { DEFAULT_CONFIG, type GrpoConfig } from '../rl/config.js';
 import { runSft, SFT_DEFAULTS } from '../sft/sft-run.js';
 import { coatDemos, COUNTDOWN_CANDIDATES, COAT_DEMO_LEVEL } from '../tasks/coat-demos.js';
 import { countdownTask } from '../tasks/countdown.js';
@@ -106,6 +106,8 @@ export function coatOptions(raw: Record<string, unknown>): CoatOptions {
   if (!(typeof o.reflection_beta === 'number' && o.reflection_beta >= 0)) throw new AhaError('coat: "reflection_beta" must be ≥ 0');
   if (o.rl_seconds !== null && !(typeof o.rl_seconds === 'number' && o.rl_seconds > 0)) throw new AhaError('coat: "rl_seconds" must be > 0 or null');
   if (typeof o.rl !== 'object' || o.rl === null || Array.isArray(o.rl)) throw new AhaError('coat: "rl" must be an object of GRPO settings');
+  // Every GRPO key is checked, as a config file's are: a misspelt one must not be dropped silently.
+  for (const k of Object.keys(o.rl)) if (!(k in DEFAULT_CONFIG)) throw new AhaError(`coat: "rl.${k}" is not a GRPO setting; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
   for (const k of ['model', 'output_dir', 'seed', 'max_steps', 'task', 'data'] as const) {
     if (k in o.rl) throw new AhaError(`coat: "rl.${k}" conflicts with the coat option that sets it (${k === 'max_steps' ? 'rl_steps' : k === 'task' || k === 'data' ? 'the Countdown task is fixed' : k})`);
   }
@@ -171,14 +173,13 @@ async function rlRound(o: CoatOptions, modelDir: string, states: readonly Restar
   const abort = new AbortController();
   const t0 = performance.now();
   let steps = 0;
-  const result = await runGrpo({
+  await runGrpo({
     ...run, signal: abort.signal,
     onStep: () => {
       steps++;
       if (o.rl_seconds !== null && (performance.now() - t0) / 1000 >= o.rl_seconds) abort.abort();
     },
   });
-  void result;
   return { model: run.model, tokenizer: run.tokenizer, steps };
 }
 
@@ -234,7 +235,11 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
     const file = join(out, 'distill.jsonl');
     distillData(rl.model, rl.tokenizer, o, maxTokens, file);
     const distilled = await formatTune(o, extended, file, join(out, 'distill'));
-    const again = o.restart_share > 0 ? restartBuffer(loadModel(distilled).model, loadModel(distilled).tokenizer, o, maxTokens) : [];
+    let again: typeof states = [];
+    if (o.restart_share > 0) {
+      const d = loadModel(distilled);
+      again = restartBuffer(d.model, d.tokenizer, o, maxTokens);
+    }
     rl = await rlRound(o, distilled, again, join(out, 'rl2'));
     rlSteps += rl.steps;
   }

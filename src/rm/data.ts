@@ -3,15 +3,17 @@
 //   preference  {"prompt", "chosen", "rejected"}          Bradley-Terry pairs
 //   outcome     {"prompt", "completion", "label"}         ORM: label 1/true = correct, 0/false = wrong
 //   process     {"prompt", "steps": [...], "labels": [...]} PRM: one 0/1 label per step
-//                (optional "soft_labels": the share of Monte Carlo continuations that reached the answer)
-// An optional "id" is kept. Any other field is refused: a misspelt field must not train silently.
+//                (optional "soft_labels": the share of Monte Carlo continuations that reached the
+//                answer, as `aha rm label` writes it; checked, then not used: training reads the hard labels)
+// An optional "id" (the data's own bookkeeping) is allowed and not read. Any other field is
+// refused: a misspelt field must not train silently.
 import { InputError } from '../util/errors.js';
 import { readJsonl } from '../util/jsonl.js';
 import type { RewardModelKind } from '../model/reward-model.js';
 
 export interface PreferenceRecord { kind: 'preference'; line: number; prompt: string; chosen: string; rejected: string }
 export interface OutcomeRecord { kind: 'outcome'; line: number; prompt: string; completion: string; label: 0 | 1 }
-export interface ProcessRecord { kind: 'process'; line: number; prompt: string; steps: string[]; labels: (0 | 1)[]; softLabels?: number[] }
+export interface ProcessRecord { kind: 'process'; line: number; prompt: string; steps: string[]; labels: (0 | 1)[] }
 export type RmRecord = PreferenceRecord | OutcomeRecord | ProcessRecord;
 
 const FIELDS: Record<RewardModelKind, readonly string[]> = {
@@ -73,15 +75,12 @@ export function readRmData(file: string, kind: RewardModelKind | null = null): {
       if (b === null) throw new InputError(at(`labels[${i}]`), `must be 0, 1, true or false, got ${JSON.stringify(l)}`);
       return b;
     });
-    const rec: ProcessRecord = { kind: k, line, prompt, steps: steps as string[], labels: ls };
-    if (value.soft_labels !== undefined) {
-      const soft = value.soft_labels;
-      if (!Array.isArray(soft) || soft.length !== steps.length || soft.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 1))) {
-        throw new InputError(at('soft_labels'), `must be an array of ${steps.length} numbers in [0, 1]`);
-      }
-      rec.softLabels = soft as number[];
+    // soft_labels (aha rm label's Monte Carlo shares) are checked so a broken file is caught, not kept.
+    const soft = value.soft_labels;
+    if (soft !== undefined && (!Array.isArray(soft) || soft.length !== steps.length || soft.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 1)))) {
+      throw new InputError(at('soft_labels'), `must be an array of ${steps.length} numbers in [0, 1]`);
     }
-    return rec;
+    return { kind: k, line, prompt, steps: steps as string[], labels: ls } satisfies ProcessRecord;
   });
   return { kind: k, records };
 }

@@ -81,7 +81,10 @@ export async function labelSteps(o: LabelOptions): Promise<LabelResult> {
   for (const s of solutions) {
     // One batch per solution: N continuations of every step prefix.
     const prefixes = s.steps.map((_, i) => s.steps.slice(0, i + 1).join(sep) + sep);
-    const prompts = prefixes.flatMap((p) => Array.from({ length: n }, () => tokenizer.encode(s.prompt + p)));
+    const prompts = prefixes.flatMap((p) => {
+      const ids = tokenizer.encode(s.prompt + p);
+      return Array.from({ length: n }, () => ids);
+    });
     const samples = sample(model, prompts, { maxNewTokens: o.maxNewTokens ?? 128, temperature: o.temperature ?? 1, eosIds, tokenizer, rng });
     const soft: number[] = [];
     for (let i = 0; i < prefixes.length; i++) {

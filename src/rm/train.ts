@@ -27,7 +27,7 @@ export interface RmTrainOptions {
   output: string;
   /** Kind of the data; null: from the first record's fields. */
   kind?: RewardModelKind | null;
-  /** Held-out data file; without it `evalFraction` of the records are held out. */
+  /** Held-out data file; without it `evalFraction` of the records are held out (giving both is an error). */
   evalData?: string | null;
   evalFraction?: number;
   epochs?: number;
@@ -115,19 +115,13 @@ function toBatch(items: readonly Encoded[], pad: number): ScoreBatch {
   return { ids, batch, seqLen, terms, classes: Int32Array.from(classes) };
 }
 
-/** Held-out metrics: the mean loss and pairwise accuracy or AUC. */
-export function evaluateRewardModel(rm: ScalarRewardModel, items: readonly Encoded[], batchSize: number): RmHeldout {
+/** Held-out metrics: the mean loss and pairwise accuracy or AUC, from one scoring pass (scoreAt batches by tokens). */
+export function evaluateRewardModel(rm: ScalarRewardModel, items: readonly Encoded[]): RmHeldout {
   if (items.length === 0) return { n: 0, loss: NaN };
-  let lossSum = 0, targets = 0;
+  let lossSum = 0;
   const values: number[] = [], classes: number[] = [];
   const pairs: [number, number][] = [];
   noGrad(() => {
-    for (let i = 0; i < items.length; i += batchSize) {
-      const chunk = items.slice(i, i + batchSize);
-      const b = toBatch(chunk, rm.tokenizer.padId);
-      lossSum += rewardLoss(rm, b).data[0] * b.terms.length;
-      targets += b.terms.length;
-    }
     const seqs = items.flatMap((e) => e.seqs);
     const positions: number[][] = seqs.map(() => []);
     let base = 0;
@@ -143,16 +137,28 @@ export function evaluateRewardModel(rm: ScalarRewardModel, items: readonly Encod
       base += e.seqs.length;
     }
     const scores = rm.scoreAt(seqs, positions);
-    for (const w of where) {
-      if (w.length === 2) pairs.push([scores[w[0][0]][w[0][1]], scores[w[1][0]][w[1][1]]]);
-      else values.push(scores[w[0][0]][w[0][1]]);
-    }
+    where.forEach((w, k) => {
+      // The training loss from the scores in hand: a pair softplus(−(r_c − r_r)), a label
+      // softplus(s) − y·s (src/rm/loss.ts's cross-entropies, in stable form).
+      if (w.length === 2) {
+        const [c, r] = [scores[w[0][0]][w[0][1]], scores[w[1][0]][w[1][1]]];
+        pairs.push([c, r]);
+        lossSum += softplus(r - c);
+      } else {
+        const s = scores[w[0][0]][w[0][1]];
+        values.push(s);
+        lossSum += softplus(s) - classes[k] * s;
+      }
+    });
   });
-  const out: RmHeldout = { n: items.length, loss: lossSum / targets };
+  const out: RmHeldout = { n: items.length, loss: lossSum / classes.length };
   if (rm.kind === 'preference') out.pairwise_accuracy = pairwiseAccuracy(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
   else out.auc = auc(values, classes);
   return out;
 }
+
+/** log(1 + eˣ) without overflow. */
+const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
 function positive(name: string, v: number, integer: boolean): number {
   if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new AhaError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
@@ -166,11 +172,13 @@ export function trainRewardModel(o: RmTrainOptions): RmTrainResult {
   const batchSize = positive('batch size', o.batchSize ?? 8, true);
   const lr = positive('learning rate', o.learningRate ?? 1e-4, false);
   const maxGradNorm = o.maxGradNorm ?? 1;
+  if (o.evalData && o.evalFraction !== undefined) throw new AhaError('--eval-fraction holds out a share of --data; with --eval-data the held-out set is that file: give one or the other');
   const evalFraction = o.evalFraction ?? 0.1;
   if (!(evalFraction >= 0 && evalFraction < 1)) throw new AhaError(`eval fraction must be in [0, 1), got ${evalFraction}`);
   const seed = o.seed ?? 0;
   const lora = o.lora ? assertTrainable(parseLoraSpec(o.lora, '--lora')) : null;
   const { kind, records } = readRmData(o.data, o.kind ?? null);
+  if (o.stepSeparator !== undefined && kind !== 'process') throw new AhaError(`--step-separator applies to process reward models (step data); ${o.data} holds ${kind} data`);
   const heldRecords = o.evalData ? readRmData(o.evalData, kind).records : null;
   const output = resolve(o.output);
   if (existsSync(output)) throw new AhaError(`--output ${o.output} already exists; a reward model is never written over another folder`);
@@ -214,7 +222,7 @@ export function trainRewardModel(o: RmTrainOptions): RmTrainResult {
       if (!o.quiet && (step % 10 === 0 || step === totalSteps)) process.stderr.write(`rm train step ${step}/${totalSteps}: loss ${value.toFixed(4)}\n`);
     }
   }
-  const heldout = evaluateRewardModel(rm, held, batchSize);
+  const heldout = evaluateRewardModel(rm, held);
   saveRewardModel(rm, output);
   const result: RmTrainResult = { kind, output, steps: step, train_loss: lossSum / Math.max(1, lossCount), heldout, seconds: (performance.now() - t0) / 1000 };
   atomicWriteFile(join(output, 'rm_eval.json'), JSON.stringify(result, null, 2) + '\n');

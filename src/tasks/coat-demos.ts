@@ -15,10 +15,10 @@ import { Rng } from '../util/rng.js';
 import { AhaError } from '../util/errors.js';
 import { CONTINUE, EXPLORE, REFLECT } from '../util/meta-actions.js';
 import { candidates, judgement, type Candidate } from './countdown-corpus.js';
-import { COUNTDOWN_LEVELS, countdownCanonical, drawCountdown, verifyCountdown } from './countdown.js';
+import { COUNTDOWN_LEVELS, countdownCanonical, countdownQuestion, drawCountdown, verifyCountdown } from './countdown.js';
+import { normaliseMix, pickWeighted } from './mix.js';
 import { splitOf } from './split.js';
 import { answerTail, frame } from './task.js';
-import { countdownQuestion } from './countdown.js';
 
 export type CoatDemoKind = 'correct' | 'reflect' | 'slip' | 'explore';
 export const COAT_DEMO_KINDS: readonly CoatDemoKind[] = ['correct', 'reflect', 'slip', 'explore'];
@@ -72,16 +72,6 @@ export function coatCompletion(kind: CoatDemoKind, numbers: readonly number[], t
   return `${open}${tries.map((c) => checkStep(c, target)).join(EXPLORE)}${end}`;
 }
 
-function pickKind(rng: Rng, mix: Readonly<Record<CoatDemoKind, number>>): CoatDemoKind {
-  const total = COAT_DEMO_KINDS.reduce((s, k) => s + mix[k], 0);
-  let u = rng.next() * total;
-  for (const k of COAT_DEMO_KINDS) {
-    u -= mix[k];
-    if (u < 0) return k;
-  }
-  return COAT_DEMO_KINDS[COAT_DEMO_KINDS.length - 1];
-}
-
 export interface CoatDemoOptions {
   count: number;
   seed: number;
@@ -91,19 +81,17 @@ export interface CoatDemoOptions {
 /** `count` demonstrations on training-split puzzles (never a held-out one), deterministic for a seed. */
 export function coatDemos(opts: CoatDemoOptions): CoatDemo[] {
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new AhaError(`coat demos: count must be a positive integer, got ${opts.count}`);
-  const mix = { ...DEFAULT_COAT_DEMO_MIX };
-  for (const [k, v] of Object.entries(opts.mix ?? {})) {
+  for (const k of Object.keys(opts.mix ?? {})) {
     if (!(COAT_DEMO_KINDS as readonly string[]).includes(k)) throw new AhaError(`coat demos: mix has an unknown kind "${k}"; kinds are ${COAT_DEMO_KINDS.join(', ')}`);
-    if (typeof v !== 'number' || !(v >= 0)) throw new AhaError(`coat demos: mix.${k} must be a number ≥ 0`);
-    mix[k as CoatDemoKind] = v;
   }
-  if (COAT_DEMO_KINDS.every((k) => mix[k] === 0)) throw new AhaError('coat demos: every share of the mix is 0');
+  // Shares in COAT_DEMO_KINDS order (the defaults' key order), checked and summing to 1.
+  const mix = normaliseMix<CoatDemoKind>({ ...DEFAULT_COAT_DEMO_MIX, ...opts.mix }, 'coat demo mix');
   const rng = new Rng(opts.seed);
   const out: CoatDemo[] = [];
   while (out.length < opts.count) {
     const spec = drawCountdown(rng, COAT_DEMO_LEVEL);
     if (splitOf('countdown', countdownCanonical(spec.numbers, spec.target)) !== 'train') continue;
-    const kind = pickKind(rng, mix);
+    const kind = pickWeighted(rng, mix);
     const completion = coatCompletion(kind, spec.numbers, spec.target, rng);
     if (completion === null) continue;
     out.push({ prompt: frame(countdownQuestion(spec.numbers, spec.target, COAT_DEMO_LEVEL)), completion, kind, numbers: spec.numbers, target: spec.target });

@@ -5,7 +5,7 @@
 // decided by a hash of (person, relation), as for every task.
 import { Rng } from '../util/rng.js';
 import { problemId, sampleSplit, splitOf } from './split.js';
-import { lastAnswer, type GenerateOptions, type Problem, type Task, type Verdict } from './task.js';
+import { difficultyList, lastAnswer, type GenerateOptions, type Problem, type Task, type Verdict } from './task.js';
 
 export type WorldRelation = 'town' | 'work';
 export const WORLD_RELATIONS: readonly WorldRelation[] = ['town', 'work'];
@@ -126,6 +126,8 @@ export const worldTask: Task = {
   description: 'Questions about a generated world of people (their town, their work) whose facts live only in the search corpus; exact-match answers (the tool-use miniature).',
   difficulties: [0],
   generate(options: GenerateOptions): Problem[] {
+    // One level: any other is refused, not quietly served as level 0.
+    difficultyList('world', [0], options.difficulty);
     const people = theWorld();
     return sampleSplit({
       task: 'world',

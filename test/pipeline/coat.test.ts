@@ -15,6 +15,7 @@ test('coat options: unknown and conflicting fields are errors naming the field',
   assert.throws(() => coatOptions({ output_dir: 'x', restart_share: 1 }), /"restart_share" must be in \[0, 1\)/);
   assert.throws(() => coatOptions({ output_dir: 'x', rl: { max_steps: 3 } }), /"rl.max_steps" conflicts .*rl_steps/);
   assert.throws(() => coatOptions({ output_dir: 'x', rl: { task: 'arithmetic' } }), /"rl.task" conflicts/);
+  assert.throws(() => coatOptions({ output_dir: 'x', rl: { num_generation: 4 } as never }), /"rl.num_generation" is not a GRPO setting; known: .*num_generations/);
   assert.throws(() => coatOptions({ output_dir: 'x', demos: 0 }), /"demos" must be an integer ≥ 1/);
   assert.throws(() => coatOptions({}), /"output_dir" is required/);
   assert.equal(coatOptions({ output_dir: 'x' }).reflection_beta, 0.5);

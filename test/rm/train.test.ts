@@ -5,9 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRewardModelSync, rewardInput } from '../../src/model/reward-model.js';
+import { createRewardModel, loadRewardModelSync, rewardInput } from '../../src/model/reward-model.js';
+import { noGrad } from '../../src/core/index.js';
 import { readSafetensorsHeader } from '../../src/model/safetensors.js';
-import { auc, pairwiseAccuracy, readRmData, trainRewardModel, labelSteps } from '../../src/rm/index.js';
+import { auc, evaluateRewardModel, padBatch, pairwiseAccuracy, readRmData, rewardLoss, trainRewardModel, labelSteps } from '../../src/rm/index.js';
+import type { Encoded } from '../../src/rm/train.js';
 import { tempDir, tinyLmDir, tok } from './helpers.js';
 
 function jsonl(dir: string, name: string, rows: unknown[]): string {
@@ -40,6 +42,31 @@ test('data files are checked record by record, naming file, line and field', () 
 function sevens(n: number): { prompt: string; chosen: string; rejected: string }[] {
   return Array.from({ length: n }, (_, i) => ({ prompt: `${i}+${i % 5}=`, chosen: '7'.repeat(1 + (i % 4)), rejected: '3'.repeat(1 + ((i + 1) % 4)) }));
 }
+
+test('the held-out loss is the training loss (Bradley-Terry for pairs, binary CE for labels) from one scoring pass', () => {
+  for (const kind of ['preference', 'outcome'] as const) {
+    const rm = createRewardModel(tinyLmDir(), { kind, seed: 3 });
+    const items: Encoded[] = ['1+2=', '30*4=', '7='].map((prompt, i) => {
+      const a = rewardInput(tok, prompt, `${i}${i}`), b = rewardInput(tok, prompt, 'no');
+      return kind === 'preference'
+        ? { seqs: [a, b], targets: [{ terms: [[0, a.length - 1, 1], [1, b.length - 1, -1]], cls: 1 }] }
+        : { seqs: [a], targets: [{ terms: [[0, a.length - 1, 1]], cls: (i % 2) as 0 | 1 }] };
+    });
+    // The loss on the tape, one batch of every record, as training computes it.
+    const seqs = items.flatMap((e) => e.seqs);
+    const { ids, batch, seqLen, start } = padBatch(seqs, tok.padId);
+    let base = 0;
+    const terms = items.flatMap((e) => {
+      const t = e.targets.map((x) => x.terms.map(([si, p, sign]) => ({ at: start(base + si) + p, sign })));
+      base += e.seqs.length;
+      return t;
+    });
+    const classes = Int32Array.from(items.flatMap((e) => e.targets.map((t) => t.cls)));
+    const expected = noGrad(() => rewardLoss(rm, { ids, batch, seqLen, terms, classes }).data[0]);
+    const got = evaluateRewardModel(rm, items);
+    assert.ok(Math.abs(got.loss - expected) < 1e-5, `${kind}: held-out loss ${got.loss}, training loss ${expected}`);
+  }
+});
 
 test('a preference model learns a separable preference: held-out pairwise accuracy 1', () => {
   const dir = tempDir('rm-pref');
@@ -101,5 +128,9 @@ test('aha rm train refuses a missing flag, an unknown kind and bad data before w
   await assert.rejects(runCommand(register, 'rm', ['train', '--model', 'm', '--data', 'x.jsonl', '--output', out, '--kind', 'vibes']), /--kind must be one of preference, outcome, process/);
   const bad = jsonl(dir, 'bad.jsonl', [{ prompt: 'a', chosen: 'b' }]);
   await assert.rejects(runCommand(register, 'rm', ['train', '--model', tinyLmDir(), '--data', bad, '--output', out]), /bad\.jsonl:1.*rejected.*missing/);
+  // Flags that would be ignored are refused: a separator for non-step data, a fraction beside a held-out file.
+  const pairs = jsonl(dir, 'pairs.jsonl', sevens(4));
+  await assert.rejects(runCommand(register, 'rm', ['train', '--model', tinyLmDir(), '--data', pairs, '--output', out, '--step-separator', ';']), /--step-separator applies to process reward models.*preference data/);
+  await assert.rejects(runCommand(register, 'rm', ['train', '--model', tinyLmDir(), '--data', pairs, '--eval-data', pairs, '--eval-fraction', '0.2', '--output', out]), /--eval-fraction holds out a share of --data; with --eval-data/);
   assert.ok(!existsSync(out));
 });

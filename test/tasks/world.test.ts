@@ -42,3 +42,9 @@ test('the pretraining corpus: demo characters, rare look-ups that show what the 
   assert.ok(lookup.includes(`</search>${toolResultText('information', result)}<think>`));
   assert.deepEqual(generateWorldCorpusDocuments({ seed: 4, documents: 20 }), docs.slice(0, 20));
 });
+
+test('the world task has one difficulty level: any other is refused, not served as level 0', () => {
+  assert.throws(() => worldTask.generate({ split: 'train', count: 2, seed: 1, difficulty: 2 }), /world: difficulty 2 is not one of 0/);
+  assert.throws(() => worldTask.generate({ split: 'train', count: 2, seed: 1, difficulty: [0, 1] }), /world: difficulty 1 is not one of 0/);
+  assert.equal(worldTask.generate({ split: 'train', count: 2, seed: 1, difficulty: [0] }).length, 2);
+});

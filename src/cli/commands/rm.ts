@@ -1,7 +1,7 @@
 // `aha rm train` and `aha rm label`: train a reward model (preference, outcome or process) and
 // label solution steps by Monte Carlo rollouts (Math-Shepherd).
 import type { Command } from 'commander';
-import { numberFlag } from '../flags.js';
+import { numberFlag, optionalNumberFlag } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
 import { REWARD_MODEL_KINDS, type RewardModelKind } from '../../model/reward-model.js';
 import { labelSteps, trainRewardModel } from '../../rm/index.js';
@@ -42,7 +42,7 @@ export function register(program: Command): void {
         output: required(flags, 'output', '<dir>'),
         kind: (kind as RewardModelKind | undefined) ?? null,
         evalData: typeof flags.evalData === 'string' ? flags.evalData : null,
-        evalFraction: numberFlag(flags, 'evalFraction', 0.1, { min: 0, max: 0.9 }),
+        evalFraction: optionalNumberFlag(flags, 'evalFraction', { min: 0, max: 0.9 }),
         epochs: numberFlag(flags, 'epochs', 1, { min: 1, integer: true }),
         batchSize: numberFlag(flags, 'batchSize', 8, { min: 1, integer: true }),
         learningRate: numberFlag(flags, 'lr', 1e-4, { min: 1e-12 }),

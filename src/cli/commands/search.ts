@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { flagName, optionalNumberFlag, parseNumber } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
 import { nextFreeRunDir } from '../../util/run-dir.js';
-import { checkSearchOptions, search, STRATEGY_NAMES, type SearchOptions, type SearchSummary } from '../../eval/search/run.js';
+import { search, STRATEGY_NAMES, type SearchOptions, type SearchSummary } from '../../eval/search/run.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -76,18 +76,12 @@ async function action(flags: Flags): Promise<void> {
     quiet: flags.quiet === true,
   };
   for (const k of Object.keys(o) as (keyof SearchOptions)[]) if (o[k] === undefined) delete o[k];
-  try {
-    checkSearchOptions(o);
-  } catch (err) {
-    // search() names its option; the user typed a flag.
-    if (err instanceof AhaError) throw new AhaError(err.message.replace(/^search: (\w+)/, (_, k: string) => FLAG_OF[k] ?? flagName(k)));
-    throw err;
-  }
+  // search() checks every option before any work; its errors name the option, the user typed a flag.
   let summary: SearchSummary;
   try {
     ({ summary } = await search(o));
   } catch (err) {
-    if (err instanceof AhaError && err.message.startsWith('search: out ')) throw new AhaError(err.message.replace(/^search: out /, '--out '));
+    if (err instanceof AhaError && err.message.startsWith('search: ')) throw new AhaError(err.message.replace(/^search: (\w+)/, (_, k: string) => FLAG_OF[k] ?? flagName(k)));
     throw err;
   }
   const { writeSearchReport } = await import('../../report/search-report.js');

@@ -1,7 +1,8 @@
 // Learned reward models as search scorers. `RewardModelLike` is the part of src/model/reward-model.ts's
-// `RewardModel` (a scalar-head language model: one score per sequence, or per step for a process
-// model) a scorer uses, so tests can hand in a scripted one; `loadRewardModel` there opens one from a folder.
+// `ScalarRewardModel` (a scalar-head language model: a score at any token, read at the last one, or
+// at each step separator for a process model) a scorer uses, so tests can hand in a scripted one; `loadRewardModel` there opens one from a folder.
 import { AhaError } from '../../util/errors.js';
+import { rewardInput, stepInput } from '../../model/reward-model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { SearchProblem } from './problem.js';
 import { lastStepValue, type OutcomeScorer, type StepScorer } from './scorers.js';
@@ -13,21 +14,12 @@ export interface RewardModelLike {
   readonly tokenizer: Tokenizer;
   /** The text that ends a step for a process model; null for the others. */
   readonly stepSeparator: string | null;
-  /** One score per sequence (prompt and completion tokens). */
-  scoreSequences(seqs: readonly Int32Array[]): Float32Array;
-  /** Per sequence, one score per step (a process model). */
-  scoreSteps(seqs: readonly Int32Array[]): Float32Array[];
+  /** The separator's one token id (process models), null for the others. */
+  readonly stepSeparatorId: number | null;
+  /** Scores at the given token positions of each sequence. */
+  scoreAt(seqs: readonly Int32Array[], positions: readonly (readonly number[])[]): Float32Array[];
 }
 
-/**
- * A reward model as outcome and step scorer. Outcome: a process model gives the last step's score
- * (Snell et al.'s choice), the others their sequence score. Steps: a process model scores the
- * candidate's steps joined with its own separator in one pass; an outcome or preference model
- * scores each step prefix as a sequence of its own (with `lastOnly`, only the whole candidate).
- * A process model scores at each separator of the whole sequence (src/model/reward-model.ts):
- * the prompt's separators are skipped and a finished last step is given one.
- * `taskSeparator` is the separator the candidate's steps end with, replaced by the model's.
- */
 /** A completion's steps: each ends with the separator, except a last one without it. */
 export function splitSteps(text: string, sep: string): string[] {
   const parts = text.split(sep);
@@ -36,39 +28,44 @@ export function splitSteps(text: string, sep: string): string[] {
   return steps;
 }
 
+/**
+ * A reward model as outcome and step scorer, its inputs built as training builds them
+ * (src/model/reward-model.ts): the prompt and the completion encoded apart (`rewardInput`), and
+ * for a process model each step followed by the separator as its own token (`stepInput`), so the
+ * prompt's own separators are never read. Outcome: a process model gives the last step's score
+ * (Snell et al.'s choice), the others their sequence score (at the last token). Steps: a process
+ * model scores the candidate's steps in one pass, a finished last step given a separator too; an
+ * outcome or preference model scores each step prefix as a sequence of its own (with `lastOnly`,
+ * only the whole candidate). `taskSeparator` is the separator the candidate's steps end with.
+ */
 export function rewardModelScorer(rm: RewardModelLike, taskSeparator: string, name = `rm-${rm.kind}`): OutcomeScorer & StepScorer {
-  const encode = (text: string) => rm.tokenizer.encode(text, { addSpecialTokens: true });
-  const joinSteps = (steps: readonly string[]): string => {
-    const sep = rm.stepSeparator;
-    if (sep === null || sep === taskSeparator) return steps.join('');
-    return steps.map((s) => (s.endsWith(taskSeparator) ? s.slice(0, s.length - taskSeparator.length) + sep : s)).join('');
-  };
-  // A process model scores every separator of the sequence, the prompt's too: those are dropped.
-  // The last step gets a separator when it has none (a finished answer), so that it is scored.
   const processRows = (problem: SearchProblem, rows: readonly (readonly string[])[]): number[][] => {
-    const sep = rm.stepSeparator ?? taskSeparator;
-    const inPrompt = problem.prompt.split(sep).length - 1;
-    const texts = rows.map((steps) => {
-      const body = joinSteps(steps);
-      return problem.prompt + (body.endsWith(sep) ? body : body + sep);
+    if (rm.stepSeparator === null || rm.stepSeparatorId === null) throw new AhaError(`${name}: a process reward model needs its step separator`);
+    const inputs = rows.map((steps, i) => {
+      if (steps.length === 0) throw new AhaError(`${name}: candidate ${i} has no step to score`);
+      const bare = steps.map((s) => (s.endsWith(taskSeparator) ? s.slice(0, s.length - taskSeparator.length) : s));
+      try {
+        return stepInput(rm.tokenizer, rm.stepSeparator!, rm.stepSeparatorId!, problem.prompt, bare);
+      } catch (err) {
+        throw new AhaError(`${name}: candidate ${i}: ${(err as Error).message}`);
+      }
     });
-    const out = rm.scoreSteps(texts.map(encode));
-    return out.map((scores, i) => {
-      const mine = Array.from(scores).slice(inPrompt);
-      if (mine.length === 0) throw new AhaError(`${name}: the process reward model found no step in candidate ${i} (step separator ${JSON.stringify(rm.stepSeparator)})`);
-      return mine;
-    });
+    return rm.scoreAt(inputs.map((x) => x.ids), inputs.map((x) => x.positions)).map((scores) => Array.from(scores));
+  };
+  const sequences = (problem: SearchProblem, completions: readonly string[]): number[] => {
+    const ids = completions.map((c) => rewardInput(rm.tokenizer, problem.prompt, c));
+    return rm.scoreAt(ids, ids.map((x) => [x.length - 1])).map((s) => s[0]);
   };
   return {
     name,
     async score(problem, completions) {
       if (rm.kind === 'process') return processRows(problem, completions.map((c) => splitSteps(c, taskSeparator))).map(lastStepValue);
-      return Array.from(rm.scoreSequences(completions.map((c) => encode(problem.prompt + c))));
+      return sequences(problem, completions);
     },
     async scoreSteps(problem, rows, _meter, opts) {
       if (rm.kind === 'process') return processRows(problem, rows);
       const prefixes = rows.map((steps) => (opts?.lastOnly ? [steps.join('')] : steps.map((_, i) => steps.slice(0, i + 1).join(''))));
-      const flat = rm.scoreSequences(prefixes.flat().map((p) => encode(problem.prompt + p)));
+      const flat = sequences(problem, prefixes.flat());
       let at = 0;
       return prefixes.map((ps) => ps.map(() => flat[at++]));
     },

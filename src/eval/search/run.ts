@@ -13,6 +13,8 @@ import { getTask } from '../../tasks/registry.js';
 import type { Split } from '../../tasks/task.js';
 import type { Generator, SamplingOptions } from '../generator.js';
 import { openGenerator } from '../open-generator.js';
+import type { LocalGenerator } from '../local.js';
+import type { LoadedModel } from '../../model/model-folder.js';
 import { computeOptimal, foldOf, quantileBins, budgetToMatch, type OptimalPoint } from './compute-optimal.js';
 import { searchProblems, taskJudge, type Judge, type SearchProblem } from './problem.js';
 import { Policy, type ContextLimit } from './policy.js';
@@ -174,7 +176,8 @@ function checkScorerSpec(s: string, field: string, lead = ''): void {
   fail(field, `${lead}"${s}" is not a scorer; use verifier, mc (or mcN: N rollouts), likelihood (local model) or rm:PATH`);
 }
 
-export function checkSearchOptions(o: SearchOptions): void {
+/** Checks every option before any work; returns the strategies parsed (each with its scorer). */
+export function checkSearchOptions(o: SearchOptions): { name: StrategyName; scorer: string }[] {
   if (o === null || typeof o !== 'object') throw new AhaError('search: expected an options object { task, model }');
   for (const k of Object.keys(o)) if (!KNOWN.includes(k)) fail(k, `is not an option; known: ${KNOWN.join(', ')}`);
   if (typeof o.task !== 'string') fail('task', 'is required (countdown, arithmetic, …)');
@@ -207,6 +210,34 @@ export function checkSearchOptions(o: SearchOptions): void {
   }
   if (o.endpoint !== undefined && [scorer, ...specs.map((s) => s.scorer)].includes('likelihood')) fail('scorer', 'likelihood scores with a local model; it cannot be used with endpoint');
   for (const s of specs) if (/^mc0+$/.test(s.scorer)) fail('strategies', `entry with @${s.scorer}: the Monte Carlo scorer needs at least one rollout`);
+  checkUnused(o, specs, scorer);
+  return specs;
+}
+
+/** Options given that would change nothing in this run are refused (a setting the user believes in but never applied). */
+function checkUnused(o: SearchOptions, specs: readonly { name: StrategyName; scorer: string }[], scorer: string): void {
+  if (o.endpoint !== undefined && o.adapter !== undefined) fail('adapter', 'applies to a local model folder; a server loads adapters itself (vLLM: --enable-lora --lora-modules NAME=DIR, then model NAME)');
+  if (o.endpoint === undefined && o.apiKey !== undefined) fail('apiKey', 'is the bearer token of a server: it needs endpoint');
+  if (o.binsFrom === 'predicted' && scorer === 'verifier') {
+    fail('binsFrom', 'predicted bins are the default scorer\'s mean score, and the verifier\'s is the oracle pass rate: choose a scorer (mc, likelihood, rm:PATH) or oracle bins');
+  }
+  const unit = o.unit ?? 'samples';
+  if (unit === 'samples') {
+    if (o.poolSize !== undefined) fail('poolSize', 'sets the samples drawn when budgets are in tokens; in samples the largest budget is the pool');
+    if (o.beamWidth !== undefined) fail('beamWidth', 'sets the beams when budgets are in tokens; in samples the budget is the beam count');
+  }
+  const has = (...names: StrategyName[]) => specs.some((s) => names.includes(s.name));
+  const usesMc = specs.some((s) => s.scorer === 'mc') || (o.binsFrom === 'predicted' && scorer === 'mc');
+  if (o.mcRollouts !== undefined && !usesMc) fail('mcRollouts', 'sets the rollouts of the mc scorer, which no strategy here uses (mcN scorers give their own count)');
+  const only = (field: keyof SearchOptions, what: string, ...names: StrategyName[]) => {
+    if (o[field] !== undefined && !has(...names)) fail(field, `applies to ${what}, which is not among the strategies`);
+  };
+  only('expansions', 'beam and lookahead', 'beam', 'lookahead');
+  only('maxRounds', 'beam and lookahead', 'beam', 'lookahead');
+  only('beamWidth', 'beam and lookahead', 'beam', 'lookahead');
+  only('lookahead', 'lookahead', 'lookahead');
+  only('chains', 'revisions', 'revisions');
+  only('revisionContext', 'revisions', 'revisions');
 }
 
 export const DEFAULT_BUDGETS = [1, 2, 4, 8, 16];
@@ -216,7 +247,7 @@ interface Scorers {
   step(spec: string): Promise<StepScorer>;
 }
 
-function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
+function scorerFactory(ctx: SearchContext, o: SearchOptions, local: LoadedModel | undefined): Scorers {
   const cache = new Map<string, Promise<OutcomeScorer & Partial<StepScorer>>>();
   const make = (spec: string): Promise<OutcomeScorer & Partial<StepScorer>> => {
     let s = cache.get(spec);
@@ -226,6 +257,8 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
         if (spec.startsWith('mc')) return monteCarloScorer(ctx.policy, ctx.judge, { rollouts: spec === 'mc' ? (o.mcRollouts ?? 4) : Number(spec.slice(2)) });
         if (spec === 'likelihood') {
           const { likelihoodScorer } = await import('./likelihood-scorer.js');
+          if (local) return likelihoodScorer(local);
+          // A generator handed in is not ours to look inside: the scorer loads the model itself.
           const { loadModelOrAdapter } = await import('../../model/adapter.js');
           return likelihoodScorer(loadModelOrAdapter(o.model, o.adapter));
         }
@@ -247,25 +280,19 @@ function scorerFactory(ctx: SearchContext, o: SearchOptions): Scorers {
 }
 
 /**
- * The local model's context length and tokenizer (completions API: the prompt with its special
- * tokens). A LoRA adapter folder has no config.json of its own: no limit then, as for a server.
+ * The policy's context limit (a local model: its config's max_position_embeddings, counted with
+ * the tokenizer it decodes with, the prompt with its special tokens as the completions API sends it).
  */
-async function localContext(dir: string): Promise<ContextLimit | undefined> {
-  const file = join(dir, 'config.json');
-  if (!existsSync(file) || !existsSync(join(dir, 'tokenizer.json'))) return undefined;
-  const { loadTokenizer } = await import('../../model/tokenizer.js');
-  const { readJsonObject } = await import('../../util/json-file.js');
-  const ctx = readJsonObject(file).max_position_embeddings;
-  if (typeof ctx !== 'number') return undefined;
-  const tok = loadTokenizer(dir);
-  return { contextTokens: ctx, countTokens: (text) => tok.encode(text, { addSpecialTokens: true }).length };
+function contextOf(loaded: LoadedModel): ContextLimit {
+  const tok = loaded.tokenizer;
+  return { contextTokens: loaded.model.config.max_position_embeddings, countTokens: (text) => tok.encode(text, { addSpecialTokens: true }).length };
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
 
 /** Runs the search experiment; see SearchOptions. */
 export async function search(o: SearchOptions): Promise<SearchResult> {
-  checkSearchOptions(o);
+  const specs = checkSearchOptions(o);
   // Results are never overwritten: another search's folder is refused before any work.
   if (o.out !== undefined && ['summary.json', 'results.jsonl'].some((f) => existsSync(join(o.out!, f)))) {
     fail('out', `${o.out} already holds search results; choose another folder`);
@@ -275,7 +302,6 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
   const budgets = o.budgets ?? DEFAULT_BUDGETS;
   const unit = o.unit ?? 'samples';
   const defaultScorer = o.scorer ?? 'verifier';
-  const specs = (o.strategies ?? [...STRATEGY_NAMES]).map((s) => parseStrategySpec(s, defaultScorer));
   const taskProblems = task.generate({ split: o.split ?? 'heldout', count: o.problems ?? 50, seed: o.problemSeed ?? 0, difficulty: o.difficulty ?? task.difficulties[0] });
   const problems = searchProblems(taskProblems);
   const judge: Judge = taskJudge(task, taskProblems);
@@ -283,9 +309,11 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
   const generator = o.generator ?? (await openGenerator({ model: o.model, adapter: o.adapter, endpoint: o.endpoint, api: 'completions', apiKey: o.apiKey }));
   if (o.out !== undefined) mkdirSync(o.out, { recursive: true });
   try {
-    const policy = new Policy(generator, sampling, o.seed ?? 0, o.endpoint === undefined && o.generator === undefined ? await localContext(o.model) : undefined);
+    // The model search opened itself (no endpoint, no generator handed in) is a LocalGenerator.
+    const local = o.endpoint === undefined && o.generator === undefined ? (generator as LocalGenerator).loaded : undefined;
+    const policy = new Policy(generator, sampling, o.seed ?? 0, local ? contextOf(local) : undefined);
     const ctx: SearchContext = { policy, judge };
-    const scorers = scorerFactory(ctx, o);
+    const scorers = scorerFactory(ctx, o, local);
     const poolSize = unit === 'samples' ? budgets[budgets.length - 1] : (o.poolSize ?? 64);
     const pool = new SamplePool(ctx, poolSize);
     const strategies: { strategy: Strategy; oracle: boolean }[] = [];
@@ -334,8 +362,11 @@ function summarise(
   const binCount = Math.min(o.bins ?? 5, problems.length);
   const bins = quantileBins(difficulty, binCount);
   const folds = problems.map((p) => foldOf(p.id));
-  const members = (bin: number) => problems.map((_, i) => i).filter((i) => bins[i] === bin);
   const binList = Array.from({ length: binCount }, (_, b) => b + 1);
+  // The problems of each bin (bins count from 1), found once.
+  const memberLists: number[][] = binList.map(() => []);
+  bins.forEach((b, i) => memberLists[b - 1].push(i));
+  const members = (bin: number): number[] => memberLists[bin - 1];
   const rows: SearchResultRow[] = [];
   const summaries: StrategySummary[] = strategies.map(({ strategy, oracle }, si) => {
     problems.forEach((p, pi) => {

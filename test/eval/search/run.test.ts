@@ -78,6 +78,12 @@ test('search options are checked before any work, naming the option', () => {
   assert.throws(() => checkSearchOptions({ ...base, expansions: 0 }), /expansions must be an integer from 1/);
   assert.throws(() => checkSearchOptions({ ...base, beams: 4 } as never), /beams is not an option/);
   assert.throws(() => checkSearchOptions({ ...base, endpoint: 'http://x', scorer: 'likelihood' }), /likelihood scores with a local model/);
+  assert.throws(() => checkSearchOptions({ ...base, strategies: ['majority'], expansions: 2 }), /expansions applies to beam and lookahead/);
+  assert.throws(() => checkSearchOptions({ ...base, strategies: ['majority'], revisionContext: 2 }), /revisionContext applies to revisions/);
+  // Each applies where its strategy, unit or scorer is in the run.
+  checkSearchOptions({ ...base, strategies: ['lookahead'], lookahead: 2, expansions: 2, maxRounds: 3, mcRollouts: 2 });
+  checkSearchOptions({ ...base, strategies: ['beam', 'revisions'], unit: 'tokens', budgets: [64], poolSize: 8, beamWidth: 2, chains: 2, revisionContext: 1 });
+  checkSearchOptions({ ...base, strategies: ['majority'], scorer: 'mc', binsFrom: 'predicted', mcRollouts: 2 });
 });
 
 test('aha search refuses bad flags with one line naming the flag, exit code 2, nothing written', async () => {
@@ -87,6 +93,15 @@ test('aha search refuses bad flags with one line naming the flag, exit code 2, n
     [['--budget', '1,x'], /^aha: --budget must be an integer >= 1, got "x"/],
     [['--strategy', 'beam@verifier'], /^aha: --strategy entry "beam@verifier": beam search needs step scores/],
     [['--mc-rollouts', '0'], /^aha: --mc-rollouts must be an integer >= 1/],
+    // Flags that would change nothing in the run chosen are refused, not ignored.
+    [['--endpoint', 'http://127.0.0.1:9/v1', '--adapter', 'a'], /^aha: --adapter applies to a local model folder/],
+    [['--api-key', 'k'], /^aha: --api-key is the bearer token of a server: it needs endpoint/],
+    [['--bins-from', 'predicted'], /^aha: --bins-from predicted bins are the default scorer's mean score/],
+    [['--pool-size', '8'], /^aha: --pool-size sets the samples drawn when budgets are in tokens/],
+    [['--beam-width', '2'], /^aha: --beam-width sets the beams when budgets are in tokens/],
+    [['--strategy', 'majority', '--lookahead-steps', '2'], /^aha: --lookahead-steps applies to lookahead, which is not among the strategies/],
+    [['--strategy', 'beam', '--chains', '2'], /^aha: --chains applies to revisions/],
+    [['--strategy', 'beam@mc4', '--mc-rollouts', '3'], /^aha: --mc-rollouts sets the rollouts of the mc scorer, which no strategy here uses/],
   ];
   for (const [args, re] of cases) {
     let err = '';
@@ -163,4 +178,20 @@ test('aha report on a search folder writes its accuracy-against-budget page and 
   const pngs = stdout.split('\n').filter((l) => l.startsWith('png: '));
   assert.equal(pngs.length, 1 + 2 + 1);
   for (const l of pngs) assert.deepEqual([...readFileSync(l.slice(5)).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+});
+
+test('a LoRA adapter folder as the model: the base model context caps every continuation', async () => {
+  const { saveModel } = await import('../../../src/model/load-model.js');
+  const { CharTokenizer } = await import('../../../src/model/char-tokenizer.js');
+  const { LoraModel, parseLoraSpec } = await import('../../../src/model/lora.js');
+  const { loadFrozenBase, saveAdapter } = await import('../../../src/model/adapter.js');
+  const { tinyModel } = await import('../../model/helpers.js');
+  const dir = tempDir();
+  const base = join(dir, 'base'), adapter = join(dir, 'adapter');
+  // A 256-token context (the prompt takes part of it); the completions asked for are 2000 tokens long.
+  saveModel(tinyModel({ max_position_embeddings: 256 }, 3, 0.2), new CharTokenizer(), base);
+  saveAdapter(adapter, new LoraModel(loadFrozenBase(base).model, parseLoraSpec('r=2,alpha=4'), { seed: 1, baseModelPath: base }));
+  const { rows } = await search({ task: 'arithmetic', model: adapter, problems: 2, strategies: ['majority'], budgets: [1], maxTokens: 2000, concurrency: 2 });
+  assert.equal(rows.length, 2);
+  for (const r of rows) assert.ok(r.tokens > 0 && r.tokens < 256, `a continuation of ${r.tokens} tokens in a 256-token context`);
 });

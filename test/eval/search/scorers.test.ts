@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Policy, TokenMeter } from '../../../src/eval/search/policy.js';
 import { monteCarloScorer, verifierScorer } from '../../../src/eval/search/scorers.js';
 import { rewardModelScorer, type RewardModelLike } from '../../../src/eval/search/reward-model-scorer.js';
+import { rewardInput, stepInput } from '../../../src/model/reward-model.js';
 import type { Tokenizer } from '../../../src/model/tokenizer.js';
 import { cost, fakeJudge, problemP, ScriptedGenerator } from './fakes.js';
 
@@ -29,56 +30,75 @@ test('the Monte Carlo PRM scores a prefix by the share of rollouts that reach th
   assert.deepEqual(last, [[0.5]]);
 });
 
-/** One id per character; enough of a Tokenizer for the adapter. */
-const charTok = { encode: (t: string) => Int32Array.from([...t].map((c) => c.codePointAt(0)!)) } as unknown as Tokenizer;
-const decode = (ids: Int32Array) => String.fromCodePoint(...ids);
+/**
+ * A tokenizer that merges "\n\n" into one token (id 1000) and starts an encoding with BOS (id 1)
+ * unless told not to: joint and separate encodings differ, as with a real BPE.
+ */
+const mergeTok = {
+  encode: (t: string, o?: { addSpecialTokens?: boolean }) => {
+    const ids: number[] = o?.addSpecialTokens === false ? [] : [1];
+    for (let i = 0; i < t.length; i++) {
+      if (t.startsWith('\n\n', i)) {
+        ids.push(1000);
+        i++;
+      } else ids.push(t.codePointAt(i)!);
+    }
+    return Int32Array.from(ids);
+  },
+} as unknown as Tokenizer;
+const decode = (ids: Int32Array) => [...ids].map((id) => (id === 1 ? '<s>' : id === 1000 ? '\n\n' : String.fromCodePoint(id))).join('');
 
-test('a process reward model scores steps joined with its own separator; its outcome is the last step', async () => {
-  const seen: string[] = [];
-  const prm: RewardModelLike = {
-    kind: 'process',
-    tokenizer: charTok,
-    stepSeparator: ' | ',
-    scoreSequences: () => {
-      throw new Error('a process model is asked for steps');
-    },
-    // One score per separator: the length of the step before it, over 10.
-    scoreSteps: (seqs) =>
-      seqs.map((ids) => {
-        const text = decode(ids);
-        seen.push(text);
-        const parts = text.split(' | ').slice(0, -1);
-        return Float32Array.from([...parts.map((p) => p.length / 10), text.endsWith(' | ') ? [] : [0.9]].flat());
+/** A scripted reward model: records what it is asked and scores each position by the position itself. */
+function scripted(kind: 'process' | 'outcome', sep: string | null) {
+  const asked: { text: string; positions: number[] }[] = [];
+  const rm: RewardModelLike = {
+    kind,
+    tokenizer: mergeTok,
+    stepSeparator: sep,
+    stepSeparatorId: sep === null ? null : mergeTok.encode(sep, { addSpecialTokens: false })[0],
+    scoreAt: (seqs, positions) =>
+      seqs.map((ids, i) => {
+        asked.push({ text: decode(ids), positions: [...positions[i]] });
+        return Float32Array.from(positions[i]);
       }),
   };
-  const s = rewardModelScorer(prm, '\n');
-  const rows = await s.scoreSteps(problemP, [['ab\n', 'abcd\n']]);
-  assert.equal(seen[0], 'Pab | abcd | ');
-  assert.deepEqual(rows[0].map((x) => Math.round(x * 10) / 10), [0.3, 0.4]);
-  // The finished answer gets a separator so that its step is scored: "A=1" is 3 long.
-  assert.deepEqual((await s.score(problemP, ['xy\nA=1'])).map((x) => Math.round(x * 10) / 10), [0.3]);
-  assert.equal(seen[seen.length - 1], 'Pxy | A=1 | ');
-  // Separators in the prompt are scored by the model but are not the candidate's steps.
-  const framed = { ...problemP, prompt: 'Q | P' };
-  const [row] = await s.scoreSteps(framed, [['ab\n', 'abcd\n']]);
-  assert.deepEqual(row.map((x) => Math.round(x * 10) / 10), [0.3, 0.4]);
+  return { rm, asked };
+}
+
+test('a process reward model reads the candidate steps with the separator as its own token, as training does', async () => {
+  const { rm, asked } = scripted('process', '|');
+  const s = rewardModelScorer(rm, '\n');
+  // The prompt holds separators of its own (and "\n\n", one token): they are never score positions.
+  const framed = { ...problemP, prompt: 'Q|\n\nP' };
+  const rows = await s.scoreSteps(framed, [['ab\n', 'abcd\n']]);
+  const expected = stepInput(mergeTok, '|', '|'.codePointAt(0)!, framed.prompt, ['ab', 'abcd']);
+  assert.equal(asked[0].text, '<s>Q|\n\nPab|abcd|');
+  assert.deepEqual(asked[0].positions, expected.positions);
+  assert.deepEqual(rows[0], expected.positions);
+  // The finished answer gets a separator so that its step is scored; the outcome is the last step's.
+  const [last] = await s.score(framed, ['xy\nA=1']);
+  assert.equal(asked[1].text, '<s>Q|\n\nPxy|A=1|');
+  assert.equal(last, asked[1].positions[1]);
   assert.equal(s.name, 'rm-process');
 });
 
-test('an outcome reward model scores each step prefix as a sequence, or only the whole with lastOnly', async () => {
-  const asked: string[] = [];
-  const orm: RewardModelLike = {
-    kind: 'outcome',
-    tokenizer: charTok,
-    stepSeparator: null,
-    scoreSequences: (seqs) => Float32Array.from(seqs.map((ids) => (asked.push(decode(ids)), decode(ids).length))),
-    scoreSteps: () => {
-      throw new Error('not a process model');
-    },
-  };
-  const s = rewardModelScorer(orm, '\n');
-  assert.deepEqual(await s.scoreSteps(problemP, [['a\n', 'bc\n'], ['d']]), [[3, 6], [2]]);
-  assert.deepEqual(asked, ['Pa\n', 'Pa\nbc\n', 'Pd']);
-  assert.deepEqual(await s.scoreSteps(problemP, [['a\n', 'bc\n']], undefined, { lastOnly: true }), [[6]]);
-  assert.deepEqual(await s.score(problemP, ['xyz']), [4]);
+test('a process reward model with the task separator "\\n" skips the prompt by token position, not by counting "\\n" in its text', async () => {
+  const { rm, asked } = scripted('process', '\n');
+  const s = rewardModelScorer(rm, '\n');
+  // "\n\n" in the prompt is one token: two "\n" in the text, no separator token.
+  const [row] = await s.scoreSteps({ ...problemP, prompt: 'Q\n\nP' }, [['ab\n', 'abcd\n']]);
+  assert.equal(row.length, 2, 'both candidate steps are scored');
+  assert.deepEqual(asked[0].positions, [6, 11]);
+});
+
+test('an outcome reward model encodes prompt and completion apart and reads the last token', async () => {
+  const { rm, asked } = scripted('outcome', null);
+  const s = rewardModelScorer(rm, '\n');
+  // The prompt ends with "\n" and the completion starts with one: encoded together they would merge.
+  const prompt = { ...problemP, prompt: 'P\n' };
+  assert.deepEqual(await s.scoreSteps(prompt, [['\na\n', 'bc\n'], ['d']]), [[5, 8], [3]]);
+  assert.deepEqual(asked.map((a) => a.text), ['<s>P\n\na\n', '<s>P\n\na\nbc\n', '<s>P\nd']);
+  assert.deepEqual(asked[0].positions, [rewardInput(mergeTok, 'P\n', '\na\n').length - 1]);
+  assert.deepEqual(await s.scoreSteps(prompt, [['\na\n', 'bc\n']], undefined, { lastOnly: true }), [[8]]);
+  assert.deepEqual(await s.score(prompt, ['xyz']), [5]);
 });
