@@ -9,7 +9,7 @@ import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { zeroGradients } from '../model/training-run.js';
-import { grpoLoss, highEntropyMask, k3, samplerWeights, type Normaliser } from './loss.js';
+import { grpoLoss, highEntropyMask, samplerWeights, type Normaliser } from './loss.js';
 import { klShapedAdvantages, type CombinedRewards } from './advantages.js';
 import { appliedEntropyCoef, nextEntropyControl, type EntropyControlState } from './entropy-control.js';
 import type { TrainingSums } from './metrics.js';
@@ -259,7 +259,6 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
         bonusEntropy += h[k];
         bonusTokens++;
       }
-      if (klInReward) for (let k = 0; k < m.mask.length; k++) if (m.mask[k]) u.sums.klSum += k3(logp.data[k], m.refLogp![k]);
       if (res.entropyGrad) backwardWithEntropy(logits, logp, res.grad, res.entropyGrad);
       else logp.backward(res.grad);
       u.sums.policyTokens += res.policyTokens;
@@ -268,6 +267,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       loss += res.loss;
       u.sums.tokens += res.tokens;
       u.sums.klSum += res.klSum;
+      u.sums.klTokens += res.klTokens;
       u.sums.clipLow += res.clipLowCount;
       u.sums.clipHigh += res.clipHighCount;
       trainTokens += m.batch.tokens;

@@ -91,6 +91,15 @@ test('per-row KL: each row gets its own beta; a beta-0 row has exactly the no-KL
   assert.deepEqual(Array.from(perRow.grad.subarray(0, 2)), Array.from(allHalf.grad.subarray(0, 2)));
   assert.deepEqual(Array.from(perRow.grad.subarray(2, 4)), Array.from(noKl.grad.subarray(2, 4)));
   assert.ok(perRow.grad[0] !== 0, 'the KL term moves an attempt-1 row with no reward');
+  // The kl metric is over the rows with a KL term only, whatever else shares the chunk.
+  const rowZero = grpoLoss({ ...mb({}), B: 1, logp: logp.slice(0, 2), oldLogp: logp.slice(0, 2), refLogp: refLogp.slice(0, 2), advantages: [0], mask: Uint8Array.of(1, 1) }, { ...opts, beta: 0.5 }, norm);
+  assert.equal(perRow.klTokens, 2);
+  assert.equal(perRow.klSum, rowZero.klSum);
+  assert.equal(allHalf.klTokens, 4);
+  // Reference log-probs with beta 0 everywhere: measured (REINFORCE++'s KL in the reward), no loss term.
+  const measured = grpoLoss(mb({}), opts, norm);
+  assert.equal(measured.klSum, allHalf.klSum);
+  assert.deepEqual(Array.from(measured.grad), Array.from(noKl.grad));
   assert.throws(() => grpoLoss(mb({ rowBeta: [0.5] }), opts, norm), /1 row betas for 2 rows/);
   assert.throws(() => grpoLoss(mb({ rowBeta: [0.5, 0], refLogp: null }), opts, norm), /needs reference log-probs/);
 });
@@ -173,6 +182,7 @@ test('two SCoRe steps on a tiny model: Stage I then II, per-step and held-out me
   assert.equal(steps[0].trained_groups, 4, 'attempt-1 and attempt-2 groups of both prompts');
   for (const m of steps) for (const k of ['score/acc_t1', 'score/acc_t2', 'score/delta_i2c', 'score/delta_c2i']) assert.ok(m[k] >= 0 && m[k] <= 1, k);
   assert.ok('kl' in steps[0], 'Stage I logs the KL of attempt 1');
+  assert.ok(!('kl' in steps[1]), 'Stage II with beta 0 has no KL term to log');
   const evals = readFileSync(join(dir, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   assert.deepEqual(evals.map((e) => e.step), [0, 2]);
   for (const e of evals) assert.ok(Math.abs(e.delta_t1_t2 - (e.acc_t2 - e.acc_t1)) < 1e-12);
