@@ -207,7 +207,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       let update: UpdateTimes | null = null;
       if (batch.kept.length > 0) {
         // 2. Advantages over the rows trained on.
-        const rewards = batchRewards(batch.kept);
+        const rewards = score?.rewards ?? batchRewards(batch.kept);
         const { advantages } = score ?? computeAdvantages(rewards, {
           groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(batch.kept, cfg.mask_truncated_completions),
           aggregation: cfg.multi_objective_aggregation, columns: opts.rewardWeights.map((_, k) => batch.kept.map((r) => r.scores[k])), weights: opts.rewardWeights,

@@ -15,7 +15,7 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  correctionPairs, editDistance, needsReference, scoreRewards, scoreRowBeta, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  correctionPairs, editDistance, needsReference, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { Rng } from '../../src/util/rng.js';
@@ -222,4 +222,27 @@ test('the report reads which attempt a held-out answer is (absent for single-att
   const at = { file: 'eval_completions.jsonl', line: 1 };
   assert.equal(toCompletionRow({ step: 3, completion: 'x', attempt: 2 }, at).attempt, 2);
   assert.equal('attempt' in toCompletionRow({ step: 3, completion: 'x' }, at), false);
+});
+
+test('SCoRe advantages: attempt-1 and attempt-2 rows are normalised separately, also with a batch-wide sigma', async () => {
+  // Stage II, alpha 10: attempt 1 answers [right, wrong] (rewards 1, 0), attempt 2 [right, right]
+  // (1 and 1 + 10·(1 − 0) = 11). Pooled, σ_batch over [1, 0, 1, 11] would shrink attempt 1's advantages.
+  let calls = 0;
+  const sampler: Sampler = async (prompts) => {
+    const answers = calls++ === 0 ? ['2', '1'] : ['2', '2'];
+    return prompts.map((_, i) => ({ ids: encode(answers[i]), text: answers[i], truncated: false }));
+  };
+  const items = [{ id: 'q', prompt: 'Q:', example: { gold: '2' } }];
+  const config = validateConfig({
+    ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 1, prompts_per_step: 1, num_generations: 2, max_completion_length: 3,
+    self_correction: 'score', score_stage: 2, score_alpha: 10, scale_rewards: 'batch', score_instruction: '|',
+  });
+  const s = await scoreStep({ config, step: 0, prompts: filePrompts(items, 0, 'toy'), encode, sampler, rng: new Rng(0), judges, weights: [1], contextLength: 32 });
+  assert.deepEqual(s.batch.kept.map((r) => r.reward), [1, 0, 1, 11]);
+  const half = Math.SQRT1_2; // (R − μ)/σ for two rows of one group: ±1/√2
+  const eps = config.advantage_eps;
+  const expected = [0.5 / (half + eps), -0.5 / (half + eps), -5 / (10 * half + eps), 5 / (10 * half + eps)];
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(s.advantages[i] - expected[i]) < 1e-12, `row ${i}: ${s.advantages[i]} vs ${expected[i]}`);
+  assert.deepEqual(s.batch.zeroStd, [0, 0]);
+  assert.deepEqual(Array.from(s.rewards.total), [1, 0, 1, 11], 'the trainer is handed the rewards');
 });
