@@ -254,10 +254,11 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
         norm,
       );
       u.sums.entropySum += maskedEntropySum(h, m.mask);
-      // The controller measures the entropy of the tokens the bonus acts on (the policy mask's).
-      if (cfg.use_adaptive_entropy) for (let k = 0; k < m.mask.length; k++) if (m.mask[k] && (!policyMask || policyMask[k])) {
-        bonusEntropy += h[k];
-        bonusTokens++;
+      // The controller measures the entropy of the tokens the bonus acts on (the policy mask's, a subset of the mask).
+      if (cfg.use_adaptive_entropy) {
+        const bonusMask = policyMask ?? m.mask;
+        bonusEntropy += maskedEntropySum(h, bonusMask);
+        bonusTokens += countTokens(bonusMask);
       }
       if (res.entropyGrad) backwardWithEntropy(logits, logp, res.grad, res.entropyGrad);
       else logp.backward(res.grad);
