@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { demoConfig, DEMO_CONFIG_FILES } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
+import { TOOL_DEFAULTS } from '../src/rl/tools/options.js';
 import { readJsonl } from '../src/util/jsonl.js';
 
 const args = process.argv.slice(2);
@@ -47,7 +48,9 @@ function evals(dir: string): [Record<string, number>, Record<string, number>] {
 }
 
 async function train(dir: string, seed: number, tools: string[]): Promise<void> {
-  const run = prepareGrpo({ ...demo, model, seed, tools, max_steps: steps, eval_problems: evalProblems, eval_steps: 0, output_dir: dir, save_steps: 0 }, { quiet: true });
+  // Without the tool, its settings go too (set with no tools they are refused).
+  const toolOptions = tools.length > 0 ? { tools } : TOOL_DEFAULTS;
+  const run = prepareGrpo({ ...demo, model, seed, ...toolOptions, max_steps: steps, eval_problems: evalProblems, eval_steps: 0, output_dir: dir, save_steps: 0 }, { quiet: true });
   await runGrpo(run);
 }
 

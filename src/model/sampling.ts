@@ -10,7 +10,7 @@
 import { AhaError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { progress as makeProgress, type Progress } from '../util/progress.js';
-import type { CausalLM } from './causal-lm.js';
+import type { CausalLM, KVCache } from './causal-lm.js';
 import type { Tokenizer } from './tokenizer.js';
 import { drawTokens, type Draw, type SamplingParams } from './logits.js';
 
@@ -67,15 +67,31 @@ interface RowState {
   seen?: Set<number>;
 }
 
+/**
+ * Refuses a completion budget that is not a positive integer, and a prompt that is empty, holds a
+ * token id outside the vocabulary or leaves no room for the budget in the model's context.
+ */
+export function checkPrompts(model: CausalLM, prompts: readonly Int32Array[], maxNewTokens: number): void {
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
+    throw new AhaError(`max new tokens must be a positive integer, got ${maxNewTokens}`);
+  }
+  const vocab = model.config.vocab_size;
+  const ctx = model.config.max_position_embeddings;
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new AhaError(`prompt ${i} is empty (it needs at least one token)`);
+    for (const id of p) if (id < 0 || id >= vocab) throw new AhaError(`prompt ${i} holds token id ${id}, outside the vocabulary of ${vocab}`);
+    if (p.length + maxNewTokens > ctx) {
+      throw new AhaError(`prompt ${i} (${p.length} tokens) plus ${maxNewTokens} new tokens exceeds the model's context of ${ctx}`);
+    }
+  });
+}
+
 function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: SampleOptions): SamplingParams {
   const t = opts.temperature ?? 1;
   const topP = opts.topP ?? 1;
   const topK = opts.topK ?? 0;
   const minP = opts.minP ?? 0;
   const repetitionPenalty = opts.repetitionPenalty ?? 1;
-  if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 1) {
-    throw new AhaError(`max new tokens must be a positive integer, got ${opts.maxNewTokens}`);
-  }
   if (!(t >= 0) || !Number.isFinite(t)) throw new AhaError(`temperature must be >= 0, got ${t}`);
   if (!(topP > 0 && topP <= 1)) throw new AhaError(`top-p must be in (0, 1], got ${topP}`);
   if (!Number.isInteger(topK) || topK < 0) throw new AhaError(`top-k must be a non-negative integer, got ${topK}`);
@@ -84,21 +100,22 @@ function checkOptions(model: CausalLM, prompts: readonly Int32Array[], opts: Sam
   if (opts.stop && opts.stop.length > 0 && !opts.tokenizer) throw new Error('sample: stop strings need a tokenizer');
   if (opts.stop?.some((s) => s === '')) throw new AhaError('stop strings must not be empty');
   if (opts.seeds && opts.seeds.length !== prompts.length) throw new Error(`sample: ${opts.seeds.length} seeds for ${prompts.length} prompts`);
-  const vocab = model.config.vocab_size;
-  const ctx = model.config.max_position_embeddings;
-  prompts.forEach((p, i) => {
-    if (p.length === 0) throw new AhaError(`prompt ${i} is empty (it needs at least one token)`);
-    for (const id of p) if (id < 0 || id >= vocab) throw new AhaError(`prompt ${i} holds token id ${id}, outside the vocabulary of ${vocab}`);
-    if (p.length + opts.maxNewTokens > ctx) {
-      throw new AhaError(`prompt ${i} (${p.length} tokens) plus ${opts.maxNewTokens} new tokens exceeds the model's context of ${ctx}`);
-    }
-  });
+  checkPrompts(model, prompts, opts.maxNewTokens);
   return { temperature: t, topP, topK, minP, repetitionPenalty };
 }
 
 /** One stream per prompt, forked from `master` in prompt order. */
-function forkStreams(master: Rng, n: number): Rng[] {
+export function forkStreams(master: Rng, n: number): Rng[] {
   return Array.from({ length: n }, () => master.fork());
+}
+
+/** Prefills `slots` of `cache` with `ids`, in one batched call when the model has one; [slots, vocab] logits of each last token. */
+export function prefillSlots(model: CausalLM, cache: KVCache, slots: readonly number[], ids: readonly Int32Array[]): Float32Array {
+  if (model.prefillRows) return model.prefillRows(cache, slots, ids);
+  const vocab = model.config.vocab_size;
+  const out = new Float32Array(slots.length * vocab);
+  slots.forEach((slot, j) => out.set(model.prefill(cache, slot, ids[j]), j * vocab));
+  return out;
 }
 
 /** Samples one completion per prompt (token ids). */
@@ -170,14 +187,6 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
     return true;
   };
 
-  // Prefills `slots` with `ids` in one batched call when the model has one.
-  const prefill = (slots: number[], ids: Int32Array[]): Float32Array => {
-    if (model.prefillRows) return model.prefillRows(cache, slots, ids);
-    const out = new Float32Array(slots.length * vocab);
-    slots.forEach((slot, j) => out.set(model.prefill(cache, slot, ids[j]), j * vocab));
-    return out;
-  };
-
   // Fills free slots with the next prompts: reset, prefill them together, and draw each one's
   // first token; a slot whose completion ends at once takes the next prompt.
   const fill = (free: number[]): void => {
@@ -188,7 +197,7 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
         cache.reset(slot);
         rows[slot] = { prompt: promptIds[j], tokens: [], logprobs: [], seen: penalised ? new Set(prompts[promptIds[j]]) : undefined };
       });
-      const logits = prefill(slotsNow, promptIds.map((p) => prompts[p]));
+      const logits = prefillSlots(model, cache, slotsNow, promptIds.map((p) => prompts[p]));
       const draws = draw(slotsNow, logits, slotsNow.map((_, j) => j * vocab));
       slotsNow.forEach((slot, j) => {
         if (take(slot, draws[j])) free.push(slot);

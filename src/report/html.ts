@@ -36,11 +36,12 @@ export function jsonForScript(value: unknown): string {
 }
 
 /** Keeps inlined code from closing its own <script> element early. */
-function inlineScript(code: string): string {
+export function inlineScript(code: string): string {
   return code.replace(/<\/script/gi, '<\\/script');
 }
 
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; connect-src 'self'";
+/** The Content-Security-Policy of aha's self-contained pages: inline code and data only. */
+export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; connect-src 'self'";
 
 export function renderHtml(payload: PagePayload): string {
   const a = pageAssets();

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { AhaError } from '../util/errors.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { chartOptions, type ChartSpec, type LineDataset, type Point } from './chart-spec.js';
-import { escapeHtml, jsonForScript, pageAssets } from './html.js';
+import { CSP, escapeHtml, inlineScript, jsonForScript, pageAssets } from './html.js';
 import { exportPngs, type PngOptions } from './png.js';
 
 export interface SearchPointLike {
@@ -99,14 +99,13 @@ function table(s: SearchSummaryLike): string {
 <table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-export function renderSearchHtml(s: SearchSummaryLike): string {
-  const charts = searchCharts(s);
+export function renderSearchHtml(s: SearchSummaryLike, charts: ChartSpec[] = searchCharts(s)): string {
   const title = `aha search: ${s.task}, ${s.model}`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <title>${escapeHtml(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:1.5em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}.chart{height:380px;margin:1.5em 0}</style>
 </head>
@@ -115,7 +114,7 @@ export function renderSearchHtml(s: SearchSummaryLike): string {
 ${table(s)}
 ${charts.map((c, i) => `<div class="chart"><canvas id="c${i}"></canvas></div>`).join('\n')}
 <script>
-${pageAssets().chartJs.replace(/<\/script/gi, '<\\/script')}
+${inlineScript(pageAssets().chartJs)}
 </script>
 <script type="application/json" id="aha-search">${jsonForScript(charts.map((c) => c.config))}</script>
 <script>
@@ -135,7 +134,8 @@ export function isSearchDir(dir: string): boolean {
 export async function writeSearchReport(dir: string, opts: { out?: string; pngDir?: string; png?: PngOptions } = {}): Promise<{ html: string; pngs: string[] }> {
   const s = readSearchSummary(dir);
   const html = resolve(opts.out ?? join(dir, 'report.html'));
-  atomicWriteFile(html, renderSearchHtml(s));
-  const pngs = opts.pngDir !== undefined ? await exportPngs(searchCharts(s), resolve(opts.pngDir), { ...opts.png, all: true }) : [];
+  const charts = searchCharts(s);
+  atomicWriteFile(html, renderSearchHtml(s, charts));
+  const pngs = opts.pngDir !== undefined ? await exportPngs(charts, resolve(opts.pngDir), { ...opts.png, all: true }) : [];
   return { html, pngs };
 }

@@ -254,20 +254,16 @@ export function klShapedAdvantages(chunks: readonly KlShapedChunk[], beta: numbe
     return g;
   });
   const inStats = (c: KlShapedChunk, k: number) => c.mask[k] && c.scored[Math.floor(k / c.T)];
-  let n = 0;
-  let sum = 0;
+  // μ and σ over every chunk's returns together, in order.
+  const all = new Float64Array(returns.reduce((n, g) => n + g.length, 0));
+  const include = new Uint8Array(all.length);
+  let at = 0;
   chunks.forEach((c, j) => {
-    for (let k = 0; k < c.B * c.T; k++) if (inStats(c, k)) {
-      n++;
-      sum += returns[j][k];
-    }
+    all.set(returns[j], at);
+    for (let k = 0; k < c.B * c.T; k++) include[at + k] = inStats(c, k) ? 1 : 0;
+    at += c.B * c.T;
   });
-  const mean = n ? sum / n : 0;
-  let ss = 0;
-  chunks.forEach((c, j) => {
-    for (let k = 0; k < c.B * c.T; k++) if (inStats(c, k)) ss += (returns[j][k] - mean) ** 2;
-  });
-  const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  const { mean, std } = meanStd(all, include);
   return chunks.map((c, j) => {
     const a = new Float32Array(c.B * c.T);
     for (let k = 0; k < a.length; k++) if (inStats(c, k)) a[k] = (returns[j][k] - mean) / (std + eps);

@@ -61,7 +61,7 @@ export interface MicroBatch {
   logp: Float32Array;
   /** log π_old (the policy that sampled), [B, T]. */
   oldLogp: Float32Array;
-  /** log π_ref, [B, T]; required when beta > 0. */
+  /** log π_ref, [B, T]; required when beta > 0; when given, the KL is measured (klSum) on the rows with a KL term. */
   refLogp?: Float32Array | null;
   /** One advantage per row. */
   advantages: ArrayLike<number>;
@@ -99,6 +99,8 @@ export interface LossResult {
   /** Sums for the step's metrics (divide by `tokens`). */
   tokens: number;
   klSum: number;
+  /** Tokens `klSum` is over: those of the rows with a KL term, when reference log-probs were given. */
+  klTokens: number;
   clipLowCount: number;
   clipHighCount: number;
   /** d loss / d entropy, [B, T], when entropyCoef > 0 (else null). */
@@ -204,8 +206,10 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   if (mb.advantages.length !== B) throw new RangeError(`grpoLoss: ${mb.advantages.length} advantages for ${B} rows`);
   if (mb.rowBeta && mb.rowBeta.length !== B) throw new RangeError(`grpoLoss: ${mb.rowBeta.length} row betas for ${B} rows`);
   const anyKl = mb.rowBeta ? Array.prototype.some.call(mb.rowBeta, (b: number) => b > 0) : opts.beta > 0;
-  const ref = anyKl ? mb.refLogp : null;
-  if (anyKl && (!ref || ref.length !== n)) throw new RangeError('grpoLoss: beta > 0 needs reference log-probs of B*T entries');
+  // The KL is measured whenever reference log-probs are given (the kl metric; REINFORCE++ keeps
+  // it in the reward, beta 0 here), on the rows whose own coefficient is positive.
+  const ref = mb.refLogp ?? null;
+  if ((anyKl || ref) && (!ref || ref.length !== n)) throw new RangeError('grpoLoss: beta > 0 needs reference log-probs of B*T entries');
   const coef = opts.entropyCoef ?? 0;
   if (coef !== 0 && (!mb.entropy || mb.entropy.length !== n)) throw new RangeError('grpoLoss: entropyCoef needs per-position entropies of B*T entries');
   for (const [name, a] of [['policyMask', mb.policyMask], ['isWeights', mb.isWeights], ['tokenAdvantages', mb.tokenAdvantages]] as const) {
@@ -223,6 +227,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   let tokens = 0;
   let policyTokens = 0;
   let klSum = 0;
+  let klTokens = 0;
   let clipLowCount = 0;
   let clipHighCount = 0;
   let offPolicyRows = 0;
@@ -231,6 +236,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
     // With per-token advantages, off-policy masking reads the sign of the row's mean advantage.
     const rowA = tokenA ? maskedRowMean(tokenA, mask, i, T) : mb.advantages[i];
     const beta = mb.rowBeta ? mb.rowBeta[i] : opts.beta;
+    const rowKl = ref !== null && (!mb.rowBeta || beta > 0);
     const stale = opts.offPolicyMaskThreshold != null && rowA < 0 && -Math.log(sequenceRatio(logp, oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
     if (stale) offPolicyRows++;
     const seqRatio = sequence ? sequenceRatio(logp, oldLogp, mask, i, T) : 1;
@@ -272,16 +278,18 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
           entropyGrad[k] = -coef * w[i];
         }
       }
-      if (ref) {
+      if (rowKl) {
         const d = ref[k] - logp[k];
         const kl = Math.exp(d) - d - 1;
         klSum += kl;
+        klTokens++;
         // d/dlp [exp(ref − lp) − (ref − lp) − 1] = 1 − exp(ref − lp)
         const dkl = 1 - Math.exp(d);
-        if (!biasKl) {
+        // beta 0: measured only (REINFORCE++ keeps the KL in the reward).
+        if (beta > 0 && !biasKl) {
           L += beta * kl;
           dL += beta * dkl;
-        } else {
+        } else if (beta > 0) {
           // ratio·k3, the ratio carrying its gradient too (token: ∂r/∂lp = r; sequence: via s_i).
           L += beta * ratio * kl;
           dL += beta * ratio * dkl + (sequence ? 0 : beta * ratio * kl);
@@ -297,7 +305,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
       for (let t = 0; t < T; t++) if (mask[i * T + t]) grad[i * T + t] += g;
     }
   }
-  return { loss, grad, tokens, klSum, clipLowCount, clipHighCount, entropyGrad, policyTokens, offPolicyRows };
+  return { loss, grad, tokens, klSum, klTokens, clipLowCount, clipHighCount, entropyGrad, policyTokens, offPolicyRows };
 }
 
 /**

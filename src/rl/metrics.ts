@@ -52,6 +52,8 @@ export function rolloutMetrics(names: readonly string[], rows: readonly ScoredRo
 export class TrainingSums {
   tokens = 0;
   klSum = 0;
+  /** Tokens with a KL term (every token when beta > 0 on every row; SCoRe's Stage I: attempt 1's). */
+  klTokens = 0;
   entropySum = 0;
   clipLow = 0;
   clipHigh = 0;
@@ -71,7 +73,7 @@ export class TrainingSums {
 
   /** The step's training metrics: token means, and loss / grad norm averaged over the updates. */
   /** `entropyCoef`: the adaptive controller's coefficient after the step (logged with the mean applied one); null when not adaptive. */
-  metrics(beta: number, topEntropyQuantile = 1, samplerCorrection = false, offPolicyMasking = false, entropyCoef: number | null = null): Record<string, number> {
+  metrics(topEntropyQuantile = 1, samplerCorrection = false, offPolicyMasking = false, entropyCoef: number | null = null): Record<string, number> {
     const t = Math.max(this.tokens, 1);
     const out: Record<string, number> = {
       entropy: this.entropySum / t,
@@ -80,7 +82,7 @@ export class TrainingSums {
       loss: this.updates ? this.loss / this.updates : NaN,
       grad_norm: this.updates ? this.gradNorm / this.updates : NaN,
     };
-    if (beta > 0) out.kl = this.klSum / t;
+    if (this.klTokens > 0) out.kl = this.klSum / this.klTokens;
     if (entropyCoef !== null) {
       out.entropy_coef = entropyCoef;
       out['entropy_coef/applied'] = this.updates ? this.entropyCoefApplied / this.updates : 0;

@@ -7,7 +7,7 @@
 // docs/self-correction.md (## SCoRe) has the design and the figures.
 import { AhaError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { computeAdvantages, type AdvantageEstimator, type ScaleRewards } from './advantages.js';
+import { batchRewards, computeAdvantages, zeroStdGroups, type AdvantageEstimator, type CombinedRewards, type ScaleRewards } from './advantages.js';
 import type { CollectedBatch } from './dynamic-sampling.js';
 import type { PromptItem, PromptSource } from './prompts.js';
 import { rollout, type Judges, type RolloutOptions, type Sampler, type ScoredRow } from './rollout.js';
@@ -224,6 +224,8 @@ export interface ScoreStep {
   /** Attempt-1 rows then attempt-2 rows (groups of G each), rewards replaced by those trained on. */
   batch: CollectedBatch;
   advantages: Float64Array;
+  /** The kept rows' rewards, in batch order. */
+  rewards: CombinedRewards;
   rowBeta: Float64Array;
   stage: 1 | 2;
   /** For metrics.jsonl: the stage and the paper's metrics over this step's rollouts. */
@@ -245,17 +247,20 @@ export async function scoreStep(o: ScoreStepOptions): Promise<ScoreStep> {
   });
   const rewards = scoreRewards(t.first, t.second, stage, cfg.score_alpha);
   const rows: ScoredRow[] = [...t.first.map((r, i) => ({ ...r, reward: rewards.first[i] })), ...t.second.map((r, i) => ({ ...r, reward: rewards.second[i] }))];
-  const total = Float64Array.from(rows, (r) => r.reward ?? 0);
-  const scored = Uint8Array.from(rows, (r) => (r.reward === null ? 0 : 1));
-  const { advantages } = computeAdvantages({ total, scored }, {
-    groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(rows, cfg.mask_truncated_completions),
-  });
-  const zeroStd: number[] = [];
-  for (let g = 0; g < rows.length / G; g++) zeroStd.push(advantages.subarray(g * G, g * G + G).every((a) => a === 0) ? 1 : 0);
+  const combined = batchRewards(rows);
+  // Each attempt's rows normalised on their own (a batch-wide σ or whitening never pools the two).
+  const attemptAdvantages = (part: ScoredRow[]) => computeAdvantages(batchRewards(part), {
+    groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(part, cfg.mask_truncated_completions),
+  }).advantages;
+  const n = t.first.length;
+  const advantages = new Float64Array(rows.length);
+  advantages.set(attemptAdvantages(rows.slice(0, n)), 0);
+  advantages.set(attemptAdvantages(rows.slice(n)), n);
   const m = twoAttemptMetrics(t);
   return {
-    batch: { sampled: [...t.first, ...t.second], zeroStd, kept: rows, sampleSeconds: t.sampleSeconds, scoreSeconds: t.scoreSeconds, sampledTokens: t.sampledTokens },
+    batch: { sampled: [...t.first, ...t.second], zeroStd: Array.from(zeroStdGroups(combined, G)), kept: rows, sampleSeconds: t.sampleSeconds, scoreSeconds: t.scoreSeconds, sampledTokens: t.sampledTokens },
     advantages,
+    rewards: combined,
     rowBeta: scoreRowBeta(t.first.length, stage, cfg.beta, cfg.score_beta_first),
     stage,
     metrics: {

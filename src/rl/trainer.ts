@@ -135,13 +135,13 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
 }
 
 /** A step's metrics line (docs/run-folder.md): rollouts, training sums, learning rate, throughput and timings. */
-function stepMetrics(o: { names: readonly string[]; batch: CollectedBatch; sums: TrainingSums; beta: number; topEntropyQuantile: number; samplerCorrection: boolean; offPolicyMasking: boolean; entropyCoef: number | null; lr: number; groupSize: number; update: UpdateTimes | null; seconds: number }): Record<string, number> {
+function stepMetrics(o: { names: readonly string[]; batch: CollectedBatch; sums: TrainingSums; topEntropyQuantile: number; samplerCorrection: boolean; offPolicyMasking: boolean; entropyCoef: number | null; lr: number; groupSize: number; update: UpdateTimes | null; seconds: number }): Record<string, number> {
   const { batch, update } = o;
   const training = update?.training ?? 0;
   return finiteOnly({
     ...rolloutMetrics(o.names, batch.sampled, batch.zeroStd),
     ...toolMetrics(batch.sampled),
-    ...(o.sums.updates > 0 ? o.sums.metrics(o.beta, o.topEntropyQuantile, o.samplerCorrection, o.offPolicyMasking, o.entropyCoef) : {}),
+    ...(o.sums.updates > 0 ? o.sums.metrics(o.topEntropyQuantile, o.samplerCorrection, o.offPolicyMasking, o.entropyCoef) : {}),
     lr: o.lr,
     trained_groups: batch.kept.length / o.groupSize,
     sampled_groups: batch.sampled.length / o.groupSize,
@@ -207,7 +207,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       let update: UpdateTimes | null = null;
       if (batch.kept.length > 0) {
         // 2. Advantages over the rows trained on.
-        const rewards = batchRewards(batch.kept);
+        const rewards = score?.rewards ?? batchRewards(batch.kept);
         const { advantages } = score ?? computeAdvantages(rewards, {
           groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: lossTokens(batch.kept, cfg.mask_truncated_completions),
           aggregation: cfg.multi_objective_aggregation, columns: opts.rewardWeights.map((_, k) => batch.kept.map((r) => r.scores[k])), weights: opts.rewardWeights,
@@ -228,9 +228,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
 
       // 4. Log: metrics, completions, held-out evaluation; the loop shell saves checkpoints.
       const seconds = (performance.now() - stepStart) / 1000;
-      // The kl metric is logged whenever some row has a KL term (SCoRe's Stage I: attempt 1 only).
-      const klBeta = score ? Math.max(cfg.beta, needsReference(cfg) ? cfg.score_beta_first : 0) : cfg.beta;
-      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, beta: klBeta, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...score?.metrics, ...opts.watch?.fields() };
+      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...score?.metrics, ...opts.watch?.fields() };
       lastMetrics = metrics;
       if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {
         appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });

@@ -9,7 +9,7 @@ import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { ResolvedGrpoConfig } from './config.js';
 import { zeroGradients } from '../model/training-run.js';
-import { grpoLoss, highEntropyMask, k3, samplerWeights, type Normaliser } from './loss.js';
+import { grpoLoss, highEntropyMask, samplerWeights, type Normaliser } from './loss.js';
 import { klShapedAdvantages, type CombinedRewards } from './advantages.js';
 import { appliedEntropyCoef, nextEntropyControl, type EntropyControlState } from './entropy-control.js';
 import type { TrainingSums } from './metrics.js';
@@ -254,12 +254,12 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
         norm,
       );
       u.sums.entropySum += maskedEntropySum(h, m.mask);
-      // The controller measures the entropy of the tokens the bonus acts on (the policy mask's).
-      if (cfg.use_adaptive_entropy) for (let k = 0; k < m.mask.length; k++) if (m.mask[k] && (!policyMask || policyMask[k])) {
-        bonusEntropy += h[k];
-        bonusTokens++;
+      // The controller measures the entropy of the tokens the bonus acts on (the policy mask's, a subset of the mask).
+      if (cfg.use_adaptive_entropy) {
+        const bonusMask = policyMask ?? m.mask;
+        bonusEntropy += maskedEntropySum(h, bonusMask);
+        bonusTokens += countTokens(bonusMask);
       }
-      if (klInReward) for (let k = 0; k < m.mask.length; k++) if (m.mask[k]) u.sums.klSum += k3(logp.data[k], m.refLogp![k]);
       if (res.entropyGrad) backwardWithEntropy(logits, logp, res.grad, res.entropyGrad);
       else logp.backward(res.grad);
       u.sums.policyTokens += res.policyTokens;
@@ -268,6 +268,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       loss += res.loss;
       u.sums.tokens += res.tokens;
       u.sums.klSum += res.klSum;
+      u.sums.klTokens += res.klTokens;
       u.sums.clipLow += res.clipLowCount;
       u.sums.clipHigh += res.clipHighCount;
       trainTokens += m.batch.tokens;

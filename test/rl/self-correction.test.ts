@@ -15,7 +15,7 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  correctionPairs, editDistance, needsReference, scoreRewards, scoreRowBeta, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  correctionPairs, editDistance, needsReference, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { Rng } from '../../src/util/rng.js';
@@ -91,6 +91,15 @@ test('per-row KL: each row gets its own beta; a beta-0 row has exactly the no-KL
   assert.deepEqual(Array.from(perRow.grad.subarray(0, 2)), Array.from(allHalf.grad.subarray(0, 2)));
   assert.deepEqual(Array.from(perRow.grad.subarray(2, 4)), Array.from(noKl.grad.subarray(2, 4)));
   assert.ok(perRow.grad[0] !== 0, 'the KL term moves an attempt-1 row with no reward');
+  // The kl metric is over the rows with a KL term only, whatever else shares the chunk.
+  const rowZero = grpoLoss({ ...mb({}), B: 1, logp: logp.slice(0, 2), oldLogp: logp.slice(0, 2), refLogp: refLogp.slice(0, 2), advantages: [0], mask: Uint8Array.of(1, 1) }, { ...opts, beta: 0.5 }, norm);
+  assert.equal(perRow.klTokens, 2);
+  assert.equal(perRow.klSum, rowZero.klSum);
+  assert.equal(allHalf.klTokens, 4);
+  // Reference log-probs with beta 0 everywhere: measured (REINFORCE++'s KL in the reward), no loss term.
+  const measured = grpoLoss(mb({}), opts, norm);
+  assert.equal(measured.klSum, allHalf.klSum);
+  assert.deepEqual(Array.from(measured.grad), Array.from(noKl.grad));
   assert.throws(() => grpoLoss(mb({ rowBeta: [0.5] }), opts, norm), /1 row betas for 2 rows/);
   assert.throws(() => grpoLoss(mb({ rowBeta: [0.5, 0], refLogp: null }), opts, norm), /needs reference log-probs/);
 });
@@ -173,6 +182,7 @@ test('two SCoRe steps on a tiny model: Stage I then II, per-step and held-out me
   assert.equal(steps[0].trained_groups, 4, 'attempt-1 and attempt-2 groups of both prompts');
   for (const m of steps) for (const k of ['score/acc_t1', 'score/acc_t2', 'score/delta_i2c', 'score/delta_c2i']) assert.ok(m[k] >= 0 && m[k] <= 1, k);
   assert.ok('kl' in steps[0], 'Stage I logs the KL of attempt 1');
+  assert.ok(!('kl' in steps[1]), 'Stage II with beta 0 has no KL term to log');
   const evals = readFileSync(join(dir, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   assert.deepEqual(evals.map((e) => e.step), [0, 2]);
   for (const e of evals) assert.ok(Math.abs(e.delta_t1_t2 - (e.acc_t2 - e.acc_t1)) < 1e-12);
@@ -212,4 +222,27 @@ test('the report reads which attempt a held-out answer is (absent for single-att
   const at = { file: 'eval_completions.jsonl', line: 1 };
   assert.equal(toCompletionRow({ step: 3, completion: 'x', attempt: 2 }, at).attempt, 2);
   assert.equal('attempt' in toCompletionRow({ step: 3, completion: 'x' }, at), false);
+});
+
+test('SCoRe advantages: attempt-1 and attempt-2 rows are normalised separately, also with a batch-wide sigma', async () => {
+  // Stage II, alpha 10: attempt 1 answers [right, wrong] (rewards 1, 0), attempt 2 [right, right]
+  // (1 and 1 + 10·(1 − 0) = 11). Pooled, σ_batch over [1, 0, 1, 11] would shrink attempt 1's advantages.
+  let calls = 0;
+  const sampler: Sampler = async (prompts) => {
+    const answers = calls++ === 0 ? ['2', '1'] : ['2', '2'];
+    return prompts.map((_, i) => ({ ids: encode(answers[i]), text: answers[i], truncated: false }));
+  };
+  const items = [{ id: 'q', prompt: 'Q:', example: { gold: '2' } }];
+  const config = validateConfig({
+    ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 1, prompts_per_step: 1, num_generations: 2, max_completion_length: 3,
+    self_correction: 'score', score_stage: 2, score_alpha: 10, scale_rewards: 'batch', score_instruction: '|',
+  });
+  const s = await scoreStep({ config, step: 0, prompts: filePrompts(items, 0, 'toy'), encode, sampler, rng: new Rng(0), judges, weights: [1], contextLength: 32 });
+  assert.deepEqual(s.batch.kept.map((r) => r.reward), [1, 0, 1, 11]);
+  const half = Math.SQRT1_2; // (R − μ)/σ for two rows of one group: ±1/√2
+  const eps = config.advantage_eps;
+  const expected = [0.5 / (half + eps), -0.5 / (half + eps), -5 / (10 * half + eps), 5 / (10 * half + eps)];
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(s.advantages[i] - expected[i]) < 1e-12, `row ${i}: ${s.advantages[i]} vs ${expected[i]}`);
+  assert.deepEqual(s.batch.zeroStd, [0, 0]);
+  assert.deepEqual(Array.from(s.rewards.total), [1, 0, 1, 11], 'the trainer is handed the rewards');
 });

@@ -7,6 +7,7 @@ import { parseNumber } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
 import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, savedRunConfig, type GrpoConfig } from '../../rl/config.js';
 import { DEMO_CONFIG_FILE, DEMO_CONFIG_FILES, demoConfig, demoConfigFile } from '../../rl/demo.js';
+import { TOOL_DEFAULTS } from '../../rl/tools/options.js';
 
 type Kind = 'int' | 'num' | 'str' | 'bool';
 
@@ -103,7 +104,9 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
   }
   if (typeof flags.task === 'string') cfg.task = flags.task;
   if (typeof flags.difficulty === 'string') cfg.difficulty = flags.difficulty.split(',').map((d) => parseValue('--difficulty', 'int', d) as number);
-  if (typeof flags.tools === 'string') cfg.tools = flags.tools === 'none' ? [] : flags.tools.split(',').map((t) => t.trim());
+  // --tools none turns the tools off with their settings (a config's max_tool_calls would be refused).
+  if (flags.tools === 'none') Object.assign(cfg, TOOL_DEFAULTS);
+  else if (typeof flags.tools === 'string') cfg.tools = flags.tools.split(',').map((t) => t.trim());
   if (Array.isArray(flags.reward) && flags.reward.length > 0) cfg.rewards = parseRewardSpecs(flags.reward as string[]);
   const mutable = cfg as unknown as Record<string, unknown>;
   for (const [flag, key, cfgKey, kind] of FLAGS) {

@@ -26,5 +26,10 @@ export function toolOptionsProblem(c: ToolOptions): string | null {
   if (!(c.search_corpus === null || (typeof c.search_corpus === 'string' && c.search_corpus !== ''))) return 'search_corpus must be a JSON Lines file path (or null for the task\'s own corpus)';
   if (!(Number.isInteger(c.search_top_k) && c.search_top_k >= 1)) return `search_top_k must be an integer >= 1, got ${c.search_top_k}`;
   if (c.search_corpus !== null && !c.tools.includes('search')) return 'search_corpus is set but tools does not include search';
+  // A setting that nothing reads is an error, not ignored.
+  if (c.tools.length === 0) {
+    for (const f of ['max_tool_calls', 'tool_timeout'] as const) if (c[f] !== TOOL_DEFAULTS[f]) return `${f} is set but tools is empty`;
+  }
+  if (c.search_top_k !== TOOL_DEFAULTS.search_top_k && !c.tools.includes('search')) return 'search_top_k is set but tools does not include search';
   return null;
 }

@@ -7,16 +7,15 @@
 // carry log-prob 0 and mask 0 in `modelMask`: they are context, never part of the loss.
 // Each prompt draws from its own random stream forked in prompt order, as model/sampling.ts does,
 // so a completion depends neither on the batch nor on when other rows' tools answer.
-import { AhaError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { CausalLM } from '../../model/causal-lm.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import { drawTokens, type Draw, type SamplingParams } from '../../model/logits.js';
-import type { FinishReason } from '../../model/sampling.js';
+import { checkPrompts, forkStreams, prefillSlots, type FinishReason } from '../../model/sampling.js';
 import { toolResultText } from '../../tasks/tool-text.js';
 import { findCall } from './calls.js';
 import { runTool, type Tool, type ToolOutcome } from './tool.js';
-import type { CompletionSegment } from './segments.js';
+import { segmentsText, type CompletionSegment } from './segments.js';
 
 export interface ToolSampleOptions {
   /** Completion budget: model-written plus tool tokens. */
@@ -69,19 +68,13 @@ function refusal(found: ReturnType<typeof findCall> & object, calls: number, max
 export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Array[], o: ToolSampleOptions): Promise<ToolSample[]> {
   const n = prompts.length;
   if (n === 0) return [];
-  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) throw new AhaError(`max new tokens must be a positive integer, got ${o.maxNewTokens}`);
-  const ctx = model.config.max_position_embeddings;
-  prompts.forEach((p, i) => {
-    if (p.length === 0) throw new AhaError(`prompt ${i} is empty (it needs at least one token)`);
-    if (p.length + o.maxNewTokens > ctx) throw new AhaError(`prompt ${i} (${p.length} tokens) plus ${o.maxNewTokens} new tokens exceeds the model's context of ${ctx}`);
-  });
+  checkPrompts(model, prompts, o.maxNewTokens);
   const vocab = model.config.vocab_size;
   const eos = new Set(o.eosIds);
   const tok = o.tokenizer;
   const penalised = o.sampling.repetitionPenalty !== 1;
   const window = Math.max(...o.tools.map((t) => t.name.length)) + 3 + 8;
-  const master = o.rng;
-  const rngs = Array.from({ length: n }, () => master.fork());
+  const rngs = forkStreams(o.rng, n);
   const slots = Math.max(1, Math.min(n, o.batchSize ?? 64));
   const cache = model.createCache(slots, Math.max(...prompts.map((p) => p.length)) + o.maxNewTokens);
   const results: ToolSample[] = new Array(n);
@@ -104,7 +97,7 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
     const segments = [...row.segments];
     if (row.tokens.length > row.segStart) segments.push({ kind: 'model', text: segmentText(row), tokens: row.tokens.length - row.segStart });
     results[row.prompt] = {
-      tokens: Int32Array.from(row.tokens), text: segments.map((s) => s.text).join(''), logprobs: Float32Array.from(row.logprobs),
+      tokens: Int32Array.from(row.tokens), text: segmentsText(segments), logprobs: Float32Array.from(row.logprobs),
       modelMask: Uint8Array.from(row.mask), segments, finishReason: reason,
     };
     rows[slot] = null;
@@ -180,12 +173,7 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
     if (work.length === 0) return;
     const slotsNow = work.map((w) => w.slot);
     const ids = work.map((w) => w.ids);
-    let logits: Float32Array;
-    if (model.prefillRows) logits = model.prefillRows(cache, slotsNow, ids);
-    else {
-      logits = new Float32Array(work.length * vocab);
-      work.forEach((w, j) => logits.set(model.prefill(cache, w.slot, w.ids), j * vocab));
-    }
+    const logits = prefillSlots(model, cache, slotsNow, ids);
     const draws = drawTokens(logits, slotsNow.map((_, j) => j * vocab), vocab, o.sampling, slotsNow.map((s) => rngs[rows[s]!.prompt]), slotsNow.map((s) => ({ seen: rows[s]!.seen })));
     slotsNow.forEach((s, j) => take(s, draws[j]));
   };

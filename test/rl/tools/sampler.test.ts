@@ -115,3 +115,11 @@ test('defineTool refuses a name the model could not write as a tag', () => {
   assert.throws(() => defineTool({ name: 'my tool', resultTag: 'out', call: () => '' }), /letters, digits/);
   assert.throws(() => defineTool({ name: 'x', resultTag: 'x', call: () => '' }), /must differ/);
 });
+
+test('prompts are checked as sample checks them: empty, outside the vocabulary, or too long for the context', async () => {
+  const model = new ScriptedLM(tok, { 'Q:': 'a' });
+  const search = defineTool({ name: 'search', resultTag: 'information', call: () => INFO });
+  await assert.rejects(sampleWithTools(model, [new Int32Array(0)], options([search])), /prompt 0 is empty/);
+  await assert.rejects(sampleWithTools(model, [Int32Array.of(model.config.vocab_size)], options([search])), /prompt 0 holds token id \d+, outside the vocabulary/);
+  await assert.rejects(sampleWithTools(model, [enc('Q:')], options([search], { maxNewTokens: model.config.max_position_embeddings })), /exceeds the model's context/);
+});

@@ -10,6 +10,8 @@ import { pythonTool } from '../../../src/rl/tools/python.js';
 import { toolMetrics } from '../../../src/rl/tools/metrics.js';
 import { buildTools } from '../../../src/rl/tools/setup.js';
 import { DEFAULT_CONFIG, validateConfig, readConfigFile } from '../../../src/rl/config.js';
+import { demoConfig, demoConfigFile } from '../../../src/rl/demo.js';
+import { configFromFlags } from '../../../src/cli/commands/train.js';
 import { sandboxStatus } from '../../../src/rewards/index.js';
 import { theWorld, worldCorpus } from '../../../src/tasks/world.js';
 
@@ -86,6 +88,15 @@ test('tool options are checked with errors naming the field', () => {
   assert.throws(() => validateConfig({ ...base, tool_timeout: -1 }), /tool_timeout must be/);
   assert.throws(() => validateConfig({ ...base, search_top_k: 1.5 }), /search_top_k/);
   assert.throws(() => validateConfig({ ...base, search_corpus: 'x.jsonl' }), /search_corpus is set but tools does not include search/);
+  // Settings nothing would read are refused, naming the field.
+  assert.throws(() => validateConfig({ ...base, max_tool_calls: 2 }), /max_tool_calls is set but tools is empty/);
+  assert.throws(() => validateConfig({ ...base, tool_timeout: 3 }), /tool_timeout is set but tools is empty/);
+  assert.throws(() => validateConfig({ ...base, tools: ['python'], search_top_k: 5 }), /search_top_k is set but tools does not include search/);
+  assert.equal(validateConfig({ ...base, tools: ['python'], max_tool_calls: 2, tool_timeout: 3 }).max_tool_calls, 2);
+  assert.equal(validateConfig({ ...base, tools: ['search'], search_top_k: 5 }).search_top_k, 5);
+  // --tools none on the world miniature (max_tool_calls 2) turns its tool settings off too.
+  const off = validateConfig(configFromFlags({ task: 'world', tools: 'none' }, demoConfig(demoConfigFile('world'))));
+  assert.deepEqual([off.tools, off.max_tool_calls], [[], 4]);
   assert.throws(() => buildTools({ ...base, tools: ['calculator'] }), /unknown tool "calculator"; built in: search, python/);
   assert.throws(() => buildTools({ ...base, task: 'countdown', tools: ['search'] }), /search needs search_corpus/);
   const yaml = join(dir, 'tools.yaml');
