@@ -16,22 +16,15 @@ import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { setNumThreads } from '../src/core/index.js';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const KNOWN = new Set(['--seed', '--demos', '--format-steps', '--rl-steps', '--restart-share', '--beta', '--eval', '--distill', '--threads', '--keep', '--json']);
-for (const a of args) if (a.startsWith('--') && !KNOWN.has(a)) throw new Error(`bench:coat: unknown flag ${a}; flags are ${[...KNOWN].join(' ')}`);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const num = (name: string, dflt: number): number => {
-  const v = flag(name);
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`bench:coat: ${name} expects a number, got "${v}"`);
-  return x;
-};
+const cli = benchArgs('bench:coat', ['--seed', '--demos', '--format-steps', '--rl-steps', '--restart-share', '--beta', '--eval', '--threads'], ['--distill', '--keep', '--json']);
+const flag = cli.value;
+const num = cli.num;
 const seeds = (flag('--seed') ?? '42').split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s))) throw new Error('bench:coat: --seed expects integers separated by commas');
-const json = args.includes('--json');
-const keep = args.includes('--keep');
+const json = cli.has('--json');
+const keep = cli.has('--keep');
 const evalN = num('--eval', 200);
 const threads = num('--threads', 0);
 if (threads > 0) setNumThreads(threads);
@@ -64,7 +57,7 @@ async function runOnce(seed: number, scratch: string): Promise<Outcome> {
     output_dir: join(scratch, `coat-${seed}`), seed, threads,
     demos: num('--demos', COAT_DEFAULTS.demos), format_steps: num('--format-steps', COAT_DEFAULTS.format_steps),
     rl_steps: num('--rl-steps', COAT_DEFAULTS.rl_steps), restart_share: num('--restart-share', COAT_DEFAULTS.restart_share),
-    reflection_beta: num('--beta', COAT_DEFAULTS.reflection_beta), distill: args.includes('--distill'),
+    reflection_beta: num('--beta', COAT_DEFAULTS.reflection_beta), distill: cli.has('--distill'),
   });
   const seconds = (performance.now() - t0) / 1000;
   const ft = loadModel(coat.formatTuned);

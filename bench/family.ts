@@ -26,6 +26,7 @@ import { runGrpo } from '../src/rl/trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
 import { chartOptions, type ChartSpec, type LineDataset, type Point } from '../src/report/chart-spec.js';
 import { exportPngs } from '../src/report/png.js';
+import { benchArgs } from './lib/args.js';
 
 /** Each variant's settings over the base run (published settings; methods.md). */
 const VARIANTS: Record<string, Partial<GrpoConfig>> = {
@@ -39,17 +40,11 @@ const VARIANTS: Record<string, Partial<GrpoConfig>> = {
   'dapo-80/20': { loss_type: 'dapo', epsilon_high: 0.28, top_entropy_quantile: 0.2 },
 };
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const num = (name: string, fallback: number): number => {
-  const v = flag(name);
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`${name}: expected a number, got "${v}"`);
-  return x;
-};
-const json = args.includes('--json');
-const keep = args.includes('--keep');
+const cli = benchArgs('bench:family', ['--plot', '--config', '--seed', '--tiebreak-seed', '--variants', '--steps', '--seconds', '--max-steps', '--eval-steps', '--prompts-per-step', '--max-completion-length', '--eval-problems'], ['--json', '--keep']);
+const flag = cli.value;
+const num = cli.num;
+const json = cli.has('--json');
+const keep = cli.has('--keep');
 const plotDir = flag('--plot');
 const configFile = flag('--config') ?? DEMO_CONFIG_FILE;
 const demo = demoConfig(configFile);

@@ -13,23 +13,17 @@ import { demoConfig, DEMO_CONFIG_FILE } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const list = (name: string): number[] | undefined => {
-  const v = flag(name);
-  if (v === undefined) return undefined;
-  const xs = v.split(',').map(Number);
-  if (xs.some((x) => !Number.isFinite(x))) throw new Error(`${name}: expected numbers separated by commas, got "${v}"`);
-  return xs;
-};
-const json = args.includes('--json');
-const keep = args.includes('--keep');
+const cli = benchArgs('bench:r1zero', ['--seed', '--beta', '--steps', '--config'], ['--json', '--keep']);
+const flag = cli.value;
+const json = cli.has('--json');
+const keep = cli.has('--keep');
 const configFile = flag('--config') ?? DEMO_CONFIG_FILE;
 const demo = demoConfig(configFile);
-const seeds = list('--seed') ?? [demo.seed];
-const betas = list('--beta') ?? [demo.beta];
-const steps = list('--steps')?.[0] ?? demo.max_steps;
+const seeds = cli.numbers('--seed', [demo.seed]);
+const betas = cli.numbers('--beta', [demo.beta]);
+const steps = cli.int('--steps', demo.max_steps);
 
 interface Outcome {
   seed: number;

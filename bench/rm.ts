@@ -24,17 +24,12 @@ import { prepareGrpo, resolveModelDir } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { trainRewardModel } from '../src/rm/train.js';
 import { DIFFICULTY, goldScore, goldRankedPairs } from './lib/rm-miniature.js';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const num = (name: string, fallback: number): number => {
-  const v = flag(name);
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`${name}: expected a number, got "${v}"`);
-  return x;
-};
-const json = args.includes('--json');
+const cli = benchArgs('bench:rm', ['--seed', '--steps', '--pairs', '--eval-problems', '--eval-steps', '--window', '--beta', '--mix', '--prompts-per-step', '--num-generations', '--max-completion-length', '--rm-epochs', '--threads'], ['--json', '--keep', '--curve']);
+const flag = cli.value;
+const num = cli.num;
+const json = cli.has('--json');
 const seeds = (flag('--seed') ?? '1').split(',').map(Number);
 const steps = num('--steps', 60);
 const pairsWanted = num('--pairs', 256);
@@ -92,7 +87,7 @@ async function runSeed(seed: number): Promise<SeedResult> {
       gold_at_end: last.gold, rm_at_end: last.learned, seconds: (performance.now() - t0) / 1000, curve,
     };
   } finally {
-    if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+    if (!cli.has('--keep')) rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`kept ${dir}\n`);
   }
 }
@@ -103,7 +98,7 @@ for (const seed of seeds) {
   results.push(r);
   if (json) {
     const { curve, ...rest } = r;
-    console.log(JSON.stringify(args.includes('--curve') ? r : rest));
+    console.log(JSON.stringify(cli.has('--curve') ? r : rest));
     void curve;
   } else {
     console.log(`seed ${r.seed}: rm_heldout_acc ${r.rm_heldout_acc.toFixed(3)}, gold_peak_step ${r.gold_peak_step}, flagged_step ${r.flagged_step ?? 'none'}, ` +

@@ -20,29 +20,23 @@ import type { GrpoRunOptions } from '../src/rl/trainer.js';
 import { SFTTrainer } from '../src/sft/sft-trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
 import { Rng } from '../src/util/rng.js';
+import { benchArgs } from './lib/args.js';
 
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const num = (name: string): number | undefined => {
-  const v = flag(name);
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 0) throw new Error(`${name}: expected a whole number, got "${v}"`);
-  return x;
-};
+const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems'], ['--json', '--baselines-only', '--keep']);
+const flag = cli.value;
 const SCORE_CONFIG_FILE = flag('--config') ?? 'configs/score-countdown.yaml';
-const json = args.includes('--json');
-const baselinesOnly = args.includes('--baselines-only');
-const keep = args.includes('--keep');
+const json = cli.has('--json');
+const baselinesOnly = cli.has('--baselines-only');
+const keep = cli.has('--keep');
 const BASELINES = ['grpo', 'pair-sft'];
 const baselines = (flag('--baseline') ?? '').split(',').filter((b) => b !== '');
 for (const b of baselines) if (!BASELINES.includes(b)) throw new Error(`--baseline: choose from ${BASELINES.join(', ')}, got "${b}"`);
 const base = demoConfig(SCORE_CONFIG_FILE);
 const seeds = (flag('--seed') ?? String(base.seed)).split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seed: expected integers separated by commas, got "${flag('--seed')}"`);
-const steps = num('--steps') ?? base.max_steps;
-const evalProblems = num('--eval-problems') ?? base.eval_problems;
+const steps = cli.int('--steps', base.max_steps);
+const evalProblems = cli.int('--eval-problems', base.eval_problems);
 // A shorter run keeps the config's share of Stage I steps.
 const stageOne = base.score_stage_one_steps === null ? null : Math.round((base.score_stage_one_steps * steps) / base.max_steps);
 const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0 };

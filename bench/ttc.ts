@@ -27,17 +27,12 @@ import { runGrpo } from '../src/rl/trainer.js';
 import { search, type SearchSummary } from '../src/eval/search/run.js';
 import { budgetToMatch } from '../src/eval/search/compute-optimal.js';
 import { writeSearchReport } from '../src/report/search-report.js';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const numbers = (name: string, fallback: number[]): number[] => {
-  const v = flag(name);
-  if (v === undefined) return fallback;
-  const xs = v.split(',').map(Number);
-  if (xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${name}: expected non-negative integers separated by commas, got "${v}"`);
-  return xs;
-};
-const json = args.includes('--json');
+const cli = benchArgs('bench:ttc', ['--seed', '--problems', '--budgets', '--steps', '--out', '--trained'], ['--json', '--retrain']);
+const flag = cli.value;
+const numbers = cli.ints;
+const json = cli.has('--json');
 const seeds = numbers('--seed', [0, 1, 2]);
 const problems = numbers('--problems', [30])[0];
 const budgets = numbers('--budgets', [1, 2, 4, 8, 16]);
@@ -65,7 +60,7 @@ async function trainedModel(): Promise<{ dir: string; seconds: number; cached: b
   const given = flag('--trained');
   if (given !== undefined) return { dir: given, seconds: 0, cached: true };
   const runDir = join(tmpdir(), 'aha-bench-ttc', `grpo-seed${demo.seed}-steps${steps}`);
-  if (args.includes('--retrain')) rmSync(runDir, { recursive: true, force: true });
+  if (cli.has('--retrain')) rmSync(runDir, { recursive: true, force: true });
   const done = lastCheckpoint(runDir);
   if (done) return { dir: done, seconds: 0, cached: true };
   rmSync(runDir, { recursive: true, force: true });
