@@ -3,7 +3,9 @@
 // finds nothing, so GRPO has nothing to reinforce. Samples one answer per held-out world question
 // (temperature 1, the search tool on the world corpus, as `aha train --task world` does) and counts
 // how often the model searches, how often a search names the person exactly as the question writes
-// it, how often the guess's think sentence starts with that name, and the accuracy.
+// it, how often the guess's think sentence starts with that name, and the accuracy. Outside the
+// frame it also measures the bare skill: after one line of the corpus's query drill and a new
+// question, the share of searches that write the name exactly.
 // Usage: npx tsx bench/world-probe.ts MODEL_DIR [MODEL_DIR...] [--problems N] [--seed N] [--json]
 import { loadModel } from '../src/model/load-model.js';
 import { sampleWithTools } from '../src/rl/tools/sampler.js';
@@ -34,6 +36,8 @@ interface Probe {
   think_name_rate: number;
   accuracy: number;
   accuracy_when_searching: number;
+  /** Share of drill prompts (`the work of NAME. <search>`) completed with exactly `NAME</search>`. */
+  drill_exact_rate: number;
   seconds: number;
 }
 
@@ -53,6 +57,19 @@ async function probe(dir: string): Promise<Probe> {
     maxToolCalls: 2,
     toolTimeoutMs: 10_000,
   });
+  // The bare copy: no tools, only the text up to the closing tag.
+  const drills = probs.map((p) => tokenizer.encode(`the town Mabu is from. <search>Mabu</search>\nthe work of ${(p.meta as { name: string }).name}. <search>`));
+  const drilled = await sampleWithTools(model, drills, {
+    maxNewTokens: 16,
+    sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1 },
+    eosIds,
+    tokenizer,
+    rng: new Rng(seed),
+    tools: [],
+    maxToolCalls: 0,
+    toolTimeoutMs: 10_000,
+  });
+  const drillExact = drilled.filter((s, i) => s.text.startsWith(`${(probs[i]!.meta as { name: string }).name}</search>`)).length;
   let searches = 0, exact = 0, twoLetters = 0, guesses = 0, thinkName = 0, correct = 0, correctSearching = 0;
   out.forEach((s, i) => {
     const name = (probs[i]!.meta as { name: string }).name;
@@ -78,16 +95,17 @@ async function probe(dir: string): Promise<Probe> {
     think_name_rate: share(thinkName, guesses),
     accuracy: share(correct, out.length),
     accuracy_when_searching: share(correctSearching, searches),
+    drill_exact_rate: share(drillExact, out.length),
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
   };
 }
 
-console.log('| model | answers | searching | exact name in search | first two letters | exact name in a guess | accuracy | accuracy when searching | seconds |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| model | answers | searching | exact name in search | first two letters | exact name in a guess | accuracy | accuracy when searching | exact name after a drill line | seconds |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 const results: Probe[] = [];
 for (const dir of dirs) {
   const r = await probe(dir);
   results.push(r);
-  console.log(`| ${r.model} | ${r.answers} | ${r.search_rate} | ${r.exact_name_rate} | ${r.two_letter_rate} | ${r.think_name_rate} | ${r.accuracy} | ${r.accuracy_when_searching} | ${r.seconds} |`);
+  console.log(`| ${r.model} | ${r.answers} | ${r.search_rate} | ${r.exact_name_rate} | ${r.two_letter_rate} | ${r.think_name_rate} | ${r.accuracy} | ${r.accuracy_when_searching} | ${r.drill_exact_rate} | ${r.seconds} |`);
 }
 if (json) console.log(JSON.stringify(results));

@@ -42,3 +42,23 @@ test('the pretraining corpus: demo characters, rare look-ups that show what the 
   assert.ok(lookup.includes(`</search>${toolResultText('information', result)}<think>`));
   assert.deepEqual(generateWorldCorpusDocuments({ seed: 4, documents: 20 }), docs.slice(0, 20));
 });
+
+test('the query drill: each question followed by a search for its name as written, outside the frame', () => {
+  const docs = generateWorldCorpusDocuments({ seed: 5, documents: 3000 });
+  const drills = docs.filter((d) => d.style === 'query');
+  assert.ok(drills.length > 300);
+  for (const d of drills) {
+    assert.ok(!d.text.includes('User:') && !d.text.includes('<answer>'), d.text);
+    const lines = d.text.split('\n');
+    assert.ok(lines.length >= 3 && lines.length <= 6, d.text);
+    for (const line of lines) {
+      const m = /^(?:the town (\w+) is from|the work of (\w+))\. <search>(\w+)<\/search>$/.exec(line);
+      assert.ok(m, line);
+      assert.equal(m[3], m[1] ?? m[2]);
+    }
+  }
+  // In the frame the model is prompted with, searching stays rare.
+  const framed = docs.filter((d) => d.text.startsWith('User:'));
+  const searching = framed.filter((d) => d.text.includes('<search>') && d.text.includes('<information>')).length / framed.length;
+  assert.ok(searching > 0.05 && searching < 0.16, `framed look-ups ${searching}`);
+});
