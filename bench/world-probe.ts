@@ -41,6 +41,9 @@ interface Probe {
   seconds: number;
 }
 
+// As `aha train --task world` samples (temperature 1, nothing cut off).
+const SAMPLING = { temperature: 1, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1 };
+
 const share = (a: number, b: number) => (b === 0 ? 0 : Number((a / b).toFixed(4)));
 
 async function probe(dir: string): Promise<Probe> {
@@ -49,7 +52,7 @@ async function probe(dir: string): Promise<Probe> {
   const probs = worldTask.generate({ split: 'heldout', count: problems, seed, difficulty: 0 });
   const out = await sampleWithTools(model, probs.map((p) => tokenizer.encode(p.prompt)), {
     maxNewTokens: 200,
-    sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1 },
+    sampling: SAMPLING,
     eosIds,
     tokenizer,
     rng: new Rng(seed),
@@ -61,7 +64,7 @@ async function probe(dir: string): Promise<Probe> {
   const drills = probs.map((p) => tokenizer.encode(`the town Mabu is from. <search>Mabu</search>\nthe work of ${(p.meta as { name: string }).name}. <search>`));
   const drilled = await sampleWithTools(model, drills, {
     maxNewTokens: 16,
-    sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1 },
+    sampling: SAMPLING,
     eosIds,
     tokenizer,
     rng: new Rng(seed),
