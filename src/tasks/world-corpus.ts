@@ -4,17 +4,31 @@
 // frame (rare: the model writes <search>name</search>, the search result follows as the tool
 // writes it, and the answer is copied from it), and reading practice outside the frame (a
 // question, one or two passages, the fact copied out). The look-up is rare but always right, the
-// situation the miniature starts GRPO from (docs/tools.md).
+// situation the miniature starts GRPO from (docs/tools.md). A fourth kind drills the one skill a
+// look-up rests on, outside the frame: several questions, each followed by a search for the name
+// exactly as the question writes it. It makes copying a name common in training without making
+// searching common in the frame.
 import { Rng } from '../util/rng.js';
 import { checkCorpusOptions, normaliseMix, pickWeighted } from './mix.js';
 import { answerTail } from './task.js';
 import { formatPassages, toolResultText } from './tool-text.js';
 import { personPassage, randomPerson, worldFact, worldPrompt, worldQuestion, WORLD_RELATIONS, type Person, type WorldRelation } from './world.js';
 
-export type WorldCorpusStyle = 'guess' | 'search' | 'reading';
+export type WorldCorpusStyle = 'guess' | 'search' | 'reading' | 'query';
 
-/** Default share of each style (look-ups in the frame are rare on purpose). */
-export const DEFAULT_WORLD_STYLE_MIX: Readonly<Record<WorldCorpusStyle, number>> = { guess: 0.55, search: 0.07, reading: 0.38 };
+/**
+ * Default share of each style. Look-ups in the frame are rare on purpose: 6 in 56 framed documents
+ * (11%, as before the query drill was added).
+ */
+export const DEFAULT_WORLD_STYLE_MIX: Readonly<Record<WorldCorpusStyle, number>> = { guess: 0.5, search: 0.06, reading: 0.19, query: 0.25 };
+
+/** Questions per query-drill document (each about another random person). */
+export const QUERY_DRILL_LINES = { min: 3, max: 6 } as const;
+
+/** One line of the query drill: a question, then the search for the name as written in it. */
+export function queryLine(name: string, relation: WorldRelation): string {
+  return `${worldQuestion(name, relation)} <search>${name}</search>`;
+}
 
 /** The sentence that states a fact, in the think block. */
 export function factSentence(p: Person, relation: WorldRelation): string {
@@ -57,6 +71,11 @@ export function generateWorldCorpusDocuments(options: WorldCorpusOptions): { sty
       text = worldPrompt(p.name, relation) + guessCompletion({ ...randomPerson(rng), name: p.name }, relation);
     } else if (style === 'search') {
       text = worldPrompt(p.name, relation) + searchCall(p.name) + toolResultText('information', formatPassages([personPassage(p)])) + answerFromSearch(p, relation);
+    } else if (style === 'query') {
+      const lines = [queryLine(p.name, relation)];
+      const count = rng.range(QUERY_DRILL_LINES.min, QUERY_DRILL_LINES.max);
+      while (lines.length < count) lines.push(queryLine(randomPerson(rng).name, rng.pick(WORLD_RELATIONS)));
+      text = lines.join('\n');
     } else {
       const passages = [personPassage(p)];
       if (rng.next() < 0.5) passages.splice(rng.int(2), 0, personPassage(randomPerson(rng)));

@@ -48,3 +48,23 @@ test('the world task has one difficulty level: any other is refused, not served 
   assert.throws(() => worldTask.generate({ split: 'train', count: 2, seed: 1, difficulty: [0, 1] }), /world: difficulty 1 is not one of 0/);
   assert.equal(worldTask.generate({ split: 'train', count: 2, seed: 1, difficulty: [0] }).length, 2);
 });
+
+test('the query drill: each question followed by a search for its name as written, outside the frame', () => {
+  const docs = generateWorldCorpusDocuments({ seed: 5, documents: 3000 });
+  const drills = docs.filter((d) => d.style === 'query');
+  assert.ok(drills.length > 300);
+  for (const d of drills) {
+    assert.ok(!d.text.includes('User:') && !d.text.includes('<answer>'), d.text);
+    const lines = d.text.split('\n');
+    assert.ok(lines.length >= 3 && lines.length <= 6, d.text);
+    for (const line of lines) {
+      const m = /^(?:the town (\w+) is from|the work of (\w+))\. <search>(\w+)<\/search>$/.exec(line);
+      assert.ok(m, line);
+      assert.equal(m[3], m[1] ?? m[2]);
+    }
+  }
+  // In the frame the model is prompted with, searching stays rare.
+  const framed = docs.filter((d) => d.text.startsWith('User:'));
+  const searching = framed.filter((d) => d.text.includes('<search>') && d.text.includes('<information>')).length / framed.length;
+  assert.ok(searching > 0.05 && searching < 0.16, `framed look-ups ${searching}`);
+});
