@@ -7,6 +7,11 @@
 //   seconds of training time (sampling + update, held-out evaluation excluded); each run then
 //   trains until it has done N steps AND used S seconds (at most --max-steps);
 // and the step and training time at which held-out accuracy first rose 20 points.
+// Training time is wall time by default; --clock cpu measures it as the process's CPU seconds
+// (sampling + update, evaluation excluded), which other jobs on a shared machine disturb much less
+// than wall time (equal CPU time is equal work; on an idle machine wall ≈ CPU / threads in use).
+// --results DIR keeps each finished run there, so a long comparison can be stopped and continued
+// (in another session too): runs already in DIR with the same settings are not run again.
 // Two seeds per variant (--seed 1,2); a third (--tiebreak-seed) where the two disagree on the
 // sign of the gain at N steps. Prints a markdown table; --json adds one JSON object per variant
 // (means over seeds, each seed's run with its curves under "runs"); --plot DIR writes PNG curves
@@ -15,7 +20,8 @@
 // Flags: --steps N (default 8), --seconds S, --max-steps M (default 4·N), --seed a,b,
 //        --tiebreak-seed K (default max seed + 1; "none" = never), --eval-problems N (default 50),
 //        --eval-steps N (default N; must divide --steps), --prompts-per-step N,
-//        --max-completion-length N, --variants a,b,..., --config FILE, --json, --plot DIR, --keep.
+//        --max-completion-length N, --variants a,b,..., --config FILE, --clock wall|cpu,
+//        --results DIR, --json, --plot DIR, --keep.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +32,9 @@ import { runGrpo } from '../src/rl/trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
 import { chartOptions, type ChartSpec, type LineDataset, type Point } from '../src/report/chart-spec.js';
 import { exportPngs } from '../src/report/png.js';
+import { getNumThreads } from '../src/core/index.js';
 import { benchArgs } from './lib/args.js';
+import { cpuSeconds, runStore } from './lib/run-store.js';
 
 /** Each variant's settings over the base run (published settings; methods.md). */
 const VARIANTS: Record<string, Partial<GrpoConfig>> = {
@@ -40,7 +48,7 @@ const VARIANTS: Record<string, Partial<GrpoConfig>> = {
   'dapo-80/20': { loss_type: 'dapo', epsilon_high: 0.28, top_entropy_quantile: 0.2 },
 };
 
-const cli = benchArgs('bench:family', ['--plot', '--config', '--seed', '--tiebreak-seed', '--variants', '--steps', '--seconds', '--max-steps', '--eval-steps', '--prompts-per-step', '--max-completion-length', '--eval-problems'], ['--json', '--keep']);
+const cli = benchArgs('bench:family', ['--plot', '--config', '--clock', '--results', '--seed', '--tiebreak-seed', '--variants', '--steps', '--seconds', '--max-steps', '--eval-steps', '--prompts-per-step', '--max-completion-length', '--eval-problems'], ['--json', '--keep']);
 const flag = cli.value;
 const num = cli.num;
 const json = cli.has('--json');
@@ -58,6 +66,10 @@ for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant "$
 const steps = num('--steps', 8);
 const budget = flag('--seconds') !== undefined ? num('--seconds', 0) : null;
 if (budget !== null && !(budget > 0)) throw new Error('--seconds: expected a positive training-time budget');
+const clock = flag('--clock') ?? 'wall';
+if (clock !== 'wall' && clock !== 'cpu') throw new Error(`--clock: expected wall or cpu, got "${clock}"`);
+/** How the training-time columns are labelled. */
+const timeUnit = clock === 'cpu' ? 'CPU s' : 's';
 const maxSteps = budget === null ? steps : num('--max-steps', 4 * steps);
 if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(maxSteps) || maxSteps < steps) throw new Error('--steps must be an integer >= 1 and --max-steps an integer >= --steps');
 const evalSteps = num('--eval-steps', steps);
@@ -75,8 +87,8 @@ const base: GrpoConfig = {
 };
 if (base.eval_problems < 1) throw new Error('--eval-problems must be >= 1: the comparison is on held-out accuracy');
 
-/** One held-out evaluation, at a step and a cumulative training time. */
-interface EvalPoint { step: number; seconds: number; accuracy: number; length: number; reflect: number }
+/** One held-out evaluation, at a step and a cumulative training time (on the --clock; wall and CPU both kept). */
+interface EvalPoint { step: number; seconds: number; wall_seconds: number; cpu_seconds: number; accuracy: number; length: number; reflect: number }
 
 interface Outcome {
   variant: string;
@@ -105,22 +117,32 @@ interface Outcome {
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 async function runOnce(variant: string, seed: number, scratch: string): Promise<Outcome> {
-  const dir = join(scratch, `${variant.replace(/[^a-z0-9_+-]/gi, '_')}-seed${seed}`);
-  // Training time per step (sampling + update; the held-out evaluation is not in seconds_per_step).
-  const elapsed: number[] = [0];
+  const dir = join(scratch, runKey(variant, seed));
+  // Cumulative training time after each step (sampling + update; held-out evaluations excluded):
+  // wall from the trainer's seconds_per_step, CPU from this process's usage between a step's end
+  // (or an evaluation's end) and the next step's end.
+  const wall: number[] = [0];
+  const cpu: number[] = [0];
   const stop = new AbortController();
   const run = prepareGrpo({ ...base, ...VARIANTS[variant], seed, output_dir: dir }, { quiet: true });
   run.signal = stop.signal;
-  run.onStep = (m) => {
-    elapsed.push(elapsed[elapsed.length - 1] + m.seconds_per_step);
-    const step = elapsed.length - 1;
-    // Stop once both comparisons are covered: N steps done, and the time budget used.
-    if (budget !== null && step >= steps && elapsed[step] >= budget) stop.abort();
-  };
+  let mark = cpuSeconds();
+  run.callbacks = [...(run.callbacks ?? []), {
+    onStepEnd: (step, m) => {
+      const now = cpuSeconds();
+      wall.push(wall[wall.length - 1] + m.seconds_per_step);
+      cpu.push(cpu[cpu.length - 1] + now - mark);
+      mark = now;
+      // Stop once both comparisons are covered: N steps done, and the time budget used.
+      if (budget !== null && step >= steps && (clock === 'cpu' ? cpu : wall)[step] >= budget) stop.abort();
+    },
+    onEvaluate: () => { mark = cpuSeconds(); },
+  }];
   await runGrpo(run);
+  const elapsed = clock === 'cpu' ? cpu : wall;
   const lines = readJsonl(join(dir, 'metrics.jsonl')).map((r) => r.value as Record<string, number>);
   const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
-  const curve = evals.map((e) => ({ step: e.step, seconds: elapsed[e.step] ?? NaN, accuracy: e.accuracy, length: e.mean_length, reflect: e.reflect_rate }));
+  const curve = evals.map((e) => ({ step: e.step, seconds: elapsed[e.step] ?? NaN, wall_seconds: wall[e.step] ?? NaN, cpu_seconds: cpu[e.step] ?? NaN, accuracy: e.accuracy, length: e.mean_length, reflect: e.reflect_rate }));
   const first = curve[0];
   const atSteps = curve.find((e) => e.step === steps);
   if (!first || !atSteps) throw new Error(`${variant} seed ${seed}: no held-out evaluation at step 0 and ${steps}`);
@@ -144,18 +166,36 @@ async function runOnce(variant: string, seed: number, scratch: string): Promise<
   };
 }
 
+/** A run's name: its folder in the scratch space and its file in --results. */
+function runKey(variant: string, seed: number): string {
+  return `${variant.replace(/[^a-z0-9_+-]/gi, '_')}-seed${seed}`;
+}
+
 /** −1, 0 or 1. */
 const sign = (x: number) => (x > 1e-12 ? 1 : x < -1e-12 ? -1 : 0);
 
+const resultsDir = flag('--results');
+const store = runStore<Outcome>(resultsDir);
+/** Everything a run's outcome depends on: a stored run made with other settings is refused, not reused. */
+function runSettings(variant: string, seed: number): unknown {
+  const { output_dir: _dir, ...config } = base;
+  return { config, variant: VARIANTS[variant], seed, steps, max_steps: maxSteps, budget, clock, threads: getNumThreads() };
+}
+// A stored run made with other settings stops the bench before any training, not after hours.
+for (const v of names) for (const seed of [...seeds, ...(tiebreak !== null ? [tiebreak] : [])]) store.get(runKey(v, seed), runSettings(v, seed));
 const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-family-'));
 const outcomes: Outcome[] = [];
 try {
-  console.error(`bench:family: ${configFile}, ${steps} steps${budget !== null ? ` and ${budget} s of training (at most ${maxSteps} steps)` : ''} × ${base.prompts_per_step} prompts × ${base.num_generations}, seeds ${seeds.join(',')}${tiebreak !== null ? ` (+${tiebreak} on disagreement)` : ''}, ${base.eval_problems} held-out problems every ${evalSteps} steps; variants ${names.join(', ')}`);
+  console.error(`bench:family: ${configFile}, ${steps} steps${budget !== null ? ` and ${budget} ${timeUnit} of training (at most ${maxSteps} steps)` : ''} × ${base.prompts_per_step} prompts × ${base.num_generations}, seeds ${seeds.join(',')}${tiebreak !== null ? ` (+${tiebreak} on disagreement)` : ''}, ${base.eval_problems} held-out problems every ${evalSteps} steps; variants ${names.join(', ')}`);
   for (const v of names) {
     const runs: Outcome[] = [];
     const once = async (seed: number) => {
-      const o = await runOnce(v, seed, scratch);
-      console.error(`  ${v} seed ${seed}: held-out ${o.acc_before.toFixed(3)} -> ${o.acc_steps.toFixed(3)} at step ${steps}${o.acc_seconds !== null ? `, ${o.acc_seconds.toFixed(3)} within ${budget} s (${o.steps_in_budget} steps)` : ''}, ${o.seconds_per_step.toFixed(1)} s/step`);
+      const key = runKey(v, seed);
+      const settings = runSettings(v, seed);
+      const stored = store.get(key, settings);
+      const o = stored ?? (await runOnce(v, seed, scratch));
+      if (!stored) store.put(key, settings, o);
+      console.error(`  ${v} seed ${seed}${stored ? ` (stored: ${store.file(key)})` : ''}: held-out ${o.acc_before.toFixed(3)} -> ${o.acc_steps.toFixed(3)} at step ${steps}${o.acc_seconds !== null ? `, ${o.acc_seconds.toFixed(3)} within ${budget} ${timeUnit} (${o.steps_in_budget} steps)` : ''}, ${o.seconds_per_step.toFixed(1)} s/step`);
       runs.push(o);
     };
     for (const seed of seeds) await once(seed);
@@ -171,8 +211,8 @@ const KEYS = ['acc_before', 'acc_steps', 'gain_steps', 'train_reward', 'train_ac
 const f = (x: number | null, d = 3) => (x !== null && Number.isFinite(x) ? x.toFixed(d) : '–');
 /** The mean over the runs when every run has a value, else null (e.g. +20 points not reached by every seed). */
 const meanOfAll = (xs: (number | null)[]) => (xs.length > 0 && xs.every((x) => x !== null) ? mean(xs as number[]) : null);
-const budgetCol = budget !== null ? ` held-out accuracy within ${budget} s (steps) |` : '';
-console.log(`| variant | seeds | held-out accuracy before → step ${steps} | gain |${budgetCol} +20 pts at step (s) | train reward | length (tokens) | entropy | reflections | s/step |`);
+const budgetCol = budget !== null ? ` held-out accuracy within ${budget} ${timeUnit} (steps) |` : '';
+console.log(`| variant | seeds | held-out accuracy before → step ${steps} | gain |${budgetCol} +20 pts at step (${timeUnit}) | train reward | length (tokens) | entropy | reflections | s/step |`);
 console.log(`| --- | --- | --- | --- |${budget !== null ? ' --- |' : ''} --- | --- | --- | --- | --- | --- |`);
 const summaries: Record<string, unknown>[] = [];
 for (const v of names) {
@@ -227,7 +267,7 @@ function familyCharts(): ChartSpec[] {
   const held = `held-out, ${base.eval_problems} problems, mean of seeds`;
   return [
     chart('family-accuracy', `Held-out accuracy by step (${held})`, 'accuracy', 'step', (r) => meanCurve(r, (e) => e.accuracy, false)),
-    chart('family-accuracy-time', `Held-out accuracy by training time (${held})`, 'accuracy', 'training seconds (machine loaded)', (r) => meanCurve(r, (e) => e.accuracy, true)),
+    chart('family-accuracy-time', `Held-out accuracy by training time (${held})`, 'accuracy', clock === 'cpu' ? 'training CPU seconds' : 'training seconds (wall)', (r) => meanCurve(r, (e) => e.accuracy, true)),
     chart('family-length', `Held-out mean length (${held})`, 'tokens', 'step', (r) => meanCurve(r, (e) => e.length, false)),
     chart('family-reflection', `Held-out reflection words per answer (${held})`, 'words', 'step', (r) => meanCurve(r, (e) => e.reflect, false)),
     chart('family-entropy', 'Training token entropy by step (mean of seeds)', 'nats', 'step', (r) => {
