@@ -1,7 +1,7 @@
 // An exhaustive Countdown solver: repeatedly combine any two remaining values with any operator
 // (exact rationals, so fractional intermediates are explored too) until one value is left.
 // Independent of the generator, it is what the tests use to confirm every problem is solvable.
-import { add, sub, mul, div, equals, rational, type Rational } from './rational.js';
+import { add, sub, mul, div, equals, rational, type Rational } from '../util/rational.js';
 
 interface Item {
   value: Rational;

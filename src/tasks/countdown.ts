@@ -4,7 +4,7 @@
 // it with exact rationals.
 import type { Rng } from '../util/rng.js';
 import { parseExpression, evaluate, literals, operators } from './expression.js';
-import { rational, equals } from './rational.js';
+import { rational, equals } from '../util/rational.js';
 import { splitOf, problemId, sampleSplit } from './split.js';
 import { frame, lastAnswer, difficultyList, type Problem, type Task, type GenerateOptions, type Verdict } from './task.js';
 

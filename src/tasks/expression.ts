@@ -1,6 +1,6 @@
 // A recursive-descent parser and exact evaluator for Countdown answers: non-negative integer
 // literals, binary + - * /, parentheses, spaces. No unary minus, no other characters, no eval.
-import { add, sub, mul, div, rational, type Rational } from './rational.js';
+import { add, sub, mul, div, rational, type Rational } from '../util/rational.js';
 
 export type Expr =
   | { kind: 'num'; value: number }

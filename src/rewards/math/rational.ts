@@ -5,57 +5,52 @@
 // Anything else (\pi, \sqrt, variables) is not a rational literal: the caller falls back to
 // the symbolic engine. Work is bounded: exponents, factorials and result sizes are capped.
 
-export interface Rational {
-  /** Numerator (sign carried here). */
-  n: bigint;
-  /** Denominator, always > 0; the fraction is in lowest terms. */
-  d: bigint;
-}
+import { add as exactAdd, div as exactDiv, equals, mul as exactMul, rational, sub as exactSub, type Rational } from '../../util/rational.js';
+
+export type { Rational };
 
 /** Caps that keep one evaluation in microseconds: no value grows past MAX_DIGITS digits. */
 const MAX_DIGITS = 5000;
 const MAX_FACTORIAL = 100;
 
-function gcd(a: bigint, b: bigint): bigint {
-  a = a < 0n ? -a : a;
-  b = b < 0n ? -b : b;
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
-}
-
 class TooBig extends Error {}
 
-function make(n: bigint, d: bigint): Rational {
-  if (d === 0n) throw new RangeError('division by zero');
-  if (d < 0n) [n, d] = [-n, -d];
-  const g = gcd(n, d);
-  const r = g > 1n ? { n: n / g, d: d / g } : { n, d };
-  if (digits(r.n) > MAX_DIGITS || digits(r.d) > MAX_DIGITS) throw new TooBig();
+/** `r`, unless either part has grown past MAX_DIGITS digits. */
+function bounded(r: Rational): Rational {
+  if (digits(r.num) > MAX_DIGITS || digits(r.den) > MAX_DIGITS) throw new TooBig();
   return r;
 }
+
+/** n / d in lowest terms (d = 0 throws, so 1/0 is not a value), bounded. */
+const make = (n: bigint, d: bigint): Rational => bounded(rational(n, d));
 
 function digits(x: bigint): number {
   return (x < 0n ? -x : x).toString().length;
 }
 
-const add = (a: Rational, b: Rational): Rational => make(a.n * b.d + b.n * a.d, a.d * b.d);
-const sub = (a: Rational, b: Rational): Rational => make(a.n * b.d - b.n * a.d, a.d * b.d);
-const mul = (a: Rational, b: Rational): Rational => make(a.n * b.n, a.d * b.d);
-const div = (a: Rational, b: Rational): Rational => make(a.n * b.d, a.d * b.n);
+const add = (a: Rational, b: Rational): Rational => bounded(exactAdd(a, b));
+const sub = (a: Rational, b: Rational): Rational => bounded(exactSub(a, b));
+const mul = (a: Rational, b: Rational): Rational => bounded(exactMul(a, b));
+/** a / b; b = 0 throws (caught as "not a value"), as `make` does. */
+function div(a: Rational, b: Rational): Rational {
+  const q = exactDiv(a, b);
+  if (q === null) throw new RangeError('division by zero');
+  return bounded(q);
+}
 
 function pow(base: Rational, e: Rational): Rational {
-  if (e.d !== 1n) throw new NotRational();
-  const k = e.n < 0n ? -e.n : e.n;
+  if (e.den !== 1n) throw new NotRational();
+  const k = e.num < 0n ? -e.num : e.num;
   // Estimated size of the result before computing it.
   if (k > 0n && log10Size(base) * Number(k) > MAX_DIGITS) throw new TooBig();
-  const r = make(base.n ** k, base.d ** k);
-  return e.n < 0n ? div(make(1n, 1n), r) : r;
+  const r = make(base.num ** k, base.den ** k);
+  return e.num < 0n ? div(make(1n, 1n), r) : r;
 }
 
 function factorial(x: Rational): Rational {
-  if (x.d !== 1n || x.n < 0n || x.n > BigInt(MAX_FACTORIAL)) throw new NotRational();
+  if (x.den !== 1n || x.num < 0n || x.num > BigInt(MAX_FACTORIAL)) throw new NotRational();
   let v = 1n;
-  for (let i = 2n; i <= x.n; i++) v *= i;
+  for (let i = 2n; i <= x.num; i++) v *= i;
   return make(v, 1n);
 }
 
@@ -63,7 +58,7 @@ class NotRational extends Error {}
 
 /** Roughly how many decimal digits the larger part of `a` has (log10, not rounded up). */
 function log10Size(a: Rational): number {
-  const big = (a.n < 0n ? -a.n : a.n) > a.d ? (a.n < 0n ? -a.n : a.n) : a.d;
+  const big = (a.num < 0n ? -a.num : a.num) > a.den ? (a.num < 0n ? -a.num : a.num) : a.den;
   const len = big.toString().length;
   return len > 15 ? len : Math.log10(Number(big));
 }
@@ -123,7 +118,7 @@ class Evaluator {
     if (t === '-' || t === '+') {
       this.i++;
       const v = this.unary();
-      return t === '-' ? make(-v.n, v.d) : v;
+      return t === '-' ? make(-v.num, v.den) : v;
     }
     return this.power();
   }
@@ -189,7 +184,7 @@ export function exactValue(text: string): Rational | null {
     if (m) {
       const whole = make(BigInt(m[2]), 1n);
       const v = add(whole, make(BigInt(m[3]), BigInt(m[4])));
-      return m[1] === '-' ? make(-v.n, v.d) : v;
+      return m[1] === '-' ? make(-v.num, v.den) : v;
     }
   }
   const toks: string[] = [];
@@ -203,18 +198,16 @@ export function exactValue(text: string): Rational | null {
   }
 }
 
-export function rationalsEqual(a: Rational, b: Rational): boolean {
-  return a.n === b.n && a.d === b.d;
-}
+export const rationalsEqual = equals;
 
 /** a / 100 (a percent read as a fraction). */
 export function percentOf(a: Rational): Rational {
-  return make(a.n, a.d * 100n);
+  return make(a.num, a.den * 100n);
 }
 
 /** The nearest double, or null if it does not fit in one (never ±Infinity). */
 export function toDouble(a: Rational): number | null {
-  const v = Number(a.n) / Number(a.d);
+  const v = Number(a.num) / Number(a.den);
   return Number.isFinite(v) ? v : null;
 }
 
@@ -227,6 +220,6 @@ export function decimalPlaces(text: string): number {
 /** True if `x` rounded to `places` decimals is the decimal `dec`: |x − dec| ≤ ½·10^−places. */
 export function roundsTo(x: Rational, dec: Rational, places: number): boolean {
   const diff = sub(x, dec);
-  const abs = diff.n < 0n ? -diff.n : diff.n;
-  return abs * 2n * 10n ** BigInt(places) <= diff.d;
+  const abs = diff.num < 0n ? -diff.num : diff.num;
+  return abs * 2n * 10n ** BigInt(places) <= diff.den;
 }

@@ -1,5 +1,6 @@
-// Exact rational numbers over BigInt, so Countdown answers are judged without float error.
-// Always normalised: the denominator is positive and coprime with the numerator.
+// Exact rational numbers over BigInt: Countdown arithmetic (tasks) and the exact value of numeric
+// answers (rewards/math) are judged without float error. Always normalised: the denominator is
+// positive and coprime with the numerator.
 
 export interface Rational {
   readonly num: bigint;
