@@ -16,12 +16,12 @@ import { resolveTemplate } from '../src/eval/templates.js';
 import { graderFor, lastBoxed } from '../src/eval/verifiers.js';
 import { benchmarkPath, findBenchmark } from '../src/tasks/benchmarks.js';
 import { startFakeServer } from '../test/eval/fake-openai-server.js';
+import { benchArgs } from './lib/args.js';
 
-const flag = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const N = Number(flag('--problems') ?? 256);
+// --serve MS is the child process's own mode (the fake server at MS milliseconds per request).
+const cli = benchArgs('bench:eval', ['--problems', '--serve'], []);
+const flag = cli.value;
+const N = cli.int('--problems', 256);
 const gsm = findBenchmark('gsm8k')!;
 const problems = loadProblems({ file: benchmarkPath(gsm), format: 'math', lastBoxed }).problems.slice(0, N);
 
@@ -30,7 +30,7 @@ if (flag('--serve') !== undefined) {
   const goldByPrompt = new Map(problems.map((p) => [p.problem, p.gold]));
   const filler = 'Let me think step by step about the quantities involved and check the arithmetic twice. '.repeat(6);
   const server = await startFakeServer({
-    delayMs: Number(flag('--serve')),
+    delayMs: cli.int('--serve', 0),
     reply: (prompt) => `${filler}\nSo the answer is \\boxed{${goldByPrompt.get(prompt.slice(0, prompt.lastIndexOf('\nPlease reason'))) ?? '0'}}.`,
   });
   process.stdout.write(server.url + '\n');
