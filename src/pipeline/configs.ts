@@ -3,7 +3,7 @@
 // defaults. Checking is cheap and opens no model, so a whole recipe is validated before its
 // first stage runs. `aha sample` parses its flags into the same SampleConfig.
 import { AhaError } from '../util/errors.js';
-import { DEFAULT_CONFIG as GRPO_DEFAULTS, parseRewardSpecs, validateConfig, type GrpoConfig, type RewardSpec } from '../rl/config.js';
+import { configFieldOf, DEFAULT_CONFIG as GRPO_DEFAULTS, parseRewardSpecs, validateConfig, type GrpoConfig, type RewardSpec } from '../rl/config.js';
 import { SFT_DEFAULTS, type SftOptions } from '../sft/sft-run.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName, type FilterThresholds } from './filters.js';
@@ -317,18 +317,13 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
   try {
     validateConfig(out);
   } catch (err) {
-    if (err instanceof AhaError) throw new ConfigFieldError(grpoFieldOf(err.message, raw), err.message);
+    if (err instanceof AhaError) throw new ConfigFieldError(configFieldOf(err.message, Object.keys(raw)) ?? 'config', err.message);
     throw err;
   }
   return out;
 }
 
 /** The recipe key a GRPO validation message is about (its messages start with the option name). */
-function grpoFieldOf(message: string, raw: Record<string, unknown>): string {
-  const keys = Object.keys(raw).sort((a, b) => b.length - a.length);
-  return keys.find((k) => message.includes(k)) ?? 'config';
-}
-
 /**
  * The grpo stage's `learned_on` key (R1's final stage): `unverifiable` scores learned rewards
  * (rm:<folder>) only on prompts without a verifiable answer, `all` (default) on every prompt.

@@ -236,6 +236,21 @@ export function readConfigFile(file: string): Partial<GrpoConfig> {
   return out as Partial<GrpoConfig>;
 }
 
+/**
+ * The option a validateConfig message is about, of `keys` (the options the user gave): the one
+ * named first in the message, as a whole word (so epsilon is not read in epsilon_high), or null.
+ */
+export function configFieldOf(message: string, keys: Iterable<string>): string | null {
+  let best: { key: string; at: number } | null = null;
+  for (const key of keys) {
+    const m = new RegExp(`(^|[^a-z0-9_])${key.replace(/[^a-z0-9_]/gi, '')}([^a-z0-9_]|$)`).exec(message);
+    if (m === null || key === '') continue;
+    const at = m.index + m[1].length;
+    if (best === null || at < best.at) best = { key, at };
+  }
+  return best?.key ?? null;
+}
+
 function check(cond: boolean, message: string): void {
   if (!cond) throw new AhaError(message);
 }

@@ -7,9 +7,9 @@ import { AhaError } from '../../src/util/errors.js';
 import { DEFAULT_CONFIG, savedRunConfig, type GrpoConfig } from '../../src/rl/config.js';
 import { prepareGrpo, defaultRewards, correctnessReward, resolveModelDir, verifierRewardIndex } from '../../src/rl/setup.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { configFromFlags, wantsDemo } from '../../src/cli/commands/train.js';
+import { checkConfig, configFromFlags, wantsDemo } from '../../src/cli/commands/train.js';
 import { demoConfig, demoConfigFile } from '../../src/rl/demo.js';
-import { validateConfig } from '../../src/rl/config.js';
+import { configFieldOf, validateConfig } from '../../src/rl/config.js';
 import { scratchDir } from '../scratch-dir.js';
 
 const cfg = (over: Partial<GrpoConfig>): GrpoConfig => ({ ...DEFAULT_CONFIG, task: 'arithmetic', ...over });
@@ -106,6 +106,38 @@ test('flags: defaults, then the config file, then flags; --data alone means no t
   const d = configFromFlags({ data: 'x.jsonl' });
   assert.equal(d.task, null);
   assert.throws(() => configFromFlags({ groupSize: '2.5' }), aha(/--group-size must be an integer, got "2.5"/));
+});
+
+test('an option out of range is refused naming where it was set: the config file and field, or the flag', () => {
+  const dir = scratchDir('aha-rl-where-');
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'max_steps: -3\nepsilon: 0.2\nepsilon_high: 0.1\ndelta: 1.05\n');
+  const refusal = (flags: Record<string, unknown>): string => {
+    const sources = new Map<string, string>();
+    const config = configFromFlags({ config: file, ...flags }, undefined, sources);
+    try {
+      checkConfig(config, sources);
+    } catch (e) {
+      assert.ok(e instanceof AhaError);
+      return e.message;
+    }
+    return 'accepted';
+  };
+  assert.equal(refusal({}), `${file}, field "max_steps": max_steps must be an integer >= 1, got -3`);
+  // A flag overrides the file's value: a bad flag is named as the flag, a good one clears the file's error.
+  assert.equal(refusal({ steps: '0' }), '--steps: max_steps must be an integer >= 1, got 0');
+  // delta's message also names epsilon_high: the option it is about is the one named first.
+  assert.ok(refusal({ steps: '5' }).startsWith(`${file}, field "delta": delta must be > 1 + epsilon_high`));
+  assert.equal(refusal({ steps: '5', delta: '3' }), 'accepted');
+  // An option the user did not set (a default) leaves the message as validateConfig wrote it.
+  assert.throws(() => checkConfig(cfg({ max_steps: 0 }), new Map()), (e: unknown) => e instanceof AhaError && e.message === 'max_steps must be an integer >= 1, got 0');
+});
+
+test('configFieldOf reads whole option names only, the first named', () => {
+  assert.equal(configFieldOf('epsilon_high must be > 0, got -1', ['epsilon', 'epsilon_high']), 'epsilon_high');
+  assert.equal(configFieldOf('epsilon must be in (0, 1), got 2', ['epsilon_high']), null);
+  assert.equal(configFieldOf('group size (num_generations) must be an integer >= 2', ['num_generations', 'beta']), 'num_generations');
+  assert.equal(configFieldOf('use_bias_correction_kl corrects the KL term: it needs beta > 0', ['beta', 'use_bias_correction_kl']), 'use_bias_correction_kl');
 });
 
 test('--resume starts from the options saved in the run folder; flags still override', () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { holdsRun, nextFreeRunDir } from '../../util/run-dir.js';
 import type { Command } from 'commander';
 import { parseNumber } from '../flags.js';
-import { AhaError } from '../../util/errors.js';
-import { DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, savedRunConfig, type GrpoConfig } from '../../rl/config.js';
+import { AhaError, InputError } from '../../util/errors.js';
+import { configFieldOf, DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, savedRunConfig, validateConfig, type GrpoConfig } from '../../rl/config.js';
 import { DEMO_CONFIG_FILE, DEMO_CONFIG_FILES, demoConfig, demoConfigFile } from '../../rl/demo.js';
 import { TOOL_DEFAULTS } from '../../rl/tools/options.js';
 
@@ -89,13 +89,18 @@ function parseValue(flag: string, kind: Kind, v: unknown): unknown {
   return parseNumber(flag.split(' ')[0], v, { integer: kind === 'int' });
 }
 
-/** Defaults (or the resumed run's saved options) < --config file < flags. With --data and no --task, no task. */
-export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig = { ...DEFAULT_CONFIG, task: 'arithmetic' }): GrpoConfig {
+/**
+ * Defaults (or the resumed run's saved options) < --config file < flags. With --data and no --task,
+ * no task. `sources`, when given, is filled with where each option the user set came from: the
+ * config file's name, or the flag.
+ */
+export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig = { ...DEFAULT_CONFIG, task: 'arithmetic' }, sources?: Map<string, string>): GrpoConfig {
   const cfg: GrpoConfig = { ...base };
   if (typeof flags.config === 'string') {
     const file = readConfigFile(flags.config);
     if (file.data !== undefined && file.task === undefined) cfg.task = null;
     Object.assign(cfg, file);
+    for (const k of Object.keys(file)) sources?.set(k, flags.config);
   }
   if (typeof flags.model === 'string') cfg.model = flags.model;
   if (typeof flags.data === 'string') {
@@ -108,11 +113,32 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
   if (flags.tools === 'none') Object.assign(cfg, TOOL_DEFAULTS);
   else if (typeof flags.tools === 'string') cfg.tools = flags.tools.split(',').map((t) => t.trim());
   if (Array.isArray(flags.reward) && flags.reward.length > 0) cfg.rewards = parseRewardSpecs(flags.reward as string[]);
+  for (const [key, cfgKey] of [['model', 'model'], ['data', 'data'], ['task', 'task'], ['difficulty', 'difficulty'], ['tools', 'tools'], ['reward', 'rewards']] as const) {
+    if (flags[key] !== undefined) sources?.set(cfgKey, `--${key}`);
+  }
   const mutable = cfg as unknown as Record<string, unknown>;
   for (const [flag, key, cfgKey, kind] of FLAGS) {
-    if (flags[key] !== undefined) mutable[cfgKey] = parseValue(flag, kind, flags[key]);
+    if (flags[key] === undefined) continue;
+    mutable[cfgKey] = parseValue(flag, kind, flags[key]);
+    sources?.set(cfgKey, flag.split(' ')[0]);
   }
   return cfg;
+}
+
+/**
+ * validateConfig, with a refusal naming where the bad option was set: `FILE, field "x": …` for a
+ * config file's option, `--flag: …` for a flag's (options from defaults or a recipe: the message alone).
+ */
+export function checkConfig(config: GrpoConfig, sources: ReadonlyMap<string, string>): void {
+  try {
+    validateConfig(config);
+  } catch (err) {
+    if (!(err instanceof AhaError) || err instanceof InputError) throw err;
+    const field = configFieldOf(err.message, sources.keys());
+    const source = field === null ? undefined : sources.get(field);
+    if (field === null || source === undefined) throw err;
+    throw source.startsWith('--') ? new AhaError(`${source}: ${err.message}`) : new InputError({ file: source, field }, err.message);
+  }
 }
 
 /**
@@ -152,7 +178,8 @@ export function register(program: Command): void {
   for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);
   cmd.action(async (flags: Record<string, unknown>) => {
     const recipe = recipeBase(flags);
-    let config = configFromFlags(flags, recipe ?? (wantsDemo(flags) ? demoConfig(demoConfigFile(typeof flags.task === 'string' ? flags.task : undefined)) : undefined));
+    const sources = new Map<string, string>();
+    let config = configFromFlags(flags, recipe ?? (wantsDemo(flags) ? demoConfig(demoConfigFile(typeof flags.task === 'string' ? flags.task : undefined)) : undefined), sources);
     if (recipe && config.self_correction !== 'score') throw new AhaError(`--recipe score conflicts with --self-correction ${config.self_correction}`);
     // --resume starts from the options the run was started with, so `--output DIR --resume` is enough.
     if (flags.resume === true) config = configFromFlags(flags, savedRunConfig(config.output_dir) ?? config);
@@ -163,6 +190,7 @@ export function register(program: Command): void {
     const { prepareGrpo } = await import('../../rl/setup.js');
     const { runGrpo } = await import('../../rl/trainer.js');
     const { heldoutSummary } = await import('../../rl/metrics.js');
+    checkConfig(config, sources);
     const run = prepareGrpo(config, { resume: flags.resume === true, quiet: flags.quiet === true });
     const result = await runGrpo(run);
     const m = result.lastMetrics;
