@@ -114,6 +114,27 @@ function fileItem(file: string, line: number, value: Record<string, unknown>, pr
   return { id, prompt, example };
 }
 
+/** What each data-file verifier needs in a row: a gold answer (math accuracy) or tests (code). */
+const VERIFIER_NEEDS: Readonly<Record<string, { what: string; has: (ex: RewardExample) => boolean }>> = {
+  accuracy: { what: 'a gold answer ("answer" or "gold" field)', has: (ex) => ex.gold !== undefined },
+  code: { what: 'tests', has: (ex) => codeTestsOf(ex) !== null },
+};
+
+/**
+ * A data file none of whose rows the run's verifier can check would train on the other rewards
+ * alone while looking like an RLVR run (the verifier declines every completion): refused, naming
+ * what the rows lack. Some rows without: the count, for a warning (none when a learned reward
+ * scores the rest, as in R1's final stage). Rewards without a verifier: nothing to check.
+ */
+export function uncheckableRows(file: string, items: readonly PromptItem[], rewardNames: readonly string[], learnedReward: boolean): string | null {
+  const used = rewardNames.filter((n) => Object.hasOwn(VERIFIER_NEEDS, n));
+  if (used.length === 0 || learnedReward) return null;
+  const missing = items.filter((it) => !used.some((n) => VERIFIER_NEEDS[n].has(it.example))).length;
+  const need = used.map((n) => `${VERIFIER_NEEDS[n].what} for the ${n} reward`).join(', or ');
+  if (missing === items.length) throw new InputError({ file }, `no row has ${need}: the verifier would decline every completion; add them, or choose rewards that need none`);
+  return missing > 0 ? `${file}: ${missing} of ${items.length} rows have no ${need.replace(/^a /, '')}; the verifier declines those rows' completions (advantage 0 from it)` : null;
+}
+
 /** Cycles through `items`, in a fresh seeded shuffle every epoch. */
 export function filePrompts(items: readonly PromptItem[], seed: number, label: string): PromptSource {
   let pos: PromptPosition = { epoch: 0, index: 0 };

@@ -20,7 +20,7 @@ import { AhaError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
 import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
-import { filePrompts, heldoutItems, readPromptFile, taskPrompts, type PromptSource } from './prompts.js';
+import { filePrompts, heldoutItems, readPromptFile, taskPrompts, uncheckableRows, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import { needsReference } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
@@ -121,6 +121,10 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const learned = specs.flatMap((s, k) => (isLearnedReward(s.name) ? [k] : []));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
+  if (items !== null) {
+    const partly = uncheckableRows(config.data!, items, specs.map((s) => s.name), learned.length > 0);
+    if (partly !== null && !opts.quiet) process.stderr.write(`aha: warning: ${partly}\n`);
+  }
   // Tools before the model: an unknown name, a missing corpus or no sandbox fail here.
   const tools = buildTools(config, opts.tools);
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);

@@ -41,7 +41,7 @@ test('aha train on a model folder writes metrics, held-out evaluations before an
   assert.match(again.stderr, /already holds a run; pass --resume to continue it, or choose another --output/);
   const zero = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--model', join(dir, 'model'), '--save-total-limit', '0', '--output', join(dir, 'run0'), '--quiet'], { encoding: 'utf8' });
   assert.equal(zero.status, 2, zero.stderr);
-  assert.match(zero.stderr, /^aha: save_total_limit must be an integer >= 1/);
+  assert.match(zero.stderr, /^aha: --save-total-limit: save_total_limit must be an integer >= 1/);
   assert.equal(existsSync(join(dir, 'run0')), false, 'nothing written');
 });
 

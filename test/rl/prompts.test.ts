@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { filePrompts, readPromptFile, taskPrompts } from '../../src/rl/prompts.js';
+import { filePrompts, readPromptFile, taskPrompts, uncheckableRows } from '../../src/rl/prompts.js';
 import type { Task, GenerateOptions, Problem } from '../../src/tasks/task.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -26,6 +26,19 @@ test('data files: prompt verbatim, problem/question framed, answer or gold, erro
   assert.equal(items[1].id, 'q2');
   const bad = tmpFile('b.jsonl', JSON.stringify({ prompt: 'ok' }) + '\n' + JSON.stringify({ text: 'x' }) + '\n');
   assert.throws(() => readPromptFile(bad), /b\.jsonl:2, field "prompt": missing/);
+});
+
+test('a data file the verifier cannot check is refused before training; a partly checkable one is counted', () => {
+  const none = tmpFile('none.jsonl', [JSON.stringify({ prompt: 'P1' }), JSON.stringify({ prompt: 'P2', solution: '4' })].join('\n'));
+  const items = readPromptFile(none);
+  assert.throws(() => uncheckableRows(none, items, ['accuracy', 'format'], false), (e: unknown) => e instanceof Error && e.message.startsWith(`${none}: no row has a gold answer ("answer" or "gold" field) for the accuracy reward`));
+  // Rewards with no verifier, or a learned reward scoring the rows (R1's final stage): nothing to refuse.
+  assert.equal(uncheckableRows(none, items, ['format', 'length'], false), null);
+  assert.equal(uncheckableRows(none, items, ['accuracy', 'rm:/models/rm'], true), null);
+  const some = tmpFile('some.jsonl', [JSON.stringify({ prompt: 'P1', answer: 2 }), JSON.stringify({ prompt: 'P2' }), JSON.stringify({ prompt: 'P3' })].join('\n'));
+  assert.equal(uncheckableRows(some, readPromptFile(some), ['accuracy'], false), `${some}: 2 of 3 rows have no gold answer ("answer" or "gold" field) for the accuracy reward; the verifier declines those rows' completions (advantage 0 from it)`);
+  const all = tmpFile('all.jsonl', JSON.stringify({ prompt: 'P1', gold: '7' }));
+  assert.equal(uncheckableRows(all, readPromptFile(all), ['accuracy'], false), null);
 });
 
 test('file prompts: every item once per epoch, reshuffled, and seek resumes the same stream', () => {
