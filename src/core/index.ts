@@ -21,7 +21,8 @@
 //        loraAddBlocksInPlace(y, x, [{ A, B, col }, ...], s): several into column blocks of y
 //   fused training ops: linearFused(x, [W_0, W_1, ...], biases?) (one product over concatenated
 //        f32 or BF16 weights, gradients back into each W_i and bias), attentionPacked(qkv, { heads, kvHeads, positions, rope })
-//        (RoPE inside the kernel), swigluPacked(gu)
+//        (RoPE inside the kernel), swigluPacked(gu), headNormPacked(qkv, qNorm, kNorm, heads, kvHeads,
+//        eps) (Qwen3's per-head q/k RMSNorm on the packed product)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
 //   KV-cache kernels for inference: writeCache, attendCache; attendCachePacked (RoPE, cache append
 //        and attention from one packed q/k/v product), swigluPacked, rmsNormInto, embedInto;
@@ -37,7 +38,7 @@ export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable
 export type { AttentionOptions, RopeSpec, RopeLlama3Scaling, RopeLinearScaling } from './ops/nn.js';
 export { Bf16Matrix, linearBf16, linearBf16Into, embeddingBf16 } from './ops/bf16.js';
 export { checkpoint } from './ops/checkpoint.js';
-export { linearFused, attentionPacked, swigluPacked } from './ops/fused.js';
+export { linearFused, attentionPacked, swigluPacked, headNormPacked } from './ops/fused.js';
 export type { PackedAttentionOptions } from './ops/fused.js';
 export { loraAddInPlace, loraAddBlocksInPlace } from './ops/lora.js';
 export type { LoraBlock } from './ops/lora.js';

@@ -26,6 +26,7 @@ import {
   linearBf16,
   linearBf16Into,
   linearFused,
+  headNormPacked,
   noGrad,
   parameter,
   rmsNorm,
@@ -232,12 +233,6 @@ export class Transformer implements CausalLM {
   private readonly finalNorm: Tensor;
   private readonly lmHead: Weight;
   /**
-   * Set at construction: no per-head q/k norms (Qwen3), the one part `fusedLayer` leaves out, so
-   * the training forward may run it (with f32 or frozen BF16 weights, any biases, and a linear
-   * hook that has `applyPacked`).
-   */
-  private readonly fusableLayers: boolean;
-  /**
    * Off: the training forward always runs the plain layer (the reference `fusedLayer` is tested
    * against, and the baseline of speed comparisons).
    */
@@ -318,7 +313,6 @@ export class Transformer implements CausalLM {
     this.finalNorm = ones('model.norm.weight', d.hidden);
     this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
     const f32 = !opts.frozenBf16;
-    this.fusableLayers = !d.qkNorm;
     this.packableDecode = f32 && !d.qkNorm && !d.oBias && !d.mlpBias;
   }
 
@@ -403,24 +397,26 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether the training forward may run `fusedLayer`: `fusableLayers`, and a linear hook (if
+   * Whether the training forward may run `fusedLayer` (which covers every family and option the
+   * plain layer does, f32 or frozen BF16 weights): `fuseTrainingLayers`, and a linear hook (if
    * any) that can adapt the packed products (`applyPacked`).
    */
   private fusable(): boolean {
-    return this.fuseTrainingLayers && this.fusableLayers && (this.hook === null || this.hook.applyPacked !== undefined);
+    return this.fuseTrainingLayers && (this.hook === null || this.hook.applyPacked !== undefined);
   }
 
   /**
    * `layer` with fewer, larger kernels (the same function, tested against it): q, k and v as one
-   * product over their concatenated weights and biases, RoPE applied inside the attention
-   * kernel, gate and up as one product. The parameters stay separate tensors; the linear hook
+   * product over their concatenated weights and biases, Qwen3's per-head q/k norms on that
+   * product, RoPE applied inside the attention kernel, gate and up as one product. The parameters stay separate tensors; the linear hook
    * (LoRA) adds into each projection's block of the packed outputs.
    */
   private fusedLayer(L: Layer, x: Tensor, pos: Int32Array): Tensor {
     const d = this.dims, eps = this.config.rms_norm_eps;
     const rope = { theta: this.config.rope_theta, scaling: this.config.rope_scaling };
     const h = rmsNorm(x, L.inputNorm, eps);
-    const qkv = this.packedProduct(h, [L.q, L.k, L.v], [L.qBias, L.kBias, L.vBias], L.qkvParts);
+    let qkv = this.packedProduct(h, [L.q, L.k, L.v], [L.qBias, L.kBias, L.vBias], L.qkvParts);
+    if (L.qNorm && L.kNorm) qkv = headNormPacked(qkv, L.qNorm, L.kNorm, d.heads, d.kvHeads, eps);
     const a = attentionPacked(qkv, { heads: d.heads, kvHeads: d.kvHeads, positions: pos, rope });
     const x1 = add(x, this.project(a, L.o, L.oBias));
     const h2 = rmsNorm(x1, L.postNorm, eps);

@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
-import { Bf16Matrix, attention, attentionPacked, linear, linearBf16, linearFused, loraAddBlocksInPlace, loraAddInPlace, rope, swiglu, swigluPacked, tensor, Tensor } from '../../src/core/index.js';
+import { Bf16Matrix, headNormPacked, rmsNorm, attention, attentionPacked, linear, linearBf16, linearFused, loraAddBlocksInPlace, loraAddInPlace, rope, swiglu, swigluPacked, tensor, Tensor } from '../../src/core/index.js';
 import { stackedWeights } from '../../src/core/ops/fused.js';
-import { assertClose, gradCheck, randn, refAttention, refMatmul, refRope, sigmoid } from './reference.js';
+import { assertClose, gradCheck, randn, refAttention, refMatmul, refRmsNorm, refRope, sigmoid } from './reference.js';
 
 const rng = new Rng(4321);
 
@@ -288,4 +288,27 @@ test('swigluPacked: gate and up side by side in each row, equal to swiglu on the
   const b = swiglu(new Tensor(Float32Array.from(cols(gu, 2 * I, 0, I)), [rows, I]), new Tensor(Float32Array.from(cols(gu, 2 * I, I, I)), [rows, I]));
   assert.deepEqual(a.data, b.data);
   assert.throws(() => swigluPacked(tensor(new Float32Array(6), [2, 3])), /last dimension 3/);
+});
+
+test('headNormPacked (Qwen3 q_norm / k_norm): RMSNorm over each q and k head of the packed product with its own weight, v unchanged', () => {
+  for (const [M, Hq, Hkv, D] of [[1, 1, 1, 2], [5, 4, 2, 6], [9, 3, 3, 8]]) {
+    const W = (Hq + 2 * Hkv) * D, eps = 1e-6;
+    gradCheck({
+      inputs: [{ data: randn(rng, M * W), shape: [M, W] }, { data: randn(rng, D), shape: [D] }, { data: randn(rng, D), shape: [D] }],
+      run: ([qkv, qn, kn]) => headNormPacked(qkv, qn, kn, Hq, Hkv, eps),
+      ref: ([qkv, qn, kn]) => sideBySide([
+        refRmsNorm(cols(qkv, W, 0, Hq * D), qn, D, eps),
+        refRmsNorm(cols(qkv, W, Hq * D, Hkv * D), kn, D, eps),
+        cols(qkv, W, (Hq + Hkv) * D, Hkv * D),
+      ], [Hq * D, Hkv * D, Hkv * D]),
+      samples: 40,
+    }, rng);
+  }
+  // Against rmsNorm on the parts.
+  const M = 6, Hq = 2, Hkv = 1, D = 4, W = 16;
+  const qkv = randn(rng, M * W), qn = Float32Array.from(randn(rng, D)), kn = Float32Array.from(randn(rng, D));
+  const y = headNormPacked(tensor(Float32Array.from(qkv), [M, W]), tensor(qn, [D]), tensor(kn, [D]), Hq, Hkv, 1e-5);
+  const q = rmsNorm(tensor(Float32Array.from(cols(qkv, W, 0, Hq * D)), [M * Hq, D]), tensor(qn, [D]), 1e-5);
+  assertClose(cols(Float64Array.from(y.data), W, 0, Hq * D), q.data, 0, 'q part');
+  assert.throws(() => headNormPacked(tensor(new Float32Array(M * 15), [M, 15]), tensor(qn, [D]), tensor(kn, [D]), Hq, Hkv, 1e-5), /width 15 is not/);
 });

@@ -155,3 +155,48 @@ export function swigluPacked(gu: Tensor): Tensor {
     if (d) be.swigluPackedBackward(gu.data, g, d, rows, I);
   });
 }
+
+/**
+ * Qwen3's q_norm / k_norm on a packed qkv [..., (heads + 2 kvHeads) * D] (linearFused's output):
+ * RMSNorm over each query head with weight qNorm [D] and over each key head with kNorm [D]; the
+ * values pass through. Equal to rmsNorm on the separate q and k tensors viewed as [heads, D] rows.
+ */
+export function headNormPacked(qkv: Tensor, qNorm: Tensor, kNorm: Tensor, heads: number, kvHeads: number, eps: number): Tensor {
+  const W = lastDim('headNormPacked', qkv), D = qNorm.size;
+  if (qNorm.ndim !== 1 || kNorm.ndim !== 1 || kNorm.size !== D) fail('headNormPacked', `q_norm ${fmt(qNorm.shape)} and k_norm ${fmt(kNorm.shape)} must both be [head size]`);
+  if (W !== (heads + 2 * kvHeads) * D) fail('headNormPacked', `width ${W} is not (${heads} + 2 x ${kvHeads}) heads of ${D}`);
+  const M = qkv.size / W, qw = heads * D, kw = kvHeads * D;
+  const be = backend();
+  // The q and k parts gathered into rows of one head each, normalised, and written back.
+  const q = columns(qkv.data, M, W, 0, qw), k = columns(qkv.data, M, W, qw, kw);
+  const qo = new Float32Array(M * qw), ko = new Float32Array(M * kw);
+  const rq = new Float32Array(M * heads), rk = new Float32Array(M * kvHeads);
+  be.rmsNormForward(q, qNorm.data, qo, rq, M * heads, D, eps);
+  be.rmsNormForward(k, kNorm.data, ko, rk, M * kvHeads, D, eps);
+  const out = empty(qkv.shape);
+  out.data.set(qkv.data);
+  for (let r = 0; r < M; r++) {
+    out.data.set(qo.subarray(r * qw, (r + 1) * qw), r * W);
+    out.data.set(ko.subarray(r * kw, (r + 1) * kw), r * W + qw);
+  }
+  return record(out, [qkv, qNorm, kNorm], (g) => {
+    const dx = gradFor(qkv);
+    const dq = dx ? new Float32Array(M * qw) : null, dk = dx ? new Float32Array(M * kw) : null;
+    be.rmsNormBackward(columns(g, M, W, 0, qw), q, qNorm.data, rq, dq, gradFor(qNorm), M * heads, D);
+    be.rmsNormBackward(columns(g, M, W, qw, kw), k, kNorm.data, rk, dk, gradFor(kNorm), M * kvHeads, D);
+    if (!dx) return;
+    const vw = W - qw - kw;
+    for (let r = 0; r < M; r++) {
+      be.axpy(1, dq!.subarray(r * qw, (r + 1) * qw), dx.subarray(r * W, r * W + qw), qw);
+      be.axpy(1, dk!.subarray(r * kw, (r + 1) * kw), dx.subarray(r * W + qw, r * W + qw + kw), kw);
+      be.axpy(1, g.subarray(r * W + qw + kw, (r + 1) * W), dx.subarray(r * W + qw + kw, (r + 1) * W), vw);
+    }
+  });
+}
+
+/** Columns [c0, c0 + w) of rows [M, W] as a new [M, w] array. */
+function columns(a: Float32Array, M: number, W: number, c0: number, w: number): Float32Array {
+  const out = new Float32Array(M * w);
+  for (let r = 0; r < M; r++) out.set(a.subarray(r * W + c0, r * W + c0 + w), r * w);
+  return out;
+}
