@@ -3,7 +3,8 @@
 // micro-batch step as GRPO's update makes it: forward, log-probs of the targets, backward (LoRA:
 // gradients into the adapters only; --full: into every parameter).
 // Shapes: --shape 0.5b (Qwen2.5-0.5B: vocab 151,936, 24 layers, d 896, q/k/v biases; frozen BF16
-// base with --lora, f32 with --full) or --shape tiny (a Qwen2-shaped 4-layer d 128 model).
+// base with --lora, f32 with --full), --shape 0.5b-layers (4 of its layers, vocab 8192) or --shape
+// tiny (a Qwen2-shaped 4-layer d 128 model).
 // Flags: --rows N --positions T (the micro-batch, default 8 x 64), --reps N (pairs, default 3),
 // --lora SPEC (default r=16,alpha=32,targets=all-linear), --full, --f32-base (LoRA on an f32
 // base), --threads N, --json. Prints the median and the fastest ms of each path and their ratios.
@@ -21,6 +22,12 @@ const args = benchArgs('bench:fused', ['--shape', '--rows', '--positions', '--re
 const SHAPES: Record<string, ModelConfig> = {
   '0.5b': {
     model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
+    num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
+    rope_theta: 1000000, tie_word_embeddings: true,
+  },
+  // Four of 0.5B's layers under a small vocabulary: the layers' share of the step, measured quicker.
+  '0.5b-layers': {
+    model_type: 'qwen2', vocab_size: 8192, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 4,
     num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
     rope_theta: 1000000, tie_word_embeddings: true,
   },
