@@ -7,7 +7,8 @@
 // tiny (a Qwen2-shaped 4-layer d 128 model).
 // Flags: --rows N --positions T (the micro-batch, default 8 x 64), --reps N (pairs, default 3),
 // --lora SPEC (default r=16,alpha=32,targets=all-linear), --full, --f32-base (LoRA on an f32
-// base), --threads N, --json. Prints the median and the fastest ms of each path and their ratios.
+// base), --threads N, --json. Prints the median and the fastest wall ms of each path, the median
+// CPU ms (user + system: what the step itself used, steadier on a loaded machine), and their ratios.
 import { gatherLogProbs, setNumThreads, buildInfo } from '../src/core/index.js';
 import { LoraModel, parseLoraSpec } from '../src/model/lora.js';
 import type { CausalLM } from '../src/model/causal-lm.js';
@@ -73,30 +74,37 @@ const ids = Int32Array.from({ length: rows * T }, () => rng.int(config.vocab_siz
 const targets = Int32Array.from({ length: rows * T }, () => rng.int(config.vocab_size));
 const seed = Float32Array.from({ length: rows * T }, () => rng.normal() / (rows * T));
 
-function step(fused: boolean): number {
+/** One step's wall ms and CPU ms (user + system of the process: under load, the work itself). */
+function step(fused: boolean): { wall: number; cpu: number } {
   net.fuseTrainingLayers = fused;
   if (net.trainsFused() !== fused) throw new Error(`bench:fused: the ${fused ? 'fused' : 'plain'} path is not available for this model`);
   for (const p of model.parameters().values()) p.zeroGrad();
-  const t = performance.now();
+  const t = performance.now(), c = process.cpuUsage();
   const logp = gatherLogProbs(model.forward(ids, rows, T), targets);
   logp.backward(seed);
-  return performance.now() - t;
+  const used = process.cpuUsage(c);
+  return { wall: performance.now() - t, cpu: (used.user + used.system) / 1000 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 step(true); // warm-up: first-touch allocation, thread start-up
-const fusedMs: number[] = [], plainMs: number[] = [];
+const fusedMs: number[] = [], plainMs: number[] = [], fusedCpu: number[] = [], plainCpu: number[] = [];
 for (let r = 0; r < reps; r++) {
   // Alternate which goes first so a load change favours neither.
   const order = r % 2 === 0 ? [true, false] : [false, true];
-  for (const f of order) (f ? fusedMs : plainMs).push(step(f));
-  console.error(`rep ${r + 1}: fused ${fusedMs[r].toFixed(0)} ms, plain ${plainMs[r].toFixed(0)} ms`);
+  for (const f of order) {
+    const { wall, cpu } = step(f);
+    (f ? fusedMs : plainMs).push(wall);
+    (f ? fusedCpu : plainCpu).push(cpu);
+  }
+  console.error(`rep ${r + 1}: fused ${fusedMs[r].toFixed(0)} ms (CPU ${fusedCpu[r].toFixed(0)}), plain ${plainMs[r].toFixed(0)} ms (CPU ${plainCpu[r].toFixed(0)})`);
 }
 const result = {
   shape: shapeName, mode: full ? 'full' : args.has('--f32-base') ? 'lora-f32-base' : 'lora-bf16-base', rows, positions: T, reps,
   threads: buildInfo().threads, fused_ms: median(fusedMs), plain_ms: median(plainMs), plain_over_fused: median(plainMs) / median(fusedMs),
   // On a loaded machine the fastest run is the least disturbed one.
   fused_min_ms: Math.min(...fusedMs), plain_min_ms: Math.min(...plainMs), plain_over_fused_min: Math.min(...plainMs) / Math.min(...fusedMs),
+  fused_cpu_ms: median(fusedCpu), plain_cpu_ms: median(plainCpu), plain_over_fused_cpu: median(plainCpu) / median(fusedCpu),
   fused_all_ms: fusedMs.map(Math.round), plain_all_ms: plainMs.map(Math.round),
 };
 console.log(args.has('--json') ? JSON.stringify(result) : result);
