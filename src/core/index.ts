@@ -17,10 +17,12 @@
 //        loadState(); clipGradNorm(params, maxNorm) -> pre-clip global norm
 //   Bf16Matrix (frozen weights kept as BF16 bits), linearBf16(x, w) (grad to x only), linearBf16Into,
 //        embeddingBf16(w, ids, shape) (no grad)
-//   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection)
-//   fused training ops: linearFused(x, [W_0, W_1, ...]) (one product over concatenated weights,
-//        gradients back into each W_i), attentionPacked(qkv, { heads, kvHeads, positions, rope })
-//        (RoPE inside the kernel), swigluPacked(gu)
+//   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection);
+//        loraAddBlocksInPlace(y, x, [{ A, B, col }, ...], s): several into column blocks of y
+//   fused training ops: linearFused(x, [W_0, W_1, ...], biases?) (one product over concatenated
+//        f32 or BF16 weights, gradients back into each W_i and bias), attentionPacked(qkv, { heads, kvHeads, positions, rope })
+//        (RoPE inside the kernel), swigluPacked(gu), headNormPacked(qkv, qNorm, kNorm, heads, kvHeads,
+//        eps) (Qwen3's per-head q/k RMSNorm on the packed product)
 //   checkpoint(fn, x): fn(x) recomputed in backward instead of keeping its tape (gradient checkpointing)
 //   KV-cache kernels for inference: writeCache, attendCache; attendCachePacked (RoPE, cache append
 //        and attention from one packed q/k/v product), swigluPacked, rmsNormInto, embedInto;
@@ -36,9 +38,10 @@ export { embedding, rmsNorm, layerNorm, rope, attention, rowPositions, ropeTable
 export type { AttentionOptions, RopeSpec, RopeLlama3Scaling, RopeLinearScaling } from './ops/nn.js';
 export { Bf16Matrix, linearBf16, linearBf16Into, embeddingBf16 } from './ops/bf16.js';
 export { checkpoint } from './ops/checkpoint.js';
-export { linearFused, attentionPacked, swigluPacked } from './ops/fused.js';
+export { linearFused, attentionPacked, swigluPacked, headNormPacked } from './ops/fused.js';
 export type { PackedAttentionOptions } from './ops/fused.js';
-export { loraAddInPlace } from './ops/lora.js';
+export { loraAddInPlace, loraAddBlocksInPlace } from './ops/lora.js';
+export type { LoraBlock } from './ops/lora.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';

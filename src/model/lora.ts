@@ -5,11 +5,11 @@
 // CausalLM whose parameters are only the adapters (named as PEFT saves them), and
 // `adaptersOff(model)` is the same network with the adapters switched off: GRPO's reference
 // policy without a second copy of the weights.
-import { loraAddInPlace, matmul, noGrad, parameter, scale, type Tensor } from '../core/index.js';
+import { loraAddBlocksInPlace, loraAddInPlace, matmul, noGrad, parameter, scale, type LoraBlock, type Tensor } from '../core/index.js';
 import { AhaError, InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
-import type { LinearHook, Transformer } from './transformer.js';
+import type { LinearHook, PackedPart, Transformer } from './transformer.js';
 import { frozenWeightsOf } from './weights.js';
 
 /** The projections a Llama/Qwen2 layer has, by their module name's last part. */
@@ -175,7 +175,10 @@ export class LoraModel implements CausalLM {
     }
     if (this.adapters.size === 0) throw new AhaError(`LoRA targets ${JSON.stringify(lora.targets)} match no projection of the model`);
     for (const p of base.parameters().values()) p.requiresGrad = false;
-    const hook: LinearHook = { apply: (module, x, y) => this.apply(module, x, y) };
+    const hook: LinearHook = {
+      apply: (module, x, y) => this.apply(module, x, y),
+      applyPacked: (parts, x, y) => this.applyPacked(parts, x, y),
+    };
     this.base.setLinearHook(hook);
   }
 
@@ -183,6 +186,19 @@ export class LoraModel implements CausalLM {
     const ad = this.enabled ? this.adapters.get(module) : undefined;
     if (!ad) return y;
     return loraAddInPlace(y, x, ad.A, ad.B, this.factor);
+  }
+
+  /** The adapters of projections whose outputs lie side by side in y (the fused layer's packed products), as one op. */
+  private applyPacked(parts: readonly PackedPart[], x: Tensor, y: Tensor): Tensor {
+    if (!this.enabled) return y;
+    const blocks: LoraBlock[] = [];
+    let col = 0;
+    for (const { module, width } of parts) {
+      const ad = this.adapters.get(module);
+      if (ad) blocks.push({ A: ad.A, B: ad.B, col });
+      col += width;
+    }
+    return blocks.length === 0 ? y : loraAddBlocksInPlace(y, x, blocks, this.factor);
   }
 
   /** The adapters by PEFT tensor name (A and B of each module). */

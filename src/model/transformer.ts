@@ -26,6 +26,7 @@ import {
   linearBf16,
   linearBf16Into,
   linearFused,
+  headNormPacked,
   noGrad,
   parameter,
   rmsNorm,
@@ -68,6 +69,18 @@ type Weight = Tensor | Bf16Matrix;
  */
 export interface LinearHook {
   apply(module: string, x: Tensor, y: Tensor): Tensor;
+  /**
+   * The same for several projections of one input x whose outputs lie side by side in y (the
+   * fused training layer's q/k/v and gate/up products), in the order and widths given. A hook
+   * without it keeps the training forward on the plain layer.
+   */
+  applyPacked?(parts: readonly PackedPart[], x: Tensor, y: Tensor): Tensor;
+}
+
+/** One projection's block of a packed product: its module name and output width. */
+export interface PackedPart {
+  module: string;
+  width: number;
 }
 
 interface Layer {
@@ -92,14 +105,19 @@ interface Layer {
   downBias: Tensor | null;
   /** The layer's f32 matrices in the packed layout the decode path multiplies by (null for BF16). */
   packed: PackedLayer | null;
+  /** Module names and widths of q/k/v and gate/up, for the linear hook of the fused layer. */
+  qkvParts: PackedPart[];
+  gateUpParts: PackedPart[];
 }
 
 /**
  * Storage shared by a layer's f32 parameters: q_proj, k_proj and v_proj are consecutive rows of
  * one [(heads + 2 kvHeads) * headDim, hidden] matrix, gate_proj and up_proj of one
  * [2 * intermediate, hidden] matrix, and the q/k/v biases of one vector. The parameters are views
- * into it (names, shapes, checkpoints and training are unchanged), so the decode path makes one
- * product for q/k/v and one for gate/up with no copy to keep in step with the weights.
+ * into it (names, shapes, checkpoints and training are unchanged), so the decode path and the
+ * fused training layer make one product for q/k/v and one for gate/up with no copy to keep in
+ * step with the weights. Frozen BF16 matrices are packed the same way (their bits, not kept here:
+ * the fused layer finds them back to back), and so are the MLP's gate/up biases.
  */
 interface PackedLayer {
   qkv: Float32Array;
@@ -215,10 +233,10 @@ export class Transformer implements CausalLM {
   private readonly finalNorm: Tensor;
   private readonly lmHead: Weight;
   /**
-   * Set at construction: f32 weights, no biases on q/k/v or the MLP, no per-head q/k norms, so the
-   * training forward may run `fusedLayer` (while no linear hook is set).
+   * Off: the training forward always runs the plain layer (the reference `fusedLayer` is tested
+   * against, and the baseline of speed comparisons).
    */
-  private readonly fusableLayers: boolean;
+  fuseTrainingLayers = true;
   /**
    * Set at construction: f32 weights in packed storage and none of the parts the packed decode
    * path leaves out (Qwen3's q/k norms, o_proj and MLP biases), so runCached may take that path
@@ -232,12 +250,20 @@ export class Transformer implements CausalLM {
     const rng = new Rng(opts.seed ?? 0);
     const std = opts.initStd ?? 0.02;
     const init = !(opts.skipInit ?? false);
-    // `store`: where an f32 parameter's values live (a view into a layer's packed storage).
-    const normal = (name: string, shape: [number, number], store?: Float32Array): Weight => {
+    // `store`: where an f32 parameter's values live (a view into a layer's packed storage);
+    // `bits`: the same for a frozen BF16 matrix.
+    const normal = (name: string, shape: [number, number], store?: Float32Array, bits?: Uint16Array): Weight => {
       const n = shape[0] * shape[1];
       const data = store ?? new Float32Array(n);
       if (init) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
-      const w = opts.frozenBf16 ? new Bf16Matrix(shape, init ? f32ToBf16(data) : undefined) : parameter(data, shape);
+      let w: Weight;
+      if (opts.frozenBf16) {
+        const b = bits ?? new Uint16Array(n);
+        if (init) b.set(f32ToBf16(data));
+        w = new Bf16Matrix(shape, b);
+      } else {
+        w = parameter(data, shape);
+      }
       this.moduleOf.set(w, name.replace(/\.weight$/, ''));
       if (w instanceof Bf16Matrix) this.frozen.set(name, w);
       else this.add(name, w);
@@ -256,13 +282,18 @@ export class Transformer implements CausalLM {
         qkvBias: d.qkvBias ? new Float32Array(qw + 2 * kvw) : null,
         gateUp: new Float32Array(2 * d.inter * H),
       };
-      const part = (a: Float32Array | null | undefined, from: number, n: number) => a?.subarray(from, from + n);
+      const qkvBits = opts.frozenBf16 ? new Uint16Array((qw + 2 * kvw) * H) : undefined;
+      const gateUpBits = opts.frozenBf16 ? new Uint16Array(2 * d.inter * H) : undefined;
+      const gateUpBias = d.mlpBias ? new Float32Array(2 * d.inter) : undefined;
+      const part = <A extends Float32Array | Uint16Array>(a: A | null | undefined, from: number, n: number) => a?.subarray(from, from + n) as A | undefined;
       this.layers.push({
         packed,
+        qkvParts: [['q_proj', qw], ['k_proj', kvw], ['v_proj', kvw]].map(([m, width]) => ({ module: `${p}self_attn.${m}`, width: width as number })),
+        gateUpParts: ['gate_proj', 'up_proj'].map((m) => ({ module: `${p}mlp.${m}`, width: d.inter })),
         inputNorm: ones(`${p}input_layernorm.weight`, d.hidden),
-        q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed?.qkv, 0, qw * H)),
-        k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed?.qkv, qw * H, kvw * H)),
-        v: normal(`${p}self_attn.v_proj.weight`, [kvw, H], part(packed?.qkv, (qw + kvw) * H, kvw * H)),
+        q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed?.qkv, 0, qw * H), part(qkvBits, 0, qw * H)),
+        k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed?.qkv, qw * H, kvw * H), part(qkvBits, qw * H, kvw * H)),
+        v: normal(`${p}self_attn.v_proj.weight`, [kvw, H], part(packed?.qkv, (qw + kvw) * H, kvw * H), part(qkvBits, (qw + kvw) * H, kvw * H)),
         o: normal(`${p}self_attn.o_proj.weight`, [d.hidden, qw]),
         qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw, part(packed?.qkvBias, 0, qw)) : null,
         kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw, part(packed?.qkvBias, qw, kvw)) : null,
@@ -271,18 +302,17 @@ export class Transformer implements CausalLM {
         qNorm: d.qkNorm ? ones(`${p}self_attn.q_norm.weight`, d.headDim) : null,
         kNorm: d.qkNorm ? ones(`${p}self_attn.k_norm.weight`, d.headDim) : null,
         postNorm: ones(`${p}post_attention_layernorm.weight`, d.hidden),
-        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, H], part(packed?.gateUp, 0, d.inter * H)),
-        up: normal(`${p}mlp.up_proj.weight`, [d.inter, H], part(packed?.gateUp, d.inter * H, d.inter * H)),
+        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, H], part(packed?.gateUp, 0, d.inter * H), part(gateUpBits, 0, d.inter * H)),
+        up: normal(`${p}mlp.up_proj.weight`, [d.inter, H], part(packed?.gateUp, d.inter * H, d.inter * H), part(gateUpBits, d.inter * H, d.inter * H)),
         down: normal(`${p}mlp.down_proj.weight`, [d.hidden, d.inter]),
-        gateBias: d.mlpBias ? zerosP(`${p}mlp.gate_proj.bias`, d.inter) : null,
-        upBias: d.mlpBias ? zerosP(`${p}mlp.up_proj.bias`, d.inter) : null,
+        gateBias: d.mlpBias ? zerosP(`${p}mlp.gate_proj.bias`, d.inter, part(gateUpBias, 0, d.inter)) : null,
+        upBias: d.mlpBias ? zerosP(`${p}mlp.up_proj.bias`, d.inter, part(gateUpBias, d.inter, d.inter)) : null,
         downBias: d.mlpBias ? zerosP(`${p}mlp.down_proj.bias`, d.hidden) : null,
       });
     }
     this.finalNorm = ones('model.norm.weight', d.hidden);
     this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
     const f32 = !opts.frozenBf16;
-    this.fusableLayers = f32 && !d.qkvBias && !d.mlpBias && !d.qkNorm;
     this.packableDecode = f32 && !d.qkNorm && !d.oBias && !d.mlpBias;
   }
 
@@ -367,26 +397,43 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether the training forward may run `fusedLayer`: nothing sits between the q/k/v and
-   * gate/up products and what reads them (no LoRA hook, and `fusableLayers`).
+   * Whether the training forward may run `fusedLayer` (which covers every family and option the
+   * plain layer does, f32 or frozen BF16 weights): `fuseTrainingLayers`, and a linear hook (if
+   * any) that can adapt the packed products (`applyPacked`).
    */
   private fusable(): boolean {
-    return this.hook === null && this.fusableLayers;
+    return this.fuseTrainingLayers && (this.hook === null || this.hook.applyPacked !== undefined);
   }
 
   /**
    * `layer` with fewer, larger kernels (the same function, tested against it): q, k and v as one
-   * product over their concatenated weights, RoPE applied inside the attention kernel, gate and
-   * up as one product. The parameters stay separate tensors.
+   * product over their concatenated weights and biases, Qwen3's per-head q/k norms on that
+   * product, RoPE applied inside the attention kernel, gate and up as one product. The parameters stay separate tensors; the linear hook
+   * (LoRA) adds into each projection's block of the packed outputs.
    */
   private fusedLayer(L: Layer, x: Tensor, pos: Int32Array): Tensor {
     const d = this.dims, eps = this.config.rms_norm_eps;
     const rope = { theta: this.config.rope_theta, scaling: this.config.rope_scaling };
-    const qkv = linearFused(rmsNorm(x, L.inputNorm, eps), [L.q as Tensor, L.k as Tensor, L.v as Tensor]);
+    const h = rmsNorm(x, L.inputNorm, eps);
+    let qkv = this.packedProduct(h, [L.q, L.k, L.v], [L.qBias, L.kBias, L.vBias], L.qkvParts);
+    if (L.qNorm && L.kNorm) qkv = headNormPacked(qkv, L.qNorm, L.kNorm, d.heads, d.kvHeads, eps);
     const a = attentionPacked(qkv, { heads: d.heads, kvHeads: d.kvHeads, positions: pos, rope });
     const x1 = add(x, this.project(a, L.o, L.oBias));
-    const gu = linearFused(rmsNorm(x1, L.postNorm, eps), [L.gate as Tensor, L.up as Tensor]);
+    const h2 = rmsNorm(x1, L.postNorm, eps);
+    const gu = this.packedProduct(h2, [L.gate, L.up], [L.gateBias, L.upBias], L.gateUpParts);
     return add(x1, this.project(swigluPacked(gu), L.down, L.downBias));
+  }
+
+  /** Whether the training forward runs the fused layer now (see `fusable`). */
+  trainsFused(): boolean {
+    return this.fusable();
+  }
+
+  /** One product for several projections of x (`linearFused`), then the hook's part of each. */
+  private packedProduct(x: Tensor, weights: Weight[], biases: (Tensor | null)[], parts: PackedPart[]): Tensor {
+    const ws = weights as Tensor[] | Bf16Matrix[]; // one kind: the constructor makes all f32 or all BF16
+    const y = linearFused(x, ws, biases[0] === null ? null : (biases as Tensor[]));
+    return this.hook?.applyPacked ? this.hook.applyPacked(parts, x, y) : y;
   }
 
   private mlp(L: Layer, h: Tensor): Tensor {

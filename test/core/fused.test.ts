@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
-import { attention, attentionPacked, linear, linearFused, rope, swiglu, swigluPacked, tensor, Tensor } from '../../src/core/index.js';
+import { Bf16Matrix, headNormPacked, rmsNorm, attention, attentionPacked, linear, linearBf16, linearFused, loraAddBlocksInPlace, loraAddInPlace, rope, swiglu, swigluPacked, tensor, Tensor } from '../../src/core/index.js';
 import { stackedWeights } from '../../src/core/ops/fused.js';
-import { assertClose, gradCheck, randn, refAttention, refMatmul, refRope, sigmoid } from './reference.js';
+import { assertClose, gradCheck, randn, refAttention, refMatmul, refRmsNorm, refRope, sigmoid } from './reference.js';
 
 const rng = new Rng(4321);
 
@@ -91,6 +91,129 @@ test('linearFused: weights that are consecutive views of one buffer are read in 
   a.dws.forEach((dw, i) => assert.deepEqual(dw, b.dws[i]));
 });
 
+/** Each row of y [rows, sum(widths)] plus the biases side by side. */
+function plusBias(y: Float64Array, biases: Float64Array[]): Float64Array {
+  const total = biases.reduce((n, b) => n + b.length, 0);
+  const out = Float64Array.from(y);
+  for (let r = 0; r < y.length / total; r++) {
+    let c = 0;
+    for (const b of biases) for (let j = 0; j < b.length; j++) out[r * total + c++] += b[j];
+  }
+  return out;
+}
+
+test('linearFused with biases (q/k/v of Qwen2): bias added per block, its gradient the column sums of the block', () => {
+  for (const [M, K, outs] of [[1, 3, [2]], [7, 5, [3, 1, 4]], [40, 17, [9, 5, 5]]] as Array<[number, number, number[]]>) {
+    const n = outs.length;
+    gradCheck({
+      inputs: [
+        { data: randn(rng, M * K), shape: [M, K] },
+        ...outs.map((o) => ({ data: randn(rng, o * K), shape: [o, K] })),
+        ...outs.map((o) => ({ data: randn(rng, o), shape: [o] })),
+      ],
+      run: ([x, ...rest]) => linearFused(x, rest.slice(0, n), rest.slice(n)),
+      ref: ([x, ...rest]) => plusBias(sideBySide(rest.slice(0, n).map((w, i) => refMatmul(x, w, 1, M, outs[i], K, false, true, true)), outs), rest.slice(n)),
+      samples: 30,
+    }, rng);
+  }
+  // Frozen biases (a LoRA base) get no gradient; the others still do.
+  const x = tensor(Float32Array.from(randn(rng, 12)), [4, 3], { requiresGrad: true });
+  const w = [tensor(Float32Array.from(randn(rng, 6)), [2, 3]), tensor(Float32Array.from(randn(rng, 3)), [1, 3])];
+  const b = [tensor(Float32Array.from(randn(rng, 2)), [2]), tensor(Float32Array.from(randn(rng, 1)), [1], { requiresGrad: true })];
+  linearFused(x, w, b).backward(new Float32Array(12).fill(1));
+  assert.equal(b[0].grad, null);
+  assert.deepEqual(b[1].grad, Float32Array.of(4));
+  assert.throws(() => linearFused(x, w, [b[0]]), /1 biases for 2 weights/);
+  assert.throws(() => linearFused(x, w, [b[1], b[0]]), /bias \[1\] does not fit weight \[2, 3\]/);
+});
+
+test('linearFused over frozen BF16 matrices: equal to the f32 product with the widened weights, gradient to x and the biases only', () => {
+  const M = 37, K = 19, outs = [11, 4, 4];
+  const mats = outs.map((o) => {
+    const m = new Bf16Matrix([o, K]);
+    // Random bit patterns of moderate values: sign, exponent 120-127, any mantissa.
+    for (let i = 0; i < m.bits.length; i++) m.bits[i] = (rng.int(2) << 15) | ((120 + rng.int(8)) << 7) | rng.int(128);
+    return m;
+  });
+  const widened = mats.map((m) => Float64Array.from(m.toFloat32()));
+  gradCheck({
+    inputs: [{ data: randn(rng, M * K), shape: [M, K] }, ...outs.map((o) => ({ data: randn(rng, o), shape: [o] }))],
+    run: ([x, ...bs]) => linearFused(x, mats, bs),
+    ref: ([x, ...bs]) => plusBias(sideBySide(widened.map((w, i) => refMatmul(x, w, 1, M, outs[i], K, false, true, true)), outs), bs),
+    samples: 30,
+  }, rng);
+  // Against linearBf16 per matrix, and with the bits back to back in one buffer (read in place).
+  const packed = new Uint16Array(19 * K);
+  let at = 0;
+  const views = mats.map((m) => {
+    packed.set(m.bits, at);
+    const v = new Bf16Matrix(m.shape, packed.subarray(at, at + m.size));
+    at += m.size;
+    return v;
+  });
+  const x = Float32Array.from(randn(rng, M * K)), g = Float32Array.from(randn(rng, M * 19));
+  const xf = tensor(Float32Array.from(x), [M, K], { requiresGrad: true });
+  const yf = linearFused(xf, views);
+  yf.backward(g);
+  const xs = tensor(Float32Array.from(x), [M, K], { requiresGrad: true });
+  let c0 = 0;
+  mats.forEach((m, i) => {
+    const y = linearBf16(xs, m);
+    assertClose(cols(Float64Array.from(yf.data), 19, c0, outs[i]), y.data, 1e-6, `block ${i}`);
+    y.backward(Float32Array.from(cols(Float64Array.from(g), 19, c0, outs[i])));
+    c0 += outs[i];
+  });
+  assertClose(xf.grad!, xs.grad!, 1e-5, 'dx');
+  assert.throws(() => linearFused(xf, [mats[0], tensor(new Float32Array(4 * K), [4, K])] as Tensor[]), /all f32 tensors or all BF16 matrices/);
+});
+
+test('loraAddBlocksInPlace: adapters of column blocks equal one loraAddInPlace per block (forward and gradients), and the float64 reference', () => {
+  const M = 13, K = 7, s = 1.5;
+  const blocks = [{ r: 2, N: 5, col: 0 }, { r: 3, N: 3, col: 8 }]; // columns 5-7 have no adapter
+  const W = 11;
+  // float64 reference with finite differences: y, x, A_0, B_0, A_1, B_1.
+  gradCheck({
+    inputs: [
+      { data: randn(rng, M * W), shape: [M, W] },
+      { data: randn(rng, M * K), shape: [M, K] },
+      ...blocks.flatMap((b) => [{ data: randn(rng, b.r * K), shape: [b.r, K] }, { data: randn(rng, b.N * b.r), shape: [b.N, b.r] }]),
+    ],
+    run: ([y, x, ...ab]) => loraAddBlocksInPlace(y, x, blocks.map((b, i) => ({ A: ab[2 * i], B: ab[2 * i + 1], col: b.col })), s),
+    ref: ([y, x, ...ab]) => {
+      const out = Float64Array.from(y);
+      blocks.forEach((b, i) => {
+        const xa = refMatmul(x, ab[2 * i], 1, M, b.r, K, false, true, true);
+        const d = refMatmul(xa, ab[2 * i + 1], 1, M, b.N, b.r, false, true, true);
+        for (let m = 0; m < M; m++) for (let j = 0; j < b.N; j++) out[m * W + b.col + j] += s * d[m * b.N + j];
+      });
+      return out;
+    },
+    samples: 30,
+  }, rng);
+  // The same as separate projections, each adapted by loraAddInPlace.
+  const x = Float32Array.from(randn(rng, M * K)), y = Float32Array.from(randn(rng, M * W)), g = Float32Array.from(randn(rng, M * W));
+  const ab = blocks.map((b) => [Float32Array.from(randn(rng, b.r * K)), Float32Array.from(randn(rng, b.N * b.r))]);
+  const params = () => blocks.map((b, i) => ({ A: tensor(ab[i][0].slice(), [b.r, K], { requiresGrad: true }), B: tensor(ab[i][1].slice(), [b.N, b.r], { requiresGrad: true }), col: b.col }));
+  const xt = tensor(x.slice(), [M, K], { requiresGrad: true });
+  const pb = params();
+  const out = loraAddBlocksInPlace(tensor(y.slice(), [M, W]), xt, pb, s);
+  out.backward(g);
+  const xt2 = tensor(x.slice(), [M, K], { requiresGrad: true });
+  const ps = params();
+  blocks.forEach((b, i) => {
+    const yi = loraAddInPlace(tensor(Float32Array.from(cols(Float64Array.from(y), W, b.col, b.N)), [M, b.N]), xt2, ps[i].A, ps[i].B, s);
+    assertClose(cols(Float64Array.from(out.data), W, b.col, b.N), yi.data, 1e-6, `block ${i}`);
+    yi.backward(Float32Array.from(cols(Float64Array.from(g), W, b.col, b.N)));
+    assertClose(pb[i].A.grad!, ps[i].A.grad!, 1e-5, `dA ${i}`);
+    assertClose(pb[i].B.grad!, ps[i].B.grad!, 1e-5, `dB ${i}`);
+  });
+  assertClose(xt.grad!, xt2.grad!, 1e-5, 'dx');
+  assertClose(cols(Float64Array.from(out.data), W, 5, 3), cols(Float64Array.from(y), W, 5, 3), 0, 'columns without an adapter');
+  const A = tensor(new Float32Array(2 * K), [2, K]), B = tensor(new Float32Array(8), [4, 2]);
+  assert.throws(() => loraAddBlocksInPlace(tensor(new Float32Array(M * W), [M, W]), xt, [{ A, B, col: 0 }, { A, B, col: 3 }], s), /overlap/);
+  assert.throws(() => loraAddBlocksInPlace(tensor(new Float32Array(M * W), [M, W]), xt, [{ A, B, col: 8 }], s), /outside y/);
+});
+
 test('linearFused: a weight of the wrong width is a clear error', () => {
   const x = tensor(new Float32Array(6), [2, 3]);
   assert.throws(() => linearFused(x, [tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [2, 4])]), /weight \[2, 4\] does not take inputs of width 3/);
@@ -165,4 +288,27 @@ test('swigluPacked: gate and up side by side in each row, equal to swiglu on the
   const b = swiglu(new Tensor(Float32Array.from(cols(gu, 2 * I, 0, I)), [rows, I]), new Tensor(Float32Array.from(cols(gu, 2 * I, I, I)), [rows, I]));
   assert.deepEqual(a.data, b.data);
   assert.throws(() => swigluPacked(tensor(new Float32Array(6), [2, 3])), /last dimension 3/);
+});
+
+test('headNormPacked (Qwen3 q_norm / k_norm): RMSNorm over each q and k head of the packed product with its own weight, v unchanged', () => {
+  for (const [M, Hq, Hkv, D] of [[1, 1, 1, 2], [5, 4, 2, 6], [9, 3, 3, 8]]) {
+    const W = (Hq + 2 * Hkv) * D, eps = 1e-6;
+    gradCheck({
+      inputs: [{ data: randn(rng, M * W), shape: [M, W] }, { data: randn(rng, D), shape: [D] }, { data: randn(rng, D), shape: [D] }],
+      run: ([qkv, qn, kn]) => headNormPacked(qkv, qn, kn, Hq, Hkv, eps),
+      ref: ([qkv, qn, kn]) => sideBySide([
+        refRmsNorm(cols(qkv, W, 0, Hq * D), qn, D, eps),
+        refRmsNorm(cols(qkv, W, Hq * D, Hkv * D), kn, D, eps),
+        cols(qkv, W, (Hq + Hkv) * D, Hkv * D),
+      ], [Hq * D, Hkv * D, Hkv * D]),
+      samples: 40,
+    }, rng);
+  }
+  // Against rmsNorm on the parts.
+  const M = 6, Hq = 2, Hkv = 1, D = 4, W = 16;
+  const qkv = randn(rng, M * W), qn = Float32Array.from(randn(rng, D)), kn = Float32Array.from(randn(rng, D));
+  const y = headNormPacked(tensor(Float32Array.from(qkv), [M, W]), tensor(qn, [D]), tensor(kn, [D]), Hq, Hkv, 1e-5);
+  const q = rmsNorm(tensor(Float32Array.from(cols(qkv, W, 0, Hq * D)), [M * Hq, D]), tensor(qn, [D]), 1e-5);
+  assertClose(cols(Float64Array.from(y.data), W, 0, Hq * D), q.data, 0, 'q part');
+  assert.throws(() => headNormPacked(tensor(new Float32Array(M * 15), [M, 15]), tensor(qn, [D]), tensor(kn, [D]), Hq, Hkv, 1e-5), /width 15 is not/);
 });
