@@ -28,6 +28,8 @@
     ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
 #define AHA_AMX_BUILD 1
 #include <cpuid.h>
+
+#include <cstdlib>
 #include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -45,6 +47,8 @@ constexpr int kXfeatureXtiledata = 18;
 
 // nullptr when AMX BF16 can run in this process, else the reason it cannot.
 const char* probeAmx() {
+  const char* off = std::getenv("AHA_NO_AMX");
+  if (off && *off && std::strcmp(off, "0") != 0) return "turned off by AHA_NO_AMX";
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return "the CPU has no CPUID leaf 7";
   if (!(d & (1u << 24))) return "the CPU lacks AMX-TILE";
