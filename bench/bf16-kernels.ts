@@ -4,7 +4,8 @@
 // and 64. Every variant has its own KV cache fed the same tokens (drawn from the f32 logits at
 // temperature 1), the variants alternate within each round, and the best and median of the
 // rounds are reported, so a loaded machine moves all of them alike: the step ratios are the
-// robust figure. Also: the BF16 snapshot's cost, and per BF16 kernel the log-probability error
+// robust figure. Also: the BF16 snapshot's cost, each variant's batched prefill (once, not
+// alternated: noisier), and per BF16 kernel the log-probability error
 // of the drawn tokens against f32 (teacher-forced through the cache), max and mean |Δ log p|.
 //
 //   npm run bench:bf16 -- [--rounds 7] [--prompt 16] [--threads N] [--batches 1,64] [--layers 24] [--portable] [--json]
@@ -32,7 +33,7 @@ const CONFIG: ModelConfig = {
   rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: null, eos_token_id: 151643,
 };
 
-interface Variant { name: string; kernel: Bf16Kernel | null; cache?: TransformerCache; logits?: Float32Array; times: number[]; err: { max: number; sum: number; n: number } }
+interface Variant { name: string; kernel: Bf16Kernel | null; cache?: TransformerCache; logits?: Float32Array; prefillMs?: number; times: number[]; err: { max: number; sum: number; n: number } }
 
 function main(): void {
   const info = buildInfo();
@@ -69,7 +70,10 @@ function main(): void {
         }
       }
       setBf16Kernel(v.kernel ?? 'auto');
-      v.logits = model.prefillRows(v.cache, rows, prompts).slice(0, B * V);
+      const t = performance.now();
+      const logits = model.prefillRows(v.cache, rows, prompts);
+      v.prefillMs = performance.now() - t;
+      v.logits = logits.slice(0, B * V);
     }
     model.sampleInBf16 = false;
     for (let r = 0; r < rounds; r++) {
@@ -101,10 +105,10 @@ function main(): void {
     for (const v of variants) {
       const best = Math.min(...v.times), med = median(v.times);
       res[v.name] = {
-        step_ms_best: round(best), step_ms_median: round(med), speedup_vs_f32: round(f32Best / best, 3), tok_s: round((B * 1000) / best, 2),
+        prefill_ms: round(v.prefillMs ?? 0), step_ms_best: round(best), step_ms_median: round(med), speedup_vs_f32: round(f32Best / best, 3), tok_s: round((B * 1000) / best, 2),
         ...(v.kernel !== null ? { logprob_err_max: v.err.max, logprob_err_mean: v.err.sum / v.err.n, tokens: v.err.n } : {}),
       };
-      console.error(`batch ${B} ${v.name}: step ${best.toFixed(1)} ms best, ${med.toFixed(1)} median (${(f32Best / best).toFixed(2)}x f32)` +
+      console.error(`batch ${B} ${v.name}: prefill ${(v.prefillMs ?? 0).toFixed(0)} ms, step ${best.toFixed(1)} ms best, ${med.toFixed(1)} median (${(f32Best / best).toFixed(2)}x f32)` +
         (v.kernel !== null ? `, |d log p| max ${v.err.max.toExponential(2)} mean ${(v.err.sum / v.err.n).toExponential(2)}` : ''));
     }
     out[`batch_${B}`] = res;

@@ -5,7 +5,8 @@
 // calls (two RoPEs, two cache writes, the attention) and three copies of q, k and v. Fewer calls
 // means fewer OpenMP wake-ups per layer, which is most of a small model's decode step. (SwiGLU of
 // the packed gate/up product is pointwise.cc's SwigluPackedForward, shared with training.) Also
-// here: the BF16 panel products of the opt-in BF16 sampling path.
+// here: the BF16 panel products of the opt-in BF16 sampling path and the choice of their kernel
+// (AMX tiles in amx.cc, vdpbf16ps here, or a portable loop).
 //
 // The arithmetic of each value follows the unfused kernels' (rotate_half RoPE from the same
 // cos/sin table, scores summed over the head dimension in order, the same exp and softmax
