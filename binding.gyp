@@ -13,7 +13,8 @@
         "src/core/native/bf16.cc",
         "src/core/native/sampling.cc",
         "src/core/native/memory.cc",
-        "src/core/native/decode.cc"
+        "src/core/native/decode.cc",
+        "src/core/native/amx.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -12,12 +12,13 @@
 // micro-batch at most), --gradient-checkpointing, --full (full fine-tuning instead of LoRA, f32 weights), --lora SPEC,
 // --gen-tokens N, --threads N, --skip-gen, --skip-torch, --skip-step, --synthetic-rollouts (random completions of
 // exactly --max-new-tokens, to measure the update without sampling), --bf16 (also sampling with the
-// opt-in BF16 path: bf16_gen_tok_s_b1/_b64 and its log-prob differences from f32), --json.
+// opt-in BF16 path: bf16_gen_tok_s_b1/_b64, its log-prob differences from f32, and bf16_products,
+// the kernel that ran it: 'amx' tiles, 'avx512_bf16' or 'portable'), --json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildInfo, logSumExpRows, noGrad, setNumThreads } from '../src/core/index.js';
+import { bf16Kernels, buildInfo, logSumExpRows, noGrad, setNumThreads } from '../src/core/index.js';
 import { createTransformer, Transformer } from '../src/model/transformer.js';
 import { loadModel, saveModel } from '../src/model/load-model.js';
 import { sample } from '../src/model/sampling.js';
@@ -203,6 +204,9 @@ async function main(): Promise<void> {
       out.bf16_gen_tok_s_b1 = b[0];
       out.bf16_gen_tok_s_b64 = b[1];
       out.bf16_logprob_diff = gen.bf16_logprob_diff;
+      // Which kernel ran the BF16 products at batch 64 (AMX tiles where the CPU and Linux allow them; batch 1 uses vdpbf16ps).
+      out.bf16_products = info.bf16Products;
+      out.amx_unavailable = bf16Kernels().amxUnavailable;
     }
     if (!argv.includes('--skip-torch') && ensureTorch()) {
       const tmp = mkdtempSync(join(tmpdir(), 'aha-bench-real-torch-'));

@@ -28,6 +28,10 @@ export interface Backend {
   bf16Panels(w: F32, out: U16, N: number, K: number): void;
   /** y [M, N] (+)= bf16(x) bf16(W)^T from W's panels, f32 accumulation (vdpbf16ps where the CPU has it). */
   linearBf16Dot(x: F32, panels: U16, y: F32, M: number, N: number, K: number, accumulate: boolean): void;
+  /** Forces linearBf16Dot's kernel: 0 auto, 1 AMX tiles, 2 vdpbf16ps, 3 portable (decode.cc). */
+  setBf16Kernel(mode: number): void;
+  /** What linearBf16Dot can run here: AMX (with the reason when not), vdpbf16ps, the forced mode. */
+  bf16Kernels(): { amx: boolean; amxWhy: string; vector: boolean; mode: number; amxMinRows: number };
   rmsNormBackward(dy: F32, x: F32, w: F32, rstd: F32, dx: F32 | null, dw: F32 | null, rows: number, dim: number): void;
   layerNormForward(x: F32, w: F32 | null, b: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, dim: number, eps: number): void;
   layerNormBackward(dy: F32, x: F32, w: F32 | null, mean: F32, rstd: F32, dx: F32 | null, dw: F32 | null,
@@ -165,10 +169,18 @@ export interface BuildInfo {
   openmp: number;
   cores: number;
   threads: number;
+  /**
+   * The kernel of the opt-in BF16 sampling products (linearBf16DotInto) at batch sizes of 4 and
+   * more: 'amx' (AMX tiles: the CPU has them and Linux granted this process tile data),
+   * 'avx512_bf16' (vdpbf16ps) or 'portable'; batch 1-3 never uses AMX. See bf16Kernels().
+   */
+  bf16Products: 'amx' | 'avx512_bf16' | 'portable';
 }
 
 export function buildInfo(): BuildInfo {
   const b = backend();
   const info = b.buildInfo();
-  return { gemm: info.blas ? 'openblas' : 'fallback', blasCore: info.blasCore ?? null, openmp: info.openmp, cores: info.maxThreads, threads: b.getNumThreads() };
+  const k = b.bf16Kernels();
+  const bf16Products = k.amx ? 'amx' : k.vector ? 'avx512_bf16' : 'portable';
+  return { gemm: info.blas ? 'openblas' : 'fallback', blasCore: info.blasCore ?? null, openmp: info.openmp, cores: info.maxThreads, threads: b.getNumThreads(), bf16Products };
 }

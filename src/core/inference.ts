@@ -10,6 +10,7 @@
 // drawing tokens from rows of logits natively.
 import { backend } from './backend.js';
 import { checkIds } from './ops/shape.js';
+import { AhaError } from '../util/errors.js';
 
 export interface CacheAttentionShape {
   /** Rows being computed now. */
@@ -86,12 +87,50 @@ export function bf16Panels(weight: Float32Array, N: number, K: number): Bf16Pane
 
 /**
  * out[0 .. rows*N) (+)= x [rows, K] times the panels' weight transposed, with x rounded to BF16
- * and products accumulated in f32 (vdpbf16ps on CPUs with AVX512_BF16, a portable loop of the
- * same BF16 operands elsewhere). Less exact than linearInto: both operands keep 8 mantissa bits.
+ * and products accumulated in f32: AMX tile products from 4 rows on where the CPU and the OS allow
+ * them (src/core/native/amx.cc), else vdpbf16ps on CPUs with AVX512_BF16, else a portable loop of
+ * the same BF16 operands (see bf16Kernels). Less exact than linearInto: both operands keep 8
+ * mantissa bits; the kernels differ only in the order of the f32 sums.
  */
 export function linearBf16DotInto(x: Float32Array, rows: number, w: Bf16Panels, out: Float32Array, accumulate = false): void {
   if (x.length < rows * w.K || out.length < rows * w.N) throw new Error(`linearBf16DotInto: x ${x.length}, out ${out.length} for rows ${rows}, N ${w.N}, K ${w.K}`);
   if (rows > 0) backend().linearBf16Dot(x, w.data, out, rows, w.N, w.K, accumulate);
+}
+
+/** A kernel of linearBf16DotInto; 'auto' picks per call (see bf16Kernels). */
+export type Bf16Kernel = 'auto' | 'amx' | 'avx512_bf16' | 'portable';
+const KERNEL_CODES: Record<Bf16Kernel, number> = { auto: 0, amx: 1, avx512_bf16: 2, portable: 3 };
+
+export interface Bf16KernelInfo {
+  /** AMX tile products can run in this process. */
+  amx: boolean;
+  /** Why not (CPU, OS or build), null when they can. */
+  amxUnavailable: string | null;
+  /** This build has the vdpbf16ps kernel (compiled for a CPU with AVX512_BF16). */
+  avx512Bf16: boolean;
+  /** Rows from which 'auto' takes AMX (fewer rows use vdpbf16ps: a tile covers 16 rows anyway). */
+  amxMinRows: number;
+  /** The kernel set by setBf16Kernel ('auto' unless forced). */
+  forced: Bf16Kernel;
+}
+
+export function bf16Kernels(): Bf16KernelInfo {
+  const k = backend().bf16Kernels();
+  const forced = (Object.keys(KERNEL_CODES) as Bf16Kernel[]).find((name) => KERNEL_CODES[name] === k.mode) ?? 'auto';
+  return { amx: k.amx, amxUnavailable: k.amx ? null : k.amxWhy, avx512Bf16: k.vector, amxMinRows: k.amxMinRows, forced };
+}
+
+/**
+ * Forces the kernel of every later linearBf16DotInto in this process ('auto' restores the
+ * per-call choice): for tests and in-process comparisons. A kernel this CPU or build lacks is an
+ * error that says why.
+ */
+export function setBf16Kernel(kernel: Bf16Kernel): void {
+  if (!(kernel in KERNEL_CODES)) throw new AhaError(`unknown BF16 kernel '${kernel}' (auto, amx, avx512_bf16 or portable)`);
+  const k = bf16Kernels();
+  if (kernel === 'amx' && !k.amx) throw new AhaError(`AMX tile products are not available: ${k.amxUnavailable}`);
+  if (kernel === 'avx512_bf16' && !k.avx512Bf16) throw new AhaError('the vdpbf16ps kernel is not in this build (it was not compiled for a CPU with AVX512_BF16)');
+  backend().setBf16Kernel(KERNEL_CODES[kernel]);
 }
 
 /** cos and sin of position x frequency, [positions, headDim / 2] each (a core RopeTable). */

@@ -5,7 +5,8 @@
 // calls (two RoPEs, two cache writes, the attention) and three copies of q, k and v. Fewer calls
 // means fewer OpenMP wake-ups per layer, which is most of a small model's decode step. (SwiGLU of
 // the packed gate/up product is pointwise.cc's SwigluPackedForward, shared with training.) Also
-// here: the BF16 panel products of the opt-in BF16 sampling path.
+// here: the BF16 panel products of the opt-in BF16 sampling path and the choice of their kernel
+// (AMX tiles in amx.cc, vdpbf16ps here, or a portable loop).
 //
 // The arithmetic of each value follows the unfused kernels' (rotate_half RoPE from the same
 // cos/sin table, scores summed over the head dimension in order, the same exp and softmax
@@ -13,6 +14,8 @@
 // are read from.
 #include <vector>
 
+#include "amx.h"
+#include "bf16pairs.h"
 #include "common.h"
 
 #if defined(__AVX512BF16__)
@@ -32,39 +35,27 @@ namespace {
 // pair of (BF16-rounded) inputs adds both products to 16 f32 accumulators, with no horizontal
 // sums. Both operands are rounded to BF16 (8-bit mantissa) and products accumulate in f32.
 
-// f32 -> BF16 bits, round to nearest even (NaN stays NaN).
-inline uint16_t toBf16(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, 4);
-  if ((b & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((b >> 16) | 0x40);
-  b += 0x7fffu + ((b >> 16) & 1u);
-  return static_cast<uint16_t>(b >> 16);
-}
-
-inline float fromBf16(uint16_t h) {
-  const uint32_t b = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &b, 4);
-  return f;
-}
-
 // bf16Panels(w, out, N, K): w [N, K] f32 into out (ceil(N/16) * ceil(K/2) * 32 values) as above.
+// Each of a panel's 16 rows is rounded to pairs first (vectorised), then the pairs are interleaved.
 Napi::Value Bf16Panels(const Napi::CallbackInfo& info) {
   const float* w = F32(info, 0);
   uint16_t* out = info[1].As<Napi::Uint16Array>().Data();
   const int64_t N = INT(info, 2), K = INT(info, 3);
   const int64_t panels = (N + 15) / 16, K2 = (K + 1) / 2;
-#pragma omp parallel for schedule(static) num_threads(threadsFor(N * K))
-  for (int64_t p = 0; p < panels; p++) {
-    uint16_t* o = out + p * K2 * 32;
-    for (int64_t k2 = 0; k2 < K2; k2++)
+#pragma omp parallel num_threads(threadsFor(N * K))
+  {
+    std::vector<uint32_t> rows(static_cast<size_t>(16 * K2));
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < panels; p++) {
       for (int64_t l = 0; l < 16; l++) {
-        const int64_t n = p * 16 + l;
-        for (int64_t e = 0; e < 2; e++) {
-          const int64_t k = 2 * k2 + e;
-          o[(k2 * 16 + l) * 2 + e] = n < N && k < K ? toBf16(w[n * K + k]) : 0;
-        }
+        uint32_t* r = rows.data() + l * K2;
+        if (p * 16 + l < N) packBf16Pairs(w + (p * 16 + l) * K, K, r);
+        else std::fill(r, r + K2, 0u);
       }
+      uint32_t* o = reinterpret_cast<uint32_t*>(out + p * K2 * 32);
+      for (int64_t k2 = 0; k2 < K2; k2++)
+        for (int64_t l = 0; l < 16; l++) o[k2 * 16 + l] = rows[l * K2 + k2];
+    }
   }
   return info.Env().Undefined();
 }
@@ -116,8 +107,48 @@ void dotRows(int64_t mr, const uint32_t* xb, int64_t K2, const uint16_t* wp, flo
 }
 #endif
 
+// Which kernel runs the BF16 products: chosen per call in auto mode, or forced (tests and the
+// in-process comparison in bench/bf16-kernels.ts).
+enum Bf16Kernel { kAuto = 0, kAmx = 1, kVector = 2, kScalar = 3 };
+int bf16Mode = kAuto;
+
+// Rows from which auto mode takes AMX: a tile product covers 16 rows whatever M is, so below this
+// the vdpbf16ps kernel (which reads the same weights at the same bandwidth) is as fast.
+constexpr int64_t kAmxMinRows = 4;
+
+constexpr bool kHaveVector =
+#if defined(__AVX512BF16__)
+    true;
+#else
+    false;
+#endif
+
+int kernelFor(int64_t M) {
+  if (bf16Mode != kAuto) return bf16Mode;
+  if (M >= kAmxMinRows && amxUsable(nullptr)) return kAmx;
+  return kHaveVector ? kVector : kScalar;
+}
+
+// The portable kernel: the same BF16 operands, products summed in f32 pair by pair.
+void dotScalar(int64_t m0, int64_t mr, const uint32_t* xb, int64_t K2, const uint16_t* wp, float* y, int64_t N,
+               int64_t p0, int64_t nv, bool accumulate) {
+  for (int64_t r = m0; r < m0 + mr; r++)
+    for (int64_t n = p0 * 16; n < std::min<int64_t>((p0 + nv) * 16, N); n++) {
+      const uint16_t* w = wp + (n / 16) * K2 * 32 + (n % 16) * 2;
+      float acc = 0.0f;
+      for (int64_t k2 = 0; k2 < K2; k2++) {
+        const uint32_t xp = xb[r * K2 + k2];
+        acc += fromBf16(static_cast<uint16_t>(xp & 0xffff)) * fromBf16(w[k2 * 32]);
+        acc += fromBf16(static_cast<uint16_t>(xp >> 16)) * fromBf16(w[k2 * 32 + 1]);
+      }
+      y[r * N + n] = accumulate ? y[r * N + n] + acc : acc;
+    }
+}
+
 // linearBf16Dot(x, panels, y, M, N, K, accumulate): y [M, N] (+)= bf16(x) [M, K] bf16(W)^T from
-// W's panels (bf16Panels). Threads own disjoint groups of panels (columns of y).
+// W's panels (bf16Panels). Threads own disjoint groups of panels (columns of y). AMX tiles
+// (amx.cc) where usable and M is large enough, else vdpbf16ps where the build has AVX512_BF16,
+// else the portable loop; setBf16Kernel can force one.
 Napi::Value LinearBf16Dot(const Napi::CallbackInfo& info) {
   const float* x = F32(info, 0);
   const uint16_t* wp = info[1].As<Napi::Uint16Array>().Data();
@@ -125,17 +156,21 @@ Napi::Value LinearBf16Dot(const Napi::CallbackInfo& info) {
   const int64_t M = INT(info, 3), N = INT(info, 4), K = INT(info, 5);
   const bool accumulate = info[6].As<Napi::Boolean>().Value();
   const int64_t K2 = (K + 1) / 2, panels = (N + 15) / 16;
-  // The inputs as BF16 pairs, one 32-bit word per pair (the broadcast operand).
-  std::vector<uint32_t> xb(static_cast<size_t>(M * K2));
-  for (int64_t m = 0; m < M; m++)
-    for (int64_t k2 = 0; k2 < K2; k2++) {
-      const uint16_t lo = toBf16(x[m * K + 2 * k2]);
-      const uint16_t hi = 2 * k2 + 1 < K ? toBf16(x[m * K + 2 * k2 + 1]) : 0;
-      xb[m * K2 + k2] = static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
-    }
+  const int kernel = kernelFor(M);
+  const int nt0 = M * N * K < (1 << 18) ? 1 : omp_get_max_threads();
+  // The inputs as BF16 pairs (bf16pairs.h); AMX reads whole tiles of 16 rows, so it gets zero rows
+  // up to a multiple of 16.
+  const int64_t rowsHeld = kernel == kAmx ? (M + 15) / 16 * 16 : M;
+  std::vector<uint32_t> xb(static_cast<size_t>(rowsHeld * K2));
+#pragma omp parallel for schedule(static) num_threads(M * K < (1 << 16) ? 1 : nt0)
+  for (int64_t m = 0; m < M; m++) packBf16Pairs(x + m * K, K, xb.data() + m * K2);
+  if (kernel == kAmx) {
+    amxBf16Product(xb.data(), M, K2, wp, y, N, accumulate, nt0);
+    return info.Env().Undefined();
+  }
   constexpr int64_t NV = 3;  // panels per block: 3 x 16 outputs, 8 rows -> 24 accumulators
   const int64_t groups = (panels + NV - 1) / NV;
-  const int nt = static_cast<int>(std::min<int64_t>(M * N * K < (1 << 18) ? 1 : omp_get_max_threads(), groups));
+  const int nt = static_cast<int>(std::min<int64_t>(nt0, groups));
 #pragma omp parallel num_threads(nt)
   {
     int64_t g0, g1;
@@ -145,29 +180,41 @@ Napi::Value LinearBf16Dot(const Napi::CallbackInfo& info) {
       for (int64_t m0 = 0; m0 < M; m0 += 8) {
         const int64_t mr = std::min<int64_t>(8, M - m0);
 #if defined(__AVX512BF16__)
-        const uint32_t* xr = xb.data() + m0 * K2;
-        float* yr = y + m0 * N;
-        if (nv == 3) dotRows<3>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
-        else if (nv == 2) dotRows<2>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
-        else dotRows<1>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
-#else
-        // Portable: the same BF16 operands, products summed in f32 pair by pair.
-        for (int64_t r = m0; r < m0 + mr; r++)
-          for (int64_t n = p0 * 16; n < std::min<int64_t>((p0 + nv) * 16, N); n++) {
-            const uint16_t* w = wp + (n / 16) * K2 * 32 + (n % 16) * 2;
-            float acc = 0.0f;
-            for (int64_t k2 = 0; k2 < K2; k2++) {
-              const uint32_t xp = xb[r * K2 + k2];
-              acc += fromBf16(static_cast<uint16_t>(xp & 0xffff)) * fromBf16(w[k2 * 32]);
-              acc += fromBf16(static_cast<uint16_t>(xp >> 16)) * fromBf16(w[k2 * 32 + 1]);
-            }
-            y[r * N + n] = accumulate ? y[r * N + n] + acc : acc;
-          }
+        if (kernel == kVector) {
+          const uint32_t* xr = xb.data() + m0 * K2;
+          float* yr = y + m0 * N;
+          if (nv == 3) dotRows<3>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
+          else if (nv == 2) dotRows<2>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
+          else dotRows<1>(mr, xr, K2, wp, yr, N, p0, N, accumulate);
+          continue;
+        }
 #endif
+        dotScalar(m0, mr, xb.data(), K2, wp, y, N, p0, nv, accumulate);
       }
     }
   }
   return info.Env().Undefined();
+}
+
+// setBf16Kernel(mode): 0 auto, 1 AMX, 2 vdpbf16ps, 3 portable. The caller (inference.ts) checks
+// that a forced kernel is available (bf16Kernels).
+Napi::Value SetBf16Kernel(const Napi::CallbackInfo& info) {
+  bf16Mode = static_cast<int>(INT(info, 0));
+  return info.Env().Undefined();
+}
+
+// bf16Kernels(): { amx, amxWhy, vector, mode } — what this process can run and what is forced.
+Napi::Value Bf16Kernels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  const char* why = nullptr;
+  const bool amx = amxUsable(&why);
+  out.Set("amx", Napi::Boolean::New(env, amx));
+  out.Set("amxWhy", Napi::String::New(env, amx ? "" : why));
+  out.Set("vector", Napi::Boolean::New(env, kHaveVector));
+  out.Set("mode", Napi::Number::New(env, bf16Mode));
+  out.Set("amxMinRows", Napi::Number::New(env, static_cast<double>(kAmxMinRows)));
+  return out;
 }
 
 // decodeAttention(qkv, kc, vc, pos, rows, cos, sin, out, B, n, Hq, Hkv, D, maxLen, scale):
@@ -247,6 +294,8 @@ void registerDecode(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeAttention", Napi::Function::New(env, DecodeAttention));
   exports.Set("bf16Panels", Napi::Function::New(env, Bf16Panels));
   exports.Set("linearBf16Dot", Napi::Function::New(env, LinearBf16Dot));
+  exports.Set("setBf16Kernel", Napi::Function::New(env, SetBf16Kernel));
+  exports.Set("bf16Kernels", Napi::Function::New(env, Bf16Kernels));
 }
 
 }  // namespace aha

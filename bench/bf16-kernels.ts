@@ -1,0 +1,136 @@
+// In-process comparison of one decode step of the Qwen2.5-0.5B shape (random weights, f32 in
+// memory) through the packed decode path: f32 products, and the opt-in BF16 sampling products
+// with each kernel this CPU can run (AMX tiles, vdpbf16ps, portable only when asked), at batch 1
+// and 64. Every variant has its own KV cache fed the same tokens (drawn from the f32 logits at
+// temperature 1), the variants alternate within each round, and the best and median of the
+// rounds are reported, so a loaded machine moves all of them alike: the step ratios are the
+// robust figure. Also: the BF16 snapshot's cost, each variant's batched prefill (once, not
+// alternated: noisier), and per BF16 kernel the log-probability error
+// of the drawn tokens against f32 (teacher-forced through the cache), max and mean |Δ log p|.
+//
+//   npm run bench:bf16 -- [--rounds 7] [--prompt 16] [--threads N] [--batches 1,64] [--layers 24] [--portable] [--json]
+import { bf16Kernels, buildInfo, logSumExpRows, setBf16Kernel, setNumThreads } from '../src/core/index.js';
+import type { Bf16Kernel } from '../src/core/index.js';
+import { Transformer } from '../src/model/transformer.js';
+import type { TransformerCache } from '../src/model/transformer.js';
+import type { ModelConfig } from '../src/model/transformer-config.js';
+import { Rng } from '../src/util/rng.js';
+import { fillRandom } from './lib/random-weights.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const rounds = Number(arg('--rounds', '7'));
+const promptLen = Number(arg('--prompt', '16'));
+const batches = arg('--batches', '1,64').split(',').map(Number);
+
+/** Qwen2.5-0.5B's shape (as in bench/real.ts); --layers makes a shorter stack for a quick look. */
+const CONFIG: ModelConfig = {
+  model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: Number(arg('--layers', '24')),
+  num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
+  rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: null, eos_token_id: 151643,
+};
+
+interface Variant { name: string; kernel: Bf16Kernel | null; cache?: TransformerCache; logits?: Float32Array; prefillMs?: number; times: number[]; err: { max: number; sum: number; n: number } }
+
+function main(): void {
+  const info = buildInfo();
+  setNumThreads(Number(arg('--threads', String(info.cores))));
+  const kernels = bf16Kernels();
+  console.error(`BF16 kernels: amx ${kernels.amx ? 'yes' : `no (${kernels.amxUnavailable})`}, vdpbf16ps ${kernels.avx512Bf16 ? 'yes' : 'no'}`);
+  const model = new Transformer(CONFIG, { skipInit: true });
+  fillRandom(model, 0.02);
+  const V = CONFIG.vocab_size;
+  const rng = new Rng(3);
+  const out: Record<string, unknown> = { threads: info.threads, bf16_products: info.bf16Products, amx_unavailable: kernels.amxUnavailable, layers: CONFIG.num_hidden_layers };
+  for (const B of batches) {
+    const variants: Variant[] = [{ name: 'f32', kernel: null, times: [], err: { max: 0, sum: 0, n: 0 } }];
+    if (kernels.amx) variants.push({ name: 'amx', kernel: 'amx', times: [], err: { max: 0, sum: 0, n: 0 } });
+    if (kernels.avx512Bf16) variants.push({ name: 'avx512_bf16', kernel: 'avx512_bf16', times: [], err: { max: 0, sum: 0, n: 0 } });
+    if (argv.includes('--portable') || !kernels.avx512Bf16) variants.push({ name: 'portable', kernel: 'portable', times: [], err: { max: 0, sum: 0, n: 0 } });
+    const maxLen = promptLen + rounds + 1;
+    const prompts = Array.from({ length: B }, () => Int32Array.from({ length: promptLen }, () => rng.int(V)));
+    const rows = prompts.map((_, i) => i);
+    let snapshot: TransformerCache['bf16'] = null;
+    let snapshotS = 0;
+    for (const v of variants) {
+      model.sampleInBf16 = v.kernel !== null;
+      if (v.kernel !== null && snapshot !== null) {
+        model.sampleInBf16 = false;  // one snapshot serves every BF16 variant
+        v.cache = model.createCache(B, maxLen) as TransformerCache;
+        v.cache.bf16 = snapshot;
+      } else {
+        const t = performance.now();
+        v.cache = model.createCache(B, maxLen) as TransformerCache;
+        if (v.kernel !== null) {
+          snapshotS = (performance.now() - t) / 1000;
+          snapshot = v.cache.bf16;
+        }
+      }
+      setBf16Kernel(v.kernel ?? 'auto');
+      const t = performance.now();
+      const logits = model.prefillRows(v.cache, rows, prompts);
+      v.prefillMs = performance.now() - t;
+      v.logits = logits.slice(0, B * V);
+    }
+    model.sampleInBf16 = false;
+    for (let r = 0; r < rounds; r++) {
+      // Tokens drawn from the f32 logits; every variant's log-prob of them against f32's.
+      const ref = variants[0].logits!;
+      const offsets = Int32Array.from(rows, (b) => b * V);
+      const ids = Int32Array.from(rows, (b) => drawToken(ref.subarray(b * V, (b + 1) * V), rng));
+      const lseRef = logSumExpRows(ref, offsets, V);
+      for (const v of variants.slice(1)) {
+        const lse = logSumExpRows(v.logits!, offsets, V);
+        for (let b = 0; b < B; b++) {
+          const d = Math.abs(v.logits![b * V + ids[b]] - lse[b] - (ref[b * V + ids[b]] - lseRef[b]));
+          v.err.max = Math.max(v.err.max, d);
+          v.err.sum += d;
+          v.err.n++;
+        }
+      }
+      for (const v of variants) {
+        setBf16Kernel(v.kernel ?? 'auto');
+        const t = performance.now();
+        const logits = model.decode(v.cache!, ids);
+        v.times.push(performance.now() - t);
+        v.logits = logits.slice(0, B * V);  // the cache reuses its logits buffer
+      }
+    }
+    setBf16Kernel('auto');
+    const f32Best = Math.min(...variants[0].times);
+    const res: Record<string, unknown> = { snapshot_s: snapshotS };
+    for (const v of variants) {
+      const best = Math.min(...v.times), med = median(v.times);
+      res[v.name] = {
+        prefill_ms: round(v.prefillMs ?? 0), step_ms_best: round(best), step_ms_median: round(med), speedup_vs_f32: round(f32Best / best, 3), tok_s: round((B * 1000) / best, 2),
+        ...(v.kernel !== null ? { logprob_err_max: v.err.max, logprob_err_mean: v.err.sum / v.err.n, tokens: v.err.n } : {}),
+      };
+      console.error(`batch ${B} ${v.name}: prefill ${(v.prefillMs ?? 0).toFixed(0)} ms, step ${best.toFixed(1)} ms best, ${med.toFixed(1)} median (${(f32Best / best).toFixed(2)}x f32)` +
+        (v.kernel !== null ? `, |d log p| max ${v.err.max.toExponential(2)} mean ${(v.err.sum / v.err.n).toExponential(2)}` : ''));
+    }
+    out[`batch_${B}`] = res;
+  }
+  if (argv.includes('--json')) console.log(JSON.stringify(out));
+}
+
+/** A token drawn from softmax(logits) (temperature 1), in double precision. */
+function drawToken(logits: Float32Array, rng: Rng): number {
+  let m = -Infinity;
+  for (const x of logits) m = Math.max(m, x);
+  let s = 0;
+  for (const x of logits) s += Math.exp(x - m);
+  let u = rng.next() * s;
+  for (let i = 0; i < logits.length; i++) {
+    u -= Math.exp(logits[i] - m);
+    if (u <= 0) return i;
+  }
+  return logits.length - 1;
+}
+
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
+const round = (x: number, d = 1): number => Number(x.toFixed(d));
+
+main();
