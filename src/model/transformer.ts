@@ -611,6 +611,19 @@ export class Transformer implements CausalLM {
   }
 
   /**
+   * Why sampleInBf16 would not apply to this model as it is now, or null when it would: BF16
+   * sampling lives in the packed decode path only, so a user's request for it is refused with the
+   * reason rather than silently sampling in f32.
+   */
+  bf16SamplingBlocker(): string | null {
+    if (this.hook !== null) return 'a LoRA adapter is attached (merge it into a model folder first: aha merge)';
+    if (this.packableDecode) return null;
+    const d = this.dims;
+    const why = [d.qkNorm ? 'per-head q/k norms (qwen3)' : '', d.oBias ? 'an o_proj bias' : '', d.mlpBias ? 'MLP biases' : ''].filter((x) => x !== '');
+    return why.length > 0 ? `its layers have ${why.join(' and ')}, which the packed decode path does not compute` : 'its weights are kept in BF16 for a frozen base (load it in f32)';
+  }
+
+  /**
    * Whether runCached may take the packed path: no linear hook (a LoRA adapter goes through the
    * plain path, where it applies), and `packableDecode`.
    */

@@ -40,6 +40,22 @@ test('aha generate writes one JSON line per completion, reproducibly for a seed'
   assert.equal(aha(...args).out, a.out);
 });
 
+test('aha generate --bf16 samples through the BF16 products, and refuses a model they cannot serve', () => {
+  const base = ['--model', modelDir, '--prompt', '12+30=', '--max-tokens', '8', '--temperature', '0', '--json', '--quiet'];
+  const f32 = aha(...base);
+  const bf16 = aha(...base, '--bf16');
+  assert.equal(bf16.code, 0, bf16.err);
+  const [a, b] = [f32, bf16].map((r) => JSON.parse(r.out) as { completion: string; tokens: number; logprob: number });
+  assert.ok(b.tokens >= 1 && Number.isFinite(b.logprob) && b.logprob < 0);
+  // Greedy decoding of the same prompt: BF16 products move the log-probs a little, not the argmax here.
+  if (a.completion === b.completion) assert.ok(Math.abs(a.logprob - b.logprob) < 0.1 * a.tokens, `${a.logprob} vs ${b.logprob}`);
+  const qwen3 = join(dir, 'qwen3');
+  saveModel(tinyModel({ model_type: 'qwen3', head_dim: 16 }, 3, 0.3), new CharTokenizer(), qwen3);
+  const refused = aha('--model', qwen3, '--prompt', 'x', '--bf16', '--quiet');
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /--bf16: cannot sample .*qwen3 in BF16: its layers have per-head q\/k norms \(qwen3\)/);
+});
+
 test('aha generate refuses bad flags before loading the model', async () => {
   const cases: [string[], RegExp][] = [
     [['--prompt', 'x'], /--model <dir> is required/],
