@@ -54,8 +54,14 @@ export interface CoatOptions {
   reflection_beta: number;
   /** GRPO steps of each RL round. */
   rl_steps: number;
-  /** Stop an RL round after the step that passes this many seconds (null: no limit). */
+  /** Stop an RL round after the step that passes this many wall seconds (null: no limit). */
   rl_seconds: number | null;
+  /**
+   * Budget of the whole run in process CPU-seconds (user + system, all threads; null: no limit):
+   * RL stops after the step that takes the run's CPU time since its start past it. On a shared
+   * machine wall time measures the share of the cores a run got, CPU time the work it did.
+   */
+  cpu_seconds: number | null;
   /** GRPO settings over the R1-Zero Countdown demo's (configs/r1-zero-countdown.yaml). */
   rl: Partial<GrpoConfig>;
   /** Distill-back: SFT the extended base on the RL model's best trajectories, then RL again. */
@@ -80,6 +86,7 @@ export const COAT_DEFAULTS: Omit<CoatOptions, 'output_dir'> = {
   reflection_beta: 0.5,
   rl_steps: 40,
   rl_seconds: null,
+  cpu_seconds: null,
   rl: {},
   distill: false,
   distill_problems: 128,
@@ -105,6 +112,7 @@ export function coatOptions(raw: Record<string, unknown>): CoatOptions {
   if (!(typeof o.restart_share === 'number' && o.restart_share >= 0 && o.restart_share < 1)) throw new AhaError('coat: "restart_share" must be in [0, 1)');
   if (!(typeof o.reflection_beta === 'number' && o.reflection_beta >= 0)) throw new AhaError('coat: "reflection_beta" must be ≥ 0');
   if (o.rl_seconds !== null && !(typeof o.rl_seconds === 'number' && o.rl_seconds > 0)) throw new AhaError('coat: "rl_seconds" must be > 0 or null');
+  if (o.cpu_seconds !== null && !(typeof o.cpu_seconds === 'number' && o.cpu_seconds > 0)) throw new AhaError('coat: "cpu_seconds" must be > 0 or null');
   if (typeof o.rl !== 'object' || o.rl === null || Array.isArray(o.rl)) throw new AhaError('coat: "rl" must be an object of GRPO settings');
   // Every GRPO key is checked, as a config file's are: a misspelt one must not be dropped silently.
   for (const k of Object.keys(o.rl)) if (!(k in DEFAULT_CONFIG)) throw new AhaError(`coat: "rl.${k}" is not a GRPO setting; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
@@ -135,6 +143,12 @@ export function evaluateCoat(model: CausalLM, tokenizer: Tokenizer, items: reado
   return coatMetrics(rows.map((r) => ({ text: r.text, example: r.item.example, correct: r.correct })), COUNTDOWN_CANDIDATES);
 }
 
+/** CPU-seconds (user + system, every thread) this process has used so far. */
+export function processCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 export interface CoatResult {
   /** Model folders of each stage (`extended` is not written when stage 2 started from `format_tuned`). */
   extended: string;
@@ -142,7 +156,10 @@ export interface CoatResult {
   final: { model: CausalLM; tokenizer: Tokenizer };
   rlSteps: number;
   restartStates: number;
+  /** Wall seconds of each stage. */
   seconds: { format: number; rl: number; distill: number };
+  /** Process CPU-seconds of each stage (the primary measure of work on a shared machine). */
+  cpuSeconds: { format: number; rl: number; distill: number };
 }
 
 function trainItems(n: number, seed: number): PromptItem[] {
@@ -160,7 +177,7 @@ async function formatTune(o: CoatOptions, base: string, dataFile: string, runDir
 }
 
 /** One RL round with Restart-and-Explore from `modelDir`; returns the trained model and its step count. */
-async function rlRound(o: CoatOptions, modelDir: string, states: readonly RestartState[], runDir: string): Promise<{ model: CausalLM; tokenizer: Tokenizer; steps: number }> {
+async function rlRound(o: CoatOptions, modelDir: string, states: readonly RestartState[], runDir: string, cpuStart: number): Promise<{ model: CausalLM; tokenizer: Tokenizer; steps: number }> {
   const bonus = reflectionBonus({ beta: o.reflection_beta, reader: COUNTDOWN_CANDIDATES });
   const demo = demoConfig();
   const config: GrpoConfig = {
@@ -178,6 +195,7 @@ async function rlRound(o: CoatOptions, modelDir: string, states: readonly Restar
     onStep: () => {
       steps++;
       if (o.rl_seconds !== null && (performance.now() - t0) / 1000 >= o.rl_seconds) abort.abort();
+      if (o.cpu_seconds !== null && processCpuSeconds() - cpuStart >= o.cpu_seconds) abort.abort();
     },
   });
   return { model: run.model, tokenizer: run.tokenizer, steps };
@@ -217,6 +235,7 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
   mkdirSync(out, { recursive: true });
   const maxTokens = o.rl.max_completion_length ?? COAT_MAX_COMPLETION;
   const t0 = performance.now();
+  const c0 = processCpuSeconds();
   const extended = join(out, 'extended');
   let formatTuned = o.format_tuned;
   if (formatTuned === null) {
@@ -226,11 +245,13 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
     formatTuned = await formatTune(o, extended, demosFile, join(out, 'format'));
   }
   const t1 = performance.now();
+  const c1 = processCpuSeconds();
   const ft = loadModel(formatTuned);
   const states = o.restart_share > 0 ? restartBuffer(ft.model, ft.tokenizer, o, maxTokens) : [];
-  let rl = await rlRound(o, formatTuned, states, join(out, 'rl'));
+  let rl = await rlRound(o, formatTuned, states, join(out, 'rl'), c0);
   let rlSteps = rl.steps;
   const t2 = performance.now();
+  const c2 = processCpuSeconds();
   if (o.distill) {
     const file = join(out, 'distill.jsonl');
     distillData(rl.model, rl.tokenizer, o, maxTokens, file);
@@ -240,13 +261,15 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
       const d = loadModel(distilled);
       again = restartBuffer(d.model, d.tokenizer, o, maxTokens);
     }
-    rl = await rlRound(o, distilled, again, join(out, 'rl2'));
+    rl = await rlRound(o, distilled, again, join(out, 'rl2'), c0);
     rlSteps += rl.steps;
   }
   const t3 = performance.now();
+  const c3 = processCpuSeconds();
   return {
     extended, formatTuned, final: { model: rl.model, tokenizer: rl.tokenizer }, rlSteps, restartStates: states.length,
     seconds: { format: (t1 - t0) / 1000, rl: (t2 - t1) / 1000, distill: (t3 - t2) / 1000 },
+    cpuSeconds: { format: c1 - c0, rl: c2 - c1, distill: c3 - c2 },
   };
 }
 

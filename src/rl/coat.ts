@@ -128,13 +128,17 @@ export function restartStates(t: Trajectory, maxDrop = 2): RestartState[] {
   return out;
 }
 
-/** The prompt item of a restart state: prompt + prefix, the prefix recorded for the reflection bonus. */
+/**
+ * The prompt item of a restart state: prompt + prefix, the prefix recorded for the reflection bonus.
+ * The prefix opened the thinking block, so the example is `think_prefilled`: the format rewards
+ * read the completion as if "<think>" preceded it (without it no restart completion could pass them).
+ */
 export function restartItem(s: RestartState): PromptItem {
   return {
     ...s.item,
     id: `${s.item.id}#restart`,
     prompt: s.item.prompt + s.prefix,
-    example: { ...s.item.example, [RESTART_PREFIX_FIELD]: s.prefix, coat_restart_from: s.fromCorrect ? 'correct' : 'wrong' },
+    example: { ...s.item.example, [RESTART_PREFIX_FIELD]: s.prefix, coat_restart_from: s.fromCorrect ? 'correct' : 'wrong', think_prefilled: true },
   };
 }
 

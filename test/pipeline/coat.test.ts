@@ -18,6 +18,7 @@ test('coat options: unknown and conflicting fields are errors naming the field',
   assert.throws(() => coatOptions({ output_dir: 'x', rl: { num_generation: 4 } as never }), /"rl.num_generation" is not a GRPO setting; known: .*num_generations/);
   assert.throws(() => coatOptions({ output_dir: 'x', demos: 0 }), /"demos" must be an integer ≥ 1/);
   assert.throws(() => coatOptions({}), /"output_dir" is required/);
+  assert.throws(() => coatOptions({ output_dir: 'x', cpu_seconds: 0 }), /"cpu_seconds" must be > 0 or null/);
   assert.equal(coatOptions({ output_dir: 'x' }).reflection_beta, 0.5);
 });
 
@@ -40,6 +41,15 @@ test('a tiny COAT run: tokens added, demos written, format tuned, RL on restart 
   assert.ok(rows.every((x) => 'coat_reflection' in x.rewards));
   const config = JSON.parse(readFileSync(join(out, 'rl', 'config.json'), 'utf8')) as { rewards: { name: string }[] };
   assert.deepEqual(config.rewards.map((x) => x.name), ['countdown_accuracy', 'format_lenient', 'coat_reflection']);
+  assert.ok(r.cpuSeconds.format > 0 && r.cpuSeconds.rl > 0);
+
+  // A CPU-seconds budget the run has spent before RL starts: RL stops after its first step.
+  const again = await runCoat({
+    output_dir: join(out, '..', 'again'), format_tuned: r.formatTuned, seed: 3, rl_steps: 5, restart_problems: 6, cpu_seconds: 1e-3,
+    rl: { prompts_per_step: 2, num_generations: 2, max_completion_length: 150 },
+  });
+  assert.equal(again.rlSteps, 1);
+  assert.ok(again.cpuSeconds.format < 0.5, "no format tuning when starting from a format-tuned model");
 });
 
 test('coat options: format_tuned must be a model folder and conflicts with distill', () => {

@@ -9,6 +9,7 @@ import { problemExample } from '../../src/tasks/rewards.js';
 import { coatMetrics, reflectionBonus, reflectionTurns, restartPrompts, restartStates, RESTART_PREFIX_FIELD } from '../../src/rl/coat.js';
 import { taskPrompts } from '../../src/rl/prompts.js';
 import type { RewardExample } from '../../src/rewards/types.js';
+import { lenientFormat } from '../../src/rewards/format.js';
 
 const example = (numbers: number[], target: number): RewardExample => ({ numbers, target, difficulty: 0, gold: String(target) });
 
@@ -82,6 +83,11 @@ test('restart states cut a trajectory at step boundaries (last ≤ 2 steps dropp
   assert.ok(restarted.length > 5 && restarted.length < 35);
   assert.ok(restarted.some((d) => d.example.coat_restart_from === 'wrong') && restarted.some((d) => d.example.coat_restart_from === 'correct'));
   for (const d of restarted) assert.equal(d.prompt, item.prompt + String(d.example[RESTART_PREFIX_FIELD]));
+  // The prefix opened the thinking block: a restart completion that closes it and answers passes the
+  // format reward (it could not, with "<think>" in the prompt, before restart examples were think_prefilled).
+  const done = '12-3-5: 12-3=9, 9-5=4. 4 against 4, right.\n</think>\n<answer>\n12-3-5\n</answer>';
+  assert.equal(lenientFormat(done, restarted[0].example), 1);
+  assert.equal(lenientFormat(done, item.example), 0);
   // Seeking back replays the same stream.
   const again = restartPrompts(base(), all, { share: 0.5, seed: 9 });
   again.seek({ epoch: 0, index: 20 });
