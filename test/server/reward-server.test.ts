@@ -173,23 +173,29 @@ function slowClient(url: string, path: string, everyMs: number): { socket: Socke
 
 test('slow-loris: 8 slow senders hold no processing slot, are cut off by the body deadline, and scoring goes on', async () => {
   const s = await startRewardServer({ port: 0, mathThreads: 1, concurrency: 8, bodyTimeoutMs: 6000, headersTimeoutMs: 1000 });
-  const score = () =>
-    fetch(`${s.url}/score`, { method: 'POST', body: JSON.stringify({ completion: GOOD, example: { gold: '2' } }), signal: AbortSignal.timeout(5500) });
-  assert.equal((await score()).status, 200); // warm-up: the math worker starts
-  const slow = Array.from({ length: 8 }, () => slowClient(s.url, '/verify/code', 2000));
-  let slowClosed = 0;
-  slow.forEach((c) => void c.closed.then(() => slowClosed++));
-  // One more that never finishes its headers.
-  const { hostname, port } = new URL(s.url);
-  const halfHeaders = connect(Number(port), hostname);
-  halfHeaders.on('error', () => {});
-  halfHeaders.write('POST /score HTTP/1.1\r\nhost: x\r\n');
-  const headersClosed = new Promise<number>((resolve) => halfHeaders.on('close', () => resolve(performance.now())));
-  const t = performance.now();
+  const score = (timeoutMs: number) =>
+    fetch(`${s.url}/score`, { method: 'POST', body: JSON.stringify({ completion: GOOD, example: { gold: '2' } }), signal: AbortSignal.timeout(timeoutMs) });
+  // Everything that holds a socket or the server is made inside the try, so a failure anywhere
+  // (a loaded machine's slow warm-up included) still closes them and the test process can exit.
+  let slow: ReturnType<typeof slowClient>[] = [];
+  let halfHeaders: ReturnType<typeof connect> | null = null;
   try {
+    // Warm-up: the math worker starts (not timed: on a loaded machine it takes a while).
+    assert.equal((await score(60_000)).status, 200);
+    slow = Array.from({ length: 8 }, () => slowClient(s.url, '/verify/code', 2000));
+    let slowClosed = 0;
+    slow.forEach((c) => void c.closed.then(() => slowClosed++));
+    // One more that never finishes its headers.
+    const { hostname, port } = new URL(s.url);
+    const half = connect(Number(port), hostname);
+    halfHeaders = half;
+    half.on('error', () => {});
+    half.write('POST /score HTTP/1.1\r\nhost: x\r\n');
+    const headersClosed = new Promise<number>((resolve) => half.on('close', () => resolve(performance.now())));
+    const t = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Before the fix the 8 slow senders held all 8 slots, so this waited for them (aborted at 5.5 s).
-    const r = await score();
+    const r = await score(5500);
     assert.equal(r.status, 200);
     assert.equal(slowClosed, 0, 'scored only once the slow senders were gone');
     const answers = await Promise.all(slow.map((c) => c.closed));
@@ -197,7 +203,7 @@ test('slow-loris: 8 slow senders hold no processing slot, are cut off by the bod
     assert.ok((await headersClosed) - t < 5000, 'a connection that never finished its headers stayed open');
   } finally {
     slow.forEach((c) => c.stop());
-    halfHeaders.destroy();
+    halfHeaders?.destroy();
     await s.close(1000);
   }
 });
