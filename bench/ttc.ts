@@ -31,6 +31,7 @@ import { search, type SearchSummary } from '../src/eval/search/run.js';
 import { budgetToMatch } from '../src/eval/search/compute-optimal.js';
 import { writeSearchReport } from '../src/report/search-report.js';
 import { benchArgs } from './lib/args.js';
+import { joinSearches, meanSeries, pointAt } from './lib/ttc-series.js';
 
 const cli = benchArgs('bench:ttc', ['--seed', '--problems', '--budgets', '--lookahead-budgets', '--steps', '--out', '--trained'], ['--json', '--retrain']);
 const flag = cli.value;
@@ -108,12 +109,9 @@ async function run(model: string, seed: number, label: string, lookahead = false
 async function runBoth(model: string, seed: number, label: string): Promise<SearchSummary> {
   const main = await run(model, seed, label);
   if (lookaheadBudgets.length === 0) return main;
-  const look = await run(model, seed, label, true);
-  return { ...main, strategies: [...main.strategies, ...look.strategies], seconds: main.seconds + look.seconds };
+  return joinSearches(main, await run(model, seed, label, true));
 }
 
-/** A strategy's point at a budget (undefined where it did not run: lookahead above its budgets). */
-const pointAt = (s: SearchSummary, name: string, budget: number) => s.strategies.find((x) => x.name === name)!.points.find((p) => p.budget === budget);
 const accAt = (s: SearchSummary, name: string, budget: number) => pointAt(s, name, budget)!.accuracy;
 const optAt = (s: SearchSummary, budget: number) => s.optimal.find((p) => p.budget === budget)!.accuracy;
 
@@ -124,19 +122,15 @@ const seconds = (performance.now() - t0) / 1000;
 const cpuSeconds = cpuSince(cpu0);
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-/** Mean accuracy over seeds of one series (a strategy, or "optimal"), at the budgets it ran. */
-const meanSeries = (pick: (r: (typeof rows)[number]) => SearchSummary, name: string) =>
-  budgets
-    .filter((budget) => name === 'optimal' || pointAt(pick(rows[0]), name, budget) !== undefined)
-    .map((budget) => ({ budget, accuracy: mean(rows.map((r) => (name === 'optimal' ? optAt(pick(r), budget) : accAt(pick(r), name, budget)))) }));
+const series = (pick: (r: (typeof rows)[number]) => SearchSummary, name: string) => meanSeries(rows.map(pick), name, budgets);
 
 const basePass1 = mean(rows.map((r) => r.base.pass1));
 const trainedPass1 = mean(rows.map((r) => r.trained.pass1));
 const deployable = rows[0].base.strategies.filter((s) => !s.oracle).map((s) => s.name);
-const baseSeries = [...deployable.map((n) => meanSeries((r) => r.base, n)), meanSeries((r) => r.base, 'optimal')];
+const baseSeries = [...deployable.map((n) => series((r) => r.base, n)), series((r) => r.base, 'optimal')];
 const budgetToMatchTrained = budgetToMatch(baseSeries, trainedPass1);
 // The same without the Monte Carlo PRM, whose rollouts consult the verifier: scorers that never see the answer.
-const blind = deployable.filter((n) => !/@mc\d*$/.test(n)).map((n) => meanSeries((r) => r.base, n));
+const blind = deployable.filter((n) => !/@mc\d*$/.test(n)).map((n) => series((r) => r.base, n));
 const budgetToMatchBlind = budgetToMatch(blind, trainedPass1);
 const at16 = budgets.includes(16) ? 16 : budgets[budgets.length - 1];
 const optimalVsBon = mean(rows.map((r) => optAt(r.base, at16) - accAt(r.base, 'best-of-n@likelihood', at16)));
@@ -148,22 +142,21 @@ for (const [label, pick] of [['base', (r: (typeof rows)[number]) => r.base], ['t
   console.log(`| strategy | ${budgets.join(' | ')} | tokens at ${budgets[budgets.length - 1]} |`);
   console.log(`| --- | ${budgets.map(() => '---').join(' | ')} | --- |`);
   for (const st of rows[0].base.strategies) {
-    const s = meanSeries(pick, st.name);
+    const s = series(pick, st.name);
     const cells = budgets.map((b) => s.find((p) => p.budget === b)).map((p) => (p ? pct(p.accuracy) : '–'));
-    const last = pointAt(pick(rows[0]), st.name, budgets[budgets.length - 1]);
-    const tok = last ? mean(rows.map((r) => pointAt(pick(r), st.name, budgets[budgets.length - 1])!.tokens)).toFixed(0) : '–';
+    const last = s.find((p) => p.budget === budgets[budgets.length - 1]);
+    const tok = last ? last.tokens.toFixed(0) : '–';
     console.log(`| ${st.name}${st.oracle ? ' (oracle)' : ''} | ${cells.join(' | ')} | ${tok} |`);
   }
-  console.log(`| compute-optimal | ${meanSeries(pick, 'optimal').map((p) => pct(p.accuracy)).join(' | ')} | |`);
+  console.log(`| compute-optimal | ${series(pick, 'optimal').map((p) => pct(p.accuracy)).join(' | ')} | |`);
   console.log(`\n${label} model: completion tokens per problem by budget (+ the PRM's rollout tokens), mean over seeds`);
   console.log(`| strategy | ${budgets.join(' | ')} |`);
   console.log(`| --- | ${budgets.map(() => '---').join(' | ')} |`);
   for (const st of rows[0].base.strategies) {
+    const s = series(pick, st.name);
     const cells = budgets.map((b) => {
-      if (pointAt(pick(rows[0]), st.name, b) === undefined) return '–';
-      const tok = mean(rows.map((r) => pointAt(pick(r), st.name, b)!.tokens));
-      const scorer = mean(rows.map((r) => pointAt(pick(r), st.name, b)!.scorer_tokens));
-      return `${tok.toFixed(0)}${scorer > 0 ? ` (+${scorer.toFixed(0)})` : ''}`;
+      const p = s.find((x) => x.budget === b);
+      return p ? `${p.tokens.toFixed(0)}${p.scorer_tokens > 0 ? ` (+${p.scorer_tokens.toFixed(0)})` : ''}` : '–';
     });
     console.log(`| ${st.name} | ${cells.join(' | ')} |`);
   }
