@@ -2,7 +2,7 @@
 // as <name>input</name>), a tag its result is wrapped in, and an async call. A library user
 // registers a tool of their own with `defineTool`; the rollout loop (sampler.ts) runs every call
 // under the run's timeout and call cap, and turns a failure into an error message the model reads.
-import { AhaError } from '../../util/errors.js';
+import { AhaError } from '../util/errors.js';
 
 export interface ToolCallContext {
   /** Aborted when the call runs past tool_timeout: stop work and return. */

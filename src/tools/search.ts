@@ -6,9 +6,9 @@
 // it matched. Exact terms only, no fuzzy or prefix matching: a query word absent from a passage
 // never scores it.
 import MiniSearch from 'minisearch';
-import { InputError } from '../../util/errors.js';
-import { readJsonl } from '../../util/jsonl.js';
-import { formatPassages } from '../../tasks/tool-text.js';
+import { InputError } from '../util/errors.js';
+import { readJsonl } from '../util/jsonl.js';
+import { formatPassages } from '../tasks/tool-text.js';
 import { defineTool, type Tool } from './tool.js';
 
 export interface Passage {
