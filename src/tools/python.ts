@@ -14,6 +14,8 @@ export function pythonTool(timeoutMs: number): Tool {
   return defineTool({
     name: 'python',
     resultTag: 'output',
+    description: 'Runs a Python 3 program in a sandbox and returns what it printed (stdout), or the error it ended with.',
+    argument: 'code',
     async call(program) {
       const r = await runProgram({ language: 'python', program, timeoutMs });
       if (r.status === 'pass') return r.stdout;

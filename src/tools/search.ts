@@ -54,6 +54,8 @@ export function searchTool(passages: readonly Passage[], topK = DEFAULT_TOP_K): 
   return defineTool({
     name: 'search',
     resultTag: 'information',
+    description: `Searches the reference passages (BM25) and returns the ${topK} best, best first, as "doc i: text" lines.`,
+    argument: 'query',
     call: (query) => formatPassages(index.search(query, topK).map((p) => p.text)),
   });
 }
