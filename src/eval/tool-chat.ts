@@ -82,15 +82,17 @@ export class ToolLoopGenerator implements Generator {
   }
 
   /** One request; its first choice and token counts. */
-  private async turn(body: Record<string, unknown>, usage: { promptTokens: number; completionTokens: number }): Promise<Turn> {
+  private async turn(body: Record<string, unknown>, usage: { promptTokens: number; completionTokens: number }, first = false): Promise<Turn> {
     let answer: unknown;
     try {
       answer = await this.remote.post(body);
     } catch (err) {
       // A server without tool support answers 400 (llama.cpp without --jinja, vLLM without
-      // --enable-auto-tool-choice): say so in one line instead of a bare HTTP error.
+      // --enable-auto-tool-choice): say so in one line instead of a bare HTTP error. Only on a
+      // conversation's first request: later ones carry the same tools, already accepted, and fail
+      // for other reasons (a context grown too long).
       const status = err instanceof RemoteCallError ? err.status : null;
-      if (err instanceof RemoteCallError && !err.retryable && 'tools' in body && status !== null && status !== undefined && status >= 400 && status < 500 && ![401, 403, 404].includes(status)) {
+      if (first && err instanceof RemoteCallError && !err.retryable && 'tools' in body && status !== null && status !== undefined && status >= 400 && status < 500 && ![401, 403, 404].includes(status)) {
         throw new RemoteCallError(`the server rejected a request with tools (${err.message}); it may not support tool calls (vLLM needs --enable-auto-tool-choice --tool-call-parser …, llama.cpp --jinja): try --tool-protocol text`, { status: err.status, retryable: false });
       }
       throw err;
@@ -127,7 +129,7 @@ export class ToolLoopGenerator implements Generator {
       body.messages = messages;
       body.tools = this.schemas;
       body.tool_choice = final ? 'none' : 'auto';
-      const { choice, completionTokens } = await this.turn(body, usage);
+      const { choice, completionTokens } = await this.turn(body, usage, messages.at(-1)?.role === 'user');
       spent += completionTokens;
       const m = choice.message ?? {};
       const reasoning = m.reasoning_content ?? m.reasoning ?? undefined;

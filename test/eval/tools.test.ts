@@ -202,6 +202,19 @@ test('a server that rejects tools: one line naming its message and suggesting --
   } finally {
     await server.close();
   }
+  // A later turn's 400 (here: the context grew too long) is the server's own message, not a tools hint.
+  const later = await startFakeServer({
+    reply: () => 'unused',
+    turn: () => ({ content: null, tool_calls: [call('a', 'search', '{"query":"Tiko"}')] }),
+    fail: (req) => (messages(req).length > 1 ? { status: 400, message: 'maximum context length exceeded' } : null),
+  });
+  try {
+    const err = await evaluate({ data, model: 'fake', endpoint: later.url, tools: ['search'], searchCorpus: corpus, limit: 1, retries: 0, out: join(dir, 'later.jsonl') }).catch((e: Error) => e);
+    assert.match(String(err), /HTTP 400: maximum context length exceeded/);
+    assert.doesNotMatch(String(err), /tool-protocol/);
+  } finally {
+    await later.close();
+  }
 });
 
 test('tool errors come before any request: unknown tool, corpus missing or bad (file and line), a local model, mismatched options', async () => {
