@@ -12,13 +12,14 @@ const LAYERS = {
   model: ['core', 'util'],
   rewards: ['util'],
   tasks: ['rewards', 'util'],
-  rl: ['model', 'rewards', 'tasks', 'core', 'util'],
+  tools: ['rewards', 'tasks', 'util'],
+  rl: ['model', 'rewards', 'tasks', 'tools', 'core', 'util'],
   sft: ['model', 'rewards', 'tasks', 'core', 'util'],
-  eval: ['model', 'rewards', 'tasks', 'core', 'util'],
+  eval: ['model', 'rewards', 'tasks', 'tools', 'core', 'util'],
   rm: ['model', 'rewards', 'tasks', 'core', 'util'],
   server: ['rewards', 'tasks', 'util'],
   report: ['rewards', 'util'],
-  pipeline: ['rl', 'sft', 'eval', 'rm', 'model', 'rewards', 'tasks', 'core', 'util'],
+  pipeline: ['rl', 'sft', 'eval', 'rm', 'model', 'rewards', 'tasks', 'tools', 'core', 'util'],
 };
 
 // One block per folder and file depth: a file d folders below src/ reaches src/ with exactly d

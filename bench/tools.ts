@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { demoConfig, DEMO_CONFIG_FILES } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
-import { TOOL_DEFAULTS } from '../src/rl/tools/options.js';
+import { TOOL_DEFAULTS } from '../src/tools/options.js';
 import { readJsonl } from '../src/util/jsonl.js';
 
 const args = process.argv.slice(2);

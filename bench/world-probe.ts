@@ -9,7 +9,7 @@
 // Usage: npx tsx bench/world-probe.ts MODEL_DIR [MODEL_DIR...] [--problems N] [--seed N] [--json]
 import { loadModel } from '../src/model/load-model.js';
 import { sampleWithTools } from '../src/rl/tools/sampler.js';
-import { searchTool } from '../src/rl/tools/search.js';
+import { searchTool } from '../src/tools/search.js';
 import { worldCorpus, worldTask } from '../src/tasks/world.js';
 import { Rng } from '../src/util/rng.js';
 

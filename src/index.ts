@@ -17,9 +17,9 @@ export { getReward, listRewards, type RewardFunction, type RewardScore } from '.
 export { defineTask, type TaskDefinition } from './tasks/define.js';
 
 // Tools the model calls mid-answer (multi-turn rollouts; docs/tools.md)
-export { defineTool, type Tool, type ToolCallContext } from './rl/tools/tool.js';
-export { searchTool, type Passage } from './rl/tools/search.js';
-export type { CompletionSegment } from './rl/tools/segments.js';
+export { defineTool, type Tool, type ToolCallContext } from './tools/tool.js';
+export { searchTool, type Passage } from './tools/search.js';
+export type { CompletionSegment } from './tools/segments.js';
 export { getTask, listTasks, frame, lastAnswer, splitOf, type Task, type Problem, type GenerateOptions, type Verdict, type Split } from './tasks/index.js';
 
 // Verifiers

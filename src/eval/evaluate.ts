@@ -12,6 +12,12 @@ import type { ApiKind, SamplingOptions } from './generator.js';
 import { openGenerator } from './open-generator.js';
 import type { FieldOptions } from './problems.js';
 import { runEval, type EvalResult } from './run.js';
+import type { EvalSettings } from './output.js';
+import { RemoteGenerator } from './remote.js';
+import { ToolLoopGenerator, TOOL_PROTOCOLS, type ToolLoopOptions, type ToolProtocol } from './tool-chat.js';
+import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/options.js';
+import { buildTools } from '../tools/registry.js';
+import { defineTool, type Tool } from '../tools/tool.js';
 
 export interface EvaluateOptions {
   /** A bundled benchmark (gsm8k, math500, aime24, amc23, humaneval, mbpp) or a JSON Lines file. */
@@ -62,6 +68,18 @@ export interface EvaluateOptions {
   regrade?: boolean;
   /** No progress bar (default true: a library call prints nothing). */
   quiet?: boolean;
+  /** Tools the served model may call while it answers: search, python, or `defineTool` tools (docs/tools.md); default none. */
+  tools?: (string | Tool)[];
+  /** Tool calls per sample (default 4); a call past it gets an error result, then one last turn without tools. */
+  maxToolCalls?: number;
+  /** Limit of one tool call, ms (default 10000). */
+  toolTimeoutMs?: number;
+  /** JSON Lines passages ({"text": …}) the search tool indexes. */
+  searchCorpus?: string;
+  /** Passages a search returns (default 3). */
+  searchTopK?: number;
+  /** chat: the chat API's tool calls; text: `<search>…</search>` in the model's text, as aha-trained models write (default: chat with api chat, text with api completions). */
+  toolProtocol?: ToolProtocol;
 }
 
 const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(-60) || 'model';
@@ -69,6 +87,7 @@ const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '
 const KNOWN = [
   'data', 'model', 'adapter', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'minP', 'repetitionPenalty', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
   'promptTemplate', 'system', 'format', 'fields', 'lastNumberFallback', 'codeTimeoutMs', 'apiKey', 'timeoutMs', 'retries', 'maxFailures', 'regrade', 'quiet',
+  'tools', 'maxToolCalls', 'toolTimeoutMs', 'searchCorpus', 'searchTopK', 'toolProtocol',
 ];
 
 /** Numeric options: [name, least value, integer?, greatest value]. */
@@ -77,6 +96,7 @@ const RANGES: [keyof EvaluateOptions, number, boolean, number][] = [
   ['repetitionPenalty', Number.MIN_VALUE, false, Infinity], ['maxTokens', 1, true, Infinity],
   ['concurrency', 1, true, 4096], ['samplesPerRequest', 1, true, 1024], ['seed', 0, true, 2 ** 31 - 1], ['limit', 1, true, Infinity],
   ['codeTimeoutMs', 100, false, 600_000], ['timeoutMs', 1, false, Infinity], ['retries', 0, true, 100], ['maxFailures', 1, true, Infinity],
+  ['maxToolCalls', 1, true, Infinity], ['toolTimeoutMs', 1, false, Infinity], ['searchTopK', 1, true, Infinity],
 ];
 
 function checkOptions(o: EvaluateOptions): void {
@@ -90,6 +110,38 @@ function checkOptions(o: EvaluateOptions): void {
     }
   }
   if (o.api !== undefined && o.api !== 'chat' && o.api !== 'completions') throw new AhaError(`evaluate: api must be chat or completions, got ${JSON.stringify(o.api)}`);
+  if (o.toolProtocol !== undefined && !TOOL_PROTOCOLS.includes(o.toolProtocol)) throw new AhaError(`evaluate: toolProtocol must be ${TOOL_PROTOCOLS.join(' or ')}, got ${JSON.stringify(o.toolProtocol)}`);
+}
+
+/** The run's tools, built and checked (names, corpus file, sandbox) before anything is loaded or sent; null = no tools. */
+function evalTools(o: EvaluateOptions, api: ApiKind): { loop: ToolLoopOptions; settings: EvalSettings } | null {
+  const given = o.tools ?? [];
+  if (!Array.isArray(given)) throw new AhaError('evaluate: tools must be a list of tool names or defineTool tools');
+  const own = given.filter((t): t is Tool => typeof t === 'object' && t !== null).map(defineTool);
+  const names = given.map((t) => (typeof t === 'object' && t !== null ? t.name : t)) as string[];
+  const options: ToolOptions = {
+    tools: names,
+    max_tool_calls: o.maxToolCalls ?? TOOL_DEFAULTS.max_tool_calls,
+    tool_timeout: o.toolTimeoutMs === undefined ? TOOL_DEFAULTS.tool_timeout : o.toolTimeoutMs / 1000,
+    search_corpus: o.searchCorpus ?? null,
+    search_top_k: o.searchTopK ?? TOOL_DEFAULTS.search_top_k,
+  };
+  const problem = toolOptionsProblem(options);
+  if (problem) throw new AhaError(`evaluate: ${problem}`);
+  if (names.length === 0) {
+    if (o.toolProtocol !== undefined) throw new AhaError('evaluate: toolProtocol is set but tools is empty');
+    return null;
+  }
+  if (o.endpoint === undefined) {
+    throw new AhaError('evaluate: tools need an OpenAI-compatible server (endpoint); a local model folder is evaluated with tools by training\'s held-out evaluation (aha train --tools …) or served first');
+  }
+  const protocol = o.toolProtocol ?? (api === 'chat' ? 'chat' : 'text');
+  if (protocol === 'chat' && api !== 'chat') throw new AhaError('evaluate: tool protocol chat needs api chat (the completions API has no tool calls); use tool protocol text');
+  const tools = buildTools({ ...options, task: null }, own);
+  return {
+    loop: { tools, maxToolCalls: options.max_tool_calls, toolTimeoutMs: options.tool_timeout * 1000, protocol },
+    settings: { tools: names, tool_protocol: protocol, max_tool_calls: options.max_tool_calls, tool_timeout_s: options.tool_timeout, search_corpus: options.search_corpus, search_top_k: options.search_top_k },
+  };
 }
 
 /** Evaluates a model on a data set and returns pass@k / maj@K with per-problem results. */
@@ -119,16 +171,19 @@ export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
   const data = await loadDataSet(resolveDataSource(o.data), {
     format: o.format, fields: o.fields, limit: o.limit, promptTemplate: o.promptTemplate, api, lastNumberFallback, codeTimeoutMs,
   });
+  const tools = evalTools(o, api);
   const sampling: SamplingOptions = { temperature: o.temperature ?? D.temperature, topP: o.topP ?? D.topP, maxTokens: o.maxTokens ?? (remote ? D.maxTokensRemote : D.maxTokensLocal) };
   if (o.topK !== undefined) sampling.topK = o.topK;
   if (o.minP !== undefined) sampling.minP = o.minP;
   if (o.repetitionPenalty !== undefined) sampling.repetitionPenalty = o.repetitionPenalty;
   const stop = o.stop ?? defaultStop(data.format, api);
   if (stop !== undefined) sampling.stop = stop;
-  const generator = await openGenerator({
+  const opened = await openGenerator({
     model: o.model, adapter: o.adapter, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
     timeoutS: o.timeoutMs === undefined ? undefined : o.timeoutMs / 1000, retries: o.retries,
   });
+  if (tools && !(opened instanceof RemoteGenerator)) throw new Error('internal: tools need the remote generator');
+  const generator = tools ? new ToolLoopGenerator(opened as RemoteGenerator, tools.loop) : opened;
   const seed = o.seed ?? D.seed;
   const result = await runEval({
     problems: data.problems,
@@ -144,7 +199,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
       data: data.key, format: data.format, backend: remote ? 'remote' : 'local', model: o.model, api,
       template: data.template.text, system: o.system ?? null, temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK ?? null,
       min_p: sampling.minP ?? null, repetition_penalty: sampling.repetitionPenalty ?? null,
-      max_tokens: sampling.maxTokens, stop: sampling.stop ?? null, seed,
+      max_tokens: sampling.maxTokens, stop: sampling.stop ?? null, seed, ...(tools?.settings ?? {}),
     },
     gradingSettings: { last_number_fallback: lastNumberFallback, code_timeout_s: codeTimeoutMs / 1000 },
     seed,

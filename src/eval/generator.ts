@@ -32,12 +32,26 @@ export interface GenerationRequest {
   sampleSeeds?: readonly number[];
 }
 
+/** One tool call of a tool-using sample (eval/tool-chat.ts), as the samples file keeps it. */
+export interface ToolCallRecord {
+  /** The tool the model named (as written, even when no such tool exists). */
+  tool: string;
+  /** The call's input (query, code …); null when it could not be read. */
+  input: string | null;
+  /** What the model got back: the tool's result or an error text. */
+  result: string;
+  /** Unknown tool, unreadable arguments, past max_tool_calls, a failure or a timeout. */
+  invalid: boolean;
+}
+
 export interface GeneratedSample {
   text: string;
   /** "stop", "length", … as reported; null when unknown. */
   finishReason: string | null;
   /** Separate reasoning text, when the server splits it out (vLLM's reasoning parsers). */
   reasoning?: string;
+  /** The tool calls made on the way to `text` (tool-using evaluation only). */
+  toolCalls?: ToolCallRecord[];
 }
 
 export interface TokenUsage {

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { appendJsonl } from '../util/jsonl.js';
+import type { ToolCallRecord } from './generator.js';
 
 export interface SampleRecord {
   id: string;
@@ -19,6 +20,8 @@ export interface SampleRecord {
   /** This sample's share of its request's tokens (a request for n samples counts its prompt once). */
   usage: { prompt_tokens: number; completion_tokens: number };
   reasoning?: string;
+  /** Tool-using evaluation: every call the sample made, in order (docs/tools.md). */
+  tool_calls?: ToolCallRecord[];
 }
 
 export interface OutputPaths {

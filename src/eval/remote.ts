@@ -93,30 +93,52 @@ export class RemoteGenerator implements Generator {
     this.description = `${opts.model} at ${this.url}`;
   }
 
-  private body(req: GenerationRequest, s: SamplingOptions): Record<string, unknown> {
-    const body: Record<string, unknown> = { model: this.opts.model, n: req.n, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens };
-    if (this.opts.api === 'chat') {
-      const messages = this.opts.system ? [{ role: 'system', content: this.opts.system }] : [];
-      messages.push({ role: 'user', content: req.prompt });
-      body.messages = messages;
-    } else {
-      body.prompt = req.prompt;
-    }
+  /** The API this generator talks (chat or completions). */
+  get api(): ApiKind {
+    return this.opts.api;
+  }
+
+  /** The conversation's opening messages for a chat request: the system message, if any, and the prompt. */
+  openingMessages(prompt: string): Record<string, unknown>[] {
+    const messages: Record<string, unknown>[] = this.opts.system ? [{ role: 'system', content: this.opts.system }] : [];
+    messages.push({ role: 'user', content: prompt });
+    return messages;
+  }
+
+  /** The request fields every request carries: model, n, sampling options and seed. */
+  samplingBody(n: number, s: SamplingOptions, seed: number | undefined): Record<string, unknown> {
+    const body: Record<string, unknown> = { model: this.opts.model, n, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens };
     if (s.topK !== undefined) body.top_k = s.topK;
     if (s.minP !== undefined) body.min_p = s.minP;
     if (s.repetitionPenalty !== undefined) body.repetition_penalty = s.repetitionPenalty;
     if (s.stop && s.stop.length > 0) body.stop = s.stop;
-    if (req.seed !== undefined) body.seed = req.seed;
+    if (seed !== undefined) body.seed = seed;
+    return body;
+  }
+
+  private body(req: GenerationRequest, s: SamplingOptions): Record<string, unknown> {
+    const body = this.samplingBody(req.n, s, req.seed);
+    if (this.opts.api === 'chat') body.messages = this.openingMessages(req.prompt);
+    else body.prompt = req.prompt;
     return body;
   }
 
   private async once(req: GenerationRequest, s: SamplingOptions): Promise<GenerationResult> {
+    const body = await this.postOnce(this.body(req, s));
+    const samples = parseChoices(body, this.opts.api);
+    if (samples.length === 0) throw new RemoteCallError(`${this.url} returned no choices`, { retryable: true });
+    const usage = (body as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
+    return { samples: samples.slice(0, req.n), usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 } };
+  }
+
+  /** POSTs one request body and returns the parsed JSON answer; HTTP and network failures become RemoteCallErrors. */
+  private async postOnce(requestBody: Record<string, unknown>): Promise<unknown> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     let res: Response;
     let text: string;
     try {
-      res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(this.body(req, s)), signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(requestBody), signal: AbortSignal.timeout(this.opts.timeoutMs) });
       text = await res.text();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
@@ -135,20 +157,24 @@ export class RemoteGenerator implements Generator {
         retryAfterS: parseRetryAfter(res.headers.get('retry-after')),
       });
     }
-    let body: unknown;
     try {
-      body = JSON.parse(text);
+      return JSON.parse(text) as unknown;
     } catch {
       throw new RemoteCallError(`${this.url} answered with something that is not JSON: ${text.slice(0, 120)}`, { retryable: true });
     }
-    const samples = parseChoices(body, this.opts.api);
-    if (samples.length === 0) throw new RemoteCallError(`${this.url} returned no choices`, { retryable: true });
-    const usage = (body as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
-    return { samples: samples.slice(0, req.n), usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 } };
+  }
+
+  /** POSTs a request body of the caller's making (with retries) and returns the parsed answer. */
+  post(requestBody: Record<string, unknown>): Promise<unknown> {
+    return this.retrying(() => this.postOnce(requestBody));
   }
 
   generate(req: GenerationRequest, s: SamplingOptions): Promise<GenerationResult> {
-    return withRetries(() => this.once(req, s), {
+    return this.retrying(() => this.once(req, s));
+  }
+
+  private retrying<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetries(fn, {
       retries: this.opts.retries,
       baseMs: this.opts.backoffBaseMs,
       maxMs: this.opts.backoffMaxMs,

@@ -13,6 +13,7 @@ import { appendSample, checkOrWriteSettings, outputPaths, readSamples, type Eval
 import type { EvalProblem } from './problems.js';
 import { RemoteCallError } from './retry.js';
 import { renderPrompt, type PromptTemplate } from './templates.js';
+import { evalToolMetrics } from './tool-metrics.js';
 
 export interface EvalRunOptions {
   problems: readonly EvalProblem[];
@@ -51,6 +52,8 @@ export interface ProblemResult {
   correct: number;
   pass: Record<string, number>;
   majority?: { answer: string | null; votes: number; correct: boolean; groups: number };
+  /** Tool-using evaluation: tool calls over the problem's samples, and how many were invalid. */
+  toolCalls?: { calls: number; invalid: number };
 }
 
 export interface EvalResult {
@@ -67,6 +70,8 @@ export interface EvalResult {
   retries: number;
   seconds: number;
   paths: OutputPaths;
+  /** Tool-using evaluation: the tool metrics training logs, over every sample (evalToolMetrics). */
+  tools?: Record<string, number>;
 }
 
 interface Job {
@@ -133,6 +138,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
     const rec: SampleRecord = { id: job.problem.id, sample: index, completion: sample.text, extracted: g.extracted, correct: g.correct, finish_reason: sample.finishReason, usage };
     if (g.reason !== undefined) rec.reason = g.reason;
     if (sample.reasoning !== undefined) rec.reasoning = sample.reasoning;
+    if (sample.toolCalls !== undefined) rec.tool_calls = sample.toolCalls;
     appendSample(paths.samples, rec);
     let m = have.get(rec.id);
     if (!m) have.set(rec.id, (m = new Map()));
@@ -233,6 +239,7 @@ async function summarize(
   const usage = { promptTokens: 0, completionTokens: 0 };
   const metrics: ProblemMetrics[] = [];
   const perProblem: ProblemResult[] = [];
+  const all: SampleRecord[] = [];
   for (const p of opts.problems) {
     const m = have.get(p.id);
     const recs = Array.from({ length: K }, (_, i) => m?.get(i));
@@ -247,11 +254,20 @@ async function summarize(
     metrics.push(pm);
     const row: ProblemResult = { id: p.id, gold: p.gold, samples: K, correct: pm.correct, pass: pm.pass };
     if (pm.vote) row.majority = { answer: pm.vote.answer, votes: pm.vote.votes, correct: pm.vote.correct, groups: pm.vote.groups };
+    const calls = (recs as SampleRecord[]).flatMap((r) => r.tool_calls ?? []);
+    if ((recs as SampleRecord[]).some((r) => r.tool_calls !== undefined)) row.toolCalls = { calls: calls.length, invalid: calls.filter((c) => c.invalid).length };
     perProblem.push(row);
+    all.push(...(recs as SampleRecord[]));
   }
   writeJsonl(
     paths.problems,
-    perProblem.map((r) => ({ id: r.id, gold: r.gold, samples: r.samples, correct: r.correct, ...r.pass, ...(r.majority ? { [`maj@${K}`]: r.majority.correct, majority_answer: r.majority.answer, majority_votes: r.majority.votes, answer_groups: r.majority.groups } : {}) })),
+    perProblem.map((r) => ({
+      id: r.id, gold: r.gold, samples: r.samples, correct: r.correct, ...r.pass,
+      ...(r.majority ? { [`maj@${K}`]: r.majority.correct, majority_answer: r.majority.answer, majority_votes: r.majority.votes, answer_groups: r.majority.groups } : {}),
+      ...(r.toolCalls ? { tool_calls: r.toolCalls.calls, invalid_tool_calls: r.toolCalls.invalid } : {}),
+    })),
   );
-  return { problems: opts.problems.length, samples: K, metrics: aggregate(metrics, K), perProblem, usage, ...run, paths };
+  const result: EvalResult = { problems: opts.problems.length, samples: K, metrics: aggregate(metrics, K), perProblem, usage, ...run, paths };
+  if (all.some((r) => r.tool_calls !== undefined)) result.tools = evalToolMetrics(all);
+  return result;
 }

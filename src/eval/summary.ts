@@ -9,6 +9,11 @@ export interface SummaryContext {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+/** The tool metrics in a line: calls per answer, share of answers using a tool, invalid calls, result size. */
+function toolLine(t: Record<string, number>): string {
+  return `  tools: ${(t['tools/calls_per_completion'] ?? 0).toFixed(2)} calls per sample, ${pct(t['tools/use_rate'] ?? 0)} of samples used a tool, ${pct(t['tools/invalid_rate'] ?? 0)} of calls invalid, ${(t['tools/chars_per_completion'] ?? 0).toFixed(0)} result characters per sample`;
+}
+
 export function summaryTable(r: EvalResult, ctx: SummaryContext): string {
   const rows: [string, string][] = Object.entries(r.metrics).map(([k, v]) => [k, pct(v)]);
   const width = Math.max(...rows.map(([k]) => k.length), 6);
@@ -17,6 +22,7 @@ export function summaryTable(r: EvalResult, ctx: SummaryContext): string {
     `${ctx.data}: ${r.problems} problem${r.problems === 1 ? '' : 's'} x ${r.samples} sample${r.samples === 1 ? '' : 's'}, ${ctx.model}`,
     ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v.padStart(6)}`),
     `  tokens: ${r.usage.promptTokens} prompt, ${r.usage.completionTokens} completion (${meanLen.toFixed(0)} per sample)`,
+    ...(r.tools ? [toolLine(r.tools)] : []),
     `  samples: ${r.generated} generated, ${r.resumed} resumed, ${r.retries} retries, ${r.seconds.toFixed(1)} s`,
     `  files: ${r.paths.samples}, ${r.paths.problems}`,
   ];
@@ -35,6 +41,7 @@ export function summaryJson(r: EvalResult, ctx: SummaryContext): Record<string, 
     generated: r.generated,
     resumed: r.resumed,
     retries: r.retries,
+    ...(r.tools ?? {}),
     seconds: Number(r.seconds.toFixed(3)),
     out: r.paths.samples,
     problems_file: r.paths.problems,

@@ -11,7 +11,7 @@ import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstimator, type MultiObjectiveAggregation, type ScaleRewards } from './advantages.js';
 import type { ScheduleKind } from '../util/schedule.js';
-import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from './tools/options.js';
+import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/options.js';
 import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-correction.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
@@ -27,7 +27,7 @@ export interface RewardSpec {
   weight: number;
 }
 
-/** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; rl/tools/options.ts) and SCoRe's two-attempt options (self-correction.ts). */
+/** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; src/tools/options.ts) and SCoRe's two-attempt options (self-correction.ts). */
 export interface GrpoConfig extends ToolOptions, ScoreOptions {
   /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;

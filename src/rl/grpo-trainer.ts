@@ -13,7 +13,7 @@ import { validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { prepareGrpo } from './setup.js';
 import { runGrpo } from './trainer.js';
 import { fromTrlGrpoConfig, type GRPOConfig } from './trl-config.js';
-import { defineTool, type Tool } from './tools/tool.js';
+import { defineTool, type Tool } from '../tools/tool.js';
 
 /**
  * A reward: a registered name (built-in, a task's `<task>_accuracy`, or defineReward's), with an

@@ -10,7 +10,7 @@ import { lastAnswer } from '../tasks/task.js';
 import type { PromptItem } from './prompts.js';
 import type { RolloutRow } from './packing.js';
 import { weightedReward } from './advantages.js';
-import type { CompletionSegment } from './tools/segments.js';
+import type { CompletionSegment } from '../tools/segments.js';
 
 /** One sampled completion as the sampler reports it. */
 export interface SampledCompletion {

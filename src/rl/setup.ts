@@ -25,8 +25,9 @@ import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import { needsReference } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 import { isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, withPromptField } from './learned-rewards.js';
-import { buildTools, toolSampler } from './tools/setup.js';
-import type { Tool } from './tools/tool.js';
+import { buildTools } from '../tools/registry.js';
+import { toolSampler } from './tools/setup.js';
+import type { Tool } from '../tools/tool.js';
 
 /**
  * The default rewards: the task's exact verifier (or, for data files, math `accuracy`, or `code`

@@ -24,7 +24,7 @@ import type { HackingWatch } from './hacking-watch.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
-import { toolMetrics } from './tools/metrics.js';
+import { toolMetrics } from '../tools/metrics.js';
 import { needsReference, scoreStep, twoAttemptHeldout } from './self-correction.js';
 
 export type { ResolvedGrpoConfig };

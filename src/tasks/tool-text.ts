@@ -1,5 +1,5 @@
 // The text the environment writes into a tool-using completion (docs/tools.md): a tool's result
-// inside its tag, and a search's passages. The rollout loop (rl/tools) writes it, and the
+// inside its tag, and a search's passages. The rollout loop (rl/tools) and the tool-using evaluation (eval/tool-chat.ts) write it, and the
 // miniature's pretraining corpus (world-corpus.ts) shows the same text, so they share this file.
 
 /** A tool's result as appended after the model's closing call tag: `\n<tag>\nbody\n</tag>\n`. */

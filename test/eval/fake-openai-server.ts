@@ -20,8 +20,20 @@ export interface FakeServerOptions {
   maxChoices?: number;
   /** Chat only: a separate reasoning text per choice (as vLLM's reasoning parsers return). */
   reasoning?: (prompt: string, choice: number) => string;
+  /**
+   * A whole answer for choice `choice` (tool-using tests): content, tool_calls, finish_reason and
+   * vLLM's stop_reason; returning null falls back to `reply`. Completions use the content as text.
+   */
+  turn?: (req: FakeRequest, choice: number) => FakeTurn | null;
   /** Latency added to every answer, ms. */
   delayMs?: number;
+}
+
+export interface FakeTurn {
+  content: string | null;
+  tool_calls?: unknown[];
+  finish_reason?: string;
+  stop_reason?: string | number | null;
 }
 
 export interface FakeServer {
@@ -72,10 +84,11 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
       }
       const prompt = chat ? ((body.messages as { role: string; content: string }[]).at(-1)?.content ?? '') : String(body.prompt);
       const n = Math.min(Number(body.n ?? 1), opts.maxChoices ?? Infinity);
-      const texts = Array.from({ length: n }, (_, i) => opts.reply(prompt, i, fr));
-      const message = (text: string, index: number) => ({ role: 'assistant', content: text, ...(opts.reasoning ? { reasoning_content: opts.reasoning(prompt, index) } : {}) });
-      const choices = texts.map((text, index) => (chat ? { index, message: message(text, index), finish_reason: 'stop' } : { index, text, finish_reason: 'stop' }));
-      const usage = { prompt_tokens: words(prompt), completion_tokens: texts.reduce((s, t) => s + words(t), 0) };
+      const turns: FakeTurn[] = Array.from({ length: n }, (_, i) => opts.turn?.(fr, i) ?? { content: opts.reply(prompt, i, fr) });
+      const message = (t: FakeTurn, index: number) => ({ role: 'assistant', content: t.content, ...(t.tool_calls ? { tool_calls: t.tool_calls } : {}), ...(opts.reasoning ? { reasoning_content: opts.reasoning(prompt, index) } : {}) });
+      const ending = (t: FakeTurn) => ({ finish_reason: t.finish_reason ?? 'stop', ...(t.stop_reason !== undefined ? { stop_reason: t.stop_reason } : {}) });
+      const choices = turns.map((t, index) => (chat ? { index, message: message(t, index), ...ending(t) } : { index, text: t.content ?? '', ...ending(t) }));
+      const usage = { prompt_tokens: words(prompt), completion_tokens: turns.reduce((s, t) => s + words(t.content ?? '') + (t.tool_calls ? 1 : 0), 0) };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `fake-${fr.number}`, object: chat ? 'chat.completion' : 'text_completion', choices, usage }));
     } finally {
       inFlight.now -= 1;

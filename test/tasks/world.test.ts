@@ -7,7 +7,7 @@ import { outsideCharset } from '../../src/tasks/charset.js';
 import { generateWorldCorpusDocuments } from '../../src/tasks/world-corpus.js';
 import { theWorld, verifyWorld, WORLD_PEOPLE, worldCorpus, worldTask } from '../../src/tasks/world.js';
 import { splitOf } from '../../src/tasks/split.js';
-import { searchTool } from '../../src/rl/tools/search.js';
+import { searchTool } from '../../src/tools/search.js';
 import { toolResultText } from '../../src/tasks/tool-text.js';
 
 test('the world: distinct people, one passage each, questions answered from the passage only', () => {

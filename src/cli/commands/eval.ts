@@ -10,12 +10,31 @@ import { EVAL_DEFAULTS as D } from '../../eval/defaults.js';
 import { runEvaluation, type EvaluateOptions } from '../../eval/evaluate.js';
 import { summaryJson, summaryTable } from '../../eval/summary.js';
 import type { ApiKind } from '../../eval/generator.js';
+import type { ToolProtocol } from '../../eval/tool-chat.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 
 function str(flags: Flags, key: string): string | undefined {
   const v = flags[key];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** The tool flags, named as `aha train` names them (docs/tools.md); evaluate() checks them together. */
+function toolFlags(flags: Flags): Partial<EvaluateOptions> {
+  const out: Partial<EvaluateOptions> = {};
+  const tools = str(flags, 'tools');
+  if (tools !== undefined && tools !== 'none') out.tools = tools.split(',').map((t) => t.trim());
+  const maxToolCalls = optionalNumberFlag(flags, 'maxToolCalls', { min: 1, integer: true });
+  if (maxToolCalls !== undefined) out.maxToolCalls = maxToolCalls;
+  const toolTimeout = optionalNumberFlag(flags, 'toolTimeout', { min: 0.001, max: 3600 });
+  if (toolTimeout !== undefined) out.toolTimeoutMs = toolTimeout * 1000;
+  const searchTopK = optionalNumberFlag(flags, 'searchTopK', { min: 1, integer: true });
+  if (searchTopK !== undefined) out.searchTopK = searchTopK;
+  const corpus = str(flags, 'searchCorpus');
+  if (corpus !== undefined) out.searchCorpus = corpus;
+  const protocol = str(flags, 'toolProtocol');
+  if (protocol !== undefined) out.toolProtocol = protocol as ToolProtocol;
+  return out;
 }
 
 async function action(flags: Flags): Promise<void> {
@@ -64,6 +83,7 @@ async function action(flags: Flags): Promise<void> {
     maxFailures: numberFlag(flags, 'maxFailures', D.maxFailures, { min: 1, integer: true }),
     regrade: flags.regrade === true,
     quiet: flags.quiet === true,
+    ...toolFlags(flags),
   };
   const { result, label, description } = await runEvaluation(options);
   const ctx = { data: label, model: description };
@@ -115,8 +135,15 @@ export function register(program: Command): void {
     .option('--timeout <s>', `per-request timeout in seconds (default ${D.timeoutS})`)
     .option('--retries <n>', `retries of a request after 429, 5xx, timeouts or dropped connections (default ${D.retries})`)
     .option('--max-failures <n>', `stop after this many requests failed for good (default ${D.maxFailures})`)
+    .option('--tools <names>', 'tools the served model may call while it answers: search, python (comma-separated; none = no tools); docs/tools.md')
+    .addOption(new Option('--tool-protocol <kind>', "chat: the chat API's tool calls (default with --api chat); text: <search>…</search> in the model's text, as aha-trained models write (default with --api completions)").choices(['chat', 'text']))
+    .option('--max-tool-calls <n>', 'tool calls per sample at most; one past it gets an error result, then a last turn without tools (default 4)')
+    .option('--tool-timeout <s>', 'seconds one tool call may take; a slower call gets an error result (default 10)')
+    .option('--search-corpus <file>', 'JSON Lines passages ({"text": ...}) the search tool indexes with BM25')
+    .option('--search-top-k <k>', 'passages a search returns (default 3)')
     .option('--regrade', 'grade the samples already in --out again (after a verifier change)')
     .option('--quiet', 'no progress bar')
-    .addHelpText('after', `\nPrompt templates:\n${describeTemplates()}\n\nExamples:\n  aha eval --data gsm8k --samples 4 --endpoint http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-1.5B-Instruct --json\n  aha eval --data aime24 --samples 64 --endpoint http://127.0.0.1:8000 --model r1 --samples-per-request 16 --max-tokens 32768\n  aha eval --data my.jsonl --model runs/grpo/checkpoints/step-100 --api completions --prompt-template r1-zero`)
+    .addHelpText('after', `\nPrompt templates:\n${describeTemplates()}\n\nExamples:\n  aha eval --data gsm8k --samples 4 --endpoint http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-1.5B-Instruct --json\n  aha eval --data aime24 --samples 64 --endpoint http://127.0.0.1:8000 --model r1 --samples-per-request 16 --max-tokens 32768\n  aha eval --data my.jsonl --model runs/grpo/checkpoints/step-100 --api completions --prompt-template r1-zero
+  aha eval --data q.jsonl --endpoint http://127.0.0.1:8000/v1 --model qwen --tools search --search-corpus passages.jsonl`)
     .action((flags: Flags) => action(flags));
 }

@@ -7,7 +7,7 @@ import { parseNumber } from '../flags.js';
 import { AhaError, InputError } from '../../util/errors.js';
 import { configFieldOf, DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, savedRunConfig, validateConfig, type GrpoConfig } from '../../rl/config.js';
 import { DEMO_CONFIG_FILE, DEMO_CONFIG_FILES, demoConfig, demoConfigFile } from '../../rl/demo.js';
-import { TOOL_DEFAULTS } from '../../rl/tools/options.js';
+import { TOOL_DEFAULTS } from '../../tools/options.js';
 
 type Kind = 'int' | 'num' | 'str' | 'bool';
 

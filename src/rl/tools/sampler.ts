@@ -13,9 +13,9 @@ import type { Tokenizer } from '../../model/tokenizer.js';
 import { drawTokens, type Draw, type SamplingParams } from '../../model/logits.js';
 import { checkPrompts, forkStreams, prefillSlots, type FinishReason } from '../../model/sampling.js';
 import { toolResultText } from '../../tasks/tool-text.js';
-import { findCall } from './calls.js';
-import { runTool, type Tool, type ToolOutcome } from './tool.js';
-import { segmentsText, type CompletionSegment } from './segments.js';
+import { findCall } from '../../tools/calls.js';
+import { runTool, type Tool, type ToolOutcome } from '../../tools/tool.js';
+import { segmentsText, type CompletionSegment } from '../../tools/segments.js';
 
 export interface ToolSampleOptions {
   /** Completion budget: model-written plus tool tokens. */

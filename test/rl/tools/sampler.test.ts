@@ -7,7 +7,7 @@ import { CharTokenizer } from '../../../src/model/char-tokenizer.js';
 import { sample } from '../../../src/model/sampling.js';
 import { Rng } from '../../../src/util/rng.js';
 import { sampleWithTools, type ToolSampleOptions } from '../../../src/rl/tools/sampler.js';
-import { defineTool, type Tool } from '../../../src/rl/tools/tool.js';
+import { defineTool, type Tool } from '../../../src/tools/tool.js';
 import { toolResultText } from '../../../src/tasks/tool-text.js';
 import { FakeLM } from '../../model/fake-lm.js';
 import { ScriptedLM } from './scripted-lm.js';

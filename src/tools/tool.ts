@@ -2,7 +2,7 @@
 // as <name>input</name>), a tag its result is wrapped in, and an async call. A library user
 // registers a tool of their own with `defineTool`; the rollout loop (sampler.ts) runs every call
 // under the run's timeout and call cap, and turns a failure into an error message the model reads.
-import { AhaError } from '../../util/errors.js';
+import { AhaError } from '../util/errors.js';
 
 export interface ToolCallContext {
   /** Aborted when the call runs past tool_timeout: stop work and return. */
@@ -16,6 +16,10 @@ export interface Tool {
   readonly resultTag: string;
   /** Longest result kept, in characters (the rest is cut, with a note); default 1000. */
   readonly maxResultChars?: number;
+  /** What the tool does, for a chat API's function definition (eval over tool calls); default: "Calls the <name> tool." */
+  readonly description?: string;
+  /** The one string argument's name in a chat API's function definition (e.g. query, code); default "input". */
+  readonly argument?: string;
   /** Runs one call on the text between the tags (trimmed). A throw or rejection becomes an error result. */
   call(input: string, context: ToolCallContext): Promise<string> | string;
 }
@@ -29,6 +33,8 @@ export function defineTool(tool: Tool): Tool {
   if (typeof tool.resultTag !== 'string' || !NAME.test(tool.resultTag)) throw new AhaError(`defineTool: tool "${tool.name}": resultTag ${JSON.stringify(tool.resultTag)} must be letters, digits, _ or -`);
   if (tool.resultTag === tool.name) throw new AhaError(`defineTool: tool "${tool.name}": its resultTag must differ from its name`);
   if (typeof tool.call !== 'function') throw new AhaError(`defineTool: tool "${tool.name}" has no call function`);
+  if (tool.description !== undefined && (typeof tool.description !== 'string' || tool.description.trim() === '')) throw new AhaError(`defineTool: tool "${tool.name}": description must be a non-empty string`);
+  if (tool.argument !== undefined && (typeof tool.argument !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tool.argument))) throw new AhaError(`defineTool: tool "${tool.name}": argument ${JSON.stringify(tool.argument)} must be an identifier (letters, digits, _)`);
   if (tool.maxResultChars !== undefined && !(Number.isInteger(tool.maxResultChars) && tool.maxResultChars >= 1)) throw new AhaError(`defineTool: tool "${tool.name}": maxResultChars must be an integer >= 1`);
   return tool;
 }

@@ -6,9 +6,9 @@
 // it matched. Exact terms only, no fuzzy or prefix matching: a query word absent from a passage
 // never scores it.
 import MiniSearch from 'minisearch';
-import { InputError } from '../../util/errors.js';
-import { readJsonl } from '../../util/jsonl.js';
-import { formatPassages } from '../../tasks/tool-text.js';
+import { InputError } from '../util/errors.js';
+import { readJsonl } from '../util/jsonl.js';
+import { formatPassages } from '../tasks/tool-text.js';
 import { defineTool, type Tool } from './tool.js';
 
 export interface Passage {
@@ -54,6 +54,8 @@ export function searchTool(passages: readonly Passage[], topK = DEFAULT_TOP_K): 
   return defineTool({
     name: 'search',
     resultTag: 'information',
+    description: `Searches the reference passages (BM25) and returns the ${topK} best, best first, as "doc i: text" lines.`,
+    argument: 'query',
     call: (query) => formatPassages(index.search(query, topK).map((p) => p.text)),
   });
 }

@@ -1,0 +1,228 @@
+// Tool-using evaluation of a served model (docs/tools.md, "Evaluating a served model with tools"):
+// the loop of multi-turn rollouts, through an OpenAI-compatible server, with the same tools
+// (src/tools) as training. Each sample is its own conversation. Two protocols:
+// - chat: the request carries the tools as JSON Schema functions (`tools`, `tool_choice: "auto"`);
+//   a message with `tool_calls` gets one `{"role": "tool", "tool_call_id", "content"}` message per
+//   call and the conversation goes on, until a message without tool calls.
+// - text: the model writes `<search>q</search>` as aha-trained models do; generation stops at the
+//   closing tag (stop strings), the result goes back as `<information>…</information>` in the
+//   completion's own text and generation continues from there (completions API: prompt + text so
+//   far; chat API: the text so far as an assistant message the server continues).
+// Calls beyond max_tool_calls get an error result (and count as invalid), then the model is asked
+// once more with the tools off; that answer is final. max_tokens is a budget over all of a
+// sample's turns. Graded is the final text: the last message (chat) or the whole completion (text).
+import { AhaError } from '../util/errors.js';
+import { findCall } from '../tools/calls.js';
+import { functionTool, parseToolArguments } from '../tools/schema.js';
+import { runTool, type Tool, type ToolOutcome } from '../tools/tool.js';
+import { toolResultText } from '../tasks/tool-text.js';
+import type { GenerationRequest, GenerationResult, GeneratedSample, Generator, SamplingOptions, ToolCallRecord } from './generator.js';
+import type { RemoteGenerator } from './remote.js';
+import { RemoteCallError } from './retry.js';
+
+export type ToolProtocol = 'chat' | 'text';
+export const TOOL_PROTOCOLS: readonly ToolProtocol[] = ['chat', 'text'];
+
+export interface ToolLoopOptions {
+  tools: readonly Tool[];
+  /** Calls per sample; a call past it gets an error result, then one last turn without tools. */
+  maxToolCalls: number;
+  /** Wall-clock limit of one call, ms. */
+  toolTimeoutMs: number;
+  protocol: ToolProtocol;
+}
+
+interface ToolCallWire {
+  id?: string;
+  type?: string;
+  function?: { name?: string; arguments?: unknown };
+}
+
+interface ChoiceWire {
+  text?: string;
+  message?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: ToolCallWire[] | null };
+  finish_reason?: string | null;
+  /** vLLM: the stop string (or token id) that ended the choice. */
+  stop_reason?: string | number | null;
+}
+
+interface Turn {
+  choice: ChoiceWire;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+const capError = (max: number) => `error: at most ${max} tool calls per answer`;
+
+/** A Generator that lets the served model call tools while it answers. */
+export class ToolLoopGenerator implements Generator {
+  readonly description: string;
+  private readonly schemas: ReturnType<typeof functionTool>[];
+
+  constructor(private readonly remote: RemoteGenerator, private readonly o: ToolLoopOptions) {
+    if (o.tools.length === 0) throw new AhaError('tool-using evaluation needs at least one tool');
+    if (o.protocol === 'chat' && remote.api !== 'chat') throw new AhaError('--tool-protocol chat needs --api chat (the completions API has no tool calls); use --tool-protocol text');
+    this.schemas = o.tools.map(functionTool);
+    this.description = `${remote.description} with tools ${o.tools.map((t) => t.name).join(', ')} (${o.protocol} protocol)`;
+  }
+
+  async generate(req: GenerationRequest, s: SamplingOptions): Promise<GenerationResult> {
+    const seeds = Array.from({ length: req.n }, (_, i) => req.sampleSeeds?.[i] ?? (req.seed === undefined ? undefined : req.seed + i));
+    const usage = { promptTokens: 0, completionTokens: 0 };
+    const run = (seed: number | undefined) => (this.o.protocol === 'chat' ? this.chatConversation(req.prompt, s, seed, usage) : this.textConversation(req.prompt, s, seed, usage));
+    return { samples: await Promise.all(seeds.map(run)), usage };
+  }
+
+  retries(): number {
+    return this.remote.retries();
+  }
+
+  close(): Promise<void> {
+    return this.remote.close();
+  }
+
+  /** One request; its first choice and token counts. */
+  private async turn(body: Record<string, unknown>, usage: { promptTokens: number; completionTokens: number }, first = false): Promise<Turn> {
+    let answer: unknown;
+    try {
+      answer = await this.remote.post(body);
+    } catch (err) {
+      // A server without tool support answers 400 (llama.cpp without --jinja, vLLM without
+      // --enable-auto-tool-choice): say so in one line instead of a bare HTTP error. Only on a
+      // conversation's first request: later ones carry the same tools, already accepted, and fail
+      // for other reasons (a context grown too long).
+      const status = err instanceof RemoteCallError ? err.status : null;
+      if (first && err instanceof RemoteCallError && !err.retryable && 'tools' in body && status !== null && status !== undefined && status >= 400 && status < 500 && ![401, 403, 404].includes(status)) {
+        throw new RemoteCallError(`the server rejected a request with tools (${err.message}); it may not support tool calls (vLLM needs --enable-auto-tool-choice --tool-call-parser …, llama.cpp --jinja): try --tool-protocol text`, { status: err.status, retryable: false });
+      }
+      throw err;
+    }
+    const a = answer as { choices?: ChoiceWire[]; usage?: { prompt_tokens?: number; completion_tokens?: number } };
+    const choice = Array.isArray(a.choices) ? a.choices[0] : undefined;
+    if (choice === undefined || choice === null || typeof choice !== 'object') throw new RemoteCallError(`${this.remote.url} returned no choices`, { retryable: true });
+    const t = { choice, promptTokens: a.usage?.prompt_tokens ?? 0, completionTokens: a.usage?.completion_tokens ?? 0 };
+    usage.promptTokens += t.promptTokens;
+    usage.completionTokens += t.completionTokens;
+    return t;
+  }
+
+  /** Runs one call (or refuses it: past the cap, unknown tool, unreadable input). */
+  private async call(tool: Tool | undefined, name: string, input: string | null, error: string | null, callsBefore: number): Promise<ToolCallRecord> {
+    let outcome: ToolOutcome;
+    if (callsBefore >= this.o.maxToolCalls) outcome = { result: capError(this.o.maxToolCalls), invalid: true };
+    else if (tool === undefined) outcome = { result: `error: there is no tool "${name}"; tools: ${this.o.tools.map((t) => t.name).join(', ')}`, invalid: true };
+    else if (error !== null || input === null) outcome = { result: error ?? `error: write <${name}>input</${name}>`, invalid: true };
+    else outcome = await runTool(tool, input, this.o.toolTimeoutMs);
+    return { tool: name, input, result: outcome.result, invalid: outcome.invalid };
+  }
+
+  /** The chat protocol: the tools as functions, tool_calls answered with tool messages. */
+  private async chatConversation(prompt: string, s: SamplingOptions, seed: number | undefined, usage: { promptTokens: number; completionTokens: number }): Promise<GeneratedSample> {
+    const messages = this.remote.openingMessages(prompt);
+    const calls: ToolCallRecord[] = [];
+    let spent = 0;
+    let final = false;
+    let text = '';
+    while (true) {
+      if (spent >= s.maxTokens) return { text, finishReason: 'length', toolCalls: calls };
+      const body = this.remote.samplingBody(1, { ...s, maxTokens: s.maxTokens - spent }, seed);
+      body.messages = messages;
+      body.tools = this.schemas;
+      body.tool_choice = final ? 'none' : 'auto';
+      const { choice, completionTokens } = await this.turn(body, usage, messages.at(-1)?.role === 'user');
+      spent += completionTokens;
+      const m = choice.message ?? {};
+      const reasoning = m.reasoning_content ?? m.reasoning ?? undefined;
+      text = typeof m.content === 'string' && m.content !== '' ? m.content : (reasoning ?? '');
+      const wanted = Array.isArray(m.tool_calls) ? m.tool_calls : [];
+      if (wanted.length === 0 || final) {
+        // A server that ignores tool_choice "none" on the last turn: its calls are not run.
+        for (const c of final ? wanted : []) calls.push({ tool: String(c.function?.name ?? ''), input: null, result: capError(this.o.maxToolCalls), invalid: true });
+        const out: GeneratedSample = { text, finishReason: choice.finish_reason ?? null, toolCalls: calls };
+        if (typeof reasoning === 'string' && reasoning !== '') out.reasoning = reasoning;
+        return out;
+      }
+      // Echo the calls back with an id each (a server that gave none gets ours), then one tool message per call.
+      const echoed = wanted.map((c, i) => ({ id: typeof c.id === 'string' && c.id !== '' ? c.id : `call_${calls.length + i + 1}`, type: 'function', function: { name: String(c.function?.name ?? ''), arguments: typeof c.function?.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function?.arguments ?? {}) } }));
+      messages.push({ role: 'assistant', content: m.content ?? null, tool_calls: echoed });
+      for (const [i, c] of wanted.entries()) {
+        const name = String(c.function?.name ?? '');
+        const tool = this.o.tools.find((t) => t.name === name);
+        const parsed = tool ? parseToolArguments(tool, c.function?.arguments) : null;
+        const rec = await this.call(tool, name, parsed && 'input' in parsed ? parsed.input : null, parsed && 'error' in parsed ? parsed.error : null, calls.length);
+        if (calls.length >= this.o.maxToolCalls) final = true;
+        calls.push(rec);
+        messages.push({ role: 'tool', tool_call_id: echoed[i].id, content: rec.result });
+      }
+    }
+  }
+
+  /** The text protocol: `<name>input</name>` in the model's own text, stopped at the closing tag. */
+  private async textConversation(prompt: string, s: SamplingOptions, seed: number | undefined, usage: { promptTokens: number; completionTokens: number }): Promise<GeneratedSample> {
+    const chat = this.remote.api === 'chat';
+    const closers = this.o.tools.map((t) => `</${t.name}>`);
+    const calls: ToolCallRecord[] = [];
+    let text = '';
+    /** Where the current model-written stretch of `text` starts (after the last tool result). */
+    let segStart = 0;
+    let spent = 0;
+    let final = false;
+    while (true) {
+      if (spent >= s.maxTokens) return { text, finishReason: 'length', toolCalls: calls };
+      const stop = final ? s.stop : [...(s.stop ?? []), ...closers];
+      const body = this.remote.samplingBody(1, { ...s, maxTokens: s.maxTokens - spent, stop }, seed);
+      if (chat) {
+        const messages = this.remote.openingMessages(prompt);
+        if (text !== '') {
+          // Continue the answer in place (vLLM's continue_final_message; llama.cpp continues a
+          // trailing assistant message), rather than opening a new turn.
+          messages.push({ role: 'assistant', content: text });
+          body.continue_final_message = true;
+          body.add_generation_prompt = false;
+        }
+        body.messages = messages;
+      } else {
+        body.prompt = prompt + text;
+      }
+      const { choice, completionTokens } = await this.turn(body, usage);
+      spent += completionTokens;
+      const piece = (chat ? choice.message?.content : choice.text) ?? '';
+      text += piece;
+      const found = final ? null : this.closedCall(text.slice(segStart), choice);
+      if (found === null) return { text, finishReason: choice.finish_reason ?? null, toolCalls: calls };
+      // Keep the text up to the call's closing tag (a server may run on past a stop string it includes).
+      text = text.slice(0, segStart) + found.segment;
+      const rec = await this.call(found.tool, found.tool.name, found.input, null, calls.length);
+      if (calls.length >= this.o.maxToolCalls) final = true;
+      calls.push(rec);
+      text += toolResultText(found.tool.resultTag, rec.result);
+      segStart = text.length;
+    }
+  }
+
+  /**
+   * The call a model-written stretch closes, or null. Servers leave the stop string out of the
+   * text (OpenAI's rule) unless told otherwise: a stretch that stopped with a tool's opening tag
+   * still open is that tool's call (vLLM's stop_reason says which string stopped it).
+   */
+  private closedCall(segment: string, choice: ChoiceWire): { tool: Tool; input: string | null; segment: string } | null {
+    const found = findCall(segment, this.o.tools);
+    if (found) {
+      const end = segment.indexOf(`</${found.tool.name}>`) + found.tool.name.length + 3;
+      return { tool: found.tool, input: found.input, segment: segment.slice(0, end) };
+    }
+    if (choice.finish_reason !== 'stop') return null;
+    // vLLM names what stopped it: another stop string or a token (EOS) is no call.
+    const why = choice.stop_reason;
+    const named = typeof why === 'string' ? this.o.tools.find((t) => why === `</${t.name}>`) : undefined;
+    if (why !== undefined && why !== null && named === undefined) return null;
+    let best: { tool: Tool; at: number } | null = null;
+    for (const tool of named ? [named] : this.o.tools) {
+      const at = segment.lastIndexOf(`<${tool.name}>`);
+      if (at >= 0 && (best === null || at > best.at)) best = { tool, at };
+    }
+    if (best === null) return null;
+    const input = segment.slice(best.at + best.tool.name.length + 2).trim();
+    return { tool: best.tool, input, segment: `${segment}</${best.tool.name}>` };
+  }
+}

@@ -1,0 +1,15 @@
+// The tool metrics of a tool-using evaluation: the ones training logs (tools/metrics.ts: calls per
+// completion, share of completions using a tool, share of calls invalid), from the samples' calls.
+// A served model's tokenizer is not at hand, so the tool results' size is counted in characters
+// (tools/chars_per_completion) where training counts tokens.
+import { toolMetrics } from '../tools/metrics.js';
+import type { CompletionSegment } from '../tools/segments.js';
+import type { SampleRecord } from './output.js';
+
+export function evalToolMetrics(records: readonly Pick<SampleRecord, 'tool_calls'>[]): Record<string, number> {
+  if (records.length === 0) return {};
+  const rows = records.map((r) => ({ segments: (r.tool_calls ?? []).map((c): CompletionSegment => ({ kind: 'tool', tool: c.tool, text: c.result, tokens: 0, invalid: c.invalid })) }));
+  const { 'tools/tokens_per_completion': _tokens, ...counted } = toolMetrics(rows);
+  const chars = records.reduce((s, r) => s + (r.tool_calls ?? []).reduce((t, c) => t + c.result.length, 0), 0);
+  return { ...counted, 'tools/chars_per_completion': chars / records.length };
+}
