@@ -323,7 +323,6 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
   return out;
 }
 
-/** The recipe key a GRPO validation message is about (its messages start with the option name). */
 /**
  * The grpo stage's `learned_on` key (R1's final stage): `unverifiable` scores learned rewards
  * (rm:<folder>) only on prompts without a verifiable answer, `all` (default) on every prompt.

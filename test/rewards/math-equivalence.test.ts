@@ -43,6 +43,9 @@ const decimalsAndFractions: Row[] = [
   ['.5', '0.5', true],
   ['1/2', '2', false],
   ['1/2', '\\frac12', true],
+  // A mixed number with a zero denominator is no value: "not equal", never an exception.
+  ['3 1/0', '3', false],
+  ['3 1/0', '3 1/0', true],
   ['\\dfrac{3}{4}', '0.75', true],
   ['\\tfrac{3}{4}', '\\frac{3}{4}', true],
   ['\\frac{3}{4}', '\\frac{4}{3}', false],

@@ -102,20 +102,21 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
     Object.assign(cfg, file);
     for (const k of Object.keys(file)) sources?.set(k, flags.config);
   }
-  if (typeof flags.model === 'string') cfg.model = flags.model;
+  const set = <K extends keyof GrpoConfig>(key: K, value: GrpoConfig[K], flag: string) => {
+    cfg[key] = value;
+    sources?.set(key, flag);
+  };
+  if (typeof flags.model === 'string') set('model', flags.model, '--model');
   if (typeof flags.data === 'string') {
-    cfg.data = flags.data;
+    set('data', flags.data, '--data');
     if (typeof flags.task !== 'string') cfg.task = null;
   }
-  if (typeof flags.task === 'string') cfg.task = flags.task;
-  if (typeof flags.difficulty === 'string') cfg.difficulty = flags.difficulty.split(',').map((d) => parseValue('--difficulty', 'int', d) as number);
+  if (typeof flags.task === 'string') set('task', flags.task, '--task');
+  if (typeof flags.difficulty === 'string') set('difficulty', flags.difficulty.split(',').map((d) => parseValue('--difficulty', 'int', d) as number), '--difficulty');
   // --tools none turns the tools off with their settings (a config's max_tool_calls would be refused).
   if (flags.tools === 'none') Object.assign(cfg, TOOL_DEFAULTS);
-  else if (typeof flags.tools === 'string') cfg.tools = flags.tools.split(',').map((t) => t.trim());
-  if (Array.isArray(flags.reward) && flags.reward.length > 0) cfg.rewards = parseRewardSpecs(flags.reward as string[]);
-  for (const [key, cfgKey] of [['model', 'model'], ['data', 'data'], ['task', 'task'], ['difficulty', 'difficulty'], ['tools', 'tools'], ['reward', 'rewards']] as const) {
-    if (flags[key] !== undefined) sources?.set(cfgKey, `--${key}`);
-  }
+  else if (typeof flags.tools === 'string') set('tools', flags.tools.split(',').map((t) => t.trim()), '--tools');
+  if (Array.isArray(flags.reward) && flags.reward.length > 0) set('rewards', parseRewardSpecs(flags.reward as string[]), '--reward');
   const mutable = cfg as unknown as Record<string, unknown>;
   for (const [flag, key, cfgKey, kind] of FLAGS) {
     if (flags[key] === undefined) continue;
@@ -186,11 +187,11 @@ export function register(program: Command): void {
     // A fresh run with no --output goes to the next free folder (runs/r1-zero, runs/r1-zero-2, ...)
     // rather than failing because the last run is there.
     else if (flags.output === undefined && holdsRun(config.output_dir)) config = { ...config, output_dir: nextFreeRunDir(config.output_dir) };
+    checkConfig(config, sources);
     // Imported here so `aha --help` does not load the compute core.
     const { prepareGrpo } = await import('../../rl/setup.js');
     const { runGrpo } = await import('../../rl/trainer.js');
     const { heldoutSummary } = await import('../../rl/metrics.js');
-    checkConfig(config, sources);
     const run = prepareGrpo(config, { resume: flags.resume === true, quiet: flags.quiet === true });
     const result = await runGrpo(run);
     const m = result.lastMetrics;

@@ -181,10 +181,13 @@ export function exactValue(text: string): Rational | null {
   if (t === '' || t.length > 200) return null;
   for (const re of MIXED_RE) {
     const m = re.exec(t);
-    if (m) {
-      const whole = make(BigInt(m[2]), 1n);
-      const v = add(whole, make(BigInt(m[3]), BigInt(m[4])));
+    if (m === null) continue;
+    // "3 1/0" is not a value: make throws on a zero denominator (and on size), as in the parser below.
+    try {
+      const v = add(make(BigInt(m[2]), 1n), make(BigInt(m[3]), BigInt(m[4])));
       return m[1] === '-' ? make(-v.num, v.den) : v;
+    } catch {
+      return null;
     }
   }
   const toks: string[] = [];
