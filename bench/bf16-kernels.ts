@@ -15,20 +15,17 @@ import { Transformer } from '../src/model/transformer.js';
 import type { TransformerCache } from '../src/model/transformer.js';
 import type { ModelConfig } from '../src/model/transformer-config.js';
 import { Rng } from '../src/util/rng.js';
+import { benchArgs } from './lib/args.js';
 import { fillRandom } from './lib/random-weights.js';
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const rounds = Number(arg('--rounds', '7'));
-const promptLen = Number(arg('--prompt', '16'));
-const batches = arg('--batches', '1,64').split(',').map(Number);
+const cli = benchArgs('bench:bf16', ['--rounds', '--prompt', '--threads', '--batches', '--layers'], ['--portable', '--json']);
+const rounds = cli.int('--rounds', 7);
+const promptLen = cli.int('--prompt', 16);
+const batches = cli.ints('--batches', [1, 64]);
 
 /** Qwen2.5-0.5B's shape (as in bench/real.ts); --layers makes a shorter stack for a quick look. */
 const CONFIG: ModelConfig = {
-  model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: Number(arg('--layers', '24')),
+  model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: cli.int('--layers', 24),
   num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
   rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: null, eos_token_id: 151643,
 };
@@ -37,7 +34,7 @@ interface Variant { name: string; kernel: Bf16Kernel | null; cache?: Transformer
 
 function main(): void {
   const info = buildInfo();
-  setNumThreads(Number(arg('--threads', String(info.cores))));
+  setNumThreads(cli.int('--threads', info.cores));
   const kernels = bf16Kernels();
   console.error(`BF16 kernels: amx ${kernels.amx ? 'yes' : `no (${kernels.amxUnavailable})`}, vdpbf16ps ${kernels.avx512Bf16 ? 'yes' : 'no'}`);
   const model = new Transformer(CONFIG, { skipInit: true });
@@ -49,7 +46,7 @@ function main(): void {
     const variants: Variant[] = [{ name: 'f32', kernel: null, times: [], err: { max: 0, sum: 0, n: 0 } }];
     if (kernels.amx) variants.push({ name: 'amx', kernel: 'amx', times: [], err: { max: 0, sum: 0, n: 0 } });
     if (kernels.avx512Bf16) variants.push({ name: 'avx512_bf16', kernel: 'avx512_bf16', times: [], err: { max: 0, sum: 0, n: 0 } });
-    if (argv.includes('--portable') || !kernels.avx512Bf16) variants.push({ name: 'portable', kernel: 'portable', times: [], err: { max: 0, sum: 0, n: 0 } });
+    if (cli.has('--portable') || !kernels.avx512Bf16) variants.push({ name: 'portable', kernel: 'portable', times: [], err: { max: 0, sum: 0, n: 0 } });
     const maxLen = promptLen + rounds + 1;
     const prompts = Array.from({ length: B }, () => Int32Array.from({ length: promptLen }, () => rng.int(V)));
     const rows = prompts.map((_, i) => i);
@@ -113,7 +110,7 @@ function main(): void {
     }
     out[`batch_${B}`] = res;
   }
-  if (argv.includes('--json')) console.log(JSON.stringify(out));
+  if (cli.has('--json')) console.log(JSON.stringify(out));
 }
 
 /** A token drawn from softmax(logits) (temperature 1), in double precision. */
