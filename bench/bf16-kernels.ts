@@ -9,7 +9,7 @@
 // of the drawn tokens against f32 (teacher-forced through the cache), max and mean |Δ log p|.
 //
 //   npm run bench:bf16 -- [--rounds 7] [--prompt 16] [--threads N] [--batches 1,64] [--layers 24] [--portable] [--json]
-import { bf16Kernels, buildInfo, logSumExpRows, setBf16Kernel, setNumThreads } from '../src/core/index.js';
+import { bf16Kernels, buildInfo, drawRows, logSumExpRows, setBf16Kernel, setNumThreads } from '../src/core/index.js';
 import type { Bf16Kernel } from '../src/core/index.js';
 import { Transformer } from '../src/model/transformer.js';
 import type { TransformerCache } from '../src/model/transformer.js';
@@ -77,12 +77,12 @@ function main(): void {
       // Tokens drawn from the f32 logits; every variant's log-prob of them against f32's.
       const ref = variants[0].logits!;
       const offsets = Int32Array.from(rows, (b) => b * V);
-      const ids = Int32Array.from(rows, (b) => drawToken(ref.subarray(b * V, (b + 1) * V), rng));
-      const lseRef = logSumExpRows(ref, offsets, V);
+      const drawn = drawRows(ref, offsets, V, 1, Float64Array.from(rows, () => rng.next()));
+      const ids = drawn.tokens;
       for (const v of variants.slice(1)) {
         const lse = logSumExpRows(v.logits!, offsets, V);
         for (let b = 0; b < B; b++) {
-          const d = Math.abs(v.logits![b * V + ids[b]] - lse[b] - (ref[b * V + ids[b]] - lseRef[b]));
+          const d = Math.abs(v.logits![b * V + ids[b]] - lse[b] - drawn.logprobs[b]);
           v.err.max = Math.max(v.err.max, d);
           v.err.sum += d;
           v.err.n++;
@@ -111,20 +111,6 @@ function main(): void {
     out[`batch_${B}`] = res;
   }
   if (cli.has('--json')) console.log(JSON.stringify(out));
-}
-
-/** A token drawn from softmax(logits) (temperature 1), in double precision. */
-function drawToken(logits: Float32Array, rng: Rng): number {
-  let m = -Infinity;
-  for (const x of logits) m = Math.max(m, x);
-  let s = 0;
-  for (const x of logits) s += Math.exp(x - m);
-  let u = rng.next() * s;
-  for (let i = 0; i < logits.length; i++) {
-    u -= Math.exp(logits[i] - m);
-    if (u <= 0) return i;
-  }
-  return logits.length - 1;
 }
 
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
