@@ -30,11 +30,12 @@ import type { GrpoConfig } from '../src/rl/config.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
+import { cpuSeconds } from '../src/util/cpu-time.js';
 import { chartOptions, type ChartSpec, type LineDataset, type Point } from '../src/report/chart-spec.js';
 import { exportPngs } from '../src/report/png.js';
 import { getNumThreads } from '../src/core/index.js';
 import { benchArgs } from './lib/args.js';
-import { cpuSeconds, runStore } from './lib/run-store.js';
+import { runStore } from './lib/run-store.js';
 
 /** Each variant's settings over the base run (published settings; methods.md). */
 const VARIANTS: Record<string, Partial<GrpoConfig>> = {

@@ -15,6 +15,7 @@ import type { CausalLM } from '../src/model/causal-lm.js';
 import type { ModelConfig } from '../src/model/transformer-config.js';
 import { Transformer } from '../src/model/transformer.js';
 import { Rng } from '../src/util/rng.js';
+import { cpuSeconds } from '../src/util/cpu-time.js';
 import { benchArgs } from './lib/args.js';
 import { fillRandom } from './lib/random-weights.js';
 
@@ -79,11 +80,10 @@ function step(fused: boolean): { wall: number; cpu: number } {
   net.fuseTrainingLayers = fused;
   if (net.trainsFused() !== fused) throw new Error(`bench:fused: the ${fused ? 'fused' : 'plain'} path is not available for this model`);
   for (const p of model.parameters().values()) p.zeroGrad();
-  const t = performance.now(), c = process.cpuUsage();
+  const t = performance.now(), c = cpuSeconds();
   const logp = gatherLogProbs(model.forward(ids, rows, T), targets);
   logp.backward(seed);
-  const used = process.cpuUsage(c);
-  return { wall: performance.now() - t, cpu: (used.user + used.system) / 1000 };
+  return { wall: performance.now() - t, cpu: (cpuSeconds() - c) * 1000 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

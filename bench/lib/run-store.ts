@@ -61,9 +61,3 @@ export function runStore<T>(dir: string | undefined): RunStore<T> {
     },
   };
 }
-
-/** This process's CPU time in seconds, user + system, every thread (the native kernels' too). */
-export function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
