@@ -17,18 +17,15 @@ import type { ModelConfig } from '../src/model/transformer-config.js';
 import { Rng } from '../src/util/rng.js';
 import { benchArgs } from './lib/args.js';
 import { fillRandom } from './lib/random-weights.js';
+import { median, QWEN_05B } from './lib/shapes.js';
 
 const cli = benchArgs('bench:bf16', ['--rounds', '--prompt', '--threads', '--batches', '--layers'], ['--portable', '--json']);
 const rounds = cli.int('--rounds', 7);
 const promptLen = cli.int('--prompt', 16);
 const batches = cli.ints('--batches', [1, 64]);
 
-/** Qwen2.5-0.5B's shape (as in bench/real.ts); --layers makes a shorter stack for a quick look. */
-const CONFIG: ModelConfig = {
-  model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: cli.int('--layers', 24),
-  num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
-  rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: null, eos_token_id: 151643,
-};
+/** Qwen2.5-0.5B's shape; --layers makes a shorter stack for a quick look. */
+const CONFIG: ModelConfig = { ...QWEN_05B, num_hidden_layers: cli.int('--layers', 24) };
 
 interface Variant { name: string; kernel: Bf16Kernel | null; cache?: TransformerCache; logits?: Float32Array; prefillMs?: number; times: number[]; err: { max: number; sum: number; n: number } }
 
@@ -113,7 +110,6 @@ function main(): void {
   if (cli.has('--json')) console.log(JSON.stringify(out));
 }
 
-const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
 const round = (x: number, d = 1): number => Number(x.toFixed(d));
 
 main();
