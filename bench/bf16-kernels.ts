@@ -9,35 +9,29 @@
 // of the drawn tokens against f32 (teacher-forced through the cache), max and mean |Δ log p|.
 //
 //   npm run bench:bf16 -- [--rounds 7] [--prompt 16] [--threads N] [--batches 1,64] [--layers 24] [--portable] [--json]
-import { bf16Kernels, buildInfo, logSumExpRows, setBf16Kernel, setNumThreads } from '../src/core/index.js';
+import { bf16Kernels, buildInfo, drawRows, logSumExpRows, setBf16Kernel, setNumThreads } from '../src/core/index.js';
 import type { Bf16Kernel } from '../src/core/index.js';
 import { Transformer } from '../src/model/transformer.js';
 import type { TransformerCache } from '../src/model/transformer.js';
 import type { ModelConfig } from '../src/model/transformer-config.js';
 import { Rng } from '../src/util/rng.js';
+import { benchArgs } from './lib/args.js';
 import { fillRandom } from './lib/random-weights.js';
+import { median, QWEN_05B } from './lib/shapes.js';
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const rounds = Number(arg('--rounds', '7'));
-const promptLen = Number(arg('--prompt', '16'));
-const batches = arg('--batches', '1,64').split(',').map(Number);
+const cli = benchArgs('bench:bf16', ['--rounds', '--prompt', '--threads', '--batches', '--layers'], ['--portable', '--json']);
+const rounds = cli.int('--rounds', 7);
+const promptLen = cli.int('--prompt', 16);
+const batches = cli.ints('--batches', [1, 64]);
 
-/** Qwen2.5-0.5B's shape (as in bench/real.ts); --layers makes a shorter stack for a quick look. */
-const CONFIG: ModelConfig = {
-  model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: Number(arg('--layers', '24')),
-  num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
-  rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: null, eos_token_id: 151643,
-};
+/** Qwen2.5-0.5B's shape; --layers makes a shorter stack for a quick look. */
+const CONFIG: ModelConfig = { ...QWEN_05B, num_hidden_layers: cli.int('--layers', 24) };
 
 interface Variant { name: string; kernel: Bf16Kernel | null; cache?: TransformerCache; logits?: Float32Array; prefillMs?: number; times: number[]; err: { max: number; sum: number; n: number } }
 
 function main(): void {
   const info = buildInfo();
-  setNumThreads(Number(arg('--threads', String(info.cores))));
+  setNumThreads(cli.int('--threads', info.cores));
   const kernels = bf16Kernels();
   console.error(`BF16 kernels: amx ${kernels.amx ? 'yes' : `no (${kernels.amxUnavailable})`}, vdpbf16ps ${kernels.avx512Bf16 ? 'yes' : 'no'}`);
   const model = new Transformer(CONFIG, { skipInit: true });
@@ -49,7 +43,7 @@ function main(): void {
     const variants: Variant[] = [{ name: 'f32', kernel: null, times: [], err: { max: 0, sum: 0, n: 0 } }];
     if (kernels.amx) variants.push({ name: 'amx', kernel: 'amx', times: [], err: { max: 0, sum: 0, n: 0 } });
     if (kernels.avx512Bf16) variants.push({ name: 'avx512_bf16', kernel: 'avx512_bf16', times: [], err: { max: 0, sum: 0, n: 0 } });
-    if (argv.includes('--portable') || !kernels.avx512Bf16) variants.push({ name: 'portable', kernel: 'portable', times: [], err: { max: 0, sum: 0, n: 0 } });
+    if (cli.has('--portable') || !kernels.avx512Bf16) variants.push({ name: 'portable', kernel: 'portable', times: [], err: { max: 0, sum: 0, n: 0 } });
     const maxLen = promptLen + rounds + 1;
     const prompts = Array.from({ length: B }, () => Int32Array.from({ length: promptLen }, () => rng.int(V)));
     const rows = prompts.map((_, i) => i);
@@ -80,12 +74,12 @@ function main(): void {
       // Tokens drawn from the f32 logits; every variant's log-prob of them against f32's.
       const ref = variants[0].logits!;
       const offsets = Int32Array.from(rows, (b) => b * V);
-      const ids = Int32Array.from(rows, (b) => drawToken(ref.subarray(b * V, (b + 1) * V), rng));
-      const lseRef = logSumExpRows(ref, offsets, V);
+      const drawn = drawRows(ref, offsets, V, 1, Float64Array.from(rows, () => rng.next()));
+      const ids = drawn.tokens;
       for (const v of variants.slice(1)) {
         const lse = logSumExpRows(v.logits!, offsets, V);
         for (let b = 0; b < B; b++) {
-          const d = Math.abs(v.logits![b * V + ids[b]] - lse[b] - (ref[b * V + ids[b]] - lseRef[b]));
+          const d = Math.abs(v.logits![b * V + ids[b]] - lse[b] - drawn.logprobs[b]);
           v.err.max = Math.max(v.err.max, d);
           v.err.sum += d;
           v.err.n++;
@@ -113,24 +107,9 @@ function main(): void {
     }
     out[`batch_${B}`] = res;
   }
-  if (argv.includes('--json')) console.log(JSON.stringify(out));
+  if (cli.has('--json')) console.log(JSON.stringify(out));
 }
 
-/** A token drawn from softmax(logits) (temperature 1), in double precision. */
-function drawToken(logits: Float32Array, rng: Rng): number {
-  let m = -Infinity;
-  for (const x of logits) m = Math.max(m, x);
-  let s = 0;
-  for (const x of logits) s += Math.exp(x - m);
-  let u = rng.next() * s;
-  for (let i = 0; i < logits.length; i++) {
-    u -= Math.exp(logits[i] - m);
-    if (u <= 0) return i;
-  }
-  return logits.length - 1;
-}
-
-const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
 const round = (x: number, d = 1): number => Number(x.toFixed(d));
 
 main();

@@ -5,7 +5,7 @@
 // R1-Zero demo's settings) from the base model until it has used as much time. Both are evaluated
 // on the same held-out problems, one sample each at temperature 1.
 //
-// "Equal time" is process CPU-seconds (user + system over every thread, process.cpuUsage), both runs
+// "Equal time" is process CPU-seconds (user + system over every thread, src/util/cpu-time.ts), both runs
 // in this one process with the same thread count; wall seconds are reported beside it. On a shared
 // machine wall time measures the share of the cores a run was given (a run beside a busy neighbour
 // gets fewer seconds of work out of each wall second), CPU time measures the work done. GRPO stops
@@ -17,12 +17,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coatHeldout, evaluateCoat, processCpuSeconds, runCoat, COAT_DEFAULTS } from '../src/pipeline/coat.js';
+import { coatHeldout, evaluateCoat, runCoat, COAT_DEFAULTS } from '../src/pipeline/coat.js';
 import { loadModel } from '../src/model/load-model.js';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { setNumThreads } from '../src/core/index.js';
+import { cpuSeconds } from '../src/util/cpu-time.js';
 import { benchArgs } from './lib/args.js';
 
 const cli = benchArgs('bench:coat', ['--seed', '--demos', '--format-steps', '--format-lr', '--rl-steps', '--cpu-seconds', '--restart-share', '--beta', '--eval', '--threads'], ['--distill', '--keep', '--json']);
@@ -64,7 +65,7 @@ async function runOnce(seed: number, scratch: string): Promise<Outcome> {
   const base = loadModel(demo.model!);
   const before = evaluateCoat(base.model, base.tokenizer, items, maxTokens, seed + 100);
   const t0 = performance.now();
-  const c0 = processCpuSeconds();
+  const c0 = cpuSeconds();
   const budget = flag('--cpu-seconds');
   const coat = await runCoat({
     output_dir: join(scratch, `coat-${seed}`), seed, threads,
@@ -74,31 +75,31 @@ async function runOnce(seed: number, scratch: string): Promise<Outcome> {
     reflection_beta: num('--beta', COAT_DEFAULTS.reflection_beta), distill: cli.has('--distill'),
   });
   const seconds = (performance.now() - t0) / 1000;
-  const cpuSeconds = processCpuSeconds() - c0;
+  const coatCpu = cpuSeconds() - c0;
   const ft = loadModel(coat.formatTuned);
   const format = evaluateCoat(ft.model, ft.tokenizer, items, maxTokens, seed + 100);
   const after = evaluateCoat(coat.final.model, coat.final.tokenizer, items, maxTokens, seed + 100);
-  console.error(`seed ${seed}: COAT ${cpuSeconds.toFixed(0)} CPU-s (format ${coat.cpuSeconds.format.toFixed(0)}, rl ${coat.cpuSeconds.rl.toFixed(0)}), ${seconds.toFixed(0)} s wall (format ${coat.seconds.format.toFixed(0)}, rl ${coat.seconds.rl.toFixed(0)}, distill ${coat.seconds.distill.toFixed(0)}), ${coat.rlSteps} RL steps, ${coat.restartStates} restart states`);
+  console.error(`seed ${seed}: COAT ${coatCpu.toFixed(0)} CPU-s (format ${coat.cpuSeconds.format.toFixed(0)}, rl ${coat.cpuSeconds.rl.toFixed(0)}), ${seconds.toFixed(0)} s wall (format ${coat.seconds.format.toFixed(0)}, rl ${coat.seconds.rl.toFixed(0)}, distill ${coat.seconds.distill.toFixed(0)}), ${coat.rlSteps} RL steps, ${coat.restartStates} restart states`);
 
   // Plain GRPO from the base model for the same CPU time.
   const g0 = performance.now();
-  const gc0 = processCpuSeconds();
+  const gc0 = cpuSeconds();
   const run = prepareGrpo({ ...demo, seed, max_steps: 10_000, output_dir: join(scratch, `grpo-${seed}`), save_steps: 0, eval_problems: 0, eval_steps: 0, threads }, { quiet: true });
   const abort = new AbortController();
   let grpoSteps = 0;
   await runGrpo({ ...run, signal: abort.signal, onStep: () => {
     grpoSteps++;
-    if (processCpuSeconds() - gc0 >= cpuSeconds) abort.abort();
+    if (cpuSeconds() - gc0 >= coatCpu) abort.abort();
   } });
   const grpoSeconds = (performance.now() - g0) / 1000;
-  const grpoCpu = processCpuSeconds() - gc0;
+  const grpoCpu = cpuSeconds() - gc0;
   console.error(`seed ${seed}: GRPO ${grpoCpu.toFixed(0)} CPU-s, ${grpoSeconds.toFixed(0)} s wall, ${grpoSteps} steps`);
   const grpo = evaluateCoat(run.model, run.tokenizer, items, maxTokens, seed + 100);
   return {
     seed, acc_before: before.accuracy, acc_format: format.accuracy, acc_after: after.accuracy, grpo_acc_after: grpo.accuracy,
     reflect_per_answer: after.reflect_per_answer, explore_per_answer: after.explore_per_answer, continue_per_answer: after.continue_per_answer,
     reflect_changed: after.reflect_changed, reflect_fix_rate: after.reflect_fix_rate,
-    rl_steps: coat.rlSteps, grpo_steps: grpoSteps, cpu_seconds: cpuSeconds, grpo_cpu_seconds: grpoCpu, seconds, grpo_seconds: grpoSeconds,
+    rl_steps: coat.rlSteps, grpo_steps: grpoSteps, cpu_seconds: coatCpu, grpo_cpu_seconds: grpoCpu, seconds, grpo_seconds: grpoSeconds,
   };
 }
 

@@ -18,6 +18,7 @@ import { AdamW, buildInfo, crossEntropy, noGrad, setNumThreads } from '../src/co
 import type { ModelConfig } from '../src/model/transformer-config.js';
 import { createTransformer } from '../src/model/transformer.js';
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
+import { median } from './lib/shapes.js';
 import { Rng } from '../src/util/rng.js';
 
 const PYTHON = TORCH_PYTHON;
@@ -43,10 +44,6 @@ function arg(name: string): string | undefined {
 }
 const flag = (name: string): boolean => process.argv.includes(name);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Matrix-product FLOPs of one training step (forward + 2x for backward), causal attention counted once. */
 function stepFlops(c: ModelConfig, B: number, T: number): number {

@@ -30,11 +30,12 @@ import type { GrpoConfig } from '../src/rl/config.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
+import { cpuSeconds } from '../src/util/cpu-time.js';
 import { chartOptions, type ChartSpec, type LineDataset, type Point } from '../src/report/chart-spec.js';
 import { exportPngs } from '../src/report/png.js';
 import { getNumThreads } from '../src/core/index.js';
 import { benchArgs } from './lib/args.js';
-import { cpuSeconds, runStore } from './lib/run-store.js';
+import { runStore } from './lib/run-store.js';
 
 /** Each variant's settings over the base run (published settings; methods.md). */
 const VARIANTS: Record<string, Partial<GrpoConfig>> = {
@@ -181,8 +182,10 @@ function runSettings(variant: string, seed: number): unknown {
   const { output_dir: _dir, ...config } = base;
   return { config, variant: VARIANTS[variant], seed, steps, max_steps: maxSteps, budget, clock, threads: getNumThreads() };
 }
-// A stored run made with other settings stops the bench before any training, not after hours.
-for (const v of names) for (const seed of [...seeds, ...(tiebreak !== null ? [tiebreak] : [])]) store.get(runKey(v, seed), runSettings(v, seed));
+// A stored run made with other settings stops the bench before any training, not after hours;
+// what this check reads is what the runs below reuse (each file is read once).
+const storedRuns = new Map<string, Outcome | undefined>();
+for (const v of names) for (const seed of [...seeds, ...(tiebreak !== null ? [tiebreak] : [])]) storedRuns.set(runKey(v, seed), store.get(runKey(v, seed), runSettings(v, seed)));
 const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-family-'));
 const outcomes: Outcome[] = [];
 try {
@@ -192,7 +195,7 @@ try {
     const once = async (seed: number) => {
       const key = runKey(v, seed);
       const settings = runSettings(v, seed);
-      const stored = store.get(key, settings);
+      const stored = storedRuns.get(key);
       const o = stored ?? (await runOnce(v, seed, scratch));
       if (!stored) store.put(key, settings, o);
       console.error(`  ${v} seed ${seed}${stored ? ` (stored: ${store.file(key)})` : ''}: held-out ${o.acc_before.toFixed(3)} -> ${o.acc_steps.toFixed(3)} at step ${steps}${o.acc_seconds !== null ? `, ${o.acc_seconds.toFixed(3)} within ${budget} ${timeUnit} (${o.steps_in_budget} steps)` : ''}, ${o.seconds_per_step.toFixed(1)} s/step`);

@@ -15,23 +15,17 @@ import type { CausalLM } from '../src/model/causal-lm.js';
 import type { ModelConfig } from '../src/model/transformer-config.js';
 import { Transformer } from '../src/model/transformer.js';
 import { Rng } from '../src/util/rng.js';
+import { cpuSeconds } from '../src/util/cpu-time.js';
 import { benchArgs } from './lib/args.js';
 import { fillRandom } from './lib/random-weights.js';
+import { median, QWEN_05B } from './lib/shapes.js';
 
 const args = benchArgs('bench:fused', ['--shape', '--rows', '--positions', '--reps', '--lora', '--threads'], ['--full', '--f32-base', '--json']);
 
 const SHAPES: Record<string, ModelConfig> = {
-  '0.5b': {
-    model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
-    num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
-    rope_theta: 1000000, tie_word_embeddings: true,
-  },
+  '0.5b': QWEN_05B,
   // Four of 0.5B's layers under a small vocabulary: the layers' share of the step, measured quicker.
-  '0.5b-layers': {
-    model_type: 'qwen2', vocab_size: 8192, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 4,
-    num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
-    rope_theta: 1000000, tie_word_embeddings: true,
-  },
+  '0.5b-layers': { ...QWEN_05B, vocab_size: 8192, num_hidden_layers: 4, eos_token_id: null },
   tiny: {
     model_type: 'qwen2', vocab_size: 256, hidden_size: 128, intermediate_size: 352, num_hidden_layers: 4,
     num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 1024, rms_norm_eps: 1e-6,
@@ -79,14 +73,12 @@ function step(fused: boolean): { wall: number; cpu: number } {
   net.fuseTrainingLayers = fused;
   if (net.trainsFused() !== fused) throw new Error(`bench:fused: the ${fused ? 'fused' : 'plain'} path is not available for this model`);
   for (const p of model.parameters().values()) p.zeroGrad();
-  const t = performance.now(), c = process.cpuUsage();
+  const t = performance.now(), c = cpuSeconds();
   const logp = gatherLogProbs(model.forward(ids, rows, T), targets);
   logp.backward(seed);
-  const used = process.cpuUsage(c);
-  return { wall: performance.now() - t, cpu: (used.user + used.system) / 1000 };
+  return { wall: performance.now() - t, cpu: (cpuSeconds() - c) * 1000 };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 step(true); // warm-up: first-touch allocation, thread start-up
 const fusedMs: number[] = [], plainMs: number[] = [], fusedCpu: number[] = [], plainCpu: number[] = [];
 for (let r = 0; r < reps; r++) {

@@ -9,6 +9,7 @@
 // runs with the user's environment, i.e. what a PyTorch user gets).
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { fillRandom } from './lib/random-weights.js';
+import { QWEN_05B } from './lib/shapes.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,22 +36,6 @@ const arg = (name: string): string | undefined => {
 };
 const quick = argv.includes('--quick');
 
-/** Qwen2.5-0.5B's shape (config.json of the released model), random weights. */
-const QWEN_05B: ModelConfig = {
-  model_type: 'qwen2',
-  vocab_size: 151936,
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  max_position_embeddings: 32768,
-  rms_norm_eps: 1e-6,
-  rope_theta: 1000000,
-  tie_word_embeddings: true,
-  bos_token_id: null,
-  eos_token_id: 151643,
-};
 
 interface Shape {
   name: string;

@@ -23,7 +23,6 @@ import { createTransformer, Transformer } from '../src/model/transformer.js';
 import { loadModel, saveModel } from '../src/model/load-model.js';
 import { sample } from '../src/model/sampling.js';
 import { CharTokenizer } from '../src/model/char-tokenizer.js';
-import type { ModelConfig } from '../src/model/transformer-config.js';
 import { DEFAULT_CONFIG } from '../src/rl/config.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
@@ -32,6 +31,7 @@ import type { Sampler } from '../src/rl/rollout.js';
 import { Rng } from '../src/util/rng.js';
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { fillRandom } from './lib/random-weights.js';
+import { QWEN_05B } from './lib/shapes.js';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -41,12 +41,6 @@ const arg = (name: string, fallback?: string): string | undefined => {
 };
 const num = (name: string, fallback: number): number => Number(arg(name, String(fallback)));
 
-/** Qwen2.5-0.5B's shape (its released config.json), random weights. */
-const QWEN_05B: ModelConfig = {
-  model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
-  num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
-  rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: null, eos_token_id: 151643,
-};
 const CACHE = join(root, 'tmp', 'cache', 'qwen2.5-0.5b-shape-bf16');
 const PROMPT_TOKENS = 16;
 

@@ -30,6 +30,7 @@ import { runGrpo } from '../src/rl/trainer.js';
 import { search, type SearchSummary } from '../src/eval/search/run.js';
 import { budgetToMatch } from '../src/eval/search/compute-optimal.js';
 import { writeSearchReport } from '../src/report/search-report.js';
+import { cpuSeconds } from '../src/util/cpu-time.js';
 import { benchArgs } from './lib/args.js';
 import { joinSearches, meanSeries, pointAt } from './lib/ttc-series.js';
 
@@ -60,11 +61,7 @@ const STRATEGIES = ['majority', 'best-of-n@likelihood', 'weighted-best-of-n@like
 const LOOKAHEAD = 'lookahead@mc2';
 
 const t0 = performance.now();
-const cpu0 = process.cpuUsage();
-const cpuSince = (from: NodeJS.CpuUsage) => {
-  const c = process.cpuUsage(from);
-  return (c.user + c.system) / 1e6;
-};
+const cpu0 = cpuSeconds();
 
 /** The newest checkpoint of a finished GRPO run. */
 function lastCheckpoint(runDir: string): string | null {
@@ -84,24 +81,24 @@ async function trainedModel(): Promise<{ dir: string; seconds: number; cpuSecond
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(join(runDir, '..'), { recursive: true });
   const t = performance.now();
-  const c = process.cpuUsage();
+  const c = cpuSeconds();
   console.error(`bench:ttc: training the GRPO model (${steps} steps, demo settings) into ${runDir}`);
   await runGrpo(prepareGrpo({ ...demo, max_steps: steps, output_dir: runDir, save_steps: 0, eval_steps: 0 }, {}));
   const dir = lastCheckpoint(runDir);
   if (!dir) throw new Error(`${runDir}: the GRPO run left no checkpoint of step ${steps}`);
-  return { dir, seconds: (performance.now() - t) / 1000, cpuSeconds: cpuSince(c), cached: false };
+  return { dir, seconds: (performance.now() - t) / 1000, cpuSeconds: cpuSeconds() - c, cached: false };
 }
 
 async function run(model: string, seed: number, label: string, lookahead = false): Promise<SearchSummary> {
   const out = keepDir !== undefined ? join(keepDir, `${label}${lookahead ? '-lookahead' : ''}-seed${seed}`) : undefined;
-  const c = process.cpuUsage();
+  const c = cpuSeconds();
   const { summary } = await search({
     task: 'countdown', difficulty: 0, problems, problemSeed: seed, seed, model, budgets: lookahead ? lookaheadBudgets : budgets,
     maxTokens: demo.max_completion_length, temperature: demo.temperature, bins: 3, out,
     ...(lookahead ? { strategies: [LOOKAHEAD] } : { strategies: STRATEGIES, revisionContext: 2 }),
   });
   if (out !== undefined) await writeSearchReport(out, { pngDir: out });
-  console.error(`bench:ttc: ${label}${lookahead ? ' lookahead' : ''} seed ${seed}: pass@1 ${summary.pass1.toFixed(3)}, ${summary.seconds.toFixed(0)} s, ${cpuSince(c).toFixed(0)} CPU-s`);
+  console.error(`bench:ttc: ${label}${lookahead ? ' lookahead' : ''} seed ${seed}: pass@1 ${summary.pass1.toFixed(3)}, ${summary.seconds.toFixed(0)} s, ${(cpuSeconds() - c).toFixed(0)} CPU-s`);
   return summary;
 }
 
@@ -119,7 +116,7 @@ const trained = await trainedModel();
 const rows: { seed: number; base: SearchSummary; trained: SearchSummary }[] = [];
 for (const seed of seeds) rows.push({ seed, base: await runBoth(BASE, seed, 'base'), trained: await runBoth(trained.dir, seed, 'trained') });
 const seconds = (performance.now() - t0) / 1000;
-const cpuSeconds = cpuSince(cpu0);
+const totalCpu = cpuSeconds() - cpu0;
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const series = (pick: (r: (typeof rows)[number]) => SearchSummary, name: string) => meanSeries(rows.map(pick), name, budgets);
@@ -171,7 +168,7 @@ const summary = {
   optimal_vs_bon_at_16: Number(optimalVsBon.toFixed(4)),
   budget_to_match_without_prm: budgetToMatchBlind,
   seconds: Number(seconds.toFixed(1)),
-  cpu_seconds: Number(cpuSeconds.toFixed(1)),
+  cpu_seconds: Number(totalCpu.toFixed(1)),
   training_seconds: Number(trained.seconds.toFixed(1)),
   training_cpu_seconds: Number(trained.cpuSeconds.toFixed(1)),
   lookahead_budgets: lookaheadBudgets,

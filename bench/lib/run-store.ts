@@ -3,8 +3,9 @@
 // without redoing what is done. One JSON file per run holds the run's settings beside its result;
 // a stored run is reused only when its settings equal the current ones, and a file made with other
 // settings is an error naming the file and the first field that differs (never silently mixed in).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { atomicWriteFile } from '../../src/util/atomic.js';
 
 export interface RunStore<T> {
   /** The stored result of run `key` made with `settings`, or undefined when it has not finished yet (or no store). */
@@ -53,17 +54,8 @@ export function runStore<T>(dir: string | undefined): RunStore<T> {
     },
     put(key, settings, result) {
       const file = fileOf(key);
-      if (file === undefined || dir === undefined) return;
-      mkdirSync(dir, { recursive: true });
-      const tmp = `${file}.partial`;
-      writeFileSync(tmp, `${JSON.stringify({ settings, result }, null, 1)}\n`);
-      renameSync(tmp, file);
+      if (file === undefined) return;
+      atomicWriteFile(file, `${JSON.stringify({ settings, result }, null, 1)}\n`);
     },
   };
-}
-
-/** This process's CPU time in seconds, user + system, every thread (the native kernels' too). */
-export function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }

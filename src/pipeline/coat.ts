@@ -26,6 +26,7 @@ import { runSft, SFT_DEFAULTS } from '../sft/sft-run.js';
 import { coatDemos, COUNTDOWN_CANDIDATES, COAT_DEMO_LEVEL } from '../tasks/coat-demos.js';
 import { countdownTask } from '../tasks/countdown.js';
 import { AhaError } from '../util/errors.js';
+import { cpuSeconds } from '../util/cpu-time.js';
 import { Rng } from '../util/rng.js';
 
 /**
@@ -143,12 +144,6 @@ export function evaluateCoat(model: CausalLM, tokenizer: Tokenizer, items: reado
   return coatMetrics(rows.map((r) => ({ text: r.text, example: r.item.example, correct: r.correct })), COUNTDOWN_CANDIDATES);
 }
 
-/** CPU-seconds (user + system, every thread) this process has used so far. */
-export function processCpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 export interface CoatResult {
   /** Model folders of each stage (`extended` is not written when stage 2 started from `format_tuned`). */
   extended: string;
@@ -195,7 +190,7 @@ async function rlRound(o: CoatOptions, modelDir: string, states: readonly Restar
     onStep: () => {
       steps++;
       if (o.rl_seconds !== null && (performance.now() - t0) / 1000 >= o.rl_seconds) abort.abort();
-      if (o.cpu_seconds !== null && processCpuSeconds() - cpuStart >= o.cpu_seconds) abort.abort();
+      if (o.cpu_seconds !== null && cpuSeconds() - cpuStart >= o.cpu_seconds) abort.abort();
     },
   });
   return { model: run.model, tokenizer: run.tokenizer, steps };
@@ -235,7 +230,7 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
   mkdirSync(out, { recursive: true });
   const maxTokens = o.rl.max_completion_length ?? COAT_MAX_COMPLETION;
   const t0 = performance.now();
-  const c0 = processCpuSeconds();
+  const c0 = cpuSeconds();
   const extended = join(out, 'extended');
   let formatTuned = o.format_tuned;
   if (formatTuned === null) {
@@ -245,13 +240,13 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
     formatTuned = await formatTune(o, extended, demosFile, join(out, 'format'));
   }
   const t1 = performance.now();
-  const c1 = processCpuSeconds();
+  const c1 = cpuSeconds();
   const ft = loadModel(formatTuned);
   const states = o.restart_share > 0 ? restartBuffer(ft.model, ft.tokenizer, o, maxTokens) : [];
   let rl = await rlRound(o, formatTuned, states, join(out, 'rl'), c0);
   let rlSteps = rl.steps;
   const t2 = performance.now();
-  const c2 = processCpuSeconds();
+  const c2 = cpuSeconds();
   if (o.distill) {
     const file = join(out, 'distill.jsonl');
     distillData(rl.model, rl.tokenizer, o, maxTokens, file);
@@ -265,7 +260,7 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
     rlSteps += rl.steps;
   }
   const t3 = performance.now();
-  const c3 = processCpuSeconds();
+  const c3 = cpuSeconds();
   return {
     extended, formatTuned, final: { model: rl.model, tokenizer: rl.tokenizer }, rlSteps, restartStates: states.length,
     seconds: { format: (t1 - t0) / 1000, rl: (t2 - t1) / 1000, distill: (t3 - t2) / 1000 },
