@@ -8,7 +8,7 @@ import { AhaError } from '../util/errors.js';
 import { benchmarkNames, type BenchmarkFormat } from '../tasks/benchmarks.js';
 import { loadDataSet, resolveDataSource } from './data-set.js';
 import { defaultStop, EVAL_DEFAULTS as D } from './defaults.js';
-import type { ApiKind, SamplingOptions } from './generator.js';
+import type { ApiKind, Generator, SamplingOptions } from './generator.js';
 import { openGenerator } from './open-generator.js';
 import type { FieldOptions } from './problems.js';
 import { runEval, type EvalResult } from './run.js';
@@ -16,8 +16,8 @@ import type { EvalSettings } from './output.js';
 import { RemoteGenerator } from './remote.js';
 import { ToolLoopGenerator, TOOL_PROTOCOLS, type ToolLoopOptions, type ToolProtocol } from './tool-chat.js';
 import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/options.js';
-import { buildTools } from '../tools/registry.js';
-import { defineTool, type Tool } from '../tools/tool.js';
+import { buildTools, splitTools } from '../tools/registry.js';
+import type { Tool } from '../tools/tool.js';
 
 export interface EvaluateOptions {
   /** A bundled benchmark (gsm8k, math500, aime24, amc23, humaneval, mbpp) or a JSON Lines file. */
@@ -117,8 +117,7 @@ function checkOptions(o: EvaluateOptions): void {
 function evalTools(o: EvaluateOptions, api: ApiKind): { loop: ToolLoopOptions; settings: EvalSettings } | null {
   const given = o.tools ?? [];
   if (!Array.isArray(given)) throw new AhaError('evaluate: tools must be a list of tool names or defineTool tools');
-  const own = given.filter((t): t is Tool => typeof t === 'object' && t !== null).map(defineTool);
-  const names = given.map((t) => (typeof t === 'object' && t !== null ? t.name : t)) as string[];
+  const { names, own } = splitTools(given);
   const options: ToolOptions = {
     tools: names,
     max_tool_calls: o.maxToolCalls ?? TOOL_DEFAULTS.max_tool_calls,
@@ -182,8 +181,11 @@ export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
     model: o.model, adapter: o.adapter, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
     timeoutS: o.timeoutMs === undefined ? undefined : o.timeoutMs / 1000, retries: o.retries,
   });
-  if (tools && !(opened instanceof RemoteGenerator)) throw new Error('internal: tools need the remote generator');
-  const generator = tools ? new ToolLoopGenerator(opened as RemoteGenerator, tools.loop) : opened;
+  let generator: Generator = opened;
+  if (tools) {
+    if (!(opened instanceof RemoteGenerator)) throw new Error('internal: tools need the remote generator');
+    generator = new ToolLoopGenerator(opened, tools.loop);
+  }
   const seed = o.seed ?? D.seed;
   const result = await runEval({
     problems: data.problems,

@@ -44,28 +44,36 @@ export function resolveEndpointUrl(endpoint: string, api: ApiKind): string {
   return url.toString();
 }
 
-interface Choice {
+/** One choice of a chat or completions answer, as servers send it. */
+export interface Choice {
   index?: number;
   text?: string;
   message?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
   finish_reason?: string | null;
 }
 
+/** A choice as a sample: its text (or the reasoning when the content is empty), finish reason and reasoning. */
+export function choiceSample(c: Choice, api: ApiKind): GeneratedSample {
+  const reasoning = c.message?.reasoning_content ?? c.message?.reasoning ?? undefined;
+  const content = api === 'chat' ? c.message?.content : c.text;
+  // A reasoning parser may leave the content empty when the model never closed its
+  // thinking; the reasoning text is then the only place an answer can be.
+  const text = typeof content === 'string' && content !== '' ? content : (reasoning ?? '');
+  const s: GeneratedSample = { text, finishReason: c.finish_reason ?? null };
+  if (typeof reasoning === 'string' && reasoning !== '') s.reasoning = reasoning;
+  return s;
+}
+
 function parseChoices(body: unknown, api: ApiKind): GeneratedSample[] {
   const choices = (body as { choices?: unknown }).choices;
   if (!Array.isArray(choices)) throw new RemoteCallError('response has no "choices" array', { retryable: true });
-  return [...(choices as Choice[])]
-    .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
-    .map((c) => {
-      const reasoning = c.message?.reasoning_content ?? c.message?.reasoning ?? undefined;
-      const content = api === 'chat' ? c.message?.content : c.text;
-      // A reasoning parser may leave the content empty when the model never closed its
-      // thinking; the reasoning text is then the only place an answer can be.
-      const text = typeof content === 'string' && content !== '' ? content : (reasoning ?? '');
-      const s: GeneratedSample = { text, finishReason: c.finish_reason ?? null };
-      if (typeof reasoning === 'string' && reasoning !== '') s.reasoning = reasoning;
-      return s;
-    });
+  return [...(choices as Choice[])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((c) => choiceSample(c, api));
+}
+
+/** An answer's token counts (0 when the server sends none). */
+export function answerUsage(body: unknown): { promptTokens: number; completionTokens: number } {
+  const usage = (body as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
+  return { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 };
 }
 
 function errorDetail(text: string): string {
@@ -123,12 +131,11 @@ export class RemoteGenerator implements Generator {
     return body;
   }
 
-  private async once(req: GenerationRequest, s: SamplingOptions): Promise<GenerationResult> {
-    const body = await this.postOnce(this.body(req, s));
+  /** A generate answer's samples (at most n) and token counts; no choice is a retryable failure. */
+  private readSamples(body: unknown, n: number): GenerationResult {
     const samples = parseChoices(body, this.opts.api);
     if (samples.length === 0) throw new RemoteCallError(`${this.url} returned no choices`, { retryable: true });
-    const usage = (body as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
-    return { samples: samples.slice(0, req.n), usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 } };
+    return { samples: samples.slice(0, n), usage: answerUsage(body) };
   }
 
   /** POSTs one request body and returns the parsed JSON answer; HTTP and network failures become RemoteCallErrors. */
@@ -164,13 +171,17 @@ export class RemoteGenerator implements Generator {
     }
   }
 
-  /** POSTs a request body of the caller's making (with retries) and returns the parsed answer. */
-  post(requestBody: Record<string, unknown>): Promise<unknown> {
-    return this.retrying(() => this.postOnce(requestBody));
+  /**
+   * POSTs a request body of the caller's making and returns what `read` makes of the JSON answer.
+   * `read` runs inside the retries: an answer it refuses with a retryable RemoteCallError (no
+   * choices) is asked for again like any other failure.
+   */
+  post<T>(requestBody: Record<string, unknown>, read: (json: unknown) => T): Promise<T> {
+    return this.retrying(async () => read(await this.postOnce(requestBody)));
   }
 
   generate(req: GenerationRequest, s: SamplingOptions): Promise<GenerationResult> {
-    return this.retrying(() => this.once(req, s));
+    return this.post(this.body(req, s), (json) => this.readSamples(json, req.n));
   }
 
   private retrying<T>(fn: () => Promise<T>): Promise<T> {

@@ -11,13 +11,12 @@
 // Calls beyond max_tool_calls get an error result (and count as invalid), then the model is asked
 // once more with the tools off; that answer is final. max_tokens is a budget over all of a
 // sample's turns. Graded is the final text: the last message (chat) or the whole completion (text).
-import { AhaError } from '../util/errors.js';
 import { findCall } from '../tools/calls.js';
 import { functionTool, parseToolArguments } from '../tools/schema.js';
-import { runTool, type Tool, type ToolOutcome } from '../tools/tool.js';
+import { refuseCall, runTool, type Tool, type ToolOutcome } from '../tools/tool.js';
 import { toolResultText } from '../tasks/tool-text.js';
 import type { GenerationRequest, GenerationResult, GeneratedSample, Generator, SamplingOptions, ToolCallRecord } from './generator.js';
-import type { RemoteGenerator } from './remote.js';
+import { answerUsage, choiceSample, type Choice, type RemoteGenerator } from './remote.js';
 import { RemoteCallError } from './retry.js';
 
 export type ToolProtocol = 'chat' | 'text';
@@ -38,10 +37,8 @@ interface ToolCallWire {
   function?: { name?: string; arguments?: unknown };
 }
 
-interface ChoiceWire {
-  text?: string;
-  message?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: ToolCallWire[] | null };
-  finish_reason?: string | null;
+interface ChoiceWire extends Choice {
+  message?: Choice['message'] & { tool_calls?: ToolCallWire[] | null };
   /** vLLM: the stop string (or token id) that ended the choice. */
   stop_reason?: string | number | null;
 }
@@ -52,16 +49,13 @@ interface Turn {
   completionTokens: number;
 }
 
-const capError = (max: number) => `error: at most ${max} tool calls per answer`;
-
 /** A Generator that lets the served model call tools while it answers. */
 export class ToolLoopGenerator implements Generator {
   readonly description: string;
   private readonly schemas: ReturnType<typeof functionTool>[];
 
+  /** `o` comes checked from evaluate(): at least one tool, the chat protocol only over the chat API. */
   constructor(private readonly remote: RemoteGenerator, private readonly o: ToolLoopOptions) {
-    if (o.tools.length === 0) throw new AhaError('tool-using evaluation needs at least one tool');
-    if (o.protocol === 'chat' && remote.api !== 'chat') throw new AhaError('--tool-protocol chat needs --api chat (the completions API has no tool calls); use --tool-protocol text');
     this.schemas = o.tools.map(functionTool);
     this.description = `${remote.description} with tools ${o.tools.map((t) => t.name).join(', ')} (${o.protocol} protocol)`;
   }
@@ -81,26 +75,27 @@ export class ToolLoopGenerator implements Generator {
     return this.remote.close();
   }
 
-  /** One request; its first choice and token counts. */
+  /** One request; its first choice and token counts (an answer without a choice is retried). */
   private async turn(body: Record<string, unknown>, usage: { promptTokens: number; completionTokens: number }, first = false): Promise<Turn> {
-    let answer: unknown;
+    const read = (json: unknown): Turn => {
+      const choices = (json as { choices?: unknown }).choices;
+      const choice = Array.isArray(choices) ? (choices[0] as ChoiceWire | null | undefined) : undefined;
+      if (choice === undefined || choice === null || typeof choice !== 'object') throw new RemoteCallError(`${this.remote.url} returned no choices`, { retryable: true });
+      return { choice, ...answerUsage(json) };
+    };
+    let t: Turn;
     try {
-      answer = await this.remote.post(body);
+      t = await this.remote.post(body, read);
     } catch (err) {
       // A server without tool support answers 400 (llama.cpp without --jinja, vLLM without
       // --enable-auto-tool-choice): say so in one line instead of a bare HTTP error. Only on a
       // conversation's first request: later ones carry the same tools, already accepted, and fail
       // for other reasons (a context grown too long).
-      const status = err instanceof RemoteCallError ? err.status : null;
-      if (first && err instanceof RemoteCallError && !err.retryable && 'tools' in body && status !== null && status !== undefined && status >= 400 && status < 500 && ![401, 403, 404].includes(status)) {
+      if (first && err instanceof RemoteCallError && !err.retryable && err.status !== null && err.status >= 400 && err.status < 500 && ![401, 403, 404].includes(err.status)) {
         throw new RemoteCallError(`the server rejected a request with tools (${err.message}); it may not support tool calls (vLLM needs --enable-auto-tool-choice --tool-call-parser …, llama.cpp --jinja): try --tool-protocol text`, { status: err.status, retryable: false });
       }
       throw err;
     }
-    const a = answer as { choices?: ChoiceWire[]; usage?: { prompt_tokens?: number; completion_tokens?: number } };
-    const choice = Array.isArray(a.choices) ? a.choices[0] : undefined;
-    if (choice === undefined || choice === null || typeof choice !== 'object') throw new RemoteCallError(`${this.remote.url} returned no choices`, { retryable: true });
-    const t = { choice, promptTokens: a.usage?.prompt_tokens ?? 0, completionTokens: a.usage?.completion_tokens ?? 0 };
     usage.promptTokens += t.promptTokens;
     usage.completionTokens += t.completionTokens;
     return t;
@@ -108,11 +103,13 @@ export class ToolLoopGenerator implements Generator {
 
   /** Runs one call (or refuses it: past the cap, unknown tool, unreadable input). */
   private async call(tool: Tool | undefined, name: string, input: string | null, error: string | null, callsBefore: number): Promise<ToolCallRecord> {
-    let outcome: ToolOutcome;
-    if (callsBefore >= this.o.maxToolCalls) outcome = { result: capError(this.o.maxToolCalls), invalid: true };
-    else if (tool === undefined) outcome = { result: `error: there is no tool "${name}"; tools: ${this.o.tools.map((t) => t.name).join(', ')}`, invalid: true };
-    else if (error !== null || input === null) outcome = { result: error ?? `error: write <${name}>input</${name}>`, invalid: true };
-    else outcome = await runTool(tool, input, this.o.toolTimeoutMs);
+    const max = this.o.maxToolCalls;
+    // The cap error comes first; under the cap an unknown tool or unreadable arguments say so.
+    let outcome: ToolOutcome | null = null;
+    if (callsBefore < max && tool === undefined) outcome = { result: `error: there is no tool "${name}"; tools: ${this.o.tools.map((t) => t.name).join(', ')}`, invalid: true };
+    else if (callsBefore < max && error !== null) outcome = { result: error, invalid: true };
+    // Not refused: under the cap, with a known tool (above) and an input.
+    outcome ??= refuseCall(name, input, callsBefore, max) ?? (await runTool(tool!, input!, this.o.toolTimeoutMs));
     return { tool: name, input, result: outcome.result, invalid: outcome.invalid };
   }
 
@@ -132,15 +129,16 @@ export class ToolLoopGenerator implements Generator {
       const { choice, completionTokens } = await this.turn(body, usage, messages.at(-1)?.role === 'user');
       spent += completionTokens;
       const m = choice.message ?? {};
-      const reasoning = m.reasoning_content ?? m.reasoning ?? undefined;
-      text = typeof m.content === 'string' && m.content !== '' ? m.content : (reasoning ?? '');
+      const sample = choiceSample(choice, 'chat');
+      text = sample.text;
       const wanted = Array.isArray(m.tool_calls) ? m.tool_calls : [];
       if (wanted.length === 0 || final) {
         // A server that ignores tool_choice "none" on the last turn: its calls are not run.
-        for (const c of final ? wanted : []) calls.push({ tool: String(c.function?.name ?? ''), input: null, result: capError(this.o.maxToolCalls), invalid: true });
-        const out: GeneratedSample = { text, finishReason: choice.finish_reason ?? null, toolCalls: calls };
-        if (typeof reasoning === 'string' && reasoning !== '') out.reasoning = reasoning;
-        return out;
+        for (const c of final ? wanted : []) {
+          const name = String(c.function?.name ?? '');
+          calls.push({ tool: name, input: null, ...refuseCall(name, null, this.o.maxToolCalls, this.o.maxToolCalls)! });
+        }
+        return { ...sample, toolCalls: calls };
       }
       // Echo the calls back with an id each (a server that gave none gets ours), then one tool message per call.
       const echoed = wanted.map((c, i) => ({ id: typeof c.id === 'string' && c.id !== '' ? c.id : `call_${calls.length + i + 1}`, type: 'function', function: { name: String(c.function?.name ?? ''), arguments: typeof c.function?.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function?.arguments ?? {}) } }));

@@ -8,8 +8,8 @@ import type { SampleRecord } from './output.js';
 
 export function evalToolMetrics(records: readonly Pick<SampleRecord, 'tool_calls'>[]): Record<string, number> {
   if (records.length === 0) return {};
-  const rows = records.map((r) => ({ segments: (r.tool_calls ?? []).map((c): CompletionSegment => ({ kind: 'tool', tool: c.tool, text: c.result, tokens: 0, invalid: c.invalid })) }));
-  const { 'tools/tokens_per_completion': _tokens, ...counted } = toolMetrics(rows);
-  const chars = records.reduce((s, r) => s + (r.tool_calls ?? []).reduce((t, c) => t + c.result.length, 0), 0);
-  return { ...counted, 'tools/chars_per_completion': chars / records.length };
+  // Each result's size in characters stands where training has its tokens.
+  const rows = records.map((r) => ({ segments: (r.tool_calls ?? []).map((c): CompletionSegment => ({ kind: 'tool', tool: c.tool, text: c.result, tokens: c.result.length, invalid: c.invalid })) }));
+  const { 'tools/tokens_per_completion': chars, ...counted } = toolMetrics(rows);
+  return { ...counted, 'tools/chars_per_completion': chars };
 }

@@ -13,7 +13,8 @@ import { validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { prepareGrpo } from './setup.js';
 import { runGrpo } from './trainer.js';
 import { fromTrlGrpoConfig, type GRPOConfig } from './trl-config.js';
-import { defineTool, type Tool } from '../tools/tool.js';
+import type { Tool } from '../tools/tool.js';
+import { splitTools } from '../tools/registry.js';
 
 /**
  * A reward: a registered name (built-in, a task's `<task>_accuracy`, or defineReward's), with an
@@ -105,8 +106,9 @@ export class GRPOTrainer {
     const { config, quiet, rewardWeights } = fromTrlGrpoConfig(opts.args);
     const { specs, own } = resolveRewards(opts.reward_funcs, rewardWeights);
     if (opts.tools !== undefined && opts.args?.tools !== undefined) throw new AhaError('GRPOTrainer: give tools or args.tools, not both');
-    this.ownTools = (opts.tools ?? []).filter((t): t is Tool => typeof t !== 'string').map(defineTool);
-    const toolNames = opts.tools?.map((t) => (typeof t === 'string' ? t : t.name));
+    const split = opts.tools === undefined ? undefined : splitTools(opts.tools);
+    this.ownTools = split?.own ?? [];
+    const toolNames = split?.names;
     this.config = { ...config, model: opts.model ?? null, task: opts.task ?? null, data: opts.train_dataset ?? null, rewards: specs, ...(toolNames ? { tools: toolNames } : {}) };
     validateConfig(this.config);
     this.quiet = quiet;

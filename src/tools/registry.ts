@@ -7,7 +7,7 @@ import { AhaError } from '../util/errors.js';
 import type { ToolOptions } from './options.js';
 import { pythonTool } from './python.js';
 import { readCorpus, searchTool, type Passage } from './search.js';
-import type { Tool } from './tool.js';
+import { defineTool, type Tool } from './tool.js';
 
 export const BUILTIN_TOOLS = ['search', 'python'] as const;
 
@@ -22,6 +22,17 @@ function corpusFor(o: ToolSetup): Passage[] {
   const own = o.task !== null ? TASK_CORPORA[o.task] : undefined;
   if (!own) throw new AhaError(`tools: search needs search_corpus (a JSON Lines file of {"text": …} passages)${o.task ? `; task ${o.task} has no corpus of its own` : ''}`);
   return own();
+}
+
+/**
+ * A run's tool list split into the names it lists and the library user's own tools (checked by
+ * defineTool). An object is a tool of the user's; anything else is a name, left to the options'
+ * name check.
+ */
+export function splitTools(list: readonly unknown[]): { names: string[]; own: Tool[] } {
+  const own = list.filter((t): t is Tool => typeof t === 'object' && t !== null).map(defineTool);
+  const names = list.map((t) => (typeof t === 'object' && t !== null ? (t as Tool).name : t)) as string[];
+  return { names, own };
 }
 
 /** The tools `o.tools` names, built-in or from `extra` (a library user's, by name). */

@@ -47,6 +47,17 @@ export interface ToolOutcome {
   invalid: boolean;
 }
 
+/**
+ * The outcome of a call refused before it runs, or null: past the cap (`callsBefore` calls already
+ * made, `max` allowed), or no input (no opening tag). Training and evaluation both answer with
+ * these texts, so a trained model reads the same refusal when it is evaluated.
+ */
+export function refuseCall(name: string, input: string | null, callsBefore: number, max: number): ToolOutcome | null {
+  if (callsBefore >= max) return { result: `error: at most ${max} tool calls per answer`, invalid: true };
+  if (input === null) return { result: `error: write <${name}>input</${name}>`, invalid: true };
+  return null;
+}
+
 export const DEFAULT_MAX_RESULT_CHARS = 1000;
 
 function clip(text: string, max: number): string {

@@ -25,6 +25,8 @@ export interface FakeServerOptions {
    * vLLM's stop_reason; returning null falls back to `reply`. Completions use the content as text.
    */
   turn?: (req: FakeRequest, choice: number) => FakeTurn | null;
+  /** Answer this request with an empty choices array (a server hiccup worth retrying). */
+  noChoices?: (req: FakeRequest) => boolean;
   /** Latency added to every answer, ms. */
   delayMs?: number;
 }
@@ -84,7 +86,7 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
       }
       const prompt = chat ? ((body.messages as { role: string; content: string }[]).at(-1)?.content ?? '') : String(body.prompt);
       const n = Math.min(Number(body.n ?? 1), opts.maxChoices ?? Infinity);
-      const turns: FakeTurn[] = Array.from({ length: n }, (_, i) => opts.turn?.(fr, i) ?? { content: opts.reply(prompt, i, fr) });
+      const turns: FakeTurn[] = Array.from({ length: opts.noChoices?.(fr) ? 0 : n }, (_, i) => opts.turn?.(fr, i) ?? { content: opts.reply(prompt, i, fr) });
       const message = (t: FakeTurn, index: number) => ({ role: 'assistant', content: t.content, ...(t.tool_calls ? { tool_calls: t.tool_calls } : {}), ...(opts.reasoning ? { reasoning_content: opts.reasoning(prompt, index) } : {}) });
       const ending = (t: FakeTurn) => ({ finish_reason: t.finish_reason ?? 'stop', ...(t.stop_reason !== undefined ? { stop_reason: t.stop_reason } : {}) });
       const choices = turns.map((t, index) => (chat ? { index, message: message(t, index), ...ending(t) } : { index, text: t.content ?? '', ...ending(t) }));

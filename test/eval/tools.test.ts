@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { register } from '../../src/cli/commands/eval.js';
 import { evaluate } from '../../src/eval/evaluate.js';
+import { RemoteGenerator } from '../../src/eval/remote.js';
+import { ToolLoopGenerator } from '../../src/eval/tool-chat.js';
+import { searchTool } from '../../src/tools/search.js';
 import { sandboxStatus } from '../../src/rewards/index.js';
 import { AhaError } from '../../src/util/errors.js';
 import { runCommand } from '../cli/in-process.js';
@@ -167,6 +170,27 @@ test('text protocol: <search> stops at the closing tag, the result comes back as
     assert.equal(cont.continue_final_message, true);
     assert.equal(cont.add_generation_prompt, false);
     assert.match((cont.messages as Message[]).at(-1)!.content!, /^<think>look it up<\/think>\n<search>Tiko<\/search>\n<information>/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('an answer without choices is asked for again, inside the retries, and its usage counted once', async () => {
+  const server = await startFakeServer({
+    reply: () => 'unused',
+    noChoices: (req) => req.number === 2,
+    turn: (req) => (messages(req).some((x) => x.role === 'tool') ? { content: 'so \\boxed{42}' } : { content: null, tool_calls: [call('c1', 'search', '{"query":"Tiko"}')] }),
+  });
+  try {
+    const remote = new RemoteGenerator({ endpoint: server.url, model: 'fake', api: 'chat', timeoutMs: 5000, retries: 2, backoffBaseMs: 1, backoffMaxMs: 5 });
+    const tools = [searchTool([{ text: "Tiko's number is 42." }], 1)];
+    const gen = new ToolLoopGenerator(remote, { tools, maxToolCalls: 2, toolTimeoutMs: 5000, protocol: 'chat' });
+    const r = await gen.generate({ prompt: 'What is the number of Tiko?', n: 1 }, { temperature: 0, topP: 1, maxTokens: 100 });
+    assert.equal(r.samples[0].text, 'so \\boxed{42}');
+    assert.equal(server.requests.length, 3);
+    assert.equal(gen.retries(), 1);
+    // The fake counts the last message's words: the question, then the tool result; the empty answer's are not counted.
+    assert.deepEqual(r.usage, { promptTokens: 6 + 6, completionTokens: 1 + 2 });
   } finally {
     await server.close();
   }

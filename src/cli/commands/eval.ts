@@ -19,24 +19,6 @@ function str(flags: Flags, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** The tool flags, named as `aha train` names them (docs/tools.md); evaluate() checks them together. */
-function toolFlags(flags: Flags): Partial<EvaluateOptions> {
-  const out: Partial<EvaluateOptions> = {};
-  const tools = str(flags, 'tools');
-  if (tools !== undefined && tools !== 'none') out.tools = tools.split(',').map((t) => t.trim());
-  const maxToolCalls = optionalNumberFlag(flags, 'maxToolCalls', { min: 1, integer: true });
-  if (maxToolCalls !== undefined) out.maxToolCalls = maxToolCalls;
-  const toolTimeout = optionalNumberFlag(flags, 'toolTimeout', { min: 0.001, max: 3600 });
-  if (toolTimeout !== undefined) out.toolTimeoutMs = toolTimeout * 1000;
-  const searchTopK = optionalNumberFlag(flags, 'searchTopK', { min: 1, integer: true });
-  if (searchTopK !== undefined) out.searchTopK = searchTopK;
-  const corpus = str(flags, 'searchCorpus');
-  if (corpus !== undefined) out.searchCorpus = corpus;
-  const protocol = str(flags, 'toolProtocol');
-  if (protocol !== undefined) out.toolProtocol = protocol as ToolProtocol;
-  return out;
-}
-
 async function action(flags: Flags): Promise<void> {
   // Flags are checked here, by their names; evaluate() checks the data and template before a
   // model is loaded or a request is sent.
@@ -52,6 +34,8 @@ async function action(flags: Flags): Promise<void> {
     checkAdapterFlag(adapter);
   }
   const optional = (key: string, rule: Parameters<typeof optionalNumberFlag>[2]) => optionalNumberFlag(flags, key, rule);
+  const ms = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
+  const tools = str(flags, 'tools');
   const options: EvaluateOptions = {
     data: dataArg,
     model,
@@ -83,7 +67,13 @@ async function action(flags: Flags): Promise<void> {
     maxFailures: numberFlag(flags, 'maxFailures', D.maxFailures, { min: 1, integer: true }),
     regrade: flags.regrade === true,
     quiet: flags.quiet === true,
-    ...toolFlags(flags),
+    // The tool flags, named as `aha train` names them (docs/tools.md); evaluate() checks them together.
+    tools: tools === undefined || tools === 'none' ? undefined : tools.split(',').map((t) => t.trim()),
+    maxToolCalls: optional('maxToolCalls', { min: 1, integer: true }),
+    toolTimeoutMs: ms(optional('toolTimeout', { min: 0.001, max: 3600 })),
+    searchTopK: optional('searchTopK', { min: 1, integer: true }),
+    searchCorpus: str(flags, 'searchCorpus'),
+    toolProtocol: str(flags, 'toolProtocol') as ToolProtocol | undefined,
   };
   const { result, label, description } = await runEvaluation(options);
   const ctx = { data: label, model: description };

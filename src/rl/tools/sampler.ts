@@ -14,7 +14,7 @@ import { drawTokens, type Draw, type SamplingParams } from '../../model/logits.j
 import { checkPrompts, forkStreams, prefillSlots, type FinishReason } from '../../model/sampling.js';
 import { toolResultText } from '../../tasks/tool-text.js';
 import { findCall } from '../../tools/calls.js';
-import { runTool, type Tool, type ToolOutcome } from '../../tools/tool.js';
+import { refuseCall, runTool, type Tool, type ToolOutcome } from '../../tools/tool.js';
 import { segmentsText, type CompletionSegment } from '../../tools/segments.js';
 
 export interface ToolSampleOptions {
@@ -55,13 +55,6 @@ interface Row {
   segStart: number;
   calls: number;
   seen?: Set<number>;
-}
-
-/** The outcome of a call before it runs: over the cap or malformed calls never reach the tool. */
-function refusal(found: ReturnType<typeof findCall> & object, calls: number, max: number): ToolOutcome | null {
-  if (calls >= max) return { result: `error: at most ${max} tool calls per answer`, invalid: true };
-  if (found.input === null) return { result: `error: write <${found.tool.name}>input</${found.tool.name}>`, invalid: true };
-  return null;
 }
 
 /** Samples one completion per prompt, calling tools when the model asks. */
@@ -141,7 +134,7 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
         row.segments.push({ kind: 'model', text, tokens: row.tokens.length - row.segStart });
         row.segStart = row.tokens.length;
         active[slot] = 0;
-        const refused = refusal(found, row.calls, o.maxToolCalls);
+        const refused = refuseCall(found.tool.name, found.input, row.calls, o.maxToolCalls);
         row.calls++;
         inflight++;
         void (refused ? Promise.resolve(refused) : runTool(found.tool, found.input!, o.toolTimeoutMs)).then((outcome) => {
