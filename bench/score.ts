@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
-import { correctionPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
+import { rollout } from '../src/rl/rollout.js';
+import { correctionPairs, reattemptPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
 import type { GrpoRunOptions } from '../src/rl/trainer.js';
 import { SFTTrainer } from '../src/sft/sft-trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
@@ -23,7 +24,7 @@ import { Rng } from '../src/util/rng.js';
 import { benchArgs } from './lib/args.js';
 
 
-const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems'], ['--json', '--baselines-only', '--keep']);
+const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--warmup-prompts'], ['--json', '--baselines-only', '--keep']);
 const flag = cli.value;
 const SCORE_CONFIG_FILE = flag('--config') ?? 'configs/score-countdown.yaml';
 const json = cli.has('--json');
@@ -39,6 +40,13 @@ const steps = cli.int('--steps', base.max_steps);
 const evalProblems = cli.int('--eval-problems', base.eval_problems);
 // A shorter run keeps the config's share of Stage I steps.
 const stageOne = base.score_stage_one_steps === null ? null : Math.round((base.score_stage_one_steps * steps) / base.max_steps);
+// The warm-up (docs/self-correction.md, "The warm-up"): SFT on the starting model's own two-sample
+// transcripts, so its second attempt is a fair re-attempt; every run of a seed starts from it.
+const warmupPrompts = cli.int('--warmup-prompts', 32);
+const WARMUP_LR = 3e-4;
+const WARMUP_EPOCHS = 3;
+if (base.model === null) throw new Error(`${SCORE_CONFIG_FILE}: model is required (the starting policy)`);
+const startModel: string = base.model;
 const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0 };
 
 interface Outcome {
@@ -53,6 +61,8 @@ interface Outcome {
   delta_c2i_before: number;
   same_answer_after: number;
   seconds: number;
+  warmup_pairs?: number;
+  warmup_seconds?: number;
   grpo?: Baseline;
   pair_sft?: Baseline & { pairs: number; star_pairs: number };
 }
@@ -74,10 +84,45 @@ async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Base
   return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
 }
 
-async function runScore(seed: number, scratch: string): Promise<Outcome> {
+interface WarmUp {
+  /** The model every run of the seed starts from. */
+  model: string;
+  pairs: number;
+  seconds: number;
+}
+
+/**
+ * The warm-up: G first attempts of the starting model at warmupPrompts training prompts, each
+ * paired with another sample of the same problem as its second answer (`reattemptPairs`), then SFT
+ * on those (loss on the second answer only). With --warmup-prompts 0 the runs start from the config's model.
+ */
+async function warmUp(seed: number, scratch: string): Promise<WarmUp> {
+  if (warmupPrompts === 0) return { model: startModel, pairs: 0, seconds: 0 };
+  const t0 = performance.now();
+  const run = prepareGrpo({ ...config, seed, output_dir: join(scratch, `warmup-sample-seed${seed}`) }, { quiet: true });
+  const items = Array.from({ length: warmupPrompts }, () => run.prompts.next());
+  const r = await rollout({
+    items, groupSize: config.num_generations, encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x3a9) >>> 0),
+    judges: run.judges, weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length,
+  });
+  const pairs = reattemptPairs(r.rows, config.num_generations, config.score_instruction);
+  const data = join(scratch, `warmup-seed${seed}.jsonl`);
+  writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  const acc = r.rows.filter((x) => x.correct).length / r.rows.length;
+  const out = await new SFTTrainer({
+    model: startModel, train_dataset: data,
+    args: { output_dir: join(scratch, `warmup-seed${seed}`), learning_rate: WARMUP_LR, num_train_epochs: WARMUP_EPOCHS, per_device_train_batch_size: 16, max_length: 512, seed, save_steps: 0, disable_tqdm: true, eval_fraction: 0 },
+  }).train();
+  if (!out.model_dir) throw new Error(`warm-up of seed ${seed} was interrupted`);
+  const seconds = (performance.now() - t0) / 1000;
+  console.error(`warm-up seed ${seed}: ${pairs.length} re-attempt pairs from ${r.rows.length} samples (${(acc * 100).toFixed(1)}% right), SFT loss ${out.training_loss.toFixed(3)}, ${seconds.toFixed(0)} s`);
+  return { model: out.model_dir, pairs: pairs.length, seconds };
+}
+
+async function runScore(seed: number, scratch: string, model: string): Promise<Outcome> {
   const dir = join(scratch, `score-seed${seed}`);
   const t0 = performance.now();
-  await runGrpo(prepareGrpo({ ...config, seed, output_dir: dir }, {}));
+  await runGrpo(prepareGrpo({ ...config, model, seed, output_dir: dir }, {}));
   const seconds = (performance.now() - t0) / 1000;
   const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
   const [first, last] = [evals[0], evals[evals.length - 1]];
@@ -91,8 +136,8 @@ async function runScore(seed: number, scratch: string): Promise<Outcome> {
 }
 
 /** --baselines-only: the base model's two attempts (the "before" columns) without a SCoRe run. */
-async function baseEvaluation(seed: number, scratch: string): Promise<Outcome> {
-  const run = prepareGrpo({ ...config, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
+async function baseEvaluation(seed: number, scratch: string, model: string): Promise<Outcome> {
+  const run = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
   const b = await heldoutBoth(run, seed);
   return {
     seed, acc_t1_before: b.acc_t1_after, acc_t2_before: b.acc_t2_after, acc_t1_after: NaN, acc_t2_after: NaN, delta_i2c: NaN, delta_c2i: NaN,
@@ -101,10 +146,10 @@ async function baseEvaluation(seed: number, scratch: string): Promise<Outcome> {
 }
 
 /** Plain GRPO on single attempts, same settings and steps; both attempts evaluated after training. */
-async function runGrpoBaseline(seed: number, scratch: string): Promise<Baseline> {
+async function runGrpoBaseline(seed: number, scratch: string, model: string): Promise<Baseline> {
   const dir = join(scratch, `grpo-seed${seed}`);
   const t0 = performance.now();
-  const run = prepareGrpo({ ...config, ...SCORE_DEFAULTS, seed, output_dir: dir, eval_steps: 0 }, {});
+  const run = prepareGrpo({ ...config, ...SCORE_DEFAULTS, model, seed, output_dir: dir, eval_steps: 0 }, {});
   await runGrpo(run);
   const seconds = (performance.now() - t0) / 1000;
   return { ...(await heldoutBoth(run, seed)), seconds };
@@ -116,9 +161,9 @@ async function runGrpoBaseline(seed: number, scratch: string): Promise<Baseline>
  * of the same problem as its second answer; SFT on those; both attempts evaluated. The STaR pairs
  * (the base model's own wrong→right corrections) are counted and added to the data.
  */
-async function runPairSftBaseline(seed: number, scratch: string): Promise<NonNullable<Outcome['pair_sft']>> {
+async function runPairSftBaseline(seed: number, scratch: string, model: string): Promise<NonNullable<Outcome['pair_sft']>> {
   const t0 = performance.now();
-  const base = prepareGrpo({ ...config, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
+  const base = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
   const rng = new Rng(seed);
   const pairs: CorrectionPair[] = [];
   let starPairs = 0;
@@ -149,9 +194,12 @@ const outcomes: Outcome[] = [];
 try {
   console.error(`bench:score: ${SCORE_CONFIG_FILE}, ${steps} steps (Stage I ${config.score_stage_one_steps ?? Math.floor(steps / 2)}), seeds ${seeds.join(',')}, ${evalProblems} held-out problems${baselines.length ? `, baselines ${baselines.join(', ')}` : ''}`);
   for (const seed of seeds) {
-    const o = baselinesOnly ? await baseEvaluation(seed, scratch) : await runScore(seed, scratch);
-    if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch);
-    if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch);
+    const w = await warmUp(seed, scratch);
+    const o = baselinesOnly ? await baseEvaluation(seed, scratch, w.model) : await runScore(seed, scratch, w.model);
+    o.warmup_pairs = w.pairs;
+    o.warmup_seconds = w.seconds;
+    if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch, w.model);
+    if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch, w.model);
     outcomes.push(o);
   }
 } finally {
