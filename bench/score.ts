@@ -1,8 +1,11 @@
 // `npm run bench:score`: SCoRe in miniature (configs/score-countdown.yaml: two-attempt RL on the
 // bundled Countdown base model, Stage I then Stage II) with a fixed seed and budget, timed from
-// loading the model to the last held-out evaluation. Reports held-out Accuracy@t1, Accuracy@t2
+// loading the model to the last held-out evaluation, in wall and CPU seconds. Each seed first
+// warms the base model up (SFT on its own samples, a second sample of a problem as the re-attempt)
+// so its second attempt is a fair one; SCoRe and both baselines start from that model. Reports held-out Accuracy@t1, Accuracy@t2
 // and the paper's Δ_i→c, Δ_c→i before and after training.
-// Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --keep (keep the
+// Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --warmup-prompts N
+//        (the warm-up's prompts, default 64; 0 = no warm-up), --keep (keep the
 //        run folders), --json (last line machine-readable), --baseline grpo,pair-sft (also: plain
 //        GRPO on single attempts with the same settings and steps; Pair-SFT / STaR: SFT on the base
 //        model's own corrected pairs from as many sampled prompts; their two attempts evaluated after),
