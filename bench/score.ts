@@ -1,8 +1,11 @@
 // `npm run bench:score`: SCoRe in miniature (configs/score-countdown.yaml: two-attempt RL on the
 // bundled Countdown base model, Stage I then Stage II) with a fixed seed and budget, timed from
-// loading the model to the last held-out evaluation. Reports held-out Accuracy@t1, Accuracy@t2
+// loading the model to the last held-out evaluation, in wall and CPU seconds. Each seed first
+// warms the base model up (SFT on its own samples, a second sample of a problem as the re-attempt)
+// so its second attempt is a fair one; SCoRe and both baselines start from that model. Reports held-out Accuracy@t1, Accuracy@t2
 // and the paper's Δ_i→c, Δ_c→i before and after training.
-// Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --keep (keep the
+// Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --warmup-prompts N
+//        (the warm-up's prompts, default 64; 0 = no warm-up), --keep (keep the
 //        run folders), --json (last line machine-readable), --baseline grpo,pair-sft (also: plain
 //        GRPO on single attempts with the same settings and steps; Pair-SFT / STaR: SFT on the base
 //        model's own corrected pairs from as many sampled prompts; their two attempts evaluated after),
@@ -15,7 +18,8 @@ import { join } from 'node:path';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
-import { correctionPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
+import { rollout } from '../src/rl/rollout.js';
+import { correctionPairs, reattemptPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
 import type { GrpoRunOptions } from '../src/rl/trainer.js';
 import { SFTTrainer } from '../src/sft/sft-trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
@@ -23,7 +27,7 @@ import { Rng } from '../src/util/rng.js';
 import { benchArgs } from './lib/args.js';
 
 
-const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems'], ['--json', '--baselines-only', '--keep']);
+const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--warmup-prompts'], ['--json', '--baselines-only', '--keep']);
 const flag = cli.value;
 const SCORE_CONFIG_FILE = flag('--config') ?? 'configs/score-countdown.yaml';
 const json = cli.has('--json');
@@ -39,6 +43,13 @@ const steps = cli.int('--steps', base.max_steps);
 const evalProblems = cli.int('--eval-problems', base.eval_problems);
 // A shorter run keeps the config's share of Stage I steps.
 const stageOne = base.score_stage_one_steps === null ? null : Math.round((base.score_stage_one_steps * steps) / base.max_steps);
+// The warm-up (docs/self-correction.md, "The warm-up"): SFT on the starting model's own two-sample
+// transcripts, so its second attempt is a fair re-attempt; every run of a seed starts from it.
+const warmupPrompts = cli.int('--warmup-prompts', 64);
+const WARMUP_LR = 3e-4;
+const WARMUP_EPOCHS = 3;
+if (base.model === null) throw new Error(`${SCORE_CONFIG_FILE}: model is required (the starting policy)`);
+const startModel: string = base.model;
 const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0 };
 
 interface Outcome {
@@ -53,6 +64,11 @@ interface Outcome {
   delta_c2i_before: number;
   same_answer_after: number;
   seconds: number;
+  /** CPU seconds of the run (see cpuSeconds). */
+  cpu_seconds: number;
+  warmup_pairs?: number;
+  warmup_seconds?: number;
+  warmup_cpu_seconds?: number;
   grpo?: Baseline;
   pair_sft?: Baseline & { pairs: number; star_pairs: number };
 }
@@ -63,10 +79,11 @@ interface Baseline {
   delta_i2c: number;
   delta_c2i: number;
   seconds: number;
+  cpu_seconds: number;
 }
 
 /** Both attempts on the held-out problems with a prepared run's model (the baselines' evaluation). */
-async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds'>> {
+async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds' | 'cpu_seconds'>> {
   const h = await twoAttemptHeldout({
     items: run.evalItems ?? [], encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
     weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, instruction: config.score_instruction, contextLength: run.model.config.max_position_embeddings,
@@ -74,10 +91,54 @@ async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Base
   return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
 }
 
-async function runScore(seed: number, scratch: string): Promise<Outcome> {
+/** CPU seconds of this process so far (every thread): with AHA_THREADS=1, about the wall time the work takes alone on an idle core. */
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+interface WarmUp {
+  /** The model every run of the seed starts from. */
+  model: string;
+  pairs: number;
+  seconds: number;
+  cpu_seconds: number;
+}
+
+/**
+ * The warm-up: G first attempts of the starting model at warmupPrompts training prompts, each
+ * paired with another sample of the same problem as its second answer (`reattemptPairs`), then SFT
+ * on those (loss on the second answer only). With --warmup-prompts 0 the runs start from the config's model.
+ */
+async function warmUp(seed: number, scratch: string): Promise<WarmUp> {
+  if (warmupPrompts === 0) return { model: startModel, pairs: 0, seconds: 0, cpu_seconds: 0 };
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const run = prepareGrpo({ ...config, seed, output_dir: join(scratch, `warmup-sample-seed${seed}`) }, { quiet: true });
+  const items = Array.from({ length: warmupPrompts }, () => run.prompts.next());
+  const r = await rollout({
+    items, groupSize: config.num_generations, encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x3a9) >>> 0),
+    judges: run.judges, weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length,
+  });
+  const pairs = reattemptPairs(r.rows, config.num_generations, config.score_instruction);
+  const data = join(scratch, `warmup-seed${seed}.jsonl`);
+  writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  const acc = r.rows.filter((x) => x.correct).length / r.rows.length;
+  const out = await new SFTTrainer({
+    model: startModel, train_dataset: data,
+    args: { output_dir: join(scratch, `warmup-seed${seed}`), learning_rate: WARMUP_LR, num_train_epochs: WARMUP_EPOCHS, per_device_train_batch_size: 16, max_length: 512, seed, save_steps: 0, disable_tqdm: true, eval_fraction: 0 },
+  }).train();
+  if (!out.model_dir) throw new Error(`warm-up of seed ${seed} was interrupted`);
+  const seconds = (performance.now() - t0) / 1000;
+  console.error(`warm-up seed ${seed}: ${pairs.length} re-attempt pairs from ${r.rows.length} samples (${(acc * 100).toFixed(1)}% right), SFT loss ${out.training_loss.toFixed(3)}, ${seconds.toFixed(0)} s`);
+  return { model: out.model_dir, pairs: pairs.length, seconds, cpu_seconds: cpuSeconds() - c0 };
+}
+
+async function runScore(seed: number, scratch: string, model: string): Promise<Outcome> {
   const dir = join(scratch, `score-seed${seed}`);
   const t0 = performance.now();
-  await runGrpo(prepareGrpo({ ...config, seed, output_dir: dir }, {}));
+  const c0 = cpuSeconds();
+  await runGrpo(prepareGrpo({ ...config, model, seed, output_dir: dir }, {}));
   const seconds = (performance.now() - t0) / 1000;
   const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
   const [first, last] = [evals[0], evals[evals.length - 1]];
@@ -86,28 +147,30 @@ async function runScore(seed: number, scratch: string): Promise<Outcome> {
     seed,
     acc_t1_before: first.acc_t1, acc_t2_before: first.acc_t2, acc_t1_after: last.acc_t1, acc_t2_after: last.acc_t2,
     delta_i2c: last.delta_i2c, delta_c2i: last.delta_c2i, delta_i2c_before: first.delta_i2c, delta_c2i_before: first.delta_c2i,
-    same_answer_after: last.same_answer_frac, seconds,
+    same_answer_after: last.same_answer_frac, seconds, cpu_seconds: cpuSeconds() - c0,
   };
 }
 
 /** --baselines-only: the base model's two attempts (the "before" columns) without a SCoRe run. */
-async function baseEvaluation(seed: number, scratch: string): Promise<Outcome> {
-  const run = prepareGrpo({ ...config, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
+async function baseEvaluation(seed: number, scratch: string, model: string): Promise<Outcome> {
+  const run = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
   const b = await heldoutBoth(run, seed);
   return {
     seed, acc_t1_before: b.acc_t1_after, acc_t2_before: b.acc_t2_after, acc_t1_after: NaN, acc_t2_after: NaN, delta_i2c: NaN, delta_c2i: NaN,
-    delta_i2c_before: b.delta_i2c, delta_c2i_before: b.delta_c2i, same_answer_after: NaN, seconds: 0,
+    delta_i2c_before: b.delta_i2c, delta_c2i_before: b.delta_c2i, same_answer_after: NaN, seconds: 0, cpu_seconds: 0,
   };
 }
 
 /** Plain GRPO on single attempts, same settings and steps; both attempts evaluated after training. */
-async function runGrpoBaseline(seed: number, scratch: string): Promise<Baseline> {
+async function runGrpoBaseline(seed: number, scratch: string, model: string): Promise<Baseline> {
   const dir = join(scratch, `grpo-seed${seed}`);
   const t0 = performance.now();
-  const run = prepareGrpo({ ...config, ...SCORE_DEFAULTS, seed, output_dir: dir, eval_steps: 0 }, {});
+  const c0 = cpuSeconds();
+  const run = prepareGrpo({ ...config, ...SCORE_DEFAULTS, model, seed, output_dir: dir, eval_steps: 0 }, {});
   await runGrpo(run);
   const seconds = (performance.now() - t0) / 1000;
-  return { ...(await heldoutBoth(run, seed)), seconds };
+  const h = await heldoutBoth(run, seed);
+  return { ...h, seconds, cpu_seconds: cpuSeconds() - c0 };
 }
 
 /**
@@ -116,9 +179,10 @@ async function runGrpoBaseline(seed: number, scratch: string): Promise<Baseline>
  * of the same problem as its second answer; SFT on those; both attempts evaluated. The STaR pairs
  * (the base model's own wrong→right corrections) are counted and added to the data.
  */
-async function runPairSftBaseline(seed: number, scratch: string): Promise<NonNullable<Outcome['pair_sft']>> {
+async function runPairSftBaseline(seed: number, scratch: string, model: string): Promise<NonNullable<Outcome['pair_sft']>> {
   const t0 = performance.now();
-  const base = prepareGrpo({ ...config, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
+  const c0 = cpuSeconds();
+  const base = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
   const rng = new Rng(seed);
   const pairs: CorrectionPair[] = [];
   let starPairs = 0;
@@ -141,7 +205,7 @@ async function runPairSftBaseline(seed: number, scratch: string): Promise<NonNul
   }).train();
   const tuned = prepareGrpo({ ...config, ...SCORE_DEFAULTS, model: out.model_dir, seed, output_dir: join(scratch, `sft-eval-seed${seed}`) }, { quiet: true });
   const h = await heldoutBoth(tuned, seed);
-  return { ...h, seconds: (performance.now() - t0) / 1000, pairs: pairs.length, star_pairs: starPairs };
+  return { ...h, seconds: (performance.now() - t0) / 1000, cpu_seconds: cpuSeconds() - c0, pairs: pairs.length, star_pairs: starPairs };
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-score-'));
@@ -149,9 +213,13 @@ const outcomes: Outcome[] = [];
 try {
   console.error(`bench:score: ${SCORE_CONFIG_FILE}, ${steps} steps (Stage I ${config.score_stage_one_steps ?? Math.floor(steps / 2)}), seeds ${seeds.join(',')}, ${evalProblems} held-out problems${baselines.length ? `, baselines ${baselines.join(', ')}` : ''}`);
   for (const seed of seeds) {
-    const o = baselinesOnly ? await baseEvaluation(seed, scratch) : await runScore(seed, scratch);
-    if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch);
-    if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch);
+    const w = await warmUp(seed, scratch);
+    const o = baselinesOnly ? await baseEvaluation(seed, scratch, w.model) : await runScore(seed, scratch, w.model);
+    o.warmup_pairs = w.pairs;
+    o.warmup_seconds = w.seconds;
+    o.warmup_cpu_seconds = w.cpu_seconds;
+    if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch, w.model);
+    if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch, w.model);
     outcomes.push(o);
   }
 } finally {
@@ -161,16 +229,16 @@ try {
 
 const pct = (x: number) => (x * 100).toFixed(1);
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
-console.log('| seed | run | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δ_i→c | Δ_c→i | seconds |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| seed | run | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δ_i→c | Δ_c→i | seconds | CPU seconds |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const o of outcomes) {
-  console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | |`);
-  console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} |`);
+  console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | ${o.warmup_seconds ? `warm-up ${o.warmup_seconds.toFixed(0)}` : ''} | ${o.warmup_cpu_seconds ? `warm-up ${o.warmup_cpu_seconds.toFixed(0)}` : ''} |`);
+  console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} | ${o.cpu_seconds.toFixed(0)} |`);
   for (const [name, b] of [['GRPO', o.grpo], ['Pair-SFT', o.pair_sft]] as const) {
-    if (b) console.log(`| ${o.seed} | ${name} | ${pct(b.acc_t1_after)} | ${pct(b.acc_t2_after)} | ${signed(b.acc_t2_after - b.acc_t1_after)} | ${pct(b.delta_i2c)} | ${pct(b.delta_c2i)} | ${b.seconds.toFixed(0)} |`);
+    if (b) console.log(`| ${o.seed} | ${name} | ${pct(b.acc_t1_after)} | ${pct(b.acc_t2_after)} | ${signed(b.acc_t2_after - b.acc_t1_after)} | ${pct(b.delta_i2c)} | ${pct(b.delta_c2i)} | ${b.seconds.toFixed(0)} | ${b.cpu_seconds.toFixed(0)} |`);
   }
 }
-const keys = ['acc_t1_before', 'acc_t2_before', 'acc_t1_after', 'acc_t2_after', 'delta_i2c', 'delta_c2i', 'seconds'] as const;
+const keys = ['acc_t1_before', 'acc_t2_before', 'acc_t1_after', 'acc_t2_after', 'delta_i2c', 'delta_c2i', 'seconds', 'cpu_seconds'] as const;
 const summary: Record<string, unknown> = {};
 for (const k of keys) summary[k] = Number((outcomes.reduce((s, o) => s + o[k], 0) / outcomes.length).toFixed(4));
 if (outcomes.length > 1 || baselines.length > 0) summary.runs = outcomes;

@@ -316,3 +316,28 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
   }
   return out;
 }
+
+/**
+ * The warm-up's SFT data (docs/self-correction.md, "The warm-up"): two-attempt transcripts whose
+ * second attempt is another of the model's own first attempts at the same problem. `first` holds G
+ * samples per item, grouped; row i of a group is paired with row (i + 1) mod G as its second answer,
+ * so y2 is sampled from the first-turn prompt alone, independent of y1 given the problem: right or
+ * wrong as often as a first attempt (Δ ≈ 0 in expectation) and never a copy of y1's sample. The
+ * prompt is prompt + y1 + instruction, exactly as attempt 2 sees it. A truncated sample is never
+ * used as a second answer (it has no end to learn); it may still be a first.
+ */
+export function reattemptPairs(first: readonly ScoredRow[], groupSize: number, instruction: string): CorrectionPair[] {
+  if (!Number.isInteger(groupSize) || groupSize < 2) throw new RangeError(`reattemptPairs: a group needs at least 2 samples, got ${groupSize}`);
+  if (first.length % groupSize !== 0) throw new RangeError(`reattemptPairs: ${first.length} samples is not a whole number of groups of ${groupSize}`);
+  const out: CorrectionPair[] = [];
+  for (let g = 0; g < first.length; g += groupSize) {
+    for (let i = 0; i < groupSize; i++) {
+      const y1 = first[g + i];
+      const y2 = first[g + ((i + 1) % groupSize)];
+      if (y1.item.id !== y2.item.id) throw new RangeError(`reattemptPairs: samples ${g + i} and ${g + ((i + 1) % groupSize)} answer different problems (${y1.item.id}, ${y2.item.id})`);
+      if (y2.truncated) continue;
+      out.push({ prompt: secondAttemptItem(y1, instruction).prompt, completion: y2.text });
+    }
+  }
+  return out;
+}

@@ -15,7 +15,7 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  correctionPairs, editDistance, needsReference, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  correctionPairs, editDistance, needsReference, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { Rng } from '../../src/util/rng.js';
@@ -199,6 +199,28 @@ test('baseline data: Pair-SFT pairs wrong first attempts with right ones of the 
   assert.deepEqual(correctionPairs('pair', first, 3, '|').length, 2, 'a problem with no right attempt gives no pair');
   const second = [at('a', true, 'fix'), at('a', true, 'r1'), at('a', false, 'no'), at('b', false, ''), at('b', false, ''), at('b', true, 'fix2')];
   assert.deepEqual(correctionPairs('star', first, 3, '|', second), [{ prompt: 'a:w1|', completion: 'fix' }, { prompt: 'b:w5|', completion: 'fix2' }]);
+});
+
+test('warm-up data: each second answer is another sample of the same problem, never the first one itself', () => {
+  const at = (id: string, correct: boolean, text: string, truncated = false): ScoredRow => ({ ...row(correct, correct ? 1 : 0, text), truncated, item: { id, prompt: `${id}:`, example: {} } });
+  // Two problems, three samples each; b's third sample was cut off at max_completion_length.
+  const first = [at('a', false, 'a0'), at('a', true, 'a1'), at('a', false, 'a2'), at('b', true, 'b0'), at('b', false, 'b1'), at('b', false, 'b2', true)];
+  const pairs = reattemptPairs(first, 3, '|fix|');
+  assert.deepEqual(pairs, [
+    { prompt: 'a:a0|fix|', completion: 'a1' },
+    { prompt: 'a:a1|fix|', completion: 'a2' },
+    { prompt: 'a:a2|fix|', completion: 'a0' },
+    { prompt: 'b:b0|fix|', completion: 'b1' },
+    // b1 -> b2 is left out: a truncated sample has no end to learn; b2 may still be a first answer.
+    { prompt: 'b:b2|fix|', completion: 'b0' },
+  ]);
+  // Fair re-attempt: as many second answers are right as first answers were (each sample is a second answer once).
+  const all = reattemptPairs(first.slice(0, 3), 3, '|');
+  assert.equal(all.filter((p) => p.completion === 'a1').length, 1);
+  assert.ok(all.every((p) => !p.prompt.endsWith(`${p.completion}|`)), 'no second answer repeats its own first');
+  assert.throws(() => reattemptPairs(first.slice(0, 4), 3, '|'), /4 samples is not a whole number of groups of 3/);
+  assert.throws(() => reattemptPairs(first, 1, '|'), /at least 2 samples/);
+  assert.throws(() => reattemptPairs([...first.slice(0, 2), first[3]], 3, '|'), /answer different problems \(a, b\)/);
 });
 
 test('aha train --recipe score: the miniature alone, the switch on with a model; an unknown recipe or a conflict is refused', async () => {
