@@ -238,11 +238,11 @@ export class Transformer implements CausalLM {
    */
   fuseTrainingLayers = true;
   /**
-   * Set at construction: f32 weights in packed storage and none of the parts the packed decode
-   * path leaves out (Qwen3's q/k norms, o_proj and MLP biases), so runCached may take that path
-   * (while no linear hook is set).
+   * Set at construction: why the packed decode path cannot serve this model (it needs f32 weights
+   * in packed storage and none of the parts it leaves out: Qwen3's q/k norms, o_proj and MLP
+   * biases), or null when runCached may take it (while no linear hook is set).
    */
-  private readonly packableDecode: boolean;
+  private readonly packedDecodeBlocker: string | null;
 
   constructor(config: ModelConfig, opts: TransformerOptions = {}) {
     this.config = config;
@@ -312,8 +312,9 @@ export class Transformer implements CausalLM {
     }
     this.finalNorm = ones('model.norm.weight', d.hidden);
     this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
-    const f32 = !opts.frozenBf16;
-    this.packableDecode = f32 && !d.qkNorm && !d.oBias && !d.mlpBias;
+    const missing = [d.qkNorm ? 'per-head q/k norms (qwen3)' : '', d.oBias ? 'an o_proj bias' : '', d.mlpBias ? 'MLP biases' : ''].filter((x) => x !== '');
+    this.packedDecodeBlocker = missing.length > 0 ? `its layers have ${missing.join(' and ')}, which the packed decode path does not compute`
+      : opts.frozenBf16 ? 'its weights are kept in BF16 for a frozen base (load it in f32)' : null;
   }
 
   private add(name: string, t: Tensor): Tensor {
@@ -617,18 +618,15 @@ export class Transformer implements CausalLM {
    */
   bf16SamplingBlocker(): string | null {
     if (this.hook !== null) return 'a LoRA adapter is attached (merge it into a model folder first: aha merge)';
-    if (this.packableDecode) return null;
-    const d = this.dims;
-    const why = [d.qkNorm ? 'per-head q/k norms (qwen3)' : '', d.oBias ? 'an o_proj bias' : '', d.mlpBias ? 'MLP biases' : ''].filter((x) => x !== '');
-    return why.length > 0 ? `its layers have ${why.join(' and ')}, which the packed decode path does not compute` : 'its weights are kept in BF16 for a frozen base (load it in f32)';
+    return this.packedDecodeBlocker;
   }
 
   /**
    * Whether runCached may take the packed path: no linear hook (a LoRA adapter goes through the
-   * plain path, where it applies), and `packableDecode`.
+   * plain path, where it applies), and no `packedDecodeBlocker`.
    */
   private packedDecode(): boolean {
-    return this.hook === null && this.packableDecode;
+    return this.hook === null && this.packedDecodeBlocker === null;
   }
 
   /**
