@@ -105,9 +105,6 @@ interface Layer {
   downBias: Tensor | null;
   /** The layer's f32 matrices in the packed layout the decode path multiplies by (null for BF16). */
   packed: PackedLayer | null;
-  /** Module names and widths of q/k/v and gate/up, for the linear hook of the fused layer. */
-  qkvParts: PackedPart[];
-  gateUpParts: PackedPart[];
 }
 
 /**
@@ -288,8 +285,6 @@ export class Transformer implements CausalLM {
       const part = <A extends Float32Array | Uint16Array>(a: A | null | undefined, from: number, n: number) => a?.subarray(from, from + n) as A | undefined;
       this.layers.push({
         packed,
-        qkvParts: [['q_proj', qw], ['k_proj', kvw], ['v_proj', kvw]].map(([m, width]) => ({ module: `${p}self_attn.${m}`, width: width as number })),
-        gateUpParts: ['gate_proj', 'up_proj'].map((m) => ({ module: `${p}mlp.${m}`, width: d.inter })),
         inputNorm: ones(`${p}input_layernorm.weight`, d.hidden),
         q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed?.qkv, 0, qw * H), part(qkvBits, 0, qw * H)),
         k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed?.qkv, qw * H, kvw * H), part(qkvBits, qw * H, kvw * H)),
@@ -416,12 +411,12 @@ export class Transformer implements CausalLM {
     const d = this.dims, eps = this.config.rms_norm_eps;
     const rope = { theta: this.config.rope_theta, scaling: this.config.rope_scaling };
     const h = rmsNorm(x, L.inputNorm, eps);
-    let qkv = this.packedProduct(h, [L.q, L.k, L.v], [L.qBias, L.kBias, L.vBias], L.qkvParts);
+    let qkv = this.packedProduct(h, [L.q, L.k, L.v], [L.qBias, L.kBias, L.vBias]);
     if (L.qNorm && L.kNorm) qkv = headNormPacked(qkv, L.qNorm, L.kNorm, d.heads, d.kvHeads, eps);
     const a = attentionPacked(qkv, { heads: d.heads, kvHeads: d.kvHeads, positions: pos, rope });
     const x1 = add(x, this.project(a, L.o, L.oBias));
     const h2 = rmsNorm(x1, L.postNorm, eps);
-    const gu = this.packedProduct(h2, [L.gate, L.up], [L.gateBias, L.upBias], L.gateUpParts);
+    const gu = this.packedProduct(h2, [L.gate, L.up], [L.gateBias, L.upBias]);
     return add(x1, this.project(swigluPacked(gu), L.down, L.downBias));
   }
 
@@ -430,11 +425,16 @@ export class Transformer implements CausalLM {
     return this.fusable();
   }
 
-  /** One product for several projections of x (`linearFused`), then the hook's part of each. */
-  private packedProduct(x: Tensor, weights: Weight[], biases: (Tensor | null)[], parts: PackedPart[]): Tensor {
+  /**
+   * One product for several projections of x (`linearFused`), then the hook's part of each (its
+   * module name and output width: the weight's rows).
+   */
+  private packedProduct(x: Tensor, weights: Weight[], biases: (Tensor | null)[]): Tensor {
     const ws = weights as Tensor[] | Bf16Matrix[]; // one kind: the constructor makes all f32 or all BF16
     const y = linearFused(x, ws, biases[0] === null ? null : (biases as Tensor[]));
-    return this.hook?.applyPacked ? this.hook.applyPacked(parts, x, y) : y;
+    if (!this.hook?.applyPacked) return y;
+    const parts: PackedPart[] = weights.map((w) => ({ module: this.moduleOf.get(w)!, width: w.shape[0] }));
+    return this.hook.applyPacked(parts, x, y);
   }
 
   private mlp(L: Layer, h: Tensor): Tensor {
