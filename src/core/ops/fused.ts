@@ -80,7 +80,7 @@ export function stackedWeights(weights: readonly Tensor[]): Float32Array {
 }
 
 /** Arrays [a_0, a_1, ...] as one: a view when they lie back to back in one buffer, else a copy. */
-function stacked<A extends Float32Array | Uint16Array>(parts: readonly A[]): A {
+export function stacked<A extends Float32Array | Uint16Array>(parts: readonly A[]): A {
   const first = parts[0];
   const size = parts.reduce((n, a) => n + a.length, 0);
   let at = first.byteOffset;
