@@ -366,7 +366,7 @@ export class Transformer implements CausalLM {
     const pos = rowPositions(batch, seqLen);
     const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
     let x = this.embedTokens(ids, [batch, seqLen]);
-    const fused = this.fusable();
+    const fused = this.trainsFused();
     for (const L of this.layers) {
       const layer = (x0: Tensor): Tensor => (fused ? this.fusedLayer(L, x0, pos) : this.layer(L, x0, pos, attend));
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
@@ -393,11 +393,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether the training forward may run `fusedLayer` (which covers every family and option the
+   * Whether the training forward runs `fusedLayer` now (which covers every family and option the
    * plain layer does, f32 or frozen BF16 weights): `fuseTrainingLayers`, and a linear hook (if
    * any) that can adapt the packed products (`applyPacked`).
    */
-  private fusable(): boolean {
+  trainsFused(): boolean {
     return this.fuseTrainingLayers && (this.hook === null || this.hook.applyPacked !== undefined);
   }
 
@@ -418,11 +418,6 @@ export class Transformer implements CausalLM {
     const h2 = rmsNorm(x1, L.postNorm, eps);
     const gu = this.packedProduct(h2, [L.gate, L.up], [L.gateBias, L.upBias]);
     return add(x1, this.project(swigluPacked(gu), L.down, L.downBias));
-  }
-
-  /** Whether the training forward runs the fused layer now (see `fusable`). */
-  trainsFused(): boolean {
-    return this.fusable();
   }
 
   /**
