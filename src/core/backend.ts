@@ -31,7 +31,7 @@ export interface Backend {
   /** Forces linearBf16Dot's kernel: 0 auto, 1 AMX tiles, 2 vdpbf16ps, 3 portable (decode.cc). */
   setBf16Kernel(mode: number): void;
   /** What linearBf16Dot can run here: AMX (with the reason when not), vdpbf16ps, the forced mode. */
-  bf16Kernels(): { amx: boolean; amxWhy: string; vector: boolean; mode: number; amxMinRows: number };
+  bf16Kernels(): { amx: boolean; amxWhy: string; vector: boolean; mode: number };
   rmsNormBackward(dy: F32, x: F32, w: F32, rstd: F32, dx: F32 | null, dw: F32 | null, rows: number, dim: number): void;
   layerNormForward(x: F32, w: F32 | null, b: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, dim: number, eps: number): void;
   layerNormBackward(dy: F32, x: F32, w: F32 | null, mean: F32, rstd: F32, dx: F32 | null, dw: F32 | null,

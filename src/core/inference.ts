@@ -108,8 +108,6 @@ export interface Bf16KernelInfo {
   amxUnavailable: string | null;
   /** This build has the vdpbf16ps kernel (compiled for a CPU with AVX512_BF16). */
   avx512Bf16: boolean;
-  /** Rows from which 'auto' takes AMX (fewer rows use vdpbf16ps: a tile covers 16 rows anyway). */
-  amxMinRows: number;
   /** The kernel set by setBf16Kernel ('auto' unless forced). */
   forced: Bf16Kernel;
 }
@@ -117,7 +115,7 @@ export interface Bf16KernelInfo {
 export function bf16Kernels(): Bf16KernelInfo {
   const k = backend().bf16Kernels();
   const forced = (Object.keys(KERNEL_CODES) as Bf16Kernel[]).find((name) => KERNEL_CODES[name] === k.mode) ?? 'auto';
-  return { amx: k.amx, amxUnavailable: k.amx ? null : k.amxWhy, avx512Bf16: k.vector, amxMinRows: k.amxMinRows, forced };
+  return { amx: k.amx, amxUnavailable: k.amx ? null : k.amxWhy, avx512Bf16: k.vector, forced };
 }
 
 /**

@@ -105,9 +105,6 @@ interface Layer {
   downBias: Tensor | null;
   /** The layer's f32 matrices in the packed layout the decode path multiplies by (null for BF16). */
   packed: PackedLayer | null;
-  /** Module names and widths of q/k/v and gate/up, for the linear hook of the fused layer. */
-  qkvParts: PackedPart[];
-  gateUpParts: PackedPart[];
 }
 
 /**
@@ -238,11 +235,11 @@ export class Transformer implements CausalLM {
    */
   fuseTrainingLayers = true;
   /**
-   * Set at construction: f32 weights in packed storage and none of the parts the packed decode
-   * path leaves out (Qwen3's q/k norms, o_proj and MLP biases), so runCached may take that path
-   * (while no linear hook is set).
+   * Set at construction: why the packed decode path cannot serve this model (it needs f32 weights
+   * in packed storage and none of the parts it leaves out: Qwen3's q/k norms, o_proj and MLP
+   * biases), or null when runCached may take it (while no linear hook is set).
    */
-  private readonly packableDecode: boolean;
+  private readonly packedDecodeBlocker: string | null;
 
   constructor(config: ModelConfig, opts: TransformerOptions = {}) {
     this.config = config;
@@ -288,8 +285,6 @@ export class Transformer implements CausalLM {
       const part = <A extends Float32Array | Uint16Array>(a: A | null | undefined, from: number, n: number) => a?.subarray(from, from + n) as A | undefined;
       this.layers.push({
         packed,
-        qkvParts: [['q_proj', qw], ['k_proj', kvw], ['v_proj', kvw]].map(([m, width]) => ({ module: `${p}self_attn.${m}`, width: width as number })),
-        gateUpParts: ['gate_proj', 'up_proj'].map((m) => ({ module: `${p}mlp.${m}`, width: d.inter })),
         inputNorm: ones(`${p}input_layernorm.weight`, d.hidden),
         q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed?.qkv, 0, qw * H), part(qkvBits, 0, qw * H)),
         k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed?.qkv, qw * H, kvw * H), part(qkvBits, qw * H, kvw * H)),
@@ -312,8 +307,9 @@ export class Transformer implements CausalLM {
     }
     this.finalNorm = ones('model.norm.weight', d.hidden);
     this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
-    const f32 = !opts.frozenBf16;
-    this.packableDecode = f32 && !d.qkNorm && !d.oBias && !d.mlpBias;
+    const missing = [d.qkNorm ? 'per-head q/k norms (qwen3)' : '', d.oBias ? 'an o_proj bias' : '', d.mlpBias ? 'MLP biases' : ''].filter((x) => x !== '');
+    this.packedDecodeBlocker = missing.length > 0 ? `its layers have ${missing.join(' and ')}, which the packed decode path does not compute`
+      : opts.frozenBf16 ? 'its weights are kept in BF16 for a frozen base (load it in f32)' : null;
   }
 
   private add(name: string, t: Tensor): Tensor {
@@ -370,7 +366,7 @@ export class Transformer implements CausalLM {
     const pos = rowPositions(batch, seqLen);
     const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
     let x = this.embedTokens(ids, [batch, seqLen]);
-    const fused = this.fusable();
+    const fused = this.trainsFused();
     for (const L of this.layers) {
       const layer = (x0: Tensor): Tensor => (fused ? this.fusedLayer(L, x0, pos) : this.layer(L, x0, pos, attend));
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
@@ -397,11 +393,11 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Whether the training forward may run `fusedLayer` (which covers every family and option the
+   * Whether the training forward runs `fusedLayer` now (which covers every family and option the
    * plain layer does, f32 or frozen BF16 weights): `fuseTrainingLayers`, and a linear hook (if
    * any) that can adapt the packed products (`applyPacked`).
    */
-  private fusable(): boolean {
+  trainsFused(): boolean {
     return this.fuseTrainingLayers && (this.hook === null || this.hook.applyPacked !== undefined);
   }
 
@@ -415,25 +411,25 @@ export class Transformer implements CausalLM {
     const d = this.dims, eps = this.config.rms_norm_eps;
     const rope = { theta: this.config.rope_theta, scaling: this.config.rope_scaling };
     const h = rmsNorm(x, L.inputNorm, eps);
-    let qkv = this.packedProduct(h, [L.q, L.k, L.v], [L.qBias, L.kBias, L.vBias], L.qkvParts);
+    let qkv = this.packedProduct(h, [L.q, L.k, L.v], [L.qBias, L.kBias, L.vBias]);
     if (L.qNorm && L.kNorm) qkv = headNormPacked(qkv, L.qNorm, L.kNorm, d.heads, d.kvHeads, eps);
     const a = attentionPacked(qkv, { heads: d.heads, kvHeads: d.kvHeads, positions: pos, rope });
     const x1 = add(x, this.project(a, L.o, L.oBias));
     const h2 = rmsNorm(x1, L.postNorm, eps);
-    const gu = this.packedProduct(h2, [L.gate, L.up], [L.gateBias, L.upBias], L.gateUpParts);
+    const gu = this.packedProduct(h2, [L.gate, L.up], [L.gateBias, L.upBias]);
     return add(x1, this.project(swigluPacked(gu), L.down, L.downBias));
   }
 
-  /** Whether the training forward runs the fused layer now (see `fusable`). */
-  trainsFused(): boolean {
-    return this.fusable();
-  }
-
-  /** One product for several projections of x (`linearFused`), then the hook's part of each. */
-  private packedProduct(x: Tensor, weights: Weight[], biases: (Tensor | null)[], parts: PackedPart[]): Tensor {
+  /**
+   * One product for several projections of x (`linearFused`), then the hook's part of each (its
+   * module name and output width: the weight's rows).
+   */
+  private packedProduct(x: Tensor, weights: Weight[], biases: (Tensor | null)[]): Tensor {
     const ws = weights as Tensor[] | Bf16Matrix[]; // one kind: the constructor makes all f32 or all BF16
     const y = linearFused(x, ws, biases[0] === null ? null : (biases as Tensor[]));
-    return this.hook?.applyPacked ? this.hook.applyPacked(parts, x, y) : y;
+    if (!this.hook?.applyPacked) return y;
+    const parts: PackedPart[] = weights.map((w) => ({ module: this.moduleOf.get(w)!, width: w.shape[0] }));
+    return this.hook.applyPacked(parts, x, y);
   }
 
   private mlp(L: Layer, h: Tensor): Tensor {
@@ -617,18 +613,15 @@ export class Transformer implements CausalLM {
    */
   bf16SamplingBlocker(): string | null {
     if (this.hook !== null) return 'a LoRA adapter is attached (merge it into a model folder first: aha merge)';
-    if (this.packableDecode) return null;
-    const d = this.dims;
-    const why = [d.qkNorm ? 'per-head q/k norms (qwen3)' : '', d.oBias ? 'an o_proj bias' : '', d.mlpBias ? 'MLP biases' : ''].filter((x) => x !== '');
-    return why.length > 0 ? `its layers have ${why.join(' and ')}, which the packed decode path does not compute` : 'its weights are kept in BF16 for a frozen base (load it in f32)';
+    return this.packedDecodeBlocker;
   }
 
   /**
    * Whether runCached may take the packed path: no linear hook (a LoRA adapter goes through the
-   * plain path, where it applies), and `packableDecode`.
+   * plain path, where it applies), and no `packedDecodeBlocker`.
    */
   private packedDecode(): boolean {
-    return this.hook === null && this.packableDecode;
+    return this.hook === null && this.packedDecodeBlocker === null;
   }
 
   /**

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveModel } from '../../src/model/load-model.js';
+import { loadModel, saveModel } from '../../src/model/load-model.js';
+import { LoraModel, parseLoraSpec } from '../../src/model/lora.js';
+import { saveAdapter } from '../../src/model/adapter.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { Command } from 'commander';
 import { register } from '../../src/cli/commands/generate.js';
@@ -54,6 +56,14 @@ test('aha generate --bf16 samples through the BF16 products, and refuses a model
   const refused = aha('--model', qwen3, '--prompt', 'x', '--bf16', '--quiet');
   assert.equal(refused.code, 2);
   assert.match(refused.err, /--bf16: cannot sample .*qwen3 in BF16: its layers have per-head q\/k norms \(qwen3\)/);
+  // An adapter, given with --adapter or as the model folder itself: the refusal names the adapter.
+  const adapterDir = join(dir, 'adapter');
+  saveAdapter(adapterDir, new LoraModel(loadModel(modelDir).model, parseLoraSpec('r=2,alpha=4'), { baseModelPath: modelDir }));
+  for (const args of [['--model', modelDir, '--adapter', adapterDir], ['--model', adapterDir]]) {
+    const withAdapter = aha(...args, '--prompt', 'x', '--bf16', '--quiet');
+    assert.equal(withAdapter.code, 2, args.join(' '));
+    assert.match(withAdapter.err, /--bf16: cannot sample .* in BF16: a LoRA adapter is attached \(merge it into a model folder first: aha merge\)/);
+  }
 });
 
 test('aha generate refuses bad flags before loading the model', async () => {

@@ -9,6 +9,7 @@ import { parseNumber } from '../flags.js';
 import { AhaError, InputError } from '../../util/errors.js';
 import { readJsonl } from '../../util/jsonl.js';
 import { checkAdapterFlag, isAdapterDir, loadModelOrAdapter } from '../../model/adapter.js';
+import { LoraModel } from '../../model/lora.js';
 import { sample } from '../../model/sampling.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
 import { Transformer } from '../../model/transformer.js';
@@ -117,7 +118,10 @@ export function register(program: Command): void {
 
       const { model, tokenizer, eosIds } = loadModelOrAdapter(flags.model, flags.adapter);
       if (flags.bf16 === true) {
-        const blocker = model instanceof Transformer ? model.bf16SamplingBlocker() : 'it is not a transformer aha decodes';
+        // An adapter (--adapter, or an adapter folder as --model) wraps the Transformer in a
+        // LoraModel; its base carries the adapter's hook, so the base names that reason.
+        const net = model instanceof LoraModel ? model.base : model;
+        const blocker = net instanceof Transformer ? net.bf16SamplingBlocker() : 'it is not a transformer aha decodes';
         if (blocker !== null) throw new AhaError(`--bf16: cannot sample ${flags.model} in BF16: ${blocker}`);
         (model as Transformer).sampleInBf16 = true;
       }

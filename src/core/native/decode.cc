@@ -213,7 +213,6 @@ Napi::Value Bf16Kernels(const Napi::CallbackInfo& info) {
   out.Set("amxWhy", Napi::String::New(env, amx ? "" : why));
   out.Set("vector", Napi::Boolean::New(env, kHaveVector));
   out.Set("mode", Napi::Number::New(env, bf16Mode));
-  out.Set("amxMinRows", Napi::Number::New(env, static_cast<double>(kAmxMinRows)));
   return out;
 }
 

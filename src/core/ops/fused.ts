@@ -80,7 +80,7 @@ export function stackedWeights(weights: readonly Tensor[]): Float32Array {
 }
 
 /** Arrays [a_0, a_1, ...] as one: a view when they lie back to back in one buffer, else a copy. */
-function stacked<A extends Float32Array | Uint16Array>(parts: readonly A[]): A {
+export function stacked<A extends Float32Array | Uint16Array>(parts: readonly A[]): A {
   const first = parts[0];
   const size = parts.reduce((n, a) => n + a.length, 0);
   let at = first.byteOffset;
@@ -167,25 +167,26 @@ export function headNormPacked(qkv: Tensor, qNorm: Tensor, kNorm: Tensor, heads:
   if (W !== (heads + 2 * kvHeads) * D) fail('headNormPacked', `width ${W} is not (${heads} + 2 x ${kvHeads}) heads of ${D}`);
   const M = qkv.size / W, qw = heads * D, kw = kvHeads * D;
   const be = backend();
-  // The q and k parts gathered into rows of one head each, normalised, and written back.
-  const q = columns(qkv.data, M, W, 0, qw), k = columns(qkv.data, M, W, qw, kw);
+  // The q and k parts gathered into rows of one head each, normalised, and written back; the
+  // values copied as they are. The gathered q and k are not kept: backward gathers them again
+  // from qkv, which the tape keeps alive as an input anyway.
   const qo = new Float32Array(M * qw), ko = new Float32Array(M * kw);
   const rq = new Float32Array(M * heads), rk = new Float32Array(M * kvHeads);
-  be.rmsNormForward(q, qNorm.data, qo, rq, M * heads, D, eps);
-  be.rmsNormForward(k, kNorm.data, ko, rk, M * kvHeads, D, eps);
+  be.rmsNormForward(columns(qkv.data, M, W, 0, qw), qNorm.data, qo, rq, M * heads, D, eps);
+  be.rmsNormForward(columns(qkv.data, M, W, qw, kw), kNorm.data, ko, rk, M * kvHeads, D, eps);
   const out = empty(qkv.shape);
-  out.data.set(qkv.data);
+  const vw = W - qw - kw;
   for (let r = 0; r < M; r++) {
     out.data.set(qo.subarray(r * qw, (r + 1) * qw), r * W);
     out.data.set(ko.subarray(r * kw, (r + 1) * kw), r * W + qw);
+    out.data.set(qkv.data.subarray(r * W + qw + kw, (r + 1) * W), r * W + qw + kw);
   }
   return record(out, [qkv, qNorm, kNorm], (g) => {
     const dx = gradFor(qkv);
     const dq = dx ? new Float32Array(M * qw) : null, dk = dx ? new Float32Array(M * kw) : null;
-    be.rmsNormBackward(columns(g, M, W, 0, qw), q, qNorm.data, rq, dq, gradFor(qNorm), M * heads, D);
-    be.rmsNormBackward(columns(g, M, W, qw, kw), k, kNorm.data, rk, dk, gradFor(kNorm), M * kvHeads, D);
+    be.rmsNormBackward(columns(g, M, W, 0, qw), columns(qkv.data, M, W, 0, qw), qNorm.data, rq, dq, gradFor(qNorm), M * heads, D);
+    be.rmsNormBackward(columns(g, M, W, qw, kw), columns(qkv.data, M, W, qw, kw), kNorm.data, rk, dk, gradFor(kNorm), M * kvHeads, D);
     if (!dx) return;
-    const vw = W - qw - kw;
     for (let r = 0; r < M; r++) {
       be.axpy(1, dq!.subarray(r * qw, (r + 1) * qw), dx.subarray(r * W, r * W + qw), qw);
       be.axpy(1, dk!.subarray(r * kw, (r + 1) * kw), dx.subarray(r * W + qw, r * W + qw + kw), kw);

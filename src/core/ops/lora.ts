@@ -6,6 +6,7 @@
 // q/k/v or gate/up product): one x [A_0; A_1; ...]ᵀ product for all of them.
 import { backend } from '../backend.js';
 import { Tensor, empty, gradFor, record } from '../tensor.js';
+import { stacked } from './fused.js';
 import { fail, fmt } from './shape.js';
 
 /** One adapter of loraAddBlocksInPlace: A [r, in], B [out, r], its output in columns [col, col + out) of y. */
@@ -47,12 +48,12 @@ export function loraAddBlocksInPlace(y: Tensor, x: Tensor, blocks: readonly Lora
   const sorted = blocks.map((b, i) => [b.col, ends[i]]).sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < sorted.length; i++) if (sorted[i][0] < sorted[i - 1][1]) fail(op, 'adapter blocks overlap');
   const be = backend();
-  // xa = x [A_0; A_1; ...]ᵀ [M, R]: block i's rank columns start at roff[i].
-  const Acat = new Float32Array(R * K);
+  // xa = x [A_0; A_1; ...]ᵀ [M, R]: block i's rank columns start at roff[i]. One block's A is
+  // used as it is (a view, no copy per forward).
+  const Acat = stacked(blocks.map((b) => b.A.data));
   const roff: number[] = [];
   let r0 = 0;
   for (const { A } of blocks) {
-    Acat.set(A.data, r0 * K);
     roff.push(r0);
     r0 += A.shape[0];
   }
