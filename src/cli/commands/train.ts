@@ -138,7 +138,9 @@ export function checkConfig(config: GrpoConfig, sources: ReadonlyMap<string, str
     const field = configFieldOf(err.message, sources.keys());
     const source = field === null ? undefined : sources.get(field);
     if (field === null || source === undefined) throw err;
-    throw source.startsWith('--') ? new AhaError(`${source}: ${err.message}`) : new InputError({ file: source, field }, err.message);
+    // "lora: unknown key …" names the option already: the source takes its place, not a second prefix.
+    const problem = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
+    throw source.startsWith('--') ? new AhaError(`${source}: ${problem}`) : new InputError({ file: source, field }, problem);
   }
 }
 
