@@ -300,7 +300,6 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
   const cfg = { ...GRPO_DEFAULTS, task: 'arithmetic' } as unknown as Record<string, unknown>;
   if ('data' in raw && !('task' in raw)) cfg.task = null;
   for (const [k, v] of Object.entries(raw)) {
-    if (k === LEARNED_ON) continue; // the pipeline's own key (learnedOn)
     const key = GRPO_ALIASES[k] ?? k;
     if (key === 'output_dir') throw new ConfigFieldError(k, 'set by the pipeline (the stage folder); remove it');
     if (!(key in GRPO_DEFAULTS)) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir').join(', ')}`);
@@ -321,18 +320,6 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
     throw err;
   }
   return out;
-}
-
-/**
- * The grpo stage's `learned_on` key (R1's final stage): `unverifiable` scores learned rewards
- * (rm:<folder>) only on prompts without a verifiable answer, `all` (default) on every prompt.
- */
-export const LEARNED_ON = 'learned_on';
-export function learnedOn(raw: Record<string, unknown>): 'all' | 'unverifiable' {
-  const v = raw[LEARNED_ON];
-  if (v === undefined) return 'all';
-  if (v !== 'all' && v !== 'unverifiable') throw new ConfigFieldError(LEARNED_ON, `must be all or unverifiable, got ${JSON.stringify(v)}`);
-  return v;
 }
 
 const RM_SCHEMA: Schema = {

@@ -12,8 +12,8 @@ import { packageRoot } from '../util/paths.js';
 import { hasReward } from '../rewards/index.js';
 import { bundledModel } from '../rl/config.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
-import { ConfigFieldError, evalConfig, grpoConfig, learnedOn, rewardModelConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
-import { isLearnedReward } from '../rl/learned-rewards.js';
+import { ConfigFieldError, evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
+import { isLearnedReward } from '../rl/learned-on.js';
 import { dataChoices, dataKind } from './problems.js';
 
 export interface RecipeStage {
@@ -167,7 +167,6 @@ function validateStageConfig(stage: RecipeStage, config: Record<string, unknown>
       const cfg = grpoConfig(config, join(runDir, stage.name));
       registerTaskRewards();
       for (const r of cfg.rewards) if (!hasReward(r.name) && !isLearnedReward(r.name)) throw new ConfigFieldError('rewards', `unknown reward "${r.name}"`);
-      if (learnedOn(config) !== 'all' && !cfg.rewards.some((r) => isLearnedReward(r.name))) throw new ConfigFieldError('learned_on', 'no learned reward (rm:<folder>) among the rewards');
       return;
     }
     case 'reward_model':

@@ -8,7 +8,7 @@ import { atomicWriteFile } from '../util/atomic.js';
 import { AhaError } from '../util/errors.js';
 import { latestCheckpoint } from '../model/training-checkpoint.js';
 import { runEval } from '../eval/run.js';
-import { evalConfig, grpoConfig, learnedOn, rewardModelConfig, sampleConfig, sftConfig } from './configs.js';
+import { evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig } from './configs.js';
 import { loadProblemSet, sourceName } from './problems.js';
 import { openGenerator } from '../eval/open-generator.js';
 import { sampleFromConfig } from './rejection-sampling.js';
@@ -51,18 +51,15 @@ async function grpoStage(ctx: StageContext): Promise<StageOutcome> {
   // The compute core loads only when a training stage runs.
   const { prepareGrpo } = await import('../rl/setup.js');
   const { runGrpo } = await import('../rl/trainer.js');
-  // R1's final stage: learned rewards only on prompts the verifiers cannot score.
-  const scope = learnedOn(ctx.config);
-  const { isLearnedReward, loadLearnedReward } = await import('../rl/learned-rewards.js');
-  const rewardFunctions = scope === 'all' ? [] : cfg.rewards.filter((r) => isLearnedReward(r.name)).map((r) => loadLearnedReward(r.name, scope));
-  const run = prepareGrpo(cfg, { resume, quiet: ctx.quiet, rewardFunctions });
+  // learned_on (R1's final stage) is a GRPO option: the config carries it to the trainer.
+  const run = prepareGrpo(cfg, { resume, quiet: ctx.quiet });
   run.signal = ctx.signal;
   run.onStep = ctx.onStep;
   const r = await runGrpo(run);
   const metrics: Record<string, unknown> = { steps: r.state.step };
   for (const k of GRPO_METRICS) if (r.lastMetrics?.[k] !== undefined) metrics[k] = r.lastMetrics[k];
-  // Per source: each reward's mean over the rows it scored (a scoped learned reward and the verifier split the prompts).
-  for (const name of cfg.rewards.map((x) => x.name)) if (r.lastMetrics?.[`reward/${name}/mean`] !== undefined) metrics[`reward/${name}/mean`] = r.lastMetrics[`reward/${name}/mean`];
+  // Per source: each reward's mean over the rows it scored, and with learned_on the trainer's source/* metrics.
+  for (const [k, v] of Object.entries(r.lastMetrics ?? {})) if ((k.startsWith('reward/') && k.endsWith('/mean')) || k.startsWith('source/')) metrics[k] = v;
   // The final checkpoint is a model folder; a run resumed after its last step reports none, so look.
   const output = r.checkpointDir ?? latestCheckpoint(ctx.dir) ?? '';
   return { output, metrics, interrupted: r.interrupted || r.state.step < cfg.max_steps || output === '' };

@@ -13,6 +13,7 @@ import { ADVANTAGE_ESTIMATORS, MULTI_OBJECTIVE_AGGREGATIONS, type AdvantageEstim
 import type { ScheduleKind } from '../util/schedule.js';
 import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/options.js';
 import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-correction.js';
+import { LEARNED_REWARD_DEFAULTS, learnedOnProblem, type LearnedRewardOptions } from './learned-on.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -27,8 +28,8 @@ export interface RewardSpec {
   weight: number;
 }
 
-/** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; src/tools/options.ts) and SCoRe's two-attempt options (self-correction.ts). */
-export interface GrpoConfig extends ToolOptions, ScoreOptions {
+/** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; src/tools/options.ts), SCoRe's two-attempt options (self-correction.ts) and learned_on (learned-on.ts). */
+export interface GrpoConfig extends ToolOptions, ScoreOptions, LearnedRewardOptions {
   /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;
   /** Built-in task name, or null when `data` is given. */
@@ -199,6 +200,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   gradient_checkpointing: false,
   ...TOOL_DEFAULTS,
   ...SCORE_DEFAULTS,
+  ...LEARNED_REWARD_DEFAULTS,
 };
 
 /** Config keys accepted in a file besides the GrpoConfig names (TRL spellings). */
@@ -352,6 +354,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
+  const learnedProblem = learnedOnProblem(c);
+  check(learnedProblem === null, learnedProblem!);
   const toolProblem = toolOptionsProblem(c);
   check(toolProblem === null, toolProblem!);
   const scoreStage = checkScoreOptions(c);

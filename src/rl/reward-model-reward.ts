@@ -11,12 +11,9 @@ import { codeTestsOf } from '../rewards/index.js';
 import type { RewardExample, RewardFunction, RewardScore } from '../rewards/types.js';
 import { AhaError } from '../util/errors.js';
 
-export const LEARNED_PREFIX = 'rm:';
+import { isLearnedReward, LEARNED_PREFIX, type LearnedScope } from './learned-on.js';
 
-/** Whether a reward name is a learned reward (`rm:<folder>`). */
-export function isLearnedReward(name: string): boolean {
-  return name.startsWith(LEARNED_PREFIX);
-}
+export { isLearnedReward, LEARNED_PREFIX, type LearnedScope };
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -27,13 +24,8 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/**
- * Which prompts a learned reward scores: all, or (R1's final stage) only those without a verifiable
- * answer (no gold, no code tests), leaving the others to the rule-based rewards.
- */
-export type LearnedScope = 'all' | 'unverifiable';
-
-function verifiable(example: RewardExample): boolean {
+/** Whether a prompt has a verifiable answer (gold or code tests): what `learned_on: unverifiable` leaves to the rule-based rewards. */
+export function verifiable(example: RewardExample): boolean {
   return example.gold !== undefined || codeTestsOf(example) !== null;
 }
 

@@ -24,7 +24,7 @@ import { filePrompts, heldoutItems, readPromptFile, taskPrompts, uncheckableRows
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import { needsReference } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
-import { isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, withPromptField } from './learned-rewards.js';
+import { assertSomeUnverifiable, isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, sampleExamples, withPromptField } from './learned-rewards.js';
 import { buildTools } from '../tools/registry.js';
 import { toolSampler } from './tools/setup.js';
 import type { Tool } from '../tools/tool.js';
@@ -118,7 +118,11 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const items = config.data !== null ? readPromptFile(config.data) : null;
   const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
   const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
-  const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? (isLearnedReward(s.name) ? loadLearnedReward(s.name) : getReward(s.name)));
+  // learned_on unverifiable with only verifiable prompts: the learned reward would score nothing.
+  if (config.learned_on === 'unverifiable') {
+    assertSomeUnverifiable(items ? items.map((it) => it.example) : sampleExamples(taskPrompts(task!, config.seed, config.difficulty), 64), task ? `task:${task.name}` : `data:${config.data}`);
+  }
+  const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? (isLearnedReward(s.name) ? loadLearnedReward(s.name, config.learned_on) : getReward(s.name)));
   const learned = specs.flatMap((s, k) => (isLearnedReward(s.name) ? [k] : []));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();

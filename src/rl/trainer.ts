@@ -21,6 +21,7 @@ import type { EntropyControlState } from './entropy-control.js';
 import { lossTokens } from './packing.js';
 import { collectBatch, type CollectedBatch } from './dynamic-sampling.js';
 import type { HackingWatch } from './hacking-watch.js';
+import { sourceMetrics } from './learned-rewards.js';
 import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metrics.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
@@ -228,7 +229,8 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
 
       // 4. Log: metrics, completions, held-out evaluation; the loop shell saves checkpoints.
       const seconds = (performance.now() - stepStart) / 1000;
-      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...score?.metrics, ...opts.watch?.fields() };
+      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...score?.metrics, ...opts.watch?.fields(),
+        ...(cfg.learned_on === 'unverifiable' ? sourceMetrics(opts.rewardNames, batch.sampled) : {}) };
       lastMetrics = metrics;
       if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {
         appendJsonl(join(runDir, METRICS_FILE), { step, time: Date.now() / 1000, ...metrics });

@@ -72,6 +72,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--tool-timeout <s>', 'toolTimeout', 'tool_timeout', 'num', 'seconds one tool call may take; a slower call gets an error result'],
   ['--search-corpus <file>', 'searchCorpus', 'search_corpus', 'str', 'JSON Lines passages ({"text": ...}) the search tool indexes with BM25 (default: the task\'s own corpus)'],
   ['--search-top-k <k>', 'searchTopK', 'search_top_k', 'int', 'passages a search returns at most'],
+  ['--learned-on <rows>', 'learnedOn', 'learned_on', 'str', 'rows a learned reward (--reward rm:<folder>) scores: all, or unverifiable (only prompts without gold or code tests; the rule-based rewards score the rest, R1\'s final stage; docs/reward-models.md)'],
   ['--self-correction <kind>', 'selfCorrection', 'self_correction', 'str', 'none, or score: two attempts per rollout, the second after an instruction to fix the first, trained in SCoRe\'s two stages (docs/self-correction.md)'],
   ['--score-stage <s>', 'scoreStage', 'score_stage', 'str', 'SCoRe stage: 1 (reward the second attempt, KL holds the first), 2 (both, shaped bonus) or both (Stage I, then Stage II)'],
   ['--score-stage-one-steps <n>', 'scoreStageOneSteps', 'score_stage_one_steps', 'int', 'with --score-stage both: steps of Stage I (default half of --steps)'],
