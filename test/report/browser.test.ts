@@ -110,6 +110,8 @@ describe('report in headless Chromium', { skip }, () => {
 
     // Per-step table: one row per logged step, latest first, every metric a column.
     await page.click('#step-table summary');
+    // The table is drawn by the details element's toggle event, which fires after the click returns.
+    await page.waitForSelector('#st-body tr');
     const table = await page.$$eval('#st-body tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
     const [header, ...body] = table;
     assert.equal(body.length, new Set(run.metrics.map((r) => r.step)).size);

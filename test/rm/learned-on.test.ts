@@ -104,9 +104,9 @@ test('aha train --learned-on: refused with one line naming the field, exit 2, no
   const out = join(tempDir('learned-on-cli'), 'run');
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--task', 'arithmetic', '--learned-on', 'verifiable', '--output', out, '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^aha: learned_on must be all or unverifiable, got "verifiable"\n$/);
+  assert.match(r.stderr, /^aha: --learned-on: learned_on must be all or unverifiable, got "verifiable"\n$/);
   const noRm = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--task', 'arithmetic', '--learned-on', 'unverifiable', '--output', out, '--quiet'], { encoding: 'utf8' });
   assert.equal(noRm.status, 2, noRm.stderr);
-  assert.match(noRm.stderr, /^aha: learned_on unverifiable scopes learned rewards, but no learned reward/);
+  assert.match(noRm.stderr, /^aha: --learned-on: learned_on unverifiable scopes learned rewards, but no learned reward/);
   assert.equal(existsSync(out), false, 'nothing written');
 });
