@@ -29,7 +29,7 @@ import { benchArgs } from './lib/args.js';
 const cli = benchArgs('bench:coat', ['--seed', '--demos', '--format-steps', '--format-lr', '--rl-steps', '--cpu-seconds', '--restart-share', '--beta', '--eval', '--threads'], ['--distill', '--keep', '--json']);
 const flag = cli.value;
 const num = cli.num;
-const seeds = (flag('--seed') ?? '42').split(',').map(Number);
+const seeds = cli.integers('--seed', [42]);
 if (seeds.some((s) => !Number.isInteger(s))) throw new Error('bench:coat: --seed expects integers separated by commas');
 const json = cli.has('--json');
 const keep = cli.has('--keep');

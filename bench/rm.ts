@@ -27,10 +27,9 @@ import { DIFFICULTY, goldScore, goldRankedPairs } from './lib/rm-miniature.js';
 import { benchArgs } from './lib/args.js';
 
 const cli = benchArgs('bench:rm', ['--seed', '--steps', '--pairs', '--eval-problems', '--eval-steps', '--window', '--beta', '--mix', '--prompts-per-step', '--num-generations', '--max-completion-length', '--rm-epochs', '--threads'], ['--json', '--keep', '--curve']);
-const flag = cli.value;
 const num = cli.num;
 const json = cli.has('--json');
-const seeds = (flag('--seed') ?? '1').split(',').map(Number);
+const seeds = cli.integers('--seed', [1]);
 const steps = num('--steps', 60);
 const pairsWanted = num('--pairs', 256);
 const evalProblems = num('--eval-problems', 48);

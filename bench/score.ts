@@ -37,8 +37,7 @@ const BASELINES = ['grpo', 'pair-sft'];
 const baselines = (flag('--baseline') ?? '').split(',').filter((b) => b !== '');
 for (const b of baselines) if (!BASELINES.includes(b)) throw new Error(`--baseline: choose from ${BASELINES.join(', ')}, got "${b}"`);
 const base = demoConfig(SCORE_CONFIG_FILE);
-const seeds = (flag('--seed') ?? String(base.seed)).split(',').map(Number);
-if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seed: expected integers separated by commas, got "${flag('--seed')}"`);
+const seeds = cli.integers('--seed', [base.seed]);
 const steps = cli.int('--steps', base.max_steps);
 const evalProblems = cli.int('--eval-problems', base.eval_problems);
 // A shorter run keeps the config's share of Stage I steps.

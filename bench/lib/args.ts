@@ -15,6 +15,8 @@ export interface BenchArgs {
   numbers(name: string, fallback: number[]): number[];
   /** The option as comma-separated whole numbers ≥ 0, or `fallback`. */
   ints(name: string, fallback: number[]): number[];
+  /** The option as comma-separated integers of either sign (seeds), or `fallback`. */
+  integers(name: string, fallback: number[]): number[];
 }
 
 export function benchArgs(bench: string, options: readonly string[], switches: readonly string[], argv: readonly string[] = process.argv.slice(2)): BenchArgs {
@@ -30,25 +32,31 @@ export function benchArgs(bench: string, options: readonly string[], switches: r
       values.set(a, argv[++i]);
     }
   }
-  const list = (name: string, fallback: number[], whole: boolean): number[] => {
+  const KINDS = {
+    number: [(x: number) => Number.isFinite(x), 'numbers'],
+    integer: [(x: number) => Number.isInteger(x), 'integers'],
+    whole: [(x: number) => Number.isInteger(x) && x >= 0, 'whole numbers ≥ 0'],
+  } as const;
+  const list = (name: string, fallback: number[], kind: keyof typeof KINDS): number[] => {
     const v = values.get(name);
     if (v === undefined) return fallback;
     const xs = v.split(',').map(Number);
-    const bad = xs.some((x) => (whole ? !Number.isInteger(x) || x < 0 : !Number.isFinite(x)));
-    if (bad || v.trim() === '') throw new Error(`${bench}: ${name} expects ${whole ? 'whole numbers ≥ 0' : 'numbers'} separated by commas, got "${v}"`);
+    const [ok, what] = KINDS[kind];
+    if (!xs.every(ok) || v.trim() === '') throw new Error(`${bench}: ${name} expects ${what} separated by commas, got "${v}"`);
     return xs;
   };
-  const one = (name: string, fallback: number, whole: boolean): number => {
-    const xs = list(name, [fallback], whole);
+  const one = (name: string, fallback: number, kind: 'number' | 'whole'): number => {
+    const xs = list(name, [fallback], kind);
     if (xs.length !== 1) throw new Error(`${bench}: ${name} expects one number, got "${values.get(name)}"`);
     return xs[0];
   };
   return {
     has: (name) => given.has(name),
     value: (name) => values.get(name),
-    num: (name, fallback) => one(name, fallback, false),
-    int: (name, fallback) => one(name, fallback, true),
-    numbers: (name, fallback) => list(name, fallback, false),
-    ints: (name, fallback) => list(name, fallback, true),
+    num: (name, fallback) => one(name, fallback, 'number'),
+    int: (name, fallback) => one(name, fallback, 'whole'),
+    numbers: (name, fallback) => list(name, fallback, 'number'),
+    ints: (name, fallback) => list(name, fallback, 'whole'),
+    integers: (name, fallback) => list(name, fallback, 'integer'),
   };
 }

@@ -22,3 +22,10 @@ test('benchArgs refuses unknown flags, missing values and malformed numbers, nam
   assert.throws(() => cli.numbers('--seed', [0]), /--seed expects numbers separated by commas, got "1,x"/);
   assert.throws(() => benchArgs('bench:x', ['--steps'], [], ['--steps', '1,2']).int('--steps', 1), /--steps expects one number/);
 });
+
+test('benchArgs integers: seeds of either sign, and nothing that is not an integer', () => {
+  assert.deepEqual(benchArgs('bench:x', ['--seed'], [], ['--seed', '-3,0,7']).integers('--seed', [1]), [-3, 0, 7]);
+  assert.deepEqual(benchArgs('bench:x', ['--seed'], [], []).integers('--seed', [1, 2]), [1, 2]);
+  assert.throws(() => benchArgs('bench:x', ['--seed'], [], ['--seed', '1,2.5']).integers('--seed', [1]), /--seed expects integers separated by commas, got "1,2.5"/);
+  assert.throws(() => benchArgs('bench:x', ['--seed'], [], ['--seed', '1,x']).integers('--seed', [1]), /--seed expects integers/);
+});
