@@ -46,14 +46,15 @@ export interface SFTConfig {
   threads?: number;
 }
 
-type Check = 'int0' | 'int1' | 'pos' | 'num0' | 'unit' | 'frac' | 'bool' | 'schedule';
+type Check = 'int0' | 'int1' | 'int2' | 'pos' | 'num0' | 'unit' | 'frac' | 'bool' | 'schedule';
 
 /** SFTConfig key -> SftOptions key and its check. */
 const KEYS: Record<keyof Omit<SFTConfig, 'output_dir' | 'disable_tqdm' | 'packing' | 'max_steps'>, [keyof SftOptions, Check]> = {
   learning_rate: ['lr', 'pos'],
   per_device_train_batch_size: ['batchSize', 'int1'],
   gradient_accumulation_steps: ['gradAccum', 'int1'],
-  max_length: ['seqLen', 'int1'],
+  // Two tokens at least: one to read and one to predict (the CLI's --max-length bound too).
+  max_length: ['seqLen', 'int2'],
   num_train_epochs: ['epochs', 'int1'],
   warmup_steps: ['warmupSteps', 'int0'],
   lr_scheduler_type: ['schedule', 'schedule'],
@@ -76,6 +77,7 @@ export const SFT_CONFIG_KEYS: readonly string[] = [...Object.keys(KEYS), 'output
 const CHECKS: Record<Check, [(v: unknown) => boolean, string]> = {
   int0: [(v) => Number.isInteger(v) && (v as number) >= 0, 'an integer >= 0'],
   int1: [(v) => Number.isInteger(v) && (v as number) >= 1, 'an integer >= 1'],
+  int2: [(v) => Number.isInteger(v) && (v as number) >= 2, 'an integer >= 2'],
   pos: [(v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number > 0'],
   num0: [(v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number >= 0'],
   unit: [(v) => typeof v === 'number' && v >= 0 && v < 1, 'a number in [0, 1)'],

@@ -163,6 +163,8 @@ test('SFTTrainer: SFTConfig under TRL names trains, calls back every step and ev
   assert.throws(() => new SFTTrainer({ model: 'm', train_dataset: 'd', args: { num_epochs: 1 } as never }), aha(/SFTConfig: unknown option "num_epochs"; known: .*num_train_epochs/));
   assert.throws(() => new SFTTrainer({ model: 'm', train_dataset: 'd', args: { learning_rate: -1 } }), aha(/SFTConfig\.learning_rate must be a number > 0, got -1/));
   assert.throws(() => new SFTTrainer({ model: 'm', train_dataset: 'd', args: { lr_scheduler_type: 'step' as never } }), aha(/lr_scheduler_type must be constant, linear or cosine/));
+  // The same bound as `aha sft --max-length`: a one-token window has nothing to predict.
+  assert.throws(() => new SFTTrainer({ model: 'm', train_dataset: 'd', args: { max_length: 1 } }), aha(/SFTConfig\.max_length must be an integer >= 2, got 1/));
   const logged: number[] = [];
   const evalLoss: number[] = [];
   const saved: string[] = [];
