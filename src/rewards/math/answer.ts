@@ -7,7 +7,8 @@ import { relationIntervals } from './relation.js';
 
 export type Answer =
   | { kind: 'scalar'; text: string; percent: boolean }
-  | { kind: 'seq'; open: string; close: string; items: Answer[] }
+  /** `named`: read from assignments `a=3, b=4`, which also answer the bare list `3, 4`. */
+  | { kind: 'seq'; open: string; close: string; items: Answer[]; named?: boolean }
   | { kind: 'set'; items: Answer[] }
   | { kind: 'union'; items: Answer[] }
   | { kind: 'matrix'; rows: Answer[][] }
@@ -143,7 +144,10 @@ function assignmentList(t: string, percent: boolean, depth: number): Answer | nu
   if (names.size === 1 || (bases.size === 1 && [...names].every((n) => /_/.test(n)))) return { kind: 'set', items: items(parsed.flat().map(([, v]) => v), percent, depth) };
   const group = (pairs: Array<[string, string]>): Answer =>
     pairs.length === 1 ? parseShape(pairs[0][1], percent, depth + 1) : { kind: 'seq', open: '(', close: ')', items: items(pairs.map(([, v]) => v), percent, depth) };
-  if (parsed.length === 1) return group(parsed[0]);
+  if (parsed.length === 1) {
+    const tuple = group(parsed[0]);
+    return tuple.kind === 'seq' ? { ...tuple, named: true } : tuple;
+  }
   return { kind: 'set', items: parsed.map(group) };
 }
 

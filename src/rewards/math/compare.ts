@@ -37,6 +37,10 @@ export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean
   if (a.kind === 'matrix' && b.kind === 'seq') return b.open === '(' && b.close === ')' && sequencesMatch(vectorOf(a), b.items, ctx);
   if (a.kind === 'seq' && b.kind === 'matrix') return answersMatch(b, a, ctx);
 
+  // Named values answer a bare list of the same values (which reads as unordered); two
+  // assignment lists still compare name by name, as tuples.
+  if (a.kind === 'seq' && a.named === true && b.kind === 'set') return multisetsMatch(a.items, b.items, ctx);
+  if (a.kind === 'set' && b.kind === 'seq' && b.named === true) return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'seq' && b.kind === 'seq') return a.open === b.open && a.close === b.close && sequencesMatch(a.items, b.items, ctx);
   if ((a.kind === 'set' && b.kind === 'set') || (a.kind === 'union' && b.kind === 'union')) return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'scalar' && b.kind === 'scalar') return scalarsMatch(a, b, ctx);
