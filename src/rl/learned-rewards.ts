@@ -7,9 +7,9 @@ import { meanStd } from './advantages.js';
 import type { PromptItem, PromptSource } from './prompts.js';
 import type { ScoredRow } from './rollout.js';
 import { HackingWatch } from './hacking-watch.js';
-import { verifiable } from './reward-model-reward.js';
+import { verifiable } from '../rewards/verifiable.js';
 
-export { isLearnedReward, loadLearnedReward, verifiable, type LearnedScope } from './reward-model-reward.js';
+export { isLearnedReward, loadLearnedReward, type LearnedScope } from './reward-model-reward.js';
 
 /** The item with its prompt in the example (as `prompt`), when `on`. */
 export function promptInExample(item: PromptItem, on: boolean): PromptItem {

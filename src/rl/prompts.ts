@@ -6,6 +6,7 @@ import { readJsonl } from '../util/jsonl.js';
 import { Rng } from '../util/rng.js';
 import type { RewardExample } from '../rewards/types.js';
 import { codeProblemText, codeTestsOf } from '../rewards/code/formats.js';
+import { VERIFIER_NEEDS } from '../rewards/verifiable.js';
 import { frame, type Problem, type Task } from '../tasks/task.js';
 import { problemExample } from '../tasks/rewards.js';
 
@@ -113,12 +114,6 @@ function fileItem(file: string, line: number, value: Record<string, unknown>, pr
   if (code !== null && 'error' in code) throw new InputError({ file, line, field: code.field }, code.error);
   return { id, prompt, example };
 }
-
-/** What each data-file verifier needs in a row: a gold answer (math accuracy) or tests (code). */
-const VERIFIER_NEEDS: Readonly<Record<string, { what: string; has: (ex: RewardExample) => boolean }>> = {
-  accuracy: { what: 'a gold answer ("answer" or "gold" field)', has: (ex) => ex.gold !== undefined },
-  code: { what: 'tests', has: (ex) => codeTestsOf(ex) !== null },
-};
 
 /**
  * A data file none of whose rows the run's verifier can check would train on the other rewards

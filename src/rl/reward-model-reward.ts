@@ -7,7 +7,7 @@
 // minimum over the completion's steps of σ(step score) (the last token ends the last step).
 // Scoped to unverifiable prompts (R1's final stage), it declines those the verifiers score.
 import { loadRewardModelSync, rewardInput, separatorPositions, type ScalarRewardModel } from '../model/reward-model.js';
-import { codeTestsOf } from '../rewards/index.js';
+import { verifiable } from '../rewards/verifiable.js';
 import type { RewardExample, RewardFunction, RewardScore } from '../rewards/types.js';
 import { AhaError } from '../util/errors.js';
 
@@ -22,11 +22,6 @@ interface Pending {
   promptLength: number;
   resolve: (s: number) => void;
   reject: (e: unknown) => void;
-}
-
-/** Whether a prompt has a verifiable answer (gold or code tests): what `learned_on: unverifiable` leaves to the rule-based rewards. */
-export function verifiable(example: RewardExample): boolean {
-  return example.gold !== undefined || codeTestsOf(example) !== null;
 }
 
 /** The reward function of a loaded reward model, named `name`. */
