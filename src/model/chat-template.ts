@@ -34,17 +34,38 @@ export function pickChatTemplate(raw: unknown): string | null {
   return null;
 }
 
+/** Extra variables for a chat template (transformers' chat_template_kwargs), e.g. Qwen3's `enable_thinking`. */
+export type ChatTemplateArgs = Record<string, string | number | boolean | null>;
+
+/** Names the renderer sets itself; template arguments may not replace them. */
+const RESERVED = new Set(['messages', 'add_generation_prompt', 'tools', 'documents', 'raise_exception', 'strftime_now']);
+
+/**
+ * Renders a chat template with what transformers' apply_chat_template passes: `messages`,
+ * `add_generation_prompt`, `tools` and `documents` as None (so `tools is not none` is false, not
+ * true as for an undefined name), the special-token strings that are set (an unset one stays
+ * undefined, as in transformers' special_tokens_map), and the caller's template arguments. The
+ * library provides raise_exception and strftime_now, and strips `{% generation %}` tags (which
+ * only mark assistant tokens) keeping their body.
+ */
 export function renderChatTemplate(
   source: string,
   messages: readonly ChatMessage[],
-  opts: { addGenerationPrompt?: boolean; specialTokens?: Record<string, string | null> } = {},
+  opts: { addGenerationPrompt?: boolean; specialTokens?: Record<string, string | null>; templateArgs?: ChatTemplateArgs } = {},
 ): string {
   const template = compile(source);
+  const specials = Object.fromEntries(Object.entries(opts.specialTokens ?? {}).filter(([, v]) => v !== null));
+  for (const name of Object.keys(opts.templateArgs ?? {})) {
+    if (RESERVED.has(name)) throw new AhaError(`chat template argument "${name}" is set by aha itself and cannot be passed`);
+  }
   try {
     return template.render({
+      ...specials,
+      ...opts.templateArgs,
       messages,
+      tools: null,
+      documents: null,
       add_generation_prompt: opts.addGenerationPrompt ?? true,
-      ...opts.specialTokens,
     });
   } catch (err) {
     if (err instanceof AhaError) throw err;
