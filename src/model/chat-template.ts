@@ -1,8 +1,9 @@
-// Chat templates: renders the Jinja template from tokenizer_config.json with @huggingface/jinja,
-// passing what Hugging Face's apply_chat_template passes (messages, add_generation_prompt, the
-// special token strings; the library itself provides raise_exception).
+// Chat templates: renders the Jinja template (chat_template.jinja or tokenizer_config.json's) with
+// @huggingface/jinja as transformers' apply_chat_template renders it with Jinja2: the same
+// variables, and values printed as Python prints them (jinja-python.ts).
 import { Template } from '@huggingface/jinja';
 import { AhaError } from '../util/errors.js';
+import { checkJinja2Compatible } from './jinja-python.js';
 import type { ChatMessage } from './tokenizer.js';
 
 const compiled = new Map<string, Template>();
@@ -15,6 +16,7 @@ function compile(source: string): Template {
     } catch (err) {
       throw new AhaError(`chat template does not parse: ${(err as Error).message}`);
     }
+    checkJinja2Compatible(t);
     compiled.set(source, t);
   }
   return t;

@@ -13,6 +13,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { encodeChat } from '../../src/model/tokenizer.js';
+import { renderChatTemplate } from '../../src/model/chat-template.js';
 import { headDim, readModelConfig } from '../../src/model/config-json.js';
 import { readSafetensorsHeader } from '../../src/model/safetensors.js';
 import { sample } from '../../src/model/sampling.js';
@@ -163,6 +164,19 @@ test('chat templates render as transformers renders them (strings checked with J
   writeFileSync(join(tagged.dir, 'chat_template.jinja'), tagged.template);
   // Names the renderer owns cannot be overridden by template arguments.
   assert.throws(() => render('qwen3', 'transformers-5', QUESTION, { templateArgs: { add_generation_prompt: false } }), /"add_generation_prompt" is set by aha itself/);
+});
+
+test('values a template prints directly come out as Jinja2 prints them (Python str / repr); join(attribute=) is refused', () => {
+  const messages = [{ role: 'user', content: "it's" }, { role: 'assistant', content: 'a\tb' }];
+  const out = renderChatTemplate(
+    "{{ messages[0] is mapping }}|{{ none }}|{{ enable_thinking }}|{{ messages[0] }}|{{ messages | map(attribute='content') | list }}|" +
+      "{% set ns = namespace(seen=false) %}{% for m in messages %}{% if m.role == 'user' %}{% set ns.seen = true %}{% endif %}{% endfor %}{{ ns.seen }}|{{ [1.5, 2, true] }}|{{ 3 / 2 }}",
+    messages,
+    { templateArgs: { enable_thinking: false } },
+  );
+  // Rendered by Python's Jinja2 3.1.6 in transformers' environment.
+  assert.equal(out, "True|None|False|{'role': 'user', 'content': \"it's\"}|[\"it's\", 'a\\tb']|True|[1.5, 2, True]|1.5");
+  assert.throws(() => renderChatTemplate("{{ messages | join(', ', attribute='role') }}", messages), /join\(attribute=…\)/);
 });
 
 /** Makes greedy decoding pick `a` or `b` next whatever the context: their output rows become ±1000 along hidden dimension 0. */
