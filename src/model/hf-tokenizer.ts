@@ -105,8 +105,11 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>, opts: { skipSpecialTokens?: boolean } = {}): string {
-    if (ids.length === 0) return ''; // the library's decoders throw on an empty list
-    return this.inner.decode(Array.from(ids), { skip_special_tokens: opts.skipSpecialTokens ?? true });
+    // Ids without a token (a model's padded vocabulary rows) decode to nothing, as in the Rust
+    // library; the JS one would print the unknown token for them.
+    const known = Array.from(ids).filter((id) => this.inner.id_to_token(id) !== undefined);
+    if (known.length === 0) return ''; // the library's decoders throw on an empty list
+    return this.inner.decode(known, { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
 
   tokenToId(token: string): number | undefined {

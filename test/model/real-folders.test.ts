@@ -95,6 +95,25 @@ test('tokenizers round-trip text with special tokens, Unicode and byte fallback,
   assert.equal(qwen.decode(qwen.encode('a , b .', { addSpecialTokens: false })), 'a , b .');
 });
 
+test('encode gives the ids the Rust tokenizers library gives for each family (with special tokens)', () => {
+  // Produced by Hugging Face tokenizers 0.22 (Rust) from the same tokenizer.json files; the same
+  // check over 23 harder texts, both special-token settings and decode, found no difference.
+  const text = "Don't stop: 12345 é中😀\n\n  x<think>\n</think>";
+  const rust: Record<RealFamily, number[]> = {
+    'qwen2.5-instruct': [68,  111,  110,  39,  116,  32,  115,  116,  111,  112,  58,  32,  49,  50,  51,  52,  53,  32,  195,  169,  228,  184,  173,  240,  159,  152,  128,  265,  32,  32,  120,  60,  116,  104,  259,  107,  62,  10,  60,  47,  116,  104,  259,  107,  62],
+    'qwen3': [68,  111,  110,  39,  116,  32,  115,  116,  111,  112,  58,  32,  49,  50,  51,  52,  53,  32,  195,  169,  228,  184,  173,  240,  159,  152,  128,  265,  32,  32,  120,  292,  10,  293],
+    'llama-3.2': [268,  68,  111,  110,  39,  116,  32,  115,  116,  111,  112,  58,  32,  262,  52,  53,  32,  195,  169,  228,  184,  173,  240,  159,  152,  128,  265,  32,  32,  120,  60,  116,  104,  259,  107,  62,  10,  60,  47,  116,  104,  259,  107,  62],
+    'llama-3.2-instruct': [268,  68,  111,  110,  39,  116,  32,  115,  116,  111,  112,  58,  32,  262,  52,  53,  32,  195,  169,  228,  184,  173,  240,  159,  152,  128,  265,  32,  32,  120,  60,  116,  104,  259,  107,  62,  10,  60,  47,  116,  104,  259,  107,  62],
+    'mistral-instruct': [1,  266,  302,  345,  344,  273,  350,  266,  349,  350,  345,  346,  292,  266,  366,  285,  286,  287,  266,  205,  179,  238,  194,  183,  250,  169,  162,  138,  20,  20,  266,  266,  354,  294,  350,  338,  364,  341,  296,  20,  294,  281,  350,  338,  364,  341,  296],
+    'r1-distill-qwen': [271,  68,  111,  110,  39,  116,  32,  115,  116,  111,  112,  58,  32,  49,  50,  51,  52,  53,  32,  195,  169,  228,  184,  173,  240,  159,  152,  128,  265,  32,  32,  120,  273,  10,  274],
+    'r1-distill-llama': [268,  68,  111,  110,  39,  116,  32,  115,  116,  111,  112,  58,  32,  262,  52,  53,  32,  195,  169,  228,  184,  173,  240,  159,  152,  128,  265,  32,  32,  120,  281,  10,  282],
+  };
+  for (const family of REAL_FAMILIES) assert.deepEqual([...loadModel(folder(family, 'transformers-5').dir).tokenizer.encode(text)], rust[family], family);
+  // Ids past the tokenizer (a padded vocabulary's rows) decode to nothing, as in the Rust library.
+  const mistral = loadModel(folder('mistral-instruct', 'transformers-5').dir).tokenizer;
+  assert.equal(mistral.decode([mistral.vocabSize + 3, mistral.tokenToId('Z')!], { skipSpecialTokens: false }), 'Z');
+});
+
 test('BOS: added on encode where the family adds it (post-processor or add_bos_token), never twice in a chat prompt', () => {
   for (const family of REAL_FAMILIES) {
     for (const saver of ['transformers-4', 'transformers-5'] as const) {
