@@ -71,14 +71,15 @@ export class HfTokenizer implements Tokenizer {
       const s = this.specials[key];
       if (s === null) return null;
       const id = this.inner.token_to_id(s);
-      // transformers would add a missing special token as a new id the model has no row for.
-      if (id === undefined && key !== 'unk_token') throw new InputError({ file: cfgFile, field: key }, `${JSON.stringify(s)} is not a token of ${file}`);
+      // transformers would add a missing BOS / EOS as a new id the model has no row for: prompts
+      // and stops would differ. A missing pad or unk token changes nothing aha computes (padding
+      // only fills masked positions), so those fall back.
+      if (id === undefined && (key === 'bos_token' || key === 'eos_token')) throw new InputError({ file: cfgFile, field: key }, `${JSON.stringify(s)} is not a token of ${file}`);
       return id ?? null;
     };
     this.bosId = idOf('bos_token');
     this.eosId = idOf('eos_token');
     this.padId = idOf('pad_token') ?? this.eosId ?? 0;
-    idOf('unk_token');
     this.addSpecial = this.readAddFlags(cfgFile);
     this.chatTemplate = pickChatTemplate(configJson.chat_template);
   }

@@ -316,9 +316,9 @@ test('as a user runs them: generate --chat, eval with the math verifier, train -
   const bad = join(root, 'cli-bad');
   writeRealFolder(bad, 'llama-3.2', 'transformers-5');
   const cfgFile = join(bad, 'tokenizer_config.json');
-  writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, 'utf8')), pad_token: '<pad>' }));
+  writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, 'utf8')), bos_token: '<s>' }));
   const r = aha(['generate', '--model', bad, '--prompt', 'hi', '--max-tokens', '2', '--quiet']);
   assert.equal(r.code, 2);
-  assert.equal(r.err, `aha: ${cfgFile}, field "pad_token": "<pad>" is not a token of ${join(bad, 'tokenizer.json')}\n`);
+  assert.equal(r.err, `aha: ${cfgFile}, field "bos_token": "<s>" is not a token of ${join(bad, 'tokenizer.json')}\n`);
   assert.ok(existsSync(join(bad, 'model.safetensors')));
 });
