@@ -26,6 +26,32 @@ export interface HfTokenizerFiles {
   templateFile: string;
 }
 
+/** Whether tokenizer.json's pre-tokenizer already adds a prefix space (ByteLevel's flag, Metaspace's prepend). */
+function addsPrefixSpace(pre: unknown): boolean {
+  const p = pre as { type?: unknown; add_prefix_space?: unknown; prepend_scheme?: unknown; pretokenizers?: unknown[] } | null;
+  if (p === null || typeof p !== 'object') return false;
+  if (p.type === 'Sequence') return (p.pretokenizers ?? []).some(addsPrefixSpace);
+  if (p.type === 'ByteLevel') return p.add_prefix_space === true;
+  if (p.type === 'Metaspace') return p.prepend_scheme !== 'never';
+  return false;
+}
+
+/**
+ * tokenizer_config.json flags with which transformers encodes differently from tokenizer.json as
+ * it is, and which aha does not follow: refused rather than tokenizing differently.
+ */
+function checkEncodingFlags(tokenizerJson: Record<string, unknown>, configJson: Record<string, unknown>, cfgFile: string): void {
+  if (configJson.split_special_tokens === true) {
+    throw new InputError({ file: cfgFile, field: 'split_special_tokens' }, 'true (special tokens written in text encoded as plain text) is not supported; set it to false');
+  }
+  if (configJson.add_prefix_space === true && !addsPrefixSpace(tokenizerJson.pre_tokenizer)) {
+    throw new InputError(
+      { file: cfgFile, field: 'add_prefix_space' },
+      "true, but tokenizer.json's pre-tokenizer adds no prefix space: transformers rebuilds it from this flag and aha does not; save the tokenizer again with transformers (so tokenizer.json carries it) or set the flag to false",
+    );
+  }
+}
+
 export class HfTokenizer implements Tokenizer {
   readonly kind = 'hf' as const;
   readonly vocabSize: number;
@@ -81,6 +107,7 @@ export class HfTokenizer implements Tokenizer {
     this.eosId = idOf('eos_token');
     this.padId = idOf('pad_token') ?? this.eosId ?? 0;
     this.addSpecial = this.readAddFlags(cfgFile);
+    checkEncodingFlags(tokenizerJson, configJson, cfgFile);
     this.chatTemplate = pickChatTemplate(configJson.chat_template);
   }
 

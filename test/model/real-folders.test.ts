@@ -253,6 +253,8 @@ test('tokenizer files that transformers would read differently are refused namin
     [broken('mistral-instruct', 'transformers-4', 'special_tokens_map.json', (j) => (j.eos_token = '[INST]')), /tokenizer_config\.json, field "eos_token": "<\/s>" disagrees with .*special_tokens_map\.json's "\[INST\]"/],
     [broken('r1-distill-qwen', 'transformers-4', 'tokenizer_config.json', (j) => (j.add_bos_token = 'yes')), /tokenizer_config\.json, field "add_bos_token": must be true or false/],
     [broken('qwen3', 'transformers-5', 'generation_config.json', (j) => (j.eos_token_id = [270, 9999])), /generation_config\.json, field "eos_token_id": 9999 is not a token id in \[0, 320\)/],
+    [broken('qwen2.5-instruct', 'transformers-4', 'tokenizer_config.json', (j) => (j.split_special_tokens = true)), /tokenizer_config\.json, field "split_special_tokens": true/],
+    [broken('qwen2.5-instruct', 'transformers-4', 'tokenizer_config.json', (j) => (j.add_prefix_space = true)), /tokenizer_config\.json, field "add_prefix_space": true, but tokenizer\.json's pre-tokenizer adds no prefix space/],
   ];
   for (const [dir, message] of cases) assert.throws(() => loadModel(dir), message);
   // A map that only fills in what tokenizer_config.json lacks is read (older saves).
