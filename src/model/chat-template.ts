@@ -39,6 +39,23 @@ export function pickChatTemplate(raw: unknown): string | null {
 /** Extra variables for a chat template (transformers' chat_template_kwargs), e.g. Qwen3's `enable_thinking`. */
 export type ChatTemplateArgs = Record<string, string | number | boolean | null>;
 
+/**
+ * One `key=value` template argument from the command line: true / false, none / null, a number,
+ * or else the text as a string (e.g. `enable_thinking=false`).
+ */
+export function parseChatTemplateArg(spec: string, flag = '--chat-template-arg'): [string, string | number | boolean | null] {
+  const eq = spec.indexOf('=');
+  const key = eq < 0 ? '' : spec.slice(0, eq).trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new AhaError(`${flag} ${JSON.stringify(spec)}: expected name=value, e.g. enable_thinking=false`);
+  if (RESERVED.has(key)) throw new AhaError(`${flag}: "${key}" is set by aha itself and cannot be passed`);
+  const raw = spec.slice(eq + 1);
+  const lower = raw.trim().toLowerCase();
+  if (lower === 'true' || lower === 'false') return [key, lower === 'true'];
+  if (lower === 'none' || lower === 'null') return [key, null];
+  if (raw.trim() !== '' && Number.isFinite(Number(raw))) return [key, Number(raw)];
+  return [key, raw];
+}
+
 /** Names the renderer sets itself; template arguments may not replace them. */
 const RESERVED = new Set(['messages', 'add_generation_prompt', 'tools', 'documents', 'raise_exception', 'strftime_now']);
 

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { encodeChat } from '../../src/model/tokenizer.js';
-import { renderChatTemplate } from '../../src/model/chat-template.js';
+import { parseChatTemplateArg, renderChatTemplate } from '../../src/model/chat-template.js';
 import { headDim, readModelConfig } from '../../src/model/config-json.js';
 import { readSafetensorsHeader } from '../../src/model/safetensors.js';
 import { sample } from '../../src/model/sampling.js';
@@ -181,6 +181,10 @@ test('chat templates render as transformers renders them (strings checked with J
   assert.notEqual(QWEN3_TEMPLATE_WITH_GENERATION_TAGS, tagged.template);
   assert.equal(render('qwen3', 'transformers-5', turns.slice(1, 3), { addGenerationPrompt: false }), render('qwen3', 'transformers-4', turns.slice(1, 3), { addGenerationPrompt: false }));
   writeFileSync(join(tagged.dir, 'chat_template.jinja'), tagged.template);
+  assert.deepEqual(['enable_thinking=false', 'n=3', 'mode= fast ', 'x=none', 'e='].map((a) => parseChatTemplateArg(a)),
+    [['enable_thinking', false], ['n', 3], ['mode', ' fast '], ['x', null], ['e', '']]);
+  assert.throws(() => parseChatTemplateArg('enable_thinking'), /--chat-template-arg "enable_thinking": expected name=value/);
+  assert.throws(() => parseChatTemplateArg('messages=[]'), /"messages" is set by aha itself/);
   // Names the renderer owns cannot be overridden by template arguments.
   assert.throws(() => render('qwen3', 'transformers-5', QUESTION, { templateArgs: { add_generation_prompt: false } }), /"add_generation_prompt" is set by aha itself/);
 });
@@ -285,9 +289,13 @@ test('as a user runs them: generate --chat, eval with the math verifier, train -
     const f = folder(family, saver);
     const tok = loadModel(f.dir).tokenizer;
     const out = join(root, `cli-${family}`);
-    const gen = aha(['generate', '--model', f.dir, '--prompt', 'What is 12+30?', '--chat', '--max-tokens', '3', '--temperature', '0', '--json', '--quiet']);
+    // Qwen3 in non-thinking mode: the template argument reaches the template.
+    const args = family === 'qwen3' ? ['--chat-template-arg', 'enable_thinking=false'] : [];
+    const gen = aha(['generate', '--model', f.dir, '--prompt', 'What is 12+30?', '--chat', ...args, '--max-tokens', '3', '--temperature', '0', '--json', '--quiet']);
     assert.equal(gen.code, 0, `${family}: ${gen.err}`);
-    assert.equal((JSON.parse(gen.out) as { prompt: string }).prompt, tok.applyChatTemplate(QUESTION));
+    const prompt = (JSON.parse(gen.out) as { prompt: string }).prompt;
+    assert.equal(prompt, tok.applyChatTemplate(QUESTION, { templateArgs: family === 'qwen3' ? { enable_thinking: false } : {} }));
+    if (family === 'qwen3') assert.ok(prompt.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
 
     const ev = aha(['eval', '--model', f.dir, '--data', data, '--limit', '2', '--max-tokens', '4', '--out', `${out}-eval.jsonl`, '--quiet']);
     assert.equal(ev.code, 0, `${family}: ${ev.err}`);
