@@ -123,6 +123,11 @@ export class HfTokenizer implements Tokenizer {
     return { bos: flag('add_bos_token') && this.bosId !== null, eos: flag('add_eos_token') && this.eosId !== null };
   }
 
+  /** A tokenizer built from edited files (e.g. with added tokens) that keeps this one's file layout for errors and saving. */
+  derive(tokenizerJson: Record<string, unknown>, configJson: Record<string, unknown>): HfTokenizer {
+    return new HfTokenizer(tokenizerJson, configJson, 'tokenizer.json', this.files);
+  }
+
   encode(text: string, opts: EncodeOptions = {}): Int32Array {
     const add = opts.addSpecialTokens ?? true;
     if (!add || this.addSpecial === null) return Int32Array.from(this.inner.encode(text, { add_special_tokens: add }).ids);

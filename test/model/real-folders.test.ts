@@ -18,6 +18,7 @@ import { headDim, readModelConfig } from '../../src/model/config-json.js';
 import { readSafetensorsHeader } from '../../src/model/safetensors.js';
 import { sample } from '../../src/model/sampling.js';
 import { loadModelOrAdapter } from '../../src/model/adapter.js';
+import { addTokensToFolder } from '../../src/model/added-tokens.js';
 import { logitsOf, tempDir } from './helpers.js';
 import { REAL_FAMILIES, writeRealFolder, type RealFamily, type RealFolder, type Saver } from './real-folders.js';
 import { QWEN25_DEFAULT_SYSTEM, QWEN3_TEMPLATE_WITH_GENERATION_TAGS } from './real-templates.js';
@@ -239,6 +240,11 @@ test('EOS ids listed only in generation_config.json end generation; saving keeps
     // transformers 5's layout stays: the template in chat_template.jinja, not inlined into tokenizer_config.json.
     assert.equal(readFileSync(join(saved, 'chat_template.jinja'), 'utf8'), f.template);
     assert.equal(JSON.parse(readFileSync(join(saved, 'tokenizer_config.json'), 'utf8')).chat_template, undefined);
+    // So does `aha tokens add` (new special tokens, grown embeddings).
+    const grown = join(tempDir('real-tokens'), family);
+    addTokensToFolder(f.dir, grown);
+    assert.deepEqual(JSON.parse(readFileSync(join(grown, 'generation_config.json'), 'utf8')), original, family);
+    assert.equal(readFileSync(join(grown, 'chat_template.jinja'), 'utf8'), f.template);
   }
 });
 
