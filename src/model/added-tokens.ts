@@ -61,7 +61,7 @@ export function tokenizerWithTokens(tokenizer: Tokenizer, tokens: readonly strin
     });
     const extra = Array.isArray(configJson.additional_special_tokens) ? (configJson.additional_special_tokens as unknown[]) : [];
     const cfg = { ...configJson, added_tokens_decoder: decoder, additional_special_tokens: [...extra, ...tokens] };
-    return new HfTokenizer({ ...tokenizerJson, added_tokens: added }, cfg);
+    return tokenizer.derive({ ...tokenizerJson, added_tokens: added }, cfg);
   }
   throw new AhaError('add tokens: unknown tokenizer kind');
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { renderChatTemplate } from './chat-template.js';
-import type { ChatMessage, EncodeOptions, Tokenizer } from './tokenizer.js';
+import type { ChatMessage, ChatTemplateOptions, EncodeOptions, Tokenizer } from './tokenizer.js';
 
 export const CHAR_SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 export const CHAR_MARKERS = ['<think>', '</think>', '<answer>', '</answer>'] as const;
@@ -133,7 +133,7 @@ export class CharTokenizer implements Tokenizer {
     return this.ids.get(token);
   }
 
-  applyChatTemplate(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+  applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): string {
     if (this.chatTemplate === null) throw new AhaError('this tokenizer has no chat template; pass plain prompts instead of messages');
     return renderChatTemplate(this.chatTemplate, messages, {
       ...opts,

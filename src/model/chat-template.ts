@@ -1,8 +1,9 @@
-// Chat templates: renders the Jinja template from tokenizer_config.json with @huggingface/jinja,
-// passing what Hugging Face's apply_chat_template passes (messages, add_generation_prompt, the
-// special token strings; the library itself provides raise_exception).
+// Chat templates: renders the Jinja template (chat_template.jinja or tokenizer_config.json's) with
+// @huggingface/jinja as transformers' apply_chat_template renders it with Jinja2: the same
+// variables, and values printed as Python prints them (jinja-python.ts).
 import { Template } from '@huggingface/jinja';
 import { AhaError } from '../util/errors.js';
+import { checkJinja2Compatible } from './jinja-python.js';
 import type { ChatMessage } from './tokenizer.js';
 
 const compiled = new Map<string, Template>();
@@ -15,6 +16,7 @@ function compile(source: string): Template {
     } catch (err) {
       throw new AhaError(`chat template does not parse: ${(err as Error).message}`);
     }
+    checkJinja2Compatible(t);
     compiled.set(source, t);
   }
   return t;
@@ -34,17 +36,55 @@ export function pickChatTemplate(raw: unknown): string | null {
   return null;
 }
 
+/** Extra variables for a chat template (transformers' chat_template_kwargs), e.g. Qwen3's `enable_thinking`. */
+export type ChatTemplateArgs = Record<string, string | number | boolean | null>;
+
+/**
+ * One `key=value` template argument from the command line: true / false, none / null, a number,
+ * or else the text as a string (e.g. `enable_thinking=false`).
+ */
+export function parseChatTemplateArg(spec: string, flag = '--chat-template-arg'): [string, string | number | boolean | null] {
+  const eq = spec.indexOf('=');
+  const key = eq < 0 ? '' : spec.slice(0, eq).trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new AhaError(`${flag} ${JSON.stringify(spec)}: expected name=value, e.g. enable_thinking=false`);
+  if (RESERVED.has(key)) throw new AhaError(`${flag}: "${key}" is set by aha itself and cannot be passed`);
+  const raw = spec.slice(eq + 1);
+  const lower = raw.trim().toLowerCase();
+  if (lower === 'true' || lower === 'false') return [key, lower === 'true'];
+  if (lower === 'none' || lower === 'null') return [key, null];
+  if (raw.trim() !== '' && Number.isFinite(Number(raw))) return [key, Number(raw)];
+  return [key, raw];
+}
+
+/** Names the renderer sets itself; template arguments may not replace them. */
+const RESERVED = new Set(['messages', 'add_generation_prompt', 'tools', 'documents', 'raise_exception', 'strftime_now']);
+
+/**
+ * Renders a chat template with what transformers' apply_chat_template passes: `messages`,
+ * `add_generation_prompt`, `tools` and `documents` as None (so `tools is not none` is false, not
+ * true as for an undefined name), the special-token strings that are set (an unset one stays
+ * undefined, as in transformers' special_tokens_map), and the caller's template arguments. The
+ * library provides raise_exception and strftime_now, and strips `{% generation %}` tags (which
+ * only mark assistant tokens) keeping their body.
+ */
 export function renderChatTemplate(
   source: string,
   messages: readonly ChatMessage[],
-  opts: { addGenerationPrompt?: boolean; specialTokens?: Record<string, string | null> } = {},
+  opts: { addGenerationPrompt?: boolean; specialTokens?: Record<string, string | null>; templateArgs?: ChatTemplateArgs } = {},
 ): string {
   const template = compile(source);
+  const specials = Object.fromEntries(Object.entries(opts.specialTokens ?? {}).filter(([, v]) => v !== null));
+  for (const name of Object.keys(opts.templateArgs ?? {})) {
+    if (RESERVED.has(name)) throw new AhaError(`chat template argument "${name}" is set by aha itself and cannot be passed`);
+  }
   try {
     return template.render({
+      ...specials,
+      ...opts.templateArgs,
       messages,
+      tools: null,
+      documents: null,
       add_generation_prompt: opts.addGenerationPrompt ?? true,
-      ...opts.specialTokens,
     });
   } catch (err) {
     if (err instanceof AhaError) throw err;

@@ -272,6 +272,7 @@ const ARCHITECTURES: Record<ModelType, string> = {
  */
 export function modelConfigJson(cfg: ModelConfig, dtype: string): Json {
   const out: Json = { architectures: [ARCHITECTURES[cfg.model_type]], ...cfg, torch_dtype: dtype };
+  delete out.generation_config; // generation_config.json's, not config.json's
   if (cfg.model_type === 'llama' || cfg.model_type === 'qwen3') out.attention_bias = cfg.attention_bias ?? false;
   else delete out.attention_bias; // Qwen2 always has q/k/v biases, Mistral never: their configs have no such field
   if (cfg.model_type === 'llama') out.mlp_bias = cfg.mlp_bias ?? false;

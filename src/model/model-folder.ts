@@ -1,7 +1,7 @@
 // A model folder in Hugging Face layout: config.json, model.safetensors (or shards with an index),
 // generation_config.json, tokenizer.json and tokenizer_config.json. Reading builds the model with
 // a given constructor and fills its weights; writing puts the whole folder in place atomically.
-import { readJsonFile } from '../util/json-file.js';
+import { readJsonObject } from '../util/json-file.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
@@ -31,16 +31,31 @@ export interface SaveModelOptions {
 
 const TORCH_DTYPE: Record<StoredDType, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
-function generationEos(dir: string): number[] {
-  const file = join(dir, 'generation_config.json');
-  if (!existsSync(file)) return [];
-  const raw = readJsonFile(file) as { eos_token_id?: unknown } | null;
-  const e = raw?.eos_token_id;
-  const list = Array.isArray(e) ? e : e === undefined || e === null ? [] : [e];
+const GENERATION_CONFIG_FILE = 'generation_config.json';
+
+/** A token id field of generation_config.json: absent, null, one id or a list of ids, each in [0, vocab). */
+function generationIds(raw: Record<string, unknown>, field: string, file: string, vocab: number): number[] {
+  const v = raw[field];
+  const list = Array.isArray(v) ? (v as unknown[]) : v === undefined || v === null ? [] : [v];
   for (const id of list) {
-    if (!Number.isInteger(id)) throw new InputError({ file, field: 'eos_token_id' }, `not a token id: ${JSON.stringify(id)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocab) {
+      throw new InputError({ file, field }, `${JSON.stringify(id)} is not a token id in [0, ${vocab}) (config.json's vocab_size)`);
+    }
   }
   return list as number[];
+}
+
+/**
+ * The folder's generation_config.json (checked: its token ids fit the model), or undefined when
+ * it has none. Its EOS ids end completions along with config.json's and the tokenizer's (Qwen's
+ * instruct models list <|endoftext|> only there).
+ */
+function readGenerationConfig(dir: string, vocab: number): Record<string, unknown> | undefined {
+  const file = join(dir, GENERATION_CONFIG_FILE);
+  if (!existsSync(file)) return undefined;
+  const raw = readJsonObject(file);
+  for (const field of ['eos_token_id', 'bos_token_id', 'pad_token_id']) generationIds(raw, field, file, vocab);
+  return raw;
 }
 
 /** Reads a model folder, building the network with `build` (random init) and loading weights. */
@@ -55,14 +70,16 @@ export function readModelFolder(dir: string, build: (config: ModelConfig) => Cau
         'the tokenizer does not belong to this model',
     );
   }
+  const generation = readGenerationConfig(dir, config.vocab_size);
+  if (generation) config.generation_config = generation;
   const where = locateTensors(dir); // no usable weights: refused before the model is built
   const model = build(config);
   // A LoRA base built with frozen BF16 matrices lists them apart from its f32 parameters.
   const frozen = frozenWeightsOf(model);
   loadWeights(dir, new Map<string, ParamLike | Bf16Like>([...model.parameters(), ...frozen]), { tiedEmbeddings: config.tie_word_embeddings, where });
-  const ids = new Set([...eosIds(config), ...generationEos(dir)]);
+  const ids = new Set([...eosIds(config), ...generationEos(config)]);
   if (tokenizer.eosId !== null) ids.add(tokenizer.eosId);
-  return { model, tokenizer, config, eosIds: [...ids].filter((id) => id < config.vocab_size), dir };
+  return { model, tokenizer, config, eosIds: [...ids], dir };
 }
 
 /** Writes the model folder's files into an existing folder `dir` (not atomic on its own). */
@@ -79,15 +96,36 @@ export function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokeniz
   const dtype = opts.dtype ?? 'F32';
   const cfg = model.config;
   atomicWriteFile(join(dir, 'config.json'), JSON.stringify(modelConfigJson(cfg, TORCH_DTYPE[dtype]), null, 2) + '\n');
-  const eos = eosIds(cfg);
-  const gen = {
-    bos_token_id: cfg.bos_token_id ?? tokenizer.bosId ?? undefined,
-    eos_token_id: eos.length > 0 ? (eos.length === 1 ? eos[0] : eos) : (tokenizer.eosId ?? undefined),
-    pad_token_id: tokenizer.padId,
-  };
-  atomicWriteFile(join(dir, 'generation_config.json'), JSON.stringify(gen, null, 2) + '\n');
+  atomicWriteFile(join(dir, GENERATION_CONFIG_FILE), JSON.stringify(generationConfigJson(cfg, tokenizer), null, 2) + '\n');
   saveWeights(dir, model.parameters(), dtype);
   tokenizer.save(dir);
+}
+
+/** EOS ids of the generation config a model carries. */
+function generationEos(cfg: ModelConfig): number[] {
+  const e = cfg.generation_config?.eos_token_id;
+  return Array.isArray(e) ? (e as number[]) : typeof e === 'number' ? [e] : [];
+}
+
+/**
+ * generation_config.json for a saved model: the one it was loaded with, as it was (sampling
+ * defaults and all its EOS ids, so a trained or merged Qwen still stops at <|endoftext|> under
+ * transformers and vLLM) plus any EOS id of config.json it lacked; for a model without one, BOS,
+ * EOS and pad from the config and the tokenizer.
+ */
+function generationConfigJson(cfg: ModelConfig, tokenizer: Tokenizer): Record<string, unknown> {
+  const eos = [...new Set([...generationEos(cfg), ...eosIds(cfg)])];
+  if (cfg.generation_config) {
+    const out = { ...cfg.generation_config };
+    if (eos.length > 0) out.eos_token_id = eos.length === 1 ? eos[0] : eos;
+    return out;
+  }
+  if (eos.length === 0 && tokenizer.eosId !== null) eos.push(tokenizer.eosId);
+  return {
+    bos_token_id: cfg.bos_token_id ?? tokenizer.bosId ?? undefined,
+    eos_token_id: eos.length === 0 ? undefined : eos.length === 1 ? eos[0] : eos,
+    pad_token_id: tokenizer.padId,
+  };
 }
 
 /**

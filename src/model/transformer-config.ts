@@ -48,4 +48,10 @@ export interface ModelConfig {
   bos_token_id?: number | null;
   eos_token_id?: number | number[] | null;
   torch_dtype?: string;
+  /**
+   * The folder's generation_config.json as read (every EOS id, sampling defaults such as
+   * temperature and top_p): not part of the network, carried so a saved, trained or merged folder
+   * keeps it (written back as generation_config.json, never into config.json).
+   */
+  generation_config?: Record<string, unknown>;
 }

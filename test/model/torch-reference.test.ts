@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../src/model/load-model.js';
 import { logitsOf, tempDir } from './helpers.js';
 import { writeTinyHfFolder, type TinyHfOptions } from './hf-folder.js';
+import { REAL_FAMILIES, writeRealFolder } from './real-folders.js';
 
 const torchOk = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 
@@ -114,5 +115,20 @@ test('logits match a float64 PyTorch forward written from the formulas (qwen3, l
     }
     assert.ok(scale > 0.5, `${label}: logits too small to be a meaningful check (${scale})`);
     assert.ok(worst < 1e-5, `${label}: logits differ from the PyTorch reference by ${worst}`);
+  });
+});
+
+test('the released families as the Hub and transformers 5 save them (test/model/real-folders.ts) match the same PyTorch forward', { skip: !torchOk && 'no /usr/bin/python3 with torch' }, () => {
+  const folders = REAL_FAMILIES.map((family, i) => writeRealFolder(join(tempDir('torch-ref-real'), family), family, i % 2 === 0 ? 'transformers-4' : 'transformers-5', 20 + i).dir);
+  const r = spawnSync('/usr/bin/python3', ['-c', REFERENCE, JSON.stringify(IDS), ...folders], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  REAL_FAMILIES.forEach((family, c) => {
+    const want = JSON.parse(lines[c]) as number[];
+    const got = logitsOf(loadModel(folders[c]).model, IDS);
+    assert.equal(got.length, want.length, family);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    assert.ok(worst < 1e-5, `${family}: logits differ from the PyTorch reference by ${worst}`);
   });
 });

@@ -12,6 +12,7 @@ import { checkAdapterFlag, isAdapterDir, loadModelOrAdapter } from '../../model/
 import { LoraModel } from '../../model/lora.js';
 import { sample } from '../../model/sampling.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
+import { parseChatTemplateArg, type ChatTemplateArgs } from '../../model/chat-template.js';
 import { Transformer } from '../../model/transformer.js';
 
 interface GenerateFlags {
@@ -31,6 +32,7 @@ interface GenerateFlags {
   samples: string;
   batchSize: string;
   json?: boolean;
+  chatTemplateArg: string[];
   bf16?: boolean;
   quiet?: boolean;
 }
@@ -63,9 +65,9 @@ function readRequests(file: string): Request[] {
   });
 }
 
-function promptText(tok: Tokenizer, req: Request, chat: boolean): { text: string; special: boolean } {
-  if (req.messages) return { text: tok.applyChatTemplate(req.messages), special: false };
-  if (chat) return { text: tok.applyChatTemplate([{ role: 'user', content: req.prompt! }]), special: false };
+function promptText(tok: Tokenizer, req: Request, chat: boolean, templateArgs: ChatTemplateArgs): { text: string; special: boolean } {
+  if (req.messages) return { text: tok.applyChatTemplate(req.messages, { templateArgs }), special: false };
+  if (chat) return { text: tok.applyChatTemplate([{ role: 'user', content: req.prompt! }], { templateArgs }), special: false };
   return { text: req.prompt!, special: true };
 }
 
@@ -82,6 +84,7 @@ export function register(program: Command): void {
     .option('--prompt <text>', 'one prompt')
     .option('--input <file>', 'JSON Lines prompts ("prompt" or "messages" per line)')
     .option('--chat', 'wrap --prompt / "prompt" as a user message in the chat template')
+    .option('--chat-template-arg <name=value>', 'a variable for the chat template, e.g. enable_thinking=false for Qwen3 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--max-tokens <n>', 'new tokens at most per completion', '256')
     .option('--temperature <t>', 'sampling temperature; 0 = greedy', '1')
     .option('--top-p <p>', 'nucleus sampling: keep the most likely tokens up to this mass (1 = off)', '1')
@@ -113,6 +116,7 @@ export function register(program: Command): void {
       const samples = parseNumber('--samples', flags.samples, { min: 1, integer: true });
       const batchSize = parseNumber('--batch-size', flags.batchSize, { min: 1, integer: true });
       if (flags.stop.some((s) => s === '')) throw new AhaError('--stop must not be empty');
+      const templateArgs: ChatTemplateArgs = Object.fromEntries(flags.chatTemplateArg.map((a) => parseChatTemplateArg(a)));
       const requests: Request[] = flags.input !== undefined ? readRequests(flags.input) : [{ prompt: flags.prompt! }];
       if (requests.some((r) => r.prompt === '')) throw new AhaError('a prompt is empty');
 
@@ -125,7 +129,7 @@ export function register(program: Command): void {
         if (blocker !== null) throw new AhaError(`--bf16: cannot sample ${flags.model} in BF16: ${blocker}`);
         (model as Transformer).sampleInBf16 = true;
       }
-      const texts = requests.map((r) => promptText(tokenizer, r, flags.chat === true));
+      const texts = requests.map((r) => promptText(tokenizer, r, flags.chat === true, templateArgs));
       const ids = texts.map((t) => tokenizer.encode(t.text, { addSpecialTokens: t.special }));
       const all = ids.flatMap((p) => Array.from({ length: samples }, () => p));
       const out = sample(model, all, {
