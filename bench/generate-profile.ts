@@ -4,6 +4,8 @@
 // then multiplied by its count per step, and the products' GFLOP/s. The parts alternate within
 // each round and the best of the rounds is kept, so a loaded machine moves them alike.
 //
+// --cpu times the parts in CPU time of the process instead of wall time (with --threads 1, a
+// core's time for the part, which a shared machine distorts less than wall time).
 // With --ab, the products also run with the short-wide kernel off (sgemm), alternated with it on.
 // With --step-ab, instead: the in-process A/B of a whole decode step (a model of that shape with
 // random weights; one KV cache per variant, fed the same tokens; the variants alternate in each
@@ -12,7 +14,7 @@
 // the batched prefill of 16-token prompts, then --steps decode steps each followed by drawRows,
 // timed apart (what bench:real's batch-64 figure is made of).
 //
-//   npx tsx bench/generate-profile.ts [--batch 64] [--kv 144] [--rounds 5] [--threads N] [--ab] [--step-ab] [--call] [--steps 8] [--json]
+//   npx tsx bench/generate-profile.ts [--batch 64] [--kv 144] [--rounds 5] [--threads N] [--cpu] [--ab] [--step-ab] [--call] [--steps 8] [--json]
 import { attendCachePacked, buildInfo, drawRows, linearInto, rmsNormInto, ropeTable, setNumThreads, setShortWideGemm, swigluPackedInto } from '../src/core/index.js';
 import type { KVCache } from '../src/model/causal-lm.js';
 import { Transformer } from '../src/model/transformer.js';
@@ -21,7 +23,7 @@ import { fillRandom } from './lib/random-weights.js';
 import { benchArgs } from './lib/args.js';
 import { median, QWEN_05B } from './lib/shapes.js';
 
-const cli = benchArgs('generate-profile', ['--batch', '--kv', '--rounds', '--threads', '--steps'], ['--json', '--call', '--ab', '--step-ab']);
+const cli = benchArgs('generate-profile', ['--batch', '--kv', '--rounds', '--threads', '--steps'], ['--json', '--call', '--ab', '--step-ab', '--cpu']);
 const B = cli.int('--batch', 64);
 const kvLen = cli.int('--kv', 16 + 128);
 const rounds = cli.int('--rounds', 5);
@@ -136,13 +138,18 @@ function main(): void {
       parts.push({ ...p, name: `${p.name}, sgemm`, count: 0, run: () => { setShortWideGemm(false); run(); setShortWideGemm(true); } });
     }
   }
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const clock = cli.has('--cpu') ? cpuMs : () => performance.now();
   for (let r = 0; r < rounds; r++) {
     for (const p of parts) {
       p.run(); // warm (caches, pages)
       const reps = Math.max(1, Math.min(p.count || 4, 4));
-      const t = performance.now();
+      const t = clock();
       for (let i = 0; i < reps; i++) p.run();
-      p.best = Math.min(p.best, (performance.now() - t) / reps);
+      p.best = Math.min(p.best, (clock() - t) / reps);
     }
   }
   const total = parts.reduce((s, p) => s + p.best * p.count, 0);
@@ -154,7 +161,7 @@ function main(): void {
     console.log(JSON.stringify({ batch: B, kv: kvLen, threads: info.threads, step_ms: total, parts: rowsOut }));
     return;
   }
-  console.log(`decode step, batch ${B}, ${kvLen} cached positions, ${info.threads} threads (best of ${rounds}): ${total.toFixed(0)} ms`);
+  console.log(`decode step, batch ${B}, ${kvLen} cached positions, ${info.threads} threads (best of ${rounds}, ${cli.has('--cpu') ? 'CPU' : 'wall'} time): ${total.toFixed(0)} ms`);
   console.log('| part | ms per call | calls | ms per step | share | GFLOP/s |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rowsOut) console.log(`| ${r.part} | ${r.ms_per_call} | ${r.calls} | ${r.ms_per_step} | ${(r.share * 100).toFixed(1)}% | ${r.gflop_s ?? '-'} |`);
