@@ -21,6 +21,8 @@ export interface Backend {
   /** One product on sub-matrices: an operand starts `off` floats into its buffer, rows `ld` apart (gemm.cc). */
   gemmStrided(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F32, offA: number, lda: number,
     B: F32, offB: number, ldb: number, beta: number, C: F32, offC: number, ldc: number): void;
+  /** Turns the short-wide product kernel (x [2-64 rows] W^T, gemm.cc) on or off; false when the build lacks it. */
+  setShortWideGemm(on: boolean): boolean;
   rmsNormForward(x: F32, w: F32, y: F32, rstd: F32, rows: number, dim: number, eps: number): void;
   decodeAttention(qkv: F32, kc: F32, vc: F32, pos: I32, rows: I32 | null, cos: F32, sin: F32, out: F32, B: number, n: number,
     Hq: number, Hkv: number, D: number, maxLen: number, scale: number): void;

@@ -28,7 +28,7 @@
 //        and attention from one packed q/k/v product), swigluPacked, rmsNormInto, embedInto;
 //        bf16Panels + linearBf16DotInto (opt-in BF16 products for sampling: AMX tiles, vdpbf16ps or
 //        portable; bf16Kernels() says which can run, setBf16Kernel(k) forces one); linearInto (a Linear into a given
-//        buffer, optionally accumulating), drawRows (sampling / argmax and raw log-prob over rows of logits),
+//        buffer, optionally accumulating; setShortWideGemm(on) switches gemm.cc's 2-64-row kernel for comparisons), drawRows (sampling / argmax and raw log-prob over rows of logits),
 //        logSumExpRows (double-precision normalisers of rows), nativeExp
 //   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
 export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from './tensor.js';
@@ -46,7 +46,7 @@ export type { LoraBlock } from './ops/lora.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';
-export { writeCache, attendCache, attendCachePacked, swigluPackedInto, rmsNormInto, embedInto, bf16Panels, linearBf16DotInto, bf16Kernels, setBf16Kernel, linearInto, drawRows, logSumExpRows, nativeExp } from './inference.js';
+export { writeCache, attendCache, attendCachePacked, swigluPackedInto, rmsNormInto, embedInto, bf16Panels, linearBf16DotInto, bf16Kernels, setBf16Kernel, linearInto, setShortWideGemm, drawRows, logSumExpRows, nativeExp } from './inference.js';
 export type { DrawnRows } from './inference.js';
 export type { CacheAttentionShape, RopeCosSin, Bf16Panels, Bf16Kernel, Bf16KernelInfo } from './inference.js';
 export { setNumThreads, getNumThreads, buildInfo } from './backend.js';

@@ -54,6 +54,16 @@ export function linearInto(x: Float32Array, rows: number, weight: Float32Array, 
   backend().gemm(false, true, 1, rows, N, K, 1, x, 0, weight, 0, accumulate ? 1 : 0, out, 0);
 }
 
+/**
+ * Whether products of 2-64 rows times a transposed weight (every linearInto of a decode step at
+ * batch 2-64, and such products elsewhere) use gemm.cc's short-wide kernel, which reads the weight
+ * in place, or the general gemm (sgemm). On by default; off only for in-process comparisons.
+ * Returns whether this build has the kernel (it needs AVX-512).
+ */
+export function setShortWideGemm(on: boolean): boolean {
+  return backend().setShortWideGemm(on);
+}
+
 /** out [rows, dim] = RMSNorm of x [rows, dim] with `weight` (no tape; the decode path's buffers). */
 export function rmsNormInto(x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number, out: Float32Array): void {
   if (x.length < rows * dim || out.length < rows * dim || weight.length !== dim) {

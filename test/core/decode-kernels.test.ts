@@ -67,6 +67,12 @@ test('attendCachePacked equals RoPE, the cache writes and attendCache done apart
       { s: { batch: 2, tokens: 3, heads: 3, kvHeads: 3, headDim: 10, maxLen: 7 }, cacheRows: 2, rows: null, pos: Int32Array.of(0, 4) },
       // one row, one kv head, odd-length history
       { s: { batch: 1, tokens: 1, heads: 4, kvHeads: 1, headDim: 2, maxLen: 13 }, cacheRows: 1, rows: null, pos: Int32Array.of(12) },
+      // head sizes the grouped AVX-512 kernel takes: Qwen2.5-0.5B's 7 query heads per kv head at
+      // head size 64 over histories that end inside a 16-position vector; 9 query heads (more than
+      // one group of 8) at 16 with 3 new tokens; head size 128 (3 heads per pass over the values)
+      { s: { batch: 2, tokens: 1, heads: 14, kvHeads: 2, headDim: 64, maxLen: 40 }, cacheRows: 3, rows: Int32Array.of(2, 0), pos: Int32Array.of(37, 16) },
+      { s: { batch: 1, tokens: 3, heads: 9, kvHeads: 1, headDim: 16, maxLen: 21 }, cacheRows: 1, rows: null, pos: Int32Array.of(18) },
+      { s: { batch: 2, tokens: 1, heads: 8, kvHeads: 2, headDim: 128, maxLen: 19 }, cacheRows: 2, rows: null, pos: Int32Array.of(0, 17) },
     ];
     for (const threads of [1, 2]) {
       setNumThreads(threads);

@@ -102,3 +102,14 @@ test('the kernel exp matches Math.exp to 1e-15 relative over the range sampling 
   for (let i = 1; i < x.length; i++) worst = Math.max(worst, Math.abs(y[i] - Math.exp(x[i])) / Math.exp(x[i]));
   assert.ok(worst < 1e-15, `max relative error ${worst}`);
 });
+
+test('the maximum is found wherever it sits in a chunk: any lane of the 16-wide pass or the scalar tail', () => {
+  const V = 2048 + 37; // a full chunk, then a partial one with a tail of 5 past its vectors
+  for (const at of [0, 15, 16, 2047, 2048, 2048 + 31, 2048 + 32, V - 1]) {
+    const x = new Float32Array(V + 3).fill(-5);
+    x[3 + at] = 7.5; // rows start 3 floats in: unaligned loads
+    const got = drawRows(x, Int32Array.of(3), V, 0, Float64Array.of(0));
+    assert.equal(got.tokens[0], at, `maximum at ${at}`);
+    assert.ok(Math.abs(got.logprobs[0] - reference(x, 3, V, 0, 0).logprob) < 1e-12, `log-prob with the maximum at ${at}`);
+  }
+});

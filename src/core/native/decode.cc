@@ -216,6 +216,77 @@ Napi::Value Bf16Kernels(const Napi::CallbackInfo& info) {
   return out;
 }
 
+#if defined(__AVX512F__)
+// The queries of one (row, kv head) over its cache in one pass, for head sizes of 16-96 and 128: G (<= 8) rotated queries qr [G, D] (already scaled), keys kt [D, maxLen]
+// (transposed), values v [maxLen, D], into out (query g at out + g * ostride); sc is scratch of
+// G * L floats. attendOne reads the keys and values once per query head; here each key and value
+// vector is loaded once for the whole group and the scores and outputs stay in registers. Each
+// value is computed as attendOne computes it (scores summed over d in order, the same exp and
+// normaliser, outputs summed over positions in order).
+template <int DV>
+void attendGroup(const float* qr, int G, const float* kt, const float* v, float* out, int64_t ostride, float* sc,
+                 int64_t L, int64_t maxLen) {
+  constexpr int64_t D = 16 * DV;
+  // Scores: 16 positions at a time, all G queries.
+  for (int64_t j = 0; j < L; j += 16) {
+    const __mmask16 m = L - j >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (L - j)) - 1);
+    __m512 acc[8];
+    for (int g = 0; g < 8; g++) acc[g] = _mm512_setzero_ps();
+    for (int64_t d = 0; d < D; d++) {
+      const __m512 k = _mm512_maskz_loadu_ps(m, kt + d * maxLen + j);
+      for (int g = 0; g < 8; g++)
+        if (g < G) acc[g] = _mm512_fmadd_ps(_mm512_set1_ps(qr[g * D + d]), k, acc[g]);
+    }
+    for (int g = 0; g < G; g++) _mm512_mask_storeu_ps(sc + g * L + j, m, acc[g]);
+  }
+  float inv[8];
+  for (int g = 0; g < G; g++) {
+    float* s = sc + g * L;
+    const float mx = maxf(s, L);
+    for (int64_t j = 0; j < L; j++) s[j] = fexp(s[j] - mx);
+    inv[g] = static_cast<float>(1.0 / sumf(s, L));
+  }
+  // Outputs: up to 24 accumulators (G x DV) per pass over the values.
+  constexpr int GB = DV >= 4 ? 24 / DV : 8;
+  for (int g0 = 0; g0 < G; g0 += GB) {
+    const int gn = std::min(GB, G - g0);
+    __m512 o[GB][DV];
+    for (int g = 0; g < GB; g++)
+      for (int e = 0; e < DV; e++) o[g][e] = _mm512_setzero_ps();
+    for (int64_t j = 0; j < L; j++) {
+      __m512 vv[DV];
+      for (int e = 0; e < DV; e++) vv[e] = _mm512_loadu_ps(v + j * D + 16 * e);
+      for (int g = 0; g < GB; g++) {
+        if (g >= gn) break;
+        const __m512 p = _mm512_set1_ps(sc[(g0 + g) * L + j] * inv[g0 + g]);
+        for (int e = 0; e < DV; e++) o[g][e] = _mm512_fmadd_ps(p, vv[e], o[g][e]);
+      }
+    }
+    for (int g = 0; g < gn; g++)
+      for (int e = 0; e < DV; e++) _mm512_storeu_ps(out + (g0 + g) * ostride + 16 * e, o[g][e]);
+  }
+}
+
+// Head sizes attendGroup takes.
+bool groupedHeadSize(int64_t D) { return D % 16 == 0 && D >= 16 && D <= 128 && D != 112; }
+
+void attendGroup(const float* qr, int G, const float* kt, const float* v, float* out, int64_t ostride, float* sc,
+                 int64_t L, int64_t D, int64_t maxLen) {
+  switch (D) {
+    case 16: return attendGroup<1>(qr, G, kt, v, out, ostride, sc, L, maxLen);
+    case 32: return attendGroup<2>(qr, G, kt, v, out, ostride, sc, L, maxLen);
+    case 48: return attendGroup<3>(qr, G, kt, v, out, ostride, sc, L, maxLen);
+    case 64: return attendGroup<4>(qr, G, kt, v, out, ostride, sc, L, maxLen);
+    case 80: return attendGroup<5>(qr, G, kt, v, out, ostride, sc, L, maxLen);
+    case 96: return attendGroup<6>(qr, G, kt, v, out, ostride, sc, L, maxLen);
+    default: return attendGroup<8>(qr, G, kt, v, out, ostride, sc, L, maxLen);
+  }
+}
+#else
+bool groupedHeadSize(int64_t) { return false; }
+void attendGroup(const float*, int, const float*, const float*, float*, int64_t, float*, int64_t, int64_t, int64_t) {}
+#endif
+
 // decodeAttention(qkv, kc, vc, pos, rows, cos, sin, out, B, n, Hq, Hkv, D, maxLen, scale):
 // qkv [B, n, (Hq + 2 Hkv) D] holds n new tokens per row at positions pos[b] .. pos[b]+n-1. Their
 // rotated keys go to cache row c = rows[b] (b when rows is null) of kc [rows, Hkv, D, maxLen]
@@ -259,7 +330,12 @@ Napi::Value DecodeAttention(const Napi::CallbackInfo& info) {
     }
     // 2. Each (row, kv head) task serves its group of query heads, so every key and value it
     // reads is used by all of them while in cache.
-    std::vector<float> sc(maxLen), qr(D);
+    // Queries are rotated into qr, up to 8 of a group at a time: they go through attendGroup
+    // together (scaled first) where the head size allows, else one by one through attendOne
+    // (which scales them itself).
+    constexpr int64_t kGroupMax = 8;
+    const bool grouped = groupedHeadSize(D);
+    std::vector<float> sc(kGroupMax * maxLen), qr(kGroupMax * D);
 #pragma omp for schedule(static)
     for (int64_t task = 0; task < B * Hkv; task++) {
       const int64_t b = task / Hkv, hk = task % Hkv;
@@ -271,15 +347,24 @@ Napi::Value DecodeAttention(const Napi::CallbackInfo& info) {
         const float* tok = qkv + (b * n + i) * width;
         const float* co = cs + p * half;
         const float* si = sn + p * half;
-        for (int64_t g = 0; g < group; g++) {
-          const float* q = tok + (hk * group + g) * D;
-          for (int64_t d = 0; d < half; d++) {
-            const float a = q[d], e = q[d + half];
-            qr[d] = a * co[d] - e * si[d];
-            qr[d + half] = e * co[d] + a * si[d];
+        for (int64_t g0 = 0; g0 < group; g0 += kGroupMax) {
+          const int64_t gn = std::min(kGroupMax, group - g0);
+          for (int64_t g = 0; g < gn; g++) {
+            const float* q = tok + (hk * group + g0 + g) * D;
+            float* r = qr.data() + g * D;
+            for (int64_t d = 0; d < half; d++) {
+              const float a = q[d], e = q[d + half];
+              r[d] = a * co[d] - e * si[d];
+              r[d + half] = e * co[d] + a * si[d];
+            }
           }
-          float* o = out + ((b * n + i) * Hq + hk * group + g) * D;
-          attendOne(qr.data(), kt, vb, o, sc.data(), L, D, maxLen, scale);
+          float* o = out + ((b * n + i) * Hq + hk * group + g0) * D;
+          if (grouped) {
+            for (int64_t x = 0; x < gn * D; x++) qr[x] *= scale;
+            attendGroup(qr.data(), static_cast<int>(gn), kt, vb, o, D, sc.data(), L, D, maxLen);
+          } else {
+            for (int64_t g = 0; g < gn; g++) attendOne(qr.data() + g * D, kt, vb, o + g * D, sc.data(), L, D, maxLen, scale);
+          }
         }
       }
     }
