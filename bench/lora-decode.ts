@@ -11,7 +11,7 @@
 // Also the share of completions identical to the plain path's (same seed). No variant copies
 // the base's weights.
 //
-//   npx tsx bench/lora-decode.ts [--rounds 2] [--tokens 32] [--prompts 4] [--group 8] [--threads N] [--layers 24] [--json]
+//   npm run bench:lora-decode -- [--rounds 2] [--tokens 32] [--prompts 4] [--group 8] [--threads N] [--layers 24] [--json]
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildInfo, setNumThreads } from '../src/core/index.js';

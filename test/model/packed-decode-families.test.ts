@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { Transformer } from '../../src/model/transformer.js';
 import { LoraModel, adaptersOff, isLoraModel } from '../../src/model/lora.js';
-import type { CausalLM } from '../../src/model/causal-lm.js';
 import { DEFAULT_CONFIG } from '../../src/rl/config.js';
 import { prepareGrpo } from '../../src/rl/setup.js';
 import { Rng } from '../../src/util/rng.js';
 import { writeTinyHfFolder } from './hf-folder.js';
 import { tempDir } from './tmp.js';
+import { greedyDecode as greedy } from './helpers.js';
 
 const V = 53;
 
@@ -53,25 +53,6 @@ function adapt(m: Transformer, seed: number): LoraModel {
   return lora;
 }
 
-/** Greedy decoding of `steps` tokens per prompt (batched prefill, decode, one row sitting out a step); tokens and every step's logits. */
-function greedy(m: CausalLM, prompts: Int32Array[], steps: number): { tokens: number[][]; logits: Float32Array[] } {
-  const cache = m.createCache(prompts.length, 16);
-  let logits = m.prefillRows!(cache, prompts.map((_, i) => i), prompts).slice();
-  const tokens: number[][] = prompts.map(() => []);
-  const all = [logits];
-  for (let s = 0; s < steps; s++) {
-    const next = Int32Array.from(prompts, (_, b) => {
-      let best = 0;
-      for (let j = 1; j < V; j++) if (logits[b * V + j] > logits[b * V + best]) best = j;
-      tokens[b].push(best);
-      return best;
-    });
-    const active = s === 1 ? Uint8Array.from(prompts, (_, b) => (b === 1 ? 0 : 1)) : undefined;
-    logits = m.decode(cache, next, active).slice();
-    all.push(logits);
-  }
-  return { tokens, logits: all };
-}
 
 function worst(a: Float32Array[], b: Float32Array[]): number {
   let m = 0;
