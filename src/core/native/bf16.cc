@@ -161,17 +161,57 @@ inline float dotRowScalar(const uint32_t* xr, const uint16_t* wr, int64_t K) {
   return acc;
 }
 
+#if defined(__AVX512F__)
+// out[c * 16 + l] = r[l][c] for a 16 x 16 block of 32-bit words (rows r[l]): unpack pairs of
+// words, then pairs of pairs, then gather the 128-bit lanes.
+inline void transpose16(const __m512i r[16], uint32_t* out) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4 g + i], lane j: column 4 j + i of rows 4 g .. 4 g + 3.
+  for (int g = 0; g < 4; g++) {
+    const __m512i* tg = t + 4 * g;
+    u[4 * g] = _mm512_unpacklo_epi64(tg[0], tg[2]);
+    u[4 * g + 1] = _mm512_unpackhi_epi64(tg[0], tg[2]);
+    u[4 * g + 2] = _mm512_unpacklo_epi64(tg[1], tg[3]);
+    u[4 * g + 3] = _mm512_unpackhi_epi64(tg[1], tg[3]);
+  }
+  for (int i = 0; i < 4; i++) {
+    const __m512i v = _mm512_shuffle_i32x4(u[i], u[4 + i], 0x88), w = _mm512_shuffle_i32x4(u[i], u[4 + i], 0xdd);
+    const __m512i v2 = _mm512_shuffle_i32x4(u[8 + i], u[12 + i], 0x88), w2 = _mm512_shuffle_i32x4(u[8 + i], u[12 + i], 0xdd);
+    _mm512_storeu_si512(out + (i) * 16, _mm512_shuffle_i32x4(v, v2, 0x88));
+    _mm512_storeu_si512(out + (4 + i) * 16, _mm512_shuffle_i32x4(w, w2, 0x88));
+    _mm512_storeu_si512(out + (8 + i) * 16, _mm512_shuffle_i32x4(v, v2, 0xdd));
+    _mm512_storeu_si512(out + (12 + i) * 16, _mm512_shuffle_i32x4(w, w2, 0xdd));
+  }
+}
+#endif
+
 // 16 rows n0.. of W (row-major bits, zero past N and K) as one panel: for each pair of inputs
-// k2, the 16 rows' pairs (decode.cc's layout, an AMX B tile per 32 inputs).
+// k2, the 16 rows' pairs (decode.cc's layout, an AMX B tile per 32 inputs). With AVX-512, blocks
+// of 16 pairs x 16 rows are transposed in registers; the rest word by word.
 void repackPanel(const uint16_t* w, int64_t N, int64_t K, int64_t n0, int64_t K2, uint32_t* out) {
+  int64_t done = 0;  // pairs already written for all 16 rows
+#if defined(__AVX512F__)
+  if (K % 2 == 0) {
+    __m512i r[16];
+    for (; done + 16 <= K2; done += 16) {
+      for (int l = 0; l < 16; l++)
+        r[l] = n0 + l < N ? _mm512_loadu_si512(w + (n0 + l) * K + 2 * done) : _mm512_setzero_si512();
+      transpose16(r, out + done * 16);
+    }
+  }
+#endif
   for (int64_t l = 0; l < 16; l++) {
     const int64_t n = n0 + l;
     if (n >= N) {
-      for (int64_t k2 = 0; k2 < K2; k2++) out[k2 * 16 + l] = 0;
+      for (int64_t k2 = done; k2 < K2; k2++) out[k2 * 16 + l] = 0;
       continue;
     }
     const uint16_t* wr = w + n * K;
-    for (int64_t k2 = 0; k2 < K / 2; k2++)
+    for (int64_t k2 = done; k2 < K / 2; k2++)
       out[k2 * 16 + l] = static_cast<uint32_t>(wr[2 * k2]) | static_cast<uint32_t>(wr[2 * k2 + 1]) << 16;
     if (K % 2) out[(K2 - 1) * 16 + l] = wr[K - 1];
   }
