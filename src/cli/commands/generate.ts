@@ -119,7 +119,7 @@ export function register(program: Command): void {
       const { model, tokenizer, eosIds } = loadModelOrAdapter(flags.model, flags.adapter);
       if (flags.bf16 === true) {
         // An adapter (--adapter, or an adapter folder as --model) wraps the Transformer in a
-        // LoraModel; its base carries the adapter's hook, so the base names that reason.
+        // LoraModel: BF16 sampling is set on its base, whose decode path adds the adapters (in f32).
         const net = model instanceof LoraModel ? model.base : model;
         const blocker = net instanceof Transformer ? net.bf16SamplingBlocker() : 'it is not a transformer aha decodes';
         if (blocker !== null) throw new AhaError(`--bf16: cannot sample ${flags.model} in BF16: ${blocker}`);
