@@ -75,6 +75,8 @@ export interface Backend {
   /** dx [M, K] += dy [M, N] W with W [N, K] stored as BF16 bits. */
   linearBf16Backward(dy: F32, w: U16, dx: F32, M: number, N: number, K: number): void;
   bf16Widen(src: U16, dst: F32, n: number): void;
+  /** y [M, N] (+)= bf16(x) W^T with W [N, K] as row-major BF16 bits, f32 sums: AMX tiles, vdpbf16ps or portable (bf16.cc). */
+  linearBf16RowsDot(x: F32, w: U16, y: F32, M: number, N: number, K: number, accumulate: boolean): void;
   drawRows(logits: F32, offsets: I32, n: number, V: number, temperature: number, uniforms: Float64Array, tokens: I32,
     logprobs: Float64Array): void;
   logSumExpRows(logits: F32, offsets: I32, n: number, V: number, out: Float64Array): void;

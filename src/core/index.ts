@@ -29,7 +29,9 @@
 //        bf16Panels + linearBf16DotInto (opt-in BF16 products for sampling: AMX tiles, vdpbf16ps or
 //        portable; bf16Kernels() says which can run, setBf16Kernel(k) forces one); linearInto (a Linear into a given
 //        buffer, optionally accumulating; setShortWideGemm(on) switches gemm.cc's 2-64-row kernel for comparisons), drawRows (sampling / argmax and raw log-prob over rows of logits),
-//        logSumExpRows (double-precision normalisers of rows), nativeExp
+//        logSumExpRows (double-precision normalisers of rows), nativeExp; for the packed decode path of
+//        every family (packed-decode.ts): headNormPackedInto, addBiasRows, addInto, linearBf16BitsInto,
+//        linearBf16BitsDotInto
 //   setNumThreads(n), getNumThreads(), buildInfo() -> { gemm: 'openblas' | 'fallback', ... }
 export { Tensor, tensor, zeros, parameter, noGrad, isGradEnabled, sizeOf } from './tensor.js';
 export { matmul, linear } from './ops/linalg.js';
@@ -49,5 +51,6 @@ export type { AdamWOptions, AdamWState } from './optim.js';
 export { writeCache, attendCache, attendCachePacked, swigluPackedInto, rmsNormInto, embedInto, bf16Panels, linearBf16DotInto, bf16Kernels, setBf16Kernel, linearInto, setShortWideGemm, drawRows, logSumExpRows, nativeExp } from './inference.js';
 export type { DrawnRows } from './inference.js';
 export type { CacheAttentionShape, RopeCosSin, Bf16Panels, Bf16Kernel, Bf16KernelInfo } from './inference.js';
+export { headNormPackedInto, addBiasRows, addInto, linearBf16BitsInto, linearBf16BitsDotInto } from './packed-decode.js';
 export { setNumThreads, getNumThreads, buildInfo } from './backend.js';
 export type { BuildInfo } from './backend.js';

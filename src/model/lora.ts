@@ -4,7 +4,9 @@
 // 1/sqrt(in)), B at zero, so the adapted model starts equal to the base. `LoraModel` is a
 // CausalLM whose parameters are only the adapters (named as PEFT saves them), and
 // `adaptersOff(model)` is the same network with the adapters switched off: GRPO's reference
-// policy without a second copy of the weights.
+// policy without a second copy of the weights. The hook's `applyPacked` serves both the fused
+// training layer and the base's packed decode path, so training, sampling (f32 or BF16) and the
+// reference all add the adapters into the packed q/k/v and gate/up products unmerged.
 import { loraAddBlocksInPlace, loraAddInPlace, matmul, noGrad, parameter, scale, type LoraBlock, type Tensor } from '../core/index.js';
 import { AhaError, InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

@@ -37,6 +37,11 @@ import {
   swigluPacked,
   writeCache,
   linearInto,
+  headNormPackedInto,
+  addBiasRows,
+  addInto,
+  linearBf16BitsInto,
+  linearBf16BitsDotInto,
 } from '../core/index.js';
 import type { Bf16Panels, CacheAttentionShape } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
@@ -103,23 +108,26 @@ interface Layer {
   gateBias: Tensor | null;
   upBias: Tensor | null;
   downBias: Tensor | null;
-  /** The layer's f32 matrices in the packed layout the decode path multiplies by (null for BF16). */
-  packed: PackedLayer | null;
+  /** The layer's matrices and biases in the packed layout the decode path multiplies by. */
+  packed: PackedLayer;
 }
 
 /**
- * Storage shared by a layer's f32 parameters: q_proj, k_proj and v_proj are consecutive rows of
- * one [(heads + 2 kvHeads) * headDim, hidden] matrix, gate_proj and up_proj of one
- * [2 * intermediate, hidden] matrix, and the q/k/v biases of one vector. The parameters are views
- * into it (names, shapes, checkpoints and training are unchanged), so the decode path and the
- * fused training layer make one product for q/k/v and one for gate/up with no copy to keep in
- * step with the weights. Frozen BF16 matrices are packed the same way (their bits, not kept here:
- * the fused layer finds them back to back), and so are the MLP's gate/up biases.
+ * Storage shared by a layer's parameters: q_proj, k_proj and v_proj are consecutive rows of one
+ * [(heads + 2 kvHeads) * headDim, hidden] matrix, gate_proj and up_proj of one
+ * [2 * intermediate, hidden] matrix, the q/k/v biases of one vector and the gate/up biases of
+ * another. The parameters are views into it (names, shapes, checkpoints and training are
+ * unchanged), so the decode path and the fused training layer make one product for q/k/v and one
+ * for gate/up with no copy to keep in step with the weights. The matrices are f32 (`qkv`,
+ * `gateUp`) or, for a frozen BF16 base, BF16 bits (`qkvBits`, `gateUpBits`); the other pair is null.
  */
 interface PackedLayer {
-  qkv: Float32Array;
+  qkv: Float32Array | null;
+  qkvBits: Uint16Array | null;
   qkvBias: Float32Array | null;
-  gateUp: Float32Array;
+  gateUp: Float32Array | null;
+  gateUpBits: Uint16Array | null;
+  gateUpBias: Float32Array | null;
 }
 
 /** Sizes derived from (and checked against) the config. */
@@ -169,10 +177,22 @@ function dimsOf(c: ModelConfig): Dims {
   };
 }
 
-/** BF16 copies of the matrices the packed decode path multiplies by (Transformer.sampleInBf16). */
+/**
+ * A matrix of the BF16 sampling products: a BF16 panel snapshot of f32 weights, or a frozen BF16
+ * base's own row-major bits (no copy).
+ */
+type Bf16Operand = Bf16Panels | Bf16Matrix;
+
+/** The matrices the packed decode path multiplies by when sampling in BF16 (Transformer.sampleInBf16). */
 interface DecodeBf16 {
-  layers: { qkv: Bf16Panels; o: Bf16Panels; gateUp: Bf16Panels; down: Bf16Panels }[];
-  lmHead: Bf16Panels;
+  layers: { qkv: Bf16Operand; o: Bf16Operand; gateUp: Bf16Operand; down: Bf16Operand }[];
+  lmHead: Bf16Operand;
+}
+
+/** out (+)= x [rows, K] times a BF16 operand [N, K] transposed, x rounded to BF16, f32 sums. */
+function bf16Product(x: Float32Array, rows: number, w: Bf16Operand, out: Float32Array, accumulate = false): void {
+  if (w instanceof Bf16Matrix) linearBf16BitsDotInto(x, rows, w.bits, w.shape[0], w.shape[1], out, accumulate);
+  else linearBf16DotInto(x, rows, w, out, accumulate);
 }
 
 /** Keys ([batch, kvHeads, headDim, maxLen]) and values ([batch, kvHeads, maxLen, headDim]) of every layer, plus row lengths. */
@@ -221,8 +241,8 @@ export class Transformer implements CausalLM {
    * decode products round activations to BF16 too (vdpbf16ps, f32 accumulation): half the
    * memory traffic, which pays at small batches (measured ~2x at batch 1 on the 0.5B shape, none
    * at batch 64), at BF16 accuracy (docs/real-models.md gives the measured log-prob differences).
-   * Only the packed path uses it (f32 weights, no linear hook); off by default, and training
-   * never uses it.
+   * Only the packed path uses it (every model, f32 or a frozen BF16 base whose own bits it reads,
+   * LoRA adapters added in f32); off by default, and training never uses it.
    */
   sampleInBf16 = false;
   private readonly embed: Weight;
@@ -235,11 +255,12 @@ export class Transformer implements CausalLM {
    */
   fuseTrainingLayers = true;
   /**
-   * Set at construction: why the packed decode path cannot serve this model (it needs f32 weights
-   * in packed storage and none of the parts it leaves out: Qwen3's q/k norms, o_proj and MLP
-   * biases), or null when runCached may take it (while no linear hook is set).
+   * Off: the KV-cache path always runs the plain layer (`runCached`'s reference, which the packed
+   * path is tested against, and the baseline of speed comparisons).
    */
-  private readonly packedDecodeBlocker: string | null;
+  decodePacked = true;
+  /** How many KV-cache passes (prefills and decode steps) each path ran: which path sampling takes, for tests. */
+  readonly decodeCounts = { packed: 0, plain: 0 };
 
   constructor(config: ModelConfig, opts: TransformerOptions = {}) {
     this.config = config;
@@ -274,31 +295,33 @@ export class Transformer implements CausalLM {
     const H = d.hidden;
     for (let i = 0; i < d.layers; i++) {
       const p = `model.layers.${i}.`;
-      const packed: PackedLayer | null = opts.frozenBf16 ? null : {
-        qkv: new Float32Array((qw + 2 * kvw) * H),
+      const bf16 = opts.frozenBf16 === true;
+      const packed: PackedLayer = {
+        qkv: bf16 ? null : new Float32Array((qw + 2 * kvw) * H),
+        qkvBits: bf16 ? new Uint16Array((qw + 2 * kvw) * H) : null,
         qkvBias: d.qkvBias ? new Float32Array(qw + 2 * kvw) : null,
-        gateUp: new Float32Array(2 * d.inter * H),
+        gateUp: bf16 ? null : new Float32Array(2 * d.inter * H),
+        gateUpBits: bf16 ? new Uint16Array(2 * d.inter * H) : null,
+        gateUpBias: d.mlpBias ? new Float32Array(2 * d.inter) : null,
       };
-      const qkvBits = opts.frozenBf16 ? new Uint16Array((qw + 2 * kvw) * H) : undefined;
-      const gateUpBits = opts.frozenBf16 ? new Uint16Array(2 * d.inter * H) : undefined;
-      const gateUpBias = d.mlpBias ? new Float32Array(2 * d.inter) : undefined;
+      const { qkvBits, gateUpBits, gateUpBias } = packed;
       const part = <A extends Float32Array | Uint16Array>(a: A | null | undefined, from: number, n: number) => a?.subarray(from, from + n) as A | undefined;
       this.layers.push({
         packed,
         inputNorm: ones(`${p}input_layernorm.weight`, d.hidden),
-        q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed?.qkv, 0, qw * H), part(qkvBits, 0, qw * H)),
-        k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed?.qkv, qw * H, kvw * H), part(qkvBits, qw * H, kvw * H)),
-        v: normal(`${p}self_attn.v_proj.weight`, [kvw, H], part(packed?.qkv, (qw + kvw) * H, kvw * H), part(qkvBits, (qw + kvw) * H, kvw * H)),
+        q: normal(`${p}self_attn.q_proj.weight`, [qw, H], part(packed.qkv, 0, qw * H), part(qkvBits, 0, qw * H)),
+        k: normal(`${p}self_attn.k_proj.weight`, [kvw, H], part(packed.qkv, qw * H, kvw * H), part(qkvBits, qw * H, kvw * H)),
+        v: normal(`${p}self_attn.v_proj.weight`, [kvw, H], part(packed.qkv, (qw + kvw) * H, kvw * H), part(qkvBits, (qw + kvw) * H, kvw * H)),
         o: normal(`${p}self_attn.o_proj.weight`, [d.hidden, qw]),
-        qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw, part(packed?.qkvBias, 0, qw)) : null,
-        kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw, part(packed?.qkvBias, qw, kvw)) : null,
-        vBias: d.qkvBias ? zerosP(`${p}self_attn.v_proj.bias`, kvw, part(packed?.qkvBias, qw + kvw, kvw)) : null,
+        qBias: d.qkvBias ? zerosP(`${p}self_attn.q_proj.bias`, qw, part(packed.qkvBias, 0, qw)) : null,
+        kBias: d.qkvBias ? zerosP(`${p}self_attn.k_proj.bias`, kvw, part(packed.qkvBias, qw, kvw)) : null,
+        vBias: d.qkvBias ? zerosP(`${p}self_attn.v_proj.bias`, kvw, part(packed.qkvBias, qw + kvw, kvw)) : null,
         oBias: d.oBias ? zerosP(`${p}self_attn.o_proj.bias`, d.hidden) : null,
         qNorm: d.qkNorm ? ones(`${p}self_attn.q_norm.weight`, d.headDim) : null,
         kNorm: d.qkNorm ? ones(`${p}self_attn.k_norm.weight`, d.headDim) : null,
         postNorm: ones(`${p}post_attention_layernorm.weight`, d.hidden),
-        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, H], part(packed?.gateUp, 0, d.inter * H), part(gateUpBits, 0, d.inter * H)),
-        up: normal(`${p}mlp.up_proj.weight`, [d.inter, H], part(packed?.gateUp, d.inter * H, d.inter * H), part(gateUpBits, d.inter * H, d.inter * H)),
+        gate: normal(`${p}mlp.gate_proj.weight`, [d.inter, H], part(packed.gateUp, 0, d.inter * H), part(gateUpBits, 0, d.inter * H)),
+        up: normal(`${p}mlp.up_proj.weight`, [d.inter, H], part(packed.gateUp, d.inter * H, d.inter * H), part(gateUpBits, d.inter * H, d.inter * H)),
         down: normal(`${p}mlp.down_proj.weight`, [d.hidden, d.inter]),
         gateBias: d.mlpBias ? zerosP(`${p}mlp.gate_proj.bias`, d.inter, part(gateUpBias, 0, d.inter)) : null,
         upBias: d.mlpBias ? zerosP(`${p}mlp.up_proj.bias`, d.inter, part(gateUpBias, d.inter, d.inter)) : null,
@@ -307,9 +330,6 @@ export class Transformer implements CausalLM {
     }
     this.finalNorm = ones('model.norm.weight', d.hidden);
     this.lmHead = config.tie_word_embeddings ? this.embed : normal('lm_head.weight', [d.vocab, d.hidden]);
-    const missing = [d.qkNorm ? 'per-head q/k norms (qwen3)' : '', d.oBias ? 'an o_proj bias' : '', d.mlpBias ? 'MLP biases' : ''].filter((x) => x !== '');
-    this.packedDecodeBlocker = missing.length > 0 ? `its layers have ${missing.join(' and ')}, which the packed decode path does not compute`
-      : opts.frozenBf16 ? 'its weights are kept in BF16 for a frozen base (load it in f32)' : null;
   }
 
   private add(name: string, t: Tensor): Tensor {
@@ -377,7 +397,7 @@ export class Transformer implements CausalLM {
   /**
    * One decoder layer on x (tokens at positions `pos`) from the plain ops: the reference
    * definition. The training forward runs it when `fusedLayer` does not apply, the KV-cache path
-   * when `runCachedPacked` does not (a LoRA hook, BF16 weights, parts those leave out); the two
+   * when `runCachedPacked` does not (`decodePacked` off, a hook without `applyPacked`); the two
    * differ only in how attention is computed (`attend`). fusedLayer and runCachedPacked compute
    * the same layer with fewer kernels and are tested against it.
    */
@@ -468,18 +488,27 @@ export class Transformer implements CausalLM {
     return cache;
   }
 
-  /** The packed path's matrices as BF16 panels (see sampleInBf16). */
+  /**
+   * The packed path's matrices for BF16 sampling (see sampleInBf16): f32 weights as BF16 panels
+   * (a copy, half their size), a frozen BF16 base as its own bits (no copy: its products read the
+   * row-major bits, linearBf16BitsDotInto).
+   */
   private bf16Snapshot(): DecodeBf16 {
     const d = this.dims, H = d.hidden, I = d.inter, qw = d.heads * d.headDim;
     const width = qw + 2 * d.kvHeads * d.headDim;
+    const op = (w: Weight | Float32Array | Uint16Array, N: number, K: number): Bf16Operand => {
+      if (w instanceof Bf16Matrix) return w;
+      if (w instanceof Uint16Array) return new Bf16Matrix([N, K], w);
+      return bf16Panels(w instanceof Tensor ? w.data : w, N, K);
+    };
     return {
       layers: this.layers.map((L) => ({
-        qkv: bf16Panels(L.packed!.qkv, width, H),
-        o: bf16Panels((L.o as Tensor).data, H, qw),
-        gateUp: bf16Panels(L.packed!.gateUp, 2 * I, H),
-        down: bf16Panels((L.down as Tensor).data, H, I),
+        qkv: op(L.packed.qkv ?? L.packed.qkvBits!, width, H),
+        o: op(L.o, H, qw),
+        gateUp: op(L.packed.gateUp ?? L.packed.gateUpBits!, 2 * I, H),
+        down: op(L.down, H, I),
       })),
-      lmHead: bf16Panels((this.lmHead as Tensor).data, d.vocab, H),
+      lmHead: op(this.lmHead, d.vocab, H),
     };
   }
 
@@ -512,7 +541,7 @@ export class Transformer implements CausalLM {
     const last = hidden.subarray((n - 1) * dim, n * dim);
     if (bf16 === null) return this.logits(last, 1);
     const out = new Float32Array(this.dims.vocab);
-    linearBf16DotInto(last, 1, bf16.lmHead, out);
+    bf16Product(last, 1, bf16.lmHead, out);
     return out;
   }
 
@@ -584,7 +613,11 @@ export class Transformer implements CausalLM {
    */
   private runCached(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
     rows: Int32Array | null, maxLen: number, bf16: DecodeBf16 | null): Float32Array {
-    if (this.packedDecode()) return this.runCachedPacked(keys, values, ids, batch, n, pos, rows, maxLen, bf16);
+    if (this.packedDecode()) {
+      this.decodeCounts.packed++;
+      return this.runCachedPacked(keys, values, ids, batch, n, pos, rows, maxLen, bf16);
+    }
+    this.decodeCounts.plain++;
     const d = this.dims;
     const tokPos = new Int32Array(batch * n);
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) tokPos[b * n + i] = pos[b] + i;
@@ -609,26 +642,34 @@ export class Transformer implements CausalLM {
   /**
    * Why sampleInBf16 would not apply to this model as it is now, or null when it would: BF16
    * sampling lives in the packed decode path only, so a user's request for it is refused with the
-   * reason rather than silently sampling in f32.
+   * reason rather than silently sampling in f32. The packed path serves every family and option
+   * aha loads, f32 or frozen BF16, with or without LoRA adapters.
    */
   bf16SamplingBlocker(): string | null {
-    if (this.hook !== null) return 'a LoRA adapter is attached (merge it into a model folder first: aha merge)';
-    return this.packedDecodeBlocker;
+    if (!this.decodePacked) return 'the packed decode path is switched off (decodePacked)';
+    if (this.hook !== null && this.hook.applyPacked === undefined) return 'its linear hook cannot adapt packed products (it has no applyPacked)';
+    return null;
   }
 
   /**
-   * Whether runCached may take the packed path: no linear hook (a LoRA adapter goes through the
-   * plain path, where it applies), and no `packedDecodeBlocker`.
+   * Whether runCached takes the packed path now: `decodePacked`, and a linear hook (if any) that
+   * can adapt packed products (`applyPacked`, as LoRA's does).
    */
   private packedDecode(): boolean {
-    return this.hook === null && this.packedDecodeBlocker === null;
+    return this.decodePacked && (this.hook === null || this.hook.applyPacked !== undefined);
   }
 
   /**
-   * runCached's packed path (see packedDecode): the same layer computed on plain buffers, eight
-   * calls a layer: norm, one q/k/v product, attention with RoPE and the cache append, o_proj
-   * accumulated into the residual, norm, one gate/up product, SwiGLU, down_proj accumulated into
-   * the residual.
+   * runCached's packed path (see packedDecode): the same layer computed on plain buffers, about
+   * eight calls a layer: norm, one q/k/v product, attention with RoPE and the cache append,
+   * o_proj accumulated into the residual, norm, one gate/up product, SwiGLU, down_proj
+   * accumulated into the residual. What some models add goes around those calls: q/k/v and
+   * gate/up biases are written into the product's rows first, o_proj and down_proj biases into
+   * the residual, Qwen3's per-head q/k norms run on the q/k/v product before the attention call
+   * rotates it, and a LoRA hook adds each adapter's s·B(A x) into its projection's block of the
+   * packed product (o_proj and down_proj: into their own output, then the residual). Matrices are
+   * f32, a frozen base's BF16 bits (widened exactly inside the product), or the cache's BF16
+   * operands when sampling in BF16.
    */
   private runCachedPacked(keys: Float32Array[], values: Float32Array[], ids: Int32Array, batch: number, n: number, pos: Int32Array,
     rows: Int32Array | null, maxLen: number, bf16: DecodeBf16 | null): Float32Array {
@@ -640,27 +681,59 @@ export class Transformer implements CausalLM {
     for (const p of pos) last = Math.max(last, p + n);
     table.ensure(last);
     const shape: CacheAttentionShape = { batch, tokens: n, heads: d.heads, kvHeads: d.kvHeads, headDim: d.headDim, maxLen };
-    const x = new Float32Array(N * H), h = new Float32Array(N * H);
+    const h = new Float32Array(N * H);
     const qkv = new Float32Array(N * width), att = new Float32Array(N * qw);
     const gu = new Float32Array(N * 2 * I), act = new Float32Array(N * I);
-    embedInto((this.embed as Tensor).data, ids, H, x);
-    this.layers.forEach((L, li) => {
-      const P = L.packed!, B16 = bf16?.layers[li];
-      // out (+)= input times the f32 matrix, or its BF16 snapshot when sampling in BF16.
-      const product = (input: Float32Array, w: Float32Array, w16: Bf16Panels | undefined, cols: number, K: number, out: Float32Array, acc: boolean) => {
-        if (w16) linearBf16DotInto(input, N, w16, out, acc);
-        else linearInto(input, N, w, cols, K, out, acc);
-      };
+    const hook = this.hook;
+    // o_proj's / down_proj's own output, when a hook must see it before it joins the residual.
+    const own = hook ? new Float32Array(N * H) : null;
+    let x: Float32Array;
+    if (this.embed instanceof Bf16Matrix) x = embeddingBf16(this.embed, ids, [N]).data;
+    else embedInto(this.embed.data, ids, H, (x = new Float32Array(N * H)));
+    // out (+)= input [N, K] times a matrix [cols, K]: f32, frozen BF16 bits, or the BF16 operand when sampling in BF16.
+    const product = (input: Float32Array, w: Float32Array | Uint16Array, w16: Bf16Operand | undefined, cols: number, K: number, out: Float32Array,
+      acc: boolean) => {
+      if (w16) bf16Product(input, N, w16, out, acc);
+      else if (w instanceof Float32Array) linearInto(input, N, w, cols, K, out, acc);
+      else linearBf16BitsInto(input, N, w, cols, K, out, acc);
+    };
+    // x += input W^T + bias (+ the hook's part), for o_proj and down_proj.
+    const residual = (input: Float32Array, K: number, w: Weight, bias: Tensor | null, w16: Bf16Operand | undefined) => {
+      const m = w instanceof Bf16Matrix ? w.bits : w.data;
+      if (own === null) {
+        if (bias) addBiasRows(x, N, bias.data);
+        product(input, m, w16, H, K, x, true);
+        return;
+      }
+      product(input, m, w16, H, K, own, false);
+      if (bias) addBiasRows(own, N, bias.data);
+      const y = new Tensor(own, [N, H]);
+      addInto(x, hook!.apply(this.moduleOf.get(w)!, new Tensor(input, [N, K]), y).data, N * H);
+    };
+    // The hook's part of a packed product out [N, cols] of input [N, K] (its adapters add in place).
+    const adapt = (weights: Weight[], input: Float32Array, K: number, out: Float32Array, cols: number) => {
+      if (hook === null) return;
+      const parts: PackedPart[] = weights.map((w) => ({ module: this.moduleOf.get(w)!, width: w.shape[0] }));
+      const y = new Tensor(out, [N, cols]);
+      const r = hook.applyPacked!(parts, new Tensor(input, [N, K]), y);
+      if (r.data !== y.data) out.set(r.data);
+    };
+    noGrad(() => this.layers.forEach((L, li) => {
+      const P = L.packed, B16 = bf16?.layers[li];
       rmsNormInto(x, L.inputNorm.data, N, H, eps, h);
       if (P.qkvBias) for (let r = 0; r < N; r++) qkv.set(P.qkvBias, r * width);
-      product(h, P.qkv, B16?.qkv, width, H, qkv, P.qkvBias !== null);
+      product(h, P.qkv ?? P.qkvBits!, B16?.qkv, width, H, qkv, P.qkvBias !== null);
+      adapt([L.q, L.k, L.v], h, H, qkv, width);
+      if (L.qNorm && L.kNorm) headNormPackedInto(qkv, N, L.qNorm.data, L.kNorm.data, d.heads, d.kvHeads, eps);
       attendCachePacked(qkv, keys[li], values[li], pos, rows, table, att, shape);
-      product(att, (L.o as Tensor).data, B16?.o, H, qw, x, true);
+      residual(att, qw, L.o, L.oBias, B16?.o);
       rmsNormInto(x, L.postNorm.data, N, H, eps, h);
-      product(h, P.gateUp, B16?.gateUp, 2 * I, H, gu, false);
+      if (P.gateUpBias) for (let r = 0; r < N; r++) gu.set(P.gateUpBias, r * 2 * I);
+      product(h, P.gateUp ?? P.gateUpBits!, B16?.gateUp, 2 * I, H, gu, P.gateUpBias !== null);
+      adapt([L.gate, L.up], h, H, gu, 2 * I);
       swigluPackedInto(gu, N, I, act);
-      product(act, (L.down as Tensor).data, B16?.down, H, I, x, true);
-    });
+      residual(act, I, L.down, L.downBias, B16?.down);
+    }));
     rmsNormInto(x, this.finalNorm.data, N, H, eps, h);
     return h;
   }
@@ -680,7 +753,7 @@ export class Transformer implements CausalLM {
   private logitsInto(c: TransformerCache, hidden: Float32Array, rows: number): Float32Array {
     const out = this.logitsBuffer(c);
     const bf16 = this.bf16Of(c);
-    if (bf16 !== null) linearBf16DotInto(hidden, rows, bf16.lmHead, out);
+    if (bf16 !== null) bf16Product(hidden, rows, bf16.lmHead, out);
     else if (this.lmHead instanceof Bf16Matrix) linearBf16Into(hidden, rows, this.lmHead, out);
     else linearInto(hidden, rows, this.lmHead.data, this.dims.vocab, this.dims.hidden, out);
     return out;

@@ -35,3 +35,28 @@ export function logitsOf(model: CausalLM, ids: ArrayLike<number>): Float32Array 
   const x = Int32Array.from(ids);
   return noGrad(() => model.forward(x, 1, x.length)).data;
 }
+
+/**
+ * Greedy decoding of `steps` tokens per prompt through the KV cache (one batched prefill, then
+ * decode steps; row 1 sits out the second step, so inactive rows are packed out of a batch):
+ * the tokens and every step's logits.
+ */
+export function greedyDecode(m: CausalLM, prompts: Int32Array[], steps: number): { tokens: number[][]; logits: Float32Array[] } {
+  const V = m.config.vocab_size;
+  const cache = m.createCache(prompts.length, 16);
+  let logits = m.prefillRows!(cache, prompts.map((_, i) => i), prompts).slice();
+  const tokens: number[][] = prompts.map(() => []);
+  const all = [logits];
+  for (let s = 0; s < steps; s++) {
+    const next = Int32Array.from(prompts, (_, b) => {
+      let best = 0;
+      for (let j = 1; j < V; j++) if (logits[b * V + j] > logits[b * V + best]) best = j;
+      tokens[b].push(best);
+      return best;
+    });
+    const active = s === 1 ? Uint8Array.from(prompts, (_, b) => (b === 1 ? 0 : 1)) : undefined;
+    logits = m.decode(cache, next, active).slice();
+    all.push(logits);
+  }
+  return { tokens, logits: all };
+}

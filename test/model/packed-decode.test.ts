@@ -1,6 +1,6 @@
 // The transformer's packed decode path (one q/k/v product, one gate/up product, the fused
 // attention kernel) against its plain path (the training layer over the cache, taken when a
-// linear hook is set): the same greedy tokens and logits, after the weights change in place too
+// linear hook without applyPacked is set): the same greedy tokens and logits, after the weights change in place too
 // (the packed matrices are the parameters' own storage, so there is nothing to invalidate).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { noGrad, type Tensor } from '../../src/core/index.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { Transformer } from '../../src/model/transformer.js';
 import { Rng } from '../../src/util/rng.js';
+import { greedyDecode as greedy } from './helpers.js';
 
 const identity = { apply: (_m: string, _x: Tensor, y: Tensor): Tensor => y };
 
@@ -19,27 +20,6 @@ function config(over: Partial<ModelConfig> = {}): ModelConfig {
   };
 }
 
-/** Greedy decoding of `steps` tokens for each prompt (batched prefill, then decode); tokens and every step's logits. */
-function greedy(m: Transformer, prompts: Int32Array[], steps: number): { tokens: number[][]; logits: Float32Array[] } {
-  const V = m.config.vocab_size;
-  const cache = m.createCache(prompts.length, 16);
-  let logits = m.prefillRows(cache, prompts.map((_, i) => i), prompts).slice();
-  const tokens: number[][] = prompts.map(() => []);
-  const all = [logits];
-  for (let s = 0; s < steps; s++) {
-    const next = Int32Array.from(prompts, (_, b) => {
-      let best = 0;
-      for (let j = 1; j < V; j++) if (logits[b * V + j] > logits[b * V + best]) best = j;
-      tokens[b].push(best);
-      return best;
-    });
-    // Row 1 sits out the second step: inactive rows are packed out of the batch.
-    const active = s === 1 ? Uint8Array.from(prompts, (_, b) => (b === 1 ? 0 : 1)) : undefined;
-    logits = m.decode(cache, next, active).slice();
-    all.push(logits);
-  }
-  return { tokens, logits: all };
-}
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
@@ -105,7 +85,7 @@ test('sampleInBf16: caches made while it is on decode with a BF16 snapshot of th
   const fresh = m.createCache(1, 8);
   const after = m.prefill(fresh, 0, prompts[0]);
   assert.ok(maxDiff(before, after) > 1e-3, 'a new cache snapshots the new weights');
-  // A hook set later sends decoding through the plain f32 path, snapshot or not.
+  // A hook set later that cannot adapt packed products (no applyPacked) sends decoding through the plain f32 path, snapshot or not.
   m.setLinearHook(identity);
   const hooked = m.prefill(m.createCache(1, 8), 0, prompts[0]);
   m.setLinearHook(null);

@@ -95,7 +95,7 @@ export function register(program: Command): void {
     .option('--stop <text>', 'stop string, cut from the completion (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--samples <n>', 'completions per prompt', '1')
     .option('--batch-size <n>', 'sequences decoded together', '64')
-    .option('--bf16', 'sample with BF16 matrix products (AMX tiles or vdpbf16ps where the CPU has them, f32 accumulation): faster on CPUs with AVX512_BF16/AMX, log-probs within about 0.03 of f32 (docs/real-models.md); model folders whose layers the packed decode path computes')
+    .option('--bf16', 'sample with BF16 matrix products (AMX tiles or vdpbf16ps where the CPU has them, f32 accumulation): faster on CPUs with AVX512_BF16/AMX, log-probs within about 0.03 of f32 (docs/real-models.md); every model folder, with or without --adapter')
     .option('--json', 'one JSON line per completion: prompt, completion, tokens, finish_reason, logprob')
     .option('--quiet', 'no progress bar')
     .action((flags: GenerateFlags) => {
@@ -123,11 +123,11 @@ export function register(program: Command): void {
       const { model, tokenizer, eosIds } = loadModelOrAdapter(flags.model, flags.adapter);
       if (flags.bf16 === true) {
         // An adapter (--adapter, or an adapter folder as --model) wraps the Transformer in a
-        // LoraModel; its base carries the adapter's hook, so the base names that reason.
+        // LoraModel: BF16 sampling is set on its base, whose decode path adds the adapters (in f32).
         const net = model instanceof LoraModel ? model.base : model;
         const blocker = net instanceof Transformer ? net.bf16SamplingBlocker() : 'it is not a transformer aha decodes';
         if (blocker !== null) throw new AhaError(`--bf16: cannot sample ${flags.model} in BF16: ${blocker}`);
-        (model as Transformer).sampleInBf16 = true;
+        (net as Transformer).sampleInBf16 = true;
       }
       const texts = requests.map((r) => promptText(tokenizer, r, flags.chat === true, templateArgs));
       const ids = texts.map((t) => tokenizer.encode(t.text, { addSpecialTokens: t.special }));

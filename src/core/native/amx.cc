@@ -116,11 +116,10 @@ struct Product {
   bool accumulate;
 };
 
-// One C tile to y: rows m0.., columns of panel p, plus the K tail's products.
-void storeTile(const Product& P, const float* c, int64_t m0, int64_t p) {
-  const int64_t rows = std::min<int64_t>(16, P.M - m0), n0 = p * 16, cols = std::min<int64_t>(16, P.N - n0);
+// One C tile to y: rows m0.., the 16 columns from n0 of `panel`, plus the K tail's products.
+void storeTile(const Product& P, const float* c, int64_t m0, const uint16_t* panel, int64_t n0) {
+  const int64_t rows = std::min<int64_t>(16, P.M - m0), cols = std::min<int64_t>(16, P.N - n0);
   const int64_t tail0 = P.K2 / 16 * 16;
-  const uint16_t* panel = P.wp + p * P.K2 * 32;
   for (int64_t r = 0; r < rows; r++) {
     float* yr = P.y + (m0 + r) * P.N + n0;
     const uint32_t* xr = P.xb + (m0 + r) * P.K2;
@@ -136,18 +135,30 @@ void storeTile(const Product& P, const float* c, int64_t m0, int64_t p) {
   }
 }
 
-// One thread's share: panel pairs q0 .. q1 for every row.
-__attribute__((target("amx-tile,amx-bf16"))) void threadProduct(const Product& P, int64_t q0, int64_t q1) {
+// Every tile 16 rows x 64 bytes. A static operand: GCC 12 dropped the stores filling a local one
+// once this function was inlined (ldtilecfg then saw zero rows and faulted).
+TileConfig allTiles16x64() {
   TileConfig cfg;
   for (int t = 0; t < 8; t++) {
     cfg.colsb[t] = 64;
     cfg.rows[t] = 16;
   }
+  return cfg;
+}
+
+__attribute__((target("amx-tile,amx-bf16"))) void loadTileConfig() {
+  static const TileConfig cfg = allTiles16x64();
   _tile_loadconfig(&cfg);
+}
+
+static const TileFn kTileFns[2][2] = {{tileBlock<1, 1>, tileBlock<1, 2>}, {tileBlock<2, 1>, tileBlock<2, 2>}};
+
+// One thread's share: panel pairs q0 .. q1 for every row.
+__attribute__((target("amx-tile,amx-bf16"))) void threadProduct(const Product& P, int64_t q0, int64_t q1) {
+  loadTileConfig();
   alignas(64) float c[4][256];
   const int64_t panels = (P.N + 15) / 16, rowTiles = (P.M + 15) / 16, KB = P.K2 / 16;
   const int64_t lda = P.K2 * 4, panelBytes = P.K2 * 64;
-  static const TileFn fns[2][2] = {{tileBlock<1, 1>, tileBlock<1, 2>}, {tileBlock<2, 1>, tileBlock<2, 2>}};
   for (int64_t t0 = 0; t0 < rowTiles; t0 += 8) {
     const int64_t t1 = std::min<int64_t>(rowTiles, t0 + 8);
     for (int64_t q = q0; q < q1; q++) {
@@ -156,9 +167,9 @@ __attribute__((target("amx-tile,amx-bf16"))) void threadProduct(const Product& P
       for (int64_t t = t0; t < t1; t += 2) {
         const int64_t mt = std::min<int64_t>(2, t1 - t);
         const uint8_t* a = reinterpret_cast<const uint8_t*>(P.xb + t * 16 * P.K2);
-        fns[mt - 1][np - 1](a, lda, b, panelBytes, KB, c);
+        kTileFns[mt - 1][np - 1](a, lda, b, panelBytes, KB, c);
         for (int64_t r = 0; r < mt; r++)
-          for (int64_t j = 0; j < np; j++) storeTile(P, c[2 * r + j], (t + r) * 16, p0 + j);
+          for (int64_t j = 0; j < np; j++) storeTile(P, c[2 * r + j], (t + r) * 16, P.wp + (p0 + j) * P.K2 * 32, (p0 + j) * 16);
       }
     }
   }
@@ -186,6 +197,24 @@ void amxBf16Product(const uint32_t* xb, int64_t M, int64_t K2, const uint16_t* w
   }
 }
 
+void amxThreadBegin() { loadTileConfig(); }
+
+__attribute__((target("amx-tile,amx-bf16"))) void amxThreadEnd() { _tile_release(); }
+
+void amxPanelsProduct(const uint32_t* xb, int64_t M, int64_t K2, const uint16_t* wp, int64_t np, float* y, int64_t N, int64_t n0,
+                      bool accumulate) {
+  const Product P{xb, M, K2, wp, y, N, accumulate};
+  alignas(64) float c[4][256];
+  const int64_t rowTiles = (M + 15) / 16, KB = K2 / 16, lda = K2 * 4, panelBytes = K2 * 64;
+  const uint8_t* b = reinterpret_cast<const uint8_t*>(wp);
+  for (int64_t t = 0; t < rowTiles; t += 2) {
+    const int64_t mt = std::min<int64_t>(2, rowTiles - t);
+    kTileFns[mt - 1][np - 1](reinterpret_cast<const uint8_t*>(xb + t * 16 * K2), lda, b, panelBytes, KB, c);
+    for (int64_t r = 0; r < mt; r++)
+      for (int64_t j = 0; j < np; j++) storeTile(P, c[2 * r + j], (t + r) * 16, wp + j * K2 * 32, n0 + j * 16);
+  }
+}
+
 #else  // no AMX in this build
 
 bool amxUsable(const char** why) {
@@ -194,6 +223,9 @@ bool amxUsable(const char** why) {
 }
 
 void amxBf16Product(const uint32_t*, int64_t, int64_t, const uint16_t*, float*, int64_t, bool, int) {}
+void amxThreadBegin() {}
+void amxThreadEnd() {}
+void amxPanelsProduct(const uint32_t*, int64_t, int64_t, const uint16_t*, int64_t, float*, int64_t, int64_t, bool) {}
 
 #endif
 

@@ -16,4 +16,14 @@ bool amxUsable(const char** why);
 void amxBf16Product(const uint32_t* xb, int64_t M, int64_t K2, const uint16_t* wp, float* y, int64_t N, bool accumulate,
                     int nt);
 
+// The same one block of panels at a time, for a caller that makes the panels itself (bf16.cc
+// repacks a frozen base's row-major BF16 rows per call): on the calling thread, between
+// amxThreadBegin() (loads the tile configuration) and amxThreadEnd() (releases the tiles),
+// y[:, n0 .. n0 + 16 np) (+)= x times the np (1 or 2) consecutive panels at wp, for all M rows
+// (xb as above, ceil(M/16)*16 rows); columns past N are not stored.
+void amxThreadBegin();
+void amxThreadEnd();
+void amxPanelsProduct(const uint32_t* xb, int64_t M, int64_t K2, const uint16_t* wp, int64_t np, float* y, int64_t N, int64_t n0,
+                      bool accumulate);
+
 }  // namespace aha
