@@ -105,6 +105,8 @@ export interface PrepareOptions {
   rewardFunctions?: readonly RewardFunction[];
   /** Tools of this run only (the library's `defineTool`), found by name before the built-in ones. */
   tools?: readonly Tool[];
+  /** Entries of output_dir this run wrote before its GRPO stage (SCoRe's `warmup`): the folder counts as fresh with only these in it. */
+  preparedParts?: readonly string[];
 }
 
 /** Everything runGrpo needs, from a configuration (validated here). */
@@ -134,7 +136,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const tools = buildTools(config, opts.tools);
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
-  if (!opts.resume) assertFreshRunDir(runDir, '--output');
+  if (!opts.resume) assertFreshRunDir(runDir, '--output', opts.preparedParts);
   const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
   if (config.threads > 0) setNumThreads(config.threads);
 
