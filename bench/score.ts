@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareScoreRun, scoreWarmup, type ScoreWarmup } from '../src/pipeline/score.js';
+import { prepareScoreRun, scoreWarmup, WARMUP_OFF, type ScoreWarmup } from '../src/pipeline/score.js';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
@@ -47,8 +47,9 @@ if (base.model === null) throw new Error(`${SCORE_CONFIG_FILE}: model is require
 const startModel: string = base.model;
 const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0,
   // --warmup-prompts 0 turns the warm-up off with its settings (they are errors without it).
-  ...(warmupPrompts === 0 ? { score_warmup_epochs: SCORE_DEFAULTS.score_warmup_epochs, score_warmup_learning_rate: SCORE_DEFAULTS.score_warmup_learning_rate, score_warmup_batch_size: SCORE_DEFAULTS.score_warmup_batch_size } : {}),
-  score_warmup_prompts: warmupPrompts };
+  ...(warmupPrompts === 0 ? WARMUP_OFF : { score_warmup_prompts: warmupPrompts }) };
+/** The config on a model as it is (already warmed up): the baselines' samplers. */
+const noWarmup = { ...config, ...WARMUP_OFF };
 
 interface Outcome {
   seed: number;
@@ -122,7 +123,7 @@ async function warmupOnly(seed: number, scratch: string): Promise<ScoreWarmup | 
 
 /** --baselines-only: the base model's two attempts (the "before" columns) without a SCoRe run. */
 async function baseEvaluation(seed: number, scratch: string, model: string): Promise<Outcome> {
-  const run = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
+  const run = prepareGrpo({ ...noWarmup, model, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
   const b = await heldoutBoth(run, seed);
   return {
     seed, acc_t1_before: b.acc_t1_after, acc_t2_before: b.acc_t2_after, acc_t1_after: NaN, acc_t2_after: NaN, delta_i2c: NaN, delta_c2i: NaN,
@@ -151,7 +152,7 @@ async function runGrpoBaseline(seed: number, scratch: string, model: string): Pr
 async function runPairSftBaseline(seed: number, scratch: string, model: string): Promise<NonNullable<Outcome['pair_sft']>> {
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  const base = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
+  const base = prepareGrpo({ ...noWarmup, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
   const rng = new Rng(seed);
   const pairs: CorrectionPair[] = [];
   let starPairs = 0;

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { validateConfig, type GrpoConfig } from '../rl/config.js';
 import { rollout } from '../rl/rollout.js';
-import { reattemptCounts, reattemptPairs } from '../rl/self-correction.js';
+import { reattemptCounts, reattemptPairs, SCORE_DEFAULTS } from '../rl/self-correction.js';
 import { prepareGrpo, type PrepareOptions } from '../rl/setup.js';
 import type { GrpoRunOptions } from '../rl/trainer.js';
 import { SFTTrainer } from '../sft/sft-trainer.js';
@@ -22,6 +22,11 @@ import { assertFreshRunDir, holdsRun } from '../util/run-dir.js';
 /** The warm-up's folder inside the run's output_dir. */
 export const WARMUP_DIR = 'warmup';
 const SUMMARY_FILE = 'warmup.json';
+/** The warm-up's options switched off: a config for prepareGrpo on a model as it is (the warm-up's sampler, a baseline's). */
+export const WARMUP_OFF = {
+  score_warmup_prompts: 0, score_warmup_epochs: SCORE_DEFAULTS.score_warmup_epochs,
+  score_warmup_learning_rate: SCORE_DEFAULTS.score_warmup_learning_rate, score_warmup_batch_size: SCORE_DEFAULTS.score_warmup_batch_size,
+};
 
 /** What a warm-up did (its warmup.json). */
 export interface ScoreWarmup {
@@ -69,7 +74,7 @@ export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resu
   const c0 = cpuSeconds();
   // The starting model's sampler, prompts and verifier, with every check of the real run (context,
   // rewards, data) and no reference model: the warm-up has no KL.
-  const run = prepareGrpo({ ...config, beta: 0, score_beta_first: 0, output_dir: join(dir, 'sample') }, { quiet: true });
+  const run = prepareGrpo({ ...config, ...WARMUP_OFF, beta: 0, score_beta_first: 0, output_dir: join(dir, 'sample') }, { quiet: true });
   const from = String(run.configRecord!.model);
   const G = config.num_generations;
   const items = Array.from({ length: config.score_warmup_prompts }, () => run.prompts.next());
@@ -126,6 +131,6 @@ export async function prepareScoreRun(config: GrpoConfig, opts: PrepareOptions =
   if (!opts.resume) assertFreshRunDir(out, '--output');
   const warmup = await scoreWarmup(config, { quiet: opts.quiet, resume: opts.resume });
   // A run stopped during the warm-up has no GRPO checkpoint yet: its GRPO stage starts fresh.
-  const run = prepareGrpo({ ...config, model: warmup.model }, { ...opts, resume: opts.resume === true && holdsRun(out), preparedParts: [WARMUP_DIR] });
+  const run = prepareGrpo({ ...config, model: warmup.model }, { ...opts, resume: opts.resume === true && holdsRun(out), preparedParts: [WARMUP_DIR], scoreWarmedUp: true });
   return { run, warmup };
 }

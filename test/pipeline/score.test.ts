@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { prepareScoreRun, scoreWarmup, WARMUP_DIR } from '../../src/pipeline/score.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
 import { SCORE_INSTRUCTION } from '../../src/rl/self-correction.js';
+import { prepareGrpo } from '../../src/rl/setup.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { readJsonl } from '../../src/util/jsonl.js';
 import { packageRoot } from '../../src/util/paths.js';
@@ -78,6 +79,8 @@ test('SCoRe recipe: without a warm-up it is prepareGrpo; a warm-up needs SCoRe, 
   assert.equal(run.configRecord!.model, model);
   assert.equal(existsSync(join(out, WARMUP_DIR)), false);
   await assert.rejects(scoreWarmup({ ...random(out), ...off }), /score_warmup_prompts: the warm-up needs self_correction: score/);
+  // prepareGrpo (GRPOTrainer's way in) cannot run the warm-up, so it refuses rather than skip it.
+  assert.throws(() => prepareGrpo(random(out), { quiet: true }), /score_warmup_prompts: the warm-up runs in `aha train`/);
   // It does not end its answers within 8 tokens: no second answer to learn, refused before any SFT.
   const cut = join(tempDir('aha-score-cut-'), 'run');
   await assert.rejects(scoreWarmup(random(cut)), /score_warmup_prompts: every one of the 6 warm-up samples ran to max_completion_length \(8\)/);
