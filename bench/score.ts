@@ -208,7 +208,7 @@ console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const o of outcomes) {
   const w = o.warmup;
   console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | ${w ? `warm-up ${w.seconds.toFixed(0)}` : ''} | ${w ? `warm-up ${w.cpu_seconds.toFixed(0)}` : ''} |`);
-  console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} | ${o.cpu_seconds.toFixed(0)} |`);
+  if (!baselinesOnly) console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} | ${o.cpu_seconds.toFixed(0)} |`);
   for (const [name, b] of [['GRPO', o.grpo], ['Pair-SFT', o.pair_sft]] as const) {
     if (b) console.log(`| ${o.seed} | ${name} | ${pct(b.acc_t1_after)} | ${pct(b.acc_t2_after)} | ${signed(b.acc_t2_after - b.acc_t1_after)} | ${pct(b.delta_i2c)} | ${pct(b.delta_c2i)} | ${b.seconds.toFixed(0)} | ${b.cpu_seconds.toFixed(0)} |`);
   }
