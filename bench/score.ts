@@ -1,31 +1,30 @@
 // `npm run bench:score`: SCoRe in miniature (configs/score-countdown.yaml: two-attempt RL on the
-// bundled Countdown base model, Stage I then Stage II) with a fixed seed and budget, timed from
-// loading the model to the last held-out evaluation, in wall and CPU seconds. Each seed first
-// warms the base model up (SFT on its own samples, a second sample of a problem as the re-attempt)
-// so its second attempt is a fair one; SCoRe and both baselines start from that model. Reports held-out Accuracy@t1, Accuracy@t2
-// and the paper's Δ_i→c, Δ_c→i before and after training.
+// bundled Countdown base model, its warm-up, Stage I then Stage II) with a fixed seed and budget,
+// through the recipe's own path (pipeline/score.ts prepareScoreRun, as `aha train --recipe score`),
+// timed from loading the model to the last held-out evaluation, in wall and CPU seconds. The
+// warm-up (SFT on the model's own samples, a second sample of a problem as the re-attempt) gives
+// the second attempt a fair start; both baselines start from the same warmed-up model. Reports
+// held-out Accuracy@t1, Accuracy@t2 and the paper's Δ_i→c, Δ_c→i before and after training.
 // Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --warmup-prompts N
-//        (the warm-up's prompts, default 64; 0 = no warm-up), --keep (keep the
-//        run folders), --json (last line machine-readable), --baseline grpo,pair-sft (also: plain
-//        GRPO on single attempts with the same settings and steps; Pair-SFT / STaR: SFT on the base
-//        model's own corrected pairs from as many sampled prompts; their two attempts evaluated after),
-//        --baselines-only (the baselines alone, e.g. in a second process beside a SCoRe run),
-//        --config FILE (another settings file with self_correction: score).
+//        (score_warmup_prompts; 0 = no warm-up), --keep (keep the run folders), --json (last line
+//        machine-readable), --baseline grpo,pair-sft (also: plain GRPO on single attempts with the
+//        same settings and steps; Pair-SFT / STaR: SFT on the warmed-up model's own corrected pairs
+//        from as many sampled prompts; their two attempts evaluated after), --baselines-only (the
+//        warm-up and the baselines alone), --config FILE (another settings file with self_correction: score).
 // Several seeds run one after another; the JSON line then holds their means and each run.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prepareScoreRun, scoreWarmup, WARMUP_OFF, type ScoreWarmup } from '../src/pipeline/score.js';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
-import { rollout } from '../src/rl/rollout.js';
-import { correctionPairs, reattemptPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
+import { correctionPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
 import type { GrpoRunOptions } from '../src/rl/trainer.js';
 import { SFTTrainer } from '../src/sft/sft-trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
 import { Rng } from '../src/util/rng.js';
 import { benchArgs } from './lib/args.js';
-
 
 const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--warmup-prompts'], ['--json', '--baselines-only', '--keep']);
 const flag = cli.value;
@@ -42,14 +41,15 @@ const steps = cli.int('--steps', base.max_steps);
 const evalProblems = cli.int('--eval-problems', base.eval_problems);
 // A shorter run keeps the config's share of Stage I steps.
 const stageOne = base.score_stage_one_steps === null ? null : Math.round((base.score_stage_one_steps * steps) / base.max_steps);
-// The warm-up (docs/self-correction.md, "The warm-up"): SFT on the starting model's own two-sample
-// transcripts, so its second attempt is a fair re-attempt; every run of a seed starts from it.
-const warmupPrompts = cli.int('--warmup-prompts', 64);
-const WARMUP_LR = 3e-4;
-const WARMUP_EPOCHS = 3;
+// The warm-up (docs/self-correction.md, "The warm-up"): the config's score_warmup_* settings.
+const warmupPrompts = cli.int('--warmup-prompts', base.score_warmup_prompts);
 if (base.model === null) throw new Error(`${SCORE_CONFIG_FILE}: model is required (the starting policy)`);
 const startModel: string = base.model;
-const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0 };
+const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0,
+  // --warmup-prompts 0 turns the warm-up off with its settings (they are errors without it).
+  ...(warmupPrompts === 0 ? WARMUP_OFF : { score_warmup_prompts: warmupPrompts }) };
+/** The config on a model as it is (already warmed up): the baselines' samplers. */
+const noWarmup = { ...config, ...WARMUP_OFF };
 
 interface Outcome {
   seed: number;
@@ -65,9 +65,8 @@ interface Outcome {
   seconds: number;
   /** CPU seconds of the run (see cpuSeconds). */
   cpu_seconds: number;
-  warmup_pairs?: number;
-  warmup_seconds?: number;
-  warmup_cpu_seconds?: number;
+  /** The warm-up's summary (warmup.json): transcripts, fixes and breaks, time. */
+  warmup?: ScoreWarmup;
   grpo?: Baseline;
   pair_sft?: Baseline & { pairs: number; star_pairs: number };
 }
@@ -96,63 +95,35 @@ const cpuSeconds = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
-interface WarmUp {
-  /** The model every run of the seed starts from. */
-  model: string;
-  pairs: number;
-  seconds: number;
-  cpu_seconds: number;
-}
-
-/**
- * The warm-up: G first attempts of the starting model at warmupPrompts training prompts, each
- * paired with another sample of the same problem as its second answer (`reattemptPairs`), then SFT
- * on those (loss on the second answer only). With --warmup-prompts 0 the runs start from the config's model.
- */
-async function warmUp(seed: number, scratch: string): Promise<WarmUp> {
-  if (warmupPrompts === 0) return { model: startModel, pairs: 0, seconds: 0, cpu_seconds: 0 };
-  const t0 = performance.now();
-  const c0 = cpuSeconds();
-  const run = prepareGrpo({ ...config, seed, output_dir: join(scratch, `warmup-sample-seed${seed}`) }, { quiet: true });
-  const items = Array.from({ length: warmupPrompts }, () => run.prompts.next());
-  const r = await rollout({
-    items, groupSize: config.num_generations, encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x3a9) >>> 0),
-    judges: run.judges, weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length,
-  });
-  const pairs = reattemptPairs(r.rows, config.num_generations, config.score_instruction);
-  const data = join(scratch, `warmup-seed${seed}.jsonl`);
-  writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
-  const acc = r.rows.filter((x) => x.correct).length / r.rows.length;
-  const out = await new SFTTrainer({
-    model: startModel, train_dataset: data,
-    args: { output_dir: join(scratch, `warmup-seed${seed}`), learning_rate: WARMUP_LR, num_train_epochs: WARMUP_EPOCHS, per_device_train_batch_size: 16, max_length: 512, seed, save_steps: 0, disable_tqdm: true, eval_fraction: 0 },
-  }).train();
-  if (!out.model_dir) throw new Error(`warm-up of seed ${seed} was interrupted`);
-  const seconds = (performance.now() - t0) / 1000;
-  console.error(`warm-up seed ${seed}: ${pairs.length} re-attempt pairs from ${r.rows.length} samples (${(acc * 100).toFixed(1)}% right), SFT loss ${out.training_loss.toFixed(3)}, ${seconds.toFixed(0)} s`);
-  return { model: out.model_dir, pairs: pairs.length, seconds, cpu_seconds: cpuSeconds() - c0 };
-}
-
-async function runScore(seed: number, scratch: string, model: string): Promise<Outcome> {
+/** The recipe's path: the warm-up (when configured), then SCoRe from the warmed-up model; its time excludes the warm-up's. */
+async function runScore(seed: number, scratch: string): Promise<{ outcome: Outcome; start: string }> {
   const dir = join(scratch, `score-seed${seed}`);
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  await runGrpo(prepareGrpo({ ...config, model, seed, output_dir: dir }, {}));
-  const seconds = (performance.now() - t0) / 1000;
+  const { run, warmup } = await prepareScoreRun({ ...config, seed, output_dir: dir }, {});
+  await runGrpo(run);
+  const seconds = (performance.now() - t0) / 1000 - (warmup?.seconds ?? 0);
+  const cpu = cpuSeconds() - c0 - (warmup?.cpu_seconds ?? 0);
   const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
   const [first, last] = [evals[0], evals[evals.length - 1]];
   if (!first || first.step !== 0 || last.step !== steps) throw new Error(`${dir}: expected held-out evaluations at steps 0 and ${steps}`);
-  return {
+  const outcome: Outcome = {
     seed,
     acc_t1_before: first.acc_t1, acc_t2_before: first.acc_t2, acc_t1_after: last.acc_t1, acc_t2_after: last.acc_t2,
     delta_i2c: last.delta_i2c, delta_c2i: last.delta_c2i, delta_i2c_before: first.delta_i2c, delta_c2i_before: first.delta_c2i,
-    same_answer_after: last.same_answer_frac, seconds, cpu_seconds: cpuSeconds() - c0,
+    same_answer_after: last.same_answer_frac, seconds, cpu_seconds: cpu, ...(warmup ? { warmup } : {}),
   };
+  return { outcome, start: warmup?.model ?? startModel };
+}
+
+/** --baselines-only: the warm-up alone (the recipe's), or the config's model without one. */
+async function warmupOnly(seed: number, scratch: string): Promise<ScoreWarmup | null> {
+  return warmupPrompts === 0 ? null : scoreWarmup({ ...config, seed, output_dir: join(scratch, `score-seed${seed}`) });
 }
 
 /** --baselines-only: the base model's two attempts (the "before" columns) without a SCoRe run. */
 async function baseEvaluation(seed: number, scratch: string, model: string): Promise<Outcome> {
-  const run = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
+  const run = prepareGrpo({ ...noWarmup, model, seed, output_dir: join(scratch, `base-seed${seed}`) }, { quiet: true });
   const b = await heldoutBoth(run, seed);
   return {
     seed, acc_t1_before: b.acc_t1_after, acc_t2_before: b.acc_t2_after, acc_t1_after: NaN, acc_t2_after: NaN, delta_i2c: NaN, delta_c2i: NaN,
@@ -181,7 +152,7 @@ async function runGrpoBaseline(seed: number, scratch: string, model: string): Pr
 async function runPairSftBaseline(seed: number, scratch: string, model: string): Promise<NonNullable<Outcome['pair_sft']>> {
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  const base = prepareGrpo({ ...config, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
+  const base = prepareGrpo({ ...noWarmup, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
   const rng = new Rng(seed);
   const pairs: CorrectionPair[] = [];
   let starPairs = 0;
@@ -212,13 +183,17 @@ const outcomes: Outcome[] = [];
 try {
   console.error(`bench:score: ${SCORE_CONFIG_FILE}, ${steps} steps (Stage I ${config.score_stage_one_steps ?? Math.floor(steps / 2)}), seeds ${seeds.join(',')}, ${evalProblems} held-out problems${baselines.length ? `, baselines ${baselines.join(', ')}` : ''}`);
   for (const seed of seeds) {
-    const w = await warmUp(seed, scratch);
-    const o = baselinesOnly ? await baseEvaluation(seed, scratch, w.model) : await runScore(seed, scratch, w.model);
-    o.warmup_pairs = w.pairs;
-    o.warmup_seconds = w.seconds;
-    o.warmup_cpu_seconds = w.cpu_seconds;
-    if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch, w.model);
-    if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch, w.model);
+    let o: Outcome;
+    let start: string;
+    if (baselinesOnly) {
+      const w = await warmupOnly(seed, scratch);
+      start = w?.model ?? startModel;
+      o = { ...(await baseEvaluation(seed, scratch, start)), ...(w ? { warmup: w } : {}) };
+    } else {
+      ({ outcome: o, start } = await runScore(seed, scratch));
+    }
+    if (baselines.includes('grpo')) o.grpo = await runGrpoBaseline(seed, scratch, start);
+    if (baselines.includes('pair-sft')) o.pair_sft = await runPairSftBaseline(seed, scratch, start);
     outcomes.push(o);
   }
 } finally {
@@ -231,8 +206,9 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
 console.log('| seed | run | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δ_i→c | Δ_c→i | seconds | CPU seconds |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const o of outcomes) {
-  console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | ${o.warmup_seconds ? `warm-up ${o.warmup_seconds.toFixed(0)}` : ''} | ${o.warmup_cpu_seconds ? `warm-up ${o.warmup_cpu_seconds.toFixed(0)}` : ''} |`);
-  console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} | ${o.cpu_seconds.toFixed(0)} |`);
+  const w = o.warmup;
+  console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | ${w ? `warm-up ${w.seconds.toFixed(0)}` : ''} | ${w ? `warm-up ${w.cpu_seconds.toFixed(0)}` : ''} |`);
+  if (!baselinesOnly) console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} | ${o.cpu_seconds.toFixed(0)} |`);
   for (const [name, b] of [['GRPO', o.grpo], ['Pair-SFT', o.pair_sft]] as const) {
     if (b) console.log(`| ${o.seed} | ${name} | ${pct(b.acc_t1_after)} | ${pct(b.acc_t2_after)} | ${signed(b.acc_t2_after - b.acc_t1_after)} | ${pct(b.delta_i2c)} | ${pct(b.delta_c2i)} | ${b.seconds.toFixed(0)} | ${b.cpu_seconds.toFixed(0)} |`);
   }

@@ -36,6 +36,18 @@ export interface ScoreOptions {
   score_beta_first: number;
   /** The instruction appended after y1. */
   score_instruction: string;
+  /**
+   * The warm-up before Stage I (docs/self-correction.md, "The warm-up"): prompts whose G first
+   * attempts are sampled and paired into re-attempt transcripts (`reattemptPairs`) for a short SFT,
+   * so a model that has never seen a second turn starts with a fair one. 0 = no warm-up.
+   */
+  score_warmup_prompts: number;
+  /** The warm-up SFT's passes over its transcripts. */
+  score_warmup_epochs: number;
+  /** The warm-up SFT's peak learning rate. */
+  score_warmup_learning_rate: number;
+  /** The warm-up SFT's batch size (transcripts per optimizer step). */
+  score_warmup_batch_size: number;
 }
 
 export const SCORE_DEFAULTS: ScoreOptions = {
@@ -45,7 +57,14 @@ export const SCORE_DEFAULTS: ScoreOptions = {
   score_alpha: 10,
   score_beta_first: 0.1,
   score_instruction: SCORE_INSTRUCTION,
+  score_warmup_prompts: 0,
+  score_warmup_epochs: 3,
+  score_warmup_learning_rate: 3e-4,
+  score_warmup_batch_size: 16,
 };
+
+/** The warm-up's settings besides its switch (score_warmup_prompts). */
+const WARMUP_SETTINGS = ['score_warmup_epochs', 'score_warmup_learning_rate', 'score_warmup_batch_size'] as const;
 
 const SCORE_KEYS = Object.keys(SCORE_DEFAULTS).filter((k) => k !== 'self_correction') as (keyof ScoreOptions)[];
 
@@ -53,7 +72,7 @@ const SCORE_KEYS = Object.keys(SCORE_DEFAULTS).filter((k) => k !== 'self_correct
  * Checks the SCoRe options against each other and the rest of the config; returns score_stage
  * normalised (a CLI "1" becomes 1). Every error names the field.
  */
-export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic_sampling: boolean; multi_objective_aggregation: string }): ScoreStage {
+export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic_sampling: boolean; multi_objective_aggregation: string; lora: string | null }): ScoreStage {
   const fail = (field: string, msg: string): never => {
     throw new AhaError(`${field}: ${msg}`);
   };
@@ -76,7 +95,25 @@ export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic
   if (typeof c.score_instruction !== 'string' || c.score_instruction.trim() === '') fail('score_instruction', 'must be a non-empty string');
   if (c.dynamic_sampling) fail('dynamic_sampling', 'conflicts with self_correction score (two-attempt groups are trained whole)');
   if (c.multi_objective_aggregation !== 'sum_then_normalize') fail('multi_objective_aggregation', 'must be sum_then_normalize with self_correction score (the shaped reward is one total, not per-function columns)');
+  checkWarmup(c, fail);
   return stage;
+}
+
+/** The warm-up's options: whole numbers where they count things, and nothing set for a warm-up that is off. */
+function checkWarmup(c: ScoreOptions & { lora: string | null }, fail: (field: string, msg: string) => never): void {
+  const n = c.score_warmup_prompts;
+  if (!Number.isInteger(n) || n < 0) fail('score_warmup_prompts', `must be an integer >= 0 (0 = no warm-up), got ${JSON.stringify(n)}`);
+  if (n === 0) {
+    for (const k of WARMUP_SETTINGS) if (c[k] !== SCORE_DEFAULTS[k]) fail(k, 'sets the warm-up, which is off: set score_warmup_prompts > 0 to use it');
+    return;
+  }
+  if (c.lora !== null) fail('score_warmup_prompts', 'the warm-up is a full-weight SFT and conflicts with lora; start from a model that already writes a second attempt, or set score_warmup_prompts: 0');
+  const e = c.score_warmup_epochs;
+  if (!Number.isInteger(e) || e < 1) fail('score_warmup_epochs', `must be an integer >= 1, got ${JSON.stringify(e)}`);
+  const lr = c.score_warmup_learning_rate;
+  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) fail('score_warmup_learning_rate', `must be a number > 0, got ${JSON.stringify(lr)}`);
+  const b = c.score_warmup_batch_size;
+  if (!Number.isInteger(b) || b < 1) fail('score_warmup_batch_size', `must be an integer >= 1, got ${JSON.stringify(b)}`);
 }
 
 /** The stage (1 or 2) of the step that starts after `step` completed steps. */
@@ -327,16 +364,37 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
  * used as a second answer (it has no end to learn); it may still be a first.
  */
 export function reattemptPairs(first: readonly ScoredRow[], groupSize: number, instruction: string): CorrectionPair[] {
+  return reattempts(first, groupSize).map(([y1, y2]) => ({ prompt: secondAttemptItem(y1, instruction).prompt, completion: y2.text }));
+}
+
+/**
+ * What the warm-up's transcripts teach, by the verifier's verdicts on (y1, y2): fixes (wrong then
+ * right), breaks (right then wrong) and the two ways of staying. Equal fixes and breaks is the fair
+ * start the warm-up is for; a seed's sample can lean either way.
+ */
+export function reattemptCounts(first: readonly ScoredRow[], groupSize: number): { pairs: number; fixes: number; breaks: number; right_right: number; wrong_wrong: number } {
+  const c = { pairs: 0, fixes: 0, breaks: 0, right_right: 0, wrong_wrong: 0 };
+  for (const [y1, y2] of reattempts(first, groupSize)) {
+    c.pairs++;
+    if (y1.correct && y2.correct) c.right_right++;
+    else if (y1.correct) c.breaks++;
+    else if (y2.correct) c.fixes++;
+    else c.wrong_wrong++;
+  }
+  return c;
+}
+
+/** The (y1, y2) pairs of reattemptPairs: row i of a group with row (i + 1) mod G, truncated second answers left out. */
+function reattempts(first: readonly ScoredRow[], groupSize: number): [ScoredRow, ScoredRow][] {
   if (!Number.isInteger(groupSize) || groupSize < 2) throw new RangeError(`reattemptPairs: a group needs at least 2 samples, got ${groupSize}`);
   if (first.length % groupSize !== 0) throw new RangeError(`reattemptPairs: ${first.length} samples is not a whole number of groups of ${groupSize}`);
-  const out: CorrectionPair[] = [];
+  const out: [ScoredRow, ScoredRow][] = [];
   for (let g = 0; g < first.length; g += groupSize) {
     for (let i = 0; i < groupSize; i++) {
       const y1 = first[g + i];
       const y2 = first[g + ((i + 1) % groupSize)];
       if (y1.item.id !== y2.item.id) throw new RangeError(`reattemptPairs: samples ${g + i} and ${g + ((i + 1) % groupSize)} answer different problems (${y1.item.id}, ${y2.item.id})`);
-      if (y2.truncated) continue;
-      out.push({ prompt: secondAttemptItem(y1, instruction).prompt, completion: y2.text });
+      if (!y2.truncated) out.push([y1, y2]);
     }
   }
   return out;

@@ -105,11 +105,19 @@ export interface PrepareOptions {
   rewardFunctions?: readonly RewardFunction[];
   /** Tools of this run only (the library's `defineTool`), found by name before the built-in ones. */
   tools?: readonly Tool[];
+  /** Entries of output_dir this run wrote before its GRPO stage (SCoRe's `warmup`): the folder counts as fresh with only these in it. */
+  preparedParts?: readonly string[];
+  /** SCoRe's warm-up has run (pipeline/score.ts prepareScoreRun) and config.model is the warmed-up model. */
+  scoreWarmedUp?: boolean;
 }
 
 /** Everything runGrpo needs, from a configuration (validated here). */
 export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRunOptions {
   const config: ResolvedGrpoConfig = validateConfig(raw);
+  // The warm-up is an SFT stage (pipeline/score.ts); training without it would silently skip it.
+  if (config.self_correction === 'score' && config.score_warmup_prompts > 0 && !opts.scoreWarmedUp) {
+    throw new AhaError('score_warmup_prompts: the warm-up runs in `aha train` (pipeline/score.ts prepareScoreRun), not here; run the warm-up that way, or set score_warmup_prompts: 0 to train the model as it is');
+  }
   const task = config.task !== null ? getTask(config.task) : null;
   for (const d of config.difficulty ?? []) {
     if (!task!.difficulties.includes(d)) throw new AhaError(`difficulty ${d} is not a level of ${task!.name}; its levels are ${task!.difficulties.join(', ')}`);
@@ -134,7 +142,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const tools = buildTools(config, opts.tools);
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   const runDir = resolve(config.output_dir);
-  if (!opts.resume) assertFreshRunDir(runDir, '--output');
+  if (!opts.resume) assertFreshRunDir(runDir, '--output', opts.preparedParts);
   const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
   if (config.threads > 0) setNumThreads(config.threads);
 

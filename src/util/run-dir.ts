@@ -15,11 +15,12 @@ export function holdsRun(dir: string): boolean {
 
 /**
  * Refuses a folder that already holds a run (checked before any slow work), so a fresh run never
- * appends to or overwrites another run's logs and checkpoints. `outFlag` names the flag to change.
+ * appends to or overwrites another run's logs and checkpoints. `outFlag` names the flag to change;
+ * `prepared` lists entries the same run wrote before this stage (they do not make it unfresh).
  */
-export function assertFreshRunDir(runDir: string, outFlag = '--out'): void {
+export function assertFreshRunDir(runDir: string, outFlag = '--out', prepared: readonly string[] = []): void {
   if (holdsRun(runDir)) throw new AhaError(`${runDir} already holds a run; pass --resume to continue it, or choose another ${outFlag}`);
-  if (existsSync(runDir) && readdirSync(runDir).length > 0) throw new AhaError(`${runDir} is not empty; choose another ${outFlag}`);
+  if (existsSync(runDir) && readdirSync(runDir).some((f) => !prepared.includes(f))) throw new AhaError(`${runDir} is not empty; choose another ${outFlag}`);
 }
 
 /** `base` if it is free, else the first free `base-2`, `base-3`, ... */

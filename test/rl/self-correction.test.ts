@@ -15,7 +15,7 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  correctionPairs, editDistance, needsReference, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  correctionPairs, editDistance, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { Rng } from '../../src/util/rng.js';
@@ -155,6 +155,21 @@ test('options: SCoRe keys without self_correction, conflicts and bad values are 
   assert.throws(() => readConfigFile(file), /score_alfa/);
 });
 
+test('warm-up options: checked before any work, each error naming its field', () => {
+  const score = { ...base, self_correction: 'score' as const };
+  assert.throws(() => validateConfig({ ...base, score_warmup_prompts: 64 }), /score_warmup_prompts: is a SCoRe option: set self_correction: score/);
+  assert.equal(validateConfig({ ...score, score_warmup_prompts: 64, score_warmup_epochs: 2 }).score_warmup_epochs, 2);
+  assert.throws(() => validateConfig({ ...score, score_warmup_prompts: -1 }), /score_warmup_prompts: must be an integer >= 0 \(0 = no warm-up\), got -1/);
+  assert.throws(() => validateConfig({ ...score, score_warmup_prompts: 2.5 }), /score_warmup_prompts: must be an integer >= 0/);
+  assert.throws(() => validateConfig({ ...score, score_warmup_epochs: 2 }), /score_warmup_epochs: sets the warm-up, which is off: set score_warmup_prompts > 0/);
+  assert.throws(() => validateConfig({ ...score, score_warmup_learning_rate: 1e-3 }), /score_warmup_learning_rate: sets the warm-up, which is off/);
+  const on = { ...score, score_warmup_prompts: 8 };
+  assert.throws(() => validateConfig({ ...on, score_warmup_epochs: 0 }), /score_warmup_epochs: must be an integer >= 1, got 0/);
+  assert.throws(() => validateConfig({ ...on, score_warmup_learning_rate: 0 }), /score_warmup_learning_rate: must be a number > 0, got 0/);
+  assert.throws(() => validateConfig({ ...on, score_warmup_batch_size: 1.5 }), /score_warmup_batch_size: must be an integer >= 1, got 1.5/);
+  assert.throws(() => validateConfig({ ...on, lora: 'r=4' }), /score_warmup_prompts: the warm-up is a full-weight SFT and conflicts with lora/);
+});
+
 test('two SCoRe steps on a tiny model: Stage I then II, per-step and held-out metrics of both attempts', async () => {
   const tokenizer = new CharTokenizer({ chars: 'abcdx|', markers: [] });
   const modelConfig: ModelConfig = {
@@ -220,6 +235,8 @@ test('warm-up data: each second answer is another sample of the same problem, ne
   assert.ok(all.every((p) => !p.prompt.endsWith(`${p.completion}|`)), 'no second answer repeats its own first');
   assert.throws(() => reattemptPairs(first.slice(0, 4), 3, '|'), /4 samples is not a whole number of groups of 3/);
   assert.throws(() => reattemptPairs(first, 1, '|'), /at least 2 samples/);
+  // What the transcripts teach: a0→a1 fix, a1→a2 break, a2→a0 stays wrong, b0→b1 break, b2→b0 fix.
+  assert.deepEqual(reattemptCounts(first, 3), { pairs: 5, fixes: 2, breaks: 2, right_right: 0, wrong_wrong: 1 });
   assert.throws(() => reattemptPairs([...first.slice(0, 2), first[3]], 3, '|'), /answer different problems \(a, b\)/);
 });
 
@@ -229,6 +246,11 @@ test('aha train --recipe score: the miniature alone, the switch on with a model;
   assert.equal(alone.self_correction, 'score');
   assert.equal(alone.task, 'countdown');
   assert.ok(alone.model!.endsWith('models/aha-tiny-countdown'));
+  // The miniature runs the warm-up (a base model has no second turn); with a model it is off unless asked for.
+  assert.equal(alone.score_warmup_prompts, 64);
+  assert.equal(validateConfig(configFromFlags({ scoreWarmupPrompts: '0', scoreWarmupEpochs: '3' }, alone)).score_warmup_prompts, 0);
+  assert.throws(() => validateConfig(configFromFlags({ scoreWarmupPrompts: '0', scoreWarmupEpochs: '2' }, alone)), /score_warmup_epochs: sets the warm-up, which is off/);
+  assert.equal(recipeBase({ recipe: 'score', model: 'some/dir' })!.score_warmup_prompts, 0);
   const withFlags = configFromFlags({ scoreStageOneSteps: '10', scoreAlpha: '5' }, alone);
   assert.equal(validateConfig(withFlags).score_stage_one_steps, 10);
   assert.equal(withFlags.score_alpha, 5);

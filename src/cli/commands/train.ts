@@ -79,6 +79,10 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--score-alpha <a>', 'scoreAlpha', 'score_alpha', 'num', 'Stage II bonus alpha * (r(y2) - r(y1)) on the second attempt (paper 10)'],
   ['--score-beta-first <b>', 'scoreBetaFirst', 'score_beta_first', 'num', 'Stage I KL coefficient on the first attempt (paper 0.1)'],
   ['--score-instruction <text>', 'scoreInstruction', 'score_instruction', 'str', 'the text appended after the first attempt'],
+  ['--score-warmup-prompts <n>', 'scoreWarmupPrompts', 'score_warmup_prompts', 'int', 'SCoRe warm-up before Stage I: SFT on the model\'s own samples of this many prompts, a second sample as the re-attempt, so the second turn starts fair (0 = none)'],
+  ['--score-warmup-epochs <n>', 'scoreWarmupEpochs', 'score_warmup_epochs', 'int', 'passes of the warm-up SFT over its transcripts'],
+  ['--score-warmup-lr <lr>', 'scoreWarmupLr', 'score_warmup_learning_rate', 'num', 'learning rate of the warm-up SFT'],
+  ['--score-warmup-batch-size <n>', 'scoreWarmupBatchSize', 'score_warmup_batch_size', 'int', 'transcripts per step of the warm-up SFT'],
 ];
 
 /** Built-in recipes of --recipe: their settings file (over the defaults, under --config and flags). */
@@ -192,10 +196,11 @@ export function register(program: Command): void {
     else if (flags.output === undefined && holdsRun(config.output_dir)) config = { ...config, output_dir: nextFreeRunDir(config.output_dir) };
     checkConfig(config, sources);
     // Imported here so `aha --help` does not load the compute core.
-    const { prepareGrpo } = await import('../../rl/setup.js');
+    const { prepareScoreRun } = await import('../../pipeline/score.js');
     const { runGrpo } = await import('../../rl/trainer.js');
     const { heldoutSummary } = await import('../../rl/metrics.js');
-    const run = prepareGrpo(config, { resume: flags.resume === true, quiet: flags.quiet === true });
+    // prepareGrpo, with SCoRe's warm-up first when the config asks for one (pipeline/score.ts).
+    const { run } = await prepareScoreRun(config, { resume: flags.resume === true, quiet: flags.quiet === true });
     const result = await runGrpo(run);
     const m = result.lastMetrics;
     const summary = m ? ` accuracy ${m.accuracy?.toFixed(3)}, mean length ${m['completion_length/mean']?.toFixed(1)}` : '';

@@ -1,0 +1,136 @@
+// SCoRe's recipe (docs/self-correction.md, ## SCoRe): the warm-up, then the two-attempt GRPO run.
+// A base model pretrained on single-turn documents writes broken text after the instruction, so
+// with score_warmup_prompts > 0 the run first samples G answers of the starting model at that many
+// training prompts, pairs each with another sample of the same problem as its second answer
+// (rl/self-correction.ts reattemptPairs), and fine-tunes on those transcripts: a second attempt
+// that is a fair re-attempt, no better than the first. Stage I and II then start from that model,
+// which is also their reference. Layout: <output_dir>/warmup/ holds reattempts.jsonl, the SFT run
+// (sft/, the model in sft/model) and warmup.json (what the transcripts teach); the GRPO run is
+// <output_dir> itself, as for any `aha train`.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { validateConfig, type GrpoConfig } from '../rl/config.js';
+import { rollout } from '../rl/rollout.js';
+import { reattemptCounts, reattemptPairs, SCORE_DEFAULTS } from '../rl/self-correction.js';
+import { prepareGrpo, type PrepareOptions } from '../rl/setup.js';
+import type { GrpoRunOptions } from '../rl/trainer.js';
+import { SFTTrainer } from '../sft/sft-trainer.js';
+import { AhaError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { assertFreshRunDir, holdsRun } from '../util/run-dir.js';
+
+/** The warm-up's folder inside the run's output_dir. */
+export const WARMUP_DIR = 'warmup';
+const SUMMARY_FILE = 'warmup.json';
+/** The warm-up's options switched off: a config for prepareGrpo on a model as it is (the warm-up's sampler, a baseline's). */
+export const WARMUP_OFF = {
+  score_warmup_prompts: 0, score_warmup_epochs: SCORE_DEFAULTS.score_warmup_epochs,
+  score_warmup_learning_rate: SCORE_DEFAULTS.score_warmup_learning_rate, score_warmup_batch_size: SCORE_DEFAULTS.score_warmup_batch_size,
+};
+
+/** What a warm-up did (its warmup.json). */
+export interface ScoreWarmup {
+  /** The warmed-up model folder the SCoRe run starts from. */
+  model: string;
+  /** The model it started from. */
+  from: string;
+  samples: number;
+  /** Share of the sampled first attempts the verifier judged right. */
+  sample_accuracy: number;
+  /** Transcripts trained on, and what their second answers do to the first (fix, break, stay). */
+  pairs: number;
+  fixes: number;
+  breaks: number;
+  right_right: number;
+  wrong_wrong: number;
+  sft_steps: number;
+  training_loss: number;
+  seconds: number;
+  /** Process CPU seconds (every thread), the machine-independent cost. */
+  cpu_seconds: number;
+}
+
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * Runs the warm-up of a SCoRe config into <output_dir>/warmup, or returns the finished one found
+ * there (a resumed run; an interrupted SFT continues from its checkpoint). The config is validated first.
+ */
+export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resume?: boolean } = {}): Promise<ScoreWarmup> {
+  const config = validateConfig(raw);
+  if (config.self_correction !== 'score' || config.score_warmup_prompts === 0) throw new AhaError('score_warmup_prompts: the warm-up needs self_correction: score and score_warmup_prompts > 0');
+  const dir = join(resolve(config.output_dir), WARMUP_DIR);
+  const summaryFile = join(dir, SUMMARY_FILE);
+  if (existsSync(summaryFile)) {
+    if (!opts.resume) throw new AhaError(`${dir} holds a finished warm-up; pass --resume to continue the run, or choose another --output`);
+    return JSON.parse(readFileSync(summaryFile, 'utf8')) as ScoreWarmup;
+  }
+  const sftDir = join(dir, 'sft');
+  const data = join(dir, 'reattempts.jsonl');
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  // The starting model's sampler, prompts and verifier, with every check of the real run (context,
+  // rewards, data) and no reference model: the warm-up has no KL.
+  const run = prepareGrpo({ ...config, ...WARMUP_OFF, beta: 0, score_beta_first: 0, output_dir: join(dir, 'sample') }, { quiet: true });
+  const from = String(run.configRecord!.model);
+  const G = config.num_generations;
+  const items = Array.from({ length: config.score_warmup_prompts }, () => run.prompts.next());
+  const r = await rollout({
+    items, groupSize: G, encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((config.seed ^ 0x3a9) >>> 0),
+    judges: run.judges, weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length,
+  });
+  const pairs = reattemptPairs(r.rows, G, config.score_instruction);
+  if (pairs.length === 0) throw new AhaError(`score_warmup_prompts: every one of the ${r.rows.length} warm-up samples ran to max_completion_length (${config.max_completion_length}), so no second answer has an end to learn; raise max_completion_length`);
+  const counts = reattemptCounts(r.rows, G);
+  const resumeSft = opts.resume === true && holdsRun(sftDir);
+  if (!resumeSft) {
+    // A warm-up stopped before its SFT saved anything is redone from its samples (the same seed gives the same ones).
+    rmSync(sftDir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  }
+  const trainer = new SFTTrainer({
+    model: from, train_dataset: data,
+    args: {
+      output_dir: sftDir, learning_rate: config.score_warmup_learning_rate, num_train_epochs: config.score_warmup_epochs, per_device_train_batch_size: config.score_warmup_batch_size,
+      max_length: run.model.config.max_position_embeddings, seed: config.seed, save_steps: 0, disable_tqdm: opts.quiet === true, eval_fraction: 0, ...(config.threads > 0 ? { threads: config.threads } : {}),
+    },
+  });
+  const out = await trainer.train({ resume_from_checkpoint: resumeSft });
+  if (out.model_dir === null) throw new AhaError(`the warm-up's SFT in ${sftDir} was stopped; continue with --resume`);
+  const summary: ScoreWarmup = {
+    model: out.model_dir, from, samples: r.rows.length, sample_accuracy: r.rows.filter((x) => x.correct).length / r.rows.length, ...counts,
+    sft_steps: out.global_step, training_loss: out.training_loss, seconds: (performance.now() - t0) / 1000, cpu_seconds: cpuSeconds() - c0,
+  };
+  writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+  if (!opts.quiet) {
+    process.stderr.write(`warm-up: ${pairs.length} re-attempt transcripts from ${r.rows.length} samples (${(summary.sample_accuracy * 100).toFixed(1)}% right; ` +
+      `${counts.fixes} fix, ${counts.breaks} break, ${counts.right_right} stay right, ${counts.wrong_wrong} stay wrong), SFT loss ${out.training_loss.toFixed(3)}, ${summary.seconds.toFixed(0)} s\n`);
+  }
+  return summary;
+}
+
+/** A prepared SCoRe run and the warm-up it starts from (null without one). */
+export interface ScoreRun {
+  run: GrpoRunOptions;
+  warmup: ScoreWarmup | null;
+}
+
+/**
+ * prepareGrpo for any config, with SCoRe's warm-up first when score_warmup_prompts > 0: the run
+ * then starts from (and keeps as its reference) the warmed-up model. Every option is checked, and
+ * the output folder found fresh, before the warm-up samples anything.
+ */
+export async function prepareScoreRun(config: GrpoConfig, opts: PrepareOptions = {}): Promise<ScoreRun> {
+  const checked = validateConfig(config);
+  if (checked.self_correction !== 'score' || checked.score_warmup_prompts === 0) return { run: prepareGrpo(config, opts), warmup: null };
+  const out = resolve(config.output_dir);
+  if (!opts.resume) assertFreshRunDir(out, '--output');
+  const warmup = await scoreWarmup(config, { quiet: opts.quiet, resume: opts.resume });
+  // A run stopped during the warm-up has no GRPO checkpoint yet: its GRPO stage starts fresh.
+  const run = prepareGrpo({ ...config, model: warmup.model }, { ...opts, resume: opts.resume === true && holdsRun(out), preparedParts: [WARMUP_DIR], scoreWarmedUp: true });
+  return { run, warmup };
+}
