@@ -35,18 +35,19 @@ test('demos: a verdict follows from its sums, never from where it stands', () =>
   // What follows each meta-action: how often the first verdict of its step is "right".
   const verdicts = new Map<string, { right: number; all: number }>();
   for (const d of demos) {
-    for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*?; \d+-\d+=\d+, (right|no)\./g)) {
+    for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*? against \d+, \d+-\d+=\d+, (right|no)\./g)) {
       const v = verdicts.get(m[1]) ?? { right: 0, all: 0 };
       v.all++;
       if (m[2] === 'right') v.right++;
       verdicts.set(m[1], v);
     }
-    // Every judged line subtracts the smaller of its total and the target from the larger and says
-    // "right" exactly at 0; every sum is right except a slip's first line, the one its reflection redoes.
+    // Every judged line sets its total against the target, subtracts the smaller from the larger and
+    // says "right" exactly at 0; every sum is right except a slip's first line, the one its reflection redoes.
     const lines = d.completion.split('\n').filter((l) => /, (right|no)\.$/.test(l));
     assert.ok(lines.length >= 1, d.completion);
     lines.forEach((line, k) => {
-      const [, total, hi, lo, diff, verdict] = /=(\d+); (\d+)-(\d+)=(\d+), (right|no)\.$/.exec(line)!;
+      const [, last, total, target, hi, lo, diff, verdict] = /=(\d+)\. (\d+) against (\d+), (\d+)-(\d+)=(\d+), (right|no)\.$/.exec(line)!;
+      assert.ok(last === total && +target === d.target, line);
       assert.deepEqual([+hi, +lo].sort((x, y) => x - y), [+total, d.target].sort((x, y) => x - y), line);
       assert.ok(+hi >= +lo && +hi - +lo === +diff && (verdict === 'right') === (+diff === 0), line);
       const sumsRight = [...line.matchAll(/(\d+)([-+])(\d+)=(\d+)/g)].every(([, x, op, y, z]) => (op === '+' ? +x + +y : +x - +y) === +z);
