@@ -15,7 +15,7 @@ import type { CausalLM } from '../model/causal-lm.js';
 import { eosIds } from '../model/config-json.js';
 import { loadModel } from '../model/load-model.js';
 import { sample } from '../model/sampling.js';
-import type { Tokenizer } from '../model/tokenizer.js';
+import { loadTokenizer, type Tokenizer } from '../model/tokenizer.js';
 import { coatMetrics, reflectionBonus, restartPrompts, restartStates, type CoatMetrics, type RestartState, type Trajectory } from '../rl/coat.js';
 import { demoConfig } from '../rl/demo.js';
 import { heldoutItems, taskPrompts, type PromptItem } from '../rl/prompts.js';
@@ -30,10 +30,11 @@ import { cpuSeconds } from '../util/cpu-time.js';
 import { Rng } from '../util/rng.js';
 
 /**
- * RL completion limit: the longest demonstration is about 260 tokens, and a restart state's prompt
- * (question plus prefix) needs room in the 512-token context, more than the R1-Zero demo's 360 leaves.
+ * RL completion limit: the longest demonstration is about 310 tokens (a missed guess worked out,
+ * then three sign patterns each judged by a subtraction), and a restart state's prompt (question
+ * plus prefix, at most 512 − 320 = 192 tokens) needs room in the 512-token context.
  */
-export const COAT_MAX_COMPLETION = 280;
+export const COAT_MAX_COMPLETION = 320;
 
 export interface CoatOptions {
   /** Base model folder; null = the bundled Countdown model. */
@@ -223,6 +224,23 @@ function distillData(model: CausalLM, tokenizer: Tokenizer, o: CoatOptions, maxT
   return lines.length;
 }
 
+/**
+ * Refuses demonstrations the model's tokenizer cannot write back: a character it maps to <unk>
+ * would be trained as <unk> and the model could never produce that text (";" is not among the
+ * bundled character tokenizer's pieces), so format tuning would teach a format the policy cannot use.
+ */
+export function checkDemosSpellable(demos: readonly { prompt: string; completion: string }[], tokenizer: Tokenizer, where: string): void {
+  for (const [k, d] of demos.entries()) {
+    for (const text of [d.prompt, d.completion]) {
+      const back = tokenizer.decode(tokenizer.encode(text), { skipSpecialTokens: false });
+      if (back === text) continue;
+      let i = 0;
+      while (i < text.length && text[i] === back[i]) i++;
+      throw new AhaError(`coat: demonstration ${k + 1} does not survive the tokenizer of ${where}: ${JSON.stringify(text.slice(i, i + 12))} at character ${i} comes back as ${JSON.stringify(back.slice(i, i + 12))}`);
+    }
+  }
+}
+
 /** Runs the stages; see the file header. */
 export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult> {
   const o = coatOptions(raw);
@@ -236,7 +254,9 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
   if (formatTuned === null) {
     addTokensToFolder(o.model ?? demoConfig().model!, extended);
     const demosFile = join(out, 'format-demos.jsonl');
-    writeFileSync(demosFile, coatDemos({ count: o.demos, seed: o.seed }).map((d) => JSON.stringify({ prompt: d.prompt, completion: d.completion })).join('\n') + '\n');
+    const demos = coatDemos({ count: o.demos, seed: o.seed });
+    checkDemosSpellable(demos, loadTokenizer(extended), extended);
+    writeFileSync(demosFile, demos.map((d) => JSON.stringify({ prompt: d.prompt, completion: d.completion })).join('\n') + '\n');
     formatTuned = await formatTune(o, extended, demosFile, join(out, 'format'));
   }
   const t1 = performance.now();

@@ -1,30 +1,42 @@
 // Satori's format-tuning demonstrations, written by a program for Countdown level 0 (the bundled
-// demo's setting): Chain-of-Action-Thought trajectories whose steps start with a meta-action. A step
-// states one candidate, either guessed ("12+3-5 makes it.") or added up and judged against the
-// target ("12+3-5: 12+3=15, 15-5=10. 10 against 10, right."), after the puzzle restated ("10 from 12, 3, 5."), in the words of the Countdown corpus so
-// the base model already knows them. `<|continue|>` works out the current candidate, `<|reflect|>`
-// re-checks the step before and, when it was wrong, replaces it by a corrected candidate,
-// `<|explore|>` leaves the candidate for the next sign pattern. Every demonstration ends right.
+// demo's setting): Chain-of-Action-Thought trajectories whose steps start with a meta-action. After
+// the puzzle restated ("10 from 12, 3, 5."), a step states one candidate, either guessed ("12+3-5
+// makes it.") or added up and judged against the target ("12+3-5: 12+3=15, 15-5=10. 10 against 10,
+// right."), in the words of the Countdown corpus so the base model already knows them.
+// `<|continue|>` works out the guess before it, `<|reflect|>` goes back over a step judged wrong (or
+// re-checks one judged right) and replaces a miss by searching the sign patterns, `<|explore|>`
+// leaves a missed candidate for the next sign pattern. Every demonstration ends right.
 //
-// Kinds: `correct` (a right guess, continued and confirmed), `reflect` (a wrong guess, then a
-// reflection that finds the miss and fixes it), `slip` (a sum gone wrong that seems to hit, then a
-// reflection that redoes it and fixes the answer) and `explore` (a search through the sign patterns,
-// one explore per miss). The intermediate answer after a step is its candidate: `countdownCandidate`
-// reads it back, `candidateJudge` verifies it as the task's verifier would a final answer.
+// No judgment can be read off its position: a worked-out guess is right half the time, a re-check
+// after `<|reflect|>` confirms a right step as often as it exposes a slip, and a right candidate
+// after a reflection is found by going through the sign patterns in order, judging each, not
+// placed on the line after it. (The first demonstrations always put the right candidate on the
+// line after a reflection; the model learned "a line after a reflection is right" and judged
+// "16 against 14, right." there; docs/self-correction.md.)
+//
+// Kinds: `guess` (a guess, `<|continue|>` works it out; when it misses, `<|reflect|>` and the
+// search), `slip` (a sum gone wrong that seems to hit, `<|reflect|>` redoes it, then the search),
+// `verify` (a right candidate, `<|reflect|>` redoes it and confirms it) and `explore` (the sign
+// patterns in order, one explore per miss). The intermediate answer after a step is its last
+// candidate: `countdownCandidate` reads it back, `candidateJudge` verifies it as the task's
+// verifier would a final answer.
 import { Rng } from '../util/rng.js';
 import { AhaError } from '../util/errors.js';
 import { CONTINUE, EXPLORE, REFLECT } from '../util/meta-actions.js';
-import { candidates, judgement, type Candidate } from './countdown-corpus.js';
+import { candidates, type Candidate } from './countdown-corpus.js';
 import { COUNTDOWN_LEVELS, countdownCanonical, countdownQuestion, drawCountdown, verifyCountdown } from './countdown.js';
 import { normaliseMix, pickWeighted } from './mix.js';
 import { splitOf } from './split.js';
 import { answerTail, frame } from './task.js';
 
-export type CoatDemoKind = 'correct' | 'reflect' | 'slip' | 'explore';
-export const COAT_DEMO_KINDS: readonly CoatDemoKind[] = ['correct', 'reflect', 'slip', 'explore'];
+export type CoatDemoKind = 'guess' | 'slip' | 'verify' | 'explore';
+export const COAT_DEMO_KINDS: readonly CoatDemoKind[] = ['guess', 'slip', 'verify', 'explore'];
 
-/** Default share of each kind (reflections that fix a miss are most of it: they are what RL then rewards). */
-export const DEFAULT_COAT_DEMO_MIX: Readonly<Record<CoatDemoKind, number>> = { correct: 0.25, reflect: 0.35, slip: 0.15, explore: 0.25 };
+/** Default share of each kind: slips and verifications balance each other, so a re-check's verdict follows its sums. */
+export const DEFAULT_COAT_DEMO_MIX: Readonly<Record<CoatDemoKind, number>> = { guess: 0.5, slip: 0.1, verify: 0.1, explore: 0.3 };
+
+/** How often a `guess` demonstration's guess is right: half, so "right" and "no" after `<|continue|>` are equally likely. */
+const GUESS_HIT_SHARE = 0.5;
 
 /** The level the demonstrations are written for. */
 export const COAT_DEMO_LEVEL = 0;
@@ -39,37 +51,70 @@ export interface CoatDemo {
 
 /** A guessed candidate, stated without working. */
 const guessStep = (c: Candidate) => `${c.text} makes it.\n`;
+/**
+ * A total set against the target, then the larger less the smaller, then the verdict: "18 against
+ * 10, 18-10=8, no." or "10 against 10, 10-10=0, right.". The corpus's "18 against 10, no." puts the
+ * two numbers side by side; the subtraction after them copies both from a few characters back and
+ * leaves the verdict to read one digit ("=0" or not), a sum like those the model already gets right,
+ * instead of comparing two numbers by eye (the format-tuned model judged "16 against 14, right."
+ * about as often as "no"; docs/self-correction.md).
+ */
+export function judgedBySubtraction(value: number, target: number): string {
+  const [hi, lo] = value >= target ? [value, target] : [target, value];
+  return `${value} against ${target}, ${hi}-${lo}=${hi - lo}, ${hi === lo ? 'right' : 'no'}.`;
+}
+
 /** A candidate added up and judged. */
-const checkStep = (c: Candidate, target: number) => `${c.text}: ${c.work}. ${judgement(c.value, target)}\n`;
+const checkStep = (c: Candidate, target: number) => `${c.text}: ${c.work}. ${judgedBySubtraction(c.value, target)}\n`;
 
 /** The candidate's working with its last sum made to come out at the target: a slip that seems to hit. */
 function slipStep(c: Candidate, target: number): string {
   const sums = c.work.split(', ');
   const last = sums[sums.length - 1];
   sums[sums.length - 1] = last.slice(0, last.lastIndexOf('=') + 1) + String(target);
-  return `${c.text}: ${sums.join(', ')}. ${judgement(target, target)}\n`;
+  return `${c.text}: ${sums.join(', ')}. ${judgedBySubtraction(target, target)}\n`;
 }
 
-/** One trajectory of `kind` for the puzzle, or null when the puzzle has no miss to show (a single candidate). */
+/** The sign patterns in order, `tried` left out, each judged, up to the first that hits. */
+function searchSteps(all: readonly Candidate[], tried: Candidate, target: number): string {
+  const rest = all.filter((c) => c !== tried);
+  const hit = rest.findIndex((c) => c.value === target);
+  return rest.slice(0, hit + 1).map((c) => checkStep(c, target)).join('');
+}
+
+/** One trajectory of `kind` for the puzzle, or null when the puzzle has nothing of that kind to show. */
 export function coatCompletion(kind: CoatDemoKind, numbers: readonly number[], target: number, rng: Rng): string | null {
   const all = candidates(numbers);
   const hitIndex = all.findIndex((c) => c.value === target);
   if (hitIndex < 0) throw new AhaError(`coat demo: no sign pattern of ${numbers.join(', ')} makes ${target}`);
-  const hit = all[hitIndex];
+  const hits = all.filter((c) => c.value === target);
   const misses = all.filter((c) => c.value !== target);
-  const end = answerTail(hit.text);
+  const end = answerTail(all[hitIndex].text);
   // The puzzle restated first, so the target and numbers each step copies are a line away (the
   // Countdown corpus's searches do the same; a 0.86M model copies badly from further back).
   const open = `<think>\n${target} from ${numbers.join(', ')}.\n`;
-  if (kind === 'correct') return `${open}${guessStep(hit)}${CONTINUE}${checkStep(hit, target)}${end}`;
+  if (kind === 'verify') {
+    const hit = rng.pick(hits);
+    return `${open}${checkStep(hit, target)}${REFLECT}${checkStep(hit, target)}${answerTail(hit.text)}`;
+  }
+  if (kind === 'explore') {
+    // The sign patterns in order up to the hit, each miss left with an explore.
+    const tries = all.slice(0, hitIndex + 1);
+    if (tries.length < 2) return null;
+    return `${open}${tries.map((c) => checkStep(c, target)).join(EXPLORE)}${end}`;
+  }
   if (misses.length === 0) return null;
+  if (kind === 'slip') {
+    const miss = rng.pick(misses);
+    return `${open}${slipStep(miss, target)}${REFLECT}${checkStep(miss, target)}${searchSteps(all, miss, target)}${end}`;
+  }
+  // guess: right half the time; a miss is worked out, judged, and replaced by the search.
+  if (rng.next() < GUESS_HIT_SHARE) {
+    const hit = rng.pick(hits);
+    return `${open}${guessStep(hit)}${CONTINUE}${checkStep(hit, target)}${answerTail(hit.text)}`;
+  }
   const miss = rng.pick(misses);
-  if (kind === 'reflect') return `${open}${guessStep(miss)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
-  if (kind === 'slip') return `${open}${slipStep(miss, target)}${REFLECT}${checkStep(miss, target)}${checkStep(hit, target)}${end}`;
-  // explore: the sign patterns in order up to the hit, each miss left with an explore.
-  const tries = all.slice(0, hitIndex + 1);
-  if (tries.length < 2) return null;
-  return `${open}${tries.map((c) => checkStep(c, target)).join(EXPLORE)}${end}`;
+  return `${open}${guessStep(miss)}${CONTINUE}${checkStep(miss, target)}${REFLECT}${searchSteps(all, miss, target)}${end}`;
 }
 
 export interface CoatDemoOptions {

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { coatOptions, runCoat } from '../../src/pipeline/coat.js';
+import { checkDemosSpellable, coatOptions, runCoat } from '../../src/pipeline/coat.js';
+import { loadTokenizer } from '../../src/model/tokenizer.js';
+import { coatDemos } from '../../src/tasks/coat-demos.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { readJsonl } from '../../src/util/jsonl.js';
 import { tempDir } from '../model/tmp.js';
@@ -55,4 +57,13 @@ test('a tiny COAT run: tokens added, demos written, format tuned, RL on restart 
 test('coat options: format_tuned must be a model folder and conflicts with distill', () => {
   assert.throws(() => coatOptions({ output_dir: 'x', format_tuned: '/nonexistent/folder' }), /"format_tuned" .* is not a model folder/);
   assert.throws(() => coatOptions({ output_dir: 'x', format_tuned: 'models/aha-tiny-countdown', distill: true }), /conflicts with "format_tuned"/);
+});
+
+test('demos the tokenizer cannot write back are refused, naming the demo and the character', () => {
+  const out = join(tempDir('coat-spell'), 'run');
+  const tokenizer = loadTokenizer('models/aha-tiny-countdown');
+  // The bundled tokenizer has no meta-action tokens before `aha tokens add`, and no ";".
+  assert.throws(() => checkDemosSpellable(coatDemos({ count: 3, seed: 1 }), tokenizer, out), /demonstration 1 does not survive the tokenizer of .*"\|(continue|reflect|explore)\|>/);
+  assert.throws(() => checkDemosSpellable([{ prompt: 'Assistant: ', completion: '12+3; no' }], tokenizer, 'm'), /demonstration 1 .*"; no" at character 4 comes back as "<unk> no"/);
+  assert.doesNotThrow(() => checkDemosSpellable([{ prompt: 'Assistant: ', completion: '<think>\n12+3=15, no.\n</think>' }], tokenizer, 'm'));
 });

@@ -20,20 +20,52 @@ test('demos: every kind ends right under the task verifier, uses its meta-action
     kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
     const problem = { id: 'x', prompt: d.prompt, gold: String(d.target), difficulty: 0, meta: { numbers: d.numbers, target: d.target } };
     assert.ok(countdownTask.verify(d.completion, problem).correct, d.completion);
-    const want = { correct: '<|continue|>', reflect: '<|reflect|>', slip: '<|reflect|>', explore: '<|explore|>' }[d.kind];
+    const want = { guess: '<|continue|>', slip: '<|reflect|>', verify: '<|reflect|>', explore: '<|explore|>' }[d.kind];
     assert.ok(d.completion.includes(want), `${d.kind}: ${d.completion}`);
   }
-  assert.deepEqual([...kinds.keys()].sort(), ['correct', 'explore', 'reflect', 'slip']);
+  assert.deepEqual([...kinds.keys()].sort(), ['explore', 'guess', 'slip', 'verify']);
   // Deterministic for a seed, different for another.
   assert.deepEqual(coatDemos({ count: 5, seed: 7 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
   assert.notDeepEqual(coatDemos({ count: 5, seed: 8 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
   assert.throws(() => coatDemos({ count: 3, seed: 1, mix: { reflct: 1 } as never }), /unknown kind "reflct"/);
 });
 
-test('reflection turns: a reflect demo fixes its wrong guess; a reflect that swaps a right answer for a wrong one breaks it', () => {
+test('demos: a verdict follows from its sums, never from where it stands', () => {
+  const demos = coatDemos({ count: 600, seed: 3 });
+  // What follows each meta-action: how often the first verdict of its step is "right".
+  const verdicts = new Map<string, { right: number; all: number }>();
+  for (const d of demos) {
+    for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*? against \d+, \d+-\d+=\d+, (right|no)\./g)) {
+      const v = verdicts.get(m[1]) ?? { right: 0, all: 0 };
+      v.all++;
+      if (m[2] === 'right') v.right++;
+      verdicts.set(m[1], v);
+    }
+    // Every judged line sets its total against the target, subtracts the smaller from the larger and
+    // says "right" exactly at 0; every sum is right except a slip's first line, the one its reflection redoes.
+    const lines = d.completion.split('\n').filter((l) => /, (right|no)\.$/.test(l));
+    assert.ok(lines.length >= 1, d.completion);
+    lines.forEach((line, k) => {
+      const [, last, total, target, hi, lo, diff, verdict] = /=(\d+)\. (\d+) against (\d+), (\d+)-(\d+)=(\d+), (right|no)\.$/.exec(line)!;
+      assert.ok(last === total && +target === d.target, line);
+      assert.deepEqual([+hi, +lo].sort((x, y) => x - y), [+total, d.target].sort((x, y) => x - y), line);
+      assert.ok(+hi >= +lo && +hi - +lo === +diff && (verdict === 'right') === (+diff === 0), line);
+      const sumsRight = [...line.matchAll(/(\d+)([-+])(\d+)=(\d+)/g)].every(([, x, op, y, z]) => (op === '+' ? +x + +y : +x - +y) === +z);
+      assert.equal(sumsRight, !(d.kind === 'slip' && k === 0), `${d.kind}: ${line}`);
+    });
+  }
+  // After <|continue|> (a guess worked out) and after <|reflect|> (a re-check or the search) both
+  // verdicts are common: neither can be learned from the meta-action before it.
+  for (const meta of ['<|continue|>', '<|reflect|>']) {
+    const v = verdicts.get(meta)!;
+    assert.ok(v.right / v.all > 0.3 && v.right / v.all < 0.7, `${meta}: ${v.right} right of ${v.all}`);
+  }
+});
+
+test('reflection turns: a slip demo\'s reflection fixes its wrong answer; a reflect that swaps a right answer for a wrong one breaks it', () => {
   const ex = example([12, 3, 5], 10);
   const judge = COUNTDOWN_CANDIDATES.judge(ex)!;
-  const fixText = coatCompletion('reflect', [12, 3, 5], 10, new Rng(1))!;
+  const fixText = coatCompletion('slip', [12, 3, 5], 10, new Rng(1))!;
   const [fix] = reflectionTurns(fixText, COUNTDOWN_CANDIDATES, judge);
   assert.deepEqual({ changed: fix.changed, fixed: fix.fixed, broke: fix.broke, after: fix.after }, { changed: true, fixed: true, broke: false, after: '12+3-5' });
   const breakText = '<think>\n12+3-5 makes it.\n<|reflect|>12+3+5: 12+3=15, 15+5=20. 20 against 10, right.\n</think>\n<answer>\n12+3+5\n</answer>';
@@ -74,7 +106,7 @@ test('restart states cut a trajectory at step boundaries (last ≤ 2 steps dropp
   // Cut off before closing its thinking: still a (failed) trajectory to restart from.
   assert.ok(restartStates({ item, completion: text.slice(0, text.indexOf('</think>')), correct: false }).length >= 2);
 
-  const right = restartStates({ item, completion: coatCompletion('correct', [12, 3, 5], 4, new Rng(2))!, correct: true });
+  const right = restartStates({ item, completion: coatCompletion('verify', [12, 3, 5], 4, new Rng(2))!, correct: true });
   const all = [...states, ...right];
   const base = () => taskPrompts(countdownTask, 3, [0]);
   const src = restartPrompts(base(), all, { share: 0.5, seed: 9 });
