@@ -41,22 +41,27 @@ export function bf16SamplingBlockerOf(model: CausalLM): string | null {
   return net !== null ? net.bf16SamplingBlocker() : 'it is not a transformer aha decodes';
 }
 
-/**
- * Throws when `precision` is bf16 and `model` cannot sample in BF16. `what` names the option and
- * the model in the message (`--sampling-precision bf16: cannot sample models/x in BF16: …`).
- */
-export function assertSamplingPrecision(model: CausalLM, precision: SamplingPrecision, what: string): void {
+/** Who asks for BF16 and of what, for the refusal: `--bf16: cannot sample models/x in BF16: …`. */
+export interface PrecisionRequest {
+  /** The option as the user gave it (`--sampling-precision`, `sampling_precision`). */
+  option: string;
+  /** The model as the user named it. */
+  model: string;
+}
+
+/** Throws when `precision` is bf16 and `model` cannot sample in BF16, naming the option, the model and the reason. */
+export function assertSamplingPrecision(model: CausalLM, precision: SamplingPrecision, who: PrecisionRequest): void {
   if (precision !== 'bf16') return;
   const blocker = bf16SamplingBlockerOf(model);
-  if (blocker !== null) throw new AhaError(`${what}: cannot sample in BF16: ${blocker}`);
+  if (blocker !== null) throw new AhaError(`${who.option}: cannot sample ${who.model} in BF16: ${blocker}`);
 }
 
 /**
  * Makes `model` sample in `precision` from now on (KV caches made afterwards; a cache keeps the
  * precision it was made with). Refuses bf16 for a model the BF16 path cannot serve.
  */
-export function setSamplingPrecision(model: CausalLM, precision: SamplingPrecision, what: string): void {
-  assertSamplingPrecision(model, precision, what);
+export function setSamplingPrecision(model: CausalLM, precision: SamplingPrecision, who: PrecisionRequest): void {
+  assertSamplingPrecision(model, precision, who);
   const net = bf16Net(model);
   if (net !== null) net.sampleInBf16 = precision === 'bf16';
 }
@@ -74,10 +79,11 @@ export function samplingPrecisionOf(model: CausalLM): SamplingPrecision {
 export async function inSamplingPrecision<T>(model: CausalLM, precision: SamplingPrecision, fn: () => Promise<T>): Promise<T> {
   const before = samplingPrecisionOf(model);
   if (before === precision) return fn();
-  setSamplingPrecision(model, precision, 'sampling_precision');
+  const who = { option: 'sampling_precision', model: 'the model' };
+  setSamplingPrecision(model, precision, who);
   try {
     return await fn();
   } finally {
-    setSamplingPrecision(model, before, 'sampling_precision');
+    setSamplingPrecision(model, before, who);
   }
 }

@@ -156,7 +156,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const { model, tokenizer } = loaded;
   // BF16 rollouts: a model the BF16 path cannot serve is refused now, with its reason, before any
   // reference model loads or a step runs (never sampled in f32 instead).
-  assertSamplingPrecision(model, config.sampling_precision, `sampling_precision bf16 (model ${config.model ?? modelDir})`);
+  assertSamplingPrecision(model, config.sampling_precision, { option: 'sampling_precision', model: config.model ?? modelDir });
   if (config.sampling_precision === 'bf16' && raw.vllm_importance_sampling_correction === null && !config.vllm_importance_sampling_correction && !opts.quiet) {
     process.stderr.write(`aha: warning: sampling_precision bf16 at temperature ${config.temperature}: the sampler correction (vllm_importance_sampling_correction) stays off, since the sampler's log-probs are temperature 1's; the rollouts are slightly off-policy, uncorrected\n`);
   }

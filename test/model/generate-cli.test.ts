@@ -49,6 +49,7 @@ test('aha generate --bf16 samples through the BF16 products, and refuses a model
   assert.equal(bf16.code, 0, bf16.err);
   const [a, b] = [f32, bf16].map((r) => JSON.parse(r.out) as { completion: string; tokens: number; logprob: number });
   assert.ok(b.tokens >= 1 && Number.isFinite(b.logprob) && b.logprob < 0);
+  assert.equal(aha(...base, '--sampling-precision', 'bf16').out, bf16.out, '--bf16 is short for --sampling-precision bf16');
   // Greedy decoding of the same prompt: BF16 products move the log-probs a little, not the argmax here.
   if (a.completion === b.completion) assert.ok(Math.abs(a.logprob - b.logprob) < 0.1 * a.tokens, `${a.logprob} vs ${b.logprob}`);
   const qwen3 = join(dir, 'qwen3');

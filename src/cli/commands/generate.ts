@@ -9,10 +9,10 @@ import { parseNumber } from '../flags.js';
 import { AhaError, InputError } from '../../util/errors.js';
 import { readJsonl } from '../../util/jsonl.js';
 import { checkAdapterFlag, isAdapterDir, loadModelOrAdapter } from '../../model/adapter.js';
-import { LoraModel } from '../../model/lora.js';
 import { sample } from '../../model/sampling.js';
+import { setSamplingPrecision } from '../../model/sampling-precision.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
-import { Transformer } from '../../model/transformer.js';
+import { SAMPLING_PRECISION_HELP, samplingPrecisionFlag } from '../sampling-precision.js';
 
 interface GenerateFlags {
   model?: string;
@@ -32,6 +32,7 @@ interface GenerateFlags {
   batchSize: string;
   json?: boolean;
   bf16?: boolean;
+  samplingPrecision?: string;
   quiet?: boolean;
 }
 
@@ -92,7 +93,8 @@ export function register(program: Command): void {
     .option('--stop <text>', 'stop string, cut from the completion (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--samples <n>', 'completions per prompt', '1')
     .option('--batch-size <n>', 'sequences decoded together', '64')
-    .option('--bf16', 'sample with BF16 matrix products (AMX tiles or vdpbf16ps where the CPU has them, f32 accumulation): faster on CPUs with AVX512_BF16/AMX, log-probs within about 0.03 of f32 (docs/real-models.md); model folders whose layers the packed decode path computes')
+    .option('--sampling-precision <p>', SAMPLING_PRECISION_HELP)
+    .option('--bf16', 'short for --sampling-precision bf16')
     .option('--json', 'one JSON line per completion: prompt, completion, tokens, finish_reason, logprob')
     .option('--quiet', 'no progress bar')
     .action((flags: GenerateFlags) => {
@@ -103,6 +105,7 @@ export function register(program: Command): void {
       }
       checkAdapterFlag(flags.adapter);
       if ((flags.prompt === undefined) === (flags.input === undefined)) throw new AhaError('give exactly one of --prompt or --input');
+      const precision = samplingPrecisionFlag(flags) ?? 'f32';
       const maxTokens = parseNumber('--max-tokens', flags.maxTokens, { min: 1, integer: true });
       const temperature = parseNumber('--temperature', flags.temperature, { min: 0 });
       const topP = parseNumber('--top-p', flags.topP, { min: Number.MIN_VALUE, max: 1 });
@@ -117,14 +120,7 @@ export function register(program: Command): void {
       if (requests.some((r) => r.prompt === '')) throw new AhaError('a prompt is empty');
 
       const { model, tokenizer, eosIds } = loadModelOrAdapter(flags.model, flags.adapter);
-      if (flags.bf16 === true) {
-        // An adapter (--adapter, or an adapter folder as --model) wraps the Transformer in a
-        // LoraModel; its base carries the adapter's hook, so the base names that reason.
-        const net = model instanceof LoraModel ? model.base : model;
-        const blocker = net instanceof Transformer ? net.bf16SamplingBlocker() : 'it is not a transformer aha decodes';
-        if (blocker !== null) throw new AhaError(`--bf16: cannot sample ${flags.model} in BF16: ${blocker}`);
-        (model as Transformer).sampleInBf16 = true;
-      }
+      setSamplingPrecision(model, precision, { option: flags.bf16 === true ? '--bf16' : '--sampling-precision', model: flags.model });
       const texts = requests.map((r) => promptText(tokenizer, r, flags.chat === true));
       const ids = texts.map((t) => tokenizer.encode(t.text, { addSpecialTokens: t.special }));
       const all = ids.flatMap((p) => Array.from({ length: samples }, () => p));
