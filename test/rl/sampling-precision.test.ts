@@ -11,7 +11,8 @@ import { Rng } from '../../src/util/rng.js';
 import { DEFAULT_CONFIG, readConfigFile, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
 import { prepareGrpo } from '../../src/rl/setup.js';
 import { runGrpo } from '../../src/rl/trainer.js';
-import { checkConfig, configFromFlags } from '../../src/cli/commands/train.js';
+import { checkConfig, configFromFlags, register } from '../../src/cli/commands/train.js';
+import { runCommand } from '../cli/in-process.js';
 import { Transformer, type TransformerCache } from '../../src/model/transformer.js';
 import { scoreCompletions } from '../../src/model/scoring.js';
 import { samplingPrecisionOf } from '../../src/model/sampling-precision.js';
@@ -65,6 +66,14 @@ test('a model the BF16 path cannot serve is refused at setup with the network\'s
   assert.equal(load.mock.callCount(), 0, 'nothing sampled');
   // In f32 the same model is fine.
   assert.doesNotThrow(() => prepareGrpo({ ...c, sampling_precision: 'f32' }, { quiet: true }));
+});
+
+test('aha train --sampling-precision bf16 on a model the BF16 path cannot serve: one refusal, nothing written', async (t) => {
+  t.mock.method(Transformer.prototype, 'bf16SamplingBlocker', () => 'a reason the network gives');
+  const run = join(scratchDir('aha-precision-'), 'run');
+  await assert.rejects(runCommand(register, 'train', ['--sampling-precision', 'bf16', '--steps', '1', '--eval-problems', '2', '--output', run, '--quiet']),
+    aha(/^sampling_precision: cannot sample .*aha-tiny-countdown in BF16: a reason the network gives$/));
+  assert.equal(existsSync(run), false);
 });
 
 test('BF16 rollouts come from the BF16 path and differ from f32 only within BF16 error; the held-out sampler stays f32', async () => {
