@@ -27,7 +27,7 @@ export { verifyMath, extractAnswer, type MathVerdict, type VerifyMathOptions } f
 export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type TestStatus, type CodeLanguage } from './rewards/index.js';
 
 // Models and evaluation
-export { loadModel, saveModel, sampleText, type LoadedModel, type Sample, type SampleOptions } from './model/index.js';
+export { loadModel, saveModel, sampleText, setSamplingPrecision, type LoadedModel, type Sample, type SampleOptions, type SamplingPrecision } from './model/index.js';
 export { evaluate, type EvaluateOptions } from './eval/evaluate.js';
 
 // Reward models (docs/reward-models.md)

@@ -18,6 +18,7 @@ import { ToolLoopGenerator, TOOL_PROTOCOLS, type ToolLoopOptions, type ToolProto
 import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/options.js';
 import { buildTools, splitTools } from '../tools/registry.js';
 import type { Tool } from '../tools/tool.js';
+import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
 
 export interface EvaluateOptions {
   /** A bundled benchmark (gsm8k, math500, aime24, amc23, humaneval, mbpp) or a JSON Lines file. */
@@ -80,6 +81,8 @@ export interface EvaluateOptions {
   searchTopK?: number;
   /** chat: the chat API's tool calls; text: `<search>…</search>` in the model's text, as aha-trained models write (default: chat with api chat, text with api completions). */
   toolProtocol?: ToolProtocol;
+  /** Local model only: f32 (default) or bf16, BF16 matrix products with f32 accumulation (docs/real-models.md). */
+  samplingPrecision?: SamplingPrecision;
 }
 
 const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(-60) || 'model';
@@ -87,7 +90,7 @@ const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '
 const KNOWN = [
   'data', 'model', 'adapter', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'minP', 'repetitionPenalty', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
   'promptTemplate', 'system', 'format', 'fields', 'lastNumberFallback', 'codeTimeoutMs', 'apiKey', 'timeoutMs', 'retries', 'maxFailures', 'regrade', 'quiet',
-  'tools', 'maxToolCalls', 'toolTimeoutMs', 'searchCorpus', 'searchTopK', 'toolProtocol',
+  'tools', 'maxToolCalls', 'toolTimeoutMs', 'searchCorpus', 'searchTopK', 'toolProtocol', 'samplingPrecision',
 ];
 
 /** Numeric options: [name, least value, integer?, greatest value]. */
@@ -111,6 +114,10 @@ function checkOptions(o: EvaluateOptions): void {
   }
   if (o.api !== undefined && o.api !== 'chat' && o.api !== 'completions') throw new AhaError(`evaluate: api must be chat or completions, got ${JSON.stringify(o.api)}`);
   if (o.toolProtocol !== undefined && !TOOL_PROTOCOLS.includes(o.toolProtocol)) throw new AhaError(`evaluate: toolProtocol must be ${TOOL_PROTOCOLS.join(' or ')}, got ${JSON.stringify(o.toolProtocol)}`);
+  if (o.samplingPrecision !== undefined) {
+    const problem = samplingPrecisionProblem(o.samplingPrecision);
+    if (problem !== null) throw new AhaError(`evaluate: samplingPrecision: ${problem}`);
+  }
 }
 
 /** The run's tools, built and checked (names, corpus file, sandbox) before anything is loaded or sent; null = no tools. */
@@ -159,7 +166,7 @@ export interface Evaluation {
  * `evaluate`, also returning the names a summary shows. Everything is checked (options, data
  * file, template) before a model loads or a request is sent.
  */
-export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
+export async function runEvaluation(o: EvaluateOptions, names: { samplingPrecision: string } = { samplingPrecision: 'evaluate: samplingPrecision' }): Promise<Evaluation> {
   checkOptions(o);
   if (typeof o.data !== 'string') throw new AhaError(`evaluate: data is required: a JSON Lines file or a bundled benchmark (${benchmarkNames().join(', ')})`);
   if (typeof o.model !== 'string') throw new AhaError('evaluate: model is required: a model folder, or with endpoint the served model name');
@@ -180,6 +187,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
   const opened = await openGenerator({
     model: o.model, adapter: o.adapter, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
     timeoutS: o.timeoutMs === undefined ? undefined : o.timeoutMs / 1000, retries: o.retries,
+    ...(o.samplingPrecision !== undefined ? { precision: { value: o.samplingPrecision, option: names.samplingPrecision } } : {}),
   });
   let generator: Generator = opened;
   if (tools) {
@@ -202,6 +210,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<Evaluation> {
       template: data.template.text, system: o.system ?? null, temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK ?? null,
       min_p: sampling.minP ?? null, repetition_penalty: sampling.repetitionPenalty ?? null,
       max_tokens: sampling.maxTokens, stop: sampling.stop ?? null, seed, ...(tools?.settings ?? {}),
+      // Recorded only when not f32, so samples files written before the option resume as they were.
+      ...(o.samplingPrecision === 'bf16' ? { sampling_precision: 'bf16' } : {}),
     },
     gradingSettings: { last_number_fallback: lastNumberFallback, code_timeout_s: codeTimeoutMs / 1000 },
     seed,

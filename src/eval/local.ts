@@ -7,12 +7,15 @@ import type { LoadedModel } from '../model/load-model.js';
 import { loadModelOrAdapter } from '../model/adapter.js';
 import { encodeChat } from '../model/tokenizer.js';
 import { sample, type Sample } from '../model/sampling.js';
+import { setSamplingPrecision, type SamplingPrecision } from '../model/sampling-precision.js';
 import type { ApiKind, GenerationRequest, GenerationResult, Generator, SamplingOptions } from './generator.js';
 
 export interface LocalOptions {
   /** Chat: the prompt is the user message of the tokenizer's chat template; completions: raw text. */
   api: ApiKind;
   system?: string;
+  /** The precision the model samples in (default f32), and the option that asked, for refusals. */
+  precision?: { value: SamplingPrecision; option: string };
 }
 
 interface Pending {
@@ -42,6 +45,8 @@ export class LocalGenerator implements Generator {
     if (opts.api === 'chat' && loaded.tokenizer.chatTemplate === null) {
       throw new AhaError(`${loaded.dir}: the tokenizer has no chat template; use --api completions (raw prompts) for this model`);
     }
+    // The generator owns its model: BF16 sampling is set once, or refused with the network's reason.
+    if (opts.precision) setSamplingPrecision(loaded.model, opts.precision.value, { option: opts.precision.option, model: loaded.dir });
   }
 
   /** Loads a model folder (or a LoRA adapter folder, or a folder plus `adapter`), with a clear error when it is not one. */

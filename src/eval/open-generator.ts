@@ -4,6 +4,8 @@
 import { EVAL_DEFAULTS } from './defaults.js';
 import type { ApiKind, Generator } from './generator.js';
 import { RemoteGenerator } from './remote.js';
+import { AhaError } from '../util/errors.js';
+import type { SamplingPrecision } from '../model/sampling-precision.js';
 
 export interface GeneratorSpec {
   /** Model folder (local) or, with `endpoint`, the served model name. */
@@ -18,10 +20,15 @@ export interface GeneratorSpec {
   /** Per-request timeout in seconds. */
   timeoutS?: number;
   retries?: number;
+  /** Local model only: the precision it samples in (default f32), and the option that asked, for refusals. */
+  precision?: { value: SamplingPrecision; option: string };
 }
 
 export async function openGenerator(spec: GeneratorSpec): Promise<Generator> {
   if (spec.endpoint !== undefined) {
+    if (spec.precision?.value === 'bf16') {
+      throw new AhaError(`${spec.precision.option} bf16 applies to a local model folder; a server samples in its own precision (vLLM: --dtype)`);
+    }
     return new RemoteGenerator({
       endpoint: spec.endpoint,
       model: spec.model,
@@ -35,5 +42,5 @@ export async function openGenerator(spec: GeneratorSpec): Promise<Generator> {
     });
   }
   const { LocalGenerator } = await import('./local.js');
-  return LocalGenerator.open(spec.model, { api: spec.api, system: spec.system, adapter: spec.adapter });
+  return LocalGenerator.open(spec.model, { api: spec.api, system: spec.system, adapter: spec.adapter, precision: spec.precision });
 }

@@ -10,6 +10,7 @@ export { loadTokenizer, encodeChat, type Tokenizer, type ChatMessage, type Encod
 export { CharTokenizer, DEFAULT_CHARS, CHAR_MARKERS, type CharTokenizerOptions } from './char-tokenizer.js';
 export { HfTokenizer } from './hf-tokenizer.js';
 export { sample, sampleText, type Sample, type SampleOptions, type FinishReason } from './sampling.js';
+export { setSamplingPrecision, samplingPrecisionOf, SAMPLING_PRECISIONS, type SamplingPrecision, type PrecisionRequest } from './sampling-precision.js';
 export { scoreCompletions, type ScoreOptions } from './scoring.js';
 export {
   saveTrainingCheckpoint,

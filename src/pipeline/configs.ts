@@ -11,6 +11,7 @@ import type { KeepMode } from './rejection-sampling.js';
 import type { FieldOptions } from '../eval/problems.js';
 import { EVAL_DEFAULTS } from '../eval/defaults.js';
 import type { RmTrainOptions } from '../rm/train.js';
+import { SAMPLING_PRECISIONS, type SamplingPrecision } from '../model/sampling-precision.js';
 
 export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval' | 'reward_model';
 export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval', 'reward_model'];
@@ -109,6 +110,7 @@ const GENERATION: Schema = {
   timeout: { type: 'number', min: 0.001 },
   retries: { type: 'int', min: 0, max: 100 },
   max_failures: { type: 'int', min: 1 },
+  sampling_precision: { type: 'string', choices: SAMPLING_PRECISIONS },
 };
 
 export const SAMPLE_SCHEMA: Schema = {
@@ -152,6 +154,8 @@ export interface GenerationConfig {
   timeoutS: number;
   retries: number;
   maxFailures: number;
+  /** Local model only: the precision it samples in (f32 default, or bf16). */
+  samplingPrecision: SamplingPrecision;
 }
 
 export interface SampleConfig extends GenerationConfig {
@@ -191,6 +195,7 @@ function generationConfig(c: Record<string, unknown>, defaults: { samples: numbe
     timeoutS: (c.timeout as number | undefined) ?? EVAL_DEFAULTS.timeoutS,
     retries: (c.retries as number | undefined) ?? EVAL_DEFAULTS.retries,
     maxFailures: (c.max_failures as number | undefined) ?? EVAL_DEFAULTS.maxFailures,
+    samplingPrecision: (c.sampling_precision as SamplingPrecision | undefined) ?? 'f32',
   };
 }
 

@@ -15,6 +15,7 @@ import { applyFilters, DEFAULT_THRESHOLDS, normaliseCompletion, type FilterName,
 import { loadProblemSet, sourceName, type ProblemSet } from './problems.js';
 import { openGenerator, type GeneratorSpec } from '../eval/open-generator.js';
 import type { SampleConfig } from './configs.js';
+import type { SamplingPrecision } from '../model/sampling-precision.js';
 
 export type KeepMode = 'correct' | 'all';
 
@@ -219,11 +220,16 @@ export function formatSummary(s: RejectionSamplingSummary): string {
   return lines.join('\n') + '\n';
 }
 
+/** The sampling precision among a samples file's settings: only when not f32, so files written before the option resume as they were. */
+export function precisionSetting(c: { samplingPrecision: SamplingPrecision }): { sampling_precision?: SamplingPrecision } {
+  return c.samplingPrecision === 'f32' ? {} : { sampling_precision: c.samplingPrecision };
+}
+
 /** Rejection sampling from a resolved config (`aha sample` and the pipeline's sample stage). */
-export async function sampleFromConfig(c: SampleConfig, run: { out: string; quiet?: boolean; restartOnNewSettings?: boolean }): Promise<RejectionSamplingSummary> {
+export async function sampleFromConfig(c: SampleConfig, run: { out: string; quiet?: boolean; restartOnNewSettings?: boolean; precisionOption?: string }): Promise<RejectionSamplingSummary> {
   // Problems and filters are checked before the model loads or a request goes out.
   const problems = await loadProblemSet({ data: c.data, split: c.split, count: c.count, difficulty: c.difficulty, dataSeed: c.dataSeed, limit: c.limit, promptTemplate: c.promptTemplate, fields: c.fields, api: c.api });
-  const gen: GeneratorSpec = { model: c.model, endpoint: c.endpoint, api: c.api, system: c.system, timeoutS: c.timeoutS, retries: c.retries };
+  const gen: GeneratorSpec = { model: c.model, endpoint: c.endpoint, api: c.api, system: c.system, timeoutS: c.timeoutS, retries: c.retries, precision: { value: c.samplingPrecision, option: run.precisionOption ?? 'sampling_precision' } };
   const generator = await openGenerator(gen);
   const sampling: SamplingOptions = { temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens };
   return runRejectionSampling({
@@ -236,7 +242,7 @@ export async function sampleFromConfig(c: SampleConfig, run: { out: string; quie
     filters: c.filters,
     thresholds: c.thresholds,
     source: sourceName(gen),
-    settings: { backend: c.endpoint !== undefined ? 'remote' : 'local', model: sourceName(gen), api: c.api, system: c.system ?? null, temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens },
+    settings: { backend: c.endpoint !== undefined ? 'remote' : 'local', model: sourceName(gen), api: c.api, system: c.system ?? null, temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, ...precisionSetting(c) },
     concurrency: c.concurrency,
     samplesPerRequest: c.samplesPerRequest,
     seed: c.seed,

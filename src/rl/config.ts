@@ -14,6 +14,7 @@ import type { ScheduleKind } from '../util/schedule.js';
 import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/options.js';
 import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-correction.js';
 import { LEARNED_REWARD_DEFAULTS, learnedOnProblem, type LearnedRewardOptions } from './learned-on.js';
+import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -55,6 +56,12 @@ export interface GrpoConfig extends ToolOptions, ScoreOptions, LearnedRewardOpti
   min_p: number;
   /** CTRL's penalty on tokens already in the prompt or completion; 1 = off (TRL's default). */
   repetition_penalty: number;
+  /**
+   * The precision the rollouts are sampled in: f32 (the trainer's), or bf16 (BF16 matrix products
+   * with f32 accumulation, Transformer.sampleInBf16; faster, and slightly off-policy for the f32
+   * trainer). The held-out evaluation samples in f32 either way. vLLM calls this its dtype.
+   */
+  sampling_precision: SamplingPrecision;
   /** KL coefficient (DeepSeekMath); 0 = no reference model. */
   beta: number;
   /** Lower clip ε (PPO/DeepSeekMath). */
@@ -90,8 +97,12 @@ export interface GrpoConfig extends ToolOptions, ScoreOptions, LearnedRewardOpti
   ref_model_sync_steps: number;
   /** sum_then_normalize (the weighted total normalised) or normalize_then_sum (each reward function first; GDPO). */
   multi_objective_aggregation: MultiObjectiveAggregation;
-  /** Truncated importance sampling on the policy term when the sampler's log-probs differ from the trainer's (TRL's name). */
-  vllm_importance_sampling_correction: boolean;
+  /**
+   * Truncated importance sampling on the policy term when the sampler's log-probs differ from the
+   * trainer's (TRL's name). null (the default) = on when the sampler is not the trainer
+   * (sampling_precision bf16, at temperature 1), as TRL turns it on when vLLM samples; off otherwise.
+   */
+  vllm_importance_sampling_correction: boolean | null;
   vllm_importance_sampling_mode: ImportanceSamplingMode;
   /** The cap C on the weight (truncate) or the bound above which a weight is zeroed (mask). */
   vllm_importance_sampling_clip_max: number;
@@ -150,6 +161,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   top_k: 0,
   min_p: 0,
   repetition_penalty: 1.0,
+  sampling_precision: 'f32',
   beta: 0,
   epsilon: 0.2,
   epsilon_high: null,
@@ -170,7 +182,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   sync_ref_model: false,
   ref_model_mixup_alpha: 0.6,
   ref_model_sync_steps: 512,
-  vllm_importance_sampling_correction: false,
+  vllm_importance_sampling_correction: null,
   vllm_importance_sampling_mode: 'sequence_mask',
   vllm_importance_sampling_clip_max: 3.0,
   scale_rewards: 'group',
@@ -263,8 +275,17 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
 /** CISPO's cap on the importance weight when epsilon_high is not given (TRL's ScaleRL recipe, methods.md). */
 export const CISPO_EPSILON_HIGH = 5.0;
 
-/** A validated configuration, epsilon_high resolved. */
-export type ResolvedGrpoConfig = GrpoConfig & { epsilon_high: number };
+/** A validated configuration, epsilon_high and the sampler correction's default resolved. */
+export type ResolvedGrpoConfig = GrpoConfig & { epsilon_high: number; vllm_importance_sampling_correction: boolean };
+
+/**
+ * Whether the sampler correction is on: as set, or by default (null) when the rollouts are sampled
+ * in another precision than the trainer computes in and the sampler's log-probs are comparable
+ * (temperature 1; they are the raw distribution's).
+ */
+export function samplerCorrectionOn(c: Pick<GrpoConfig, 'vllm_importance_sampling_correction' | 'sampling_precision' | 'temperature'>): boolean {
+  return c.vllm_importance_sampling_correction ?? (c.sampling_precision === 'bf16' && c.temperature === 1);
+}
 
 /**
  * Checks every option's type and range (cheap; no files opened besides existence checks done by
@@ -317,10 +338,13 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(isInt(c.ref_model_sync_steps) && c.ref_model_sync_steps >= 1, `ref_model_sync_steps must be an integer >= 1, got ${c.ref_model_sync_steps}`);
   check(!c.sync_ref_model || c.beta > 0, 'sync_ref_model updates the reference model, which only exists with beta > 0');
   check(!c.sync_ref_model || c.lora === null, 'sync_ref_model with lora: the LoRA reference is the base with its adapters switched off, not a copy that could be synced; drop one of them');
-  check(typeof c.vllm_importance_sampling_correction === 'boolean', 'vllm_importance_sampling_correction must be true or false');
+  const precisionProblem = samplingPrecisionProblem(c.sampling_precision);
+  check(precisionProblem === null, `sampling_precision: ${precisionProblem}`);
+  check(c.vllm_importance_sampling_correction === null || typeof c.vllm_importance_sampling_correction === 'boolean',
+    'vllm_importance_sampling_correction must be true, false or null (the default: on with sampling_precision bf16)');
   check((IMPORTANCE_SAMPLING_MODES as readonly string[]).includes(c.vllm_importance_sampling_mode), `unknown vllm_importance_sampling_mode "${c.vllm_importance_sampling_mode}"; choose one of ${IMPORTANCE_SAMPLING_MODES.join(', ')}`);
   check(isNum(c.vllm_importance_sampling_clip_max) && c.vllm_importance_sampling_clip_max >= 1, `vllm_importance_sampling_clip_max must be >= 1, got ${c.vllm_importance_sampling_clip_max}`);
-  check(!c.vllm_importance_sampling_correction || c.temperature === 1, 'vllm_importance_sampling_correction compares against the sampler\'s raw (temperature 1) log-probs: it needs temperature 1');
+  check(c.vllm_importance_sampling_correction !== true || c.temperature === 1, 'vllm_importance_sampling_correction compares against the sampler\'s raw (temperature 1) log-probs: it needs temperature 1');
   check(['group', 'batch', 'none'].includes(c.scale_rewards), `unknown scale_rewards "${c.scale_rewards}"; choose group, batch or none`);
   check(isNum(c.advantage_eps) && c.advantage_eps > 0, `advantage_eps must be > 0, got ${c.advantage_eps}`);
   check(isInt(c.num_iterations) && c.num_iterations >= 1, `num_iterations must be an integer >= 1, got ${c.num_iterations}`);
@@ -364,7 +388,7 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
     check(c.tools.length === 0, 'tools: tool calls inside SCoRe\'s two attempts are not supported; use tools or self_correction, not both');
     check(!(c.advantage_estimator === 'reinforce_plus_plus' && c.beta > 0), 'advantage_estimator: reinforce_plus_plus with beta > 0 (KL in the reward) conflicts with self_correction score (its KL is per attempt)');
   }
-  return { ...c, epsilon_high: epsilonHigh, score_stage: scoreStage };
+  return { ...c, epsilon_high: epsilonHigh, score_stage: scoreStage, vllm_importance_sampling_correction: samplerCorrectionOn(c) };
 }
 
 /** The options a run folder's config.json records (GrpoConfig keys only, over the defaults), or null when there is none. */

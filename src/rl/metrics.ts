@@ -65,11 +65,26 @@ export class TrainingSums {
   /** Sampler-mismatch weights: their sum, and the tokens capped or zeroed. */
   isWeightSum = 0;
   isClipped = 0;
+  /** |ℓold − ℓsmp| per completion token, trainer against sampler (their sum, largest, count), when the sampler's log-probs are kept. */
+  logpGapSum = 0;
+  logpGapMax = 0;
+  logpGapTokens = 0;
   /** Sum over the updates of the entropy coefficient applied (adaptive entropy). */
   entropyCoefApplied = 0;
   loss = 0;
   gradNorm = 0;
   updates = 0;
+
+  /** Adds the trainer/sampler log-prob gap of one forward pass's masked tokens ([B, T] each). */
+  addLogpGap(oldLogp: ArrayLike<number>, samplerLogp: ArrayLike<number>, mask: Uint8Array): void {
+    for (let k = 0; k < mask.length; k++) {
+      if (!mask[k]) continue;
+      const gap = Math.abs(oldLogp[k] - samplerLogp[k]);
+      this.logpGapSum += gap;
+      if (gap > this.logpGapMax) this.logpGapMax = gap;
+      this.logpGapTokens++;
+    }
+  }
 
   /** The step's training metrics: token means, and loss / grad norm averaged over the updates. */
   /** `entropyCoef`: the adaptive controller's coefficient after the step (logged with the mean applied one); null when not adaptive. */
@@ -92,6 +107,11 @@ export class TrainingSums {
     if (samplerCorrection) {
       out['sampler_is/mean_weight'] = this.isWeightSum / t;
       out['sampler_is/clipped_frac'] = this.isClipped / t;
+    }
+    // TRL's names for the sampler/trainer mismatch (mean and max |Δ log p| per token).
+    if (this.logpGapTokens > 0) {
+      out['sampling/sampling_logp_difference/mean'] = this.logpGapSum / this.logpGapTokens;
+      out['sampling/sampling_logp_difference/max'] = this.logpGapMax;
     }
     return out;
   }

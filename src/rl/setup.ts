@@ -9,6 +9,7 @@ import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { withNewAdapters } from '../model/adapter.js';
 import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
+import { assertSamplingPrecision, inSamplingPrecision } from '../model/sampling-precision.js';
 import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, RUN_CONFIG_FILE } from '../model/training-run.js';
 import { readTensorFile } from '../model/training-checkpoint.js';
 import { restoreReference, SYNCED_REFERENCE_FILE } from './update.js';
@@ -161,6 +162,12 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     loaded = config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
   }
   const { model, tokenizer } = loaded;
+  // BF16 rollouts: a model the BF16 path cannot serve is refused now, with its reason, before any
+  // reference model loads or a step runs (never sampled in f32 instead).
+  assertSamplingPrecision(model, config.sampling_precision, { option: 'sampling_precision', model: config.model ?? modelDir });
+  if (config.sampling_precision === 'bf16' && raw.vllm_importance_sampling_correction === null && !config.vllm_importance_sampling_correction && !opts.quiet) {
+    process.stderr.write(`aha: warning: sampling_precision bf16 at temperature ${config.temperature}: the sampler correction (vllm_importance_sampling_correction) stays off, since the sampler's log-probs are temperature 1's; the rollouts are slightly off-policy, uncorrected\n`);
+  }
   if (config.gradient_checkpointing) setGradientCheckpointing(model, true);
 
   // Prompt plus completion must fit the model's context; check a sample of prompts now.
@@ -185,13 +192,16 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   if (resumeFrom && config.sync_ref_model) restoreReference(reference!, readTensorFile(resumeFrom, SYNCED_REFERENCE_FILE), resumeFrom);
   const eosIds = loaded.eosIds;
   if (eosIds.length === 0) throw new AhaError(`${modelDir}: the model has no EOS token id, so completions could never end`);
-  const sampler: Sampler = tools.length > 0 ? toolSampler(model, tokenizer, config, tools, eosIds) : async (prompts, rng) =>
+  const f32Sampler: Sampler = tools.length > 0 ? toolSampler(model, tokenizer, config, tools, eosIds) : async (prompts, rng) =>
     sample(model, prompts, { maxNewTokens: config.max_completion_length, temperature: config.temperature, topP: config.top_p, topK: config.top_k, minP: config.min_p, repetitionPenalty: config.repetition_penalty, eosIds, tokenizer, rng }).map((s) => ({
       ids: s.tokens,
       text: s.text,
       truncated: s.finishReason === 'length',
       logprobs: s.logprobs,
     }));
+  // The rollouts in the run's sampling precision; the held-out evaluation in f32 (what the weights score, comparable across precisions).
+  const precision = config.sampling_precision;
+  const sampler: Sampler = precision === 'f32' ? f32Sampler : (prompts, rng) => inSamplingPrecision(model, precision, () => f32Sampler(prompts, rng));
   const judges: Judges = {
     rewards: rewardFns,
     correctnessReward: verifierRewardIndex(rewardFns, task ? task.name : null),
@@ -204,6 +214,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     tokenizer,
     reference,
     sampler,
+    evalSampler: f32Sampler,
     prompts: makePrompts(),
     evalItems: task && config.eval_problems > 0 ? heldoutItems(task, config.eval_problems, config.seed, config.difficulty).map((it) => promptInExample(it, learned.length > 0)) : [],
     watch: learnedRewardWatch(learned, task !== null && config.eval_problems > 0, opts.quiet),

@@ -51,6 +51,8 @@ export interface GrpoRunOptions {
   /** The frozen reference policy; required when beta > 0, ignored otherwise. */
   reference: CausalLM | null;
   sampler: Sampler;
+  /** The held-out evaluation's sampler (setup: f32 whatever sampling_precision is); default `sampler`. */
+  evalSampler?: Sampler;
   prompts: PromptSource;
   /** Held-out problems evaluated into eval.jsonl (empty = no evaluation). */
   evalItems?: readonly PromptItem[];
@@ -119,11 +121,12 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       const rng = new Rng((cfg.seed ^ Math.imul(step + 1, 0x2545f491)) >>> 0);
       if (!opts.quiet) process.stderr.write(`held-out evaluation at step ${step}: ${items.length} problems...\n`);
       const encode = (p: string) => opts.tokenizer.encode(p);
+      const sampler = opts.evalSampler ?? opts.sampler;
       // SCoRe: both attempts of each problem, with the paper's metrics (self-correction.ts).
       const two = cfg.self_correction === 'score'
-        ? await twoAttemptHeldout({ items, encode, sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length, instruction: cfg.score_instruction, contextLength: opts.model.config.max_position_embeddings })
+        ? await twoAttemptHeldout({ items, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length, instruction: cfg.score_instruction, contextLength: opts.model.config.max_position_embeddings })
         : null;
-      const rows = two ? two.first : (await rollout({ items, groupSize: 1, encode, sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length })).rows;
+      const rows = two ? two.first : (await rollout({ items, groupSize: 1, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length })).rows;
       const line = { ...heldoutMetrics(rows), ...toolMetrics(rows) };
       // The report sets a problem's first and last answers side by side.
       for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout', ...(two ? { attempt: 1 } : {}) });

@@ -182,7 +182,9 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
   if (klInReward && !u.rewards) throw new AhaError('policyUpdate: reinforce_plus_plus with beta > 0 needs the rows\' rewards');
   if (cfg.use_adaptive_entropy && !u.entropyControl) throw new AhaError('policyUpdate: use_adaptive_entropy needs the entropy controller state');
   let totalTokens = 0;
-  const pack: PackOptions = { padId: u.padId, maskTruncated: cfg.mask_truncated_completions, samplerLogp: cfg.vllm_importance_sampling_correction };
+  // The sampler's log-probs are kept for the correction, and to log the sampler/trainer gap of BF16 rollouts.
+  const gapLogged = cfg.sampling_precision !== 'f32' && cfg.temperature === 1;
+  const pack: PackOptions = { padId: u.padId, maskTruncated: cfg.mask_truncated_completions, samplerLogp: cfg.vllm_importance_sampling_correction || gapLogged };
   const micro = splitRanges(u.rows.length, cfg.gradient_accumulation_steps).flatMap(([a, b]) => {
     const chunks = memoryChunks(u.rows, a, b, bytesPerPosition, u.logitsBudgetBytes ?? LOGITS_BUDGET_BYTES).map(([c, d]) => {
       const rows = u.rows.slice(c, d);
@@ -242,6 +244,8 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
     for (const [j, m] of micro.entries()) {
       const { logits, logp } = targetLogProbs(u.model, m.batch, cfg.temperature);
       const oldLogp = m.oldLogp ?? logp.data.slice();
+      // π_old is the same in every pass: the gap is measured once per step.
+      if (pass === 0 && m.samplerLogp && cfg.temperature === 1) u.sums.addLogpGap(oldLogp, m.samplerLogp, m.mask);
       const h = noGrad(() => entropy(logits)).data;
       // top_entropy_quantile: the quantile is over this forward pass's tokens (TRL: the micro-batch's).
       const policyMask = cfg.top_entropy_quantile < 1 ? highEntropyMask(h, m.mask, cfg.top_entropy_quantile) : null;

@@ -42,7 +42,7 @@ test('aha generate writes one JSON line per completion, reproducibly for a seed'
   assert.equal(aha(...args).out, a.out);
 });
 
-test('aha generate --bf16 samples through the BF16 products, also Qwen3 on a BF16 folder with an adapter', () => {
+test('aha generate --bf16 (short for --sampling-precision bf16) samples through the BF16 products, also Qwen3 on a BF16 folder with an adapter', () => {
   const base = ['--prompt', '12+30=', '--max-tokens', '8', '--temperature', '0', '--json', '--quiet'];
   /** Greedy decoding of the same prompt: BF16 products move the log-probs a little, not the argmax here. */
   const close = (args: string[]) => {
@@ -58,6 +58,8 @@ test('aha generate --bf16 samples through the BF16 products, also Qwen3 on a BF1
     }
   };
   close(['--model', modelDir]);
+  const once = ['--model', modelDir, ...base];
+  assert.equal(aha(...once, '--sampling-precision', 'bf16').out, aha(...once, '--bf16').out, '--bf16 is short for --sampling-precision bf16');
   // Qwen3 (per-head q/k norms) saved in BF16: with an adapter (--adapter, or the adapter folder as
   // --model) its base stays frozen in BF16 and the adapter applies inside the BF16 products' path.
   const qwen3 = join(dir, 'qwen3');

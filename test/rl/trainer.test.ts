@@ -13,7 +13,7 @@ import { loadTrainingCheckpoint, latestCheckpoint, listCheckpoints, readTensorFi
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import type { RewardFunction } from '../../src/rewards/types.js';
-import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
+import { DEFAULT_CONFIG, validateConfig, type GrpoConfig, type ResolvedGrpoConfig } from '../../src/rl/config.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { runGrpo, type GrpoRunOptions, type GrpoTrainerState } from '../../src/rl/trainer.js';
 import { memoryChunks, mixReference, policyUpdate, restoreReference, splitRanges, SYNCED_REFERENCE_FILE } from '../../src/rl/update.js';
@@ -33,7 +33,7 @@ const modelConfig: ModelConfig = {
 /** Toy task: reward 1 when the completion starts with "a" (about 1 in 10 at random init). */
 const startsWithA: RewardFunction = { name: 'starts_a', description: 'completion starts with a', score: (c) => (c.startsWith('a') ? 1 : 0) };
 
-function toyConfig(over: Partial<GrpoConfig>): GrpoConfig & { epsilon_high: number } {
+function toyConfig(over: Partial<GrpoConfig>): ResolvedGrpoConfig {
   return validateConfig({
     ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 20, prompts_per_step: 2, num_generations: 8, max_completion_length: 4,
     learning_rate: 3e-2, max_grad_norm: 1, save_steps: 0, log_completions_steps: 5, ...over,
@@ -43,7 +43,7 @@ function toyConfig(over: Partial<GrpoConfig>): GrpoConfig & { epsilon_high: numb
 const modelSampler = (model: CausalLM, maxNew: number): Sampler => async (prompts, rng) =>
   sample(model, prompts, { maxNewTokens: maxNew, eosIds: [tokenizer.eosId], tokenizer, rng }).map((s) => ({ ids: s.tokens, text: s.text, truncated: s.finishReason === 'length' }));
 
-function runOptions(model: CausalLM, config: GrpoConfig & { epsilon_high: number }, runDir: string, extra: Partial<GrpoRunOptions> = {}): GrpoRunOptions {
+function runOptions(model: CausalLM, config: ResolvedGrpoConfig, runDir: string, extra: Partial<GrpoRunOptions> = {}): GrpoRunOptions {
   const items = ['x', 'xx'].map((p, i) => ({ id: String(i), prompt: p, example: {} }));
   return {
     config, model, tokenizer, reference: config.beta > 0 ? createTransformer(modelConfig, { seed: 1 }) : null,

@@ -11,6 +11,7 @@ import { runEvaluation, type EvaluateOptions } from '../../eval/evaluate.js';
 import { summaryJson, summaryTable } from '../../eval/summary.js';
 import type { ApiKind } from '../../eval/generator.js';
 import type { ToolProtocol } from '../../eval/tool-chat.js';
+import { SAMPLING_PRECISION_HELP, samplingPrecisionFlag } from '../sampling-precision.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 
@@ -74,8 +75,9 @@ async function action(flags: Flags): Promise<void> {
     searchTopK: optional('searchTopK', { min: 1, integer: true }),
     searchCorpus: str(flags, 'searchCorpus'),
     toolProtocol: str(flags, 'toolProtocol') as ToolProtocol | undefined,
+    samplingPrecision: samplingPrecisionFlag(flags),
   };
-  const { result, label, description } = await runEvaluation(options);
+  const { result, label, description } = await runEvaluation(options, { samplingPrecision: '--sampling-precision' });
   const ctx = { data: label, model: description };
   const table = summaryTable(result, ctx);
   if (flags.json) {
@@ -132,6 +134,8 @@ export function register(program: Command): void {
     .option('--search-corpus <file>', 'JSON Lines passages ({"text": ...}) the search tool indexes with BM25')
     .option('--search-top-k <k>', 'passages a search returns (default 3)')
     .option('--regrade', 'grade the samples already in --out again (after a verifier change)')
+    .option('--sampling-precision <p>', `local model only: ${SAMPLING_PRECISION_HELP}`)
+    .option('--bf16', 'short for --sampling-precision bf16')
     .option('--quiet', 'no progress bar')
     .addHelpText('after', `\nPrompt templates:\n${describeTemplates()}\n\nExamples:\n  aha eval --data gsm8k --samples 4 --endpoint http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-1.5B-Instruct --json\n  aha eval --data aime24 --samples 64 --endpoint http://127.0.0.1:8000 --model r1 --samples-per-request 16 --max-tokens 32768\n  aha eval --data my.jsonl --model runs/grpo/checkpoints/step-100 --api completions --prompt-template r1-zero
   aha eval --data q.jsonl --endpoint http://127.0.0.1:8000/v1 --model qwen --tools search --search-corpus passages.jsonl`)

@@ -9,11 +9,11 @@ import { parseNumber } from '../flags.js';
 import { AhaError, InputError } from '../../util/errors.js';
 import { readJsonl } from '../../util/jsonl.js';
 import { checkAdapterFlag, isAdapterDir, loadModelOrAdapter } from '../../model/adapter.js';
-import { LoraModel } from '../../model/lora.js';
 import { sample } from '../../model/sampling.js';
+import { setSamplingPrecision } from '../../model/sampling-precision.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
 import { parseChatTemplateArg, type ChatTemplateArgs } from '../../model/chat-template.js';
-import { Transformer } from '../../model/transformer.js';
+import { SAMPLING_PRECISION_HELP, samplingPrecisionFlag } from '../sampling-precision.js';
 
 interface GenerateFlags {
   model?: string;
@@ -34,6 +34,7 @@ interface GenerateFlags {
   json?: boolean;
   chatTemplateArg: string[];
   bf16?: boolean;
+  samplingPrecision?: string;
   quiet?: boolean;
 }
 
@@ -95,7 +96,8 @@ export function register(program: Command): void {
     .option('--stop <text>', 'stop string, cut from the completion (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--samples <n>', 'completions per prompt', '1')
     .option('--batch-size <n>', 'sequences decoded together', '64')
-    .option('--bf16', 'sample with BF16 matrix products (AMX tiles or vdpbf16ps where the CPU has them, f32 accumulation): faster on CPUs with AVX512_BF16/AMX, log-probs within about 0.03 of f32 (docs/real-models.md); every model folder, with or without --adapter')
+    .option('--sampling-precision <p>', SAMPLING_PRECISION_HELP)
+    .option('--bf16', 'short for --sampling-precision bf16')
     .option('--json', 'one JSON line per completion: prompt, completion, tokens, finish_reason, logprob')
     .option('--quiet', 'no progress bar')
     .action((flags: GenerateFlags) => {
@@ -106,6 +108,7 @@ export function register(program: Command): void {
       }
       checkAdapterFlag(flags.adapter);
       if ((flags.prompt === undefined) === (flags.input === undefined)) throw new AhaError('give exactly one of --prompt or --input');
+      const precision = samplingPrecisionFlag(flags) ?? 'f32';
       const maxTokens = parseNumber('--max-tokens', flags.maxTokens, { min: 1, integer: true });
       const temperature = parseNumber('--temperature', flags.temperature, { min: 0 });
       const topP = parseNumber('--top-p', flags.topP, { min: Number.MIN_VALUE, max: 1 });
@@ -121,14 +124,7 @@ export function register(program: Command): void {
       if (requests.some((r) => r.prompt === '')) throw new AhaError('a prompt is empty');
 
       const { model, tokenizer, eosIds } = loadModelOrAdapter(flags.model, flags.adapter);
-      if (flags.bf16 === true) {
-        // An adapter (--adapter, or an adapter folder as --model) wraps the Transformer in a
-        // LoraModel: BF16 sampling is set on its base, whose decode path adds the adapters (in f32).
-        const net = model instanceof LoraModel ? model.base : model;
-        const blocker = net instanceof Transformer ? net.bf16SamplingBlocker() : 'it is not a transformer aha decodes';
-        if (blocker !== null) throw new AhaError(`--bf16: cannot sample ${flags.model} in BF16: ${blocker}`);
-        (net as Transformer).sampleInBf16 = true;
-      }
+      setSamplingPrecision(model, precision, { option: flags.bf16 === true ? '--bf16' : '--sampling-precision', model: flags.model });
       const texts = requests.map((r) => promptText(tokenizer, r, flags.chat === true, templateArgs));
       const ids = texts.map((t) => tokenizer.encode(t.text, { addSpecialTokens: t.special }));
       const all = ids.flatMap((p) => Array.from({ length: samples }, () => p));

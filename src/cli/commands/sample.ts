@@ -7,6 +7,7 @@ import { AhaError } from '../../util/errors.js';
 import type { SampleConfig, Schema } from '../../pipeline/configs.js';
 import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, FILTER_NAMES } from '../../pipeline/filters.js';
 import { dataChoices, dataKind } from '../../pipeline/problems.js';
+import { SAMPLING_PRECISION_HELP } from '../sampling-precision.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -52,7 +53,7 @@ async function action(flags: Flags): Promise<void> {
   if (dataKind(config.data) === null) throw new AhaError(`--data ${config.data}: no such file, and not a task or bundled benchmark (${dataChoices()})`);
   const out = typeof flags.out === 'string' ? flags.out : `runs/sample-${slug(config.data)}-${slug(config.model)}.jsonl`;
   const { sampleFromConfig, formatSummary } = await import('../../pipeline/rejection-sampling.js');
-  const summary = await sampleFromConfig(config, { out, quiet: flags.quiet === true });
+  const summary = await sampleFromConfig(config, { out, quiet: flags.quiet === true, precisionOption: '--sampling-precision' });
   if (flags.json) {
     process.stderr.write(formatSummary(summary));
     process.stdout.write(JSON.stringify(summary) + '\n');
@@ -102,6 +103,7 @@ export function register(program: Command): void {
     .option('--timeout <s>', 'per-request timeout in seconds (default 600)')
     .option('--retries <n>', 'retries of a failed request (default 5)')
     .option('--max-failures <n>', 'stop after this many requests failed for good (default 10)')
+    .option('--sampling-precision <p>', `local model only: ${SAMPLING_PRECISION_HELP}`)
     .option('--json', 'print the summary on stderr and a JSON summary as the last line of stdout')
     .option('--quiet', 'no progress bar')
     .addHelpText(

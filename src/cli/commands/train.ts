@@ -23,6 +23,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--top-k <k>', 'topK', 'top_k', 'int', 'sample among the k most likely tokens (0 = off)'],
   ['--min-p <p>', 'minP', 'min_p', 'num', 'drop tokens less likely than p times the most likely one (0 = off)'],
   ['--repetition-penalty <r>', 'repetitionPenalty', 'repetition_penalty', 'num', "CTRL's penalty on tokens already in the prompt or completion (1 = off)"],
+  ['--sampling-precision <p>', 'samplingPrecision', 'sampling_precision', 'str', 'f32 (default) or bf16: sample the rollouts with BF16 matrix products (AMX or vdpbf16ps, f32 accumulation; faster on CPUs with them) while training stays f32; with bf16 the sampler correction is on by default and the sampler/trainer log-prob gap is logged (docs/real-models.md). Models the BF16 path cannot serve are refused with the reason'],
   ['--beta <b>', 'beta', 'beta', 'num', 'KL coefficient against the frozen reference, k3 estimator (DeepSeekMath); 0 = no reference model in memory'],
   ['--epsilon <e>', 'epsilon', 'epsilon', 'num', 'lower clip range of the ratio, 1 - epsilon (PPO, DeepSeekMath)'],
   ['--epsilon-high <e>', 'epsilonHigh', 'epsilon_high', 'num', 'upper clip range, 1 + epsilon_high; default = epsilon (DAPO clip-higher uses 0.28); with cispo the absolute cap on the weight, default 5'],
@@ -43,7 +44,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--sync-ref-model', 'syncRefModel', 'sync_ref_model', 'bool', 'mix the policy into the reference model every --ref-model-sync-steps updates (TR-DPO; needs --beta > 0)'],
   ['--ref-model-mixup-alpha <a>', 'refModelMixupAlpha', 'ref_model_mixup_alpha', 'num', 'alpha in ref = alpha * policy + (1 - alpha) * ref (TRL 0.6)'],
   ['--ref-model-sync-steps <n>', 'refModelSyncSteps', 'ref_model_sync_steps', 'int', 'optimiser updates between reference syncs (TRL 512)'],
-  ['--vllm-importance-sampling-correction', 'vllmImportanceSamplingCorrection', 'vllm_importance_sampling_correction', 'bool', "weight the policy term by exp(trainer log-prob - sampler log-prob), capped (TIS) or masked (TRL's name; needs temperature 1)"],
+  ['--vllm-importance-sampling-correction', 'vllmImportanceSamplingCorrection', 'vllm_importance_sampling_correction', 'bool', "weight the policy term by exp(trainer log-prob - sampler log-prob), capped (TIS) or masked (TRL's name; needs temperature 1). Default: on with --sampling-precision bf16, off otherwise; --no-vllm-importance-sampling-correction turns it off"],
   ['--vllm-importance-sampling-mode <m>', 'vllmImportanceSamplingMode', 'vllm_importance_sampling_mode', 'str', 'token_truncate, token_mask, sequence_truncate or sequence_mask (TRL default)'],
   ['--vllm-importance-sampling-clip-max <c>', 'vllmImportanceSamplingClipMax', 'vllm_importance_sampling_clip_max', 'num', 'the cap C on the sampler-mismatch weight (TRL 3)'],
   ['--scale-rewards <s>', 'scaleRewards', 'scale_rewards', 'str', 'advantage scaling: group (DeepSeekMath), batch, none (Dr. GRPO)'],
@@ -184,6 +185,8 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run in --output from its latest checkpoint (optimizer, RNG, data position, step)')
     .option('--quiet', 'no progress bar');
   for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);
+  // Its default depends on --sampling-precision, so it can be turned off as well as on.
+  cmd.option('--no-vllm-importance-sampling-correction', 'turn the sampler correction off (also with --sampling-precision bf16)');
   cmd.action(async (flags: Record<string, unknown>) => {
     const recipe = recipeBase(flags);
     const sources = new Map<string, string>();
