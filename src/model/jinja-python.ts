@@ -65,6 +65,12 @@ const proto = Interpreter.prototype as unknown as {
   evaluateBlock: (this: { evaluate: Evaluate }, statements: { type: string }[], environment: unknown) => JinjaValue;
 };
 
+// Replacing a method of the library's interpreter is tied to its internals (package-lock pins
+// 0.5.11; the template tests compare against Jinja2's output): if the method is gone, stop loudly
+// rather than leave printing silently unpatched.
+if (typeof proto.evaluateBlock !== 'function' || typeof proto.evaluate !== 'function') {
+  throw new Error('@huggingface/jinja: Interpreter.evaluateBlock / evaluate not found; src/model/jinja-python.ts must follow this version of the library');
+}
 // The library's block evaluation appends each statement's value with its own printing; this one
 // prints output expressions as Python does and leaves statements and text as they were.
 proto.evaluateBlock = function (statements, environment) {
