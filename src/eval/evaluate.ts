@@ -19,6 +19,7 @@ import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/op
 import { buildTools, splitTools } from '../tools/registry.js';
 import type { Tool } from '../tools/tool.js';
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
+import type { ChatTemplateArgs } from '../model/chat-template.js';
 
 export interface EvaluateOptions {
   /** A bundled benchmark (gsm8k, math500, aime24, amc23, humaneval, mbpp) or a JSON Lines file. */
@@ -53,6 +54,11 @@ export interface EvaluateOptions {
   /** A named template or a file with a {problem} placeholder. */
   promptTemplate?: string;
   system?: string;
+  /**
+   * Extra chat-template variables (transformers' / vLLM's chat_template_kwargs), e.g.
+   * { enable_thinking: false } for Qwen3; chat API only.
+   */
+  chatTemplateArgs?: ChatTemplateArgs;
   /** How records are graded (default: the benchmark's, or detected from the fields). */
   format?: BenchmarkFormat;
   fields?: FieldOptions;
@@ -89,7 +95,7 @@ const slug = (s: string) => s.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '
 
 const KNOWN = [
   'data', 'model', 'adapter', 'endpoint', 'api', 'samples', 'temperature', 'topP', 'topK', 'minP', 'repetitionPenalty', 'maxTokens', 'stop', 'concurrency', 'samplesPerRequest', 'seed', 'limit', 'out',
-  'promptTemplate', 'system', 'format', 'fields', 'lastNumberFallback', 'codeTimeoutMs', 'apiKey', 'timeoutMs', 'retries', 'maxFailures', 'regrade', 'quiet',
+  'promptTemplate', 'system', 'chatTemplateArgs', 'format', 'fields', 'lastNumberFallback', 'codeTimeoutMs', 'apiKey', 'timeoutMs', 'retries', 'maxFailures', 'regrade', 'quiet',
   'tools', 'maxToolCalls', 'toolTimeoutMs', 'searchCorpus', 'searchTopK', 'toolProtocol', 'samplingPrecision',
 ];
 
@@ -114,6 +120,14 @@ function checkOptions(o: EvaluateOptions): void {
   }
   if (o.api !== undefined && o.api !== 'chat' && o.api !== 'completions') throw new AhaError(`evaluate: api must be chat or completions, got ${JSON.stringify(o.api)}`);
   if (o.toolProtocol !== undefined && !TOOL_PROTOCOLS.includes(o.toolProtocol)) throw new AhaError(`evaluate: toolProtocol must be ${TOOL_PROTOCOLS.join(' or ')}, got ${JSON.stringify(o.toolProtocol)}`);
+  if (o.chatTemplateArgs !== undefined) {
+    const args: unknown = o.chatTemplateArgs;
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new AhaError('evaluate: chatTemplateArgs must be an object of template variables, e.g. { enable_thinking: false }');
+    for (const [k, v] of Object.entries(args)) {
+      if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw new AhaError(`evaluate: chatTemplateArgs.${k} must be a string, number, boolean or null, got ${JSON.stringify(v)}`);
+    }
+    if (Object.keys(args).length > 0 && o.api === 'completions') throw new AhaError('evaluate: chatTemplateArgs apply to the chat API (api chat); with api completions no chat template is rendered');
+  }
   if (o.samplingPrecision !== undefined) {
     const problem = samplingPrecisionProblem(o.samplingPrecision);
     if (problem !== null) throw new AhaError(`evaluate: samplingPrecision: ${problem}`);
@@ -178,6 +192,7 @@ export async function runEvaluation(o: EvaluateOptions, names: { samplingPrecisi
     format: o.format, fields: o.fields, limit: o.limit, promptTemplate: o.promptTemplate, api, lastNumberFallback, codeTimeoutMs,
   });
   const tools = evalTools(o, api);
+  const templateArgs = o.chatTemplateArgs !== undefined && Object.keys(o.chatTemplateArgs).length > 0 ? o.chatTemplateArgs : null;
   const sampling: SamplingOptions = { temperature: o.temperature ?? D.temperature, topP: o.topP ?? D.topP, maxTokens: o.maxTokens ?? (remote ? D.maxTokensRemote : D.maxTokensLocal) };
   if (o.topK !== undefined) sampling.topK = o.topK;
   if (o.minP !== undefined) sampling.minP = o.minP;
@@ -186,6 +201,7 @@ export async function runEvaluation(o: EvaluateOptions, names: { samplingPrecisi
   if (stop !== undefined) sampling.stop = stop;
   const opened = await openGenerator({
     model: o.model, adapter: o.adapter, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,
+    ...(templateArgs !== null ? { chatTemplateArgs: templateArgs } : {}),
     timeoutS: o.timeoutMs === undefined ? undefined : o.timeoutMs / 1000, retries: o.retries,
     ...(o.samplingPrecision !== undefined ? { precision: { value: o.samplingPrecision, option: names.samplingPrecision } } : {}),
   });
@@ -207,7 +223,10 @@ export async function runEvaluation(o: EvaluateOptions, names: { samplingPrecisi
     outFile: o.out ?? `runs/eval-${data.label}-${slug(remote ? o.model : basename(o.model))}.jsonl`,
     settings: {
       data: data.key, format: data.format, backend: remote ? 'remote' : 'local', model: o.model, api,
-      template: data.template.text, system: o.system ?? null, temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK ?? null,
+      template: data.template.text, system: o.system ?? null,
+      // Recorded only when given, so samples files written before the option resume as they were.
+      ...(templateArgs !== null ? { chat_template_args: JSON.stringify(Object.fromEntries(Object.entries(templateArgs).sort(([a], [b]) => (a < b ? -1 : 1)))) } : {}),
+      temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK ?? null,
       min_p: sampling.minP ?? null, repetition_penalty: sampling.repetitionPenalty ?? null,
       max_tokens: sampling.maxTokens, stop: sampling.stop ?? null, seed, ...(tools?.settings ?? {}),
       // Recorded only when not f32, so samples files written before the option resume as they were.

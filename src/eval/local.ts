@@ -6,6 +6,7 @@ import { AhaError } from '../util/errors.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { loadModelOrAdapter } from '../model/adapter.js';
 import { encodeChat } from '../model/tokenizer.js';
+import type { ChatTemplateArgs } from '../model/chat-template.js';
 import { sample, type Sample } from '../model/sampling.js';
 import { setSamplingPrecision, type SamplingPrecision } from '../model/sampling-precision.js';
 import type { ApiKind, GenerationRequest, GenerationResult, Generator, SamplingOptions } from './generator.js';
@@ -14,6 +15,8 @@ export interface LocalOptions {
   /** Chat: the prompt is the user message of the tokenizer's chat template; completions: raw text. */
   api: ApiKind;
   system?: string;
+  /** Chat API: extra variables for the tokenizer's chat template (e.g. enable_thinking). */
+  chatTemplateArgs?: ChatTemplateArgs;
   /** The precision the model samples in (default f32), and the option that asked, for refusals. */
   precision?: { value: SamplingPrecision; option: string };
 }
@@ -60,7 +63,7 @@ export class LocalGenerator implements Generator {
     if (this.opts.api === 'completions') return tok.encode(prompt, { addSpecialTokens: true });
     const messages = this.opts.system ? [{ role: 'system', content: this.opts.system }] : [];
     messages.push({ role: 'user', content: prompt });
-    return encodeChat(tok, messages);
+    return encodeChat(tok, messages, true, this.opts.chatTemplateArgs);
   }
 
   generate(req: GenerationRequest, sampling: SamplingOptions): Promise<GenerationResult> {

@@ -6,6 +6,7 @@ import type { ApiKind, Generator } from './generator.js';
 import { RemoteGenerator } from './remote.js';
 import { AhaError } from '../util/errors.js';
 import type { SamplingPrecision } from '../model/sampling-precision.js';
+import type { ChatTemplateArgs } from '../model/chat-template.js';
 
 export interface GeneratorSpec {
   /** Model folder (local) or, with `endpoint`, the served model name. */
@@ -17,6 +18,8 @@ export interface GeneratorSpec {
   /** Bearer token; default $OPENAI_API_KEY. */
   apiKey?: string;
   system?: string;
+  /** Chat API: extra chat-template variables (sent as chat_template_kwargs to a server). */
+  chatTemplateArgs?: ChatTemplateArgs;
   /** Per-request timeout in seconds. */
   timeoutS?: number;
   retries?: number;
@@ -35,6 +38,7 @@ export async function openGenerator(spec: GeneratorSpec): Promise<Generator> {
       api: spec.api,
       apiKey: spec.apiKey ?? process.env.OPENAI_API_KEY,
       system: spec.system,
+      chatTemplateArgs: spec.chatTemplateArgs,
       timeoutMs: (spec.timeoutS ?? EVAL_DEFAULTS.timeoutS) * 1000,
       retries: spec.retries ?? EVAL_DEFAULTS.retries,
       backoffBaseMs: 1000,
@@ -42,5 +46,5 @@ export async function openGenerator(spec: GeneratorSpec): Promise<Generator> {
     });
   }
   const { LocalGenerator } = await import('./local.js');
-  return LocalGenerator.open(spec.model, { api: spec.api, system: spec.system, adapter: spec.adapter, precision: spec.precision });
+  return LocalGenerator.open(spec.model, { api: spec.api, system: spec.system, chatTemplateArgs: spec.chatTemplateArgs, adapter: spec.adapter, precision: spec.precision });
 }

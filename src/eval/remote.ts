@@ -5,6 +5,7 @@
 import { AhaError } from '../util/errors.js';
 import type { ApiKind, GenerationRequest, GenerationResult, Generator, GeneratedSample, SamplingOptions } from './generator.js';
 import { RemoteCallError, isRetryableStatus, parseRetryAfter, withRetries } from './retry.js';
+import type { ChatTemplateArgs } from '../model/chat-template.js';
 
 export interface RemoteOptions {
   /** Server base URL (`http://host:8000` or `…/v1`) or the full endpoint URL. */
@@ -15,6 +16,8 @@ export interface RemoteOptions {
   apiKey?: string;
   /** System message for chat requests. */
   system?: string;
+  /** Chat requests: extra chat-template variables, sent as chat_template_kwargs (vLLM, SGLang). */
+  chatTemplateArgs?: ChatTemplateArgs;
   /** Per-request timeout, ms. */
   timeoutMs: number;
   retries: number;
@@ -121,6 +124,8 @@ export class RemoteGenerator implements Generator {
     if (s.repetitionPenalty !== undefined) body.repetition_penalty = s.repetitionPenalty;
     if (s.stop && s.stop.length > 0) body.stop = s.stop;
     if (seed !== undefined) body.seed = seed;
+    const args = this.opts.chatTemplateArgs;
+    if (this.opts.api === 'chat' && args !== undefined && Object.keys(args).length > 0) body.chat_template_kwargs = args;
     return body;
   }
 

@@ -15,26 +15,25 @@ import { resolveTemplate, renderPrompt } from '../../src/eval/templates.js';
 import type { EvalProblem } from '../../src/eval/problems.js';
 import { numericVerifier, tempDir } from './helpers.js';
 
+/** The tiny model's shape; vocab_size comes from its tokenizer. */
+const TINY = {
+  model_type: 'qwen2' as const,
+  hidden_size: 32,
+  intermediate_size: 48,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  max_position_embeddings: 512,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000,
+  tie_word_embeddings: true,
+  bos_token_id: 1,
+  eos_token_id: 2,
+};
+
 function tinyModelFolder(): string {
   const tok = new CharTokenizer();
-  const model = createTransformer(
-    {
-      model_type: 'qwen2',
-      vocab_size: tok.vocabSize,
-      hidden_size: 32,
-      intermediate_size: 48,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      max_position_embeddings: 512,
-      rms_norm_eps: 1e-6,
-      rope_theta: 10000,
-      tie_word_embeddings: true,
-      bos_token_id: 1,
-      eos_token_id: 2,
-    },
-    { seed: 3 },
-  );
+  const model = createTransformer({ ...TINY, vocab_size: tok.vocabSize }, { seed: 3 });
   const dir = join(tempDir(), 'tiny');
   saveModel(model, tok, dir);
   return dir;
@@ -78,6 +77,22 @@ test('a local model folder evaluates through the harness, batched and resumable'
   const more = await run(out, 3);
   assert.equal(more.resumed, 6);
   assert.equal(more.generated, 3);
+});
+
+test('chat-template variables reach the local model\'s template (as enable_thinking reaches Qwen3\'s)', async () => {
+  // A template that writes one more character when the variable is set: the prompt grows by one token.
+  const tok = new CharTokenizer({ chatTemplate: "{% if think is defined and think %}T{% endif %}{{ messages[0]['content'] }}" });
+  const model = createTransformer({ ...TINY, vocab_size: tok.vocabSize }, { seed: 3 });
+  const dir = join(tempDir(), 'templated');
+  saveModel(model, tok, dir);
+  const promptTokens = async (chatTemplateArgs?: { think: boolean }) => {
+    const gen = LocalGenerator.open(dir, { api: 'chat', ...(chatTemplateArgs ? { chatTemplateArgs } : {}) });
+    const r = await gen.generate({ prompt: '1+1?', n: 1, seed: 1 }, { temperature: 0, topP: 1, maxTokens: 2 });
+    return r.usage.promptTokens;
+  };
+  const plain = await promptTokens();
+  assert.equal(await promptTokens({ think: true }), plain + 1);
+  assert.equal(await promptTokens({ think: false }), plain);
 });
 
 test('completions mode loads a folder; a missing folder is refused clearly', () => {

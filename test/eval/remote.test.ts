@@ -58,14 +58,20 @@ test('chat and completions requests carry the sampling options and return usage'
     assert.equal(body.max_tokens, 64);
     assert.equal(body.seed, 7);
     assert.deepEqual(body.stop, ['</answer>']);
+    assert.equal('chat_template_kwargs' in body, false, 'no template variables given, none sent');
+    // Template variables reach the server as vLLM / SGLang read them (chat requests only).
+    const thinkingOff = new RemoteGenerator({ endpoint: server.url, model: 'm1', api: 'chat', chatTemplateArgs: { enable_thinking: false }, ...fast });
+    await thinkingOff.generate({ prompt: 'hi', n: 1 }, sampling);
+    assert.deepEqual(server.requests.at(-1)!.body.chat_template_kwargs, { enable_thinking: false });
     const comp = new RemoteGenerator({ endpoint: server.url + '/v1', model: 'm1', api: 'completions', ...fast });
     const c = await comp.generate({ prompt: 'def f():', n: 1 }, sampling);
     assert.equal(c.samples[0].text, 'echo def f(): #0');
-    assert.equal(server.requests[1].path, '/v1/completions');
-    assert.equal(server.requests[1].body.prompt, 'def f():');
-    assert.equal('top_k' in server.requests[1].body, false);
-    assert.equal('min_p' in server.requests[1].body, false);
-    assert.equal('repetition_penalty' in server.requests[1].body, false);
+    const last = server.requests.at(-1)!;
+    assert.equal(last.path, '/v1/completions');
+    assert.equal(last.body.prompt, 'def f():');
+    assert.equal('top_k' in last.body, false);
+    assert.equal('min_p' in last.body, false);
+    assert.equal('repetition_penalty' in last.body, false);
   } finally {
     await server.close();
   }
