@@ -19,7 +19,7 @@ import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/op
 import { buildTools, splitTools } from '../tools/registry.js';
 import type { Tool } from '../tools/tool.js';
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
-import type { ChatTemplateArgs } from '../model/chat-template.js';
+import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
 
 export interface EvaluateOptions {
   /** A bundled benchmark (gsm8k, math500, aime24, amc23, humaneval, mbpp) or a JSON Lines file. */
@@ -121,12 +121,8 @@ function checkOptions(o: EvaluateOptions): void {
   if (o.api !== undefined && o.api !== 'chat' && o.api !== 'completions') throw new AhaError(`evaluate: api must be chat or completions, got ${JSON.stringify(o.api)}`);
   if (o.toolProtocol !== undefined && !TOOL_PROTOCOLS.includes(o.toolProtocol)) throw new AhaError(`evaluate: toolProtocol must be ${TOOL_PROTOCOLS.join(' or ')}, got ${JSON.stringify(o.toolProtocol)}`);
   if (o.chatTemplateArgs !== undefined) {
-    const args: unknown = o.chatTemplateArgs;
-    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new AhaError('evaluate: chatTemplateArgs must be an object of template variables, e.g. { enable_thinking: false }');
-    for (const [k, v] of Object.entries(args)) {
-      if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw new AhaError(`evaluate: chatTemplateArgs.${k} must be a string, number, boolean or null, got ${JSON.stringify(v)}`);
-    }
-    if (Object.keys(args).length > 0 && o.api === 'completions') throw new AhaError('evaluate: chatTemplateArgs apply to the chat API (api chat); with api completions no chat template is rendered');
+    checkChatTemplateArgs(o.chatTemplateArgs, 'evaluate: chatTemplateArgs');
+    if (Object.keys(o.chatTemplateArgs).length > 0 && o.api === 'completions') throw new AhaError('evaluate: chatTemplateArgs apply to the chat API (api chat); with api completions no chat template is rendered');
   }
   if (o.samplingPrecision !== undefined) {
     const problem = samplingPrecisionProblem(o.samplingPrecision);

@@ -56,6 +56,23 @@ export function parseChatTemplateArg(spec: string, flag = '--chat-template-arg')
   return [key, raw];
 }
 
+/** `--chat-template-arg` values given on the command line (repeatable), as one set of template arguments. */
+export function parseChatTemplateArgs(specs: readonly string[], flag = '--chat-template-arg'): ChatTemplateArgs {
+  return Object.fromEntries(specs.map((s) => parseChatTemplateArg(s, flag)));
+}
+
+/**
+ * Checks template arguments handed to the library (`where` names the option): plain names the
+ * renderer does not set itself, and values a template can take (string, number, boolean, null).
+ */
+export function checkChatTemplateArgs(args: unknown, where: string): asserts args is ChatTemplateArgs {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new AhaError(`${where} must be an object of template variables, e.g. { enable_thinking: false }`);
+  for (const [k, v] of Object.entries(args)) {
+    if (RESERVED.has(k)) throw new AhaError(`${where}: "${k}" is set by aha itself and cannot be passed`);
+    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw new AhaError(`${where}.${k} must be a string, number, boolean or null, got ${JSON.stringify(v)}`);
+  }
+}
+
 /** Names the renderer sets itself; template arguments may not replace them. */
 const RESERVED = new Set(['messages', 'add_generation_prompt', 'tools', 'documents', 'raise_exception', 'strftime_now']);
 

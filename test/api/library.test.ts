@@ -197,6 +197,7 @@ test('evaluate() runs a local model on a JSON Lines file; verifyMath judges answ
   await assert.rejects(evaluate({ data: file, model: 'm', samples: 0 }), aha(/evaluate: samples must be an integer from 1 to 1024, got 0/));
   // Chat-template variables: only for the chat API, and only values a template can take.
   await assert.rejects(evaluate({ data: file, model: 'm', api: 'completions', chatTemplateArgs: { enable_thinking: false } }), aha(/evaluate: chatTemplateArgs apply to the chat API/));
-  await assert.rejects(evaluate({ data: file, model: 'm', chatTemplateArgs: { tools: [] } as never }), aha(/evaluate: chatTemplateArgs\.tools must be a string, number, boolean or null, got \[\]/));
+  await assert.rejects(evaluate({ data: file, model: 'm', chatTemplateArgs: { think: [] } as never }), aha(/evaluate: chatTemplateArgs\.think must be a string, number, boolean or null, got \[\]/));
+  await assert.rejects(evaluate({ data: file, model: 'm', chatTemplateArgs: { messages: 'x' } }), aha(/evaluate: chatTemplateArgs: "messages" is set by aha itself/));
   assert.equal(verifyMath('so the answer is \\boxed{\\frac{1}{2}}', '0.5').equal, true);
 });

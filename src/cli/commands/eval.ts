@@ -12,7 +12,7 @@ import { summaryJson, summaryTable } from '../../eval/summary.js';
 import type { ApiKind } from '../../eval/generator.js';
 import type { ToolProtocol } from '../../eval/tool-chat.js';
 import { SAMPLING_PRECISION_HELP, samplingPrecisionFlag } from '../sampling-precision.js';
-import { parseChatTemplateArg, type ChatTemplateArgs } from '../../model/chat-template.js';
+import { parseChatTemplateArgs, type ChatTemplateArgs } from '../../model/chat-template.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 
@@ -26,7 +26,7 @@ function chatTemplateArgs(flags: Flags): { chatTemplateArgs: ChatTemplateArgs } 
   const given = (flags.chatTemplateArg as string[] | undefined) ?? [];
   if (given.length === 0) return null;
   if (flags.api === 'completions') throw new AhaError('--chat-template-arg applies to --api chat: with --api completions no chat template is rendered');
-  return { chatTemplateArgs: Object.fromEntries(given.map((a) => parseChatTemplateArg(a))) };
+  return { chatTemplateArgs: parseChatTemplateArgs(given) };
 }
 
 async function action(flags: Flags): Promise<void> {

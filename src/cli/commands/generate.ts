@@ -12,7 +12,7 @@ import { checkAdapterFlag, isAdapterDir, loadModelOrAdapter } from '../../model/
 import { sample } from '../../model/sampling.js';
 import { setSamplingPrecision } from '../../model/sampling-precision.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
-import { parseChatTemplateArg, type ChatTemplateArgs } from '../../model/chat-template.js';
+import { parseChatTemplateArgs, type ChatTemplateArgs } from '../../model/chat-template.js';
 import { SAMPLING_PRECISION_HELP, samplingPrecisionFlag } from '../sampling-precision.js';
 
 interface GenerateFlags {
@@ -119,7 +119,7 @@ export function register(program: Command): void {
       const samples = parseNumber('--samples', flags.samples, { min: 1, integer: true });
       const batchSize = parseNumber('--batch-size', flags.batchSize, { min: 1, integer: true });
       if (flags.stop.some((s) => s === '')) throw new AhaError('--stop must not be empty');
-      const templateArgs: ChatTemplateArgs = Object.fromEntries(flags.chatTemplateArg.map((a) => parseChatTemplateArg(a)));
+      const templateArgs: ChatTemplateArgs = parseChatTemplateArgs(flags.chatTemplateArg);
       const requests: Request[] = flags.input !== undefined ? readRequests(flags.input) : [{ prompt: flags.prompt! }];
       if (requests.some((r) => r.prompt === '')) throw new AhaError('a prompt is empty');
 
