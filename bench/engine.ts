@@ -19,6 +19,7 @@ import type { ModelConfig } from '../src/model/transformer-config.js';
 import { createTransformer } from '../src/model/transformer.js';
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { median } from './lib/shapes.js';
+import { benchArgs } from './lib/args.js';
 import { Rng } from '../src/util/rng.js';
 
 const PYTHON = TORCH_PYTHON;
@@ -38,11 +39,7 @@ const config: ModelConfig = {
 };
 const BATCH = 16, SEQ = 128, GEN_BATCH = 64, GEN_PROMPT = 8, GEN_TOKENS = 128;
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const flag = (name: string): boolean => process.argv.includes(name);
+const args = benchArgs('bench:engine', ['--threads', '--steps', '--rounds'], ['--json', '--no-torch', '--check']);
 
 
 /** Matrix-product FLOPs of one training step (forward + 2x for backward), causal attention counted once. */
@@ -148,21 +145,21 @@ function check(): void {
 
 function main(): void {
   const info = buildInfo();
-  const threads = Number(arg('--threads') ?? info.cores);
+  const threads = args.int('--threads', info.cores);
   setNumThreads(threads);
-  if (flag('--check')) return check();
-  const steps = Number(arg('--steps') ?? 5);
+  if (args.has('--check')) return check();
+  const steps = args.int('--steps', 5);
   const params = countParams(createTransformer(config));
   console.log(`model: ${params.toLocaleString()} parameters; gemm: ${info.gemm}; threads: ${threads}`);
   // The machine may be shared: alternate aha and PyTorch for a few rounds and keep each side's
   // best round, so a load spike during one side's turn does not decide the ratio.
-  const rounds = Number(arg('--rounds') ?? 2);
+  const rounds = args.int('--rounds', 2);
   let ahaStep = Infinity, ahaGen = 0;
   let torch: { step_ms: number; gen_tok_s: number; torch: string } | null = null;
   for (let r = 0; r < rounds; r++) {
     ahaStep = Math.min(ahaStep, benchTrain(steps));
     ahaGen = Math.max(ahaGen, benchGenerate(2));
-    if (flag('--no-torch')) continue;
+    if (args.has('--no-torch')) continue;
     const t = runTorch(threads, steps);
     torch = torch === null ? t : { ...t, step_ms: Math.min(torch.step_ms, t.step_ms), gen_tok_s: Math.max(torch.gen_tok_s, t.gen_tok_s) };
   }
@@ -176,7 +173,7 @@ function main(): void {
   ];
   for (const r of rows) console.log(r[0].padEnd(18) + r[1].padStart(10) + r[2].padStart(16) + r[3].padStart(13));
   console.log(`(${(flops / 1e9).toFixed(1)} GFLOP per step; aha reaches ${((ahaGflops / 400) * 100).toFixed(0)}% of the ~400 GFLOP/s FP32 peak; speedup > 1 means aha is faster)`);
-  if (flag('--json')) {
+  if (args.has('--json')) {
     console.log(JSON.stringify({ aha_step_ms: ahaStep, torch_step_ms: torch?.step_ms ?? null, aha_gen_tok_s: ahaGen, torch_gen_tok_s: torch?.gen_tok_s ?? null, aha_gflops: ahaGflops }));
   }
 }

@@ -10,6 +10,7 @@
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { fillRandom } from './lib/random-weights.js';
 import { QWEN_05B } from './lib/shapes.js';
+import { benchArgs } from './lib/args.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,12 +30,8 @@ const PYTHON = TORCH_PYTHON;
 // Read before aha's backend loads: the backend names OpenBLAS's kernels for this CPU in
 // OPENBLAS_CORETYPE unless the user did (src/core/backend.ts).
 const userCoreType = process.env.OPENBLAS_CORETYPE;
-const argv = process.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const quick = argv.includes('--quick');
+const args = benchArgs('bench:generate', ['--threads', '--only'], ['--quick', '--json', '--torch-coretype']);
+const quick = args.has('--quick');
 
 
 interface Shape {
@@ -69,7 +66,7 @@ function rssMb(): number {
 /** PyTorch's environment: the user's, or with --torch-coretype the OpenBLAS kernels aha uses. */
 function torchEnv(threads: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads) };
-  if (argv.includes('--torch-coretype')) return env;
+  if (args.has('--torch-coretype')) return env;
   if (userCoreType === undefined) delete env.OPENBLAS_CORETYPE;
   else env.OPENBLAS_CORETYPE = userCoreType;
   return env;
@@ -138,9 +135,9 @@ function runShape(shape: Shape, threads: number, hasTorch: boolean): { rows: Row
 
 function main(): void {
   const info = buildInfo();
-  const threads = Number(arg('--threads') ?? info.cores);
+  const threads = args.int('--threads', info.cores);
   setNumThreads(threads);
-  const only = arg('--only');
+  const only = args.value('--only');
   const demo = demoModelConfig(new CharTokenizer({ chars: CHARSET }).vocabSize);
   const all: Shape[] = [
     { name: 'demo', config: demo, prompt: 32, tokens: [128, 64] },
@@ -163,7 +160,7 @@ function main(): void {
   }
   console.log(`\nSampling throughput (tokens/s, temperature 1, KV cache), ${threads} threads, same run:\n`);
   const kernels = (core: string | null | undefined) => (core ? `${core} kernels` : 'kernels not reported');
-  console.log(`OpenBLAS: aha ${kernels(info.blasCore)}, PyTorch ${kernels([...torchCores].join('/'))}${argv.includes('--torch-coretype') ? ' (--torch-coretype)' : ''}\n`);
+  console.log(`OpenBLAS: aha ${kernels(info.blasCore)}, PyTorch ${kernels([...torchCores].join('/'))}${args.has('--torch-coretype') ? ' (--torch-coretype)' : ''}\n`);
   console.log('| model | batch | new tokens | aha tok/s | PyTorch tok/s | aha / PyTorch | aha tok/CPU-s | PyTorch tok/CPU-s | aha / PyTorch (CPU) |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const f = (v: number | null) => (v === null ? '-' : v.toFixed(1));
@@ -173,7 +170,7 @@ function main(): void {
   }
   console.log('');
   for (const n of notes) console.log(n);
-  if (argv.includes('--json')) console.log(JSON.stringify({ threads, aha_blas_core: info.blasCore, torch_blas_core: [...torchCores].join('/') || null, rows }));
+  if (args.has('--json')) console.log(JSON.stringify({ threads, aha_blas_core: info.blasCore, torch_blas_core: [...torchCores].join('/') || null, rows }));
 }
 
 main();

@@ -16,10 +16,11 @@ import { BUNDLED_MODEL } from '../src/rl/config.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { packageRoot } from '../src/util/paths.js';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) || 2 : 2;
-const json = args.includes('--json');
+const args = benchArgs('bench:grpo', ['--steps'], ['--json']);
+const steps = args.int('--steps', 2);
+const json = args.has('--json');
 
 const PHASES = ['time/sampling', 'time/scoring', 'time/reference', 'time/training'] as const;
 

@@ -32,14 +32,13 @@ import { Rng } from '../src/util/rng.js';
 import { ensureTorch, TORCH_PYTHON } from './lib/torch-peer.js';
 import { fillRandom } from './lib/random-weights.js';
 import { QWEN_05B } from './lib/shapes.js';
+import { benchArgs } from './lib/args.js';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback?: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const num = (name: string, fallback: number): number => Number(arg(name, String(fallback)));
+const args = benchArgs('bench:real',
+  ['--max-new-tokens', '--beta', '--prompts', '--group-size', '--micro-tokens', '--lora', '--gen-tokens', '--threads', '--child'],
+  ['--gradient-checkpointing', '--full', '--skip-gen', '--skip-torch', '--skip-step', '--synthetic-rollouts', '--bf16', '--json'], argv);
 
 const CACHE = join(root, 'tmp', 'cache', 'qwen2.5-0.5b-shape-bf16');
 const PROMPT_TOKENS = 16;
@@ -80,7 +79,7 @@ function genChild(folder: string): void {
   const x = Int32Array.from(checkIds);
   const all = noGrad(() => model.forward(x, 1, x.length)).data;
   const checkLogits = Array.from(all.subarray((x.length - 1) * QWEN_05B.vocab_size));
-  const tokens = num('--gen-tokens', 16);
+  const tokens = args.int('--gen-tokens', 16);
   const runs = [1, 64].map((batch) => ({
     batch, new_tokens: batch === 1 ? tokens : Math.max(2, tokens >> 1),
     prompts: Array.from({ length: batch }, () => Array.from({ length: PROMPT_TOKENS }, () => rng.int(QWEN_05B.vocab_size))),
@@ -94,7 +93,7 @@ function genChild(folder: string): void {
   });
   const f32 = timed('');
   const result: Record<string, unknown> = { tok_s: f32.map((r) => r.tokS), runs, check_ids: checkIds, check_logits: checkLogits };
-  if (argv.includes('--bf16') && model instanceof Transformer) {
+  if (args.has('--bf16') && model instanceof Transformer) {
     // The opt-in BF16 sampling path: its speed, and its log-probabilities of the f32 run's batch-64
     // completions (teacher-forced) against the f32 sampler's own.
     model.sampleInBf16 = true;
@@ -135,8 +134,8 @@ const firstCharParity: RewardFunction = { name: 'first_char_parity', description
 
 /** Child: one GRPO step (LoRA on the frozen BF16 base, or --full), its seconds and peak RSS. */
 async function stepChild(folder: string): Promise<void> {
-  const prompts = num('--prompts', 4), G = num('--group-size', 8), maxNew = num('--max-new-tokens', 128);
-  const full = argv.includes('--full');
+  const prompts = args.int('--prompts', 4), G = args.int('--group-size', 8), maxNew = args.int('--max-new-tokens', 128);
+  const full = args.has('--full');
   const tmp = mkdtempSync(join(tmpdir(), 'aha-bench-real-'));
   try {
     const data = join(tmp, 'prompts.jsonl');
@@ -145,12 +144,12 @@ async function stepChild(folder: string): Promise<void> {
       id: `p${i}`, prompt: Array.from({ length: PROMPT_TOKENS }, () => String.fromCodePoint(0x10000 + rng.int(100000))).join(''), answer: '0',
     })).join('\n') + '\n');
     // Micro-batches of at most --micro-tokens positions bound the activations the tape keeps.
-    const microRows = Math.max(1, Math.floor(num('--micro-tokens', 512) / (PROMPT_TOKENS + maxNew)));
+    const microRows = Math.max(1, Math.floor(args.int('--micro-tokens', 512) / (PROMPT_TOKENS + maxNew)));
     const rows = prompts * G;
     const run = prepareGrpo({
       ...DEFAULT_CONFIG, task: null, data, model: folder, output_dir: join(tmp, 'run'), max_steps: 1, prompts_per_step: prompts,
-      num_generations: G, max_completion_length: maxNew, beta: num('--beta', 0), save_steps: 0, log_completions_steps: 0, learning_rate: 1e-4,
-      gradient_accumulation_steps: Math.min(rows, Math.ceil(rows / microRows)), gradient_checkpointing: argv.includes('--gradient-checkpointing'), lora: full ? null : (arg('--lora') ?? 'r=16,alpha=32,dropout=0,targets=all-linear'),
+      num_generations: G, max_completion_length: maxNew, beta: args.num('--beta', 0), save_steps: 0, log_completions_steps: 0, learning_rate: 1e-4,
+      gradient_accumulation_steps: Math.min(rows, Math.ceil(rows / microRows)), gradient_checkpointing: args.has('--gradient-checkpointing'), lora: full ? null : (args.value('--lora') ?? 'r=16,alpha=32,dropout=0,targets=all-linear'),
     }, { quiet: true });
     // --synthetic-rollouts: completions of exactly max-new-tokens random ids, drawn instantly, to
     // measure the update (its memory above all) at lengths whose sampling would take hours here.
@@ -163,7 +162,7 @@ async function stepChild(folder: string): Promise<void> {
     // CPU seconds of the step: on a shared machine the wall time mostly measures the other load.
     const cpu0 = process.cpuUsage();
     await runGrpo({
-      ...run, sampler: argv.includes('--synthetic-rollouts') ? synthetic : run.sampler,
+      ...run, sampler: args.has('--synthetic-rollouts') ? synthetic : run.sampler,
       judges: { ...run.judges, rewards: [firstCharParity] }, rewardNames: ['first_char_parity'], rewardWeights: [1], onStep: (m) => (metrics = m),
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -178,16 +177,16 @@ async function stepChild(folder: string): Promise<void> {
 
 async function main(): Promise<void> {
   const info = buildInfo();
-  const threads = num('--threads', info.cores);
+  const threads = args.int('--threads', info.cores);
   setNumThreads(threads);
-  const mode = arg('--child');
+  const mode = args.value('--child');
   if (mode === 'gen') return genChild(CACHE);
   if (mode === 'step') return stepChild(CACHE);
 
   const t0 = performance.now();
   const folder = ensureFolder();
   const out: Record<string, unknown> = { threads, gemm: info.gemm };
-  if (!argv.includes('--skip-gen')) {
+  if (!args.has('--skip-gen')) {
     const gen = child('gen');
     const tokS = gen.tok_s as number[];
     out.gen_tok_s_b1 = tokS[0];
@@ -202,7 +201,7 @@ async function main(): Promise<void> {
       out.bf16_products = info.bf16Products;
       out.amx_unavailable = bf16Kernels().amxUnavailable;
     }
-    if (!argv.includes('--skip-torch') && ensureTorch()) {
+    if (!args.has('--skip-torch') && ensureTorch()) {
       const tmp = mkdtempSync(join(tmpdir(), 'aha-bench-real-torch-'));
       try {
         const spec = join(tmp, 'spec.json');
@@ -220,8 +219,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  const full = argv.includes('--full');
-  const step = argv.includes('--skip-step') ? null : child('step');
+  const full = args.has('--full');
+  const step = args.has('--skip-step') ? null : child('step');
   if (step) {
     out[full ? 'full_step_s' : 'lora_step_s'] = step.seconds;
     out.step_cpu_s = step.cpu_s;
@@ -230,12 +229,12 @@ async function main(): Promise<void> {
     out.step_trained_tokens = step.trained_tokens;
     out.peak_rss_gb = step.peak_rss_gb;
     out.step = {
-      prompts: num('--prompts', 4), group_size: num('--group-size', 8), max_new_tokens: num('--max-new-tokens', 128), micro_batches: step.micro_batches,
-      mode: full ? 'full' : 'lora', gradient_checkpointing: argv.includes('--gradient-checkpointing'), rollouts: argv.includes('--synthetic-rollouts') ? 'synthetic' : 'sampled',
+      prompts: args.int('--prompts', 4), group_size: args.int('--group-size', 8), max_new_tokens: args.int('--max-new-tokens', 128), micro_batches: step.micro_batches,
+      mode: full ? 'full' : 'lora', gradient_checkpointing: args.has('--gradient-checkpointing'), rollouts: args.has('--synthetic-rollouts') ? 'synthetic' : 'sampled',
     };
   }
   out.total_s = (performance.now() - t0) / 1000;
-  if (argv.includes('--json')) console.log(JSON.stringify(out));
+  if (args.has('--json')) console.log(JSON.stringify(out));
   else console.log(out);
 }
 

@@ -9,11 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { loadavg, availableParallelism } from 'node:os';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const JSON_OUT = args.includes('--json');
-const scaleAt = args.indexOf('--scale');
-const SCALE = scaleAt >= 0 ? Number(args[scaleAt + 1]) : 1;
+const args = benchArgs('bench:server', ['--scale'], ['--json']);
+const JSON_OUT = args.has('--json');
+const SCALE = args.num('--scale', 1);
 if (!(SCALE > 0 && SCALE <= 4)) throw new Error('--scale must be in (0, 4]');
 const PHASE_SECONDS = 20; // time cap of every load phase
 const SLOW_CONNECTIONS = 32;

@@ -13,16 +13,16 @@ import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
 import { TOOL_DEFAULTS } from '../src/tools/options.js';
 import { readJsonl } from '../src/util/jsonl.js';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const json = args.includes('--json');
-const keep = args.includes('--keep');
+const args = benchArgs('bench:tools', ['--seed', '--steps', '--eval-problems', '--model'], ['--json', '--keep']);
+const json = args.has('--json');
+const keep = args.has('--keep');
 const demo = demoConfig(DEMO_CONFIG_FILES.world);
-const seeds = (flag('--seed') ?? String(demo.seed)).split(',').map(Number);
-const steps = Number(flag('--steps') ?? demo.max_steps);
-const evalProblems = Number(flag('--eval-problems') ?? demo.eval_problems);
-const model = flag('--model') !== undefined ? resolve(flag('--model')!) : demo.model;
+const seeds = args.integers('--seed', [demo.seed]);
+const steps = args.int('--steps', demo.max_steps);
+const evalProblems = args.int('--eval-problems', demo.eval_problems);
+const model = args.value('--model') !== undefined ? resolve(args.value('--model')!) : demo.model;
 for (const [name, v] of [['--seed', seeds], ['--steps', [steps]], ['--eval-problems', [evalProblems]]] as const) {
   if (v.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${name}: expected non-negative integers`);
 }

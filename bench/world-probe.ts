@@ -12,13 +12,17 @@ import { sampleWithTools } from '../src/rl/tools/sampler.js';
 import { searchTool } from '../src/tools/search.js';
 import { worldCorpus, worldTask } from '../src/tasks/world.js';
 import { Rng } from '../src/util/rng.js';
+import { benchArgs } from './lib/args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const problems = Number(flag('--problems') ?? 200);
-const seed = Number(flag('--seed') ?? 1);
-const json = args.includes('--json');
-const dirs = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--problems', '--seed'].includes(args[i - 1])));
+const OPTIONS = ['--problems', '--seed'];
+const argv = process.argv.slice(2);
+// Model folders are the arguments that are neither a flag nor an option's value.
+const isDir = (a: string, i: number): boolean => !a.startsWith('--') && !(i > 0 && OPTIONS.includes(argv[i - 1]));
+const dirs = argv.filter(isDir);
+const args = benchArgs('world-probe', OPTIONS, ['--json'], argv.filter((a, i) => !isDir(a, i)));
+const problems = args.int('--problems', 200);
+const seed = args.int('--seed', 1);
+const json = args.has('--json');
 if (dirs.length === 0 || !Number.isInteger(problems) || problems < 1 || !Number.isInteger(seed)) {
   throw new Error('usage: npx tsx bench/world-probe.ts MODEL_DIR [MODEL_DIR...] [--problems N] [--seed N] [--json]');
 }
