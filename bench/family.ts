@@ -214,8 +214,15 @@ const f = (x: number | null, d = 3) => (x !== null && Number.isFinite(x) ? x.toF
 /** The mean over the runs when every run has a value, else null (e.g. +20 points not reached by every seed). */
 const meanOfAll = (xs: (number | null)[]) => (xs.length > 0 && xs.every((x) => x !== null) ? mean(xs as number[]) : null);
 const budgetCol = budget !== null ? ` held-out accuracy within ${budget} ${timeUnit} (steps) |` : '';
-console.log(`| variant | seeds | held-out accuracy before → step ${steps} | gain |${budgetCol} +20 pts at step (${timeUnit}) | train reward | length (tokens) | entropy | reflections | s/step |`);
-console.log(`| --- | --- | --- | --- |${budget !== null ? ' --- |' : ''} --- | --- | --- | --- | --- | --- |`);
+// The budget column compares runs at equal time only where the budget ends them; a run that
+// reaches --max-steps first stops early, and then a slower variant is measured after more time.
+// The common-time column takes every run at the same time: the shortest training time any run
+// reached at its last evaluation.
+const commonTime = Math.min(...outcomes.map((o) => o.curve[o.curve.length - 1].seconds));
+/** The last held-out evaluation at or before `t` training seconds (budget clock). */
+const evalWithin = (o: Outcome, t: number) => o.curve.filter((e) => e.seconds <= t + 1e-9).pop()!;
+console.log(`| variant | seeds | held-out accuracy before → step ${steps} | gain |${budgetCol} held-out accuracy within ${commonTime.toFixed(0)} ${timeUnit} (step) | +20 pts at step (${timeUnit}) | train reward | length (tokens) | entropy | reflections | ${timeUnit}/step |`);
+console.log(`| --- | --- | --- | --- |${budget !== null ? ' --- |' : ''} --- | --- | --- | --- | --- | --- | --- |`);
 const summaries: Record<string, unknown>[] = [];
 for (const v of names) {
   const runs = outcomes.filter((o) => o.variant === v);
@@ -226,10 +233,16 @@ for (const v of names) {
   const sec20 = meanOfAll(runs.map((o) => o.seconds_plus20));
   const budgetCell = budget !== null ? ` ${f(accSeconds)} (${f(stepsInBudget, 1)}) |` : '';
   const plus20 = step20 === null ? '–' : `${f(step20, 0)} (${f(sec20, 0)})`;
-  console.log(`| ${v} | ${runs.map((o) => o.seed).join(',')} | ${f(m.acc_before)} → ${f(m.acc_steps)} | ${m.gain_steps >= 0 ? '+' : ''}${f(m.gain_steps)} |${budgetCell} ${plus20} | ${f(m.train_reward)} | ${f(m.length, 1)} | ${f(m.entropy)} | ${f(m.reflect)} | ${f(m.seconds_per_step, 1)} |`);
+  const atCommon = runs.map((o) => evalWithin(o, commonTime));
+  const accCommon = mean(atCommon.map((e) => e.accuracy)), stepCommon = mean(atCommon.map((e) => e.step));
+  // Training time per step in the budget's clock, over the first N steps (the trainer's own
+  // seconds_per_step is wall time, which on a shared machine measures the load).
+  const perStep = mean(runs.map((o) => o.curve.find((e) => e.step === steps)!.seconds / steps));
+  console.log(`| ${v} | ${runs.map((o) => o.seed).join(',')} | ${f(m.acc_before)} → ${f(m.acc_steps)} | ${m.gain_steps >= 0 ? '+' : ''}${f(m.gain_steps)} |${budgetCell} ${f(accCommon)} (${f(stepCommon, 0)}) | ${plus20} | ${f(m.train_reward)} | ${f(m.length, 1)} | ${f(m.entropy)} | ${f(m.reflect)} | ${f(perStep, 2)} |`);
   summaries.push({
     variant: v, ...Object.fromEntries(KEYS.map((k) => [k, Number.isFinite(m[k]) ? Number(m[k].toFixed(4)) : null])),
-    acc_seconds: accSeconds, steps_in_budget: stepsInBudget, step_plus20: step20, seconds_plus20: sec20, runs,
+    acc_seconds: accSeconds, steps_in_budget: stepsInBudget, common_seconds: commonTime, acc_common_seconds: accCommon, step_common_seconds: stepCommon,
+    train_seconds_per_step: perStep, step_plus20: step20, seconds_plus20: sec20, runs,
   });
 }
 if (json) for (const s of summaries) console.log(JSON.stringify(s));
