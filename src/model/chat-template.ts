@@ -91,9 +91,8 @@ export function renderChatTemplate(
 ): string {
   const template = compile(source);
   const specials = Object.fromEntries(Object.entries(opts.specialTokens ?? {}).filter(([, v]) => v !== null));
-  for (const name of Object.keys(opts.templateArgs ?? {})) {
-    if (RESERVED.has(name)) throw new AhaError(`chat template argument "${name}" is set by aha itself and cannot be passed`);
-  }
+  // Library callers reach the renderer directly: the same check as every command's.
+  if (opts.templateArgs !== undefined) checkChatTemplateArgs(opts.templateArgs, 'chat template arguments');
   try {
     return template.render({
       ...specials,
