@@ -5,9 +5,17 @@ import { parseChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-temp
 
 type Flags = Record<string, unknown>;
 
-/** Registers the flag; `where` says what it applies to in this command's help. No default, so an absent flag stays undefined (--resume can tell). */
+/**
+ * The flag's commander arguments (flags, help, accumulator); `where` says what it applies to in
+ * this command's help. No default, so an absent flag stays undefined (--resume can tell).
+ */
+export function chatTemplateArgOption(where: string): [string, string, (v: string, acc: string[] | undefined) => string[]] {
+  return ['--chat-template-arg <name=value>', `a variable for the chat template, e.g. enable_thinking=false for Qwen3 (repeatable; ${where})`, (v, acc) => [...(acc ?? []), v]];
+}
+
+/** Registers the flag on `cmd`. */
 export function addChatTemplateArgOption(cmd: Command, where: string): Command {
-  return cmd.option('--chat-template-arg <name=value>', `a variable for the chat template, e.g. enable_thinking=false for Qwen3 (repeatable; ${where})`, (v: string, acc: string[] | undefined) => [...(acc ?? []), v]);
+  return cmd.option(...chatTemplateArgOption(where));
 }
 
 /** The template arguments given with the flag, or null when it was not given. */

@@ -66,7 +66,7 @@ export function parseChatTemplateArgs(specs: readonly string[], flag = '--chat-t
  * itself, or a value a template cannot take (string, number, boolean, null are). `name` is the
  * argument at fault (null when the whole is), for errors that name the field.
  */
-function chatTemplateArgsProblem(args: unknown): { name: string | null; problem: string } | null {
+export function chatTemplateArgsProblem(args: unknown): { name: string | null; problem: string } | null {
   if (args === null || typeof args !== 'object' || Array.isArray(args)) return { name: null, problem: 'must be an object of template variables, e.g. { enable_thinking: false }' };
   for (const [k, v] of Object.entries(args)) {
     if (RESERVED.has(k)) return { name: null, problem: `"${k}" is set by aha itself and cannot be passed` };
