@@ -11,6 +11,7 @@ import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/co
 import { readPromptFile } from '../../src/rl/prompts.js';
 import { prepareGrpo } from '../../src/rl/setup.js';
 import { runGrpo } from '../../src/rl/trainer.js';
+import { promptInExample } from '../../src/rl/learned-rewards.js';
 import { fromTrlGrpoConfig } from '../../src/rl/trl-config.js';
 import { checkConfig, configFromFlags } from '../../src/cli/commands/train.js';
 import type { ChatTemplateArgs } from '../../src/model/chat-template.js';
@@ -84,4 +85,12 @@ test('the run\'s variables are checked before anything loads: type, reserved nam
   assert.throws(() => checkConfig(configFromFlags({ config: yaml }, undefined, sources), sources), aha(new RegExp(`^${yaml}, field "chat_template_kwargs": chat_template_kwargs\\.think must be`)));
   assert.throws(() => configFromFlags({ chatTemplateArg: ['add_generation_prompt=false'] }), aha(/--chat-template-arg: "add_generation_prompt" is set by aha itself/));
   assert.deepEqual(fromTrlGrpoConfig({ chat_template_kwargs: { enable_thinking: false } }).config.chat_template_kwargs, { enable_thinking: false });
+});
+
+test('a learned reward reads the rendered prompt of a conversational row, not its message list', () => {
+  const messages = [{ role: 'user', content: 'q' }];
+  const item = { id: 'a', prompt: 'user: q\nassistant: ', messages, example: { id: 'a', prompt: messages } };
+  assert.equal(promptInExample(item, true).example.prompt, 'user: q\nassistant: ');
+  assert.equal(promptInExample({ ...item, example: { id: 'a', prompt: 'given' } }, true).example.prompt, 'given');
+  assert.deepEqual(promptInExample(item, false).example.prompt, messages);
 });
