@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AhaError } from '../../src/util/errors.js';
 import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../../src/rl/config.js';
-import { readPromptFile } from '../../src/rl/prompts.js';
+import { promptEncoder, readPromptFile } from '../../src/rl/prompts.js';
+import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { prepareGrpo } from '../../src/rl/setup.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { promptInExample } from '../../src/rl/learned-rewards.js';
@@ -93,4 +94,14 @@ test('a learned reward reads the rendered prompt of a conversational row, not it
   assert.equal(promptInExample(item, true).example.prompt, 'user: q\nassistant: ');
   assert.equal(promptInExample({ ...item, example: { id: 'a', prompt: 'given' } }, true).example.prompt, 'given');
   assert.deepEqual(promptInExample(item, false).example.prompt, messages);
+});
+
+test('rendered chat prompts are encoded without the tokenizer\'s own special tokens (the template wrote them); text prompts with them', () => {
+  const seen: (boolean | undefined)[] = [];
+  const tokenizer = { encode: (_: string, o?: { addSpecialTokens?: boolean }) => (seen.push(o?.addSpecialTokens), new Int32Array(1)) } as unknown as Tokenizer;
+  const text = { id: 't', prompt: 'p', example: { id: 't' } };
+  promptEncoder(tokenizer, [{ ...text, messages: [{ role: 'user', content: 'q' }] }])('p');
+  promptEncoder(tokenizer, [text])('p');
+  promptEncoder(tokenizer, null)('p');
+  assert.deepEqual(seen, [false, true, true]);
 });
