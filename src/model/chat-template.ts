@@ -100,11 +100,14 @@ export function rowChatTemplateArgs(row: Record<string, unknown>, at: { file: st
   return { ...run, ...(own as ChatTemplateArgs) };
 }
 
+/** The roles a data file's conversation may hold (SFT's `messages`, GRPO's conversational `prompt`). */
+export const MESSAGE_ROLES: readonly string[] = ['system', 'user', 'assistant'];
+
 /**
  * A list of chat messages from a data row: objects with a `role` out of `roles` and a string
  * `content`, at least one; an error names the file, line and field (`messages[2].role`).
  */
-export function parseChatMessages(raw: unknown, at: { file: string; line: number; field: string }, roles: readonly string[]): ChatMessage[] {
+export function parseChatMessages(raw: unknown, at: { file: string; line: number; field: string }, roles: readonly string[] = MESSAGE_ROLES): ChatMessage[] {
   if (!Array.isArray(raw)) throw new InputError(at, 'must be an array of {"role", "content"}');
   if (raw.length === 0) throw new InputError(at, 'is empty');
   return raw.map((m: unknown, i: number) => {

@@ -122,12 +122,9 @@ export function readPromptFile(file: string, runArgs: ChatTemplateArgs = {}): Pr
   return items;
 }
 
-/** The roles a conversational prompt may hold; the model answers its last (user) message. */
-const CHAT_ROLES = ['system', 'user', 'assistant'];
-
-/** A row whose prompt is a list of messages: checked now, rendered once the tokenizer is loaded. */
+/** A row whose prompt is a list of messages (the model answers the last, a user's): checked now, rendered once the tokenizer is loaded. */
 function chatItem(file: string, line: number, value: Record<string, unknown>, runArgs: ChatTemplateArgs): PromptItem {
-  const messages = parseChatMessages(value.prompt, { file, line, field: 'prompt' }, CHAT_ROLES);
+  const messages = parseChatMessages(value.prompt, { file, line, field: 'prompt' });
   const last = messages.length - 1;
   if (messages[last].role !== 'user') throw new InputError({ file, line, field: `prompt[${last}].role` }, 'the last message must be the user\'s, which the model answers');
   return { ...fileItem(file, line, value, ''), messages, templateArgs: rowChatTemplateArgs(value, { file, line }, runArgs) };

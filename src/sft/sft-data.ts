@@ -16,8 +16,6 @@ export type SftRecord =
   | { kind: 'completion'; line: number; prompt: string; completion: string }
   | { kind: 'chat'; line: number; messages: ChatMessage[]; templateArgs?: ChatTemplateArgs };
 
-const ROLES: readonly string[] = ['system', 'user', 'assistant'];
-
 /**
  * Validates one parsed line; throws InputError naming the file, line and field. A conversation's
  * template arguments are the run's (`runArgs`) plus the line's own `chat_template_kwargs`.
@@ -36,7 +34,7 @@ export function parseSftRecord(rec: JsonlRecord<Record<string, unknown>>, file: 
     if (v.chat_template_kwargs !== undefined) throw new InputError(at('chat_template_kwargs'), 'applies to {"messages"} lines: a prompt/completion line is used as it is, no chat template rendered');
     return { kind: 'completion', line: rec.line, prompt: v.prompt, completion: v.completion };
   }
-  const messages = parseChatMessages(v.messages, at('messages'), ROLES) as ChatMessage[];
+  const messages = parseChatMessages(v.messages, at('messages')) as ChatMessage[];
   if (!messages.some((m) => m.role === 'assistant')) throw new InputError(at('messages'), 'has no assistant message (nothing to learn from)');
   return { kind: 'chat', line: rec.line, messages, templateArgs: rowChatTemplateArgs(v, { file, line: rec.line }, runArgs) };
 }
