@@ -341,7 +341,11 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
       else if (Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && typeof (x as RewardSpec).name === 'string')) specs = (v as RewardSpec[]).map((x) => ({ name: x.name, weight: x.weight ?? 1 }));
       else throw new ConfigFieldError(k, 'expected "name:weight,..." or a list of {name, weight}');
       cfg.rewards = specs;
-    } else cfg[key] = v;
+    } else {
+      // The same check as the other stages' mapping, so an error names the entry and its line.
+      if (key === 'chat_template_kwargs') checkField(k, TEMPLATE_ARGS, v);
+      cfg[key] = v;
+    }
   }
   cfg.output_dir = outputDir;
   const out = cfg as unknown as GrpoConfig;

@@ -29,7 +29,7 @@ test('a stage\'s chat_template_kwargs is a mapping, checked per entry with the s
     ['eval', `model: ${model}\ndata: arithmetic\napi: chat\nchat_template_kwargs:\n  messages: none`, /r\.yaml:9: stage "s", field "chat_template_kwargs": "messages" is set by aha itself/],
     ['sample', `model: ${model}\ndata: arithmetic\nchat_template_kwargs:\n  enable_thinking: false`, /stage "s", field "chat_template_kwargs": applies to api chat: with api completions \(the default for a model folder\) no chat template is rendered/],
     ['sft', `model: ${model}\ndata: d.jsonl\nchat_template_kwargs:\n  tools: 1`, /stage "s", field "chat_template_kwargs": "tools" is set by aha itself/],
-    ['grpo', `model: ${model}\ndata: d.jsonl\nchat_template_kwargs:\n  think: [1]`, /r\.yaml:8: stage "s", field "chat_template_kwargs": chat_template_kwargs\.think must be a string/],
+    ['grpo', `model: ${model}\ndata: d.jsonl\nchat_template_kwargs:\n  think: [1]`, /r\.yaml:9: stage "s", field "chat_template_kwargs\.think": must be a string, number, boolean or null/],
     ['grpo', `model: ${model}\ntask: arithmetic\nchat_template_kwargs:\n  think: true`, /stage "s", field "chat_template_kwargs": chat_template_kwargs: a task's prompts are text/],
   ];
   for (const [kind, config, message] of refusals) assert.throws(() => check(recipe(kind, config)), message);
