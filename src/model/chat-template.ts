@@ -86,7 +86,8 @@ export function checkChatTemplateArgs(args: unknown, where: string): asserts arg
 }
 
 /**
- * A data row's own `chat_template_kwargs` (TRL reads this column per example) over the run's:
+ * A data row's own `chat_template_kwargs` (TRL's SFTTrainer reads this column per example; aha's
+ * GRPO reads it too, where TRL's GRPOTrainer passes it to the rewards only) over the run's:
  * checked as the run's are, an error naming file, line and field; a name given by both is refused,
  * as TRL's apply_chat_template refuses a keyword given twice.
  */
