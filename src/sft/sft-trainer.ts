@@ -37,8 +37,6 @@ export interface SFTConfig {
   save_steps?: number;
   seed?: number;
   disable_tqdm?: boolean;
-  /** Variables for the chat template of {"messages"} lines, e.g. { enable_thinking: false } (TRL's name). */
-  chat_template_kwargs?: ChatTemplateArgs;
   // aha's own options (no TRL counterpart):
   /** Share of the data held out for eval_loss when there is no eval_dataset. */
   eval_fraction?: number;
@@ -47,6 +45,12 @@ export interface SFTConfig {
   /** Length-sorted windows of this many batches (1 = random batches). */
   length_window?: number;
   threads?: number;
+  /**
+   * Variables for the chat template of {"messages"} lines, e.g. { enable_thinking: false }; a line's
+   * own `chat_template_kwargs` adds to them. TRL's SFTConfig has no such option (TRL reads only the
+   * column); the name is GRPOConfig's.
+   */
+  chat_template_kwargs?: ChatTemplateArgs;
 }
 
 type Check = 'int0' | 'int1' | 'int2' | 'pos' | 'num0' | 'unit' | 'frac' | 'bool' | 'schedule';
