@@ -17,6 +17,7 @@ import { fromTrlGrpoConfig } from '../../src/rl/trl-config.js';
 import { checkConfig, configFromFlags } from '../../src/cli/commands/train.js';
 import type { ChatTemplateArgs } from '../../src/model/chat-template.js';
 import { thinkTemplateFolder } from '../model/helpers.js';
+import { writeRealFolder, type RealFamily } from '../model/real-folders.js';
 import { scratchDir } from '../scratch-dir.js';
 
 const ask = (q: string, extra: object = {}) => JSON.stringify({ prompt: [{ role: 'system', content: 'S' }, { role: 'user', content: q }], answer: '2', ...extra });
@@ -104,4 +105,20 @@ test('rendered chat prompts are encoded without the tokenizer\'s own special tok
   promptEncoder(tokenizer, [text])('p');
   promptEncoder(tokenizer, null)('p');
   assert.deepEqual(seen, [false, true, true]);
+});
+
+test('real-format folders: Qwen3\'s enable_thinking: false pre-fills an empty think block; a Llama 3 template\'s BOS is not doubled', () => {
+  const root = scratchDir('aha-rl-chat-real-');
+  const file = data([ask('What is 1+1?')]);
+  const first = (family: RealFamily, args: ChatTemplateArgs) => {
+    const opts = prepareGrpo(run({ model: writeRealFolder(join(root, `${family}-${Object.keys(args).length}`), family).dir, data: file, chat_template_kwargs: args, output_dir: join(root, `run-${family}-${Object.keys(args).length}`) }), { quiet: true });
+    const prompt = opts.prompts.next().prompt;
+    return { prompt, ids: Array.from(opts.encodePrompt!(prompt)), tokenizer: opts.tokenizer };
+  };
+  assert.ok(first('qwen3', {}).prompt.endsWith('<|im_start|>assistant\n'));
+  assert.ok(first('qwen3', { enable_thinking: false }).prompt.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
+  const llama = first('llama-3.2-instruct', {});
+  assert.ok(llama.prompt.startsWith('<|begin_of_text|>'));
+  const bos = llama.tokenizer.bosId!;
+  assert.deepEqual([llama.ids[0] === bos, llama.ids[1] === bos], [true, false], 'one BOS: the template\'s');
 });
