@@ -3,11 +3,12 @@
 // rendered into the local model's chat prompt, and recorded in the samples file's settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRecipe } from '../../src/pipeline/recipe.js';
 import { evalConfig, sftConfig } from '../../src/pipeline/configs.js';
 import { rawSamplesFile } from '../../src/pipeline/rejection-sampling.js';
+import { STAGE_RUNNERS } from '../../src/pipeline/stages.js';
 import { outputPaths, readSamples } from '../../src/eval/output.js';
 import { register } from '../../src/cli/commands/sample.js';
 import { runCommand } from '../cli/in-process.js';
@@ -54,4 +55,24 @@ test('aha sample --chat-template-arg renders the variable into the local chat pr
   assert.equal(think.settings.chat_template_args, '{"think":true}');
   await assert.rejects(runCommand(register, 'sample', ['--data', 'arithmetic', '--model', folder, '--chat-template-arg', 'think=true']), /^AhaError: --chat-template-arg: applies to api chat/);
   await assert.rejects(runCommand(register, 'sample', ['--data', 'arithmetic', '--model', folder, '--api', 'chat', '--chat-template-arg', 'tools=1']), /--chat-template-arg: "tools" is set by aha itself/);
+});
+
+test('the eval and sft stages run with the stage\'s variables: the eval samples record them and the prompt grows by the template\'s mark; the sft run records them', async () => {
+  const folder = thinkTemplateFolder(join(tempDir(), 'model'));
+  const evalStage = async (args: Record<string, unknown>) => {
+    const dir = join(tempDir(), 'eval');
+    const config = { model: folder, data: 'arithmetic', count: 2, samples: 1, max_tokens: 2, api: 'chat', ...args };
+    const out = await STAGE_RUNNERS.eval({ name: 'e', kind: 'eval', config, dir, resume: false, quiet: true, log: () => {} });
+    const settings = JSON.parse(readFileSync(outputPaths(out.output).settings, 'utf8')) as Record<string, unknown>;
+    return { settings, tokens: [...readSamples(out.output).values()].map((m) => m.get(0)!.usage.prompt_tokens) };
+  };
+  const plain = await evalStage({});
+  const think = await evalStage({ chat_template_kwargs: { think: true } });
+  assert.deepEqual(think.tokens, plain.tokens.map((n) => n + 1));
+  assert.equal(think.settings.chat_template_args, '{"think":true}');
+  const data = join(tempDir(), 'chat.jsonl');
+  writeFileSync(data, `${JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] })}\n`.repeat(3));
+  const dir = join(tempDir(), 'sft');
+  await STAGE_RUNNERS.sft({ name: 's', kind: 'sft', config: { model: folder, data, steps: 1, batch_size: 2, eval_fraction: 0, chat_template_kwargs: { think: true } }, dir, resume: false, quiet: true, log: () => {} });
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).chatTemplateArgs, { think: true });
 });
