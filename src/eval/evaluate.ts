@@ -12,7 +12,7 @@ import type { ApiKind, Generator, SamplingOptions } from './generator.js';
 import { openGenerator } from './open-generator.js';
 import type { FieldOptions } from './problems.js';
 import { runEval, type EvalResult } from './run.js';
-import type { EvalSettings } from './output.js';
+import { chatTemplateArgsSetting, type EvalSettings } from './output.js';
 import { RemoteGenerator } from './remote.js';
 import { ToolLoopGenerator, TOOL_PROTOCOLS, type ToolLoopOptions, type ToolProtocol } from './tool-chat.js';
 import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/options.js';
@@ -221,7 +221,7 @@ export async function runEvaluation(o: EvaluateOptions, names: { samplingPrecisi
       data: data.key, format: data.format, backend: remote ? 'remote' : 'local', model: o.model, api,
       template: data.template.text, system: o.system ?? null,
       // Recorded only when given, so samples files written before the option resume as they were.
-      ...(templateArgs !== null ? { chat_template_args: JSON.stringify(Object.fromEntries(Object.entries(templateArgs).sort(([a], [b]) => (a < b ? -1 : 1)))) } : {}),
+      ...chatTemplateArgsSetting(templateArgs),
       temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK ?? null,
       min_p: sampling.minP ?? null, repetition_penalty: sampling.repetitionPenalty ?? null,
       max_tokens: sampling.maxTokens, stop: sampling.stop ?? null, seed, ...(tools?.settings ?? {}),

@@ -88,6 +88,16 @@ export function appendSample(file: string, rec: SampleRecord): void {
 /** The settings that decide what a sample is; samples made under other settings do not mix. */
 export type EvalSettings = Record<string, string | number | boolean | null | string[]>;
 
+/**
+ * Chat-template variables among a samples file's settings: as one JSON text with sorted names
+ * (so the order they were given in does not count as a change), and only when there are some, so
+ * files written before the option resume as they were.
+ */
+export function chatTemplateArgsSetting(args: Readonly<Record<string, unknown>> | undefined | null): { chat_template_args?: string } {
+  if (args === undefined || args === null || Object.keys(args).length === 0) return {};
+  return { chat_template_args: JSON.stringify(Object.fromEntries(Object.entries(args).sort(([a], [b]) => (a < b ? -1 : 1)))) };
+}
+
 function differences(old: EvalSettings, now: EvalSettings, keys: readonly string[]): string[] {
   return keys.filter((k) => JSON.stringify(old[k] ?? null) !== JSON.stringify(now[k] ?? null)).map((k) => `${k}: ${JSON.stringify(old[k] ?? null).slice(0, 60)} then, ${JSON.stringify(now[k] ?? null).slice(0, 60)} now`);
 }

@@ -12,17 +12,23 @@ import type { FieldOptions } from '../eval/problems.js';
 import { EVAL_DEFAULTS } from '../eval/defaults.js';
 import type { RmTrainOptions } from '../rm/train.js';
 import { SAMPLING_PRECISIONS, type SamplingPrecision } from '../model/sampling-precision.js';
+import { chatTemplateArgsProblem, type ChatTemplateArgs } from '../model/chat-template.js';
 
 export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval' | 'reward_model';
 export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval', 'reward_model'];
 
-type FieldType = 'string' | 'int' | 'number' | 'bool' | 'strings' | 'ints';
+type FieldType = 'string' | 'int' | 'number' | 'bool' | 'strings' | 'ints' | 'mapping';
 
 interface Field {
   type: FieldType;
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /**
+   * A mapping's own check (required for type mapping): what is wrong with the value, naming the
+   * entry at fault (`name`, reported as field.name) or the whole (null); null when it is fine.
+   */
+  check?: (v: unknown) => { name: string | null; problem: string } | null;
 }
 
 export type Schema = Record<string, Field>;
@@ -61,6 +67,13 @@ function checkField(key: string, f: Field, v: unknown): unknown {
       if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x !== '')) throw bad('must be a string or a list of strings');
       return list;
     }
+    case 'mapping': {
+      // A YAML mapping (`chat_template_kwargs: {enable_thinking: false}`), not a name=value list.
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('must be a mapping of names to values');
+      const p = f.check!(v);
+      if (p !== null) throw new ConfigFieldError(p.name === null ? key : `${key}.${p.name}`, p.problem);
+      return v;
+    }
     case 'ints': {
       const list = typeof v === 'number' ? [v] : v;
       if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'number' && Number.isInteger(x))) throw bad('must be an integer or a list of integers');
@@ -81,6 +94,9 @@ export function checkSchema(schema: Schema, config: Record<string, unknown>): Re
   }
   return out;
 }
+
+/** Chat-template variables (TRL's / vLLM's chat_template_kwargs), checked as every command checks them. */
+const TEMPLATE_ARGS: Field = { type: 'mapping', check: chatTemplateArgsProblem };
 
 // ---- sample and eval: generation over a problem source ----
 
@@ -111,6 +127,7 @@ const GENERATION: Schema = {
   retries: { type: 'int', min: 0, max: 100 },
   max_failures: { type: 'int', min: 1 },
   sampling_precision: { type: 'string', choices: SAMPLING_PRECISIONS },
+  chat_template_kwargs: TEMPLATE_ARGS,
 };
 
 export const SAMPLE_SCHEMA: Schema = {
@@ -156,6 +173,8 @@ export interface GenerationConfig {
   maxFailures: number;
   /** Local model only: the precision it samples in (f32 default, or bf16). */
   samplingPrecision: SamplingPrecision;
+  /** Chat API: variables for the chat template (rendered locally, or sent to a server as chat_template_kwargs); none when empty. */
+  chatTemplateArgs: ChatTemplateArgs;
 }
 
 export interface SampleConfig extends GenerationConfig {
@@ -170,11 +189,16 @@ function generationConfig(c: Record<string, unknown>, defaults: { samples: numbe
   if (c.model === undefined) throw new ConfigFieldError('model', c.endpoint !== undefined ? 'required with endpoint (the model name the server serves)' : 'required: a model folder, or with endpoint the served model name');
   if (c.data === undefined) throw new ConfigFieldError('data', 'required: a JSON Lines file, a task name or a bundled benchmark');
   const remote = c.endpoint !== undefined;
+  const api = (c.api as GenerationConfig['api'] | undefined) ?? (remote ? 'chat' : 'completions');
+  const templateArgs = (c.chat_template_kwargs as ChatTemplateArgs | undefined) ?? {};
+  if (Object.keys(templateArgs).length > 0 && api === 'completions') {
+    throw new ConfigFieldError('chat_template_kwargs', `applies to api chat: with api completions${c.api === undefined ? ' (the default for a model folder)' : ''} no chat template is rendered`);
+  }
   return {
     model: c.model as string,
     endpoint: c.endpoint as string | undefined,
     // Tasks' prompts are complete base-model frames; everything else goes to chat models by default.
-    api: (c.api as GenerationConfig['api'] | undefined) ?? (remote ? 'chat' : 'completions'),
+    api,
     system: c.system as string | undefined,
     data: c.data as string,
     split: (c.split as GenerationConfig['split']) ?? defaults.split,
@@ -196,6 +220,7 @@ function generationConfig(c: Record<string, unknown>, defaults: { samples: numbe
     retries: (c.retries as number | undefined) ?? EVAL_DEFAULTS.retries,
     maxFailures: (c.max_failures as number | undefined) ?? EVAL_DEFAULTS.maxFailures,
     samplingPrecision: (c.sampling_precision as SamplingPrecision | undefined) ?? 'f32',
+    chatTemplateArgs: templateArgs,
   };
 }
 
@@ -248,6 +273,7 @@ export const SFT_SCHEMA: Schema = {
   threads: { type: 'int', min: 1, max: 256 },
   packing: { type: 'bool' },
   lora: { type: 'string' },
+  chat_template_kwargs: TEMPLATE_ARGS,
 };
 
 /** SFT options from a stage config; `data` may list several files, which are mixed (concatenated). */
@@ -281,6 +307,7 @@ export function sftConfig(raw: Record<string, unknown>): { options: Omit<SftOpti
       threads: pick<number | null>('threads', d.threads),
       batching: c.packing === true ? 'packed' : d.batching,
       lora: c.lora === undefined ? d.lora : checkLora(c.lora as string),
+      chatTemplateArgs: pick<ChatTemplateArgs>('chat_template_kwargs', d.chatTemplateArgs),
     },
   };
 }
@@ -314,7 +341,11 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
       else if (Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && typeof (x as RewardSpec).name === 'string')) specs = (v as RewardSpec[]).map((x) => ({ name: x.name, weight: x.weight ?? 1 }));
       else throw new ConfigFieldError(k, 'expected "name:weight,..." or a list of {name, weight}');
       cfg.rewards = specs;
-    } else cfg[key] = v;
+    } else {
+      // The same check as the other stages' mapping, so an error names the entry and its line.
+      if (key === 'chat_template_kwargs') checkField(k, TEMPLATE_ARGS, v);
+      cfg[key] = v;
+    }
   }
   cfg.output_dir = outputDir;
   const out = cfg as unknown as GrpoConfig;

@@ -223,7 +223,8 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
     try {
       validateStageConfig(stage, resolved, runDir);
     } catch (err) {
-      if (err instanceof ConfigFieldError) E.fail([...at, 'config', err.field], stage.name, err.field, err.problem);
+      // A mapping's entry (chat_template_kwargs.enable_thinking) is found on its own YAML line.
+      if (err instanceof ConfigFieldError) E.fail([...at, 'config', ...err.field.split('.')], stage.name, err.field, err.problem);
       if (err instanceof AhaError) E.fail([...at, 'config'], stage.name, null, err.message);
       throw err;
     }

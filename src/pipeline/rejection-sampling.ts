@@ -8,13 +8,13 @@ import { atomicWriteFile } from '../util/atomic.js';
 import { AhaError } from '../util/errors.js';
 import { writeJsonl } from '../util/jsonl.js';
 import type { Generator, SamplingOptions } from '../eval/generator.js';
-import { outputPaths, readSamples, type EvalSettings, type SampleRecord } from '../eval/output.js';
+import { chatTemplateArgsSetting, outputPaths, readSamples, type EvalSettings, type SampleRecord } from '../eval/output.js';
 import { runEval } from '../eval/run.js';
 import { renderPrompt } from '../eval/templates.js';
 import { applyFilters, DEFAULT_THRESHOLDS, normaliseCompletion, type FilterName, type FilterThresholds } from './filters.js';
 import { loadProblemSet, sourceName, type ProblemSet } from './problems.js';
 import { openGenerator, type GeneratorSpec } from '../eval/open-generator.js';
-import type { SampleConfig } from './configs.js';
+import type { GenerationConfig, SampleConfig } from './configs.js';
 import type { SamplingPrecision } from '../model/sampling-precision.js';
 
 export type KeepMode = 'correct' | 'all';
@@ -225,11 +225,19 @@ export function precisionSetting(c: { samplingPrecision: SamplingPrecision }): {
   return c.samplingPrecision === 'f32' ? {} : { sampling_precision: c.samplingPrecision };
 }
 
+/** What opens a generation stage's model or server (the sample and eval stages, `aha sample`); the precision is the caller's. */
+export function generatorSpec(c: GenerationConfig): Omit<GeneratorSpec, 'precision'> {
+  return {
+    model: c.model, endpoint: c.endpoint, api: c.api, system: c.system, timeoutS: c.timeoutS, retries: c.retries,
+    ...(Object.keys(c.chatTemplateArgs).length > 0 ? { chatTemplateArgs: c.chatTemplateArgs } : {}),
+  };
+}
+
 /** Rejection sampling from a resolved config (`aha sample` and the pipeline's sample stage). */
 export async function sampleFromConfig(c: SampleConfig, run: { out: string; quiet?: boolean; restartOnNewSettings?: boolean; precisionOption?: string }): Promise<RejectionSamplingSummary> {
   // Problems and filters are checked before the model loads or a request goes out.
   const problems = await loadProblemSet({ data: c.data, split: c.split, count: c.count, difficulty: c.difficulty, dataSeed: c.dataSeed, limit: c.limit, promptTemplate: c.promptTemplate, fields: c.fields, api: c.api });
-  const gen: GeneratorSpec = { model: c.model, endpoint: c.endpoint, api: c.api, system: c.system, timeoutS: c.timeoutS, retries: c.retries, precision: { value: c.samplingPrecision, option: run.precisionOption ?? 'sampling_precision' } };
+  const gen: GeneratorSpec = { ...generatorSpec(c), precision: { value: c.samplingPrecision, option: run.precisionOption ?? 'sampling_precision' } };
   const generator = await openGenerator(gen);
   const sampling: SamplingOptions = { temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens };
   return runRejectionSampling({
@@ -242,7 +250,7 @@ export async function sampleFromConfig(c: SampleConfig, run: { out: string; quie
     filters: c.filters,
     thresholds: c.thresholds,
     source: sourceName(gen),
-    settings: { backend: c.endpoint !== undefined ? 'remote' : 'local', model: sourceName(gen), api: c.api, system: c.system ?? null, temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, ...precisionSetting(c) },
+    settings: { backend: c.endpoint !== undefined ? 'remote' : 'local', model: sourceName(gen), api: c.api, system: c.system ?? null, ...chatTemplateArgsSetting(c.chatTemplateArgs), temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, ...precisionSetting(c) },
     concurrency: c.concurrency,
     samplesPerRequest: c.samplesPerRequest,
     seed: c.seed,

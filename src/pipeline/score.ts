@@ -79,7 +79,7 @@ export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resu
   const G = config.num_generations;
   const items = Array.from({ length: config.score_warmup_prompts }, () => run.prompts.next());
   const r = await rollout({
-    items, groupSize: G, encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((config.seed ^ 0x3a9) >>> 0),
+    items, groupSize: G, encode: run.encodePrompt ?? ((p) => run.tokenizer.encode(p)), sampler: run.sampler, rng: new Rng((config.seed ^ 0x3a9) >>> 0),
     judges: run.judges, weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length,
   });
   const pairs = reattemptPairs(r.rows, G, config.score_instruction);

@@ -11,7 +11,8 @@ import { runEval } from '../eval/run.js';
 import { evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig } from './configs.js';
 import { loadProblemSet, sourceName } from './problems.js';
 import { openGenerator } from '../eval/open-generator.js';
-import { precisionSetting, sampleFromConfig } from './rejection-sampling.js';
+import { generatorSpec, precisionSetting, sampleFromConfig } from './rejection-sampling.js';
+import { chatTemplateArgsSetting } from '../eval/output.js';
 import { runSft } from '../sft/sft-run.js';
 import type { StageContext, StageOutcome, StageRunners } from './runner.js';
 
@@ -79,7 +80,7 @@ async function sampleStage(ctx: StageContext): Promise<StageOutcome> {
 async function evalStage(ctx: StageContext): Promise<StageOutcome> {
   const c = evalConfig(ctx.config);
   const problems = await loadProblemSet({ data: c.data, split: c.split, count: c.count, difficulty: c.difficulty, dataSeed: c.dataSeed, limit: c.limit, promptTemplate: c.promptTemplate, fields: c.fields, api: c.api });
-  const gen = { model: c.model, endpoint: c.endpoint, api: c.api, system: c.system, timeoutS: c.timeoutS, retries: c.retries, precision: { value: c.samplingPrecision, option: 'sampling_precision' } };
+  const gen = { ...generatorSpec(c), precision: { value: c.samplingPrecision, option: 'sampling_precision' } };
   const generator = await openGenerator(gen);
   const outFile = join(ctx.dir, 'samples.jsonl');
   const r = await runEval({
@@ -92,7 +93,7 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
     concurrency: c.concurrency,
     samplesPerRequest: c.samplesPerRequest,
     outFile,
-    settings: { data: problems.key, model: sourceName(gen), api: c.api, template: problems.template.text, temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, seed: c.seed, ...precisionSetting(c) },
+    settings: { data: problems.key, model: sourceName(gen), api: c.api, template: problems.template.text, ...chatTemplateArgsSetting(c.chatTemplateArgs), temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, seed: c.seed, ...precisionSetting(c) },
     seed: c.seed,
     maxFailures: c.maxFailures,
     quiet: ctx.quiet,

@@ -15,6 +15,7 @@ import { TOOL_DEFAULTS, toolOptionsProblem, type ToolOptions } from '../tools/op
 import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-correction.js';
 import { LEARNED_REWARD_DEFAULTS, learnedOnProblem, type LearnedRewardOptions } from './learned-on.js';
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
+import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -143,6 +144,12 @@ export interface GrpoConfig extends ToolOptions, ScoreOptions, LearnedRewardOpti
   lora: string | null;
   /** Recompute each layer in the backward pass instead of keeping its activations (less memory, one more forward). */
   gradient_checkpointing: boolean;
+  /**
+   * Variables for the chat template that renders conversational prompts (a data file's `prompt`
+   * as a list of messages), e.g. { enable_thinking: false } for Qwen3 (TRL's name). A row's own
+   * `chat_template_kwargs` adds to them. Text prompts are used verbatim, so a task run takes none.
+   */
+  chat_template_kwargs: ChatTemplateArgs;
 }
 
 export const DEFAULT_CONFIG: GrpoConfig = {
@@ -210,6 +217,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   threads: 0,
   lora: null,
   gradient_checkpointing: false,
+  chat_template_kwargs: {},
   ...TOOL_DEFAULTS,
   ...SCORE_DEFAULTS,
   ...LEARNED_REWARD_DEFAULTS,
@@ -378,6 +386,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');
+  checkChatTemplateArgs(c.chat_template_kwargs, 'chat_template_kwargs');
+  check(c.task === null || Object.keys(c.chat_template_kwargs).length === 0, `chat_template_kwargs: a task's prompts are text, used verbatim (no chat template is rendered); template variables apply to a data file whose "prompt" is a list of messages`);
   const learnedProblem = learnedOnProblem(c);
   check(learnedProblem === null, learnedProblem!);
   const toolProblem = toolOptionsProblem(c);

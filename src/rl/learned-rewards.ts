@@ -11,9 +11,12 @@ import { verifiable } from '../rewards/verifiable.js';
 
 export { isLearnedReward, loadLearnedReward, type LearnedScope } from './reward-model-reward.js';
 
-/** The item with its prompt in the example (as `prompt`), when `on`. */
+/**
+ * The item with its prompt text in the example (as `prompt`), when `on`: a conversational row's
+ * `prompt` (its messages) becomes the rendered text the policy saw, which a reward model reads.
+ */
 export function promptInExample(item: PromptItem, on: boolean): PromptItem {
-  return on && item.example.prompt === undefined ? { ...item, example: { ...item.example, prompt: item.prompt } } : item;
+  return on && typeof item.example.prompt !== 'string' ? { ...item, example: { ...item.example, prompt: item.prompt } } : item;
 }
 
 /** A prompt source whose items carry their prompt in the example, when `on`. */

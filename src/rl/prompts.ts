@@ -9,6 +9,8 @@ import { codeProblemText, codeTestsOf } from '../rewards/code/formats.js';
 import { VERIFIER_NEEDS } from '../rewards/verifiable.js';
 import { frame, type Problem, type Task } from '../tasks/task.js';
 import { problemExample } from '../tasks/rewards.js';
+import { parseChatMessages, rowChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
+import type { ChatMessage, Tokenizer } from '../model/tokenizer.js';
 
 /** One prompt the trainer samples a group for. */
 export interface PromptItem {
@@ -19,6 +21,13 @@ export interface PromptItem {
   /** The task problem, when the prompt came from a task (its verifier judges correctness). */
   problem?: Problem;
   taskVerify?: Task['verify'];
+  /**
+   * A conversational prompt (a data file's `prompt` as a list of messages, TRL's conversational
+   * format): `prompt` is its chat-template rendering, made by renderChatPrompts once the tokenizer
+   * is loaded (empty until then), with these template variables.
+   */
+  messages?: readonly ChatMessage[];
+  templateArgs?: ChatTemplateArgs;
 }
 
 /** The position in a prompt stream: `index` items of pass/chunk `epoch` already used. */
@@ -80,24 +89,72 @@ const PROMPT_FIELDS = ['prompt', 'problem', 'question'] as const;
 const GOLD_FIELDS = ['answer', 'gold'] as const;
 
 /**
- * Reads a JSON Lines data set: `prompt` is used verbatim; a bare `problem` or `question` (code
- * data: LiveCodeBench's `question_content`, MBPP's `text` + asserts) is put in the R1-Zero frame
- * (the same one the built-in tasks use).
+ * Reads a JSON Lines data set: `prompt` is used verbatim, or, as a list of messages, rendered with
+ * the model's chat template (renderChatPrompts) with the run's template variables (`runArgs`,
+ * checked already) and the row's own `chat_template_kwargs`; a bare `problem` or `question`
+ * (code data: LiveCodeBench's `question_content`, MBPP's `text` + asserts) is put in the R1-Zero
+ * frame (the same one the built-in tasks use). Rows are all text or all conversations, as TRL's
+ * first row decides for a whole data set.
  * The gold answer is `answer` or `gold`; code tests in any form of docs/rewards.md are checked
  * here. Other fields are passed to the reward functions unchanged.
  */
-export function readPromptFile(file: string): PromptItem[] {
+export function readPromptFile(file: string, runArgs: ChatTemplateArgs = {}): PromptItem[] {
   const records = readJsonl(file);
   if (records.length === 0) throw new InputError({ file }, 'no prompts in the file');
-  return records.map(({ line, value }) => {
+  const chat = Array.isArray(records[0].value.prompt);
+  const items = records.map(({ line, value }) => {
+    if (Array.isArray(value.prompt) !== chat) {
+      throw new InputError({ file, line, field: 'prompt' }, `${chat ? 'must be a list of messages' : 'is a list of messages'}, as line ${records[0].line}'s ${chat ? 'is' : 'is not'}: every row's prompt is given the same way`);
+    }
+    if (chat) return chatItem(file, line, value, runArgs);
+    if (value.chat_template_kwargs !== undefined) throw new InputError({ file, line, field: 'chat_template_kwargs' }, 'applies to a "prompt" given as a list of messages; a text prompt is used verbatim, no chat template rendered');
     const key = PROMPT_FIELDS.find((k) => value[k] !== undefined);
     const codeText = key ? null : codeProblemText(value);
     if (codeText) return fileItem(file, line, value, frame(codeText.text));
-    if (!key) throw new InputError({ file, line, field: 'prompt' }, 'missing: give "prompt" (verbatim) or "problem"/"question" (framed)');
+    if (!key) throw new InputError({ file, line, field: 'prompt' }, 'missing: give "prompt" (verbatim, or a list of messages) or "problem"/"question" (framed)');
     const text = value[key];
-    if (typeof text !== 'string' || text.trim() === '') throw new InputError({ file, line, field: key }, 'must be a non-empty string');
+    if (typeof text !== 'string' || text.trim() === '') throw new InputError({ file, line, field: key }, 'must be a non-empty string or a list of messages');
     return fileItem(file, line, value, key === 'prompt' ? text : frame(text));
   });
+  if (!chat && Object.keys(runArgs).length > 0) {
+    throw new InputError({ file }, 'chat_template_kwargs are given, but the prompts are text, used verbatim (no chat template is rendered); give each "prompt" as a list of messages');
+  }
+  return items;
+}
+
+/** A row whose prompt is a list of messages (the model answers the last, a user's): checked now, rendered once the tokenizer is loaded. */
+function chatItem(file: string, line: number, value: Record<string, unknown>, runArgs: ChatTemplateArgs): PromptItem {
+  const messages = parseChatMessages(value.prompt, { file, line, field: 'prompt' });
+  const last = messages.length - 1;
+  if (messages[last].role !== 'user') throw new InputError({ file, line, field: `prompt[${last}].role` }, 'the last message must be the user\'s, which the model answers');
+  return { ...fileItem(file, line, value, ''), messages, templateArgs: rowChatTemplateArgs(value, { file, line }, runArgs) };
+}
+
+/**
+ * Conversational items with `prompt` rendered by the tokenizer's chat template (ending with the
+ * assistant turn's opening, as TRL renders prompts for generation); other items as they are.
+ */
+export function renderChatPrompts(items: readonly PromptItem[], tokenizer: Tokenizer, file: string): PromptItem[] {
+  const chat = items.some((it) => it.messages !== undefined);
+  if (chat && tokenizer.chatTemplate === null) throw new InputError({ file, field: 'prompt' }, "prompts are lists of messages, but the model's tokenizer has no chat template to render them; give text prompts");
+  return items.map((it) => {
+    if (it.messages === undefined) return it;
+    try {
+      return { ...it, prompt: tokenizer.applyChatTemplate(it.messages, { addGenerationPrompt: true, templateArgs: it.templateArgs }) };
+    } catch (err) {
+      if (err instanceof AhaError) throw new AhaError(`${file}, row ${it.id}: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+/**
+ * How a run's prompt texts become ids: a rendered chat template carries its special tokens
+ * already (encoded without the tokenizer's own, as TRL does); text prompts get them.
+ */
+export function promptEncoder(tokenizer: Tokenizer, items: readonly PromptItem[] | null): (prompt: string) => Int32Array {
+  const addSpecialTokens = !(items ?? []).some((it) => it.messages !== undefined);
+  return (prompt) => tokenizer.encode(prompt, { addSpecialTokens });
 }
 
 /** One data-file record with its prompt chosen: the gold answer and code tests checked. */

@@ -21,7 +21,7 @@ import { AhaError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
 import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
-import { filePrompts, heldoutItems, readPromptFile, taskPrompts, uncheckableRows, type PromptSource } from './prompts.js';
+import { filePrompts, heldoutItems, promptEncoder, readPromptFile, renderChatPrompts, taskPrompts, uncheckableRows, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
 import { needsReference } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
@@ -124,7 +124,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     if (!task!.difficulties.includes(d)) throw new AhaError(`difficulty ${d} is not a level of ${task!.name}; its levels are ${task!.difficulties.join(', ')}`);
   }
   registerTaskRewards();
-  const items = config.data !== null ? readPromptFile(config.data) : null;
+  let items = config.data !== null ? readPromptFile(config.data, config.chat_template_kwargs) : null;
   const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
   const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
   // learned_on unverifiable with only verifiable prompts: the learned reward would score nothing.
@@ -162,6 +162,9 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     loaded = config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
   }
   const { model, tokenizer } = loaded;
+  // Conversational prompts are rendered once, with the model's own chat template.
+  if (items !== null) items = renderChatPrompts(items, tokenizer, config.data!);
+  const encodePrompt = promptEncoder(tokenizer, items);
   // BF16 rollouts: a model the BF16 path cannot serve is refused now, with its reason, before any
   // reference model loads or a step runs (never sampled in f32 instead).
   assertSamplingPrecision(model, config.sampling_precision, { option: 'sampling_precision', model: config.model ?? modelDir });
@@ -175,7 +178,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // Every prompt of a data file; a sample of a task's (its prompts are all of one short shape).
   const probe = makePrompts();
   let longest = 0;
-  for (let i = 0; i < (items ? items.length : 64); i++) longest = Math.max(longest, tokenizer.encode(probe.next().prompt).length);
+  for (let i = 0; i < (items ? items.length : 64); i++) longest = Math.max(longest, encodePrompt(probe.next().prompt).length);
   if (longest + config.max_completion_length > ctx) {
     throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
   }
@@ -216,6 +219,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     sampler,
     evalSampler: f32Sampler,
     prompts: makePrompts(),
+    encodePrompt,
     evalItems: task && config.eval_problems > 0 ? heldoutItems(task, config.eval_problems, config.seed, config.difficulty).map((it) => promptInExample(it, learned.length > 0)) : [],
     watch: learnedRewardWatch(learned, task !== null && config.eval_problems > 0, opts.quiet),
     rewardNames: specs.map((s) => s.name),

@@ -54,6 +54,8 @@ export interface GrpoRunOptions {
   /** The held-out evaluation's sampler (setup: f32 whatever sampling_precision is); default `sampler`. */
   evalSampler?: Sampler;
   prompts: PromptSource;
+  /** Prompt text to ids (setup: without the tokenizer's own special tokens for rendered chat prompts); default tokenizer.encode. */
+  encodePrompt?: (prompt: string) => Int32Array;
   /** Held-out problems evaluated into eval.jsonl (empty = no evaluation). */
   evalItems?: readonly PromptItem[];
   /** Reward names (for metrics) and weights, in the order of judges.rewards. */
@@ -101,6 +103,10 @@ function completionRecord(step: number, r: ScoredRow, rewardNames: readonly stri
   };
 }
 
+function promptEncode(opts: GrpoRunOptions): (prompt: string) => Int32Array {
+  return opts.encodePrompt ?? ((p) => opts.tokenizer.encode(p));
+}
+
 /**
  * The held-out evaluation: one completion per problem, the same problems every time, at most once
  * per step, on a generator derived from (seed, step) so it never shifts the training stream.
@@ -120,7 +126,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       evaluatedStep = step;
       const rng = new Rng((cfg.seed ^ Math.imul(step + 1, 0x2545f491)) >>> 0);
       if (!opts.quiet) process.stderr.write(`held-out evaluation at step ${step}: ${items.length} problems...\n`);
-      const encode = (p: string) => opts.tokenizer.encode(p);
+      const encode = promptEncode(opts);
       const sampler = opts.evalSampler ?? opts.sampler;
       // SCoRe: both attempts of each problem, with the paper's metrics (self-correction.ts).
       const two = cfg.self_correction === 'score'
@@ -190,6 +196,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     fields: ['reward', 'acc', 'len', 'reflect', 's/step'], quiet: opts.quiet, signal: opts.signal,
   });
   const heldout = heldoutEvaluator(opts);
+  const encode = promptEncode(opts);
   let lastMetrics: Record<string, number> | null = null;
   try {
     writeRunConfig(runDir, opts.configRecord ?? cfg);
@@ -200,11 +207,11 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       // 1. Collect: rollouts and their rewards (several rounds only with dynamic sampling).
       // SCoRe: two-attempt rollouts, the stage's rewards, advantages and per-row KL (self-correction.ts).
       const score = cfg.self_correction === 'score'
-        ? await scoreStep({ config: cfg, step, prompts: opts.prompts, encode: (p) => opts.tokenizer.encode(p), sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, contextLength: model.config.max_position_embeddings })
+        ? await scoreStep({ config: cfg, step, prompts: opts.prompts, encode, sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, contextLength: model.config.max_position_embeddings })
         : null;
       const batch = score ? score.batch : await collectBatch({
         prompts: opts.prompts, promptsPerStep: cfg.prompts_per_step, groupSize: G, dynamic: cfg.dynamic_sampling,
-        maxRounds: cfg.max_sampling_rounds, weights: opts.rewardWeights, encode: (p) => opts.tokenizer.encode(p),
+        maxRounds: cfg.max_sampling_rounds, weights: opts.rewardWeights, encode,
         sampler: opts.sampler, rng, judges: opts.judges, maxCompletionTokens: cfg.max_completion_length,
       });
       const sums = new TrainingSums();

@@ -3,6 +3,7 @@
 // validated before any training, and the first bad line is reported as file:line with the field.
 import { InputError } from '../util/errors.js';
 import { readJsonl, type JsonlRecord } from '../util/jsonl.js';
+import { parseChatMessages, rowChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
@@ -13,12 +14,13 @@ export interface ChatMessage {
 
 export type SftRecord =
   | { kind: 'completion'; line: number; prompt: string; completion: string }
-  | { kind: 'chat'; line: number; messages: ChatMessage[] };
+  | { kind: 'chat'; line: number; messages: ChatMessage[]; templateArgs?: ChatTemplateArgs };
 
-const ROLES: readonly string[] = ['system', 'user', 'assistant'];
-
-/** Validates one parsed line; throws InputError naming the file, line and field. */
-export function parseSftRecord(rec: JsonlRecord<Record<string, unknown>>, file: string): SftRecord {
+/**
+ * Validates one parsed line; throws InputError naming the file, line and field. A conversation's
+ * template arguments are the run's (`runArgs`) plus the line's own `chat_template_kwargs`.
+ */
+export function parseSftRecord(rec: JsonlRecord<Record<string, unknown>>, file: string, runArgs: ChatTemplateArgs = {}): SftRecord {
   const v = rec.value;
   const at = (field: string) => ({ file, line: rec.line, field });
   const hasChat = 'messages' in v;
@@ -29,27 +31,23 @@ export function parseSftRecord(rec: JsonlRecord<Record<string, unknown>>, file: 
     if (typeof v.prompt !== 'string') throw new InputError(at('prompt'), v.prompt === undefined ? 'missing' : 'must be a string');
     if (typeof v.completion !== 'string') throw new InputError(at('completion'), v.completion === undefined ? 'missing' : 'must be a string');
     if (v.completion === '') throw new InputError(at('completion'), 'is empty (nothing to learn from)');
+    if (v.chat_template_kwargs !== undefined) throw new InputError(at('chat_template_kwargs'), 'applies to {"messages"} lines: a prompt/completion line is used as it is, no chat template rendered');
     return { kind: 'completion', line: rec.line, prompt: v.prompt, completion: v.completion };
   }
-  if (!Array.isArray(v.messages)) throw new InputError(at('messages'), 'must be an array of {"role", "content"}');
-  if (v.messages.length === 0) throw new InputError(at('messages'), 'is empty');
-  const messages: ChatMessage[] = v.messages.map((m: unknown, i: number) => {
-    const f = `messages[${i}]`;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new InputError(at(f), 'must be an object {"role", "content"}');
-    const { role, content } = m as Record<string, unknown>;
-    if (typeof role !== 'string' || !ROLES.includes(role)) {
-      throw new InputError(at(`${f}.role`), `must be one of ${ROLES.join(', ')} (got ${JSON.stringify(role)})`);
-    }
-    if (typeof content !== 'string') throw new InputError(at(`${f}.content`), content === undefined ? 'missing' : 'must be a string');
-    return { role: role as ChatRole, content };
-  });
+  const messages = parseChatMessages(v.messages, at('messages')) as ChatMessage[];
   if (!messages.some((m) => m.role === 'assistant')) throw new InputError(at('messages'), 'has no assistant message (nothing to learn from)');
-  return { kind: 'chat', line: rec.line, messages };
+  return { kind: 'chat', line: rec.line, messages, templateArgs: rowChatTemplateArgs(v, { file, line: rec.line }, runArgs) };
 }
 
-/** Reads and validates a whole SFT data file. */
-export function readSftFile(file: string): SftRecord[] {
-  const records = readJsonl(file).map((r) => parseSftRecord(r, file));
+/**
+ * Reads and validates a whole SFT data file. Template arguments for the whole run (`runArgs`,
+ * already checked) need a conversation to apply to: a file of prompt/completion lines is refused.
+ */
+export function readSftFile(file: string, runArgs: ChatTemplateArgs = {}): SftRecord[] {
+  const records = readJsonl(file).map((r) => parseSftRecord(r, file, runArgs));
   if (records.length === 0) throw new InputError({ file }, 'no examples (the file is empty)');
+  if (Object.keys(runArgs).length > 0 && !records.some((r) => r.kind === 'chat')) {
+    throw new InputError({ file }, 'chat template arguments (chat_template_kwargs / --chat-template-arg) are given, but no line is a {"messages"} conversation: prompt/completion lines are used as they are, no chat template rendered');
+  }
   return records;
 }

@@ -4,6 +4,7 @@
 // text each assistant turn adds (its content and end-of-turn markers) has mask 1.
 import { InputError } from '../util/errors.js';
 import type { Tokenizer } from '../model/tokenizer.js';
+import type { ChatTemplateArgs } from '../model/chat-template.js';
 import type { TokenExample } from './examples.js';
 import type { ChatMessage, SftRecord } from './sft-data.js';
 
@@ -42,7 +43,7 @@ function encodeCompletion(tok: Tokenizer, prompt: string, completion: string): T
  * template must render incrementally: the conversation up to turn i (with the generation prompt)
  * is a prefix of the conversation including turn i.
  */
-export function chatSegments(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }): { text: string; counts: boolean }[] {
+export function chatSegments(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs = {}): { text: string; counts: boolean }[] {
   const segments: { text: string; counts: boolean }[] = [];
   let done = '';
   const take = (full: string, counts: boolean) => {
@@ -57,10 +58,10 @@ export function chatSegments(tok: Tokenizer, messages: readonly ChatMessage[], w
   };
   messages.forEach((m, i) => {
     if (m.role !== 'assistant') return;
-    take(tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true }), false);
-    take(tok.applyChatTemplate(messages.slice(0, i + 1), { addGenerationPrompt: false }), true);
+    take(tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true, templateArgs }), false);
+    take(tok.applyChatTemplate(messages.slice(0, i + 1), { addGenerationPrompt: false, templateArgs }), true);
   });
-  take(tok.applyChatTemplate(messages, { addGenerationPrompt: false }), false);
+  take(tok.applyChatTemplate(messages, { addGenerationPrompt: false, templateArgs }), false);
   return segments;
 }
 
@@ -76,7 +77,7 @@ export function encodeSftRecords(tok: Tokenizer, records: readonly SftRecord[], 
     let ex =
       r.kind === 'completion'
         ? encodeCompletion(tok, r.prompt, r.completion)
-        : concat(chatSegments(tok, r.messages, { file, line: r.line }).map((s) => ({ ids: tok.encode(s.text, { addSpecialTokens: false }), counts: s.counts })));
+        : concat(chatSegments(tok, r.messages, { file, line: r.line }, r.templateArgs).map((s) => ({ ids: tok.encode(s.text, { addSpecialTokens: false }), counts: s.counts })));
     if (ex.ids.length > maxTokens) {
       ex = { ids: ex.ids.slice(0, maxTokens), mask: ex.mask.slice(0, maxTokens) };
       stats.truncated++;

@@ -14,6 +14,7 @@ import { AhaError } from '../util/errors.js';
 import { epochBatches, splitHeldOut } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
 import type { Tokenizer } from '../model/tokenizer.js';
+import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
 import { encodeSftRecords, type EncodeStats } from './sft-encode.js';
 import { openLmRun, resumePoint, trainLanguageModel, type TrainerConfig, type TrainResult } from './trainer.js';
 import type { TokenExample } from './examples.js';
@@ -31,6 +32,8 @@ export interface SftOptions extends Omit<TrainerConfig, 'steps'> {
   threads: number | null;
   /** LoRA adapters (`r=16,alpha=32,...`) on a frozen base; null = every weight trains. */
   lora: string | null;
+  /** Variables for the chat template of {"messages"} lines (TRL's chat_template_kwargs), e.g. Qwen3's enable_thinking. */
+  chatTemplateArgs: ChatTemplateArgs;
 }
 
 export const SFT_DEFAULTS: Omit<SftOptions, 'model' | 'data'> = {
@@ -41,6 +44,7 @@ export const SFT_DEFAULTS: Omit<SftOptions, 'model' | 'data'> = {
   epochs: 1,
   threads: null,
   lora: null,
+  chatTemplateArgs: {},
   batchSize: 8,
   gradAccum: 1,
   seqLen: 1024,
@@ -120,8 +124,9 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   const threads = run.threads ?? o.threads;
   if (threads !== null) setNumThreads(threads);
   // Read and validate the data before the (slow) model load.
-  const data = readSftFile(o.data);
-  const evalData = o.evalData !== null ? readSftFile(o.evalData) : null;
+  checkChatTemplateArgs(o.chatTemplateArgs, 'chat_template_kwargs');
+  const data = readSftFile(o.data, o.chatTemplateArgs);
+  const evalData = o.evalData !== null ? readSftFile(o.evalData, o.chatTemplateArgs) : null;
   const digests = { dataSha256: fileDigest(o.data), evalDataSha256: o.evalData !== null ? fileDigest(o.evalData) : null };
   if (resumeFrom) {
     // Resuming exactly needs the same examples in the same order.

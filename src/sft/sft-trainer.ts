@@ -6,6 +6,7 @@ import { AhaError } from '../util/errors.js';
 import type { TrainerCallback } from '../util/callbacks.js';
 import type { ScheduleKind } from '../util/schedule.js';
 import { runSft, SFT_DEFAULTS, type SftOptions } from './sft-run.js';
+import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
 
 /** SFT training arguments (TRL's SFTConfig names; every field optional, aha's defaults otherwise). */
 export interface SFTConfig {
@@ -44,12 +45,18 @@ export interface SFTConfig {
   /** Length-sorted windows of this many batches (1 = random batches). */
   length_window?: number;
   threads?: number;
+  /**
+   * Variables for the chat template of {"messages"} lines, e.g. { enable_thinking: false }; a line's
+   * own `chat_template_kwargs` adds to them. TRL's SFTConfig has no such option (TRL reads only the
+   * column); the name is GRPOConfig's.
+   */
+  chat_template_kwargs?: ChatTemplateArgs;
 }
 
 type Check = 'int0' | 'int1' | 'int2' | 'pos' | 'num0' | 'unit' | 'frac' | 'bool' | 'schedule';
 
 /** SFTConfig key -> SftOptions key and its check. */
-const KEYS: Record<keyof Omit<SFTConfig, 'output_dir' | 'disable_tqdm' | 'packing' | 'max_steps'>, [keyof SftOptions, Check]> = {
+const KEYS: Record<keyof Omit<SFTConfig, 'output_dir' | 'disable_tqdm' | 'packing' | 'max_steps' | 'chat_template_kwargs'>, [keyof SftOptions, Check]> = {
   learning_rate: ['lr', 'pos'],
   per_device_train_batch_size: ['batchSize', 'int1'],
   gradient_accumulation_steps: ['gradAccum', 'int1'],
@@ -72,7 +79,7 @@ const KEYS: Record<keyof Omit<SFTConfig, 'output_dir' | 'disable_tqdm' | 'packin
   threads: ['threads', 'int1'],
 };
 
-export const SFT_CONFIG_KEYS: readonly string[] = [...Object.keys(KEYS), 'output_dir', 'disable_tqdm', 'packing', 'max_steps'].sort();
+export const SFT_CONFIG_KEYS: readonly string[] = [...Object.keys(KEYS), 'output_dir', 'disable_tqdm', 'packing', 'max_steps', 'chat_template_kwargs'].sort();
 
 const CHECKS: Record<Check, [(v: unknown) => boolean, string]> = {
   int0: [(v) => Number.isInteger(v) && (v as number) >= 0, 'an integer >= 0'],
@@ -108,6 +115,9 @@ export function fromTrlSftConfig(args: SFTConfig, model: string, data: string, e
     } else if (key === 'packing' || key === 'disable_tqdm') {
       check(key, value, 'bool');
       if (key === 'packing') options.batching = value ? 'packed' : 'bucketed';
+    } else if (key === 'chat_template_kwargs') {
+      checkChatTemplateArgs(value, 'SFTConfig.chat_template_kwargs');
+      options.chatTemplateArgs = value;
     } else if (key === 'output_dir') {
       if (typeof value !== 'string' || value === '') throw new AhaError('SFTConfig.output_dir must be a folder path');
     } else {

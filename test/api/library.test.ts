@@ -56,6 +56,10 @@ test('GRPOConfig: an unknown key, a TRL option aha lacks, or a batch that splits
   assert.throws(() => new GRPOTrainer({ task: 'arithmetic', train_dataset: 'x.jsonl' }), aha(/give train_dataset .* or task .*, one of them/));
   assert.throws(() => new GRPOTrainer({ task: 'arithmetic', reward_funcs: ['accuracy', 'format'], args: { reward_weights: [1] } }), aha(/1 weights for 2 reward functions/));
   assert.throws(() => new GRPOTrainer({ task: 'arithmetic', reward_funcs: [(c: string[]) => c.map(() => 1)] }), aha(/anonymous function; give it a name/));
+  // Chat-template variables: TRL's chat_template_kwargs, checked at construction (a task's text prompts take none).
+  assert.throws(() => new GRPOTrainer({ train_dataset: 'x.jsonl', args: { chat_template_kwargs: { messages: 'x' } } }), aha(/chat_template_kwargs: "messages" is set by aha itself/));
+  assert.throws(() => new GRPOTrainer({ task: 'arithmetic', args: { chat_template_kwargs: { enable_thinking: false } } }), aha(/chat_template_kwargs: a task's prompts are text/));
+  assert.deepEqual(new GRPOTrainer({ train_dataset: 'x.jsonl', args: { chat_template_kwargs: { enable_thinking: false } } }).config.chat_template_kwargs, { enable_thinking: false });
 });
 
 test('a TypeScript reward sees each step\'s completions in one call, declines with null, and trains beside built-ins; callbacks see every step', async () => {

@@ -4,6 +4,7 @@ import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import { noGrad } from '../../src/core/index.js';
+import { saveModel } from '../../src/model/load-model.js';
 
 export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
@@ -59,4 +60,18 @@ export function greedyDecode(m: CausalLM, prompts: Int32Array[], steps: number):
     all.push(logits);
   }
   return { tokens, logits: all };
+}
+
+/**
+ * A chat template that shows a template variable in the prompt, as Qwen3's enable_thinking does:
+ * `T` before the conversation when `think` is set and true, nothing otherwise.
+ */
+export const THINK_TEMPLATE =
+  "{% if think is defined and think %}T{% endif %}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}";
+
+/** A model folder (tiny transformer, character tokenizer) whose chat template is THINK_TEMPLATE. */
+export function thinkTemplateFolder(dir: string, over: Partial<ModelConfig> = {}, seed = 1): string {
+  const tok = new CharTokenizer({ chatTemplate: THINK_TEMPLATE });
+  saveModel(createTransformer(tinyConfig({ vocab_size: tok.vocabSize, ...over }), { seed }), tok, dir);
+  return dir;
 }

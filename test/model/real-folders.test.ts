@@ -188,6 +188,8 @@ test('chat templates render as transformers renders them (strings checked with J
   assert.throws(() => parseChatTemplateArg('messages=[]'), /"messages" is set by aha itself/);
   // Names the renderer owns cannot be overridden by template arguments.
   assert.throws(() => render('qwen3', 'transformers-5', QUESTION, { templateArgs: { add_generation_prompt: false } }), /"add_generation_prompt" is set by aha itself/);
+  // The library's renderer runs the one check every entry point runs: values a template can take only.
+  assert.throws(() => render('qwen3', 'transformers-5', QUESTION, { templateArgs: { enable_thinking: [false] } }), /chat template arguments\.enable_thinking must be a string, number, boolean or null, got \[false\]/);
 });
 
 test('values a template prints directly come out as Jinja2 prints them (Python str / repr); join(attribute=) is refused', () => {

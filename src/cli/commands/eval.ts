@@ -12,7 +12,8 @@ import { summaryJson, summaryTable } from '../../eval/summary.js';
 import type { ApiKind } from '../../eval/generator.js';
 import type { ToolProtocol } from '../../eval/tool-chat.js';
 import { SAMPLING_PRECISION_HELP, samplingPrecisionFlag } from '../sampling-precision.js';
-import { parseChatTemplateArgs, type ChatTemplateArgs } from '../../model/chat-template.js';
+import type { ChatTemplateArgs } from '../../model/chat-template.js';
+import { chatTemplateArgFlag, chatTemplateArgOption } from '../chat-template-flag.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 
@@ -23,10 +24,10 @@ function str(flags: Flags, key: string): string | undefined {
 
 /** --chat-template-arg NAME=VALUE (repeatable) as evaluate()'s chatTemplateArgs; null when none. */
 function chatTemplateArgs(flags: Flags): { chatTemplateArgs: ChatTemplateArgs } | null {
-  const given = (flags.chatTemplateArg as string[] | undefined) ?? [];
-  if (given.length === 0) return null;
+  const given = chatTemplateArgFlag(flags);
+  if (given === null) return null;
   if (flags.api === 'completions') throw new AhaError('--chat-template-arg applies to --api chat: with --api completions no chat template is rendered');
-  return { chatTemplateArgs: parseChatTemplateArgs(given) };
+  return { chatTemplateArgs: given };
 }
 
 async function action(flags: Flags): Promise<void> {
@@ -121,7 +122,7 @@ export function register(program: Command): void {
     .option('--samples-per-request <n>', `ask for up to n samples per request (servers that honour "n", e.g. vLLM); default ${D.samplesPerRequest}`)
     .option('--prompt-template <name|file>', `a named template (${templateNames().join(', ')}; see below) or a file with a {problem} placeholder`)
     .option('--system <text>', 'system message (chat)')
-    .option('--chat-template-arg <name=value>', 'a variable for the chat template, e.g. enable_thinking=false for Qwen3 (repeatable; sent to a server as chat_template_kwargs)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(...chatTemplateArgOption('sent to a server as chat_template_kwargs'))
     .option('--stop <string...>', 'stop strings (default: none, except HumanEval on --api completions)')
     .option('--seed <n>', `base seed; each sample gets its own seed derived from it (default ${D.seed})`)
     .option('--limit <n>', 'evaluate only the first n problems')

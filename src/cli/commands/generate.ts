@@ -12,7 +12,8 @@ import { checkAdapterFlag, isAdapterDir, loadModelOrAdapter } from '../../model/
 import { sample } from '../../model/sampling.js';
 import { setSamplingPrecision } from '../../model/sampling-precision.js';
 import type { ChatMessage, Tokenizer } from '../../model/tokenizer.js';
-import { parseChatTemplateArgs, type ChatTemplateArgs } from '../../model/chat-template.js';
+import type { ChatTemplateArgs } from '../../model/chat-template.js';
+import { chatTemplateArgFlag, chatTemplateArgOption } from '../chat-template-flag.js';
 import { SAMPLING_PRECISION_HELP, samplingPrecisionFlag } from '../sampling-precision.js';
 
 interface GenerateFlags {
@@ -32,7 +33,7 @@ interface GenerateFlags {
   samples: string;
   batchSize: string;
   json?: boolean;
-  chatTemplateArg: string[];
+  chatTemplateArg?: string[];
   bf16?: boolean;
   samplingPrecision?: string;
   quiet?: boolean;
@@ -85,7 +86,7 @@ export function register(program: Command): void {
     .option('--prompt <text>', 'one prompt')
     .option('--input <file>', 'JSON Lines prompts ("prompt" or "messages" per line)')
     .option('--chat', 'wrap --prompt / "prompt" as a user message in the chat template')
-    .option('--chat-template-arg <name=value>', 'a variable for the chat template, e.g. enable_thinking=false for Qwen3 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(...chatTemplateArgOption('with --chat or "messages"'))
     .option('--max-tokens <n>', 'new tokens at most per completion', '256')
     .option('--temperature <t>', 'sampling temperature; 0 = greedy', '1')
     .option('--top-p <p>', 'nucleus sampling: keep the most likely tokens up to this mass (1 = off)', '1')
@@ -119,7 +120,7 @@ export function register(program: Command): void {
       const samples = parseNumber('--samples', flags.samples, { min: 1, integer: true });
       const batchSize = parseNumber('--batch-size', flags.batchSize, { min: 1, integer: true });
       if (flags.stop.some((s) => s === '')) throw new AhaError('--stop must not be empty');
-      const templateArgs: ChatTemplateArgs = parseChatTemplateArgs(flags.chatTemplateArg);
+      const templateArgs: ChatTemplateArgs = chatTemplateArgFlag(flags as unknown as Record<string, unknown>) ?? {};
       const requests: Request[] = flags.input !== undefined ? readRequests(flags.input) : [{ prompt: flags.prompt! }];
       if (requests.some((r) => r.prompt === '')) throw new AhaError('a prompt is empty');
 

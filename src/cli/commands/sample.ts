@@ -8,8 +8,9 @@ import type { SampleConfig, Schema } from '../../pipeline/configs.js';
 import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, FILTER_NAMES } from '../../pipeline/filters.js';
 import { dataChoices, dataKind } from '../../pipeline/problems.js';
 import { SAMPLING_PRECISION_HELP } from '../sampling-precision.js';
+import { chatTemplateArgFlag, chatTemplateArgOption } from '../chat-template-flag.js';
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = Record<string, string | boolean | string[] | undefined>;
 
 const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 const flagName = (field: string) => '--' + field.replace(/_/g, '-');
@@ -38,10 +39,11 @@ async function configFromFlags(flags: Flags): Promise<SampleConfig> {
   if (flags.data === undefined) throw new AhaError(`--data is required: ${dataChoices()}`);
   // Loaded on use: the stage configs pull in the trainers' defaults (and the compute core).
   const { ConfigFieldError, SAMPLE_SCHEMA, sampleConfig } = await import('../../pipeline/configs.js');
+  const templateArgs = chatTemplateArgFlag(flags);
   try {
-    return sampleConfig(flagsToConfig(flags, SAMPLE_SCHEMA));
+    return sampleConfig({ ...flagsToConfig(flags, SAMPLE_SCHEMA), ...(templateArgs !== null ? { chat_template_kwargs: templateArgs } : {}) });
   } catch (err) {
-    if (err instanceof ConfigFieldError) throw new AhaError(`${flagName(err.field)}: ${err.problem}`);
+    if (err instanceof ConfigFieldError) throw new AhaError(`${err.field.startsWith('chat_template_kwargs') ? '--chat-template-arg' : flagName(err.field)}: ${err.problem}`);
     throw err;
   }
 }
@@ -94,6 +96,7 @@ export function register(program: Command): void {
     .option('--solution-field <name>', 'file data: field whose last \\boxed{} is the gold when there is no answer (default solution)')
     .option('--id-field <name>', 'file data: field with a unique problem id (default id, task_id, unique_id or idx, else the line number)')
     .option('--system <text>', 'system message (chat)')
+    .option(...chatTemplateArgOption('--api chat only; sent to a server as chat_template_kwargs'))
     .option('--temperature <t>', 'sampling temperature (default 0.7)')
     .option('--top-p <p>', 'nucleus sampling (default 0.95)')
     .option('--max-tokens <n>', 'completion token limit (default 4096 remote, 256 local); truncated completions are rejected')

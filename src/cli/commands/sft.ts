@@ -6,6 +6,7 @@ import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } 
 import { AhaError } from '../../util/errors.js';
 import { runSft, SFT_DEFAULTS, type SftOptions } from '../../sft/sft-run.js';
 import { assertTrainable, parseLoraSpec } from '../../model/lora.js';
+import { addChatTemplateArgOption, chatTemplateArgFlag } from '../chat-template-flag.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -24,6 +25,7 @@ function sftOptions(flags: Flags): SftOptions {
     epochs: numberFlag(flags, 'epochs', SFT_DEFAULTS.epochs, { min: 1, integer: true }),
     threads: threadsFlag(flags),
     lora: typeof flags.lora === 'string' ? (assertTrainable(parseLoraSpec(flags.lora)), flags.lora) : null,
+    chatTemplateArgs: chatTemplateArgFlag(flags) ?? {},
   };
 }
 
@@ -44,6 +46,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'optimiser steps (overrides --epochs; with --resume, extends the run)')
     .option('--max-length <n>', `tokens per example at most, longer ones are cut (default ${SFT_DEFAULTS.seqLen})`)
     .option('--lora <spec>', 'train LoRA adapters on the frozen base, e.g. r=16,alpha=32,dropout=0,targets=all-linear; <out>/model is then a PEFT adapter folder');
+  addChatTemplateArgOption(cmd, 'renders {"messages"} lines; a line\'s own "chat_template_kwargs" adds to it');
   addTrainerOptions(cmd, SFT_DEFAULTS).action(async (flags: Flags) => {
     const runDir = typeof flags.out === 'string' ? flags.out : 'runs/sft';
     const resume = flags.resume === true;

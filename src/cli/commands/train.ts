@@ -8,6 +8,7 @@ import { AhaError, InputError } from '../../util/errors.js';
 import { configFieldOf, DEFAULT_CONFIG, parseRewardSpecs, readConfigFile, savedRunConfig, validateConfig, type GrpoConfig } from '../../rl/config.js';
 import { DEMO_CONFIG_FILE, DEMO_CONFIG_FILES, demoConfig, demoConfigFile } from '../../rl/demo.js';
 import { TOOL_DEFAULTS } from '../../tools/options.js';
+import { addChatTemplateArgOption, chatTemplateArgFlag } from '../chat-template-flag.js';
 
 type Kind = 'int' | 'num' | 'str' | 'bool';
 
@@ -123,6 +124,9 @@ export function configFromFlags(flags: Record<string, unknown>, base: GrpoConfig
   if (flags.tools === 'none') Object.assign(cfg, TOOL_DEFAULTS);
   else if (typeof flags.tools === 'string') set('tools', flags.tools.split(',').map((t) => t.trim()), '--tools');
   if (Array.isArray(flags.reward) && flags.reward.length > 0) set('rewards', parseRewardSpecs(flags.reward as string[]), '--reward');
+  // Each --chat-template-arg sets one variable over the config file's chat_template_kwargs.
+  const templateArgs = chatTemplateArgFlag(flags);
+  if (templateArgs !== null) set('chat_template_kwargs', { ...cfg.chat_template_kwargs, ...templateArgs }, '--chat-template-arg');
   const mutable = cfg as unknown as Record<string, unknown>;
   for (const [flag, key, cfgKey, kind] of FLAGS) {
     if (flags[key] === undefined) continue;
@@ -185,6 +189,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run in --output from its latest checkpoint (optimizer, RNG, data position, step)')
     .option('--quiet', 'no progress bar');
   for (const [flag, , , , help] of FLAGS) cmd.option(flag, help);
+  addChatTemplateArgOption(cmd, 'renders a data file\'s prompts given as lists of messages; over the config file\'s chat_template_kwargs');
   // Its default depends on --sampling-precision, so it can be turned off as well as on.
   cmd.option('--no-vllm-importance-sampling-correction', 'turn the sampler correction off (also with --sampling-precision bf16)');
   cmd.action(async (flags: Record<string, unknown>) => {
