@@ -65,13 +65,33 @@ export function judgedBySubtraction(value: number, target: number): string {
 }
 
 /**
- * How a total is judged against the target: `subtraction` ("18 against 10, 18-10=8, no.",
- * `judgedBySubtraction`) or `side`, the Countdown corpus's own "18 against 10, no." (the two numbers
- * side by side, a judgment the base model practised on its pages of sums; `judgement`).
+ * The total and the target compared a digit at a time, tens then units (a one-digit number's tens
+ * digit is 0), up to the first pair that differs: "16 against 24, 1 is not 2, no.", "16 against
+ * 14, 1 is 1, 6 is not 4, no.", "14 against 14, 1 is 1, 4 is 4, right.". Each comparison is of
+ * two single digits copied from a few characters back, and the verdict follows the pair before it;
+ * the format-tuned model's two-digit subtractions were right only 67% of the time
+ * (docs/self-correction.md).
  */
-export type CoatVerdict = 'subtraction' | 'side';
-export const COAT_VERDICTS: readonly CoatVerdict[] = ['subtraction', 'side'];
-const VERDICT: Record<CoatVerdict, (value: number, target: number) => string> = { subtraction: judgedBySubtraction, side: judgement };
+export function judgedByDigits(value: number, target: number): string {
+  const [v, t] = [value, target].map((x) => String(x).padStart(2, '0'));
+  if (v.length > 2 || t.length > 2) throw new AhaError(`coat demo: a digit-by-digit verdict needs numbers below 100, got ${value} against ${target}`);
+  const pairs: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    pairs.push(`${v[i]} is ${v[i] === t[i] ? '' : 'not '}${t[i]}`);
+    if (v[i] !== t[i]) break;
+  }
+  return `${value} against ${target}, ${pairs.join(', ')}, ${value === target ? 'right' : 'no'}.`;
+}
+
+/**
+ * How a total is judged against the target: `subtraction` ("18 against 10, 18-10=8, no.",
+ * `judgedBySubtraction`), `side`, the Countdown corpus's own "18 against 10, no." (the two numbers
+ * side by side, a judgment the base model practised on its pages of sums; `judgement`), or
+ * `digits`, one digit at a time (`judgedByDigits`).
+ */
+export type CoatVerdict = 'subtraction' | 'side' | 'digits';
+export const COAT_VERDICTS: readonly CoatVerdict[] = ['subtraction', 'side', 'digits'];
+const VERDICT: Record<CoatVerdict, (value: number, target: number) => string> = { subtraction: judgedBySubtraction, side: judgement, digits: judgedByDigits };
 
 /**
  * How the thinking opens: `restate`, the puzzle restated ("10 from 12, 3, 5."), or `search`, the

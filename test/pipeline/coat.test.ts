@@ -22,7 +22,7 @@ test('coat options: unknown and conflicting fields are errors naming the field',
   assert.throws(() => coatOptions({ output_dir: 'x', demos: 0 }), /"demos" must be an integer ≥ 1/);
   assert.throws(() => coatOptions({}), /"output_dir" is required/);
   assert.throws(() => coatOptions({ output_dir: 'x', cpu_seconds: 0 }), /"cpu_seconds" must be > 0 or null/);
-  assert.throws(() => coatOptions({ output_dir: 'x', demo_verdict: 'digits' }), /"demo_verdict" must be one of subtraction, side, got "digits"/);
+  assert.throws(() => coatOptions({ output_dir: 'x', demo_verdict: 'digit' }), /"demo_verdict" must be one of subtraction, side, digits, got "digit"/);
   assert.throws(() => coatOptions({ output_dir: 'x', demo_opening: 'trying' }), /"demo_opening" must be one of restate, search, got "trying"/);
   assert.equal(coatOptions({ output_dir: 'x' }).reflection_beta, 0.5);
 });

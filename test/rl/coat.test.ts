@@ -28,7 +28,7 @@ test('demos: every kind ends right under the task verifier, uses its meta-action
   assert.deepEqual(coatDemos({ count: 5, seed: 7 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
   assert.notDeepEqual(coatDemos({ count: 5, seed: 8 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
   assert.throws(() => coatDemos({ count: 3, seed: 1, mix: { reflct: 1 } as never }), /unknown kind "reflct"/);
-  assert.throws(() => coatDemos({ count: 3, seed: 1, verdict: 'sideways' as never }), /verdict must be one of subtraction, side, got "sideways"/);
+  assert.throws(() => coatDemos({ count: 3, seed: 1, verdict: 'sideways' as never }), /verdict must be one of subtraction, side, digits, got "sideways"/);
   assert.throws(() => coatDemos({ count: 3, seed: 1, opening: 'trying' as never }), /opening must be one of restate, search, got "trying"/);
 });
 
@@ -46,15 +46,13 @@ test('demos: the thinking opens with the puzzle restated, or with the corpus\'s 
   }
 });
 
-for (const verdict of ['subtraction', 'side'] as const) {
+for (const verdict of ['subtraction', 'side', 'digits'] as const) {
   test(`demos (${verdict} verdicts): a verdict follows from its sums, never from where it stands`, () => {
     const demos = coatDemos({ count: 600, seed: 3, verdict });
-    // "V against T, H-L=D, right." (the larger less the smaller, "right" exactly at 0) or the corpus's "V against T, right.".
-    const judged = verdict === 'subtraction' ? /=(\d+)\. (\d+) against (\d+), (\d+)-(\d+)=(\d+), (right|no)\.$/ : /=(\d+)\. (\d+) against (\d+), (right|no)\.$/;
     // What follows each meta-action: how often the first verdict of its step is "right".
     const verdicts = new Map<string, { right: number; all: number }>();
     for (const d of demos) {
-      for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*? against \d+, (?:\d+-\d+=\d+, )?(right|no)\./g)) {
+      for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*? against \d+, [^\n]*?(right|no)\.\n/g)) {
         const v = verdicts.get(m[1]) ?? { right: 0, all: 0 };
         v.all++;
         if (m[2] === 'right') v.right++;
@@ -65,18 +63,23 @@ for (const verdict of ['subtraction', 'side'] as const) {
       const lines = d.completion.split('\n').filter((l) => /, (right|no)\.$/.test(l));
       assert.ok(lines.length >= 1, d.completion);
       lines.forEach((line, k) => {
-        const m = judged.exec(line);
+        const m = /=(\d+)\. (\d+) against (\d+), (?:(.*), )?(right|no)\.$/.exec(line);
         assert.ok(m, `${verdict}: ${line}`);
-        const [last, total, target] = [m[1], m[2], m[3]];
-        const said = m[m.length - 1];
+        const [, last, total, target, working, said] = m;
         assert.ok(last === total && +target === d.target, line);
         assert.equal(said === 'right', +total === d.target, line);
         if (verdict === 'subtraction') {
-          const [hi, lo, diff] = [+m[4], +m[5], +m[6]];
+          // The larger less the smaller, "right" exactly at 0.
+          const [, hi, lo, diff] = /^(\d+)-(\d+)=(\d+)$/.exec(working)!.map(Number);
           assert.deepEqual([hi, lo].sort((x, y) => x - y), [+total, d.target].sort((x, y) => x - y), line);
           assert.ok(hi >= lo && hi - lo === diff, line);
+        } else if (verdict === 'side') {
+          assert.equal(working, undefined, line);
         } else {
-          assert.doesNotMatch(line, /against \d+, \d+-/, line);
+          // Tens then units (0 for a one-digit number), up to the first pair that differs.
+          const [v, t] = [total, target].map((x) => x.padStart(2, '0'));
+          const want = v[0] !== t[0] ? `${v[0]} is not ${t[0]}` : `${v[0]} is ${t[0]}, ${v[1]} is ${v[1] === t[1] ? '' : 'not '}${t[1]}`;
+          assert.equal(working, want, line);
         }
         const sumsRight = [...line.matchAll(/(\d+)([-+])(\d+)=(\d+)/g)].every(([, x, op, y, z]) => (op === '+' ? +x + +y : +x - +y) === +z);
         assert.equal(sumsRight, !(d.kind === 'slip' && k === 0), `${d.kind}: ${line}`);
