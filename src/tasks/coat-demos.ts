@@ -20,6 +20,11 @@
 // patterns in order, one explore per miss). The intermediate answer after a step is its last
 // candidate: `countdownCandidate` reads it back, `candidateJudge` verifies it as the task's
 // verifier would a final answer.
+//
+// How a total is judged (`CoatVerdict`: a subtraction by default, the corpus's side-by-side, or digit
+// by digit) and how the thinking opens (`CoatOpening`: the puzzle restated by default, or the
+// corpus's "trying the signs:") are options; the alternatives were measured and none format-tuned
+// better (docs/self-correction.md, fourth round).
 import { Rng } from '../util/rng.js';
 import { AhaError } from '../util/errors.js';
 import { CONTINUE, EXPLORE, REFLECT } from '../util/meta-actions.js';
