@@ -10,14 +10,15 @@
 // machine wall time measures the share of the cores a run was given (a run beside a busy neighbour
 // gets fewer seconds of work out of each wall second), CPU time measures the work done. GRPO stops
 // after the step that takes it past COAT's CPU time, so any overshoot is in GRPO's favour.
-// Flags: --seed N[,N...] (default 42), --demos N, --format-steps N, --format-lr X, --rl-steps N,
+// Flags: --seed N[,N...] (default 42), --demos N, --verdict subtraction|side|digits, --opening restate|search
+//        (how the demos judge a total and open their thinking), --format-steps N, --format-lr X, --rl-steps N,
 //        --cpu-seconds N (COAT's whole budget: RL stops after the step that passes it),
 //        --restart-share S, --beta B (reflection bonus), --eval N (held-out problems, default 200),
 //        --distill, --threads N, --keep (keep the run folders), --json (last line machine-readable).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coatHeldout, evaluateCoat, runCoat, COAT_DEFAULTS } from '../src/pipeline/coat.js';
+import { coatHeldout, coatOptions, evaluateCoat, runCoat, COAT_DEFAULTS } from '../src/pipeline/coat.js';
 import { loadModel } from '../src/model/load-model.js';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
@@ -26,7 +27,7 @@ import { setNumThreads } from '../src/core/index.js';
 import { cpuSeconds } from '../src/util/cpu-time.js';
 import { benchArgs } from './lib/args.js';
 
-const cli = benchArgs('bench:coat', ['--seed', '--demos', '--format-steps', '--format-lr', '--rl-steps', '--cpu-seconds', '--restart-share', '--beta', '--eval', '--threads'], ['--distill', '--keep', '--json']);
+const cli = benchArgs('bench:coat', ['--seed', '--demos', '--verdict', '--opening', '--format-steps', '--format-lr', '--rl-steps', '--cpu-seconds', '--restart-share', '--beta', '--eval', '--threads'], ['--distill', '--keep', '--json']);
 const flag = cli.value;
 const num = cli.num;
 const seeds = cli.integers('--seed', [42]);
@@ -36,6 +37,16 @@ const keep = cli.has('--keep');
 const evalN = num('--eval', 200);
 const threads = num('--threads', 0);
 if (threads > 0) setNumThreads(threads);
+const budget = flag('--cpu-seconds');
+const coatFlags = {
+  threads, demos: num('--demos', COAT_DEFAULTS.demos), demo_verdict: flag('--verdict') ?? COAT_DEFAULTS.demo_verdict, demo_opening: flag('--opening') ?? COAT_DEFAULTS.demo_opening,
+  format_steps: num('--format-steps', COAT_DEFAULTS.format_steps), format_lr: num('--format-lr', COAT_DEFAULTS.format_lr),
+  cpu_seconds: budget === undefined ? COAT_DEFAULTS.cpu_seconds : num('--cpu-seconds', 0),
+  rl_steps: num('--rl-steps', COAT_DEFAULTS.rl_steps), restart_share: num('--restart-share', COAT_DEFAULTS.restart_share),
+  reflection_beta: num('--beta', COAT_DEFAULTS.reflection_beta), distill: cli.has('--distill'),
+};
+// Every COAT option checked before the first evaluation, so a bad flag costs nothing.
+coatOptions({ ...coatFlags, output_dir: 'check' });
 const demo = demoConfig();
 const maxTokens = demo.max_completion_length;
 
@@ -66,14 +77,7 @@ async function runOnce(seed: number, scratch: string): Promise<Outcome> {
   const before = evaluateCoat(base.model, base.tokenizer, items, maxTokens, seed + 100);
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  const budget = flag('--cpu-seconds');
-  const coat = await runCoat({
-    output_dir: join(scratch, `coat-${seed}`), seed, threads,
-    demos: num('--demos', COAT_DEFAULTS.demos), format_steps: num('--format-steps', COAT_DEFAULTS.format_steps),
-    format_lr: num('--format-lr', COAT_DEFAULTS.format_lr), cpu_seconds: budget === undefined ? COAT_DEFAULTS.cpu_seconds : num('--cpu-seconds', 0),
-    rl_steps: num('--rl-steps', COAT_DEFAULTS.rl_steps), restart_share: num('--restart-share', COAT_DEFAULTS.restart_share),
-    reflection_beta: num('--beta', COAT_DEFAULTS.reflection_beta), distill: cli.has('--distill'),
-  });
+  const coat = await runCoat({ ...coatFlags, output_dir: join(scratch, `coat-${seed}`), seed });
   const seconds = (performance.now() - t0) / 1000;
   const coatCpu = cpuSeconds() - c0;
   const ft = loadModel(coat.formatTuned);

@@ -23,7 +23,7 @@ import { prepareGrpo } from '../rl/setup.js';
 import { runGrpo } from '../rl/trainer.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../rl/config.js';
 import { runSft, SFT_DEFAULTS } from '../sft/sft-run.js';
-import { coatDemos, COUNTDOWN_CANDIDATES, COAT_DEMO_LEVEL } from '../tasks/coat-demos.js';
+import { coatDemos, COUNTDOWN_CANDIDATES, COAT_DEMO_LEVEL, COAT_VERDICTS, COAT_OPENINGS, type CoatVerdict, type CoatOpening } from '../tasks/coat-demos.js';
 import { countdownTask } from '../tasks/countdown.js';
 import { AhaError } from '../util/errors.js';
 import { cpuSeconds } from '../util/cpu-time.js';
@@ -45,6 +45,10 @@ export interface CoatOptions {
   seed: number;
   /** Format-tuning demonstrations written by the program. */
   demos: number;
+  /** How the demonstrations judge a total against the target (tasks/coat-demos.ts `CoatVerdict`). */
+  demo_verdict: CoatVerdict;
+  /** How the demonstrations' thinking opens (tasks/coat-demos.ts `CoatOpening`). */
+  demo_opening: CoatOpening;
   format_steps: number;
   format_lr: number;
   format_batch_size: number;
@@ -80,6 +84,8 @@ export const COAT_DEFAULTS: Omit<CoatOptions, 'output_dir'> = {
   format_tuned: null,
   seed: 42,
   demos: 1500,
+  demo_verdict: 'subtraction',
+  demo_opening: 'restate',
   format_steps: 400,
   format_lr: 1e-3,
   format_batch_size: 16,
@@ -110,6 +116,8 @@ export function coatOptions(raw: Record<string, unknown>): CoatOptions {
   for (const k of ['demos', 'format_steps', 'format_batch_size', 'restart_problems', 'rl_steps', 'distill_problems', 'distill_samples'] as const) int(k, 1);
   int('seed', 0);
   int('threads', 0);
+  if (!COAT_VERDICTS.includes(o.demo_verdict)) throw new AhaError(`coat: "demo_verdict" must be one of ${COAT_VERDICTS.join(', ')}, got ${JSON.stringify(o.demo_verdict)}`);
+  if (!COAT_OPENINGS.includes(o.demo_opening)) throw new AhaError(`coat: "demo_opening" must be one of ${COAT_OPENINGS.join(', ')}, got ${JSON.stringify(o.demo_opening)}`);
   if (!(typeof o.format_lr === 'number' && o.format_lr > 0)) throw new AhaError(`coat: "format_lr" must be > 0`);
   if (!(typeof o.restart_share === 'number' && o.restart_share >= 0 && o.restart_share < 1)) throw new AhaError('coat: "restart_share" must be in [0, 1)');
   if (!(typeof o.reflection_beta === 'number' && o.reflection_beta >= 0)) throw new AhaError('coat: "reflection_beta" must be ≥ 0');
@@ -254,7 +262,7 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
   if (formatTuned === null) {
     addTokensToFolder(o.model ?? demoConfig().model!, extended);
     const demosFile = join(out, 'format-demos.jsonl');
-    const demos = coatDemos({ count: o.demos, seed: o.seed });
+    const demos = coatDemos({ count: o.demos, seed: o.seed, verdict: o.demo_verdict, opening: o.demo_opening });
     checkDemosSpellable(demos, loadTokenizer(extended), extended);
     writeFileSync(demosFile, demos.map((d) => JSON.stringify({ prompt: d.prompt, completion: d.completion })).join('\n') + '\n');
     formatTuned = await formatTune(o, extended, demosFile, join(out, 'format'));

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDemosSpellable, coatOptions, runCoat } from '../../src/pipeline/coat.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
-import { coatDemos } from '../../src/tasks/coat-demos.js';
+import { coatDemos, COAT_OPENINGS, COAT_VERDICTS } from '../../src/tasks/coat-demos.js';
+import { addTokensToFolder } from '../../src/model/added-tokens.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { readJsonl } from '../../src/util/jsonl.js';
 import { tempDir } from '../model/tmp.js';
@@ -21,6 +22,8 @@ test('coat options: unknown and conflicting fields are errors naming the field',
   assert.throws(() => coatOptions({ output_dir: 'x', demos: 0 }), /"demos" must be an integer ≥ 1/);
   assert.throws(() => coatOptions({}), /"output_dir" is required/);
   assert.throws(() => coatOptions({ output_dir: 'x', cpu_seconds: 0 }), /"cpu_seconds" must be > 0 or null/);
+  assert.throws(() => coatOptions({ output_dir: 'x', demo_verdict: 'digit' }), /"demo_verdict" must be one of subtraction, side, digits, got "digit"/);
+  assert.throws(() => coatOptions({ output_dir: 'x', demo_opening: 'trying' }), /"demo_opening" must be one of restate, search, got "trying"/);
   assert.equal(coatOptions({ output_dir: 'x' }).reflection_beta, 0.5);
 });
 
@@ -66,4 +69,11 @@ test('demos the tokenizer cannot write back are refused, naming the demo and the
   assert.throws(() => checkDemosSpellable(coatDemos({ count: 3, seed: 1 }), tokenizer, out), /demonstration 1 does not survive the tokenizer of .*"\|(continue|reflect|explore)\|>/);
   assert.throws(() => checkDemosSpellable([{ prompt: 'Assistant: ', completion: '12+3; no' }], tokenizer, 'm'), /demonstration 1 .*"; no" at character 4 comes back as "<unk> no"/);
   assert.doesNotThrow(() => checkDemosSpellable([{ prompt: 'Assistant: ', completion: '<think>\n12+3=15, no.\n</think>' }], tokenizer, 'm'));
+  // Every verdict and opening the demos offer is spelt by the bundled tokenizer with the meta-actions added.
+  const ext = join(tempDir('coat-spell-ext'), 'extended');
+  addTokensToFolder('models/aha-tiny-countdown', ext);
+  const extTokenizer = loadTokenizer(ext);
+  for (const verdict of COAT_VERDICTS) {
+    for (const opening of COAT_OPENINGS) assert.doesNotThrow(() => checkDemosSpellable(coatDemos({ count: 40, seed: 2, verdict, opening }), extTokenizer, ext), `${verdict}, ${opening}`);
+  }
 });

@@ -28,39 +28,71 @@ test('demos: every kind ends right under the task verifier, uses its meta-action
   assert.deepEqual(coatDemos({ count: 5, seed: 7 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
   assert.notDeepEqual(coatDemos({ count: 5, seed: 8 }).map((d) => d.completion), demos.slice(0, 5).map((d) => d.completion));
   assert.throws(() => coatDemos({ count: 3, seed: 1, mix: { reflct: 1 } as never }), /unknown kind "reflct"/);
+  assert.throws(() => coatDemos({ count: 3, seed: 1, verdict: 'sideways' as never }), /verdict must be one of subtraction, side, digits, got "sideways"/);
+  assert.throws(() => coatDemos({ count: 3, seed: 1, opening: 'trying' as never }), /opening must be one of restate, search, got "trying"/);
 });
 
-test('demos: a verdict follows from its sums, never from where it stands', () => {
-  const demos = coatDemos({ count: 600, seed: 3 });
-  // What follows each meta-action: how often the first verdict of its step is "right".
-  const verdicts = new Map<string, { right: number; all: number }>();
-  for (const d of demos) {
-    for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*? against \d+, \d+-\d+=\d+, (right|no)\./g)) {
-      const v = verdicts.get(m[1]) ?? { right: 0, all: 0 };
-      v.all++;
-      if (m[2] === 'right') v.right++;
-      verdicts.set(m[1], v);
+test('demos: the thinking opens with the puzzle restated, or with the corpus\'s "trying the signs:" before it; the opening is never read as a candidate', () => {
+  for (const opening of ['restate', 'search'] as const) {
+    const demos = coatDemos({ count: 60, seed: 5, opening });
+    for (const d of demos) {
+      const head = `<think>\n${opening === 'search' ? 'trying the signs: ' : ''}${d.target} from ${d.numbers.join(', ')}.\n`;
+      assert.ok(d.completion.startsWith(head), `${opening}: ${d.completion}`);
+      assert.equal(COUNTDOWN_CANDIDATES.candidate(head), null, head);
     }
-    // Every judged line sets its total against the target, subtracts the smaller from the larger and
-    // says "right" exactly at 0; every sum is right except a slip's first line, the one its reflection redoes.
-    const lines = d.completion.split('\n').filter((l) => /, (right|no)\.$/.test(l));
-    assert.ok(lines.length >= 1, d.completion);
-    lines.forEach((line, k) => {
-      const [, last, total, target, hi, lo, diff, verdict] = /=(\d+)\. (\d+) against (\d+), (\d+)-(\d+)=(\d+), (right|no)\.$/.exec(line)!;
-      assert.ok(last === total && +target === d.target, line);
-      assert.deepEqual([+hi, +lo].sort((x, y) => x - y), [+total, d.target].sort((x, y) => x - y), line);
-      assert.ok(+hi >= +lo && +hi - +lo === +diff && (verdict === 'right') === (+diff === 0), line);
-      const sumsRight = [...line.matchAll(/(\d+)([-+])(\d+)=(\d+)/g)].every(([, x, op, y, z]) => (op === '+' ? +x + +y : +x - +y) === +z);
-      assert.equal(sumsRight, !(d.kind === 'slip' && k === 0), `${d.kind}: ${line}`);
-    });
-  }
-  // After <|continue|> (a guess worked out) and after <|reflect|> (a re-check or the search) both
-  // verdicts are common: neither can be learned from the meta-action before it.
-  for (const meta of ['<|continue|>', '<|reflect|>']) {
-    const v = verdicts.get(meta)!;
-    assert.ok(v.right / v.all > 0.3 && v.right / v.all < 0.7, `${meta}: ${v.right} right of ${v.all}`);
+    // The opening changes nothing after it: the same seed writes the same steps.
+    const other = coatDemos({ count: 60, seed: 5, opening: opening === 'search' ? 'restate' : 'search' });
+    assert.deepEqual(demos.map((d) => d.completion.slice(d.completion.indexOf('.\n'))), other.map((d) => d.completion.slice(d.completion.indexOf('.\n'))));
   }
 });
+
+for (const verdict of ['subtraction', 'side', 'digits'] as const) {
+  test(`demos (${verdict} verdicts): a verdict follows from its sums, never from where it stands`, () => {
+    const demos = coatDemos({ count: 600, seed: 3, verdict });
+    // What follows each meta-action: how often the first verdict of its step is "right".
+    const verdicts = new Map<string, { right: number; all: number }>();
+    for (const d of demos) {
+      for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*? against \d+, [^\n]*?(right|no)\.\n/g)) {
+        const v = verdicts.get(m[1]) ?? { right: 0, all: 0 };
+        v.all++;
+        if (m[2] === 'right') v.right++;
+        verdicts.set(m[1], v);
+      }
+      // Every judged line sets its total against the target and says "right" exactly when they are
+      // equal; every sum is right except a slip's first line, the one its reflection redoes.
+      const lines = d.completion.split('\n').filter((l) => /, (right|no)\.$/.test(l));
+      assert.ok(lines.length >= 1, d.completion);
+      lines.forEach((line, k) => {
+        const m = /=(\d+)\. (\d+) against (\d+), (?:(.*), )?(right|no)\.$/.exec(line);
+        assert.ok(m, `${verdict}: ${line}`);
+        const [, last, total, target, working, said] = m;
+        assert.ok(last === total && +target === d.target, line);
+        assert.equal(said === 'right', +total === d.target, line);
+        if (verdict === 'subtraction') {
+          // The larger less the smaller, "right" exactly at 0.
+          const [, hi, lo, diff] = /^(\d+)-(\d+)=(\d+)$/.exec(working)!.map(Number);
+          assert.deepEqual([hi, lo].sort((x, y) => x - y), [+total, d.target].sort((x, y) => x - y), line);
+          assert.ok(hi >= lo && hi - lo === diff, line);
+        } else if (verdict === 'side') {
+          assert.equal(working, undefined, line);
+        } else {
+          // Tens then units (0 for a one-digit number), up to the first pair that differs.
+          const [v, t] = [total, target].map((x) => x.padStart(2, '0'));
+          const want = v[0] !== t[0] ? `${v[0]} is not ${t[0]}` : `${v[0]} is ${t[0]}, ${v[1]} is ${v[1] === t[1] ? '' : 'not '}${t[1]}`;
+          assert.equal(working, want, line);
+        }
+        const sumsRight = [...line.matchAll(/(\d+)([-+])(\d+)=(\d+)/g)].every(([, x, op, y, z]) => (op === '+' ? +x + +y : +x - +y) === +z);
+        assert.equal(sumsRight, !(d.kind === 'slip' && k === 0), `${d.kind}: ${line}`);
+      });
+    }
+    // After <|continue|> (a guess worked out) and after <|reflect|> (a re-check or the search) both
+    // verdicts are common: neither can be learned from the meta-action before it.
+    for (const meta of ['<|continue|>', '<|reflect|>']) {
+      const v = verdicts.get(meta)!;
+      assert.ok(v.right / v.all > 0.3 && v.right / v.all < 0.7, `${meta}: ${v.right} right of ${v.all}`);
+    }
+  });
+}
 
 test('reflection turns: a slip demo\'s reflection fixes its wrong answer; a reflect that swaps a right answer for a wrong one breaks it', () => {
   const ex = example([12, 3, 5], 10);
