@@ -10,11 +10,13 @@
 //        machine-readable), --baseline grpo,pair-sft (also: plain GRPO on single attempts with the
 //        same settings and steps; Pair-SFT / STaR: SFT on the warmed-up model's own corrected pairs
 //        from as many sampled prompts; their two attempts evaluated after), --baselines-only (the
-//        warm-up and the baselines alone), --config FILE (another settings file with self_correction: score).
+//        warm-up and the baselines alone), --config FILE (another settings file with self_correction: score),
+//        --warmup-from DIR (a folder an earlier run kept with --keep: each seed's SCoRe run starts from
+//        the warm-up in DIR/score-seedN/warmup instead of redoing it, when the settings it depends on match).
 // Several seeds run one after another; the JSON line then holds their means and each run.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { prepareScoreRun, scoreWarmup, WARMUP_OFF, type ScoreWarmup } from '../src/pipeline/score.js';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
@@ -26,7 +28,7 @@ import { readJsonl } from '../src/util/jsonl.js';
 import { Rng } from '../src/util/rng.js';
 import { benchArgs } from './lib/args.js';
 
-const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--warmup-prompts'], ['--json', '--baselines-only', '--keep']);
+const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--warmup-prompts', '--warmup-from'], ['--json', '--baselines-only', '--keep']);
 const flag = cli.value;
 const SCORE_CONFIG_FILE = flag('--config') ?? 'configs/score-countdown.yaml';
 const json = cli.has('--json');
@@ -48,6 +50,34 @@ const startModel: string = base.model;
 const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eval_problems: evalProblems, eval_steps: base.eval_steps > 0 && base.eval_steps <= steps ? base.eval_steps : 0, save_steps: 0,
   // --warmup-prompts 0 turns the warm-up off with its settings (they are errors without it).
   ...(warmupPrompts === 0 ? WARMUP_OFF : { score_warmup_prompts: warmupPrompts }) };
+const warmupFrom = flag('--warmup-from');
+if (warmupFrom !== undefined && (warmupPrompts === 0 || baselinesOnly)) throw new Error('--warmup-from: reuses a SCoRe run\'s warm-up; it needs the warm-up on and a SCoRe run (not --baselines-only)');
+/** What the warm-up depends on (pipeline/score.ts scoreWarmup): a kept warm-up is reused only when these match. */
+const WARMUP_INPUTS = ['task', 'data', 'difficulty', 'rewards', 'seed', 'num_generations', 'max_completion_length', 'temperature', 'top_p', 'top_k', 'min_p', 'repetition_penalty',
+  'sampling_precision', 'score_instruction', 'score_warmup_prompts', 'score_warmup_epochs', 'score_warmup_learning_rate', 'score_warmup_batch_size'] as const;
+
+/**
+ * --warmup-from: copies the kept warm-up of this seed into the fresh run folder `dir`, after checking
+ * that it was made from the same model with the same inputs (the kept run's config.json), so the
+ * recipe's resume path finds it finished. The warm-up is deterministic per seed and settings.
+ */
+function reuseWarmup(seed: number, dir: string): void {
+  const kept = join(warmupFrom!, `score-seed${seed}`);
+  const summaryFile = join(kept, 'warmup', 'warmup.json');
+  if (!existsSync(summaryFile) || !existsSync(join(kept, 'config.json'))) throw new Error(`--warmup-from: ${kept} holds no finished warm-up with its run's config.json`);
+  const keptConfig = JSON.parse(readFileSync(join(kept, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const now = { ...config, seed } as unknown as Record<string, unknown>;
+  for (const k of WARMUP_INPUTS) {
+    if (JSON.stringify(keptConfig[k]) !== JSON.stringify(now[k])) throw new Error(`--warmup-from: ${kept} was warmed up with ${k} ${JSON.stringify(keptConfig[k])}, this run has ${JSON.stringify(now[k])}`);
+  }
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as ScoreWarmup;
+  if (resolve(summary.from) !== resolve(startModel)) throw new Error(`--warmup-from: ${kept} was warmed up from ${summary.from}, this run starts from ${startModel}`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(kept, 'warmup'), join(dir, 'warmup'), { recursive: true });
+  // The run folder stays whole on its own: its warm-up names the copied model.
+  writeFileSync(join(dir, 'warmup', 'warmup.json'), JSON.stringify({ ...summary, model: join(dir, 'warmup', 'sft', 'model') }, null, 2) + '\n');
+}
+
 /** The config on a model as it is (already warmed up): the baselines' samplers. */
 const noWarmup = { ...config, ...WARMUP_OFF };
 
@@ -100,10 +130,13 @@ async function runScore(seed: number, scratch: string): Promise<{ outcome: Outco
   const dir = join(scratch, `score-seed${seed}`);
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  const { run, warmup } = await prepareScoreRun({ ...config, seed, output_dir: dir }, {});
+  if (warmupFrom !== undefined) reuseWarmup(seed, dir);
+  // A reused warm-up is found finished (the resume path) and cost this process nothing.
+  const { run, warmup } = await prepareScoreRun({ ...config, seed, output_dir: dir }, { resume: warmupFrom !== undefined });
   await runGrpo(run);
-  const seconds = (performance.now() - t0) / 1000 - (warmup?.seconds ?? 0);
-  const cpu = cpuSeconds() - c0 - (warmup?.cpu_seconds ?? 0);
+  const spent = warmupFrom === undefined ? warmup : null;
+  const seconds = (performance.now() - t0) / 1000 - (spent?.seconds ?? 0);
+  const cpu = cpuSeconds() - c0 - (spent?.cpu_seconds ?? 0);
   const evals = readJsonl(join(dir, 'eval.jsonl')).map((r) => r.value as Record<string, number>);
   const [first, last] = [evals[0], evals[evals.length - 1]];
   if (!first || first.step !== 0 || last.step !== steps) throw new Error(`${dir}: expected held-out evaluations at steps 0 and ${steps}`);
@@ -207,7 +240,9 @@ console.log('| seed | run | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δ_i→c | Δ_c→i | 
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const o of outcomes) {
   const w = o.warmup;
-  console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | ${w ? `warm-up ${w.seconds.toFixed(0)}` : ''} | ${w ? `warm-up ${w.cpu_seconds.toFixed(0)}` : ''} |`);
+  // A kept warm-up (--warmup-from) shows the time it took when it was made.
+  const made = warmupFrom === undefined ? 'warm-up' : 'kept warm-up';
+  console.log(`| ${o.seed} | base | ${pct(o.acc_t1_before)} | ${pct(o.acc_t2_before)} | ${signed(o.acc_t2_before - o.acc_t1_before)} | ${pct(o.delta_i2c_before)} | ${pct(o.delta_c2i_before)} | ${w ? `${made} ${w.seconds.toFixed(0)}` : ''} | ${w ? `${made} ${w.cpu_seconds.toFixed(0)}` : ''} |`);
   if (!baselinesOnly) console.log(`| ${o.seed} | SCoRe | ${pct(o.acc_t1_after)} | ${pct(o.acc_t2_after)} | ${signed(o.acc_t2_after - o.acc_t1_after)} | ${pct(o.delta_i2c)} | ${pct(o.delta_c2i)} | ${o.seconds.toFixed(0)} | ${o.cpu_seconds.toFixed(0)} |`);
   for (const [name, b] of [['GRPO', o.grpo], ['Pair-SFT', o.pair_sft]] as const) {
     if (b) console.log(`| ${o.seed} | ${name} | ${pct(b.acc_t1_after)} | ${pct(b.acc_t2_after)} | ${signed(b.acc_t2_after - b.acc_t1_after)} | ${pct(b.delta_i2c)} | ${pct(b.delta_c2i)} | ${b.seconds.toFixed(0)} | ${b.cpu_seconds.toFixed(0)} |`);

@@ -22,6 +22,15 @@ export const SCORE_INSTRUCTION = '\nUser: There may be an error. Rewrite the sol
 
 export type ScoreStage = 1 | 2 | 'both';
 
+/**
+ * Stage II's baseline for attempt 2 (docs/self-correction.md, "The two stages"): `group` normalises
+ * the G second attempts of a prompt together; `first_outcome` normalises those after a right first
+ * attempt apart from those after a wrong one, so the bonus's −α·r̂(y1), fixed before y2 is sampled,
+ * is constant within each subgroup and drops out instead of adding noise of size α.
+ */
+export type ScoreSecondBaseline = 'group' | 'first_outcome';
+export const SCORE_SECOND_BASELINES: readonly ScoreSecondBaseline[] = ['group', 'first_outcome'];
+
 /** The SCoRe options of a GRPO config (validated by `checkScoreOptions`). */
 export interface ScoreOptions {
   /** 'none' (single-attempt GRPO) or 'score' (two attempts, SCoRe stages). */
@@ -36,6 +45,8 @@ export interface ScoreOptions {
   score_beta_first: number;
   /** The instruction appended after y1. */
   score_instruction: string;
+  /** Stage II: attempt 2's group-relative baseline over the whole group, or per first-attempt outcome. */
+  score_second_baseline: ScoreSecondBaseline;
   /**
    * The warm-up before Stage I (docs/self-correction.md, "The warm-up"): prompts whose G first
    * attempts are sampled and paired into re-attempt transcripts (`reattemptPairs`) for a short SFT,
@@ -57,6 +68,7 @@ export const SCORE_DEFAULTS: ScoreOptions = {
   score_alpha: 10,
   score_beta_first: 0.1,
   score_instruction: SCORE_INSTRUCTION,
+  score_second_baseline: 'group',
   score_warmup_prompts: 0,
   score_warmup_epochs: 3,
   score_warmup_learning_rate: 3e-4,
@@ -72,7 +84,7 @@ const SCORE_KEYS = Object.keys(SCORE_DEFAULTS).filter((k) => k !== 'self_correct
  * Checks the SCoRe options against each other and the rest of the config; returns score_stage
  * normalised (a CLI "1" becomes 1). Every error names the field.
  */
-export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic_sampling: boolean; multi_objective_aggregation: string; lora: string | null }): ScoreStage {
+export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic_sampling: boolean; multi_objective_aggregation: string; lora: string | null; scale_rewards: ScaleRewards; advantage_estimator: AdvantageEstimator }): ScoreStage {
   const fail = (field: string, msg: string): never => {
     throw new AhaError(`${field}: ${msg}`);
   };
@@ -93,10 +105,22 @@ export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic
   if (!(typeof c.score_alpha === 'number' && Number.isFinite(c.score_alpha) && c.score_alpha >= 0)) fail('score_alpha', `must be a number >= 0, got ${c.score_alpha}`);
   if (!(typeof c.score_beta_first === 'number' && Number.isFinite(c.score_beta_first) && c.score_beta_first >= 0)) fail('score_beta_first', `must be a number >= 0, got ${c.score_beta_first}`);
   if (typeof c.score_instruction !== 'string' || c.score_instruction.trim() === '') fail('score_instruction', 'must be a non-empty string');
+  checkSecondBaseline(c, stage, fail);
   if (c.dynamic_sampling) fail('dynamic_sampling', 'conflicts with self_correction score (two-attempt groups are trained whole)');
   if (c.multi_objective_aggregation !== 'sum_then_normalize') fail('multi_objective_aggregation', 'must be sum_then_normalize with self_correction score (the shaped reward is one total, not per-function columns)');
   checkWarmup(c, fail);
   return stage;
+}
+
+/** score_second_baseline: a known value, and with first_outcome a Stage II that uses it and group statistics to condition. */
+function checkSecondBaseline(c: ScoreOptions & { scale_rewards: ScaleRewards; advantage_estimator: AdvantageEstimator }, stage: ScoreStage, fail: (field: string, msg: string) => never): void {
+  const b = c.score_second_baseline;
+  if (!SCORE_SECOND_BASELINES.includes(b)) fail('score_second_baseline', `unknown value ${JSON.stringify(b)}; choose ${SCORE_SECOND_BASELINES.join(' or ')}`);
+  if (b === 'group') return;
+  if (stage === 1) fail('score_second_baseline', 'first_outcome sets Stage II\'s baseline for attempt 2; it conflicts with score_stage 1');
+  // REINFORCE++ has no group baseline to split, and a batch-wide σ of the shaped rewards would still carry −α·r̂(y1)'s spread.
+  if (c.advantage_estimator === 'reinforce_plus_plus') fail('score_second_baseline', 'first_outcome splits each group\'s baseline; advantage_estimator reinforce_plus_plus has none (use grpo or rloo)');
+  if (c.scale_rewards === 'batch') fail('score_second_baseline', 'first_outcome conflicts with scale_rewards batch (a batch-wide sigma would still pool second attempts after right and wrong first ones); use group or none');
 }
 
 /** The warm-up's options: whole numbers where they count things, and nothing set for a warm-up that is off. */
@@ -292,7 +316,8 @@ export async function scoreStep(o: ScoreStepOptions): Promise<ScoreStep> {
   const n = t.first.length;
   const advantages = new Float64Array(rows.length);
   advantages.set(attemptAdvantages(rows.slice(0, n)), 0);
-  advantages.set(attemptAdvantages(rows.slice(n)), n);
+  const conditioned = stage === 2 && cfg.score_second_baseline === 'first_outcome';
+  advantages.set(conditioned ? firstOutcomeAdvantages(batchRewards(rows.slice(n)), t.first.map((r) => r.correct), { groupSize: G, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator }) : attemptAdvantages(rows.slice(n)), n);
   const m = twoAttemptMetrics(t);
   return {
     batch: { sampled: [...t.first, ...t.second], zeroStd: Array.from(zeroStdGroups(combined, G)), kept: rows, sampleSeconds: t.sampleSeconds, scoreSeconds: t.scoreSeconds, sampledTokens: t.sampledTokens },
@@ -313,6 +338,32 @@ export async function scoreStep(o: ScoreStepOptions): Promise<ScoreStep> {
       'score/length_t2': t.second.reduce((s, r) => s + r.completionIds.length, 0) / t.second.length,
     },
   };
+}
+
+/**
+ * Attempt 2's advantages with score_second_baseline first_outcome: each group of G second attempts
+ * is split by its first attempts' verdicts r̂(y1), and each part is normalised on its own, with the
+ * estimator's group formula (grpo: (R − μ_s)/(σ_s + eps), or R − μ_s with scale none; rloo: the
+ * leave-one-out mean of the part). A part of one row, or of equal rewards, gets advantage 0, as an
+ * all-equal group does: no other second attempt after the same first-attempt outcome to compare
+ * with, and borrowing the other part's mean would put the ±α offset back.
+ */
+export function firstOutcomeAdvantages(rewards: CombinedRewards, firstCorrect: readonly boolean[], opts: { groupSize: number; scale: ScaleRewards; eps: number; estimator: AdvantageEstimator }): Float64Array {
+  const G = opts.groupSize;
+  if (firstCorrect.length !== rewards.total.length || rewards.total.length % G !== 0) throw new RangeError(`firstOutcomeAdvantages: ${rewards.total.length} second attempts, ${firstCorrect.length} first, groups of ${G}`);
+  if (opts.estimator === 'reinforce_plus_plus' || opts.scale === 'batch') throw new RangeError('firstOutcomeAdvantages: needs a group baseline (grpo or rloo) and scale group or none');
+  const out = new Float64Array(rewards.total.length);
+  for (let g = 0; g < rewards.total.length; g += G) {
+    for (const outcome of [true, false]) {
+      const idx: number[] = [];
+      for (let i = g; i < g + G; i++) if (firstCorrect[i] === outcome) idx.push(i);
+      if (idx.length === 0) continue;
+      const part = { total: Float64Array.from(idx, (i) => rewards.total[i]), scored: Uint8Array.from(idx, (i) => rewards.scored[i]) };
+      const a = computeAdvantages(part, { groupSize: idx.length, scale: opts.scale, eps: opts.eps, estimator: opts.estimator }).advantages;
+      idx.forEach((i, k) => (out[i] = a[k]));
+    }
+  }
+  return out;
 }
 
 /** A held-out evaluation of both attempts: one rollout per problem, and the paper's metrics (eval.jsonl keys). */

@@ -15,9 +15,10 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  correctionPairs, editDistance, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  correctionPairs, editDistance, firstOutcomeAdvantages, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
+import { batchRewards, computeAdvantages } from '../../src/rl/advantages.js';
 import { Rng } from '../../src/util/rng.js';
 import type { RewardFunction } from '../../src/rewards/types.js';
 import { scratchDir } from '../scratch-dir.js';
@@ -289,4 +290,97 @@ test('SCoRe advantages: attempt-1 and attempt-2 rows are normalised separately, 
   for (let i = 0; i < 4; i++) assert.ok(Math.abs(s.advantages[i] - expected[i]) < 1e-12, `row ${i}: ${s.advantages[i]} vs ${expected[i]}`);
   assert.deepEqual(s.batch.zeroStd, [0, 0]);
   assert.deepEqual(Array.from(s.rewards.total), [1, 0, 1, 11], 'the trainer is handed the rewards');
+});
+
+/**
+ * Two prompts, G = 4, gold "2". A: first attempts wrong, right, right, wrong; second right, wrong,
+ * right, wrong (a fix, a break, a keep, a stay). B: first right, wrong, wrong, wrong; second wrong,
+ * right, wrong, wrong. The sampler answers by prompt text, so the prompt order does not matter.
+ */
+function scriptedSampler(): Sampler {
+  const script: Record<string, [string[], string[]]> = { A: [['1', '2', '2', '1'], ['2', '1', '2', '1']], B: [['2', '1', '1', '1'], ['1', '2', '1', '1']] };
+  const seen: Record<string, number> = {};
+  return async (prompts) => prompts.map((ids) => {
+    const p = String.fromCharCode(...ids);
+    const attempt = p.includes('|') ? 1 : 0;
+    const key = `${p[0]}${attempt}`;
+    const k = (seen[key] = (seen[key] ?? -1) + 1);
+    const text = script[p[0]][attempt][k % 4];
+    return { ids: encode(text), text, truncated: false };
+  });
+}
+
+async function scriptedStep(extra: Partial<GrpoConfig>) {
+  const items = ['A', 'B'].map((id) => ({ id, prompt: `${id}:`, example: { gold: '2' } }));
+  const config = validateConfig({
+    ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 1, prompts_per_step: 2, num_generations: 4, max_completion_length: 3,
+    self_correction: 'score', score_stage: 2, score_alpha: 10, score_instruction: '|', ...extra,
+  });
+  const s = await scoreStep({ config, step: 0, prompts: filePrompts(items, 0, 'toy'), encode, sampler: scriptedSampler(), rng: new Rng(0), judges, weights: [1], contextLength: 32 });
+  // Rows in batch order, each tagged with its prompt, attempt and advantage.
+  return { eps: config.advantage_eps, rows: s.batch.kept.map((r, i) => ({ id: r.item.id, attempt: i < 8 ? 1 : 2, reward: r.reward, advantage: s.advantages[i] })) };
+}
+
+const near = (got: number[], want: number[], what: string) => want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) < 1e-12, `${what} row ${i}: ${got[i]} vs ${w}`));
+
+test('score_second_baseline by hand: group pools the second attempts, first_outcome splits them by r̂(y1)', async () => {
+  const pick = (rows: { id: string; attempt: number; reward: number | null; advantage: number }[], id: string, attempt: number) => rows.filter((r) => r.id === id && r.attempt === attempt);
+  const group = await scriptedStep({});
+  const cond = await scriptedStep({ score_second_baseline: 'first_outcome' });
+  const eps = group.eps;
+  // Shaped rewards r(y2) + 10·(r̂(y2) − r̂(y1)): A = [1 + 10, 0 − 10, 1, 0], B = [0 − 10, 1 + 10, 0, 0].
+  assert.deepEqual(pick(group.rows, 'A', 2).map((r) => r.reward), [11, -10, 1, 0]);
+  assert.deepEqual(pick(group.rows, 'B', 2).map((r) => r.reward), [-10, 11, 0, 0]);
+  // Attempt 1 is the same either way: rewards [0, 1, 1, 0], μ 0.5, σ = √(1/3).
+  for (const run of [group, cond]) near(pick(run.rows, 'A', 1).map((r) => r.advantage), [-0.5, 0.5, 0.5, -0.5].map((d) => d / (Math.sqrt(1 / 3) + eps)), 'attempt 1');
+  // group, A: μ 0.5, deviations ±10.5 and ±0.5, σ = √(221/3); the keep (row 2) gets almost nothing, the
+  // fix and the break ±1.22: the sign follows y1's outcome more than y2's.
+  near(pick(group.rows, 'A', 2).map((r) => r.advantage), [10.5, -10.5, 0.5, -0.5].map((d) => d / (Math.sqrt(221 / 3) + eps)), 'group A');
+  // first_outcome, A: after a wrong y1 rows 0 and 3 ([11, 0]), after a right y1 rows 1 and 2 ([−10, 1]):
+  // each pair ±5.5 around its mean, σ = 5.5·√2, so a right y2 gets +1/√2 whichever y1 came before.
+  const half = 5.5 / (5.5 * Math.SQRT2 + eps);
+  near(pick(cond.rows, 'A', 2).map((r) => r.advantage), [half, -half, half, -half], 'first_outcome A');
+  // first_outcome, B: the one row after a right y1 is a subgroup of one: advantage 0 (nothing to compare
+  // it with). The three after a wrong y1, [11, 0, 0]: μ 11/3, σ = 11/√3.
+  const s3 = 11 / Math.sqrt(3) + eps;
+  near(pick(cond.rows, 'B', 2).map((r) => r.advantage), [0, (22 / 3) / s3, -(11 / 3) / s3, -(11 / 3) / s3], 'first_outcome B');
+  // scale none: the same subgroups, centred only.
+  const none = await scriptedStep({ score_second_baseline: 'first_outcome', scale_rewards: 'none' });
+  near(pick(none.rows, 'A', 2).map((r) => r.advantage), [5.5, -5.5, 5.5, -5.5], 'none A');
+  near(pick(none.rows, 'B', 2).map((r) => r.advantage), [0, 22 / 3, -11 / 3, -11 / 3], 'none B');
+});
+
+test('score_second_baseline group (the default) gives exactly the advantages of one normalisation per group of second attempts', async () => {
+  for (const extra of [{}, { scale_rewards: 'batch' as const }, { advantage_estimator: 'rloo' as const }]) {
+    const byDefault = await scriptedStep(extra);
+    const named = await scriptedStep({ ...extra, score_second_baseline: 'group' });
+    assert.deepEqual(named.rows, byDefault.rows);
+    // What scoreStep computed before the option existed: computeAdvantages over the attempt-2 rows alone.
+    const second = byDefault.rows.filter((r) => r.attempt === 2);
+    const cfg = validateConfig({ ...base, ...extra });
+    const want = computeAdvantages(batchRewards(second), { groupSize: 4, scale: cfg.scale_rewards, eps: cfg.advantage_eps, estimator: cfg.advantage_estimator, tokens: second.map(() => 1) }).advantages;
+    assert.deepEqual(second.map((r) => r.advantage), Array.from(want));
+  }
+  // Stage I ignores the option: y2's reward there has no r̂(y1) term.
+  const stageOne = { score_stage: 'both' as const, score_stage_one_steps: 1 };
+  assert.deepEqual((await scriptedStep({ ...stageOne, score_second_baseline: 'first_outcome' })).rows, (await scriptedStep(stageOne)).rows);
+});
+
+test('first_outcome: a group whose first attempts all agree is normalised as a whole; rloo leaves one out per subgroup', () => {
+  const rewards = batchRewards([3, 1, 0, 2].map((reward) => ({ reward })));
+  const opts = { groupSize: 4, scale: 'group' as const, eps: 1e-4, estimator: 'grpo' as const };
+  assert.deepEqual(Array.from(firstOutcomeAdvantages(rewards, [true, true, true, true], opts)), Array.from(computeAdvantages(rewards, opts).advantages));
+  // rloo over [3, 1] and [0, 2]: R − the other one's reward.
+  assert.deepEqual(Array.from(firstOutcomeAdvantages(rewards, [true, true, false, false], { ...opts, estimator: 'rloo' })), [2, -2, -2, 2]);
+  assert.throws(() => firstOutcomeAdvantages(rewards, [true], opts), /4 second attempts, 1 first/);
+});
+
+test('score_second_baseline: unknown values and combinations it cannot condition are errors naming the field', () => {
+  const score = { ...base, self_correction: 'score' as const };
+  assert.throws(() => validateConfig({ ...base, score_second_baseline: 'first_outcome' }), /score_second_baseline: is a SCoRe option: set self_correction: score/);
+  assert.throws(() => validateConfig({ ...score, score_second_baseline: 'outcome' as never }), /score_second_baseline: unknown value "outcome"; choose group or first_outcome/);
+  assert.throws(() => validateConfig({ ...score, score_stage: 1, score_second_baseline: 'first_outcome' }), /score_second_baseline: first_outcome sets Stage II's baseline .* conflicts with score_stage 1/);
+  assert.throws(() => validateConfig({ ...score, score_second_baseline: 'first_outcome', scale_rewards: 'batch' }), /score_second_baseline: first_outcome conflicts with scale_rewards batch/);
+  assert.throws(() => validateConfig({ ...score, score_second_baseline: 'first_outcome', advantage_estimator: 'reinforce_plus_plus' }), /score_second_baseline: .* reinforce_plus_plus has none/);
+  assert.equal(validateConfig({ ...score, score_second_baseline: 'first_outcome', advantage_estimator: 'rloo' }).score_second_baseline, 'first_outcome');
 });
