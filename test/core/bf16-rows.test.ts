@@ -8,15 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bf16Kernels, getNumThreads, linearBf16BitsDotInto, setNumThreads } from '../../src/core/index.js';
 import { Rng } from '../../src/util/rng.js';
+import { bf16ToF32, f32ToBf16 } from '../../src/model/safetensors.js';
 
-/** BF16 bits of each value (round to nearest even) and the values they stand for. */
+/** BF16 bits of each value (round to nearest even, as a BF16 folder stores them) and the values they stand for. */
 function toBf16(a: Float32Array): { bits: Uint16Array; values: Float32Array } {
-  const values = new Float32Array(a.length), bits = new Uint16Array(a.length);
-  const inBits = new Uint32Array(a.buffer, a.byteOffset, a.length), outBits = new Uint32Array(values.buffer);
-  for (let i = 0; i < a.length; i++) {
-    bits[i] = (inBits[i] + 0x7fff + ((inBits[i] >>> 16) & 1)) >>> 16;
-    outBits[i] = (bits[i] << 16) >>> 0;
-  }
+  const bits = f32ToBf16(a), values = new Float32Array(a.length);
+  bf16ToF32(bits, values);
   return { bits, values };
 }
 
