@@ -1,7 +1,12 @@
-// Adding whole special tokens to a model and its tokenizer (Satori's meta-actions <|continue|>,
+// Adding whole tokens to a model and its tokenizer (Satori's meta-actions <|continue|>,
 // <|reflect|>, <|explore|>): the tokenizer gets one new id per token after its last id (a Hugging
-// Face tokenizer as `added_tokens` marked special; the character tokenizer as whole tokens after its
-// characters), and the embedding matrix (and an untied lm_head) grows by as many rows. Old ids
+// Face tokenizer as `added_tokens`; the character tokenizer as whole tokens after its characters),
+// and the embedding matrix (and an untied lm_head) grows by as many rows.
+//
+// In a Hugging Face tokenizer the new tokens are added tokens that are *not* special (what
+// transformers' `tokenizer.add_tokens` makes): every added token is matched whole before the
+// pre-tokenizer either way, but decoding with special tokens skipped (how completions are turned
+// into text) drops special ones, and the meta-actions are text the rewards and metrics read. Old ids
 // keep their rows, so the logits of old ids on any input are unchanged; a saved folder reloads with
 // config.json's vocab_size updated.
 //
@@ -41,7 +46,7 @@ function checkNewTokens(tokenizer: Tokenizer, tokens: readonly string[]): void {
   }
 }
 
-/** The tokenizer with `tokens` added as special tokens, ids vocabSize, vocabSize+1, … */
+/** The tokenizer with `tokens` added as whole (non-special) tokens, ids vocabSize, vocabSize+1, … */
 export function tokenizerWithTokens(tokenizer: Tokenizer, tokens: readonly string[], configDir?: string): Tokenizer {
   checkNewTokens(tokenizer, tokens);
   if (tokenizer instanceof CharTokenizer) {
@@ -55,13 +60,11 @@ export function tokenizerWithTokens(tokenizer: Tokenizer, tokens: readonly strin
     const added = [...((tokenizerJson.added_tokens as unknown[] | undefined) ?? [])];
     const decoder = { ...((configJson.added_tokens_decoder as Record<string, unknown> | undefined) ?? {}) };
     tokens.forEach((content, k) => {
-      const entry = { content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+      const entry = { content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: false };
       added.push({ id: first + k, ...entry });
       decoder[String(first + k)] = entry;
     });
-    const extra = Array.isArray(configJson.additional_special_tokens) ? (configJson.additional_special_tokens as unknown[]) : [];
-    const cfg = { ...configJson, added_tokens_decoder: decoder, additional_special_tokens: [...extra, ...tokens] };
-    return tokenizer.derive({ ...tokenizerJson, added_tokens: added }, cfg);
+    return tokenizer.derive({ ...tokenizerJson, added_tokens: added }, { ...configJson, added_tokens_decoder: decoder });
   }
   throw new AhaError('add tokens: unknown tokenizer kind');
 }

@@ -62,7 +62,7 @@ test('the grown model gives old ids the same logits; new rows are the mean of th
   }
 });
 
-test('HF tokenizer: the meta-actions become special added tokens; an untied lm_head grows; the folder reloads', () => {
+test('HF tokenizer: the meta-actions become whole non-special added tokens that completions keep; an untied lm_head grows; the folder reloads', () => {
   const root = tempDir('added-tokens-hf');
   const src = join(root, 'src');
   writeTinyHfFolder(src, { arch: 'qwen2', vocabSize: TINY_TOKENIZER_SIZE, tieWordEmbeddings: false, chatTemplate: 'none' });
@@ -76,8 +76,13 @@ test('HF tokenizer: the meta-actions become special added tokens; an untied lm_h
   const ids = back.tokenizer.encode(text, { addSpecialTokens: false });
   assert.ok(ids.includes(out.ids[1]) && ids.includes(out.ids[2]));
   assert.equal(back.tokenizer.decode(ids, { skipSpecialTokens: false }), text);
+  // A completion is decoded with special tokens skipped: the meta-actions must stay in its text
+  // (the reflection bonus and the COAT metrics read them there), while the EOS still goes.
+  const eos = back.tokenizer.eosId;
+  assert.ok(eos !== null);
+  assert.equal(back.tokenizer.decode([...ids, eos]), text);
   const tj = JSON.parse(readFileSync(join(dst, 'tokenizer.json'), 'utf8')) as { added_tokens: { content: string; special: boolean; id: number }[] };
-  for (const t of META_ACTIONS) assert.equal(tj.added_tokens.find((a) => a.content === t)?.special, true);
+  for (const t of META_ACTIONS) assert.equal(tj.added_tokens.find((a) => a.content === t)?.special, false);
   const old = before.tokenizer.encode('hello world', { addSpecialTokens: false });
   const a = logitsOf(before.model, old);
   const b = logitsOf(back.model, old);
