@@ -21,7 +21,7 @@ import { prepareScoreRun, scoreWarmup, WARMUP_OFF, type ScoreWarmup } from '../s
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
-import { correctionPairs, SCORE_DEFAULTS, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
+import { correctionPairs, SCORE_DEFAULTS, secondAttemptPrompt, twoAttemptHeldout, twoAttemptRollout, type CorrectionPair } from '../src/rl/self-correction.js';
 import type { GrpoRunOptions } from '../src/rl/trainer.js';
 import { SFTTrainer } from '../src/sft/sft-trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
@@ -114,7 +114,7 @@ interface Baseline {
 async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds' | 'cpu_seconds'>> {
   const h = await twoAttemptHeldout({
     items: run.evalItems ?? [], encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
-    weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, instruction: config.score_instruction, contextLength: run.model.config.max_position_embeddings,
+    weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(config.score_instruction), contextLength: run.model.config.max_position_embeddings,
   });
   return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
 }
@@ -193,11 +193,11 @@ async function runPairSftBaseline(seed: number, scratch: string, model: string):
     const items = Array.from({ length: config.prompts_per_step }, () => base.prompts.next());
     const t = await twoAttemptRollout({
       items, groupSize: config.num_generations, encode: (p) => base.tokenizer.encode(p), sampler: base.sampler, rng, judges: base.judges,
-      weights: base.rewardWeights, maxCompletionTokens: config.max_completion_length, instruction: config.score_instruction, contextLength: base.model.config.max_position_embeddings,
+      weights: base.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(config.score_instruction), contextLength: base.model.config.max_position_embeddings,
     });
-    const star = correctionPairs('star', t.first, config.num_generations, config.score_instruction, t.second);
+    const star = correctionPairs('star', t.first, config.num_generations, secondAttemptPrompt(config.score_instruction), t.second);
     starPairs += star.length;
-    pairs.push(...correctionPairs('pair', t.first, config.num_generations, config.score_instruction), ...star);
+    pairs.push(...correctionPairs('pair', t.first, config.num_generations, secondAttemptPrompt(config.score_instruction)), ...star);
   }
   const data = join(scratch, `pairs-seed${seed}.jsonl`);
   writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { validateConfig, type GrpoConfig } from '../rl/config.js';
 import { rollout } from '../rl/rollout.js';
-import { reattemptCounts, reattemptPairs, SCORE_DEFAULTS } from '../rl/self-correction.js';
+import { reattemptCounts, reattemptPairs, SCORE_DEFAULTS, secondAttemptPrompt } from '../rl/self-correction.js';
 import { prepareGrpo, type PrepareOptions } from '../rl/setup.js';
 import type { GrpoRunOptions } from '../rl/trainer.js';
 import { SFTTrainer } from '../sft/sft-trainer.js';
@@ -82,7 +82,7 @@ export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resu
     items, groupSize: G, encode: run.encodePrompt ?? ((p) => run.tokenizer.encode(p)), sampler: run.sampler, rng: new Rng((config.seed ^ 0x3a9) >>> 0),
     judges: run.judges, weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length,
   });
-  const pairs = reattemptPairs(r.rows, G, config.score_instruction);
+  const pairs = reattemptPairs(r.rows, G, secondAttemptPrompt(run.config.score_instruction, run.tokenizer));
   if (pairs.length === 0) throw new AhaError(`score_warmup_prompts: every one of the ${r.rows.length} warm-up samples ran to max_completion_length (${config.max_completion_length}), so no second answer has an end to learn; raise max_completion_length`);
   const counts = reattemptCounts(r.rows, G);
   const resumeSft = opts.resume === true && holdsRun(sftDir);

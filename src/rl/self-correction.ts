@@ -1,7 +1,9 @@
 // SCoRe (Kumar et al. 2024): self-correction trained by two-attempt RL. A rollout answers the
 // prompt (y1); a fixed instruction saying the answer may be wrong is appended after y1 and the
 // model answers again (y2); the task's verifier grades both. Attempt 2 is an ordinary row whose
-// prompt is prompt + y1 + instruction, so y1 and the instruction are context and never in the loss.
+// prompt is prompt + y1 + instruction (with conversational prompts: the chat continued by y1 as the
+// assistant's turn and the instruction as the user's), so y1 and the instruction are context and
+// never in the loss.
 // Stage I rewards y2 only, with a strong KL (score_beta_first) holding attempt 1 to the starting
 // policy; Stage II rewards both attempts, y2 with the shaped bonus α·(r̂(y2) − r̂(y1)).
 // docs/self-correction.md (## SCoRe) has the design and the figures.
@@ -10,6 +12,7 @@ import type { Rng } from '../util/rng.js';
 import { batchRewards, computeAdvantages, zeroStdGroups, type AdvantageEstimator, type CombinedRewards, type ScaleRewards } from './advantages.js';
 import type { CollectedBatch } from './dynamic-sampling.js';
 import type { PromptItem, PromptSource } from './prompts.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 import { rollout, type Judges, type RolloutOptions, type Sampler, type ScoredRow } from './rollout.js';
 import { lossTokens } from './packing.js';
 
@@ -19,6 +22,18 @@ import { lossTokens } from './packing.js';
  * think block, as R1-Zero prompts often do (the format rewards then count that "<think>").
  */
 export const SCORE_INSTRUCTION = '\nUser: There may be an error. Rewrite the solution.\nAssistant: <think>\n';
+
+/**
+ * The default user turn between the attempts with conversational prompts (a real model's chat):
+ * SCoRe's instruction in aha's words — the solution may be wrong; correct it, rewrite all of it,
+ * and keep the final answer's format (so the task's verifier still finds it).
+ */
+export const SCORE_CHAT_INSTRUCTION = 'There may be an error in your solution above. Find it if there is one, correct it, and write the whole solution again, giving the final answer in the same format as before.';
+
+/** score_instruction's default for a run: the text frame for text prompts, the user turn for conversational ones. */
+export function defaultScoreInstruction(conversational: boolean): string {
+  return conversational ? SCORE_CHAT_INSTRUCTION : SCORE_INSTRUCTION;
+}
 
 export type ScoreStage = 1 | 2 | 'both';
 
@@ -43,7 +58,11 @@ export interface ScoreOptions {
   score_alpha: number;
   /** β₂ of Stage I, the KL coefficient on attempt-1 rows (paper 0.1 on MATH, unverified). */
   score_beta_first: number;
-  /** The instruction appended after y1. */
+  /**
+   * Between the attempts: text appended after y1 (text prompts), or the user message after y1's
+   * assistant turn (conversational prompts). Left at SCORE_INSTRUCTION with conversational prompts,
+   * the run uses SCORE_CHAT_INSTRUCTION (prepareGrpo; config.json records the one used).
+   */
   score_instruction: string;
   /** Stage II: attempt 2's group-relative baseline over the whole group, or per first-attempt outcome. */
   score_second_baseline: ScoreSecondBaseline;
@@ -151,20 +170,40 @@ export function needsReference(c: ScoreOptions & { beta: number; score_stage: Sc
   return c.beta > 0 || (c.self_correction === 'score' && c.score_stage !== 2 && c.score_beta_first > 0);
 }
 
+/** How attempt 2's prompt is written from the item and y1's text. */
+export type SecondAttemptPrompt = (item: PromptItem, firstText: string) => string;
+
 /**
- * Attempt 2's prompt: the item's prompt, then y1's text, then the instruction (all context). An
- * instruction ending in "<think>" marks the example think_prefilled, so format rewards see it.
+ * Attempt 2's prompt: a text prompt gets y1's text and the instruction appended; a conversational
+ * one (item.messages) is the chat continued — y1 as the assistant's turn, the instruction as the
+ * user's — rendered by the model's chat template with the assistant's next turn opened, as the
+ * first attempt's prompt was (a real model sees its own turn markers, not the miniature's frame).
  */
-export function secondAttemptItem(first: ScoredRow, instruction: string): PromptItem {
-  const prefilled = instruction.trimEnd().endsWith('<think>');
+export function secondAttemptPrompt(instruction: string, tokenizer?: Pick<Tokenizer, 'applyChatTemplate'>): SecondAttemptPrompt {
+  return (item, firstText) => {
+    if (item.messages === undefined) return item.prompt + firstText + instruction;
+    if (!tokenizer) throw new AhaError(`self_correction score: item ${item.id} is a list of messages; its second attempt needs the tokenizer's chat template`);
+    const chat = [...item.messages, { role: 'assistant', content: firstText }, { role: 'user', content: instruction }];
+    return tokenizer.applyChatTemplate(chat, { addGenerationPrompt: true, templateArgs: item.templateArgs });
+  };
+}
+
+/**
+ * Attempt 2's prompt item (context: the prompt, y1 and the instruction). A prompt ending in
+ * "<think>" marks the example think_prefilled, so format rewards count that tag.
+ */
+export function secondAttemptItem(first: ScoredRow, prompt: SecondAttemptPrompt): PromptItem {
+  const text = prompt(first.item, first.text);
+  const prefilled = text.trimEnd().endsWith('<think>');
   const example = prefilled ? { ...first.item.example, think_prefilled: true } : first.item.example;
-  return { ...first.item, prompt: first.item.prompt + first.text + instruction, example };
+  return { ...first.item, prompt: text, example };
 }
 
 /** A rollout's options, with the instruction and the context every attempt-2 prompt must fit. */
 export interface TwoAttemptOptions extends RolloutOptions {
   maxCompletionTokens: number;
-  instruction: string;
+  /** Attempt 2's prompt (secondAttemptPrompt). */
+  secondPrompt: SecondAttemptPrompt;
   /** The model's context: every attempt-2 prompt plus maxCompletionTokens must fit in it. */
   contextLength: number;
 }
@@ -182,7 +221,7 @@ export interface TwoAttempts {
 /** Samples and grades both attempts of G rollouts per item. */
 export async function twoAttemptRollout(o: TwoAttemptOptions): Promise<TwoAttempts> {
   const a = await rollout({ items: o.items, groupSize: o.groupSize, encode: o.encode, sampler: o.sampler, rng: o.rng, judges: o.judges, weights: o.weights, maxCompletionTokens: o.maxCompletionTokens });
-  const items2 = a.rows.map((r) => secondAttemptItem(r, o.instruction));
+  const items2 = a.rows.map((r) => secondAttemptItem(r, o.secondPrompt));
   const encode2 = (prompt: string): Int32Array => {
     const ids = o.encode(prompt);
     if (ids.length + o.maxCompletionTokens > o.contextLength) {
@@ -279,6 +318,8 @@ export interface ScoreStepOptions {
   judges: Judges;
   weights: readonly number[];
   contextLength: number;
+  /** Attempt 2's prompt (secondAttemptPrompt with the run's score_instruction). */
+  secondPrompt: SecondAttemptPrompt;
 }
 
 export interface ScoreStep {
@@ -304,7 +345,7 @@ export async function scoreStep(o: ScoreStepOptions): Promise<ScoreStep> {
   const items = Array.from({ length: cfg.prompts_per_step }, () => o.prompts.next());
   const t = await twoAttemptRollout({
     items, groupSize: G, encode: o.encode, sampler: o.sampler, rng: o.rng, judges: o.judges, weights: o.weights,
-    maxCompletionTokens: cfg.max_completion_length, instruction: cfg.score_instruction, contextLength: o.contextLength,
+    maxCompletionTokens: cfg.max_completion_length, secondPrompt: o.secondPrompt, contextLength: o.contextLength,
   });
   const rewards = scoreRewards(t.first, t.second, stage, cfg.score_alpha);
   const rows: ScoredRow[] = [...t.first.map((r, i) => ({ ...r, reward: rewards.first[i] })), ...t.second.map((r, i) => ({ ...r, reward: rewards.second[i] }))];
@@ -385,14 +426,14 @@ export interface CorrectionPair {
  *   second answer (Pair-SFT, Welleck et al.'s pairing as SCoRe's baseline);
  * - star: each (wrong y1, right y2) of a two-attempt rollout, the model's own correction (STaR);
  *   `second` is then required.
- * Prompts are prompt + y1 + instruction, exactly as attempt 2 sees them.
+ * Prompts are attempt 2's (secondAttemptPrompt), exactly as attempt 2 sees them.
  */
-export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow[], groupSize: number, instruction: string, second?: readonly ScoredRow[]): CorrectionPair[] {
+export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow[], groupSize: number, secondPrompt: SecondAttemptPrompt, second?: readonly ScoredRow[]): CorrectionPair[] {
   const out: CorrectionPair[] = [];
   if (kind === 'star') {
     if (!second || second.length !== first.length) throw new RangeError('correctionPairs: star needs the second attempt of every first');
     first.forEach((r, i) => {
-      if (!r.correct && second[i].correct) out.push({ prompt: secondAttemptItem(r, instruction).prompt, completion: second[i].text });
+      if (!r.correct && second[i].correct) out.push({ prompt: secondAttemptItem(r, secondPrompt).prompt, completion: second[i].text });
     });
     return out;
   }
@@ -400,7 +441,7 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
     const group = first.slice(g, g + groupSize);
     const right = group.filter((r) => r.correct && !r.truncated);
     if (right.length === 0) continue;
-    group.filter((r) => !r.correct).forEach((r, k) => out.push({ prompt: secondAttemptItem(r, instruction).prompt, completion: right[k % right.length].text }));
+    group.filter((r) => !r.correct).forEach((r, k) => out.push({ prompt: secondAttemptItem(r, secondPrompt).prompt, completion: right[k % right.length].text }));
   }
   return out;
 }
@@ -411,11 +452,11 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
  * samples per item, grouped; row i of a group is paired with row (i + 1) mod G as its second answer,
  * so y2 is sampled from the first-turn prompt alone, independent of y1 given the problem: right or
  * wrong as often as a first attempt (Δ ≈ 0 in expectation) and never a copy of y1's sample. The
- * prompt is prompt + y1 + instruction, exactly as attempt 2 sees it. A truncated sample is never
+ * prompt is attempt 2's (secondAttemptPrompt), exactly as attempt 2 sees it. A truncated sample is never
  * used as a second answer (it has no end to learn); it may still be a first.
  */
-export function reattemptPairs(first: readonly ScoredRow[], groupSize: number, instruction: string): CorrectionPair[] {
-  return reattempts(first, groupSize).map(([y1, y2]) => ({ prompt: secondAttemptItem(y1, instruction).prompt, completion: y2.text }));
+export function reattemptPairs(first: readonly ScoredRow[], groupSize: number, secondPrompt: SecondAttemptPrompt): CorrectionPair[] {
+  return reattempts(first, groupSize).map(([y1, y2]) => ({ prompt: secondAttemptItem(y1, secondPrompt).prompt, completion: y2.text }));
 }
 
 /**

@@ -23,7 +23,7 @@ import { assertFreshRunDir } from '../util/run-dir.js';
 import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { filePrompts, heldoutItems, promptEncoder, readPromptFile, renderChatPrompts, taskPrompts, uncheckableRows, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
-import { needsReference } from './self-correction.js';
+import { needsReference, SCORE_CHAT_INSTRUCTION, SCORE_INSTRUCTION, secondAttemptPrompt } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 import { assertSomeUnverifiable, isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, sampleExamples, withPromptField } from './learned-rewards.js';
 import { buildTools } from '../tools/registry.js';
@@ -114,7 +114,7 @@ export interface PrepareOptions {
 
 /** Everything runGrpo needs, from a configuration (validated here). */
 export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRunOptions {
-  const config: ResolvedGrpoConfig = validateConfig(raw);
+  let config: ResolvedGrpoConfig = validateConfig(raw);
   // The warm-up is an SFT stage (pipeline/score.ts); training without it would silently skip it.
   if (config.self_correction === 'score' && config.score_warmup_prompts > 0 && !opts.scoreWarmedUp) {
     throw new AhaError('score_warmup_prompts: the warm-up runs in `aha train` (pipeline/score.ts prepareScoreRun), not here; run the warm-up that way, or set score_warmup_prompts: 0 to train the model as it is');
@@ -125,6 +125,11 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   }
   registerTaskRewards();
   let items = config.data !== null ? readPromptFile(config.data, config.chat_template_kwargs) : null;
+  // SCoRe with conversational prompts: the instruction is the user's turn after y1, so the text
+  // frame of the default gives way to the chat wording (config.json records the one used).
+  if (config.self_correction === 'score' && config.score_instruction === SCORE_INSTRUCTION && items !== null && items.some((it) => it.messages !== undefined)) {
+    config = { ...config, score_instruction: SCORE_CHAT_INSTRUCTION };
+  }
   const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
   const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
   // learned_on unverifiable with only verifiable prompts: the learned reward would score nothing.
@@ -182,10 +187,17 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   if (longest + config.max_completion_length > ctx) {
     throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
   }
-  // SCoRe's second attempt reads prompt + first answer + instruction, then answers: both answers must fit.
-  const instruction = config.self_correction === 'score' ? tokenizer.encode(config.score_instruction).length : 0;
-  if (config.self_correction === 'score' && longest + 2 * config.max_completion_length + instruction > ctx) {
-    throw new AhaError(`self_correction score: prompts of up to ${longest} tokens, two answers of max_completion_length ${config.max_completion_length} and score_instruction (${instruction} tokens) exceed the model's context of ${ctx} tokens; lower max_completion_length to ${Math.floor((ctx - longest - instruction) / 2)} or less`);
+  // SCoRe's second attempt reads prompt + first answer + instruction (with a chat, its turn markers
+  // too), then answers: both answers must fit. Attempt 2's prompt with an empty first answer gives
+  // what the instruction adds.
+  if (config.self_correction === 'score') {
+    const second = secondAttemptPrompt(config.score_instruction, tokenizer);
+    const probe2 = makePrompts();
+    let longest2 = 0;
+    for (let i = 0; i < (items ? items.length : 64); i++) longest2 = Math.max(longest2, encodePrompt(second(probe2.next(), '')).length);
+    if (longest2 + 2 * config.max_completion_length > ctx) {
+      throw new AhaError(`self_correction score: attempt-2 prompts of up to ${longest2} tokens before the first answer (prompt and score_instruction), and two answers of max_completion_length ${config.max_completion_length}, exceed the model's context of ${ctx} tokens; lower max_completion_length to ${Math.floor((ctx - longest2) / 2)} or less`);
+    }
   }
 
   // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen;

@@ -26,7 +26,7 @@ import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metr
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
 import { toolMetrics } from '../tools/metrics.js';
-import { needsReference, scoreStep, twoAttemptHeldout } from './self-correction.js';
+import { needsReference, scoreStep, secondAttemptPrompt, twoAttemptHeldout } from './self-correction.js';
 
 export type { ResolvedGrpoConfig };
 
@@ -130,7 +130,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       const sampler = opts.evalSampler ?? opts.sampler;
       // SCoRe: both attempts of each problem, with the paper's metrics (self-correction.ts).
       const two = cfg.self_correction === 'score'
-        ? await twoAttemptHeldout({ items, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length, instruction: cfg.score_instruction, contextLength: opts.model.config.max_position_embeddings })
+        ? await twoAttemptHeldout({ items, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length, secondPrompt: secondAttemptPrompt(cfg.score_instruction, opts.tokenizer), contextLength: opts.model.config.max_position_embeddings })
         : null;
       const rows = two ? two.first : (await rollout({ items, groupSize: 1, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length })).rows;
       const line = { ...heldoutMetrics(rows), ...toolMetrics(rows) };
@@ -197,6 +197,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   });
   const heldout = heldoutEvaluator(opts);
   const encode = promptEncode(opts);
+  const secondPrompt = secondAttemptPrompt(cfg.score_instruction, opts.tokenizer);
   let lastMetrics: Record<string, number> | null = null;
   try {
     writeRunConfig(runDir, opts.configRecord ?? cfg);
@@ -207,7 +208,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       // 1. Collect: rollouts and their rewards (several rounds only with dynamic sampling).
       // SCoRe: two-attempt rollouts, the stage's rewards, advantages and per-row KL (self-correction.ts).
       const score = cfg.self_correction === 'score'
-        ? await scoreStep({ config: cfg, step, prompts: opts.prompts, encode, sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, contextLength: model.config.max_position_embeddings })
+        ? await scoreStep({ config: cfg, step, prompts: opts.prompts, encode, sampler: opts.sampler, rng, judges: opts.judges, weights: opts.rewardWeights, contextLength: model.config.max_position_embeddings, secondPrompt })
         : null;
       const batch = score ? score.batch : await collectBatch({
         prompts: opts.prompts, promptsPerStep: cfg.prompts_per_step, groupSize: G, dynamic: cfg.dynamic_sampling,

@@ -15,7 +15,7 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  correctionPairs, editDistance, firstOutcomeAdvantages, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  correctionPairs, editDistance, firstOutcomeAdvantages, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, secondAttemptPrompt, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { batchRewards, computeAdvantages } from '../../src/rl/advantages.js';
@@ -37,7 +37,7 @@ test('two attempts: attempt 2 reads prompt + y1 + instruction; its row trains on
     return prompts.map(() => ({ ids: encode(answer), text: answer, truncated: false }));
   };
   const items = [{ id: 'q', prompt: 'Q:', example: { gold: '2' } }];
-  const t = await twoAttemptRollout({ items, groupSize: 2, encode, sampler, rng: new Rng(0), judges, weights: [1], maxCompletionTokens: 3, instruction: '|fix|', contextLength: 16 });
+  const t = await twoAttemptRollout({ items, groupSize: 2, encode, sampler, rng: new Rng(0), judges, weights: [1], maxCompletionTokens: 3, secondPrompt: secondAttemptPrompt('|fix|'), contextLength: 16 });
   assert.deepEqual(calls, [['Q:', 'Q:'], ['Q:1|fix|', 'Q:1|fix|']]);
   assert.deepEqual(t.first.map((r) => r.correct), [false, false]);
   assert.deepEqual(t.second.map((r) => r.correct), [true, true]);
@@ -56,7 +56,7 @@ test('two attempts: an attempt-2 prompt that leaves no room for the answer is an
   const sampler: Sampler = async (prompts) => prompts.map(() => ({ ids: encode('12345'), text: '12345', truncated: false }));
   const items = [{ id: 'q', prompt: 'Q:', example: { gold: '2' } }];
   await assert.rejects(
-    twoAttemptRollout({ items, groupSize: 2, encode, sampler, rng: new Rng(0), judges, weights: [1], maxCompletionTokens: 5, instruction: '|fix|', contextLength: 16 }),
+    twoAttemptRollout({ items, groupSize: 2, encode, sampler, rng: new Rng(0), judges, weights: [1], maxCompletionTokens: 5, secondPrompt: secondAttemptPrompt('|fix|'), contextLength: 16 }),
     /attempt-2 prompt .* of 12 tokens plus max_completion_length 5 exceeds the model's context of 16/,
   );
 });
@@ -211,17 +211,17 @@ test('two SCoRe steps on a tiny model: Stage I then II, per-step and held-out me
 test('baseline data: Pair-SFT pairs wrong first attempts with right ones of the same problem; STaR keeps own corrections', () => {
   const at = (id: string, correct: boolean, text: string): ScoredRow => ({ ...row(correct, correct ? 1 : 0, text), item: { id, prompt: `${id}:`, example: {} } });
   const first = [at('a', false, 'w1'), at('a', true, 'r1'), at('a', false, 'w2'), at('b', false, 'w3'), at('b', false, 'w4'), at('b', false, 'w5')];
-  assert.deepEqual(correctionPairs('pair', first.slice(0, 3), 3, '|'), [{ prompt: 'a:w1|', completion: 'r1' }, { prompt: 'a:w2|', completion: 'r1' }]);
-  assert.deepEqual(correctionPairs('pair', first, 3, '|').length, 2, 'a problem with no right attempt gives no pair');
+  assert.deepEqual(correctionPairs('pair', first.slice(0, 3), 3, secondAttemptPrompt('|')), [{ prompt: 'a:w1|', completion: 'r1' }, { prompt: 'a:w2|', completion: 'r1' }]);
+  assert.deepEqual(correctionPairs('pair', first, 3, secondAttemptPrompt('|')).length, 2, 'a problem with no right attempt gives no pair');
   const second = [at('a', true, 'fix'), at('a', true, 'r1'), at('a', false, 'no'), at('b', false, ''), at('b', false, ''), at('b', true, 'fix2')];
-  assert.deepEqual(correctionPairs('star', first, 3, '|', second), [{ prompt: 'a:w1|', completion: 'fix' }, { prompt: 'b:w5|', completion: 'fix2' }]);
+  assert.deepEqual(correctionPairs('star', first, 3, secondAttemptPrompt('|'), second), [{ prompt: 'a:w1|', completion: 'fix' }, { prompt: 'b:w5|', completion: 'fix2' }]);
 });
 
 test('warm-up data: each second answer is another sample of the same problem, never the first one itself', () => {
   const at = (id: string, correct: boolean, text: string, truncated = false): ScoredRow => ({ ...row(correct, correct ? 1 : 0, text), truncated, item: { id, prompt: `${id}:`, example: {} } });
   // Two problems, three samples each; b's third sample was cut off at max_completion_length.
   const first = [at('a', false, 'a0'), at('a', true, 'a1'), at('a', false, 'a2'), at('b', true, 'b0'), at('b', false, 'b1'), at('b', false, 'b2', true)];
-  const pairs = reattemptPairs(first, 3, '|fix|');
+  const pairs = reattemptPairs(first, 3, secondAttemptPrompt('|fix|'));
   assert.deepEqual(pairs, [
     { prompt: 'a:a0|fix|', completion: 'a1' },
     { prompt: 'a:a1|fix|', completion: 'a2' },
@@ -231,14 +231,14 @@ test('warm-up data: each second answer is another sample of the same problem, ne
     { prompt: 'b:b2|fix|', completion: 'b0' },
   ]);
   // Fair re-attempt: as many second answers are right as first answers were (each sample is a second answer once).
-  const all = reattemptPairs(first.slice(0, 3), 3, '|');
+  const all = reattemptPairs(first.slice(0, 3), 3, secondAttemptPrompt('|'));
   assert.equal(all.filter((p) => p.completion === 'a1').length, 1);
   assert.ok(all.every((p) => !p.prompt.endsWith(`${p.completion}|`)), 'no second answer repeats its own first');
-  assert.throws(() => reattemptPairs(first.slice(0, 4), 3, '|'), /4 samples is not a whole number of groups of 3/);
-  assert.throws(() => reattemptPairs(first, 1, '|'), /at least 2 samples/);
+  assert.throws(() => reattemptPairs(first.slice(0, 4), 3, secondAttemptPrompt('|')), /4 samples is not a whole number of groups of 3/);
+  assert.throws(() => reattemptPairs(first, 1, secondAttemptPrompt('|')), /at least 2 samples/);
   // What the transcripts teach: a0→a1 fix, a1→a2 break, a2→a0 stays wrong, b0→b1 break, b2→b0 fix.
   assert.deepEqual(reattemptCounts(first, 3), { pairs: 5, fixes: 2, breaks: 2, right_right: 0, wrong_wrong: 1 });
-  assert.throws(() => reattemptPairs([...first.slice(0, 2), first[3]], 3, '|'), /answer different problems \(a, b\)/);
+  assert.throws(() => reattemptPairs([...first.slice(0, 2), first[3]], 3, secondAttemptPrompt('|')), /answer different problems \(a, b\)/);
 });
 
 test('aha train --recipe score: the miniature alone, the switch on with a model; an unknown recipe or a conflict is refused', async () => {
@@ -282,7 +282,7 @@ test('SCoRe advantages: attempt-1 and attempt-2 rows are normalised separately, 
     ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 1, prompts_per_step: 1, num_generations: 2, max_completion_length: 3,
     self_correction: 'score', score_stage: 2, score_alpha: 10, scale_rewards: 'batch', score_instruction: '|',
   });
-  const s = await scoreStep({ config, step: 0, prompts: filePrompts(items, 0, 'toy'), encode, sampler, rng: new Rng(0), judges, weights: [1], contextLength: 32 });
+  const s = await scoreStep({ config, step: 0, prompts: filePrompts(items, 0, 'toy'), encode, sampler, rng: new Rng(0), judges, weights: [1], contextLength: 32, secondPrompt: secondAttemptPrompt(config.score_instruction) });
   assert.deepEqual(s.batch.kept.map((r) => r.reward), [1, 0, 1, 11]);
   const half = Math.SQRT1_2; // (R − μ)/σ for two rows of one group: ±1/√2
   const eps = config.advantage_eps;
@@ -316,7 +316,7 @@ async function scriptedStep(extra: Partial<GrpoConfig>) {
     ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 1, prompts_per_step: 2, num_generations: 4, max_completion_length: 3,
     self_correction: 'score', score_stage: 2, score_alpha: 10, score_instruction: '|', ...extra,
   });
-  const s = await scoreStep({ config, step: 0, prompts: filePrompts(items, 0, 'toy'), encode, sampler: scriptedSampler(), rng: new Rng(0), judges, weights: [1], contextLength: 32 });
+  const s = await scoreStep({ config, step: 0, prompts: filePrompts(items, 0, 'toy'), encode, sampler: scriptedSampler(), rng: new Rng(0), judges, weights: [1], contextLength: 32, secondPrompt: secondAttemptPrompt(config.score_instruction) });
   // Rows in batch order, each tagged with its prompt, attempt and advantage.
   return { eps: config.advantage_eps, rows: s.batch.kept.map((r, i) => ({ id: r.item.id, attempt: i < 8 ? 1 : 2, reward: r.reward, advantage: s.advantages[i] })) };
 }

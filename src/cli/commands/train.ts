@@ -81,7 +81,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--score-alpha <a>', 'scoreAlpha', 'score_alpha', 'num', 'Stage II bonus alpha * (r(y2) - r(y1)) on the second attempt (paper 10)'],
   ['--score-beta-first <b>', 'scoreBetaFirst', 'score_beta_first', 'num', 'Stage I KL coefficient on the first attempt (paper 0.1)'],
   ['--score-second-baseline <b>', 'scoreSecondBaseline', 'score_second_baseline', 'str', 'Stage II baseline of the second attempt: group (all G second attempts of a prompt) or first_outcome (those after a right first attempt apart from those after a wrong one)'],
-  ['--score-instruction <text>', 'scoreInstruction', 'score_instruction', 'str', 'the text appended after the first attempt'],
+  ['--score-instruction <text>', 'scoreInstruction', 'score_instruction', 'str', 'between the attempts: text appended after the first answer, or with chat prompts the user turn after it'],
   ['--score-warmup-prompts <n>', 'scoreWarmupPrompts', 'score_warmup_prompts', 'int', 'SCoRe warm-up before Stage I: SFT on the model\'s own samples of this many prompts, a second sample as the re-attempt, so the second turn starts fair (0 = none)'],
   ['--score-warmup-epochs <n>', 'scoreWarmupEpochs', 'score_warmup_epochs', 'int', 'passes of the warm-up SFT over its transcripts'],
   ['--score-warmup-lr <lr>', 'scoreWarmupLr', 'score_warmup_learning_rate', 'num', 'learning rate of the warm-up SFT'],
