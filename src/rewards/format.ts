@@ -4,11 +4,15 @@
 import type { RewardExample } from './types.js';
 
 /**
- * R1-Zero prompts often end with "<think>", so the completion starts inside the thinking block.
- * An example with `think_prefilled: true` is scored as if "<think>" preceded the completion.
+ * R1-Zero prompts often end with "<think>" (and R1-Distill's chat template with "<think>\n"), so the
+ * completion starts inside the thinking block. An example with `think_prefilled: true` is scored
+ * as if "<think>" preceded the completion; with the prompt's own tail from "<think>" (a string,
+ * which GRPO sets for prompts that end so), as if that tail did, newline included.
  */
 export function withPrefill(completion: string, example: RewardExample): string {
-  return example.think_prefilled === true && !completion.trimStart().startsWith('<think>') ? '<think>' + completion : completion;
+  const p = example.think_prefilled;
+  const prefill = p === true ? '<think>' : typeof p === 'string' && /^<think>\s*$/.test(p) ? p : null;
+  return prefill !== null && !completion.trimStart().startsWith('<think>') ? prefill + completion : completion;
 }
 
 const STRICT = /^<think>\n(?:(?!<\/?think>|<\/?answer>)[\s\S])*?\n<\/think>\n<answer>\n(?:(?!<\/?think>|<\/?answer>)[\s\S])*?\S(?:(?!<\/?think>|<\/?answer>)[\s\S])*?\n<\/answer>\s*$/;

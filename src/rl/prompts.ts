@@ -140,7 +140,7 @@ export function renderChatPrompts(items: readonly PromptItem[], tokenizer: Token
   return items.map((it) => {
     if (it.messages === undefined) return it;
     try {
-      return { ...it, prompt: tokenizer.applyChatTemplate(it.messages, { addGenerationPrompt: true, templateArgs: it.templateArgs }) };
+      return withThinkPrefilled({ ...it, prompt: tokenizer.applyChatTemplate(it.messages, { addGenerationPrompt: true, templateArgs: it.templateArgs }) });
     } catch (err) {
       if (err instanceof AhaError) throw new AhaError(`${file}, row ${it.id}: ${err.message}`);
       throw err;
@@ -157,6 +157,17 @@ export function promptEncoder(tokenizer: Tokenizer, items: readonly PromptItem[]
   return (prompt) => tokenizer.encode(prompt, { addSpecialTokens });
 }
 
+/**
+ * An item whose prompt ends by opening the think block (R1-Distill's chat template ends its
+ * generation prompt with "<think>\n"; some R1-Zero frames end "Assistant: <think>") is marked
+ * `think_prefilled` with that tail: the completion starts inside the block, and the format rewards
+ * read it as if the tail preceded it — otherwise they would score every completion of such a model 0.
+ */
+export function withThinkPrefilled(it: PromptItem): PromptItem {
+  const open = /<think>\s*$/.exec(it.prompt);
+  return open ? { ...it, example: { ...it.example, think_prefilled: open[0] } } : it;
+}
+
 /** One data-file record with its prompt chosen: the gold answer and code tests checked. */
 function fileItem(file: string, line: number, value: Record<string, unknown>, prompt: string): PromptItem {
   const goldKey = GOLD_FIELDS.find((k) => value[k] !== undefined);
@@ -169,7 +180,7 @@ function fileItem(file: string, line: number, value: Record<string, unknown>, pr
   // (on the example itself, whose lookup is then cached for the run's own checks).
   const code = codeTestsOf(example);
   if (code !== null && 'error' in code) throw new InputError({ file, line, field: code.field }, code.error);
-  return { id, prompt, example };
+  return withThinkPrefilled({ id, prompt, example });
 }
 
 /**

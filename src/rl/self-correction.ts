@@ -11,7 +11,7 @@ import { AhaError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { batchRewards, computeAdvantages, zeroStdGroups, type AdvantageEstimator, type CombinedRewards, type ScaleRewards } from './advantages.js';
 import type { CollectedBatch } from './dynamic-sampling.js';
-import type { PromptItem, PromptSource } from './prompts.js';
+import { withThinkPrefilled, type PromptItem, type PromptSource } from './prompts.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { rollout, type Judges, type RolloutOptions, type Sampler, type ScoredRow } from './rollout.js';
 import { lossTokens } from './packing.js';
@@ -189,14 +189,12 @@ export function secondAttemptPrompt(instruction: string, tokenizer?: Pick<Tokeni
 }
 
 /**
- * Attempt 2's prompt item (context: the prompt, y1 and the instruction). A prompt ending in
- * "<think>" marks the example think_prefilled, so format rewards count that tag.
+ * Attempt 2's prompt item (context: the prompt, y1 and the instruction). Whether it opened the
+ * think block is its own (withThinkPrefilled), not the first prompt's.
  */
 export function secondAttemptItem(first: ScoredRow, prompt: SecondAttemptPrompt): PromptItem {
-  const text = prompt(first.item, first.text);
-  const prefilled = text.trimEnd().endsWith('<think>');
-  const example = prefilled ? { ...first.item.example, think_prefilled: true } : first.item.example;
-  return { ...first.item, prompt: text, example };
+  const { think_prefilled: _first, ...example } = first.item.example;
+  return withThinkPrefilled({ ...first.item, prompt: prompt(first.item, first.text), example });
 }
 
 /** A rollout's options, with the instruction and the context every attempt-2 prompt must fit. */

@@ -31,6 +31,10 @@ test('strict format accepts exactly the template and nothing else', () => {
   // R1-Zero prompts end in "<think>": the completion starts inside the thinking block.
   assert.equal(strictFormat('\nLet me add.\n</think>\n<answer>\n4\n</answer>', { think_prefilled: true }), 1);
   assert.equal(strictFormat('\nLet me add.\n</think>\n<answer>\n4\n</answer>'), 0);
+  // R1-Distill's template ends in "<think>\n": the prompt's tail, newline included, precedes the completion.
+  assert.equal(strictFormat('Let me add.\n</think>\n<answer>\n4\n</answer>', { think_prefilled: '<think>\n' }), 1);
+  assert.equal(strictFormat('Let me add.\n</think>\n<answer>\n4\n</answer>', { think_prefilled: true }), 0, 'a bare <think> needs the newline in the completion');
+  assert.equal(strictFormat('Let me add.\n</think>\n<answer>\n4\n</answer>', { think_prefilled: 'Assistant: <think>\n' }), 0, 'a tail that is not an open think block is ignored');
 });
 
 test('lenient format wants a think block followed by a non-empty answer block', () => {

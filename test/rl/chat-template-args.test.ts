@@ -107,7 +107,7 @@ test('rendered chat prompts are encoded without the tokenizer\'s own special tok
   assert.deepEqual(seen, [false, true, true]);
 });
 
-test('real-format folders: Qwen3\'s enable_thinking: false pre-fills an empty think block; a Llama 3 template\'s BOS is not doubled', () => {
+test('real-format folders: Qwen3\'s enable_thinking: false pre-fills an empty think block; R1-Distill\'s open think block marks the item think_prefilled; a Llama 3 template\'s BOS is not doubled', () => {
   const root = scratchDir('aha-rl-chat-real-');
   const file = data([ask('What is 1+1?')]);
   const first = (family: RealFamily, args: ChatTemplateArgs) => {
@@ -117,6 +117,12 @@ test('real-format folders: Qwen3\'s enable_thinking: false pre-fills an empty th
   };
   assert.ok(first('qwen3', {}).prompt.endsWith('<|im_start|>assistant\n'));
   assert.ok(first('qwen3', { enable_thinking: false }).prompt.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
+  // R1-Distill's template opens the think block: the item says so, with the tail the format rewards put back.
+  const r1 = prepareGrpo(run({ model: writeRealFolder(join(root, 'r1'), 'r1-distill-qwen').dir, data: file, output_dir: join(root, 'run-r1') }), { quiet: true }).prompts.next();
+  assert.ok(r1.prompt.endsWith('<｜Assistant｜><think>\n'));
+  assert.equal(r1.example.think_prefilled, '<think>\n');
+  const q3 = prepareGrpo(run({ model: writeRealFolder(join(root, 'q3'), 'qwen3').dir, data: file, output_dir: join(root, 'run-q3') }), { quiet: true }).prompts.next();
+  assert.equal(q3.example.think_prefilled, undefined, 'Qwen3\'s generation prompt does not open the block');
   const llama = first('llama-3.2-instruct', {});
   assert.ok(llama.prompt.startsWith('<|begin_of_text|>'));
   const bos = llama.tokenizer.bosId!;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
 import { prepareGrpo } from '../../src/rl/setup.js';
 import { runGrpo } from '../../src/rl/trainer.js';
-import { SCORE_CHAT_INSTRUCTION, SCORE_INSTRUCTION, secondAttemptPrompt } from '../../src/rl/self-correction.js';
+import { SCORE_CHAT_INSTRUCTION, SCORE_INSTRUCTION, secondAttemptItem, secondAttemptPrompt } from '../../src/rl/self-correction.js';
+import type { ScoredRow } from '../../src/rl/rollout.js';
 import { writeRealFolder } from '../model/real-folders.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -60,4 +61,18 @@ test('SCoRe with LoRA on a real-format Qwen2.5 folder: both stages run on chat p
   assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).score_instruction, SCORE_CHAT_INSTRUCTION);
   const last = join(out, 'checkpoints', 'step-2');
   assert.ok(['adapter_config.json', 'adapter_model.safetensors'].every((f) => existsSync(join(last, f))), `no adapter in ${last}`);
+});
+
+test('attempt 2 is think_prefilled by its own prompt: R1-Distill\'s chat reopens the block; a text instruction that does not leaves it closed', () => {
+  const root = scratchDir('aha-score-chat-');
+  const opts = prepareGrpo(score({ model: writeRealFolder(join(root, 'r1'), 'r1-distill-qwen').dir, data: data(root), output_dir: join(root, 'probe') }), { quiet: true });
+  const item = opts.prompts.next();
+  assert.equal(item.example.think_prefilled, '<think>\n');
+  const row = (it: typeof item, text: string) => ({ item: it, text }) as unknown as ScoredRow;
+  const second = secondAttemptItem(row(item, 'so 3</think> \\boxed{3}'), secondAttemptPrompt(opts.config.score_instruction, opts.tokenizer));
+  assert.ok(second.prompt.endsWith('<｜Assistant｜><think>\n'), second.prompt);
+  assert.equal(second.example.think_prefilled, '<think>\n');
+  const text = { id: 't', prompt: 'Assistant: <think>', example: { think_prefilled: '<think>' } };
+  assert.equal(secondAttemptItem(row(text, 'x</think>'), secondAttemptPrompt('\nUser: again.\nAssistant: ')).example.think_prefilled, undefined);
+  assert.equal(secondAttemptItem(row(text, 'x</think>'), secondAttemptPrompt(SCORE_INSTRUCTION)).example.think_prefilled, '<think>\n');
 });
