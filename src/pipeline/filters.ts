@@ -61,8 +61,8 @@ const TAG_PAIRS: readonly [string, string][] = [
 
 /**
  * Every <think> and <answer> is closed by its own closing tag before another block opens, and
- * no closing tag appears without its opening one (a prompt that pre-fills "<think>" is not
- * handled here: sample from prompts that do not).
+ * no closing tag appears without its opening one. (Rejection sampling judges the whole trace:
+ * thinking a template opened or a reasoning parser split off is put back first, `fullTrace`.)
  */
 export function tagsFilter(completion: string): FilterVerdict {
   const re = /<\/?(?:think|answer)>/g;

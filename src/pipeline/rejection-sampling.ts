@@ -107,6 +107,30 @@ export function judgeSample(rec: Pick<SampleRecord, 'completion' | 'correct' | '
 }
 
 /**
+ * The whole trace a sample stands for, as the filters judge it and the SFT data holds it. A
+ * reasoning model's thinking can come apart from its answer in two ways: a server's reasoning
+ * parser returns it on its own (vLLM's and SGLang's `reasoning_content`, kept as `reasoning`), and
+ * a chat template that opens the think block itself (R1-Distill's ends its generation prompt with
+ * "<think>\n") leaves the completion starting inside the block, with a "</think>" and no "<think>".
+ * Either way the thinking goes back inside <think> … </think> before the answer: otherwise the tags
+ * filter would reject every such sample, or the student would be distilled on answers alone.
+ */
+export function fullTrace(rec: Pick<SampleRecord, 'completion' | 'reasoning'>): string {
+  const c = rec.completion;
+  const reasoning = rec.reasoning?.trim() ?? '';
+  if (reasoning !== '' && !c.includes('<think>') && !c.includes('</think>')) {
+    // A parser that found no closing tag leaves the content empty, and the sample's text is then
+    // the reasoning itself (eval/remote.ts): the thinking never ended.
+    if (c === rec.reasoning) return `<think>\n${reasoning}`;
+    return `<think>\n${reasoning}\n</think>\n\n${c.trimStart()}`;
+  }
+  const close = c.indexOf('</think>');
+  const open = c.indexOf('<think>');
+  if (close >= 0 && (open < 0 || open > close)) return (c.startsWith('\n') ? '<think>' : '<think>\n') + c;
+  return c;
+}
+
+/**
  * Selects the kept samples of a finished samples file: problems in order, samples by index,
  * the first copy of a (problem, normalised completion) pair wins.
  */
@@ -130,9 +154,10 @@ export function selectSamples(
       if (!rec) continue;
       judged += 1;
       if (rec.correct) correct += 1;
-      const d = judgeSample(rec, opts.keep, opts.filters, t);
+      const trace = fullTrace(rec);
+      const d = judgeSample({ ...rec, completion: trace }, opts.keep, opts.filters, t);
       let reason = d.reason;
-      const key = normaliseCompletion(rec.completion);
+      const key = normaliseCompletion(trace);
       if (d.keep && seen.has(key)) reason = 'duplicate';
       if (reason !== undefined) {
         rejected[reason] = (rejected[reason] ?? 0) + 1;
@@ -142,7 +167,7 @@ export function selectSamples(
       keptHere += 1;
       records.push({
         prompt: renderPrompt(problems.template, p.problem),
-        completion: rec.completion,
+        completion: trace,
         source: opts.source,
         problem_id: p.id,
         sample: i,

@@ -148,3 +148,26 @@ test('a pipeline sample stage that keeps too little fails; loosening its filters
     await server.close();
   }
 });
+
+test('a reasoning teacher\'s thinking is kept in the data, whether a reasoning parser split it off or its template opened the block', async () => {
+  const dir = tempDir();
+  const sum = (prompt: string) => /What is (\d+)\+(\d+)/.exec(prompt)!.slice(1).map(Number).reduce((a, b) => a + b, 0);
+  const thinking = (prompt: string) => `I add the two numbers: ${sum(prompt)}.`;
+  // vLLM with --reasoning-parser: the content is the answer, the thinking comes as reasoning_content.
+  const parsed = await startFakeServer({ reply: (prompt) => `The answer is \\boxed{${sum(prompt)}}.`, reasoning: (prompt) => `\n${thinking(prompt)}\n` });
+  // No parser, and R1-Distill's template ends the prompt with "<think>\n": the text starts inside the block.
+  const prefilled = await startFakeServer({ reply: (prompt) => `${thinking(prompt)}\n</think>\n\nThe answer is \\boxed{${sum(prompt)}}.` });
+  try {
+    for (const [name, server] of [['parsed', parsed], ['prefilled', prefilled]] as const) {
+      const out = join(dir, `${name}.jsonl`);
+      const summary = JSON.parse((await ahaSample(['--data', problemsFile(dir), '--endpoint', server.url, '--model', 'r1-distill', '--samples', '1', '--out', out, '--quiet', '--json'])).trim().split('\n').at(-1)!);
+      assert.equal(summary.kept, 3, `${name}: ${JSON.stringify(summary.rejected)}`);
+      const first = readJsonl(out)[0].value;
+      assert.equal(first.completion, '<think>\nI add the two numbers: 5.\n</think>\n\nThe answer is \\boxed{5}.', name);
+      assert.ok((first.filters_passed as string[]).includes('tags'), name);
+    }
+  } finally {
+    await parsed.close();
+    await prefilled.close();
+  }
+});
