@@ -10,6 +10,7 @@
 // and it is judged with the math verifier's own comparison against the gold's extracted answer.
 import { extractAnswer, finalBoxed } from '../rewards/math/extract.js';
 import { compareAnswers, extractGold } from '../rewards/math/verify.js';
+import { goldOf } from '../rewards/builtin.js';
 import type { RewardExample } from '../rewards/types.js';
 import { COUNTDOWN_CANDIDATES } from '../tasks/coat-demos.js';
 import type { CandidateReader } from './coat.js';
@@ -25,16 +26,9 @@ export function mathCandidate(text: string): string | null {
   return finalBoxed(text) ?? extractAnswer(text, { lastNumberFallback: false });
 }
 
-/** The example's gold answer as the accuracy reward reads it (`gold`, else `answer`), or null. */
-function goldText(example: RewardExample): string | null {
-  const g = example.gold ?? example.answer;
-  if (typeof g === 'number' && Number.isFinite(g)) return String(g);
-  return typeof g === 'string' && g.trim() !== '' ? g : null;
-}
-
 /** A judge of intermediate answers against the example's gold answer; null without one. */
 export function mathJudge(example: RewardExample): ((candidate: string) => boolean) | null {
-  const raw = goldText(example);
+  const raw = goldOf(example);
   const gold = raw === null ? null : extractGold(raw);
   if (gold === null) return null;
   return (candidate) => compareAnswers(candidate, gold, CANDIDATE_TIMEOUT_MS).equal;

@@ -160,3 +160,13 @@ test('aha train flags and a config file set the COAT keys; a bad one is refused 
   const fromFile = new Map<string, string>();
   assert.throws(() => checkConfig(configFromFlags({ config: file }, undefined, fromFile), fromFile), (err: Error) => err.message.includes('coat.yaml') && err.message.includes('coat_restart_share') && /must be in \[0, 1\)/.test(err.message));
 });
+
+test('meta-actions that are special tokens (a folder extended by an older aha) are refused: completions would lose them', () => {
+  const root = scratchDir('aha-coat-grpo-');
+  const folder = coatFolder(root);
+  const file = join(folder, 'tokenizer.json');
+  const tok = JSON.parse(readFileSync(file, 'utf8')) as { added_tokens: { content: string; special: boolean }[] };
+  for (const t of tok.added_tokens) if (['<|continue|>', '<|reflect|>', '<|explore|>'].includes(t.content)) t.special = true;
+  writeFileSync(file, JSON.stringify(tok));
+  assert.throws(() => prepareGrpo(coat({ model: folder, data: data(root), output_dir: join(root, 'run') }), { quiet: true }), /coat: <\|continue\|> is a special token in .*completions decoded with special tokens skipped lose it/);
+});
