@@ -170,3 +170,25 @@ test('meta-actions that are special tokens (a folder extended by an older aha) a
   writeFileSync(file, JSON.stringify(tok));
   assert.throws(() => prepareGrpo(coat({ model: folder, data: data(root), output_dir: join(root, 'run') }), { quiet: true }), /coat: <\|continue\|> is a special token in .*completions decoded with special tokens skipped lose it/);
 });
+
+test('a resumed COAT run restarts from the states its buffer recorded, not from new trajectories', { timeout: 120_000 }, async () => {
+  const root = scratchDir('aha-coat-grpo-');
+  const folder = coatFolder(root);
+  const out = join(root, 'run');
+  const config = coat({ model: folder, data: data(root), output_dir: out, coat_restart_share: 0.9, save_steps: 1 });
+  const first = prepareGrpo({ ...config, max_steps: 1 }, { quiet: true });
+  first.sampler = scriptedSampler(first.tokenizer, []);
+  await runGrpo(first);
+  const recorded = readFileSync(join(out, COAT_RESTARTS_FILE), 'utf8');
+  // After the resume the policy would answer otherwise: a buffer sampled again would hold other prefixes.
+  const resumed = prepareGrpo(config, { quiet: true, resume: true });
+  const seen: string[] = [];
+  const scripted = scriptedSampler(resumed.tokenizer, seen);
+  resumed.sampler = async (prompts, rng) => (await scripted(prompts, rng)).map((s) => (s.text.includes(R) ? { ...s, text: s.text.replace('\\boxed{3}', '\\boxed{4}') } : s));
+  await runGrpo(resumed);
+  assert.equal(readFileSync(join(out, COAT_RESTARTS_FILE), 'utf8'), recorded);
+  assert.equal(seen.length, 4, 'the resumed run sampled its one step only');
+  const step2 = (lines(join(out, 'completions.jsonl')) as { step: number; prompt: string }[]).filter((r) => r.step === 2 && r.prompt.endsWith(R));
+  assert.ok(step2.length > 0, 'step 2 has restart rows');
+  for (const r of step2) assert.match(r.prompt, /(Add: \\boxed\{3\}|So \\boxed\{5\})<\|reflect\|>$/);
+});
