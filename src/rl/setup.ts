@@ -141,10 +141,11 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const bonus = config.coat && config.coat_reflection_beta > 0 ? reflectionBonus({ beta: config.coat_reflection_beta, reader: COAT_READERS[config.coat_reader!] }) : null;
   const specs = bonus && !given.some((s) => s.name === bonus.name) ? [...given, { name: COAT_REFLECTION_REWARD, weight: 1 }] : given;
   const ownRewards = [...(opts.rewardFunctions ?? []), ...(bonus ? [bonus] : [])];
+  // What the prompts' examples are like (a task's: a sample of them), for the checks below.
+  const promptExamples = () => (items ? items.map((it) => it.example) : sampleExamples(taskPrompts(task!, config.seed, config.difficulty), 64));
+  const promptsName = task ? `task:${task.name}` : `data:${config.data}`;
   // learned_on unverifiable with only verifiable prompts: the learned reward would score nothing.
-  if (config.learned_on === 'unverifiable') {
-    assertSomeUnverifiable(items ? items.map((it) => it.example) : sampleExamples(taskPrompts(task!, config.seed, config.difficulty), 64), task ? `task:${task.name}` : `data:${config.data}`);
-  }
+  if (config.learned_on === 'unverifiable') assertSomeUnverifiable(promptExamples(), promptsName);
   const rewardFns: RewardFunction[] = specs.map((s) => ownRewards.find((f) => f.name === s.name) ?? (isLearnedReward(s.name) ? loadLearnedReward(s.name, config.learned_on) : getReward(s.name)));
   const learned = specs.flatMap((s, k) => (isLearnedReward(s.name) ? [k] : []));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
@@ -158,7 +159,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
   // A reader with nothing to judge, or meta-actions the completions' text cannot carry, fail before any weights load.
   if (config.coat) {
-    assertJudgeable(config.coat_reader!, items ? items.map((it) => it.example) : sampleExamples(taskPrompts(task!, config.seed, config.difficulty), 64), task ? `task:${task.name}` : `data:${config.data}`);
+    assertJudgeable(config.coat_reader!, promptExamples(), promptsName);
     checkMetaActionTokens(loadTokenizer(modelDir), config.model ?? modelDir);
   }
   const runDir = resolve(config.output_dir);
@@ -238,10 +239,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     reflections: (text) => countReflections(text),
   };
   // COAT's restart problems come from their own stream, so the training prompts are a plain run's.
-  const restartSource = makePrompts((config.seed ^ RESTART_STREAM_SALT) >>> 0);
-  const coat = config.coat
-    ? coatRun({ config, base: makePrompts(), problems: Array.from({ length: config.coat_restart_problems }, () => restartSource.next()), contextLength: ctx })
-    : undefined;
+  const restartProblems = (src: PromptSource) => Array.from({ length: config.coat_restart_problems }, () => src.next());
+  const coat = config.coat ? coatRun({ config, base: makePrompts(), problems: restartProblems(makePrompts((config.seed ^ RESTART_STREAM_SALT) >>> 0)), contextLength: ctx }) : undefined;
   return {
     config,
     model,
