@@ -15,6 +15,7 @@ import type { Sampler } from '../../src/rl/rollout.js';
 import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { COAT_RESTARTS_FILE } from '../../src/rl/coat-run.js';
 import { checkConfig, configFromFlags } from '../../src/cli/commands/train.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { writeRealFolder } from '../model/real-folders.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -191,4 +192,18 @@ test('a resumed COAT run restarts from the states its buffer recorded, not from 
   const step2 = (lines(join(out, 'completions.jsonl')) as { step: number; prompt: string }[]).filter((r) => r.step === 2 && r.prompt.endsWith(R));
   assert.ok(step2.length > 0, 'step 2 has restart rows');
   for (const r of step2) assert.match(r.prompt, /(Add: \\boxed\{3\}|So \\boxed\{5\})<\|reflect\|>$/);
+});
+
+test('on the Countdown task the reader follows the task and held-out evaluations carry the COAT metrics', { timeout: 120_000 }, async () => {
+  const root = scratchDir('aha-coat-grpo-');
+  addTokensToFolder(join(packageRoot(), 'models/aha-tiny-countdown'), join(root, 'cd'));
+  const out = join(root, 'run');
+  const opts = prepareGrpo(coat({ task: 'countdown', difficulty: [0], model: join(root, 'cd'), coat_restart_share: 0, eval_problems: 2, max_steps: 1, max_completion_length: 16, output_dir: out }), { quiet: true });
+  assert.equal(opts.config.coat_reader, 'countdown');
+  assert.deepEqual(opts.rewardNames, ['countdown_accuracy', 'format_lenient', 'coat_reflection']);
+  await runGrpo(opts);
+  const evals = lines(join(out, 'eval.jsonl'));
+  assert.equal(evals.length, 2);
+  for (const e of evals) for (const k of ['coat/reflect_per_answer', 'coat/reflect_changed', 'coat/restart_share']) assert.equal(typeof e[k], 'number', k);
+  assert.equal(existsSync(join(out, COAT_RESTARTS_FILE)), false, 'no buffer with coat_restart_share 0');
 });
