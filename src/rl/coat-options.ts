@@ -50,7 +50,6 @@ export function checkCoatOptions(c: CoatOptions & { task: string | null; self_co
   if (typeof c.coat !== 'boolean') fail('coat', `must be true or false, got ${JSON.stringify(c.coat)}`);
   if (!c.coat) {
     for (const k of COAT_KEYS) if (JSON.stringify(c[k]) !== JSON.stringify(COAT_DEFAULTS[k])) fail(k, 'is a COAT option: set coat: true (--coat) to use it');
-    if (c.rewards.some((r) => r.name === COAT_REFLECTION_REWARD)) fail('rewards', `${COAT_REFLECTION_REWARD} is COAT's reflection bonus: set coat: true (--coat) to use it`);
     return null;
   }
   const share = c.coat_restart_share;

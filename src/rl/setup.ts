@@ -141,6 +141,10 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const bonus = config.coat && config.coat_reflection_beta > 0 ? reflectionBonus({ beta: config.coat_reflection_beta, reader: COAT_READERS[config.coat_reader!] }) : null;
   const specs = bonus && !given.some((s) => s.name === bonus.name) ? [...given, { name: COAT_REFLECTION_REWARD, weight: 1 }] : given;
   const ownRewards = [...(opts.rewardFunctions ?? []), ...(bonus ? [bonus] : [])];
+  // The bonus is made by a COAT run (or handed in by runCoat, pipeline/coat.ts): it is no registered reward.
+  if (specs.some((s) => s.name === COAT_REFLECTION_REWARD) && !ownRewards.some((f) => f.name === COAT_REFLECTION_REWARD)) {
+    throw new AhaError(`rewards: ${COAT_REFLECTION_REWARD} is COAT's reflection bonus: set coat: true (--coat) to use it`);
+  }
   // What the prompts' examples are like (a task's: a sample of them), for the checks below.
   const promptExamples = () => (items ? items.map((it) => it.example) : sampleExamples(taskPrompts(task!, config.seed, config.difficulty), 64));
   const promptsName = task ? `task:${task.name}` : `data:${config.data}`;

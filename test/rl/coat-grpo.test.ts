@@ -122,7 +122,6 @@ test('COAT settings are refused before any model loads, each error naming the fi
   const refused: [Partial<GrpoConfig>, RegExp][] = [
     [{ coat: false, coat_restart_share: 0.3 }, /coat_restart_share: is a COAT option: set coat: true/],
     [{ coat: false, coat_reader: 'math' }, /coat_reader: is a COAT option/],
-    [{ coat: false, rewards: [{ name: 'coat_reflection', weight: 1 }] }, /rewards: coat_reflection is COAT's reflection bonus/],
     [{ coat_restart_share: 1 }, /coat_restart_share: must be in \[0, 1\)/],
     [{ coat_restart_share: -0.1 }, /coat_restart_share: must be in \[0, 1\)/],
     [{ coat_restart_problems: 0 }, /coat_restart_problems: must be an integer >= 1/],
@@ -141,9 +140,11 @@ test('COAT settings are refused before any model loads, each error naming the fi
   assert.equal(validateConfig(base).coat_reader, 'math');
 });
 
-test('a model without the meta-action tokens, or data the reader cannot judge, is refused before the weights load', () => {
+test('a model without the meta-action tokens, data the reader cannot judge, or the bonus without coat is refused before the weights load', () => {
   const root = scratchDir('aha-coat-grpo-');
   const plain = writeRealFolder(join(root, 'qwen'), 'qwen2.5-instruct').dir;
+  // The bonus without coat: no COAT run made it (runCoat hands its own in).
+  assert.throws(() => prepareGrpo({ ...DEFAULT_CONFIG, task: null, model: plain, data: data(root), rewards: [{ name: 'coat_reflection', weight: 1 }], output_dir: join(root, 'c') }, { quiet: true }), /rewards: coat_reflection is COAT's reflection bonus: set coat: true/);
   assert.throws(() => prepareGrpo(coat({ model: plain, data: data(root), output_dir: join(root, 'a') }), { quiet: true }), /coat: the tokenizer of .* has no <\|continue\|> token.*aha tokens add/);
   const noGold = join(root, 'nogold.jsonl');
   writeFileSync(noGold, JSON.stringify({ prompt: messages('Say hi.') }) + '\n');
