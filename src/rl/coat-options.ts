@@ -13,7 +13,7 @@ import { COAT_READER_NAMES, coatReaderProblem, defaultCoatReader, type CoatReade
 /** The reflection bonus's reward name (rl/coat.ts `reflectionBonus`). */
 export const COAT_REFLECTION_REWARD = 'coat_reflection';
 
-export interface CoatOptions {
+export interface CoatGrpoOptions {
   /** Satori's stage 2 on this GRPO run: Restart-and-Explore prompts and the reflection bonus. */
   coat: boolean;
   /** Share of each step's prompts replaced by restart states, in [0, 1) (0 = the bonus alone). */
@@ -28,7 +28,7 @@ export interface CoatOptions {
   coat_reader: CoatReaderName | null;
 }
 
-export const COAT_DEFAULTS: CoatOptions = {
+export const COAT_GRPO_DEFAULTS: CoatGrpoOptions = {
   coat: false,
   coat_restart_share: 0.25,
   coat_restart_problems: 64,
@@ -37,19 +37,19 @@ export const COAT_DEFAULTS: CoatOptions = {
   coat_reader: null,
 };
 
-const COAT_KEYS = Object.keys(COAT_DEFAULTS).filter((k) => k !== 'coat') as (keyof CoatOptions)[];
+const COAT_KEYS = Object.keys(COAT_GRPO_DEFAULTS).filter((k) => k !== 'coat') as (keyof CoatGrpoOptions)[];
 
 /**
  * Checks the COAT options against each other and the rest of the config (cheap: no file or model
  * opened); returns the reader the run uses (null without coat). Every error names the field.
  */
-export function checkCoatOptions(c: CoatOptions & { task: string | null; self_correction: string; tools: readonly string[]; rewards: readonly { name: string }[] }): CoatReaderName | null {
+export function checkCoatGrpoOptions(c: CoatGrpoOptions & { task: string | null; self_correction: string; tools: readonly string[]; rewards: readonly { name: string }[] }): CoatReaderName | null {
   const fail = (field: string, msg: string): never => {
     throw new AhaError(`${field}: ${msg}`);
   };
   if (typeof c.coat !== 'boolean') fail('coat', `must be true or false, got ${JSON.stringify(c.coat)}`);
   if (!c.coat) {
-    for (const k of COAT_KEYS) if (JSON.stringify(c[k]) !== JSON.stringify(COAT_DEFAULTS[k])) fail(k, 'is a COAT option: set coat: true (--coat) to use it');
+    for (const k of COAT_KEYS) if (JSON.stringify(c[k]) !== JSON.stringify(COAT_GRPO_DEFAULTS[k])) fail(k, 'is a COAT option: set coat: true (--coat) to use it');
     return null;
   }
   const share = c.coat_restart_share;

@@ -18,7 +18,7 @@ import { readJsonl } from '../util/jsonl.js';
 import { META_ACTIONS } from '../util/meta-actions.js';
 import { Rng } from '../util/rng.js';
 import { coatMetrics, reflectionBonus, restartPrompts, restartStates, RESTART_PREFIX_FIELD, type CandidateReader, type RestartState } from './coat.js';
-import type { CoatOptions } from './coat-options.js';
+import type { CoatGrpoOptions } from './coat-options.js';
 import { COAT_READERS, type CoatReaderName } from './coat-readers.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
@@ -76,7 +76,7 @@ export interface CoatRun {
 }
 
 export interface CoatRunOptions {
-  config: CoatOptions & { coat_reader: CoatReaderName | null; seed: number; max_completion_length: number; prompts_per_step: number; num_generations: number };
+  config: CoatGrpoOptions & { coat_reader: CoatReaderName | null; seed: number; max_completion_length: number; prompts_per_step: number; num_generations: number };
   base: PromptSource;
   /** The training prompts the buffer is cut from (coat_restart_problems of them, from their own stream). */
   problems: readonly PromptItem[];

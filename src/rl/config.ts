@@ -16,7 +16,7 @@ import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-cor
 import { LEARNED_REWARD_DEFAULTS, learnedOnProblem, type LearnedRewardOptions } from './learned-on.js';
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
 import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
-import { checkCoatOptions, COAT_DEFAULTS, type CoatOptions } from './coat-options.js';
+import { checkCoatGrpoOptions, COAT_GRPO_DEFAULTS, type CoatGrpoOptions } from './coat-options.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -32,7 +32,7 @@ export interface RewardSpec {
 }
 
 /** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; src/tools/options.ts), SCoRe's two-attempt options (self-correction.ts), Satori's COAT options (coat-options.ts) and learned_on (learned-on.ts). */
-export interface GrpoConfig extends ToolOptions, ScoreOptions, CoatOptions, LearnedRewardOptions {
+export interface GrpoConfig extends ToolOptions, ScoreOptions, CoatGrpoOptions, LearnedRewardOptions {
   /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;
   /** Built-in task name, or null when `data` is given. */
@@ -221,7 +221,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   chat_template_kwargs: {},
   ...TOOL_DEFAULTS,
   ...SCORE_DEFAULTS,
-  ...COAT_DEFAULTS,
+  ...COAT_GRPO_DEFAULTS,
   ...LEARNED_REWARD_DEFAULTS,
 };
 
@@ -401,7 +401,7 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
     check(!(c.advantage_estimator === 'reinforce_plus_plus' && c.beta > 0), 'advantage_estimator: reinforce_plus_plus with beta > 0 (KL in the reward) conflicts with self_correction score (its KL is per attempt)');
   }
   // COAT: the reader the run uses is resolved here (from the task when not given), so config.json records it.
-  const coatReader = checkCoatOptions(c);
+  const coatReader = checkCoatGrpoOptions(c);
   return { ...c, epsilon_high: epsilonHigh, score_stage: scoreStage, coat_reader: coatReader, vllm_importance_sampling_correction: samplerCorrectionOn(c) };
 }
 
