@@ -11,7 +11,8 @@ import { countReflections } from './reflection.js';
 import { registerReward, hasReward } from './registry.js';
 import type { RewardExample, RewardFunction } from './types.js';
 
-function goldOf(example: RewardExample): string | null {
+/** The gold answer of an example as the accuracy reward reads it (`gold`, else `answer`), or null. */
+export function goldOf(example: RewardExample): string | null {
   const g = example.gold ?? example.answer;
   if (typeof g === 'string' && g.trim() !== '') return g;
   if (typeof g === 'number' && Number.isFinite(g)) return String(g);

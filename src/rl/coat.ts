@@ -111,16 +111,18 @@ export interface RestartState {
 /**
  * Restart states of a trajectory: its thinking cut at each step boundary that drops the last t ≤
  * `maxDrop` steps (t = 0 keeps all the thinking but not the answer), with `<|reflect|>` appended.
- * A completion that does not open with a thinking block gives none.
+ * A completion that does not open with a thinking block (a chat model's COAT answer, Satori's own
+ * format) is all working, its final answer in its last step: that step is always dropped (t ≥ 1).
  */
 export function restartStates(t: Trajectory, maxDrop = 2): RestartState[] {
-  if (!t.completion.startsWith('<think>')) return [];
+  const thinks = t.completion.startsWith('<think>');
   // A trajectory that never closed its thinking (cut off at the length limit) is all thinking.
-  const end = t.completion.indexOf(THINK_END);
+  const end = thinks ? t.completion.indexOf(THINK_END) : -1;
   const thinking = end < 0 ? t.completion : t.completion.slice(0, end);
   const bounds = [...metaActionsIn(thinking).map((m) => m.at), thinking.length];
+  const last = thinks ? bounds.length : bounds.length - 1;
   const out: RestartState[] = [];
-  for (let k = Math.max(0, bounds.length - 1 - maxDrop); k < bounds.length; k++) {
+  for (let k = Math.max(0, bounds.length - 1 - maxDrop); k < last; k++) {
     const prefix = thinking.slice(0, bounds[k]);
     if (!/\d/.test(prefix)) continue; // nothing stated yet
     out.push({ item: t.item, prefix: prefix + REFLECT, fromCorrect: t.correct });
@@ -130,15 +132,16 @@ export function restartStates(t: Trajectory, maxDrop = 2): RestartState[] {
 
 /**
  * The prompt item of a restart state: prompt + prefix, the prefix recorded for the reflection bonus.
- * The prefix opened the thinking block, so the example is `think_prefilled`: the format rewards
+ * A prefix that opened the thinking block makes the example `think_prefilled`: the format rewards
  * read the completion as if "<think>" preceded it (without it no restart completion could pass them).
+ * A conversational prompt is already rendered, so the prefix continues the assistant's turn.
  */
 export function restartItem(s: RestartState): PromptItem {
   return {
     ...s.item,
     id: `${s.item.id}#restart`,
     prompt: s.item.prompt + s.prefix,
-    example: { ...s.item.example, [RESTART_PREFIX_FIELD]: s.prefix, coat_restart_from: s.fromCorrect ? 'correct' : 'wrong', think_prefilled: true },
+    example: { ...s.item.example, [RESTART_PREFIX_FIELD]: s.prefix, coat_restart_from: s.fromCorrect ? 'correct' : 'wrong', think_prefilled: s.prefix.startsWith('<think>') },
   };
 }
 

@@ -16,6 +16,7 @@ import { checkScoreOptions, SCORE_DEFAULTS, type ScoreOptions } from './self-cor
 import { LEARNED_REWARD_DEFAULTS, learnedOnProblem, type LearnedRewardOptions } from './learned-on.js';
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
 import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
+import { checkCoatGrpoOptions, COAT_GRPO_DEFAULTS, type CoatGrpoOptions } from './coat-options.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -30,8 +31,8 @@ export interface RewardSpec {
   weight: number;
 }
 
-/** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; src/tools/options.ts), SCoRe's two-attempt options (self-correction.ts) and learned_on (learned-on.ts). */
-export interface GrpoConfig extends ToolOptions, ScoreOptions, LearnedRewardOptions {
+/** The GRPO options, the tool options (tools, max_tool_calls, tool_timeout, search_*; src/tools/options.ts), SCoRe's two-attempt options (self-correction.ts), Satori's COAT options (coat-options.ts) and learned_on (learned-on.ts). */
+export interface GrpoConfig extends ToolOptions, ScoreOptions, CoatGrpoOptions, LearnedRewardOptions {
   /** Model folder; null = the task's bundled base model (models/aha-tiny-countdown for countdown, else models/aha-tiny-base). */
   model: string | null;
   /** Built-in task name, or null when `data` is given. */
@@ -220,6 +221,7 @@ export const DEFAULT_CONFIG: GrpoConfig = {
   chat_template_kwargs: {},
   ...TOOL_DEFAULTS,
   ...SCORE_DEFAULTS,
+  ...COAT_GRPO_DEFAULTS,
   ...LEARNED_REWARD_DEFAULTS,
 };
 
@@ -398,7 +400,9 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
     check(c.tools.length === 0, 'tools: tool calls inside SCoRe\'s two attempts are not supported; use tools or self_correction, not both');
     check(!(c.advantage_estimator === 'reinforce_plus_plus' && c.beta > 0), 'advantage_estimator: reinforce_plus_plus with beta > 0 (KL in the reward) conflicts with self_correction score (its KL is per attempt)');
   }
-  return { ...c, epsilon_high: epsilonHigh, score_stage: scoreStage, vllm_importance_sampling_correction: samplerCorrectionOn(c) };
+  // COAT: the reader the run uses is resolved here (from the task when not given), so config.json records it.
+  const coatReader = checkCoatGrpoOptions(c);
+  return { ...c, epsilon_high: epsilonHigh, score_stage: scoreStage, coat_reader: coatReader, vllm_importance_sampling_correction: samplerCorrectionOn(c) };
 }
 
 /** The options a run folder's config.json records (GrpoConfig keys only, over the defaults), or null when there is none. */

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/load-model.js';
+import { loadTokenizer } from '../model/tokenizer.js';
 import { withNewAdapters } from '../model/adapter.js';
 import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
@@ -28,6 +29,10 @@ import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './tra
 import { assertSomeUnverifiable, isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, sampleExamples, withPromptField } from './learned-rewards.js';
 import { buildTools } from '../tools/registry.js';
 import { toolSampler } from './tools/setup.js';
+import { COAT_REFLECTION_REWARD } from './coat-options.js';
+import { assertJudgeable, checkMetaActionTokens, coatRun, RESTART_STREAM_SALT } from './coat-run.js';
+import { COAT_READERS } from './coat-readers.js';
+import { reflectionBonus } from './coat.js';
 import type { Tool } from '../tools/tool.js';
 
 /**
@@ -131,12 +136,21 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     config = { ...config, score_instruction: SCORE_CHAT_INSTRUCTION };
   }
   const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
-  const specs = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
-  // learned_on unverifiable with only verifiable prompts: the learned reward would score nothing.
-  if (config.learned_on === 'unverifiable') {
-    assertSomeUnverifiable(items ? items.map((it) => it.example) : sampleExamples(taskPrompts(task!, config.seed, config.difficulty), 64), task ? `task:${task.name}` : `data:${config.data}`);
+  const given = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
+  // COAT: the reflection bonus joins the rewards at weight 1 (its size is coat_reflection_beta) unless listed with a weight of the user's.
+  const bonus = config.coat && config.coat_reflection_beta > 0 ? reflectionBonus({ beta: config.coat_reflection_beta, reader: COAT_READERS[config.coat_reader!] }) : null;
+  const specs = bonus && !given.some((s) => s.name === bonus.name) ? [...given, { name: COAT_REFLECTION_REWARD, weight: 1 }] : given;
+  const ownRewards = [...(opts.rewardFunctions ?? []), ...(bonus ? [bonus] : [])];
+  // The bonus is made by a COAT run (or handed in by runCoat, pipeline/coat.ts): it is no registered reward.
+  if (specs.some((s) => s.name === COAT_REFLECTION_REWARD) && !ownRewards.some((f) => f.name === COAT_REFLECTION_REWARD)) {
+    throw new AhaError(`rewards: ${COAT_REFLECTION_REWARD} is COAT's reflection bonus: set coat: true (--coat) to use it`);
   }
-  const rewardFns: RewardFunction[] = specs.map((s) => opts.rewardFunctions?.find((f) => f.name === s.name) ?? (isLearnedReward(s.name) ? loadLearnedReward(s.name, config.learned_on) : getReward(s.name)));
+  // What the prompts' examples are like (a task's: a sample of them), for the checks below.
+  const promptExamples = () => (items ? items.map((it) => it.example) : sampleExamples(taskPrompts(task!, config.seed, config.difficulty), 64));
+  const promptsName = task ? `task:${task.name}` : `data:${config.data}`;
+  // learned_on unverifiable with only verifiable prompts: the learned reward would score nothing.
+  if (config.learned_on === 'unverifiable') assertSomeUnverifiable(promptExamples(), promptsName);
+  const rewardFns: RewardFunction[] = specs.map((s) => ownRewards.find((f) => f.name === s.name) ?? (isLearnedReward(s.name) ? loadLearnedReward(s.name, config.learned_on) : getReward(s.name)));
   const learned = specs.flatMap((s, k) => (isLearnedReward(s.name) ? [k] : []));
   // The code reward runs programs in a sandbox: find out now, not at the first step, if it cannot.
   if (specs.some((s) => s.name === 'code')) assertSandbox();
@@ -147,13 +161,18 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // Tools before the model: an unknown name, a missing corpus or no sandbox fail here.
   const tools = buildTools(config, opts.tools);
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
+  // A reader with nothing to judge, or meta-actions the completions' text cannot carry, fail before any weights load.
+  if (config.coat) {
+    assertJudgeable(config.coat_reader!, promptExamples(), promptsName);
+    checkMetaActionTokens(loadTokenizer(modelDir), config.model ?? modelDir);
+  }
   const runDir = resolve(config.output_dir);
   if (!opts.resume) assertFreshRunDir(runDir, '--output', opts.preparedParts);
   const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
   if (config.threads > 0) setNumThreads(config.threads);
 
   // A learned reward reads the prompt from the example.
-  const makePrompts = (): PromptSource => withPromptField(task ? taskPrompts(task, config.seed, config.difficulty) : filePrompts(items!, config.seed, `data:${config.data}`), learned.length > 0);
+  const makePrompts = (seed = config.seed): PromptSource => withPromptField(task ? taskPrompts(task, seed, config.difficulty) : filePrompts(items!, seed, `data:${config.data}`), learned.length > 0);
   let loaded: LoadedModel;
   let resume: GrpoRunOptions['resume'];
   if (resumeFrom) {
@@ -223,6 +242,9 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     correct: makeCorrectness(correctnessReward(rewardFns)),
     reflections: (text) => countReflections(text),
   };
+  // COAT's restart problems come from their own stream, so the training prompts are a plain run's.
+  const restartProblems = (src: PromptSource) => Array.from({ length: config.coat_restart_problems }, () => src.next());
+  const coat = config.coat ? coatRun({ config, base: makePrompts(), problems: restartProblems(makePrompts((config.seed ^ RESTART_STREAM_SALT) >>> 0)), contextLength: ctx }) : undefined;
   return {
     config,
     model,
@@ -230,7 +252,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     reference,
     sampler,
     evalSampler: f32Sampler,
-    prompts: makePrompts(),
+    prompts: coat ? coat.prompts : makePrompts(),
+    coat,
     encodePrompt,
     evalItems: task && config.eval_problems > 0 ? heldoutItems(task, config.eval_problems, config.seed, config.difficulty).map((it) => promptInExample(it, learned.length > 0)) : [],
     watch: learnedRewardWatch(learned, task !== null && config.eval_problems > 0, opts.quiet),

@@ -27,6 +27,7 @@ import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
 import { toolMetrics } from '../tools/metrics.js';
 import { needsReference, scoreStep, secondAttemptPrompt, twoAttemptHeldout } from './self-correction.js';
+import type { CoatRun } from './coat-run.js';
 
 export type { ResolvedGrpoConfig };
 
@@ -78,6 +79,8 @@ export interface GrpoRunOptions {
   logitsBudgetBytes?: number;
   /** With a learned reward: its score beside the gold signal at each held-out evaluation (hacking-watch.ts). */
   watch?: HackingWatch;
+  /** Satori's COAT (coat: true): the restart buffer, filled before the first step, and the COAT metrics (coat-run.ts). */
+  coat?: CoatRun;
 }
 
 export interface GrpoResult {
@@ -137,7 +140,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       // The report sets a problem's first and last answers side by side.
       for (const r of rows) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout', ...(two ? { attempt: 1 } : {}) });
       for (const r of two?.second ?? []) appendJsonl(join(opts.runDir, EVAL_COMPLETIONS_FILE), { ...completionRecord(step, r, opts.rewardNames), split: 'heldout', attempt: 2 });
-      appendJsonl(evalFile, { step, split: 'heldout', ...line, ...(two?.metrics ?? {}), ...opts.watch?.observe(step, rows) });
+      appendJsonl(evalFile, { step, split: 'heldout', ...line, ...(two?.metrics ?? {}), ...opts.coat?.metrics(rows), ...opts.watch?.observe(step, rows) });
       await notify(opts.callbacks, 'onEvaluate', line, step);
       if (!opts.quiet) process.stderr.write(`held-out at step ${step}: accuracy ${line.accuracy.toFixed(3)}, mean length ${line.mean_length.toFixed(1)}, reflections ${line.reflect_rate.toFixed(3)}, format ${line.format_rate.toFixed(3)} (n=${line.n})\n`);
     },
@@ -200,6 +203,8 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
   const secondPrompt = secondAttemptPrompt(cfg.score_instruction, opts.tokenizer);
   let lastMetrics: Record<string, number> | null = null;
   try {
+    // COAT's restart buffer: sampled from the policy (or read back on resume) before anything is written.
+    await opts.coat?.prepare({ sampler: opts.sampler, encode, judges: opts.judges, weights: opts.rewardWeights, runDir, resumed: saved !== undefined, quiet: opts.quiet });
     writeRunConfig(runDir, opts.configRecord ?? cfg);
     if (saved) heldout.done(step);
     if (step === 0) await heldout.run(step);
@@ -240,7 +245,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
 
       // 4. Log: metrics, completions, held-out evaluation; the loop shell saves checkpoints.
       const seconds = (performance.now() - stepStart) / 1000;
-      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...score?.metrics, ...opts.watch?.fields(),
+      const metrics = { ...stepMetrics({ names: opts.rewardNames, batch, sums, topEntropyQuantile: cfg.top_entropy_quantile, samplerCorrection: cfg.vllm_importance_sampling_correction, offPolicyMasking: cfg.off_policy_mask_threshold !== null, entropyCoef: entropyControl ? entropyControl.state.coef : null, lr: learningRate(schedule, Math.max(0, updates - 1)), groupSize: G, update, seconds }), ...score?.metrics, ...opts.coat?.metrics(batch.sampled), ...opts.watch?.fields(),
         ...(cfg.learned_on === 'unverifiable' ? sourceMetrics(opts.rewardNames, batch.sampled) : {}) };
       lastMetrics = metrics;
       if (step % cfg.logging_steps === 0 || step === cfg.max_steps) {

@@ -86,6 +86,12 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--score-warmup-epochs <n>', 'scoreWarmupEpochs', 'score_warmup_epochs', 'int', 'passes of the warm-up SFT over its transcripts'],
   ['--score-warmup-lr <lr>', 'scoreWarmupLr', 'score_warmup_learning_rate', 'num', 'learning rate of the warm-up SFT'],
   ['--score-warmup-batch-size <n>', 'scoreWarmupBatchSize', 'score_warmup_batch_size', 'int', 'transcripts per step of the warm-up SFT'],
+  ['--coat', 'coat', 'coat', 'bool', 'Satori\'s COAT stage 2: a share of each step\'s prompts restart from the policy\'s own trajectories with <|reflect|> appended, and the reflection bonus (coat_reflection) joins the rewards; the model needs the meta-action tokens (aha tokens add; docs/self-correction.md)'],
+  ['--coat-restart-share <s>', 'coatRestartShare', 'coat_restart_share', 'num', 'share of each step\'s prompts that are restart states, in [0, 1) (default 0.25)'],
+  ['--coat-restart-problems <n>', 'coatRestartProblems', 'coat_restart_problems', 'int', 'training prompts the policy answers at the start; their trajectories, right and wrong, are cut into restart states (default 64)'],
+  ['--coat-restart-max-drop <t>', 'coatRestartMaxDrop', 'coat_restart_max_drop', 'int', 'steps dropped from a trajectory\'s end at most when cutting restart states (Satori\'s T = 2)'],
+  ['--coat-reflection-beta <b>', 'coatReflectionBeta', 'coat_reflection_beta', 'num', 'reflection bonus: +b when a <|reflect|> turns a wrong intermediate answer right, -b when it turns a right one wrong (Satori 0.5; 0 = none)'],
+  ['--coat-reader <name>', 'coatReader', 'coat_reader', 'str', 'how intermediate answers are read and judged: math (the last \\boxed{} or final-answer statement, by the math verifier against the gold) or countdown (default: countdown for --task countdown, else math)'],
 ];
 
 /** Built-in recipes of --recipe: their settings file (over the defaults, under --config and flags). */
