@@ -17,6 +17,11 @@ import { readSafetensorsHeader, SafetensorsReader } from '../../src/model/safete
 import { Rng } from '../../src/util/rng.js';
 import { tempDir, tinyModel } from './helpers.js';
 import { writeRealFolder } from './real-folders.js';
+import { readOptimizerState } from '../../src/model/training-checkpoint.js';
+import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
+import { prepareGrpo } from '../../src/rl/setup.js';
+import { runGrpo } from '../../src/rl/trainer.js';
+import { createRewardModel, loadRewardModelSync, saveRewardModel } from '../../src/model/reward-model.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = tempDir('lora-tokens-files');
@@ -162,3 +167,45 @@ for (const family of ['qwen2.5-instruct', 'r1-distill-llama'] as const) {
     assert.equal(existsSync(join(dir, `${family}-bad`)), false);
   });
 }
+
+test('GRPO with trainable_tokens: the rows train with the adapters, the reference stays the base, checkpoints carry them, resume is bit for bit', async () => {
+  const tok = new CharTokenizer();
+  const eq = tok.tokenToId('=')!;
+  const data = join(dir, 'math.jsonl');
+  writeFileSync(data, ['1+1', '2+3', '4+4', '7-2', '3*3', '9-4'].map((q, i) => JSON.stringify({ prompt: `${q}=`, answer: String(eval(q)), id: `p${i}` })).join('\n') + '\n');
+  const cfg = (over: Partial<GrpoConfig>): GrpoConfig => ({
+    ...DEFAULT_CONFIG, task: null, data, model: baseDir, rewards: [{ name: 'accuracy', weight: 1 }, { name: 'tag_count', weight: 1 }],
+    lora: `r=2,alpha=4,targets=q_proj,v_proj,trainable_tokens=${eq}+*`, beta: 0.04, prompts_per_step: 2, num_generations: 4, max_completion_length: 6,
+    learning_rate: 5e-2, num_iterations: 2, gradient_accumulation_steps: 2, save_steps: 2, log_completions_steps: 0, seed: 3, ...over,
+  });
+  const straight = join(dir, 'grpo-straight');
+  const run = prepareGrpo(cfg({ max_steps: 4, output_dir: straight }), { quiet: true });
+  const lora = run.model as LoraModel;
+  assert.deepEqual([...lora.tokenRows!.ids], [eq, tok.tokenToId('*')!]);
+  const probe = Int32Array.from([eq, 5, eq, 6]);
+  const refBefore = noGrad(() => run.reference!.forward(probe, 1, 4)).data.slice();
+  const rowsBefore = lora.tokenRows!.rows.data.slice();
+  await runGrpo(run);
+  assert.deepEqual(noGrad(() => run.reference!.forward(probe, 1, 4)).data, refBefore);
+  assert.ok(maxAbs(lora.tokenRows!.rows.data.subarray(0, 32), rowsBefore.subarray(0, 32)) > 0, '"=" occurs in every prompt: its row trained');
+  const ckpt = join(straight, 'checkpoints', 'step-4');
+  assert.ok(readSafetensorsHeader(join(ckpt, 'adapter_model.safetensors')).tensors.has(TOKEN_ROWS_TENSOR));
+  assert.ok(`m.${TOKEN_ROWS_TENSOR}` in readOptimizerState(ckpt)!.tensors);
+  const split = join(dir, 'grpo-split');
+  await runGrpo(prepareGrpo(cfg({ max_steps: 2, output_dir: split }), { quiet: true }));
+  await runGrpo(prepareGrpo(cfg({ max_steps: 4, output_dir: split }), { resume: true, quiet: true }));
+  const bytes = (d: string, f: string) => readFileSync(join(d, 'checkpoints', 'step-4', f));
+  assert.ok(bytes(straight, 'adapter_model.safetensors').equals(bytes(split, 'adapter_model.safetensors')), 'adapters differ after resume');
+  assert.ok(bytes(straight, 'optimizer.safetensors').equals(bytes(split, 'optimizer.safetensors')), 'optimizer state differs after resume');
+});
+
+test('a reward model trained with LoRA and token rows saves them merged into its body', () => {
+  const rm = createRewardModel(baseDir, { kind: 'outcome', lora: parseLoraSpec('r=2,alpha=4,trainable_tokens=9+33') });
+  const rng = new Rng(2);
+  for (const p of rm.trainableParameters().values()) for (let i = 0; i < p.size; i++) p.data[i] = rng.normal() * 0.2;
+  const seqs = [Int32Array.from([5, 9, 14, 33]), Int32Array.from([9, 9, 2])];
+  const scores = rm.scoreSequences(seqs);
+  const out = join(dir, 'rm');
+  saveRewardModel(rm, out);
+  assert.ok(maxAbs(loadRewardModelSync(out).scoreSequences(seqs), scores) < 1e-4);
+});
