@@ -398,7 +398,9 @@ export class Transformer implements CausalLM {
     let any = false;
     for (let i = 0; i < ids.length; i++) {
       const s = tr.ids.indexOf(ids[i]);
-      if (s >= 0) (slots[i] = s), (any = true);
+      if (s < 0) continue;
+      slots[i] = s;
+      any = true;
     }
     return any ? replaceRowsInPlace(x, slots, tr.rows) : x;
   }
