@@ -85,7 +85,7 @@ test('the ops give the gradients of the product they stand for (embedding / lm_h
   const gIn = Float32Array.from({ length: M * H }, () => rng.normal());
   const xRef = Float32Array.from({ length: M * H }, (_, k) => Wref[tokens[Math.floor(k / H)] * H + (k % H)]);
   const rows2 = parameter(rowsInit.slice(), [n, H]);
-  const base = tensor(Float32Array.from({ length: M * H }, (_, k) => W[tokens[Math.floor(k / H)] * H + (k % H)]), [M, H]);
+  const base = parameter(Float32Array.from({ length: M * H }, (_, k) => W[tokens[Math.floor(k / H)] * H + (k % H)]), [M, H]);
   const slots = Int32Array.from(tokens, (t) => [...ids].indexOf(t));
   const x = replaceRowsInPlace(base, slots, rows2);
   assert.deepEqual(x.data, xRef);
@@ -96,6 +96,8 @@ test('the ops give the gradients of the product they stand for (embedding / lm_h
     if (j >= 0) for (let k = 0; k < H; k++) want[j * H + k] += gIn[i * H + k];
   });
   assert.ok(maxAbs(rows2.grad!, want) < 1e-6);
+  // The rows they replaced get no gradient, the others all of theirs.
+  assert.deepEqual(base.grad, Float32Array.from(gIn, (v, k) => (slots[Math.floor(k / H)] >= 0 ? 0 : v)));
 });
 
 test('fresh token rows are copies of the base rows: the adapted model starts equal to its base (tied and untied, f32 and BF16)', () => {

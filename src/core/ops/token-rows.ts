@@ -31,16 +31,27 @@ export function replaceRowsInPlace(x: Tensor, slots: Int32Array, rows: Tensor): 
   }
   const out = new Tensor(x.data, x.shape);
   return record(out, [x, rows], (g) => {
-    const dx = gradFor(x), dr = gradFor(rows);
+    const dr = gradFor(rows);
     for (let i = 0; i < M; i++) {
       const s = slots[i];
-      if (s < 0) {
-        if (dx) for (let k = 0; k < dim; k++) dx[i * dim + k] += g[i * dim + k];
-      } else if (dr) {
-        for (let k = 0; k < dim; k++) dr[s * dim + k] += g[i * dim + k];
-      }
+      if (s < 0) continue;
+      if (dr) for (let k = 0; k < dim; k++) dr[s * dim + k] += g[i * dim + k];
+      // A replaced row does not depend on x's row.
+      g.fill(0, i * dim, (i + 1) * dim);
     }
+    passOn(g, x);
   });
+}
+
+/**
+ * Adds g into x's gradient. g is an op output's own gradient, released once its backward returns
+ * (the tape frees non-leaf gradients), so when x has none yet it takes g's buffer instead of a
+ * copy: for the logits that saves a second vocabulary-sized buffer.
+ */
+function passOn(g: Float32Array, x: Tensor): void {
+  if (!x.requiresGrad) return;
+  if (x.grad === null) x.grad = g;
+  else backend().axpy(1, g, x.grad, g.length);
 }
 
 /**
@@ -71,8 +82,7 @@ export function replaceColumnsInPlace(logits: Tensor, h: Tensor, ids: Int32Array
   }
   const out = new Tensor(L, logits.shape);
   return record(out, [logits, h, rows], (g) => {
-    const dl = gradFor(logits), dh = gradFor(h), dr = gradFor(rows);
-    if (dl) backend().axpy(1, g, dl, g.length);
+    const dh = gradFor(h), dr = gradFor(rows);
     for (let m = 0; m < M; m++) {
       for (let j = 0; j < n; j++) {
         const gj = g[m * V + ids[j]];
@@ -81,5 +91,6 @@ export function replaceColumnsInPlace(logits: Tensor, h: Tensor, ids: Int32Array
         if (dr) for (let k = 0; k < dim; k++) dr[j * dim + k] += gj * H[m * dim + k];
       }
     }
+    passOn(g, logits);
   });
 }
