@@ -197,6 +197,11 @@ test('GRPO with trainable_tokens: the rows train with the adapters, the referenc
   const bytes = (d: string, f: string) => readFileSync(join(d, 'checkpoints', 'step-4', f));
   assert.ok(bytes(straight, 'adapter_model.safetensors').equals(bytes(split, 'adapter_model.safetensors')), 'adapters differ after resume');
   assert.ok(bytes(straight, 'optimizer.safetensors').equals(bytes(split, 'optimizer.safetensors')), 'optimizer state differs after resume');
+  // A token the tokenizer does not have, or an id past the vocabulary: refused, nothing written.
+  const bad = join(dir, 'grpo-bad');
+  assert.throws(() => prepareGrpo(cfg({ lora: 'r=2,trainable_tokens=<|nope|>', output_dir: bad }), { quiet: true }), /trainable_tokens: "<\|nope\|>" is not a token of the model's tokenizer/);
+  assert.throws(() => prepareGrpo(cfg({ lora: 'r=2,trainable_tokens=100000', output_dir: bad }), { quiet: true }), /trainable_tokens: id 100000 is outside the model's vocabulary/);
+  assert.equal(existsSync(bad), false);
 });
 
 test('a reward model trained with LoRA and token rows saves them merged into its body', () => {
