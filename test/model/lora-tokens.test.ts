@@ -11,21 +11,15 @@ import { Transformer } from '../../src/model/transformer.js';
 import { LoraModel, adaptersOff, parseLoraSpec, resolveTrainableTokens, TOKEN_ROWS_TENSOR } from '../../src/model/lora.js';
 import { mergeInto } from '../../src/model/adapter.js';
 import { Rng } from '../../src/util/rng.js';
+import { centralDifference, tinyConfig } from './helpers.js';
 
 const V = 29;
-function config(over: Partial<ModelConfig> = {}): ModelConfig {
-  return {
-    model_type: 'qwen2', vocab_size: V, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2,
-    num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rms_norm_eps: 1e-6,
-    rope_theta: 10000, tie_word_embeddings: true, ...over,
-  };
-}
+const config = (over: Partial<ModelConfig> = {}): ModelConfig => tinyConfig({ vocab_size: V, ...over });
 
+/** Largest |a - b| over two equally long arrays. */
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
+  return Array.from(a, (v, i) => Math.abs(v - b[i])).reduce((m, d) => Math.max(m, d), 0);
 }
 
 const NEW = [26, 27, 28];
@@ -134,13 +128,7 @@ test('token row gradients match finite differences (tied: embedding and lm_head 
     const row28 = rows.grad!.subarray(2 * 32, 3 * 32);
     assert.equal(row28.some((v) => v !== 0), tied, `tied=${tied}`);
     for (const k of [0, 5, 32 + 7, 2 * 32 + 3, rows.size - 1]) {
-      const v = rows.data[k], h = 1e-2;
-      rows.data[k] = v + h;
-      const up = loss();
-      rows.data[k] = v - h;
-      const down = loss();
-      rows.data[k] = v;
-      const fd = (up - down) / (2 * h);
+      const fd = centralDifference(loss, rows.data, k);
       assert.ok(Math.abs(fd - rows.grad![k]) < 2e-2 * Math.max(1, Math.abs(fd)), `tied=${tied} [${k}]: analytic ${rows.grad![k]}, numeric ${fd}`);
     }
   }
