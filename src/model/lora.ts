@@ -12,8 +12,10 @@
 // alongside LoRA): chosen rows of the input embedding are trained values that replace the base's
 // rows (starting as copies of them, so the adapted model starts equal to the base). With tied
 // embeddings lm_head reads the same replaced rows (PEFT ties a second token adapter on lm_head to
-// the embedding's); an untied lm_head is left as it is, as PEFT's list form does (it targets only
-// the input embedding). New tokens added with `aha tokens add` all start at the mean row, so
+// the embedding's: peft/tuners/trainable_tokens/model.py, when config tie_word_embeddings); an
+// untied lm_head is left as it is, as PEFT's list form does (it targets only the input embedding),
+// unless its rows are asked for too (`trainable_tokens_lm_head=true`, PEFT's dict form
+// {"embed_tokens": ids, "lm_head": ids}): then lm_head's rows of those ids train as well. New tokens added with `aha tokens add` all start at the mean row, so
 // without this they stay indistinguishable under LoRA.
 import { loraAddBlocksInPlace, loraAddInPlace, matmul, noGrad, parameter, scale, type LoraBlock, type Tensor } from '../core/index.js';
 import { AhaError, InputError } from '../util/errors.js';
@@ -46,6 +48,13 @@ export interface LoraConfig {
    * `resolveTrainableTokens` turns them into ids. Absent or empty: none.
    */
   trainableTokens?: readonly (number | string)[];
+  /** An untied lm_head's rows of the trainable tokens train too (`trainable_tokens_lm_head=true`). */
+  trainableTokensLmHead?: boolean;
+  /**
+   * The lm_head rows that train (ids): set by `resolveLoraTokens` from the two fields above, or
+   * read from an adapter's trainable_token_indices {"lm_head": [...]}. Absent or empty: none.
+   */
+  lmHeadTokens?: readonly number[];
 }
 
 export const DEFAULT_LORA: LoraConfig = { r: 16, alpha: 32, dropout: 0, targets: 'all-linear', rslora: false, trainableTokens: [] };
@@ -55,13 +64,14 @@ export function loraScale(c: LoraConfig): number {
   return c.rslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
 }
 
-const SPEC_KEYS = ['r', 'alpha', 'dropout', 'targets', 'rslora', 'trainable_tokens'];
+const SPEC_KEYS = ['r', 'alpha', 'dropout', 'targets', 'rslora', 'trainable_tokens', 'trainable_tokens_lm_head'];
 
 /**
  * Parses `r=16,alpha=32,dropout=0,targets=all-linear` (targets may list names: `targets=q_proj,v_proj`;
  * every key is optional). `trainable_tokens` lists token ids or token strings joined by "+"
  * (`trainable_tokens=151665+151666` or `trainable_tokens=<|reflect|>+<|explore|>`), since "," separates
- * the spec's keys. `where` names the flag or field in errors.
+ * the spec's keys; `trainable_tokens_lm_head=true` trains an untied lm_head's rows of those tokens
+ * too. `where` names the flag or field in errors.
  */
 export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
   const cfg: { -readonly [K in keyof LoraConfig]: LoraConfig[K] } = { ...DEFAULT_LORA };
@@ -100,9 +110,10 @@ export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
       if (!(cfg.dropout >= 0 && cfg.dropout < 1)) bad(`dropout must be in [0, 1), got "${value}"`);
     } else if (key === 'trainable_tokens') {
       cfg.trainableTokens = parseTokenList(value, (what) => bad(`trainable_tokens: ${what}`));
-    } else if (key === 'rslora') {
-      if (value !== 'true' && value !== 'false') bad(`rslora must be true or false, got "${value}"`);
-      cfg.rslora = value === 'true';
+    } else if (key === 'rslora' || key === 'trainable_tokens_lm_head') {
+      if (value !== 'true' && value !== 'false') bad(`${key} must be true or false, got "${value}"`);
+      if (key === 'rslora') cfg.rslora = value === 'true';
+      else cfg.trainableTokensLmHead = value === 'true';
     } else if (value === 'all-linear') {
       cfg.targets = 'all-linear';
     } else {
@@ -111,6 +122,7 @@ export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
       cfg.targets = targets;
     }
   }
+  if (cfg.trainableTokensLmHead && (cfg.trainableTokens ?? []).length === 0) bad('trainable_tokens_lm_head=true needs trainable_tokens (the tokens whose lm_head rows train)');
   if (Array.isArray(cfg.targets)) {
     for (const t of cfg.targets) {
       if (!(LORA_MODULES as readonly string[]).includes(t)) bad(`target "${t}" is not a projection aha can adapt (${LORA_MODULES.join(', ')}, or all-linear)`);
@@ -150,6 +162,15 @@ export function resolveTrainableTokens(tokens: readonly (number | string)[], voc
   return ids;
 }
 
+/**
+ * `lora` with its token fields as ids for a model of `vocab` rows (see resolveTrainableTokens):
+ * trainableTokens resolved, lmHeadTokens set to them when trainable_tokens_lm_head asks.
+ */
+export function resolveLoraTokens(lora: LoraConfig, vocab: number, tokenToId: (token: string) => number | undefined, where = '--lora'): LoraConfig {
+  const ids = resolveTrainableTokens(lora.trainableTokens ?? [], vocab, tokenToId, where);
+  return { ...lora, trainableTokens: ids, lmHeadTokens: lora.trainableTokensLmHead ? ids : (lora.lmHeadTokens ?? []) };
+}
+
 /** Refuses adapter settings aha cannot train with (dropout is applied only at 0, i.e. not at all). */
 export function assertTrainable(c: LoraConfig, where = '--lora'): LoraConfig {
   if (c.dropout !== 0) throw new AhaError(`${where}: dropout ${c.dropout} is not supported for training yet (use dropout=0; adapters trained with dropout load fine for inference)`);
@@ -176,6 +197,8 @@ export function peftTensorName(module: string, which: 'A' | 'B'): string {
  * written over them with index_copy in forward and merge), not differences.
  */
 export const TOKEN_ROWS_TENSOR = 'base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta';
+/** The same for an untied lm_head's trained rows (PEFT wraps lm_head the same way). */
+export const LM_HEAD_ROWS_TENSOR = 'base_model.model.lm_head.token_adapter.trainable_tokens_delta';
 
 interface Adapter {
   A: Tensor;
@@ -183,7 +206,7 @@ interface Adapter {
 }
 
 /** A network whose projections can be routed through a hook (aha's Transformer). */
-export type AdaptableModel = CausalLM & Pick<Transformer, 'setLinearHook' | 'prefillRows' | 'baseEmbeddingRows'>;
+export type AdaptableModel = CausalLM & Pick<Transformer, 'setLinearHook' | 'prefillRows' | 'baseRows'>;
 
 function adaptable(model: CausalLM): AdaptableModel {
   if (typeof (model as Partial<AdaptableModel>).setLinearHook !== 'function') throw new AhaError('LoRA needs aha\'s transformer as its base model');
@@ -211,6 +234,8 @@ export class LoraModel implements CausalLM {
   readonly adapters = new Map<string, Adapter>();
   /** The trained token rows [ids.length, hidden] (PEFT's trainable tokens), or null without trainable_tokens. */
   readonly tokenRows: TokenRows | null = null;
+  /** An untied lm_head's trained rows, or null. */
+  readonly lmHeadRows: TokenRows | null = null;
   /** Off: the base model's outputs exactly (the reference policy). */
   enabled = true;
   /** The base model's folder, recorded as base_model_name_or_path when the adapter is saved. */
@@ -237,22 +262,31 @@ export class LoraModel implements CausalLM {
       this.adapters.set(module, { A: parameter(a, [lora.r, inp]), B: parameter(new Float32Array(out * lora.r), [out, lora.r]) });
     }
     if (this.adapters.size === 0) throw new AhaError(`LoRA targets ${JSON.stringify(lora.targets)} match no projection of the model`);
-    const tokens = lora.trainableTokens ?? [];
-    if (tokens.length > 0) {
-      if (tokens.some((t) => typeof t !== 'number')) throw new AhaError('LoRA trainable_tokens must be resolved to ids first (resolveTrainableTokens)');
-      const ids = Int32Array.from(tokens as number[]);
-      const vocab = base.config.vocab_size;
-      if (ids.some((id) => id < 0 || id >= vocab) || new Set(ids).size !== ids.length) throw new AhaError(`LoRA trainable_tokens ${[...ids].join(', ')}: ids must be distinct and in [0, ${vocab})`);
-      const values = this.base.baseEmbeddingRows(ids);
-      this.tokenRows = { ids, rows: parameter(values.slice(), [ids.length, values.length / ids.length]), base: values };
+    if (lora.trainableTokensLmHead && lora.lmHeadTokens === undefined) throw new AhaError('LoRA trainable_tokens_lm_head: resolve the tokens first (resolveLoraTokens)');
+    this.tokenRows = this.trainableRows(lora.trainableTokens ?? [], 'embedding', 'trainable_tokens');
+    if ((lora.lmHeadTokens ?? []).length > 0 && base.config.tie_word_embeddings) {
+      throw new AhaError('LoRA trainable_tokens_lm_head: this model\'s lm_head is tied to its embedding, so the trainable token rows already serve as its rows');
     }
+    this.lmHeadRows = this.trainableRows(lora.lmHeadTokens ?? [], 'lm_head', 'lm_head rows');
     for (const p of base.parameters().values()) p.requiresGrad = false;
     const hook: LinearHook = {
       apply: (module, x, y) => this.apply(module, x, y),
       applyPacked: (parts, x, y) => this.applyPacked(parts, x, y),
       tokenRows: () => (this.enabled ? this.tokenRows : null),
+      lmHeadRows: () => (this.enabled ? this.lmHeadRows : null),
     };
     this.base.setLinearHook(hook);
+  }
+
+  /** Trainable copies of the base's rows `tokens` of its embedding or lm_head (null for none). */
+  private trainableRows(tokens: readonly (number | string)[], matrix: 'embedding' | 'lm_head', what: string): TokenRows | null {
+    if (tokens.length === 0) return null;
+    if (tokens.some((t) => typeof t !== 'number')) throw new AhaError(`LoRA ${what} must be resolved to ids first (resolveLoraTokens)`);
+    const ids = Int32Array.from(tokens as number[]);
+    const vocab = this.config.vocab_size;
+    if (ids.some((id) => id < 0 || id >= vocab) || new Set(ids).size !== ids.length) throw new AhaError(`LoRA ${what} ${[...ids].join(', ')}: ids must be distinct and in [0, ${vocab})`);
+    const values = this.base.baseRows(matrix, ids);
+    return { ids, rows: parameter(values.slice(), [ids.length, values.length / ids.length]), base: values };
   }
 
   private apply(module: string, x: Tensor, y: Tensor): Tensor {
@@ -282,6 +316,7 @@ export class LoraModel implements CausalLM {
       out.set(peftTensorName(module, 'B'), ad.B);
     }
     if (this.tokenRows) out.set(TOKEN_ROWS_TENSOR, this.tokenRows.rows);
+    if (this.lmHeadRows) out.set(LM_HEAD_ROWS_TENSOR, this.lmHeadRows.rows);
     return out;
   }
 

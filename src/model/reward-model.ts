@@ -15,7 +15,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { Rng } from '../util/rng.js';
 import { modelConfigJson, parseModelConfig } from './config-json.js';
 import { loadModel } from './load-model.js';
-import { LoraModel, resolveTrainableTokens, type LoraConfig } from './lora.js';
+import { LoraModel, resolveLoraTokens, type LoraConfig } from './lora.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
 import { Transformer } from './transformer.js';
 import type { ModelConfig, ModelType } from './transformer-config.js';
@@ -220,9 +220,7 @@ export function createRewardModel(baseDir: string, opts: { kind: RewardModelKind
   const loaded = loadModel(baseDir);
   const body = loaded.model as Transformer;
   if (!(body instanceof Transformer)) throw new AhaError('a reward model needs aha\'s transformer as its body');
-  const spec = opts.lora && (opts.lora.trainableTokens ?? []).length > 0
-    ? { ...opts.lora, trainableTokens: resolveTrainableTokens(opts.lora.trainableTokens!, loaded.config.vocab_size, (t) => loaded.tokenizer.tokenToId(t)) }
-    : opts.lora;
+  const spec = opts.lora ? resolveLoraTokens(opts.lora, loaded.config.vocab_size, (t) => loaded.tokenizer.tokenToId(t)) : null;
   const lora = spec ? new LoraModel(body, spec, { seed: opts.seed ?? 0, baseModelPath: baseDir }) : null;
   return new ScalarRewardModel(body, { kind: opts.kind, tokenizer: loaded.tokenizer, stepSeparator: opts.stepSeparator, lora, seed: opts.seed });
 }

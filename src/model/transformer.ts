@@ -89,6 +89,8 @@ export interface LinearHook {
    * reads them.
    */
   tokenRows?(): TokenRows | null;
+  /** Trained rows that replace chosen rows of an untied lm_head, or null: every lm_head product reads them. */
+  lmHeadRows?(): TokenRows | null;
 }
 
 /** Token rows that replace the embedding's rows `ids` (rows [ids.length, hidden]; base: the rows they replace). */
@@ -406,18 +408,23 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * Logits (a fresh lm_head product of hidden) with the trained tokens' columns replaced when
-   * lm_head is tied to the embedding; an untied lm_head keeps its own rows (PEFT's list form of
-   * trainable_token_indices adapts the input embedding only).
+   * Logits (a fresh lm_head product of hidden) with trained rows' columns replaced: the token
+   * rows when lm_head is tied to the embedding, an untied lm_head's own trained rows otherwise
+   * (none unless asked for: PEFT's list form of trainable_token_indices adapts the input
+   * embedding only).
    */
   private withTokenColumns(logits: Tensor, hidden: Tensor): Tensor {
-    const tr = this.lmHead === this.embed ? this.tokenRows() : null;
+    const tr = this.lmHead === this.embed ? this.tokenRows() : (this.hook?.lmHeadRows?.() ?? null);
     return tr === null ? logits : replaceColumnsInPlace(logits, hidden, tr.ids, tr.rows, tr.base);
   }
 
-  /** The base embedding's rows `ids` (f32 copies; BF16 widened), ignoring any token rows: what trainable token rows start from. */
-  baseEmbeddingRows(ids: Int32Array): Float32Array {
-    return noGrad(() => (this.embed instanceof Bf16Matrix ? embeddingBf16(this.embed, ids, [ids.length]) : embedding(this.embed, ids, [ids.length])).data.slice());
+  /**
+   * The base embedding's or lm_head's rows `ids` (f32 copies; BF16 widened), ignoring any trained
+   * rows: what trainable token rows start from.
+   */
+  baseRows(matrix: 'embedding' | 'lm_head', ids: Int32Array): Float32Array {
+    const w = matrix === 'embedding' ? this.embed : this.lmHead;
+    return noGrad(() => (w instanceof Bf16Matrix ? embeddingBf16(w, ids, [ids.length]) : embedding(w, ids, [ids.length])).data.slice());
   }
 
   forward(ids: Int32Array, batch: number, seqLen: number): Tensor {

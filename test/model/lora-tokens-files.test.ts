@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { noGrad } from '../../src/core/index.js';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
-import { LoraModel, TOKEN_ROWS_TENSOR, parseLoraSpec } from '../../src/model/lora.js';
+import { LM_HEAD_ROWS_TENSOR, LoraModel, TOKEN_ROWS_TENSOR, parseLoraSpec } from '../../src/model/lora.js';
 import { loadAdapter, loadFrozenBase, loadModelOrAdapter, loadWithAdapter, readAdapterConfig, saveAdapter } from '../../src/model/adapter.js';
 import { readSafetensorsHeader, SafetensorsReader } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -68,6 +68,29 @@ test('token rows are saved as PEFT saves them and load back to the same logits; 
   assert.equal(readSafetensorsHeader(join(plain, 'adapter_model.safetensors')).tensors.has(TOKEN_ROWS_TENSOR), false);
 });
 
+test('an untied lm_head\'s rows: PEFT\'s dict form and its lm_head tensor, read back to the same logits, merged into lm_head', () => {
+  const untiedDir = join(dir, 'untied-base');
+  saveModel(tinyModel({ tie_word_embeddings: false }, 4, 0.2), new CharTokenizer(), untiedDir, { dtype: 'BF16' });
+  const lora = new LoraModel(loadFrozenBase(untiedDir).model, { ...parseLoraSpec('r=2,alpha=4,targets=q_proj'), trainableTokens: TOKENS, lmHeadTokens: [40, 9] }, { seed: 4, baseModelPath: untiedDir });
+  const rng = new Rng(9);
+  for (const p of lora.parameters().values()) for (let i = 0; i < p.size; i++) p.data[i] = rng.normal() * 0.2;
+  const out = join(dir, 'untied-adapter');
+  saveAdapter(out, lora);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')).trainable_token_indices, { embed_tokens: TOKENS, lm_head: [40, 9] });
+  const header = readSafetensorsHeader(join(out, 'adapter_model.safetensors'));
+  assert.deepEqual(header.tensors.get(LM_HEAD_ROWS_TENSOR)?.shape, [2, 32]);
+  assert.equal(LM_HEAD_ROWS_TENSOR, 'base_model.model.lm_head.token_adapter.trainable_tokens_delta');
+  assert.deepEqual(logits(loadWithAdapter(untiedDir, out).model), logits(lora));
+  const merged = join(dir, 'untied-merged');
+  const r = aha('merge', '--model', untiedDir, '--adapter', out, '--out', merged);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(maxAbs(logits(loadModel(merged).model), logits(lora)) < 0.05);
+  const reader = new SafetensorsReader(join(merged, 'model.safetensors'));
+  const head = reader.read('lm_head.weight');
+  reader.close();
+  assert.ok(maxAbs(head.subarray(40 * 32, 41 * 32), lora.lmHeadRows!.rows.data.subarray(0, 32)) < 0.02);
+});
+
 test('token rows aha cannot apply are refused naming the file and field; a missing rows tensor too', () => {
   const out = join(dir, 'refusals');
   saveAdapter(out, trainedAdapter());
@@ -75,7 +98,9 @@ test('token rows aha cannot apply are refused naming the file and field; a missi
   const good = JSON.parse(readFileSync(cfgFile, 'utf8'));
   const withTokens = (v: unknown) => writeFileSync(cfgFile, JSON.stringify({ ...good, trainable_token_indices: v }));
   const cases: [unknown, RegExp][] = [
-    [{ lm_head: [9] }, /field "trainable_token_indices".*token rows of "lm_head" are not supported/],
+    [{ embed_tokens: [9], wte: [9] }, /field "trainable_token_indices".*token rows of "wte" are not supported/],
+    [{ embed_tokens: [9], 'model.embed_tokens': [33] }, /name the same module/],
+    [{ lm_head: [9, 9] }, /"lm_head": token 9 is listed twice/],
     [[9, 9], /field "trainable_token_indices".*token 9 is listed twice/],
     [[9, -1], /must be a list of token ids/],
     ['9', /must be a list of token ids/],
@@ -84,6 +109,8 @@ test('token rows aha cannot apply are refused naming the file and field; a missi
     withTokens(v);
     assert.throws(() => readAdapterConfig(out), re, JSON.stringify(v));
   }
+  withTokens({ embed_tokens: TOKENS, lm_head: [9] });
+  assert.throws(() => loadAdapter(loadFrozenBase(baseDir).model, out), /adapter_config\.json.*field "trainable_token_indices".*"lm_head": this base ties lm_head to its embedding/);
   withTokens([9, 33, 500]);
   assert.throws(() => loadAdapter(loadFrozenBase(baseDir).model, out), /adapter_config\.json.*field "trainable_token_indices".*token 500 is outside the model's vocabulary/);
   // Two ids listed but three rows stored: the tensor's shape is refused.
@@ -133,11 +160,13 @@ for (const family of ['qwen2.5-instruct', 'r1-distill-llama'] as const) {
     const data = join(dir, `${family}-sft.jsonl`);
     writeFileSync(data, Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `${i}+1=`, completion: `<|reflect|>${i + 1}<|explore|>` })).join('\n') + '\n');
     const run = join(dir, `${family}-run`);
-    const spec = `r=4,alpha=8,trainable_tokens=<|continue|>+<|reflect|>+${newIds[2]}`;
+    // Untied, the new tokens' lm_head rows train too (else they would keep equal logits for good).
+    const spec = `r=4,alpha=8,trainable_tokens=<|continue|>+<|reflect|>+${newIds[2]}${tied ? '' : ',trainable_tokens_lm_head=true'}`;
     const s = aha('sft', '--model', added, '--data', data, '--lora', spec, '--steps', '6', '--batch-size', '4', '--lr', '0.02', '--out', run, '--quiet');
     assert.equal(s.status, 0, s.stderr);
     const adapterDir = join(run, 'model');
     assert.deepEqual(readAdapterConfig(adapterDir).lora.trainableTokens, newIds);
+    assert.deepEqual(JSON.parse(readFileSync(join(adapterDir, 'adapter_config.json'), 'utf8')).trainable_token_indices, tied ? newIds : { embed_tokens: newIds, lm_head: newIds });
     const trainedModel = loadModelOrAdapter(adapterDir).model as LoraModel;
     const rows = trainedModel.tokenRows!;
     const start = base.model.parameters().get('model.embed_tokens.weight')!.data;
@@ -148,12 +177,20 @@ for (const family of ['qwen2.5-instruct', 'r1-distill-llama'] as const) {
     assert.ok(moved(1) > 1e-3 && moved(2) > 1e-3, `${moved(1)} ${moved(2)}`);
     if (tied) assert.ok(moved(0) > 1e-3);
     else assert.equal(moved(0), 0);
+    if (!tied) {
+      const head = trainedModel.lmHeadRows!, headStart = base.model.parameters().get('lm_head.weight')!.data;
+      assert.ok(maxAbs(head.rows.data.subarray(H, 2 * H), headStart.subarray(newIds[1] * H, (newIds[1] + 1) * H)) > 1e-3, 'the lm_head row of <|reflect|> trained');
+    }
     // The new token's log-probability after the prompt rose (tied: its own row moves its logit too).
     const prompt = base.tokenizer.encode('3+1=', { addSpecialTokens: false });
     const last = (m: { forward: LoraModel['forward'] }) => logits(m, prompt).subarray((prompt.length - 1) * base.config.vocab_size);
     const logProb = (row: Float32Array, id: number) => row[id] - Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
     const before = logProb(last(base.model), newIds[1]), after = logProb(last(trainedModel), newIds[1]);
     assert.ok(after > before + 0.05, `${before} -> ${after}`);
+    // <|reflect|> gained on <|continue|> (untied, they started from one mean row: equal logits).
+    const lead = (row: Float32Array) => row[newIds[1]] - row[newIds[0]];
+    if (!tied) assert.equal(lead(last(base.model)), 0);
+    assert.ok(lead(last(trainedModel)) > lead(last(base.model)) + 0.05, `${lead(last(base.model))} -> ${lead(last(trainedModel))}`);
     const g = aha('generate', '--model', adapterDir, '--prompt', '3+1=', '--max-tokens', '3', '--temperature', '0', '--quiet');
     assert.equal(g.status, 0, g.stderr);
     const merged = join(dir, `${family}-merged`);
@@ -165,6 +202,12 @@ for (const family of ['qwen2.5-instruct', 'r1-distill-llama'] as const) {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^aha: --lora: trainable_tokens: "<\|nope\|>" is not a token of the model's tokenizer/);
     assert.equal(existsSync(join(dir, `${family}-bad`)), false);
+    if (tied) {
+      const redundant = aha('sft', '--model', added, '--data', data, '--lora', 'r=4,trainable_tokens=<|reflect|>,trainable_tokens_lm_head=true', '--steps', '1', '--out', join(dir, `${family}-bad`), '--quiet');
+      assert.equal(redundant.status, 2);
+      assert.match(redundant.stderr, /^aha: --lora: trainable_tokens_lm_head=true: this model's lm_head is tied to its embedding/);
+      assert.equal(existsSync(join(dir, `${family}-bad`)), false);
+    }
   });
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { AdamW, crossEntropy, linear, noGrad, parameter, replaceColumnsInPlace, replaceRowsInPlace, tensor } from '../../src/core/index.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { Transformer } from '../../src/model/transformer.js';
-import { LoraModel, adaptersOff, parseLoraSpec, resolveTrainableTokens, TOKEN_ROWS_TENSOR } from '../../src/model/lora.js';
+import { LoraModel, adaptersOff, parseLoraSpec, resolveLoraTokens, resolveTrainableTokens, LM_HEAD_ROWS_TENSOR, TOKEN_ROWS_TENSOR } from '../../src/model/lora.js';
 import { mergeInto } from '../../src/model/adapter.js';
 import { Rng } from '../../src/util/rng.js';
 import { centralDifference, tinyConfig } from './helpers.js';
@@ -23,10 +23,15 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const NEW = [26, 27, 28];
-/** A LoRA model whose adapters and token rows look trained (random), on a tied or untied base. */
+/** Untied lm_head rows trained in the tests (PEFT's dict form lets them differ from the embedding's, in any order). */
+const HEAD = [28, 27];
+/**
+ * A LoRA model whose adapters and token rows look trained (random), on a tied or untied base;
+ * untied, its lm_head rows HEAD train too.
+ */
 function trained(tied: boolean, bf16 = false, seed = 3): { base: Transformer; lora: LoraModel } {
   const base = new Transformer(config({ tie_word_embeddings: tied }), { seed: 1, frozenBf16: bf16, initStd: 0.2 });
-  const lora = new LoraModel(base, { ...parseLoraSpec('r=2,alpha=4,targets=q_proj,down_proj'), trainableTokens: NEW });
+  const lora = new LoraModel(base, { ...parseLoraSpec('r=2,alpha=4,targets=q_proj,down_proj'), trainableTokens: NEW, lmHeadTokens: tied ? [] : HEAD });
   const rng = new Rng(seed);
   for (const p of lora.parameters().values()) for (let i = 0; i < p.size; i++) p.data[i] = rng.normal() * 0.3;
   return { base, lora };
@@ -41,6 +46,8 @@ test('trainable_tokens in a --lora spec: ids and token strings joined by "+"; em
     ['trainable_tokens=5+6+5', /--lora: trainable_tokens: 5 is given twice/],
     ['trainable_tokens=<a>+<a>', /--lora: trainable_tokens: "<a>" is given twice/],
     ['trainable_tokens=5,trainable_tokens=6', /"trainable_tokens" is given twice/],
+    ['trainable_tokens_lm_head=true', /trainable_tokens_lm_head=true needs trainable_tokens/],
+    ['trainable_tokens=5,trainable_tokens_lm_head=yes', /trainable_tokens_lm_head must be true or false/],
   ];
   for (const [spec, re] of refusals) assert.throws(() => parseLoraSpec(spec), re, spec);
   const vocab = new Map([['<|reflect|>', 30], ['<|explore|>', 31]]);
@@ -49,6 +56,11 @@ test('trainable_tokens in a --lora spec: ids and token strings joined by "+"; em
   assert.throws(() => resolveTrainableTokens(['<|nope|>'], 32, lookup, 'lora'), /^AhaError: lora: trainable_tokens: "<\|nope\|>" is not a token of the model's tokenizer/);
   assert.throws(() => resolveTrainableTokens([32], 32, lookup), /trainable_tokens: id 32 is outside the model's vocabulary \[0, 32\)/);
   assert.throws(() => resolveTrainableTokens([30, '<|reflect|>'], 32, lookup), /"<\|reflect\|>" is token 30, which is already listed/);
+  // trainable_tokens_lm_head=true: the lm_head rows are the same tokens'.
+  const both = resolveLoraTokens(parseLoraSpec('r=2,trainable_tokens=<|explore|>+30,trainable_tokens_lm_head=true'), 32, lookup);
+  assert.deepEqual([both.trainableTokens, both.lmHeadTokens], [[31, 30], [31, 30]]);
+  assert.deepEqual(resolveLoraTokens(parseLoraSpec('r=2,trainable_tokens=30'), 32, lookup).lmHeadTokens, []);
+  assert.throws(() => new LoraModel(new Transformer(config()), { ...parseLoraSpec('r=2,trainable_tokens=5,trainable_tokens_lm_head=true') }), /resolve the tokens first/);
   assert.throws(() => new LoraModel(new Transformer(config()), { ...parseLoraSpec('r=2'), trainableTokens: ['<x>'] }), /resolved to ids first/);
   assert.throws(() => new LoraModel(new Transformer(config()), { ...parseLoraSpec('r=2'), trainableTokens: [V] }), /ids must be distinct and in \[0, 29\)/);
 });
@@ -104,12 +116,12 @@ test('fresh token rows are copies of the base rows: the adapted model starts equ
       assert.deepEqual(noGrad(() => lora.forward(ids, 1, ids.length)).data, before);
       const rows = lora.parameters().get(TOKEN_ROWS_TENSOR)!;
       assert.deepEqual(rows.shape, [3, 32]);
-      assert.deepEqual(rows.data, base.baseEmbeddingRows(Int32Array.from(NEW)));
+      assert.deepEqual(rows.data, base.baseRows('embedding', Int32Array.from(NEW)));
     }
   }
 });
 
-test('token row gradients match finite differences (tied: embedding and lm_head uses; untied: embedding only); the base gets none', () => {
+test('token row gradients match finite differences (tied: embedding and lm_head uses; untied: embedding and lm_head rows apart); the base gets none', () => {
   for (const tied of [true, false]) {
     const { base, lora } = trained(tied);
     const ids = Int32Array.from([3, 26, 4, 27, 5, 26, 2, 6]);
@@ -127,9 +139,14 @@ test('token row gradients match finite differences (tied: embedding and lm_head 
     // Token 28 never occurs in the input: untied, its row gets no gradient at all; tied, its logit column gives one.
     const row28 = rows.grad!.subarray(2 * 32, 3 * 32);
     assert.equal(row28.some((v) => v !== 0), tied, `tied=${tied}`);
-    for (const k of [0, 5, 32 + 7, 2 * 32 + 3, rows.size - 1]) {
-      const fd = centralDifference(loss, rows.data, k);
-      assert.ok(Math.abs(fd - rows.grad![k]) < 2e-2 * Math.max(1, Math.abs(fd)), `tied=${tied} [${k}]: analytic ${rows.grad![k]}, numeric ${fd}`);
+    const head = lora.parameters().get(LM_HEAD_ROWS_TENSOR);
+    assert.equal(head === undefined, tied);
+    for (const [name, p] of [[TOKEN_ROWS_TENSOR, rows], [LM_HEAD_ROWS_TENSOR, head]] as const) {
+      if (!p) continue;
+      for (const k of [0, 5, 32 + 7, p.size - 1]) {
+        const fd = centralDifference(loss, p.data, k);
+        assert.ok(Math.abs(fd - p.grad![k]) < 2e-2 * Math.max(1, Math.abs(fd)), `tied=${tied} ${name}[${k}]: analytic ${p.grad![k]}, numeric ${fd}`);
+      }
     }
   }
 });
@@ -167,26 +184,37 @@ test('sampling reads the trained rows: prefill, batched prefill and decode (pack
   }
 });
 
-test('the trained columns of a tied lm_head are h · row; an untied lm_head keeps its own rows', () => {
+test('the trained columns of a tied lm_head are h · row; an untied lm_head keeps its own rows unless its rows train too', () => {
   // Only token rows change (no LoRA update: B stays zero), so the difference from the base is the rows alone.
   const ids = Int32Array.from([1, 2, 3, 4]);
-  for (const tied of [true, false]) {
+  for (const [tied, headRows] of [[true, false], [false, false], [false, true]]) {
     const base = new Transformer(config({ tie_word_embeddings: tied }), { seed: 1, initStd: 0.2 });
     const before = noGrad(() => base.forward(ids, 1, 4)).data.slice();
-    const lora = new LoraModel(base, { ...parseLoraSpec('r=2,targets=q_proj'), trainableTokens: [28] });
+    const lora = new LoraModel(base, { ...parseLoraSpec('r=2,targets=q_proj'), trainableTokens: [28], lmHeadTokens: headRows ? [28] : [] });
     lora.parameters().get(TOKEN_ROWS_TENSOR)!.data.fill(0.5);
+    lora.parameters().get(LM_HEAD_ROWS_TENSOR)?.data.fill(0.5);
     const after = noGrad(() => lora.forward(ids, 1, 4)).data;
     for (let t = 0; t < 4; t++) {
       for (let v = 0; v < V; v++) {
         const changed = after[t * V + v] !== before[t * V + v];
-        assert.equal(changed, tied && v === 28, `tied=${tied} token ${t} column ${v}`);
+        assert.equal(changed, (tied || headRows) && v === 28, `tied=${tied} head=${headRows} token ${t} column ${v}`);
+      }
+    }
+    // h · row, row all 0.5: 0.5 · the sum of each final hidden state.
+    if (tied || headRows) {
+      const h = noGrad(() => base.hiddenStates(ids, 1, 4)).data;
+      for (let t = 0; t < 4; t++) {
+        const want = 0.5 * h.subarray(t * 32, (t + 1) * 32).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(after[t * V + 28] - want) < 1e-4);
       }
     }
   }
+  // A tied lm_head has no rows of its own to train.
+  assert.throws(() => new LoraModel(new Transformer(config()), { ...parseLoraSpec('r=2'), trainableTokens: [28], lmHeadTokens: [28] }), /lm_head is tied to its embedding/);
 });
 
-test('a few steps on text with a new token train only its row (and the adapters) and raise its logit; merging gives the same logits', () => {
-  for (const tied of [true, false]) {
+test('a few steps on text with two new tokens train only their rows (and the adapters) and tell them apart, as input and (tied, or untied with lm_head rows) as output; merging gives the same logits', () => {
+  for (const [tied, headRows] of [[true, false], [false, false], [false, true]]) {
     const base = new Transformer(config({ tie_word_embeddings: tied }), { seed: 1, initStd: 0.2 });
     const embedBefore = base.parameters().get('model.embed_tokens.weight')!.data.slice();
     // Row 27 and 28 start equal (as `aha tokens add` leaves new tokens: the mean row).
@@ -197,7 +225,8 @@ test('a few steps on text with a new token train only its row (and the adapters)
       const head = base.parameters().get('lm_head.weight')!;
       head.data.copyWithin(28 * H, 27 * H, 28 * H);
     }
-    const lora = new LoraModel(base, { ...parseLoraSpec('r=2,alpha=4'), trainableTokens: [27, 28] }, { seed: 2 });
+    const headBefore = base.parameters().get('lm_head.weight')?.data.slice();
+    const lora = new LoraModel(base, { ...parseLoraSpec('r=2,alpha=4'), trainableTokens: [27, 28], lmHeadTokens: headRows ? [27, 28] : [] }, { seed: 2 });
     // Text: after 3 comes 27, after 27 comes 5; after 4 comes 28, after 28 comes 6.
     const ids = Int32Array.from([1, 3, 27, 5, 2, 4, 28, 6]);
     const targets = Int32Array.from([3, 27, 5, 2, 4, 28, 6, -100]);
@@ -210,13 +239,20 @@ test('a few steps on text with a new token train only its row (and the adapters)
       opt.step();
     }
     assert.deepEqual(base.parameters().get('model.embed_tokens.weight')!.data, embedBefore, 'the base embedding is untouched');
-    if (tied) assert.ok(logitOf(1, 27) > start27 + 0.5, `tied: logit of 27 after 3: ${start27} -> ${logitOf(1, 27)}`);
+    if (!tied) assert.deepEqual(base.parameters().get('lm_head.weight')!.data, headBefore, 'the base lm_head is untouched');
+    // As output: after 3 the model now prefers 27 over 28 when their output rows train; with an
+    // untied lm_head left alone the two rows stay equal, so their logits stay exactly equal.
+    const gap = logitOf(1, 27) - logitOf(1, 28);
+    if (tied || headRows) {
+      assert.ok(logitOf(1, 27) > start27 + 0.5, `logit of 27 after 3: ${start27} -> ${logitOf(1, 27)}`);
+      assert.ok(gap > 0.5, `tied=${tied} head=${headRows}: 27 over 28 by ${gap}`);
+    } else assert.equal(gap, 0);
     // The two new tokens now differ as inputs: what follows them differs from the start.
     const after27 = noGrad(() => lora.forward(ids, 1, 8)).data.slice(2 * V, 3 * V);
     assert.ok(maxAbs(after27, after27Start) > 0.1);
     const rows = lora.parameters().get(TOKEN_ROWS_TENSOR)!.data;
     assert.ok(maxAbs(rows.subarray(0, H), rows.subarray(H, 2 * H)) > 0.01, 'rows 27 and 28 have moved apart');
-    // Merged: the rows written into the embedding (a tied lm_head with it), LoRA's B A added.
+    // Merged: the rows written into the embedding (a tied lm_head with it) and an untied lm_head, LoRA's B A added.
     const want = noGrad(() => lora.forward(ids, 1, 8)).data.slice();
     const merged = mergeInto(lora);
     assert.ok(maxAbs(noGrad(() => merged.forward(ids, 1, 8)).data, want) < 1e-4);
