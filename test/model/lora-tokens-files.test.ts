@@ -191,18 +191,19 @@ for (const family of ['qwen2.5-instruct', 'r1-distill-llama'] as const) {
     const lead = (row: Float32Array) => row[newIds[1]] - row[newIds[0]];
     if (!tied) assert.equal(lead(last(base.model)), 0);
     assert.ok(lead(last(trainedModel)) > lead(last(base.model)) + 0.05, `${lead(last(base.model))} -> ${lead(last(trainedModel))}`);
-    const g = aha('generate', '--model', adapterDir, '--prompt', '3+1=', '--max-tokens', '3', '--temperature', '0', '--quiet');
-    assert.equal(g.status, 0, g.stderr);
     const merged = join(dir, `${family}-merged`);
     const m = aha('merge', '--model', added, '--adapter', adapterDir, '--out', merged);
     assert.equal(m.status, 0, m.stderr);
     assert.ok(maxAbs(last(loadModel(merged).model), last(trainedModel)) < 1e-3);
-    // Unknown token strings are refused before anything is written.
-    const bad = aha('sft', '--model', added, '--data', data, '--lora', 'r=4,trainable_tokens=<|nope|>', '--steps', '1', '--out', join(dir, `${family}-bad`), '--quiet');
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /^aha: --lora: trainable_tokens: "<\|nope\|>" is not a token of the model's tokenizer/);
-    assert.equal(existsSync(join(dir, `${family}-bad`)), false);
     if (tied) {
+      // Once (the CLI paths are the same for both families): generation from the adapter folder,
+      // and refusals before anything is written.
+      const g = aha('generate', '--model', adapterDir, '--prompt', '3+1=', '--max-tokens', '3', '--temperature', '0', '--quiet');
+      assert.equal(g.status, 0, g.stderr);
+      const bad = aha('sft', '--model', added, '--data', data, '--lora', 'r=4,trainable_tokens=<|nope|>', '--steps', '1', '--out', join(dir, `${family}-bad`), '--quiet');
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /^aha: --lora: trainable_tokens: "<\|nope\|>" is not a token of the model's tokenizer/);
+      assert.equal(existsSync(join(dir, `${family}-bad`)), false);
       const redundant = aha('sft', '--model', added, '--data', data, '--lora', 'r=4,trainable_tokens=<|reflect|>,trainable_tokens_lm_head=true', '--steps', '1', '--out', join(dir, `${family}-bad`), '--quiet');
       assert.equal(redundant.status, 2);
       assert.match(redundant.stderr, /^aha: --lora: trainable_tokens_lm_head=true: this model's lm_head is tied to its embedding/);
