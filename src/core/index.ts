@@ -20,7 +20,7 @@
 //   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection);
 //        loraAddBlocksInPlace(y, x, [{ A, B, col }, ...], s): several into column blocks of y
 //   replaceRowsInPlace(x, slots, rows), replaceColumnsInPlace(logits, h, ids, rows): trainable
-//        token rows (chosen embedding rows / tied lm_head columns replaced by trained rows)
+//        token rows (chosen embedding rows / lm_head logit columns computed from trained rows)
 //   fused training ops: linearFused(x, [W_0, W_1, ...], biases?) (one product over concatenated
 //        f32 or BF16 weights, gradients back into each W_i and bias), attentionPacked(qkv, { heads, kvHeads, positions, rope })
 //        (RoPE inside the kernel), swigluPacked(gu), headNormPacked(qkv, qNorm, kNorm, heads, kvHeads,
