@@ -19,6 +19,8 @@
 //        embeddingBf16(w, ids, shape) (no grad)
 //   loraAddInPlace(y, x, A, B, s): y + s·(x Aᵀ)Bᵀ into y's buffer (one LoRA projection);
 //        loraAddBlocksInPlace(y, x, [{ A, B, col }, ...], s): several into column blocks of y
+//   replaceRowsInPlace(x, slots, rows), replaceColumnsInPlace(logits, h, ids, rows): trainable
+//        token rows (chosen embedding rows / lm_head logit columns computed from trained rows)
 //   fused training ops: linearFused(x, [W_0, W_1, ...], biases?) (one product over concatenated
 //        f32 or BF16 weights, gradients back into each W_i and bias), attentionPacked(qkv, { heads, kvHeads, positions, rope })
 //        (RoPE inside the kernel), swigluPacked(gu), headNormPacked(qkv, qNorm, kNorm, heads, kvHeads,
@@ -45,6 +47,7 @@ export { linearFused, attentionPacked, swigluPacked, headNormPacked } from './op
 export type { PackedAttentionOptions } from './ops/fused.js';
 export { loraAddInPlace, loraAddBlocksInPlace } from './ops/lora.js';
 export type { LoraBlock } from './ops/lora.js';
+export { replaceRowsInPlace, replaceColumnsInPlace } from './ops/token-rows.js';
 export { softmax, logSoftmax, gatherLogProbs, entropy, crossEntropy } from './ops/loss.js';
 export { AdamW, clipGradNorm } from './optim.js';
 export type { AdamWOptions, AdamWState } from './optim.js';

@@ -1,10 +1,14 @@
 // LoRA adapter folders in PEFT's layout, which PEFT's `PeftModel.from_pretrained` and vLLM's
 // `--lora-modules` read: adapter_config.json (peft_type "LORA", r, lora_alpha, target_modules,
 // ...) and adapter_model.safetensors with tensors `base_model.model.<module>.lora_A.weight`
-// [r, in] and `.lora_B.weight` [out, r]. Reading the config accepts adapters aha did not write
-// (target_modules as a list or a regular expression, PEFT's bookkeeping fields) and refuses what
-// aha cannot apply exactly (DoRA, modules_to_save, trained biases, per-layer rank or alpha
-// patterns, unknown fields), naming the field. Loading the tensors is in adapter.ts.
+// [r, in] and `.lora_B.weight` [out, r]; with trainable token rows, trainable_token_indices (the
+// ids) and the rows' values [n, hidden] as `base_model.model.model.embed_tokens.token_adapter.
+// trainable_tokens_delta` (lora.ts says what PEFT stores there). Reading the config accepts
+// adapters aha did not write (target_modules as a list or a regular expression, PEFT's
+// bookkeeping fields, trainable_token_indices as a list or as {"embed_tokens": [...], "lm_head":
+// [...]}) and refuses what aha cannot apply exactly (DoRA, modules_to_save, trained biases,
+// per-layer rank or alpha patterns, token rows of other modules, unknown fields), naming the field. Loading the tensors
+// is in adapter.ts.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonObject } from '../util/json-file.js';
@@ -44,7 +48,18 @@ export function adapterConfigJson(lora: LoraConfig, baseModel: string): Record<s
     alpha_pattern: {},
     use_rslora: lora.rslora,
     use_dora: false,
+    trainable_token_indices: tokenIndicesJson(lora),
   };
+}
+
+/**
+ * trainable_token_indices as PEFT writes it: null, the list of embedding ids, or with lm_head rows
+ * the dict {"embed_tokens": [...], "lm_head": [...]}.
+ */
+function tokenIndicesJson(lora: LoraConfig): number[] | Record<string, number[]> | null {
+  const embed = [...((lora.trainableTokens ?? []) as number[])], head = [...(lora.lmHeadTokens ?? [])];
+  if (head.length === 0) return embed.length > 0 ? embed : null;
+  return embed.length > 0 ? { embed_tokens: embed, lm_head: head } : { lm_head: head };
 }
 
 /** Writes adapter_config.json and adapter_model.safetensors (F32) into the existing folder `dir`. */
@@ -66,7 +81,7 @@ const INERT = new Set([
   'loftq_config', 'eva_config', 'corda_config', 'megatron_core', 'peft_version', 'ensure_weight_tying', 'qalora_group_size',
 ]);
 /** Fields aha reads. */
-const READ = new Set(['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'use_rslora']);
+const READ = new Set(['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'use_rslora', 'trainable_token_indices']);
 /** Features aha does not implement: accepted only at their "off" value, refused otherwise. */
 const OFF: Record<string, string> = {
   use_dora: 'DoRA adapters',
@@ -80,7 +95,6 @@ const OFF: Record<string, string> = {
   megatron_config: 'Megatron layers',
   lora_bias: 'LoRA biases (lora_bias)',
   exclude_modules: 'exclude_modules',
-  trainable_token_indices: 'trainable token indices',
   use_qalora: 'QALoRA',
   target_parameters: 'target_parameters',
   alora_invocation_tokens: 'aLoRA',
@@ -135,10 +149,35 @@ export function readAdapterConfig(dir: string): AdapterConfig {
     targets = tm as string[];
   } else bad('target_modules', `must be a list of module names or a regular expression, got ${JSON.stringify(tm)}`);
   const base = raw.base_model_name_or_path;
+  const tokens = tokenIndices(raw.trainable_token_indices, (problem) => bad('trainable_token_indices', problem));
   return {
-    lora: { r: r as number, alpha: alpha as number, dropout: dropout as number, targets: targets!, rslora: rslora as boolean },
+    lora: { r: r as number, alpha: alpha as number, dropout: dropout as number, targets: targets!, rslora: rslora as boolean, trainableTokens: tokens.embed, lmHeadTokens: tokens.lmHead },
     baseModel: typeof base === 'string' ? base : null,
   };
+}
+
+/**
+ * trainable_token_indices: null, a list of ids (PEFT: the input embedding's rows), or a dict from
+ * module to ids of which aha applies the input embedding ("embed_tokens") and an untied lm_head
+ * ("lm_head"). Ranges are checked against the model when the adapter is attached.
+ */
+function tokenIndices(v: unknown, bad: (problem: string) => never): { embed: number[]; lmHead: number[] } {
+  if (v === undefined || v === null) return { embed: [], lmHead: [] };
+  const list = (value: unknown, where: string): number[] => {
+    if (!Array.isArray(value) || !value.every((t) => typeof t === 'number' && Number.isInteger(t) && t >= 0)) bad(`${where}must be a list of token ids (non-negative integers), got ${JSON.stringify(value)}`);
+    const ids = value as number[];
+    const twice = ids.find((t, i) => ids.indexOf(t) !== i);
+    if (twice !== undefined) bad(`${where}token ${twice} is listed twice`);
+    return ids;
+  };
+  if (typeof v !== 'object' || Array.isArray(v)) return { embed: list(v, ''), lmHead: [] };
+  const entries = Object.entries(v as Record<string, unknown>);
+  const other = entries.map(([k]) => k).filter((k) => !['embed_tokens', 'model.embed_tokens', 'lm_head'].includes(k));
+  if (other.length > 0) bad(`token rows of ${other.map((k) => JSON.stringify(k)).join(', ')} are not supported: aha trains rows of the input embedding (embed_tokens) and of lm_head`);
+  const embedKeys = entries.filter(([k]) => k !== 'lm_head');
+  if (embedKeys.length > 1) bad('"embed_tokens" and "model.embed_tokens" name the same module; give one');
+  const head = entries.find(([k]) => k === 'lm_head');
+  return { embed: embedKeys.length === 1 ? list(embedKeys[0][1], `"${embedKeys[0][0]}": `) : [], lmHead: head ? list(head[1], '"lm_head": ') : [] };
 }
 
 /** Checks an --adapter flag names an adapter folder (before anything loads). */

@@ -1,16 +1,18 @@
 // Applying LoRA adapters: the base model loaded in its file precision (a BF16 folder stays BF16),
 // a PEFT adapter folder's tensors attached to it (F32/F16/BF16, every tensor accounted for),
-// adapters saved atomically, and merging W + scale·BA into a plain model (`aha merge`).
+// adapters saved atomically, and merging W + scale·BA (and trained token rows) into a plain model (`aha merge`).
 // The folder format and its config checks are in adapter-files.ts.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
-import { LoraModel, type LoraConfig } from './lora.js';
+import { LoraModel, resolveLoraTokens, type LoraConfig } from './lora.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterFlag, isAdapterDir, readAdapterConfig, writeAdapterFiles } from './adapter-files.js';
 import { loadModel } from './load-model.js';
 import { readModelFolder, type LoadedModel } from './model-folder.js';
+import { readModelConfig } from './config-json.js';
+import { loadTokenizer } from './tokenizer.js';
 import { SafetensorsReader, readSafetensorsHeader, type StoredDType } from './safetensors.js';
 import { Transformer } from './transformer.js';
 import { locateTensors } from './weights.js';
@@ -29,6 +31,14 @@ export function loadAdapter(base: CausalLM, dir: string, baseModelPath = ''): Lo
   if (!existsSync(file)) {
     const bin = existsSync(join(dir, 'adapter_model.bin'));
     throw new AhaError(`${dir}: no ${ADAPTER_WEIGHTS_FILE}${bin ? ' (only adapter_model.bin, a pickle aha does not read; re-save it with safe_serialization=True)' : ''}`);
+  }
+  const vocab = base.config.vocab_size;
+  const outside = [...(lora.trainableTokens ?? []), ...(lora.lmHeadTokens ?? [])].find((t) => typeof t !== 'number' || t >= vocab);
+  if (outside !== undefined) {
+    throw new InputError({ file: join(dir, ADAPTER_CONFIG_FILE), field: 'trainable_token_indices' }, `token ${outside} is outside the model's vocabulary [0, ${vocab}) (is this the right base model?)`);
+  }
+  if ((lora.lmHeadTokens ?? []).length > 0 && base.config.tie_word_embeddings) {
+    throw new InputError({ file: join(dir, ADAPTER_CONFIG_FILE), field: 'trainable_token_indices' }, '"lm_head": this base ties lm_head to its embedding, so it has no lm_head rows of its own (is this the right base model?)');
   }
   const model = new LoraModel(base, lora, { baseModelPath });
   const reader = new SafetensorsReader(file);
@@ -71,10 +81,21 @@ export function loadFrozenBase(dir: string): LoadedModel {
  */
 export function mergeInto(lora: LoraModel): CausalLM {
   const params = lora.base.parameters();
-  for (const [module, delta] of lora.deltas()) {
+  const weightOf = (module: string) => {
     const w = params.get(`${module}.weight`);
     if (!w) throw new AhaError(`cannot merge into ${module}: its weight is not an f32 parameter (load the base without frozen BF16 weights)`);
+    return w;
+  };
+  for (const [module, delta] of lora.deltas()) {
+    const w = weightOf(module);
     for (let i = 0; i < delta.length; i++) w.data[i] += delta[i];
+  }
+  // Trained token rows replace the embedding's rows (a tied lm_head is the same matrix) and an
+  // untied lm_head's, as PEFT's merge does.
+  for (const [module, tr] of [['model.embed_tokens', lora.tokenRows], ['lm_head', lora.lmHeadRows]] as const) {
+    if (!tr) continue;
+    const w = weightOf(module), H = tr.rows.shape[1];
+    tr.ids.forEach((id, j) => w.data.set(tr.rows.data.subarray(j * H, (j + 1) * H), id * H));
   }
   lora.base.setLinearHook(null);
   return lora.base;
@@ -106,8 +127,17 @@ export function loadAdapterCheckpoint(dir: string): LoadedModel {
 
 /** The model folder `dir` as a frozen base (file precision) with fresh adapters seeded by `seed`: LoRA training's start. */
 export function withNewAdapters(dir: string, lora: LoraConfig, seed: number): LoadedModel {
+  let spec = lora;
+  if ((lora.trainableTokens ?? []).length > 0) {
+    // Token strings and id ranges are checked against the folder's tokenizer and config before its weights load.
+    const tokenizer = loadTokenizer(dir), config = readModelConfig(dir);
+    spec = resolveLoraTokens(lora, config.vocab_size, (t) => tokenizer.tokenToId(t));
+    if (spec.trainableTokensLmHead && config.tie_word_embeddings) {
+      throw new AhaError('--lora: trainable_tokens_lm_head=true: this model\'s lm_head is tied to its embedding, so its trainable_tokens rows already serve as lm_head rows (drop the key)');
+    }
+  }
   const loaded = loadFrozenBase(dir);
-  return { ...loaded, model: new LoraModel(loaded.model, lora, { seed, baseModelPath: resolve(dir) }) };
+  return { ...loaded, model: new LoraModel(loaded.model, spec, { seed, baseModelPath: resolve(dir) }) };
 }
 
 /**

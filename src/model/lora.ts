@@ -7,11 +7,21 @@
 // policy without a second copy of the weights. The hook's `applyPacked` serves both the fused
 // training layer and the base's packed decode path, so training, sampling (f32 or BF16) and the
 // reference all add the adapters into the packed q/k/v and gate/up products unmerged.
+//
+// Trainable token rows (PEFT's `trainable_token_indices`, its "Trainable Tokens" method, usable
+// alongside LoRA): chosen rows of the input embedding are trained values that replace the base's
+// rows (starting as copies of them, so the adapted model starts equal to the base). With tied
+// embeddings lm_head reads the same replaced rows (PEFT ties a second token adapter on lm_head to
+// the embedding's: peft/tuners/trainable_tokens/model.py, when config tie_word_embeddings); an
+// untied lm_head is left as it is, as PEFT's list form does (it targets only the input embedding),
+// unless its rows are asked for too (`trainable_tokens_lm_head=true`, PEFT's dict form
+// {"embed_tokens": ids, "lm_head": ids}): then lm_head's rows of those ids train as well. New tokens added with `aha tokens add` all start at the mean row, so
+// without this they stay indistinguishable under LoRA.
 import { loraAddBlocksInPlace, loraAddInPlace, matmul, noGrad, parameter, scale, type LoraBlock, type Tensor } from '../core/index.js';
 import { AhaError, InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
-import type { LinearHook, PackedPart, Transformer } from './transformer.js';
+import type { LinearHook, PackedPart, TokenRows, Transformer } from './transformer.js';
 import { frozenWeightsOf } from './weights.js';
 
 /** The projections a Llama/Qwen2 layer has, by their module name's last part. */
@@ -32,20 +42,36 @@ export interface LoraConfig {
   targets: 'all-linear' | readonly string[] | { regex: string };
   /** Rank-stabilised scale alpha / sqrt(r) (PEFT's use_rslora). */
   rslora: boolean;
+  /**
+   * Token rows of the input embedding (and a tied lm_head) to train (PEFT's
+   * trainable_token_indices): ids, or token strings of the model's tokenizer until
+   * `resolveTrainableTokens` turns them into ids. Absent or empty: none.
+   */
+  trainableTokens?: readonly (number | string)[];
+  /** An untied lm_head's rows of the trainable tokens train too (`trainable_tokens_lm_head=true`). */
+  trainableTokensLmHead?: boolean;
+  /**
+   * The lm_head rows that train (ids): set by `resolveLoraTokens` from the two fields above, or
+   * read from an adapter's trainable_token_indices {"lm_head": [...]}. Absent or empty: none.
+   */
+  lmHeadTokens?: readonly number[];
 }
 
-export const DEFAULT_LORA: LoraConfig = { r: 16, alpha: 32, dropout: 0, targets: 'all-linear', rslora: false };
+export const DEFAULT_LORA: LoraConfig = { r: 16, alpha: 32, dropout: 0, targets: 'all-linear', rslora: false, trainableTokens: [] };
 
 /** The factor of B A in the update. */
 export function loraScale(c: LoraConfig): number {
   return c.rslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
 }
 
-const SPEC_KEYS = ['r', 'alpha', 'dropout', 'targets', 'rslora'];
+const SPEC_KEYS = ['r', 'alpha', 'dropout', 'targets', 'rslora', 'trainable_tokens', 'trainable_tokens_lm_head'];
 
 /**
  * Parses `r=16,alpha=32,dropout=0,targets=all-linear` (targets may list names: `targets=q_proj,v_proj`;
- * every key is optional). `where` names the flag or field in errors.
+ * every key is optional). `trainable_tokens` lists token ids or token strings joined by "+"
+ * (`trainable_tokens=151665+151666` or `trainable_tokens=<|reflect|>+<|explore|>`), since "," separates
+ * the spec's keys; `trainable_tokens_lm_head=true` trains an untied lm_head's rows of those tokens
+ * too. `where` names the flag or field in errors.
  */
 export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
   const cfg: { -readonly [K in keyof LoraConfig]: LoraConfig[K] } = { ...DEFAULT_LORA };
@@ -82,9 +108,12 @@ export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
     } else if (key === 'dropout') {
       cfg.dropout = num();
       if (!(cfg.dropout >= 0 && cfg.dropout < 1)) bad(`dropout must be in [0, 1), got "${value}"`);
-    } else if (key === 'rslora') {
-      if (value !== 'true' && value !== 'false') bad(`rslora must be true or false, got "${value}"`);
-      cfg.rslora = value === 'true';
+    } else if (key === 'trainable_tokens') {
+      cfg.trainableTokens = parseTokenList(value, (what) => bad(`trainable_tokens: ${what}`));
+    } else if (key === 'rslora' || key === 'trainable_tokens_lm_head') {
+      if (value !== 'true' && value !== 'false') bad(`${key} must be true or false, got "${value}"`);
+      if (key === 'rslora') cfg.rslora = value === 'true';
+      else cfg.trainableTokensLmHead = value === 'true';
     } else if (value === 'all-linear') {
       cfg.targets = 'all-linear';
     } else {
@@ -93,12 +122,53 @@ export function parseLoraSpec(spec: string, where = '--lora'): LoraConfig {
       cfg.targets = targets;
     }
   }
+  if (cfg.trainableTokensLmHead && (cfg.trainableTokens ?? []).length === 0) bad('trainable_tokens_lm_head=true needs trainable_tokens (the tokens whose lm_head rows train)');
   if (Array.isArray(cfg.targets)) {
     for (const t of cfg.targets) {
       if (!(LORA_MODULES as readonly string[]).includes(t)) bad(`target "${t}" is not a projection aha can adapt (${LORA_MODULES.join(', ')}, or all-linear)`);
     }
   }
   return cfg;
+}
+
+/** `151665+<|reflect|>`: ids (digits) and token strings, no empty entry, no repeat. */
+function parseTokenList(value: string, bad: (what: string) => never): (number | string)[] {
+  if (value === '') bad('empty (give token ids or token strings joined by "+")');
+  const out: (number | string)[] = [];
+  for (const entry of value.split('+')) {
+    if (entry === '') bad(`empty entry in "${value}" (entries are joined by "+")`);
+    const token = /^\d+$/.test(entry) ? Number(entry) : entry;
+    if (out.includes(token)) bad(`${JSON.stringify(token)} is given twice`);
+    out.push(token);
+  }
+  return out;
+}
+
+/**
+ * The trainable token ids of `lora` for a model of `vocab` rows: ids checked against the
+ * vocabulary, token strings looked up with `tokenToId` (the tokenizer's vocabulary and added
+ * tokens). Unknown tokens, ids out of range and an id named twice (as an id and a string) are
+ * refused naming `where`.
+ */
+export function resolveTrainableTokens(tokens: readonly (number | string)[], vocab: number, tokenToId: (token: string) => number | undefined, where = '--lora'): number[] {
+  const ids: number[] = [];
+  for (const t of tokens) {
+    const id = typeof t === 'number' ? t : tokenToId(t);
+    if (id === undefined) throw new AhaError(`${where}: trainable_tokens: "${t}" is not a token of the model's tokenizer (give its id, or add it first with \`aha tokens add\`)`);
+    if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new AhaError(`${where}: trainable_tokens: id ${id} is outside the model's vocabulary [0, ${vocab})`);
+    if (ids.includes(id)) throw new AhaError(`${where}: trainable_tokens: ${JSON.stringify(t)} is token ${id}, which is already listed`);
+    ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * `lora` with its token fields as ids for a model of `vocab` rows (see resolveTrainableTokens):
+ * trainableTokens resolved, lmHeadTokens set to them when trainable_tokens_lm_head asks.
+ */
+export function resolveLoraTokens(lora: LoraConfig, vocab: number, tokenToId: (token: string) => number | undefined, where = '--lora'): LoraConfig {
+  const ids = resolveTrainableTokens(lora.trainableTokens ?? [], vocab, tokenToId, where);
+  return { ...lora, trainableTokens: ids, lmHeadTokens: lora.trainableTokensLmHead ? ids : (lora.lmHeadTokens ?? []) };
 }
 
 /** Refuses adapter settings aha cannot train with (dropout is applied only at 0, i.e. not at all). */
@@ -119,13 +189,24 @@ export function peftTensorName(module: string, which: 'A' | 'B'): string {
   return `base_model.model.${module}.lora_${which}.weight`;
 }
 
+/**
+ * The PEFT tensor name of the trained token rows [n, hidden] of the input embedding. PEFT wraps
+ * the embedding in a TrainableTokensWrapper whose `token_adapter` (a TrainableTokensLayer) holds
+ * the parameter `trainable_tokens_delta` (peft/tuners/trainable_tokens/layer.py); saving drops the
+ * adapter name. Despite its name it stores the rows' new VALUES (initialised from the base's rows,
+ * written over them with index_copy in forward and merge), not differences.
+ */
+export const TOKEN_ROWS_TENSOR = 'base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta';
+/** The same for an untied lm_head's trained rows (PEFT wraps lm_head the same way). */
+export const LM_HEAD_ROWS_TENSOR = 'base_model.model.lm_head.token_adapter.trainable_tokens_delta';
+
 interface Adapter {
   A: Tensor;
   B: Tensor;
 }
 
 /** A network whose projections can be routed through a hook (aha's Transformer). */
-export type AdaptableModel = CausalLM & Pick<Transformer, 'setLinearHook' | 'prefillRows'>;
+export type AdaptableModel = CausalLM & Pick<Transformer, 'setLinearHook' | 'prefillRows' | 'baseRows'>;
 
 function adaptable(model: CausalLM): AdaptableModel {
   if (typeof (model as Partial<AdaptableModel>).setLinearHook !== 'function') throw new AhaError('LoRA needs aha\'s transformer as its base model');
@@ -151,6 +232,10 @@ export class LoraModel implements CausalLM {
   readonly base: AdaptableModel;
   readonly lora: LoraConfig;
   readonly adapters = new Map<string, Adapter>();
+  /** The trained token rows [ids.length, hidden] (PEFT's trainable tokens), or null without trainable_tokens. */
+  readonly tokenRows: TokenRows | null = null;
+  /** An untied lm_head's trained rows, or null. */
+  readonly lmHeadRows: TokenRows | null = null;
   /** Off: the base model's outputs exactly (the reference policy). */
   enabled = true;
   /** The base model's folder, recorded as base_model_name_or_path when the adapter is saved. */
@@ -159,7 +244,8 @@ export class LoraModel implements CausalLM {
 
   /**
    * Attaches fresh adapters (A Kaiming-uniform from `seed`, B zero) to every targeted projection
-   * of `base`. Throws when no projection matches the targets.
+   * of `base`, and trainable copies of the token rows `lora.trainableTokens` (ids: see
+   * resolveTrainableTokens). Throws when no projection matches the targets.
    */
   constructor(base: CausalLM, lora: LoraConfig, opts: { seed?: number; baseModelPath?: string } = {}) {
     this.base = adaptable(base);
@@ -176,12 +262,31 @@ export class LoraModel implements CausalLM {
       this.adapters.set(module, { A: parameter(a, [lora.r, inp]), B: parameter(new Float32Array(out * lora.r), [out, lora.r]) });
     }
     if (this.adapters.size === 0) throw new AhaError(`LoRA targets ${JSON.stringify(lora.targets)} match no projection of the model`);
+    if (lora.trainableTokensLmHead && lora.lmHeadTokens === undefined) throw new AhaError('LoRA trainable_tokens_lm_head: resolve the tokens first (resolveLoraTokens)');
+    this.tokenRows = this.trainableRows(lora.trainableTokens ?? [], 'embedding', 'trainable_tokens');
+    if ((lora.lmHeadTokens ?? []).length > 0 && base.config.tie_word_embeddings) {
+      throw new AhaError('LoRA trainable_tokens_lm_head: this model\'s lm_head is tied to its embedding, so the trainable token rows already serve as its rows');
+    }
+    this.lmHeadRows = this.trainableRows(lora.lmHeadTokens ?? [], 'lm_head', 'lm_head rows');
     for (const p of base.parameters().values()) p.requiresGrad = false;
     const hook: LinearHook = {
       apply: (module, x, y) => this.apply(module, x, y),
       applyPacked: (parts, x, y) => this.applyPacked(parts, x, y),
+      tokenRows: () => (this.enabled ? this.tokenRows : null),
+      lmHeadRows: () => (this.enabled ? this.lmHeadRows : null),
     };
     this.base.setLinearHook(hook);
+  }
+
+  /** Trainable copies of the base's rows `tokens` of its embedding or lm_head (null for none). */
+  private trainableRows(tokens: readonly (number | string)[], matrix: 'embedding' | 'lm_head', what: string): TokenRows | null {
+    if (tokens.length === 0) return null;
+    if (tokens.some((t) => typeof t !== 'number')) throw new AhaError(`LoRA ${what} must be resolved to ids first (resolveLoraTokens)`);
+    const ids = Int32Array.from(tokens as number[]);
+    const vocab = this.config.vocab_size;
+    if (ids.some((id) => id < 0 || id >= vocab) || new Set(ids).size !== ids.length) throw new AhaError(`LoRA ${what} ${[...ids].join(', ')}: ids must be distinct and in [0, ${vocab})`);
+    const values = this.base.baseRows(matrix, ids);
+    return { ids, rows: parameter(values.slice(), [ids.length, values.length / ids.length]), base: values };
   }
 
   private apply(module: string, x: Tensor, y: Tensor): Tensor {
@@ -203,13 +308,15 @@ export class LoraModel implements CausalLM {
     return blocks.length === 0 ? y : loraAddBlocksInPlace(y, x, blocks, this.factor);
   }
 
-  /** The adapters by PEFT tensor name (A and B of each module). */
+  /** The adapters by PEFT tensor name (A and B of each module, the token rows). */
   parameters(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
     for (const [module, ad] of [...this.adapters].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       out.set(peftTensorName(module, 'A'), ad.A);
       out.set(peftTensorName(module, 'B'), ad.B);
     }
+    if (this.tokenRows) out.set(TOKEN_ROWS_TENSOR, this.tokenRows.rows);
+    if (this.lmHeadRows) out.set(LM_HEAD_ROWS_TENSOR, this.lmHeadRows.rows);
     return out;
   }
 

@@ -15,7 +15,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { Rng } from '../util/rng.js';
 import { modelConfigJson, parseModelConfig } from './config-json.js';
 import { loadModel } from './load-model.js';
-import { LoraModel, type LoraConfig } from './lora.js';
+import { LoraModel, resolveLoraTokens, type LoraConfig } from './lora.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
 import { Transformer } from './transformer.js';
 import type { ModelConfig, ModelType } from './transformer-config.js';
@@ -106,6 +106,14 @@ export class ScalarRewardModel implements RewardModel {
         for (let i = 0; i < merged.length; i++) merged[i] += delta[i];
         out.set(name, { shape: t.shape, data: merged });
       } else out.set(name, { shape: t.shape, data: t.data });
+    }
+    // Trained token rows replace the embedding's rows, as merging does.
+    const tr = this.lora?.tokenRows;
+    const embed = out.get('model.embed_tokens.weight');
+    if (tr && embed) {
+      const data = Float32Array.from(embed.data), H = tr.rows.shape[1];
+      tr.ids.forEach((id, j) => data.set(tr.rows.data.subarray(j * H, (j + 1) * H), id * H));
+      out.set('model.embed_tokens.weight', { shape: embed.shape, data });
     }
     return out;
   }
@@ -212,7 +220,8 @@ export function createRewardModel(baseDir: string, opts: { kind: RewardModelKind
   const loaded = loadModel(baseDir);
   const body = loaded.model as Transformer;
   if (!(body instanceof Transformer)) throw new AhaError('a reward model needs aha\'s transformer as its body');
-  const lora = opts.lora ? new LoraModel(body, opts.lora, { seed: opts.seed ?? 0, baseModelPath: baseDir }) : null;
+  const spec = opts.lora ? resolveLoraTokens(opts.lora, loaded.config.vocab_size, (t) => loaded.tokenizer.tokenToId(t)) : null;
+  const lora = spec ? new LoraModel(body, spec, { seed: opts.seed ?? 0, baseModelPath: baseDir }) : null;
   return new ScalarRewardModel(body, { kind: opts.kind, tokenizer: loaded.tokenizer, stepSeparator: opts.stepSeparator, lora, seed: opts.seed });
 }
 

@@ -42,6 +42,8 @@ import {
   addInto,
   linearBf16BitsInto,
   linearBf16BitsDotInto,
+  replaceRowsInPlace,
+  replaceColumnsInPlace,
 } from '../core/index.js';
 import type { Bf16Panels, CacheAttentionShape } from '../core/index.js';
 import { AhaError } from '../util/errors.js';
@@ -80,6 +82,22 @@ export interface LinearHook {
    * without it keeps the training forward on the plain layer.
    */
   applyPacked?(parts: readonly PackedPart[], x: Tensor, y: Tensor): Tensor;
+  /**
+   * Trained rows that replace chosen rows of the input embedding, and of lm_head when it is tied
+   * to the embedding (PEFT's trainable tokens), or null (none, or switched off now). Every
+   * embedding lookup and every tied lm_head product (training, prefill, decode, f32 or BF16)
+   * reads them.
+   */
+  tokenRows?(): TokenRows | null;
+  /** Trained rows that replace chosen rows of an untied lm_head, or null: every lm_head product reads them. */
+  lmHeadRows?(): TokenRows | null;
+}
+
+/** Token rows that replace the embedding's rows `ids` (rows [ids.length, hidden]; base: the rows they replace). */
+export interface TokenRows {
+  ids: Int32Array;
+  rows: Tensor;
+  base: Float32Array;
 }
 
 /** One projection's block of a packed product: its module name and output width. */
@@ -365,11 +383,53 @@ export class Transformer implements CausalLM {
   }
 
   private embedTokens(ids: Int32Array, shape: number[]): Tensor {
-    return this.embed instanceof Bf16Matrix ? embeddingBf16(this.embed, ids, shape) : embedding(this.embed, ids, shape);
+    const x = this.embed instanceof Bf16Matrix ? embeddingBf16(this.embed, ids, shape) : embedding(this.embed, ids, shape);
+    return this.withTokenRows(x, ids);
+  }
+
+  /** The hook's token rows now, or null. */
+  private tokenRows(): TokenRows | null {
+    return this.hook?.tokenRows?.() ?? null;
+  }
+
+  /** Embedded ids x (a fresh lookup) with the rows of trained tokens replaced. */
+  private withTokenRows(x: Tensor, ids: Int32Array): Tensor {
+    const tr = this.tokenRows();
+    if (tr === null) return x;
+    const slots = new Int32Array(ids.length).fill(-1);
+    let any = false;
+    for (let i = 0; i < ids.length; i++) {
+      const s = tr.ids.indexOf(ids[i]);
+      if (s < 0) continue;
+      slots[i] = s;
+      any = true;
+    }
+    return any ? replaceRowsInPlace(x, slots, tr.rows) : x;
+  }
+
+  /**
+   * Logits (a fresh lm_head product of hidden) with trained rows' columns replaced: the token
+   * rows when lm_head is tied to the embedding, an untied lm_head's own trained rows otherwise
+   * (none unless asked for: PEFT's list form of trainable_token_indices adapts the input
+   * embedding only).
+   */
+  private withTokenColumns(logits: Tensor, hidden: Tensor): Tensor {
+    const tr = this.lmHead === this.embed ? this.tokenRows() : (this.hook?.lmHeadRows?.() ?? null);
+    return tr === null ? logits : replaceColumnsInPlace(logits, hidden, tr.ids, tr.rows, tr.base);
+  }
+
+  /**
+   * The base embedding's or lm_head's rows `ids` (f32 copies; BF16 widened), ignoring any trained
+   * rows: what trainable token rows start from.
+   */
+  baseRows(matrix: 'embedding' | 'lm_head', ids: Int32Array): Float32Array {
+    const w = matrix === 'embedding' ? this.embed : this.lmHead;
+    return noGrad(() => (w instanceof Bf16Matrix ? embeddingBf16(w, ids, [ids.length]) : embedding(w, ids, [ids.length])).data.slice());
   }
 
   forward(ids: Int32Array, batch: number, seqLen: number): Tensor {
-    return this.project(this.hiddenStates(ids, batch, seqLen), this.lmHead);
+    const h = this.hiddenStates(ids, batch, seqLen);
+    return this.withTokenColumns(this.project(h, this.lmHead), h);
   }
 
   /**
@@ -542,6 +602,7 @@ export class Transformer implements CausalLM {
     if (bf16 === null) return this.logits(last, 1);
     const out = new Float32Array(this.dims.vocab);
     bf16Product(last, 1, bf16.lmHead, out);
+    noGrad(() => this.withTokenColumns(new Tensor(out, [1, this.dims.vocab]), new Tensor(last, [1, dim])));
     return out;
   }
 
@@ -690,6 +751,7 @@ export class Transformer implements CausalLM {
     let x: Float32Array;
     if (this.embed instanceof Bf16Matrix) x = embeddingBf16(this.embed, ids, [N]).data;
     else embedInto(this.embed.data, ids, H, (x = new Float32Array(N * H)));
+    noGrad(() => this.withTokenRows(new Tensor(x, [N, H]), ids));
     // out (+)= input [N, K] times a matrix [cols, K]: f32, frozen BF16 bits, or the BF16 operand when sampling in BF16.
     const product = (input: Float32Array, w: Float32Array | Uint16Array, w16: Bf16Operand | undefined, cols: number, K: number, out: Float32Array,
       acc: boolean) => {
@@ -740,7 +802,10 @@ export class Transformer implements CausalLM {
 
   /** Logits [rows, vocab] of final-norm hidden states [rows, hidden]. */
   private logits(hidden: Float32Array, rows: number): Float32Array {
-    return noGrad(() => this.project(new Tensor(hidden, [rows, this.dims.hidden]), this.lmHead).data);
+    return noGrad(() => {
+      const h = new Tensor(hidden, [rows, this.dims.hidden]);
+      return this.withTokenColumns(this.project(h, this.lmHead), h).data;
+    });
   }
 
   /** The cache's reused [batch, vocab] logits buffer (one per cache, allocated on first use). */
@@ -756,6 +821,8 @@ export class Transformer implements CausalLM {
     if (bf16 !== null) bf16Product(hidden, rows, bf16.lmHead, out);
     else if (this.lmHead instanceof Bf16Matrix) linearBf16Into(hidden, rows, this.lmHead, out);
     else linearInto(hidden, rows, this.lmHead.data, this.dims.vocab, this.dims.hidden, out);
+    const V = this.dims.vocab, H = this.dims.hidden;
+    noGrad(() => this.withTokenColumns(new Tensor(out.subarray(0, rows * V), [rows, V]), new Tensor(hidden.subarray(0, rows * H), [rows, H])));
     return out;
   }
 }

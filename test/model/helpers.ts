@@ -75,3 +75,14 @@ export function thinkTemplateFolder(dir: string, over: Partial<ModelConfig> = {}
   saveModel(createTransformer(tinyConfig({ vocab_size: tok.vocabSize, ...over }), { seed }), tok, dir);
   return dir;
 }
+
+/** d loss / d data[k] by a central difference of step h (data[k] is restored). */
+export function centralDifference(loss: () => number, data: Float32Array, k: number, h = 1e-2): number {
+  const v = data[k];
+  data[k] = v + h;
+  const up = loss();
+  data[k] = v - h;
+  const down = loss();
+  data[k] = v;
+  return (up - down) / (2 * h);
+}

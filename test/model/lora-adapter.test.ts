@@ -86,7 +86,7 @@ function handBuilt(name: string, over: Record<string, unknown> = {}, tensors?: {
 test('a PEFT adapter aha did not write loads (regex target_modules, F16, PEFT bookkeeping fields) and equals its merged weights', () => {
   const peft = handBuilt('peft');
   const { lora } = readAdapterConfig(peft);
-  assert.deepEqual(lora, { r: 2, alpha: 16, dropout: 0.05, targets: { regex: '.*\\.(k_proj|up_proj)' }, rslora: false });
+  assert.deepEqual(lora, { r: 2, alpha: 16, dropout: 0.05, targets: { regex: '.*\\.(k_proj|up_proj)' }, rslora: false, trainableTokens: [], lmHeadTokens: [] });
   const adapted = loadWithAdapter(baseDir, peft).model as LoraModel;
   assert.equal(adapted.adapters.size, 4);
   // Merged by hand in f32: W + (16/2) B A.

@@ -87,7 +87,7 @@ test('aha train --data --lora, then aha eval of its checkpoint; aha sft --lora w
   const viaAdapter = g('--model', baseDir, '--adapter', ckpt);
   assert.equal(viaAdapter.status, 0, viaAdapter.stderr);
   assert.equal(viaAdapter.stdout, g('--model', ckpt).stdout);
-  assert.equal(aha('train', '--model', baseDir, '--data', data, '--lora', 'r=4,bogus=1', '--output', join(dir, 'bad')).stderr, 'aha: --lora: unknown key "bogus" (keys: r, alpha, dropout, targets, rslora) (expected e.g. r=16,alpha=32,dropout=0,targets=all-linear)\n');
+  assert.equal(aha('train', '--model', baseDir, '--data', data, '--lora', 'r=4,bogus=1', '--output', join(dir, 'bad')).stderr, 'aha: --lora: unknown key "bogus" (keys: r, alpha, dropout, targets, rslora, trainable_tokens, trainable_tokens_lm_head) (expected e.g. r=16,alpha=32,dropout=0,targets=all-linear)\n');
   assert.equal(existsSync(join(dir, 'bad')), false);
 
   const sftData = join(dir, 'sft.jsonl');

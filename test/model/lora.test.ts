@@ -9,6 +9,7 @@ import { Transformer } from '../../src/model/transformer.js';
 import { LoraModel, adaptersOff, parseLoraSpec, loraScale, DEFAULT_LORA, isTargeted } from '../../src/model/lora.js';
 import { f32ToBf16 } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
+import { centralDifference } from './helpers.js';
 
 function config(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
@@ -158,13 +159,7 @@ test('adapter gradients match finite differences; the base gets none', () => {
   for (const [name, p] of lora.parameters()) {
     assert.ok(p.grad, name);
     for (const k of [0, Math.floor(p.size / 2), p.size - 1]) {
-      const v = p.data[k], h = 1e-2;
-      p.data[k] = v + h;
-      const up = loss();
-      p.data[k] = v - h;
-      const down = loss();
-      p.data[k] = v;
-      const fd = (up - down) / (2 * h);
+      const fd = centralDifference(loss, p.data, k);
       assert.ok(Math.abs(fd - p.grad![k]) < 2e-2 * Math.max(1, Math.abs(fd)), `${name}[${k}]: analytic ${p.grad![k]}, numeric ${fd}`);
     }
   }
