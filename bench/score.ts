@@ -97,9 +97,10 @@ interface Baseline {
 }
 
 /** Both attempts on the held-out problems with a prepared run's model (the baselines' evaluation). */
-async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds' | 'cpu_seconds'>> {
+async function heldoutBoth(prepared: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds' | 'cpu_seconds'>> {
+  const run = { ...prepared, evalItems: repeated(prepared.evalItems ?? []) };
   const h = await twoAttemptHeldout({
-    items: repeated(run.evalItems ?? []), encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
+    items: run.evalItems ?? [], encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
     weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, instruction: config.score_instruction, contextLength: run.model.config.max_position_embeddings,
   });
   return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
