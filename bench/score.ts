@@ -5,19 +5,22 @@
 // warm-up (SFT on the model's own samples, a second sample of a problem as the re-attempt) gives
 // the second attempt a fair start; both baselines start from the same warmed-up model. Reports
 // held-out Accuracy@t1, Accuracy@t2 and the paper's Δ_i→c, Δ_c→i before and after training.
-// Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --warmup-prompts N
+// Flags: --seed N[,N...] (default: the config's), --steps N, --eval-problems N, --eval-samples K (each
+//        held-out problem evaluated K times, independent two-attempt rollouts: Countdown level 0 has
+//        only 206 held-out problems, so a larger evaluation repeats them), --warmup-prompts N
 //        (score_warmup_prompts; 0 = no warm-up), --keep (keep the run folders), --json (last line
 //        machine-readable), --baseline grpo,pair-sft (also: plain GRPO on single attempts with the
 //        same settings and steps; Pair-SFT / STaR: SFT on the warmed-up model's own corrected pairs
 //        from as many sampled prompts; their two attempts evaluated after), --baselines-only (the
 //        warm-up and the baselines alone), --config FILE (another settings file with self_correction: score),
 //        --warmup-from DIR (a folder an earlier run kept with --keep: each seed's SCoRe run starts from
-//        the warm-up in DIR/score-seedN/warmup instead of redoing it, when the settings it depends on match).
+//        the warm-up in DIR/score-seedN/warmup instead of redoing it, when the settings it depends on and
+//        the starting model's contents match: pipeline/score.ts reuseScoreWarmup).
 // Several seeds run one after another; the JSON line then holds their means and each run.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { prepareScoreRun, scoreWarmup, WARMUP_OFF, type ScoreWarmup } from '../src/pipeline/score.js';
+import { join } from 'node:path';
+import { prepareScoreRun, reuseScoreWarmup, scoreWarmup, WARMUP_OFF, type ScoreWarmup } from '../src/pipeline/score.js';
 import { demoConfig } from '../src/rl/demo.js';
 import { prepareGrpo } from '../src/rl/setup.js';
 import { runGrpo } from '../src/rl/trainer.js';
@@ -28,7 +31,7 @@ import { readJsonl } from '../src/util/jsonl.js';
 import { Rng } from '../src/util/rng.js';
 import { benchArgs } from './lib/args.js';
 
-const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--warmup-prompts', '--warmup-from'], ['--json', '--baselines-only', '--keep']);
+const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--eval-samples', '--warmup-prompts', '--warmup-from'], ['--json', '--baselines-only', '--keep']);
 const flag = cli.value;
 const SCORE_CONFIG_FILE = flag('--config') ?? 'configs/score-countdown.yaml';
 const json = cli.has('--json');
@@ -41,6 +44,15 @@ const base = demoConfig(SCORE_CONFIG_FILE);
 const seeds = cli.integers('--seed', [base.seed]);
 const steps = cli.int('--steps', base.max_steps);
 const evalProblems = cli.int('--eval-problems', base.eval_problems);
+const evalSamples = cli.int('--eval-samples', 1);
+if (evalSamples < 1) throw new Error('--eval-samples: at least 1 two-attempt rollout per held-out problem');
+/**
+ * The held-out problems, each evaluated `--eval-samples` times. The evaluation's generator is its own
+ * (seeded by seed and step), so a larger evaluation changes no training sample; a problem's rollouts
+ * are independent draws, so Δ's standard error √((Δ_i→c + Δ_c→i)/n) over all n rollouts stays an
+ * upper bound for the noise of the mean over these problems.
+ */
+const repeated = <T>(items: readonly T[]): T[] => Array.from({ length: evalSamples }, () => items).flat();
 // A shorter run keeps the config's share of Stage I steps.
 const stageOne = base.score_stage_one_steps === null ? null : Math.round((base.score_stage_one_steps * steps) / base.max_steps);
 // The warm-up (docs/self-correction.md, "The warm-up"): the config's score_warmup_* settings.
@@ -52,32 +64,6 @@ const config = { ...base, max_steps: steps, score_stage_one_steps: stageOne, eva
   ...(warmupPrompts === 0 ? WARMUP_OFF : { score_warmup_prompts: warmupPrompts }) };
 const warmupFrom = flag('--warmup-from');
 if (warmupFrom !== undefined && (warmupPrompts === 0 || baselinesOnly)) throw new Error('--warmup-from: reuses a SCoRe run\'s warm-up; it needs the warm-up on and a SCoRe run (not --baselines-only)');
-/** What the warm-up depends on (pipeline/score.ts scoreWarmup): a kept warm-up is reused only when these match. */
-const WARMUP_INPUTS = ['task', 'data', 'difficulty', 'rewards', 'seed', 'num_generations', 'max_completion_length', 'temperature', 'top_p', 'top_k', 'min_p', 'repetition_penalty',
-  'sampling_precision', 'score_instruction', 'score_warmup_prompts', 'score_warmup_epochs', 'score_warmup_learning_rate', 'score_warmup_batch_size'] as const;
-
-/**
- * --warmup-from: copies the kept warm-up of this seed into the fresh run folder `dir`, after checking
- * that it was made from the same model with the same inputs (the kept run's config.json), so the
- * recipe's resume path finds it finished. The warm-up is deterministic per seed and settings.
- */
-function reuseWarmup(seed: number, dir: string): void {
-  const kept = join(warmupFrom!, `score-seed${seed}`);
-  const summaryFile = join(kept, 'warmup', 'warmup.json');
-  if (!existsSync(summaryFile) || !existsSync(join(kept, 'config.json'))) throw new Error(`--warmup-from: ${kept} holds no finished warm-up with its run's config.json`);
-  const keptConfig = JSON.parse(readFileSync(join(kept, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const now = { ...config, seed } as unknown as Record<string, unknown>;
-  for (const k of WARMUP_INPUTS) {
-    if (JSON.stringify(keptConfig[k]) !== JSON.stringify(now[k])) throw new Error(`--warmup-from: ${kept} was warmed up with ${k} ${JSON.stringify(keptConfig[k])}, this run has ${JSON.stringify(now[k])}`);
-  }
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as ScoreWarmup;
-  if (resolve(summary.from) !== resolve(startModel)) throw new Error(`--warmup-from: ${kept} was warmed up from ${summary.from}, this run starts from ${startModel}`);
-  mkdirSync(dir, { recursive: true });
-  cpSync(join(kept, 'warmup'), join(dir, 'warmup'), { recursive: true });
-  // The run folder stays whole on its own: its warm-up names the copied model.
-  writeFileSync(join(dir, 'warmup', 'warmup.json'), JSON.stringify({ ...summary, model: join(dir, 'warmup', 'sft', 'model') }, null, 2) + '\n');
-}
-
 /** The config on a model as it is (already warmed up): the baselines' samplers. */
 const noWarmup = { ...config, ...WARMUP_OFF };
 
@@ -111,7 +97,8 @@ interface Baseline {
 }
 
 /** Both attempts on the held-out problems with a prepared run's model (the baselines' evaluation). */
-async function heldoutBoth(run: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds' | 'cpu_seconds'>> {
+async function heldoutBoth(prepared: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds' | 'cpu_seconds'>> {
+  const run = { ...prepared, evalItems: repeated(prepared.evalItems ?? []) };
   const h = await twoAttemptHeldout({
     items: run.evalItems ?? [], encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
     weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(config.score_instruction), contextLength: run.model.config.max_position_embeddings,
@@ -130,10 +117,10 @@ async function runScore(seed: number, scratch: string): Promise<{ outcome: Outco
   const dir = join(scratch, `score-seed${seed}`);
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  if (warmupFrom !== undefined) reuseWarmup(seed, dir);
+  if (warmupFrom !== undefined) reuseScoreWarmup(join(warmupFrom, `score-seed${seed}`), { ...config, seed, output_dir: dir }, dir);
   // A reused warm-up is found finished (the resume path) and cost this process nothing.
   const { run, warmup } = await prepareScoreRun({ ...config, seed, output_dir: dir }, { resume: warmupFrom !== undefined });
-  await runGrpo(run);
+  await runGrpo({ ...run, evalItems: repeated(run.evalItems ?? []) });
   const spent = warmupFrom === undefined ? warmup : null;
   const seconds = (performance.now() - t0) / 1000 - (spent?.seconds ?? 0);
   const cpu = cpuSeconds() - c0 - (spent?.cpu_seconds ?? 0);
@@ -214,7 +201,7 @@ async function runPairSftBaseline(seed: number, scratch: string, model: string):
 const scratch = mkdtempSync(join(tmpdir(), 'aha-bench-score-'));
 const outcomes: Outcome[] = [];
 try {
-  console.error(`bench:score: ${SCORE_CONFIG_FILE}, ${steps} steps (Stage I ${config.score_stage_one_steps ?? Math.floor(steps / 2)}), seeds ${seeds.join(',')}, ${evalProblems} held-out problems${baselines.length ? `, baselines ${baselines.join(', ')}` : ''}`);
+  console.error(`bench:score: ${SCORE_CONFIG_FILE}, ${steps} steps (Stage I ${config.score_stage_one_steps ?? Math.floor(steps / 2)}), seeds ${seeds.join(',')}, ${evalProblems} held-out problems${evalSamples > 1 ? ` × ${evalSamples} rollouts` : ''}${baselines.length ? `, baselines ${baselines.join(', ')}` : ''}`);
   for (const seed of seeds) {
     let o: Outcome;
     let start: string;

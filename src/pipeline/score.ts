@@ -7,7 +7,8 @@
 // which is also their reference. Layout: <output_dir>/warmup/ holds reattempts.jsonl, the SFT run
 // (sft/, the model in sft/model) and warmup.json (what the transcripts teach); the GRPO run is
 // <output_dir> itself, as for any `aha train`.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateConfig, type GrpoConfig } from '../rl/config.js';
 import { rollout } from '../rl/rollout.js';
@@ -34,6 +35,8 @@ export interface ScoreWarmup {
   model: string;
   /** The model it started from. */
   from: string;
+  /** modelDigest of that folder when the warm-up ran (absent in warm-ups made before it was recorded). */
+  from_digest?: string;
   samples: number;
   /** Share of the sampled first attempts the verifier judged right. */
   sample_accuracy: number;
@@ -54,6 +57,60 @@ const cpuSeconds = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+
+/** The files of a model folder that decide what is loaded: config, weights, tokenizer (not a README). */
+const MODEL_FILE = /^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json|vocab\.(json|txt)|merges\.txt|.+\.safetensors(\.index\.json)?)$/;
+
+/**
+ * SHA-256 over a model folder's config, weights and tokenizer files (names and bytes, in name
+ * order): the same model copied to another path has the same digest, a different one does not.
+ */
+export function modelDigest(dir: string): string {
+  if (!existsSync(join(dir, 'config.json'))) throw new AhaError(`${dir}: not a model folder (no config.json)`);
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).filter((n) => MODEL_FILE.test(n) && statSync(join(dir, n)).isFile()).sort()) {
+    const bytes = readFileSync(join(dir, name));
+    hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+/** The config keys a warm-up depends on (scoreWarmup): a kept warm-up is reused only when these match. */
+export const WARMUP_INPUTS = ['task', 'data', 'difficulty', 'rewards', 'seed', 'num_generations', 'max_completion_length', 'temperature', 'top_p', 'top_k', 'min_p', 'repetition_penalty',
+  'sampling_precision', 'score_instruction', 'score_warmup_prompts', 'score_warmup_epochs', 'score_warmup_learning_rate', 'score_warmup_batch_size'] as const;
+
+/**
+ * Copies the finished warm-up of an earlier run (`keptRunDir`, a SCoRe run folder with its
+ * config.json and warmup/) into the fresh run folder `runDir`, so that prepareScoreRun with
+ * `resume` finds it finished. Refused unless it was made with the same WARMUP_INPUTS as `config`
+ * and from a model with the same contents as `config.model` (modelDigest; the folder's path does
+ * not matter, so a warm-up kept elsewhere, from a copy of the same model, is accepted). The
+ * warm-up is deterministic per seed and settings, so the reuse changes nothing downstream.
+ */
+export function reuseScoreWarmup(keptRunDir: string, config: GrpoConfig, runDir: string): ScoreWarmup {
+  const summaryFile = join(keptRunDir, WARMUP_DIR, SUMMARY_FILE);
+  const configFile = join(keptRunDir, 'config.json');
+  if (!existsSync(summaryFile) || !existsSync(configFile)) throw new AhaError(`--warmup-from: ${keptRunDir} holds no finished warm-up with its run's config.json`);
+  const kept = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  const now = config as unknown as Record<string, unknown>;
+  for (const k of WARMUP_INPUTS) {
+    if (JSON.stringify(kept[k]) !== JSON.stringify(now[k])) throw new AhaError(`--warmup-from: ${keptRunDir} was warmed up with ${k} ${JSON.stringify(kept[k])}, this run has ${JSON.stringify(now[k])}`);
+  }
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as ScoreWarmup;
+  if (config.model === null) throw new AhaError('--warmup-from: the run names no model to compare the warm-up\'s starting model with');
+  // A warm-up made before from_digest was recorded: its starting folder must still be there to compare.
+  if (summary.from_digest === undefined && !existsSync(join(summary.from, 'config.json'))) {
+    throw new AhaError(`--warmup-from: ${summaryFile} records no digest of its starting model and ${summary.from} is gone, so it cannot be compared with ${config.model}`);
+  }
+  const keptFrom = summary.from_digest ?? modelDigest(summary.from);
+  if (keptFrom !== modelDigest(config.model)) throw new AhaError(`--warmup-from: ${keptRunDir} was warmed up from ${summary.from}, whose config, weights or tokenizer differ from ${config.model}`);
+  mkdirSync(runDir, { recursive: true });
+  cpSync(join(keptRunDir, WARMUP_DIR), join(runDir, WARMUP_DIR), { recursive: true });
+  // The run folder stays whole on its own: its warm-up names the copied model.
+  const copied: ScoreWarmup = { ...summary, model: join(resolve(runDir), WARMUP_DIR, 'sft', 'model'), from_digest: keptFrom };
+  writeFileSync(join(runDir, WARMUP_DIR, SUMMARY_FILE), JSON.stringify(copied, null, 2) + '\n');
+  return copied;
+}
 
 /**
  * Runs the warm-up of a SCoRe config into <output_dir>/warmup, or returns the finished one found
@@ -76,6 +133,7 @@ export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resu
   // rewards, data) and no reference model: the warm-up has no KL.
   const run = prepareGrpo({ ...config, ...WARMUP_OFF, beta: 0, score_beta_first: 0, output_dir: join(dir, 'sample') }, { quiet: true });
   const from = String(run.configRecord!.model);
+  const fromDigest = modelDigest(from);
   const G = config.num_generations;
   const items = Array.from({ length: config.score_warmup_prompts }, () => run.prompts.next());
   const r = await rollout({
@@ -102,7 +160,7 @@ export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resu
   const out = await trainer.train({ resume_from_checkpoint: resumeSft });
   if (out.model_dir === null) throw new AhaError(`the warm-up's SFT in ${sftDir} was stopped; continue with --resume`);
   const summary: ScoreWarmup = {
-    model: out.model_dir, from, samples: r.rows.length, sample_accuracy: r.rows.filter((x) => x.correct).length / r.rows.length, ...counts,
+    model: out.model_dir, from, from_digest: fromDigest, samples: r.rows.length, sample_accuracy: r.rows.filter((x) => x.correct).length / r.rows.length, ...counts,
     sft_steps: out.global_step, training_loss: out.training_loss, seconds: (performance.now() - t0) / 1000, cpu_seconds: cpuSeconds() - c0,
   };
   writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');

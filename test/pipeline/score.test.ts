@@ -1,12 +1,13 @@
 // SCoRe's recipe path (pipeline/score.ts) on the bundled Countdown base model (it ends its answers,
 // which a random model does not) at tiny settings: the warm-up samples, pairs and fine-tunes into
 // <output>/warmup, the run starts from the warmed-up model, a resumed run reuses the warm-up, and a
-// taken folder is refused before anything is sampled.
+// taken folder is refused before anything is sampled; a kept warm-up is reused from a copy of the
+// same model and refused for another.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareScoreRun, scoreWarmup, WARMUP_DIR } from '../../src/pipeline/score.js';
+import { modelDigest, prepareScoreRun, reuseScoreWarmup, scoreWarmup, WARMUP_DIR } from '../../src/pipeline/score.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
 import { SCORE_INSTRUCTION } from '../../src/rl/self-correction.js';
 import { prepareGrpo } from '../../src/rl/setup.js';
@@ -53,6 +54,32 @@ test('SCoRe recipe: the warm-up fine-tunes on its own re-attempts, then the run 
   const stamp = statSync(join(dir, 'warmup.json')).mtimeMs;
   await assert.rejects(prepareScoreRun(tinyScore(model, out), { quiet: true }), /already holds a run; pass --resume/);
   assert.equal(statSync(join(dir, 'warmup.json')).mtimeMs, stamp);
+
+  // bench:score --warmup-from: the kept warm-up is reused by a run from a copy of the same model in
+  // another folder (its digest, not its path, is compared), and refused for another model or setting.
+  assert.equal(warmup.from_digest, modelDigest(model));
+  const root = tempDir('aha-score-reuse-');
+  const copy = join(root, 'same-model');
+  cpSync(model, copy, { recursive: true });
+  writeFileSync(join(copy, 'README.md'), 'a note is not the model\n');
+  const again = join(root, 'run');
+  // The kept run's config.json holds its rewards resolved (the task's defaults); so does a bench config.
+  const like = (m: string, o: string): GrpoConfig => ({ ...tinyScore(m, o), rewards: saved.rewards as GrpoConfig['rewards'] });
+  const reused = reuseScoreWarmup(out, like(copy, again), again);
+  assert.deepEqual(reused, { ...warmup, model: join(again, WARMUP_DIR, 'sft', 'model') });
+  const resumed = await prepareScoreRun(like(copy, again), { quiet: true, resume: true });
+  assert.deepEqual(resumed.warmup, reused, 'the copied warm-up is found finished, not redone');
+  assert.equal(resumed.run.configRecord!.model, reused.model);
+  assert.deepEqual(readFileSync(join(again, WARMUP_DIR, 'reattempts.jsonl'), 'utf8'), readFileSync(join(dir, 'reattempts.jsonl'), 'utf8'));
+  // One changed weight byte is another model.
+  const other = join(root, 'other-model');
+  cpSync(model, other, { recursive: true });
+  const weights = readFileSync(join(other, 'model.safetensors'));
+  weights[weights.length - 1] ^= 1;
+  writeFileSync(join(other, 'model.safetensors'), weights);
+  assert.throws(() => reuseScoreWarmup(out, like(other, join(root, 'run2')), join(root, 'run2')), /config, weights or tokenizer differ/);
+  assert.throws(() => reuseScoreWarmup(out, { ...like(copy, join(root, 'run3')), score_warmup_prompts: 4 }, join(root, 'run3')), /score_warmup_prompts 3, this run has 4/);
+  assert.equal(existsSync(join(root, 'run2')) || existsSync(join(root, 'run3')), false, 'a refusal writes nothing');
 });
 
 test('SCoRe recipe: a run stopped after its warm-up resumes with the same warmed-up model and starts its GRPO stage', { timeout: 120_000 }, async () => {
