@@ -1,6 +1,6 @@
 // `npm run bench:coat`: Satori's COAT in miniature on the bundled Countdown setting (level 0),
 // against plain GRPO at equal time. Per seed: the base model's held-out accuracy; runCoat (meta
-// tokens added, format tuning on program-written demos, RL with Restart-and-Explore and the
+// tokens added, format tuning on program-written demos or the critic's from the model's own samples, RL with Restart-and-Explore and the
 // reflection bonus; distill-back with --distill), timed from start to end; then plain GRPO (the
 // R1-Zero demo's settings) from the base model until it has used as much time. Both are evaluated
 // on the same held-out problems, one sample each at temperature 1.
@@ -10,7 +10,9 @@
 // machine wall time measures the share of the cores a run was given (a run beside a busy neighbour
 // gets fewer seconds of work out of each wall second), CPU time measures the work done. GRPO stops
 // after the step that takes it past COAT's CPU time, so any overshoot is in GRPO's favour.
-// Flags: --seed N[,N...] (default 42), --demos N, --verdict subtraction|side|digits, --opening restate|search
+// Flags: --seed N[,N...] (default 42), --demo-source program|self (format-tuning demos written by the
+//        program, or made from the base model's own samples by the critic), --self-puzzles N, --self-samples N
+//        (the sampling of self demos), --demos N, --verdict subtraction|side|digits, --opening restate|search
 //        (how the demos judge a total and open their thinking), --format-steps N, --format-lr X, --rl-steps N,
 //        --cpu-seconds N (COAT's whole budget: RL stops after the step that passes it),
 //        --restart-share S, --beta B (reflection bonus), --eval N (held-out problems, default 200),
@@ -27,7 +29,7 @@ import { setNumThreads } from '../src/core/index.js';
 import { cpuSeconds } from '../src/util/cpu-time.js';
 import { benchArgs } from './lib/args.js';
 
-const cli = benchArgs('bench:coat', ['--seed', '--demos', '--verdict', '--opening', '--format-steps', '--format-lr', '--rl-steps', '--cpu-seconds', '--restart-share', '--beta', '--eval', '--threads'], ['--distill', '--keep', '--json']);
+const cli = benchArgs('bench:coat', ['--seed', '--demo-source', '--self-puzzles', '--self-samples', '--demos', '--verdict', '--opening', '--format-steps', '--format-lr', '--rl-steps', '--cpu-seconds', '--restart-share', '--beta', '--eval', '--threads'], ['--distill', '--keep', '--json']);
 const flag = cli.value;
 const num = cli.num;
 const seeds = cli.integers('--seed', [42]);
@@ -39,7 +41,9 @@ const threads = num('--threads', 0);
 if (threads > 0) setNumThreads(threads);
 const budget = flag('--cpu-seconds');
 const coatFlags = {
-  threads, demos: num('--demos', COAT_DEFAULTS.demos), demo_verdict: flag('--verdict') ?? COAT_DEFAULTS.demo_verdict, demo_opening: flag('--opening') ?? COAT_DEFAULTS.demo_opening,
+  threads, demo_source: flag('--demo-source') ?? COAT_DEFAULTS.demo_source,
+  self_puzzles: num('--self-puzzles', COAT_DEFAULTS.self_puzzles), self_samples: num('--self-samples', COAT_DEFAULTS.self_samples),
+  demos: num('--demos', COAT_DEFAULTS.demos), demo_verdict: flag('--verdict') ?? COAT_DEFAULTS.demo_verdict, demo_opening: flag('--opening') ?? COAT_DEFAULTS.demo_opening,
   format_steps: num('--format-steps', COAT_DEFAULTS.format_steps), format_lr: num('--format-lr', COAT_DEFAULTS.format_lr),
   cpu_seconds: budget === undefined ? COAT_DEFAULTS.cpu_seconds : num('--cpu-seconds', 0),
   rl_steps: num('--rl-steps', COAT_DEFAULTS.rl_steps), restart_share: num('--restart-share', COAT_DEFAULTS.restart_share),
@@ -83,6 +87,7 @@ async function runOnce(seed: number, scratch: string): Promise<Outcome> {
   const ft = loadModel(coat.formatTuned);
   const format = evaluateCoat(ft.model, ft.tokenizer, items, maxTokens, seed + 100);
   const after = evaluateCoat(coat.final.model, coat.final.tokenizer, items, maxTokens, seed + 100);
+  if (coat.selfDemos) console.error(`seed ${seed}: self demos ${JSON.stringify(coat.selfDemos)}`);
   console.error(`seed ${seed}: COAT ${coatCpu.toFixed(0)} CPU-s (format ${coat.cpuSeconds.format.toFixed(0)}, rl ${coat.cpuSeconds.rl.toFixed(0)}), ${seconds.toFixed(0)} s wall (format ${coat.seconds.format.toFixed(0)}, rl ${coat.seconds.rl.toFixed(0)}, distill ${coat.seconds.distill.toFixed(0)}), ${coat.rlSteps} RL steps, ${coat.restartStates} restart states`);
 
   // Plain GRPO from the base model for the same CPU time.

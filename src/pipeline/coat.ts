@@ -1,6 +1,8 @@
 // Satori's two stages on the bundled Countdown setting, as one library call (`runCoat`):
 //   0. the meta-action tokens added to the base model (model/added-tokens.ts);
-//   1. format tuning: SFT on program-written COAT demonstrations (tasks/coat-demos.ts);
+//   1. format tuning: SFT on COAT demonstrations, written by a program (tasks/coat-demos.ts) or,
+//      with `demo_source: 'self'`, made from the token-extended base model's own samples on training
+//      puzzles by a program critic (tasks/coat-critic.ts: Satori's generator + critic);
 //   2. RL with Restart-and-Explore: GRPO whose prompts are partly restart states cut from the
 //      format-tuned model's own trajectories (right and wrong ones) with `<|reflect|>` appended,
 //      rewarded by the verifier (the main signal), the lenient format reward and the reflection
@@ -23,6 +25,7 @@ import { prepareGrpo } from '../rl/setup.js';
 import { runGrpo } from '../rl/trainer.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../rl/config.js';
 import { runSft, SFT_DEFAULTS } from '../sft/sft-run.js';
+import { selfDemos, type SelfDemoReport } from '../tasks/coat-critic.js';
 import { coatDemos, COUNTDOWN_CANDIDATES, COAT_DEMO_LEVEL, COAT_VERDICTS, COAT_OPENINGS, type CoatVerdict, type CoatOpening } from '../tasks/coat-demos.js';
 import { countdownTask } from '../tasks/countdown.js';
 import { AhaError } from '../util/errors.js';
@@ -36,6 +39,9 @@ import { Rng } from '../util/rng.js';
  */
 export const COAT_MAX_COMPLETION = 320;
 
+export type DemoSource = 'program' | 'self';
+export const DEMO_SOURCES: readonly DemoSource[] = ['program', 'self'];
+
 export interface CoatOptions {
   /** Base model folder; null = the bundled Countdown model. */
   model: string | null;
@@ -43,8 +49,18 @@ export interface CoatOptions {
   format_tuned: string | null;
   output_dir: string;
   seed: number;
-  /** Format-tuning demonstrations written by the program. */
+  /**
+   * Where the format-tuning demonstrations come from: `program` (written by tasks/coat-demos.ts) or
+   * `self` (the extended base model's own samples on training puzzles, cut and completed by the
+   * critic of tasks/coat-critic.ts).
+   */
+  demo_source: DemoSource;
+  /** Format-tuning demonstrations written by the program (`demo_source: program`). */
   demos: number;
+  /** Training puzzles the base model answers for self demonstrations (`demo_source: self`). */
+  self_puzzles: number;
+  /** Samples per puzzle (temperature 1) for self demonstrations. */
+  self_samples: number;
   /** How the demonstrations judge a total against the target (tasks/coat-demos.ts `CoatVerdict`). */
   demo_verdict: CoatVerdict;
   /** How the demonstrations' thinking opens (tasks/coat-demos.ts `CoatOpening`). */
@@ -83,7 +99,10 @@ export const COAT_DEFAULTS: Omit<CoatOptions, 'output_dir'> = {
   model: null,
   format_tuned: null,
   seed: 42,
+  demo_source: 'program',
   demos: 1500,
+  self_puzzles: 1000,
+  self_samples: 4,
   demo_verdict: 'subtraction',
   demo_opening: 'restate',
   format_steps: 400,
@@ -113,11 +132,18 @@ export function coatOptions(raw: Record<string, unknown>): CoatOptions {
     const v = o[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new AhaError(`coat: "${k}" must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   };
-  for (const k of ['demos', 'format_steps', 'format_batch_size', 'restart_problems', 'rl_steps', 'distill_problems', 'distill_samples'] as const) int(k, 1);
+  for (const k of ['demos', 'self_puzzles', 'self_samples', 'format_steps', 'format_batch_size', 'restart_problems', 'rl_steps', 'distill_problems', 'distill_samples'] as const) int(k, 1);
   int('seed', 0);
   int('threads', 0);
   if (!COAT_VERDICTS.includes(o.demo_verdict)) throw new AhaError(`coat: "demo_verdict" must be one of ${COAT_VERDICTS.join(', ')}, got ${JSON.stringify(o.demo_verdict)}`);
   if (!COAT_OPENINGS.includes(o.demo_opening)) throw new AhaError(`coat: "demo_opening" must be one of ${COAT_OPENINGS.join(', ')}, got ${JSON.stringify(o.demo_opening)}`);
+  if (!DEMO_SOURCES.includes(o.demo_source)) throw new AhaError(`coat: "demo_source" must be one of ${DEMO_SOURCES.join(', ')}, got ${JSON.stringify(o.demo_source)}`);
+  // Options of the other source are refused when changed, not ignored: self demonstrations are in
+  // the model's own words (the corpus's verdicts and openings), their count set by the sampling.
+  const otherSource = o.demo_source === 'self' ? (['demos', 'demo_verdict', 'demo_opening'] as const) : (['self_puzzles', 'self_samples'] as const);
+  for (const k of otherSource) {
+    if (o[k] !== COAT_DEFAULTS[k]) throw new AhaError(`coat: "${k}" applies only with demo_source ${o.demo_source === 'self' ? 'program' : 'self'} (demo_source is ${o.demo_source})`);
+  }
   if (!(typeof o.format_lr === 'number' && o.format_lr > 0)) throw new AhaError(`coat: "format_lr" must be > 0`);
   if (!(typeof o.restart_share === 'number' && o.restart_share >= 0 && o.restart_share < 1)) throw new AhaError('coat: "restart_share" must be in [0, 1)');
   if (!(typeof o.reflection_beta === 'number' && o.reflection_beta >= 0)) throw new AhaError('coat: "reflection_beta" must be ≥ 0');
@@ -164,6 +190,8 @@ export interface CoatResult {
   seconds: { format: number; rl: number; distill: number };
   /** Process CPU-seconds of each stage (the primary measure of work on a shared machine). */
   cpuSeconds: { format: number; rl: number; distill: number };
+  /** With `demo_source: self`: what the critic kept and dropped (also in self-demos.json). */
+  selfDemos: SelfDemoReport | null;
 }
 
 function trainItems(n: number, seed: number): PromptItem[] {
@@ -249,6 +277,19 @@ export function checkDemosSpellable(demos: readonly { prompt: string; completion
   }
 }
 
+/**
+ * Format-tuning demonstrations from the model in `modelDir`: it answers `self_puzzles` training
+ * puzzles `self_samples` times each at temperature 1 (Satori's generator), and the critic keeps its
+ * right lines, inserts the meta-actions, and reflects on and redoes its first wrong line.
+ */
+export function selfSampledDemos(modelDir: string, o: Pick<CoatOptions, 'self_puzzles' | 'self_samples' | 'seed'>, maxTokens: number): ReturnType<typeof selfDemos> {
+  const { model, tokenizer } = loadModel(modelDir);
+  const items = trainItems(o.self_puzzles, o.seed ^ 0x2c1b3c6d);
+  const repeated = items.flatMap((it) => Array.from({ length: o.self_samples }, () => it));
+  const rows = sampleTrajectories(model, tokenizer, repeated, maxTokens, o.seed + 3);
+  return selfDemos(rows.map((r) => ({ prompt: r.item.prompt, numbers: r.item.example.numbers as number[], target: r.item.example.target as number, completion: r.completion })), o.seed);
+}
+
 /** Runs the stages; see the file header. */
 export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult> {
   const o = coatOptions(raw);
@@ -259,10 +300,20 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
   const c0 = cpuSeconds();
   const extended = join(out, 'extended');
   let formatTuned = o.format_tuned;
+  let selfReport: SelfDemoReport | null = null;
   if (formatTuned === null) {
     addTokensToFolder(o.model ?? demoConfig().model!, extended);
     const demosFile = join(out, 'format-demos.jsonl');
-    const demos = coatDemos({ count: o.demos, seed: o.seed, verdict: o.demo_verdict, opening: o.demo_opening });
+    let demos: { prompt: string; completion: string }[];
+    if (o.demo_source === 'self') {
+      const made = selfSampledDemos(extended, o, maxTokens);
+      if (made.demos.length === 0) throw new AhaError(`coat: the critic kept no demonstration of ${made.report.samples} samples (${made.report.unparsed} not parsed)`);
+      selfReport = made.report;
+      writeFileSync(join(out, 'self-demos.json'), JSON.stringify(made.report, null, 2) + '\n');
+      demos = made.demos;
+    } else {
+      demos = coatDemos({ count: o.demos, seed: o.seed, verdict: o.demo_verdict, opening: o.demo_opening });
+    }
     checkDemosSpellable(demos, loadTokenizer(extended), extended);
     writeFileSync(demosFile, demos.map((d) => JSON.stringify({ prompt: d.prompt, completion: d.completion })).join('\n') + '\n');
     formatTuned = await formatTune(o, extended, demosFile, join(out, 'format'));
@@ -293,6 +344,7 @@ export async function runCoat(raw: Record<string, unknown>): Promise<CoatResult>
     extended, formatTuned, final: { model: rl.model, tokenizer: rl.tokenizer }, rlSteps, restartStates: states.length,
     seconds: { format: (t1 - t0) / 1000, rl: (t2 - t1) / 1000, distill: (t3 - t2) / 1000 },
     cpuSeconds: { format: c1 - c0, rl: c2 - c1, distill: c3 - c2 },
+    selfDemos: selfReport,
   };
 }
 

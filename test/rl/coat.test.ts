@@ -10,6 +10,8 @@ import { coatMetrics, reflectionBonus, reflectionTurns, restartPrompts, restartS
 import { taskPrompts } from '../../src/rl/prompts.js';
 import type { RewardExample } from '../../src/rewards/types.js';
 import { lenientFormat } from '../../src/rewards/format.js';
+import { selfDemos, type SelfDemoSample } from '../../src/tasks/coat-critic.js';
+import { candidates, type Candidate } from '../../src/tasks/countdown-corpus.js';
 
 const example = (numbers: number[], target: number): RewardExample => ({ numbers, target, difficulty: 0, gold: String(target) });
 
@@ -158,4 +160,66 @@ test('restart states cut a trajectory at step boundaries (last ≤ 2 steps dropp
   assert.deepEqual(Array.from({ length: 20 }, () => again.next().prompt), drawn.slice(20).map((d) => d.prompt));
   assert.throws(() => restartPrompts(base(), all, { share: 1, seed: 1 }), /restart_share/);
   void problemExample;
+});
+
+test('self demos (the critic on model-like samples): a verdict follows from its sums, never from where it stands; the only wrong line is the one reflected on', () => {
+  // Samples in the bundled model's two shapes on training puzzles: mostly bare guesses (a sign
+  // pattern at random), some searches, a share of whose lines carry one of its faults.
+  const rng = new Rng(11);
+  const samples: SelfDemoSample[] = [];
+  for (const d of coatDemos({ count: 400, seed: 12 })) {
+    const all = candidates(d.numbers);
+    const line = (c: Candidate, fault: number) => {
+      const said = (c.value === d.target) !== (fault === 1) ? 'right' : 'no';
+      const work = fault === 2 ? c.work.replace(/=(\d+)$/, (_, v) => `=${Number(v) + 1}`) : c.work;
+      return `${c.text}: ${work}. ${fault === 2 ? c.value + 1 : c.value} against ${d.target}, ${said}.\n`;
+    };
+    for (let s = 0; s < 3; s++) {
+      let completion: string;
+      if (rng.next() < 0.8) {
+        const g = rng.pick(all);
+        completion = `<think>\n${g.text} makes it.\n</think>\n<answer>\n${g.text}\n</answer>`;
+      } else {
+        let text = `<think>\ntrying the signs: ${d.target} from ${d.numbers.join(', ')}.\n`;
+        let answer = all[0].text;
+        for (const c of all) {
+          const fault = rng.next() < 0.2 ? 1 + rng.int(2) : 0;
+          text += line(c, fault);
+          answer = c.text;
+          if ((c.value === d.target) !== (fault === 1)) break;
+          text += 'wait, let me try another.\n';
+        }
+        completion = `${text.replace(/wait, let me try another.\n$/, '')}</think>\n<answer>\n${answer}\n</answer>`;
+      }
+      samples.push({ prompt: d.prompt, numbers: d.numbers, target: d.target, completion });
+    }
+  }
+  const { demos, report } = selfDemos(samples, 5);
+  assert.equal(report.unparsed, 0);
+  assert.ok(report.errors.miss_judged_right > 0 && report.errors.hit_judged_wrong > 0 && report.errors.sum_wrong > 0, JSON.stringify(report));
+  const verdicts = new Map<string, { right: number; all: number }>();
+  for (const d of demos) {
+    const problem = { id: 'x', prompt: d.prompt, gold: String(d.target), difficulty: 0, meta: { numbers: d.numbers, target: d.target } };
+    assert.ok(countdownTask.verify(d.completion, problem).correct, d.completion);
+    for (const m of d.completion.matchAll(/(<\|\w+\|>)[^\n]*? against \d+, (right|no)\.\n/g)) {
+      const v = verdicts.get(m[1]) ?? { right: 0, all: 0 };
+      v.all++;
+      if (m[2] === 'right') v.right++;
+      verdicts.set(m[1], v);
+    }
+    // Every judged line is the corpus's line for its candidate, except the wrong one a <|reflect|> follows.
+    const lines = d.completion.split('\n');
+    lines.forEach((l, k) => {
+      const m = /^(?:<\|\w+\|>)?(\d+(?:[-+]\d+)+): (.*)\. (\d+) against (\d+), (right|no)\.$/.exec(l);
+      if (!m) return;
+      const c = candidates(d.numbers).find((x) => x.text === m[1]);
+      const honest = c !== undefined && l.endsWith(`${c.text}: ${c.work}. ${c.value} against ${d.target}, ${c.value === d.target ? 'right' : 'no'}.`);
+      // (A confirming re-check follows a right line.)
+      assert.equal(honest, !(lines[k + 1] ?? '').startsWith('<|reflect|>') || d.confirmed, `${l}\n${d.completion}`);
+    });
+  }
+  for (const meta of ['<|continue|>', '<|reflect|>']) {
+    const v = verdicts.get(meta)!;
+    assert.ok(v.right / v.all > 0.3 && v.right / v.all < 0.7, `${meta}: ${v.right} right of ${v.all}`);
+  }
 });
