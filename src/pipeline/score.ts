@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { validateConfig, type GrpoConfig } from '../rl/config.js';
 import { rollout } from '../rl/rollout.js';
 import { reattemptCounts, reattemptPairs, SCORE_DEFAULTS, secondAttemptPrompt } from '../rl/self-correction.js';
+import { readPromptFile } from '../rl/prompts.js';
 import { prepareGrpo, type PrepareOptions } from '../rl/setup.js';
 import type { GrpoRunOptions } from '../rl/trainer.js';
 import { SFTTrainer } from '../sft/sft-trainer.js';
@@ -119,6 +120,11 @@ export function reuseScoreWarmup(keptRunDir: string, config: GrpoConfig, runDir:
 export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resume?: boolean } = {}): Promise<ScoreWarmup> {
   const config = validateConfig(raw);
   if (config.self_correction !== 'score' || config.score_warmup_prompts === 0) throw new AhaError('score_warmup_prompts: the warm-up needs self_correction: score and score_warmup_prompts > 0');
+  // The warm-up's SFT trains on text transcripts; a chat's second turn is its template's to frame,
+  // and a chat model already writes one.
+  if (config.data !== null && readPromptFile(config.data, config.chat_template_kwargs).some((it) => it.messages !== undefined)) {
+    throw new AhaError(`score_warmup_prompts: ${config.data} holds conversational prompts, whose second attempt continues the chat in the model's own template; the warm-up gives a base model a second turn in text prompts only. Set score_warmup_prompts: 0 (a chat model already answers a second user turn)`);
+  }
   const dir = join(resolve(config.output_dir), WARMUP_DIR);
   const summaryFile = join(dir, SUMMARY_FILE);
   if (existsSync(summaryFile)) {

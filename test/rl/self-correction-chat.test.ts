@@ -10,6 +10,7 @@ import { prepareGrpo } from '../../src/rl/setup.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { SCORE_CHAT_INSTRUCTION, SCORE_INSTRUCTION, secondAttemptItem, secondAttemptPrompt } from '../../src/rl/self-correction.js';
 import type { ScoredRow } from '../../src/rl/rollout.js';
+import { prepareScoreRun } from '../../src/pipeline/score.js';
 import { writeRealFolder } from '../model/real-folders.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -75,4 +76,14 @@ test('attempt 2 is think_prefilled by its own prompt: R1-Distill\'s chat reopens
   const text = { id: 't', prompt: 'Assistant: <think>', example: { think_prefilled: '<think>' } };
   assert.equal(secondAttemptItem(row(text, 'x</think>'), secondAttemptPrompt('\nUser: again.\nAssistant: ')).example.think_prefilled, undefined);
   assert.equal(secondAttemptItem(row(text, 'x</think>'), secondAttemptPrompt(SCORE_INSTRUCTION)).example.think_prefilled, '<think>\n');
+});
+
+test('the warm-up (a base model\'s second turn in text) is refused for conversational prompts before anything is sampled or written', async () => {
+  const root = scratchDir('aha-score-chat-');
+  const out = join(root, 'run');
+  await assert.rejects(
+    prepareScoreRun(score({ model: writeRealFolder(join(root, 'qwen'), 'qwen2.5-instruct').dir, data: data(root), score_warmup_prompts: 4, output_dir: out }), { quiet: true }),
+    /score_warmup_prompts: .*math\.jsonl holds conversational prompts.*Set score_warmup_prompts: 0/,
+  );
+  assert.equal(existsSync(join(out, 'warmup')), false);
 });
