@@ -100,8 +100,8 @@ interface Baseline {
 async function heldoutBoth(prepared: GrpoRunOptions, seed: number): Promise<Omit<Baseline, 'seconds' | 'cpu_seconds'>> {
   const run = { ...prepared, evalItems: repeated(prepared.evalItems ?? []) };
   const h = await twoAttemptHeldout({
-    items: run.evalItems ?? [], encode: (p) => run.tokenizer.encode(p), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
-    weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(config.score_instruction), contextLength: run.model.config.max_position_embeddings,
+    items: run.evalItems ?? [], encode: run.encodePrompt ?? ((p) => run.tokenizer.encode(p)), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
+    weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(run.config.score_instruction, run.tokenizer), contextLength: run.model.config.max_position_embeddings,
   });
   return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
 }
@@ -174,17 +174,18 @@ async function runPairSftBaseline(seed: number, scratch: string, model: string):
   const c0 = cpuSeconds();
   const base = prepareGrpo({ ...noWarmup, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
   const rng = new Rng(seed);
+  const second = secondAttemptPrompt(base.config.score_instruction, base.tokenizer);
   const pairs: CorrectionPair[] = [];
   let starPairs = 0;
   for (let s = 0; s < steps; s++) {
     const items = Array.from({ length: config.prompts_per_step }, () => base.prompts.next());
     const t = await twoAttemptRollout({
-      items, groupSize: config.num_generations, encode: (p) => base.tokenizer.encode(p), sampler: base.sampler, rng, judges: base.judges,
-      weights: base.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(config.score_instruction), contextLength: base.model.config.max_position_embeddings,
+      items, groupSize: config.num_generations, encode: base.encodePrompt ?? ((p) => base.tokenizer.encode(p)), sampler: base.sampler, rng, judges: base.judges,
+      weights: base.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: second, contextLength: base.model.config.max_position_embeddings,
     });
-    const star = correctionPairs('star', t.first, config.num_generations, secondAttemptPrompt(config.score_instruction), t.second);
+    const star = correctionPairs('star', t.first, config.num_generations, second, t.second);
     starPairs += star.length;
-    pairs.push(...correctionPairs('pair', t.first, config.num_generations, secondAttemptPrompt(config.score_instruction)), ...star);
+    pairs.push(...correctionPairs('pair', t.first, config.num_generations, second), ...star);
   }
   const data = join(scratch, `pairs-seed${seed}.jsonl`);
   writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
-import { LoraModel, resolveLoraTokens, type LoraConfig } from './lora.js';
+import { LoraModel, resolveLoraTokens, writeTokenRows, type LoraConfig } from './lora.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterFlag, isAdapterDir, readAdapterConfig, writeAdapterFiles } from './adapter-files.js';
 import { loadModel } from './load-model.js';
 import { readModelFolder, type LoadedModel } from './model-folder.js';
@@ -93,9 +93,7 @@ export function mergeInto(lora: LoraModel): CausalLM {
   // Trained token rows replace the embedding's rows (a tied lm_head is the same matrix) and an
   // untied lm_head's, as PEFT's merge does.
   for (const [module, tr] of [['model.embed_tokens', lora.tokenRows], ['lm_head', lora.lmHeadRows]] as const) {
-    if (!tr) continue;
-    const w = weightOf(module), H = tr.rows.shape[1];
-    tr.ids.forEach((id, j) => w.data.set(tr.rows.data.subarray(j * H, (j + 1) * H), id * H));
+    if (tr) writeTokenRows(weightOf(module).data, tr);
   }
   lora.base.setLinearHook(null);
   return lora.base;

@@ -24,6 +24,12 @@ import type { CausalLM, KVCache } from './causal-lm.js';
 import type { LinearHook, PackedPart, TokenRows, Transformer } from './transformer.js';
 import { frozenWeightsOf } from './weights.js';
 
+/** Writes trained token rows over their ids' rows of a [vocab, hidden] weight (merging them, as PEFT does). */
+export function writeTokenRows(weight: Float32Array, tr: TokenRows): void {
+  const H = tr.rows.shape[1];
+  tr.ids.forEach((id, j) => weight.set(tr.rows.data.subarray(j * H, (j + 1) * H), id * H));
+}
+
 /** The projections a Llama/Qwen2 layer has, by their module name's last part. */
 export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 

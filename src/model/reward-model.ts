@@ -15,7 +15,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { Rng } from '../util/rng.js';
 import { modelConfigJson, parseModelConfig } from './config-json.js';
 import { loadModel } from './load-model.js';
-import { LoraModel, resolveLoraTokens, type LoraConfig } from './lora.js';
+import { LoraModel, resolveLoraTokens, writeTokenRows, type LoraConfig } from './lora.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
 import { Transformer } from './transformer.js';
 import type { ModelConfig, ModelType } from './transformer-config.js';
@@ -111,8 +111,8 @@ export class ScalarRewardModel implements RewardModel {
     const tr = this.lora?.tokenRows;
     const embed = out.get('model.embed_tokens.weight');
     if (tr && embed) {
-      const data = Float32Array.from(embed.data), H = tr.rows.shape[1];
-      tr.ids.forEach((id, j) => data.set(tr.rows.data.subarray(j * H, (j + 1) * H), id * H));
+      const data = Float32Array.from(embed.data);
+      writeTokenRows(data, tr);
       out.set('model.embed_tokens.weight', { shape: embed.shape, data });
     }
     return out;

@@ -18,6 +18,7 @@ import { prepareGrpo, type PrepareOptions } from '../rl/setup.js';
 import type { GrpoRunOptions } from '../rl/trainer.js';
 import { SFTTrainer } from '../sft/sft-trainer.js';
 import { AhaError } from '../util/errors.js';
+import { hashFileInto } from '../util/file-hash.js';
 import { Rng } from '../util/rng.js';
 import { assertFreshRunDir, holdsRun } from '../util/run-dir.js';
 
@@ -59,8 +60,8 @@ const cpuSeconds = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
-/** The files of a model folder that decide what is loaded: config, weights, tokenizer (not a README). */
-const MODEL_FILE = /^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json|vocab\.(json|txt)|merges\.txt|.+\.safetensors(\.index\.json)?)$/;
+/** The files of a model folder that decide what is loaded: config, weights, tokenizer and chat template (not a README). */
+const MODEL_FILE = /^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json|chat_template\.(jinja|json)|vocab\.(json|txt)|merges\.txt|.+\.safetensors(\.index\.json)?)$/;
 
 /**
  * SHA-256 over a model folder's config, weights and tokenizer files (names and bytes, in name
@@ -70,8 +71,7 @@ export function modelDigest(dir: string): string {
   if (!existsSync(join(dir, 'config.json'))) throw new AhaError(`${dir}: not a model folder (no config.json)`);
   const hash = createHash('sha256');
   for (const name of readdirSync(dir).filter((n) => MODEL_FILE.test(n) && statSync(join(dir, n)).isFile()).sort()) {
-    const bytes = readFileSync(join(dir, name));
-    hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+    hashFileInto(hash.update(`${name}\0${statSync(join(dir, name)).size}\0`), join(dir, name));
   }
   return hash.digest('hex');
 }

@@ -26,12 +26,27 @@ export function mathCandidate(text: string): string | null {
   return finalBoxed(text) ?? extractAnswer(text, { lastNumberFallback: false });
 }
 
+/**
+ * Verdicts by (gold, candidate), oldest dropped past the bound: the reflection bonus and the step's
+ * COAT metrics judge the same reflection turns, and one comparison may take up to its budget.
+ */
+const verdicts = new Map<string, boolean>();
+const VERDICTS_KEPT = 4096;
+
 /** A judge of intermediate answers against the example's gold answer; null without one. */
 export function mathJudge(example: RewardExample): ((candidate: string) => boolean) | null {
   const raw = goldOf(example);
   const gold = raw === null ? null : extractGold(raw);
   if (gold === null) return null;
-  return (candidate) => compareAnswers(candidate, gold, CANDIDATE_TIMEOUT_MS).equal;
+  return (candidate) => {
+    const key = `${raw}\u0000${candidate}`;
+    const known = verdicts.get(key);
+    if (known !== undefined) return known;
+    const equal = compareAnswers(candidate, gold, CANDIDATE_TIMEOUT_MS).equal;
+    if (verdicts.size >= VERDICTS_KEPT) verdicts.delete(verdicts.keys().next().value!);
+    verdicts.set(key, equal);
+    return equal;
+  };
 }
 
 export const MATH_CANDIDATES: CandidateReader = { candidate: mathCandidate, judge: mathJudge };

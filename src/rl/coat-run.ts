@@ -12,12 +12,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tokenizer } from '../model/tokenizer.js';
-import type { RewardExample, RewardFunction } from '../rewards/types.js';
+import type { RewardExample } from '../rewards/types.js';
 import { AhaError } from '../util/errors.js';
 import { readJsonl } from '../util/jsonl.js';
 import { META_ACTIONS } from '../util/meta-actions.js';
 import { Rng } from '../util/rng.js';
-import { coatMetrics, reflectionBonus, restartPrompts, restartStates, RESTART_PREFIX_FIELD, type CandidateReader, type RestartState } from './coat.js';
+import { coatMetrics, restartPrompts, restartStates, RESTART_PREFIX_FIELD, type RestartState } from './coat.js';
 import type { CoatGrpoOptions } from './coat-options.js';
 import { COAT_READERS, type CoatReaderName } from './coat-readers.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
@@ -64,9 +64,6 @@ export interface CoatPrepareContext {
 
 /** COAT's part of a GRPO run. */
 export interface CoatRun {
-  reader: CandidateReader;
-  /** The reflection bonus (`coat_reflection`), or null with coat_reflection_beta 0. */
-  bonus: RewardFunction | null;
   /** The step's prompts: the base source, a share of them restart states once `prepare` has run. */
   prompts: PromptSource;
   /** Fills the restart buffer (a no-op with coat_restart_share 0). */
@@ -103,8 +100,6 @@ export function coatRun(o: CoatRunOptions): CoatRun {
     seek: (p) => o.base.seek(p),
   };
   return {
-    reader,
-    bonus: c.coat_reflection_beta > 0 ? reflectionBonus({ beta: c.coat_reflection_beta, reader }) : null,
     prompts,
     async prepare(ctx) {
       if (inner !== null) return;

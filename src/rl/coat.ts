@@ -115,7 +115,9 @@ export interface RestartState {
  * format) is all working, its final answer in its last step: that step is always dropped (t ≥ 1).
  */
 export function restartStates(t: Trajectory, maxDrop = 2): RestartState[] {
-  const thinks = t.completion.startsWith('<think>');
+  // The thinking block was opened by the completion, or by the prompt (R1-Distill's template).
+  const prefilled = t.item.example.think_prefilled;
+  const thinks = t.completion.startsWith('<think>') || prefilled === true || typeof prefilled === 'string';
   // A trajectory that never closed its thinking (cut off at the length limit) is all thinking.
   const end = thinks ? t.completion.indexOf(THINK_END) : -1;
   const thinking = end < 0 ? t.completion : t.completion.slice(0, end);
@@ -133,15 +135,17 @@ export function restartStates(t: Trajectory, maxDrop = 2): RestartState[] {
 /**
  * The prompt item of a restart state: prompt + prefix, the prefix recorded for the reflection bonus.
  * A prefix that opened the thinking block makes the example `think_prefilled`: the format rewards
- * read the completion as if "<think>" preceded it (without it no restart completion could pass them).
+ * read the completion as if "<think>" preceded it (without it no restart completion could pass them);
+ * a prompt that opened it itself keeps its own mark (withThinkPrefilled's tail).
  * A conversational prompt is already rendered, so the prefix continues the assistant's turn.
  */
 export function restartItem(s: RestartState): PromptItem {
+  const opened = s.prefix.startsWith('<think>') || (s.item.example.think_prefilled ?? false);
   return {
     ...s.item,
     id: `${s.item.id}#restart`,
     prompt: s.item.prompt + s.prefix,
-    example: { ...s.item.example, [RESTART_PREFIX_FIELD]: s.prefix, coat_restart_from: s.fromCorrect ? 'correct' : 'wrong', think_prefilled: s.prefix.startsWith('<think>') },
+    example: { ...s.item.example, [RESTART_PREFIX_FIELD]: s.prefix, coat_restart_from: s.fromCorrect ? 'correct' : 'wrong', think_prefilled: opened },
   };
 }
 

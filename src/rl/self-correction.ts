@@ -30,9 +30,13 @@ export const SCORE_INSTRUCTION = '\nUser: There may be an error. Rewrite the sol
  */
 export const SCORE_CHAT_INSTRUCTION = 'There may be an error in your solution above. Find it if there is one, correct it, and write the whole solution again, giving the final answer in the same format as before.';
 
-/** score_instruction's default for a run: the text frame for text prompts, the user turn for conversational ones. */
-export function defaultScoreInstruction(conversational: boolean): string {
-  return conversational ? SCORE_CHAT_INSTRUCTION : SCORE_INSTRUCTION;
+/**
+ * The instruction a run uses: the one set, except that the default text frame (SCORE_INSTRUCTION,
+ * "User: … Assistant: <think>") gives way to the chat wording with conversational prompts, where
+ * the instruction is the user's turn and the template frames it.
+ */
+export function scoreInstructionFor(instruction: string, conversational: boolean): string {
+  return conversational && instruction === SCORE_INSTRUCTION ? SCORE_CHAT_INSTRUCTION : instruction;
 }
 
 export type ScoreStage = 1 | 2 | 'both';

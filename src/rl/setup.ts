@@ -24,7 +24,7 @@ import { assertFreshRunDir } from '../util/run-dir.js';
 import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { filePrompts, heldoutItems, promptEncoder, readPromptFile, renderChatPrompts, taskPrompts, uncheckableRows, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
-import { needsReference, SCORE_CHAT_INSTRUCTION, SCORE_INSTRUCTION, secondAttemptPrompt } from './self-correction.js';
+import { needsReference, scoreInstructionFor, secondAttemptPrompt } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 import { assertSomeUnverifiable, isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, sampleExamples, withPromptField } from './learned-rewards.js';
 import { buildTools } from '../tools/registry.js';
@@ -132,8 +132,8 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   let items = config.data !== null ? readPromptFile(config.data, config.chat_template_kwargs) : null;
   // SCoRe with conversational prompts: the instruction is the user's turn after y1, so the text
   // frame of the default gives way to the chat wording (config.json records the one used).
-  if (config.self_correction === 'score' && config.score_instruction === SCORE_INSTRUCTION && items !== null && items.some((it) => it.messages !== undefined)) {
-    config = { ...config, score_instruction: SCORE_CHAT_INSTRUCTION };
+  if (config.self_correction === 'score' && items !== null) {
+    config = { ...config, score_instruction: scoreInstructionFor(config.score_instruction, items.some((it) => it.messages !== undefined)) };
   }
   const codeData = items !== null && items.some((it) => codeTestsOf(it.example) !== null);
   const given = config.rewards.length > 0 ? config.rewards : defaultRewards(config.task, codeData);
@@ -200,23 +200,23 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // Prompt plus completion must fit the model's context; check a sample of prompts now.
   const ctx = model.config.max_position_embeddings;
   // Every prompt of a data file; a sample of a task's (its prompts are all of one short shape).
-  const probe = makePrompts();
-  let longest = 0;
-  for (let i = 0; i < (items ? items.length : 64); i++) longest = Math.max(longest, encodePrompt(probe.next().prompt).length);
-  if (longest + config.max_completion_length > ctx) {
-    throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
-  }
   // SCoRe's second attempt reads prompt + first answer + instruction (with a chat, its turn markers
   // too), then answers: both answers must fit. Attempt 2's prompt with an empty first answer gives
   // what the instruction adds.
-  if (config.self_correction === 'score') {
-    const second = secondAttemptPrompt(config.score_instruction, tokenizer);
-    const probe2 = makePrompts();
-    let longest2 = 0;
-    for (let i = 0; i < (items ? items.length : 64); i++) longest2 = Math.max(longest2, encodePrompt(second(probe2.next(), '')).length);
-    if (longest2 + 2 * config.max_completion_length > ctx) {
-      throw new AhaError(`self_correction score: attempt-2 prompts of up to ${longest2} tokens before the first answer (prompt and score_instruction), and two answers of max_completion_length ${config.max_completion_length}, exceed the model's context of ${ctx} tokens; lower max_completion_length to ${Math.floor((ctx - longest2) / 2)} or less`);
-    }
+  const second = config.self_correction === 'score' ? secondAttemptPrompt(config.score_instruction, tokenizer) : null;
+  const probe = makePrompts();
+  let longest = 0;
+  let longest2 = 0;
+  for (let i = 0; i < (items ? items.length : 64); i++) {
+    const it = probe.next();
+    longest = Math.max(longest, encodePrompt(it.prompt).length);
+    if (second) longest2 = Math.max(longest2, encodePrompt(second(it, '')).length);
+  }
+  if (longest + config.max_completion_length > ctx) {
+    throw new AhaError(`prompts of up to ${longest} tokens plus max_completion_length ${config.max_completion_length} exceed the model's context of ${ctx} tokens`);
+  }
+  if (second && longest2 + 2 * config.max_completion_length > ctx) {
+    throw new AhaError(`self_correction score: attempt-2 prompts of up to ${longest2} tokens before the first answer (prompt and score_instruction), and two answers of max_completion_length ${config.max_completion_length}, exceed the model's context of ${ctx} tokens; lower max_completion_length to ${Math.floor((ctx - longest2) / 2)} or less`);
   }
 
   // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen;

@@ -2,8 +2,6 @@
 // held-out set, train with the LM trainer, and save the final model in <run>/model. Also resumes
 // a run from its latest checkpoint with the configuration it was started with.
 import type { TrainerCallback } from '../util/callbacks.js';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/load-model.js';
@@ -11,6 +9,7 @@ import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/
 import { withNewAdapters } from '../model/adapter.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { AhaError } from '../util/errors.js';
+import { fileSha256 } from '../util/file-hash.js';
 import { epochBatches, splitHeldOut } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -91,10 +90,6 @@ export interface SftRunResult extends TrainResult {
   heldOutExamples: number;
 }
 
-/** SHA-256 of a file's bytes, so a resumed run can tell its data file changed. */
-function fileDigest(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
 
 function tokenize(o: SftOptions, tokenizer: Tokenizer, data: SftRecord[], evalData: SftRecord[] | null): { train: TokenExample[]; heldOut: TokenExample[]; stats: EncodeStats } {
   const max = o.seqLen + 1; // seqLen inputs plus the last target
@@ -127,7 +122,7 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   checkChatTemplateArgs(o.chatTemplateArgs, 'chat_template_kwargs');
   const data = readSftFile(o.data, o.chatTemplateArgs);
   const evalData = o.evalData !== null ? readSftFile(o.evalData, o.chatTemplateArgs) : null;
-  const digests = { dataSha256: fileDigest(o.data), evalDataSha256: o.evalData !== null ? fileDigest(o.evalData) : null };
+  const digests = { dataSha256: fileSha256(o.data), evalDataSha256: o.evalData !== null ? fileSha256(o.evalData) : null };
   if (resumeFrom) {
     // Resuming exactly needs the same examples in the same order.
     const saved = o as SftOptions & Partial<typeof digests>;

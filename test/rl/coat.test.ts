@@ -6,10 +6,10 @@ import { Rng } from '../../src/util/rng.js';
 import { coatCompletion, coatDemos, COUNTDOWN_CANDIDATES } from '../../src/tasks/coat-demos.js';
 import { countdownTask } from '../../src/tasks/countdown.js';
 import { problemExample } from '../../src/tasks/rewards.js';
-import { coatMetrics, reflectionBonus, reflectionTurns, restartPrompts, restartStates, RESTART_PREFIX_FIELD } from '../../src/rl/coat.js';
+import { coatMetrics, reflectionBonus, reflectionTurns, restartItem, restartPrompts, restartStates, RESTART_PREFIX_FIELD } from '../../src/rl/coat.js';
 import { taskPrompts } from '../../src/rl/prompts.js';
 import type { RewardExample } from '../../src/rewards/types.js';
-import { lenientFormat } from '../../src/rewards/format.js';
+import { lenientFormat, strictFormat } from '../../src/rewards/format.js';
 import { selfDemos, type SelfDemoSample } from '../../src/tasks/coat-critic.js';
 import { candidates, type Candidate } from '../../src/tasks/countdown-corpus.js';
 
@@ -222,4 +222,20 @@ test('self demos (the critic on model-like samples): a verdict follows from its 
     const v = verdicts.get(meta)!;
     assert.ok(v.right / v.all > 0.3 && v.right / v.all < 0.7, `${meta}: ${v.right} right of ${v.all}`);
   }
+});
+
+test('a prompt that opened the think block itself (R1-Distill\'s template): restart states cut inside the thinking, and restart rows keep the prompt\'s mark', () => {
+  const item = { id: 'p', prompt: '<｜User｜>Q<｜Assistant｜><think>\n', example: { gold: '7', think_prefilled: '<think>\n' } };
+  const completion = '3+4=8.<|reflect|>3+4=7.\n</think>\n<answer>\n7\n</answer>';
+  const states = restartStates({ item, completion, correct: true }, 2);
+  // As a completion that opens the block: t = 0 keeps all the thinking (not the answer).
+  assert.deepEqual(states.map((st) => st.prefix), ['3+4=8.<|reflect|>', '3+4=8.<|reflect|>3+4=7.\n<|reflect|>']);
+  for (const st of states) {
+    const row = restartItem(st);
+    assert.equal(row.example.think_prefilled, '<think>\n');
+    assert.equal(strictFormat('so 7.\n</think>\n<answer>\n7\n</answer>', row.example), 1, 'the format reward reads the row as the model wrote it');
+  }
+  // A completion that opens the block itself still marks its restart rows.
+  const own = restartStates({ item: { id: 'q', prompt: 'Q: ', example: { gold: '7' } }, completion: '<think>\n3+4=8.<|reflect|>3+4=7.\n</think> 7', correct: true }, 2);
+  assert.ok(own.length > 0 && own.every((st) => restartItem(st).example.think_prefilled === true));
 });
