@@ -113,3 +113,17 @@ test('SCoRe recipe: without a warm-up it is prepareGrpo; a warm-up needs SCoRe, 
   await assert.rejects(scoreWarmup(random(cut)), /score_warmup_prompts: every one of the 6 warm-up samples ran to max_completion_length \(8\)/);
   assert.equal(existsSync(join(cut, WARMUP_DIR, 'sft')), false);
 });
+
+test('modelDigest: a copy elsewhere has the same digest; the chat template and the weights each change it; a README does not', () => {
+  const root = tempDir();
+  const a = join(root, 'a');
+  cpSync(tinyModelDir(), a, { recursive: true });
+  const digest = modelDigest(a);
+  const b = join(root, 'b');
+  cpSync(a, b, { recursive: true });
+  assert.equal(modelDigest(b), digest);
+  writeFileSync(join(b, 'README.md'), 'notes\n');
+  assert.equal(modelDigest(b), digest, 'files that are not loaded do not count');
+  writeFileSync(join(b, 'chat_template.jinja'), '{{ messages[0].content }}');
+  assert.notEqual(modelDigest(b), digest, 'the chat template decides how prompts are rendered');
+});
