@@ -1,4 +1,4 @@
-// `aha tokens add`: adds whole special tokens (by default Satori's meta-actions <|continue|>,
+// `aha tokens add`: adds whole tokens (non-special added tokens, so completions keep them) (by default Satori's meta-actions <|continue|>,
 // <|reflect|>, <|explore|>) to a model folder's tokenizer and grows its embeddings to match, writing
 // a new folder (model/added-tokens.ts; docs/self-correction.md).
 import { existsSync, readdirSync } from 'node:fs';
@@ -18,7 +18,7 @@ export function register(program: Command): void {
   tokens
     .command('add')
     .description(
-      `Add special tokens (default the COAT meta-actions ${META_ACTIONS.join(' ')}) to a model folder: one new id each after the ` +
+      `Add whole tokens (non-special added tokens, which completions keep in their text; default the COAT meta-actions ${META_ACTIONS.join(' ')}) to a model folder: one new id each after the ` +
         'last one, embedding rows (and an untied lm_head\'s) initialised to the mean of the old rows, config.json vocab_size updated. ' +
         'Old ids keep their rows, so the model\'s logits on them are unchanged.',
     )
