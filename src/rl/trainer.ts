@@ -26,7 +26,7 @@ import { finiteOnly, heldoutMetrics, rolloutMetrics, TrainingSums } from './metr
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
 import { rollout, type Judges, type Sampler, type ScoredRow } from './rollout.js';
 import { toolMetrics } from '../tools/metrics.js';
-import { needsReference, scoreStep, secondAttemptPrompt, twoAttemptHeldout } from './self-correction.js';
+import { needsReference, scoreStep, secondAttemptPrompt, twoAttemptHeldout, type SecondAttemptPrompt } from './self-correction.js';
 import type { CoatRun } from './coat-run.js';
 
 export type { ResolvedGrpoConfig };
@@ -114,7 +114,7 @@ function promptEncode(opts: GrpoRunOptions): (prompt: string) => Int32Array {
  * The held-out evaluation: one completion per problem, the same problems every time, at most once
  * per step, on a generator derived from (seed, step) so it never shifts the training stream.
  */
-function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<void>; done(step: number): void } {
+function heldoutEvaluator(opts: GrpoRunOptions, secondPrompt: SecondAttemptPrompt): { run(step: number): Promise<void>; done(step: number): void } {
   const cfg = opts.config;
   const items = opts.evalItems ?? [];
   const evalFile = join(opts.runDir, EVAL_FILE);
@@ -133,7 +133,7 @@ function heldoutEvaluator(opts: GrpoRunOptions): { run(step: number): Promise<vo
       const sampler = opts.evalSampler ?? opts.sampler;
       // SCoRe: both attempts of each problem, with the paper's metrics (self-correction.ts).
       const two = cfg.self_correction === 'score'
-        ? await twoAttemptHeldout({ items, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length, secondPrompt: secondAttemptPrompt(cfg.score_instruction, opts.tokenizer), contextLength: opts.model.config.max_position_embeddings })
+        ? await twoAttemptHeldout({ items, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length, secondPrompt, contextLength: opts.model.config.max_position_embeddings })
         : null;
       const rows = two ? two.first : (await rollout({ items, groupSize: 1, encode, sampler, rng, judges: opts.judges, weights: opts.rewardWeights, maxCompletionTokens: cfg.max_completion_length })).rows;
       const line = { ...heldoutMetrics(rows), ...toolMetrics(rows) };
@@ -198,9 +198,10 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     }),
     fields: ['reward', 'acc', 'len', 'reflect', 's/step'], quiet: opts.quiet, signal: opts.signal,
   });
-  const heldout = heldoutEvaluator(opts);
-  const encode = promptEncode(opts);
+  // SCoRe's attempt-2 prompt (with chat prompts, the model's template), for training and held-out rollouts alike.
   const secondPrompt = secondAttemptPrompt(cfg.score_instruction, opts.tokenizer);
+  const heldout = heldoutEvaluator(opts, secondPrompt);
+  const encode = promptEncode(opts);
   let lastMetrics: Record<string, number> | null = null;
   try {
     // COAT's restart buffer: sampled from the policy (or read back on resume) before anything is written.
