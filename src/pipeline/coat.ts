@@ -18,7 +18,8 @@ import { eosIds } from '../model/config-json.js';
 import { loadModel } from '../model/load-model.js';
 import { sample } from '../model/sampling.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer.js';
-import { coatMetrics, reflectionBonus, restartPrompts, restartStates, type CoatMetrics, type RestartState, type Trajectory } from '../rl/coat.js';
+import { coatMetrics, fittingRestartStates, reflectionBonus, restartPrompts, type CoatMetrics, type RestartState, type Trajectory } from '../rl/coat.js';
+import { RESTART_STREAM_SALT } from '../rl/coat-run.js';
 import { demoConfig } from '../rl/demo.js';
 import { heldoutItems, taskPrompts, type PromptItem } from '../rl/prompts.js';
 import { prepareGrpo } from '../rl/setup.js';
@@ -238,11 +239,9 @@ async function rlRound(o: CoatOptions, modelDir: string, states: readonly Restar
  * keeping those whose prompt + prefix leaves room for a whole completion in the context.
  */
 function restartBuffer(model: CausalLM, tokenizer: Tokenizer, o: CoatOptions, maxTokens: number): RestartState[] {
-  const items = trainItems(o.restart_problems, o.seed ^ 0x5bd1e995);
+  const items = trainItems(o.restart_problems, o.seed ^ RESTART_STREAM_SALT);
   const room = model.config.max_position_embeddings - maxTokens;
-  return sampleTrajectories(model, tokenizer, items, maxTokens, o.seed + 1)
-    .flatMap((t) => restartStates(t))
-    .filter((s) => tokenizer.encode(s.item.prompt + s.prefix).length <= room);
+  return fittingRestartStates(sampleTrajectories(model, tokenizer, items, maxTokens, o.seed + 1), (p) => tokenizer.encode(p), room);
 }
 
 /** The RL model's best trajectory per training problem (right ones only, the shortest first) as SFT data. */

@@ -17,7 +17,7 @@ import { AhaError } from '../util/errors.js';
 import { readJsonl } from '../util/jsonl.js';
 import { META_ACTIONS } from '../util/meta-actions.js';
 import { Rng } from '../util/rng.js';
-import { coatMetrics, restartPrompts, restartStates, RESTART_PREFIX_FIELD, type RestartState } from './coat.js';
+import { coatMetrics, fittingRestartStates, restartPrompts, RESTART_PREFIX_FIELD, type RestartState } from './coat.js';
 import type { CoatGrpoOptions } from './coat-options.js';
 import { COAT_READERS, type CoatReaderName } from './coat-readers.js';
 import type { PromptItem, PromptPosition, PromptSource } from './prompts.js';
@@ -138,11 +138,7 @@ async function sampleStates(o: CoatRunOptions, ctx: CoatPrepareContext): Promise
   const out: RestartState[] = [];
   for (let i = 0; i < o.problems.length; i += batch) {
     const { rows } = await rollout({ items: o.problems.slice(i, i + batch), groupSize: 1, encode: ctx.encode, sampler: ctx.sampler, rng, judges: ctx.judges, weights: ctx.weights, maxCompletionTokens: c.max_completion_length });
-    for (const r of rows) {
-      for (const s of restartStates({ item: r.item, completion: r.text, correct: r.correct }, c.coat_restart_max_drop)) {
-        if (ctx.encode(s.item.prompt + s.prefix).length <= room) out.push(s);
-      }
-    }
+    out.push(...fittingRestartStates(rows.map((r) => ({ item: r.item, completion: r.text, correct: r.correct })), ctx.encode, room, c.coat_restart_max_drop));
   }
   return out;
 }

@@ -133,6 +133,14 @@ export function restartStates(t: Trajectory, maxDrop = 2): RestartState[] {
 }
 
 /**
+ * The restart buffer from trajectories: their restart states (restartStates) whose prompt + prefix,
+ * encoded, is at most `room` tokens, so a whole completion still fits in the context after it.
+ */
+export function fittingRestartStates(trajectories: readonly Trajectory[], encode: (text: string) => ArrayLike<number>, room: number, maxDrop = 2): RestartState[] {
+  return trajectories.flatMap((t) => restartStates(t, maxDrop)).filter((s) => encode(s.item.prompt + s.prefix).length <= room);
+}
+
+/**
  * The prompt item of a restart state: prompt + prefix, the prefix recorded for the reflection bonus.
  * A prefix that opened the thinking block makes the example `think_prefilled`: the format rewards
  * read the completion as if "<think>" preceded it (without it no restart completion could pass them);
