@@ -30,6 +30,7 @@ import { SFTTrainer } from '../src/sft/sft-trainer.js';
 import { readJsonl } from '../src/util/jsonl.js';
 import { Rng } from '../src/util/rng.js';
 import { benchArgs } from './lib/args.js';
+import { cpuSeconds } from '../src/util/cpu-time.js';
 
 const cli = benchArgs('bench:score', ['--config', '--baseline', '--seed', '--steps', '--eval-problems', '--eval-samples', '--warmup-prompts', '--warmup-from'], ['--json', '--baselines-only', '--keep']);
 const flag = cli.value;
@@ -105,12 +106,6 @@ async function heldoutBoth(prepared: GrpoRunOptions, seed: number): Promise<Omit
   });
   return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
 }
-
-/** CPU seconds of this process so far (every thread): with AHA_THREADS=1, about the wall time the work takes alone on an idle core. */
-const cpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /** The recipe's path: the warm-up (when configured), then SCoRe from the warmed-up model; its time excludes the warm-up's. */
 async function runScore(seed: number, scratch: string): Promise<{ outcome: Outcome; start: string }> {

@@ -17,6 +17,7 @@ import { readPromptFile } from '../rl/prompts.js';
 import { prepareGrpo, type PrepareOptions } from '../rl/setup.js';
 import type { GrpoRunOptions } from '../rl/trainer.js';
 import { SFTTrainer } from '../sft/sft-trainer.js';
+import { cpuSeconds } from '../util/cpu-time.js';
 import { AhaError } from '../util/errors.js';
 import { hashFileInto } from '../util/file-hash.js';
 import { Rng } from '../util/rng.js';
@@ -54,11 +55,6 @@ export interface ScoreWarmup {
   /** Process CPU seconds (every thread), the machine-independent cost. */
   cpu_seconds: number;
 }
-
-const cpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /** The files of a model folder that decide what is loaded: config, weights, tokenizer and chat template (not a README). */
 const MODEL_FILE = /^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json|chat_template\.(jinja|json)|vocab\.(json|txt)|merges\.txt|.+\.safetensors(\.index\.json)?)$/;
