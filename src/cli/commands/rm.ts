@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'records per step (default 8)')
     .option('--lr <x>', 'peak learning rate, decayed linearly to 0 (default 1e-4)')
     .option('--weight-decay <x>', 'AdamW weight decay (default 0)')
-    .option('--lora <spec>', 'LoRA adapters on the frozen body, e.g. r=8,alpha=16 (the head is trained in full; saved merged)')
+    .option('--lora <spec>', 'LoRA adapters on the frozen body, e.g. r=8,alpha=16, with trainable_tokens=<a>+<b> for token rows (the head is trained in full; saved merged)')
     .option('--step-separator <text>', 'process models: the one-token text after each step (default "\\n")')
     .option('--seed <n>', 'seed (default 0)')
     .option('--threads <n>', 'compute threads')

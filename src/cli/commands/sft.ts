@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--epochs <n>', `passes over the data (default ${SFT_DEFAULTS.epochs})`)
     .option('--steps <n>', 'optimiser steps (overrides --epochs; with --resume, extends the run)')
     .option('--max-length <n>', `tokens per example at most, longer ones are cut (default ${SFT_DEFAULTS.seqLen})`)
-    .option('--lora <spec>', 'train LoRA adapters on the frozen base, e.g. r=16,alpha=32,dropout=0,targets=all-linear; <out>/model is then a PEFT adapter folder');
+    .option('--lora <spec>', 'train LoRA adapters on the frozen base, e.g. r=16,alpha=32,dropout=0,targets=all-linear; trainable_tokens=<a>+<b> also trains those token rows (PEFT\'s trainable tokens; trainable_tokens_lm_head=true for an untied lm_head); <out>/model is then a PEFT adapter folder');
   addChatTemplateArgOption(cmd, 'renders {"messages"} lines; a line\'s own "chat_template_kwargs" adds to it');
   addTrainerOptions(cmd, SFT_DEFAULTS).action(async (flags: Flags) => {
     const runDir = typeof flags.out === 'string' ? flags.out : 'runs/sft';

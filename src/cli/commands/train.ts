@@ -68,7 +68,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--eval-problems <n>', 'evalProblems', 'eval_problems', 'int', 'held-out task problems evaluated before training, every --eval-steps and at the end, into eval.jsonl (0 = none)'],
   ['--eval-steps <n>', 'evalSteps', 'eval_steps', 'int', 'held-out evaluation every n steps (0 = only before and after training)'],
   ['--threads <n>', 'threads', 'threads', 'int', 'compute threads (0 = default)'],
-  ['--lora <spec>', 'lora', 'lora', 'str', 'train LoRA adapters on a frozen base instead of every weight, e.g. r=16,alpha=32,dropout=0,targets=all-linear (or targets=q_proj,v_proj); checkpoints are PEFT adapter folders'],
+  ['--lora <spec>', 'lora', 'lora', 'str', 'train LoRA adapters on a frozen base instead of every weight, e.g. r=16,alpha=32,dropout=0,targets=all-linear (or targets=q_proj,v_proj); trainable_tokens=<a>+<b> also trains those token rows (PEFT\'s trainable tokens; trainable_tokens_lm_head=true for an untied lm_head); checkpoints are PEFT adapter folders'],
   ['--gradient-checkpointing', 'gradientCheckpointing', 'gradient_checkpointing', 'bool', 'recompute each layer in the backward pass instead of keeping its activations (less memory, about one more forward pass)'],
   ['--max-tool-calls <n>', 'maxToolCalls', 'max_tool_calls', 'int', 'tool calls per completion at most; a call past it gets an error result (docs/tools.md)'],
   ['--tool-timeout <s>', 'toolTimeout', 'tool_timeout', 'num', 'seconds one tool call may take; a slower call gets an error result'],
