@@ -3,10 +3,11 @@
 // token counted, and the final model folder. Deterministic for a seed and thread count.
 import { resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
-import { saveModel } from '../model/load-model.js';
+import { loadModel, saveModel } from '../model/load-model.js';
 import { CharTokenizer } from '../model/char-tokenizer.js';
 import type { ModelConfig } from '../model/transformer-config.js';
 import { createTransformer } from '../model/transformer.js';
+import type { CausalLM } from '../model/causal-lm.js';
 import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
 import { AhaError } from '../util/errors.js';
 import { pretrainingCorpus } from '../tasks/corpus-registry.js';
@@ -27,6 +28,13 @@ export interface PretrainOptions extends TrainerConfig {
   chars: string;
   model: ModelConfig;
   threads: number | null;
+  /**
+   * A model folder the run starts from instead of random weights (continued pretraining, e.g. a
+   * longer context: RoPE has no weights per position, so max_position_embeddings may grow). Its
+   * tokenizer must be the character-level one over `chars`, and `model` must give every weight the
+   * shape it has there.
+   */
+  initFrom?: string;
 }
 
 /**
@@ -99,6 +107,31 @@ export function documentExamples(tok: CharTokenizer, docs: readonly string[]): T
   return docs.map((d) => everyTokenCounts([...tok.encode(d, { addSpecialTokens: false }), tok.eosId]));
 }
 
+/**
+ * The model of `config` holding the weights of the folder `dir` (--init-from). Refused when the
+ * folder's tokenizer would give its embedding rows other characters, or when a weight's shape
+ * differs (the settings changed the model's shape, not only settings without weights).
+ */
+function startingWeights(dir: string, config: ModelConfig, tok: CharTokenizer, chars: string): CausalLM {
+  const loaded = loadModel(dir);
+  const theirs = loaded.tokenizer;
+  const ids = (t: CharTokenizer) => [...t.encode(chars, { addSpecialTokens: false }), t.eosId, t.padId].join();
+  const sameIds = theirs instanceof CharTokenizer && theirs.vocabSize === tok.vocabSize && ids(theirs) === ids(tok);
+  if (!sameIds) throw new AhaError(`--init-from ${dir}: its tokenizer is not aha's character-level tokenizer over the corpus's characters, so its embedding rows would stand for other characters`);
+  const model = createTransformer(config, { seed: 0 });
+  const from = loaded.model.parameters();
+  const to = model.parameters();
+  for (const [name, p] of to) {
+    const q = from.get(name);
+    if (q === undefined || q.shape.join() !== p.shape.join()) {
+      throw new AhaError(`--init-from ${dir}: weight ${name} is [${q?.shape.join(', ') ?? 'absent'}] there and [${p.shape.join(', ')}] in the settings given; only settings without weights (such as max_position_embeddings or rope_theta) may differ from the folder's config.json`);
+    }
+    p.data.set(q.data);
+  }
+  for (const name of from.keys()) if (!to.has(name)) throw new AhaError(`--init-from ${dir}: weight ${name} has no place in the settings given`);
+  return model;
+}
+
 export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResult> {
   const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const runDir = resolve(run.runDir);
@@ -127,7 +160,7 @@ export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResu
     log(`resuming ${runDir} from step ${resume.trainerState.step} of ${o.steps}`);
   } else {
     if (tok.vocabSize > o.model.vocab_size) throw new AhaError(`vocab_size ${o.model.vocab_size} is smaller than the tokenizer's ${tok.vocabSize} ids`);
-    model = createTransformer(o.model, { seed: o.seed });
+    model = o.initFrom !== undefined ? startingWeights(o.initFrom, o.model, tok, o.chars) : createTransformer(o.model, { seed: o.seed });
     writeRunConfig(runDir, o);
   }
   const train = documentExamples(tok, trainDocs);

@@ -41,6 +41,13 @@ test('bad numbers and settings given with --resume are named', () => {
   const ctx = aha('pretrain', '--context', '1000');
   assert.equal(ctx.status, 2);
   assert.match(ctx.stderr, /--context 1000 exceeds the model's max_position_embeddings 384/);
+  // --init-from takes the folder's config.json as the model: its context, not the demo default's.
+  const cont = aha('pretrain', '--init-from', 'models/aha-tiny-countdown', '--context', '1000');
+  assert.equal(cont.status, 2);
+  assert.match(cont.stderr, /--context 1000 exceeds the model's max_position_embeddings 512/);
+  const missing = aha('pretrain', '--init-from', '/nonexistent/model');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /\/nonexistent\/model: not a model folder \(no config\.json\)/);
 });
 
 test('aha sft runs a small job and writes the model folder', () => {

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../../src/model/load-model.js';
+import { loadModel, saveModel } from '../../src/model/load-model.js';
+import { createTransformer } from '../../src/model/transformer.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { demoModelConfig, documentExamples, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../src/sft/pretrain-run.js';
 import { CHARSET } from '../../src/tasks/charset.js';
@@ -79,4 +80,45 @@ test('the same seed rebuilds the same weights byte for byte; another seed does n
   const c = await build(12);
   assert.ok(a.equals(b), 'same seed, same bytes');
   assert.ok(!a.equals(c), 'different seed, different weights');
+});
+
+test('--init-from continues from a model folder: its weights, a longer context, and shape or tokenizer changes refused', async () => {
+  const root = tempDir();
+  const first = join(root, 'first');
+  await runPretrain({ runDir: join(root, 'run1'), options: options(first, { seed: 3 }), quiet: true, log: () => {} });
+  const start = loadModel(first);
+  const longer = { ...start.config, max_position_embeddings: 768 };
+  // A learning rate of ~0: the continued model is the first one, now with a 768-character context.
+  const out = join(root, 'longer');
+  const continued = (runDir: string, dir: string, initFrom?: string) =>
+    runPretrain({ runDir, options: options(dir, { steps: 1, seed: 4, ...(initFrom ? { initFrom } : {}), model: longer, seqLen: 768, batching: 'packed', lr: 1e-12, warmupSteps: 0 }), quiet: true, log: () => {} });
+  const r = await continued(join(root, 'run2'), out, first);
+  await continued(join(root, 'random'), join(root, 'random-model'));
+  const cont = loadModel(out);
+  assert.equal(cont.config.max_position_embeddings, 768);
+  const before = start.model.parameters();
+  for (const [name, p] of cont.model.parameters()) {
+    const q = before.get(name)!;
+    let worst = 0;
+    for (let i = 0; i < p.data.length; i++) worst = Math.max(worst, Math.abs(p.data[i] - q.data[i]));
+    assert.ok(worst < 1e-6, `${name} moved by ${worst}`);
+  }
+  // The first step's loss (same rows) is the trained model's, well below a random start's.
+  const firstLoss = (runDir: string) => (JSON.parse(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n')[0]) as { loss: number }).loss;
+  assert.equal(r.state.step, 1);
+  assert.ok(firstLoss(join(root, 'run2')) < firstLoss(join(root, 'random')) - 0.3, `${firstLoss(join(root, 'run2'))} vs random ${firstLoss(join(root, 'random'))}`);
+  assert.equal((JSON.parse(readFileSync(join(root, 'run2', 'config.json'), 'utf8')) as { initFrom: string }).initFrom, first);
+
+  await assert.rejects(
+    runPretrain({ runDir: join(root, 'run3'), options: options(join(root, 'wider'), { initFrom: first, model: { ...start.config, hidden_size: 48 } }), quiet: true, log: () => {} }),
+    /--init-from .*first: weight model\.embed_tokens\.weight is \[\d+, 32\] there and \[\d+, 48\] in the settings given/,
+  );
+  // A folder whose character tokenizer has other characters: its embedding rows mean other things.
+  const digits = join(root, 'digits');
+  const small = new CharTokenizer({ chars: '0123456789' });
+  saveModel(createTransformer({ ...start.config, vocab_size: small.vocabSize }, { seed: 1 }), small, digits);
+  await assert.rejects(
+    runPretrain({ runDir: join(root, 'run5'), options: options(join(root, 'x'), { steps: 1, initFrom: digits }), quiet: true, log: () => {} }),
+    /--init-from .*digits: its tokenizer is not aha's character-level tokenizer over the corpus's characters/,
+  );
 });

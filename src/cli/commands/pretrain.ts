@@ -1,8 +1,10 @@
 // `aha pretrain`: pretrains the small character-level base model of the R1-Zero demo on the
 // synthetic corpus and saves it as a model folder that `aha train` and `aha generate` load.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AhaError } from '../../util/errors.js';
 import { CharTokenizer } from '../../model/char-tokenizer.js';
+import { readModelConfig } from '../../model/config-json.js';
 import { readModelSettings } from '../../sft/model-settings.js';
 import { demoModelConfig, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../sft/pretrain-run.js';
 import { CHARSET } from '../../tasks/charset.js';
@@ -18,7 +20,10 @@ const DEFAULT_STEPS = 3500;
 function pretrainOptions(flags: Flags, runDir: string): PretrainOptions {
   const trainer = trainerFlags(flags, PRETRAIN_TRAINER_DEFAULTS);
   const vocab = new CharTokenizer({ chars: CHARSET }).vocabSize;
-  const model = demoModelConfig(vocab, typeof flags.config === 'string' ? readModelSettings(flags.config) : {});
+  const settings = typeof flags.config === 'string' ? readModelSettings(flags.config) : {};
+  // Continued pretraining starts from the folder's config.json; --config changes only what it names.
+  const initFrom = typeof flags.initFrom === 'string' ? resolve(flags.initFrom) : undefined;
+  const model = initFrom !== undefined ? { ...readModelConfig(initFrom), ...settings } : demoModelConfig(vocab, settings);
   const steps = numberFlag(flags, 'steps', DEFAULT_STEPS, { min: 1, integer: true });
   const seqLen = numberFlag(flags, 'context', Math.min(PRETRAIN_TRAINER_DEFAULTS.seqLen, model.max_position_embeddings), { min: 8, integer: true });
   if (seqLen > model.max_position_embeddings) throw new AhaError(`--context ${seqLen} exceeds the model's max_position_embeddings ${model.max_position_embeddings}`);
@@ -36,6 +41,7 @@ function pretrainOptions(flags: Flags, runDir: string): PretrainOptions {
     chars: CHARSET,
     model,
     threads: threadsFlag(flags),
+    ...(initFrom !== undefined ? { initFrom } : {}),
   };
 }
 
@@ -56,7 +62,8 @@ export function register(program: Command): void {
     .option('--documents <n>', 'corpus documents to generate (default: steps x batch size x grad accum, one pass)')
     .option('--eval-documents <n>', 'extra documents held out for eval_loss (default 200)')
     .option('--context <n>', `characters per training row (default ${PRETRAIN_TRAINER_DEFAULTS.seqLen})`)
-    .option('--config <file>', 'JSON file of model settings overriding the demo model (e.g. {"num_hidden_layers": 6})');
+    .option('--config <file>', 'JSON file of model settings overriding the demo model (e.g. {"num_hidden_layers": 6})')
+    .option('--init-from <dir>', 'start from this model folder\'s weights instead of random ones (continued pretraining; its config.json is the model, --config may change only settings without weights, e.g. {"max_position_embeddings": 1024} with a longer --context; pick another --seed to see new documents)');
   addTrainerOptions(cmd, PRETRAIN_TRAINER_DEFAULTS).action(async (flags: Flags) => {
     const runDir = typeof flags.runDir === 'string' ? flags.runDir : 'runs/pretrain';
     const resume = flags.resume === true;
