@@ -107,6 +107,9 @@ export function documentExamples(tok: CharTokenizer, docs: readonly string[]): T
   return docs.map((d) => everyTokenCounts([...tok.encode(d, { addSpecialTokens: false }), tok.eosId]));
 }
 
+/** Model settings a continued run may change: none of them has or reshapes a weight. */
+const SETTINGS_WITHOUT_WEIGHTS = new Set(['max_position_embeddings', 'rope_theta', 'rms_norm_eps']);
+
 /**
  * The model of `config` holding the weights of the folder `dir` (--init-from). Refused when the
  * folder's tokenizer would give its embedding rows other characters, or when a weight's shape
@@ -118,13 +121,23 @@ function startingWeights(dir: string, config: ModelConfig, tok: CharTokenizer, c
   const ids = (t: CharTokenizer) => [...t.encode(chars, { addSpecialTokens: false }), t.eosId, t.padId].join();
   const sameIds = theirs instanceof CharTokenizer && theirs.vocabSize === tok.vocabSize && ids(theirs) === ids(tok);
   if (!sameIds) throw new AhaError(`--init-from ${dir}: its tokenizer is not aha's character-level tokenizer over the corpus's characters, so its embedding rows would stand for other characters`);
+  // Settings that read the same weights differently (head counts, activation, tying) are refused
+  // too, not only those that change a shape: the weights would load and mean something else.
+  for (const key of new Set([...Object.keys(loaded.config), ...Object.keys(config)])) {
+    if (SETTINGS_WITHOUT_WEIGHTS.has(key)) continue;
+    const theirs = (loaded.config as unknown as Record<string, unknown>)[key];
+    const ours = (config as unknown as Record<string, unknown>)[key];
+    if (theirs !== undefined && ours !== undefined && JSON.stringify(theirs) !== JSON.stringify(ours)) {
+      throw new AhaError(`--init-from ${dir}: ${key} is ${JSON.stringify(theirs)} there and ${JSON.stringify(ours)} in the settings given; only settings without weights (${[...SETTINGS_WITHOUT_WEIGHTS].join(', ')}) may differ from the folder's config.json`);
+    }
+  }
   const model = createTransformer(config, { seed: 0 });
   const from = loaded.model.parameters();
   const to = model.parameters();
   for (const [name, p] of to) {
     const q = from.get(name);
     if (q === undefined || q.shape.join() !== p.shape.join()) {
-      throw new AhaError(`--init-from ${dir}: weight ${name} is [${q?.shape.join(', ') ?? 'absent'}] there and [${p.shape.join(', ')}] in the settings given; only settings without weights (such as max_position_embeddings or rope_theta) may differ from the folder's config.json`);
+      throw new AhaError(`--init-from ${dir}: weight ${name} is [${q?.shape.join(', ') ?? 'absent'}] there and [${p.shape.join(', ')}] in the settings given`);
     }
     p.data.set(q.data);
   }

@@ -111,7 +111,12 @@ test('--init-from continues from a model folder: its weights, a longer context, 
 
   await assert.rejects(
     runPretrain({ runDir: join(root, 'run3'), options: options(join(root, 'wider'), { initFrom: first, model: { ...start.config, hidden_size: 48 } }), quiet: true, log: () => {} }),
-    /--init-from .*first: weight model\.embed_tokens\.weight is \[\d+, 32\] there and \[\d+, 48\] in the settings given/,
+    /--init-from .*first: hidden_size is 32 there and 48 in the settings given; only settings without weights \(max_position_embeddings, rope_theta, rms_norm_eps\) may differ/,
+  );
+  // Same shapes, other meaning (two heads of 16 read as one of 32): refused as well.
+  await assert.rejects(
+    runPretrain({ runDir: join(root, 'run3b'), options: options(join(root, 'heads'), { initFrom: first, model: { ...start.config, num_attention_heads: 1, num_key_value_heads: 1, head_dim: 32 } }), quiet: true, log: () => {} }),
+    /--init-from .*first: (num_attention_heads|head_dim|num_key_value_heads) is \d+ there and \d+ in the settings given/,
   );
   // A folder whose character tokenizer has other characters: its embedding rows mean other things.
   const digits = join(root, 'digits');
