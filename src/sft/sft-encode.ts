@@ -1,7 +1,8 @@
 // Tokenizes validated SFT records into (ids, loss mask) examples. Prompt/completion: the prompt
 // (with the tokenizer's own special tokens) has mask 0, the completion plus EOS has mask 1. Chat:
 // the conversation is rendered with the tokenizer's chat template turn by turn, and only the
-// text each assistant turn adds (its content and end-of-turn markers) has mask 1.
+// text each assistant turn adds (its content and end-of-turn markers) has mask 1; a template that
+// rewrites earlier turns gives one example per assistant turn instead (chatExamples).
 import { InputError } from '../util/errors.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { ChatTemplateArgs } from '../model/chat-template.js';
@@ -14,6 +15,10 @@ export interface EncodeStats {
   truncated: number;
   /** Examples dropped because no counted token fits in the context. */
   dropped: number;
+  /** Conversations whose template rewrites earlier turns, trained one example per assistant turn. */
+  turnByTurn: number;
+  /** Assistant turns with no `<think>` block although the generation prompt opens one (trained as written). */
+  unopenedThink: number;
 }
 
 function concat(parts: { ids: Int32Array; counts: boolean }[]): TokenExample {
@@ -38,31 +43,71 @@ function encodeCompletion(tok: Tokenizer, prompt: string, completion: string): T
   ]);
 }
 
+type Segment = { text: string; counts: boolean };
+
 /**
- * Splits a rendered conversation into text segments, marking the ones assistant turns add. The
- * template must render incrementally: the conversation up to turn i (with the generation prompt)
- * is a prefix of the conversation including turn i.
+ * Splits a rendered conversation into text segments, marking the ones assistant turns add, or null
+ * when the template does not render incrementally (the conversation up to turn i, with the
+ * generation prompt, is not a prefix of the conversation including turn i).
  */
-export function chatSegments(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs = {}): { text: string; counts: boolean }[] {
-  const segments: { text: string; counts: boolean }[] = [];
+function incrementalSegments(tok: Tokenizer, messages: readonly ChatMessage[], templateArgs: ChatTemplateArgs): Segment[] | null {
+  const segments: Segment[] = [];
   let done = '';
-  const take = (full: string, counts: boolean) => {
-    if (!full.startsWith(done)) {
-      throw new InputError(
-        { ...where, field: 'messages' },
-        'the chat template does not render this conversation incrementally (an earlier turn changes when a later one is added), so assistant turns cannot be masked; use {"prompt", "completion"} lines instead',
-      );
-    }
+  const take = (full: string, counts: boolean): boolean => {
+    if (!full.startsWith(done)) return false;
     if (full.length > done.length) segments.push({ text: full.slice(done.length), counts });
     done = full;
+    return true;
   };
+  for (let i = 0; i < messages.length; i++) {
+    if (messages[i].role !== 'assistant') continue;
+    if (!take(tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true, templateArgs }), false)) return null;
+    if (!take(tok.applyChatTemplate(messages.slice(0, i + 1), { addGenerationPrompt: false, templateArgs }), true)) return null;
+  }
+  return take(tok.applyChatTemplate(messages, { addGenerationPrompt: false, templateArgs }), false) ? segments : null;
+}
+
+/** Stands in for an assistant turn's content to find the text the template closes the turn with. */
+const TURN_MARK = 'AHA-TURN-CONTENT-7f3e91';
+
+/**
+ * One example per assistant turn, each in exactly the context the model sees when it writes that
+ * turn: the conversation before it rendered with the generation prompt (earlier turns as the
+ * template shows history), then the turn's content and the template's end-of-turn text. For
+ * templates that rewrite earlier turns when a later one is added: R1-Distill drops the reasoning
+ * of every assistant turn it renders as history and opens `<think>\n` in the generation prompt
+ * (a content that starts `<think>` is then not opened twice); Mistral moves the system message to
+ * the last user turn.
+ */
+function turnByTurnSegments(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs): { examples: Segment[][]; unopenedThink: number } {
+  const examples: Segment[][] = [];
+  let unopenedThink = 0;
   messages.forEach((m, i) => {
     if (m.role !== 'assistant') return;
-    take(tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true, templateArgs }), false);
-    take(tok.applyChatTemplate(messages.slice(0, i + 1), { addGenerationPrompt: false, templateArgs }), true);
+    const prompt = tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true, templateArgs });
+    const marked = tok.applyChatTemplate([...messages.slice(0, i), { role: 'assistant', content: TURN_MARK }], { addGenerationPrompt: false, templateArgs });
+    const at = marked.lastIndexOf(TURN_MARK);
+    if (at < 0) throw new InputError({ ...where, field: `messages[${i}]` }, "the chat template does not render an assistant turn's content, so there is nothing to train on");
+    let content = m.content;
+    if (/<think>\s*$/.test(prompt)) {
+      if (/^\s*<think>/.test(content)) content = content.replace(/^\s*<think>\s*/, '');
+      else unopenedThink++;
+    }
+    examples.push([{ text: prompt, counts: false }, { text: content + marked.slice(at + TURN_MARK.length), counts: true }]);
   });
-  take(tok.applyChatTemplate(messages, { addGenerationPrompt: false, templateArgs }), false);
-  return segments;
+  return { examples, unopenedThink };
+}
+
+/**
+ * A conversation as training examples of text segments. A template that renders incrementally
+ * gives one example with every assistant turn counted; one that rewrites earlier turns gives one
+ * example per assistant turn (turnByTurnSegments). Either way each turn is trained on the context
+ * the template gives it at generation time.
+ */
+export function chatExamples(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs = {}): { examples: Segment[][]; turnByTurn: boolean; unopenedThink: number } {
+  const whole = incrementalSegments(tok, messages, templateArgs);
+  if (whole !== null) return { examples: [whole], turnByTurn: false, unopenedThink: 0 };
+  return { ...turnByTurnSegments(tok, messages, where, templateArgs), turnByTurn: true };
 }
 
 /** Tokenizes every record; examples longer than maxTokens are cut, those left with no counted token dropped. */
@@ -71,22 +116,29 @@ export function encodeSftRecords(tok: Tokenizer, records: readonly SftRecord[], 
   if (firstChat && tok.chatTemplate === null) {
     throw new InputError({ file, line: firstChat.line, field: 'messages' }, "the model's tokenizer has no chat template; use {\"prompt\", \"completion\"} lines");
   }
-  const stats: EncodeStats = { examples: 0, truncated: 0, dropped: 0 };
+  const stats: EncodeStats = { examples: 0, truncated: 0, dropped: 0, turnByTurn: 0, unopenedThink: 0 };
   const examples: TokenExample[] = [];
+  const encodeSegments = (parts: readonly Segment[]) => concat(parts.map((p) => ({ ids: tok.encode(p.text, { addSpecialTokens: false }), counts: p.counts })));
   for (const r of records) {
-    let ex =
-      r.kind === 'completion'
-        ? encodeCompletion(tok, r.prompt, r.completion)
-        : concat(chatSegments(tok, r.messages, { file, line: r.line }, r.templateArgs).map((s) => ({ ids: tok.encode(s.text, { addSpecialTokens: false }), counts: s.counts })));
-    if (ex.ids.length > maxTokens) {
-      ex = { ids: ex.ids.slice(0, maxTokens), mask: ex.mask.slice(0, maxTokens) };
-      stats.truncated++;
+    let encoded: TokenExample[];
+    if (r.kind === 'completion') encoded = [encodeCompletion(tok, r.prompt, r.completion)];
+    else {
+      const chat = chatExamples(tok, r.messages, { file, line: r.line }, r.templateArgs);
+      if (chat.turnByTurn) stats.turnByTurn++;
+      stats.unopenedThink += chat.unopenedThink;
+      encoded = chat.examples.map(encodeSegments);
     }
-    if (!ex.mask.subarray(1).some((m) => m === 1)) {
-      stats.dropped++;
-      continue;
+    for (let ex of encoded) {
+      if (ex.ids.length > maxTokens) {
+        ex = { ids: ex.ids.slice(0, maxTokens), mask: ex.mask.slice(0, maxTokens) };
+        stats.truncated++;
+      }
+      if (!ex.mask.subarray(1).some((m) => m === 1)) {
+        stats.dropped++;
+        continue;
+      }
+      examples.push(ex);
     }
-    examples.push(ex);
   }
   stats.examples = examples.length;
   return { examples, stats };

@@ -141,6 +141,8 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   const { train, heldOut, stats } = tokenize(o, loaded.tokenizer, data, evalData);
   if (stats.truncated > 0) log(`note: ${stats.truncated} example(s) longer than --max-length ${o.seqLen} tokens were cut`);
   if (stats.dropped > 0) log(`note: ${stats.dropped} example(s) had no completion token within --max-length and were skipped`);
+  if (stats.turnByTurn > 0) log(`note: the chat template rewrites earlier turns when a later one is added (e.g. drops their reasoning), so ${stats.turnByTurn} conversation(s) with it were trained one example per assistant turn, each in the context the model sees when it writes that turn`);
+  if (stats.unopenedThink > 0) log(`note: ${stats.unopenedThink} assistant turn(s) have no <think> block although the template's generation prompt opens one; they are trained as written, after the opened block`);
   const padId = loaded.tokenizer.padId;
   const steps = run.steps ?? o.steps ?? stepsForEpochs(train, o, padId);
   let resume: Parameters<typeof trainLanguageModel>[0]['resume'];

@@ -21,7 +21,7 @@ function split(ex: TokenExample): { counted: string; context: string } {
 test('prompt/completion: only the completion and EOS count', () => {
   const rec: SftRecord = { kind: 'completion', line: 1, prompt: 'User: 2+3? Assistant:', completion: ' <think>2+3=5</think><answer>5</answer>' };
   const { examples, stats } = encodeSftRecords(tok, [rec], 'd.jsonl', 1000);
-  assert.deepEqual(stats, { examples: 1, truncated: 0, dropped: 0 });
+  assert.deepEqual(stats, { examples: 1, truncated: 0, dropped: 0, turnByTurn: 0, unopenedThink: 0 });
   const parts = split(examples[0]);
   assert.equal(parts.context, 'User: 2+3? Assistant:');
   assert.equal(parts.counted, ' <think>2+3=5</think><answer>5</answer><eos>');
@@ -66,7 +66,7 @@ test('over-long examples are cut; those with nothing left to learn are dropped',
     { kind: 'completion', line: 3, prompt: 'ab', completion: 'c' },
   ];
   const { examples, stats } = encodeSftRecords(tok, recs, 'd.jsonl', 8);
-  assert.deepEqual(stats, { examples: 2, truncated: 2, dropped: 1 });
+  assert.deepEqual(stats, { examples: 2, truncated: 2, dropped: 1, turnByTurn: 0, unopenedThink: 0 });
   assert.equal(split(examples[0]).counted, 'gh');
   assert.equal(split(examples[1]).counted, 'c<eos>');
 });
