@@ -9,7 +9,7 @@ import { loadModel } from '../../src/model/load-model.js';
 import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { encodeSftRecords } from '../../src/sft/sft-encode.js';
 import type { TokenExample } from '../../src/sft/examples.js';
-import type { SftRecord } from '../../src/sft/sft-data.js';
+import type { ChatRole, SftRecord } from '../../src/sft/sft-data.js';
 import { writeRealFolder, type RealFamily } from '../model/real-folders.js';
 import { tempDir } from './helpers.js';
 
@@ -26,7 +26,7 @@ function parts(tok: Tokenizer, ex: TokenExample): { context: string; counted: st
   return { context: tok.decode(ex.ids.subarray(0, first), { skipSpecialTokens: false }), counted: tok.decode(ex.ids.subarray(first), { skipSpecialTokens: false }) };
 }
 
-const chat = (line: number, ...messages: [string, string][]): SftRecord => ({ kind: 'chat', line, messages: messages.map(([role, content]) => ({ role, content })) });
+const chat = (line: number, ...messages: [ChatRole, string][]): SftRecord => ({ kind: 'chat', line, messages: messages.map(([role, content]) => ({ role, content })) });
 
 test('R1-Distill: the reasoning is trained after the template-opened <think>, and a later turn sees the earlier one as the template shows history', () => {
   const tok = tokenizerOf('r1-distill-qwen');

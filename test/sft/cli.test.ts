@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { additionData, tempDir, tinyModelDir } from './helpers.js';
 
@@ -48,6 +48,19 @@ test('bad numbers and settings given with --resume are named', () => {
   const missing = aha('pretrain', '--init-from', '/nonexistent/model');
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /\/nonexistent\/model: not a model folder \(no config\.json\)/);
+});
+
+test('aha pretrain: one pass by default, as many documents as the rows hold when packed', () => {
+  const documents = (...extra: string[]) => {
+    const dir = join(tempDir(), 'run');
+    const r = aha('pretrain', '--steps', '1', '--batch-size', '2', '--context', '384', '--eval-steps', '0', '--save-steps', '0', '--run-dir', dir, '--quiet', ...extra);
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { documents: number }).documents;
+  };
+  assert.equal(documents(), 2);
+  // Arithmetic documents are about 150 characters: a 384-character row holds two or three.
+  const packed = documents('--packing');
+  assert.ok(packed >= 4 && packed <= 8, `packed: ${packed} documents for 2 rows of 384 characters`);
 });
 
 test('aha sft runs a small job and writes the model folder', () => {

@@ -8,7 +8,7 @@ import { readModelConfig } from '../../model/config-json.js';
 import { readModelSettings } from '../../sft/model-settings.js';
 import { demoModelConfig, PRETRAIN_TRAINER_DEFAULTS, runPretrain, type PretrainOptions } from '../../sft/pretrain-run.js';
 import { CHARSET } from '../../tasks/charset.js';
-import { PRETRAINING_CORPORA } from '../../tasks/corpus-registry.js';
+import { PRETRAINING_CORPORA, pretrainingCorpus } from '../../tasks/corpus-registry.js';
 import { numberFlag } from '../flags.js';
 import { addTrainerOptions, rejectSettingsOnResume, threadsFlag, trainerFlags } from '../trainer-flags.js';
 
@@ -16,6 +16,18 @@ type Flags = Record<string, string | boolean | undefined>;
 
 // The bundled base model's recipe (docs/corpus.md): about 45 minutes on 2 cores.
 const DEFAULT_STEPS = 3500;
+
+/**
+ * Documents for one pass over the run: a row per document, or with --packing as many documents as
+ * the rows' characters hold, from the mean length of a sample (each followed by its EOS).
+ */
+function onePass(corpus: string, trainer: { batchSize: number; gradAccum: number; batching: string; seed: number }, steps: number, seqLen: number): number {
+  const rows = steps * trainer.batchSize * trainer.gradAccum;
+  if (trainer.batching !== 'packed') return rows;
+  const sample = pretrainingCorpus(corpus)({ seed: trainer.seed, documents: 256 });
+  const mean = sample.reduce((n, d) => n + d.length + 1, 0) / sample.length;
+  return Math.ceil((rows * seqLen) / mean);
+}
 
 function pretrainOptions(flags: Flags, runDir: string): PretrainOptions {
   const trainer = trainerFlags(flags, PRETRAIN_TRAINER_DEFAULTS);
@@ -36,7 +48,7 @@ function pretrainOptions(flags: Flags, runDir: string): PretrainOptions {
     steps,
     out: typeof flags.out === 'string' ? flags.out : `${runDir}/model`,
     // By default one pass: every training document is seen once, none repeats.
-    documents: numberFlag(flags, 'documents', steps * trainer.batchSize * trainer.gradAccum, { min: 1, integer: true }),
+    documents: numberFlag(flags, 'documents', onePass(corpus, trainer, steps, seqLen), { min: 1, integer: true }),
     heldOutDocuments: numberFlag(flags, 'evalDocuments', 200, { min: 0, integer: true }),
     chars: CHARSET,
     model,
@@ -59,7 +71,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write the model folder (default <run-dir>/model)')
     .option('--run-dir <dir>', 'run folder for config.json, metrics.jsonl and checkpoints (default runs/pretrain)')
     .option('--steps <n>', `optimiser steps (default ${DEFAULT_STEPS}; with --resume, extends the run)`)
-    .option('--documents <n>', 'corpus documents to generate (default: steps x batch size x grad accum, one pass)')
+    .option('--documents <n>', 'corpus documents to generate (default: one pass, steps x batch size x grad accum, or with --packing as many as those rows hold)')
     .option('--eval-documents <n>', 'extra documents held out for eval_loss (default 200)')
     .option('--context <n>', `characters per training row (default ${PRETRAIN_TRAINER_DEFAULTS.seqLen})`)
     .option('--config <file>', 'JSON file of model settings overriding the demo model (e.g. {"num_hidden_layers": 6})')
