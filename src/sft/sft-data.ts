@@ -1,4 +1,5 @@
-// SFT data files: JSON Lines where each line is either {"prompt", "completion"} or
+// SFT data files: JSON Lines where each line is either {"prompt", "completion"} (text, or TRL's
+// conversational form: both lists of messages, loss on the completion's assistant turns only) or
 // {"messages": [{"role", "content"}, …]} (chat; loss on assistant turns only). The whole file is
 // validated before any training, and the first bad line is reported as file:line with the field.
 import { InputError } from '../util/errors.js';
@@ -14,7 +15,14 @@ export interface ChatMessage {
 
 export type SftRecord =
   | { kind: 'completion'; line: number; prompt: string; completion: string }
-  | { kind: 'chat'; line: number; messages: ChatMessage[]; templateArgs?: ChatTemplateArgs };
+  | {
+      kind: 'chat';
+      line: number;
+      messages: ChatMessage[];
+      templateArgs?: ChatTemplateArgs;
+      /** Messages before this index are context only (a conversational prompt); absent = 0, every assistant turn trains. */
+      trainFrom?: number;
+    };
 
 /**
  * Validates one parsed line; throws InputError naming the file, line and field. A conversation's
@@ -27,6 +35,7 @@ export function parseSftRecord(rec: JsonlRecord<Record<string, unknown>>, file: 
   const hasPc = 'prompt' in v || 'completion' in v;
   if (hasChat && hasPc) throw new InputError({ file, line: rec.line }, 'has both "messages" and "prompt"/"completion"; use one format per line');
   if (!hasChat && !hasPc) throw new InputError({ file, line: rec.line }, 'expected {"prompt", "completion"} or {"messages": [...]}');
+  if (!hasChat && (Array.isArray(v.prompt) || Array.isArray(v.completion))) return conversationalPair(v, rec.line, file, runArgs);
   if (!hasChat) {
     if (typeof v.prompt !== 'string') throw new InputError(at('prompt'), v.prompt === undefined ? 'missing' : 'must be a string');
     if (typeof v.completion !== 'string') throw new InputError(at('completion'), v.completion === undefined ? 'missing' : 'must be a string');
@@ -37,6 +46,22 @@ export function parseSftRecord(rec: JsonlRecord<Record<string, unknown>>, file: 
   const messages = parseChatMessages(v.messages, at('messages')) as ChatMessage[];
   if (!messages.some((m) => m.role === 'assistant')) throw new InputError(at('messages'), 'has no assistant message (nothing to learn from)');
   return { kind: 'chat', line: rec.line, messages, templateArgs: rowChatTemplateArgs(v, { file, line: rec.line }, runArgs) };
+}
+
+/**
+ * TRL's conversational prompt-completion line: {"prompt": [messages], "completion": [assistant
+ * messages]}, rendered with the chat template like {"messages"} with the loss on the completion's
+ * turns alone.
+ */
+function conversationalPair(v: Record<string, unknown>, line: number, file: string, runArgs: ChatTemplateArgs): SftRecord {
+  const at = (field: string) => ({ file, line, field });
+  for (const field of ['prompt', 'completion'] as const) {
+    if (!Array.isArray(v[field])) throw new InputError(at(field), v[field] === undefined ? 'missing' : 'must be a list of messages like the other field (a conversational prompt/completion pair)');
+  }
+  const prompt = parseChatMessages(v.prompt, at('prompt')) as ChatMessage[];
+  // The completion is what the model writes: assistant turns only.
+  const completion = parseChatMessages(v.completion, at('completion'), ['assistant']) as ChatMessage[];
+  return { kind: 'chat', line, messages: [...prompt, ...completion], templateArgs: rowChatTemplateArgs(v, { file, line }, runArgs), trainFrom: prompt.length };
 }
 
 /**

@@ -50,7 +50,7 @@ type Segment = { text: string; counts: boolean };
  * when the template does not render incrementally (the conversation up to turn i, with the
  * generation prompt, is not a prefix of the conversation including turn i).
  */
-function incrementalSegments(tok: Tokenizer, messages: readonly ChatMessage[], templateArgs: ChatTemplateArgs): Segment[] | null {
+function incrementalSegments(tok: Tokenizer, messages: readonly ChatMessage[], templateArgs: ChatTemplateArgs, trainFrom: number): Segment[] | null {
   const segments: Segment[] = [];
   let done = '';
   const take = (full: string, counts: boolean): boolean => {
@@ -62,7 +62,7 @@ function incrementalSegments(tok: Tokenizer, messages: readonly ChatMessage[], t
   for (let i = 0; i < messages.length; i++) {
     if (messages[i].role !== 'assistant') continue;
     if (!take(tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true, templateArgs }), false)) return null;
-    if (!take(tok.applyChatTemplate(messages.slice(0, i + 1), { addGenerationPrompt: false, templateArgs }), true)) return null;
+    if (!take(tok.applyChatTemplate(messages.slice(0, i + 1), { addGenerationPrompt: false, templateArgs }), i >= trainFrom)) return null;
   }
   return take(tok.applyChatTemplate(messages, { addGenerationPrompt: false, templateArgs }), false) ? segments : null;
 }
@@ -79,11 +79,11 @@ const TURN_MARK = 'AHA-TURN-CONTENT-7f3e91';
  * (a content that starts `<think>` is then not opened twice); Mistral moves the system message to
  * the last user turn.
  */
-function turnByTurnSegments(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs): { examples: Segment[][]; unopenedThink: number } {
+function turnByTurnSegments(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs, trainFrom: number): { examples: Segment[][]; unopenedThink: number } {
   const examples: Segment[][] = [];
   let unopenedThink = 0;
   messages.forEach((m, i) => {
-    if (m.role !== 'assistant') return;
+    if (m.role !== 'assistant' || i < trainFrom) return;
     const prompt = tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true, templateArgs });
     const marked = tok.applyChatTemplate([...messages.slice(0, i), { role: 'assistant', content: TURN_MARK }], { addGenerationPrompt: false, templateArgs });
     const at = marked.lastIndexOf(TURN_MARK);
@@ -99,22 +99,23 @@ function turnByTurnSegments(tok: Tokenizer, messages: readonly ChatMessage[], wh
 }
 
 /**
- * A conversation as training examples of text segments. A template that renders incrementally
- * gives one example with every assistant turn counted; one that rewrites earlier turns gives one
+ * A conversation as training examples of text segments (assistant turns before `trainFrom` are
+ * context only). A template that renders incrementally gives one example with every trained
+ * assistant turn counted; one that rewrites earlier turns gives one
  * example per assistant turn (turnByTurnSegments). Either way each turn is trained on the context
  * the template gives it at generation time.
  */
-export function chatExamples(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs = {}): { examples: Segment[][]; turnByTurn: boolean; unopenedThink: number } {
-  const whole = incrementalSegments(tok, messages, templateArgs);
+export function chatExamples(tok: Tokenizer, messages: readonly ChatMessage[], where: { file: string; line: number }, templateArgs: ChatTemplateArgs = {}, trainFrom = 0): { examples: Segment[][]; turnByTurn: boolean; unopenedThink: number } {
+  const whole = incrementalSegments(tok, messages, templateArgs, trainFrom);
   if (whole !== null) return { examples: [whole], turnByTurn: false, unopenedThink: 0 };
-  return { ...turnByTurnSegments(tok, messages, where, templateArgs), turnByTurn: true };
+  return { ...turnByTurnSegments(tok, messages, where, templateArgs, trainFrom), turnByTurn: true };
 }
 
 /** Tokenizes every record; examples longer than maxTokens are cut, those left with no counted token dropped. */
 export function encodeSftRecords(tok: Tokenizer, records: readonly SftRecord[], file: string, maxTokens: number): { examples: TokenExample[]; stats: EncodeStats } {
   const firstChat = records.find((r) => r.kind === 'chat');
   if (firstChat && tok.chatTemplate === null) {
-    throw new InputError({ file, line: firstChat.line, field: 'messages' }, "the model's tokenizer has no chat template; use {\"prompt\", \"completion\"} lines");
+    throw new InputError({ file, line: firstChat.line, field: firstChat.trainFrom === undefined ? 'messages' : 'prompt' }, "the model's tokenizer has no chat template; use {\"prompt\", \"completion\"} lines of text");
   }
   const stats: EncodeStats = { examples: 0, truncated: 0, dropped: 0, turnByTurn: 0, unopenedThink: 0 };
   const examples: TokenExample[] = [];
@@ -123,7 +124,7 @@ export function encodeSftRecords(tok: Tokenizer, records: readonly SftRecord[], 
     let encoded: TokenExample[];
     if (r.kind === 'completion') encoded = [encodeCompletion(tok, r.prompt, r.completion)];
     else {
-      const chat = chatExamples(tok, r.messages, { file, line: r.line }, r.templateArgs);
+      const chat = chatExamples(tok, r.messages, { file, line: r.line }, r.templateArgs, r.trainFrom);
       if (chat.turnByTurn) stats.turnByTurn++;
       stats.unopenedThink += chat.unopenedThink;
       encoded = chat.examples.map(encodeSegments);

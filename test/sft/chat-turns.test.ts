@@ -4,12 +4,13 @@
 // exactly the context the model sees when it writes that turn. Real-format folders (test/model).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../src/model/load-model.js';
 import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { encodeSftRecords } from '../../src/sft/sft-encode.js';
 import type { TokenExample } from '../../src/sft/examples.js';
-import type { ChatRole, SftRecord } from '../../src/sft/sft-data.js';
+import { readSftFile, type ChatRole, type SftRecord } from '../../src/sft/sft-data.js';
 import { writeRealFolder, type RealFamily } from '../model/real-folders.js';
 import { tempDir } from './helpers.js';
 
@@ -71,4 +72,34 @@ test('a template that renders incrementally keeps one example with every assista
   assert.equal(r.stats.turnByTurn, 0);
   assert.equal(r.examples.length, 1);
   assert.equal(tok.decode(r.examples[0].ids, { skipSpecialTokens: false }), tok.applyChatTemplate(rec.kind === 'chat' ? rec.messages : [], { addGenerationPrompt: false }));
+});
+
+test("TRL's conversational prompt/completion lines: the prompt's turns are context, only the completion trains; bad pairs are named", () => {
+  const dir = tempDir();
+  const file = join(dir, 'pairs.jsonl');
+  const line = (v: unknown) => JSON.stringify(v);
+  writeFileSync(
+    file,
+    [
+      line({ prompt: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }], completion: [{ role: 'assistant', content: 'd' }] }),
+      line({ prompt: [{ role: 'user', content: 'What is 2+3?' }], completion: [{ role: 'assistant', content: '<think>\n2+3=5\n</think>\n\n5' }] }),
+    ].join('\n') + '\n',
+  );
+  const records = readSftFile(file);
+  const qwen = tokenizerOf('qwen2.5-instruct');
+  const q = encodeSftRecords(qwen, records.slice(0, 1), file, 1000).examples;
+  assert.equal(q.length, 1);
+  const p = parts(qwen, q[0]);
+  assert.equal(p.counted, 'd<|im_end|>\n', 'the assistant turn inside the prompt is not trained');
+  assert.ok(p.context.endsWith('<|im_start|>assistant\n') && p.context.includes('<|im_start|>assistant\nb<|im_end|>'));
+  const r1 = tokenizerOf('r1-distill-qwen');
+  assert.equal(parts(r1, encodeSftRecords(r1, records.slice(1), file, 1000).examples[0]).counted, '2+3=5\n</think>\n\n5<｜end▁of▁sentence｜>');
+
+  const bad = (v: unknown, re: RegExp) => {
+    writeFileSync(file, line(v) + '\n');
+    assert.throws(() => readSftFile(file), re);
+  };
+  bad({ prompt: [{ role: 'user', content: 'a' }], completion: 'b' }, /pairs\.jsonl:1, field "completion": must be a list of messages like the other field/);
+  bad({ prompt: [{ role: 'user', content: 'a' }], completion: [{ role: 'user', content: 'b' }] }, /field "completion\[0\]\.role": must be one of assistant \(got "user"\)/);
+  bad({ prompt: [{ role: 'user', content: 'a' }], completion: [] }, /field "completion": is empty/);
 });
