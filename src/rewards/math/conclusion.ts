@@ -21,7 +21,8 @@ function finalParagraph(text: string): string {
  */
 function mathSpans(text: string): string[] {
   const spans: string[] = [];
-  const re = /\$\$([\s\S]+?)\$\$|\$([^$\s](?:[^$]*[^$\s])?)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]/g;
+  // An escaped \$ inside a span is money, not its end ($\$18.90$).
+  const re = /\$\$([\s\S]+?)\$\$|\$(?!\s)((?:\\[\s\S]|[^$\\])+?)(?<!\s)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]/g;
   for (const m of text.matchAll(re)) spans.push((m[1] ?? m[2] ?? m[3] ?? m[4]).trim());
   return spans.filter((s) => s !== '');
 }

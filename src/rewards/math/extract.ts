@@ -85,15 +85,28 @@ export function answerPhrase(text: string): string | null {
   let rest = text.slice(last.index + last[0].length);
   const nl = rest.indexOf('\n');
   if (nl >= 0) rest = rest.slice(0, nl);
-  rest = rest.trim();
-  // A $…$ math span right after the phrase is the answer.
-  const math = /^\$+([^$]+)\$+/.exec(rest);
-  if (math) return math[1].trim();
+  rest = stripEmphasis(rest.trim());
+  // A $…$ math span right after the phrase is the answer (an escaped \$ inside is money: $\$18.90$).
+  const math = /^(\$\$?)((?:\\[\s\S]|[^$\\])+?)\1/.exec(rest);
+  if (math) return math[2].trim();
   // Otherwise up to the first sentence-ending period (not a decimal point).
   const stop = /\.(\s|$)/.exec(rest);
   if (stop) rest = rest.slice(0, stop.index);
-  rest = rest.trim();
+  rest = stripEmphasis(rest.trim());
   return rest === '' ? null : rest;
+}
+
+/**
+ * Markdown emphasis around an answer ("**Answer:** 18", "The answer is **18**.", "**Answer: 18**")
+ * is layout, not math (where `**` would be a power).
+ */
+export function stripEmphasis(s: string): string {
+  let t = s;
+  for (;;) {
+    const before = t;
+    t = t.replace(/^(?:\*\*|__)\s*/, '').replace(/\s*(?:\*\*|__)$/, '').trim();
+    if (t === before) return t;
+  }
 }
 
 /** The number after the last GSM8K-style "#### ", or null. */
