@@ -82,6 +82,8 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
   if (assigned) return assigned;
 
   const sides = splitTopLevel(t, '=').map((p) => p.trim());
+  // A calculation that ends in its result ("5 + 13 = 18", "3 \times 6 = 18") states the result.
+  if (sides.length === 2 && sides.every((p) => p !== '' && isConstant(p))) return parseShape(sides[1], percent, depth + 1);
   if (sides.length >= 2 && sides.every((p) => p !== '')) {
     const rhsText = sides[sides.length - 1];
     // x = a = b: a name equal to each later side; a chain without a name states its last side.
@@ -113,6 +115,12 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     return { kind: 'set', items: [scalar(plus, percent), scalar(minus, percent)] };
   }
   return scalar(t, percent);
+}
+
+/** A side with digits and no variables: LaTeX commands (\times, \frac, \pi) aside, no letters. */
+function isConstant(side: string): boolean {
+  const bare = side.replace(/\\[a-zA-Z]+/g, ' ');
+  return /\d/.test(bare) && !/[a-zA-Z]/.test(bare);
 }
 
 const ASSIGNMENT_SEPARATORS = /;|,|\s+(?:and|or)\s+|\\text\s*\{\s*(?:and|or)\s*\}|\\quad/;

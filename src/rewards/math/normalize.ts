@@ -14,7 +14,8 @@ export interface NormalizedAnswer {
   percent: boolean;
 }
 
-const TEXT_WRAPPERS = ['\\text', '\\textbf', '\\textit', '\\textrm', '\\textnormal', '\\mathrm', '\\mathbf', '\\mathit', '\\mbox', '\\operatorname'];
+// A \boxed inside an extracted answer (a nested box, a box inside <answer>) only marks it.
+const TEXT_WRAPPERS = ['\\boxed', '\\fbox', '\\text', '\\textbf', '\\textit', '\\textrm', '\\textnormal', '\\mathrm', '\\mathbf', '\\mathit', '\\mbox', '\\operatorname'];
 
 /** Replaces `\text{abc}` (and friends) by ` abc `, matching braces. */
 function unwrapText(s: string): string {
@@ -67,6 +68,15 @@ function unicodeMath(s: string): string {
     .replace(/∅/g, '\\emptyset');
 }
 
+/**
+ * Set-builder notation around a condition is the set the condition describes:
+ * \{x \mid x > 0\}, \{x : x > 0\}, \{x \in \mathbb{R} | x > 0\} read as "x > 0" (an interval).
+ */
+function setBuilder(s: string): string {
+  const m = /^\\\{\s*([a-zA-Z])\s*(?:\\in\s*\\mathbb\s*\{?R\}?\s*)?(?:\\mid|\||:)\s*([\s\S]+?)\s*\\\}$/.exec(s.trim());
+  return m && /[<>]|\\[lg]eq?(?![a-zA-Z])|\\neq?(?![a-zA-Z])|≤|≥|≠/.test(m[2]) ? m[2] : s;
+}
+
 export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Markdown bold around the whole answer (**18**) is layout; a `**` inside is a power (x**2).
   let s = unicodeMath(stripMathDelimiters(toHalfWidth(raw).trim().replace(/^\*\*([^*]+)\*\*$/, '$1')));
@@ -105,10 +115,14 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   s = s.replace(/(?<![\\a-zA-Z])sqrt\s*\(([^()]*)\)/g, '\\sqrt{$1}');
   s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, '\\pi ');
   s = s.replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
+  // Vectors in angle brackets are tuples: \langle 1, 2 \rangle = (1, 2).
+  s = s.replace(/\\langle(?![a-zA-Z])|⟨/g, '(').replace(/\\rangle(?![a-zA-Z])|⟩/g, ')');
+  s = setBuilder(s);
   // "x \in [1,2]" states the set the answer belongs to.
   s = s.replace(/^\s*[a-zA-Z]\s*\\in\s*/, '');
   s = s.replace(/\s+/g, ' ').trim();
-  s = s.replace(/[.\s]+$/, '');
+  // A closing full stop or comma left from the sentence.
+  s = s.replace(/[.,;\s]+$/, '');
   // Digit groups split by spaces (SI style), when the whole answer is that one number.
   if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   // The reals and the empty set in their interval and set spellings.

@@ -9,6 +9,8 @@ const VALUE_END = /(?:[\d})\]]|\\pi)$/;
 
 /** A unit inside \text{…} (also \mbox, \mathrm, …), optionally squared or cubed, at the very end. */
 const TEXT_UNIT = /^(.*?\S)\s*\\(?:text|mbox|mathrm|textnormal|textrm|textit|operatorname)\s*\{\s*([A-Za-z][A-Za-z./\s]*?(?:\^\s*\{?[23]\}?)?)\s*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$/;
+/** Single-letter units: metre, gram, second, litre, hour, kelvin, newton, joule, watt, volt. */
+const SINGLE_LETTER_UNITS = /^[mgsLlhKNJWV]$/;
 /** Words kept although they sit in \text: they change the answer (percent) or are times of day. */
 const KEPT_TEXT = /^(?:per\s*cent|percent|[ap]\.?\s*m\.?)$/i;
 
@@ -17,7 +19,10 @@ export function stripTextUnit(s: string): string {
   const m = TEXT_UNIT.exec(s);
   if (!m) return s;
   const head = m[1].trim();
-  if (!VALUE_END.test(head) || KEPT_TEXT.test(m[2].trim())) return s;
+  const unit = m[2].trim();
+  if (!VALUE_END.test(head) || KEPT_TEXT.test(unit)) return s;
+  // A single upright letter is a unit only if it names one (\mathrm{m}); \mathrm{i} and \mathrm{e} are constants.
+  if (/^[A-Za-z]$/.test(unit) && !SINGLE_LETTER_UNITS.test(unit)) return s;
   return head;
 }
 
