@@ -128,7 +128,7 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   const text = toHalfWidth(raw);
   const tagged = lastAnswerTag(text);
   if (tagged !== null) {
-    const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? tagged;
+    const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? sentenceInTag(tagged);
     return inner === '' ? null : stripMathDelimiters(inner);
   }
   const boxed = finalBoxed(text);
@@ -142,6 +142,19 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   if (concluded !== null) return concluded;
   if (!(opts.lastNumberFallback ?? true)) return null;
   return lastMathSpan(text) ?? lastNumber(text);
+}
+
+/** Longest <answer> sentence read for the value it states; longer blocks are working, not an answer. */
+const TAG_SENTENCE_CHARS = 200;
+
+/**
+ * The value a short sentence inside <answer> states ("Janet makes $18 every day.", "The area is
+ * $12\pi$."): the block is the model's declared answer, so its last math span or number is
+ * the answer even with the last-number fallback off. A bare answer, or a long block, is taken whole.
+ */
+function sentenceInTag(tagged: string): string {
+  if (looksBare(tagged) || tagged.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(tagged)) return tagged;
+  return concludingAnswer(tagged) ?? lastMathSpan(tagged) ?? lastNumber(tagged) ?? tagged;
 }
 
 /** Removes one layer of $…$, $$…$$, \(…\), \[…\] around an answer. */
