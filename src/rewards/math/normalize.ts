@@ -77,6 +77,14 @@ function setBuilder(s: string): string {
   return m && /[<>]|\\[lg]eq?(?![a-zA-Z])|\\neq?(?![a-zA-Z])|≤|≥|≠/.test(m[2]) ? m[2] : s;
 }
 
+const TRIG = /\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])/;
+const DEGREES = /(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)/g;
+
+/** In an answer with a trigonometric function, a number of degrees becomes its radians. */
+function trigDegreesToRadians(s: string): string {
+  return TRIG.test(s) ? s.replace(DEGREES, '(\\frac{$1\\pi}{180})') : s;
+}
+
 export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Markdown bold around the whole answer (**18**) is layout; a `**` inside is a power (x**2).
   let s = unicodeMath(stripMathDelimiters(toHalfWidth(raw).trim().replace(/^\*\*([^*]+)\*\*$/, '$1')));
@@ -94,7 +102,9 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   s = unwrapText(stripTextUnit(s.replace(/\.\s*$/, '')));
   // Thousands separators, judged before degrees go (45^\circ,135^\circ is a list, not 45,135).
   s = joinThousands(s);
-  // Degrees are dropped: 30^\circ and 30 are the same answer.
+  // Degrees are dropped: 30^\circ and 30 are the same answer; but under a trigonometric function
+  // they are radians' worth (\cos 58^\circ = \sin 32^\circ, 2\cos 15^\circ = 1.93185165).
+  s = trigDegreesToRadians(s);
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\circ/g, '');
   s = s.replace(/(\d)\s*(?:percent|per cent)\b/gi, '$1\\%');
   let percent = false;
