@@ -114,6 +114,12 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     const minus = a === '' ? `-${b}` : `${a}-(${b})`;
     return { kind: 'set', items: [scalar(plus, percent), scalar(minus, percent)] };
   }
+  // One \pm (or \mp) inside, as in the quadratic formula's \frac{-1 \pm \sqrt{5}}{2}: both signs.
+  const signs = t.match(/\\(?:pm|mp)(?![a-zA-Z])/g) ?? [];
+  if (signs.length === 1) {
+    const with_ = (sign: string): Answer => scalar(t.replace(/\\(?:pm|mp)(?![a-zA-Z])/, sign), percent);
+    return { kind: 'set', items: [with_('+'), with_('-')] };
+  }
   return scalar(t, percent);
 }
 

@@ -106,6 +106,8 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // they are radians' worth (\cos 58^\circ = \sin 32^\circ, 2\cos 15^\circ = 1.93185165).
   s = trigDegreesToRadians(s);
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\circ/g, '');
+  // A plain-text degree sign written as a superscript o: 30^o.
+  s = s.replace(/(\d)\s*\^\s*\{?o\}?(?![a-zA-Z])/g, '$1');
   s = s.replace(/(\d)\s*(?:percent|per cent)\b/gi, '$1\\%');
   let percent = false;
   if (/\\%|%/.test(s)) {
@@ -124,6 +126,9 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Plain-text math from models: sqrt(2), pi, x**2, 2*x.
   s = s.replace(/(?<![\\a-zA-Z])sqrt\s*\(([^()]*)\)/g, '\\sqrt{$1}');
   s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, '\\pi ');
+  s = s.replace(/(?<![\\a-zA-Z])(?:infinity|inf)(?![a-zA-Z])/gi, '\\infty ');
+  // A plain-text union between intervals: (-inf, 1) U (3, inf).
+  s = s.replace(/([)\]])\s*U\s*(?=[([])/g, '$1\\cup ');
   s = s.replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
   // Vectors in angle brackets are tuples: \langle 1, 2 \rangle = (1, 2).
   s = s.replace(/\\langle(?![a-zA-Z])|⟨/g, '(').replace(/\\rangle(?![a-zA-Z])|⟩/g, ')');
@@ -136,8 +141,9 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Digit groups split by spaces (SI style), when the whole answer is that one number.
   if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   // The reals and the empty set in their interval and set spellings.
-  s = s.replace(/^\\mathbb\s*\{?R\}?$|^\\R$|^\\text\{all real numbers\}$/i, '(-\\infty,\\infty)');
-  s = s.replace(/^(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\{\s*\})$/, '\\{\\}');
+  // (\text wrappers are gone by now: "all real numbers" is plain words.)
+  s = s.replace(/^\\mathbb\s*\{?R\}?$|^\\R$|^all real numbers$|^all reals$/i, '(-\\infty,\\infty)');
+  s = s.replace(/^(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\{\s*\}|no (?:real )?solutions?|none|the empty set)$/i, '\\{\\}');
   // An array in brackets is a matrix: [\begin{array}{cc}…\end{array}].
   s = s.replace(/^[([]\s*(\\begin\{array\}[\s\S]*\\end\{array\})\s*[)\]]$/, '$1');
   s = stripRawUnits(stripCjkTail(s));

@@ -2,7 +2,7 @@
 // they are the same answer. Never throws and never runs unbounded: oversize inputs are refused
 // up front, and every step checks a time budget (see docs/rewards.md for the hard bound).
 import { extractAnswer, type ExtractOptions } from './extract.js';
-import { normalizeAnswer } from './normalize.js';
+import { normalizeAnswer, type NormalizedAnswer } from './normalize.js';
 import { parseAnswer, choiceLetter } from './answer.js';
 import { answersMatch, ComparisonTimeout, type CompareContext } from './compare.js';
 import { renewEngineIfDue } from './symbolic.js';
@@ -51,12 +51,20 @@ export function compareAnswers(a: string, b: string, timeoutMs = 2000): { equal:
       const goldOption = choiceLetter(nb.text, false);
       if (goldOption !== null && goldOption !== goldLetter) return { equal: predLetter === goldOption };
     }
-    const equal = answersMatch(parseAnswer(na), parseAnswer(nb), ctx);
+    // A prediction that names its option and value ("(C) 12") answers a value gold by the value.
+    const pa = goldLetter === null ? withoutOptionLabel(na) : na;
+    const equal = answersMatch(parseAnswer(pa), parseAnswer(nb), ctx);
     return equal ? { equal } : ctx.reason ? { equal, reason: ctx.reason } : { equal };
   } catch (err) {
     if (err instanceof ComparisonTimeout) return { equal: false, reason: `timeout after ${timeoutMs} ms` };
     return { equal: false, reason: `verifier error: ${(err as Error).message}` };
   }
+}
+
+/** "(C) 12", "C. 12", "\\textbf{(C)} 12" without the option label; other answers unchanged. */
+function withoutOptionLabel(n: NormalizedAnswer): NormalizedAnswer {
+  const m = /^(?:\(([A-E])\)|([A-E])[.:])\s+(\S[\s\S]*)$/.exec(n.text);
+  return m ? { ...n, text: m[3] } : n;
 }
 
 /** True if two extracted answers are the same answer (for grouping, e.g. majority vote). */
