@@ -51,9 +51,12 @@ export function compareAnswers(a: string, b: string, timeoutMs = 2000): { equal:
       const goldOption = choiceLetter(nb.text, false);
       if (goldOption !== null && goldOption !== goldLetter) return { equal: predLetter === goldOption };
     }
-    // A prediction that names its option and value ("(C) 12") answers a value gold by the value.
-    const pa = goldLetter === null ? withoutOptionLabel(na) : na;
-    const equal = answersMatch(parseAnswer(pa), parseAnswer(nb), ctx);
+    // An answer that names its option and value ("(C) 12") is compared by the value (either side,
+    // so majority voting stays symmetric); two labelled answers must name the same option.
+    const la = optionLabel(na);
+    const lb = optionLabel(nb);
+    if (la && lb && la.letter !== lb.letter) return { equal: false };
+    const equal = answersMatch(parseAnswer(la?.value ?? na), parseAnswer(lb?.value ?? nb), ctx);
     return equal ? { equal } : ctx.reason ? { equal, reason: ctx.reason } : { equal };
   } catch (err) {
     if (err instanceof ComparisonTimeout) return { equal: false, reason: `timeout after ${timeoutMs} ms` };
@@ -61,10 +64,10 @@ export function compareAnswers(a: string, b: string, timeoutMs = 2000): { equal:
   }
 }
 
-/** "(C) 12", "C. 12", "\\textbf{(C)} 12" without the option label; other answers unchanged. */
-function withoutOptionLabel(n: NormalizedAnswer): NormalizedAnswer {
+/** The option letter and the value of "(C) 12", "C. 12", "\\textbf{(C)} 12"; null for other answers. */
+function optionLabel(n: NormalizedAnswer): { letter: string; value: NormalizedAnswer } | null {
   const m = /^(?:\(([A-E])\)|([A-E])[.:])\s+(\S[\s\S]*)$/.exec(n.text);
-  return m ? { ...n, text: m[3] } : n;
+  return m ? { letter: m[1] ?? m[2], value: { ...n, text: m[3] } } : null;
 }
 
 /** True if two extracted answers are the same answer (for grouping, e.g. majority vote). */
