@@ -78,7 +78,7 @@ export function lastAnswerTag(text: string): string | null {
 
 /** Text after the last "final answer is" / "the answer is" / "answer:", up to the sentence end. */
 export function answerPhrase(text: string): string | null {
-  const re = /(?:\b(?:final answer|the answer|answer)\s*(?:is\b|:|=)|(?:最终答案|答案)\s*(?:是|为|為)?\s*:?)\s*(?:[:=]\s*)?/gi;
+  const re = /(?:\b(?:final answer|the answer|answer)(?:\*\*|__)?\s*(?:is\b|:|=)|(?:最终答案|答案)\s*(?:是|为|為)?\s*:?)\s*(?:[:=]\s*)?/gi;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
   if (!last) return null;
@@ -135,6 +135,8 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   if (boxed !== null) return boxed;
   const phrase = answerPhrase(text);
   if (phrase !== null) return stripMathDelimiters(phrase);
+  const headed = headedAnswer(text);
+  if (headed !== null) return stripMathDelimiters(headed);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
   if (looksBare(text)) return stripMathDelimiters(text.trim());
@@ -142,6 +144,21 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   if (concluded !== null) return concluded;
   if (!(opts.lastNumberFallback ?? true)) return null;
   return lastMathSpan(text) ?? lastNumber(text);
+}
+
+/** A line that only announces the answer: "**Final Answer**", "### Final Answer", "Answer:", "## Answer". */
+const ANSWER_HEADING = /^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:final[ \t]+)?answer[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?[ \t]*$/gim;
+
+/**
+ * What follows the last answer heading ("**Final Answer**\n\n18", "### Final Answer\nThe total
+ * is 18 dollars."), read as a declared answer like an <answer> block; null without a heading or
+ * with nothing after it.
+ */
+export function headedAnswer(text: string): string | null {
+  let last: RegExpExecArray | null = null;
+  ANSWER_HEADING.lastIndex = 0;
+  for (let m = ANSWER_HEADING.exec(text); m !== null; m = ANSWER_HEADING.exec(text)) last = m;
+  return last ? declaredValue(text.slice(last.index + last[0].length).trim()) : null;
 }
 
 /** Longest <answer> sentence read for the value it states; longer blocks are working, not an answer. */
@@ -153,8 +170,14 @@ const TAG_SENTENCE_CHARS = 200;
  * the answer even with the last-number fallback off. A bare answer, or a long block, is taken whole.
  */
 function sentenceInTag(tagged: string): string {
-  if (looksBare(tagged) || tagged.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(tagged)) return tagged;
-  return concludingAnswer(tagged) ?? lastMathSpan(tagged) ?? lastNumber(tagged) ?? tagged;
+  return declaredValue(tagged) ?? tagged;
+}
+
+/** A declared answer's value: the whole if bare, else what its short sentence states; null if empty, long or several paragraphs. */
+function declaredValue(s: string): string | null {
+  if (s === '' || s.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(s)) return null;
+  if (looksBare(s)) return s;
+  return concludingAnswer(s) ?? lastMathSpan(s) ?? lastNumber(s);
 }
 
 /** Removes one layer of $…$, $$…$$, \(…\), \[…\] around an answer. */
