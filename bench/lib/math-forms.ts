@@ -42,6 +42,9 @@ const TEMPLATES: Record<string, (body: string, g: string) => string> = {
   tagbox: (b, g) => `<think>\n${b}\n</think>\n<answer>\nThe answer is $\\boxed{${g}}$\n</answer>`,
   minerva: (b, g) => `${b}\nFinal Answer: The final answer is $${g}$. I hope it is correct.`,
   phrase: (b, g) => `${b}\nThe answer is: ${g}`,
+  heading: (b, g) => `${b}\n\n**Final Answer**\n\n$${g}$`,
+  'md-heading': (b, g) => `${b}\n\n### Final Answer\nThe answer is $${g}$.`,
+  'tag-sentence': (b, g) => `<think>\n${b}\n</think>\n<answer>So the result is $${g}$.</answer>`,
 };
 const boxedOutput = (b: string, g: string): string => `${b}\n\nSo the answer is $\\boxed{${g}}$.`;
 

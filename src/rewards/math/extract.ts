@@ -76,11 +76,17 @@ export function lastAnswerTag(text: string): string | null {
   return text.slice(open + '<answer>'.length, close < 0 ? undefined : close).trim();
 }
 
-/** Text after the last "final answer is" / "the answer is" / "answer:", up to the sentence end. */
-export function answerPhrase(text: string): string | null {
+/** The last "final answer is" / "the answer is" / "answer:" (also 答案是), or null. */
+function lastPhrase(text: string): RegExpExecArray | null {
   const re = /(?:\b(?:final answer|the answer|answer)(?:\*\*|__)?\s*(?:is\b|:|=)|(?:最终答案|答案)\s*(?:是|为|為)?\s*:?)\s*(?:[:=]\s*)?/gi;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
+  return last;
+}
+
+/** Text after the last "final answer is" / "the answer is" / "answer:", up to the sentence end. */
+export function answerPhrase(text: string): string | null {
+  const last = lastPhrase(text);
   if (!last) return null;
   let rest = text.slice(last.index + last[0].length);
   const nl = rest.indexOf('\n');
@@ -133,10 +139,11 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   }
   const boxed = finalBoxed(text);
   if (boxed !== null) return boxed;
+  // An answer heading after the last answer phrase wins: the phrase was in the working.
+  const headed = headedAnswer(text);
+  if (headed !== null && headed.at > (lastPhrase(text)?.index ?? -1)) return stripMathDelimiters(headed.value);
   const phrase = answerPhrase(text);
   if (phrase !== null) return stripMathDelimiters(phrase);
-  const headed = headedAnswer(text);
-  if (headed !== null) return stripMathDelimiters(headed);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
   if (looksBare(text)) return stripMathDelimiters(text.trim());
@@ -151,14 +158,15 @@ const ANSWER_HEADING = /^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:final[ \t]+
 
 /**
  * What follows the last answer heading ("**Final Answer**\n\n18", "### Final Answer\nThe total
- * is 18 dollars."), read as a declared answer like an <answer> block; null without a heading or
- * with nothing after it.
+ * is 18 dollars."), read as a declared answer like an <answer> block, and where the heading is;
+ * null without a heading or with nothing short after it.
  */
-export function headedAnswer(text: string): string | null {
+export function headedAnswer(text: string): { value: string; at: number } | null {
   let last: RegExpExecArray | null = null;
   ANSWER_HEADING.lastIndex = 0;
   for (let m = ANSWER_HEADING.exec(text); m !== null; m = ANSWER_HEADING.exec(text)) last = m;
-  return last ? declaredValue(text.slice(last.index + last[0].length).trim()) : null;
+  const value = last ? declaredValue(text.slice(last.index + last[0].length).trim()) : null;
+  return last && value !== null ? { value, at: last.index } : null;
 }
 
 /** Longest <answer> sentence read for the value it states; longer blocks are working, not an answer. */
