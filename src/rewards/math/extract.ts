@@ -139,10 +139,11 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   }
   const boxed = finalBoxed(text);
   if (boxed !== null) return boxed;
-  // An answer heading after the last answer phrase wins: the phrase was in the working.
+  // An answer heading after the last answer phrase wins (the phrase was in the working), and so
+  // does one whose own "Answer:" states nothing on its line ("**Final Answer:**\n18").
   const headed = headedAnswer(text);
-  if (headed !== null && headed.at > (lastPhrase(text)?.index ?? -1)) return stripMathDelimiters(headed.value);
   const phrase = answerPhrase(text);
+  if (headed !== null && (phrase === null || headed.at > (lastPhrase(text)?.index ?? -1))) return stripMathDelimiters(headed.value);
   if (phrase !== null) return stripMathDelimiters(phrase);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
