@@ -1,5 +1,5 @@
 // Final-answer extraction from a model output (or a gold solution): the last \boxed{}/\fbox{},
-// <answer>…</answer>, "the final answer is …", GSM8K "#### n", a bare answer, and an optional
+// <answer>…</answer>, an answer heading, "the final answer is …", GSM8K "#### n", a bare answer, and an optional
 // last-number fallback. Pure string work, linear in the input.
 import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
@@ -125,8 +125,9 @@ export function gsm8kAnswer(text: string): string | null {
 
 /**
  * The final answer in `text`, in order of trust: <answer> block (with its own \boxed or answer
- * phrase inside), the final \boxed{} (several joined by "and"/commas count as one), "final
- * answer is …" (also 答案是/答案：), "#### n", the whole text if it is a bare answer, a
+ * phrase inside, or the value its short sentence states), the final \boxed{} (several joined by
+ * "and"/commas count as one), what follows a last "**Final Answer**" heading when no answer
+ * phrase comes after it, "final answer is …" (also 答案是/答案：), "#### n", the whole text if it is a bare answer, a
  * concluding last sentence ("Therefore, 7 apples."), and (unless switched off) the last math
  * span of the final line, then the last number. Full-width punctuation is read as ASCII.
  */

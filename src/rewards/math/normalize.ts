@@ -1,9 +1,9 @@
 // String normalisation of one extracted answer before parsing: strips math delimiters, spacing
-// commands, \left/\right, \text{} wrappers, units, degrees, money signs, thousands separators,
-// and records a percent sign (which the comparison treats specially).
+// commands, \left/\right, \text{} wrappers, units (units.ts), degrees, money signs, digit groups
+// (digit-groups.ts), and records a percent sign (which the comparison treats specially).
 import { matchBrace } from './latex-scan.js';
 import { stripMathDelimiters } from './extract.js';
-import { stripCjkTail, toHalfWidth } from './text-forms.js';
+import { stripCjkTail, toHalfWidth, unicodeScripts } from './text-forms.js';
 import { stripRawUnits, stripTextUnit } from './units.js';
 import { joinLatexDigitGroups, joinThousands } from './digit-groups.js';
 
@@ -51,25 +51,6 @@ function expandBinomials(s: string): string {
     for (let i = 1n; i <= K; i++) v = (v * (N - K + i)) / i;
     return v.toString().length <= 60 ? v.toString() : whole;
   });
-}
-
-const SUPERSCRIPTS: Record<string, string> = { '⁰': '0', '¹': '1', '²': '2', '³': '3', '⁴': '4', '⁵': '5', '⁶': '6', '⁷': '7', '⁸': '8', '⁹': '9', '⁻': '-', '⁺': '+' };
-const SUBSCRIPTS: Record<string, string> = { '₀': '0', '₁': '1', '₂': '2', '₃': '3', '₄': '4', '₅': '5', '₆': '6', '₇': '7', '₈': '8', '₉': '9' };
-const VULGAR: Record<string, string> = {
-  '½': '1/2', '⅓': '1/3', '⅔': '2/3', '¼': '1/4', '¾': '3/4', '⅕': '1/5', '⅖': '2/5', '⅗': '3/5', '⅘': '4/5',
-  '⅙': '1/6', '⅚': '5/6', '⅐': '1/7', '⅛': '1/8', '⅜': '3/8', '⅝': '5/8', '⅞': '7/8', '⅑': '1/9', '⅒': '1/10',
-};
-
-/** Plain-text exponents, indices and fractions: x² -> x^{2}, 10⁻³ -> 10^{-3}, 52₈ -> 52_{8}, 2½ -> 2\frac{1}{2}. */
-function unicodeScripts(s: string): string {
-  return s
-    .replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+/g, (run) => `^{${[...run].map((c) => SUPERSCRIPTS[c]).join('')}}`)
-    .replace(/[₀₁₂₃₄₅₆₇₈₉]+/g, (run) => `_{${[...run].map((c) => SUBSCRIPTS[c]).join('')}}`)
-    .replace(/[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅐⅛⅜⅝⅞⅑⅒]/g, (c) => {
-      const [n, d] = VULGAR[c].split('/');
-      return `\\frac{${n}}{${d}}`;
-    })
-    .replace(/⁄/g, '/');
 }
 
 /** Unicode math symbols models write instead of LaTeX (−, ∞, π, √2, ∈, ×, ·, ÷, ∅, x², ½). */
