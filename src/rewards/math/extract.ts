@@ -76,9 +76,23 @@ export function lastAnswerTag(text: string): string | null {
   return text.slice(open + '<answer>'.length, close < 0 ? undefined : close).trim();
 }
 
-/** The last "final answer is" / "the answer is" / "answer:" (also 答案是), or null. */
+// "The answer is" in the languages the `language` reward trains for: a model kept in French by
+// language consistency writes "La réponse est 18", not "The answer is 18". Word-spaced languages
+// need a word start; CJK ones cannot have one (この問題の答えは18).
+const ANSWER_WORDS = [
+  'final answer', 'the answer', 'answer', 'la respuesta(?: final)?', 'respuesta(?: final)?', 'la réponse(?: finale)?', 'réponse(?: finale)?',
+  'die (?:endgültige )?antwort', 'antwort', 'a resposta(?: final)?', 'resposta(?: final)?', 'la risposta(?: finale)?', 'risposta(?: finale)?',
+  'окончательный ответ', 'ответ',
+].join('|');
+const ANSWER_VERBS = '(?:is|es|est|ist|lautet|é|è)(?![\\p{L}])|:|=';
+const PHRASE_RE = new RegExp(
+  `(?:(?<![\\p{L}])(?:${ANSWER_WORDS})(?:\\*\\*|__)?\\s*(?:${ANSWER_VERBS})|(?:最终答案|答案|最終的な答え|答え)\\s*(?:是|为|為|は)?\\s*:?|정답\\s*(?:은|는)?\\s*:?)\\s*(?:[:=]\\s*)?`,
+  'giu',
+);
+
+/** The last "final answer is" / "the answer is" / "answer:" (also 答案是, la réponse est, Ответ:), or null. */
 function lastPhrase(text: string): RegExpExecArray | null {
-  const re = /(?:\b(?:final answer|the answer|answer)(?:\*\*|__)?\s*(?:is\b|:|=)|(?:最终答案|答案)\s*(?:是|为|為)?\s*:?)\s*(?:[:=]\s*)?/gi;
+  const re = new RegExp(PHRASE_RE.source, PHRASE_RE.flags);
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
   return last;
