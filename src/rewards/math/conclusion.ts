@@ -4,7 +4,16 @@
 // the working are never taken for the answer.
 import { lastNumber, looksBare } from './plain-answer.js';
 
-const CONCLUDERS = /(?:^|[.!?:;]\s+)(?:therefore|thus|hence|so|consequently|in conclusion|in total|in all|altogether|finally)\b[,:]?\s*/gi;
+// English, and the word-spaced languages the `language` reward trains for (French, Spanish,
+// German, Portuguese, Italian, Russian): "Donc, Janet gagne 18 dollars." (Not German "also", which
+// starts English sentences that conclude nothing.)
+const CONCLUDER_WORDS = [
+  'therefore', 'thus', 'hence', 'so', 'consequently', 'in conclusion', 'in total', 'in all', 'altogether', 'finally',
+  'donc', 'ainsi', 'par conséquent', 'au total', 'por lo tanto', 'por tanto', 'así que', 'en total', 'entonces',
+  'daher', 'somit', 'folglich', 'insgesamt', 'portanto', 'logo', 'quindi', 'dunque', 'pertanto', 'in totale',
+  'итак', 'следовательно', 'таким образом', 'всего',
+].join('|');
+const CONCLUDERS = new RegExp(`(?:^|[.!?:;]\\s+)(?:${CONCLUDER_WORDS})(?![\\p{L}])[,:]?\\s*`, 'giu');
 const STATING = /\b(?:is|are|was|were|equals|be|gives|get|makes)\s+|=\s*/gi;
 
 /** The text after the last blank line, at most its last 600 characters. */
