@@ -53,7 +53,7 @@ function expandBinomials(s: string): string {
   });
 }
 
-/** Unicode math symbols models write instead of LaTeX (−, ∞, π, √2, ∈, ×, ·, ÷, ∅, x², ½). */
+/** Unicode math symbols models write instead of LaTeX (−, ∞, π, √2, ∈, ×, ·, ÷, ∅, ≈, x², ½). */
 function unicodeMath(raw: string): string {
   const s = unicodeScripts(raw);
   return s
@@ -66,7 +66,8 @@ function unicodeMath(raw: string): string {
     .replace(/×/g, '\\times ')
     .replace(/[·⋅]/g, '\\cdot ')
     .replace(/÷/g, '\\div ')
-    .replace(/∅/g, '\\emptyset');
+    .replace(/∅/g, '\\emptyset')
+    .replace(/≈/g, '\\approx ');
 }
 
 /**
