@@ -82,6 +82,8 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
   if (assigned) return assigned;
 
   const sides = splitTopLevel(t, '=').map((p) => p.trim());
+  // A calculation that ends in its result ("5 + 13 = 18", "3 \times 6 = 18") states the result.
+  if (sides.length === 2 && sides.every((p) => p !== '' && isConstant(p))) return parseShape(sides[1], percent, depth + 1);
   if (sides.length >= 2 && sides.every((p) => p !== '')) {
     const rhsText = sides[sides.length - 1];
     // x = a = b: a name equal to each later side; a chain without a name states its last side.
@@ -112,7 +114,19 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     const minus = a === '' ? `-${b}` : `${a}-(${b})`;
     return { kind: 'set', items: [scalar(plus, percent), scalar(minus, percent)] };
   }
+  // One \pm (or \mp) inside, as in the quadratic formula's \frac{-1 \pm \sqrt{5}}{2}: both signs.
+  const signs = t.match(/\\(?:pm|mp)(?![a-zA-Z])/g) ?? [];
+  if (signs.length === 1) {
+    const with_ = (sign: string): Answer => scalar(t.replace(/\\(?:pm|mp)(?![a-zA-Z])/, sign), percent);
+    return { kind: 'set', items: [with_('+'), with_('-')] };
+  }
   return scalar(t, percent);
+}
+
+/** A side with digits and no variables: LaTeX commands (\times, \frac, \pi) aside, no letters. */
+function isConstant(side: string): boolean {
+  const bare = side.replace(/\\[a-zA-Z]+/g, ' ');
+  return /\d/.test(bare) && !/[a-zA-Z]/.test(bare);
 }
 
 const ASSIGNMENT_SEPARATORS = /;|,|\s+(?:and|or)\s+|\\text\s*\{\s*(?:and|or)\s*\}|\\quad/;

@@ -3,6 +3,7 @@
 // symbolic engine (numeric value, or agreement at random points when variables are present).
 import type { Answer } from './answer.js';
 import { isName } from './names.js';
+import { sameDigitsWithoutBase } from './bases.js';
 import { numbersClose } from './numeric.js';
 import { decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, type Rational } from './rational.js';
 import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
@@ -134,6 +135,7 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   const sb = squash(b.text);
   if (sa === '' || sb === '') return false;
   if (sa === sb && a.percent === b.percent) return true;
+  if (a.percent === b.percent && sameDigitsWithoutBase(sa, sb)) return true;
   // Words (Monday, "no solution") compare as normalised prose; single letters are symbols (e is not E).
   if (isProse(a.text) && isProse(b.text)) {
     const pa = prose(a.text);

@@ -4,7 +4,16 @@
 // the working are never taken for the answer.
 import { lastNumber, looksBare } from './plain-answer.js';
 
-const CONCLUDERS = /(?:^|[.!?:;]\s+)(?:therefore|thus|hence|so|consequently|in conclusion|in total|in all|altogether|finally)\b[,:]?\s*/gi;
+// English, and the word-spaced languages the `language` reward trains for (French, Spanish,
+// German, Portuguese, Italian, Russian): "Donc, Janet gagne 18 dollars." (Not German "also", which
+// starts English sentences that conclude nothing.)
+const CONCLUDER_WORDS = [
+  'therefore', 'thus', 'hence', 'so', 'consequently', 'in conclusion', 'in total', 'in all', 'altogether', 'finally',
+  'donc', 'ainsi', 'par conséquent', 'au total', 'por lo tanto', 'por tanto', 'así que', 'en total', 'entonces',
+  'daher', 'somit', 'folglich', 'insgesamt', 'portanto', 'logo', 'quindi', 'dunque', 'pertanto', 'in totale',
+  'итак', 'следовательно', 'таким образом', 'всего',
+].join('|');
+const CONCLUDERS = new RegExp(`(?:^|[.!?:;]\\s+)(?:${CONCLUDER_WORDS})(?![\\p{L}])[,:]?\\s*`, 'giu');
 const STATING = /\b(?:is|are|was|were|equals|be|gives|get|makes)\s+|=\s*/gi;
 
 /** The text after the last blank line, at most its last 600 characters. */
@@ -21,7 +30,8 @@ function finalParagraph(text: string): string {
  */
 function mathSpans(text: string): string[] {
   const spans: string[] = [];
-  const re = /\$\$([\s\S]+?)\$\$|\$([^$\s](?:[^$]*[^$\s])?)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]/g;
+  // An escaped \$ inside a span is money, not its end ($\$18.90$).
+  const re = /\$\$([\s\S]+?)\$\$|\$(?!\s)((?:\\[\s\S]|[^$\\])+?)(?<!\s)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]/g;
   for (const m of text.matchAll(re)) spans.push((m[1] ?? m[2] ?? m[3] ?? m[4]).trim());
   return spans.filter((s) => s !== '');
 }

@@ -1,5 +1,5 @@
 // Final-answer extraction from a model output (or a gold solution): the last \boxed{}/\fbox{},
-// <answer>…</answer>, "the final answer is …", GSM8K "#### n", a bare answer, and an optional
+// <answer>…</answer>, an answer heading, "the final answer is …", GSM8K "#### n", a bare answer, and an optional
 // last-number fallback. Pure string work, linear in the input.
 import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
@@ -76,24 +76,57 @@ export function lastAnswerTag(text: string): string | null {
   return text.slice(open + '<answer>'.length, close < 0 ? undefined : close).trim();
 }
 
-/** Text after the last "final answer is" / "the answer is" / "answer:", up to the sentence end. */
-export function answerPhrase(text: string): string | null {
-  const re = /(?:\b(?:final answer|the answer|answer)\s*(?:is\b|:|=)|(?:最终答案|答案)\s*(?:是|为|為)?\s*:?)\s*(?:[:=]\s*)?/gi;
+// "The answer is" in the languages the `language` reward trains for: a model kept in French by
+// language consistency writes "La réponse est 18", not "The answer is 18". Word-spaced languages
+// need a word start; CJK ones cannot have one (この問題の答えは18).
+const ANSWER_WORDS = [
+  'final answer', 'the answer', 'answer', 'la respuesta(?: final)?', 'respuesta(?: final)?', 'la réponse(?: finale)?', 'réponse(?: finale)?',
+  'die (?:endgültige )?antwort', 'antwort', 'a resposta(?: final)?', 'resposta(?: final)?', 'la risposta(?: finale)?', 'risposta(?: finale)?',
+  'окончательный ответ', 'ответ',
+].join('|');
+const ANSWER_VERBS = '(?:is|es|est|ist|lautet|é|è)(?![\\p{L}])|:|=';
+const PHRASE_RE = new RegExp(
+  `(?:(?<![\\p{L}])(?:${ANSWER_WORDS})(?:\\*\\*|__)?\\s*(?:${ANSWER_VERBS})|(?:最终答案|答案|最終的な答え|答え)\\s*(?:是|为|為|は)?\\s*:?|정답\\s*(?:은|는)?\\s*:?)\\s*(?:[:=]\\s*)?`,
+  'giu',
+);
+
+/** The last "final answer is" / "the answer is" / "answer:" (also 答案是, la réponse est, Ответ:), or null. */
+function lastPhrase(text: string): RegExpExecArray | null {
+  const re = new RegExp(PHRASE_RE.source, PHRASE_RE.flags);
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
+  return last;
+}
+
+/** Text after the last "final answer is" / "the answer is" / "answer:", up to the sentence end. */
+export function answerPhrase(text: string): string | null {
+  const last = lastPhrase(text);
   if (!last) return null;
   let rest = text.slice(last.index + last[0].length);
   const nl = rest.indexOf('\n');
   if (nl >= 0) rest = rest.slice(0, nl);
-  rest = rest.trim();
-  // A $…$ math span right after the phrase is the answer.
-  const math = /^\$+([^$]+)\$+/.exec(rest);
-  if (math) return math[1].trim();
+  rest = stripEmphasis(rest.trim());
+  // A $…$ math span right after the phrase is the answer (an escaped \$ inside is money: $\$18.90$).
+  const math = /^(\$\$?)((?:\\[\s\S]|[^$\\])+?)\1/.exec(rest);
+  if (math) return math[2].trim();
   // Otherwise up to the first sentence-ending period (not a decimal point).
   const stop = /\.(\s|$)/.exec(rest);
   if (stop) rest = rest.slice(0, stop.index);
-  rest = rest.trim();
+  rest = stripEmphasis(rest.trim());
   return rest === '' ? null : rest;
+}
+
+/**
+ * Markdown emphasis around an answer ("**Answer:** 18", "The answer is **18**.", "**Answer: 18**")
+ * is layout, not math (where `**` would be a power).
+ */
+export function stripEmphasis(s: string): string {
+  let t = s;
+  for (;;) {
+    const before = t;
+    t = t.replace(/^(?:\*\*|__)\s*/, '').replace(/\s*(?:\*\*|__)$/, '').trim();
+    if (t === before) return t;
+  }
 }
 
 /** The number after the last GSM8K-style "#### ", or null. */
@@ -106,8 +139,9 @@ export function gsm8kAnswer(text: string): string | null {
 
 /**
  * The final answer in `text`, in order of trust: <answer> block (with its own \boxed or answer
- * phrase inside), the final \boxed{} (several joined by "and"/commas count as one), "final
- * answer is …" (also 答案是/答案：), "#### n", the whole text if it is a bare answer, a
+ * phrase inside, or the value its short sentence states), the final \boxed{} (several joined by
+ * "and"/commas count as one), what follows a last "**Final Answer**" heading when no answer
+ * phrase comes after it, "final answer is …" (also 答案是/答案：), "#### n", the whole text if it is a bare answer, a
  * concluding last sentence ("Therefore, 7 apples."), and (unless switched off) the last math
  * span of the final line, then the last number. Full-width punctuation is read as ASCII.
  */
@@ -115,12 +149,16 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   const text = toHalfWidth(raw);
   const tagged = lastAnswerTag(text);
   if (tagged !== null) {
-    const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? tagged;
+    const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? sentenceInTag(tagged);
     return inner === '' ? null : stripMathDelimiters(inner);
   }
   const boxed = finalBoxed(text);
   if (boxed !== null) return boxed;
+  // An answer heading after the last answer phrase wins (the phrase was in the working), and so
+  // does one whose own "Answer:" states nothing on its line ("**Final Answer:**\n18").
+  const headed = headedAnswer(text);
   const phrase = answerPhrase(text);
+  if (headed !== null && (phrase === null || headed.at > (lastPhrase(text)?.index ?? -1))) return stripMathDelimiters(headed.value);
   if (phrase !== null) return stripMathDelimiters(phrase);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
@@ -129,6 +167,41 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   if (concluded !== null) return concluded;
   if (!(opts.lastNumberFallback ?? true)) return null;
   return lastMathSpan(text) ?? lastNumber(text);
+}
+
+/** A line that only announces the answer: "**Final Answer**", "### Final Answer", "Answer:", "## Answer". */
+const ANSWER_HEADING = /^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:final[ \t]+)?answer[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?[ \t]*$/gim;
+
+/**
+ * What follows the last answer heading ("**Final Answer**\n\n18", "### Final Answer\nThe total
+ * is 18 dollars."), read as a declared answer like an <answer> block, and where the heading is;
+ * null without a heading or with nothing short after it.
+ */
+export function headedAnswer(text: string): { value: string; at: number } | null {
+  let last: RegExpExecArray | null = null;
+  ANSWER_HEADING.lastIndex = 0;
+  for (let m = ANSWER_HEADING.exec(text); m !== null; m = ANSWER_HEADING.exec(text)) last = m;
+  const value = last ? declaredValue(text.slice(last.index + last[0].length).trim()) : null;
+  return last && value !== null ? { value, at: last.index } : null;
+}
+
+/** Longest <answer> sentence read for the value it states; longer blocks are working, not an answer. */
+const TAG_SENTENCE_CHARS = 200;
+
+/**
+ * The value a short sentence inside <answer> states ("Janet makes $18 every day.", "The area is
+ * $12\pi$."): the block is the model's declared answer, so its last math span or number is
+ * the answer even with the last-number fallback off. A bare answer, or a long block, is taken whole.
+ */
+function sentenceInTag(tagged: string): string {
+  return declaredValue(tagged) ?? tagged;
+}
+
+/** A declared answer's value: the whole if bare, else what its short sentence states; null if empty, long or several paragraphs. */
+function declaredValue(s: string): string | null {
+  if (s === '' || s.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(s)) return null;
+  if (looksBare(s)) return s;
+  return concludingAnswer(s) ?? lastMathSpan(s) ?? lastNumber(s);
 }
 
 /** Removes one layer of $…$, $$…$$, \(…\), \[…\] around an answer. */

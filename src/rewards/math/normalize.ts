@@ -1,9 +1,11 @@
 // String normalisation of one extracted answer before parsing: strips math delimiters, spacing
-// commands, \left/\right, \text{} wrappers, units, degrees, money signs, thousands separators,
-// and records a percent sign (which the comparison treats specially).
+// commands, \left/\right, \text{} wrappers, units (units.ts), degrees, money signs, digit groups
+// (digit-groups.ts), and records a percent sign (which the comparison treats specially).
 import { matchBrace } from './latex-scan.js';
 import { stripMathDelimiters } from './extract.js';
-import { stripCjkTail, toHalfWidth } from './text-forms.js';
+import { stripCjkTail, toHalfWidth, unicodeScripts } from './text-forms.js';
+import { stripRawUnits, stripTextUnit } from './units.js';
+import { joinLatexDigitGroups, joinThousands } from './digit-groups.js';
 
 export interface NormalizedAnswer {
   /** The cleaned LaTeX-ish answer text. */
@@ -12,7 +14,8 @@ export interface NormalizedAnswer {
   percent: boolean;
 }
 
-const TEXT_WRAPPERS = ['\\text', '\\textbf', '\\textit', '\\textrm', '\\textnormal', '\\mathrm', '\\mathbf', '\\mathit', '\\mbox', '\\operatorname'];
+// A \boxed inside an extracted answer (a nested box, a box inside <answer>) only marks it.
+const TEXT_WRAPPERS = ['\\boxed', '\\fbox', '\\text', '\\textbf', '\\textit', '\\textrm', '\\textnormal', '\\mathrm', '\\mathbf', '\\mathit', '\\mbox', '\\operatorname'];
 
 /** Replaces `\text{abc}` (and friends) by ` abc `, matching braces. */
 function unwrapText(s: string): string {
@@ -37,26 +40,6 @@ function unwrapText(s: string): string {
   return out;
 }
 
-const UNIT_WORD = String.raw`[A-Za-z]{2,}\.?(?:\s*\^\s*\{?[23]\}?)?`;
-const SINGLE_UNITS = String.raw`(?:m|g|s|L|h|l)(?:\s*\^\s*\{?[23]\}?)?`;
-const TRAILING_UNITS = new RegExp(String.raw`^(.*?[\d}])\s*(?:(?:${UNIT_WORD}|${SINGLE_UNITS})(?:\s+|\s*/\s*|$))+$`);
-const GLUED_UNITS = /^(-?[\d.]+)(cm|mm|km|m|kg|mg|g|ml|mL|L|s|sec|min|hr|hrs|h|ft|yd|mi|lbs?|oz|in)(\^\{?[23]\}?)?$/;
-
-/** Removes units after a number: "5 cm", "12 dollars", "3 square feet", "5cm^2". */
-function stripUnits(s: string): string {
-  const glued = GLUED_UNITS.exec(s);
-  if (glued) return glued[1];
-  const m = TRAILING_UNITS.exec(s);
-  if (!m) return s;
-  const head = m[1].trim();
-  // Only strip when what remains is still an answer (a number or LaTeX value), and the tail
-  // had a real word: "2 x" keeps its variable.
-  if (head === '' || /[=,]$/.test(head)) return s;
-  const tail = s.slice(m[1].length).trim();
-  if (/^[a-z]$/i.test(tail)) return s;
-  return head;
-}
-
 /** \binom{n}{k} with small integer arguments becomes its value (the engine does not know \binom). */
 function expandBinomials(s: string): string {
   return s.replace(/\\binom\s*\{\s*(\d{1,4})\s*\}\s*\{\s*(\d{1,4})\s*\}/g, (whole, n: string, k: string) => {
@@ -70,8 +53,9 @@ function expandBinomials(s: string): string {
   });
 }
 
-/** Unicode math symbols models write instead of LaTeX (−, ∞, π, √2, ∈, ×, ·, ÷, ∅). */
-function unicodeMath(s: string): string {
+/** Unicode math symbols models write instead of LaTeX (−, ∞, π, √2, ∈, ×, ·, ÷, ∅, ≈, x², ½). */
+function unicodeMath(raw: string): string {
+  const s = unicodeScripts(raw);
   return s
     .replace(/\u2212/g, '-')
     .replace(/∞/g, '\\infty ')
@@ -82,26 +66,50 @@ function unicodeMath(s: string): string {
     .replace(/×/g, '\\times ')
     .replace(/[·⋅]/g, '\\cdot ')
     .replace(/÷/g, '\\div ')
-    .replace(/∅/g, '\\emptyset');
+    .replace(/∅/g, '\\emptyset')
+    .replace(/≈/g, '\\approx ');
+}
+
+/**
+ * Set-builder notation around a condition is the set the condition describes:
+ * \{x \mid x > 0\}, \{x : x > 0\}, \{x \in \mathbb{R} | x > 0\} read as "x > 0" (an interval).
+ */
+function setBuilder(s: string): string {
+  const m = /^\\\{\s*([a-zA-Z])\s*(?:\\in\s*\\mathbb\s*\{?R\}?\s*)?(?:\\mid|\||:)\s*([\s\S]+?)\s*\\\}$/.exec(s.trim());
+  return m && /[<>]|\\[lg]eq?(?![a-zA-Z])|\\neq?(?![a-zA-Z])|≤|≥|≠/.test(m[2]) ? m[2] : s;
+}
+
+const TRIG = /\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])/;
+const DEGREES = /(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)/g;
+
+/** In an answer with a trigonometric function, a number of degrees becomes its radians. */
+function trigDegreesToRadians(s: string): string {
+  return TRIG.test(s) ? s.replace(DEGREES, '(\\frac{$1\\pi}{180})') : s;
 }
 
 export function normalizeAnswer(raw: string): NormalizedAnswer {
-  let s = unicodeMath(stripMathDelimiters(toHalfWidth(raw)));
+  // Markdown bold around the whole answer (**18**) is layout; a `**` inside is a power (x**2).
+  let s = unicodeMath(stripMathDelimiters(toHalfWidth(raw).trim().replace(/^\*\*([^*]+)\*\*$/, '$1')));
   // A trailing backslash (or \\) left by a cut-off line, and a closing full stop.
   s = s.replace(/(?:\\\\|\\)+\s*$/, '').trim();
   s = s.replace(/\\displaystyle|\\textstyle/g, '');
   s = s.replace(/\\left\s*\./g, '').replace(/\\right\s*\./g, '');
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)\s*/g, '');
-  // Digit groups: 1\,000 and 11,\! 111,\! 100 and 1{,}000 (a comma followed by a LaTeX space is
-  // a separator, never a list).
-  s = s.replace(/(\d)\\[,!](?=\d{3}(?!\d))/g, '$1').replace(/(\d)\{,\}(?=\d{3})/g, '$1,');
-  s = s.replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, '$1');
+  // Digit groups in their LaTeX spellings: 1\,000, 11,\! 111,\! 100, 1{,}000.
+  s = joinLatexDigitGroups(s);
   // Spacing commands, but not the second backslash of a row break (`1 \\ -2` in a matrix).
   s = s.replace(/(?<!\\)\\[,;:! ]/g, ' ').replace(/~/g, ' ');
   s = s.replace(/\\[dtc]frac/g, '\\frac').replace(/\\dbinom|\\tbinom/g, '\\binom');
-  s = unwrapText(s);
-  // Degrees are dropped: 30^\circ and 30 are the same answer.
+  // A unit in \text{} is known as a unit only before the wrapper goes ("5\text{ m}" vs "5m").
+  s = unwrapText(stripTextUnit(s.replace(/\.\s*$/, '')));
+  // Thousands separators, judged before degrees go (45^\circ,135^\circ is a list, not 45,135).
+  s = joinThousands(s);
+  // Degrees are dropped: 30^\circ and 30 are the same answer; but under a trigonometric function
+  // they are radians' worth (\cos 58^\circ = \sin 32^\circ, 2\cos 15^\circ = 1.93185165).
+  s = trigDegreesToRadians(s);
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\circ/g, '');
+  // A plain-text degree sign written as a superscript o: 30^o.
+  s = s.replace(/(\d)\s*\^\s*\{?o\}?(?![a-zA-Z])/g, '$1');
   s = s.replace(/(\d)\s*(?:percent|per cent)\b/gi, '$1\\%');
   let percent = false;
   if (/\\%|%/.test(s)) {
@@ -120,19 +128,26 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Plain-text math from models: sqrt(2), pi, x**2, 2*x.
   s = s.replace(/(?<![\\a-zA-Z])sqrt\s*\(([^()]*)\)/g, '\\sqrt{$1}');
   s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, '\\pi ');
+  s = s.replace(/(?<![\\a-zA-Z])(?:infinity|inf)(?![a-zA-Z])/gi, '\\infty ');
+  // A plain-text union between intervals: (-inf, 1) U (3, inf).
+  s = s.replace(/([)\]])\s*U\s*(?=[([])/g, '$1\\cup ');
   s = s.replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
+  // Vectors in angle brackets are tuples: \langle 1, 2 \rangle = (1, 2).
+  s = s.replace(/\\langle(?![a-zA-Z])|⟨/g, '(').replace(/\\rangle(?![a-zA-Z])|⟩/g, ')');
+  s = setBuilder(s);
   // "x \in [1,2]" states the set the answer belongs to.
   s = s.replace(/^\s*[a-zA-Z]\s*\\in\s*/, '');
   s = s.replace(/\s+/g, ' ').trim();
-  s = s.replace(/[.\s]+$/, '');
-  // Thousands separators: only when the whole answer is one such number (1,000 vs the pair 1,2).
-  if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  // A closing full stop or comma left from the sentence.
+  s = s.replace(/[.,;\s]+$/, '');
+  // Digit groups split by spaces (SI style), when the whole answer is that one number.
   if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   // The reals and the empty set in their interval and set spellings.
-  s = s.replace(/^\\mathbb\s*\{?R\}?$|^\\R$|^\\text\{all real numbers\}$/i, '(-\\infty,\\infty)');
-  s = s.replace(/^(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\{\s*\})$/, '\\{\\}');
+  // (\text wrappers are gone by now: "all real numbers" is plain words.)
+  s = s.replace(/^\\mathbb\s*\{?R\}?$|^\\R$|^all real numbers$|^all reals$/i, '(-\\infty,\\infty)');
+  s = s.replace(/^(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\{\s*\}|no (?:real )?solutions?|none|the empty set)$/i, '\\{\\}');
   // An array in brackets is a matrix: [\begin{array}{cc}…\end{array}].
   s = s.replace(/^[([]\s*(\\begin\{array\}[\s\S]*\\end\{array\})\s*[)\]]$/, '$1');
-  s = stripUnits(stripCjkTail(s));
+  s = stripRawUnits(stripCjkTail(s));
   return { text: s, percent };
 }

@@ -67,10 +67,28 @@ export function toSymbolicCached(latex: string): SymbolicValue {
   return v;
 }
 
+/**
+ * The engine reads a digit followed by e as scientific notation even across spaces and glued
+ * letters ("4e + 7p" became 4·10^7·p). Only a whole literal such as 1.5e-3 is scientific (and
+ * exact literals never reach the engine); any other digit-e is a product with e.
+ */
+function explicitE(latex: string): string {
+  return latex.replace(/(?<![\w.])(\d+(?:\.\d+)?e[+-]?\d+)(?![\w.])|(\d)\s*e(?![a-zA-Z])/g, (m, sci: string | undefined, d: string) => (sci !== undefined ? m : `${d}\\cdot e`));
+}
+
+/**
+ * A named function applied to one letter or digit (f(x), g(2), h(t)) becomes one symbol (f_{x}):
+ * the engine reads some of these as products and refuses others by the letter's type ("g(x)+1"
+ * did not parse), so "3 - 2g(x)" and "-2g(x) + 3" could not be compared. x(x+1) is a product and stays.
+ */
+function functionCalls(latex: string): string {
+  return latex.replace(/(?<![\\a-zA-Z])([fgh])\s*\(\s*([a-zA-Z0-9])\s*\)/g, '$1_{$2}');
+}
+
 export function toSymbolic(latex: string): SymbolicValue {
   const why = tooComplex(latex);
   if (why) return { kind: 'invalid', why };
-  const expr = ce().parse(latex);
+  const expr = ce().parse(functionCalls(explicitE(latex)));
   if (!expr.isValid) return { kind: 'invalid', why: 'not parseable LaTeX' };
   const vars = [...expr.unknowns].sort();
   if (vars.length > 0) return { kind: 'expr', expr, vars };

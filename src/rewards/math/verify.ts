@@ -2,7 +2,7 @@
 // they are the same answer. Never throws and never runs unbounded: oversize inputs are refused
 // up front, and every step checks a time budget (see docs/rewards.md for the hard bound).
 import { extractAnswer, type ExtractOptions } from './extract.js';
-import { normalizeAnswer } from './normalize.js';
+import { normalizeAnswer, type NormalizedAnswer } from './normalize.js';
 import { parseAnswer, choiceLetter } from './answer.js';
 import { answersMatch, ComparisonTimeout, type CompareContext } from './compare.js';
 import { renewEngineIfDue } from './symbolic.js';
@@ -51,12 +51,23 @@ export function compareAnswers(a: string, b: string, timeoutMs = 2000): { equal:
       const goldOption = choiceLetter(nb.text, false);
       if (goldOption !== null && goldOption !== goldLetter) return { equal: predLetter === goldOption };
     }
-    const equal = answersMatch(parseAnswer(na), parseAnswer(nb), ctx);
+    // An answer that names its option and value ("(C) 12") is compared by the value (either side,
+    // so majority voting stays symmetric); two labelled answers must name the same option.
+    const la = optionLabel(na);
+    const lb = optionLabel(nb);
+    if (la && lb && la.letter !== lb.letter) return { equal: false };
+    const equal = answersMatch(parseAnswer(la?.value ?? na), parseAnswer(lb?.value ?? nb), ctx);
     return equal ? { equal } : ctx.reason ? { equal, reason: ctx.reason } : { equal };
   } catch (err) {
     if (err instanceof ComparisonTimeout) return { equal: false, reason: `timeout after ${timeoutMs} ms` };
     return { equal: false, reason: `verifier error: ${(err as Error).message}` };
   }
+}
+
+/** The option letter and the value of "(C) 12", "C. 12", "\\textbf{(C)} 12"; null for other answers. */
+function optionLabel(n: NormalizedAnswer): { letter: string; value: NormalizedAnswer } | null {
+  const m = /^(?:\(([A-E])\)|([A-E])[.:])\s+(\S[\s\S]*)$/.exec(n.text);
+  return m ? { letter: m[1] ?? m[2], value: { ...n, text: m[3] } } : null;
 }
 
 /** True if two extracted answers are the same answer (for grouping, e.g. majority vote). */
