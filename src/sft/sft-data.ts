@@ -61,6 +61,7 @@ function conversationalPair(v: Record<string, unknown>, line: number, file: stri
   const prompt = parseChatMessages(v.prompt, at('prompt')) as ChatMessage[];
   // The completion is what the model writes: assistant turns only.
   const completion = parseChatMessages(v.completion, at('completion'), ['assistant']) as ChatMessage[];
+  if (completion.every((m) => m.content === '')) throw new InputError(at('completion'), 'has only empty messages (nothing to learn from)');
   return { kind: 'chat', line, messages: [...prompt, ...completion], templateArgs: rowChatTemplateArgs(v, { file, line }, runArgs), trainFrom: prompt.length };
 }
 
@@ -72,7 +73,7 @@ export function readSftFile(file: string, runArgs: ChatTemplateArgs = {}): SftRe
   const records = readJsonl(file).map((r) => parseSftRecord(r, file, runArgs));
   if (records.length === 0) throw new InputError({ file }, 'no examples (the file is empty)');
   if (Object.keys(runArgs).length > 0 && !records.some((r) => r.kind === 'chat')) {
-    throw new InputError({ file }, 'chat template arguments (chat_template_kwargs / --chat-template-arg) are given, but no line is a {"messages"} conversation: prompt/completion lines are used as they are, no chat template rendered');
+    throw new InputError({ file }, 'chat template arguments (chat_template_kwargs / --chat-template-arg) are given, but no line is a conversation ({"messages"}, or prompt/completion lists of messages): text prompt/completion lines are used as they are, no chat template rendered');
   }
   return records;
 }

@@ -87,7 +87,9 @@ function turnByTurnSegments(tok: Tokenizer, messages: readonly ChatMessage[], wh
     const prompt = tok.applyChatTemplate(messages.slice(0, i), { addGenerationPrompt: true, templateArgs });
     const marked = tok.applyChatTemplate([...messages.slice(0, i), { role: 'assistant', content: TURN_MARK }], { addGenerationPrompt: false, templateArgs });
     const at = marked.lastIndexOf(TURN_MARK);
-    if (at < 0) throw new InputError({ ...where, field: `messages[${i}]` }, "the chat template does not render an assistant turn's content, so there is nothing to train on");
+    // A conversational prompt/completion line names its completion's turns as the line does.
+    const field = trainFrom > 0 ? `completion[${i - trainFrom}]` : `messages[${i}]`;
+    if (at < 0) throw new InputError({ ...where, field }, "the chat template does not render an assistant turn's content, so there is nothing to train on");
     let content = m.content;
     if (/<think>\s*$/.test(prompt)) {
       if (/^\s*<think>/.test(content)) content = content.replace(/^\s*<think>\s*/, '');

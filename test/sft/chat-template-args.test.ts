@@ -42,7 +42,7 @@ test('bad template arguments are refused with file, line and field', () => {
     [[chat({ chat_template_kwargs: 'think' })], {}, /chat\.jsonl:1, field "chat_template_kwargs": must be an object/],
     [[chat({ chat_template_kwargs: { think: true } })], { think: false }, /chat\.jsonl:1, field "chat_template_kwargs\.think": is set for the whole run too/],
     [[JSON.stringify({ prompt: 'a', completion: 'b', chat_template_kwargs: { think: true } })], {}, /chat\.jsonl:1, field "chat_template_kwargs": applies to \{"messages"\} lines/],
-    [[JSON.stringify({ prompt: 'a', completion: 'b' })], { think: true }, /chat\.jsonl: chat template arguments .* no line is a \{"messages"\} conversation/],
+    [[JSON.stringify({ prompt: 'a', completion: 'b' })], { think: true }, /chat\.jsonl: chat template arguments .* no line is a conversation \(\{"messages"\}, or prompt\/completion lists of messages\)/],
   ];
   for (const [lines, runArgs, message] of bad) assert.throws(() => readSftFile(data(lines), runArgs), message);
   assert.throws(() => fromTrlSftConfig({ chat_template_kwargs: { add_generation_prompt: true } }, 'm', 'd', null), /SFTConfig\.chat_template_kwargs: "add_generation_prompt" is set by aha itself/);
@@ -59,5 +59,5 @@ test('aha sft --chat-template-arg trains with the variable and records it in con
   await assert.rejects(runCommand(register, 'sft', ['--out', out, '--resume', '--chat-template-arg', 'think=false']), /drop --chat-template-arg/);
   await assert.rejects(runCommand(register, 'sft', ['--model', '/nonexistent', '--data', file, '--chat-template-arg', 'messages=1']), /"messages" is set by aha itself/);
   const pc = data([JSON.stringify({ prompt: 'a', completion: 'b' })]);
-  await assert.rejects(runCommand(register, 'sft', ['--model', '/nonexistent', '--data', pc, '--out', join(tempDir(), 'r2'), '--chat-template-arg', 'think=true']), /no line is a \{"messages"\} conversation/);
+  await assert.rejects(runCommand(register, 'sft', ['--model', '/nonexistent', '--data', pc, '--out', join(tempDir(), 'r2'), '--chat-template-arg', 'think=true']), /no line is a conversation \(\{"messages"\}, or prompt\/completion lists of messages\)/);
 });

@@ -102,4 +102,5 @@ test("TRL's conversational prompt/completion lines: the prompt's turns are conte
   bad({ prompt: [{ role: 'user', content: 'a' }], completion: 'b' }, /pairs\.jsonl:1, field "completion": must be a list of messages like the other field/);
   bad({ prompt: [{ role: 'user', content: 'a' }], completion: [{ role: 'user', content: 'b' }] }, /field "completion\[0\]\.role": must be one of assistant \(got "user"\)/);
   bad({ prompt: [{ role: 'user', content: 'a' }], completion: [] }, /field "completion": is empty/);
+  bad({ prompt: [{ role: 'user', content: 'a' }], completion: [{ role: 'assistant', content: '' }] }, /field "completion": has only empty messages \(nothing to learn from\)/);
 });
