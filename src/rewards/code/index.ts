@@ -3,4 +3,4 @@ export { runCode, runProgram, outputsMatch, checkCodeTests, CODE_DEFAULTS, type 
 export { codeTestsOf, codeFormOf, codeProblemText, type CodeDataForm, type FoundTests, type TestsLookup } from './formats.js';
 export { sandboxStatus, assertSandbox } from './sandbox.js';
 export { CODE_LANGUAGES, type CodeLanguage } from './languages.js';
-export { extractCode } from './extract.js';
+export { extractCode, testedNames } from './extract.js';
