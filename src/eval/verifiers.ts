@@ -1,6 +1,6 @@
 // Binds the harness's graders to the rewards part: the math verifier (answer extraction,
 // equivalence) and the code sandbox. The harness itself never judges an answer or runs code.
-import { extractAnswer, lastBoxed, runCode, testedNames, codeTestsOf, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
+import { extractAnswer, lastBoxed, runCode, testedNames, programFor, codeTestsOf, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
 import { codeGrader, mathGrader, type Grader, type ProgramRunner, type TestsRunner } from './grading.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
 import type { EvalProblem } from './problems.js';
@@ -49,7 +49,7 @@ function testsRunner(timeoutMs: number): TestsRunner {
   return async (record, code) => {
     const found = codeTestsOf(record);
     if (found === null || 'error' in found) return { passed: false, reason: found === null ? 'no tests' : found.error };
-    const r = await runCode({ language: found.language, code: found.prefix + code, tests: found.tests, timeoutMs });
+    const r = await runCode({ language: found.language, code: programFor(found, code), tests: found.tests, timeoutMs });
     return r.total > 0 && r.passed === r.total ? { passed: true } : { passed: false, reason: failureReason(r) };
   };
 }

@@ -63,6 +63,7 @@ function matchesLanguage(tag: string, language: string): boolean {
   const t = tag.toLowerCase();
   if (language === 'python') return t === 'python' || t === 'py' || t === 'python3';
   if (language === 'javascript') return t === 'javascript' || t === 'js' || t === 'node';
+  if (language === 'typescript') return t === 'typescript' || t === 'ts';
   if (language === 'cpp') return t === 'cpp' || t === 'c++' || t === 'cc' || t === 'cxx';
   return t === language;
 }
