@@ -20,7 +20,7 @@ export { lastBoxed };
 /** HumanEval / MBPP asserts through the rewards part's harness: passed iff every assert passes. */
 function sandboxRunner(timeoutMs: number): ProgramRunner {
   return async (job) => {
-    const r = await runCode({ language: 'python', code: job.code, tests: { asserts: job.asserts, entry_point: job.entryPoint }, timeoutMs });
+    const r = await runCode({ language: 'python', code: job.code, tests: { asserts: job.asserts, entry_point: job.entryPoint }, timeoutMs, stopAtFailure: true });
     return r.total > 0 && r.passed === r.total ? { passed: true } : { passed: false, reason: failureReason(r) };
   };
 }
@@ -49,7 +49,7 @@ function testsRunner(timeoutMs: number): TestsRunner {
   return async (record, code) => {
     const found = codeTestsOf(record);
     if (found === null || 'error' in found) return { passed: false, reason: found === null ? 'no tests' : found.error };
-    const r = await runCode({ language: found.language, code: programFor(found, code), tests: found.tests, timeoutMs });
+    const r = await runCode({ language: found.language, code: programFor(found, code), tests: found.tests, timeoutMs, stopAtFailure: true });
     return r.total > 0 && r.passed === r.total ? { passed: true } : { passed: false, reason: failureReason(r) };
   };
 }

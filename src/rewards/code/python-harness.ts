@@ -14,6 +14,8 @@ export type HarnessSpec =
       /** HumanEval: the function `check(candidate)` is given. */
       entry_point: string | null;
       per_test_s: number;
+      /** Stop at the first test that does not pass; the tests not run get its status. */
+      stop_at_failure: boolean;
     }
   | {
       mode: 'call';
@@ -22,6 +24,7 @@ export type HarnessSpec =
       /** APPS/TACO store an output as a one-item list: the item alone is accepted too. */
       unwrap_single: boolean;
       per_test_s: number;
+      stop_at_failure: boolean;
     };
 
 export const HARNESS_FILES = { harness: 'harness.py', solution: 'solution.py', tests: 'tests.py', spec: 'spec.json' } as const;
@@ -30,6 +33,10 @@ export const PYTHON_TEST_HARNESS = String.raw`
 import ast, builtins, copy, json, math, re, signal, sys, types
 ${PYTHON_GUARD}
 class _AhaTimeout(BaseException):
+    pass
+
+class _AhaStop(BaseException):
+    # Raised by the harness itself (never inside a test) to stop at the first failure.
     pass
 
 _armed = [False]
@@ -190,6 +197,14 @@ def _main():
     def setup_failed(status):
         report("setup", "runtime_error" if status == "wrong_answer" else status)
 
+    stop_at_failure = bool(spec.get("stop_at_failure"))
+    def result(i, st):
+        report(i, st)
+        if st != "pass" and stop_at_failure:
+            # All-or-nothing graders need no more: the tests not run share this status.
+            report("setup", st)
+            raise _AhaStop()
+
     # Bound before the solution runs: it may rebind the module-level names of this harness.
     same, deepcopy, call_test = _same, copy.deepcopy, _call_test
     solution = types.ModuleType("solution")
@@ -232,7 +247,7 @@ def _main():
                 out = box["out"]
                 ok = same(out, exp) or (spec["unwrap_single"] and isinstance(exp, list) and len(exp) == 1 and same(out, exp[0]))
                 st = "pass" if ok else "wrong_answer"
-            report(i, st)
+            result(i, st)
         return
 
     with open("${JOB_DIR}/tests.py") as f:
@@ -278,14 +293,14 @@ def _main():
         return st
 
     if kind == "whole":
-        report(0, run(lambda: exec(compile(tree, "tests.py", "exec"), tg)))
+        result(0, run(lambda: exec(compile(tree, "tests.py", "exec"), tg)))
         return
     if kind == "asserts":
         i = 0
         for node in body:
             st = run(lambda: exec(one(node), tg))
             if isinstance(node, ast.Assert):
-                report(i, st)
+                result(i, st)
                 i += 1
             elif st != "pass":
                 return setup_failed(st)
@@ -299,17 +314,20 @@ def _main():
             return setup_failed(st)
     if kind == "functions":
         for i, (name, case) in enumerate(test_fns):
-            report(i, run(lambda: call_test(tg[name], case)))
+            result(i, run(lambda: call_test(tg[name], case)))
         return
     tg[check.args.args[0].arg] = guarded(g[entry])
     i = 0
     for node in check.body:
         st = run(lambda: exec(one(node), tg))
         if has_assert(node):
-            report(i, st)
+            result(i, st)
             i += 1
         elif st != "pass":
             return setup_failed(st)
 
-_main()
+try:
+    _main()
+except _AhaStop:
+    pass
 `;

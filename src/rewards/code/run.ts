@@ -48,6 +48,11 @@ export interface RunCodeRequest {
   timeoutMs?: number;
   /** Memory budget per run in MiB (default 512). */
   memoryMb?: number;
+  /**
+   * Python harness tests: stop at the first test that does not pass, the rest getting its
+   * status (all-or-nothing graders; a looping reply then costs one time limit, not one per test).
+   */
+  stopAtFailure?: boolean;
 }
 
 export interface RunCodeResult {
@@ -142,13 +147,13 @@ function plan(req: RunCodeRequest, perTestS: number): Plan {
     if (t.entry_point !== undefined && (typeof t.entry_point !== 'string' || !/^[A-Za-z_]\w*$/.test(t.entry_point))) throw new AhaError('tests.entry_point must be a Python identifier');
     if (req.language === 'cpp') throw new AhaError('assert tests run Python (and JavaScript as one program), not C++');
     const units = (t.asserts.match(/^\s*assert\b/gm)?.length ?? 0) + (t.asserts.match(/^def test/gm)?.length ?? 0);
-    return { kind: 'harness', spec: { mode: 'asserts', entry_point: (t.entry_point as string | undefined) ?? null, per_test_s: perTestS }, tests: t.asserts, expectedCount: Math.max(1, units) };
+    return { kind: 'harness', spec: { mode: 'asserts', entry_point: (t.entry_point as string | undefined) ?? null, per_test_s: perTestS, stop_at_failure: req.stopAtFailure === true }, tests: t.asserts, expectedCount: Math.max(1, units) };
   }
   if ('fn_name' in t) {
     pythonOnly('call-based tests (fn_name)');
     const { cases, unwrapSingle } = callCases(t as unknown as CallTests);
     if (cases.length > MAX_CALL_TESTS) throw new AhaError(`more than ${MAX_CALL_TESTS} tests`);
-    return { kind: 'harness', spec: { mode: 'call', fn_name: t.fn_name as string, cases, unwrap_single: unwrapSingle, per_test_s: perTestS }, tests: '', expectedCount: cases.length };
+    return { kind: 'harness', spec: { mode: 'call', fn_name: t.fn_name as string, cases, unwrap_single: unwrapSingle, per_test_s: perTestS, stop_at_failure: req.stopAtFailure === true }, tests: '', expectedCount: cases.length };
   }
   if (!Array.isArray(t.inputs) || !Array.isArray(t.outputs)) throw new AhaError('tests must have "inputs" and "outputs" arrays (or "asserts")');
   if (t.inputs.length !== t.outputs.length) throw new AhaError(`tests.inputs has ${t.inputs.length} items but tests.outputs has ${t.outputs.length}`);
