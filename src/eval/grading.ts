@@ -56,24 +56,36 @@ export function mathGrader(v: MathVerifier): Grader {
   };
 }
 
-/** Runs a whole Python program in the sandbox: passed means exit code 0 within the time limit. */
-export type ProgramRunner = (program: string) => Promise<{ passed: boolean; reason?: string }>;
+/**
+ * What a HumanEval or MBPP reply is tested as: the solution's source and the benchmark's assert
+ * script, run by the rewards part's test harness (one status per assert). Not one whole program
+ * judged by its exit code: a reply that calls `exit(0)` before the tests would pass that way.
+ */
+export interface AssertJob {
+  code: string;
+  asserts: string;
+  /** HumanEval: the function bound to `check(candidate)`'s parameter. */
+  entryPoint?: string;
+}
+
+/** Runs an assert job in the sandbox: passed means every assert passed. */
+export type ProgramRunner = (job: AssertJob) => Promise<{ passed: boolean; reason?: string }>;
 
 /**
- * The program that tests a completion. HumanEval: prompt + completion + test + check(entry);
- * when the reply restates the whole function it still follows the prompt, so the prompt's
- * imports and helpers are defined and the reply's definition replaces the stub. MBPP: the code,
- * then setup and asserts.
+ * The job that tests a completion. HumanEval: the prompt then the completion, tested by `check`
+ * with the entry point as its candidate; when the reply restates the whole function it still
+ * follows the prompt, so the prompt's imports and helpers are defined and the reply's definition
+ * replaces the stub. MBPP: the code, tested by the setup code and asserts.
  */
-export function buildProgram(problem: EvalProblem, code: string): string {
+export function assertJob(problem: EvalProblem, code: string): AssertJob {
   const t = problem.code;
   if (!t) throw new Error(`problem ${problem.id} is not a code problem`);
   if (t.format === 'humaneval') {
     const definesEntry = t.entryPoint !== undefined && new RegExp(`^def\\s+${t.entryPoint}\\s*\\(`, 'm').test(code);
     const body = definesEntry ? `\n${code}` : code;
-    return `${t.prompt}${body}\n\n${t.test}\n\ncheck(${t.entryPoint})\n`;
+    return { code: `${t.prompt}${body}\n`, asserts: t.test, entryPoint: t.entryPoint };
   }
-  return `${code}\n\n${t.test}\n`;
+  return { code: `${code}\n`, asserts: t.test };
 }
 
 /** Runs code against a `code`-format record's own tests (any data set form): passed means every test passed. */
@@ -87,7 +99,7 @@ export function codeGrader(run: ProgramRunner, extractCode: (completion: string,
       if (code.trim() === '') return { extracted: null, correct: false, reason: 'no code found' };
       const record = problem.code?.format === 'code' ? problem.code.record : undefined;
       if (record !== undefined && !runTests) throw new Error(`problem ${problem.id}: no runner for code tests`);
-      const r = record !== undefined ? await runTests!(record, code) : await run(buildProgram(problem, code));
+      const r = record !== undefined ? await runTests!(record, code) : await run(assertJob(problem, code));
       return r.passed ? { extracted: code, correct: true } : { extracted: code, correct: false, reason: r.reason ?? 'tests failed' };
     },
   };

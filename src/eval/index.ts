@@ -8,7 +8,7 @@ export type { ApiKind, Generator, GenerationRequest, GenerationResult, Generated
 export { RemoteGenerator, resolveEndpointUrl, type RemoteOptions } from './remote.js';
 export { openGenerator, type GeneratorSpec } from './open-generator.js';
 export { RemoteCallError, withRetries, backoffDelayMs, parseRetryAfter, isRetryableStatus } from './retry.js';
-export { mathGrader, codeGrader, buildProgram, type Grade, type Grader, type MathVerifier, type ProgramRunner } from './grading.js';
+export { mathGrader, codeGrader, assertJob, type AssertJob, type Grade, type Grader, type MathVerifier, type ProgramRunner } from './grading.js';
 export { graderFor, type VerifierOptions } from './verifiers.js';
 export { runEval, requestSeed, type EvalRunOptions, type EvalResult, type ProblemResult } from './run.js';
 export { outputPaths, readSamples, type SampleRecord, type OutputPaths, type EvalSettings } from './output.js';

@@ -1,8 +1,10 @@
 // Binds the harness's graders to the rewards part: the math verifier (answer extraction,
 // equivalence) and the code sandbox. The harness itself never judges an answer or runs code.
-import { extractAnswer, lastBoxed, runProgram, runCode, codeTestsOf, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
+import { extractAnswer, lastBoxed, runCode, testedNames, programFor, codeTestsOf, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
 import { codeGrader, mathGrader, type Grader, type ProgramRunner, type TestsRunner } from './grading.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
+import type { EvalProblem } from './problems.js';
+import type { RunCodeResult } from '../rewards/index.js';
 
 export interface VerifierOptions {
   /** Take the last number of a completion when it states no answer (the verifier's default). */
@@ -15,19 +17,31 @@ export interface VerifierOptions {
 
 export { lastBoxed };
 
-/** A whole Python program in the sandbox: passed iff it exits 0 within the limits. */
+/** HumanEval / MBPP asserts through the rewards part's harness: passed iff every assert passes. */
 function sandboxRunner(timeoutMs: number): ProgramRunner {
-  return async (program) => {
-    const r = await runProgram({ language: 'python', program, timeoutMs });
-    if (r.status === 'pass') return { passed: true };
-    const last = r.stderr.trim().split('\n').at(-1) ?? '';
-    return { passed: false, reason: last !== '' ? `${r.status}: ${last.slice(0, 200)}` : r.status };
+  return async (job) => {
+    const r = await runCode({ language: 'python', code: job.code, tests: { asserts: job.asserts, entry_point: job.entryPoint }, timeoutMs, stopAtFailure: true });
+    return r.total > 0 && r.passed === r.total ? { passed: true } : { passed: false, reason: failureReason(r) };
   };
 }
 
-function languageOf(record: Record<string, unknown>): string {
-  const found = codeTestsOf(record);
-  return found !== null && !('error' in found) ? found.language : 'python';
+/** "k/n tests passed; test i: status: last error line". */
+function failureReason(r: RunCodeResult): string {
+  const first = r.statuses.findIndex((s) => s !== 'pass');
+  if (first < 0) return 'no tests';
+  const last = r.error?.trim().split('\n').at(-1) ?? '';
+  return `${r.passed}/${r.total} tests passed; test ${first + 1}: ${r.statuses[first]}${last !== '' ? `: ${last.slice(0, 200)}` : ''}`;
+}
+
+/** The language a reply should be written in and the functions its tests call (to pick its code block). */
+function replyShape(problem: EvalProblem): { language: string; defines: string[] } {
+  const t = problem.code;
+  if (t?.record !== undefined) {
+    const found = codeTestsOf(t.record);
+    return found !== null && !('error' in found) ? { language: found.language, defines: testedNames(found.tests) } : { language: 'python', defines: [] };
+  }
+  if (t?.format === 'humaneval') return { language: 'python', defines: t.entryPoint ? [t.entryPoint] : [] };
+  return { language: 'python', defines: t ? testedNames({ asserts: t.test }) : [] };
 }
 
 /** A record's own tests (any code data set form), each in the sandbox: passed iff all pass. */
@@ -35,11 +49,8 @@ function testsRunner(timeoutMs: number): TestsRunner {
   return async (record, code) => {
     const found = codeTestsOf(record);
     if (found === null || 'error' in found) return { passed: false, reason: found === null ? 'no tests' : found.error };
-    const r = await runCode({ language: found.language, code: found.prefix + code, tests: found.tests, timeoutMs });
-    if (r.total > 0 && r.passed === r.total) return { passed: true };
-    const failed = r.statuses.map((s, i) => [s, i] as const).filter(([s]) => s !== 'pass');
-    const first = failed[0];
-    return { passed: false, reason: first ? `${r.passed}/${r.total} tests passed; test ${first[1] + 1}: ${first[0]}` : 'no tests' };
+    const r = await runCode({ language: found.language, code: programFor(found, code), tests: found.tests, timeoutMs, stopAtFailure: true });
+    return r.total > 0 && r.passed === r.total ? { passed: true } : { passed: false, reason: failureReason(r) };
   };
 }
 
@@ -57,7 +68,10 @@ export function graderFor(format: BenchmarkFormat, opts: VerifierOptions): Grade
   assertSandbox();
   return codeGrader(
     sandboxRunner(opts.codeTimeoutMs),
-    (completion, problem) => extractCode(completion, problem.code?.record ? languageOf(problem.code.record) : 'python'),
+    (completion, problem) => {
+      const { language, defines } = replyShape(problem);
+      return extractCode(completion, language, defines);
+    },
     testsRunner(opts.codeTimeoutMs),
   );
 }

@@ -4,7 +4,7 @@
 import { BoundedMathVerifier } from './math/bounded.js';
 import { MATH_DEADLINE_MS } from './math/pool.js';
 import { runCode } from './code/run.js';
-import { codeLanguageOf, codeTestsOf } from './code/formats.js';
+import { codeLanguageOf, codeTestsOf, programFor } from './code/formats.js';
 import { formatLocation } from '../util/errors.js';
 
 export interface BatchOptions {
@@ -44,7 +44,7 @@ function readCodeRecord(rec: Record<string, unknown>): { field: string; problem:
   const found = codeTestsOf(rec);
   if (found === null) return { field: 'tests', problem: 'no tests: give "tests", "input_output", "public_test_cases", "test_list" or "test" (see docs/rewards.md)' };
   if ('error' in found) return { field: found.field, problem: found.error };
-  const code = found.prefix + rec.code;
+  const code = programFor(found, rec.code);
   return { run: { language: found.language, code, tests: found.tests } };
 }
 

@@ -2,7 +2,7 @@
 // format_lenient, tag_count, code, language, overlong, and the reflection metric.
 import type { BoundedMathVerifier, MathVerdict } from './math/index.js';
 import { sharedMathVerifier } from './math/pool.js';
-import { runCode, extractCode, codeTestsOf } from './code/index.js';
+import { runCode, extractCode, codeTestsOf, testedNames, programFor } from './code/index.js';
 import { AhaError } from '../util/errors.js';
 import { strictFormat, lenientFormat, tagCount, thinkingText, withPrefill } from './format.js';
 import { languageConsistency } from './language.js';
@@ -83,10 +83,10 @@ export function createCodeReward(opts: { timeoutMs?: number; memoryMb?: number }
         const id = example.id === undefined ? '' : ` ${String(example.id)}`;
         throw new AhaError(`example${id}, field "${found.field}": ${found.error}`);
       }
-      const code = extractCode(completion, found.language);
+      const code = extractCode(completion, found.language, testedNames(found.tests));
       // HumanEval: the prompt always goes first (it carries the imports); a completion that
       // repeats the whole function simply redefines it.
-      const program = found.prefix + code;
+      const program = programFor(found, code);
       return (await runCode({ language: found.language, code: program, tests: found.tests, timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb })).reward;
     },
   };

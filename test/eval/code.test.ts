@@ -2,7 +2,7 @@
 // and the reply (continuation or whole function), MBPP from the code and its asserts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildProgram } from '../../src/eval/grading.js';
+import { assertJob } from '../../src/eval/grading.js';
 import { graderFor } from '../../src/eval/verifiers.js';
 import { loadProblems } from '../../src/eval/problems.js';
 import { benchmarkPath, findBenchmark } from '../../src/tasks/benchmarks.js';
@@ -14,13 +14,14 @@ const he = findBenchmark('humaneval')!;
 const heProblems = loadProblems({ file: benchmarkPath(he), format: he.format, lastBoxed: simpleBoxed }).problems;
 const heRaw = readJsonl(benchmarkPath(he)).map((r) => r.value as { canonical_solution: string; prompt: string });
 
-test('HumanEval program: prompt, reply, test, check(entry_point)', () => {
+test('HumanEval job: prompt then reply, tested by check with the entry point as candidate', () => {
   const p = heProblems[0];
-  const cont = buildProgram(p, '    return True\n');
-  assert.ok(cont.startsWith(p.code!.prompt + '    return True\n'));
-  assert.ok(cont.trimEnd().endsWith('check(has_close_elements)'));
-  const whole = buildProgram(p, 'def has_close_elements(numbers, threshold):\n    return True\n');
-  assert.ok(whole.includes(p.code!.prompt + '\ndef has_close_elements('), 'a restated function follows the prompt on its own line');
+  const cont = assertJob(p, '    return True\n');
+  assert.ok(cont.code.startsWith(p.code!.prompt + '    return True\n'));
+  assert.equal(cont.asserts, p.code!.test);
+  assert.equal(cont.entryPoint, 'has_close_elements');
+  const whole = assertJob(p, 'def has_close_elements(numbers, threshold):\n    return True\n');
+  assert.ok(whole.code.includes(p.code!.prompt + '\ndef has_close_elements('), 'a restated function follows the prompt on its own line');
 });
 
 const sandbox = sandboxStatus();

@@ -42,6 +42,14 @@ test('assert-style Python tests report each assert separately', async () => {
   assert.deepEqual(slow.statuses, ['pass', 'timeout', 'pass']);
 });
 
+test('stopAtFailure (all-or-nothing graders): the tests after the first failure are not run and share its status', async () => {
+  const asserts = 'assert 1 == 1\nassert f()\nassert 2 == 2';
+  const slow = await runCode({ language: 'python', code: 'def f():\n    while True: pass', tests: { asserts }, timeoutMs: 1000, stopAtFailure: true });
+  assert.deepEqual(slow.statuses, ['pass', 'timeout', 'timeout']);
+  const wrong = await runCode({ language: 'python', code: 'def f():\n    return 0', tests: { fn_name: 'f', inputs: [[], [], []], outputs: [0, 1, 0] }, stopAtFailure: true });
+  assert.deepEqual(wrong.statuses, ['pass', 'wrong_answer', 'wrong_answer']);
+});
+
 test('printing a fake result line does not forge a pass', async () => {
   const r = await runCode({
     language: 'python',

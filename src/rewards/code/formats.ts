@@ -5,6 +5,7 @@
 //   test_list (+ test_setup_code, test_imports)                     MBPP
 //   test + entry_point (+ prompt)                                   HumanEval check(candidate)
 //   test with `def test_…` functions                                KodCode (pytest style)
+//   prompt + test (or tests) text, language ts/js                    MultiPL-E (HumanEval in TypeScript)
 // A record in none of these forms has no code tests (null); a record in one of them with a bad
 // part gets the field and what is wrong, before anything runs.
 import { inflateSync } from 'node:zlib';
@@ -13,7 +14,7 @@ import { checkCodeTests, type CodeTests } from './run.js';
 import { CODE_LANGUAGES, type CodeLanguage } from './languages.js';
 import { pickledString } from './pickled-string.js';
 
-export type CodeDataForm = 'tests' | 'apps' | 'livecodebench' | 'mbpp' | 'humaneval' | 'kodcode';
+export type CodeDataForm = 'tests' | 'apps' | 'livecodebench' | 'mbpp' | 'humaneval' | 'kodcode' | 'multipl-e';
 
 export interface FoundTests {
   tests: CodeTests;
@@ -27,14 +28,14 @@ export type TestsLookup = FoundTests | { error: string; field: string } | null;
 
 export type Part<T> = { ok: T } | { error: string; field: string };
 
-const LANGUAGE_NAMES: Record<string, CodeLanguage> = { python: 'python', python3: 'python', py: 'python', javascript: 'javascript', js: 'javascript', cpp: 'cpp', 'c++': 'cpp' };
+const LANGUAGE_NAMES: Record<string, CodeLanguage> = { python: 'python', python3: 'python', py: 'python', javascript: 'javascript', js: 'javascript', typescript: 'typescript', ts: 'typescript', cpp: 'cpp', 'c++': 'cpp' };
 
 /** The record's `language` (default python), or the field's error. */
 export function codeLanguageOf(rec: Record<string, unknown>): Part<CodeLanguage> {
   const l = rec.language;
   if (l === undefined || l === null) return { ok: 'python' };
   const found = typeof l === 'string' ? LANGUAGE_NAMES[l.toLowerCase()] : undefined;
-  return found ? { ok: found } : { error: `must be one of ${CODE_LANGUAGES.join(', ')} (or python3, py, js, c++)`, field: 'language' };
+  return found ? { ok: found } : { error: `must be one of ${CODE_LANGUAGES.join(', ')} (or python3, py, js, ts, c++)`, field: 'language' };
 }
 
 /** A field that datasets store either as JSON text or as the value itself. */
@@ -128,6 +129,7 @@ function mbppTests(rec: Record<string, unknown>): Part<CodeTests> {
 
 /** Which form a record is in, by its fields; null when it carries no code tests. */
 export function codeFormOf(rec: Record<string, unknown>): CodeDataForm | null {
+  if (isMultiplE(rec)) return 'multipl-e';
   if (rec.tests !== undefined) return 'tests';
   if (rec.input_output !== undefined) return 'apps';
   if (rec.public_test_cases !== undefined) return 'livecodebench';
@@ -137,7 +139,18 @@ export function codeFormOf(rec: Record<string, unknown>): CodeDataForm | null {
   return null;
 }
 
-const FIELD_OF: Record<CodeDataForm, string> = { tests: 'tests', apps: 'input_output', livecodebench: 'public_test_cases', mbpp: 'test_list', humaneval: 'test', kodcode: 'test' };
+/** MultiPL-E's records: a prompt that opens the function, and a test program (`test`, also kept as `tests`) in JavaScript or TypeScript. */
+function isMultiplE(rec: Record<string, unknown>): boolean {
+  const lang = typeof rec.language === 'string' ? LANGUAGE_NAMES[rec.language.toLowerCase()] : undefined;
+  return (lang === 'typescript' || lang === 'javascript') && typeof rec.prompt === 'string' && typeof (rec.test ?? rec.tests) === 'string';
+}
+
+/** The function a MultiPL-E prompt opens (the last `function name(` in it). */
+function openedFunction(prompt: string): string | undefined {
+  return [...prompt.matchAll(/\bfunction\s+([A-Za-z_]\w*)\s*\(/g)].at(-1)?.[1];
+}
+
+const FIELD_OF: Record<CodeDataForm, string> = { tests: 'tests', apps: 'input_output', livecodebench: 'public_test_cases', mbpp: 'test_list', humaneval: 'test', kodcode: 'test', 'multipl-e': 'test' };
 
 function lookup(rec: Record<string, unknown>): TestsLookup {
   const form = codeFormOf(rec);
@@ -155,6 +168,10 @@ function lookup(rec: Record<string, unknown>): TestsLookup {
     if (rec.prompt !== undefined && typeof rec.prompt !== 'string') return { error: 'must be a string', field: 'prompt' };
     prefix = (rec.prompt as string | undefined) ?? '';
     part = { ok: { asserts: rec.test as string, entry_point: rec.entry_point } };
+  } else if (form === 'multipl-e') {
+    prefix = rec.prompt as string;
+    const entry = openedFunction(prefix);
+    part = { ok: { asserts: (rec.test ?? rec.tests) as string, ...(entry ? { entry_point: entry } : {}) } };
   } else part = { ok: { asserts: rec.test as string } };
   if ('error' in part) return part;
   try {
@@ -177,6 +194,20 @@ export function codeProblemText(rec: Record<string, unknown>): { text: string; f
     return { text: `${rec.text}\nYour code should pass these tests:\n\n${rec.test_list.join('\n')}`, field: 'text' };
   }
   return null;
+}
+
+/**
+ * The program to run for a reply's code: the record's prefix (HumanEval's prompt, with its
+ * imports) then the code. A Python reply that restates the whole function simply redefines it
+ * after the prompt; a MultiPL-E prompt ends inside the function's open body, so a reply that
+ * restates the function replaces the prompt instead of being nested in it.
+ */
+export function programFor(found: FoundTests, code: string): string {
+  if (found.form === 'multipl-e') {
+    const entry = 'asserts' in found.tests ? found.tests.entry_point : undefined;
+    if (entry !== undefined && new RegExp(`\\bfunction\\s+${entry}\\s*\\(`).test(code)) return code;
+  }
+  return found.prefix + code;
 }
 
 const seen = new WeakMap<object, TestsLookup>();

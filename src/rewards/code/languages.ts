@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { AhaError } from '../../util/errors.js';
 import { bindsFor, JOB_DIR } from './sandbox.js';
 
-export type CodeLanguage = 'python' | 'javascript' | 'cpp';
-export const CODE_LANGUAGES: readonly CodeLanguage[] = ['python', 'javascript', 'cpp'];
+export type CodeLanguage = 'python' | 'javascript' | 'typescript' | 'cpp';
+export const CODE_LANGUAGES: readonly CodeLanguage[] = ['python', 'javascript', 'typescript', 'cpp'];
 
 export interface LanguageRuntime {
   /** File name of the program inside JOB_DIR. */
@@ -55,7 +55,8 @@ export function runtimeFor(language: string): LanguageRuntime {
       binds: [],
     };
   }
-  if (language === 'javascript') {
+  // TypeScript runs as the JavaScript it transpiles to (typescript.ts), on the same node.
+  if (language === 'javascript' || language === 'typescript') {
     const node = nodeBinary();
     return {
       file: 'main.js',

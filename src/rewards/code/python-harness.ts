@@ -5,6 +5,7 @@
 // own time limit, and reports one status per test on stderr behind a nonce read from stdin, so
 // ordinary program output cannot be mistaken for a result.
 import { JOB_DIR } from './sandbox.js';
+import { PYTHON_GUARD } from './python-guard.js';
 
 /** What the harness is asked to do (written to spec.json in the job folder). */
 export type HarnessSpec =
@@ -13,6 +14,8 @@ export type HarnessSpec =
       /** HumanEval: the function `check(candidate)` is given. */
       entry_point: string | null;
       per_test_s: number;
+      /** Stop at the first test that does not pass; the tests not run get its status. */
+      stop_at_failure: boolean;
     }
   | {
       mode: 'call';
@@ -21,14 +24,19 @@ export type HarnessSpec =
       /** APPS/TACO store an output as a one-item list: the item alone is accepted too. */
       unwrap_single: boolean;
       per_test_s: number;
+      stop_at_failure: boolean;
     };
 
 export const HARNESS_FILES = { harness: 'harness.py', solution: 'solution.py', tests: 'tests.py', spec: 'spec.json' } as const;
 
 export const PYTHON_TEST_HARNESS = String.raw`
 import ast, builtins, copy, json, math, re, signal, sys, types
-
+${PYTHON_GUARD}
 class _AhaTimeout(BaseException):
+    pass
+
+class _AhaStop(BaseException):
+    # Raised by the harness itself (never inside a test) to stop at the first failure.
     pass
 
 _armed = [False]
@@ -189,9 +197,23 @@ def _main():
     def setup_failed(status):
         report("setup", "runtime_error" if status == "wrong_answer" else status)
 
+    stop_at_failure = bool(spec.get("stop_at_failure"))
+    def result(i, st):
+        report(i, st)
+        if st != "pass" and stop_at_failure:
+            # All-or-nothing graders need no more: the tests not run share this status.
+            report("setup", st)
+            raise _AhaStop()
+
+    # Bound before the solution runs: it may rebind the module-level names of this harness.
+    same, deepcopy, call_test = _same, copy.deepcopy, _call_test
     solution = types.ModuleType("solution")
     solution.__file__ = "${JOB_DIR}/solution.py"
     sys.modules["solution"] = solution
+    # "import __main__" from the solution finds itself, not this harness.
+    sys.modules["__main__"] = solution
+    sys.modules["pytest"] = _pytest_stand_in()
+    restore, plain, guarded, namespace, pin = _make_guard()
     g = solution.__dict__
     with open("${JOB_DIR}/solution.py") as f:
         source = f.read()
@@ -202,27 +224,30 @@ def _main():
         # LeetCode-style solutions take typing names and the usual modules as given.
         exec("from typing import *\nimport collections, heapq, math, itertools, functools, bisect, string, re\nfrom collections import *\nfrom heapq import *\nfrom itertools import *\nfrom functools import *\nfrom bisect import *", g)
         st = timed(lambda: exec(compile(source, "solution.py", "exec"), g))
+        restore()
         if st != "pass":
             return setup_failed(st)
         name = spec["fn_name"]
         cls = g.get("Solution")
-        if isinstance(cls, type) and hasattr(cls, name):
-            target = lambda: getattr(cls(), name)
+        if type(cls) is type and hasattr(cls, name):
+            target = lambda: guarded(getattr(cls(), name))
         elif callable(g.get(name)):
-            target = lambda: g[name]
+            target = lambda: guarded(g[name])
         else:
             err.write("no function or Solution method named " + name + "\n")
             return setup_failed("runtime_error")
         for i, case in enumerate(cases):
             box = {}
             def call():
-                box["out"] = target()(*copy.deepcopy(case["args"]))
+                box["out"] = target()(*deepcopy(case["args"]))
             st = timed(call)
+            restore()
             if st == "pass":
                 exp = case["expected"]
-                ok = _same(box["out"], exp) or (spec["unwrap_single"] and isinstance(exp, list) and len(exp) == 1 and _same(box["out"], exp[0]))
+                out = box["out"]
+                ok = same(out, exp) or (spec["unwrap_single"] and isinstance(exp, list) and len(exp) == 1 and same(out, exp[0]))
                 st = "pass" if ok else "wrong_answer"
-            report(i, st)
+            result(i, st)
         return
 
     with open("${JOB_DIR}/tests.py") as f:
@@ -236,6 +261,7 @@ def _main():
             cases = _param_cases(n)
             test_fns += [(n.name, None)] if cases is None else [(n.name, k) for k in range(cases)]
     check = next((n for n in body if isinstance(n, ast.FunctionDef) and n.name == "check" and n.args.args), None)
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     has_assert = lambda node: any(isinstance(x, ast.Assert) for x in ast.walk(node))
     if top_asserts:
         kind, count = "asserts", len(top_asserts)
@@ -247,21 +273,34 @@ def _main():
         # No unit to tell apart (e.g. a script that calls its own check): one test for the whole.
         kind, count = "whole", 1
     report("count", str(count))
-    sys.modules["pytest"] = _pytest_stand_in()
     st = timed(lambda: exec(compile(source, "solution.py", "exec"), g))
+    restore()
     if st != "pass":
         return setup_failed(st)
+    if kind == "check" and entry not in g:
+        err.write("entry point " + entry + " is not defined\n")
+        return setup_failed("runtime_error")
+    # The tests run in their own namespace (see python-guard.ts), never in the solution's globals.
+    tg = namespace(g, called, kind == "check")
+    tested = types.ModuleType("solution")
+    tested.__dict__.update(tg)
+    pin("solution", tested)
     one = lambda node: compile(ast.Module(body=[node], type_ignores=[]), "tests.py", "exec")
+    def run(fn):
+        restore()
+        st = timed(fn)
+        restore()
+        return st
 
     if kind == "whole":
-        report(0, timed(lambda: exec(compile(tree, "tests.py", "exec"), g)))
+        result(0, run(lambda: exec(compile(tree, "tests.py", "exec"), tg)))
         return
     if kind == "asserts":
         i = 0
         for node in body:
-            st = timed(lambda: exec(one(node), g))
+            st = run(lambda: exec(one(node), tg))
             if isinstance(node, ast.Assert):
-                report(i, st)
+                result(i, st)
                 i += 1
             elif st != "pass":
                 return setup_failed(st)
@@ -270,25 +309,25 @@ def _main():
     for node in body:
         if kind == "check" and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", None) == "check":
             continue
-        st = timed(lambda: exec(one(node), g))
+        st = run(lambda: exec(one(node), tg))
         if st != "pass":
             return setup_failed(st)
     if kind == "functions":
         for i, (name, case) in enumerate(test_fns):
-            report(i, timed(lambda: _call_test(g[name], case)))
+            result(i, run(lambda: call_test(tg[name], case)))
         return
-    if entry not in g:
-        err.write("entry point " + entry + " is not defined\n")
-        return setup_failed("runtime_error")
-    g[check.args.args[0].arg] = g[entry]
+    tg[check.args.args[0].arg] = guarded(g[entry])
     i = 0
     for node in check.body:
-        st = timed(lambda: exec(one(node), g))
+        st = run(lambda: exec(one(node), tg))
         if has_assert(node):
-            report(i, st)
+            result(i, st)
             i += 1
         elif st != "pass":
             return setup_failed(st)
 
-_main()
+try:
+    _main()
+except _AhaStop:
+    pass
 `;

@@ -11,6 +11,7 @@ import { PYTHON_TEST_HARNESS, HARNESS_FILES, type HarnessSpec } from './python-h
 import { callCases } from './call-tests.js';
 import { compileProgram } from './compile.js';
 import { Semaphore } from './semaphore.js';
+import { typescriptToJavascript } from './typescript.js';
 
 export type TestStatus = 'pass' | 'wrong_answer' | 'runtime_error' | 'timeout' | 'compile_error' | 'memory_limit';
 
@@ -47,6 +48,11 @@ export interface RunCodeRequest {
   timeoutMs?: number;
   /** Memory budget per run in MiB (default 512). */
   memoryMb?: number;
+  /**
+   * Python harness tests: stop at the first test that does not pass, the rest getting its
+   * status (all-or-nothing graders; a looping reply then costs one time limit, not one per test).
+   */
+  stopAtFailure?: boolean;
 }
 
 export interface RunCodeResult {
@@ -141,13 +147,13 @@ function plan(req: RunCodeRequest, perTestS: number): Plan {
     if (t.entry_point !== undefined && (typeof t.entry_point !== 'string' || !/^[A-Za-z_]\w*$/.test(t.entry_point))) throw new AhaError('tests.entry_point must be a Python identifier');
     if (req.language === 'cpp') throw new AhaError('assert tests run Python (and JavaScript as one program), not C++');
     const units = (t.asserts.match(/^\s*assert\b/gm)?.length ?? 0) + (t.asserts.match(/^def test/gm)?.length ?? 0);
-    return { kind: 'harness', spec: { mode: 'asserts', entry_point: (t.entry_point as string | undefined) ?? null, per_test_s: perTestS }, tests: t.asserts, expectedCount: Math.max(1, units) };
+    return { kind: 'harness', spec: { mode: 'asserts', entry_point: (t.entry_point as string | undefined) ?? null, per_test_s: perTestS, stop_at_failure: req.stopAtFailure === true }, tests: t.asserts, expectedCount: Math.max(1, units) };
   }
   if ('fn_name' in t) {
     pythonOnly('call-based tests (fn_name)');
     const { cases, unwrapSingle } = callCases(t as unknown as CallTests);
     if (cases.length > MAX_CALL_TESTS) throw new AhaError(`more than ${MAX_CALL_TESTS} tests`);
-    return { kind: 'harness', spec: { mode: 'call', fn_name: t.fn_name as string, cases, unwrap_single: unwrapSingle, per_test_s: perTestS }, tests: '', expectedCount: cases.length };
+    return { kind: 'harness', spec: { mode: 'call', fn_name: t.fn_name as string, cases, unwrap_single: unwrapSingle, per_test_s: perTestS, stop_at_failure: req.stopAtFailure === true }, tests: '', expectedCount: cases.length };
   }
   if (!Array.isArray(t.inputs) || !Array.isArray(t.outputs)) throw new AhaError('tests must have "inputs" and "outputs" arrays (or "asserts")');
   if (t.inputs.length !== t.outputs.length) throw new AhaError(`tests.inputs has ${t.inputs.length} items but tests.outputs has ${t.outputs.length}`);
@@ -175,10 +181,12 @@ export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
   const rt = runtimeFor(req.language);
   const p = plan(req, timeoutMs / 1000);
   if (p.kind === 'harness') {
-    if (req.language === 'javascript') return runJavascriptAsserts(req.code, p.tests, timeoutMs, memoryMb);
+    if (req.language === 'javascript' || req.language === 'typescript') return runJavascriptAsserts(req.language, req.code, p.tests, timeoutMs, memoryMb);
     return runHarness(rt, req.code, p, timeoutMs, memoryMb);
   }
-  const program = await programFiles(rt, req.code);
+  const source = req.language === 'typescript' ? typescriptToJavascript(req.code) : { ok: req.code };
+  if ('error' in source) return summarize(p.inputs.map(() => 'compile_error'), source.error);
+  const program = await programFiles(rt, source.ok);
   if ('compileError' in program) return summarize(p.inputs.map(() => 'compile_error'), program.compileError);
   const { files } = program;
   const limits = limitsFor(rt, timeoutMs, memoryMb);
@@ -199,10 +207,24 @@ export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
   return summarize(statuses, error);
 }
 
-/** JavaScript asserts run as one program (`assert` is node:assert): one status for the whole script. */
-async function runJavascriptAsserts(code: string, asserts: string, timeoutMs: number, memoryMb: number): Promise<RunCodeResult> {
-  const r = await runProgram({ language: 'javascript', program: `globalThis.assert = require('node:assert');\n${code}\n;\n${asserts}\n`, timeoutMs, memoryMb });
-  return summarize([r.status], r.status === 'pass' ? undefined : firstLines(r.stderr));
+/**
+ * JavaScript (or TypeScript) asserts run as one program (`assert` is node:assert): one status for
+ * the whole script. Exit code 0 alone is not a pass, since a reply may call process.exit(0)
+ * before the tests: the program must also reach its last line, which echoes a nonce it reads
+ * from stdin only then. node:assert is frozen first, so a reply cannot turn its checks into
+ * no-ops (`require('assert').deepEqual = () => {}`).
+ */
+async function runJavascriptAsserts(language: 'javascript' | 'typescript', code: string, asserts: string, timeoutMs: number, memoryMb: number): Promise<RunCodeResult> {
+  const source = `${code}\n;\n${asserts}\n`;
+  const js = language === 'typescript' ? typescriptToJavascript(source) : { ok: source };
+  if ('error' in js) return summarize(['compile_error'], js.error);
+  const nonce = randomBytes(12).toString('hex');
+  const prologue = "const __ahaAssert = require('node:assert'), __ahaFs = require('node:fs'), __ahaOut = process.stdout;\nObject.freeze(__ahaAssert); Object.freeze(require('node:assert/strict')); globalThis.assert = __ahaAssert;\n";
+  const epilogue = "\n;__ahaOut.write('\\n' + __ahaFs.readFileSync(0, 'utf8').trim() + '\\n');\n";
+  const r = await runProgram({ language: 'javascript', program: prologue + js.ok + epilogue, stdin: nonce, timeoutMs, memoryMb });
+  const finished = r.stdout.trimEnd().split('\n').at(-1) === nonce;
+  const status: TestStatus = r.status === 'pass' && !finished ? 'runtime_error' : r.status;
+  return summarize([status], status === 'pass' ? undefined : firstLines(r.stderr) || (r.status === 'pass' ? 'the program exited before its tests finished' : undefined));
 }
 
 /** One run of the Python harness: assert scripts or call-based tests, one status per test. */
@@ -247,7 +269,9 @@ export async function runProgram(req: RunProgramRequest): Promise<RunProgramResu
   const timeoutMs = req.timeoutMs ?? CODE_DEFAULTS.timeoutMs;
   const memoryMb = req.memoryMb ?? CODE_DEFAULTS.memoryMb;
   const rt = runtimeFor(req.language);
-  const program = await programFiles(rt, req.program);
+  const source = req.language === 'typescript' ? typescriptToJavascript(req.program) : { ok: req.program };
+  if ('error' in source) return { status: 'compile_error', exitCode: null, stdout: '', stderr: source.error, wallMs: 0 };
+  const program = await programFiles(rt, source.ok);
   if ('compileError' in program) return { status: 'compile_error', exitCode: null, stdout: '', stderr: program.compileError, wallMs: 0 };
   const { files } = program;
   const limits = limitsFor(rt, timeoutMs, memoryMb);

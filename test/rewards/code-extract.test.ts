@@ -1,0 +1,36 @@
+// Which code block of a reply is run: the shapes real models write (several blocks, ```Python /
+// ```py / ```python3 tags, a usage example after the solution, a reply cut off inside its block).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractCode, testedNames } from '../../src/rewards/index.js';
+
+const SOLUTION = 'def area(w, h):\n    return w * h\n';
+
+test('the last block of the language that defines a tested function counts, not a later usage example', () => {
+  const reply = `Here it is:\n\`\`\`python\n${SOLUTION}\`\`\`\nExample:\n\`\`\`python\nprint(area(2, 3))\n\`\`\`\n`;
+  assert.equal(extractCode(reply, 'python', ['area']), SOLUTION);
+  // Without the tested names (stdin/stdout tests), the last block of the language.
+  assert.equal(extractCode(reply, 'python'), 'print(area(2, 3))\n');
+  // A corrected second draft wins over the first.
+  const drafts = `\`\`\`python\ndef area(w, h):\n    return w + h\n\`\`\`\nOops, fixed:\n\`\`\`python\n${SOLUTION}\`\`\``;
+  assert.equal(extractCode(drafts, 'python', ['area']), SOLUTION);
+});
+
+test('fence tags are matched in any case and in their usual spellings; other languages are skipped', () => {
+  for (const tag of ['Python', 'py', 'python3', 'PY']) {
+    assert.equal(extractCode(`\`\`\`${tag}\n${SOLUTION}\`\`\`\n\`\`\`text\narea = 6\n\`\`\``, 'python', ['area']), SOLUTION, tag);
+  }
+  assert.equal(extractCode('```ts\nfunction area(w: number, h: number) { return w * h; }\n```', 'typescript', ['area']), 'function area(w: number, h: number) { return w * h; }\n');
+});
+
+test('a reply cut off inside its last block keeps that block', () => {
+  assert.equal(extractCode(`I will write it.\n\`\`\`python\n${SOLUTION}`, 'python', ['area']), SOLUTION);
+  assert.equal(extractCode(`\`\`\`python\nx = 1\n\`\`\`\nNow:\n\`\`\`python\n${SOLUTION}`, 'python'), SOLUTION);
+});
+
+test('the tested names come from the tests: entry point, fn_name, or the calls of an assert script', () => {
+  assert.deepEqual(testedNames({ asserts: 'def check(candidate):\n    assert candidate(1) == 1', entry_point: 'f' }), ['f']);
+  assert.deepEqual(testedNames({ fn_name: 'twoSum', inputs: [], outputs: [] }), ['twoSum']);
+  assert.deepEqual(testedNames({ asserts: 'assert set(similar((1, 2), (2, 3))) == set((2,))' }), ['set', 'similar']);
+  assert.deepEqual(testedNames({ inputs: [], outputs: [] }), []);
+});
