@@ -3,7 +3,7 @@
 // last-number fallback. Pure string work, linear in the input.
 import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
-import { concludingAnswer, lastMathSpan } from './conclusion.js';
+import { concludingAnswer, hedges, lastMathSpan, singleValue } from './conclusion.js';
 import { toHalfWidth } from './text-forms.js';
 
 export { lastNumber, looksBare };
@@ -158,13 +158,14 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   // does one whose own "Answer:" states nothing on its line ("**Final Answer:**\n18").
   const headed = headedAnswer(text);
   const phrase = answerPhrase(text);
-  if (headed !== null && (phrase === null || headed.at > (lastPhrase(text)?.index ?? -1))) return stripMathDelimiters(headed.value);
+  if (headed !== null && (phrase === null || headed.at > (lastPhrase(text)?.index ?? -1))) return headed.value === '' ? null : stripMathDelimiters(headed.value);
   if (phrase !== null) return stripMathDelimiters(phrase);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
   if (looksBare(text)) return stripMathDelimiters(text.trim());
   const concluded = concludingAnswer(text);
-  if (concluded !== null) return concluded;
+  // A concluding sentence that hedges ("Donc, 17 dollars, pas 18.") states no answer: no fallback.
+  if (concluded !== null) return concluded === '' ? null : concluded;
   if (!(opts.lastNumberFallback ?? true)) return null;
   return lastMathSpan(text) ?? lastNumber(text);
 }
@@ -175,7 +176,8 @@ const ANSWER_HEADING = /^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:final[ \t]+
 /**
  * What follows the last answer heading ("**Final Answer**\n\n18", "### Final Answer\nThe total
  * is 18 dollars."), read as a declared answer like an <answer> block, and where the heading is;
- * null without a heading or with nothing short after it.
+ * value '' when what follows states no single answer ("It is not $18$."); null without a heading
+ * or with nothing short after it.
  */
 export function headedAnswer(text: string): { value: string; at: number } | null {
   let last: RegExpExecArray | null = null;
@@ -197,11 +199,17 @@ function sentenceInTag(tagged: string): string {
   return declaredValue(tagged) ?? tagged;
 }
 
-/** A declared answer's value: the whole if bare, else what its short sentence states; null if empty, long or several paragraphs. */
+/**
+ * A declared answer's value: the whole if bare, else what its short sentence states; '' when it
+ * states no single answer (it negates, compares or offers alternatives: "not 18", "at least 18",
+ * "17 or 18"; or holds several numbers, or several lines with numbers: "17\n18"); null if empty,
+ * long or several paragraphs.
+ */
 function declaredValue(s: string): string | null {
   if (s === '' || s.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(s)) return null;
-  if (looksBare(s)) return s;
-  return concludingAnswer(s) ?? lastMathSpan(s) ?? lastNumber(s);
+  if (s.split('\n').filter((line) => /\d/.test(line)).length > 1) return '';
+  if (looksBare(s)) return hedges(s) ? '' : s;
+  return concludingAnswer(s) ?? singleValue(s);
 }
 
 /** Removes one layer of $…$, $$…$$, \(…\), \[…\] around an answer. */
