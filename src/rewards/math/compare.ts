@@ -59,9 +59,11 @@ function readingsAgree(e: Extract<Answer, { kind: 'either' }>, ctx: CompareConte
   return rest.every((x) => answersMatch(first, x, ctx) || (e.approx === true && roundingOf(first, x)));
 }
 
-/** True if `x` is a decimal (or integer) that `exact`'s numeric value rounds to at x's places. */
+/** True if `x` is a decimal (or integer) literal that `exact`'s numeric value rounds to at x's places. */
 function roundingOf(exact: Answer, x: Answer): boolean {
   if (exact.kind !== 'scalar' || x.kind !== 'scalar' || exact.percent !== x.percent) return false;
+  // Only a written-out decimal rounds: in 0.33 \approx \frac{1}{3} the fraction is no rounding.
+  if (!/^-?\d+(?:\.\d+)?$/.test(x.text.trim())) return false;
   const rx = exactValue(x.text);
   const vx = rx === null ? null : toDouble(rx);
   if (vx === null) return false;

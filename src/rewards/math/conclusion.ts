@@ -114,6 +114,13 @@ export function concludingAnswer(text: string): string | null {
   return singleValue(sentence);
 }
 
+/** True if the last sentence of the final paragraph hedges ("It is not 18.", "17 or 18"): the fallback takes nothing from it. */
+export function lastSentenceHedges(text: string): boolean {
+  const sentences = finalParagraph(text).split(/(?<=[.!?])\s+|\n/).filter((x) => x.trim() !== '');
+  const last = sentences[sentences.length - 1];
+  return last !== undefined && hedges(last);
+}
+
 /** The last math span of the final paragraph, or null. */
 export function lastMathSpan(text: string): string | null {
   const spans = mathSpans(finalParagraph(text));

@@ -3,7 +3,7 @@
 // last-number fallback. Pure string work, linear in the input.
 import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
-import { concludingAnswer, hedges, lastMathSpan, singleValue } from './conclusion.js';
+import { concludingAnswer, hedges, lastMathSpan, lastSentenceHedges, singleValue } from './conclusion.js';
 import { toHalfWidth } from './text-forms.js';
 
 export { lastNumber, looksBare };
@@ -143,7 +143,8 @@ export function gsm8kAnswer(text: string): string | null {
  * "and"/commas count as one), what follows a last "**Final Answer**" heading when no answer
  * phrase comes after it, "final answer is …" (also 答案是/答案：), "#### n", the whole text if it is a bare answer, a
  * concluding last sentence ("Therefore, 7 apples."), and (unless switched off) the last math
- * span of the final line, then the last number. Full-width punctuation is read as ASCII.
+ * span of the final line, then the last number (not when the last sentence hedges: "17 or 18", "not 18").
+ * Full-width punctuation is read as ASCII.
  */
 export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | null {
   const text = toHalfWidth(raw);
@@ -166,7 +167,7 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   const concluded = concludingAnswer(text);
   // A concluding sentence that hedges ("Donc, 17 dollars, pas 18.") states no answer: no fallback.
   if (concluded !== null) return concluded === '' ? null : concluded;
-  if (!(opts.lastNumberFallback ?? true)) return null;
+  if (!(opts.lastNumberFallback ?? true) || lastSentenceHedges(text)) return null;
   return lastMathSpan(text) ?? lastNumber(text);
 }
 

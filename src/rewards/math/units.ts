@@ -15,13 +15,15 @@ const SINGLE_LETTER_UNITS = /^[mgsLlhKNJWV]$/;
 const KEPT_TEXT = /^(?:per\s*cent|percent|[ap]\.?\s*m\.?)$/i;
 /**
  * Words after a number that change its value or hedge it, so they are never a unit to drop:
- * "18 thousand", "5 cubed", "2 dozen", "3 or more", "(2) twice", "18 not", "3 approximately".
+ * "18 thousand", "5 cubed", "2 dozen", "3 or more", "(2) twice", "18 not", "3 approximately", "2 sqrt",
+ * "\frac{1}{2}\text{ of it}".
  */
 const NOT_UNITS = new RegExp(
   String.raw`\b(?:${[
     'hundreds?', 'thousands?', 'millions?', 'billions?', 'trillions?', 'dozens?', 'squared', 'cubed', 'halves', 'half', 'thirds?', 'quarters?',
     'times', 'twice', 'thrice', 'more', 'less', 'fewer', 'least', 'most', 'or', 'and', 'not', 'no', 'minimum', 'maximum', 'approximately',
     'approx', 'about', 'around', 'roughly', 'nearly', 'almost', 'over', 'under', 'above', 'below', 'plus', 'minus',
+    'tenths?', 'hundredths?', 'thousandths?', 'sqrt', 'sin', 'cos', 'tan', 'log', 'ln', 'exp', 'of', 'is', 'it', 'true', 'false',
   ].join('|')})\b`,
   'i',
 );
