@@ -52,12 +52,14 @@ export function lastBoxed(text: string): string | null {
 
 /** What may stand between boxed answers that together form one answer: "and", commas, math delimiters. */
 // "or" between boxes offers the same answer twice (\boxed{15\frac{39}{40}} or \boxed{\frac{639}{40}}),
-// so it does not join them: the last box is the answer.
+// so it does not join them: the two are readings that must agree (\boxed{17} or \boxed{18} hedges).
+const BOX_OR = /^(?:\s|\$|\\[()[\]]|,)*(?:\bor\b|\\text\s*\{\s*or\s*\})(?:\s|\$|\\[()[\]])*$/i;
 const BOX_JOINER = /^(?:\s|\$|\\[()[\]]|[,;&]|\\q?quad|\\[,;]|\\text\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/i;
 
 /**
  * The final boxed answer; several boxes joined only by "and", commas or math delimiters
- * (`\boxed{(98, 2)} and \boxed{(99, 503)}`) form one answer, their contents joined with ", ".
+ * (`\boxed{(98, 2)} and \boxed{(99, 503)}`) form one answer, their contents joined with ", ";
+ * a box before it joined by "or" is offered as a second reading (`{a} \approx {b}`).
  */
 export function finalBoxed(text: string): string | null {
   const spans = boxedSpans(text);
@@ -65,7 +67,11 @@ export function finalBoxed(text: string): string | null {
   if (i < 0 || spans[i].end < 0) return null;
   const parts = [spans[i].content];
   for (; i > 0 && spans[i - 1].end >= 0 && BOX_JOINER.test(text.slice(spans[i - 1].end, spans[i].start)); i--) parts.unshift(spans[i - 1].content);
-  return parts.filter((p) => p !== '').join(', ');
+  const answer = parts.filter((p) => p !== '').join(', ');
+  // An earlier box offered by "or" is another reading of the answer, which the comparison
+  // accepts only when the two agree (as for a \approx b).
+  const alt = i > 0 && spans[i - 1].end >= 0 && BOX_OR.test(text.slice(spans[i - 1].end, spans[i].start)) ? spans[i - 1].content : '';
+  return alt === '' || answer === '' || alt === answer ? answer : `{${alt}} \\approx {${answer}}`;
 }
 
 /** Content of the last <answer>…</answer> block (an unclosed final block counts), or null. */
