@@ -13,8 +13,12 @@ export type Answer =
   | { kind: 'union'; items: Answer[] }
   | { kind: 'matrix'; rows: Answer[][] }
   | { kind: 'equation'; lhs: string; rhsText: string; rhs: Answer }
-  /** Several readings of one answer (`a \approx b`, `x = a = b`): equal if any reading is. */
-  | { kind: 'either'; items: Answer[] };
+  /**
+   * Several readings of one answer (`x = a = b`, `5 + 13 = 18`, and with `approx` `a \approx b`):
+   * equal if any reading is, but only when the readings agree (each later one equal to the first,
+   * or with `approx` a rounding of it); a hedge such as `1 = 2 = … = 50` or `17 \approx 18` is never equal.
+   */
+  | { kind: 'either'; items: Answer[]; approx?: boolean };
 
 const MAX_ITEMS = 64;
 const MATRIX_RE = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/;
@@ -68,8 +72,9 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
   // `\frac{1}{3} \approx 0.33`: the exact value or its approximation.
   const approx = splitTopLevel(t, '\\approx').map((p) => p.trim());
   if (approx.length > 1 && approx.every((p) => p !== '')) {
-    const values = approx.filter((p, i) => i > 0 || !isName(p));
-    return { kind: 'either', items: items(values, percent, depth) };
+    // A variable before \approx only names the value (x \approx 3.14); a constant such as \pi is the exact value.
+    const values = approx.filter((p, i) => i > 0 || !isName(p) || /^\\[a-zA-Z]+$/.test(p));
+    return { kind: 'either', items: items(values, percent, depth), approx: true };
   }
 
   const intervals = relationIntervals(t);
@@ -82,18 +87,15 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
   if (assigned) return assigned;
 
   const sides = splitTopLevel(t, '=').map((p) => p.trim());
-  // A calculation that ends in its result ("5 + 13 = 18", "3 \times 6 = 18") states the result.
-  if (sides.length === 2 && sides.every((p) => p !== '' && isConstant(p))) return parseShape(sides[1], percent, depth + 1);
+  // A calculation that ends in its result ("5 + 13 = 18", "3 \times 6 = 18") states the result,
+  // when its sides agree (the comparison checks that): "3 + 4 = 18" states nothing.
+  if (sides.length === 2 && sides.every((p) => p !== '' && isConstant(p))) return { kind: 'either', items: items(sides, percent, depth) };
   if (sides.length >= 2 && sides.every((p) => p !== '')) {
     const rhsText = sides[sides.length - 1];
-    // x = a = b: a name equal to each later side; a chain without a name states its last side.
-    const rhs: Answer =
-      sides.length === 2
-        ? parseShape(rhsText, percent, depth + 1)
-        : isName(sides[0])
-          ? { kind: 'either', items: items(sides.slice(1), percent, depth) }
-          : parseShape(rhsText, percent, depth + 1);
-    if (sides.length > 2 && !isName(sides[0])) return rhs;
+    // x = a = b: a name equal to each later side; a chain without a name (a = b = c) is each of
+    // its sides, which must all agree.
+    if (sides.length > 2 && !isName(sides[0])) return { kind: 'either', items: items(sides, percent, depth) };
+    const rhs: Answer = sides.length === 2 ? parseShape(rhsText, percent, depth + 1) : { kind: 'either', items: items(sides.slice(1), percent, depth) };
     return { kind: 'equation', lhs: sides[0], rhsText, rhs };
   }
 

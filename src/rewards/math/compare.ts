@@ -23,8 +23,8 @@ function checkTime(ctx: CompareContext): void {
 
 export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean {
   checkTime(ctx);
-  if (a.kind === 'either') return a.items.some((x) => answersMatch(x, b, ctx));
-  if (b.kind === 'either') return b.items.some((y) => answersMatch(a, y, ctx));
+  if (a.kind === 'either') return readingsAgree(a, ctx) && a.items.some((x) => answersMatch(x, b, ctx));
+  if (b.kind === 'either') return readingsAgree(b, ctx) && b.items.some((y) => answersMatch(a, y, ctx));
   // "x = 3" answers with 3 (also \frac{NO}{BO} = 2, f(x) = 3); a left side that is an
   // expression (2x = 6, x + 1 = 3) makes an equation to compare as such.
   if (a.kind === 'equation' && b.kind === 'equation') return equationsMatch(a, b, ctx);
@@ -46,6 +46,35 @@ export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean
   if ((a.kind === 'set' && b.kind === 'set') || (a.kind === 'union' && b.kind === 'union')) return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'scalar' && b.kind === 'scalar') return scalarsMatch(a, b, ctx);
   return false;
+}
+
+/**
+ * The readings of an `either` are one answer only when they agree: each later reading equals the
+ * first, or (after \approx) is a rounding of it. Otherwise the answer hedges between values
+ * (`x = 1 = 2 = … = 50`, `17 \approx 18`, `3 + 4 = 18`) and matches nothing.
+ */
+function readingsAgree(e: Extract<Answer, { kind: 'either' }>, ctx: CompareContext): boolean {
+  const [first, ...rest] = e.items;
+  if (first === undefined) return false;
+  return rest.every((x) => answersMatch(first, x, ctx) || (e.approx === true && roundingOf(first, x)));
+}
+
+/** True if `x` is a decimal (or integer) literal that `exact`'s numeric value rounds to at x's places. */
+function roundingOf(exact: Answer, x: Answer): boolean {
+  if (exact.kind !== 'scalar' || x.kind !== 'scalar' || exact.percent !== x.percent) return false;
+  // Only a written-out decimal rounds: in 0.33 \approx \frac{1}{3} the fraction is no rounding.
+  if (!/^-?\d+(?:\.\d+)?$/.test(x.text.trim())) return false;
+  const rx = exactValue(x.text);
+  const vx = rx === null ? null : toDouble(rx);
+  if (vx === null) return false;
+  const re = exactValue(exact.text);
+  let v = re === null ? null : toDouble(re);
+  if (v === null) {
+    const sym = toSymbolicCached(exact.text);
+    if (sym.kind !== 'number' || !numbersClose(sym.im, 0)) return false;
+    v = sym.re;
+  }
+  return numbersClose(v, vx) || Math.abs(v - vx) <= 0.5 * 10 ** -decimalPlaces(x.text) * (1 + 1e-9);
 }
 
 function vectorOf(m: Extract<Answer, { kind: 'matrix' }>): Answer[] {

@@ -2,7 +2,7 @@
 // ("Therefore, 7 apples.", "Thus the area is $12\pi$.") and, as a looser fallback, the last
 // math span of that paragraph. Only the final paragraph is read, so intermediate results in
 // the working are never taken for the answer.
-import { lastNumber, looksBare } from './plain-answer.js';
+import { NUMBER_RE, looksBare } from './plain-answer.js';
 
 // English, and the word-spaced languages the `language` reward trains for (French, Spanish,
 // German, Portuguese, Italian, Russian): "Donc, Janet gagne 18 dollars." (Not German "also", which
@@ -14,7 +14,45 @@ const CONCLUDER_WORDS = [
   'итак', 'следовательно', 'таким образом', 'всего',
 ].join('|');
 const CONCLUDERS = new RegExp(`(?:^|[.!?:;]\\s+)(?:${CONCLUDER_WORDS})(?![\\p{L}])[,:]?\\s*`, 'giu');
-const STATING = /\b(?:is|are|was|were|equals|be|gives|get|makes)\s+|=\s*/gi;
+// The verb that states the value, in the same languages: "Donc, la réponse est 18", "Итак, ответ равен 18".
+const STATING_VERBS = [
+  'is', 'are', 'was', 'were', 'equals', 'be', 'gives', 'get', 'makes',
+  'est', 'sont', 'es', 'son', 'ist', 'sind', 'lautet', 'beträgt', 'ergibt', 'é', 'são', 'è', 'sono',
+  'равно', 'равен', 'равна', 'составляет',
+].join('|');
+const STATING = new RegExp(`(?<![\\p{L}])(?:${STATING_VERBS})(?![\\p{L}])\\s+|=\\s*`, 'giu');
+
+// Words that make a sentence's number something other than its answer: a negation ("not 18",
+// "pas 18"), a comparison ("at least 18") or an alternative ("17 or 18"), in English and the
+// languages above. A sentence holding one is read as stating no answer.
+const HEDGE_WORDS = [
+  'not', 'no', 'never', 'none', 'neither', 'nor', 'or', 'either', 'between', 'at least', 'at most', 'less than', 'more than', 'fewer than',
+  'greater than', 'maybe', 'perhaps', 'might', 'could',
+  'pas', 'ne', 'non', 'jamais', 'ou', 'au moins', 'au plus', 'moins de', 'moins que', 'plus de', 'plus que', 'entre', 'peut-être', 'ni',
+  'nunca', 'o', 'al menos', 'como mínimo', 'menos de', 'más de', 'quizás', 'tal vez', 'não', 'pelo menos', 'mais de', 'talvez',
+  'almeno', 'meno di', 'più di', 'tra', 'fra', 'forse', 'potrebbe',
+  'nicht', 'kein', 'keine', 'keinen', 'keiner', 'oder', 'mindestens', 'höchstens', 'weniger als', 'mehr als', 'zwischen', 'vielleicht',
+  'не', 'нет', 'ни', 'или', 'либо', 'меньше', 'больше', 'между', 'около', 'может',
+].join('|');
+const HEDGE = new RegExp(`(?<![\\p{L}'’])(?:${HEDGE_WORDS})(?![\\p{L}])`, 'iu');
+
+/** True if the sentence negates, compares or offers alternatives, so its numbers are not its answer. */
+export function hedges(sentence: string): boolean {
+  return HEDGE.test(sentence.replace(/\\[a-zA-Z]+/g, ' '));
+}
+
+/**
+ * The one value a sentence states: its math span or number when it holds exactly one and does
+ * not hedge; '' (states no answer) when it hedges or holds several ("17 dollars, not 18").
+ */
+export function singleValue(sentence: string): string {
+  if (hedges(sentence)) return '';
+  const spans = mathSpans(sentence);
+  const outside = sentence.replace(MATH_SPAN, ' ');
+  const numbers = [...outside.matchAll(NUMBER_RE)].map((m) => m[0].replace(/\s+/g, ''));
+  const values = [...spans, ...numbers];
+  return values.length === 1 ? values[0] : '';
+}
 
 /** The text after the last blank line, at most its last 600 characters. */
 function finalParagraph(text: string): string {
@@ -24,15 +62,16 @@ function finalParagraph(text: string): string {
   return para.length > 600 ? para.slice(-600) : para;
 }
 
+// An escaped \$ inside a span is money, not its end ($\$18.90$).
+const MATH_SPAN = /\$\$([\s\S]+?)\$\$|\$(?!\s)((?:\\[\s\S]|[^$\\])+?)(?<!\s)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]/g;
+
 /**
  * The closed math spans ($…$, $$…$$, \(…\), \[…\]) of a text, in order. A $ span must not start
  * or end with a space, so money ("$12 and $15") is not read as math.
  */
 function mathSpans(text: string): string[] {
   const spans: string[] = [];
-  // An escaped \$ inside a span is money, not its end ($\$18.90$).
-  const re = /\$\$([\s\S]+?)\$\$|\$(?!\s)((?:\\[\s\S]|[^$\\])+?)(?<!\s)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]/g;
-  for (const m of text.matchAll(re)) spans.push((m[1] ?? m[2] ?? m[3] ?? m[4]).trim());
+  for (const m of text.matchAll(MATH_SPAN)) spans.push((m[1] ?? m[2] ?? m[3] ?? m[4]).trim());
   return spans.filter((s) => s !== '');
 }
 
@@ -51,7 +90,10 @@ function firstSentence(s: string): string {
   return s;
 }
 
-/** The answer a concluding sentence of the final paragraph states, or null. */
+/**
+ * The answer a concluding sentence of the final paragraph states; '' when that sentence states
+ * no single answer (it hedges, or holds several numbers); null without a concluding sentence.
+ */
 export function concludingAnswer(text: string): string | null {
   const para = finalParagraph(text);
   let last: RegExpExecArray | null = null;
@@ -60,14 +102,23 @@ export function concludingAnswer(text: string): string | null {
   if (!last) return null;
   const sentence = firstSentence(para.slice(last.index + last[0].length)).trim();
   if (sentence === '') return null;
+  if (hedges(sentence)) return '';
   const spans = mathSpans(sentence);
-  if (spans.length > 0) return spans[spans.length - 1];
+  if (spans.length > 1) return '';
+  if (spans.length === 1) return spans[0];
   let stated: RegExpExecArray | null = null;
   STATING.lastIndex = 0;
   for (let m = STATING.exec(sentence); m !== null; m = STATING.exec(sentence)) stated = m;
   const rest = stated ? sentence.slice(stated.index + stated[0].length).trim() : sentence;
   if (rest !== '' && looksBare(rest)) return rest;
-  return lastNumber(sentence);
+  return singleValue(sentence);
+}
+
+/** True if the last sentence of the final paragraph hedges ("It is not 18.", "17 or 18"): the fallback takes nothing from it. */
+export function lastSentenceHedges(text: string): boolean {
+  const sentences = finalParagraph(text).split(/(?<=[.!?])\s+|\n/).filter((x) => x.trim() !== '');
+  const last = sentences[sentences.length - 1];
+  return last !== undefined && hedges(last);
 }
 
 /** The last math span of the final paragraph, or null. */

@@ -11,7 +11,8 @@ export function joinLatexDigitGroups(s: string): string {
     .replace(/(\d)\\[,!](?=\d{3}(?!\d))/g, '$1');
 }
 
-const GROUPED = /(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])/g;
+// The first group never starts with 0: "0,125" is a European decimal comma (0.125), not 125.
+const GROUPED = /(?<![\d,.])[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?(?![\d,])/g;
 
 /**
  * Thousands separators removed: "1,000", "x = 8,880", "2,125 dollars", "1,000 and 2,000".

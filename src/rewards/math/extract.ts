@@ -3,7 +3,7 @@
 // last-number fallback. Pure string work, linear in the input.
 import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
-import { concludingAnswer, lastMathSpan } from './conclusion.js';
+import { concludingAnswer, hedges, lastMathSpan, lastSentenceHedges, singleValue } from './conclusion.js';
 import { toHalfWidth } from './text-forms.js';
 
 export { lastNumber, looksBare };
@@ -52,12 +52,14 @@ export function lastBoxed(text: string): string | null {
 
 /** What may stand between boxed answers that together form one answer: "and", commas, math delimiters. */
 // "or" between boxes offers the same answer twice (\boxed{15\frac{39}{40}} or \boxed{\frac{639}{40}}),
-// so it does not join them: the last box is the answer.
+// so it does not join them: the two are readings that must agree (\boxed{17} or \boxed{18} hedges).
+const BOX_OR = /^(?:\s|\$|\\[()[\]]|,)*(?:\bor\b|\\text\s*\{\s*or\s*\})(?:\s|\$|\\[()[\]])*$/i;
 const BOX_JOINER = /^(?:\s|\$|\\[()[\]]|[,;&]|\\q?quad|\\[,;]|\\text\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/i;
 
 /**
  * The final boxed answer; several boxes joined only by "and", commas or math delimiters
- * (`\boxed{(98, 2)} and \boxed{(99, 503)}`) form one answer, their contents joined with ", ".
+ * (`\boxed{(98, 2)} and \boxed{(99, 503)}`) form one answer, their contents joined with ", ";
+ * a box before it joined by "or" is offered as a second reading (`{a} \approx {b}`).
  */
 export function finalBoxed(text: string): string | null {
   const spans = boxedSpans(text);
@@ -65,7 +67,11 @@ export function finalBoxed(text: string): string | null {
   if (i < 0 || spans[i].end < 0) return null;
   const parts = [spans[i].content];
   for (; i > 0 && spans[i - 1].end >= 0 && BOX_JOINER.test(text.slice(spans[i - 1].end, spans[i].start)); i--) parts.unshift(spans[i - 1].content);
-  return parts.filter((p) => p !== '').join(', ');
+  const answer = parts.filter((p) => p !== '').join(', ');
+  // An earlier box offered by "or" is another reading of the answer, which the comparison
+  // accepts only when the two agree (as for a \approx b).
+  const alt = i > 0 && spans[i - 1].end >= 0 && BOX_OR.test(text.slice(spans[i - 1].end, spans[i].start)) ? spans[i - 1].content : '';
+  return alt === '' || answer === '' || alt === answer ? answer : `{${alt}} \\approx {${answer}}`;
 }
 
 /** Content of the last <answer>…</answer> block (an unclosed final block counts), or null. */
@@ -143,7 +149,8 @@ export function gsm8kAnswer(text: string): string | null {
  * "and"/commas count as one), what follows a last "**Final Answer**" heading when no answer
  * phrase comes after it, "final answer is …" (also 答案是/答案：), "#### n", the whole text if it is a bare answer, a
  * concluding last sentence ("Therefore, 7 apples."), and (unless switched off) the last math
- * span of the final line, then the last number. Full-width punctuation is read as ASCII.
+ * span of the final line, then the last number (not when the last sentence hedges: "17 or 18", "not 18").
+ * Full-width punctuation is read as ASCII.
  */
 export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | null {
   const text = toHalfWidth(raw);
@@ -158,14 +165,15 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   // does one whose own "Answer:" states nothing on its line ("**Final Answer:**\n18").
   const headed = headedAnswer(text);
   const phrase = answerPhrase(text);
-  if (headed !== null && (phrase === null || headed.at > (lastPhrase(text)?.index ?? -1))) return stripMathDelimiters(headed.value);
+  if (headed !== null && (phrase === null || headed.at > (lastPhrase(text)?.index ?? -1))) return headed.value === '' ? null : stripMathDelimiters(headed.value);
   if (phrase !== null) return stripMathDelimiters(phrase);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
   if (looksBare(text)) return stripMathDelimiters(text.trim());
   const concluded = concludingAnswer(text);
-  if (concluded !== null) return concluded;
-  if (!(opts.lastNumberFallback ?? true)) return null;
+  // A concluding sentence that hedges ("Donc, 17 dollars, pas 18.") states no answer: no fallback.
+  if (concluded !== null) return concluded === '' ? null : concluded;
+  if (!(opts.lastNumberFallback ?? true) || lastSentenceHedges(text)) return null;
   return lastMathSpan(text) ?? lastNumber(text);
 }
 
@@ -175,7 +183,8 @@ const ANSWER_HEADING = /^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:final[ \t]+
 /**
  * What follows the last answer heading ("**Final Answer**\n\n18", "### Final Answer\nThe total
  * is 18 dollars."), read as a declared answer like an <answer> block, and where the heading is;
- * null without a heading or with nothing short after it.
+ * value '' when what follows states no single answer ("It is not $18$."); null without a heading
+ * or with nothing short after it.
  */
 export function headedAnswer(text: string): { value: string; at: number } | null {
   let last: RegExpExecArray | null = null;
@@ -197,11 +206,17 @@ function sentenceInTag(tagged: string): string {
   return declaredValue(tagged) ?? tagged;
 }
 
-/** A declared answer's value: the whole if bare, else what its short sentence states; null if empty, long or several paragraphs. */
+/**
+ * A declared answer's value: the whole if bare, else what its short sentence states; '' when it
+ * states no single answer (it negates, compares or offers alternatives: "not 18", "at least 18",
+ * "17 or 18"; or holds several numbers, or several lines with numbers: "17\n18"); null if empty,
+ * long or several paragraphs.
+ */
 function declaredValue(s: string): string | null {
   if (s === '' || s.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(s)) return null;
-  if (looksBare(s)) return s;
-  return concludingAnswer(s) ?? lastMathSpan(s) ?? lastNumber(s);
+  if (s.split('\n').filter((line) => /\d/.test(line)).length > 1) return '';
+  if (looksBare(s)) return hedges(s) ? '' : s;
+  return concludingAnswer(s) ?? singleValue(s);
 }
 
 /** Removes one layer of $…$, $$…$$, \(…\), \[…\] around an answer. */

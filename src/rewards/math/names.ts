@@ -8,7 +8,8 @@ const DECORATIONS = /\\(?:angle|measuredangle|triangle|overline|overrightarrow|v
 
 export function isName(side: string): boolean {
   let t = side.trim();
-  if (t === '' || t.length > 60 || OPERATIONS.test(t)) return false;
+  // A constant alone (\pi = 3) is a value, not a name for the answer.
+  if (t === '' || t.length > 60 || OPERATIONS.test(t) || /^\\(?:pi|infty)$/.test(t)) return false;
   t = t.replace(DECORATIONS, '');
   // Subscripts (x_1, a_{10}) and primes (f'(x)) belong to the name.
   t = t.replace(/_\{[^{}]*\}|_[A-Za-z0-9]|\^\{?\s*\\prime\s*\}?|'/g, '');

@@ -72,11 +72,14 @@ function unicodeMath(raw: string): string {
 
 /**
  * Set-builder notation around a condition is the set the condition describes:
- * \{x \mid x > 0\}, \{x : x > 0\}, \{x \in \mathbb{R} | x > 0\} read as "x > 0" (an interval).
+ * \{x \mid x > 0\}, \{x : x > 0\}, \{x \in \mathbb{R} | x > 0\} read as "x > 0" (an interval), when the
+ * condition is on the bound letter.
  */
 function setBuilder(s: string): string {
   const m = /^\\\{\s*([a-zA-Z])\s*(?:\\in\s*\\mathbb\s*\{?R\}?\s*)?(?:\\mid|\||:)\s*([\s\S]+?)\s*\\\}$/.exec(s.trim());
-  return m && /[<>]|\\[lg]eq?(?![a-zA-Z])|\\neq?(?![a-zA-Z])|≤|≥|≠/.test(m[2]) ? m[2] : s;
+  if (!m || !/[<>]|\\[lg]eq?(?![a-zA-Z])|\\neq?(?![a-zA-Z])|≤|≥|≠/.test(m[2])) return s;
+  // The condition must be on the bound letter: \{y \mid x > 0\} is no interval of y.
+  return new RegExp(`(?<![a-zA-Z\\\\])${m[1]}(?![a-zA-Z])`).test(m[2]) ? m[2] : s;
 }
 
 const TRIG = /\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])/;

@@ -1,7 +1,7 @@
 // Answers in plain text: whether a whole text reads as a bare answer, and its last number.
 
 // A number not glued to letters before it (AZYUK2A holds no answer 2).
-const NUMBER_RE = /(?<![A-Za-z\d_.])-?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*\/\s*\d+)?/g;
+export const NUMBER_RE = /(?<![A-Za-z\d_.])-?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*\/\s*\d+)?/g;
 
 /** The last number in the text (integers with thousands separators, decimals, a/b). */
 export function lastNumber(text: string): string | null {

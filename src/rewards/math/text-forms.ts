@@ -31,6 +31,9 @@ const VULGAR: Record<string, string> = {
 /** Plain-text exponents, indices and fractions: x² -> x^{2}, 10⁻³ -> 10^{-3}, 52₈ -> 52_{8}, 2½ -> 2\frac{1}{2}. */
 export function unicodeScripts(s: string): string {
   return s
+    // A lone ⁰ right after a digit is a plain-text degree sign (30⁰ is 30°, not 30^0 = 1), as is º.
+    .replace(/(\d)⁰(?![⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺])/g, '$1°')
+    .replace(/º/g, '°')
     .replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+/g, (run) => `^{${[...run].map((c) => SUPERSCRIPTS[c]).join('')}}`)
     .replace(/[₀₁₂₃₄₅₆₇₈₉]+/g, (run) => `_{${[...run].map((c) => SUBSCRIPTS[c]).join('')}}`)
     .replace(/[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅐⅛⅜⅝⅞⅑⅒]/g, (c) => {

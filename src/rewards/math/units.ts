@@ -13,6 +13,23 @@ const TEXT_UNIT = /^(.*?\S)\s*\\(?:text|mbox|mathrm|textnormal|textrm|textit|ope
 const SINGLE_LETTER_UNITS = /^[mgsLlhKNJWV]$/;
 /** Words kept although they sit in \text: they change the answer (percent) or are times of day. */
 const KEPT_TEXT = /^(?:per\s*cent|percent|[ap]\.?\s*m\.?)$/i;
+/**
+ * Words after a number that change its value or hedge it, so they are never a unit to drop:
+ * "18 thousand", "5 cubed", "2 dozen", "3 or more", "(2) twice", "18 not", "3 approximately", "2 sqrt",
+ * "\frac{1}{2}\text{ of it}".
+ */
+const NOT_UNITS = new RegExp(
+  String.raw`\b(?:${[
+    'hundreds?', 'thousands?', 'millions?', 'billions?', 'trillions?', 'dozens?', 'squared', 'cubed', 'halves', 'half', 'thirds?', 'quarters?',
+    'times', 'twice', 'thrice', 'more', 'less', 'fewer', 'least', 'most', 'or', 'and', 'not', 'no', 'minimum', 'maximum', 'approximately',
+    'approx', 'about', 'around', 'roughly', 'nearly', 'almost', 'over', 'under', 'above', 'below', 'plus', 'minus',
+    'tenths?', 'hundredths?', 'thousandths?', 'sqrt', 'sin', 'cos', 'tan', 'log', 'ln', 'exp', 'of', 'is', 'it', 'true', 'false',
+  ].join('|')})\b`,
+  'i',
+);
+/** Units a compound (m/s, km/h, mi/hr, ft/s) is made of: other letters around a slash are a ratio of variables (x/y). */
+const COMPOUND_PARTS = 'm|s|km|h|hr|hrs|hour|hours|mi|mile|miles|ft|cm|mm|in|yd|kg|g|mg|lb|lbs|oz|L|l|mL|ml|min|sec|day|days|week|weeks|year|years|gal|sq|kWh|W|J|N|mol';
+const COMPOUND_UNIT = new RegExp(String.raw`^(?:${COMPOUND_PARTS})\s*/\s*(?:${COMPOUND_PARTS})(?:\^\{?[23]\}?)?$`);
 
 /** "12 \text{ dollars}" -> "12", before \text wrappers are unwrapped (so single-letter units are known as units). */
 export function stripTextUnit(s: string): string {
@@ -20,7 +37,8 @@ export function stripTextUnit(s: string): string {
   if (!m) return s;
   const head = m[1].trim();
   const unit = m[2].trim();
-  if (!VALUE_END.test(head) || KEPT_TEXT.test(unit)) return s;
+  if (!VALUE_END.test(head) || KEPT_TEXT.test(unit) || NOT_UNITS.test(unit)) return s;
+  if (unit.includes('/') && !COMPOUND_UNIT.test(unit)) return s;
   // A single upright letter is a unit only if it names one (\mathrm{m}); \mathrm{i} and \mathrm{e} are constants.
   if (/^[A-Za-z]$/.test(unit) && !SINGLE_LETTER_UNITS.test(unit)) return s;
   return head;
@@ -44,6 +62,9 @@ export function stripRawUnits(s: string): string {
   // Only when what remains is a value ("x = 5 cm" keeps its '=' structure intact).
   if (!VALUE_END.test(head) || /[=,]$/.test(head)) return s;
   // "3 and 5", "x or y": connectives are not units.
-  if (/^\s*(?:and|or)\b/i.test(m[2])) return s;
+  if (/^\s*(?:and|or)\b/i.test(m[2]) || NOT_UNITS.test(m[2])) return s;
+  // "10 m/s" drops its unit; "2 x/y" is a ratio of variables.
+  const compounds = m[2].match(/[A-Za-z]+\s*\/\s*[A-Za-z]+/g) ?? [];
+  if (compounds.some((c) => !COMPOUND_UNIT.test(c))) return s;
   return head;
 }
