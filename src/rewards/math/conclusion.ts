@@ -46,12 +46,22 @@ export function hedges(sentence: string): boolean {
  * not hedge; '' (states no answer) when it hedges or holds several ("17 dollars, not 18").
  */
 export function singleValue(sentence: string): string {
-  if (hedges(sentence)) return '';
+  if (hedgesAValue(sentence)) return '';
   const spans = mathSpans(sentence);
   const outside = sentence.replace(MATH_SPAN, ' ');
   const numbers = [...outside.matchAll(NUMBER_RE)].map((m) => m[0].replace(/\s+/g, ''));
   const values = [...spans, ...numbers];
   return values.length === 1 ? values[0] : '';
+}
+
+/**
+ * True if a hedge word outside the sentence's math bears on a value in it ("It is not $18$.",
+ * "17 or 18"). A hedge word that is the answer itself ("the answer is neither", "$\text{none}$")
+ * hedges nothing: with no number or math span beside it there is no value to negate.
+ */
+function hedgesAValue(sentence: string): boolean {
+  const outside = sentence.replace(MATH_SPAN, ' ');
+  return hedges(outside) && (/\d/.test(outside) || mathSpans(sentence).length > 0);
 }
 
 /** The text after the last blank line, at most its last 600 characters. */
@@ -102,7 +112,7 @@ export function concludingAnswer(text: string): string | null {
   if (!last) return null;
   const sentence = firstSentence(para.slice(last.index + last[0].length)).trim();
   if (sentence === '') return null;
-  if (hedges(sentence)) return '';
+  if (hedgesAValue(sentence)) return '';
   const spans = mathSpans(sentence);
   if (spans.length > 1) return '';
   if (spans.length === 1) return spans[0];

@@ -215,7 +215,9 @@ function sentenceInTag(tagged: string): string {
 function declaredValue(s: string): string | null {
   if (s === '' || s.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(s)) return null;
   if (s.split('\n').filter((line) => /\d/.test(line)).length > 1) return '';
-  if (looksBare(s)) return hedges(s) ? '' : s;
+  // A bare answer hedges only around a number ("17 or 18", "not 18"): a bare word answer such as
+  // \text{neither}, "none", "no" or the point O is the answer itself, not a negation of one.
+  if (looksBare(s)) return /\d/.test(s) && hedges(s) ? '' : s;
   return concludingAnswer(s) ?? singleValue(s);
 }
 
