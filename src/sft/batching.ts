@@ -107,6 +107,23 @@ export function padRows(rows: readonly TokenExample[], maxSeqLen: number, padId:
 }
 
 /** Splits examples into training and held-out sets (a seeded choice of `evalCount` examples). */
+/**
+ * Holds out `fraction` of the groups (at least one, never all, when there are two or more), whole:
+ * the examples of one record (a conversation trained turn by turn) stay on one side. Groups are
+ * numbered in order of first appearance, so one example per group splits exactly as splitHeldOut.
+ */
+export function splitHeldOutGroups<T>(items: readonly T[], groups: readonly number[], fraction: number, seed: number): { train: T[]; heldOut: T[] } {
+  const dense = new Map<number, number>();
+  const groupOf = groups.map((g) => dense.get(g) ?? dense.set(g, dense.size).size - 1);
+  const n = dense.size;
+  const evalCount = fraction > 0 && n >= 2 ? Math.max(1, Math.min(n - 1, Math.round(n * fraction))) : 0;
+  const held = new Set(splitHeldOut([...dense.values()], evalCount, seed).heldOut);
+  const train: T[] = [];
+  const heldOut: T[] = [];
+  items.forEach((it, i) => (held.has(groupOf[i]) ? heldOut : train).push(it));
+  return { train, heldOut };
+}
+
 export function splitHeldOut<T>(items: readonly T[], evalCount: number, seed: number): { train: T[]; heldOut: T[] } {
   const idx = new Rng((seed ^ 0x51ed270b) >>> 0).shuffle(items.map((_, i) => i));
   const held = new Set(idx.slice(0, evalCount));

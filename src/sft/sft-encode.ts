@@ -113,16 +113,21 @@ export function chatExamples(tok: Tokenizer, messages: readonly ChatMessage[], w
   return { ...turnByTurnSegments(tok, messages, where, templateArgs, trainFrom), turnByTurn: true };
 }
 
-/** Tokenizes every record; examples longer than maxTokens are cut, those left with no counted token dropped. */
-export function encodeSftRecords(tok: Tokenizer, records: readonly SftRecord[], file: string, maxTokens: number): { examples: TokenExample[]; stats: EncodeStats } {
+/**
+ * Tokenizes every record; examples longer than maxTokens are cut, those left with no counted token
+ * dropped. `groups[i]` is the index of the record example i came from.
+ */
+export function encodeSftRecords(tok: Tokenizer, records: readonly SftRecord[], file: string, maxTokens: number): { examples: TokenExample[]; groups: number[]; stats: EncodeStats } {
   const firstChat = records.find((r) => r.kind === 'chat');
   if (firstChat && tok.chatTemplate === null) {
     throw new InputError({ file, line: firstChat.line, field: firstChat.trainFrom === undefined ? 'messages' : 'prompt' }, "the model's tokenizer has no chat template; use {\"prompt\", \"completion\"} lines of text");
   }
   const stats: EncodeStats = { examples: 0, truncated: 0, dropped: 0, turnByTurn: 0, unopenedThink: 0 };
   const examples: TokenExample[] = [];
+  // The record each example came from: a conversation trained turn by turn gives several.
+  const groups: number[] = [];
   const encodeSegments = (parts: readonly Segment[]) => concat(parts.map((p) => ({ ids: tok.encode(p.text, { addSpecialTokens: false }), counts: p.counts })));
-  for (const r of records) {
+  for (const [index, r] of records.entries()) {
     let encoded: TokenExample[];
     if (r.kind === 'completion') encoded = [encodeCompletion(tok, r.prompt, r.completion)];
     else {
@@ -141,8 +146,9 @@ export function encodeSftRecords(tok: Tokenizer, records: readonly SftRecord[], 
         continue;
       }
       examples.push(ex);
+      groups.push(index);
     }
   }
   stats.examples = examples.length;
-  return { examples, stats };
+  return { examples, groups, stats };
 }

@@ -10,7 +10,7 @@ import { withNewAdapters } from '../model/adapter.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { AhaError } from '../util/errors.js';
 import { fileSha256 } from '../util/file-hash.js';
-import { epochBatches, splitHeldOut } from './batching.js';
+import { epochBatches, splitHeldOutGroups } from './batching.js';
 import { readSftFile, type SftRecord } from './sft-data.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
@@ -99,9 +99,7 @@ function tokenize(o: SftOptions, tokenizer: Tokenizer, data: SftRecord[], evalDa
     const held = encodeSftRecords(tokenizer, evalData, o.evalData ?? '', max);
     return { train: main.examples, heldOut: held.examples, stats: main.stats };
   }
-  const n = main.examples.length;
-  const evalCount = o.evalFraction > 0 && n >= 2 ? Math.max(1, Math.min(n - 1, Math.round(n * o.evalFraction))) : 0;
-  return { ...splitHeldOut(main.examples, evalCount, o.seed), stats: main.stats };
+  return { ...splitHeldOutGroups(main.examples, main.groups, o.evalFraction, o.seed), stats: main.stats };
 }
 
 /** Optimiser steps for `epochs` passes (at least one step). */

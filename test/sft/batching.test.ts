@@ -2,7 +2,7 @@
 // predecessor, masks stay aligned, and the order is a pure function of (seed, epoch).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { epochBatches, padRows, splitHeldOut, type BatchingOptions } from '../../src/sft/batching.js';
+import { epochBatches, padRows, splitHeldOut, splitHeldOutGroups, type BatchingOptions } from '../../src/sft/batching.js';
 import { IGNORE_INDEX, type TokenExample } from '../../src/sft/examples.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -123,4 +123,25 @@ test('splitHeldOut is seeded and partitions the items', () => {
   assert.deepEqual([...a.train, ...a.heldOut].sort((x, y) => x - y), items);
   assert.deepEqual(splitHeldOut(items, 5, 1), a);
   assert.notDeepEqual(splitHeldOut(items, 5, 2).heldOut, a.heldOut);
+});
+
+test('held out by record: a conversation trained turn by turn stays whole on one side; one example per record splits as before', () => {
+  const items = ['a0', 'a1', 'b0', 'b1', 'b2'];
+  const groups = [7, 7, 9, 9, 9];
+  const sizes = new Set<number>();
+  for (let seed = 1; seed <= 8; seed++) {
+    const { train, heldOut } = splitHeldOutGroups(items, groups, 0.3, seed);
+    assert.equal(train.length + heldOut.length, 5);
+    const heldGroups = new Set(heldOut.map((x) => x[0]));
+    assert.equal(heldGroups.size, 1, `seed ${seed}: ${heldOut.join()}`);
+    assert.ok(!train.some((x) => heldGroups.has(x[0])), `seed ${seed}: a record on both sides`);
+    sizes.add(heldOut.length);
+  }
+  assert.deepEqual([...sizes].sort(), [2, 3], 'either record can be the held-out one');
+  const one = Array.from({ length: 20 }, (_, i) => i);
+  for (const seed of [1, 5]) {
+    const byRecord = splitHeldOutGroups(one, one, 0.25, seed);
+    const plain = splitHeldOut(one, 5, seed);
+    assert.deepEqual(byRecord, plain);
+  }
 });
