@@ -11,7 +11,7 @@ import { PYTHON_TEST_HARNESS, HARNESS_FILES, type HarnessSpec } from './python-h
 import { callCases } from './call-tests.js';
 import { compileProgram } from './compile.js';
 import { Semaphore } from './semaphore.js';
-import { typescriptToJavascript } from './typescript.js';
+import { runnableSource } from './typescript.js';
 
 export type TestStatus = 'pass' | 'wrong_answer' | 'runtime_error' | 'timeout' | 'compile_error' | 'memory_limit';
 
@@ -184,7 +184,7 @@ export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
     if (req.language === 'javascript' || req.language === 'typescript') return runJavascriptAsserts(req.language, req.code, p.tests, timeoutMs, memoryMb);
     return runHarness(rt, req.code, p, timeoutMs, memoryMb);
   }
-  const source = req.language === 'typescript' ? typescriptToJavascript(req.code) : { ok: req.code };
+  const source = runnableSource(req.language, req.code);
   if ('error' in source) return summarize(p.inputs.map(() => 'compile_error'), source.error);
   const program = await programFiles(rt, source.ok);
   if ('compileError' in program) return summarize(p.inputs.map(() => 'compile_error'), program.compileError);
@@ -216,7 +216,7 @@ export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
  */
 async function runJavascriptAsserts(language: 'javascript' | 'typescript', code: string, asserts: string, timeoutMs: number, memoryMb: number): Promise<RunCodeResult> {
   const source = `${code}\n;\n${asserts}\n`;
-  const js = language === 'typescript' ? typescriptToJavascript(source) : { ok: source };
+  const js = runnableSource(language, source);
   if ('error' in js) return summarize(['compile_error'], js.error);
   const nonce = randomBytes(12).toString('hex');
   const prologue = "const __ahaAssert = require('node:assert'), __ahaFs = require('node:fs'), __ahaOut = process.stdout;\nObject.freeze(__ahaAssert); Object.freeze(require('node:assert/strict')); globalThis.assert = __ahaAssert;\n";
@@ -269,7 +269,7 @@ export async function runProgram(req: RunProgramRequest): Promise<RunProgramResu
   const timeoutMs = req.timeoutMs ?? CODE_DEFAULTS.timeoutMs;
   const memoryMb = req.memoryMb ?? CODE_DEFAULTS.memoryMb;
   const rt = runtimeFor(req.language);
-  const source = req.language === 'typescript' ? typescriptToJavascript(req.program) : { ok: req.program };
+  const source = runnableSource(req.language, req.program);
   if ('error' in source) return { status: 'compile_error', exitCode: null, stdout: '', stderr: source.error, wallMs: 0 };
   const program = await programFiles(rt, source.ok);
   if ('compileError' in program) return { status: 'compile_error', exitCode: null, stdout: '', stderr: program.compileError, wallMs: 0 };

@@ -27,3 +27,8 @@ export function typescriptToJavascript(source: string): { ok: string } | { error
   }
   return { ok: out.outputText };
 }
+
+/** The JavaScript to run for a program in `language`: TypeScript transpiled, anything else as it is. */
+export function runnableSource(language: string, source: string): { ok: string } | { error: string } {
+  return language === 'typescript' ? typescriptToJavascript(source) : { ok: source };
+}
