@@ -106,7 +106,11 @@ function lastPhrase(text: string): RegExpExecArray | null {
 
 /** Text after the last "final answer is" / "the answer is" / "answer:", up to the sentence end. */
 export function answerPhrase(text: string): string | null {
-  const last = lastPhrase(text);
+  return phraseValue(text, lastPhrase(text));
+}
+
+/** What follows the phrase match `last` in `text`, up to the sentence end. */
+function phraseValue(text: string, last: RegExpExecArray | null): string | null {
   if (!last) return null;
   let rest = text.slice(last.index + last[0].length);
   const nl = rest.indexOf('\n');
@@ -164,8 +168,9 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   // An answer heading after the last answer phrase wins (the phrase was in the working), and so
   // does one whose own "Answer:" states nothing on its line ("**Final Answer:**\n18").
   const headed = headedAnswer(text);
-  const phrase = answerPhrase(text);
-  if (headed !== null && (phrase === null || headed.at > (lastPhrase(text)?.index ?? -1))) return headed.value === '' ? null : stripMathDelimiters(headed.value);
+  const at = lastPhrase(text);
+  const phrase = phraseValue(text, at);
+  if (headed !== null && (phrase === null || headed.at > (at?.index ?? -1))) return headed.value === '' ? null : stripMathDelimiters(headed.value);
   if (phrase !== null) return stripMathDelimiters(phrase);
   const hashes = gsm8kAnswer(text);
   if (hashes !== null) return hashes;
