@@ -61,10 +61,10 @@ export function stripRawUnits(s: string): string {
   const head = m[1].trim();
   // Only when what remains is a value ("x = 5 cm" keeps its '=' structure intact).
   if (!VALUE_END.test(head) || /[=,]$/.test(head)) return s;
-  // "3 and 5", "x or y": connectives are not units.
-  if (/^\s*(?:and|or)\b/i.test(m[2]) || NOT_UNITS.test(m[2])) return s;
+  // "3 and 5", "18 thousand", "3 or more": connectives and scaling or hedging words are not units.
+  if (NOT_UNITS.test(m[2])) return s;
   // "10 m/s" drops its unit; "2 x/y" is a ratio of variables.
-  const compounds = m[2].match(/[A-Za-z]+\s*\/\s*[A-Za-z]+/g) ?? [];
+  const compounds = m[2].match(new RegExp(RAW_COMPOUND, 'g')) ?? [];
   if (compounds.some((c) => !COMPOUND_UNIT.test(c))) return s;
   return head;
 }
