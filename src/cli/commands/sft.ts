@@ -34,8 +34,10 @@ export function register(program: Command): void {
     .command('sft')
     .description(
       'Supervised fine-tuning (cold start, distillation): trains a model folder on JSON Lines of ' +
-        '{"prompt", "completion"} (loss on the completion) or {"messages": [{role, content}, …]} ' +
-        '(chat template; loss on assistant turns). Writes metrics.jsonl, checkpoints and <out>/model.',
+        '{"prompt", "completion"} (loss on the completion; both text, or both lists of messages as in TRL, ' +
+        'rendered with the chat template) or {"messages": [{role, content}, …]} (chat template; loss on assistant ' +
+        'turns, turn by turn for templates that rewrite earlier turns, such as R1-Distill\'s). Writes metrics.jsonl, ' +
+        'checkpoints and <out>/model.',
     )
     .option('--model <dir>', 'model folder to fine-tune (config.json, model.safetensors, tokenizer.json)')
     .option('--data <file>', 'JSON Lines training data')
@@ -46,7 +48,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'optimiser steps (overrides --epochs; with --resume, extends the run)')
     .option('--max-length <n>', `tokens per example at most, longer ones are cut (default ${SFT_DEFAULTS.seqLen})`)
     .option('--lora <spec>', 'train LoRA adapters on the frozen base, e.g. r=16,alpha=32,dropout=0,targets=all-linear; trainable_tokens=<a>+<b> also trains those token rows (PEFT\'s trainable tokens; trainable_tokens_lm_head=true for an untied lm_head); <out>/model is then a PEFT adapter folder');
-  addChatTemplateArgOption(cmd, 'renders {"messages"} lines; a line\'s own "chat_template_kwargs" adds to it');
+  addChatTemplateArgOption(cmd, 'renders {"messages"} lines and conversational pairs; a line\'s own "chat_template_kwargs" adds to it');
   addTrainerOptions(cmd, SFT_DEFAULTS).action(async (flags: Flags) => {
     const runDir = typeof flags.out === 'string' ? flags.out : 'runs/sft';
     const resume = flags.resume === true;
