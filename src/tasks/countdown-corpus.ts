@@ -3,7 +3,8 @@
 // document: a bare guess at the signs (common, usually wrong), a search that adds up one sign
 // pattern after another in a fixed order and says "wait, let me try another." after each miss
 // until one reaches the target (rare), the same searches outside the User/Assistant frame (where
-// the model learns them), and pages of the sums and comparisons a search needs (practice).
+// the model learns them), and pages of the sums and comparisons a search needs (practice). A fifth
+// kind, off by default, answers a puzzle twice, the second time after SCoRe's instruction (retry).
 // Checking a candidate is one short sum while finding one is a guess, so trial and error pays
 // here, unlike in long arithmetic, where a check redoes the work. docs/corpus.md explains the
 // design and the figures.
