@@ -13,7 +13,7 @@ import { loadProblems } from '../src/eval/problems.js';
 import { RemoteGenerator } from '../src/eval/remote.js';
 import { runEval } from '../src/eval/run.js';
 import { resolveTemplate } from '../src/eval/templates.js';
-import { graderFor, lastBoxed } from '../src/eval/verifiers.js';
+import { finalBoxed, graderFor } from '../src/eval/verifiers.js';
 import { benchmarkPath, findBenchmark } from '../src/tasks/benchmarks.js';
 import { startFakeServer } from '../test/eval/fake-openai-server.js';
 import { benchArgs } from './lib/args.js';
@@ -23,7 +23,7 @@ const cli = benchArgs('bench:eval', ['--problems', '--serve'], []);
 const flag = cli.value;
 const N = cli.int('--problems', 256);
 const gsm = findBenchmark('gsm8k')!;
-const problems = loadProblems({ file: benchmarkPath(gsm), format: 'math', lastBoxed }).problems.slice(0, N);
+const problems = loadProblems({ file: benchmarkPath(gsm), format: 'math', boxedAnswer: finalBoxed }).problems.slice(0, N);
 
 // Child mode: serve replies that state each problem's gold answer after some filler text.
 if (flag('--serve') !== undefined) {

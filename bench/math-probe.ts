@@ -12,7 +12,7 @@
 // skipped; data/benchmarks has all but math_test).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BoundedMathVerifier, extractAnswer, extractGold, lastBoxed } from '../src/rewards/index.js';
+import { BoundedMathVerifier, extractAnswer, extractGold, finalBoxed } from '../src/rewards/index.js';
 import { matchBrace } from '../src/rewards/math/latex-scan.js';
 import { goldAnswer } from '../src/eval/problems.js';
 import { answerForms, type ProbeRecord } from './lib/math-forms.js';
@@ -36,7 +36,7 @@ function unbox(text: string): string {
 }
 
 function evalGold(r: Record<string, unknown>, where: string): string {
-  const g = goldAnswer(r, {}, lastBoxed);
+  const g = goldAnswer(r, {}, finalBoxed);
   if ('error' in g) throw new Error(`${where}: ${g.error}`);
   return g.gold;
 }

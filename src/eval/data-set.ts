@@ -62,9 +62,9 @@ export interface DataSet {
 
 export async function loadDataSet(source: DataSource, opts: DataSetOptions): Promise<DataSet> {
   // The verifier and sandbox load only when something is actually graded (keeps `aha --help` quick).
-  const { graderFor, lastBoxed } = await import('./verifiers.js');
+  const { graderFor, finalBoxed } = await import('./verifiers.js');
   const b = source.benchmark;
-  const loaded = loadProblems({ file: source.file, format: opts.format ?? b?.format, fields: opts.fields, include: b?.include, lastBoxed });
+  const loaded = loadProblems({ file: source.file, format: opts.format ?? b?.format, fields: opts.fields, include: b?.include, boxedAnswer: finalBoxed });
   const template = resolveTemplate(opts.promptTemplate ?? defaultTemplateName(loaded.format, opts.api));
   return {
     problems: opts.limit === undefined ? loaded.problems : loaded.problems.slice(0, opts.limit),

@@ -36,7 +36,7 @@ export interface EvalProblem {
 export interface FieldOptions {
   /** Default: `problem`, else `question`. */
   problem?: string;
-  /** Default: `answer`, else the last \boxed{} of `solution`. */
+  /** Default: `answer`, else the final boxed answer of `solution`. */
   answer?: string;
   /** Default: `solution`. */
   solution?: string;
@@ -53,8 +53,11 @@ export interface LoadOptions {
   fields?: FieldOptions;
   /** Keeps only matching records (a benchmark's split). */
   include?: (record: Record<string, unknown>) => boolean;
-  /** Content of the last \boxed{} in a text, or null: used for golds taken from `solution`. */
-  lastBoxed: (text: string) => string | null;
+  /**
+   * The final boxed answer of a solution (boxes joined by "and" or commas are one answer), or
+   * null: golds taken from `solution` are read as the reward reads them (rewards' finalBoxed).
+   */
+  boxedAnswer: (text: string) => string | null;
 }
 
 const ID_FIELDS = ['id', 'task_id', 'unique_id', 'idx'];
@@ -74,9 +77,9 @@ function nonEmptyString(v: unknown): v is string {
 /**
  * The gold answer of a math record. A string `answer` with GSM8K's "#### n" convention gives
  * what follows the last "####" with thousands separators removed; any other string or a number
- * is taken as is; without an answer, the last \boxed{} of the solution.
+ * is taken as is; without an answer, the solution's final boxed answer (`boxedAnswer`).
  */
-export function goldAnswer(record: Record<string, unknown>, fields: FieldOptions, lastBoxed: LoadOptions['lastBoxed']): { gold: string } | { error: string; field: string } {
+export function goldAnswer(record: Record<string, unknown>, fields: FieldOptions, boxedAnswer: LoadOptions['boxedAnswer']): { gold: string } | { error: string; field: string } {
   const answerField = fields.answer ?? 'answer';
   const solutionField = fields.solution ?? 'solution';
   const a = record[answerField];
@@ -94,7 +97,7 @@ export function goldAnswer(record: Record<string, unknown>, fields: FieldOptions
   if (fields.answer !== undefined && a === undefined) return { error: 'missing', field: answerField };
   const s = record[solutionField];
   if (nonEmptyString(s)) {
-    const boxed = lastBoxed(s);
+    const boxed = boxedAnswer(s);
     if (boxed === null || boxed.trim() === '') return { error: 'no \\boxed{} answer in the solution', field: solutionField };
     return { gold: boxed.trim() };
   }
@@ -154,7 +157,7 @@ function toProblem(rec: JsonlRecord<Record<string, unknown>>, format: BenchmarkF
   if (format === 'math') {
     const text = problemText(r, fields);
     if ('error' in text) return text;
-    const gold = goldAnswer(r, fields, opts.lastBoxed);
+    const gold = goldAnswer(r, fields, opts.boxedAnswer);
     if ('error' in gold) return gold;
     return { id: id.id, line: rec.line, problem: text.text, gold: gold.gold };
   }

@@ -1,6 +1,6 @@
 // Binds the harness's graders to the rewards part: the math verifier (answer extraction,
 // equivalence) and the code sandbox. The harness itself never judges an answer or runs code.
-import { extractAnswer, lastBoxed, runCode, testedNames, programFor, codeTestsOf, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
+import { extractAnswer, finalBoxed, runCode, testedNames, programFor, codeTestsOf, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
 import { codeGrader, mathGrader, type Grader, type ProgramRunner, type TestsRunner } from './grading.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
 import type { EvalProblem } from './problems.js';
@@ -15,7 +15,7 @@ export interface VerifierOptions {
   mathTimeoutMs?: number;
 }
 
-export { lastBoxed };
+export { finalBoxed };
 
 /** HumanEval / MBPP asserts through the rewards part's harness: passed iff every assert passes. */
 function sandboxRunner(timeoutMs: number): ProgramRunner {

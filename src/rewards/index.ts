@@ -4,7 +4,7 @@ import { registerBuiltinRewards } from './builtin.js';
 
 export * from './types.js';
 export { registerReward, getReward, hasReward, listRewards } from './registry.js';
-export { extractAnswer, lastBoxed, verifyMath, answersEquivalent, compareAnswers, extractGold, normalizeAnswer } from './math/index.js';
+export { extractAnswer, finalBoxed, lastBoxed, verifyMath, answersEquivalent, compareAnswers, extractGold, normalizeAnswer } from './math/index.js';
 export { BoundedMathVerifier } from './math/index.js';
 export { sharedMathVerifier, MATH_DEADLINE_MS } from './math/pool.js';
 export type { ExtractOptions, MathVerdict, VerifyMathOptions, BoundedVerifierOptions } from './math/index.js';

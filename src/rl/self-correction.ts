@@ -15,13 +15,14 @@ import { withThinkPrefilled, type PromptItem, type PromptSource } from './prompt
 import type { Tokenizer } from '../model/tokenizer.js';
 import { rollout, type Judges, type RolloutOptions, type Sampler, type ScoredRow } from './rollout.js';
 import { lossTokens } from './packing.js';
+import { RETRY_TURN } from '../tasks/task.js';
 
 /**
- * The user turn between the attempts (SCoRe's p, paraphrased for the demo's 58-character
- * tokenizer: no letter outside it). It keeps the chat frame of the task prompts and opens the
- * think block, as R1-Zero prompts often do (the format rewards then count that "<think>").
+ * The user turn between the attempts with text prompts: the demo frame's RETRY_TURN (SCoRe's p,
+ * paraphrased in the demo tokenizer's characters), which keeps the chat frame of the task prompts
+ * and opens the think block (the format rewards then count that "<think>").
  */
-export const SCORE_INSTRUCTION = '\nUser: There may be an error. Rewrite the solution.\nAssistant: <think>\n';
+export const SCORE_INSTRUCTION = RETRY_TURN;
 
 /**
  * The default user turn between the attempts with conversational prompts (a real model's chat):
@@ -193,6 +194,18 @@ export function secondAttemptPrompt(instruction: string, tokenizer?: Pick<Tokeni
 }
 
 /**
+ * Refuses an instruction with characters the tokenizer only knows as its unknown token (the demo's
+ * character tokenizer reads any letter outside its 58 characters as <unk>, an embedding pretraining
+ * never trained), naming them, before anything is sampled.
+ */
+export function assertInstructionEncodable(instruction: string, tokenizer: Pick<Tokenizer, 'encode' | 'tokenToId'>, modelDir: string): void {
+  const unk = tokenizer.tokenToId('<unk>') ?? tokenizer.tokenToId('[UNK]');
+  if (unk === undefined || !tokenizer.encode(instruction, { addSpecialTokens: false }).includes(unk)) return;
+  const unknown = [...new Set(Array.from(instruction))].filter((ch) => tokenizer.encode(ch, { addSpecialTokens: false }).includes(unk));
+  throw new AhaError(`score_instruction: ${unknown.map((ch) => JSON.stringify(ch)).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the tokenizer of ${modelDir}, which would read ${unknown.length === 1 ? 'it' : 'them'} as <unk>; write the instruction in the characters its vocabulary has`);
+}
+
+/**
  * Attempt 2's prompt item (context: the prompt, y1 and the instruction). Whether it opened the
  * think block is its own (withThinkPrefilled), not the first prompt's.
  */
@@ -304,9 +317,18 @@ export function selfCorrectionMetrics(pairs: readonly { first: boolean; second: 
   return { acc_t1: t1 / n, acc_t2: t2 / n, delta_t1_t2: (t2 - t1) / n, delta_i2c: i2c / n, delta_c2i: c2i / n, same_answer_frac: same / n, edit_distance: edit / n };
 }
 
+/**
+ * A row's answer with the think opening its prompt prefilled (SCORE_INSTRUCTION opens the block for
+ * attempt 2, the task prompt may not for attempt 1), so a copied answer compares equal to its first.
+ */
+function answerAsWritten(r: ScoredRow): string {
+  const open = r.item.example.think_prefilled;
+  return (typeof open === 'string' ? open : '') + r.text;
+}
+
 /** The metrics of a two-attempt rollout. */
 export function twoAttemptMetrics(t: Pick<TwoAttempts, 'first' | 'second'>): SelfCorrectionMetrics {
-  return selfCorrectionMetrics(t.first.map((r, i) => ({ first: r.correct, second: t.second[i].correct, firstText: r.text, secondText: t.second[i].text })));
+  return selfCorrectionMetrics(t.first.map((r, i) => ({ first: r.correct, second: t.second[i].correct, firstText: answerAsWritten(r), secondText: answerAsWritten(t.second[i]) })));
 }
 
 export interface ScoreStepOptions {
@@ -443,7 +465,10 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
     const group = first.slice(g, g + groupSize);
     const right = group.filter((r) => r.correct && !r.truncated);
     if (right.length === 0) continue;
-    group.filter((r) => !r.correct).forEach((r, k) => out.push({ prompt: secondAttemptItem(r, secondPrompt).prompt, completion: right[k % right.length].text }));
+    group.filter((r) => !r.correct).forEach((r, k) => {
+      const prompt = secondAttemptItem(r, secondPrompt).prompt;
+      out.push({ prompt, completion: asSecondAnswer(prompt, right[k % right.length].text) });
+    });
   }
   return out;
 }
@@ -458,7 +483,19 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
  * used as a second answer (it has no end to learn); it may still be a first.
  */
 export function reattemptPairs(first: readonly ScoredRow[], groupSize: number, secondPrompt: SecondAttemptPrompt): CorrectionPair[] {
-  return reattempts(first, groupSize).map(([y1, y2]) => ({ prompt: secondAttemptItem(y1, secondPrompt).prompt, completion: y2.text }));
+  return reattempts(first, groupSize).map(([y1, y2]) => {
+    const prompt = secondAttemptItem(y1, secondPrompt).prompt;
+    return { prompt, completion: asSecondAnswer(prompt, y2.text) };
+  });
+}
+
+/**
+ * A first-attempt sample as the completion of a second-attempt prompt. The sample opened its own
+ * think block (the task prompt leaves that to the model); a second prompt that already opens one
+ * (SCORE_INSTRUCTION does) must not see it opened twice, so the sample's opening is dropped there.
+ */
+function asSecondAnswer(prompt: string, sample: string): string {
+  return /<think>\s*$/.test(prompt) ? sample.replace(/^\s*<think>\s*/, '') : sample;
 }
 
 /**

@@ -24,7 +24,7 @@ import { assertFreshRunDir } from '../util/run-dir.js';
 import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { filePrompts, heldoutItems, promptEncoder, readPromptFile, renderChatPrompts, taskPrompts, uncheckableRows, type PromptSource } from './prompts.js';
 import { makeCorrectness, type Judges, type Sampler } from './rollout.js';
-import { needsReference, scoreInstructionFor, secondAttemptPrompt } from './self-correction.js';
+import { assertInstructionEncodable, needsReference, scoreInstructionFor, secondAttemptPrompt } from './self-correction.js';
 import type { GrpoRunOptions, GrpoTrainerState, ResolvedGrpoConfig } from './trainer.js';
 import { assertSomeUnverifiable, isLearnedReward, learnedRewardWatch, loadLearnedReward, promptInExample, sampleExamples, withPromptField } from './learned-rewards.js';
 import { buildTools } from '../tools/registry.js';
@@ -203,6 +203,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // SCoRe's second attempt reads prompt + first answer + instruction (with a chat, its turn markers
   // too), then answers: both answers must fit. Attempt 2's prompt with an empty first answer gives
   // what the instruction adds.
+  if (config.self_correction === 'score') assertInstructionEncodable(config.score_instruction, tokenizer, modelDir);
   const second = config.self_correction === 'score' ? secondAttemptPrompt(config.score_instruction, tokenizer) : null;
   const probe = makePrompts();
   let longest = 0;

@@ -31,7 +31,7 @@
 // program demos' `verify` kind does, where the model's own errors give mostly misses judged right).
 import { Rng } from '../util/rng.js';
 import { CONTINUE, EXPLORE, REFLECT } from '../util/meta-actions.js';
-import { candidates, judgement, type Candidate } from './countdown-corpus.js';
+import { candidates, judgement, searchOpening, type Candidate } from './countdown-corpus.js';
 import { answerTail } from './task.js';
 
 /** What went wrong first in a sample (null when nothing did). */
@@ -60,7 +60,6 @@ const CHECK = /^(\d+(?:[-+]\d+)+): (.*)\. (\d+) against (\d+), (right|no)\.$/;
 
 /** The corpus's line for a candidate: added up and judged. */
 const checkLine = (c: Candidate, target: number) => `${c.text}: ${c.work}. ${judgement(c.value, target)}\n`;
-const openingLine = (numbers: readonly number[], target: number) => `trying the signs: ${target} from ${numbers.join(', ')}.\n`;
 
 /** The first fault of a search line for a candidate, or null when it is what the corpus writes. */
 function lineFault(m: RegExpExecArray, c: Candidate, target: number): CritiqueError | null {
@@ -114,7 +113,7 @@ export function critiqueSample(sample: string, numbers: readonly number[], targe
     const c = byText.get(guess[1]);
     if (!c) {
       // Not a sign pattern of the puzzle's numbers in their order: the puzzle was miscopied.
-      return { style: 'guess', completion: `${kept}${REFLECT}${openingLine(numbers, target)}${finish(all, new Set(), target, false)}`, error: 'candidate_miscopied', guessHit: null };
+      return { style: 'guess', completion: `${kept}${REFLECT}${searchOpening(numbers, target)}${finish(all, new Set(), target, false)}`, error: 'candidate_miscopied', guessHit: null };
     }
     const worked = `${kept}${CONTINUE}${checkLine(c, target)}`;
     if (c.value === target) return { style: 'guess', completion: worked + answerTail(c.text), error: null, guessHit: true };
@@ -131,7 +130,7 @@ export function critiqueSample(sample: string, numbers: readonly number[], targe
     if (k % 2 === 1 ? !isWait : !CHECK.test(line)) return null;
   }
   if (Number(open[1]) !== target || open[2] !== numbers.join(', ')) {
-    return { style: 'search', completion: `${head}${lines[0]}\n${REFLECT}${openingLine(numbers, target)}${finish(all, new Set(), target, false)}`, error: 'puzzle_miscopied', guessHit: null };
+    return { style: 'search', completion: `${head}${lines[0]}\n${REFLECT}${searchOpening(numbers, target)}${finish(all, new Set(), target, false)}`, error: 'puzzle_miscopied', guessHit: null };
   }
   let out = `${head}${lines[0]}\n`;
   const tried = new Set<string>();

@@ -11,6 +11,7 @@ export type CorpusGenerator = (opts: { seed: number; documents: number }) => str
 export const PRETRAINING_CORPORA: Readonly<Record<string, CorpusGenerator>> = {
   arithmetic: (o) => generateCorpus(o),
   countdown: (o) => generateCountdownCorpusDocuments(o).map((d) => d.text),
+  'countdown-retry': (o) => generateCountdownCorpusDocuments({ ...o, styleMix: { retry: 0.4 } }).map((d) => d.text),
   world: (o) => generateWorldCorpusDocuments(o).map((d) => d.text),
 };
 

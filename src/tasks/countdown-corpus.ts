@@ -3,7 +3,8 @@
 // document: a bare guess at the signs (common, usually wrong), a search that adds up one sign
 // pattern after another in a fixed order and says "wait, let me try another." after each miss
 // until one reaches the target (rare), the same searches outside the User/Assistant frame (where
-// the model learns them), and pages of the sums and comparisons a search needs (practice).
+// the model learns them), and pages of the sums and comparisons a search needs (practice). A fifth
+// kind, off by default, answers a puzzle twice, the second time after SCoRe's instruction (retry).
 // Checking a candidate is one short sum while finding one is a guess, so trial and error pays
 // here, unlike in long arithmetic, where a check redoes the work. docs/corpus.md explains the
 // design and the figures.
@@ -12,16 +13,17 @@ import { Rng } from '../util/rng.js';
 import { countdownCanonical, countdownQuestion, drawCountdown } from './countdown.js';
 import { checkCorpusOptions, normaliseMix, pickWeighted } from './mix.js';
 import { splitOf, problemId } from './split.js';
-import { answerTail, frame } from './task.js';
+import { answerTail, frame, RETRY_TURN } from './task.js';
 
 /** The level the corpus is about (its numbers and operators). */
 export const COUNTDOWN_CORPUS_LEVEL = 0;
 
-export type CountdownCorpusStyle = 'direct' | 'search' | 'notes' | 'sums';
-export const COUNTDOWN_CORPUS_STYLES: readonly CountdownCorpusStyle[] = ['direct', 'search', 'notes', 'sums'];
+export type CountdownCorpusStyle = 'direct' | 'search' | 'notes' | 'sums' | 'retry';
+export const COUNTDOWN_CORPUS_STYLES: readonly CountdownCorpusStyle[] = ['direct', 'search', 'notes', 'sums', 'retry'];
+
 
 /** Default share of each style among documents (see docs/corpus.md for why). */
-export const DEFAULT_COUNTDOWN_STYLE_MIX: Readonly<Record<CountdownCorpusStyle, number>> = { direct: 0.4, search: 0.05, notes: 0.3, sums: 0.25 };
+export const DEFAULT_COUNTDOWN_STYLE_MIX: Readonly<Record<CountdownCorpusStyle, number>> = { direct: 0.4, search: 0.05, notes: 0.3, sums: 0.25, retry: 0 };
 
 /** Puzzles whose sums make up one `sums` document. */
 export const SUMS_PER_DOCUMENT_PUZZLES = 3;
@@ -79,6 +81,11 @@ function triedLine(c: Candidate, target: number): string {
   return c.value === target ? line : `${line}wait, let me try another.\n`;
 }
 
+/** A search's first line: "trying the signs" and the puzzle restated, so each try is judged against a target one line away. */
+export function searchOpening(numbers: readonly number[], target: number): string {
+  return `trying the signs: ${target} from ${numbers.join(', ')}.\n`;
+}
+
 /** The completion of a bare guess. */
 export function directCompletion(guess: Candidate): string {
   return `<think>\n${guess.text} makes it.\n${answerTail(guess.text)}`;
@@ -95,7 +102,7 @@ export function searchWork(numbers: readonly number[], target: number): { text: 
   const hit = all.findIndex((c) => c.value === target);
   if (hit < 0) throw new Error(`searchWork: no sign pattern of ${numbers.join(', ')} makes ${target}`);
   const tries = all.slice(0, hit + 1);
-  return { text: `trying the signs: ${target} from ${numbers.join(', ')}.\n${tries.map((c) => triedLine(c, target)).join('')}`, tries };
+  return { text: `${searchOpening(numbers, target)}${tries.map((c) => triedLine(c, target)).join('')}`, tries };
 }
 
 /** The completion of a search (its `searchWork`), ending in the answer the last try found. */
@@ -180,18 +187,32 @@ export function generateCountdownCorpusDocuments(options: CountdownCorpusOptions
     const { numbers, target } = drawTrainProblem(rng);
     const prompt = frame(countdownQuestion(numbers, target, COUNTDOWN_CORPUS_LEVEL));
     const id = problemId('countdown', COUNTDOWN_CORPUS_LEVEL, countdownCanonical(numbers, target));
-    if (style === 'direct') {
-      const all = candidates(numbers);
-      const hits = all.filter((c) => c.value === target);
-      const misses = all.filter((c) => c.value !== target);
-      const guess = rng.next() < COUNTDOWN_DIRECT_ACCURACY || misses.length === 0 ? rng.pick(hits) : rng.pick(misses);
-      docs.push({ text: prompt + directCompletion(guess), style, completionStart: prompt.length, problemId: id, correct: guess.value === target });
+    if (style === 'retry') {
+      // Two in-frame answers drawn independently (a guess or a search, in the corpus's proportions),
+      // the second after SCoRe's instruction: a second turn no better than the first.
+      const inFrame = normaliseMix<CountdownCorpusStyle>(Object.fromEntries(styles.filter(([s]) => s === 'direct' || s === 'search')) as Partial<Record<CountdownCorpusStyle, number>>, 'in-frame style');
+      const first = inFrameAnswer(rng, numbers, target, pickWeighted(rng, inFrame));
+      const second = inFrameAnswer(rng, numbers, target, pickWeighted(rng, inFrame));
+      docs.push({ text: prompt + first.text + RETRY_TURN + second.text.replace(/^<think>\n/, ''), style, completionStart: prompt.length, problemId: id, correct: second.correct });
       continue;
     }
-    const search = searchWork(numbers, target);
-    docs.push({ text: prompt + searchCompletion(search), style, completionStart: prompt.length, problemId: id, correct: true, tries: search.tries.length });
+    const answer = inFrameAnswer(rng, numbers, target, style);
+    docs.push({ text: prompt + answer.text, style, completionStart: prompt.length, problemId: id, correct: answer.correct, ...(answer.tries ? { tries: answer.tries } : {}) });
   }
   return docs;
+}
+
+/** An in-frame completion: a bare guess (right COUNTDOWN_DIRECT_ACCURACY of the time) or a search. */
+function inFrameAnswer(rng: Rng, numbers: readonly number[], target: number, style: CountdownCorpusStyle): { text: string; correct: boolean; tries?: number } {
+  if (style === 'direct') {
+    const all = candidates(numbers);
+    const hits = all.filter((c) => c.value === target);
+    const misses = all.filter((c) => c.value !== target);
+    const guess = rng.next() < COUNTDOWN_DIRECT_ACCURACY || misses.length === 0 ? rng.pick(hits) : rng.pick(misses);
+    return { text: directCompletion(guess), correct: guess.value === target };
+  }
+  const search = searchWork(numbers, target);
+  return { text: searchCompletion(search), correct: true, tries: search.tries.length };
 }
 
 export interface CountdownCorpusStats {

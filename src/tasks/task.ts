@@ -52,6 +52,13 @@ export function frame(question: string): string {
   return `User: ${question} Think in <think> </think>, then answer in <answer> </answer>.\nAssistant: `;
 }
 
+/**
+ * The user turn that asks for a second attempt in that frame (SCoRe's instruction, paraphrased in
+ * the demo tokenizer's characters: CHARSET has no capital R or S). It opens the think block, as
+ * R1-Zero prompts often do; the Countdown corpus's `retry` documents use the same turn.
+ */
+export const RETRY_TURN = '\nUser: There may be an error. Correct the solution.\nAssistant: <think>\n';
+
 /** The end of a completion in that template: the think block closed, then the answer. */
 export function answerTail(answer: string): string {
   return `</think>\n<answer>\n${answer}\n</answer>`;

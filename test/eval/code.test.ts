@@ -11,7 +11,7 @@ import { readJsonl } from '../../src/util/jsonl.js';
 import { simpleBoxed } from './helpers.js';
 
 const he = findBenchmark('humaneval')!;
-const heProblems = loadProblems({ file: benchmarkPath(he), format: he.format, lastBoxed: simpleBoxed }).problems;
+const heProblems = loadProblems({ file: benchmarkPath(he), format: he.format, boxedAnswer: simpleBoxed }).problems;
 const heRaw = readJsonl(benchmarkPath(he)).map((r) => r.value as { canonical_solution: string; prompt: string });
 
 test('HumanEval job: prompt then reply, tested by check with the entry point as candidate', () => {
@@ -44,7 +44,7 @@ test('HumanEval replies graded in the sandbox', { skip }, async () => {
 
 test('MBPP replies graded against their asserts in the sandbox', { skip }, async () => {
   const b = findBenchmark('mbpp')!;
-  const problems = loadProblems({ file: benchmarkPath(b), format: b.format, include: b.include, lastBoxed: simpleBoxed }).problems;
+  const problems = loadProblems({ file: benchmarkPath(b), format: b.format, include: b.include, boxedAnswer: simpleBoxed }).problems;
   const raw = readJsonl(benchmarkPath(b)).map((r) => r.value as { task_id: number; code: string });
   const p = problems[0];
   const ref = raw.find((r) => String(r.task_id) === p.id)!;

@@ -14,7 +14,7 @@ test('gold answers: GSM8K "####" with separators, solution boxed, numbers', () =
     { problem: 'p3', answer: 27.0 },
     { id: 'x', problem: 'p4', answer: ' 025 ' },
   ]);
-  const { format, problems } = loadProblems({ file, lastBoxed: simpleBoxed });
+  const { format, problems } = loadProblems({ file, boxedAnswer: simpleBoxed });
   assert.equal(format, 'math');
   assert.deepEqual(
     problems.map((p) => [p.id, p.problem, p.gold]),
@@ -29,7 +29,7 @@ test('gold answers: GSM8K "####" with separators, solution boxed, numbers', () =
 
 test('custom field names', () => {
   const file = writeLines(join(tempDir(), 'd.jsonl'), [{ key: 'a', q: 'what?', gold: '5' }]);
-  const { problems } = loadProblems({ file, lastBoxed: simpleBoxed, fields: { problem: 'q', answer: 'gold', id: 'key' } });
+  const { problems } = loadProblems({ file, boxedAnswer: simpleBoxed, fields: { problem: 'q', answer: 'gold', id: 'key' } });
   assert.deepEqual(problems[0], { id: 'a', line: 1, problem: 'what?', gold: '5' });
 });
 
@@ -37,7 +37,7 @@ test('bad lines are reported with file, line and field', () => {
   const dir = tempDir();
   const file = writeLines(join(dir, 'bad.jsonl'), [{ problem: 'ok', answer: '1' }, '', { problem: 'no gold' }, { answer: '2' }, { problem: 'p', answer: '#### ' }]);
   assert.throws(
-    () => loadProblems({ file, lastBoxed: simpleBoxed }),
+    () => loadProblems({ file, boxedAnswer: simpleBoxed }),
     (err: unknown) => {
       assert.ok(err instanceof InputError);
       assert.match(err.message, /bad\.jsonl:3, field "answer": no gold answer/);
@@ -46,25 +46,36 @@ test('bad lines are reported with file, line and field', () => {
     },
   );
   const notJson = writeLines(join(dir, 'nj.jsonl'), [{ problem: 'ok', answer: '1' }, '{"problem": oops}']);
-  assert.throws(() => loadProblems({ file: notJson, lastBoxed: simpleBoxed }), /nj\.jsonl:2: not valid JSON/);
+  assert.throws(() => loadProblems({ file: notJson, boxedAnswer: simpleBoxed }), /nj\.jsonl:2: not valid JSON/);
   const dup = writeLines(join(dir, 'dup.jsonl'), [{ id: 1, problem: 'a', answer: '1' }, { id: 1, problem: 'b', answer: '2' }]);
-  assert.throws(() => loadProblems({ file: dup, lastBoxed: simpleBoxed }), /dup\.jsonl:2: duplicate id "1" \(first on line 1\)/);
+  assert.throws(() => loadProblems({ file: dup, boxedAnswer: simpleBoxed }), /dup\.jsonl:2: duplicate id "1" \(first on line 1\)/);
 });
 
 test('every bundled benchmark loads with its record count', () => {
   for (const b of listBenchmarks()) {
-    const { format, problems } = loadProblems({ file: benchmarkPath(b), label: b.name, format: b.format, include: b.include, lastBoxed: simpleBoxed });
+    const { format, problems } = loadProblems({ file: benchmarkPath(b), label: b.name, format: b.format, include: b.include, boxedAnswer: simpleBoxed });
     assert.equal(format, b.format, b.name);
     assert.equal(problems.length, b.records, b.name);
   }
-  const gsm = loadProblems({ file: benchmarkPath(findBenchmark('GSM8K')!), lastBoxed: simpleBoxed }).problems;
+  const gsm = loadProblems({ file: benchmarkPath(findBenchmark('GSM8K')!), boxedAnswer: simpleBoxed }).problems;
   assert.ok(gsm.every((p) => /^-?\d+$/.test(p.gold)), 'GSM8K golds are plain integers');
-  const aime = loadProblems({ file: benchmarkPath(findBenchmark('aime24')!), lastBoxed: simpleBoxed }).problems;
+  const aime = loadProblems({ file: benchmarkPath(findBenchmark('aime24')!), boxedAnswer: simpleBoxed }).problems;
   assert.equal(aime[0].id, '60');
-  const he = loadProblems({ file: benchmarkPath(findBenchmark('humaneval')!), lastBoxed: simpleBoxed }).problems;
+  const he = loadProblems({ file: benchmarkPath(findBenchmark('humaneval')!), boxedAnswer: simpleBoxed }).problems;
   assert.equal(he[0].id, 'HumanEval/0');
   assert.equal(he[0].code?.entryPoint, 'has_close_elements');
-  const mbpp = loadProblems({ file: benchmarkPath(findBenchmark('mbpp')!), format: 'mbpp', include: findBenchmark('mbpp')!.include, lastBoxed: simpleBoxed }).problems;
+  const mbpp = loadProblems({ file: benchmarkPath(findBenchmark('mbpp')!), format: 'mbpp', include: findBenchmark('mbpp')!.include, boxedAnswer: simpleBoxed }).problems;
   assert.equal(mbpp[0].id, '11');
   assert.match(mbpp[0].problem, /Your code should pass these tests:\n\nassert /);
+});
+
+test('aha eval reads a solution\'s gold as the reward does: boxes joined by "and" are one answer, not the last box alone', async () => {
+  const { fileSource, loadDataSet } = await import('../../src/eval/data-set.js');
+  const { extractGold } = await import('../../src/rewards/index.js');
+  const solutions = ['the pairs are $\\boxed{(98, 2)}$ and $\\boxed{(99, 503)}$.', 'first \\boxed{3}, then it is \\boxed{\\frac12}'];
+  const file = writeLines(join(tempDir(), 'joined.jsonl'), solutions.map((solution, i) => ({ problem: `p${i}`, solution })));
+  const set = await loadDataSet(fileSource(file), { api: 'completions', lastNumberFallback: false, codeTimeoutMs: 1000 });
+  assert.deepEqual(set.problems.map((p) => p.gold), ['(98, 2), (99, 503)', '\\frac12']);
+  // The reward's reading of the same solutions, which training grades against.
+  assert.deepEqual(solutions.map((s) => extractGold(s)), ['(98, 2), (99, 503)', '\\frac12']);
 });

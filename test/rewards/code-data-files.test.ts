@@ -67,7 +67,7 @@ test('aha train --data: a bad code record is refused with its file, line and fie
 
 test('aha eval --data: code forms are detected as "code" and graded by their own tests in the sandbox', async () => {
   const f = file('eval.jsonl', [JSON.stringify({ id: 'a', ...ROWS.apps }), JSON.stringify({ id: 'l', ...ROWS.livecodebench }), JSON.stringify({ id: 'k', ...ROWS.kodcode })]);
-  const loaded = loadProblems({ file: f, lastBoxed: simpleBoxed });
+  const loaded = loadProblems({ file: f, boxedAnswer: simpleBoxed });
   assert.equal(loaded.format, 'code');
   assert.deepEqual(loaded.problems.map((p) => p.problem), ['Add a and b.', 'Return the sum.', 'Write add.']);
   const grader = graderFor('code', { lastNumberFallback: true, codeTimeoutMs: 4000 });
@@ -79,5 +79,5 @@ test('aha eval --data: code forms are detected as "code" and graded by their own
   assert.equal(wrong.correct, false);
   assert.equal(wrong.reason, '1/2 tests passed; test 2: wrong_answer');
   const bad = file('evalbad.jsonl', [JSON.stringify({ id: 'a', ...ROWS.apps }), JSON.stringify({ id: 'b', question: 'q', input_output: 'nope' })]);
-  assert.throws(() => loadProblems({ file: bad, lastBoxed: simpleBoxed }), /evalbad\.jsonl:2, field "input_output": not JSON/);
+  assert.throws(() => loadProblems({ file: bad, boxedAnswer: simpleBoxed }), /evalbad\.jsonl:2, field "input_output": not JSON/);
 });

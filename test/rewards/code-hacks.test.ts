@@ -17,9 +17,9 @@ const skip = sandbox.ok ? false : `code sandbox unavailable: ${sandbox.why}`;
 // MBPP task 11 (remove_Occ: drop the first and last occurrence of a character) and HumanEval/2
 // (truncate_number: the decimal part), as `aha eval --benchmark mbpp|humaneval` loads them.
 const mb = findBenchmark('mbpp')!;
-const mbpp = loadProblems({ file: benchmarkPath(mb), format: mb.format, include: mb.include, lastBoxed: simpleBoxed }).problems.find((p) => p.id === '11')!;
+const mbpp = loadProblems({ file: benchmarkPath(mb), format: mb.format, include: mb.include, boxedAnswer: simpleBoxed }).problems.find((p) => p.id === '11')!;
 const he = findBenchmark('humaneval')!;
-const humaneval = loadProblems({ file: benchmarkPath(he), format: he.format, lastBoxed: simpleBoxed }).problems[2];
+const humaneval = loadProblems({ file: benchmarkPath(he), format: he.format, boxedAnswer: simpleBoxed }).problems[2];
 const mbppRecord = { test_list: mbpp.code!.test.split('\n'), test_setup_code: '' };
 const heRecord = { prompt: humaneval.code!.prompt, test: humaneval.code!.test, entry_point: 'truncate_number' };
 

@@ -15,11 +15,13 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  correctionPairs, editDistance, firstOutcomeAdvantages, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, secondAttemptPrompt, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  assertInstructionEncodable, correctionPairs, editDistance, SCORE_INSTRUCTION, firstOutcomeAdvantages, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, secondAttemptPrompt, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { batchRewards, computeAdvantages } from '../../src/rl/advantages.js';
 import { Rng } from '../../src/util/rng.js';
+import { loadTokenizer } from '../../src/model/tokenizer.js';
+import { packageRoot } from '../../src/util/paths.js';
 import type { RewardFunction } from '../../src/rewards/types.js';
 import { scratchDir } from '../scratch-dir.js';
 import { writeFileSync } from 'node:fs';
@@ -239,6 +241,28 @@ test('warm-up data: each second answer is another sample of the same problem, ne
   // What the transcripts teach: a0→a1 fix, a1→a2 break, a2→a0 stays wrong, b0→b1 break, b2→b0 fix.
   assert.deepEqual(reattemptCounts(first, 3), { pairs: 5, fixes: 2, breaks: 2, right_right: 0, wrong_wrong: 1 });
   assert.throws(() => reattemptPairs([...first.slice(0, 2), first[3]], 3, secondAttemptPrompt('|')), /answer different problems \(a, b\)/);
+});
+
+test('second-attempt SFT data never opens the think block twice: warm-up re-attempts and Pair-SFT answers come from first attempts', () => {
+  const at = (correct: boolean, text: string): ScoredRow => ({ ...row(correct, correct ? 1 : 0, text), item: { id: 'p', prompt: 'Q: ', example: {} } });
+  // First attempts open their own block (the task prompt leaves it to the model).
+  const first = [at(false, '<think>\n1+2 makes it.\n</think>\n<answer>\n3\n</answer>'), at(true, '<think>\n1+3 makes it.\n</think>\n<answer>\n4\n</answer>')];
+  // The instruction opens the block, as SCORE_INSTRUCTION does: the sample's own "<think>" is left out.
+  const opens = secondAttemptPrompt('\nU: again\nA: <think>\n');
+  const warm = reattemptPairs(first, 2, opens);
+  assert.equal(warm[0].completion, '1+3 makes it.\n</think>\n<answer>\n4\n</answer>');
+  const pair = correctionPairs('pair', first, 2, opens);
+  assert.equal(pair.length, 1);
+  assert.equal(pair[0].completion, '1+3 makes it.\n</think>\n<answer>\n4\n</answer>');
+  for (const p of [...warm, ...pair]) assert.doesNotMatch(p.prompt + p.completion, /<think>\s*<think>/);
+  // An instruction that does not open it keeps the sample's.
+  assert.ok(reattemptPairs(first, 2, secondAttemptPrompt('|'))[0].completion.startsWith('<think>\n1+3'));
+});
+
+test('an instruction with characters the tokenizer reads as <unk> is refused by name; the default is all known characters', () => {
+  const tok = loadTokenizer(join(packageRoot(), 'models', 'aha-tiny-countdown'));
+  assert.doesNotThrow(() => assertInstructionEncodable(SCORE_INSTRUCTION, tok, 'demo'));
+  assert.throws(() => assertInstructionEncodable('\nUser: Rewrite it. Same answer?\nAssistant: <think>\n', tok, 'demo'), /score_instruction: "R", "S", "\?" are not in the tokenizer of demo/);
 });
 
 test('aha train --recipe score: the miniature alone, the switch on with a model; an unknown recipe or a conflict is refused', async () => {

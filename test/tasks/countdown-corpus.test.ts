@@ -2,7 +2,9 @@
 // format, labels the verifier agrees with, sums that are right, and no held-out problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { candidates, countdownCorpusStats, generateCountdownCorpusDocuments, type CountdownCorpusDocument } from '../../src/tasks/countdown-corpus.js';
+import { SCORE_INSTRUCTION } from '../../src/rl/self-correction.js';
 import { countdownCanonical, countdownTask, verifyCountdown } from '../../src/tasks/countdown.js';
 import { splitOf } from '../../src/tasks/split.js';
 import { strictFormat } from '../../src/rewards/format.js';
@@ -139,4 +141,38 @@ test('style shares and guess accuracy stay in the bands docs/corpus.md reports',
   assert.ok(s.directAccuracy > 0.2 && s.directAccuracy < 0.32, `guesses right ${s.directAccuracy}`);
   assert.ok(s.meanTries > 2.1 && s.meanTries < 2.7, `tries ${s.meanTries}`);
   assert.ok(s.maxLength <= 512);
+});
+
+test('the default corpus is the one the bundled aha-tiny-countdown was pretrained on, byte for byte', () => {
+  // models/aha-tiny-countdown/README.md reproduces the model from this corpus; a new style must not shift its draws.
+  const docs = generateCountdownCorpusDocuments({ seed: 1, documents: 2000 });
+  assert.equal(createHash('sha256').update(docs.map((d) => d.text).join('\0')).digest('hex'), '1247d8cdeee1bf443e1dde0d9baeaaac39b469b087afeda19b0d2d2fb36bf45b');
+  assert.ok(docs.every((d) => d.style !== 'retry'), 'retry documents only when asked for');
+});
+
+test('retry documents: two independent in-frame answers, the second after SCoRe\'s instruction, no better than the first', () => {
+  const docs = generateCountdownCorpusDocuments({ seed: 5, documents: 4000, styleMix: { retry: 0.5 } }).filter((d) => d.style === 'retry');
+  // retry 0.5 beside the default shares (summing to 1): a third of the documents.
+  assert.ok(Math.abs(docs.length / 4000 - 1 / 3) < 0.03, `${docs.length} retry documents`);
+  let firstRight = 0, secondRight = 0, same = 0;
+  for (const d of docs) {
+    const parts = completion(d).split(SCORE_INSTRUCTION);
+    assert.equal(parts.length, 2, d.text);
+    const [first, second] = parts;
+    const p = problemOf(d);
+    assert.equal(strictFormat(first), 1, d.text);
+    // The instruction opened the block: the second answer does not open it again.
+    assert.equal(strictFormat(`<think>\n${second}`), 1, d.text);
+    assert.ok(!second.startsWith('<think>'), d.text);
+    const r1 = countdownTask.verify(first, p).correct, r2 = countdownTask.verify(second, p).correct;
+    assert.equal(d.correct, r2, 'labelled by the second answer');
+    firstRight += +r1;
+    secondRight += +r2;
+    same += +(first === `<think>\n${second}`);
+    assert.ok(d.text.length <= 1024, 'fits a 1,024-character context');
+    assert.deepEqual(outsideCharset(d.text), []);
+  }
+  // Drawn alike and independently: right as often (within sampling noise), and the same text only as often as two draws coincide.
+  assert.ok(Math.abs(firstRight - secondRight) / docs.length < 0.04, `${firstRight} vs ${secondRight} right of ${docs.length}`);
+  assert.ok(same / docs.length < 0.4, `same text ${same} of ${docs.length}`);
 });
