@@ -15,7 +15,7 @@ import { withThinkPrefilled, type PromptItem, type PromptSource } from './prompt
 import type { Tokenizer } from '../model/tokenizer.js';
 import { rollout, type Judges, type RolloutOptions, type Sampler, type ScoredRow } from './rollout.js';
 import { lossTokens } from './packing.js';
-import { RETRY_TURN } from '../tasks/task.js';
+import { afterPromptOpening, RETRY_TURN } from '../tasks/task.js';
 
 /**
  * The user turn between the attempts with text prompts: the demo frame's RETRY_TURN (SCoRe's p,
@@ -467,7 +467,7 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
     if (right.length === 0) continue;
     group.filter((r) => !r.correct).forEach((r, k) => {
       const prompt = secondAttemptItem(r, secondPrompt).prompt;
-      out.push({ prompt, completion: asSecondAnswer(prompt, right[k % right.length].text) });
+      out.push({ prompt, completion: afterPromptOpening(prompt, right[k % right.length].text) });
     });
   }
   return out;
@@ -485,17 +485,8 @@ export function correctionPairs(kind: 'pair' | 'star', first: readonly ScoredRow
 export function reattemptPairs(first: readonly ScoredRow[], groupSize: number, secondPrompt: SecondAttemptPrompt): CorrectionPair[] {
   return reattempts(first, groupSize).map(([y1, y2]) => {
     const prompt = secondAttemptItem(y1, secondPrompt).prompt;
-    return { prompt, completion: asSecondAnswer(prompt, y2.text) };
+    return { prompt, completion: afterPromptOpening(prompt, y2.text) };
   });
-}
-
-/**
- * A first-attempt sample as the completion of a second-attempt prompt. The sample opened its own
- * think block (the task prompt leaves that to the model); a second prompt that already opens one
- * (SCORE_INSTRUCTION does) must not see it opened twice, so the sample's opening is dropped there.
- */
-function asSecondAnswer(prompt: string, sample: string): string {
-  return /<think>\s*$/.test(prompt) ? sample.replace(/^\s*<think>\s*/, '') : sample;
 }
 
 /**

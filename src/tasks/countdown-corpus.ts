@@ -13,14 +13,13 @@ import { Rng } from '../util/rng.js';
 import { countdownCanonical, countdownQuestion, drawCountdown } from './countdown.js';
 import { checkCorpusOptions, normaliseMix, pickWeighted } from './mix.js';
 import { splitOf, problemId } from './split.js';
-import { answerTail, frame, RETRY_TURN } from './task.js';
+import { afterPromptOpening, answerTail, frame, RETRY_TURN } from './task.js';
 
 /** The level the corpus is about (its numbers and operators). */
 export const COUNTDOWN_CORPUS_LEVEL = 0;
 
 export type CountdownCorpusStyle = 'direct' | 'search' | 'notes' | 'sums' | 'retry';
 export const COUNTDOWN_CORPUS_STYLES: readonly CountdownCorpusStyle[] = ['direct', 'search', 'notes', 'sums', 'retry'];
-
 
 /** Default share of each style among documents (see docs/corpus.md for why). */
 export const DEFAULT_COUNTDOWN_STYLE_MIX: Readonly<Record<CountdownCorpusStyle, number>> = { direct: 0.4, search: 0.05, notes: 0.3, sums: 0.25, retry: 0 };
@@ -174,6 +173,8 @@ export function generateCountdownCorpusDocuments(options: CountdownCorpusOptions
 
   const rng = new Rng(options.seed);
   const docs: CountdownCorpusDocument[] = [];
+  // The in-frame styles' shares among themselves, what a retry document draws each answer from (on first use).
+  let inFrame: [CountdownCorpusStyle, number][] | undefined;
   for (let i = 0; i < options.documents; i++) {
     const style = pickWeighted(rng, styles);
     if (style === 'notes') {
@@ -190,10 +191,11 @@ export function generateCountdownCorpusDocuments(options: CountdownCorpusOptions
     if (style === 'retry') {
       // Two in-frame answers drawn independently (a guess or a search, in the corpus's proportions),
       // the second after SCoRe's instruction: a second turn no better than the first.
-      const inFrame = normaliseMix<CountdownCorpusStyle>(Object.fromEntries(styles.filter(([s]) => s === 'direct' || s === 'search')) as Partial<Record<CountdownCorpusStyle, number>>, 'in-frame style');
+      inFrame ??= normaliseMix<CountdownCorpusStyle>(Object.fromEntries(styles.filter(([s]) => s === 'direct' || s === 'search')), 'in-frame style');
       const first = inFrameAnswer(rng, numbers, target, pickWeighted(rng, inFrame));
       const second = inFrameAnswer(rng, numbers, target, pickWeighted(rng, inFrame));
-      docs.push({ text: prompt + first.text + RETRY_TURN + second.text.replace(/^<think>\n/, ''), style, completionStart: prompt.length, problemId: id, correct: second.correct });
+      const retry = prompt + first.text + RETRY_TURN;
+      docs.push({ text: retry + afterPromptOpening(retry, second.text), style, completionStart: prompt.length, problemId: id, correct: second.correct });
       continue;
     }
     const answer = inFrameAnswer(rng, numbers, target, style);

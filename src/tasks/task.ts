@@ -59,6 +59,15 @@ export function frame(question: string): string {
  */
 export const RETRY_TURN = '\nUser: There may be an error. Correct the solution.\nAssistant: <think>\n';
 
+/**
+ * A completion written after a prompt that left the think block to the model (it opens with
+ * `<think>`), placed after `prompt` instead: where the prompt already opened the block (as
+ * RETRY_TURN does), the completion's own opening is dropped so the block is not opened twice.
+ */
+export function afterPromptOpening(prompt: string, completion: string): string {
+  return /<think>\s*$/.test(prompt) ? completion.replace(/^\s*<think>\s*/, '') : completion;
+}
+
 /** The end of a completion in that template: the think block closed, then the answer. */
 export function answerTail(answer: string): string {
   return `</think>\n<answer>\n${answer}\n</answer>`;
