@@ -83,6 +83,11 @@ function checkSlidingWindow(r: Json, type: ModelType, file: string): number | nu
     if (!Array.isArray(types) || types.some((t) => t !== 'full_attention')) {
       throw new InputError({ file, field: 'layer_types' }, `only "full_attention" layers are supported, got ${JSON.stringify(types)}`);
     }
+    // transformers refuses a list that does not give one type per layer, so a folder with one was
+    // not written by it (or was edited to another depth): say so rather than guess which is right.
+    if (typeof r.num_hidden_layers === 'number' && types.length !== r.num_hidden_layers) {
+      throw new InputError({ file, field: 'layer_types' }, `has ${types.length} entries, but num_hidden_layers is ${r.num_hidden_layers} (one type per layer)`);
+    }
   }
   if (type !== 'mistral') return undefined;
   // MistralConfig defaults sliding_window to 4096 when the field is absent; null means none.
@@ -151,8 +156,14 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   const rope = parseRope(r, file);
   const eos = r.eos_token_id;
   let eosId: number | number[] | null | undefined;
-  if (Array.isArray(eos)) eosId = eos.map((_, i) => optTokenId({ e: eos[i] }, 'e', file, vocab) as number);
-  else eosId = optTokenId(r, 'eos_token_id', file, vocab);
+  if (Array.isArray(eos)) {
+    // Each entry by its own name (eos_token_id[1]); a null inside the list is no token id.
+    eosId = eos.map((e: unknown, i) => {
+      const field = `eos_token_id[${i}]`;
+      if (e === null) throw new InputError({ file, field }, `must be a token id in [0, ${vocab}), got null`);
+      return optTokenId({ [field]: e }, field, file, vocab) as number;
+    });
+  } else eosId = optTokenId(r, 'eos_token_id', file, vocab);
   const cfg: ModelConfig = {
     model_type: type,
     vocab_size: vocab,
