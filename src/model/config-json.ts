@@ -263,11 +263,31 @@ function parseScaling(raw: unknown, file: string, field: string): RopeScaling | 
   return scaling;
 }
 
-/** Reads and validates `dir`/config.json. */
+/**
+ * Refuses a config.json whose `architectures` names a head other than a language-model head (a
+ * reward model's or classifier's score head, a bare body without one): its weights have no
+ * lm_head, so as a causal LM it would be another model. transformers picks the class by
+ * model_type, so an absent or empty list is fine.
+ */
+function checkCausalLmArchitecture(raw: unknown, file: string): void {
+  const arch = (raw as Json | null)?.architectures;
+  if (!Array.isArray(arch)) return;
+  const other = arch.find((a) => typeof a !== 'string' || !a.endsWith('ForCausalLM'));
+  if (other === undefined) return;
+  const why = typeof other === 'string' && other.endsWith('ForSequenceClassification')
+    ? 'a reward model or classifier (a score head, no language-model head): use it as a reward (--reward rm:DIR), or give the causal LM it was trained from'
+    : 'not a causal language model with its lm_head (aha generates and trains …ForCausalLM folders)';
+  throw new InputError({ file, field: 'architectures' }, `${JSON.stringify(other)} is ${why}`);
+}
+
+/** Reads and validates `dir`/config.json of a causal language model. */
 export function readModelConfig(dir: string): ModelConfig {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new AhaError(`${dir}: not a model folder (no config.json)`);
-  return parseModelConfig(readJsonFile(file), file);
+  const raw = readJsonFile(file);
+  const config = parseModelConfig(raw, file);
+  checkCausalLmArchitecture(raw, file);
+  return config;
 }
 
 const ARCHITECTURES: Record<ModelType, string> = {

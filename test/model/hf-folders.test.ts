@@ -179,6 +179,9 @@ const REFUSED: [TinyArch, Record<string, unknown>, string, RegExp][] = [
   ['llama', { eos_token_id: [265, null] }, 'eos_token_id[1]', /got null/],
   // transformers refuses a layer_types list that does not give one type per layer.
   ['qwen3', { layer_types: ['full_attention'] }, 'layer_types', /1 entries, but num_hidden_layers is 2/],
+  // A reward model's or a bare body's folder has no lm_head: it is not the causal LM it resembles.
+  ['qwen2', { architectures: ['Qwen2ForSequenceClassification'], num_labels: 1 }, 'architectures', /reward model or classifier.*--reward rm:DIR/],
+  ['qwen3', { architectures: ['Qwen3Model'] }, 'architectures', /not a causal language model/],
 ];
 
 test('configurations aha does not implement are refused naming config.json and the field', () => {
