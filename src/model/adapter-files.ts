@@ -89,7 +89,7 @@ const INERT = new Set([
  * converts such an adapter to plain LoRA on saving (path_initial_model_for_weight_conversion).
  * Other values (true, false, "gaussian", "eva", "orthogonal", ...) only choose A and B's start.
  */
-const BASE_REWRITING_INIT = /^(pissa|pissa_niter_\d+|olora|corda|loftq|lora_ga)$/;
+const BASE_REWRITING_INIT = /^(pissa|olora|corda|loftq|lora_ga)/; // pissa_niter_N too
 /** Fields aha reads. */
 const READ = new Set(['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'use_rslora', 'trainable_token_indices']);
 /** Features aha does not implement: accepted only at their "off" value, refused otherwise. */
