@@ -100,6 +100,12 @@ export class HfTokenizer implements Tokenizer {
   ) {
     this.files = files ?? { configFile: 'tokenizer_config.json', templateFile: 'tokenizer_config.json' };
     const cfgFile = this.files.configFile;
+    const dropout = (tokenizerJson.model as { dropout?: unknown } | null | undefined)?.dropout;
+    if (dropout !== undefined && dropout !== null && dropout !== 0) {
+      // The Rust library (transformers, vLLM) applies BPE dropout on every encode, so the same
+      // text gets a different split each time; the JS one ignores it.
+      throw new InputError({ file, field: 'model.dropout' }, `${JSON.stringify(dropout)}: BPE dropout makes transformers and vLLM split text at random on every encode, and aha would not; set it to null (dropout is a training-time augmentation)`);
+    }
     const cleanUp = decodeCleanUp(tokenizerJson, configJson, cfgFile);
     try {
       this.inner = new HfJsTokenizer(tokenizerJson, { ...configJson, clean_up_tokenization_spaces: cleanUp });

@@ -283,6 +283,8 @@ test('tokenizer files that transformers would read differently are refused namin
     [broken('qwen3', 'transformers-5', 'generation_config.json', (j) => (j.eos_token_id = [270, 9999])), /generation_config\.json, field "eos_token_id": 9999 is not a token id in \[0, 320\)/],
     [broken('qwen2.5-instruct', 'transformers-4', 'tokenizer_config.json', (j) => (j.split_special_tokens = true)), /tokenizer_config\.json, field "split_special_tokens": true/],
     [broken('qwen2.5-instruct', 'transformers-4', 'tokenizer_config.json', (j) => (j.add_prefix_space = true)), /tokenizer_config\.json, field "add_prefix_space": true, but tokenizer\.json's pre-tokenizer adds no prefix space/],
+    // BPE dropout: the Rust library would split at random on every encode.
+    [broken('llama-3.2', 'transformers-5', 'tokenizer.json', (j) => ((j.model as Record<string, unknown>).dropout = 0.1)), /tokenizer\.json, field "model\.dropout": 0\.1: BPE dropout/],
   ];
   for (const [dir, message] of cases) assert.throws(() => loadModel(dir), message);
   // A map that only fills in what tokenizer_config.json lacks is read (older saves).
