@@ -77,9 +77,19 @@ const isEmpty = (v: unknown): boolean =>
  * initialisation), accepted with any value.
  */
 const INERT = new Set([
-  'peft_type', 'task_type', 'base_model_name_or_path', 'revision', 'inference_mode', 'init_lora_weights', 'auto_mapping',
+  'peft_type', 'task_type', 'base_model_name_or_path', 'revision', 'inference_mode', 'auto_mapping',
   'loftq_config', 'eva_config', 'corda_config', 'megatron_core', 'peft_version', 'ensure_weight_tying', 'qalora_group_size',
+  // PEFT reads layers_pattern only together with layers_to_transform, which is refused when set.
+  'layers_pattern',
 ]);
+/**
+ * init_lora_weights values whose initialisation also rewrites the base weights (W - B0 A0, or a
+ * quantized W): an adapter saved with one of them still belongs to that rewritten base, and applied
+ * to the published base it would be a different model. PEFT rewrites the value to true when it
+ * converts such an adapter to plain LoRA on saving (path_initial_model_for_weight_conversion).
+ * Other values (true, false, "gaussian", "eva", "orthogonal", ...) only choose A and B's start.
+ */
+const BASE_REWRITING_INIT = /^(pissa|olora|corda|loftq|lora_ga)/; // pissa_niter_N too
 /** Fields aha reads. */
 const READ = new Set(['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'use_rslora', 'trainable_token_indices']);
 /** Features aha does not implement: accepted only at their "off" value, refused otherwise. */
@@ -89,7 +99,6 @@ const OFF: Record<string, string> = {
   rank_pattern: 'per-module ranks (rank_pattern)',
   alpha_pattern: 'per-module alphas (alpha_pattern)',
   layers_to_transform: 'layers_to_transform',
-  layers_pattern: 'layers_pattern',
   layer_replication: 'layer_replication',
   fan_in_fan_out: 'fan_in_fan_out (Conv1D-style weights)',
   megatron_config: 'Megatron layers',
@@ -99,6 +108,12 @@ const OFF: Record<string, string> = {
   target_parameters: 'target_parameters',
   alora_invocation_tokens: 'aLoRA',
   arrow_config: 'Arrow routing',
+  // Written (as null) by PEFT 0.19 and later.
+  lora_ga_config: 'LoRA-GA (lora_ga_config)',
+  use_bdlora: 'block-diagonal LoRA (use_bdlora)',
+  kasa_config: 'KaSA (kasa_config)',
+  monteclora_config: 'MonteCLoRA (monteclora_config)',
+  velora_config: 'VeLoRA (velora_config)',
 };
 
 export interface AdapterConfig {
@@ -118,6 +133,11 @@ export function readAdapterConfig(dir: string): AdapterConfig {
     if (INERT.has(key) || READ.has(key)) continue;
     if (key === 'bias') {
       if (value !== 'none') bad(key, `${JSON.stringify(value)} is not supported (trained biases); aha applies adapters with bias "none"`);
+    } else if (key === 'init_lora_weights') {
+      if (typeof value === 'string' && BASE_REWRITING_INIT.test(value)) {
+        bad(key, `${JSON.stringify(value)}: this initialisation rewrites the base weights, so the adapter belongs to that rewritten base, not to the published one; ` +
+          'convert it to plain LoRA with PEFT (save_pretrained(..., path_initial_model_for_weight_conversion=...)), or merge it into its own base');
+      }
     } else if (key in OFF) {
       if (!isEmpty(value)) bad(key, `${OFF[key]} not supported by aha (value ${JSON.stringify(value)})`);
     } else bad(key, 'unknown field (aha does not know what it changes, so it will not guess)');

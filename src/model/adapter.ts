@@ -119,7 +119,7 @@ export function loadAdapterCheckpoint(dir: string): LoadedModel {
   const { baseModel } = readAdapterConfig(dir);
   const file = join(dir, ADAPTER_CONFIG_FILE);
   if (!baseModel) throw new InputError({ file, field: 'base_model_name_or_path' }, 'missing: aha needs the base model folder to load this adapter');
-  if (!existsSync(join(baseModel, 'config.json'))) throw new InputError({ file, field: 'base_model_name_or_path' }, `${baseModel} is not a model folder (was the base model moved?)`);
+  if (!existsSync(join(baseModel, 'config.json'))) throw new InputError({ file, field: 'base_model_name_or_path' }, `${baseModel} is not a model folder here (a Hub name, or a moved base): give the base folder with --model and this folder with --adapter`);
   return loadWithAdapter(baseModel, dir);
 }
 

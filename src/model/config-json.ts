@@ -83,6 +83,11 @@ function checkSlidingWindow(r: Json, type: ModelType, file: string): number | nu
     if (!Array.isArray(types) || types.some((t) => t !== 'full_attention')) {
       throw new InputError({ file, field: 'layer_types' }, `only "full_attention" layers are supported, got ${JSON.stringify(types)}`);
     }
+    // transformers refuses a list that does not give one type per layer, so a folder with one was
+    // not written by it (or was edited to another depth): say so rather than guess which is right.
+    if (typeof r.num_hidden_layers === 'number' && types.length !== r.num_hidden_layers) {
+      throw new InputError({ file, field: 'layer_types' }, `has ${types.length} entries, but num_hidden_layers is ${r.num_hidden_layers} (one type per layer)`);
+    }
   }
   if (type !== 'mistral') return undefined;
   // MistralConfig defaults sliding_window to 4096 when the field is absent; null means none.
@@ -151,8 +156,14 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   const rope = parseRope(r, file);
   const eos = r.eos_token_id;
   let eosId: number | number[] | null | undefined;
-  if (Array.isArray(eos)) eosId = eos.map((_, i) => optTokenId({ e: eos[i] }, 'e', file, vocab) as number);
-  else eosId = optTokenId(r, 'eos_token_id', file, vocab);
+  if (Array.isArray(eos)) {
+    // Each entry by its own name (eos_token_id[1]); a null inside the list is no token id.
+    eosId = eos.map((e: unknown, i) => {
+      const field = `eos_token_id[${i}]`;
+      if (e === null) throw new InputError({ file, field }, `must be a token id in [0, ${vocab}), got null`);
+      return optTokenId({ [field]: e }, field, file, vocab) as number;
+    });
+  } else eosId = optTokenId(r, 'eos_token_id', file, vocab);
   const cfg: ModelConfig = {
     model_type: type,
     vocab_size: vocab,
@@ -252,11 +263,31 @@ function parseScaling(raw: unknown, file: string, field: string): RopeScaling | 
   return scaling;
 }
 
-/** Reads and validates `dir`/config.json. */
+/**
+ * Refuses a config.json whose `architectures` names a head other than a language-model head (a
+ * reward model's or classifier's score head, a bare body without one): its weights have no
+ * lm_head, so as a causal LM it would be another model. transformers picks the class by
+ * model_type, so an absent or empty list is fine.
+ */
+function checkCausalLmArchitecture(raw: unknown, file: string): void {
+  const arch = (raw as Json | null)?.architectures;
+  if (!Array.isArray(arch)) return;
+  const other = arch.find((a) => typeof a !== 'string' || !a.endsWith('ForCausalLM'));
+  if (other === undefined) return;
+  const why = typeof other === 'string' && other.endsWith('ForSequenceClassification')
+    ? 'a reward model or classifier (a score head, no language-model head): use it as a reward (--reward rm:DIR), or give the causal LM it was trained from'
+    : 'not a causal language model with its lm_head (aha generates and trains …ForCausalLM folders)';
+  throw new InputError({ file, field: 'architectures' }, `${JSON.stringify(other)} is ${why}`);
+}
+
+/** Reads and validates `dir`/config.json of a causal language model. */
 export function readModelConfig(dir: string): ModelConfig {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new AhaError(`${dir}: not a model folder (no config.json)`);
-  return parseModelConfig(readJsonFile(file), file);
+  const raw = readJsonFile(file);
+  const config = parseModelConfig(raw, file);
+  checkCausalLmArchitecture(raw, file);
+  return config;
 }
 
 const ARCHITECTURES: Record<ModelType, string> = {

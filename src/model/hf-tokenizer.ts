@@ -52,6 +52,29 @@ function checkEncodingFlags(tokenizerJson: Record<string, unknown>, configJson: 
   }
 }
 
+/** transformers' escape hatch that forces the clean-up on a BPE tokenizer anyway. */
+const FORCE_BPE_CLEAN_UP = 'clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output';
+
+/**
+ * Whether decode removes spaces before punctuation (" ," → ","), as transformers 5 decides: only
+ * when tokenizer_config.json's clean_up_tokenization_spaces is true (its default is false; the JS
+ * library's is true) and the model is not BPE. Since transformers 5.7 a BPE model (Llama 3, Qwen,
+ * Mistral) skips the step whatever the flag says, because its tokens carry their spaces and the
+ * step would delete real ones ("x != y" → "x!= y"); Llama 3's files all set the flag. vLLM's
+ * detokenizer never applies it. FORCE_BPE_CLEAN_UP true applies it to BPE anyway.
+ */
+function decodeCleanUp(tokenizerJson: Record<string, unknown>, configJson: Record<string, unknown>, cfgFile: string): boolean {
+  const flag = (field: string): boolean => {
+    const v = configJson[field] ?? false;
+    if (typeof v !== 'boolean') throw new InputError({ file: cfgFile, field }, `must be true or false, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const cleanUp = flag('clean_up_tokenization_spaces');
+  const force = flag(FORCE_BPE_CLEAN_UP);
+  const bpe = (tokenizerJson.model as { type?: unknown } | null | undefined)?.type === 'BPE';
+  return cleanUp && (!bpe || force);
+}
+
 export class HfTokenizer implements Tokenizer {
   readonly kind = 'hf' as const;
   readonly vocabSize: number;
@@ -77,9 +100,13 @@ export class HfTokenizer implements Tokenizer {
   ) {
     this.files = files ?? { configFile: 'tokenizer_config.json', templateFile: 'tokenizer_config.json' };
     const cfgFile = this.files.configFile;
-    // transformers defaults clean_up_tokenization_spaces to false; the JS library to true.
-    const cleanUp = configJson.clean_up_tokenization_spaces ?? false;
-    if (typeof cleanUp !== 'boolean') throw new InputError({ file: cfgFile, field: 'clean_up_tokenization_spaces' }, `must be true or false, got ${JSON.stringify(cleanUp)}`);
+    const dropout = (tokenizerJson.model as { dropout?: unknown } | null | undefined)?.dropout;
+    if (dropout !== undefined && dropout !== null && dropout !== 0) {
+      // The Rust library (transformers, vLLM) applies BPE dropout on every encode, so the same
+      // text gets a different split each time; the JS one ignores it.
+      throw new InputError({ file, field: 'model.dropout' }, `${JSON.stringify(dropout)}: BPE dropout makes transformers and vLLM split text at random on every encode, and aha would not; set it to null (dropout is a training-time augmentation)`);
+    }
+    const cleanUp = decodeCleanUp(tokenizerJson, configJson, cfgFile);
     try {
       this.inner = new HfJsTokenizer(tokenizerJson, { ...configJson, clean_up_tokenization_spaces: cleanUp });
     } catch (err) {

@@ -174,6 +174,14 @@ const REFUSED: [TinyArch, Record<string, unknown>, string, RegExp][] = [
   ['llama', { attention_dropout: 0.1 }, 'attention_dropout', /dropout is not implemented/],
   ['llama', { auto_map: { AutoModelForCausalLM: 'modeling_x.XForCausalLM' } }, 'auto_map', /its own modeling code/],
   ['llama', { tie_word_embeddings: 'yes' }, 'tie_word_embeddings', /true or false/],
+  // An EOS list is checked entry by entry, each named by its index.
+  ['llama', { eos_token_id: [265, 99999] }, 'eos_token_id[1]', /token id in \[0, 320\), got 99999/],
+  ['llama', { eos_token_id: [265, null] }, 'eos_token_id[1]', /got null/],
+  // transformers refuses a layer_types list that does not give one type per layer.
+  ['qwen3', { layer_types: ['full_attention'] }, 'layer_types', /1 entries, but num_hidden_layers is 2/],
+  // A reward model's or a bare body's folder has no lm_head: it is not the causal LM it resembles.
+  ['qwen2', { architectures: ['Qwen2ForSequenceClassification'], num_labels: 1 }, 'architectures', /reward model or classifier.*--reward rm:DIR/],
+  ['qwen3', { architectures: ['Qwen3Model'] }, 'architectures', /not a causal language model/],
 ];
 
 test('configurations aha does not implement are refused naming config.json and the field', () => {

@@ -103,6 +103,26 @@ test('a PEFT adapter aha did not write loads (regex target_modules, F16, PEFT bo
   assert.ok(maxAbs(logits(adapted), logits(merged)) < 1e-4);
 });
 
+test('PEFT 0.19+ adapter_config.json loads: its new fields at their off values (null), and layers_pattern without layers_to_transform', () => {
+  // Fields PEFT 0.19-0.21 write into every adapter_config.json, as published adapters carry them.
+  const newer = { lora_ga_config: null, use_bdlora: null, kasa_config: null, monteclora_config: null, velora_config: null, target_parameters: null, peft_version: '0.19.1' };
+  const peft = handBuilt('peft-0.19', { ...newer, layers_pattern: 'layers', init_lora_weights: 'gaussian' });
+  const old = handBuilt('peft-0.13');
+  assert.deepEqual(logits(loadWithAdapter(baseDir, peft).model), logits(loadWithAdapter(baseDir, old).model));
+  for (const [field, value] of [['use_bdlora', true], ['lora_ga_config', { batch_size: 2 }]] as const) {
+    const d = handBuilt('peft-0.19-on', { ...newer, [field]: value });
+    assert.throws(() => readAdapterConfig(d), (err: Error) => err.message.includes(`field "${field}"`) && /not supported/.test(err.message), field);
+  }
+});
+
+test('an adapter saved unconverted after an initialisation that rewrites the base (PiSSA, OLoRA, CorDA, LoftQ, LoRA-GA) is refused, naming init_lora_weights', () => {
+  for (const init of ['pissa', 'pissa_niter_16', 'olora', 'corda', 'loftq', 'lora_ga']) {
+    const d = handBuilt('rewritten-base', { init_lora_weights: init });
+    assert.throws(() => loadWithAdapter(baseDir, d), (err: Error) => err.message.includes(join(d, 'adapter_config.json')) && /field "init_lora_weights".*rewrites the base weights/.test(err.message), init);
+  }
+  for (const init of [true, false, 'gaussian', 'eva', 'orthogonal']) assert.doesNotThrow(() => readAdapterConfig(handBuilt('plain-init', { init_lora_weights: init })), String(init));
+});
+
 test('adapters aha cannot apply exactly are refused, naming the file and field', () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ use_dora: true }, /field "use_dora": DoRA adapters not supported/],

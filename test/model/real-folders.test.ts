@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { encodeChat } from '../../src/model/tokenizer.js';
@@ -89,11 +89,27 @@ test('tokenizers round-trip text with special tokens, Unicode and byte fallback,
   const bytes = (s: string) => [...new TextEncoder().encode(s)].map((b) => mistral.tokenToId(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`));
   assert.deepEqual([...mistral.encode('é😀', { addSpecialTokens: false })], [mistral.tokenToId('▁'), ...bytes('é😀')]);
   assert.equal(mistral.decode(mistral.encode('é😀 a', { addSpecialTokens: false })), 'é😀 a');
-  // Llama 3 cleans up spaces before punctuation when decoding (clean_up_tokenization_spaces: true), Qwen does not.
-  const llama = loadModel(folder('llama-3.2-instruct', 'transformers-5').dir).tokenizer;
-  assert.equal(llama.decode(llama.encode('a , b .', { addSpecialTokens: false })), 'a, b.');
-  const qwen = loadModel(folder('qwen3', 'transformers-5').dir).tokenizer;
-  assert.equal(qwen.decode(qwen.encode('a , b .', { addSpecialTokens: false })), 'a , b .');
+});
+
+test('decode keeps the spaces a BPE tokenizer encoded, though Llama 3 sets clean_up_tokenization_spaces (as transformers 5.7+ and vLLM decode)', () => {
+  const text = 'x != y , so it \'s 3 . Right ?';
+  for (const family of ['llama-3.2-instruct', 'qwen3'] as const) {
+    for (const saver of ['transformers-4', 'transformers-5'] as const) {
+      const tok = loadModel(folder(family, saver).dir).tokenizer;
+      assert.equal(tok.decode(tok.encode(text, { addSpecialTokens: false })), text, `${family} ${saver}`);
+    }
+  }
+  // transformers' escape hatch applies the clean-up to BPE anyway; a non-boolean value is refused by name.
+  const f = folder('llama-3.2-instruct', 'transformers-5');
+  const cfgFile = join(f.dir, 'tokenizer_config.json');
+  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+  const forced = `${f.dir}-forced`;
+  cpSync(f.dir, forced, { recursive: true });
+  writeFileSync(join(forced, 'tokenizer_config.json'), JSON.stringify({ ...cfg, clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output: true }));
+  const tok = loadModel(forced).tokenizer;
+  assert.equal(tok.decode(tok.encode(text, { addSpecialTokens: false })), 'x!= y, so it\'s 3. Right?');
+  writeFileSync(join(forced, 'tokenizer_config.json'), JSON.stringify({ ...cfg, clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output: 'yes' }));
+  assert.throws(() => loadModel(forced), /field "clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output": must be true or false/);
 });
 
 test('encode gives the ids the Rust tokenizers library gives for each family (with special tokens)', () => {
@@ -267,6 +283,8 @@ test('tokenizer files that transformers would read differently are refused namin
     [broken('qwen3', 'transformers-5', 'generation_config.json', (j) => (j.eos_token_id = [270, 9999])), /generation_config\.json, field "eos_token_id": 9999 is not a token id in \[0, 320\)/],
     [broken('qwen2.5-instruct', 'transformers-4', 'tokenizer_config.json', (j) => (j.split_special_tokens = true)), /tokenizer_config\.json, field "split_special_tokens": true/],
     [broken('qwen2.5-instruct', 'transformers-4', 'tokenizer_config.json', (j) => (j.add_prefix_space = true)), /tokenizer_config\.json, field "add_prefix_space": true, but tokenizer\.json's pre-tokenizer adds no prefix space/],
+    // BPE dropout: the Rust library would split at random on every encode.
+    [broken('llama-3.2', 'transformers-5', 'tokenizer.json', (j) => ((j.model as Record<string, unknown>).dropout = 0.1)), /tokenizer\.json, field "model\.dropout": 0\.1: BPE dropout/],
   ];
   for (const [dir, message] of cases) assert.throws(() => loadModel(dir), message);
   // A map that only fills in what tokenizer_config.json lacks is read (older saves).
