@@ -13,6 +13,7 @@ import { EVAL_DEFAULTS } from '../eval/defaults.js';
 import type { RmTrainOptions } from '../rm/train.js';
 import { SAMPLING_PRECISIONS, type SamplingPrecision } from '../model/sampling-precision.js';
 import { chatTemplateArgsProblem, type ChatTemplateArgs } from '../model/chat-template.js';
+import { didYouMean } from '../util/near-name.js';
 
 export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval' | 'reward_model';
 export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval', 'reward_model'];
@@ -88,7 +89,7 @@ export function checkSchema(schema: Schema, config: Record<string, unknown>): Re
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     const f = schema[k];
-    if (!f) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(schema).join(', ')}`);
+    if (!f) throw new ConfigFieldError(k, `unknown option${didYouMean(k, Object.keys(schema))}; known: ${Object.keys(schema).join(', ')}`);
     if (v === null || v === undefined) continue;
     out[k] = checkField(k, f, v);
   }
@@ -334,7 +335,7 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
   for (const [k, v] of Object.entries(raw)) {
     const key = GRPO_ALIASES[k] ?? k;
     if (key === 'output_dir') throw new ConfigFieldError(k, 'set by the pipeline (the stage folder); remove it');
-    if (!(key in GRPO_DEFAULTS)) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir').join(', ')}`);
+    if (!(key in GRPO_DEFAULTS)) throw new ConfigFieldError(k, `unknown option${didYouMean(k, Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir'))}; known: ${Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir').join(', ')}`);
     if (key === 'rewards') {
       let specs: RewardSpec[];
       if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) specs = parseRewardSpecs(v as string | string[]);

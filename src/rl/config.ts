@@ -2,10 +2,12 @@
 // reward spec parser (`accuracy:1,format:0.5`), config files (JSON or YAML), and validation that
 // runs before anything expensive so bad settings fail in milliseconds with a clear AhaError.
 import { parseRewardSpec } from '../rewards/spec.js';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
+import { parseJsonText } from '../util/json-file.js';
+import { readUtf8File } from '../util/text-file.js';
 import { readRunConfig, RUN_CONFIG_FILE } from '../model/training-run.js';
 import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type ImportanceSamplingLevel, type ImportanceSamplingMode, type LossType } from './loss.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
@@ -17,6 +19,7 @@ import { LEARNED_REWARD_DEFAULTS, learnedOnProblem, type LearnedRewardOptions } 
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
 import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
 import { checkCoatGrpoOptions, COAT_GRPO_DEFAULTS, type CoatGrpoOptions } from './coat-options.js';
+import { didYouMean } from '../util/near-name.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -236,18 +239,21 @@ export function parseRewardSpecs(spec: string | readonly string[]): RewardSpec[]
 /** Reads a JSON or YAML config file into partial options (unknown keys are an error). */
 export function readConfigFile(file: string): Partial<GrpoConfig> {
   if (!existsSync(file)) throw new InputError({ file }, 'config file not found');
-  const text = readFileSync(file, 'utf8');
+  const text = readUtf8File(file);
+  if (text.trim() === '') throw new InputError({ file }, 'the file is empty; expected an object of options');
   let raw: unknown;
-  try {
-    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new InputError({ file }, `cannot parse: ${(err as Error).message}`);
-  }
+  if (/\.ya?ml$/i.test(file)) {
+    try {
+      raw = parseYaml(text);
+    } catch (err) {
+      throw new InputError({ file }, `cannot parse: ${(err as Error).message}`);
+    }
+  } else raw = parseJsonText(text, { file });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file }, 'expected an object of options');
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const key = ALIASES[k] ?? k;
-    if (!(key in DEFAULT_CONFIG)) throw new InputError({ file, field: k }, `unknown option; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+    if (!(key in DEFAULT_CONFIG)) throw new InputError({ file, field: k }, `unknown option${didYouMean(k, [...Object.keys(DEFAULT_CONFIG), ...Object.keys(ALIASES)])}; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
     if (key === 'rewards') {
       if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) out.rewards = parseRewardSpecs(v as string | string[]);
       else if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && typeof (x as RewardSpec).name === 'string')) {
@@ -282,6 +288,27 @@ function check(cond: boolean, message: string): void {
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
+/** The type of options whose default is null (off, or chosen later), besides null itself. */
+const NULLABLE_TYPES: Partial<Record<keyof GrpoConfig, 'number' | 'string' | 'boolean'>> = {
+  model: 'string', task: 'string', data: 'string', lora: 'string', search_corpus: 'string', coat_reader: 'string',
+  epsilon_high: 'number', delta: 'number', off_policy_mask_threshold: 'number', save_total_limit: 'number', score_stage_one_steps: 'number',
+  vllm_importance_sampling_correction: 'boolean',
+};
+
+/**
+ * A value of the wrong JSON type, named with its type: a quoted "1e-4" from a YAML file would
+ * otherwise read "learning_rate must be > 0, got 1e-4", which looks right. Null where the
+ * default is not null is wrong too. Lists and mappings are checked by their own rules.
+ */
+function typeProblem(key: keyof GrpoConfig, v: unknown): string | null {
+  const d = DEFAULT_CONFIG[key];
+  const want = d === null ? NULLABLE_TYPES[key] : typeof d;
+  if (want === undefined || !['number', 'string', 'boolean'].includes(want) || typeof v === want || (v === null && d === null)) return null;
+  const what = want === 'number' ? 'a number' : want === 'boolean' ? 'true or false' : 'a string';
+  const got = v === undefined ? 'nothing' : v === null ? 'null' : typeof v === 'string' ? `the string ${JSON.stringify(v)}${(want === 'number' && v.trim() !== '' && Number.isFinite(Number(v))) || (want === 'boolean' && /^(true|false)$/.test(v)) ? ' (write it without quotes)' : ''}` : `${Array.isArray(v) ? 'a list' : typeof v} ${JSON.stringify(v)}`;
+  return `${key} must be ${what}${d === null ? ' or null' : ''}, got ${got}`;
+}
+
 /** CISPO's cap on the importance weight when epsilon_high is not given (TRL's ScaleRL recipe, methods.md). */
 export const CISPO_EPSILON_HIGH = 5.0;
 
@@ -302,6 +329,10 @@ export function samplerCorrectionOn(c: Pick<GrpoConfig, 'vllm_importance_samplin
  * the trainer). Returns the config with epsilon_high resolved (= epsilon, or 5 for cispo).
  */
 export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof GrpoConfig)[]) {
+    const problem = typeProblem(key, c[key]);
+    check(problem === null, problem!);
+  }
   check(c.task !== null || c.data !== null, 'give a task (--task arithmetic|countdown) or a data file (--data FILE.jsonl)');
   check(c.task === null || c.data === null, '--task and --data are exclusive: give one');
   check(isInt(c.num_generations) && c.num_generations >= 2, `group size (num_generations) must be an integer >= 2 (GRPO normalises within a group), got ${c.num_generations}`);

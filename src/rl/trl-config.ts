@@ -4,6 +4,7 @@
 // aha does not know is an error naming it, never ignored.
 import { AhaError } from '../util/errors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from './config.js';
+import { didYouMean } from '../util/near-name.js';
 
 /** aha settings the trainer fills in from its own options (model, train_dataset or task, reward_funcs) or maps below. */
 type TrainerOwned = 'model' | 'task' | 'data' | 'rewards';
@@ -82,7 +83,7 @@ export function fromTrlGrpoConfig(args: GRPOConfig = {}): TrlGrpoSettings {
   for (const key of Object.keys(args)) {
     if (GRPO_CONFIG_KEYS.includes(key)) continue;
     if (UNSUPPORTED[key]) throw new AhaError(`GRPOConfig.${key} is not supported: ${UNSUPPORTED[key]}`);
-    throw new AhaError(`GRPOConfig: unknown option "${key}"; known: ${GRPO_CONFIG_KEYS.join(', ')}`);
+    throw new AhaError(`GRPOConfig: unknown option "${key}"${didYouMean(key, GRPO_CONFIG_KEYS)}; known: ${GRPO_CONFIG_KEYS.join(', ')}`);
   }
   const config: GrpoConfig = { ...DEFAULT_CONFIG };
   const out = config as unknown as Record<string, unknown>;

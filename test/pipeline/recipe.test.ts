@@ -31,7 +31,7 @@ test('structure errors name the line, stage and field', () => {
   assert.throws(() => check(`name: x\nstages:\n${sample}${sample}`), /r\.yaml:8: stage "traces", field "name": another stage already has this name/);
   assert.throws(() => check(`name: x\nstages: []\n`), /r\.yaml:2: field "stages": required: a non-empty list/);
   assert.throws(() => check(`stages:\n${sample}`), /field "name": required: the pipeline name/);
-  assert.throws(() => check(`name: x\nstage:\n${sample}`), /r\.yaml:2: field "stage": unknown key; known: name, run_dir, description, stages/);
+  assert.throws(() => check(`name: x\nstage:\n${sample}`), /r\.yaml:2: field "stage": unknown key \(did you mean "stages"\?\); known: name, run_dir, description, stages/);
   assert.throws(() => check(`name: x\nstages:\n  - name: a\n    kind: eval\n    confg: {}\n`), /r\.yaml:5: stage "a", field "confg": unknown key/);
   assert.throws(() => check(`name: x\nstages:\n  - name: [a\n`), /r\.yaml:\d+: not valid YAML/);
 });
@@ -44,7 +44,7 @@ test('references must name an earlier stage by ${stages.<name>.output}', () => {
 });
 
 test('config keys and values are checked per kind, naming the stage, field and line', () => {
-  assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nsampels: 4`)}`), /r\.yaml:8: stage "t", field "sampels": unknown option; known: model, endpoint/);
+  assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nsampels: 4`)}`), /r\.yaml:8: stage "t", field "sampels": unknown option \(did you mean "samples"\?\); known: model, endpoint/);
   assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nsamples: 0`)}`), /stage "t", field "samples": must be between 1 and 1024, got 0/);
   assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nfilters: [tags, spelling]`)}`), /field "filters": unknown filter "spelling"/);
   assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sft', `data: arithmetic`)}`), /stage "t", field "model": required/);

@@ -89,3 +89,29 @@ test('config files: JSON and YAML, TRL names and aliases, unknown keys rejected'
   assert.throws(() => readConfigFile(j), /field "betta": unknown option/);
   assert.throws(() => readConfigFile(join(dir, 'missing.json')), /config file not found/);
 });
+
+test('config files: a misspelt key names the near option, a wrong type names its type, JSON as strict as YAML', () => {
+  const dir = scratchDir('aha-rl-cfg-');
+  const y = join(dir, 'c.yaml');
+  const j = join(dir, 'c.json');
+  writeFileSync(y, 'num_generation: 4\n');
+  assert.throws(() => readConfigFile(y), /field "num_generation": unknown option \(did you mean "num_generations"\?\)/);
+  writeFileSync(y, 'numGenerations: 4\n');
+  assert.throws(() => readConfigFile(y), /did you mean "num_generations"/);
+  // A quoted number in YAML is a string: named as one, not as "got 1e-4", which reads right.
+  writeFileSync(y, 'learning_rate: "1e-4"\n');
+  assert.throws(() => validateConfig(base(readConfigFile(y))), /learning_rate must be a number, got the string "1e-4" \(write it without quotes\)/);
+  assert.throws(() => validateConfig(base({ max_steps: null as unknown as number })), /max_steps must be a number, got null/);
+  assert.throws(() => validateConfig(base({ epsilon_high: '0.28' as unknown as number })), /epsilon_high must be a number or null, got the string "0.28"/);
+  // JSON.parse keeps the last of two equal keys silently; YAML refuses them, and so does JSON now.
+  writeFileSync(j, '{"beta": 0.04,\n "beta": 0}');
+  assert.throws(() => readConfigFile(j), /c\.json:2, field "beta": given twice/);
+  writeFileSync(j, '{"beta": 0.04\n "seed": 1}');
+  assert.throws(() => readConfigFile(j), /c\.json:2: not valid JSON \(.* at column 2\)/);
+  writeFileSync(j, '\ufeff{"beta": 0.04}');
+  assert.deepEqual(readConfigFile(j), { beta: 0.04 });
+  writeFileSync(j, '');
+  assert.throws(() => readConfigFile(j), /c\.json: the file is empty/);
+  writeFileSync(y, Buffer.from('task: arithmetic\nmodel: caf\xe9\n', 'latin1'));
+  assert.throws(() => readConfigFile(y), /c\.yaml:2: not UTF-8 text/);
+});
