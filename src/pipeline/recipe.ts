@@ -3,7 +3,8 @@
 // each stage's config keys and values (configs.ts), references to earlier stages'
 // outputs, and that the model folders and data files it names exist. Errors name the recipe
 // file, the YAML line, the stage and the field.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readUtf8File } from '../util/text-file.js';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
@@ -249,5 +250,5 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
 
 export function readRecipe(file: string, opts: { runDir?: string } = {}): Recipe {
   if (!existsSync(file)) throw new InputError({ file }, 'recipe file not found');
-  return parseRecipe(readFileSync(file, 'utf8'), file, opts);
+  return parseRecipe(readUtf8File(file), file, opts);
 }

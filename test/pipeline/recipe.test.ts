@@ -81,3 +81,20 @@ test('the shipped recipes validate once their model folders exist', () => {
   const distill = readRecipe(join(dir, 'distill-arithmetic.yaml'));
   assert.deepEqual(distill.stages.map((s) => s.kind), ['grpo', 'eval', 'eval', 'sample', 'sft', 'eval', 'grpo', 'eval', 'grpo', 'eval']);
 });
+
+test('a recipe, and each SFT file a stage mixes, must be UTF-8; a bad line is named in its own file', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { mixedData } = await import('../../src/pipeline/stages.js');
+  const dir = tempDir();
+  const recipe = join(dir, 'latin1.yaml');
+  writeFileSync(recipe, Buffer.from('name: x\nstages:\n  - name: caf\xe9\n', 'latin1'));
+  assert.throws(() => readRecipe(recipe), /latin1\.yaml:3: not UTF-8 text/);
+  const good = join(dir, 'a.jsonl');
+  const bad = join(dir, 'b.jsonl');
+  writeFileSync(good, '{"prompt": "1", "completion": "2"}\n');
+  writeFileSync(bad, '{"prompt": "1", "completion": "2"}\n{"prompt": "1",\n');
+  const ctx = { dir: join(dir, 'stage'), name: 'stage', log: () => {} };
+  assert.throws(() => mixedData(ctx, [good, bad]), /b\.jsonl:2: not valid JSON/);
+  writeFileSync(bad, Buffer.from('{"prompt": "caf\xe9", "completion": "2"}\n', 'latin1'));
+  assert.throws(() => mixedData(ctx, [good, bad]), /b\.jsonl:1: not UTF-8 text/);
+});
