@@ -68,7 +68,16 @@ export interface RunningRewardServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function parseJson(text: string): Record<string, unknown> {
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as JSON: strict UTF-8 (a Latin-1 body would score U+FFFD text silently), a byte-order mark dropped. */
+function parseJson(body: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new HttpError(400, 'body is not UTF-8 text; send JSON encoded as UTF-8');
+  }
   let v: unknown;
   try {
     v = JSON.parse(text);

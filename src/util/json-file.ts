@@ -20,7 +20,7 @@ function lineColumn(text: string, offset: number, firstLine: number): { line: nu
 }
 
 /**
- * The first key an object of `text` (valid JSON) names twice, with its character offset, or null.
+ * The first key an object of `text` (JSON that parsed) names twice, with its character offset, or null.
  * A string token followed by ':' is a key of the innermost open object.
  */
 export function duplicateJsonKey(text: string): { key: string; offset: number } | null {
@@ -32,7 +32,7 @@ export function duplicateJsonKey(text: string): { key: string; offset: number } 
     else if (ch === 125 /* } */ || ch === 93 /* ] */) open.pop();
     else if (ch === 34 /* " */) {
       const start = i;
-      for (i++; text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92 /* \ */) i++;
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92 /* \ */) i++;
       let j = i + 1;
       while (j < text.length && /\s/.test(text[j])) j++;
       const keys = open[open.length - 1];

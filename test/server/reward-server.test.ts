@@ -85,6 +85,18 @@ test('POST /score takes verl\'s compute_score arguments and TRL\'s reward-functi
   assert.match(String(badItem.json.error), /item 2: "solution_str" must be a string/);
 });
 
+test('a body that is not UTF-8 is a 400; a byte-order mark before the JSON is not', async () => {
+  const send = async (bytes: Buffer) => {
+    const res = await fetch(`${srv.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  const latin1 = await send(Buffer.from('{"completion": "\\boxed{2} caf\xe9", "example": {"gold": "2"}}', 'latin1'));
+  assert.equal(latin1.status, 400);
+  assert.match(String(latin1.json.error), /not UTF-8/);
+  const bom = await send(Buffer.from('\ufeff{"completion": "\\boxed{2}", "example": {"gold": "2"}}', 'utf8'));
+  assert.equal(bom.status, 200, JSON.stringify(bom.json));
+});
+
 test('POST /verify/math and /verify/code answer like `aha verify`', async () => {
   const m = await post(`${srv.url}/verify/math`, { pred: 'so \\boxed{\\frac12}', gold: '0.5' });
   assert.deepEqual(m.json, { equal: true, pred_extracted: '\\frac12', gold_extracted: '0.5' });
