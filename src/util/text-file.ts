@@ -6,6 +6,30 @@ import { InputError } from './errors.js';
 
 const strict = new TextDecoder('utf-8', { fatal: true });
 
+/** `bytes` as UTF-8 text (a leading byte-order mark dropped), or null when they are not UTF-8. */
+export function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return strict.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** The lines of a byte stream (a file or stdin) as raw bytes, without their '\n', for strict per-line decoding. */
+export async function* byteLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<Uint8Array> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of stream) {
+    const data = Buffer.concat([rest, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+    let start = 0;
+    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+      yield data.subarray(start, nl);
+      start = nl + 1;
+    }
+    rest = data.subarray(start);
+  }
+  if (rest.length > 0) yield rest;
+}
+
 /** `bytes` as UTF-8 text without a byte-order mark, or an InputError naming `file` and the first bad line. */
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
   try {

@@ -87,7 +87,7 @@ test('POST /score takes verl\'s compute_score arguments and TRL\'s reward-functi
 
 test('a body that is not UTF-8 is a 400; a byte-order mark before the JSON is not', async () => {
   const send = async (bytes: Buffer) => {
-    const res = await fetch(`${srv.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });
+    const res = await fetch(`${srv.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(bytes) });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   };
   const latin1 = await send(Buffer.from('{"completion": "\\boxed{2} caf\xe9", "example": {"gold": "2"}}', 'latin1'));
