@@ -48,7 +48,8 @@ export class ConfigFieldError extends AhaError {
 function checkField(key: string, f: Field, v: unknown): unknown {
   const bad = (what: string) => new ConfigFieldError(key, `${what}, got ${JSON.stringify(v)?.slice(0, 60)}`);
   const range = (x: number) => {
-    if ((f.min !== undefined && x < f.min) || (f.max !== undefined && x > f.max)) throw bad(`must be ${f.max !== undefined ? `between ${f.min} and ${f.max}` : `>= ${f.min}`}`);
+    const least = f.min === Number.MIN_VALUE ? 'above 0' : f.max !== undefined ? `between ${f.min}` : `>= ${f.min}`;
+    if ((f.min !== undefined && x < f.min) || (f.max !== undefined && x > f.max)) throw bad(`must be ${least}${f.max !== undefined ? ` and ${f.min === Number.MIN_VALUE ? 'at most ' : ''}${f.max}` : ''}`);
   };
   switch (f.type) {
     case 'string':
