@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
 import { parseJsonText } from '../util/json-file.js';
 import { readUtf8File } from '../util/text-file.js';
+import { TRL_UNSUPPORTED, trlPromptsPerStep, trlScaleRewards, type TrlBatchSizes } from './trl-names.js';
 import { readRunConfig, RUN_CONFIG_FILE } from '../model/training-run.js';
 import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type ImportanceSamplingLevel, type ImportanceSamplingMode, type LossType } from './loss.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
@@ -251,9 +252,17 @@ export function readConfigFile(file: string): Partial<GrpoConfig> {
   } else raw = parseJsonText(text, { file });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file }, 'expected an object of options');
   const out: Record<string, unknown> = {};
+  const trl: TrlBatchSizes & { reward_weights?: unknown } = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const key = ALIASES[k] ?? k;
-    if (!(key in DEFAULT_CONFIG)) throw new InputError({ file, field: k }, `unknown option${didYouMean(k, [...Object.keys(DEFAULT_CONFIG), ...Object.keys(ALIASES)])}; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+    // TRL's own names, meaning what they mean in the library's GRPOConfig (trl-names.ts).
+    if (k === 'per_device_train_batch_size' || k === 'generation_batch_size' || k === 'reward_weights') {
+      trl[k] = v;
+      continue;
+    }
+    const unsupported = TRL_UNSUPPORTED[k] ?? (k === 'disable_tqdm' ? 'use --quiet' : undefined);
+    if (unsupported !== undefined) throw new InputError({ file, field: k }, `TRL's option is not supported: ${unsupported}`);
+    if (!(key in DEFAULT_CONFIG)) throw new InputError({ file, field: k }, `unknown option${didYouMean(k, [...Object.keys(DEFAULT_CONFIG), ...Object.keys(ALIASES), ...TRL_FILE_KEYS])}; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}, ${TRL_FILE_KEYS.join(', ')}`);
     if (key === 'rewards') {
       if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) out.rewards = parseRewardSpecs(v as string | string[]);
       else if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && typeof (x as RewardSpec).name === 'string')) {
@@ -261,10 +270,32 @@ export function readConfigFile(file: string): Partial<GrpoConfig> {
       } else if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((w) => typeof w === 'number')) {
         out.rewards = Object.entries(v as Record<string, number>).map(([name, weight]) => ({ name, weight }));
       } else throw new InputError({ file, field: k }, 'expected "name:weight,...", a list of {name, weight}, or a map name: weight');
-    } else out[key] = v;
+    } else out[key] = key === 'scale_rewards' ? trlScaleRewards(v) : v;
+  }
+  const G = (out.num_generations ?? DEFAULT_CONFIG.num_generations) as number;
+  const accum = (out.gradient_accumulation_steps ?? DEFAULT_CONFIG.gradient_accumulation_steps) as number;
+  // A G or accumulation of the wrong type is validateConfig's error to name; the batch waits for it.
+  const perStep = isInt(G) && G >= 1 && isInt(accum) && accum >= 1 ? trlPromptsPerStep(trl, G, accum) : null;
+  if (perStep !== null && typeof perStep === 'object') throw new InputError({ file, field: perStep.field }, perStep.problem);
+  if (perStep !== null) {
+    const field = trl.generation_batch_size !== undefined ? 'generation_batch_size' : 'per_device_train_batch_size';
+    if (out.prompts_per_step !== undefined && out.prompts_per_step !== perStep) {
+      throw new InputError({ file, field }, `gives ${perStep} prompts per step (TRL counts completions: ${perStep} × num_generations ${G}), but prompts_per_step is ${JSON.stringify(out.prompts_per_step)}; give one of them`);
+    }
+    out.prompts_per_step = perStep;
+  }
+  if (trl.reward_weights !== undefined) {
+    const w = trl.reward_weights;
+    const rewards = out.rewards as RewardSpec[] | undefined;
+    if (!Array.isArray(w) || !w.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new InputError({ file, field: 'reward_weights' }, 'must be a list of finite numbers, one per reward function');
+    if (rewards === undefined || rewards.length !== w.length) throw new InputError({ file, field: 'reward_weights' }, `one weight per reward of "rewards" in the same file (${rewards?.length ?? 0} given there, ${w.length} weights)`);
+    out.rewards = rewards.map((r, i) => ({ name: r.name, weight: w[i] as number }));
   }
   return out as Partial<GrpoConfig>;
 }
+
+/** TRL GRPOConfig names a config file may use besides aha's own (docs/grpo.md). */
+const TRL_FILE_KEYS = ['per_device_train_batch_size', 'generation_batch_size', 'reward_weights'];
 
 /**
  * The option a validateConfig message is about, of `keys` (the options the user gave): the one

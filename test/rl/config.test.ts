@@ -115,3 +115,22 @@ test('config files: a misspelt key names the near option, a wrong type names its
   writeFileSync(y, Buffer.from('task: arithmetic\nmodel: caf\xe9\n', 'latin1'));
   assert.throws(() => readConfigFile(y), /c\.yaml:2: not UTF-8 text/);
 });
+
+test('config files take TRL\'s batch sizes, boolean scale_rewards and reward_weights as the library does, and say why a TRL option is not taken', () => {
+  const dir = scratchDir('aha-rl-cfg-');
+  const y = join(dir, 'trl.yaml');
+  // TRL counts completions: 16 per step in groups of 4 are 4 prompts per step.
+  writeFileSync(y, 'num_generations: 4\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 2\nscale_rewards: false\nrewards: [accuracy, format]\nreward_weights: [1, 0.25]\n');
+  const c = readConfigFile(y);
+  assert.equal(c.prompts_per_step, 4);
+  assert.equal(c.scale_rewards, 'none');
+  assert.deepEqual(c.rewards, [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.25 }]);
+  writeFileSync(y, 'num_generations: 4\ngeneration_batch_size: 6\n');
+  assert.throws(() => readConfigFile(y), /trl\.yaml, field "generation_batch_size": generation_batch_size 6 must be a multiple of num_generations \(4\)/);
+  writeFileSync(y, 'per_device_train_batch_size: 16\nprompts_per_step: 3\n');
+  assert.throws(() => readConfigFile(y), /field "per_device_train_batch_size": gives 2 prompts per step .* but prompts_per_step is 3/);
+  writeFileSync(y, 'reward_weights: [1, 2]\n');
+  assert.throws(() => readConfigFile(y), /field "reward_weights": one weight per reward of "rewards" in the same file/);
+  writeFileSync(y, 'num_train_epochs: 3\n');
+  assert.throws(() => readConfigFile(y), /field "num_train_epochs": TRL's option is not supported: aha trains for max_steps steps/);
+});
