@@ -180,7 +180,8 @@ function validateStageConfig(stage: RecipeStage, config: Record<string, unknown>
 /** Parses and validates a recipe text (`file` names it in errors; run_dir defaults to runs/<name>). */
 export function parseRecipe(text: string, file: string, opts: { runDir?: string } = {}): Recipe {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // YAML 1.1 merge keys (<<: *anchor) let stages share settings; without them '<<' would be an unknown option.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     throw new InputError({ file, line: lines.linePos(e.pos[0]).line }, `not valid YAML (${e.message.split('\n')[0]})`);

@@ -245,7 +245,8 @@ export function readConfigFile(file: string): Partial<GrpoConfig> {
   let raw: unknown;
   if (/\.ya?ml$/i.test(file)) {
     try {
-      raw = parseYaml(text);
+      // YAML 1.1 merge keys (<<: *anchor), which TRL users' YAML files use, are resolved as in PyYAML.
+      raw = parseYaml(text, { merge: true });
     } catch (err) {
       throw new InputError({ file }, `cannot parse: ${(err as Error).message}`);
     }

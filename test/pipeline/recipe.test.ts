@@ -98,3 +98,10 @@ test('a recipe, and each SFT file a stage mixes, must be UTF-8; a bad line is na
   writeFileSync(bad, Buffer.from('{"prompt": "caf\xe9", "completion": "2"}\n', 'latin1'));
   assert.throws(() => mixedData(ctx, [good, bad]), /b\.jsonl:1: not UTF-8 text/);
 });
+
+test('stages may share settings through YAML merge keys (<<: *anchor), as PyYAML reads them', () => {
+  const text = `name: x\nstages:\n  - name: a\n    kind: sample\n    config: &common\n      model: ${model}\n      data: arithmetic\n      samples: 2\n  - name: b\n    kind: sample\n    config:\n      <<: *common\n      samples: 3\n`;
+  const r = check(text);
+  assert.equal(r.stages[1].config.samples, 3);
+  assert.equal(r.stages[1].config.data, 'arithmetic');
+});

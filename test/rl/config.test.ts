@@ -96,6 +96,8 @@ test('config files: a misspelt key names the near option, a wrong type names its
   const j = join(dir, 'c.json');
   writeFileSync(y, 'num_generation: 4\n');
   assert.throws(() => readConfigFile(y), /field "num_generation": unknown option \(did you mean "num_generations"\?\)/);
+  writeFileSync(y, 'num_generations: 4\n<<: {beta: 0.04, seed: 3}\nseed: 5\n');
+  assert.deepEqual(readConfigFile(y), { num_generations: 4, beta: 0.04, seed: 5 });
   writeFileSync(y, 'numGenerations: 4\n');
   assert.throws(() => readConfigFile(y), /did you mean "num_generations"/);
   // A quoted number in YAML is a string: named as one, not as "got 1e-4", which reads right.
