@@ -1,7 +1,7 @@
 // The GRPO run configuration: every option with its default (names follow TRL's GRPOConfig), the
 // reward spec parser (`accuracy:1,format:0.5`), config files (JSON or YAML), and validation that
 // runs before anything expensive so bad settings fail in milliseconds with a clear AhaError.
-import { parseRewardSpec } from '../rewards/spec.js';
+import { duplicateReward, parseRewardSpec } from '../rewards/spec.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -320,25 +320,24 @@ function check(cond: boolean, message: string): void {
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
-/** The type of options whose default is null (off, or chosen later), besides null itself. */
-const NULLABLE_TYPES: Partial<Record<keyof GrpoConfig, 'number' | 'string' | 'boolean'>> = {
-  model: 'string', task: 'string', data: 'string', lora: 'string', search_corpus: 'string', coat_reader: 'string',
+/** Numeric options whose default is null (off, or chosen later). */
+const NULLABLE_TYPES: Partial<Record<keyof GrpoConfig, 'number'>> = {
   epsilon_high: 'number', delta: 'number', off_policy_mask_threshold: 'number', save_total_limit: 'number', score_stage_one_steps: 'number',
-  vllm_importance_sampling_correction: 'boolean',
 };
 
 /**
- * A value of the wrong JSON type, named with its type: a quoted "1e-4" from a YAML file would
- * otherwise read "learning_rate must be > 0, got 1e-4", which looks right. Null where the
- * default is not null is wrong too. Lists and mappings are checked by their own rules.
+ * A numeric option given as another JSON type, named with its type: a quoted "1e-4" from a YAML
+ * file would otherwise read "learning_rate must be > 0, got 1e-4", which looks right. Null where
+ * the default is not null is wrong too. Strings, booleans, lists and mappings have their own
+ * checks, whose words say what they take (score_stage takes 1, 2 or "both").
  */
 function typeProblem(key: keyof GrpoConfig, v: unknown): string | null {
   const d = DEFAULT_CONFIG[key];
   const want = d === null ? NULLABLE_TYPES[key] : typeof d;
-  if (want === undefined || !['number', 'string', 'boolean'].includes(want) || typeof v === want || (v === null && d === null)) return null;
-  const what = want === 'number' ? 'a number' : want === 'boolean' ? 'true or false' : 'a string';
-  const got = v === undefined ? 'nothing' : v === null ? 'null' : typeof v === 'string' ? `the string ${JSON.stringify(v)}${(want === 'number' && v.trim() !== '' && Number.isFinite(Number(v))) || (want === 'boolean' && /^(true|false)$/.test(v)) ? ' (write it without quotes)' : ''}` : `${Array.isArray(v) ? 'a list' : typeof v} ${JSON.stringify(v)}`;
-  return `${key} must be ${what}${d === null ? ' or null' : ''}, got ${got}`;
+  if (want !== 'number' || typeof v === 'number' || (v === null && d === null)) return null;
+  const quoted = typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v));
+  const got = v === undefined ? 'nothing' : v === null ? 'null' : typeof v === 'string' ? `the string ${JSON.stringify(v)}${quoted ? ' (write it without quotes)' : ''}` : `${Array.isArray(v) ? 'a list' : typeof v} ${JSON.stringify(v)}`;
+  return `${key} must be a number${d === null ? ' or null' : ''}, got ${got}`;
 }
 
 /** CISPO's cap on the importance weight when epsilon_high is not given (TRL's ScaleRL recipe, methods.md). */
@@ -448,6 +447,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.difficulty === null || (Array.isArray(c.difficulty) && c.difficulty.length > 0 && c.difficulty.every(isInt)), 'difficulty must be a non-empty list of integer levels');
   check(c.difficulty === null || c.task !== null, 'difficulty applies to a --task, not to --data');
   for (const r of c.rewards) check(isNum(r.weight), `reward "${r.name}" has a non-numeric weight`);
+  const twice = duplicateReward(c.rewards);
+  check(twice === null, `rewards: "${twice}" is given twice; give it once (with the summed weight)`);
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');

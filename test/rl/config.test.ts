@@ -12,6 +12,9 @@ test('reward specs: name:weight pairs, weight defaults to 1', () => {
   assert.deepEqual(parseRewardSpecs('accuracy:1,format:0.5'), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }]);
   assert.deepEqual(parseRewardSpecs(['accuracy', 'format:-0.25']), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: -0.25 }]);
   assert.throws(() => parseRewardSpecs('accuracy:abc'), /"accuracy:abc": the weight after the name must be a number/);
+  // Rewards are logged by name: a second "accuracy" would be summed in while one log vanished.
+  assert.throws(() => parseRewardSpecs('accuracy:1,format:0.2,accuracy:0.5'), /--reward: reward "accuracy" is given twice/);
+  assert.throws(() => validateConfig(base({ rewards: [{ name: 'format', weight: 1 }, { name: 'format', weight: 1 }] })), /rewards: "format" is given twice/);
 });
 
 test('validation rejects bad settings with a clear AhaError', () => {
