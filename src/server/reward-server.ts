@@ -71,7 +71,7 @@ export interface RunningRewardServer {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The body as JSON: strict UTF-8 (a Latin-1 body would score U+FFFD text silently), a byte-order mark dropped. */
-function parseJson(body: Buffer): Record<string, unknown> {
+function parseJson(body: Buffer, contentType: string | undefined): Record<string, unknown> {
   let text: string;
   try {
     text = strictUtf8.decode(body);
@@ -82,7 +82,9 @@ function parseJson(body: Buffer): Record<string, unknown> {
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, `body is not valid JSON (${(err as Error).message})`);
+    // Python's requests.post(url, data=dict) sends a form: say so, since the JSON error alone does not.
+    const form = contentType !== undefined && /form-urlencoded|multipart\/form-data/i.test(contentType);
+    throw new HttpError(400, `body is not valid JSON (${(err as Error).message})${form ? `; it was sent as ${contentType.split(';')[0]}: send JSON (Python: requests.post(url, json=...))` : ''}`);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'body must be a JSON object');
   return v as Record<string, unknown>;
@@ -335,7 +337,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
         const direct = answerWithoutBody(method, path);
         if (direct !== null) return direct;
         // The whole body first: a slow sender waits here, never in a processing slot.
-        const body = parseJson(await readBody(req, maxBody, bodyTimeoutMs));
+        const body = parseJson(await readBody(req, maxBody, bodyTimeoutMs), req.headers['content-type']);
         return withSlot(() => route(path, body));
       };
       handle()

@@ -85,7 +85,7 @@ test('POST /score takes verl\'s compute_score arguments and TRL\'s reward-functi
   assert.match(String(badItem.json.error), /item 2: "solution_str" must be a string/);
 });
 
-test('a body that is not UTF-8 is a 400; a byte-order mark before the JSON is not', async () => {
+test('a body that is not UTF-8 is a 400, a form says it is one; a byte-order mark before the JSON is fine', async () => {
   const send = async (bytes: Buffer) => {
     const res = await fetch(`${srv.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(bytes) });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -95,6 +95,10 @@ test('a body that is not UTF-8 is a 400; a byte-order mark before the JSON is no
   assert.match(String(latin1.json.error), /not UTF-8/);
   const bom = await send(Buffer.from('\ufeff{"completion": "\\boxed{2}", "example": {"gold": "2"}}', 'utf8'));
   assert.equal(bom.status, 200, JSON.stringify(bom.json));
+  // requests.post(url, data={...}) sends a form, not JSON: the answer says which.
+  const form = await fetch(`${srv.url}/get_reward`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=a&labels=1' });
+  assert.equal(form.status, 400);
+  assert.match(String(((await form.json()) as { error: string }).error), /sent as application\/x-www-form-urlencoded: send JSON \(Python: requests\.post\(url, json=\.\.\.\)\)/);
 });
 
 test('POST /verify/math and /verify/code answer like `aha verify`', async () => {
