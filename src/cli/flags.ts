@@ -19,8 +19,10 @@ export function parseNumber(flag: string, raw: unknown, rule: NumberRule = {}): 
   const { min, max, integer } = rule;
   if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || (min !== undefined && v < min) || (max !== undefined && v > max)) {
     const kind = integer ? 'an integer' : 'a number';
+    // Number.MIN_VALUE as the least is "above 0", not "from 5e-324".
     const range =
-      min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` >= ${min}` : max !== undefined ? ` <= ${max}` : '';
+      min === Number.MIN_VALUE ? (max !== undefined ? ` above 0 and at most ${max}` : ' above 0')
+      : min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` >= ${min}` : max !== undefined ? ` <= ${max}` : '';
     throw new AhaError(`${flag} must be ${kind}${range}, got "${String(raw)}"`);
   }
   return v;

@@ -1,5 +1,6 @@
 // The `aha` program: every command registered on one commander program, and `main`, which runs
-// it and turns an AhaError into one `aha: …` line and exit code 2. Importing it runs nothing
+// it and turns an AhaError into one `aha: …` line and exit code 2, as it does commander's own
+// usage errors (unknown flag, missing value): 1 is a command's own result (aha verify's unchecked lines). Importing it runs nothing
 // (tests build the program in-process); main.ts is the executable's entry.
 import { Command, CommanderError } from 'commander';
 import { AhaError } from '../util/errors.js';
@@ -25,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     // A command that finished its output but must report failure sets process.exitCode (aha verify: 1).
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // --help and --version end with code 0; every other commander error is bad usage.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof AhaError) {
       process.stderr.write(`aha: ${err.message}\n`);
       return 2;

@@ -20,6 +20,7 @@ import { buildTools, splitTools } from '../tools/registry.js';
 import type { Tool } from '../tools/tool.js';
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
 import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
+import { didYouMean } from '../util/near-name.js';
 
 export interface EvaluateOptions {
   /** A bundled benchmark (gsm8k, math500, aime24, amc23, humaneval, mbpp) or a JSON Lines file. */
@@ -110,7 +111,7 @@ const RANGES: [keyof EvaluateOptions, number, boolean, number][] = [
 
 function checkOptions(o: EvaluateOptions): void {
   if (o === null || typeof o !== 'object') throw new AhaError('evaluate: expected an options object { data, model }');
-  for (const k of Object.keys(o)) if (!KNOWN.includes(k)) throw new AhaError(`evaluate: unknown option "${k}"; known: ${KNOWN.join(', ')}`);
+  for (const k of Object.keys(o)) if (!KNOWN.includes(k)) throw new AhaError(`evaluate: unknown option "${k}"${didYouMean(k, KNOWN)}; known: ${KNOWN.join(', ')}`);
   for (const [k, min, integer, max] of RANGES) {
     const v = o[k];
     if (v === undefined) continue;

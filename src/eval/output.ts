@@ -8,6 +8,8 @@ import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { appendJsonl } from '../util/jsonl.js';
 import type { ToolCallRecord } from './generator.js';
+import type { EvalProblem } from './problems.js';
+import { createHash } from 'node:crypto';
 
 export interface SampleRecord {
   id: string;
@@ -22,6 +24,41 @@ export interface SampleRecord {
   reasoning?: string;
   /** Tool-using evaluation: every call the sample made, in order (docs/tools.md). */
   tool_calls?: ToolCallRecord[];
+  /** Fingerprints of the problem text the sample answered and of the gold (or tests) it was graded against (problemHashes). */
+  problem_hash?: string;
+  gold_hash?: string;
+}
+
+const shortHash = (parts: readonly unknown[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+
+/**
+ * What a sample was made from and graded against, so a re-run over an edited data file (a
+ * reworded problem, a corrected gold) does not count the old samples as answers to the new one.
+ */
+export function problemHashes(p: EvalProblem): { problem_hash: string; gold_hash: string } {
+  return { problem_hash: shortHash([p.problem]), gold_hash: shortHash([p.gold, p.code?.test ?? '', p.code?.prompt ?? '', p.code?.entryPoint ?? '', p.code?.record ?? null]) };
+}
+
+/**
+ * The first problem whose samples in the file were made for another text, or graded against
+ * another gold, than the data now gives (records written before fingerprints are not checked);
+ * a changed gold is no error when the samples are being graded again.
+ */
+export function staleSamples(file: string, have: ReadonlyMap<string, ReadonlyMap<number, SampleRecord>>, problems: readonly EvalProblem[], regrade: boolean): string | null {
+  for (const p of problems) {
+    const m = have.get(p.id);
+    if (m === undefined) continue;
+    const now = problemHashes(p);
+    for (const rec of m.values()) {
+      if (rec.problem_hash !== undefined && rec.problem_hash !== now.problem_hash) {
+        return `${file} holds samples of problem "${p.id}" (line ${p.line}) made for another problem text: the data changed since. Pass --out to write a new file`;
+      }
+      if (!regrade && rec.gold_hash !== undefined && rec.gold_hash !== now.gold_hash) {
+        return `${file} holds samples of problem "${p.id}" (line ${p.line}) graded against another ${p.code ? 'set of tests' : 'gold answer'}: the data changed since. Add --regrade to grade them against the new one, or pass --out to write a new file`;
+      }
+    }
+  }
+  return null;
 }
 
 export interface OutputPaths {

@@ -93,7 +93,8 @@ export function goldAnswer(record: Record<string, unknown>, fields: FieldOptions
     }
     return { gold: a.trim() };
   }
-  if (a !== undefined && a !== null && fields.answer !== undefined) return { error: `expected a string or number, got ${JSON.stringify(a).slice(0, 40)}`, field: answerField };
+  // A list, object or boolean is never a gold to fall back from: a solution must not stand in for it unseen.
+  if (a !== undefined && a !== null && typeof a !== 'string') return { error: `expected a string or number, got ${JSON.stringify(a).slice(0, 40)}`, field: answerField };
   if (fields.answer !== undefined && a === undefined) return { error: 'missing', field: answerField };
   const s = record[solutionField];
   if (nonEmptyString(s)) {
@@ -101,6 +102,8 @@ export function goldAnswer(record: Record<string, unknown>, fields: FieldOptions
     if (boxed === null || boxed.trim() === '') return { error: 'no \\boxed{} answer in the solution', field: solutionField };
     return { gold: boxed.trim() };
   }
+  if (typeof a === 'string' || a === null) return { error: `${a === null ? 'null' : 'empty'}, and no "${solutionField}" to take the gold from`, field: answerField };
+  if (s !== undefined && s !== null) return { error: 'expected a non-empty string (a solution whose final \\boxed{} is the gold)', field: solutionField };
   return { error: `no gold answer: neither "${answerField}" nor "${solutionField}" is present`, field: answerField };
 }
 

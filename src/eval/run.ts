@@ -9,7 +9,7 @@ import { progress as makeProgress } from '../util/progress.js';
 import type { GeneratedSample, Generator, SamplingOptions } from './generator.js';
 import type { Grader } from './grading.js';
 import { aggregate, problemMetrics, reportedKs, type ProblemMetrics } from './metrics.js';
-import { appendSample, checkOrWriteSettings, outputPaths, readSamples, type EvalSettings, type OutputPaths, type SampleRecord } from './output.js';
+import { appendSample, checkOrWriteSettings, outputPaths, problemHashes, readSamples, staleSamples, type EvalSettings, type OutputPaths, type SampleRecord } from './output.js';
 import type { EvalProblem } from './problems.js';
 import { RemoteCallError } from './retry.js';
 import { renderPrompt, type PromptTemplate } from './templates.js';
@@ -110,6 +110,8 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
   checkOrWriteSettings(paths, opts.settings, opts.gradingSettings ?? {}, { hasSamples: have.size > 0, regrade: opts.regrade === true });
   const gradeLimit = pLimit(opts.gradeConcurrency ?? availableParallelism());
   const byId = new Map(opts.problems.map((p) => [p.id, p]));
+  const stale = staleSamples(paths.samples, have, opts.problems, opts.regrade === true);
+  if (stale !== null) throw new AhaError(stale);
 
   let resumed = 0;
   for (const [id, m] of have) if (byId.has(id)) for (const i of m.keys()) if (i < K) resumed += 1;
@@ -135,7 +137,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
 
   const record = async (job: Job, sample: GeneratedSample, index: number, usage: SampleRecord['usage']) => {
     const g = await gradeLimit(() => opts.grader.grade(job.problem, sample.text));
-    const rec: SampleRecord = { id: job.problem.id, sample: index, completion: sample.text, extracted: g.extracted, correct: g.correct, finish_reason: sample.finishReason, usage };
+    const rec: SampleRecord = { id: job.problem.id, sample: index, completion: sample.text, extracted: g.extracted, correct: g.correct, finish_reason: sample.finishReason, usage, ...problemHashes(job.problem) };
     if (g.reason !== undefined) rec.reason = g.reason;
     if (sample.reasoning !== undefined) rec.reasoning = sample.reasoning;
     if (sample.toolCalls !== undefined) rec.tool_calls = sample.toolCalls;
@@ -218,6 +220,7 @@ async function regradeAll(
         gradeLimit(() => grader.grade(problem, rec.completion)).then((g) => {
           rec.extracted = g.extracted;
           rec.correct = g.correct;
+          if (rec.gold_hash !== undefined) rec.gold_hash = problemHashes(problem).gold_hash;
           if (g.reason !== undefined) rec.reason = g.reason;
           else delete rec.reason;
         }),

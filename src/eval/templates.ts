@@ -1,8 +1,9 @@
 // Prompt templates: how a problem becomes the text sent to the model. Named templates cover the
 // usual evaluation prompts; `--prompt-template FILE` reads a custom one. Every template has a
 // `{problem}` placeholder.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { AhaError } from '../util/errors.js';
+import { readUtf8File } from '../util/text-file.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
 
 export interface PromptTemplate {
@@ -64,7 +65,7 @@ export function resolveTemplate(nameOrFile: string): PromptTemplate {
   const named = NAMED[nameOrFile];
   let t: PromptTemplate;
   if (named) t = { name: nameOrFile, text: named.text };
-  else if (existsSync(nameOrFile)) t = { name: nameOrFile, text: readFileSync(nameOrFile, 'utf8') };
+  else if (existsSync(nameOrFile)) t = { name: nameOrFile, text: readUtf8File(nameOrFile) };
   else throw new AhaError(`--prompt-template "${nameOrFile}" is neither a file nor a named template (${templateNames().join(', ')})`);
   if (!t.text.includes('{problem}')) throw new AhaError(`prompt template ${t.name} has no {problem} placeholder`);
   return t;

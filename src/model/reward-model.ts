@@ -328,7 +328,7 @@ export function stepInput(tokenizer: Tokenizer, separator: string, sepId: number
   const positions: number[] = [];
   steps.forEach((s, i) => {
     if (s.includes(separator)) throw new AhaError(`step ${i} contains the step separator ${JSON.stringify(separator)}`);
-    parts.push(...tokenizer.encode(s, { addSpecialTokens: false }));
+    for (const id of tokenizer.encode(s, { addSpecialTokens: false })) parts.push(id);
     positions.push(parts.length);
     parts.push(sepId);
   });

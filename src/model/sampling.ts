@@ -130,7 +130,8 @@ export function sample(model: CausalLM, prompts: readonly Int32Array[], opts: Sa
   const stopWindow = stops.length > 0 ? Math.max(...stops.map((s) => s.length)) + 8 : 0;
   const rngs = opts.seeds ? opts.seeds.map((s) => new Rng(s)) : forkStreams(opts.rng ?? new Rng(opts.seed ?? 0), n);
   const slots = Math.max(1, Math.min(n, opts.batchSize ?? 64));
-  const maxPrompt = Math.max(...prompts.map((p) => p.length));
+  // A loop, not Math.max(...): a spread of some hundred thousand rows overflows the stack.
+  const maxPrompt = prompts.reduce((m, p) => Math.max(m, p.length), 0);
   const cache = model.createCache(slots, maxPrompt + opts.maxNewTokens);
   const results: Sample[] = new Array(n);
   const rows: (RowState | null)[] = new Array(slots).fill(null);

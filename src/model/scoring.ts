@@ -61,7 +61,7 @@ function scoreChunk(
   out: Float32Array[],
   vocab: number,
 ): void {
-  const seqLen = Math.max(...rows.map((i) => prompts[i].length + completions[i].length));
+  const seqLen = rows.reduce((m, i) => Math.max(m, prompts[i].length + completions[i].length), 0);
   const ids = new Int32Array(rows.length * seqLen);
   rows.forEach((r, b) => {
     ids.set(prompts[r], b * seqLen);

@@ -32,6 +32,7 @@ import { countdownTask } from '../tasks/countdown.js';
 import { AhaError } from '../util/errors.js';
 import { cpuSeconds } from '../util/cpu-time.js';
 import { Rng } from '../util/rng.js';
+import { didYouMean } from '../util/near-name.js';
 
 /**
  * RL completion limit: the longest demonstration is about 310 tokens (a missed guess worked out,
@@ -126,7 +127,7 @@ export const COAT_DEFAULTS: Omit<CoatOptions, 'output_dir'> = {
 /** Options over the defaults; an unknown key or a bad value is an error naming the field. */
 export function coatOptions(raw: Record<string, unknown>): CoatOptions {
   const known = new Set([...Object.keys(COAT_DEFAULTS), 'output_dir']);
-  for (const k of Object.keys(raw)) if (!known.has(k)) throw new AhaError(`coat: unknown option "${k}"; options are ${[...known].sort().join(', ')}`);
+  for (const k of Object.keys(raw)) if (!known.has(k)) throw new AhaError(`coat: unknown option "${k}"${didYouMean(k, known)}; options are ${[...known].sort().join(', ')}`);
   const o = { ...COAT_DEFAULTS, ...raw } as CoatOptions;
   if (typeof o.output_dir !== 'string' || o.output_dir === '') throw new AhaError('coat: "output_dir" is required');
   const int = (k: keyof CoatOptions, min: number) => {

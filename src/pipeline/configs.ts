@@ -13,6 +13,7 @@ import { EVAL_DEFAULTS } from '../eval/defaults.js';
 import type { RmTrainOptions } from '../rm/train.js';
 import { SAMPLING_PRECISIONS, type SamplingPrecision } from '../model/sampling-precision.js';
 import { chatTemplateArgsProblem, type ChatTemplateArgs } from '../model/chat-template.js';
+import { didYouMean } from '../util/near-name.js';
 
 export type StageKind = 'sft' | 'grpo' | 'sample' | 'eval' | 'reward_model';
 export const STAGE_KINDS: readonly StageKind[] = ['sft', 'grpo', 'sample', 'eval', 'reward_model'];
@@ -47,7 +48,8 @@ export class ConfigFieldError extends AhaError {
 function checkField(key: string, f: Field, v: unknown): unknown {
   const bad = (what: string) => new ConfigFieldError(key, `${what}, got ${JSON.stringify(v)?.slice(0, 60)}`);
   const range = (x: number) => {
-    if ((f.min !== undefined && x < f.min) || (f.max !== undefined && x > f.max)) throw bad(`must be ${f.max !== undefined ? `between ${f.min} and ${f.max}` : `>= ${f.min}`}`);
+    const least = f.min === Number.MIN_VALUE ? 'above 0' : f.max !== undefined ? `between ${f.min}` : `>= ${f.min}`;
+    if ((f.min !== undefined && x < f.min) || (f.max !== undefined && x > f.max)) throw bad(`must be ${least}${f.max !== undefined ? ` and ${f.min === Number.MIN_VALUE ? 'at most ' : ''}${f.max}` : ''}`);
   };
   switch (f.type) {
     case 'string':
@@ -88,7 +90,7 @@ export function checkSchema(schema: Schema, config: Record<string, unknown>): Re
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     const f = schema[k];
-    if (!f) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(schema).join(', ')}`);
+    if (!f) throw new ConfigFieldError(k, `unknown option${didYouMean(k, Object.keys(schema))}; known: ${Object.keys(schema).join(', ')}`);
     if (v === null || v === undefined) continue;
     out[k] = checkField(k, f, v);
   }
@@ -334,7 +336,7 @@ export function grpoConfig(raw: Record<string, unknown>, outputDir: string): Grp
   for (const [k, v] of Object.entries(raw)) {
     const key = GRPO_ALIASES[k] ?? k;
     if (key === 'output_dir') throw new ConfigFieldError(k, 'set by the pipeline (the stage folder); remove it');
-    if (!(key in GRPO_DEFAULTS)) throw new ConfigFieldError(k, `unknown option; known: ${Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir').join(', ')}`);
+    if (!(key in GRPO_DEFAULTS)) throw new ConfigFieldError(k, `unknown option${didYouMean(k, Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir'))}; known: ${Object.keys(GRPO_DEFAULTS).filter((x) => x !== 'output_dir').join(', ')}`);
     if (key === 'rewards') {
       let specs: RewardSpec[];
       if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) specs = parseRewardSpecs(v as string | string[]);

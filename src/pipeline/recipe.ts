@@ -3,7 +3,8 @@
 // each stage's config keys and values (configs.ts), references to earlier stages'
 // outputs, and that the model folders and data files it names exist. Errors name the recipe
 // file, the YAML line, the stage and the field.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readUtf8File } from '../util/text-file.js';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
@@ -15,6 +16,7 @@ import { registerTaskRewards } from '../tasks/rewards.js';
 import { ConfigFieldError, evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
 import { isLearnedReward } from '../rl/learned-on.js';
 import { dataChoices, dataKind } from './problems.js';
+import { didYouMean } from '../util/near-name.js';
 
 export interface RecipeStage {
   name: string;
@@ -178,7 +180,8 @@ function validateStageConfig(stage: RecipeStage, config: Record<string, unknown>
 /** Parses and validates a recipe text (`file` names it in errors; run_dir defaults to runs/<name>). */
 export function parseRecipe(text: string, file: string, opts: { runDir?: string } = {}): Recipe {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // YAML 1.1 merge keys (<<: *anchor) let stages share settings; without them '<<' would be an unknown option.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     throw new InputError({ file, line: lines.linePos(e.pos[0]).line }, `not valid YAML (${e.message.split('\n')[0]})`);
@@ -187,7 +190,7 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
   const root: unknown = doc.toJS();
   if (root === null || typeof root !== 'object' || Array.isArray(root) || !isMap(doc.contents)) E.fail([], null, null, 'a recipe is a mapping with "name" and "stages"');
   const top = root as Record<string, unknown>;
-  for (const k of Object.keys(top)) if (!TOP_KEYS.includes(k)) E.fail([k], null, k, `unknown key; known: ${TOP_KEYS.join(', ')}`);
+  for (const k of Object.keys(top)) if (!TOP_KEYS.includes(k)) E.fail([k], null, k, `unknown key${didYouMean(k, TOP_KEYS)}; known: ${TOP_KEYS.join(', ')}`);
   if (typeof top.name !== 'string' || !STAGE_NAME.test(top.name)) E.fail(['name'], null, 'name', 'required: the pipeline name (letters, digits, _ and -), which names its run folder');
   if (top.run_dir !== undefined && (typeof top.run_dir !== 'string' || top.run_dir === '')) E.fail(['run_dir'], null, 'run_dir', 'must be a folder path');
   if (!Array.isArray(top.stages) || top.stages.length === 0) E.fail(['stages'], null, 'stages', 'required: a non-empty list of stages');
@@ -199,7 +202,7 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) E.fail(at, null, null, `stage ${i + 1} must be a mapping with name, kind and config`);
     const s = raw as Record<string, unknown>;
     const label = typeof s.name === 'string' ? s.name : `#${i + 1}`;
-    for (const k of Object.keys(s)) if (!STAGE_KEYS.includes(k)) E.fail([...at, k], label, k, `unknown key; known: ${STAGE_KEYS.join(', ')}`);
+    for (const k of Object.keys(s)) if (!STAGE_KEYS.includes(k)) E.fail([...at, k], label, k, `unknown key${didYouMean(k, STAGE_KEYS)}; known: ${STAGE_KEYS.join(', ')}`);
     if (typeof s.name !== 'string' || !STAGE_NAME.test(s.name)) E.fail([...at, 'name'], label, 'name', 'required: letters, digits, _ and - (it names the stage folder)');
     if (stages.some((x) => x.name === s.name)) E.fail([...at, 'name'], label, 'name', 'another stage already has this name');
     if (typeof s.kind !== 'string' || !(STAGE_KINDS as readonly string[]).includes(s.kind)) E.fail([...at, 'kind'], label, 'kind', `must be one of ${STAGE_KINDS.join(', ')}, got ${JSON.stringify(s.kind)}`);
@@ -248,5 +251,5 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
 
 export function readRecipe(file: string, opts: { runDir?: string } = {}): Recipe {
   if (!existsSync(file)) throw new InputError({ file }, 'recipe file not found');
-  return parseRecipe(readFileSync(file, 'utf8'), file, opts);
+  return parseRecipe(readUtf8File(file), file, opts);
 }

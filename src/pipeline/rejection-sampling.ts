@@ -196,6 +196,11 @@ export async function runRejectionSampling(opts: RejectionSamplingOptions): Prom
   if (opts.problems.problems.length === 0) throw new AhaError('rejection sampling: no problems to sample');
   const started = Date.now();
   const samplesFile = rawSamplesFile(opts.out);
+  // The data set is written at the end: a file there that no earlier run of this wrote (no raw
+  // samples, no summary beside it) is someone's data, refused before sampling, not replaced after.
+  if (existsSync(opts.out) && !existsSync(samplesFile) && !existsSync(summaryFile(opts.out))) {
+    throw new AhaError(`--out ${opts.out} already exists and was not written by aha sample; choose another --out`);
+  }
   const settings: EvalSettings = { ...opts.settings, data: opts.problems.key, template: opts.problems.template.text, seed: opts.seed };
   if (opts.restartOnNewSettings) clearIfOtherSettings(samplesFile, settings);
   const result = await runEval({

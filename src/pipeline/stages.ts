@@ -2,9 +2,11 @@
 // and runGrpo), sample (rejection sampling) and eval (the eval harness). Each runs in its stage
 // folder, continues an interrupted attempt from its checkpoint or samples file when there is
 // one, and reports its output path and a few metrics for pipeline.json.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { atomicWriteFile } from '../util/atomic.js';
+import { parseJsonl } from '../util/jsonl.js';
+import { readUtf8File } from '../util/text-file.js';
 import { AhaError } from '../util/errors.js';
 import { latestCheckpoint } from '../model/training-checkpoint.js';
 import { runEval } from '../eval/run.js';
@@ -24,10 +26,17 @@ function continueOrClear(ctx: StageContext): boolean {
 }
 
 /** Several SFT files are mixed into one (R1's second SFT mixes reasoning and general data). */
-function mixedData(ctx: StageContext, files: string[]): string {
+export function mixedData(ctx: Pick<StageContext, 'dir' | 'name' | 'log'>, files: string[]): string {
   if (files.length === 1) return files[0];
   const out = join(dirname(ctx.dir), `${ctx.name}.data.jsonl`);
-  const text = files.map((f) => readFileSync(f, 'utf8').replace(/\n*$/, '\n')).join('');
+  // Each file is read strictly and parsed here, so a bad line is named in its own file, not in the mix.
+  const text = files
+    .map((f) => {
+      const t = readUtf8File(f);
+      parseJsonl(t, f);
+      return t.replace(/\n*$/, '\n');
+    })
+    .join('');
   atomicWriteFile(out, text);
   ctx.log(`pipeline: ${ctx.name}: mixed ${files.length} data files into ${out}`);
   return out;

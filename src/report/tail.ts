@@ -104,7 +104,8 @@ export class JsonlTail<T> {
         owesNewline = true;
       } else lineNo = before;
     } else if (completeEnd > start || start === 1) owesNewline = false;
-    this.rows.push(...fresh);
+    // One at a time: push(...fresh) over a long run's first read (200,000 lines) overflows the stack.
+    for (const row of fresh) this.rows.push(row);
     this.offset += consumed;
     this.lineNo = lineNo;
     this.owesNewline = owesNewline;

@@ -6,6 +6,7 @@ import { MATH_DEADLINE_MS } from './math/pool.js';
 import { runCode } from './code/run.js';
 import { codeLanguageOf, codeTestsOf, programFor } from './code/formats.js';
 import { formatLocation } from '../util/errors.js';
+import { utf8OrNull } from '../util/text-file.js';
 
 export interface BatchOptions {
   /** Name of the input shown in error messages. */
@@ -94,12 +95,12 @@ export async function verifyCodeRecord(rec: Record<string, unknown>, opts: Batch
 }
 
 /**
- * Verifies every non-blank line, calling `emit` with each result in input order while
+ * Verifies every non-blank line (text, or bytes decoded as strict UTF-8), calling `emit` with each result in input order while
  * keeping up to `window` records in flight.
  */
 export async function verifyLines(
   kind: 'math' | 'code',
-  lines: AsyncIterable<string> | Iterable<string>,
+  lines: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   emit: (result: BatchResult) => void,
   opts: BatchOptions = {},
   window = 64,
@@ -118,10 +119,19 @@ export async function verifyLines(
   };
   try {
     let lineNo = 0;
-    for await (const raw of lines) {
+    for await (const line of lines) {
       lineNo++;
-      if (raw.trim() === '') continue;
+      // Lines given as bytes are decoded strictly: a Latin-1 answer would otherwise be checked as U+FFFD text.
+      const text = typeof line === 'string' ? line : utf8OrNull(line);
+      if (text !== null && text.trim() === '') continue;
       count++;
+      if (text === null) {
+        inflight.push(Promise.resolve(errorAt(opts.file, lineNo, 'not UTF-8 text; save the input as UTF-8')));
+        await flush(window);
+        continue;
+      }
+      // A byte-order mark before the first line is no part of its JSON.
+      const raw = lineNo === 1 ? text.replace(/^\ufeff/, '') : text;
       const parsed = parseLine(raw, lineNo, opts.file);
       if (!parsed.ok) inflight.push(Promise.resolve(parsed.error));
       else inflight.push(kind === 'math' ? verifyMathRecord(parsed.rec, verifier!, opts, lineNo) : verifyCodeRecord(parsed.rec, opts, lineNo));

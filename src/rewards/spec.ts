@@ -14,7 +14,7 @@ export function parseRewardSpec(spec: string | readonly string[], flag = '--rewa
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (parts.length === 0) throw new AhaError(`${flag}: give at least one reward name, e.g. accuracy or accuracy,format:0.5`);
-  return parts.map((part) => {
+  const specs = parts.map((part) => {
     // A learned reward, rm:<folder>[:<weight>]: the folder may itself hold colons, so only a
     // number after the last one is a weight. The model is loaded where models are (rl/).
     if (part.startsWith('rm:')) {
@@ -29,4 +29,20 @@ export function parseRewardSpec(spec: string | readonly string[], flag = '--rewa
     if (!Number.isFinite(weight)) throw new AhaError(`${flag} "${part}": the weight after the name must be a number`);
     return { name, weight };
   });
+  const twice = duplicateReward(specs);
+  if (twice !== null) throw new AhaError(`${flag}: reward "${twice}" is given twice; give it once (with the summed weight)`);
+  return specs;
+}
+
+/**
+ * The first reward name a list gives twice, or null. Each reward is logged and reported by its
+ * name, so a second entry would be added into the total while one of the two logs vanished.
+ */
+export function duplicateReward(specs: readonly WeightedRewardName[]): string | null {
+  const seen = new Set<string>();
+  for (const { name } of specs) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return null;
 }

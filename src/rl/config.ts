@@ -1,11 +1,14 @@
 // The GRPO run configuration: every option with its default (names follow TRL's GRPOConfig), the
 // reward spec parser (`accuracy:1,format:0.5`), config files (JSON or YAML), and validation that
 // runs before anything expensive so bad settings fail in milliseconds with a clear AhaError.
-import { parseRewardSpec } from '../rewards/spec.js';
-import { readFileSync, existsSync } from 'node:fs';
+import { duplicateReward, parseRewardSpec } from '../rewards/spec.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
+import { parseJsonText } from '../util/json-file.js';
+import { readUtf8File } from '../util/text-file.js';
+import { TRL_UNSUPPORTED, trlPromptsPerStep, trlScaleRewards, type TrlBatchSizes } from './trl-names.js';
 import { readRunConfig, RUN_CONFIG_FILE } from '../model/training-run.js';
 import { IMPORTANCE_SAMPLING_LEVELS, IMPORTANCE_SAMPLING_MODES, LOSS_TYPES, type ImportanceSamplingLevel, type ImportanceSamplingMode, type LossType } from './loss.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
@@ -17,6 +20,7 @@ import { LEARNED_REWARD_DEFAULTS, learnedOnProblem, type LearnedRewardOptions } 
 import { samplingPrecisionProblem, type SamplingPrecision } from '../model/sampling-precision.js';
 import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
 import { checkCoatGrpoOptions, COAT_GRPO_DEFAULTS, type CoatGrpoOptions } from './coat-options.js';
+import { didYouMean } from '../util/near-name.js';
 
 /** The bundled base model of the arithmetic task and of data files. */
 export const BUNDLED_MODEL = 'models/aha-tiny-base';
@@ -236,18 +240,30 @@ export function parseRewardSpecs(spec: string | readonly string[]): RewardSpec[]
 /** Reads a JSON or YAML config file into partial options (unknown keys are an error). */
 export function readConfigFile(file: string): Partial<GrpoConfig> {
   if (!existsSync(file)) throw new InputError({ file }, 'config file not found');
-  const text = readFileSync(file, 'utf8');
+  const text = readUtf8File(file);
+  if (text.trim() === '') throw new InputError({ file }, 'the file is empty; expected an object of options');
   let raw: unknown;
-  try {
-    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new InputError({ file }, `cannot parse: ${(err as Error).message}`);
-  }
+  if (/\.ya?ml$/i.test(file)) {
+    try {
+      // YAML 1.1 merge keys (<<: *anchor), which TRL users' YAML files use, are resolved as in PyYAML.
+      raw = parseYaml(text, { merge: true });
+    } catch (err) {
+      throw new InputError({ file }, `cannot parse: ${(err as Error).message}`);
+    }
+  } else raw = parseJsonText(text, { file });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError({ file }, 'expected an object of options');
   const out: Record<string, unknown> = {};
+  const trl: TrlBatchSizes & { reward_weights?: unknown } = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const key = ALIASES[k] ?? k;
-    if (!(key in DEFAULT_CONFIG)) throw new InputError({ file, field: k }, `unknown option; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+    // TRL's own names, meaning what they mean in the library's GRPOConfig (trl-names.ts).
+    if (k === 'per_device_train_batch_size' || k === 'generation_batch_size' || k === 'reward_weights') {
+      trl[k] = v;
+      continue;
+    }
+    const unsupported = TRL_UNSUPPORTED[k] ?? (k === 'disable_tqdm' ? 'use --quiet' : undefined);
+    if (unsupported !== undefined) throw new InputError({ file, field: k }, `TRL's option is not supported: ${unsupported}`);
+    if (!(key in DEFAULT_CONFIG)) throw new InputError({ file, field: k }, `unknown option${didYouMean(k, [...Object.keys(DEFAULT_CONFIG), ...Object.keys(ALIASES), ...TRL_FILE_KEYS])}; known: ${Object.keys(DEFAULT_CONFIG).join(', ')}, ${TRL_FILE_KEYS.join(', ')}`);
     if (key === 'rewards') {
       if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) out.rewards = parseRewardSpecs(v as string | string[]);
       else if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && typeof (x as RewardSpec).name === 'string')) {
@@ -255,10 +271,32 @@ export function readConfigFile(file: string): Partial<GrpoConfig> {
       } else if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((w) => typeof w === 'number')) {
         out.rewards = Object.entries(v as Record<string, number>).map(([name, weight]) => ({ name, weight }));
       } else throw new InputError({ file, field: k }, 'expected "name:weight,...", a list of {name, weight}, or a map name: weight');
-    } else out[key] = v;
+    } else out[key] = key === 'scale_rewards' ? trlScaleRewards(v) : v;
+  }
+  const G = (out.num_generations ?? DEFAULT_CONFIG.num_generations) as number;
+  const accum = (out.gradient_accumulation_steps ?? DEFAULT_CONFIG.gradient_accumulation_steps) as number;
+  // A G or accumulation of the wrong type is validateConfig's error to name; the batch waits for it.
+  const perStep = isInt(G) && G >= 1 && isInt(accum) && accum >= 1 ? trlPromptsPerStep(trl, G, accum) : null;
+  if (perStep !== null && typeof perStep === 'object') throw new InputError({ file, field: perStep.field }, perStep.problem);
+  if (perStep !== null) {
+    const field = trl.generation_batch_size !== undefined ? 'generation_batch_size' : 'per_device_train_batch_size';
+    if (out.prompts_per_step !== undefined && out.prompts_per_step !== perStep) {
+      throw new InputError({ file, field }, `gives ${perStep} prompts per step (TRL counts completions: ${perStep} × num_generations ${G}), but prompts_per_step is ${JSON.stringify(out.prompts_per_step)}; give one of them`);
+    }
+    out.prompts_per_step = perStep;
+  }
+  if (trl.reward_weights !== undefined) {
+    const w = trl.reward_weights;
+    const rewards = out.rewards as RewardSpec[] | undefined;
+    if (!Array.isArray(w) || !w.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new InputError({ file, field: 'reward_weights' }, 'must be a list of finite numbers, one per reward function');
+    if (rewards === undefined || rewards.length !== w.length) throw new InputError({ file, field: 'reward_weights' }, `one weight per reward of "rewards" in the same file (${rewards?.length ?? 0} given there, ${w.length} weights)`);
+    out.rewards = rewards.map((r, i) => ({ name: r.name, weight: w[i] as number }));
   }
   return out as Partial<GrpoConfig>;
 }
+
+/** TRL GRPOConfig names a config file may use besides aha's own (docs/grpo.md). */
+const TRL_FILE_KEYS = ['per_device_train_batch_size', 'generation_batch_size', 'reward_weights'];
 
 /**
  * The option a validateConfig message is about, of `keys` (the options the user gave): the one
@@ -282,6 +320,26 @@ function check(cond: boolean, message: string): void {
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
+/** Numeric options whose default is null (off, or chosen later). */
+const NULLABLE_TYPES: Partial<Record<keyof GrpoConfig, 'number'>> = {
+  epsilon_high: 'number', delta: 'number', off_policy_mask_threshold: 'number', save_total_limit: 'number', score_stage_one_steps: 'number',
+};
+
+/**
+ * A numeric option given as another JSON type, named with its type: a quoted "1e-4" from a YAML
+ * file would otherwise read "learning_rate must be > 0, got 1e-4", which looks right. Null where
+ * the default is not null is wrong too. Strings, booleans, lists and mappings have their own
+ * checks, whose words say what they take (score_stage takes 1, 2 or "both").
+ */
+function typeProblem(key: keyof GrpoConfig, v: unknown): string | null {
+  const d = DEFAULT_CONFIG[key];
+  const want = d === null ? NULLABLE_TYPES[key] : typeof d;
+  if (want !== 'number' || typeof v === 'number' || (v === null && d === null)) return null;
+  const quoted = typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v));
+  const got = v === undefined ? 'nothing' : v === null ? 'null' : typeof v === 'string' ? `the string ${JSON.stringify(v)}${quoted ? ' (write it without quotes)' : ''}` : `${Array.isArray(v) ? 'a list' : typeof v} ${JSON.stringify(v)}`;
+  return `${key} must be a number${d === null ? ' or null' : ''}, got ${got}`;
+}
+
 /** CISPO's cap on the importance weight when epsilon_high is not given (TRL's ScaleRL recipe, methods.md). */
 export const CISPO_EPSILON_HIGH = 5.0;
 
@@ -302,6 +360,10 @@ export function samplerCorrectionOn(c: Pick<GrpoConfig, 'vllm_importance_samplin
  * the trainer). Returns the config with epsilon_high resolved (= epsilon, or 5 for cispo).
  */
 export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof GrpoConfig)[]) {
+    const problem = typeProblem(key, c[key]);
+    check(problem === null, problem!);
+  }
   check(c.task !== null || c.data !== null, 'give a task (--task arithmetic|countdown) or a data file (--data FILE.jsonl)');
   check(c.task === null || c.data === null, '--task and --data are exclusive: give one');
   check(isInt(c.num_generations) && c.num_generations >= 2, `group size (num_generations) must be an integer >= 2 (GRPO normalises within a group), got ${c.num_generations}`);
@@ -385,6 +447,8 @@ export function validateConfig(c: GrpoConfig): ResolvedGrpoConfig {
   check(c.difficulty === null || (Array.isArray(c.difficulty) && c.difficulty.length > 0 && c.difficulty.every(isInt)), 'difficulty must be a non-empty list of integer levels');
   check(c.difficulty === null || c.task !== null, 'difficulty applies to a --task, not to --data');
   for (const r of c.rewards) check(isNum(r.weight), `reward "${r.name}" has a non-numeric weight`);
+  const twice = duplicateReward(c.rewards);
+  check(twice === null, `rewards: "${twice}" is given twice; give it once (with the summed weight)`);
   check(c.lora === null || typeof c.lora === 'string', 'lora must be a spec string like "r=16,alpha=32,targets=all-linear"');
   if (c.lora !== null) assertTrainable(parseLoraSpec(c.lora, 'lora'), 'lora');
   check(typeof c.gradient_checkpointing === 'boolean', 'gradient_checkpointing must be true or false');

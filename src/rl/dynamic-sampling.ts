@@ -53,8 +53,8 @@ export async function collectBatch(o: CollectOptions): Promise<CollectedBatch> {
     out.scoreSeconds += r.scoreSeconds;
     out.sampledTokens += r.sampledTokens;
     const zeroStd = zeroStdGroups(batchRewards(r.rows), G);
-    out.sampled.push(...r.rows);
-    out.zeroStd.push(...zeroStd);
+    for (const row of r.rows) out.sampled.push(row);
+    for (const z of zeroStd) out.zeroStd.push(z);
     const groups = o.dynamic ? informativeGroups(zeroStd, o.promptsPerStep - out.kept.length / G) : Array.from(zeroStd, (_, g) => g);
     for (const g of groups) out.kept.push(...r.rows.slice(g * G, g * G + G));
   }

@@ -15,6 +15,7 @@ import { runGrpo } from './trainer.js';
 import { fromTrlGrpoConfig, type GRPOConfig } from './trl-config.js';
 import type { Tool } from '../tools/tool.js';
 import { splitTools } from '../tools/registry.js';
+import { didYouMean } from '../util/near-name.js';
 
 /**
  * A reward: a registered name (built-in, a task's `<task>_accuracy`, or defineReward's), with an
@@ -100,7 +101,7 @@ export class GRPOTrainer {
   constructor(opts: GRPOTrainerOptions) {
     if (opts === null || typeof opts !== 'object') throw new AhaError('GRPOTrainer: expected an options object { model, reward_funcs, args, train_dataset | task }');
     const known = ['model', 'reward_funcs', 'args', 'train_dataset', 'task', 'callbacks', 'tools'];
-    for (const k of Object.keys(opts)) if (!known.includes(k)) throw new AhaError(`GRPOTrainer: unknown option "${k}"; known: ${known.join(', ')}`);
+    for (const k of Object.keys(opts)) if (!known.includes(k)) throw new AhaError(`GRPOTrainer: unknown option "${k}"${didYouMean(k, known)}; known: ${known.join(', ')}`);
     if ((opts.train_dataset === undefined) === (opts.task === undefined)) throw new AhaError('GRPOTrainer: give train_dataset (a JSON Lines file) or task (a task name), one of them');
     registerTaskRewards();
     const { config, quiet, rewardWeights } = fromTrlGrpoConfig(opts.args);

@@ -81,7 +81,7 @@ export class HackingWatch {
         this.flaggedStep = this.points[j].step;
         if (!this.o.quiet) {
           process.stderr.write(`aha: REWARD HACKING WATCH: at step ${step} the learned reward has been above, and the gold signal below, their values at gold's peak for ${this.window} evaluations ` +
-            `(learned ${point.learned.toFixed(3)}, gold ${point.gold.toFixed(3)}, gold peaked at ${Math.max(...this.points.slice(0, j - this.window + 1).map((q) => q.gold)).toFixed(3)}); ` +
+            `(learned ${point.learned.toFixed(3)}, gold ${point.gold.toFixed(3)}, gold peaked at ${this.points.slice(0, j - this.window + 1).reduce((m, q) => Math.max(m, q.gold), -Infinity).toFixed(3)}); ` +
             'the policy is likely gaming the reward model\n');
         }
       }

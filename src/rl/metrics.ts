@@ -41,8 +41,9 @@ export function rolloutMetrics(names: readonly string[], rows: readonly ScoredRo
   out.accuracy = mean(rows.map((r) => (r.correct ? 1 : 0)));
   out.frac_zero_std = mean(zeroStd);
   out['completion_length/mean'] = mean(lengths);
-  out['completion_length/min'] = Math.min(...lengths);
-  out['completion_length/max'] = Math.max(...lengths);
+  // Loops, not Math.min(...lengths): a spread of some hundred thousand rows overflows the stack.
+  out['completion_length/min'] = lengths.reduce((m, x) => Math.min(m, x), Infinity);
+  out['completion_length/max'] = lengths.reduce((m, x) => Math.max(m, x), -Infinity);
   out.truncated_frac = mean(rows.map((r) => (r.truncated ? 1 : 0)));
   out.reflect_rate = mean(rows.map((r) => r.reflections));
   return out;

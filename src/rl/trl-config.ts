@@ -4,6 +4,8 @@
 // aha does not know is an error naming it, never ignored.
 import { AhaError } from '../util/errors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from './config.js';
+import { didYouMean } from '../util/near-name.js';
+import { TRL_UNSUPPORTED, trlPromptsPerStep, trlScaleRewards } from './trl-names.js';
 
 /** aha settings the trainer fills in from its own options (model, train_dataset or task, reward_funcs) or maps below. */
 type TrainerOwned = 'model' | 'task' | 'data' | 'rewards';
@@ -41,13 +43,9 @@ const MAPPED = ['per_device_train_batch_size', 'generation_batch_size', 'scale_r
 
 export const GRPO_CONFIG_KEYS: readonly string[] = [...SAME, ...MAPPED].sort();
 
-/** TRL options users may bring that aha has no counterpart for, with what to do instead. */
+/** TRL options aha has no counterpart for (trl-names.ts), and those the trainer takes as its own arguments. */
 const UNSUPPORTED: Record<string, string> = {
-  num_train_epochs: 'aha trains for max_steps steps',
-  max_prompt_length: 'prompts are checked against the model context instead',
-  warmup_ratio: 'use warmup_steps',
-  steps_per_generation: 'aha makes one update (times num_iterations) per generation batch',
-  log_completions: 'use log_completions_steps',
+  ...TRL_UNSUPPORTED,
   model: 'give the model to the trainer (new GRPOTrainer({ model }))',
   reward_funcs: 'give reward functions to the trainer (new GRPOTrainer({ reward_funcs }))',
 };
@@ -59,36 +57,20 @@ export interface TrlGrpoSettings {
   rewardWeights: number[] | null;
 }
 
-const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
-
-/** Rows (completions) per step from TRL's batch sizes, as prompts per step; null when none is given. */
-function promptsPerStep(args: GRPOConfig, G: number, accum: number): number | null {
-  const { per_device_train_batch_size: pdtbs, generation_batch_size: gbs } = args;
-  if (pdtbs === undefined && gbs === undefined) return null;
-  if (pdtbs !== undefined && !isInt(pdtbs)) throw new AhaError(`GRPOConfig.per_device_train_batch_size must be an integer >= 1, got ${pdtbs}`);
-  if (gbs !== undefined && !isInt(gbs)) throw new AhaError(`GRPOConfig.generation_batch_size must be an integer >= 1, got ${gbs}`);
-  if (pdtbs !== undefined && gbs !== undefined && gbs !== pdtbs * accum) {
-    throw new AhaError(`GRPOConfig.generation_batch_size ${gbs} must equal per_device_train_batch_size × gradient_accumulation_steps (${pdtbs} × ${accum}): aha makes one update per generation batch`);
-  }
-  const rows = gbs ?? pdtbs! * accum;
-  const what = gbs !== undefined ? `generation_batch_size ${gbs}` : `per_device_train_batch_size × gradient_accumulation_steps (${rows})`;
-  if (rows % G !== 0) throw new AhaError(`GRPOConfig: ${what} must be a multiple of num_generations (${G}): each prompt gets a whole group`);
-  return rows / G;
-}
-
 /** Maps a TRL-named GRPOConfig onto aha's GrpoConfig (ranges are checked later by validateConfig). */
 export function fromTrlGrpoConfig(args: GRPOConfig = {}): TrlGrpoSettings {
   if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new AhaError('GRPOConfig must be an object of options');
   for (const key of Object.keys(args)) {
     if (GRPO_CONFIG_KEYS.includes(key)) continue;
     if (UNSUPPORTED[key]) throw new AhaError(`GRPOConfig.${key} is not supported: ${UNSUPPORTED[key]}`);
-    throw new AhaError(`GRPOConfig: unknown option "${key}"; known: ${GRPO_CONFIG_KEYS.join(', ')}`);
+    throw new AhaError(`GRPOConfig: unknown option "${key}"${didYouMean(key, GRPO_CONFIG_KEYS)}; known: ${GRPO_CONFIG_KEYS.join(', ')}`);
   }
   const config: GrpoConfig = { ...DEFAULT_CONFIG };
   const out = config as unknown as Record<string, unknown>;
   const given = args as Record<string, unknown>;
   for (const key of SAME) if (given[key] !== undefined) out[key] = given[key];
-  const perStep = promptsPerStep(args, config.num_generations, config.gradient_accumulation_steps);
+  const perStep = trlPromptsPerStep(args, config.num_generations, config.gradient_accumulation_steps);
+  if (perStep !== null && typeof perStep === 'object') throw new AhaError(`GRPOConfig.${perStep.problem}`);
   if (perStep !== null) {
     if (args.prompts_per_step !== undefined && args.prompts_per_step !== perStep) {
       throw new AhaError(`GRPOConfig: prompts_per_step ${args.prompts_per_step} disagrees with the batch size given (${perStep} prompts per step); give one of them`);
@@ -96,7 +78,7 @@ export function fromTrlGrpoConfig(args: GRPOConfig = {}): TrlGrpoSettings {
     config.prompts_per_step = perStep;
   }
   const scale = args.scale_rewards;
-  if (scale !== undefined) config.scale_rewards = (scale === true ? 'group' : scale === false ? 'none' : scale) as GrpoConfig['scale_rewards'];
+  if (scale !== undefined) config.scale_rewards = trlScaleRewards(scale) as GrpoConfig['scale_rewards'];
   const weights = args.reward_weights;
   if (weights !== undefined && (!Array.isArray(weights) || !weights.every((w) => typeof w === 'number' && Number.isFinite(w)))) {
     throw new AhaError('GRPOConfig.reward_weights must be a list of finite numbers, one per reward function');

@@ -39,7 +39,7 @@ export function rewardLoss(rm: ScalarRewardModel, b: ScoreBatch): Tensor {
 
 /** Right-pads `seqs` with `pad` into one batch; returns the flat offset of each row's start. */
 export function padBatch(seqs: readonly Int32Array[], pad: number): { ids: Int32Array; batch: number; seqLen: number; start: (row: number) => number } {
-  const seqLen = Math.max(...seqs.map((s) => s.length));
+  const seqLen = seqs.reduce((m, s) => Math.max(m, s.length), 0);
   const ids = new Int32Array(seqs.length * seqLen).fill(pad);
   seqs.forEach((s, i) => ids.set(s, i * seqLen));
   return { ids, batch: seqs.length, seqLen, start: (row) => row * seqLen };

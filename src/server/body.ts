@@ -14,12 +14,12 @@ export class HttpError extends Error {
 }
 
 /**
- * The whole body as text. Rejects with 413 as soon as more than `limit` bytes are declared or
+ * The whole body, as bytes (the caller decodes it). Rejects with 413 as soon as more than `limit` bytes are declared or
  * have arrived (chunked bodies included) and keeps discarding the rest, so the client can read
  * the answer instead of a reset; rejects with 408 (close) when the body is not complete within
  * `timeoutMs`. A connection still sending when the deadline passes is destroyed.
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -45,7 +45,7 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
     });
     req.on('end', () => {
       clearTimeout(timer);
-      settle(() => resolve(Buffer.concat(chunks).toString('utf8')));
+      settle(() => resolve(Buffer.concat(chunks)));
     });
     req.on('error', (err) => settle(() => reject(err)));
     req.on('close', () => clearTimeout(timer));

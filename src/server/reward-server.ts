@@ -6,7 +6,10 @@
 // address may hold only so many connections (429 beyond).
 //
 //   POST /get_reward (and /)  {"query": [...], "prompts": [...], "labels": [...]} -> {"rewards": [...]}
-//   POST /score               {"completion", "example"} or {"items": [{completion, example}, ...]}
+//   POST /score               {"completion", "example"} or {"items": [{completion, example}, ...]};
+//                             an item may be verl's compute_score arguments {solution_str, ground_truth,
+//                             data_source?, extra_info?}; or TRL's reward-function batch
+//                             {"completions": [...], "prompts"?: [...], <column>: [...]} -> {"rewards": [...]}
 //   POST /verify/math         {"pred", "gold"} or {"items": [...]}   (as `aha verify math`)
 //   POST /verify/code         {"language", "code", "tests"} or {"items": [...]}
 //   GET  /health
@@ -65,12 +68,23 @@ export interface RunningRewardServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function parseJson(text: string): Record<string, unknown> {
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as JSON: strict UTF-8 (a Latin-1 body would score U+FFFD text silently), a byte-order mark dropped. */
+function parseJson(body: Buffer, contentType: string | undefined): Record<string, unknown> {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new HttpError(400, 'body is not UTF-8 text; send JSON encoded as UTF-8');
+  }
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, `body is not valid JSON (${(err as Error).message})`);
+    // Python's requests.post(url, data=dict) sends a form: say so, since the JSON error alone does not.
+    const form = contentType !== undefined && /form-urlencoded|multipart\/form-data/i.test(contentType);
+    throw new HttpError(400, `body is not valid JSON (${(err as Error).message})${form ? `; it was sent as ${contentType.split(';')[0]}: send JSON (Python: requests.post(url, json=...))` : ''}`);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'body must be a JSON object');
   return v as Record<string, unknown>;
@@ -82,8 +96,73 @@ function stringArray(body: Record<string, unknown>, field: string, required: boo
     if (required) throw new HttpError(400, `"${field}" is required (an array of strings)`);
     return null;
   }
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HttpError(400, `"${field}" must be an array of strings`);
+  if (!Array.isArray(v)) throw new HttpError(400, `"${field}" must be an array of strings, got ${typeof v}`);
+  const bad = v.findIndex((x) => typeof x !== 'string');
+  if (bad >= 0) throw new HttpError(400, `"${field}"[${bad}] must be a string, got ${JSON.stringify(v[bad])?.slice(0, 40)}`);
   return v as string[];
+}
+
+/**
+ * OpenRLHF's labels: whatever the data set's label column holds, so a number is a gold answer too
+ * (42 as "42"); null is a row without one. Anything else is a 400 naming the index.
+ */
+function labelArray(body: Record<string, unknown>): (string | null)[] | null {
+  const v = body.labels;
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new HttpError(400, `"labels" must be an array of gold answers (strings or numbers), got ${typeof v}`);
+  return v.map((x, i) => {
+    if (typeof x === 'string' || x === null) return x;
+    if (typeof x === 'number' && Number.isFinite(x)) return String(x);
+    throw new HttpError(400, `"labels"[${i}] must be a string, a number or null, got ${JSON.stringify(x)?.slice(0, 40)}`);
+  });
+}
+
+/** A completion as TRL gives it to a reward function: text, or a conversation whose last message's content is the answer. */
+function completionText(v: unknown, where: string): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.length > 0) {
+    const last = v[v.length - 1] as { content?: unknown } | null;
+    if (last !== null && typeof last === 'object' && typeof last.content === 'string') return last.content;
+  }
+  throw new HttpError(400, `${where} must be a string or a list of messages ending with {"content": "..."}`);
+}
+
+/** verl's compute_score(data_source, solution_str, ground_truth, extra_info) arguments as a /score item. */
+function verlItem(it: Record<string, unknown>, i: number): { completion: string; example: RewardExample } {
+  if (typeof it.solution_str !== 'string') throw new HttpError(400, `item ${i}: "solution_str" must be a string`);
+  const gold = it.ground_truth;
+  if (gold !== undefined && gold !== null && typeof gold !== 'string' && !(typeof gold === 'number' && Number.isFinite(gold))) {
+    throw new HttpError(400, `item ${i}: "ground_truth" must be a string or a number, got ${JSON.stringify(gold)?.slice(0, 40)}`);
+  }
+  const extra = it.extra_info ?? {};
+  if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) throw new HttpError(400, `item ${i}: "extra_info" must be an object`);
+  const example: RewardExample = { ...(extra as Record<string, unknown>) };
+  if (typeof it.data_source === 'string') example.data_source = it.data_source;
+  if (gold !== undefined && gold !== null) example.gold = String(gold);
+  return { completion: it.solution_str, example };
+}
+
+/**
+ * TRL's reward-function call as JSON: completions, prompts and every other data set column as
+ * arrays of the same length; row i's columns make its example (its "answer", "solution" or
+ * "ground_truth" column the gold when there is no "gold").
+ */
+function trlItems(b: Record<string, unknown>): { completion: string; example: RewardExample }[] {
+  const completions = b.completions as unknown[];
+  for (const [k, v] of Object.entries(b)) {
+    if (!Array.isArray(v)) throw new HttpError(400, `"${k}": every field of a TRL batch is a column, an array with one entry per completion`);
+    if (v.length !== completions.length) throw new HttpError(400, `"${k}" has ${v.length} items but "completions" has ${completions.length}`);
+  }
+  return completions.map((c, i) => {
+    const example: RewardExample = {};
+    for (const [k, v] of Object.entries(b)) if (k !== 'completions' && k !== 'prompts') example[k] = (v as unknown[])[i];
+    if (Array.isArray(b.prompts)) example.prompt = b.prompts[i];
+    if (example.gold === undefined) {
+      const g = ['answer', 'ground_truth', 'solution'].map((k) => example[k]).find((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)));
+      if (g !== undefined) example.gold = String(g);
+    }
+    return { completion: completionText(c, `completions[${i}]`), example };
+  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -108,6 +187,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
   const fns = specs.map(({ name, weight }) => ({ fn: opts.rewardFunctions?.find((f) => f.name === name) ?? (name === 'accuracy' ? accuracy : getReward(name)), weight }));
   const combined = combineRewards(fns);
   const rewardNames = fns.map(({ fn, weight }) => ({ name: fn.name, weight }));
+  const needsGold = rewardNames.some((r) => r.name === 'accuracy');
 
   let active = 0;
   const waiting: Array<() => void> = [];
@@ -172,32 +252,43 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
     if (path === '/get_reward' || path === '/') {
       const query = stringArray(b, 'query', true)!;
       const prompts = stringArray(b, 'prompts', false);
-      const labels = stringArray(b, 'labels', false);
+      const labels = labelArray(b);
       if (query.length > maxItems) throw new HttpError(413, `more than ${maxItems} queries in one request`);
       if (prompts && prompts.length !== query.length) throw new HttpError(400, `"prompts" has ${prompts.length} items but "query" has ${query.length}`);
       if (labels && labels.length !== query.length) throw new HttpError(400, `"labels" has ${labels.length} items but "query" has ${query.length}`);
+      // Without labels the accuracy check declines every response and each reward would be sent as 0.
+      if (labels === null && query.length > 0 && needsGold) {
+        throw new HttpError(400, '"labels" is required: the accuracy reward compares each response with its gold answer (OpenRLHF: --label_key)');
+      }
       const scores = await Promise.all(
         query.map((q, i) => {
           // OpenRLHF sends prompt+response; score the response only.
           const p = prompts?.[i];
           const completion = p !== undefined && q.startsWith(p) ? q.slice(p.length) : q;
           // The prompt rides along for learned rewards, which score prompt + response.
-          return scoreOne(completion, { ...(labels ? { gold: labels[i] } : {}), ...(p !== undefined ? { prompt: p } : {}) });
+          return scoreOne(completion, { ...(labels && labels[i] !== null ? { gold: labels[i]! } : {}), ...(p !== undefined ? { prompt: p } : {}) });
         }),
       );
       const rewards = scores.map((s) => s.total ?? 0);
       return { rewards, scores: rewards, extra_logs: Object.fromEntries(fns.map(({ fn }) => [fn.name, scores.map((s) => s.parts[fn.name] ?? null)])) };
     }
     if (path === '/score') {
-      const list = items(b);
-      const out = await Promise.all(
-        list.map((it, i) => {
-          if (typeof it.completion !== 'string') throw new HttpError(400, `item ${i}: "completion" must be a string`);
-          const example = it.example ?? {};
-          if (example === null || typeof example !== 'object' || Array.isArray(example)) throw new HttpError(400, `item ${i}: "example" must be an object`);
-          return scoreOne(it.completion, example as RewardExample);
-        }),
-      );
+      if (Array.isArray(b.completions)) {
+        if (b.completions.length > maxItems) throw new HttpError(413, `more than ${maxItems} completions in one request`);
+        const rows = trlItems(b);
+        const out = await Promise.all(rows.map((r) => scoreOne(r.completion, r.example)));
+        return { rewards: out.map((s) => s.total), scores: out.map((s) => ({ reward: s.total, parts: s.parts })) };
+      }
+      // Every item is checked before any is scored, so a bad one is named and nothing is half done.
+      const rows = items(b).map((it, i) => {
+        if (it.solution_str !== undefined && it.completion === undefined) return verlItem(it, i);
+        if (it.completion === undefined) throw new HttpError(400, `item ${i}: "completion" is required (or verl's "solution_str", or TRL's "completions" list)`);
+        const completion = completionText(it.completion, `item ${i}: "completion"`);
+        const example = it.example ?? {};
+        if (example === null || typeof example !== 'object' || Array.isArray(example)) throw new HttpError(400, `item ${i}: "example" must be an object`);
+        return { completion, example: example as RewardExample };
+      });
+      const out = await Promise.all(rows.map((r) => scoreOne(r.completion, r.example)));
       return { scores: out.map((s) => ({ reward: s.total, parts: s.parts })) };
     }
     return verifyRecords(path === '/verify/math' ? 'math' : 'code', b);
@@ -246,7 +337,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
         const direct = answerWithoutBody(method, path);
         if (direct !== null) return direct;
         // The whole body first: a slow sender waits here, never in a processing slot.
-        const body = parseJson(await readBody(req, maxBody, bodyTimeoutMs));
+        const body = parseJson(await readBody(req, maxBody, bodyTimeoutMs), req.headers['content-type']);
         return withSlot(() => route(path, body));
       };
       handle()

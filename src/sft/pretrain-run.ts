@@ -1,6 +1,7 @@
 // `aha pretrain` as a function: the character-level tokenizer over the corpus's character set,
 // a small Llama-style model, one of the synthetic corpora (tasks/corpus-registry.ts), the LM trainer with every
 // token counted, and the final model folder. Deterministic for a seed and thread count.
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/load-model.js';
@@ -148,6 +149,10 @@ function startingWeights(dir: string, config: ModelConfig, tok: CharTokenizer, c
 export async function runPretrain(run: PretrainRunOptions): Promise<PretrainResult> {
   const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const runDir = resolve(run.runDir);
+  // The model folder is written over at the end: a folder already holding something (another model)
+  // is refused now, before the training it would cost, not replaced after it.
+  const out = run.resume === true ? undefined : run.options?.out;
+  if (out !== undefined && existsSync(out) && readdirSync(out).length > 0) throw new AhaError(`--out ${out} already exists and is not empty; choose a new folder for the model`);
   const opened = openLmRun<PretrainOptions>(runDir, 'pretrain', run.resume === true, run.options && { ...run.options, out: resolve(run.options.out) });
   let o = opened.options;
   const resumeFrom = opened.resumeFrom;

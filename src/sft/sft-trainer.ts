@@ -7,6 +7,7 @@ import type { TrainerCallback } from '../util/callbacks.js';
 import type { ScheduleKind } from '../util/schedule.js';
 import { runSft, SFT_DEFAULTS, type SftOptions } from './sft-run.js';
 import { checkChatTemplateArgs, type ChatTemplateArgs } from '../model/chat-template.js';
+import { didYouMean } from '../util/near-name.js';
 
 /** SFT training arguments (TRL's SFTConfig names; every field optional, aha's defaults otherwise). */
 export interface SFTConfig {
@@ -121,7 +122,7 @@ export function fromTrlSftConfig(args: SFTConfig, model: string, data: string, e
     } else if (key === 'output_dir') {
       if (typeof value !== 'string' || value === '') throw new AhaError('SFTConfig.output_dir must be a folder path');
     } else {
-      throw new AhaError(`SFTConfig: unknown option "${key}"; known: ${SFT_CONFIG_KEYS.join(', ')}`);
+      throw new AhaError(`SFTConfig: unknown option "${key}"${didYouMean(key, SFT_CONFIG_KEYS)}; known: ${SFT_CONFIG_KEYS.join(', ')}`);
     }
   }
   if (options.evalFraction > 0.5) throw new AhaError(`SFTConfig.eval_fraction must be at most 0.5, got ${options.evalFraction}`);
@@ -161,7 +162,7 @@ export class SFTTrainer {
   constructor(opts: SFTTrainerOptions) {
     if (opts === null || typeof opts !== 'object') throw new AhaError('SFTTrainer: expected an options object { model, args, train_dataset }');
     const known = ['model', 'args', 'train_dataset', 'eval_dataset', 'callbacks'];
-    for (const k of Object.keys(opts)) if (!known.includes(k)) throw new AhaError(`SFTTrainer: unknown option "${k}"; known: ${known.join(', ')}`);
+    for (const k of Object.keys(opts)) if (!known.includes(k)) throw new AhaError(`SFTTrainer: unknown option "${k}"${didYouMean(k, known)}; known: ${known.join(', ')}`);
     if (typeof opts.model !== 'string') throw new AhaError('SFTTrainer: model (a model folder) is required');
     if (typeof opts.train_dataset !== 'string') throw new AhaError('SFTTrainer: train_dataset (a JSON Lines file) is required');
     const mapped = fromTrlSftConfig(opts.args ?? {}, opts.model, opts.train_dataset, opts.eval_dataset ?? null);

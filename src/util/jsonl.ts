@@ -2,6 +2,8 @@
 import { readFileSync, appendFileSync, existsSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { atomicWriteFile } from './atomic.js';
+import { parseJsonText } from './json-file.js';
+import { readUtf8File } from './text-file.js';
 
 export interface JsonlRecord<T> {
   /** 1-based line number in the file. */
@@ -9,19 +11,21 @@ export interface JsonlRecord<T> {
   value: T;
 }
 
-/** Parses JSON Lines text; blank lines are skipped; every other line must be a JSON object. */
+/**
+ * Parses JSON Lines text; blank lines are skipped (CRLF endings and a byte-order mark are
+ * whitespace to trim()); every other line must be a JSON object naming each key once. A whole
+ * JSON array in the file is named as such: aha reads one object a line.
+ */
 export function parseJsonl(text: string, file = '<input>'): JsonlRecord<Record<string, unknown>>[] {
   const out: JsonlRecord<Record<string, unknown>>[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i].trim();
     if (raw === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      throw new InputError({ file, line: i + 1 }, `not valid JSON (${(err as Error).message})`);
+    if (out.length === 0 && raw.startsWith('[')) {
+      throw new InputError({ file, line: i + 1 }, 'expected a JSON object on each line (JSON Lines); this looks like a JSON array: write one object per line');
     }
+    const value = parseJsonText(raw, { file, line: i + 1 });
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new InputError({ file, line: i + 1 }, 'expected a JSON object');
     }
@@ -32,7 +36,7 @@ export function parseJsonl(text: string, file = '<input>'): JsonlRecord<Record<s
 
 export function readJsonl(file: string): JsonlRecord<Record<string, unknown>>[] {
   if (!existsSync(file)) throw new InputError({ file }, 'file not found');
-  return parseJsonl(readFileSync(file, 'utf8'), file);
+  return parseJsonl(readUtf8File(file), file);
 }
 
 /** Appends one record; a crash mid-run loses at most the line being written. */

@@ -45,7 +45,7 @@ test('GRPOConfig: TRL names map onto aha settings, batch sizes counted in comple
 });
 
 test('GRPOConfig: an unknown key, a TRL option aha lacks, or a batch that splits a group is an error naming it', () => {
-  assert.throws(() => fromTrlGrpoConfig({ learning_rte: 1 } as never), aha(/GRPOConfig: unknown option "learning_rte"; known: .*learning_rate/));
+  assert.throws(() => fromTrlGrpoConfig({ learning_rte: 1 } as never), aha(/GRPOConfig: unknown option "learning_rte" \(did you mean "learning_rate"\?\); known: .*learning_rate/));
   assert.throws(() => fromTrlGrpoConfig({ num_train_epochs: 1 } as never), aha(/GRPOConfig\.num_train_epochs is not supported: aha trains for max_steps/));
   assert.throws(() => fromTrlGrpoConfig({ num_generations: 4, per_device_train_batch_size: 6 }), aha(/\(6\) must be a multiple of num_generations \(4\)/));
   assert.throws(() => fromTrlGrpoConfig({ num_generations: 2, per_device_train_batch_size: 4, generation_batch_size: 6 }), aha(/generation_batch_size 6 must equal/));
@@ -197,7 +197,7 @@ test('evaluate() runs a local model on a JSON Lines file; verifyMath judges answ
   assert.deepEqual(result.perProblem.map((p) => [p.id, p.samples]), [['a', 2], ['b', 2]]);
   assert.ok(result.metrics['pass@1'] >= 0 && result.metrics['pass@1'] <= 1);
   await assert.rejects(evaluate({ data: 'no-such-benchmark', model: 'm' }), aha(/not a bundled benchmark/));
-  await assert.rejects(evaluate({ data: file, model: 'm', sample: 3 } as never), aha(/evaluate: unknown option "sample"; known: .*samples/));
+  await assert.rejects(evaluate({ data: file, model: 'm', sample: 3 } as never), aha(/evaluate: unknown option "sample" \(did you mean "samples"\?\); known: .*samples/));
   await assert.rejects(evaluate({ data: file, model: 'm', samples: 0 }), aha(/evaluate: samples must be an integer from 1 to 1024, got 0/));
   // Chat-template variables: only for the chat API, and only values a template can take.
   await assert.rejects(evaluate({ data: file, model: 'm', api: 'completions', chatTemplateArgs: { enable_thinking: false } }), aha(/evaluate: chatTemplateArgs apply to the chat API/));

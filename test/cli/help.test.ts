@@ -56,3 +56,19 @@ test('--version prints the package version', async () => {
   const r = await ahaInProcess('--version');
   assert.equal(r.stdout.trim(), pkg.version);
 });
+
+test('bad usage (unknown flag, missing value) exits 2, never 1, which aha verify uses for unchecked lines', async () => {
+  const { main } = await import('../../src/cli/program.js');
+  const err = process.stderr.write.bind(process.stderr);
+  const out = process.stdout.write.bind(process.stdout);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? true : err(chunk, ...rest))) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? true : out(chunk, ...rest))) as typeof process.stdout.write;
+  try {
+    assert.equal(await main(['node', 'aha', 'verify', 'math', '--input', '-', '--no-such-flag']), 2);
+    assert.equal(await main(['node', 'aha', 'train', '--steps']), 2);
+    assert.equal(await main(['node', 'aha', 'eval', '--help']), 0);
+  } finally {
+    process.stderr.write = err;
+    process.stdout.write = out;
+  }
+});

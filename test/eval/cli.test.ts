@@ -67,6 +67,8 @@ test('aha eval names bad data lines and bad flags before any request', async () 
   const run = (args: string[]) => ahaInProcess(['--endpoint', 'http://127.0.0.1:9', ...args]);
   await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--samples', '0']), /--samples must be an integer from 1 to 1024, got "0"/);
   await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--temperature', 'hot']), /--temperature must be a number from 0 to 5, got "hot"/);
+  // An open lower end is worded as such, not as "from 5e-324".
+  await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--top-p', '0']), /--top-p must be a number above 0 and at most 1, got "0"/);
   await assert.rejects(run(['--data', 'gsm9k', '--model', 'm']), /--data gsm9k: no such file, and not a bundled benchmark \(gsm8k, math500/);
   await assert.rejects(run(['--data', 'gsm8k']), /--model NAME is required with --endpoint/);
   await assert.rejects(run(['--data', 'gsm8k', '--model', 'm', '--prompt-template', 'nope']), /--prompt-template "nope" is neither a file nor a named template/);

@@ -51,6 +51,21 @@ test('bad lines are reported with file, line and field', () => {
   assert.throws(() => loadProblems({ file: dup, boxedAnswer: simpleBoxed }), /dup\.jsonl:2: duplicate id "1" \(first on line 1\)/);
 });
 
+test('a gold of the wrong type is named as such, and never replaced by the solution\'s box unseen', () => {
+  const dir = tempDir();
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ problem: 'p', answer: true }, /field "answer": expected a string or number, got true/],
+    [{ problem: 'p', answer: [1, 2], solution: '\\boxed{3}' }, /field "answer": expected a string or number, got \[1,2\]/],
+    [{ problem: 'p', answer: '' }, /field "answer": empty, and no "solution"/],
+    [{ problem: 'p', answer: null }, /field "answer": null, and no "solution"/],
+    [{ problem: 'p', solution: 42 }, /field "solution": expected a non-empty string/],
+  ];
+  for (const [rec, want] of cases) {
+    const file = writeLines(join(dir, 'g.jsonl'), [rec]);
+    assert.throws(() => loadProblems({ file, boxedAnswer: simpleBoxed }), want);
+  }
+});
+
 test('every bundled benchmark loads with its record count', () => {
   for (const b of listBenchmarks()) {
     const { format, problems } = loadProblems({ file: benchmarkPath(b), label: b.name, format: b.format, include: b.include, boxedAnswer: simpleBoxed });

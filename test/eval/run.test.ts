@@ -199,3 +199,20 @@ test('--regrade grades the stored samples again without generating', async () =>
     assert.equal(readFileSync(out, 'utf8').trim().split('\n').filter((l) => JSON.parse(l).correct).length, 11);
   });
 });
+
+test('an edited data file does not reuse samples of the old problem: a new text is refused, a new gold needs --regrade', async () => {
+  const out = join(tempDir(), 'edited.jsonl');
+  await withServer({}, async (url, server) => {
+    await runEval(options(url, out));
+    // A corrected gold for A: the stored grades were against '1'; counting them would be silently wrong.
+    const regolded = problems.map((p) => (p.id === 'A' ? { ...p, gold: '9' } : p));
+    await assert.rejects(runEval(options(url, out, { problems: regolded })), /problem "A" \(line 1\) graded against another gold answer.*--regrade/);
+    const r = await runEval(options(url, out, { problems: regolded, regrade: true }));
+    assert.equal(server.requests.length, 12);
+    assert.equal(r.perProblem.find((p) => p.id === 'A')!.correct, 2);
+    // After the regrade the file is consistent with the new gold: a plain re-run resumes.
+    assert.equal((await runEval(options(url, out, { problems: regolded }))).perProblem[0].correct, 2);
+    const reworded = regolded.map((p) => (p.id === 'B' ? { ...p, problem: 'B, reworded?' } : p));
+    await assert.rejects(runEval(options(url, out, { problems: reworded, regrade: true })), /problem "B" \(line 2\) made for another problem text/);
+  });
+});

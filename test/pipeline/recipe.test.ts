@@ -31,7 +31,7 @@ test('structure errors name the line, stage and field', () => {
   assert.throws(() => check(`name: x\nstages:\n${sample}${sample}`), /r\.yaml:8: stage "traces", field "name": another stage already has this name/);
   assert.throws(() => check(`name: x\nstages: []\n`), /r\.yaml:2: field "stages": required: a non-empty list/);
   assert.throws(() => check(`stages:\n${sample}`), /field "name": required: the pipeline name/);
-  assert.throws(() => check(`name: x\nstage:\n${sample}`), /r\.yaml:2: field "stage": unknown key; known: name, run_dir, description, stages/);
+  assert.throws(() => check(`name: x\nstage:\n${sample}`), /r\.yaml:2: field "stage": unknown key \(did you mean "stages"\?\); known: name, run_dir, description, stages/);
   assert.throws(() => check(`name: x\nstages:\n  - name: a\n    kind: eval\n    confg: {}\n`), /r\.yaml:5: stage "a", field "confg": unknown key/);
   assert.throws(() => check(`name: x\nstages:\n  - name: [a\n`), /r\.yaml:\d+: not valid YAML/);
 });
@@ -44,7 +44,7 @@ test('references must name an earlier stage by ${stages.<name>.output}', () => {
 });
 
 test('config keys and values are checked per kind, naming the stage, field and line', () => {
-  assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nsampels: 4`)}`), /r\.yaml:8: stage "t", field "sampels": unknown option; known: model, endpoint/);
+  assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nsampels: 4`)}`), /r\.yaml:8: stage "t", field "sampels": unknown option \(did you mean "samples"\?\); known: model, endpoint/);
   assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nsamples: 0`)}`), /stage "t", field "samples": must be between 1 and 1024, got 0/);
   assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sample', `model: ${model}\ndata: arithmetic\nfilters: [tags, spelling]`)}`), /field "filters": unknown filter "spelling"/);
   assert.throws(() => check(`name: x\nstages:\n${stage('t', 'sft', `data: arithmetic`)}`), /stage "t", field "model": required/);
@@ -80,4 +80,28 @@ test('the shipped recipes validate once their model folders exist', () => {
   assert.match(JSON.stringify(r1.stages[2].config.rewards), /language/);
   const distill = readRecipe(join(dir, 'distill-arithmetic.yaml'));
   assert.deepEqual(distill.stages.map((s) => s.kind), ['grpo', 'eval', 'eval', 'sample', 'sft', 'eval', 'grpo', 'eval', 'grpo', 'eval']);
+});
+
+test('a recipe, and each SFT file a stage mixes, must be UTF-8; a bad line is named in its own file', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { mixedData } = await import('../../src/pipeline/stages.js');
+  const dir = tempDir();
+  const recipe = join(dir, 'latin1.yaml');
+  writeFileSync(recipe, Buffer.from('name: x\nstages:\n  - name: caf\xe9\n', 'latin1'));
+  assert.throws(() => readRecipe(recipe), /latin1\.yaml:3: not UTF-8 text/);
+  const good = join(dir, 'a.jsonl');
+  const bad = join(dir, 'b.jsonl');
+  writeFileSync(good, '{"prompt": "1", "completion": "2"}\n');
+  writeFileSync(bad, '{"prompt": "1", "completion": "2"}\n{"prompt": "1",\n');
+  const ctx = { dir: join(dir, 'stage'), name: 'stage', log: () => {} };
+  assert.throws(() => mixedData(ctx, [good, bad]), /b\.jsonl:2: not valid JSON/);
+  writeFileSync(bad, Buffer.from('{"prompt": "caf\xe9", "completion": "2"}\n', 'latin1'));
+  assert.throws(() => mixedData(ctx, [good, bad]), /b\.jsonl:1: not UTF-8 text/);
+});
+
+test('stages may share settings through YAML merge keys (<<: *anchor), as PyYAML reads them', () => {
+  const text = `name: x\nstages:\n  - name: a\n    kind: sample\n    config: &common\n      model: ${model}\n      data: arithmetic\n      samples: 2\n  - name: b\n    kind: sample\n    config:\n      <<: *common\n      samples: 3\n`;
+  const r = check(text);
+  assert.equal(r.stages[1].config.samples, 3);
+  assert.equal(r.stages[1].config.data, 'arithmetic');
 });

@@ -101,6 +101,9 @@ test('aha sample names bad flags before any request', async () => {
   await assert.rejects(ahaSample([...base, '--samples', 'lots']), /--samples: must be an integer, got "lots"/);
   await assert.rejects(ahaSample([...base, '--min-chars', '50', '--max-chars', '20']), /--max-chars: must be at least min_chars/);
   await assert.rejects(ahaSample(['--data', join(dir, 'nope.jsonl'), '--model', 'm']), /--data .*nope\.jsonl: no such file, and not a task or bundled benchmark/);
+  // --out naming a data file aha sample did not write (here the problems themselves) is refused, not overwritten at the end.
+  await assert.rejects(ahaSample([...base.slice(0, -1), data]), /--out .*sums\.jsonl already exists and was not written by aha sample/);
+  assert.equal(readFileSync(data, 'utf8').split('\n').filter(Boolean).length, 3);
 });
 
 test('aha sample reads other field names of a data file like aha eval does', async () => {

@@ -24,6 +24,14 @@ describe('JsonlTail', () => {
     assert.deepEqual(tail.rows, [{ step: 1 }]);
   });
 
+  it('reads a long run\'s 200,000 lines in one poll (no argument-limit overflow)', () => {
+    const file = tmpFile();
+    writeFileSync(file, '{"step":1}\n'.repeat(200_000));
+    const tail = new JsonlTail(file, raw);
+    assert.equal(tail.poll().added, 200_000);
+    assert.equal(tail.rows.length, 200_000);
+  });
+
   it('reads only what was appended since the last poll', () => {
     const file = tmpFile();
     writeFileSync(file, '{"step":1}\n{"step":2}\n');

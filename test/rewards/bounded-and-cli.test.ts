@@ -95,3 +95,21 @@ test('aha verify validates its flags before doing any work', async () => {
   await assert.rejects(verifyInProcess(['code', '--input', '-', '--timeout-ms', 'soon']), /--timeout-ms must be an integer/);
   await assert.rejects(verifyInProcess(['math', '--input', '-', '--memory-mb', '5']), /--memory-mb applies to "verify code" only/);
 });
+
+test('aha verify reads its input as bytes: a BOM and CRLF are fine, a Latin-1 line is an error result of its own', async () => {
+  const { Readable } = await import('node:stream');
+  const { byteLines } = await import('../../src/util/text-file.js');
+  const input = Buffer.concat([
+    Buffer.from('\ufeff{"pred": "1", "gold": "1"}\r\n', 'utf8'),
+    Buffer.from('{"pred": "caf\xe9 2", "gold": "2"}\n\n', 'latin1'),
+    Buffer.from('{"pred": "3", "gold": "3"}', 'utf8'),
+  ]);
+  const out: Record<string, unknown>[] = [];
+  // Chunks of 7 bytes: lines and multi-byte characters cross chunk boundaries.
+  const chunks = Array.from({ length: Math.ceil(input.length / 7) }, (_, i) => input.subarray(i * 7, i * 7 + 7));
+  const { count, errors } = await verifyLines('math', byteLines(Readable.from(chunks)), (r) => out.push(r), { file: 'in.jsonl' });
+  assert.deepEqual([count, errors], [3, 1]);
+  assert.equal(out[0].equal, true);
+  assert.match(String(out[1].error), /in\.jsonl:2: not UTF-8 text/);
+  assert.equal(out[2].equal, true);
+});

@@ -12,6 +12,9 @@ test('reward specs: name:weight pairs, weight defaults to 1', () => {
   assert.deepEqual(parseRewardSpecs('accuracy:1,format:0.5'), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }]);
   assert.deepEqual(parseRewardSpecs(['accuracy', 'format:-0.25']), [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: -0.25 }]);
   assert.throws(() => parseRewardSpecs('accuracy:abc'), /"accuracy:abc": the weight after the name must be a number/);
+  // Rewards are logged by name: a second "accuracy" would be summed in while one log vanished.
+  assert.throws(() => parseRewardSpecs('accuracy:1,format:0.2,accuracy:0.5'), /--reward: reward "accuracy" is given twice/);
+  assert.throws(() => validateConfig(base({ rewards: [{ name: 'format', weight: 1 }, { name: 'format', weight: 1 }] })), /rewards: "format" is given twice/);
 });
 
 test('validation rejects bad settings with a clear AhaError', () => {
@@ -88,4 +91,51 @@ test('config files: JSON and YAML, TRL names and aliases, unknown keys rejected'
   writeFileSync(j, JSON.stringify({ betta: 1 }));
   assert.throws(() => readConfigFile(j), /field "betta": unknown option/);
   assert.throws(() => readConfigFile(join(dir, 'missing.json')), /config file not found/);
+});
+
+test('config files: a misspelt key names the near option, a wrong type names its type, JSON as strict as YAML', () => {
+  const dir = scratchDir('aha-rl-cfg-');
+  const y = join(dir, 'c.yaml');
+  const j = join(dir, 'c.json');
+  writeFileSync(y, 'num_generation: 4\n');
+  assert.throws(() => readConfigFile(y), /field "num_generation": unknown option \(did you mean "num_generations"\?\)/);
+  writeFileSync(y, 'num_generations: 4\n<<: {beta: 0.04, seed: 3}\nseed: 5\n');
+  assert.deepEqual(readConfigFile(y), { num_generations: 4, beta: 0.04, seed: 5 });
+  writeFileSync(y, 'numGenerations: 4\n');
+  assert.throws(() => readConfigFile(y), /did you mean "num_generations"/);
+  // A quoted number in YAML is a string: named as one, not as "got 1e-4", which reads right.
+  writeFileSync(y, 'learning_rate: "1e-4"\n');
+  assert.throws(() => validateConfig(base(readConfigFile(y))), /learning_rate must be a number, got the string "1e-4" \(write it without quotes\)/);
+  assert.throws(() => validateConfig(base({ max_steps: null as unknown as number })), /max_steps must be a number, got null/);
+  assert.throws(() => validateConfig(base({ epsilon_high: '0.28' as unknown as number })), /epsilon_high must be a number or null, got the string "0.28"/);
+  // JSON.parse keeps the last of two equal keys silently; YAML refuses them, and so does JSON now.
+  writeFileSync(j, '{"beta": 0.04,\n "beta": 0}');
+  assert.throws(() => readConfigFile(j), /c\.json:2, field "beta": given twice/);
+  writeFileSync(j, '{"beta": 0.04\n "seed": 1}');
+  assert.throws(() => readConfigFile(j), /c\.json:2: not valid JSON \(.* at column 2\)/);
+  writeFileSync(j, '\ufeff{"beta": 0.04}');
+  assert.deepEqual(readConfigFile(j), { beta: 0.04 });
+  writeFileSync(j, '');
+  assert.throws(() => readConfigFile(j), /c\.json: the file is empty/);
+  writeFileSync(y, Buffer.from('task: arithmetic\nmodel: caf\xe9\n', 'latin1'));
+  assert.throws(() => readConfigFile(y), /c\.yaml:2: not UTF-8 text/);
+});
+
+test('config files take TRL\'s batch sizes, boolean scale_rewards and reward_weights as the library does, and say why a TRL option is not taken', () => {
+  const dir = scratchDir('aha-rl-cfg-');
+  const y = join(dir, 'trl.yaml');
+  // TRL counts completions: 16 per step in groups of 4 are 4 prompts per step.
+  writeFileSync(y, 'num_generations: 4\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 2\nscale_rewards: false\nrewards: [accuracy, format]\nreward_weights: [1, 0.25]\n');
+  const c = readConfigFile(y);
+  assert.equal(c.prompts_per_step, 4);
+  assert.equal(c.scale_rewards, 'none');
+  assert.deepEqual(c.rewards, [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.25 }]);
+  writeFileSync(y, 'num_generations: 4\ngeneration_batch_size: 6\n');
+  assert.throws(() => readConfigFile(y), /trl\.yaml, field "generation_batch_size": generation_batch_size 6 must be a multiple of num_generations \(4\)/);
+  writeFileSync(y, 'per_device_train_batch_size: 16\nprompts_per_step: 3\n');
+  assert.throws(() => readConfigFile(y), /field "per_device_train_batch_size": gives 2 prompts per step .* but prompts_per_step is 3/);
+  writeFileSync(y, 'reward_weights: [1, 2]\n');
+  assert.throws(() => readConfigFile(y), /field "reward_weights": one weight per reward of "rewards" in the same file/);
+  writeFileSync(y, 'num_train_epochs: 3\n');
+  assert.throws(() => readConfigFile(y), /field "num_train_epochs": TRL's option is not supported: aha trains for max_steps steps/);
 });

@@ -58,6 +58,49 @@ test('POST /score: one completion or a batch, with per-function parts', async ()
   });
 });
 
+test('OpenRLHF labels may be numbers or null; no labels with the accuracy reward is a 400, not a batch of zeros', async () => {
+  const r = await post(`${srv.url}/get_reward`, { query: ['Q? \\boxed{42}', 'Q? \\boxed{7}', 'Q? \\boxed{1}'], prompts: ['Q? ', 'Q? ', 'Q? '], labels: [42, '7', null] });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual((r.json.extra_logs as Record<string, unknown>).accuracy, [1, 1, null]);
+  const none = await post(`${srv.url}/get_reward`, { query: ['Q? \\boxed{42}'] });
+  assert.equal(none.status, 400);
+  assert.match(String(none.json.error), /"labels" is required/);
+  const bad = await post(`${srv.url}/get_reward`, { query: ['a', 5], labels: ['1', '2'] });
+  assert.match(String(bad.json.error), /"query"\[1\] must be a string, got 5/);
+  assert.match(String((await post(`${srv.url}/get_reward`, { query: ['a'], labels: [{ x: 1 }] })).json.error), /"labels"\[0\] must be a string, a number or null/);
+});
+
+test('POST /score takes verl\'s compute_score arguments and TRL\'s reward-function batch', async () => {
+  const verl = await post(`${srv.url}/score`, { items: [{ data_source: 'gsm8k', solution_str: GOOD, ground_truth: 2, extra_info: { split: 'test' } }, { solution_str: '\\boxed{5}', ground_truth: '4' }] });
+  assert.equal(verl.status, 200, JSON.stringify(verl.json));
+  assert.deepEqual((verl.json.scores as { reward: number }[]).map((x) => x.reward), [1.5, 0]);
+  // TRL calls reward functions with completions (text or messages) and the data set's columns.
+  const trl = await post(`${srv.url}/score`, { prompts: ['1+1?', '2+2?', '3?'], completions: [GOOD, [{ role: 'assistant', content: '\\boxed{4}' }], 'no answer'], solution: ['2', '4', '3'] });
+  assert.equal(trl.status, 200, JSON.stringify(trl.json));
+  assert.deepEqual(trl.json.rewards, [1.5, 1, 0]);
+  const uneven = await post(`${srv.url}/score`, { completions: ['a', 'b'], answer: ['1'] });
+  assert.match(String(uneven.json.error), /"answer" has 1 items but "completions" has 2/);
+  const badItem = await post(`${srv.url}/score`, { items: [{ completion: 'x' }, { completion: 'y' }, { solution_str: 3 }] });
+  assert.equal(badItem.status, 400);
+  assert.match(String(badItem.json.error), /item 2: "solution_str" must be a string/);
+});
+
+test('a body that is not UTF-8 is a 400, a form says it is one; a byte-order mark before the JSON is fine', async () => {
+  const send = async (bytes: Buffer) => {
+    const res = await fetch(`${srv.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(bytes) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  const latin1 = await send(Buffer.from('{"completion": "\\boxed{2} caf\xe9", "example": {"gold": "2"}}', 'latin1'));
+  assert.equal(latin1.status, 400);
+  assert.match(String(latin1.json.error), /not UTF-8/);
+  const bom = await send(Buffer.from('\ufeff{"completion": "\\boxed{2}", "example": {"gold": "2"}}', 'utf8'));
+  assert.equal(bom.status, 200, JSON.stringify(bom.json));
+  // requests.post(url, data={...}) sends a form, not JSON: the answer says which.
+  const form = await fetch(`${srv.url}/get_reward`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=a&labels=1' });
+  assert.equal(form.status, 400);
+  assert.match(String(((await form.json()) as { error: string }).error), /sent as application\/x-www-form-urlencoded: send JSON \(Python: requests\.post\(url, json=\.\.\.\)\)/);
+});
+
 test('POST /verify/math and /verify/code answer like `aha verify`', async () => {
   const m = await post(`${srv.url}/verify/math`, { pred: 'so \\boxed{\\frac12}', gold: '0.5' });
   assert.deepEqual(m.json, { equal: true, pred_extracted: '\\frac12', gold_extracted: '0.5' });

@@ -2,7 +2,7 @@
 // thread count give the same weights byte for byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { createTransformer } from '../../src/model/transformer.js';
@@ -46,6 +46,12 @@ test('the run config names its corpus; an unknown one is refused before training
   );
   const r = await runPretrain({ runDir: join(root, 'run'), options: options(join(root, 'model'), { corpus: 'countdown', steps: 2 }), quiet: true, log: () => {} });
   assert.equal(r.modelDir, join(root, 'model'));
+  // A second run aimed at the same model folder is refused before it trains, not written over it.
+  await assert.rejects(
+    runPretrain({ runDir: join(root, 'run2'), options: options(join(root, 'model'), { corpus: 'countdown', steps: 2 }), quiet: true, log: () => {} }),
+    /--out .*model already exists and is not empty/,
+  );
+  assert.equal(existsSync(join(root, 'run2', 'config.json')), false);
   assert.equal((JSON.parse(readFileSync(join(root, 'run', 'config.json'), 'utf8')) as { corpus: string }).corpus, 'countdown');
 });
 

@@ -50,3 +50,21 @@ test('truncateJsonlAfterStep keeps steps up to N and drops a line a crash cut sh
   assert.deepEqual(readJsonl(f).map((r) => r.value.step), [1, 2]);
   truncateJsonlAfterStep(join(dir, 'absent.jsonl'), 2);
 });
+
+test('readJsonl: not UTF-8 is an error at its line; a byte-order mark and CRLF are not', () => {
+  const dir = scratchDir('aha-jsonl-');
+  const f = join(dir, 'd.jsonl');
+  // A Latin-1 export would otherwise reach the prompts as U+FFFD, silently.
+  writeFileSync(f, Buffer.concat([Buffer.from('{"problem": "1+1", "answer": "2"}\n'), Buffer.from('{"problem": "café", "answer": "3"}\n', 'latin1')]));
+  assert.throws(() => readJsonl(f), /d\.jsonl:2: not UTF-8 text/);
+  writeFileSync(f, '\ufeff{"a": 1}\r\n{"a": 2}\r\n\r\n');
+  assert.deepEqual(readJsonl(f).map((r) => r.value.a), [1, 2]);
+});
+
+test('parseJsonl: a key given twice in a record is an error, a JSON array file is named as one', () => {
+  assert.throws(() => parseJsonl('{"a": 1}\n{"answer": "1", "x": {"answer": 0}, "answer": "2"}\n', 'd.jsonl'), /d\.jsonl:2, field "answer": given twice/);
+  // The same key in different objects, and keys that only look alike inside strings, are fine.
+  assert.equal(parseJsonl('{"a": {"a": 1}, "b": "\\"a\\": 2", "c": [{"a": 1}, {"a": 2}]}\n').length, 1);
+  assert.throws(() => parseJsonl('[\n{"a": 1}\n]\n', 'd.jsonl'), /d\.jsonl:1: .*looks like a JSON array/);
+  assert.throws(() => parseJsonl('{"a": 1, "b" 2}\n', 'd.jsonl'), /d\.jsonl:1: not valid JSON \(.* at column 14\)/);
+});

@@ -68,7 +68,7 @@ export function register(program: Command): void {
         'Deterministic for a seed and thread count.',
     )
     .option('--corpus <name>', `synthetic corpus: ${Object.keys(PRETRAINING_CORPORA).join(' or ')} (default arithmetic; docs/corpus.md)`)
-    .option('--out <dir>', 'where to write the model folder (default <run-dir>/model)')
+    .option('--out <dir>', 'where to write the model folder (default <run-dir>/model); a folder that already holds something is refused before training')
     .option('--run-dir <dir>', 'run folder for config.json, metrics.jsonl and checkpoints (default runs/pretrain)')
     .option('--steps <n>', `optimiser steps (default ${DEFAULT_STEPS}; with --resume, extends the run)`)
     .option('--documents <n>', 'corpus documents to generate (default: one pass, steps x batch size x grad accum, or with --packing as many as those rows hold)')

@@ -1,10 +1,10 @@
 // `aha verify`: check answers (math) or run programs against tests (code) with the reward
 // verifiers, JSON Lines in, one JSON result per input line out, in order.
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { optionalNumberFlag } from '../flags.js';
 import { AhaError } from '../../util/errors.js';
+import { byteLines } from '../../util/text-file.js';
 import { verifyLines, assertSandbox } from '../../rewards/index.js';
 
 interface VerifyFlags {
@@ -48,8 +48,7 @@ Examples:
       const memoryMb = optionalNumberFlag(flags, 'memoryMb', { min: 1, max: 65_536, integer: true });
       if (kind === 'math' && memoryMb !== undefined) throw new AhaError('--memory-mb applies to "verify code" only');
       if (kind === 'code') assertSandbox();
-      const stream = flags.input === '-' ? process.stdin : createReadStream(flags.input, 'utf8');
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      const lines = byteLines(flags.input === '-' ? process.stdin : createReadStream(flags.input));
       const { count, errors } = await verifyLines(kind, lines, (r) => process.stdout.write(JSON.stringify(r) + '\n'), {
         file: flags.input === '-' ? '<stdin>' : flags.input,
         lastNumberFallback: flags.lastNumberFallback,

@@ -69,7 +69,7 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
   const window = Math.max(...o.tools.map((t) => t.name.length)) + 3 + 8;
   const rngs = forkStreams(o.rng, n);
   const slots = Math.max(1, Math.min(n, o.batchSize ?? 64));
-  const cache = model.createCache(slots, Math.max(...prompts.map((p) => p.length)) + o.maxNewTokens);
+  const cache = model.createCache(slots, prompts.reduce((m, p) => Math.max(m, p.length), 0) + o.maxNewTokens);
   const results: ToolSample[] = new Array(n);
   const rows: (Row | null)[] = new Array(slots).fill(null);
   const nextIds = new Int32Array(slots);
