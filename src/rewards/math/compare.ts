@@ -3,9 +3,9 @@
 // symbolic engine (numeric value, or agreement at random points when variables are present).
 import type { Answer } from './answer.js';
 import { isName } from './names.js';
-import { sameDigitsWithoutBase } from './bases.js';
+import { sameDigitsOneBaseless } from './bases.js';
 import { numbersClose } from './numeric.js';
-import { decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, type Rational } from './rational.js';
+import { decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, roundsOrCutsTo, type Rational } from './rational.js';
 import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
 
 export interface CompareContext {
@@ -65,16 +65,14 @@ function roundingOf(exact: Answer, x: Answer): boolean {
   // Only a written-out decimal rounds: in 0.33 \approx \frac{1}{3} the fraction is no rounding.
   if (!/^-?\d+(?:\.\d+)?$/.test(x.text.trim())) return false;
   const rx = exactValue(x.text);
-  const vx = rx === null ? null : toDouble(rx);
-  if (vx === null) return false;
+  if (rx === null) return false;
+  // Two exact values decide exactly: in doubles 12345678901234567891 "rounds to" …890.
   const re = exactValue(exact.text);
-  let v = re === null ? null : toDouble(re);
-  if (v === null) {
-    const sym = toSymbolicCached(exact.text);
-    if (sym.kind !== 'number' || !numbersClose(sym.im, 0)) return false;
-    v = sym.re;
-  }
-  return numbersClose(v, vx) || Math.abs(v - vx) <= 0.5 * 10 ** -decimalPlaces(x.text) * (1 + 1e-9);
+  if (re !== null) return roundsTo(re, rx, decimalPlaces(x.text));
+  const vx = toDouble(rx);
+  const sym = toSymbolicCached(exact.text);
+  if (vx === null || sym.kind !== 'number' || !numbersClose(sym.im, 0)) return false;
+  return numbersClose(sym.re, vx) || Math.abs(sym.re - vx) <= 0.5 * 10 ** -decimalPlaces(x.text) * (1 + 1e-9);
 }
 
 function vectorOf(m: Extract<Answer, { kind: 'matrix' }>): Answer[] {
@@ -130,18 +128,25 @@ function valuesMatch(x: number, px: boolean, y: number, py: boolean): boolean {
 }
 
 /**
- * A decimal written with at least this many places stands for any value that rounds to it
- * (\frac{1}{3} = 0.333333, as Math-Verify rounds at 6 places); shorter decimals must be exact
- * (0.333 is not 1/3).
+ * A decimal written with at least this many places stands for any value it approximates to its
+ * last place, rounded or cut off (\frac{1}{3} = 0.333333, \frac{2}{3} = 0.666667 = 0.666666, and
+ * Python's 0.6666666666666666); shorter decimals must be exact (0.333 is not 1/3).
  */
 const ROUNDED_PLACES = 6;
 
 function roundedMatch(ta: string, a: Rational, tb: string, b: Rational): boolean {
   const pa = decimalPlaces(ta);
   const pb = decimalPlaces(tb);
-  if (pa >= ROUNDED_PLACES && pb === 0) return roundsTo(b, a, pa);
-  if (pb >= ROUNDED_PLACES && pa === 0) return roundsTo(a, b, pb);
+  if (pa >= ROUNDED_PLACES && pb === 0) return roundsOrCutsTo(b, a, pa);
+  if (pb >= ROUNDED_PLACES && pa === 0) return roundsOrCutsTo(a, b, pb);
   return false;
+}
+
+/** The same rule on doubles (the engine's values). */
+function roundsOrCutsToDouble(value: number, decimal: number, places: number): boolean {
+  const unit = 10 ** -places;
+  if (Math.abs(value - decimal) <= 0.5 * unit * (1 + 1e-9)) return true;
+  return Math.abs(decimal) <= Math.abs(value) && Math.sign(decimal) !== -Math.sign(value) && Math.abs(value) - Math.abs(decimal) < unit * (1 - 1e-9);
 }
 
 /** Exact rationals equal, with the same percent rule. */
@@ -164,7 +169,7 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   const sb = squash(b.text);
   if (sa === '' || sb === '') return false;
   if (sa === sb && a.percent === b.percent) return true;
-  if (a.percent === b.percent && sameDigitsWithoutBase(sa, sb)) return true;
+  if (a.percent === b.percent && sameDigitsOneBaseless(sa, sb)) return true;
   // Words (Monday, "no solution") compare as normalised prose; single letters are symbols (e is not E).
   if (isProse(a.text) && isProse(b.text)) {
     const pa = prose(a.text);
@@ -195,8 +200,8 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
     // A long decimal that the other value rounds to (\pi vs 3.14159265).
     const pa = decimalPlaces(a.text);
     const pb = decimalPlaces(b.text);
-    if (pa >= ROUNDED_PLACES && xb.im === 0 && Math.abs(xb.re - xa.re) <= 0.5 * 10 ** -pa * (1 + 1e-9)) return true;
-    if (pb >= ROUNDED_PLACES && xa.im === 0 && Math.abs(xa.re - xb.re) <= 0.5 * 10 ** -pb * (1 + 1e-9)) return true;
+    if (pa >= ROUNDED_PLACES && xb.im === 0 && roundsOrCutsToDouble(xb.re, xa.re, pa)) return true;
+    if (pb >= ROUNDED_PLACES && xa.im === 0 && roundsOrCutsToDouble(xa.re, xb.re, pb)) return true;
   }
   if (xa.kind === 'number' && xb.kind === 'number') {
     // The engine rounds tiny values to 0 (e^{-50} and e^{-51} both come back 0): two such
