@@ -198,7 +198,10 @@ def _main():
         report("setup", "runtime_error" if status == "wrong_answer" else status)
 
     stop_at_failure = bool(spec.get("stop_at_failure"))
-    def result(i, st):
+    def result(i, st, what=None):
+        # A failed check says which one, so that the run's error names it ("assert add(1, 2) == 3").
+        if st == "wrong_answer" and what:
+            err.write("test " + str(i + 1) + " failed: " + what()[:300] + "\n")
         report(i, st)
         if st != "pass" and stop_at_failure:
             # All-or-nothing graders need no more: the tests not run share this status.
@@ -247,7 +250,7 @@ def _main():
                 out = box["out"]
                 ok = same(out, exp) or (spec["unwrap_single"] and isinstance(exp, list) and len(exp) == 1 and same(out, exp[0]))
                 st = "pass" if ok else "wrong_answer"
-            result(i, st)
+            result(i, st, lambda: name + " returned a different value than " + repr(exp))
         return
 
     with open("${JOB_DIR}/tests.py") as f:
@@ -300,7 +303,7 @@ def _main():
         for node in body:
             st = run(lambda: exec(one(node), tg))
             if isinstance(node, ast.Assert):
-                result(i, st)
+                result(i, st, lambda: ast.unparse(node))
                 i += 1
             elif st != "pass":
                 return setup_failed(st)
@@ -314,14 +317,14 @@ def _main():
             return setup_failed(st)
     if kind == "functions":
         for i, (name, case) in enumerate(test_fns):
-            result(i, run(lambda: call_test(tg[name], case)))
+            result(i, run(lambda: call_test(tg[name], case)), lambda: "an assertion in " + name)
         return
     tg[check.args.args[0].arg] = guarded(g[entry])
     i = 0
     for node in check.body:
         st = run(lambda: exec(one(node), tg))
         if has_assert(node):
-            result(i, st)
+            result(i, st, lambda: ast.unparse(node))
             i += 1
         elif st != "pass":
             return setup_failed(st)
