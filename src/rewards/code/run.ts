@@ -209,6 +209,15 @@ function errorSummary(stderr: string): string {
     .slice(0, 600);
 }
 
+/**
+ * One line of a result's `error` for test `index` (0-based): the harness's line for that test,
+ * else the exception's headline, else the last line.
+ */
+export function errorLineFor(error: string, index: number): string {
+  const lines = error.trim().split('\n');
+  return lines.find((l) => l.startsWith(`test ${index + 1} failed:`)) ?? lines.find((l) => HEADLINE.test(l) && !/^test \d+ failed:/.test(l)) ?? lines.at(-1) ?? '';
+}
+
 /** Why a run ended early at one of its limits, or undefined. */
 function limitNote(r: SandboxRun, timeoutMs: number): string | undefined {
   if (r.outputLimited) return `output limit exceeded (${CODE_DEFAULTS.maxOutputBytes >> 20} MiB of stdout and stderr)`;
