@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { AhaError } from '../../util/errors.js';
 import { runSandboxed, type SandboxRun, JOB_DIR } from './sandbox.js';
 import { runtimeFor, type CodeLanguage, type LanguageRuntime } from './languages.js';
-import { PYTHON_TEST_HARNESS, HARNESS_FILES, type HarnessSpec } from './python-harness.js';
+import { PYTHON_TEST_HARNESS, HARNESS_FILES, harnessInput, type HarnessSpec } from './python-harness.js';
 import { callCases } from './call-tests.js';
 import { compileProgram } from './compile.js';
 import { Semaphore } from './semaphore.js';
@@ -302,8 +302,10 @@ async function runHarness(rt: LanguageRuntime, code: string, p: Extract<Plan, { 
   const wallMs = Math.min(timeoutMs * (p.expectedCount + 1), Math.max(MAX_HARNESS_RUN_MS, timeoutMs * 2));
   const limits = limitsFor(rt, wallMs, memoryMb);
   const nonce = randomBytes(12).toString('hex');
-  const files = { [HARNESS_FILES.harness]: PYTHON_TEST_HARNESS, [HARNESS_FILES.solution]: code, [HARNESS_FILES.tests]: p.tests, [HARNESS_FILES.spec]: JSON.stringify(p.spec) };
-  const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${HARNESS_FILES.harness}`, memoryMb), stdin: nonce + '\n', limits }, rt.binds));
+  // The tests and their expected values go in on stdin, not as job files the solution could read.
+  const files = { [HARNESS_FILES.harness]: PYTHON_TEST_HARNESS, [HARNESS_FILES.solution]: code };
+  const stdin = harnessInput(nonce, p.spec, p.tests);
+  const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${HARNESS_FILES.harness}`, memoryMb), stdin, limits }, rt.binds));
   let count: number | null = null;
   let setup: TestStatus | null = null;
   const reported = new Map<number, TestStatus>();
