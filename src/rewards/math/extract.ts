@@ -84,9 +84,10 @@ export function lastAnswerTag(text: string): string | null {
 
 // "The answer is" in the languages the `language` reward trains for: a model kept in French by
 // language consistency writes "La réponse est 18", not "The answer is 18". Word-spaced languages
-// need a word start; CJK ones cannot have one (この問題の答えは18).
+// need a word start; CJK ones cannot have one (この問題の答えは18). Multiple choice: "The correct
+// option is B".
 const ANSWER_WORDS = [
-  'final answer', 'the answer', 'answer', 'la respuesta(?: final)?', 'respuesta(?: final)?', 'la réponse(?: finale)?', 'réponse(?: finale)?',
+  'final answer', 'the answer', 'answer', '(?:correct|right|best) (?:option|choice)', 'la respuesta(?: final)?', 'respuesta(?: final)?', 'la réponse(?: finale)?', 'réponse(?: finale)?',
   'die (?:endgültige )?antwort', 'antwort', 'a resposta(?: final)?', 'resposta(?: final)?', 'la risposta(?: finale)?', 'risposta(?: finale)?',
   'окончательный ответ', 'ответ',
 ].join('|');
