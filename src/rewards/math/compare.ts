@@ -5,8 +5,8 @@ import type { Answer } from './answer.js';
 import { isName } from './names.js';
 import { sameDigitsOneBaseless } from './bases.js';
 import { numbersClose } from './numeric.js';
-import { decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, roundsOrCutsTo, type Rational } from './rational.js';
-import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
+import { absDifference, decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, roundsOrCutsTo, type Rational } from './rational.js';
+import { constantAtPoints, equalAtPoints, equationDifference, preciseValue, toSymbolicCached, type SymbolicValue } from './symbolic.js';
 
 export interface CompareContext {
   /** performance.now() after which the comparison gives up (verdict: not equal, reason timeout). */
@@ -210,7 +210,8 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
       ctx.reason ??= 'both values too small for the engine to tell apart';
       return false;
     }
-    return valuesMatch(xa.re, a.percent, xb.re, b.percent) && numbersClose(xa.im, xb.im);
+    if (!valuesMatch(xa.re, a.percent, xb.re, b.percent) || !numbersClose(xa.im, xb.im)) return false;
+    return a.percent !== b.percent || xa.im !== 0 || xb.im !== 0 || !preciselyDifferent(ra ?? a.text, xa.re, rb ?? b.text, xb.re);
   }
   if (xa.kind === 'expr' && xb.kind === 'expr') {
     if (xa.vars.join() !== xb.vars.join()) return false;
@@ -221,6 +222,30 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   if (xa.kind === 'expr' && xb.kind === 'number') return pointVerdict(constantAtPoints(xa.expr, xa.vars, xb.re, xb.im, ctx.deadline), ctx);
   if (xa.kind === 'number' && xb.kind === 'expr') return pointVerdict(constantAtPoints(xb.expr, xb.vars, xa.re, xa.im, ctx.deadline), ctx);
   return false;
+}
+
+/**
+ * Two real values equal as doubles (within 1e-9 relative) that differ at 50 significant digits
+ * (beyond 1e-40 relative, far above that precision's last-digit noise). Each side is an exact
+ * rational or an expression the engine evaluates to 50 digits; a precise value that disagrees
+ * with its double is not trusted (the engine's high-precision paths are not all sound), and then
+ * the doubles' verdict stands.
+ */
+function preciselyDifferent(a: Rational | string, va: number, b: Rational | string, vb: number): boolean {
+  const pa = typeof a === 'string' ? preciseRational(a, va) : a;
+  const pb = typeof b === 'string' ? preciseRational(b, vb) : b;
+  const magnitude = Math.max(Math.abs(va), Math.abs(vb));
+  if (pa === null || pb === null || magnitude === 0) return false;
+  const gap = toDouble(absDifference(pa, pb));
+  return gap !== null && gap > 1e-40 * magnitude;
+}
+
+/** The 50-digit value of `latex` as a rational, when it agrees with its double `v`. */
+function preciseRational(latex: string, v: number): Rational | null {
+  const text = preciseValue(latex);
+  const r = text === null ? null : exactValue(text);
+  const d = r === null ? null : toDouble(r);
+  return d !== null && numbersClose(d, v) ? r : null;
 }
 
 /** Text made of words only (letters, spaces, light punctuation), with at least one 2-letter word. */

@@ -227,6 +227,12 @@ export function roundsTo(x: Rational, dec: Rational, places: number): boolean {
   return abs * 2n * 10n ** BigInt(places) <= diff.den;
 }
 
+/** |a − b|. */
+export function absDifference(a: Rational, b: Rational): Rational {
+  const d = sub(a, b);
+  return d.num < 0n ? make(-d.num, d.den) : d;
+}
+
 /** True if the decimal `dec` (of `places` places) is `x` rounded or cut off (towards zero) at that place. */
 export function roundsOrCutsTo(x: Rational, dec: Rational, places: number): boolean {
   if (roundsTo(x, dec, places)) return true;
