@@ -52,6 +52,8 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
 
   if (t.startsWith('\\{') && t.endsWith('\\}') && wrapsWhole(t)) {
     const inner = t.slice(2, -2).trim();
+    // Set-builder notation normalisation could not read (\{y \mid x > 0\}) lists no elements.
+    if (/\\mid(?![a-zA-Z])/.test(inner) || inner.split('|').length === 2) return scalar(t, percent);
     return { kind: 'set', items: inner === '' ? [] : items(splitTopLevel(inner, ','), percent, depth) };
   }
 

@@ -45,6 +45,9 @@ export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean
   if (a.kind === 'seq' && b.kind === 'seq') return a.open === b.open && a.close === b.close && sequencesMatch(a.items, b.items, ctx);
   if ((a.kind === 'set' && b.kind === 'set') || (a.kind === 'union' && b.kind === 'union')) return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'scalar' && b.kind === 'scalar') return scalarsMatch(a, b, ctx);
+  // A set of one solution ({3}, \{(1, 2)\}) is answered by that solution, either way round.
+  if (a.kind === 'set' && a.items.length === 1 && b.kind !== 'set' && b.kind !== 'union') return answersMatch(a.items[0], b, ctx);
+  if (b.kind === 'set' && b.items.length === 1 && a.kind !== 'set' && a.kind !== 'union') return answersMatch(a, b.items[0], ctx);
   return false;
 }
 
