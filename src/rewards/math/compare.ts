@@ -23,6 +23,11 @@ function checkTime(ctx: CompareContext): void {
 
 export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean {
   checkTime(ctx);
+  // Boxes offered with "or" that do not agree (x is \boxed{3} or \boxed{\frac{2}{5}}) name
+  // several solutions: the same solutions, listed either way, answer them.
+  const listed = (e: Answer): e is Extract<Answer, { kind: 'either' }> => e.kind === 'either' && e.approx === true && !readingsAgree(e, ctx);
+  if (listed(a) && (listed(b) || b.kind === 'set')) return multisetsMatch(a.items, b.items, ctx);
+  if (listed(b) && a.kind === 'set') return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'either') return readingsAgree(a, ctx) && a.items.some((x) => answersMatch(x, b, ctx));
   if (b.kind === 'either') return readingsAgree(b, ctx) && b.items.some((y) => answersMatch(a, y, ctx));
   // "x = 3" answers with 3 (also \frac{NO}{BO} = 2, f(x) = 3); a left side that is an
