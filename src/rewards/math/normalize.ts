@@ -132,6 +132,8 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   s = s.replace(/(?<![\\a-zA-Z])sqrt\s*\(([^()]*)\)/g, '\\sqrt{$1}');
   s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, '\\pi ');
   s = s.replace(/(?<![\\a-zA-Z])(?:infinity|inf)(?![a-zA-Z])/gi, '\\infty ');
+  // \exp(…) is e^{…}: the engine cannot evaluate \exp at points.
+  s = s.replace(/\\exp\s*\(([^()]*)\)/g, 'e^{$1}').replace(/\\exp\s*\{([^{}]*)\}/g, 'e^{$1}');
   // A plain-text union between intervals: (-inf, 1) U (3, inf).
   s = s.replace(/([)\]])\s*U\s*(?=[([])/g, '$1\\cup ');
   s = s.replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
