@@ -1,6 +1,6 @@
 // Binds the harness's graders to the rewards part: the math verifier (answer extraction,
 // equivalence) and the code sandbox. The harness itself never judges an answer or runs code.
-import { extractAnswer, finalBoxed, runCode, testedNames, programFor, codeTestsOf, extractCode, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
+import { extractAnswer, finalBoxed, runCode, testedNames, programFor, codeTestsOf, extractCode, errorLineFor, assertSandbox, sharedMathVerifier } from '../rewards/index.js';
 import { codeGrader, mathGrader, type Grader, type ProgramRunner, type TestsRunner } from './grading.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
 import type { EvalProblem } from './problems.js';
@@ -25,12 +25,12 @@ function sandboxRunner(timeoutMs: number): ProgramRunner {
   };
 }
 
-/** "k/n tests passed; test i: status: last error line". */
+/** "k/n tests passed; test i: status: the error's line for test i". */
 function failureReason(r: RunCodeResult): string {
   const first = r.statuses.findIndex((s) => s !== 'pass');
   if (first < 0) return 'no tests';
-  const last = r.error?.trim().split('\n').at(-1) ?? '';
-  return `${r.passed}/${r.total} tests passed; test ${first + 1}: ${r.statuses[first]}${last !== '' ? `: ${last.slice(0, 200)}` : ''}`;
+  const line = r.error === undefined ? '' : errorLineFor(r.error, first);
+  return `${r.passed}/${r.total} tests passed; test ${first + 1}: ${r.statuses[first]}${line !== '' ? `: ${line.slice(0, 200)}` : ''}`;
 }
 
 /** The language a reply should be written in and the functions its tests call (to pick its code block). */

@@ -9,7 +9,7 @@ export { BoundedMathVerifier } from './math/index.js';
 export { sharedMathVerifier, MATH_DEADLINE_MS } from './math/pool.js';
 export type { ExtractOptions, MathVerdict, VerifyMathOptions, BoundedVerifierOptions } from './math/index.js';
 export type { BoundedVerifierStats, Comparison } from './math/bounded.js';
-export { runCode, runProgram, extractCode, testedNames, outputsMatch, checkCodeTests, codeTestsOf, codeFormOf, codeProblemText, programFor, sandboxStatus, assertSandbox, CODE_DEFAULTS, CODE_LANGUAGES } from './code/index.js';
+export { runCode, runProgram, extractCode, testedNames, outputsMatch, checkCodeTests, errorLineFor, codeTestsOf, codeFormOf, codeProblemText, programFor, sandboxStatus, assertSandbox, CODE_DEFAULTS, CODE_LANGUAGES } from './code/index.js';
 export type { RunCodeRequest, RunCodeResult, RunProgramRequest, RunProgramResult, TestStatus, CodeTests, StdioTests, CallTests, AssertTests, CodeLanguage, CodeDataForm, FoundTests, TestsLookup } from './code/index.js';
 export { strictFormat, lenientFormat, tagCount, thinkingText } from './format.js';
 export { languageConsistency, SUPPORTED_LANGUAGES } from './language.js';

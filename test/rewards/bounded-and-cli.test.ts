@@ -83,7 +83,7 @@ test('verify code (the batch behind `aha verify code`): statuses and reward per 
     (r) => out.push(r),
     { file: 'code.jsonl', timeoutMs: 3000 },
   );
-  assert.deepEqual(out[0], { statuses: ['pass', 'wrong_answer'], reward: 0.5, passed: 1, total: 2 });
+  assert.deepEqual(out[0], { statuses: ['pass', 'wrong_answer'], reward: 0.5, passed: 1, total: 2, error: 'test 2: line 1 of the output: expected "xy", got "yx"' });
   assert.match(String(out[1].error), /code\.jsonl:2, field "language": must be one of python, javascript/);
   assert.deepEqual(out[2], { statuses: ['pass'], reward: 1, passed: 1, total: 1 });
 });

@@ -77,7 +77,7 @@ test('aha eval --data: code forms are detected as "code" and graded by their own
   assert.deepEqual(grades.map((g) => g.correct), [true, true, true], JSON.stringify(grades));
   const wrong = await grader.grade(loaded.problems[0], '```python\ndef add(a, b):\n    return a - b if a == 3 else a + b\n```');
   assert.equal(wrong.correct, false);
-  assert.equal(wrong.reason, '1/2 tests passed; test 2: wrong_answer');
+  assert.equal(wrong.reason, '1/2 tests passed; test 2: wrong_answer: test 2 failed: add returned a different value than [7]');
   const bad = file('evalbad.jsonl', [JSON.stringify({ id: 'a', ...ROWS.apps }), JSON.stringify({ id: 'b', question: 'q', input_output: 'nope' })]);
   assert.throws(() => loadProblems({ file: bad, boxedAnswer: simpleBoxed }), /evalbad\.jsonl:2, field "input_output": not JSON/);
 });

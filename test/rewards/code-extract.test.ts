@@ -23,6 +23,12 @@ test('fence tags are matched in any case and in their usual spellings; other lan
   assert.equal(extractCode('```ts\nfunction area(w: number, h: number) { return w * h; }\n```', 'typescript', ['area']), 'function area(w: number, h: number) { return w * h; }\n');
 });
 
+test('a ~~~ fence is a code block too, closed by its own kind (a ``` inside it is text)', () => {
+  assert.equal(extractCode(`Here:\n~~~python\n${SOLUTION}~~~\nDone.`, 'python', ['area']), SOLUTION);
+  const nested = 'def doc():\n    return "```"\n';
+  assert.equal(extractCode(`~~~python\n${nested}~~~`, 'python'), nested);
+});
+
 test('a reply cut off inside its last block keeps that block', () => {
   assert.equal(extractCode(`I will write it.\n\`\`\`python\n${SOLUTION}`, 'python', ['area']), SOLUTION);
   assert.equal(extractCode(`\`\`\`python\nx = 1\n\`\`\`\nNow:\n\`\`\`python\n${SOLUTION}`, 'python'), SOLUTION);

@@ -5,7 +5,7 @@
 // read stdin or write scratch files still pass; loops, floods and missing modules fail in time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getReward, sandboxStatus } from '../../src/rewards/index.js';
+import { getReward, runCode, sandboxStatus } from '../../src/rewards/index.js';
 import { graderFor } from '../../src/eval/verifiers.js';
 import { loadProblems } from '../../src/eval/problems.js';
 import { benchmarkPath, findBenchmark } from '../../src/tasks/benchmarks.js';
@@ -86,4 +86,13 @@ test('loops, floods, stdin reads and missing modules fail within their limits', 
   ]);
   for (const [name, r] of Object.entries({ loop, flood, stdin, missing })) assert.deepEqual(r, [0, false], name);
   assert.ok(Date.now() - started < 60_000, 'each run is killed at its limit');
+});
+
+test('reading the hidden tests for their expected values scores 0: no test or spec file is in the jail', { skip }, async () => {
+  // Looks in the job folder for the tests' own asserts and answers what they expect.
+  const peek = 'import ast, os\n_seen = {}\nfor _f in os.listdir("/job"):\n    if _f.endswith((".py", ".json")) and _f != "solution.py":\n        _src = open("/job/" + _f).read()\n        for _n in (ast.walk(ast.parse(_src)) if _f.endswith(".py") else []):\n            if isinstance(_n, ast.Compare) and isinstance(_n.left, ast.Call):\n                try:\n                    _seen[tuple(ast.literal_eval(a) for a in _n.left.args)] = ast.literal_eval(_n.comparators[0])\n                except Exception:\n                    pass\ndef truncate_number(number):\n    return _seen.get((number,), 0.0)\ndef remove_Occ(s, ch):\n    return _seen.get((s, ch), s)\n';
+  await assertZero('mbpp', peek, 'MBPP asserts read from the job folder');
+  await assertZero('humaneval', peek, 'HumanEval check() read from the job folder');
+  const spec = await runCode({ language: 'python', code: 'import json, os\n_c = [json.load(open("/job/" + f)) for f in os.listdir("/job") if f.endswith(".json")]\ndef add(a, b):\n    return _c[0]["cases"][0]["expected"] if _c else 0\n', tests: { fn_name: 'add', inputs: [[1, 2]], outputs: [3] } });
+  assert.deepEqual(spec.statuses, ['wrong_answer'], 'call tests read from a spec file');
 });

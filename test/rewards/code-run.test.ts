@@ -111,3 +111,22 @@ test('the code reward takes the last fenced block of the right language', async 
   const cpp = 'Here:\n```python\nprint(1)\n```\n```c++\nint main() {}\n```\n```text\nnotes\n```';
   assert.equal(extractCode(cpp, 'cpp'), 'int main() {}\n');
 });
+
+test('a failing run says why: the limit it hit, the failed check, the exception line, the first differing output line', async () => {
+  const slow = await runCode({ language: 'python', code: 'while True: pass', tests: { inputs: [''], outputs: [''] }, timeoutMs: 500 });
+  assert.deepEqual([slow.statuses, slow.error], [['timeout'], 'time limit exceeded (500 ms)']);
+  const flood = await runCode({ language: 'python', code: 'def f():\n    print("x" * 5_000_000)\n    return 1', tests: { asserts: 'assert f() == 1' } });
+  assert.deepEqual([flood.statuses, flood.error], [['runtime_error'], 'output limit exceeded (1 MiB of stdout and stderr)']);
+  const wrong = await runCode({ language: 'python', code: 'def add(a, b):\n    return a - b', tests: { asserts: 'assert add(1, 1) == 0\nassert add(1, 2) == 3' } });
+  assert.equal(wrong.error, 'test 2 failed: assert add(1, 2) == 3');
+  const call = await runCode({ language: 'python', code: 'def add(a, b):\n    return a - b', tests: { fn_name: 'add', inputs: [[1, 2]], outputs: [3] } });
+  assert.equal(call.error, 'test 1 failed: add returned a different value than 3');
+  const stdio = await runCode({ language: 'python', code: 'print(1)\nprint(3)', tests: { inputs: ['', ''], outputs: ['1\n2\n', '1\n3\n'] } });
+  assert.equal(stdio.error, 'test 1: line 2 of the output: expected "2", got "3"');
+  // Node prints the exception before its stack frames and an assertion's details after it.
+  const missing = await runCode({ language: 'javascript', code: 'function plus(a, b) { return a + b; }', tests: { asserts: 'assert.strictEqual(add(1, 2), 3);' } });
+  assert.match(missing.error ?? '', /ReferenceError: add is not defined/);
+  assert.doesNotMatch(missing.error ?? '', /\n\s+at |Node\.js v/);
+  const unequal = await runCode({ language: 'javascript', code: 'function add(a, b) { return a - b; }', tests: { asserts: 'assert.strictEqual(add(1, 2), 3);' } });
+  assert.match(unequal.error ?? '', /^AssertionError \[ERR_ASSERTION\]: Expected values to be strictly equal:\n-1 !== 3/);
+});

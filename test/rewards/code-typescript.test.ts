@@ -47,3 +47,20 @@ test('process.exit(0) before the tests and a disabled node:assert score 0', { sk
   assert.deepEqual(await both(`${wrong}require('node:assert').deepEqual = () => {};\n`), [0, false]);
   assert.deepEqual(await both(`${wrong}const a: any = require('assert'); a.deepEqual = () => {};\n`), [0, false]);
 });
+
+test('a type error fails as compile_error, as tsc fails it for MultiPL-E; Node globals and modules need no type definitions', { skip }, async () => {
+  // Runs right (the sum is a number at run time) but returns a number where it declares a string.
+  const mistyped = '```typescript\nfunction odd_squares(xs: number[]): string {\n  let s = 0;\n  for (const x of xs) if (x % 2 !== 0) s += x * x;\n  return s;\n}\n```';
+  assert.deepEqual(await both(mistyped), [0, false]);
+  const r = await runCode({ language: 'typescript', code: 'function add(a: number, b: number): number {\n  return a + b;\n}\nconst sum: string = add(1, 2);', tests: { asserts: 'assert.strictEqual(add(1, 2), 3);' } });
+  assert.deepEqual([r.statuses, r.error], [['compile_error'], "TS2322 (line 4): Type 'number' is not assignable to type 'string'."]);
+  // Not strict (tsc's default): untyped parameters are fine; Node's modules and globals are `any`.
+  const loose = await runCode({ language: 'typescript', code: 'function add(a, b) { return a + b; }', tests: { asserts: 'assert.strictEqual(add(1, 2), 3);' } });
+  assert.deepEqual(loose.statuses, ['pass']);
+  const stdio = await runCode({
+    language: 'typescript',
+    code: "import * as fs from 'fs';\nconst [a, b]: number[] = fs.readFileSync(0, 'utf8').trim().split(' ').map(Number);\nconsole.log(a + b);\nif (a < 0) process.exit(1);\nsetTimeout(() => {}, 0);",
+    tests: { inputs: ['1 2'], outputs: ['3'] },
+  });
+  assert.deepEqual(stdio.statuses, ['pass'], stdio.error);
+});

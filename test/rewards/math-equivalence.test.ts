@@ -273,3 +273,10 @@ test('equivalence is symmetric on the table', () => {
   }
   assert.deepEqual(asym, []);
 });
+
+test('option letters compare the same either way round, so a vote groups them in any order', () => {
+  // [a, b, equal]: a lowercase a-d is its option letter; e is Euler's number, not option E.
+  const pairs: Array<[string, string, boolean]> = [['c', 'C', true], ['(b)', 'B', true], ['e', 'E', false], ['C', 'D', false], ['C', '(C) 12', true]];
+  const wrong = pairs.flatMap(([a, b, equal]) => [[a, b], [b, a]].filter(([x, y]) => compareAnswers(x, y).equal !== equal).map(([x, y]) => `${x} vs ${y}`));
+  assert.deepEqual(wrong, []);
+});

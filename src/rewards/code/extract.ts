@@ -11,14 +11,15 @@ interface Block {
   body: string;
 }
 
+/** Blocks fenced by ``` or by ~~~ (Markdown's other fence), each closed by its own kind. */
 function fencedBlocks(completion: string): Block[] {
   const blocks: Block[] = [];
-  const fence = /```([\w+-]*)[^\n]*\n/g;
+  const fence = /(```|~~~)([\w+-]*)[^\n]*\n/g;
   let open: RegExpExecArray | null;
   while ((open = fence.exec(completion)) !== null) {
     const start = open.index + open[0].length;
-    const close = completion.indexOf('```', start);
-    blocks.push({ tag: open[1], body: completion.slice(start, close < 0 ? undefined : close) });
+    const close = completion.indexOf(open[1], start);
+    blocks.push({ tag: open[2], body: completion.slice(start, close < 0 ? undefined : close) });
     if (close < 0) break;
     fence.lastIndex = close + 3;
   }

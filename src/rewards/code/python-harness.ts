@@ -1,13 +1,14 @@
 // The Python test harness that runs inside the jail, next to the model's solution, for the test
 // forms that are not whole programs: assert scripts (MBPP top-level asserts, KodCode/pytest
 // `test_*` functions, HumanEval `check(candidate)` bodies) and call-based tests (APPS / TACO /
-// LiveCodeBench `fn_name`). It reads its instructions from spec.json, runs each test under its
-// own time limit, and reports one status per test on stderr behind a nonce read from stdin, so
+// LiveCodeBench `fn_name`). It reads a nonce, its instructions and the tests from stdin (never
+// files in the job folder, which the solution could open to read the expected answers), runs each
+// test under its own time limit, and reports one status per test on stderr behind the nonce, so
 // ordinary program output cannot be mistaken for a result.
 import { JOB_DIR } from './sandbox.js';
 import { PYTHON_GUARD } from './python-guard.js';
 
-/** What the harness is asked to do (written to spec.json in the job folder). */
+/** What the harness is asked to do (sent on stdin with the tests). */
 export type HarnessSpec =
   | {
       mode: 'asserts';
@@ -27,7 +28,15 @@ export type HarnessSpec =
       stop_at_failure: boolean;
     };
 
-export const HARNESS_FILES = { harness: 'harness.py', solution: 'solution.py', tests: 'tests.py', spec: 'spec.json' } as const;
+export const HARNESS_FILES = { harness: 'harness.py', solution: 'solution.py' } as const;
+
+/**
+ * The harness's stdin: the nonce on the first line, the spec and the tests as one JSON line.
+ * The harness consumes both before the solution runs, so the solution reads an empty stdin.
+ */
+export function harnessInput(nonce: string, spec: HarnessSpec, tests: string): string {
+  return `${nonce}\n${JSON.stringify({ spec, tests })}\n`;
+}
 
 export const PYTHON_TEST_HARNESS = String.raw`
 import ast, builtins, copy, json, math, re, signal, sys, types
@@ -160,9 +169,10 @@ def _bind(argnames, value):
 
 def _main():
     nonce = sys.stdin.readline().strip()
+    job = json.loads(sys.stdin.readline())
+    spec, tests_source = job["spec"], job["tests"]
+    del job
     err = sys.stderr
-    with open("${JOB_DIR}/spec.json") as f:
-        spec = json.load(f)
     limit = float(spec["per_test_s"])
     signal.signal(signal.SIGALRM, _on_alarm)
 
@@ -198,7 +208,10 @@ def _main():
         report("setup", "runtime_error" if status == "wrong_answer" else status)
 
     stop_at_failure = bool(spec.get("stop_at_failure"))
-    def result(i, st):
+    def result(i, st, what=None):
+        # A failed check says which one, so that the run's error names it ("assert add(1, 2) == 3").
+        if st == "wrong_answer" and what:
+            err.write("test " + str(i + 1) + " failed: " + what()[:300] + "\n")
         report(i, st)
         if st != "pass" and stop_at_failure:
             # All-or-nothing graders need no more: the tests not run share this status.
@@ -247,11 +260,11 @@ def _main():
                 out = box["out"]
                 ok = same(out, exp) or (spec["unwrap_single"] and isinstance(exp, list) and len(exp) == 1 and same(out, exp[0]))
                 st = "pass" if ok else "wrong_answer"
-            result(i, st)
+            result(i, st, lambda: name + " returned a different value than " + repr(exp))
         return
 
-    with open("${JOB_DIR}/tests.py") as f:
-        tree = ast.parse(f.read(), "tests.py")
+    tree = ast.parse(tests_source, "tests.py")
+    del tests_source
     body = tree.body
     entry = spec.get("entry_point")
     top_asserts = [n for n in body if isinstance(n, ast.Assert)]
@@ -300,7 +313,7 @@ def _main():
         for node in body:
             st = run(lambda: exec(one(node), tg))
             if isinstance(node, ast.Assert):
-                result(i, st)
+                result(i, st, lambda: ast.unparse(node))
                 i += 1
             elif st != "pass":
                 return setup_failed(st)
@@ -314,14 +327,14 @@ def _main():
             return setup_failed(st)
     if kind == "functions":
         for i, (name, case) in enumerate(test_fns):
-            result(i, run(lambda: call_test(tg[name], case)))
+            result(i, run(lambda: call_test(tg[name], case)), lambda: "an assertion in " + name)
         return
     tg[check.args.args[0].arg] = guarded(g[entry])
     i = 0
     for node in check.body:
         st = run(lambda: exec(one(node), tg))
         if has_assert(node):
-            result(i, st)
+            result(i, st, lambda: ast.unparse(node))
             i += 1
         elif st != "pass":
             return setup_failed(st)

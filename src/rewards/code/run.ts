@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { AhaError } from '../../util/errors.js';
 import { runSandboxed, type SandboxRun, JOB_DIR } from './sandbox.js';
 import { runtimeFor, type CodeLanguage, type LanguageRuntime } from './languages.js';
-import { PYTHON_TEST_HARNESS, HARNESS_FILES, type HarnessSpec } from './python-harness.js';
+import { PYTHON_TEST_HARNESS, HARNESS_FILES, harnessInput, type HarnessSpec } from './python-harness.js';
 import { callCases } from './call-tests.js';
 import { compileProgram } from './compile.js';
 import { Semaphore } from './semaphore.js';
@@ -62,7 +62,11 @@ export interface RunCodeResult {
   reward: number;
   passed: number;
   total: number;
-  /** First lines of stderr of the first failing run, for debugging. */
+  /**
+   * Why the first failing test failed, for debugging: the error output of the first run that
+   * crashed (its exception line, without stack frames), else the limit it hit, the failed
+   * assert, or the first output line that differs from the expected one.
+   */
   error?: string;
 }
 
@@ -165,13 +169,74 @@ function plan(req: RunCodeRequest, perTestS: number): Plan {
   return { kind: 'stdio', inputs: (t.inputs as (string | null)[]).map((x) => x ?? ''), outputs: t.outputs as string[] };
 }
 
-function summarize(statuses: TestStatus[], error?: string): RunCodeResult {
-  const passed = statuses.filter((s) => s === 'pass').length;
-  return { statuses, reward: statuses.length ? passed / statuses.length : 0, passed, total: statuses.length, ...(error ? { error } : {}) };
+/** The limits a run was held to, for naming the one a failing test hit. */
+interface LimitsNote {
+  timeoutMs: number;
+  memoryMb: number;
 }
 
-function firstLines(s: string): string {
-  return s.trim().split('\n').slice(-6).join('\n').slice(0, 600);
+function summarize(statuses: TestStatus[], error?: string, limits?: LimitsNote): RunCodeResult {
+  const passed = statuses.filter((s) => s === 'pass').length;
+  // A test killed at a limit often leaves no error output: the limit it hit is the reason.
+  const failed = statuses.find((s) => s !== 'pass');
+  const why = error || (failed === 'timeout' && limits ? `time limit exceeded (${limits.timeoutMs} ms per test)` : failed === 'memory_limit' && limits ? `memory limit exceeded (${limits.memoryMb} MiB)` : undefined);
+  return { statuses, reward: statuses.length ? passed / statuses.length : 0, passed, total: statuses.length, ...(why ? { error: why } : {}) };
+}
+
+// Node's stack frames and version line say nothing about what failed; an exception's headline
+// (Python's last traceback line, Node's "ReferenceError: …") does.
+// V8's native frames (" 4: 0x10fb205 …") after a fatal error are noise too.
+const STACK_NOISE = /^\s+at\s|^Node\.js v\d|^\s*\d+: 0x[0-9a-f]+\s/;
+const HEADLINE = /^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b|^FATAL ERROR:|^test \d+ failed:/;
+
+/**
+ * The part of a failed run's error output worth showing: its last 6 lines without stack frames,
+ * or, when the headline of the exception lies further up (Node prints an assertion's details
+ * after it), that headline and the lines after it.
+ */
+function errorSummary(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !STACK_NOISE.test(l));
+  let shown = lines.slice(-6);
+  if (!shown.some((l) => HEADLINE.test(l))) {
+    let at = lines.length - 1;
+    while (at >= 0 && !HEADLINE.test(lines[at])) at--;
+    if (at >= 0) shown = lines.slice(at, at + 6);
+  }
+  // Long lines (V8's GC trace) are cut so that the headline still fits.
+  return shown
+    .map((l) => (l.length > 160 ? l.slice(0, 160) + '…' : l))
+    .join('\n')
+    .slice(0, 600);
+}
+
+/**
+ * One line of a result's `error` for test `index` (0-based): the harness's line for that test,
+ * else the exception's headline, else the last line.
+ */
+export function errorLineFor(error: string, index: number): string {
+  const lines = error.trim().split('\n');
+  return lines.find((l) => l.startsWith(`test ${index + 1} failed:`)) ?? lines.find((l) => HEADLINE.test(l) && !/^test \d+ failed:/.test(l)) ?? lines.at(-1) ?? '';
+}
+
+/** Why a run ended early at one of its limits, or undefined. */
+function limitNote(r: SandboxRun, timeoutMs: number): string | undefined {
+  if (r.outputLimited) return `output limit exceeded (${CODE_DEFAULTS.maxOutputBytes >> 20} MiB of stdout and stderr)`;
+  if (r.timedOut || r.signal === 'SIGXCPU') return `time limit exceeded (${timeoutMs} ms)`;
+  return undefined;
+}
+
+/** A run's reason: the limit it hit, then what its error output says. */
+function failureNote(r: SandboxRun, stderr: string, timeoutMs: number): string | undefined {
+  return [limitNote(r, timeoutMs), errorSummary(stderr)].filter((x) => x).join('\n') || undefined;
+}
+
+/** The first line where a wrong output differs from the expected one, for the result's reason. */
+function outputDifference(actual: string, expected: string): string {
+  const a = actual.replace(/\r\n/g, '\n').trimEnd().split('\n');
+  const e = expected.replace(/\r\n/g, '\n').trimEnd().split('\n');
+  const i = Array.from({ length: Math.max(a.length, e.length) }, (_, k) => k).find((k) => (a[k] ?? '').trimEnd() !== (e[k] ?? '').trimEnd()) ?? 0;
+  const show = (l: string | undefined): string => (l === undefined ? 'nothing' : JSON.stringify(l.length > 80 ? l.slice(0, 80) + '…' : l));
+  return `line ${i + 1} of the output: expected ${show(e[i])}, got ${show(a[i])}`;
 }
 
 /** Runs `code` against the tests in the sandbox and returns one status per test. */
@@ -190,21 +255,25 @@ export async function runCode(req: RunCodeRequest): Promise<RunCodeResult> {
   if ('compileError' in program) return summarize(p.inputs.map(() => 'compile_error'), program.compileError);
   const { files } = program;
   const limits = limitsFor(rt, timeoutMs, memoryMb);
-  let error: string | undefined;
+  // The reason shown is the first crashed test's (in test order, not in order of finishing): its
+  // error output says more than a wrong output, which is the reason only when nothing crashed.
+  const notes: (string | undefined)[] = [];
+  const differences: string[] = [];
   const statuses = await Promise.all(
     p.inputs.map((input, i) =>
       pool.run(async () => {
         const r = await runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${rt.file}`, memoryMb), stdin: input, limits }, rt.binds);
         if (r.exitCode === 0 && !r.timedOut && !r.outputLimited) {
           if (outputsMatch(r.stdout, p.outputs[i])) return 'pass' as const;
+          differences[i] = `test ${i + 1}: ${outputDifference(r.stdout, p.outputs[i])}`;
           return 'wrong_answer' as const;
         }
-        error ??= firstLines(r.stderr) || (r.outputLimited ? 'output limit exceeded' : undefined);
+        notes[i] = failureNote(r, r.stderr, timeoutMs);
         return failureStatus(r);
       }),
     ),
   );
-  return summarize(statuses, error);
+  return summarize(statuses, notes.find((n) => n !== undefined) ?? differences.find((d) => d !== undefined), { timeoutMs, memoryMb });
 }
 
 /**
@@ -224,7 +293,8 @@ async function runJavascriptAsserts(language: 'javascript' | 'typescript', code:
   const r = await runProgram({ language: 'javascript', program: prologue + js.ok + epilogue, stdin: nonce, timeoutMs, memoryMb });
   const finished = r.stdout.trimEnd().split('\n').at(-1) === nonce;
   const status: TestStatus = r.status === 'pass' && !finished ? 'runtime_error' : r.status;
-  return summarize([status], status === 'pass' ? undefined : firstLines(r.stderr) || (r.status === 'pass' ? 'the program exited before its tests finished' : undefined));
+  const note = status === 'pass' ? undefined : r.status === 'pass' ? 'the program exited before its tests finished' : errorSummary(r.stderr);
+  return summarize([status], note, { timeoutMs, memoryMb });
 }
 
 /** One run of the Python harness: assert scripts or call-based tests, one status per test. */
@@ -232,8 +302,10 @@ async function runHarness(rt: LanguageRuntime, code: string, p: Extract<Plan, { 
   const wallMs = Math.min(timeoutMs * (p.expectedCount + 1), Math.max(MAX_HARNESS_RUN_MS, timeoutMs * 2));
   const limits = limitsFor(rt, wallMs, memoryMb);
   const nonce = randomBytes(12).toString('hex');
-  const files = { [HARNESS_FILES.harness]: PYTHON_TEST_HARNESS, [HARNESS_FILES.solution]: code, [HARNESS_FILES.tests]: p.tests, [HARNESS_FILES.spec]: JSON.stringify(p.spec) };
-  const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${HARNESS_FILES.harness}`, memoryMb), stdin: nonce + '\n', limits }, rt.binds));
+  // The tests and their expected values go in on stdin, not as job files the solution could read.
+  const files = { [HARNESS_FILES.harness]: PYTHON_TEST_HARNESS, [HARNESS_FILES.solution]: code };
+  const stdin = harnessInput(nonce, p.spec, p.tests);
+  const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${HARNESS_FILES.harness}`, memoryMb), stdin, limits }, rt.binds));
   let count: number | null = null;
   let setup: TestStatus | null = null;
   const reported = new Map<number, TestStatus>();
@@ -247,12 +319,12 @@ async function runHarness(rt: LanguageRuntime, code: string, p: Extract<Plan, { 
   const cleanStderr = r.stderr.split('\n').filter((l) => !l.startsWith(nonce)).join('\n');
   if (count === null) {
     // The harness did not get as far as counting (e.g. a syntax error in the tests).
-    return summarize([r.exitCode === 0 ? 'runtime_error' : failureStatus(r)], firstLines(cleanStderr) || 'tests could not be parsed');
+    return summarize([r.exitCode === 0 ? 'runtime_error' : failureStatus(r)], failureNote(r, cleanStderr, wallMs) ?? 'tests could not be parsed');
   }
   // Tests the run never reached share its fate (e.g. all timeout when the whole run was killed).
   const unfinished: TestStatus = setup ?? (r.exitCode === 0 ? 'runtime_error' : failureStatus(r));
   const statuses = Array.from({ length: count }, (_, i) => reported.get(i) ?? unfinished);
-  return summarize(statuses, statuses.every((s) => s === 'pass') ? undefined : firstLines(cleanStderr) || undefined);
+  return summarize(statuses, statuses.every((s) => s === 'pass') ? undefined : failureNote(r, cleanStderr, wallMs), { timeoutMs, memoryMb });
 }
 
 /** The job files that run `source` under `rt`: the source itself, or the program compiled from it once. */

@@ -52,6 +52,8 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
 
   if (t.startsWith('\\{') && t.endsWith('\\}') && wrapsWhole(t)) {
     const inner = t.slice(2, -2).trim();
+    // Set-builder notation normalisation could not read (\{y \mid x > 0\}) lists no elements.
+    if (/\\mid(?![a-zA-Z])/.test(inner) || inner.split('|').length === 2) return scalar(t, percent);
     return { kind: 'set', items: inner === '' ? [] : items(splitTopLevel(inner, ','), percent, depth) };
   }
 
@@ -170,7 +172,8 @@ function assignmentList(t: string, percent: boolean, depth: number): Answer | nu
 /** The multiple-choice letter an answer names, e.g. "C", "(C)", "(C) 12", "C)"; or null. */
 export function choiceLetter(text: string, strict: boolean): string | null {
   const t = text.trim();
-  const whole = /^\(?([A-Ea-e])\)?$/.exec(t);
+  // A lowercase a-d is its option too; a lowercase e is Euler's number (e is not E, either way round).
+  const whole = /^\(?([A-Ea-d])\)?$/.exec(t);
   if (whole) return whole[1].toUpperCase();
   if (strict) return null;
   const lead = /^\(([A-E])\)|^([A-E])[).:](?:\s|$)|^(?:option|choice)\s+\(?([A-E])\b/i.exec(t);

@@ -3,10 +3,10 @@
 // symbolic engine (numeric value, or agreement at random points when variables are present).
 import type { Answer } from './answer.js';
 import { isName } from './names.js';
-import { sameDigitsWithoutBase } from './bases.js';
+import { sameDigitsOneBaseless } from './bases.js';
 import { numbersClose } from './numeric.js';
-import { decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, type Rational } from './rational.js';
-import { constantAtPoints, equalAtPoints, equationDifference, toSymbolicCached, type SymbolicValue } from './symbolic.js';
+import { absDifference, decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, roundsOrCutsTo, type Rational } from './rational.js';
+import { constantAtPoints, equalAtPoints, equationDifference, preciseValue, toSymbolicCached, type SymbolicValue } from './symbolic.js';
 
 export interface CompareContext {
   /** performance.now() after which the comparison gives up (verdict: not equal, reason timeout). */
@@ -23,6 +23,11 @@ function checkTime(ctx: CompareContext): void {
 
 export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean {
   checkTime(ctx);
+  // Boxes offered with "or" that do not agree (x is \boxed{3} or \boxed{\frac{2}{5}}) name
+  // several solutions: the same solutions, listed either way, answer them.
+  const listed = (e: Answer): e is Extract<Answer, { kind: 'either' }> => e.kind === 'either' && e.approx === true && !readingsAgree(e, ctx);
+  if (listed(a) && (listed(b) || b.kind === 'set')) return multisetsMatch(a.items, b.items, ctx);
+  if (listed(b) && a.kind === 'set') return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'either') return readingsAgree(a, ctx) && a.items.some((x) => answersMatch(x, b, ctx));
   if (b.kind === 'either') return readingsAgree(b, ctx) && b.items.some((y) => answersMatch(a, y, ctx));
   // "x = 3" answers with 3 (also \frac{NO}{BO} = 2, f(x) = 3); a left side that is an
@@ -45,6 +50,9 @@ export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean
   if (a.kind === 'seq' && b.kind === 'seq') return a.open === b.open && a.close === b.close && sequencesMatch(a.items, b.items, ctx);
   if ((a.kind === 'set' && b.kind === 'set') || (a.kind === 'union' && b.kind === 'union')) return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'scalar' && b.kind === 'scalar') return scalarsMatch(a, b, ctx);
+  // A set of one solution ({3}, \{(1, 2)\}) is answered by that solution, either way round.
+  if (a.kind === 'set' && a.items.length === 1 && b.kind !== 'set' && b.kind !== 'union') return answersMatch(a.items[0], b, ctx);
+  if (b.kind === 'set' && b.items.length === 1 && a.kind !== 'set' && a.kind !== 'union') return answersMatch(a, b.items[0], ctx);
   return false;
 }
 
@@ -65,16 +73,14 @@ function roundingOf(exact: Answer, x: Answer): boolean {
   // Only a written-out decimal rounds: in 0.33 \approx \frac{1}{3} the fraction is no rounding.
   if (!/^-?\d+(?:\.\d+)?$/.test(x.text.trim())) return false;
   const rx = exactValue(x.text);
-  const vx = rx === null ? null : toDouble(rx);
-  if (vx === null) return false;
+  if (rx === null) return false;
+  // Two exact values decide exactly: in doubles 12345678901234567891 "rounds to" …890.
   const re = exactValue(exact.text);
-  let v = re === null ? null : toDouble(re);
-  if (v === null) {
-    const sym = toSymbolicCached(exact.text);
-    if (sym.kind !== 'number' || !numbersClose(sym.im, 0)) return false;
-    v = sym.re;
-  }
-  return numbersClose(v, vx) || Math.abs(v - vx) <= 0.5 * 10 ** -decimalPlaces(x.text) * (1 + 1e-9);
+  if (re !== null) return roundsTo(re, rx, decimalPlaces(x.text));
+  const vx = toDouble(rx);
+  const sym = toSymbolicCached(exact.text);
+  if (vx === null || sym.kind !== 'number' || !numbersClose(sym.im, 0)) return false;
+  return numbersClose(sym.re, vx) || Math.abs(sym.re - vx) <= 0.5 * 10 ** -decimalPlaces(x.text) * (1 + 1e-9);
 }
 
 function vectorOf(m: Extract<Answer, { kind: 'matrix' }>): Answer[] {
@@ -130,18 +136,25 @@ function valuesMatch(x: number, px: boolean, y: number, py: boolean): boolean {
 }
 
 /**
- * A decimal written with at least this many places stands for any value that rounds to it
- * (\frac{1}{3} = 0.333333, as Math-Verify rounds at 6 places); shorter decimals must be exact
- * (0.333 is not 1/3).
+ * A decimal written with at least this many places stands for any value it approximates to its
+ * last place, rounded or cut off (\frac{1}{3} = 0.333333, \frac{2}{3} = 0.666667 = 0.666666, and
+ * Python's 0.6666666666666666); shorter decimals must be exact (0.333 is not 1/3).
  */
 const ROUNDED_PLACES = 6;
 
 function roundedMatch(ta: string, a: Rational, tb: string, b: Rational): boolean {
   const pa = decimalPlaces(ta);
   const pb = decimalPlaces(tb);
-  if (pa >= ROUNDED_PLACES && pb === 0) return roundsTo(b, a, pa);
-  if (pb >= ROUNDED_PLACES && pa === 0) return roundsTo(a, b, pb);
+  if (pa >= ROUNDED_PLACES && pb === 0) return roundsOrCutsTo(b, a, pa);
+  if (pb >= ROUNDED_PLACES && pa === 0) return roundsOrCutsTo(a, b, pb);
   return false;
+}
+
+/** The same rule on doubles (the engine's values). */
+function roundsOrCutsToDouble(value: number, decimal: number, places: number): boolean {
+  const unit = 10 ** -places;
+  if (Math.abs(value - decimal) <= 0.5 * unit * (1 + 1e-9)) return true;
+  return Math.abs(decimal) <= Math.abs(value) && Math.sign(decimal) !== -Math.sign(value) && Math.abs(value) - Math.abs(decimal) < unit * (1 - 1e-9);
 }
 
 /** Exact rationals equal, with the same percent rule. */
@@ -164,7 +177,7 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   const sb = squash(b.text);
   if (sa === '' || sb === '') return false;
   if (sa === sb && a.percent === b.percent) return true;
-  if (a.percent === b.percent && sameDigitsWithoutBase(sa, sb)) return true;
+  if (a.percent === b.percent && sameDigitsOneBaseless(sa, sb)) return true;
   // Words (Monday, "no solution") compare as normalised prose; single letters are symbols (e is not E).
   if (isProse(a.text) && isProse(b.text)) {
     const pa = prose(a.text);
@@ -195,8 +208,8 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
     // A long decimal that the other value rounds to (\pi vs 3.14159265).
     const pa = decimalPlaces(a.text);
     const pb = decimalPlaces(b.text);
-    if (pa >= ROUNDED_PLACES && xb.im === 0 && Math.abs(xb.re - xa.re) <= 0.5 * 10 ** -pa * (1 + 1e-9)) return true;
-    if (pb >= ROUNDED_PLACES && xa.im === 0 && Math.abs(xa.re - xb.re) <= 0.5 * 10 ** -pb * (1 + 1e-9)) return true;
+    if (pa >= ROUNDED_PLACES && xb.im === 0 && roundsOrCutsToDouble(xb.re, xa.re, pa)) return true;
+    if (pb >= ROUNDED_PLACES && xa.im === 0 && roundsOrCutsToDouble(xa.re, xb.re, pb)) return true;
   }
   if (xa.kind === 'number' && xb.kind === 'number') {
     // The engine rounds tiny values to 0 (e^{-50} and e^{-51} both come back 0): two such
@@ -205,7 +218,8 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
       ctx.reason ??= 'both values too small for the engine to tell apart';
       return false;
     }
-    return valuesMatch(xa.re, a.percent, xb.re, b.percent) && numbersClose(xa.im, xb.im);
+    if (!valuesMatch(xa.re, a.percent, xb.re, b.percent) || !numbersClose(xa.im, xb.im)) return false;
+    return a.percent !== b.percent || xa.im !== 0 || xb.im !== 0 || !preciselyDifferent(ra ?? a.text, xa.re, rb ?? b.text, xb.re);
   }
   if (xa.kind === 'expr' && xb.kind === 'expr') {
     if (xa.vars.join() !== xb.vars.join()) return false;
@@ -216,6 +230,30 @@ function scalarsMatch(a: Extract<Answer, { kind: 'scalar' }>, b: Extract<Answer,
   if (xa.kind === 'expr' && xb.kind === 'number') return pointVerdict(constantAtPoints(xa.expr, xa.vars, xb.re, xb.im, ctx.deadline), ctx);
   if (xa.kind === 'number' && xb.kind === 'expr') return pointVerdict(constantAtPoints(xb.expr, xb.vars, xa.re, xa.im, ctx.deadline), ctx);
   return false;
+}
+
+/**
+ * Two real values equal as doubles (within 1e-9 relative) that differ at 50 significant digits
+ * (beyond 1e-40 relative, far above that precision's last-digit noise). Each side is an exact
+ * rational or an expression the engine evaluates to 50 digits; a precise value that disagrees
+ * with its double is not trusted (the engine's high-precision paths are not all sound), and then
+ * the doubles' verdict stands.
+ */
+function preciselyDifferent(a: Rational | string, va: number, b: Rational | string, vb: number): boolean {
+  const pa = typeof a === 'string' ? preciseRational(a, va) : a;
+  const pb = typeof b === 'string' ? preciseRational(b, vb) : b;
+  const magnitude = Math.max(Math.abs(va), Math.abs(vb));
+  if (pa === null || pb === null || magnitude === 0) return false;
+  const gap = toDouble(absDifference(pa, pb));
+  return gap !== null && gap > 1e-40 * magnitude;
+}
+
+/** The 50-digit value of `latex` as a rational, when it agrees with its double `v`. */
+function preciseRational(latex: string, v: number): Rational | null {
+  const text = preciseValue(latex);
+  const r = text === null ? null : exactValue(text);
+  const d = r === null ? null : toDouble(r);
+  return d !== null && numbersClose(d, v) ? r : null;
 }
 
 /** Text made of words only (letters, spaces, light punctuation), with at least one 2-letter word. */

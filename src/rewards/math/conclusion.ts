@@ -59,7 +59,7 @@ export function singleValue(sentence: string): string {
  * "17 or 18"). A hedge word that is the answer itself ("the answer is neither", "$\text{none}$")
  * hedges nothing: with no number or math span beside it there is no value to negate.
  */
-function hedgesAValue(sentence: string): boolean {
+export function hedgesAValue(sentence: string): boolean {
   const outside = sentence.replace(MATH_SPAN, ' ');
   return hedges(outside) && (/\d/.test(outside) || mathSpans(sentence).length > 0);
 }

@@ -3,7 +3,7 @@
 // last-number fallback. Pure string work, linear in the input.
 import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
-import { concludingAnswer, hedges, lastMathSpan, lastSentenceHedges, singleValue } from './conclusion.js';
+import { concludingAnswer, hedgesAValue, lastMathSpan, lastSentenceHedges, singleValue } from './conclusion.js';
 import { toHalfWidth } from './text-forms.js';
 
 export { lastNumber, looksBare };
@@ -84,9 +84,10 @@ export function lastAnswerTag(text: string): string | null {
 
 // "The answer is" in the languages the `language` reward trains for: a model kept in French by
 // language consistency writes "La réponse est 18", not "The answer is 18". Word-spaced languages
-// need a word start; CJK ones cannot have one (この問題の答えは18).
+// need a word start; CJK ones cannot have one (この問題の答えは18). Multiple choice: "The correct
+// option is B".
 const ANSWER_WORDS = [
-  'final answer', 'the answer', 'answer', 'la respuesta(?: final)?', 'respuesta(?: final)?', 'la réponse(?: finale)?', 'réponse(?: finale)?',
+  'final answer', 'the answer', 'answer', '(?:correct|right|best) (?:option|choice)', 'la respuesta(?: final)?', 'respuesta(?: final)?', 'la réponse(?: finale)?', 'réponse(?: finale)?',
   'die (?:endgültige )?antwort', 'antwort', 'a resposta(?: final)?', 'resposta(?: final)?', 'la risposta(?: finale)?', 'risposta(?: finale)?',
   'окончательный ответ', 'ответ',
 ].join('|');
@@ -220,9 +221,9 @@ function sentenceInTag(tagged: string): string {
 function declaredValue(s: string): string | null {
   if (s === '' || s.length > TAG_SENTENCE_CHARS || /\n\s*\n/.test(s)) return null;
   if (s.split('\n').filter((line) => /\d/.test(line)).length > 1) return '';
-  // A bare answer hedges only around a number ("17 or 18", "not 18"): a bare word answer such as
+  // A bare answer hedges only around a value ("17 or 18", "not 18"): a bare word answer such as
   // \text{neither}, "none", "no" or the point O is the answer itself, not a negation of one.
-  if (looksBare(s)) return /\d/.test(s) && hedges(s) ? '' : s;
+  if (looksBare(s)) return hedgesAValue(s) ? '' : s;
   return concludingAnswer(s) ?? singleValue(s);
 }
 

@@ -1,5 +1,5 @@
 // Whether the left side of an `=` only names the answer (x, y_1, \frac{NO}{BO}, f(x), AB,
-// m\angle ABC, (x, y)) rather than being an expression of an equation (x+1, 2x, x^2).
+// m\angle ABC, (x, y), f^{-1}(x)) rather than being an expression of an equation (x+1, 2x, x^2).
 
 /** Commands that are operations, so a side using them is an expression, not a name. */
 const OPERATIONS = /\\(?:sin|cos|tan|cot|sec|csc|log|ln|exp|sqrt|sum|prod|int|lim|cdot|times|div|pm|mp|binom)(?![a-zA-Z])/;
@@ -11,8 +11,9 @@ export function isName(side: string): boolean {
   // A constant alone (\pi = 3) is a value, not a name for the answer.
   if (t === '' || t.length > 60 || OPERATIONS.test(t) || /^\\(?:pi|infty)$/.test(t)) return false;
   t = t.replace(DECORATIONS, '');
-  // Subscripts (x_1, a_{10}) and primes (f'(x)) belong to the name.
+  // Subscripts (x_1, a_{10}), primes (f'(x)) and an inverse applied to arguments (f^{-1}(x)) belong to the name.
   t = t.replace(/_\{[^{}]*\}|_[A-Za-z0-9]|\^\{?\s*\\prime\s*\}?|'/g, '');
+  t = t.replace(/^([A-Za-z])\^\{\s*-1\s*\}(?=\s*\()/, '$1');
   // Arguments in parentheses (f(x), P(2), (x, y)) may hold digits; remove them after checking.
   let prev = '';
   while (prev !== t) {

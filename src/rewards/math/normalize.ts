@@ -132,9 +132,14 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   s = s.replace(/(?<![\\a-zA-Z])sqrt\s*\(([^()]*)\)/g, '\\sqrt{$1}');
   s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, '\\pi ');
   s = s.replace(/(?<![\\a-zA-Z])(?:infinity|inf)(?![a-zA-Z])/gi, '\\infty ');
+  // \exp(…) is e^{…}: the engine cannot evaluate \exp at points.
+  s = s.replace(/\\exp\s*\(([^()]*)\)/g, 'e^{$1}').replace(/\\exp\s*\{([^{}]*)\}/g, 'e^{$1}');
   // A plain-text union between intervals: (-inf, 1) U (3, inf).
   s = s.replace(/([)\]])\s*U\s*(?=[([])/g, '$1\\cup ');
   s = s.replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
+  // An unbraced exponent of several digits is the whole number, as models write it and as the
+  // usual LaTeX readers take it: 2^10 = 2^{10} (not 2^{1}0), 10^-3 = 10^{-3}.
+  s = s.replace(/\^\s*(-?\d{2,}|-\d)(?![\d.])/g, '^{$1}');
   // Vectors in angle brackets are tuples: \langle 1, 2 \rangle = (1, 2).
   s = s.replace(/\\langle(?![a-zA-Z])|⟨/g, '(').replace(/\\rangle(?![a-zA-Z])|⟩/g, ')');
   s = setBuilder(s);

@@ -226,3 +226,20 @@ export function roundsTo(x: Rational, dec: Rational, places: number): boolean {
   const abs = diff.num < 0n ? -diff.num : diff.num;
   return abs * 2n * 10n ** BigInt(places) <= diff.den;
 }
+
+/** |a − b|. */
+export function absDifference(a: Rational, b: Rational): Rational {
+  const d = sub(a, b);
+  return d.num < 0n ? make(-d.num, d.den) : d;
+}
+
+/** True if the decimal `dec` (of `places` places) is `x` rounded or cut off (towards zero) at that place. */
+export function roundsOrCutsTo(x: Rational, dec: Rational, places: number): boolean {
+  if (roundsTo(x, dec, places)) return true;
+  // Cut off: dec lies between 0 and x, less than one unit of its last place from x.
+  const diff = sub(x, dec);
+  const abs = diff.num < 0n ? -diff.num : diff.num;
+  const sameSide = dec.num === 0n || (dec.num < 0n) === (x.num < 0n);
+  const towardZero = (diff.num < 0n) === (x.num < 0n) || diff.num === 0n;
+  return sameSide && towardZero && abs * 10n ** BigInt(places) < diff.den;
+}

@@ -1,6 +1,7 @@
 // Inequalities as intervals: `x <= 2` is (-\infty, 2]; `5 \geq x` is x ≤ 5; `-x > -1` is x < 1;
 // `0 < f(x) < 1` is (0, 1); `x < 1 or x > 3` (also \cup, \lor) is a union; `x > 0 and x < 1`
-// (also a comma) is one interval; `x \neq 2` is (-\infty, 2) ∪ (2, \infty). The variable's name
+// (also a comma) is one interval; `x \neq 2` is (-\infty, 2) ∪ (2, \infty); `|x - 2| < 3` is (-1, 5)
+// and `|x| > 1` is (-\infty, -1) ∪ (1, \infty). The variable's name
 // is not compared (the gold is often written as an interval with no name at all).
 import { isName } from './names.js';
 import { depthAt, splitTopLevelRe } from './latex-scan.js';
@@ -79,6 +80,41 @@ function rayIntervals(r: Ray): Interval[] {
   }
 }
 
+/** `|x - c|` (also `|x|`, `|x + c|`) as the variable's name and the centre c, or null. */
+function absoluteOf(side: string): { name: string; centre: string } | null {
+  const m = /^\|([^|]+)\|$/.exec(side.trim());
+  if (!m) return null;
+  const inner = m[1].trim();
+  if (isName(inner)) return { name: inner, centre: '0' };
+  const shifted = /^([a-zA-Z](?:_\{?\w+\}?)?)\s*([+-])\s*(.+)$/.exec(inner);
+  if (!shifted || isName(shifted[3])) return null;
+  return { name: shifted[1], centre: shifted[2] === '-' ? shifted[3] : `-(${shifted[3]})` };
+}
+
+/**
+ * `|x - c| op v` (or `v op |x - c|`) as intervals around c: `|x| < 1` is (-1, 1), `|x - 2| \geq 3`
+ * is (-\infty, -1] ∪ [5, \infty); null for anything else.
+ */
+function absoluteRelation(lhs: string, op: Op, rhs: string): { name: string; intervals: Interval[] } | null {
+  const left = absoluteOf(lhs);
+  const right = left ? null : absoluteOf(rhs);
+  const abs = left ?? right;
+  const value = left ? rhs : lhs;
+  const o = left ? op : FLIP[op];
+  if (!abs || op === '!=' || isName(value) || absoluteOf(value)) return null;
+  const lo = abs.centre === '0' ? `-(${value})` : `(${abs.centre})-(${value})`;
+  const hi = abs.centre === '0' ? value : `(${abs.centre})+(${value})`;
+  if (o === '<' || o === '<=') return { name: abs.name, intervals: [{ open: o === '<' ? '(' : '[', lo, hi, close: o === '<' ? ')' : ']' }] };
+  const closed = o === '>=';
+  return {
+    name: abs.name,
+    intervals: [
+      { open: '(', lo: '-\\infty', hi: lo, close: closed ? ']' : ')' },
+      { open: closed ? '[' : '(', lo: hi, hi: '\\infty', close: ')' },
+    ],
+  };
+}
+
 const isLess = (op: Op): boolean => op === '<' || op === '<=';
 const isGreater = (op: Op): boolean => op === '>' || op === '>=';
 
@@ -87,6 +123,9 @@ function oneRelation(s: string): { name: string; intervals: Interval[] } | null 
   const { parts, ops } = splitRelations(s);
   if (parts.some((p) => p === '')) return null;
   if (ops.length === 1) {
+    // An absolute value first: isName reads |x| as the name x.
+    const abs = absoluteRelation(parts[0], ops[0], parts[1]);
+    if (abs) return abs;
     const r = ray(parts[0], ops[0], parts[1]);
     return r ? { name: r.name, intervals: rayIntervals(r) } : null;
   }

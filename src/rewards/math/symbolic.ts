@@ -19,6 +19,9 @@ export type SymbolicValue =
 export const SYMBOLIC_LIMITS = { maxChars: 300, maxDepth: 12, maxPowers: 8, maxDigits: 40, points: 6, minPoints: 3 };
 
 let engine: ComputeEngine | null = null;
+/** A second engine that evaluates with PRECISE_DIGITS digits (its expressions never meet the first's). */
+let preciseEngine: ComputeEngine | null = null;
+const PRECISE_DIGITS = 50;
 let parses = 0;
 /** The engine declares every new symbol it parses; a fresh one every so often bounds that growth. */
 const PARSES_PER_ENGINE = 2_000;
@@ -52,8 +55,10 @@ function finiteOrInf(x: unknown): number {
 export function renewEngineIfDue(): void {
   if (parses < PARSES_PER_ENGINE) return;
   engine = null;
+  preciseEngine = null;
   parses = 0;
   cache.clear();
+  preciseCache.clear();
 }
 
 /** toSymbolic with a cache (answers repeat a lot: every sample of a group has the same gold). */
@@ -157,4 +162,37 @@ export function constantAtPoints(expr: Boxed, vars: readonly string[], re: numbe
 /** Parses `(lhs)-(rhs)` of an equation as one expression, for proportionality checks. */
 export function equationDifference(lhs: string, rhs: string): SymbolicValue {
   return toSymbolic(`(${lhs})-(${rhs})`);
+}
+
+const preciseCache = new Map<string, string | null>();
+
+/**
+ * The value of a real constant to 50 significant digits, as decimal text ("3.1462643699…",
+ * "3.98e+30"); null when the engine gives no such value (too complex, variables, not real).
+ * Doubles cannot tell 2^{64}+\sqrt{2} from 2^{64}, or 10^{9}\pi from 3141592654; these digits can.
+ */
+export function preciseValue(latex: string): string | null {
+  const cached = preciseCache.get(latex);
+  if (cached !== undefined) return cached;
+  const v = evaluatePrecisely(latex);
+  if (preciseCache.size >= 5000) preciseCache.clear();
+  preciseCache.set(latex, v);
+  return v;
+}
+
+function evaluatePrecisely(latex: string): string | null {
+  if (tooComplex(latex) !== null) return null;
+  if (preciseEngine === null) {
+    preciseEngine = new ComputeEngine();
+    preciseEngine.precision = PRECISE_DIGITS;
+  }
+  parses++;
+  const expr = preciseEngine.parse(functionCalls(explicitE(latex)));
+  if (!expr.isValid || expr.unknowns.length > 0) return null;
+  const n = expr.N();
+  const im = finiteOrInf(n.im);
+  if (!Number.isNaN(im) && im !== 0) return null;
+  const json: unknown = n.json;
+  const text = typeof json === 'number' ? String(json) : json !== null && typeof json === 'object' && 'num' in json ? (json as { num: unknown }).num : null;
+  return typeof text === 'string' && /^-?\d+(?:\.\d+)?(?:e[-+]?\d+)?$/i.test(text) ? text : null;
 }

@@ -29,6 +29,9 @@ export function extractGold(gold: string): string | null {
   return g === '' ? null : g;
 }
 
+/** A bare option letter, "C" or "(C)"; lowercase a-d too, either side (so "c" and "C" group together in a vote). */
+const BARE_LETTER = /^\(?[A-Ea-d]\)?$/;
+
 /** Decides equivalence of two extracted answers, with a reason when the check was cut short. */
 export function compareAnswers(a: string, b: string, timeoutMs = 2000): { equal: boolean; reason?: string } {
   if (a.length > MAX_ANSWER_CHARS || b.length > MAX_ANSWER_CHARS) {
@@ -42,12 +45,12 @@ export function compareAnswers(a: string, b: string, timeoutMs = 2000): { equal:
     // Multiple choice: a gold that is a bare letter is matched by letter only; so is a gold
     // with its option text ("(C) 12") against a bare letter.
     const goldLetter = choiceLetter(nb.text, true);
-    if (goldLetter !== null && /^\(?[A-E]\)?$/.test(nb.text)) {
+    if (goldLetter !== null && BARE_LETTER.test(nb.text)) {
       const predLetter = choiceLetter(na.text, false);
       if (predLetter !== null) return { equal: predLetter === goldLetter };
     }
     const predLetter = choiceLetter(na.text, true);
-    if (predLetter !== null && /^\(?[A-E]\)?$/.test(na.text)) {
+    if (predLetter !== null && BARE_LETTER.test(na.text)) {
       const goldOption = choiceLetter(nb.text, false);
       if (goldOption !== null && goldOption !== goldLetter) return { equal: predLetter === goldOption };
     }
