@@ -132,8 +132,9 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   for (const { field, neutral, why } of REFUSED_FIELDS) {
     if (!neutral(r[field])) throw new InputError({ file, field }, `${JSON.stringify(r[field])}: ${why}`);
   }
-  if (present(r.hidden_act) && r.hidden_act !== 'silu') {
-    throw new InputError({ file, field: 'hidden_act' }, `${JSON.stringify(r.hidden_act)} is not supported (the SwiGLU MLP uses "silu")`);
+  // transformers maps "swish" to the same function as "silu" (x·σ(x)).
+  if (present(r.hidden_act) && r.hidden_act !== 'silu' && r.hidden_act !== 'swish') {
+    throw new InputError({ file, field: 'hidden_act' }, `${JSON.stringify(r.hidden_act)} is not supported (the SwiGLU MLP uses "silu", also written "swish")`);
   }
   const slidingWindow = checkSlidingWindow(r, type, file);
   const biases = parseBiases(r, type, file);

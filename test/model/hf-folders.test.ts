@@ -60,6 +60,12 @@ test('each family loads from both config spellings with identical logits, and F3
   }
 });
 
+test('hidden_act "swish" is the same function as "silu", as transformers reads it', () => {
+  const silu = logitsAfter(folder({ arch: 'llama', seed: 6 }, 'silu'));
+  const swish = logitsAfter(folder({ arch: 'llama', seed: 6, configOverrides: { hidden_act: 'swish' } }, 'swish'));
+  assert.deepEqual(swish, silu);
+});
+
 test('BF16 and sharded folders load as their stored values; Qwen3 head_dim is independent of hidden_size / heads', () => {
   const bf = writeTinyHfFolder(join(tempDir('hf-bf16'), 'm'), { arch: 'qwen3', dtype: 'BF16', shards: 3, shape: { layers: 3 } });
   assert.ok(existsSync(join(bf.dir, 'model.safetensors.index.json')));
