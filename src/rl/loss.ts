@@ -28,7 +28,8 @@ export interface SurrogateOptions {
   biasCorrectionKl?: boolean;
   /**
    * Off-policy masking (DeepSeek-V3.2): a row with A < 0 whose mean Σ_t m·(old − lp)/|o| exceeds
-   * this leaves the policy term (the KL term stays); null/absent = off.
+   * this leaves the policy term (the KL term stays); old is the sampler's log-prob when
+   * MicroBatch.samplerLogp is given; null/absent = off.
    */
   offPolicyMaskThreshold?: number | null;
   /** Coefficient c of the entropy bonus −c·H (aggregated like the loss); needs MicroBatch.entropy. */
@@ -87,6 +88,12 @@ export interface MicroBatch {
   entropy?: Float32Array | null;
   /** Per-token weight on the policy term (truncated importance sampling), [B, T]; absent = 1. */
   isWeights?: Float32Array | null;
+  /**
+   * The sampler's log-probs ℓsmp, [B, T], when the rollouts came with them. Off-policy masking then
+   * measures each row's drift from the policy that actually sampled it (ℓsmp − ℓ, as TRL does with
+   * vLLM's log-probs), which π_old misses on the first pass; absent = from oldLogp.
+   */
+  samplerLogp?: Float32Array | null;
   /** Per-row KL coefficient in place of SurrogateOptions.beta (SCoRe's β₂ on first attempts); absent = beta for every row. */
   rowBeta?: ArrayLike<number> | null;
 }
@@ -212,7 +219,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
   if ((anyKl || ref) && (!ref || ref.length !== n)) throw new RangeError('grpoLoss: beta > 0 needs reference log-probs of B*T entries');
   const coef = opts.entropyCoef ?? 0;
   if (coef !== 0 && (!mb.entropy || mb.entropy.length !== n)) throw new RangeError('grpoLoss: entropyCoef needs per-position entropies of B*T entries');
-  for (const [name, a] of [['policyMask', mb.policyMask], ['isWeights', mb.isWeights], ['tokenAdvantages', mb.tokenAdvantages]] as const) {
+  for (const [name, a] of [['policyMask', mb.policyMask], ['isWeights', mb.isWeights], ['tokenAdvantages', mb.tokenAdvantages], ['samplerLogp', mb.samplerLogp]] as const) {
     if (a && a.length !== n) throw new RangeError(`grpoLoss: ${name} must have B*T = ${n} entries`);
   }
   const sequence = opts.importanceSamplingLevel === 'sequence';
@@ -237,7 +244,7 @@ export function grpoLoss(mb: MicroBatch, opts: SurrogateOptions, norm: Normalise
     const rowA = tokenA ? maskedRowMean(tokenA, mask, i, T) : mb.advantages[i];
     const beta = mb.rowBeta ? mb.rowBeta[i] : opts.beta;
     const rowKl = ref !== null && (!mb.rowBeta || beta > 0);
-    const stale = opts.offPolicyMaskThreshold != null && rowA < 0 && -Math.log(sequenceRatio(logp, oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
+    const stale = opts.offPolicyMaskThreshold != null && rowA < 0 && -Math.log(sequenceRatio(logp, mb.samplerLogp ?? oldLogp, mask, i, T)) > opts.offPolicyMaskThreshold;
     if (stale) offPolicyRows++;
     const seqRatio = sequence ? sequenceRatio(logp, oldLogp, mask, i, T) : 1;
     // Σ over the row's tokens of d(weighted loss)/d s_i; s_i's gradient is spread over the row below.

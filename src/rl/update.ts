@@ -2,8 +2,9 @@
 // the reference and old-policy log-probs once without the tape, then run num_iterations passes,
 // each one optimiser update (gradient accumulation over the micro-batches, global-norm clipping,
 // AdamW at the scheduled learning rate). The loss gradient w.r.t. the log-probs comes from
-// loss.ts and enters the autograd tape through `logprobs.backward(grad)`. Without a KL term, rows
-// with zero advantage are counted but not run (`trainedPart`).
+// loss.ts and enters the autograd tape through `logprobs.backward(grad)`. Unless a term needs every
+// row (`runsEveryRow`: KL, entropy bonus, top_entropy_quantile), rows with zero advantage are
+// counted but not run (`trainedPart`).
 import { add, clipGradNorm, entropy, gatherLogProbs, logSoftmax, mul, noGrad, scale, softmax, sum, tensor, type Tensor } from '../core/index.js';
 import type { Optimizer } from '../model/optimizer.js';
 import type { CausalLM } from '../model/causal-lm.js';
@@ -107,11 +108,20 @@ function packChunk(rows: readonly RolloutRow[], advantages: Float64Array, o: Pac
 }
 
 /**
- * The part of a packed chunk that needs a forward and backward pass. Without a KL term (beta 0)
- * or an entropy bonus, a row whose advantage is 0 (its whole group scored alike) has zero loss
- * and zero gradient whatever its ratio, so it is left out (the rest repacked); the normalisers
- * still count it, so the update is unchanged. `runAll` keeps every row. Null when no row of the
- * chunk needs a pass.
+ * Whether every row of a micro-batch needs a forward pass, zero-advantage rows included: the KL
+ * term and the entropy bonus pull on them, and top_entropy_quantile takes its threshold over all
+ * of the micro-batch's tokens (TRL), so leaving rows out would move the threshold and change which
+ * tokens of the other rows are trained. Per-row KL coefficients (SCoRe) keep their own rows.
+ */
+export function runsEveryRow(cfg: Pick<ResolvedGrpoConfig, 'beta' | 'entropy_coef' | 'use_adaptive_entropy' | 'top_entropy_quantile'>, perRowBeta: boolean): boolean {
+  return (cfg.beta > 0 && !perRowBeta) || cfg.entropy_coef > 0 || cfg.use_adaptive_entropy || cfg.top_entropy_quantile < 1;
+}
+
+/**
+ * The part of a packed chunk that needs a forward and backward pass. Unless `runsEveryRow`, a row
+ * whose advantage is 0 (its whole group scored alike) has zero loss and zero gradient whatever its
+ * ratio, so it is left out (the rest repacked); the normalisers still count it, so the update is
+ * unchanged. `runAll` keeps every row. Null when no row of the chunk needs a pass.
  */
 function trainedPart(chunk: PackedChunk, rows: readonly RolloutRow[], runAll: boolean, o: PackOptions): PackedChunk | null {
   if (runAll) return chunk;
@@ -190,7 +200,7 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       const rows = u.rows.slice(c, d);
       const chunk = packChunk(rows, u.advantages.subarray(c, d), pack, u.rowBeta ? u.rowBeta.subarray(c, d) : null);
       // Per-row KL coefficients (SCoRe) keep only the rows whose own coefficient is positive.
-      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, (cfg.beta > 0 && chunk.rowBeta === null) || entropyBonus, pack), first: c };
+      return { tokens: countTokens(chunk.mask), train: trainedPart(chunk, rows, runsEveryRow(cfg, chunk.rowBeta !== null), pack), first: c };
     });
     // bnpo normalises by the configured micro-batch's tokens, however it was chunked or skipped.
     const tokens = chunks.reduce((n, ch) => n + ch.tokens, 0);
@@ -247,12 +257,14 @@ export function policyUpdate(u: UpdateInput): UpdateTimes {
       // π_old is the same in every pass: the gap is measured once per step.
       if (pass === 0 && m.samplerLogp && cfg.temperature === 1) u.sums.addLogpGap(oldLogp, m.samplerLogp, m.mask);
       const h = noGrad(() => entropy(logits)).data;
-      // top_entropy_quantile: the quantile is over this forward pass's tokens (TRL: the micro-batch's).
+      // top_entropy_quantile: the quantile is over this forward pass's tokens, which are the whole
+      // micro-batch's as TRL's (runsEveryRow) unless memory chunking split it.
       const policyMask = cfg.top_entropy_quantile < 1 ? highEntropyMask(h, m.mask, cfg.top_entropy_quantile) : null;
       const res = grpoLoss(
         {
           B: m.batch.B, T: m.batch.S, logp: logp.data, oldLogp, refLogp: m.refLogp, advantages: m.advantages, mask: m.mask, bnpoTokens: m.bnpoTokens,
           policyMask, entropy: entropyCoef > 0 ? h : null, isWeights: tisWeights(m, oldLogp, u.sums), tokenAdvantages: tokenAdvantages?.[j], rowBeta: m.rowBeta,
+          samplerLogp: m.samplerLogp,
         },
         { ...surrogate, entropyCoef },
         norm,

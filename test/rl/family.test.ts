@@ -201,3 +201,15 @@ test('off-policy masking drops negative-advantage rows that drifted more than th
   // Below the threshold nothing is masked.
   assert.equal(grpoLoss(mb, { ...o, offPolicyMaskThreshold: 0.75 }, norm('dapo', { totalTokens: 4 })).offPolicyRows, 0);
 });
+
+test('off-policy masking measures the drift from the sampler\'s log-probs when the rollouts came with them', () => {
+  // First pass: π_old = π, so only the sampler shows the drift: mean(ℓsmp − ℓ) = 0.7 on both rows.
+  const lp = Float32Array.from([-0.6, -0.8, -0.6, -0.8]);
+  const mb: MicroBatch = { B: 2, T: 2, logp: lp, oldLogp: lp.slice(), samplerLogp: new Float32Array(4), advantages: [-1, 1], mask: Uint8Array.from([1, 1, 1, 1]) };
+  const o = { epsilon: 0.2, epsilonHigh: 0.2, beta: 0, offPolicyMaskThreshold: 0.5 };
+  const r = grpoLoss(mb, o, norm('dapo', { totalTokens: 4 }));
+  assert.equal(r.offPolicyRows, 1);
+  [0, 0, -1 / 4, -1 / 4].forEach((v, k) => close(r.grad[k], v)); // the A = +1 row keeps −r/N, r = 1
+  // Without the sampler's log-probs π_old is the reference point: no drift, nothing masked.
+  assert.equal(grpoLoss({ ...mb, samplerLogp: null }, o, norm('dapo', { totalTokens: 4 })).offPolicyRows, 0);
+});

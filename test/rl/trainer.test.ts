@@ -349,13 +349,13 @@ function toyRows() {
 }
 
 /** One policyUpdate from a fixed model whose optimiser only clears gradients, so the accumulated gradient can be compared. */
-function accumulatedGradient(o: { lossType: LossType; accumulation: number; beta: number; referenceSeed: number; budget: number; advantages: Float64Array }) {
+function accumulatedGradient(o: { lossType: LossType; accumulation: number; beta: number; referenceSeed: number; budget: number; advantages: Float64Array; extra?: Partial<GrpoConfig> }) {
   const model = createTransformer(modelConfig, { seed: 4 });
   const params = [...model.parameters().values()];
   const optimizer = { zeroGrad: () => params.forEach((p) => p.grad?.fill(0)), step: () => {} } as unknown as Optimizer;
   const sums = new TrainingSums();
   const t = policyUpdate({
-    config: toyConfig({ loss_type: o.lossType, gradient_accumulation_steps: o.accumulation, beta: o.beta, num_iterations: 1 }), model,
+    config: toyConfig({ loss_type: o.lossType, gradient_accumulation_steps: o.accumulation, beta: o.beta, num_iterations: 1, ...o.extra }), model,
     reference: createTransformer(modelConfig, { seed: o.referenceSeed }), optimizer, params, padId: tokenizer.padId, rows: toyRows(), advantages: o.advantages,
     lrAt: () => 0, updatesBefore: 0, sums, logitsBudgetBytes: o.budget,
   });
@@ -387,6 +387,17 @@ test('with beta 0, rows of zero advantage are not run, and the gradient is the s
     assert.ok(Math.abs(skipped.loss - all.loss) < 1e-6, `${lossType}: loss ${skipped.loss} vs ${all.loss}`);
     assertSameGradient(skipped.grads, all.grads, lossType);
   }
+});
+
+test('top_entropy_quantile takes its threshold over the whole micro-batch, zero-advantage rows included (TRL)', () => {
+  // Each micro-batch has zero-advantage rows; skipping them would take the quantile over fewer
+  // tokens and train other tokens of the rows that run. The KL with a reference identical to the
+  // policy is 0, so beta 0.04 (which runs every row) must give the same gradient as beta 0.
+  const advantages = Float64Array.from([1, 0, 0, -1, 0.5, 0, -0.3, 0]);
+  const run = (beta: number) => accumulatedGradient({ lossType: 'dapo', accumulation: 2, beta, referenceSeed: 4, budget: 1e9, advantages, extra: { top_entropy_quantile: 0.3 } });
+  const [zero, all] = [run(0), run(0.04)];
+  assert.equal(zero.tokens, all.tokens, 'every row is run');
+  assertSameGradient(zero.grads, all.grads, 'top_entropy_quantile 0.3');
 });
 
 test('resume continues the adaptive entropy controller, REINFORCE++ with the KL in the reward and the synced reference exactly', async () => {
