@@ -309,12 +309,15 @@ function readRewardConfig(dir: string): { config: ModelConfig; kind: RewardModel
   return { config, kind, stepSeparator: sep, padTokenId: padTokenIdOf(raw, file, config.vocab_size) };
 }
 
-/** config.json's pad_token_id: an id in the vocabulary, or null when absent. */
+/**
+ * config.json's pad_token_id: an id in the vocabulary, or null when absent. A negative id (older
+ * Llama configs write -1) matches no token, so transformers reads the last token: null here too.
+ */
 function padTokenIdOf(raw: Record<string, unknown>, file: string, vocab: number): number | null {
   const v = raw.pad_token_id;
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocab) throw new InputError({ file, field: 'pad_token_id' }, `must be a token id below ${vocab} or null, got ${JSON.stringify(v)}`);
-  return v;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v >= vocab) throw new InputError({ file, field: 'pad_token_id' }, `must be a token id below ${vocab} or null, got ${JSON.stringify(v)}`);
+  return v < 0 ? null : v;
 }
 
 /** Loads a reward model folder (ours or transformers' …ForSequenceClassification with num_labels 1). */

@@ -134,6 +134,8 @@ test('a sequence score is read at the last token that is not pad_token_id, as tr
   const none = loadRewardModelSync(dir);
   assert.equal(none.padTokenId, null);
   assert.equal(none.lastPosition(ids), ids.length - 1);
+  writeFileSync(cfgFile, JSON.stringify({ ...cfg, pad_token_id: -1 }));
+  assert.equal(loadRewardModelSync(dir).lastPosition(ids), ids.length - 1, 'a negative id matches no token');
   writeFileSync(cfgFile, JSON.stringify({ ...cfg, pad_token_id: 'x' }));
   assert.throws(() => loadRewardModelSync(dir), /pad_token_id/);
 });

@@ -2,7 +2,7 @@
 // `ScalarRewardModel` (a scalar-head language model: a score at any token, read at the last one, or
 // at each step separator for a process model) a scorer uses, so tests can hand in a scripted one; `loadRewardModel` there opens one from a folder.
 import { AhaError } from '../../util/errors.js';
-import { rewardInput, stepInput } from '../../model/reward-model.js';
+import { completionSteps, rewardInput, stepInput } from '../../model/reward-model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { SearchProblem } from './problem.js';
 import { lastStepValue, type OutcomeScorer, type StepScorer } from './scorers.js';
@@ -23,14 +23,6 @@ export interface RewardModelLike {
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-/** A completion's steps: each ends with the separator, except a last one without it. */
-export function splitSteps(text: string, sep: string): string[] {
-  const parts = text.split(sep);
-  const steps = parts.slice(0, -1).map((p) => p + sep);
-  if (parts[parts.length - 1] !== '') steps.push(parts[parts.length - 1]);
-  return steps;
-}
 
 /**
  * A reward model as outcome and step scorer, its inputs built as training builds them
@@ -67,7 +59,8 @@ export function rewardModelScorer(rm: RewardModelLike, taskSeparator: string, na
   return {
     name,
     async score(problem, completions) {
-      if (rm.kind === 'process') return processRows(problem, completions.map((c) => splitSteps(c, taskSeparator))).map(lastStepValue);
+      // A finished completion's steps as the GRPO reward reads them (blank steps dropped).
+      if (rm.kind === 'process') return processRows(problem, completions.map((c) => completionSteps(c, taskSeparator))).map(lastStepValue);
       return sequences(problem, completions);
     },
     async scoreSteps(problem, rows, _meter, opts) {
