@@ -195,7 +195,7 @@ export class RemoteGenerator implements Generator {
       text = await res.text();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new RemoteCallError(`no answer within ${this.opts.timeoutMs / 1000} s`, { retryable: true });
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new RemoteCallError(`${this.url} gave no answer within ${this.opts.timeoutMs / 1000} s`, { retryable: true });
       const code = e.cause?.code ?? e.message;
       // A wrong URL should fail in a second, not after minutes of backoff: until the server has
       // answered once, "nobody there" is final. Later it is a hiccup worth retrying.
