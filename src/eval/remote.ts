@@ -235,7 +235,11 @@ export class RemoteGenerator implements Generator {
     if (status !== 404) return '';
     const models = await this.servedModels();
     if (models === null) return `; the server lists no models at ${this.modelsUrl()} either: check the URL`;
-    if (models.includes(this.opts.model)) return `; the server does serve "${this.opts.model}": check the URL path`;
+    if (models.includes(this.opts.model)) {
+      // Older Ollama serves the chat API only: its /v1/completions is a 404 for a model it has.
+      const api = this.opts.api === 'completions' ? ', or whether it offers /v1/completions at all (else use the chat API)' : '';
+      return `; the server does serve "${this.opts.model}": check the URL path${api}`;
+    }
     return `; the server serves ${models.map((m) => `"${m}"`).join(', ') || 'no model'}: pass one of them as the model name`;
   }
 

@@ -149,7 +149,9 @@ test('an unknown model name (404) lists the models the server serves; a 404 for 
   });
   await withServer({ raw: () => ({ status: 404, body: { error: { message: 'model not found' } } }), models: ['m'] }, async (url) => {
     const gen = new RemoteGenerator({ endpoint: url, model: 'm', api: 'chat', ...fast });
-    await assert.rejects(gen.generate({ prompt: 'x', n: 1 }, sampling), /the server does serve "m": check the URL path/);
+    await assert.rejects(gen.generate({ prompt: 'x', n: 1 }, sampling), /the server does serve "m": check the URL path$/);
+    const completions = new RemoteGenerator({ endpoint: url, model: 'm', api: 'completions', ...fast });
+    await assert.rejects(completions.generate({ prompt: 'x', n: 1 }, sampling), /check the URL path, or whether it offers \/v1\/completions at all \(else use the chat API\)$/);
   });
   await withServer({ raw: () => ({ status: 401, body: { error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' } } }) }, async (url) => {
     await assert.rejects(new RemoteGenerator({ endpoint: url, model: 'm', api: 'chat', ...fast }).generate({ prompt: 'x', n: 1 }, sampling), /Invalid API Key; no API key was sent \(--api-key or \$OPENAI_API_KEY\)/);
