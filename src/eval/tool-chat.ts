@@ -16,7 +16,7 @@ import { functionTool, parseToolArguments } from '../tools/schema.js';
 import { refuseCall, runTool, type Tool, type ToolOutcome } from '../tools/tool.js';
 import { toolResultText } from '../tasks/tool-text.js';
 import type { GenerationRequest, GenerationResult, GeneratedSample, Generator, SamplingOptions, ToolCallRecord } from './generator.js';
-import { answerUsage, choiceSample, type Choice, type RemoteGenerator } from './remote.js';
+import { answerChoices, answerUsage, choiceSample, serverEnded, type Choice, type RemoteGenerator } from './remote.js';
 import { RemoteCallError } from './retry.js';
 
 export type ToolProtocol = 'chat' | 'text';
@@ -78,9 +78,10 @@ export class ToolLoopGenerator implements Generator {
   /** One request; its first choice and token counts (an answer without a choice is retried). */
   private async turn(body: Record<string, unknown>, usage: { promptTokens: number; completionTokens: number }, first = false): Promise<Turn> {
     const read = (json: unknown): Turn => {
-      const choices = (json as { choices?: unknown }).choices;
-      const choice = Array.isArray(choices) ? (choices[0] as ChoiceWire | null | undefined) : undefined;
-      if (choice === undefined || choice === null || typeof choice !== 'object') throw new RemoteCallError(`${this.remote.url} returned no choices`, { retryable: true });
+      const choice = answerChoices(json, this.remote.url)[0] as ChoiceWire | undefined;
+      if (choice === undefined) throw new RemoteCallError(`${this.remote.url} returned no choices`, { retryable: true });
+      // A turn the server cut off ("abort") is asked for again, not taken as the model's answer.
+      if (serverEnded(choice)) throw new RemoteCallError(`${this.remote.url} ended the choice itself (finish_reason "${choice.finish_reason}")`, { retryable: true });
       return { choice, ...answerUsage(json) };
     };
     let t: Turn;

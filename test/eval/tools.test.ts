@@ -196,6 +196,23 @@ test('an answer without choices is asked for again, inside the retries, and its 
   }
 });
 
+test('a turn the server aborted (vLLM, SGLang: finish_reason "abort" in an HTTP 200) is asked for again, not taken as the answer', async () => {
+  const server = await startFakeServer({
+    reply: () => 'unused',
+    turn: (req) => (req.number === 2 ? { content: 'so \\boxed{', finish_reason: 'abort' } : messages(req).some((x) => x.role === 'tool') ? { content: 'so \\boxed{42}' } : { content: null, tool_calls: [call('c1', 'search', '{"query":"Tiko"}')] }),
+  });
+  try {
+    const remote = new RemoteGenerator({ endpoint: server.url, model: 'fake', api: 'chat', timeoutMs: 5000, retries: 2, backoffBaseMs: 1, backoffMaxMs: 5 });
+    const gen = new ToolLoopGenerator(remote, { tools: [searchTool([{ text: "Tiko's number is 42." }], 1)], maxToolCalls: 2, toolTimeoutMs: 5000, protocol: 'chat' });
+    const r = await gen.generate({ prompt: 'What is the number of Tiko?', n: 1 }, { temperature: 0, topP: 1, maxTokens: 100 });
+    assert.deepEqual([r.samples[0].text, r.samples[0].finishReason], ['so \\boxed{42}', 'stop']);
+    assert.equal(server.requests.length, 3);
+    assert.equal(gen.retries(), 1);
+  } finally {
+    await server.close();
+  }
+});
+
 test('the python tool runs the model\'s code in the sandbox', { skip: sandboxStatus().ok ? false : 'code sandbox unavailable' }, async () => {
   const { dir, data } = fixtures();
   const server = await startFakeServer({
