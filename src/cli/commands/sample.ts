@@ -52,13 +52,7 @@ const slug = (s: string) => s.replace(/\/+$/, '').replace(/^.*\//, '').replace(/
 
 async function action(flags: Flags): Promise<void> {
   const config = await configFromFlags(flags);
-  const kind = dataKind(config.data);
-  if (kind === null) throw new AhaError(`--data ${config.data}: no such file, and not a task or bundled benchmark (${dataChoices()})`);
-  // The problem-generator flags mean nothing for a file or a benchmark: refused, not ignored.
-  const taskOnly = (['count', 'split', 'difficulty', 'dataSeed'] as const).filter((k) => flags[k] !== undefined);
-  if (kind !== 'task' && taskOnly.length > 0) {
-    throw new AhaError(`${taskOnly.map((k) => flagName(snake(k))).join(', ')}: task data only; --data ${config.data} is a ${kind} (use --limit for its first n problems)`);
-  }
+  if (dataKind(config.data) === null) throw new AhaError(`--data ${config.data}: no such file, and not a task or bundled benchmark (${dataChoices()})`);
   const out = typeof flags.out === 'string' ? flags.out : `runs/sample-${slug(config.data)}-${slug(config.model)}.jsonl`;
   const { sampleFromConfig, formatSummary } = await import('../../pipeline/rejection-sampling.js');
   const summary = await sampleFromConfig(config, { out, quiet: flags.quiet === true, precisionOption: '--sampling-precision' });
