@@ -210,10 +210,12 @@ export class ToolLoopGenerator implements Generator {
       return { tool: found.tool, input: found.input, segment: segment.slice(0, end) };
     }
     if (choice.finish_reason !== 'stop') return null;
-    // vLLM names what stopped it: another stop string or a token (EOS) is no call.
+    // vLLM names what stopped it: another stop string or a stop token is no call, and so is
+    // stop_reason null, its word for EOS ("stop" with no stop string or token matched). Only a
+    // server without the field (llama.cpp, Ollama) leaves the open tag to decide.
     const why = choice.stop_reason;
     const named = typeof why === 'string' ? this.o.tools.find((t) => why === `</${t.name}>`) : undefined;
-    if (why !== undefined && why !== null && named === undefined) return null;
+    if (why !== undefined && named === undefined) return null;
     let best: { tool: Tool; at: number } | null = null;
     for (const tool of named ? [named] : this.o.tools) {
       const at = segment.lastIndexOf(`<${tool.name}>`);

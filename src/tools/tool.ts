@@ -49,12 +49,14 @@ export interface ToolOutcome {
 
 /**
  * The outcome of a call refused before it runs, or null: past the cap (`callsBefore` calls already
- * made, `max` allowed), or no input (no opening tag). Training and evaluation both answer with
- * these texts, so a trained model reads the same refusal when it is evaluated.
+ * made, `max` allowed), or no input (no opening tag, or nothing but spaces between the tags: an
+ * empty query or program is a malformed call, as an empty argument is over the chat API).
+ * Training and evaluation both answer with these texts, so a trained model reads the same
+ * refusal when it is evaluated.
  */
 export function refuseCall(name: string, input: string | null, callsBefore: number, max: number): ToolOutcome | null {
   if (callsBefore >= max) return { result: `error: at most ${max} tool calls per answer`, invalid: true };
-  if (input === null) return { result: `error: write <${name}>input</${name}>`, invalid: true };
+  if (input === null || input.trim() === '') return { result: `error: write <${name}>input</${name}>`, invalid: true };
   return null;
 }
 
