@@ -2,25 +2,38 @@
 // sandbox (rewards/code: bubblewrap, seccomp, resource limits; no fallback when it cannot run),
 // and the result is its stdout, or the error it ended with.
 import { runProgram } from '../rewards/index.js';
-import { defineTool, type Tool } from './tool.js';
+import { clipResult, defineTool, DEFAULT_MAX_RESULT_CHARS, timedOut, type Tool } from './tool.js';
 
 /** The last lines of an error output (the traceback's end says what went wrong). */
 function errorTail(stderr: string, lines = 4): string {
   return stderr.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/** The python tool; each call runs with `timeoutMs` in the sandbox. */
+/** Room left for the note clipResult adds ("\n(cut at N characters)") and the line break after it. */
+const NOTE_ROOM = 40;
+
+/**
+ * The python tool; each call's program runs for at most `timeoutMs` in the sandbox. The sandbox
+ * keeps that limit (from the program's start), not runTool: calls from many rows queue for the
+ * sandbox's slots, and the wait must not count against a program.
+ */
 export function pythonTool(timeoutMs: number): Tool {
   return defineTool({
     name: 'python',
     resultTag: 'output',
     description: 'Runs a Python 3 program in a sandbox and returns what it printed (stdout), or the error it ended with.',
     argument: 'code',
+    enforcesTimeout: true,
     async call(program) {
       const r = await runProgram({ language: 'python', program, timeoutMs });
       if (r.status === 'pass') return r.stdout;
-      if (r.status === 'timeout') return `${r.stdout}error: timed out`;
-      return `${r.stdout}${r.stdout && !r.stdout.endsWith('\n') ? '\n' : ''}error: ${errorTail(r.stderr) || r.status}`;
+      // The same error, and the call invalid, as when runTool's clock runs out.
+      if (r.status === 'timeout') throw timedOut(timeoutMs);
+      const error = `error: ${errorTail(r.stderr) || r.status}`;
+      const out = r.stdout && !r.stdout.endsWith('\n') ? `${r.stdout}\n` : r.stdout;
+      // A long output is cut before the error, not the error after it: the model must see that its program failed, and why.
+      if (out.length + error.length <= DEFAULT_MAX_RESULT_CHARS) return out + error;
+      return `${clipResult(out, Math.max(0, DEFAULT_MAX_RESULT_CHARS - error.length - NOTE_ROOM))}\n${error}`;
     },
   });
 }

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bm25Index, readCorpus, searchTool } from '../../../src/tools/search.js';
 import { pythonTool } from '../../../src/tools/python.js';
+import { defineTool, DEFAULT_MAX_RESULT_CHARS, runTool } from '../../../src/tools/tool.js';
 import { toolMetrics } from '../../../src/tools/metrics.js';
 import { buildTools } from '../../../src/tools/registry.js';
 import { DEFAULT_CONFIG, validateConfig, readConfigFile } from '../../../src/rl/config.js';
@@ -69,6 +70,28 @@ test('the python tool returns stdout, or the error the program ended with', { sk
   const err = await tool.call('print(1)\nraise ValueError("bad value")', ctx);
   assert.match(err, /^1\nerror: .*ValueError: bad value/s);
   assert.match(await tool.call('import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=1)', ctx), /error: /);
+});
+
+test('python: a long output is cut before the error, so the model still reads why its program failed', { skip: sandboxStatus().ok ? false : 'no sandbox here' }, async () => {
+  const r = await runTool(pythonTool(5000), 'print("y" * 5000)\nraise ValueError("bad value")', 5000);
+  assert.equal(r.result.length <= DEFAULT_MAX_RESULT_CHARS, true);
+  assert.match(r.result, /^y+\n\(cut at \d+ characters\)\nerror: .*ValueError: bad value$/s);
+});
+
+test('python: the time limit is on the program, not on its wait for a sandbox slot', { skip: sandboxStatus().ok ? false : 'no sandbox here', timeout: 20000 }, async () => {
+  // Every slot busy for 1 s; a quick program queued behind them still runs under a 0.8 s limit.
+  const busy = Array.from({ length: availableParallelism() }, () => runTool(pythonTool(5000), 'import time\ntime.sleep(1)', 5000));
+  const quick = await runTool(pythonTool(800), 'print(6 * 7)', 800);
+  assert.deepEqual(quick, { result: '42\n', invalid: false });
+  await Promise.all(busy);
+  // A program that runs past it is cut, with the same error as runTool's own clock gives.
+  assert.deepEqual(await runTool(pythonTool(300), 'while True: pass', 300), { result: 'error: python failed: timed out after 0.3 s', invalid: true });
+});
+
+test('runTool cuts a call at the timeout, unless its tool enforces the limit on its own work', async () => {
+  const slow = { name: 'slow', resultTag: 'out', call: () => new Promise<string>((r) => setTimeout(() => r('done'), 60)) };
+  assert.deepEqual(await runTool(defineTool(slow), 'x', 20), { result: 'error: slow failed: timed out after 0.02 s', invalid: true });
+  assert.deepEqual(await runTool(defineTool({ ...slow, enforcesTimeout: true }), 'x', 20), { result: 'done', invalid: false });
 });
 
 test('tool metrics: calls per completion, use rate, invalid share, tool tokens', () => {
