@@ -1,7 +1,7 @@
 // The `python` tool (ToRL / ReTool's code interpreter): the model's program runs in the code
 // sandbox (rewards/code: bubblewrap, seccomp, resource limits; no fallback when it cannot run),
 // and the result is its stdout, or the error it ended with.
-import { runProgram } from '../rewards/index.js';
+import { CODE_DEFAULTS, runProgram } from '../rewards/index.js';
 import { clipResult, defineTool, DEFAULT_MAX_RESULT_CHARS, timedOut, type Tool } from './tool.js';
 
 /** The last lines of an error output (the traceback's end says what went wrong). */
@@ -29,7 +29,7 @@ export function pythonTool(timeoutMs: number): Tool {
       if (r.status === 'pass') return r.stdout;
       // The same error, and the call invalid, as when runTool's clock runs out.
       if (r.status === 'timeout') throw timedOut(timeoutMs);
-      const error = `error: ${errorTail(r.stderr) || r.status}`;
+      const error = r.outputLimited ? `error: output limit exceeded (${CODE_DEFAULTS.maxOutputBytes >> 20} MiB)` : `error: ${errorTail(r.stderr) || r.status}`;
       const out = r.stdout && !r.stdout.endsWith('\n') ? `${r.stdout}\n` : r.stdout;
       // A long output is cut before the error, not the error after it: the model must see that its program failed, and why.
       if (out.length + error.length <= DEFAULT_MAX_RESULT_CHARS) return out + error;

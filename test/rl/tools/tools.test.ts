@@ -72,10 +72,13 @@ test('the python tool returns stdout, or the error the program ended with', { sk
   assert.match(await tool.call('import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=1)', ctx), /error: /);
 });
 
-test('python: a long output is cut before the error, so the model still reads why its program failed', { skip: sandboxStatus().ok ? false : 'no sandbox here' }, async () => {
+test('python: a long output is cut before the error, so the model still reads why its program failed (or that it printed too much)', { skip: sandboxStatus().ok ? false : 'no sandbox here' }, async () => {
   const r = await runTool(pythonTool(5000), 'print("y" * 5000)\nraise ValueError("bad value")', 5000);
   assert.equal(r.result.length <= DEFAULT_MAX_RESULT_CHARS, true);
   assert.match(r.result, /^y+\n\(cut at \d+ characters\)\nerror: .*ValueError: bad value$/s);
+  // Killed for printing too much: said so, not a bare status.
+  const flood = await runTool(pythonTool(5000), 'print("z" * (3 << 20))', 5000);
+  assert.match(flood.result, /^z+\n\(cut at \d+ characters\)\nerror: output limit exceeded \(1 MiB\)$/);
 });
 
 test('python: the time limit is on the program, not on its wait for a sandbox slot', { skip: sandboxStatus().ok ? false : 'no sandbox here', timeout: 20000 }, async () => {
