@@ -9,6 +9,19 @@ function errorTail(stderr: string, lines = 4): string {
   return stderr.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** A program that is one markdown code fence (```python … ```, any or no language tag). */
+const FENCED = /^```[\w+.-]*[ \t]*\n([\s\S]*?)\n?```$/;
+
+/**
+ * The program a call runs: the text between the tags, or what is inside the fence when that text
+ * is one fenced block. Models write code in fences by habit, and ReTool's format puts a fenced
+ * block inside its tags; the fence lines themselves are a syntax error.
+ */
+export function callProgram(input: string): string {
+  const m = FENCED.exec(input.trim());
+  return m ? m[1] : input;
+}
+
 /** Room left for the note clipResult adds ("\n(cut at N characters)") and the line break after it. */
 const NOTE_ROOM = 40;
 
@@ -25,7 +38,7 @@ export function pythonTool(timeoutMs: number): Tool {
     argument: 'code',
     enforcesTimeout: true,
     async call(program) {
-      const r = await runProgram({ language: 'python', program, timeoutMs });
+      const r = await runProgram({ language: 'python', program: callProgram(program), timeoutMs });
       if (r.status === 'pass') return r.stdout;
       // The same error, and the call invalid, as when runTool's clock runs out.
       if (r.status === 'timeout') throw timedOut(timeoutMs);

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bm25Index, readCorpus, searchTool } from '../../../src/tools/search.js';
-import { pythonTool } from '../../../src/tools/python.js';
+import { callProgram, pythonTool } from '../../../src/tools/python.js';
 import { defineTool, DEFAULT_MAX_RESULT_CHARS, runTool } from '../../../src/tools/tool.js';
 import { toolMetrics } from '../../../src/tools/metrics.js';
 import { buildTools } from '../../../src/tools/registry.js';
@@ -70,6 +70,18 @@ test('the python tool returns stdout, or the error the program ended with', { sk
   const err = await tool.call('print(1)\nraise ValueError("bad value")', ctx);
   assert.match(err, /^1\nerror: .*ValueError: bad value/s);
   assert.match(await tool.call('import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=1)', ctx), /error: /);
+  // A program written as one code fence runs what is inside it.
+  assert.equal(await tool.call('```python\nprint(6 * 7)\n```', ctx), '42\n');
+  assert.equal(await tool.call('```\nprint("a```b")\n```', ctx), 'a```b\n');
+});
+
+test('python: the program in a call is the text between the tags, or the inside of the one fence it is', () => {
+  assert.equal(callProgram('```python\nx = 1\nprint(x)\n```'), 'x = 1\nprint(x)');
+  assert.equal(callProgram('```py\nprint(1)```'), 'print(1)');
+  assert.equal(callProgram('print(1)'), 'print(1)');
+  // Text around the fence, or an unclosed fence: run as written (and fail as written).
+  assert.equal(callProgram('see:\n```python\nprint(1)\n```'), 'see:\n```python\nprint(1)\n```');
+  assert.equal(callProgram('```python\nprint(1)'), '```python\nprint(1)');
 });
 
 test('python: a long output is cut before the error, so the model still reads why its program failed (or that it printed too much)', { skip: sandboxStatus().ok ? false : 'no sandbox here' }, async () => {
