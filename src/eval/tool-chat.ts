@@ -186,7 +186,16 @@ export class ToolLoopGenerator implements Generator {
       spent += completionTokens;
       const piece = (chat ? choice.message?.content : choice.text) ?? '';
       text += piece;
-      const found = final ? null : this.closedCall(text.slice(segStart), choice);
+      if (final) {
+        // The last turn, tools off: a call written in it stays plain text and is not run, but it
+        // counts as invalid, as a call in the chat protocol's last message does.
+        for (let rest = text.slice(segStart), c = findCall(rest, this.o.tools); c !== null; c = findCall(rest, this.o.tools)) {
+          calls.push({ tool: c.tool.name, input: c.input, ...refuseCall(c.tool.name, null, this.o.maxToolCalls, this.o.maxToolCalls)! });
+          rest = rest.slice(rest.indexOf(`</${c.tool.name}>`) + c.tool.name.length + 3);
+        }
+        return { text, finishReason: choice.finish_reason ?? null, toolCalls: calls };
+      }
+      const found = this.closedCall(text.slice(segStart), choice);
       if (found === null) return { text, finishReason: choice.finish_reason ?? null, toolCalls: calls };
       // Keep the text up to the call's closing tag (a server may run on past a stop string it includes).
       text = text.slice(0, segStart) + found.segment;

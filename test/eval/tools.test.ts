@@ -175,11 +175,12 @@ test('text protocol: <search> stops at the closing tag, the result comes back as
   }
 });
 
-test('text protocol: an empty call is invalid and not run; vLLM\'s stop_reason null (EOS) after an open tag is no call', async () => {
+test('text protocol: an empty call is invalid and not run; vLLM\'s stop_reason null (EOS) after an open tag is no call; a call in the last turn counts as invalid', async () => {
   // Each conversation's pieces in order, keyed by its prompt; the fake strips nothing.
   const pieces: Record<string, FakeTurn[]> = {
     empty: [{ content: '<search> </search>' }, { content: ' done' }],
     eos: [{ content: 'think <search>Tiko', stop_reason: null }, { content: ' never asked' }],
+    cap: [{ content: '<search>Tiko</search>' }, { content: '<search>Pell</search>' }, { content: '<search>Mara</search> so 42' }],
   };
   const server = await startFakeServer({ reply: () => 'unused', turn: (req) => pieces[String(req.body.prompt).split(' ')[0]].shift()! });
   try {
@@ -196,6 +197,12 @@ test('text protocol: an empty call is invalid and not run; vLLM\'s stop_reason n
     assert.equal(eos.text, 'think <search>Tiko');
     assert.deepEqual(eos.toolCalls, []);
     assert.deepEqual(queries, []);
+    // Past the cap, the last turn's call is plain text, not run, and counted invalid (as over chat).
+    const one = new ToolLoopGenerator(remote, { tools: [spy], maxToolCalls: 1, toolTimeoutMs: 5000, protocol: 'text' });
+    const cap = (await one.generate({ prompt: 'cap ', n: 1 }, sampling)).samples[0];
+    assert.deepEqual(cap.toolCalls!.map((c) => [c.input, c.invalid]), [['Tiko', false], ['Pell', true], ['Mara', true]]);
+    assert.ok(cap.text.endsWith('</information>\n<search>Mara</search> so 42'));
+    assert.deepEqual(queries, ['Tiko']);
   } finally {
     await server.close();
   }
