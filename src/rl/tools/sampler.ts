@@ -112,7 +112,9 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
       row.mask.push(0);
       row.seen?.add(id);
     }
-    row.segments.push({ kind: 'tool', tool: tool.name, text: tok.decode(ids), tokens: ids.length, invalid: outcome.invalid });
+    // Special tokens kept: a result holding the text of one (`<|im_end|>` in a passage) was
+    // encoded as that token, and the segment shows what the model was given to read.
+    row.segments.push({ kind: 'tool', tool: tool.name, text: tok.decode(ids, { skipSpecialTokens: false }), tokens: ids.length, invalid: outcome.invalid });
     row.segStart = row.tokens.length;
     if (row.tokens.length >= o.maxNewTokens) finish(slot, 'length');
     else ready.push({ slot, ids: Int32Array.from([last, ...ids]) });
