@@ -1,6 +1,7 @@
 // The `python` tool (ToRL / ReTool's code interpreter): the model's program runs in the code
 // sandbox (rewards/code: bubblewrap, seccomp, resource limits; no fallback when it cannot run),
-// and the result is its stdout, or the error it ended with.
+// and the result is its stdout, or the error it ended with. A program written as one code fence
+// runs what is inside it; the sandbox, not runTool, keeps the time limit.
 import { CODE_DEFAULTS, runProgram } from '../rewards/index.js';
 import { clipResult, defineTool, DEFAULT_MAX_RESULT_CHARS, timedOut, type Tool } from './tool.js';
 
