@@ -13,7 +13,7 @@ export type { LossType } from './rl/loss.js';
 
 // Rewards and tasks of your own (importing the rewards and tasks parts registers the built-in rewards)
 export { defineReward, type RewardFunc, type Example, type DefineRewardOptions } from './rewards/define.js';
-export { getReward, listRewards, type RewardFunction, type RewardScore } from './rewards/index.js';
+export { getReward, listRewards, combineRewards, type RewardFunction, type RewardScore, type RewardExample, type WeightedReward, type CombinedScore } from './rewards/index.js';
 export { defineTask, type TaskDefinition } from './tasks/define.js';
 
 // Tools the model calls mid-answer (multi-turn rollouts; docs/tools.md)
@@ -24,7 +24,7 @@ export { getTask, listTasks, frame, lastAnswer, splitOf, type Task, type Problem
 
 // Verifiers
 export { verifyMath, extractAnswer, type MathVerdict, type VerifyMathOptions } from './rewards/index.js';
-export { runCode, type RunCodeRequest, type RunCodeResult, type CodeTests, type TestStatus, type CodeLanguage } from './rewards/index.js';
+export { runCode, runProgram, type RunCodeRequest, type RunCodeResult, type RunProgramRequest, type RunProgramResult, type CodeTests, type TestStatus, type CodeLanguage } from './rewards/index.js';
 
 // Models and evaluation
 export { loadModel, saveModel, sampleText, setSamplingPrecision, type LoadedModel, type Sample, type SampleOptions, type SamplingPrecision } from './model/index.js';

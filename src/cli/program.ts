@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { AhaError } from '../util/errors.js';
 import { commands } from './commands/index.js';
 import { packageVersion } from './version.js';
+import { resolveBundledFlags } from './bundled-flags.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,7 +15,8 @@ export function buildProgram(): Command {
     .description('Teach language models to reason with reinforcement learning from verifiable rewards (R1-Zero / R1, GRPO).')
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => resolveBundledFlags(action));
   for (const register of commands) register(program);
   return program;
 }

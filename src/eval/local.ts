@@ -10,6 +10,7 @@ import type { ChatTemplateArgs } from '../model/chat-template.js';
 import { sample, type Sample } from '../model/sampling.js';
 import { setSamplingPrecision, type SamplingPrecision } from '../model/sampling-precision.js';
 import type { ApiKind, GenerationRequest, GenerationResult, Generator, SamplingOptions } from './generator.js';
+import { bundledPath } from '../util/paths.js';
 
 export interface LocalOptions {
   /** Chat: the prompt is the user message of the tokenizer's chat template; completions: raw text. */
@@ -53,7 +54,8 @@ export class LocalGenerator implements Generator {
   }
 
   /** Loads a model folder (or a LoRA adapter folder, or a folder plus `adapter`), with a clear error when it is not one. */
-  static open(dir: string, opts: LocalOptions & { adapter?: string }): LocalGenerator {
+  static open(model: string, opts: LocalOptions & { adapter?: string }): LocalGenerator {
+    const dir = bundledPath(model);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AhaError(`--model ${dir}: no such model folder (for a served model pass --endpoint URL too)`);
     return new LocalGenerator(loadModelOrAdapter(dir, opts.adapter), opts);
   }

@@ -174,6 +174,11 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
         fatal ??= err instanceof RemoteCallError ? new AhaError(err.message) : (err as Error);
         return;
       }
+      // A generator answering with no sample at all would have this loop ask forever.
+      if (out.samples.length === 0) {
+        fatal ??= new AhaError(`${opts.generator.description} returned no sample for a request of ${left.length} (problem ${job.problem.id})`);
+        return;
+      }
       const taken = out.samples.slice(0, left.length);
       const usages = shareUsage(out.usage, taken.length);
       const indices = left.splice(0, taken.length);

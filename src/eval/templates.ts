@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { AhaError } from '../util/errors.js';
 import { readUtf8File } from '../util/text-file.js';
 import type { BenchmarkFormat } from '../tasks/benchmarks.js';
+import { frame } from '../tasks/task.js';
 
 export interface PromptTemplate {
   /** Template name, or the file it came from. */
@@ -23,6 +24,11 @@ const NAMED: Record<string, { text: string; about: string }> = {
       'A conversation between User and Assistant. The user asks a question, and the Assistant solves it. The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. ' +
       'The reasoning process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., <think> reasoning process here </think> <answer> answer here </answer>. User: {problem}. Assistant:',
     about: 'the DeepSeek-R1-Zero training template (for base models on --api completions)',
+  },
+  // The frame aha's own models learn: built-in tasks and `aha train --data` put a problem in it.
+  aha: {
+    text: frame('{problem}'),
+    about: 'aha\'s R1-Zero frame, "User: {problem} Think in <think> </think>, then answer in <answer> </answer>." then "Assistant: " on a new line: the prompt aha train gives a data file\'s problem or question (for aha\'s own checkpoints, with --api completions)',
   },
   code: {
     text: 'Complete the following Python function. Reply with the complete function in a single ```python code block.\n\n```python\n{problem}```',

@@ -16,7 +16,7 @@ import { functionTool, parseToolArguments } from '../tools/schema.js';
 import { refuseCall, runTool, type Tool, type ToolOutcome } from '../tools/tool.js';
 import { toolResultText } from '../tasks/tool-text.js';
 import type { GenerationRequest, GenerationResult, GeneratedSample, Generator, SamplingOptions, ToolCallRecord } from './generator.js';
-import { answerUsage, choiceSample, type Choice, type RemoteGenerator } from './remote.js';
+import { answerChoices, answerUsage, choiceSample, serverEnded, type Choice, type RemoteGenerator } from './remote.js';
 import { RemoteCallError } from './retry.js';
 
 export type ToolProtocol = 'chat' | 'text';
@@ -78,9 +78,10 @@ export class ToolLoopGenerator implements Generator {
   /** One request; its first choice and token counts (an answer without a choice is retried). */
   private async turn(body: Record<string, unknown>, usage: { promptTokens: number; completionTokens: number }, first = false): Promise<Turn> {
     const read = (json: unknown): Turn => {
-      const choices = (json as { choices?: unknown }).choices;
-      const choice = Array.isArray(choices) ? (choices[0] as ChoiceWire | null | undefined) : undefined;
-      if (choice === undefined || choice === null || typeof choice !== 'object') throw new RemoteCallError(`${this.remote.url} returned no choices`, { retryable: true });
+      const choice = answerChoices(json, this.remote.url)[0] as ChoiceWire | undefined;
+      if (choice === undefined) throw new RemoteCallError(`${this.remote.url} returned no choices`, { retryable: true });
+      // A turn the server cut off ("abort") is asked for again, not taken as the model's answer.
+      if (serverEnded(choice)) throw new RemoteCallError(`${this.remote.url} ended the choice itself (finish_reason "${choice.finish_reason}")`, { retryable: true });
       return { choice, ...answerUsage(json) };
     };
     let t: Turn;
@@ -186,7 +187,16 @@ export class ToolLoopGenerator implements Generator {
       spent += completionTokens;
       const piece = (chat ? choice.message?.content : choice.text) ?? '';
       text += piece;
-      const found = final ? null : this.closedCall(text.slice(segStart), choice);
+      if (final) {
+        // The last turn, tools off: a call written in it stays plain text and is not run, but it
+        // counts as invalid, as a call in the chat protocol's last message does.
+        for (let rest = text.slice(segStart), c = findCall(rest, this.o.tools); c !== null; c = findCall(rest, this.o.tools)) {
+          calls.push({ tool: c.tool.name, input: c.input, ...refuseCall(c.tool.name, null, this.o.maxToolCalls, this.o.maxToolCalls)! });
+          rest = rest.slice(rest.indexOf(`</${c.tool.name}>`) + c.tool.name.length + 3);
+        }
+        return { text, finishReason: choice.finish_reason ?? null, toolCalls: calls };
+      }
+      const found = this.closedCall(text.slice(segStart), choice);
       if (found === null) return { text, finishReason: choice.finish_reason ?? null, toolCalls: calls };
       // Keep the text up to the call's closing tag (a server may run on past a stop string it includes).
       text = text.slice(0, segStart) + found.segment;
@@ -210,10 +220,12 @@ export class ToolLoopGenerator implements Generator {
       return { tool: found.tool, input: found.input, segment: segment.slice(0, end) };
     }
     if (choice.finish_reason !== 'stop') return null;
-    // vLLM names what stopped it: another stop string or a token (EOS) is no call.
+    // vLLM names what stopped it: another stop string or a stop token is no call, and so is
+    // stop_reason null, its word for EOS ("stop" with no stop string or token matched). Only a
+    // server without the field (llama.cpp, Ollama) leaves the open tag to decide.
     const why = choice.stop_reason;
     const named = typeof why === 'string' ? this.o.tools.find((t) => why === `</${t.name}>`) : undefined;
-    if (why !== undefined && why !== null && named === undefined) return null;
+    if (why !== undefined && named === undefined) return null;
     let best: { tool: Tool; at: number } | null = null;
     for (const tool of named ? [named] : this.o.tools) {
       const at = segment.lastIndexOf(`<${tool.name}>`);

@@ -10,6 +10,7 @@ import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName,
 import type { KeepMode } from './rejection-sampling.js';
 import type { FieldOptions } from '../eval/problems.js';
 import { EVAL_DEFAULTS } from '../eval/defaults.js';
+import { listTasks } from '../tasks/index.js';
 import type { RmTrainOptions } from '../rm/train.js';
 import { SAMPLING_PRECISIONS, type SamplingPrecision } from '../model/sampling-precision.js';
 import { chatTemplateArgsProblem, type ChatTemplateArgs } from '../model/chat-template.js';
@@ -187,9 +188,19 @@ export interface SampleConfig extends GenerationConfig {
   minKept: number;
 }
 
+/** Options of a task's problem generator (docs/pipeline.md), meaningless for a file or benchmark. */
+const TASK_ONLY_FIELDS = ['count', 'split', 'difficulty', 'data_seed'];
+
 function generationConfig(c: Record<string, unknown>, defaults: { samples: number; temperature: number; split: 'train' | 'heldout' }): GenerationConfig {
   if (c.model === undefined) throw new ConfigFieldError('model', c.endpoint !== undefined ? 'required with endpoint (the model name the server serves)' : 'required: a model folder, or with endpoint the served model name');
   if (c.data === undefined) throw new ConfigFieldError('data', 'required: a JSON Lines file, a task name or a bundled benchmark');
+  // The problem generator's options mean nothing for a file or a benchmark: refused, not ignored
+  // (count 3 on gsm8k would otherwise sample all 1,319 problems).
+  const tasks = listTasks().map((t) => t.name);
+  const taskOnly = TASK_ONLY_FIELDS.find((f) => c[f] !== undefined);
+  if (taskOnly !== undefined && !tasks.includes(c.data as string)) {
+    throw new ConfigFieldError(taskOnly, `applies to task data (${tasks.join(', ')}) only; "${c.data as string}" is a file or benchmark, of which limit takes the first n problems`);
+  }
   const remote = c.endpoint !== undefined;
   const api = (c.api as GenerationConfig['api'] | undefined) ?? (remote ? 'chat' : 'completions');
   const templateArgs = (c.chat_template_kwargs as ChatTemplateArgs | undefined) ?? {};

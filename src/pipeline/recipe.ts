@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { AhaError, InputError } from '../util/errors.js';
-import { packageRoot } from '../util/paths.js';
+import { bundledPath, packageRoot } from '../util/paths.js';
 import { hasReward } from '../rewards/index.js';
 import { bundledModel } from '../rl/config.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
@@ -249,7 +249,9 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
   return { name: top.name as string, file, runDir, stages };
 }
 
-export function readRecipe(file: string, opts: { runDir?: string } = {}): Recipe {
+/** Reads a recipe file; a shipped one (`recipes/r1-arithmetic.yaml`) is found from any folder. */
+export function readRecipe(given: string, opts: { runDir?: string } = {}): Recipe {
+  const file = bundledPath(given);
   if (!existsSync(file)) throw new InputError({ file }, 'recipe file not found');
   return parseRecipe(readUtf8File(file), file, opts);
 }

@@ -19,7 +19,7 @@ import type { RewardFunction } from '../rewards/types.js';
 import { getTask } from '../tasks/registry.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
 import { AhaError } from '../util/errors.js';
-import { packageRoot } from '../util/paths.js';
+import { bundledPath, packageRoot } from '../util/paths.js';
 import { assertFreshRunDir } from '../util/run-dir.js';
 import { bundledModel, validateConfig, type GrpoConfig, type RewardSpec } from './config.js';
 import { filePrompts, heldoutItems, promptEncoder, readPromptFile, renderChatPrompts, taskPrompts, uncheckableRows, type PromptSource } from './prompts.js';
@@ -56,7 +56,7 @@ export function resolveModelDir(model: string | null, task: string | null = null
     }
     return dir;
   }
-  const dir = resolve(model);
+  const dir = resolve(bundledPath(model));
   if (!existsSync(dir)) throw new AhaError(`model folder ${model} does not exist`);
   if (!existsSync(join(dir, 'config.json'))) throw new AhaError(`${model} is not a model folder (no config.json)`);
   return dir;

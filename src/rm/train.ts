@@ -13,6 +13,7 @@ import {
 } from '../model/reward-model.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { AhaError, InputError } from '../util/errors.js';
+import { bundledPath } from '../util/paths.js';
 import { Rng } from '../util/rng.js';
 import { readRmData, type RmRecord } from './data.js';
 import { padBatch, rewardLoss, type ScoreBatch } from './loss.js';
@@ -192,10 +193,11 @@ export function trainRewardModel(o: RmTrainOptions): RmTrainResult {
   const heldRecords = o.evalData ? readRmData(o.evalData, kind).records : null;
   const output = resolve(o.output);
   if (existsSync(output)) throw new AhaError(`--output ${o.output} already exists; a reward model is never written over another folder`);
-  if (!existsSync(join(o.model, 'config.json'))) throw new AhaError(`${o.model} is not a model folder (no config.json)`);
+  const model = bundledPath(o.model);
+  if (!existsSync(join(model, 'config.json'))) throw new AhaError(`${o.model} is not a model folder (no config.json)`);
   if (o.threads && o.threads > 0) setNumThreads(o.threads);
 
-  const rm = createRewardModel(o.model, { kind, stepSeparator: kind === 'process' ? (o.stepSeparator ?? '\n') : null, lora, seed });
+  const rm = createRewardModel(model, { kind, stepSeparator: kind === 'process' ? (o.stepSeparator ?? '\n') : null, lora, seed });
   const all = records.map((r) => encodeRecord(rm, r, o.data));
   let train: Encoded[], held: Encoded[];
   if (heldRecords) {

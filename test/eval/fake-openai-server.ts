@@ -1,6 +1,8 @@
 // A fake OpenAI-compatible server over real HTTP on 127.0.0.1 (ephemeral port) for the eval
 // tests and bench: answers /v1/chat/completions and /v1/completions with scripted texts, can
-// fail chosen requests (429/5xx with Retry-After, dropped connections) and add latency.
+// fail chosen requests (429/5xx with Retry-After, dropped connections), add latency, list its
+// models on GET /v1/models, and answer any request with a raw body of a test's making (the
+// shapes real servers send: vLLM's {"object":"error"}, choices out of order, "abort" endings).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -29,6 +31,10 @@ export interface FakeServerOptions {
   noChoices?: (req: FakeRequest) => boolean;
   /** Latency added to every answer, ms. */
   delayMs?: number;
+  /** Answer this request with exactly this status, JSON body and headers (null: answer normally). */
+  raw?: (req: FakeRequest) => { status: number; body: unknown; headers?: Record<string, string> } | null;
+  /** Model ids GET /v1/models lists (default: none, and that path answers 404). */
+  models?: string[];
 }
 
 export interface FakeTurn {
@@ -64,7 +70,13 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
     inFlight.now += 1;
     inFlight.max = Math.max(inFlight.max, inFlight.now);
     try {
-      const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      const text = await readBody(req);
+      if (req.method === 'GET') {
+        const listed = req.url === '/v1/models' && opts.models !== undefined;
+        res.writeHead(listed ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(listed ? { object: 'list', data: opts.models!.map((id) => ({ id, object: 'model' })) } : { error: { message: 'not found' } }));
+        return;
+      }
+      const body = JSON.parse(text) as Record<string, unknown>;
       const fr: FakeRequest = { path: req.url ?? '', body, number: requests.length + 1 };
       requests.push(fr);
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
@@ -77,6 +89,11 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (failure.retryAfter !== undefined) headers['retry-after'] = failure.retryAfter;
         res.writeHead(failure.status, headers).end(JSON.stringify({ error: { message: failure.message ?? `scripted failure ${failure.status}` } }));
+        return;
+      }
+      const raw = opts.raw?.(fr) ?? null;
+      if (raw) {
+        res.writeHead(raw.status, { 'content-type': 'application/json', ...raw.headers }).end(typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body));
         return;
       }
       const chat = fr.path.endsWith('/chat/completions');

@@ -180,7 +180,7 @@ test('no more requests in flight than the concurrency', async () => {
 test('a request the server refuses stops the run at once', async () => {
   const out = join(tempDir(), 'auth.jsonl');
   await withServer({ fail: () => ({ status: 401, message: 'bad key' }) }, async (url, server) => {
-    await assert.rejects(runEval(options(url, out, { concurrency: 1 })), /HTTP 401: bad key\. 0 new samples were saved/);
+    await assert.rejects(runEval(options(url, out, { concurrency: 1 })), /HTTP 401: bad key; no API key was sent \(--api-key or \$OPENAI_API_KEY\)\. 0 new samples were saved/);
     assert.equal(server.requests.length, 1);
   });
 });

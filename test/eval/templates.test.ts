@@ -11,6 +11,12 @@ test('the math template is the R1 evaluation instruction', () => {
   assert.match(renderPrompt(resolveTemplate('r1-zero'), 'Q'), /<think> reasoning process here <\/think> <answer> answer here <\/answer>\. User: Q\. Assistant:$/);
 });
 
+test('the aha template is the frame aha train gives a data file\'s question, so a checkpoint is evaluated on its training prompt', async () => {
+  const { frame } = await import('../../src/tasks/task.js');
+  assert.equal(renderPrompt(resolveTemplate('aha'), 'Compute 2+3.'), frame('Compute 2+3.'));
+  assert.equal(renderPrompt(resolveTemplate('aha'), 'Q'), 'User: Q Think in <think> </think>, then answer in <answer> </answer>.\nAssistant: ');
+});
+
 test('a template file is read; every {problem} is filled; no placeholder is an error', () => {
   const dir = tempDir();
   const good = join(dir, 'good.txt');

@@ -175,6 +175,39 @@ test('text protocol: <search> stops at the closing tag, the result comes back as
   }
 });
 
+test('text protocol: an empty call is invalid and not run; vLLM\'s stop_reason null (EOS) after an open tag is no call; a call in the last turn counts as invalid', async () => {
+  // Each conversation's pieces in order, keyed by its prompt; the fake strips nothing.
+  const pieces: Record<string, FakeTurn[]> = {
+    empty: [{ content: '<search> </search>' }, { content: ' done' }],
+    eos: [{ content: 'think <search>Tiko', stop_reason: null }, { content: ' never asked' }],
+    cap: [{ content: '<search>Tiko</search>' }, { content: '<search>Pell</search>' }, { content: '<search>Mara</search> so 42' }],
+  };
+  const server = await startFakeServer({ reply: () => 'unused', turn: (req) => pieces[String(req.body.prompt).split(' ')[0]].shift()! });
+  try {
+    const remote = new RemoteGenerator({ endpoint: server.url, model: 'fake', api: 'completions', timeoutMs: 5000, retries: 0, backoffBaseMs: 1, backoffMaxMs: 5 });
+    const queries: string[] = [];
+    const search = searchTool([{ text: "Tiko's number is 42." }], 1);
+    const spy = { ...search, call: (q: string, c: Parameters<typeof search.call>[1]) => (queries.push(q), search.call(q, c)) };
+    const gen = new ToolLoopGenerator(remote, { tools: [spy], maxToolCalls: 2, toolTimeoutMs: 5000, protocol: 'text' });
+    const sampling = { temperature: 0, topP: 1, maxTokens: 100 };
+    const empty = (await gen.generate({ prompt: 'empty ', n: 1 }, sampling)).samples[0];
+    assert.equal(empty.text, '<search> </search>\n<information>\nerror: write <search>input</search>\n</information>\n done');
+    assert.deepEqual(empty.toolCalls!.map((c) => [c.input, c.invalid]), [['', true]]);
+    const eos = (await gen.generate({ prompt: 'eos ', n: 1 }, sampling)).samples[0];
+    assert.equal(eos.text, 'think <search>Tiko');
+    assert.deepEqual(eos.toolCalls, []);
+    assert.deepEqual(queries, []);
+    // Past the cap, the last turn's call is plain text, not run, and counted invalid (as over chat).
+    const one = new ToolLoopGenerator(remote, { tools: [spy], maxToolCalls: 1, toolTimeoutMs: 5000, protocol: 'text' });
+    const cap = (await one.generate({ prompt: 'cap ', n: 1 }, sampling)).samples[0];
+    assert.deepEqual(cap.toolCalls!.map((c) => [c.input, c.invalid]), [['Tiko', false], ['Pell', true], ['Mara', true]]);
+    assert.ok(cap.text.endsWith('</information>\n<search>Mara</search> so 42'));
+    assert.deepEqual(queries, ['Tiko']);
+  } finally {
+    await server.close();
+  }
+});
+
 test('an answer without choices is asked for again, inside the retries, and its usage counted once', async () => {
   const server = await startFakeServer({
     reply: () => 'unused',
@@ -191,6 +224,23 @@ test('an answer without choices is asked for again, inside the retries, and its 
     assert.equal(gen.retries(), 1);
     // The fake counts the last message's words: the question, then the tool result; the empty answer's are not counted.
     assert.deepEqual(r.usage, { promptTokens: 6 + 6, completionTokens: 1 + 2 });
+  } finally {
+    await server.close();
+  }
+});
+
+test('a turn the server aborted (vLLM, SGLang: finish_reason "abort" in an HTTP 200) is asked for again, not taken as the answer', async () => {
+  const server = await startFakeServer({
+    reply: () => 'unused',
+    turn: (req) => (req.number === 2 ? { content: 'so \\boxed{', finish_reason: 'abort' } : messages(req).some((x) => x.role === 'tool') ? { content: 'so \\boxed{42}' } : { content: null, tool_calls: [call('c1', 'search', '{"query":"Tiko"}')] }),
+  });
+  try {
+    const remote = new RemoteGenerator({ endpoint: server.url, model: 'fake', api: 'chat', timeoutMs: 5000, retries: 2, backoffBaseMs: 1, backoffMaxMs: 5 });
+    const gen = new ToolLoopGenerator(remote, { tools: [searchTool([{ text: "Tiko's number is 42." }], 1)], maxToolCalls: 2, toolTimeoutMs: 5000, protocol: 'chat' });
+    const r = await gen.generate({ prompt: 'What is the number of Tiko?', n: 1 }, { temperature: 0, topP: 1, maxTokens: 100 });
+    assert.deepEqual([r.samples[0].text, r.samples[0].finishReason], ['so \\boxed{42}', 'stop']);
+    assert.equal(server.requests.length, 3);
+    assert.equal(gen.retries(), 1);
   } finally {
     await server.close();
   }

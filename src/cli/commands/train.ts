@@ -190,7 +190,7 @@ export function register(program: Command): void {
     .option('--difficulty <levels>', 'task difficulty levels to draw from, e.g. 1,2 (default: all levels)')
     .option('--data <file>', 'JSON Lines prompts: "prompt" (verbatim) or "problem"/"question" (framed), with "answer" or "gold", or code tests in any form of docs/rewards.md (then the code reward by default)')
     .option('--reward <spec...>', 'reward functions with weights, e.g. accuracy:1,format:0.5, or a reward model folder rm:<dir>[:<weight>] (default: the task accuracy:1 and format_lenient:0.2)')
-    .option('--config <file>', 'options from a JSON or YAML file (TRL GRPOConfig names); flags override it')
+    .option('--config <file>', 'options from a JSON or YAML file, by the config keys of docs/grpo.md (TRL GRPOConfig names, its batch sizes included); flags override it')
     .option('--tools <names>', 'tools the model may call mid-answer: search, python (comma-separated; none = no tools); docs/tools.md')
     .option('--recipe <name>', `a built-in recipe: score (SCoRe self-correction, ${RECIPES.score}; with --model, --data or --config, their settings with self_correction: score)`)
     .option('--resume', 'continue the run in --output from its latest checkpoint (optimizer, RNG, data position, step)')

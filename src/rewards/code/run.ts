@@ -85,6 +85,8 @@ export interface RunProgramResult {
   stdout: string;
   stderr: string;
   wallMs: number;
+  /** Killed for printing more than CODE_DEFAULTS.maxOutputBytes (stdout is what came before). */
+  outputLimited: boolean;
 }
 
 export const CODE_DEFAULTS = { timeoutMs: 4000, memoryMb: 512, maxOutputBytes: 1 << 20, maxFileMb: 16 };
@@ -342,9 +344,9 @@ export async function runProgram(req: RunProgramRequest): Promise<RunProgramResu
   const memoryMb = req.memoryMb ?? CODE_DEFAULTS.memoryMb;
   const rt = runtimeFor(req.language);
   const source = runnableSource(req.language, req.program);
-  if ('error' in source) return { status: 'compile_error', exitCode: null, stdout: '', stderr: source.error, wallMs: 0 };
+  if ('error' in source) return { status: 'compile_error', exitCode: null, stdout: '', stderr: source.error, wallMs: 0, outputLimited: false };
   const program = await programFiles(rt, source.ok);
-  if ('compileError' in program) return { status: 'compile_error', exitCode: null, stdout: '', stderr: program.compileError, wallMs: 0 };
+  if ('compileError' in program) return { status: 'compile_error', exitCode: null, stdout: '', stderr: program.compileError, wallMs: 0, outputLimited: false };
   const { files } = program;
   const limits = limitsFor(rt, timeoutMs, memoryMb);
   const r = await pool.run(() => runSandboxed({ files, argv: rt.argv(`${JOB_DIR}/${rt.file}`, memoryMb), stdin: req.stdin ?? '', limits }, rt.binds));
@@ -352,5 +354,5 @@ export async function runProgram(req: RunProgramRequest): Promise<RunProgramResu
   if (r.exitCode === 0 && !r.timedOut && !r.outputLimited) status = 'pass';
   else if (!r.timedOut && /AssertionError/.test(r.stderr) && !MEMORY_SIGNS.test(r.stderr)) status = 'wrong_answer';
   else status = failureStatus(r);
-  return { status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, wallMs: r.wallMs };
+  return { status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, wallMs: r.wallMs, outputLimited: r.outputLimited };
 }

@@ -258,7 +258,14 @@ export class BoundedMathVerifier {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) this.settle(p, 'verifier closed');
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // Idle workers are unref'd, and so is a terminating one: without a handle of its own, a caller
+    // awaiting close() at the top level (aha verify) could see Node exit under it with code 13.
+    const holdOpen = setInterval(() => undefined, 60_000);
+    try {
+      await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    } finally {
+      clearInterval(holdOpen);
+    }
     this.slots = [];
   }
 }

@@ -1,7 +1,8 @@
 // Multi-turn sampling with tools, on one KV cache. Rows decode together as in model/sampling.ts;
 // when a row's model-written text closes a tool call (`</search>`), the row leaves the decode
 // batch and its call runs asynchronously (timeout, cap on calls) while the other rows go on. The
-// result comes back wrapped in the tool's tag; its tokens are appended to the row's cache by a
+// result comes back wrapped in the tool's tag, tokenized on its own (the model's tokens stay as
+// sampled, so the mask is exact); its tokens are appended to the row's cache by a
 // prefill of that row only (the prefix is never encoded again) and sampling continues. Tool tokens
 // count against maxNewTokens (a result that does not fit is cut and the row ends as truncated),
 // carry log-prob 0 and mask 0 in `modelMask`: they are context, never part of the loss.
@@ -112,7 +113,9 @@ export async function sampleWithTools(model: CausalLM, prompts: readonly Int32Ar
       row.mask.push(0);
       row.seen?.add(id);
     }
-    row.segments.push({ kind: 'tool', tool: tool.name, text: tok.decode(ids), tokens: ids.length, invalid: outcome.invalid });
+    // Special tokens kept: a result holding the text of one (`<|im_end|>` in a passage) was
+    // encoded as that token, and the segment shows what the model was given to read.
+    row.segments.push({ kind: 'tool', tool: tool.name, text: tok.decode(ids, { skipSpecialTokens: false }), tokens: ids.length, invalid: outcome.invalid });
     row.segStart = row.tokens.length;
     if (row.tokens.length >= o.maxNewTokens) finish(slot, 'length');
     else ready.push({ slot, ids: Int32Array.from([last, ...ids]) });

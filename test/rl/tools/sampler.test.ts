@@ -70,6 +70,32 @@ test('a call past max_tool_calls and a call without an opening tag get error res
   assert.deepEqual(b.segments.filter((s) => s.kind === 'tool').map((s) => [s.text, s.invalid]), [[r3, true]]);
 });
 
+test('an empty or blank call is malformed: the tool is not run and the call counts as invalid', async () => {
+  const refusal = toolResultText('information', 'error: write <search>input</search>');
+  const script = '<search></search>' + refusal + '<search> \n </search>' + refusal + '<answer>1</answer>';
+  const model = new ScriptedLM(tok, { 'Q:': script });
+  const queries: string[] = [];
+  const search = defineTool({ name: 'search', resultTag: 'information', call: (q) => (queries.push(q), 'no results.') });
+  const [a] = await sampleWithTools(model, [enc('Q:')], options([search]));
+  assert.equal(a.text, script);
+  assert.deepEqual(queries, []);
+  assert.deepEqual(a.segments.filter((s) => s.kind === 'tool').map((s) => s.invalid), [true, true]);
+});
+
+test('a result holding a special token\'s text: the token is context (masked, not the end of the answer), and the segment shows it', async () => {
+  const call = '<search>q</search>';
+  const passage = 'a <eos> b';
+  // The model reads the result as decoded without special tokens.
+  const model = new ScriptedLM(tok, { 'Q:': call + toolResultText('information', 'a  b') + 'x' });
+  const search = defineTool({ name: 'search', resultTag: 'information', call: () => passage });
+  const [a] = await sampleWithTools(model, [enc('Q:')], options([search]));
+  assert.equal(a.finishReason, 'eos');
+  assert.equal(a.text, call + toolResultText('information', passage) + 'x');
+  const n1 = enc(call).length;
+  const eosAt = Array.from(a.tokens).indexOf(tok.eosId!);
+  assert.ok(eosAt > n1 && eosAt < a.tokens.length - 1 && a.modelMask[eosAt] === 0, 'the passage\'s <eos> is a masked context token');
+});
+
 test('a tool that outlives tool_timeout, or throws, gives an error result', { timeout: 20000 }, async () => {
   const call = '<slow>x</slow>';
   const res = toolResultText('out', 'error: slow failed: timed out after 0.05 s');

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bm25Index, readCorpus, searchTool } from '../../../src/tools/search.js';
-import { pythonTool } from '../../../src/tools/python.js';
+import { callProgram, pythonTool } from '../../../src/tools/python.js';
+import { defineTool, DEFAULT_MAX_RESULT_CHARS, runTool } from '../../../src/tools/tool.js';
 import { toolMetrics } from '../../../src/tools/metrics.js';
 import { buildTools } from '../../../src/tools/registry.js';
 import { DEFAULT_CONFIG, validateConfig, readConfigFile } from '../../../src/rl/config.js';
@@ -69,6 +70,43 @@ test('the python tool returns stdout, or the error the program ended with', { sk
   const err = await tool.call('print(1)\nraise ValueError("bad value")', ctx);
   assert.match(err, /^1\nerror: .*ValueError: bad value/s);
   assert.match(await tool.call('import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=1)', ctx), /error: /);
+  // A program written as one code fence runs what is inside it.
+  assert.equal(await tool.call('```python\nprint(6 * 7)\n```', ctx), '42\n');
+  assert.equal(await tool.call('```\nprint("a```b")\n```', ctx), 'a```b\n');
+});
+
+test('python: the program in a call is the text between the tags, or the inside of the one fence it is', () => {
+  assert.equal(callProgram('```python\nx = 1\nprint(x)\n```'), 'x = 1\nprint(x)');
+  assert.equal(callProgram('```py\nprint(1)```'), 'print(1)');
+  assert.equal(callProgram('print(1)'), 'print(1)');
+  // Text around the fence, or an unclosed fence: run as written (and fail as written).
+  assert.equal(callProgram('see:\n```python\nprint(1)\n```'), 'see:\n```python\nprint(1)\n```');
+  assert.equal(callProgram('```python\nprint(1)'), '```python\nprint(1)');
+});
+
+test('python: a long output is cut before the error, so the model still reads why its program failed (or that it printed too much)', { skip: sandboxStatus().ok ? false : 'no sandbox here' }, async () => {
+  const r = await runTool(pythonTool(5000), 'print("y" * 5000)\nraise ValueError("bad value")', 5000);
+  assert.equal(r.result.length <= DEFAULT_MAX_RESULT_CHARS, true);
+  assert.match(r.result, /^y+\n\(cut at \d+ characters\)\nerror: .*ValueError: bad value$/s);
+  // Killed for printing too much: said so, not a bare status.
+  const flood = await runTool(pythonTool(5000), 'print("z" * (3 << 20))', 5000);
+  assert.match(flood.result, /^z+\n\(cut at \d+ characters\)\nerror: output limit exceeded \(1 MiB\)$/);
+});
+
+test('python: the time limit is on the program, not on its wait for a sandbox slot', { skip: sandboxStatus().ok ? false : 'no sandbox here', timeout: 20000 }, async () => {
+  // Every slot busy for 1 s; a quick program queued behind them still runs under a 0.8 s limit.
+  const busy = Array.from({ length: availableParallelism() }, () => runTool(pythonTool(5000), 'import time\ntime.sleep(1)', 5000));
+  const quick = await runTool(pythonTool(800), 'print(6 * 7)', 800);
+  assert.deepEqual(quick, { result: '42\n', invalid: false });
+  await Promise.all(busy);
+  // A program that runs past it is cut, with the same error as runTool's own clock gives.
+  assert.deepEqual(await runTool(pythonTool(300), 'while True: pass', 300), { result: 'error: python failed: timed out after 0.3 s', invalid: true });
+});
+
+test('runTool cuts a call at the timeout, unless its tool enforces the limit on its own work', async () => {
+  const slow = { name: 'slow', resultTag: 'out', call: () => new Promise<string>((r) => setTimeout(() => r('done'), 60)) };
+  assert.deepEqual(await runTool(defineTool(slow), 'x', 20), { result: 'error: slow failed: timed out after 0.02 s', invalid: true });
+  assert.deepEqual(await runTool(defineTool({ ...slow, enforcesTimeout: true }), 'x', 20), { result: 'done', invalid: false });
 });
 
 test('tool metrics: calls per completion, use rate, invalid share, tool tokens', () => {

@@ -1,5 +1,6 @@
 // A GRPO step on tool-using completions, end to end on a tiny transformer: the step's tool
-// metrics, and completions.jsonl keeping each completion's model and tool segments.
+// metrics, completions.jsonl keeping each completion's model and tool segments, and the step ignoring
+// the sampler log-probs of tool tokens under the options that read sampler log-probs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -51,4 +52,40 @@ test('a step over tool-using completions logs tool metrics and the segments of e
   const tool = lines.find((l) => l.completion === '<s>a</s>dda')!;
   assert.deepEqual((tool.segments as { kind: string }[]).map((s) => s.kind), ['model', 'tool', 'model']);
   assert.equal(lines.find((l) => l.completion === 'b')!.segments, undefined);
+});
+
+test('a whole step ignores the sampler log-probs of tool tokens: sampler correction, off-policy masking, several passes', async () => {
+  // The same rows twice, only the tool positions' sampler log-probs differ (0, as the tool
+  // sampler reports them, against -7): every figure the step logs must be the same.
+  const step = async (toolLogp: number, over: Record<string, unknown>) => {
+    const model = createTransformer({
+      model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+      num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000,
+      tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
+    }, { seed: 2 });
+    const sampler: Sampler = async (prompts) => prompts.map((_, i) => {
+      const parts = i % 2 ? ['<s>b</s>', 'ddddd', 'b'] : ['<s>a</s>', 'dd', 'a'];
+      const ids = Int32Array.from(parts.flatMap((p) => [...enc(p)]));
+      const modelMask = Uint8Array.from(parts.flatMap((p, k) => Array(enc(p).length).fill(k === 1 ? 0 : 1)));
+      return { ids, text: parts.join(''), truncated: false, modelMask, logprobs: Float32Array.from(modelMask, (m, j) => (m ? -1 - 0.1 * j : toolLogp)) };
+    });
+    const config = validateConfig({ ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 1, prompts_per_step: 2, num_generations: 2, max_completion_length: 16, learning_rate: 1e-2, save_steps: 0, log_completions_steps: 0, ...over });
+    const items = ['x', 'xx'].map((p, i) => ({ id: String(i), prompt: p, example: {} }));
+    const reward = { name: 'ends_a', description: '', score: (c: string) => (c.endsWith('a') ? 1 : 0) };
+    const result = await runGrpo({
+      config, model, tokenizer, reference: null, sampler, prompts: filePrompts(items, 1, 'toy'), rewardNames: ['ends_a'], rewardWeights: [1],
+      judges: { rewards: [reward], correct: async (c) => ({ correct: c.endsWith('a'), extracted: null }), reflections: () => 0 }, runDir: scratchDir('aha-tools-logp-'), quiet: true,
+    });
+    const m = result.lastMetrics!;
+    return Object.fromEntries(Object.entries(m).filter(([k]) => !/time|per_s/.test(k)));
+  };
+  const cases: [Record<string, unknown>, string][] = [
+    [{ loss_type: 'dapo', vllm_importance_sampling_correction: true }, 'sampler_is/mean_weight'],
+    [{ loss_type: 'bnpo', off_policy_mask_threshold: 0.01, num_iterations: 2 }, 'off_policy/masked_frac'],
+  ];
+  for (const [over, figure] of cases) {
+    const a = await step(0, over);
+    assert.ok(a[figure] > 0, `${figure} is logged and not 0: the option under test ran`);
+    assert.deepEqual(await step(-7, over), a);
+  }
 });
