@@ -124,10 +124,13 @@ const series = (pick: (r: (typeof rows)[number]) => SearchSummary, name: string)
 const basePass1 = mean(rows.map((r) => r.base.pass1));
 const trainedPass1 = mean(rows.map((r) => r.trained.pass1));
 const deployable = rows[0].base.strategies.filter((s) => !s.oracle).map((s) => s.name);
-const baseSeries = [...deployable.map((n) => series((r) => r.base, n)), series((r) => r.base, 'optimal')];
+// Budgets in samples as each strategy spends them (lookahead's N beams cost N·(k+1): StrategySummary.cost).
+const costOf = (name: string) => rows[0].base.strategies.find((s) => s.name === name)!.cost;
+const inSamples = (name: string) => series((r) => r.base, name).map((p) => ({ ...p, budget: p.budget * costOf(name) }));
+const baseSeries = [...deployable.map(inSamples), series((r) => r.base, 'optimal')];
 const budgetToMatchTrained = budgetToMatch(baseSeries, trainedPass1);
 // The same without the Monte Carlo PRM, whose rollouts consult the verifier: scorers that never see the answer.
-const blind = deployable.filter((n) => !/@mc\d*$/.test(n)).map((n) => series((r) => r.base, n));
+const blind = deployable.filter((n) => !/@mc\d*$/.test(n)).map(inSamples);
 const budgetToMatchBlind = budgetToMatch(blind, trainedPass1);
 const at16 = budgets.includes(16) ? 16 : budgets[budgets.length - 1];
 const optimalVsBon = mean(rows.map((r) => optAt(r.base, at16) - accAt(r.base, 'best-of-n@likelihood', at16)));

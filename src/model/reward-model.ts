@@ -29,7 +29,7 @@ export interface RewardModel {
   readonly tokenizer: Tokenizer;
   /** The text after every step of a solution (PRM); its one token is where step scores are read. Null for other kinds. */
   readonly stepSeparator: string | null;
-  /** The score at each sequence's last token. */
+  /** The score at each sequence's last token that is not the pad token (transformers' rule; `lastPosition`). */
   scoreSequences(seqs: readonly Int32Array[]): Float32Array;
   /** PRM: one score per step-separator token in each sequence (every occurrence, in order). */
   scoreSteps(seqs: readonly Int32Array[]): Float32Array[];
@@ -60,6 +60,11 @@ export interface ScalarRewardModelOptions {
   seed?: number;
   /** The config saved with the folder (default the body's own). */
   config?: ModelConfig;
+  /**
+   * config.json's pad_token_id: the token transformers skips when it looks for a row's last token
+   * (default the tokenizer's pad id, which is what a new folder records; null: none, the last token).
+   */
+  padTokenId?: number | null;
 }
 
 /** aha's reward model: a Transformer body (lm_head, if any, unused) and the score head. */
@@ -73,6 +78,8 @@ export class ScalarRewardModel implements RewardModel {
   readonly body: Transformer;
   readonly head: Tensor;
   readonly lora: LoraModel | null;
+  /** config.json's pad_token_id (see lastPosition); null when the folder has none. */
+  readonly padTokenId: number | null;
 
   constructor(body: Transformer, opts: ScalarRewardModelOptions) {
     this.body = body;
@@ -92,6 +99,24 @@ export class ScalarRewardModel implements RewardModel {
     }
     this.stepSeparator = opts.kind === 'process' ? (opts.stepSeparator ?? '\n') : null;
     this.stepSeparatorId = this.stepSeparator === null ? null : separatorId(this.tokenizer, this.stepSeparator);
+    this.padTokenId = opts.padTokenId === undefined ? this.tokenizer.padId : opts.padTokenId;
+    if (this.stepSeparatorId !== null && this.stepSeparatorId === this.padTokenId) {
+      // transformers would skip every trailing separator when it reads the sequence score.
+      throw new AhaError(`step separator ${JSON.stringify(this.stepSeparator)} is the pad token (id ${this.padTokenId}); choose another separator`);
+    }
+  }
+
+  /**
+   * Where a sequence's score is read: its last token that is not pad_token_id, as transformers'
+   * …ForSequenceClassification picks it (the rightmost non-pad token), so a sequence that itself
+   * ends with that id (pad = eos, text ending in eos) is scored where transformers scores it, in
+   * training and in scoring alike. Without a pad_token_id, the last token.
+   */
+  lastPosition(seq: Int32Array, i = 0): number {
+    let p = seq.length - 1;
+    if (this.padTokenId !== null) while (p >= 0 && seq[p] === this.padTokenId) p--;
+    if (p < 0) throw new AhaError(`reward model: sequence ${i} holds only the pad token (id ${this.padTokenId}); there is no token to score`);
+    return p;
   }
 
   /** Body weights by Hugging Face name as the folder stores them (LoRA merged in; no lm_head). */
@@ -170,7 +195,7 @@ export class ScalarRewardModel implements RewardModel {
   }
 
   scoreSequences(seqs: readonly Int32Array[]): Float32Array {
-    return Float32Array.from(this.scoreAt(seqs, seqs.map((s) => [s.length - 1])), (v) => v[0]);
+    return Float32Array.from(this.scoreAt(seqs, seqs.map((s, i) => [this.lastPosition(s, i)])), (v) => v[0]);
   }
 
   scoreSteps(seqs: readonly Int32Array[]): Float32Array[] {
@@ -235,7 +260,7 @@ export function saveRewardModel(rm: ScalarRewardModel, dir: string): void {
       num_labels: 1,
       id2label: { '0': 'LABEL_0' },
       label2id: { LABEL_0: 0 },
-      pad_token_id: rm.tokenizer.padId,
+      pad_token_id: rm.padTokenId,
       [REWARD_MODEL_FIELD]: { kind: rm.kind, step_separator: rm.stepSeparator },
     };
     atomicWriteFile(join(tmp, 'config.json'), JSON.stringify(json, null, 2) + '\n');
@@ -255,7 +280,7 @@ export function isRewardModelDir(dir: string): boolean {
 }
 
 /** Reads the kind and the checks of a reward model's config.json; refuses anything else by file and field. */
-function readRewardConfig(dir: string): { config: ModelConfig; kind: RewardModelKind; stepSeparator: string | null } {
+function readRewardConfig(dir: string): { config: ModelConfig; kind: RewardModelKind; stepSeparator: string | null; padTokenId: number | null } {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new AhaError(`${dir}: not a model folder (no config.json)`);
   const raw = readJsonFile(file) as Record<string, unknown> | null;
@@ -270,7 +295,7 @@ function readRewardConfig(dir: string): { config: ModelConfig; kind: RewardModel
   }
   const config = parseModelConfig(raw, file);
   const own = raw[REWARD_MODEL_FIELD];
-  if (own === undefined) return { config, kind: 'preference', stepSeparator: null };
+  if (own === undefined) return { config, kind: 'preference', stepSeparator: null, padTokenId: padTokenIdOf(raw, file, config.vocab_size) };
   if (own === null || typeof own !== 'object' || Array.isArray(own)) throw new InputError({ file, field: REWARD_MODEL_FIELD }, 'expected an object {kind, step_separator}');
   const o = own as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'kind' && k !== 'step_separator') throw new InputError({ file, field: `${REWARD_MODEL_FIELD}.${k}` }, 'unknown field (known: kind, step_separator)');
@@ -281,7 +306,18 @@ function readRewardConfig(dir: string): { config: ModelConfig; kind: RewardModel
   const sep = o.step_separator ?? null;
   if (sep !== null && typeof sep !== 'string') throw new InputError({ file, field: `${REWARD_MODEL_FIELD}.step_separator` }, 'must be a string or null');
   if (kind === 'process' && sep === null) throw new InputError({ file, field: `${REWARD_MODEL_FIELD}.step_separator` }, 'a process reward model needs its step separator');
-  return { config, kind, stepSeparator: sep };
+  return { config, kind, stepSeparator: sep, padTokenId: padTokenIdOf(raw, file, config.vocab_size) };
+}
+
+/**
+ * config.json's pad_token_id: an id in the vocabulary, or null when absent. A negative id (older
+ * Llama configs write -1) matches no token, so transformers reads the last token: null here too.
+ */
+function padTokenIdOf(raw: Record<string, unknown>, file: string, vocab: number): number | null {
+  const v = raw.pad_token_id;
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v >= vocab) throw new InputError({ file, field: 'pad_token_id' }, `must be a token id below ${vocab} or null, got ${JSON.stringify(v)}`);
+  return v < 0 ? null : v;
 }
 
 /** Loads a reward model folder (ours or transformers' …ForSequenceClassification with num_labels 1). */
@@ -292,7 +328,7 @@ export async function loadRewardModel(dir: string): Promise<RewardModel & Scalar
 /** `loadRewardModel` without the promise (trainers and setup code that run synchronously). */
 export function loadRewardModelSync(dir: string): ScalarRewardModel {
   if (!existsSync(dir)) throw new AhaError(`reward model folder ${dir} does not exist`);
-  const { config, kind, stepSeparator } = readRewardConfig(dir);
+  const { config, kind, stepSeparator, padTokenId } = readRewardConfig(dir);
   const where = locateTensors(dir);
   if (!where.has(SCORE_WEIGHT)) {
     throw new InputError({ file: [...new Set(where.values())].join(', '), field: SCORE_WEIGHT }, 'missing: a reward model stores its scalar head as score.weight [1, hidden]');
@@ -301,7 +337,7 @@ export function loadRewardModelSync(dir: string): ScalarRewardModel {
   const body = bodyFor(config);
   const head = parameter(new Float32Array(config.hidden_size), [1, config.hidden_size]);
   loadWeights(dir, new Map([...body.parameters(), [SCORE_WEIGHT, head]]), { tiedEmbeddings: true, where });
-  return new ScalarRewardModel(body, { kind, tokenizer, stepSeparator, head, config });
+  return new ScalarRewardModel(body, { kind, tokenizer, stepSeparator, head, config, padTokenId });
 }
 
 /**
@@ -333,4 +369,16 @@ export function stepInput(tokenizer: Tokenizer, separator: string, sepId: number
     parts.push(sepId);
   });
   return { ids: Int32Array.from(parts), positions };
+}
+
+/**
+ * A completion's steps for a process model: the text between separators, blank ones dropped (a
+ * blank line is no step); a completion with no text is one empty step, so it still gets a score.
+ * With `stepInput`, a completion is read as training reads its `steps`: each step followed by the
+ * separator token, the last one too (a completion need not end with the separator, and a score
+ * read at its last character is one the model was never trained on).
+ */
+export function completionSteps(completion: string, separator: string): string[] {
+  const steps = completion.split(separator).filter((s) => s.trim() !== '');
+  return steps.length > 0 ? steps : [''];
 }

@@ -4,9 +4,10 @@
 // example's `prompt` field (setup puts it there when a learned reward is in the run); a completion
 // without one is declined. Scores: a preference model's raw score; an outcome model's
 // probability σ(s) that the answer is right; a process model's Math-Shepherd aggregate, the
-// minimum over the completion's steps of σ(step score) (the last token ends the last step).
+// minimum over the completion's steps of σ(step score), the completion split at the separator and
+// each step followed by the separator token as in training (`completionSteps`, `stepInput`).
 // Scoped to unverifiable prompts (R1's final stage), it declines those the verifiers score.
-import { loadRewardModelSync, rewardInput, separatorPositions, type ScalarRewardModel } from '../model/reward-model.js';
+import { completionSteps, loadRewardModelSync, rewardInput, stepInput, type ScalarRewardModel } from '../model/reward-model.js';
 import { verifiable } from '../rewards/verifiable.js';
 import type { RewardExample, RewardFunction, RewardScore } from '../rewards/types.js';
 import { AhaError } from '../util/errors.js';
@@ -19,7 +20,8 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 interface Pending {
   ids: Int32Array;
-  promptLength: number;
+  /** Where the scores are read: the last non-pad token, or each step's separator (process). */
+  positions: number[];
   resolve: (s: number) => void;
   reject: (e: unknown) => void;
 }
@@ -31,13 +33,7 @@ export function rewardModelReward(rm: ScalarRewardModel, name: string, scope: Le
     const batch = queue;
     queue = [];
     try {
-      const positions = batch.map((p) => {
-        if (rm.kind !== 'process') return [p.ids.length - 1];
-        const steps = separatorPositions(p.ids, rm.stepSeparatorId!).filter((q) => q >= p.promptLength);
-        if (steps[steps.length - 1] !== p.ids.length - 1) steps.push(p.ids.length - 1);
-        return steps;
-      });
-      const scores = rm.scoreAt(batch.map((p) => p.ids), positions);
+      const scores = rm.scoreAt(batch.map((p) => p.ids), batch.map((p) => p.positions));
       batch.forEach((p, i) => {
         const s = scores[i];
         p.resolve(rm.kind === 'preference' ? s[0] : rm.kind === 'outcome' ? sigmoid(s[0]) : Math.min(...Array.from(s, sigmoid)));
@@ -53,14 +49,20 @@ export function rewardModelReward(rm: ScalarRewardModel, name: string, scope: Le
     score(completion: string, example: RewardExample): RewardScore | Promise<RewardScore> {
       const prompt = example.prompt;
       if (typeof prompt !== 'string' || (scope === 'unverifiable' && verifiable(example))) return null;
-      const ids = rewardInput(rm.tokenizer, prompt, completion);
+      let ids: Int32Array, positions: number[];
+      if (rm.kind === 'process') {
+        // A step holding the separator cannot happen: the completion was split at it.
+        ({ ids, positions } = stepInput(rm.tokenizer, rm.stepSeparator!, rm.stepSeparatorId!, prompt, completionSteps(completion, rm.stepSeparator!)));
+      } else {
+        ids = rewardInput(rm.tokenizer, prompt, completion);
+        positions = [rm.lastPosition(ids)];
+      }
       if (ids.length > rm.config.max_position_embeddings) {
         throw new AhaError(`reward ${name}: prompt and completion are ${ids.length} tokens, more than the reward model's context of ${rm.config.max_position_embeddings}`);
       }
-      const promptLength = rm.tokenizer.encode(prompt).length;
       return new Promise<number>((resolve, reject) => {
         if (queue.length === 0) setImmediate(flush);
-        queue.push({ ids, promptLength, resolve, reject });
+        queue.push({ ids, positions, resolve, reject });
       });
     },
   };

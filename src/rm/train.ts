@@ -72,7 +72,17 @@ export interface Encoded {
   targets: { terms: [number, number, number][]; cls: 0 | 1 }[];
 }
 
-function encode(rm: ScalarRewardModel, r: RmRecord, file: string): Encoded {
+/** The position a record's sequence score is read at (rm.lastPosition), its error naming the record. */
+function lastOf(rm: ScalarRewardModel, ids: Int32Array, r: RmRecord, field: string, file: string): number {
+  try {
+    return rm.lastPosition(ids);
+  } catch (err) {
+    throw new InputError({ file, line: r.line, field }, (err as Error).message);
+  }
+}
+
+/** A record as the sequences it scores and its loss terms (exported for tests). */
+export function encodeRecord(rm: ScalarRewardModel, r: RmRecord, file: string): Encoded {
   const tok = rm.tokenizer;
   const ctx = rm.config.max_position_embeddings;
   const fit = (ids: Int32Array, field: string): Int32Array => {
@@ -81,11 +91,11 @@ function encode(rm: ScalarRewardModel, r: RmRecord, file: string): Encoded {
   };
   if (r.kind === 'preference') {
     const c = fit(rewardInput(tok, r.prompt, r.chosen), 'chosen'), j = fit(rewardInput(tok, r.prompt, r.rejected), 'rejected');
-    return { seqs: [c, j], targets: [{ terms: [[0, c.length - 1, 1], [1, j.length - 1, -1]], cls: 1 }] };
+    return { seqs: [c, j], targets: [{ terms: [[0, lastOf(rm, c, r, 'chosen', file), 1], [1, lastOf(rm, j, r, 'rejected', file), -1]], cls: 1 }] };
   }
   if (r.kind === 'outcome') {
     const ids = fit(rewardInput(tok, r.prompt, r.completion), 'completion');
-    return { seqs: [ids], targets: [{ terms: [[0, ids.length - 1, 1]], cls: r.label }] };
+    return { seqs: [ids], targets: [{ terms: [[0, lastOf(rm, ids, r, 'completion', file), 1]], cls: r.label }] };
   }
   let s: { ids: Int32Array; positions: number[] };
   try {
@@ -188,11 +198,11 @@ export function trainRewardModel(o: RmTrainOptions): RmTrainResult {
   if (o.threads && o.threads > 0) setNumThreads(o.threads);
 
   const rm = createRewardModel(model, { kind, stepSeparator: kind === 'process' ? (o.stepSeparator ?? '\n') : null, lora, seed });
-  const all = records.map((r) => encode(rm, r, o.data));
+  const all = records.map((r) => encodeRecord(rm, r, o.data));
   let train: Encoded[], held: Encoded[];
   if (heldRecords) {
     train = all;
-    held = heldRecords.map((r) => encode(rm, r, o.evalData!));
+    held = heldRecords.map((r) => encodeRecord(rm, r, o.evalData!));
   } else {
     const order = new Rng(seed ^ 0x5bd1e995).shuffle(all.map((_, i) => i));
     const nHeld = Math.round(all.length * evalFraction);

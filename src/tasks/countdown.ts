@@ -4,7 +4,7 @@
 // it with exact rationals.
 import type { Rng } from '../util/rng.js';
 import { parseExpression, evaluate, literals, operators } from './expression.js';
-import { rational, equals } from '../util/rational.js';
+import { rational, equals, toString as rationalText } from '../util/rational.js';
 import { splitOf, problemId, sampleSplit } from './split.js';
 import { frame, lastAnswer, difficultyList, type Problem, type Task, type GenerateOptions, type Verdict } from './task.js';
 
@@ -159,6 +159,20 @@ export function verifyCountdown(completion: string, numbers: readonly number[], 
   return { correct: value !== null && equals(value, rational(target)), extracted };
 }
 
+/**
+ * The answer a Countdown expression states, for votes: a valid expression (the problem's numbers
+ * each once, the level's operators) by its value, since the verifier judges the value and
+ * "15+7+3" and "3+15+7" are the same answer; anything else by its text without white space.
+ */
+export function countdownAnswerKey(answer: string, numbers: readonly number[], ops: readonly Op[] = ALL_OPS): string {
+  const parsed = parseExpression(answer);
+  if (parsed.ok && !operators(parsed.expr).some((op) => !ops.includes(op)) && sameMultiset(literals(parsed.expr), numbers)) {
+    const value = evaluate(parsed.expr);
+    if (value !== null) return `=${rationalText(value)}`;
+  }
+  return answer.replace(/\s+/g, '');
+}
+
 function spec(problem: Problem): { numbers: number[]; target: number; difficulty: number } {
   const m = problem.meta as { numbers?: number[]; target?: number };
   if (!Array.isArray(m.numbers) || typeof m.target !== 'number') throw new Error(`countdown problem ${problem.id} has no numbers/target in meta`);
@@ -190,5 +204,9 @@ export const countdownTask: Task = {
   verify(completion: string, problem: Problem): Verdict {
     const s = spec(problem);
     return verifyCountdown(completion, s.numbers, s.target, COUNTDOWN_LEVELS[s.difficulty].ops);
+  },
+  answerKey(answer: string, problem: Problem): string {
+    const s = spec(problem);
+    return countdownAnswerKey(answer, s.numbers, COUNTDOWN_LEVELS[s.difficulty].ops);
   },
 };

@@ -18,6 +18,8 @@ export interface TaskDefinition {
   prompt?(problem: Problem): string;
   /** Exact check of a completion (default: the last <answer> equals `problem.gold`). */
   verify?(completion: string, problem: Problem): Verdict;
+  /** What answers the verifier treats as one share, for votes (Task.answerKey; default: the text without white space). */
+  answerKey?(answer: string, problem: Problem): string;
 }
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
@@ -51,7 +53,7 @@ export function defineTask(def: TaskDefinition): Task {
   }
   const name = def.name;
   if (typeof def.generate !== 'function') throw new AhaError(`task "${name}": generate must be a function (options) => problems`);
-  for (const f of ['prompt', 'verify'] as const) {
+  for (const f of ['prompt', 'verify', 'answerKey'] as const) {
     if (def[f] !== undefined && typeof def[f] !== 'function') throw new AhaError(`task "${name}": ${f} must be a function`);
   }
   const difficulties = def.difficulties ?? [1];
@@ -70,6 +72,14 @@ export function defineTask(def: TaskDefinition): Task {
       return v;
     },
   };
+  const key = def.answerKey;
+  if (key) {
+    task.answerKey = (answer, problem) => {
+      const k = key(answer, problem);
+      if (typeof k !== 'string') throw new AhaError(`task "${name}": answerKey() must return a string, got ${typeof k}`);
+      return k;
+    };
+  }
   registerTask(task);
   registerTaskRewards();
   return task;

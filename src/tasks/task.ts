@@ -41,6 +41,12 @@ export interface Task {
   prompt(problem: Problem): string;
   /** Exact check of a completion (the model's text after the prompt). */
   verify(completion: string, problem: Problem): Verdict;
+  /**
+   * What two stated answers (Verdict.extracted) share when the verifier treats them as the same
+   * answer, so that votes over samples group them (majority, weighted best-of-N). Absent: the
+   * answer with white space removed, right for tasks whose verifier compares the text exactly.
+   */
+  answerKey?(answer: string, problem: Problem): string;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { SearchSummary, StrategySummary } from '../../src/eval/search/run.j
 const strategy = (name: string, acc: Record<number, number>): StrategySummary => ({
   name,
   oracle: false,
+  cost: 1,
   points: Object.entries(acc).map(([b, a]) => ({ budget: Number(b), accuracy: a, tokens: 10 * Number(b), scorer_tokens: name.includes('mc') ? 5 : 0, by_bin: [] })),
 });
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRewardModel, rewardInput, saveRewardModel } from '../../src/model/reward-model.js';
+import { createRewardModel, rewardInput, saveRewardModel, stepInput } from '../../src/model/reward-model.js';
 import { parseRewardSpec } from '../../src/rewards/spec.js';
 import { DEFAULT_CONFIG } from '../../src/rl/config.js';
 import { HackingWatch, hackingTurn, type WatchPoint } from '../../src/rl/hacking-watch.js';
@@ -43,14 +43,23 @@ test('a learned reward scores a whole step in one batched forward; outcome score
   assert.ok(Math.abs(o - 1 / (1 + Math.exp(-orm.scoreSequences([rewardInput(tok, 'Q: ', '42')])[0]))) < 1e-6);
 
   const prm = createRewardModel(tinyLmDir(), { kind: 'process', seed: 4 });
-  const ids = rewardInput(tok, 'Q:\n', 'a\nb\nc');
   const sig = (x: number) => 1 / (1 + Math.exp(-x));
-  // Steps end at the two separators of the completion and at its last token; the prompt's separator does not count.
-  const L = tok.encode('Q:\n').length;
-  const pos = [1, 3, 4].map((k) => L + k);
-  const expected = Math.min(...Array.from(prm.scoreAt([ids], [pos])[0], sig));
-  const p = (await rewardModelReward(prm, 'rm:p').score('a\nb\nc', { prompt: 'Q:\n' })) as number;
-  assert.ok(Math.abs(p - expected) < 1e-6, `${p} vs ${expected}`);
+  // The completion is read as training reads a record's steps: split at the separator (a blank line
+  // is no step), each step followed by the separator token, the last one too; the prompt's
+  // separator is never a step.
+  const s = stepInput(tok, '\n', prm.stepSeparatorId!, 'Q:\n', ['a', 'b', 'c']);
+  const stepScores = prm.scoreAt([s.ids], [s.positions])[0];
+  const expected = Math.min(...Array.from(stepScores, sig));
+  for (const completion of ['a\nb\nc', 'a\nb\n\nc\n']) {
+    const p = (await rewardModelReward(prm, 'rm:p').score(completion, { prompt: 'Q:\n' })) as number;
+    assert.ok(Math.abs(p - expected) < 1e-6, `${JSON.stringify(completion)}: ${p} vs ${expected}`);
+  }
+  // The last step is scored at its separator, where training put its label, not at its last character.
+  const lastChar = prm.scoreAt([rewardInput(tok, 'Q:\n', 'a\nb\nc')], [[tok.encode('Q:\na\nb\nc').length - 1]])[0][0];
+  assert.notEqual(lastChar, stepScores[2]);
+  const only = (await rewardModelReward(prm, 'rm:p').score('c', { prompt: 'Q:\n' })) as number;
+  const one = stepInput(tok, '\n', prm.stepSeparatorId!, 'Q:\n', ['c']);
+  assert.ok(Math.abs(only - sig(prm.scoreAt([one.ids], [one.positions])[0][0])) < 1e-6, 'one step without a separator is one scored step');
 });
 
 const pts = (learned: number[], gold: number[]): WatchPoint[] => learned.map((l, i) => ({ step: 10 * i, learned: l, gold: gold[i] }));

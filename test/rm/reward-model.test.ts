@@ -10,6 +10,7 @@ import {
   createRewardModel, loadRewardModel, loadRewardModelSync, rewardInput, saveRewardModel, stepInput, type ScalarRewardModel,
 } from '../../src/model/reward-model.js';
 import { padBatch, rewardLoss, type ScoreBatch } from '../../src/rm/loss.js';
+import { encodeRecord } from '../../src/rm/train.js';
 import { tempDir, tinyLmDir, tok } from './helpers.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -108,4 +109,33 @@ test('the head gradient of the Bradley-Terry loss matches central finite differe
     const fd = (plus - minus) / (2 * h);
     assert.ok(Math.abs(fd - grad[k]) < 2e-3 + 2e-2 * Math.abs(fd), `k=${k}: fd ${fd} vs analytic ${grad[k]}`);
   }
+});
+
+test('a sequence score is read at the last token that is not pad_token_id, as transformers reads it; without one, at the last token', () => {
+  const dir = join(tempDir('rm-pad'), 'rm');
+  const rm = createRewardModel(tinyLmDir(), { kind: 'outcome', seed: 5 });
+  // "<pad>" in the text is the pad token (id 0): transformers skips it when it looks for the row's last token.
+  const ids = rewardInput(tok, 'Q:', 'ab<pad>');
+  assert.equal(ids[ids.length - 1], tok.padId);
+  assert.equal(rm.lastPosition(ids), ids.length - 2);
+  const atB = rm.scoreAt([ids], [[ids.length - 2]])[0][0];
+  assert.equal(rm.scoreSequences([ids])[0], atB);
+  assert.notEqual(rm.scoreAt([ids], [[ids.length - 1]])[0][0], atB);
+  // Training reads the same position.
+  const enc = encodeRecord(rm, { kind: 'outcome', line: 1, prompt: 'Q:', completion: 'ab<pad>', label: 1 }, 'data.jsonl');
+  assert.deepEqual(enc.targets[0].terms, [[0, ids.length - 2, 1]]);
+  assert.throws(() => rm.lastPosition(Int32Array.of(tok.padId, tok.padId)), /only the pad token/);
+  // The folder's pad_token_id is what counts: null (none) reads the last token, as transformers does.
+  saveRewardModel(rm, dir);
+  const cfgFile = join(dir, 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+  assert.equal(cfg.pad_token_id, tok.padId);
+  writeFileSync(cfgFile, JSON.stringify({ ...cfg, pad_token_id: null }));
+  const none = loadRewardModelSync(dir);
+  assert.equal(none.padTokenId, null);
+  assert.equal(none.lastPosition(ids), ids.length - 1);
+  writeFileSync(cfgFile, JSON.stringify({ ...cfg, pad_token_id: -1 }));
+  assert.equal(loadRewardModelSync(dir).lastPosition(ids), ids.length - 1, 'a negative id matches no token');
+  writeFileSync(cfgFile, JSON.stringify({ ...cfg, pad_token_id: 'x' }));
+  assert.throws(() => loadRewardModelSync(dir), /pad_token_id/);
 });

@@ -13,9 +13,11 @@ export interface SearchProblem {
 }
 
 export interface Judgement {
-  /** The stated answer, normalised so that equal answers vote together; null when there is none. */
+  /** The stated answer; null when there is none. */
   answer: string | null;
   correct: boolean;
+  /** What equal answers share (the task's answerKey): answers with one key vote together. Default: the answer. */
+  key?: string;
 }
 
 export interface Judge {
@@ -36,8 +38,9 @@ export function searchProblems(problems: readonly Problem[]): SearchProblem[] {
 const ASSISTANT = '\nAssistant: ';
 
 /**
- * The judge of a bundled task: its exact verifier, answers compared with white space removed
- * ("9 - 3 + 5" and "9-3+5" vote together), a step per line, finished once a complete
+ * The judge of a bundled task: its exact verifier, answers grouped for votes by the task's
+ * answerKey (Countdown: by the value of a valid expression, so "9-3+5" and "5+9-3" vote together),
+ * else compared with white space removed ("9 - 3 + 5" and "9-3+5"), a step per line, finished once a complete
  * <answer>…</answer> is written. A revision puts the earlier answers at the end of the user's
  * turn ("Tried: a, b."), the prompt's frame otherwise unchanged; the words are in the character
  * set of the bundled character-level models, which have no token for most capitals or ";".
@@ -52,8 +55,11 @@ export function taskJudge(task: Task, problems: readonly Problem[]): Judge {
   return {
     stepSeparator: '\n',
     judge(problem, completion) {
-      const v = task.verify(completion, original(problem));
-      return { answer: v.extracted === null ? null : v.extracted.replace(/\s+/g, ''), correct: v.correct };
+      const p = original(problem);
+      const v = task.verify(completion, p);
+      if (v.extracted === null) return { answer: null, correct: v.correct };
+      const answer = v.extracted.replace(/\s+/g, '');
+      return { answer, correct: v.correct, key: task.answerKey ? task.answerKey(v.extracted, p) : answer };
     },
     finished: (text) => lastAnswer(text) !== null,
     revisionPrompt(problem, earlier) {

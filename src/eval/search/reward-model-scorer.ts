@@ -2,7 +2,7 @@
 // `ScalarRewardModel` (a scalar-head language model: a score at any token, read at the last one, or
 // at each step separator for a process model) a scorer uses, so tests can hand in a scripted one; `loadRewardModel` there opens one from a folder.
 import { AhaError } from '../../util/errors.js';
-import { rewardInput, stepInput } from '../../model/reward-model.js';
+import { completionSteps, rewardInput, stepInput } from '../../model/reward-model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { SearchProblem } from './problem.js';
 import { lastStepValue, type OutcomeScorer, type StepScorer } from './scorers.js';
@@ -18,22 +18,22 @@ export interface RewardModelLike {
   readonly stepSeparatorId: number | null;
   /** Scores at the given token positions of each sequence. */
   scoreAt(seqs: readonly Int32Array[], positions: readonly (readonly number[])[]): Float32Array[];
+  /** Where a sequence's score is read: its last token that is not the pad token (transformers' rule). */
+  lastPosition(seq: Int32Array, i?: number): number;
 }
 
-/** A completion's steps: each ends with the separator, except a last one without it. */
-export function splitSteps(text: string, sep: string): string[] {
-  const parts = text.split(sep);
-  const steps = parts.slice(0, -1).map((p) => p + sep);
-  if (parts[parts.length - 1] !== '') steps.push(parts[parts.length - 1]);
-  return steps;
-}
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /**
  * A reward model as outcome and step scorer, its inputs built as training builds them
  * (src/model/reward-model.ts): the prompt and the completion encoded apart (`rewardInput`), and
  * for a process model each step followed by the separator as its own token (`stepInput`), so the
  * prompt's own separators are never read. Outcome: a process model gives the last step's score
- * (Snell et al.'s choice), the others their sequence score (at the last token). Steps: a process
+ * (Snell et al.'s choice), the others their sequence score (at the last non-pad token). Every
+ * score is handed out as σ(score): the probability an outcome or process model was trained to
+ * give (and the GRPO reward gives), so the weighted vote sums probabilities as Snell et al. do
+ * (raw scores can be negative, and a sum of negative scores counts more votes against an answer);
+ * for a preference model σ(r) keeps its order and makes the weights positive. Steps: a process
  * model scores the candidate's steps in one pass, a finished last step given a separator too; an
  * outcome or preference model scores each step prefix as a sequence of its own (with `lastOnly`,
  * only the whole candidate). `taskSeparator` is the separator the candidate's steps end with.
@@ -50,16 +50,17 @@ export function rewardModelScorer(rm: RewardModelLike, taskSeparator: string, na
         throw new AhaError(`${name}: candidate ${i}: ${(err as Error).message}`);
       }
     });
-    return rm.scoreAt(inputs.map((x) => x.ids), inputs.map((x) => x.positions)).map((scores) => Array.from(scores));
+    return rm.scoreAt(inputs.map((x) => x.ids), inputs.map((x) => x.positions)).map((scores) => Array.from(scores, sigmoid));
   };
   const sequences = (problem: SearchProblem, completions: readonly string[]): number[] => {
     const ids = completions.map((c) => rewardInput(rm.tokenizer, problem.prompt, c));
-    return rm.scoreAt(ids, ids.map((x) => [x.length - 1])).map((s) => s[0]);
+    return rm.scoreAt(ids, ids.map((x, i) => [rm.lastPosition(x, i)])).map((s) => sigmoid(s[0]));
   };
   return {
     name,
     async score(problem, completions) {
-      if (rm.kind === 'process') return processRows(problem, completions.map((c) => splitSteps(c, taskSeparator))).map(lastStepValue);
+      // A finished completion's steps as the GRPO reward reads them (blank steps dropped).
+      if (rm.kind === 'process') return processRows(problem, completions.map((c) => completionSteps(c, taskSeparator))).map(lastStepValue);
       return sequences(problem, completions);
     },
     async scoreSteps(problem, rows, _meter, opts) {

@@ -102,6 +102,13 @@ export interface StrategySummary {
   name: string;
   /** Selected by the verifier's reference answer: an upper bound, left out of the compute-optimal rule. */
   oracle: boolean;
+  /**
+   * Generations one unit of budget costs: 1, except lookahead with budgets in samples, whose N beams
+   * each roll k steps further, N·(k+1) samples as Snell et al. count it. The compute-optimal rule
+   * compares strategies at one budget, so it leaves out a strategy whose cost is not 1, and
+   * `budgetToReach` counts its budget × cost.
+   */
+  cost: number;
   points: StrategyPoint[];
 }
 
@@ -316,7 +323,7 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
     const scorers = scorerFactory(ctx, o, local);
     const poolSize = unit === 'samples' ? budgets[budgets.length - 1] : (o.poolSize ?? 64);
     const pool = new SamplePool(ctx, poolSize);
-    const strategies: { strategy: Strategy; oracle: boolean }[] = [];
+    const strategies: { strategy: Strategy; oracle: boolean; cost: number }[] = [];
     for (const s of specs) {
       let strategy: Strategy;
       if (s.name === 'majority') strategy = parallelStrategy('majority', pool, null);
@@ -328,7 +335,8 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
         });
       }
       // The verifier picks by the reference answer (majority and the Monte Carlo PRM do not see it directly).
-      strategies.push({ strategy, oracle: s.scorer === 'verifier' && s.name !== 'majority' });
+      const cost = s.name === 'lookahead' && unit === 'samples' ? (o.lookahead ?? 1) + 1 : 1;
+      strategies.push({ strategy, oracle: s.scorer === 'verifier' && s.name !== 'majority', cost });
     }
     const binScorer = o.binsFrom === 'predicted' ? await scorers.outcome(defaultScorer) : null;
 
@@ -357,7 +365,7 @@ export async function search(o: SearchOptions): Promise<SearchResult> {
 
 function summarise(
   o: SearchOptions, taskName: string, problems: readonly SearchProblem[], budgets: readonly number[], unit: BudgetUnit,
-  strategies: readonly { strategy: Strategy; oracle: boolean }[], outcomes: BudgetOutcome[][][], difficulty: number[], passRates: number[], seconds: number,
+  strategies: readonly { strategy: Strategy; oracle: boolean; cost: number }[], outcomes: BudgetOutcome[][][], difficulty: number[], passRates: number[], seconds: number,
 ): SearchResult {
   const binCount = Math.min(o.bins ?? 5, problems.length);
   const bins = quantileBins(difficulty, binCount);
@@ -368,7 +376,7 @@ function summarise(
   bins.forEach((b, i) => memberLists[b - 1].push(i));
   const members = (bin: number): number[] => memberLists[bin - 1];
   const rows: SearchResultRow[] = [];
-  const summaries: StrategySummary[] = strategies.map(({ strategy, oracle }, si) => {
+  const summaries: StrategySummary[] = strategies.map(({ strategy, oracle, cost }, si) => {
     problems.forEach((p, pi) => {
       for (const r of outcomes[si][pi]) {
         rows.push({ problem: p.id, bin: bins[pi], fold: folds[pi], strategy: strategy.name, budget: r.budget, answer: r.answer, correct: r.correct, tokens: r.tokens, scorer_tokens: r.scorerTokens, candidates: r.candidates });
@@ -387,10 +395,11 @@ function summarise(
         }),
       };
     });
-    return { name: strategy.name, oracle, points };
+    return { name: strategy.name, oracle, cost, points };
   });
   const correct = outcomes.map((perProblem) => budgets.map((_, bi) => perProblem.map((r) => (r[bi].correct ? 1 : 0))));
-  const deployable = strategies.map((s, i) => (s.oracle ? -1 : i)).filter((i) => i >= 0);
+  // The rule compares strategies at equal budgets: oracles and strategies that cost more per unit are left out.
+  const deployable = strategies.map((s, i) => (s.oracle || s.cost !== 1 ? -1 : i)).filter((i) => i >= 0);
   const candidates = deployable.length ? deployable : strategies.map((_, i) => i);
   const optimal: OptimalPoint[] = computeOptimal(correct, budgets, bins, folds, candidates);
   const summary: SearchSummary = {
@@ -429,8 +438,11 @@ function settingsOf(o: SearchOptions): Record<string, unknown> {
   return out;
 }
 
-/** The smallest budget at which any non-oracle strategy (or the compute-optimal rule) reaches `target` accuracy. */
+/**
+ * The smallest budget, in the unit's generations, at which any non-oracle strategy (or the
+ * compute-optimal rule) reaches `target` accuracy: a strategy's budget counts × its cost.
+ */
 export function budgetToReach(summary: SearchSummary, target: number): number | null {
-  const series = summary.strategies.filter((s) => !s.oracle).map((s) => s.points);
+  const series = summary.strategies.filter((s) => !s.oracle).map((s) => s.points.map((p) => ({ budget: p.budget * s.cost, accuracy: p.accuracy })));
   return budgetToMatch([...series, summary.optimal], target);
 }

@@ -2,6 +2,7 @@
 // best score (best-of-N), or the verifier-weighted vote (Snell et al.'s best-of-N weighted: the
 // scores of the candidates stating an answer are summed, the largest sum wins). Pure functions;
 // ties go to the answer seen first, so picks are deterministic.
+import { AhaError } from '../../util/errors.js';
 import { majorityVote } from '../metrics.js';
 import type { Judgement } from './problem.js';
 
@@ -14,9 +15,12 @@ export interface Pick {
 
 const NONE: Pick = { index: -1, answer: null, correct: false };
 
+/** What a candidate votes for: its answer's key (answers the verifier treats as one share it). */
+const keyOf = (j: Judgement): string | null => (j.answer === null ? null : (j.key ?? j.answer));
+
 export function pickMajority(judged: readonly Judgement[]): Pick {
-  const v = majorityVote(judged, (a, b) => a === b);
-  return v.index < 0 ? NONE : { index: v.index, answer: v.answer, correct: v.correct };
+  const v = majorityVote(judged.map((j) => ({ answer: keyOf(j), correct: j.correct })), (a, b) => a === b);
+  return v.index < 0 ? NONE : { index: v.index, answer: judged[v.index].answer, correct: judged[v.index].correct };
 }
 
 /** The candidate with the highest score (the first of equals); candidates without an answer still count. */
@@ -26,14 +30,22 @@ export function pickBest(judged: readonly Judgement[], scores: readonly number[]
   return best < 0 ? NONE : { index: best, answer: judged[best].answer, correct: judged[best].correct };
 }
 
-/** The answer whose candidates' scores sum highest; candidates without an answer never vote. */
+/**
+ * The answer whose candidates' scores sum highest; candidates without an answer never vote. The
+ * scores are weights: a negative one (a raw logit) would count a vote against its answer, so it is
+ * an error, not a silently inverted vote.
+ */
 export function pickWeighted(judged: readonly Judgement[], scores: readonly number[]): Pick {
+  scores.forEach((s, i) => {
+    if (i < judged.length && !(s >= 0 && Number.isFinite(s))) throw new AhaError(`weighted vote: candidate ${i} has score ${s}; weights must be finite and non-negative (probabilities)`);
+  });
   const sums = new Map<string, { total: number; first: number }>();
   judged.forEach((j, i) => {
-    if (j.answer === null) return;
-    const g = sums.get(j.answer);
+    const key = keyOf(j);
+    if (key === null) return;
+    const g = sums.get(key);
     if (g) g.total += scores[i];
-    else sums.set(j.answer, { total: scores[i], first: i });
+    else sums.set(key, { total: scores[i], first: i });
   });
   let best: { total: number; first: number } | null = null;
   // Map iteration is in first-seen order, so a strict ">" keeps the earliest among ties.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerationRequest, GenerationResult, Generator, SamplingOptions } from '../../../src/eval/generator.js';
-import { search, checkSearchOptions } from '../../../src/eval/search/run.js';
+import { search, checkSearchOptions, budgetToReach, type SearchSummary } from '../../../src/eval/search/run.js';
 import { searchCharts, writeSearchReport } from '../../../src/report/search-report.js';
 import { main } from '../../../src/cli/program.js';
 import { tempDir } from '../helpers.js';
@@ -194,4 +194,24 @@ test('a LoRA adapter folder as the model: the base model context caps every cont
   const { rows } = await search({ task: 'arithmetic', model: adapter, problems: 2, strategies: ['majority'], budgets: [1], maxTokens: 2000, concurrency: 2 });
   assert.equal(rows.length, 2);
   for (const r of rows) assert.ok(r.tokens > 0 && r.tokens < 256, `a continuation of ${r.tokens} tokens in a 256-token context`);
+});
+
+test('lookahead with budgets in samples costs N·(k+1) samples: left out of the compute-optimal rule, its budget counted × (k+1) to reach a target', async () => {
+  const { summary } = await search({
+    task: 'countdown', model: 'fake', generator: new SumGenerator(), problems: 4, budgets: [1, 2], bins: 1,
+    strategies: ['majority', 'lookahead@mc1'], lookahead: 2,
+  });
+  assert.deepEqual(summary.strategies.map((s) => [s.name, s.cost]), [['majority', 1], ['lookahead2@mc1', 3]]);
+  assert.ok(summary.optimal.every((p) => p.picks.every((fold) => fold.every((name) => name === 'majority'))));
+  // A hand-made summary: lookahead is right everywhere at 2 beams (6 samples), majority at 4 samples.
+  const made = {
+    ...summary,
+    budgets: [2, 4],
+    strategies: [
+      { name: 'majority', oracle: false, cost: 1, points: [{ budget: 2, accuracy: 0.5 }, { budget: 4, accuracy: 1 }] },
+      { name: 'lookahead2@mc1', oracle: false, cost: 3, points: [{ budget: 2, accuracy: 1 }, { budget: 4, accuracy: 1 }] },
+    ],
+    optimal: [],
+  } as unknown as SearchSummary;
+  assert.equal(budgetToReach(made, 1), 4);
 });

@@ -8,6 +8,7 @@ import { rewardModelScorer, type RewardModelLike } from '../../../src/eval/searc
 import { rewardInput, stepInput } from '../../../src/model/reward-model.js';
 import type { Tokenizer } from '../../../src/model/tokenizer.js';
 import { cost, fakeJudge, problemP, ScriptedGenerator } from './fakes.js';
+import { pickWeighted } from '../../../src/eval/search/select.js';
 
 test('the verifier scores 1 for a right answer and 0 otherwise', async () => {
   assert.deepEqual(await verifierScorer(fakeJudge).score(problemP, ['A=1', 'A=2', 'no answer']), [1, 0, 0]);
@@ -46,6 +47,7 @@ const mergeTok = {
     return Int32Array.from(ids);
   },
 } as unknown as Tokenizer;
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
 const decode = (ids: Int32Array) => [...ids].map((id) => (id === 1 ? '<s>' : id === 1000 ? '\n\n' : String.fromCodePoint(id))).join('');
 
 /** A scripted reward model: records what it is asked and scores each position by the position itself. */
@@ -56,6 +58,7 @@ function scripted(kind: 'process' | 'outcome', sep: string | null) {
     tokenizer: mergeTok,
     stepSeparator: sep,
     stepSeparatorId: sep === null ? null : mergeTok.encode(sep, { addSpecialTokens: false })[0],
+    lastPosition: (seq) => seq.length - 1,
     scoreAt: (seqs, positions) =>
       seqs.map((ids, i) => {
         asked.push({ text: decode(ids), positions: [...positions[i]] });
@@ -74,11 +77,11 @@ test('a process reward model reads the candidate steps with the separator as its
   const expected = stepInput(mergeTok, '|', '|'.codePointAt(0)!, framed.prompt, ['ab', 'abcd']);
   assert.equal(asked[0].text, '<s>Q|\n\nPab|abcd|');
   assert.deepEqual(asked[0].positions, expected.positions);
-  assert.deepEqual(rows[0], expected.positions);
+  assert.deepEqual(rows[0], expected.positions.map(sig));
   // The finished answer gets a separator so that its step is scored; the outcome is the last step's.
   const [last] = await s.score(framed, ['xy\nA=1']);
   assert.equal(asked[1].text, '<s>Q|\n\nPxy|A=1|');
-  assert.equal(last, asked[1].positions[1]);
+  assert.equal(last, sig(asked[1].positions[1]));
   assert.equal(s.name, 'rm-process');
 });
 
@@ -96,9 +99,23 @@ test('an outcome reward model encodes prompt and completion apart and reads the 
   const s = rewardModelScorer(rm, '\n');
   // The prompt ends with "\n" and the completion starts with one: encoded together they would merge.
   const prompt = { ...problemP, prompt: 'P\n' };
-  assert.deepEqual(await s.scoreSteps(prompt, [['\na\n', 'bc\n'], ['d']]), [[5, 8], [3]]);
+  assert.deepEqual(await s.scoreSteps(prompt, [['\na\n', 'bc\n'], ['d']]), [[sig(5), sig(8)], [sig(3)]]);
   assert.deepEqual(asked.map((a) => a.text), ['<s>P\n\na\n', '<s>P\n\na\nbc\n', '<s>P\nd']);
   assert.deepEqual(asked[0].positions, [rewardInput(mergeTok, 'P\n', '\na\n').length - 1]);
-  assert.deepEqual(await s.scoreSteps(prompt, [['\na\n', 'bc\n']], undefined, { lastOnly: true }), [[8]]);
-  assert.deepEqual(await s.score(prompt, ['xyz']), [5]);
+  assert.deepEqual(await s.scoreSteps(prompt, [['\na\n', 'bc\n']], undefined, { lastOnly: true }), [[sig(8)]]);
+  assert.deepEqual(await s.score(prompt, ['xyz']), [sig(5)]);
+});
+
+test('reward-model scores are probabilities σ(s), so a weighted vote sums probabilities: raw negative logits would let one sample outvote two', async () => {
+  const raw: Record<string, number> = { 'A=1': -1, 'A=2': -0.5 };
+  const rm: RewardModelLike = {
+    kind: 'outcome', tokenizer: mergeTok, stepSeparator: null, stepSeparatorId: null,
+    lastPosition: (seq) => seq.length - 1,
+    scoreAt: (seqs) => seqs.map((ids) => Float32Array.of(raw[decode(ids).slice('<s>P'.length)])),
+  };
+  const completions = ['A=1', 'A=1', 'A=2'];
+  const scores = await rewardModelScorer(rm, '\n').score(problemP, completions);
+  assert.deepEqual(scores, [sig(-1), sig(-1), sig(-0.5)]);
+  // 2 σ(−1) = 0.54 > σ(−0.5) = 0.38: the answer two samples state wins.
+  assert.deepEqual(pickWeighted(completions.map((c) => fakeJudge.judge(problemP, c)), scores), { index: 0, answer: '1', correct: true });
 });

@@ -7,6 +7,8 @@ import { pickBest, pickMajority, pickWeighted } from '../../../src/eval/search/s
 import { affordable, beamStrategy, parallelStrategy, revisionStrategy, SamplePool, type SearchContext } from '../../../src/eval/search/strategies.js';
 import { verifierScorer } from '../../../src/eval/search/scorers.js';
 import { cost, fakeJudge, problemP, ScriptedGenerator, tableOutcome, tableSteps } from './fakes.js';
+import { searchProblems, taskJudge } from '../../../src/eval/search/problem.js';
+import { countdownProblem, countdownTask } from '../../../src/tasks/countdown.js';
 
 const context = (script: Record<string, string[]>, maxTokens = 100): { ctx: SearchContext; gen: ScriptedGenerator } => {
   const gen = new ScriptedGenerator(script);
@@ -124,4 +126,26 @@ test('beam search narrower than M expands its one beam `width` times a round', a
   const [r] = await beamStrategy(ctx, tableSteps({ s1: 0.1, s2: 0.6, 'A=1': 0.5, 'A=2': 0.5 }), { expansions: 4, maxRounds: 40, tokenBudgetWidth: 2, lookahead: 0 }).run(problemP, [2], 'samples');
   assert.equal(gen.calls.length, 4);
   assert.deepEqual([r.answer, r.candidates], ['1', 2]); // equal sums: the first answer
+});
+
+test('votes group answers the verifier treats as one: Countdown expressions by their value, not their text', () => {
+  const problem = countdownProblem({ numbers: [15, 7, 3], target: 25, difficulty: 0, solution: '15+7+3' });
+  const judge = taskJudge(countdownTask, [problem]);
+  const [p] = searchProblems([problem]);
+  const say = (e: string) => `<think>\n${e}\n</think>\n<answer>\n${e}\n</answer>`;
+  // Two wrong answers written alike, three right ones written three ways.
+  const judged = ['15-7-3', '15-7-3', '15+7+3', '3+15+7', '7 + 3 + 15'].map((e) => judge.judge(p, say(e)));
+  assert.deepEqual(judged.map((j) => j.correct), [false, false, true, true, true]);
+  assert.deepEqual(pickMajority(judged), { index: 2, answer: '15+7+3', correct: true });
+  // Weighted: the right answers' 0.3 + 0.3 + 0.3 beat the wrong one's 0.4 + 0.4.
+  assert.equal(pickWeighted(judged, [0.4, 0.4, 0.3, 0.3, 0.3]).correct, true);
+  // Invalid expressions (a number not given, an operator the level lacks) keep their text: never grouped with a right one.
+  assert.notEqual(judge.judge(p, say('20+5')).key, judged[2].key);
+  assert.notEqual(judge.judge(p, say('15+7+3*1')).key, judged[2].key);
+});
+
+test('a weighted vote refuses negative or non-finite weights instead of counting votes against an answer', () => {
+  const j = (a: string) => ({ answer: a, correct: a === '1' });
+  assert.throws(() => pickWeighted([j('1'), j('1'), j('2')], [-1, -1, -0.5]), /candidate 0 has score -1.*non-negative/);
+  assert.throws(() => pickWeighted([j('1')], [NaN]), /finite/);
 });
