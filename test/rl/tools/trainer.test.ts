@@ -15,13 +15,15 @@ import { scratchDir } from '../../scratch-dir.js';
 
 const tokenizer = new CharTokenizer({ chars: 'abcdx<>/s', markers: [] });
 const enc = (s: string) => tokenizer.encode(s, { addSpecialTokens: false });
+/** The same one-layer model (seed 2) for every step. */
+const tinyModel = () => createTransformer({
+  model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+  num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000,
+  tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
+}, { seed: 2 });
 
 test('a step over tool-using completions logs tool metrics and the segments of each completion', async () => {
-  const model = createTransformer({
-    model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
-    num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000,
-    tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
-  }, { seed: 2 });
+  const model = tinyModel();
   // Rows alternate: "<s>a</s>" + tool text "dd" + "a" (rewarded), and a plain "b" (not).
   const sampler: Sampler = async (prompts) => prompts.map((_, i) => {
     if (i % 2 === 1) return { ids: enc('b'), text: 'b', truncated: false };
@@ -58,11 +60,7 @@ test('a whole step ignores the sampler log-probs of tool tokens: sampler correct
   // The same rows twice, only the tool positions' sampler log-probs differ (0, as the tool
   // sampler reports them, against -7): every figure the step logs must be the same.
   const step = async (toolLogp: number, over: Record<string, unknown>) => {
-    const model = createTransformer({
-      model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
-      num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000,
-      tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
-    }, { seed: 2 });
+    const model = tinyModel();
     const sampler: Sampler = async (prompts) => prompts.map((_, i) => {
       const parts = i % 2 ? ['<s>b</s>', 'ddddd', 'b'] : ['<s>a</s>', 'dd', 'a'];
       const ids = Int32Array.from(parts.flatMap((p) => [...enc(p)]));
