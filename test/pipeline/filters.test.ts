@@ -2,7 +2,7 @@
 // rejection sampling (correct only, truncation, first failing reason, deduplication).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyFilters, DEFAULT_THRESHOLDS, formatFilter, languageFilter, lengthFilter, normaliseCompletion, parseFilterNames, repetitionFilter, tagsFilter } from '../../src/pipeline/filters.js';
+import { applyFilters, codeFilter, DEFAULT_FILTERS, DEFAULT_THRESHOLDS, formatFilter, paragraphsFilter, languageFilter, lengthFilter, normaliseCompletion, parseFilterNames, repetitionFilter, tagsFilter } from '../../src/pipeline/filters.js';
 import { judgeSample } from '../../src/pipeline/rejection-sampling.js';
 
 const t = DEFAULT_THRESHOLDS;
@@ -76,4 +76,24 @@ test('filter lists parse, and an unknown name is reported', () => {
   assert.deepEqual(parseFilterNames('language, tags,language'), { names: ['language', 'tags'] });
   assert.deepEqual(parseFilterNames(['none']), { names: [] });
   assert.deepEqual(parseFilterNames('language,spelling'), { unknown: 'spelling' });
+});
+
+test("R1's other readability filters: long thinking paragraphs and code blocks in the thinking are rejected, by default", () => {
+  assert.ok(DEFAULT_FILTERS.includes('paragraphs') && DEFAULT_FILTERS.includes('code'));
+  const para = (n: number) => 'step '.repeat(n / 5).trim();
+  // Paragraphs are blank-line separated; many short ones pass where one long one does not.
+  const short = `<think>\n${Array.from({ length: 10 }, () => para(500)).join('\n\n')}\n</think>\n<answer>\n1\n</answer>`;
+  assert.equal(paragraphsFilter(short, { ...t, maxParagraphChars: 600 }).passed, true);
+  const wall = `<think>\n${para(800)}\n</think>\n<answer>\n1\n</answer>`;
+  const v = paragraphsFilter(wall, { ...t, maxParagraphChars: 600 });
+  assert.equal(v.passed, false);
+  assert.match(v.reason!, /^paragraphs: a thinking paragraph of 799 characters > 600/);
+  // Only the thinking is measured: a long answer is the answer's business.
+  assert.equal(paragraphsFilter(`<think>\nshort\n</think>\n<answer>\n${para(800)}\n</answer>`, { ...t, maxParagraphChars: 600 }).passed, true);
+  // A fenced block in the thinking fails; code in the answer (what code tasks grade) does not.
+  const coded = '<think>\nLet me check with a program.\n```python\nprint(47 + 38)\n```\n</think>\n<answer>\n85\n</answer>';
+  assert.deepEqual(codeFilter(coded), { passed: false, reason: 'code: a code block in the thinking' });
+  assert.equal(codeFilter('<think>\nAdd them.\n</think>\n```python\nprint(85)\n```').passed, true);
+  assert.equal(codeFilter(good).passed, true);
+  assert.deepEqual(applyFilters(coded, DEFAULT_FILTERS, t).failed.map((f) => f.filter), ['code']);
 });
