@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyFilters, codeFilter, DEFAULT_FILTERS, DEFAULT_THRESHOLDS, formatFilter, paragraphsFilter, languageFilter, lengthFilter, normaliseCompletion, parseFilterNames, repetitionFilter, tagsFilter } from '../../src/pipeline/filters.js';
-import { judgeSample } from '../../src/pipeline/rejection-sampling.js';
+import { judgeSample, selectSamples } from '../../src/pipeline/rejection-sampling.js';
+import type { ProblemSet } from '../../src/pipeline/problems.js';
+import type { SampleRecord } from '../../src/eval/output.js';
 
 const t = DEFAULT_THRESHOLDS;
 const good = '<think>\nFirst add 47 and 38 to get 85, then subtract 19 to get 66.\n</think>\n<answer>\n66\n</answer>';
@@ -96,4 +98,17 @@ test("R1's other readability filters: long thinking paragraphs and code blocks i
   assert.equal(codeFilter('<think>\nAdd them.\n</think>\n```python\nprint(85)\n```').passed, true);
   assert.equal(codeFilter(good).passed, true);
   assert.deepEqual(applyFilters(coded, DEFAULT_FILTERS, t).failed.map((f) => f.filter), ['code']);
+});
+
+test('a prompt template that opens <think> keeps the opening once: the data line is prompt + the rest of the trace', () => {
+  const problems = (text: string) => ({ problems: [{ id: 'p1', line: 1, problem: 'What is 2+3?', gold: '5' }], template: { name: 't', text } }) as unknown as ProblemSet;
+  const rec: SampleRecord = { id: 'p1', sample: 0, completion: 'I add 2 and 3 to get 5.\n</think>\n<answer>\n5\n</answer>', extracted: '5', correct: true, finish_reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 1 } };
+  const have = new Map([['p1', new Map([[0, rec]])]]);
+  const opts = { samples: 1, keep: 'correct' as const, filters: DEFAULT_FILTERS, source: 'teacher', createdAt: 'now' };
+  const opened = selectSamples(problems('User: {problem}\nAssistant: <think>\n'), have, opts).records;
+  assert.equal(opened.length, 1, 'the whole trace passes the tags filter');
+  assert.equal(opened[0].prompt + opened[0].completion, 'User: What is 2+3?\nAssistant: <think>\nI add 2 and 3 to get 5.\n</think>\n<answer>\n5\n</answer>');
+  // A prompt that leaves the block to the model: the completion holds the whole trace.
+  const plain = selectSamples(problems('User: {problem}\nAssistant:'), have, opts).records;
+  assert.equal(plain[0].completion, '<think>\nI add 2 and 3 to get 5.\n</think>\n<answer>\n5\n</answer>');
 });
