@@ -115,11 +115,19 @@ export function repetitionFilter(completion: string, t: FilterThresholds): Filte
 }
 
 /**
+ * The chain of thought the paragraph and code filters look at: the think block's text, or nothing
+ * when the completion has none (a plain answer, e.g. a non-reasoning teacher's code, is no CoT).
+ */
+function thinkBlock(completion: string): string {
+  return completion.includes('<think>') || completion.includes('</think>') ? thinkingText(completion) : '';
+}
+
+/**
  * No paragraph of the thinking text (blank-line separated) is longer than `maxParagraphChars`
  * characters: a wall of text with no breaks is hard to read (R1's "long paragraphs").
  */
 export function paragraphsFilter(completion: string, t: FilterThresholds): FilterVerdict {
-  for (const paragraph of thinkingText(completion).split(/\n[ \t]*\n/)) {
+  for (const paragraph of thinkBlock(completion).split(/\n[ \t]*\n/)) {
     const n = [...paragraph.trim()].length;
     if (n > t.maxParagraphChars) return fail(`paragraphs: a thinking paragraph of ${n} characters > ${t.maxParagraphChars}`);
   }
@@ -132,7 +140,7 @@ export function paragraphsFilter(completion: string, t: FilterThresholds): Filte
  * grade and is not looked at.
  */
 export function codeFilter(completion: string): FilterVerdict {
-  return /^[ \t]*(?:```|~~~)/m.test(thinkingText(completion)) ? fail('code: a code block in the thinking') : ok;
+  return /^[ \t]*(?:```|~~~)/m.test(thinkBlock(completion)) ? fail('code: a code block in the thinking') : ok;
 }
 
 export function runFilter(name: FilterName, completion: string, t: FilterThresholds): FilterVerdict {

@@ -97,6 +97,9 @@ test("R1's other readability filters: long thinking paragraphs and code blocks i
   assert.deepEqual(codeFilter(coded), { passed: false, reason: 'code: a code block in the thinking' });
   assert.equal(codeFilter('<think>\nAdd them.\n</think>\n```python\nprint(85)\n```').passed, true);
   assert.equal(codeFilter(good).passed, true);
+  // A completion with no think block has no chain of thought: a plain code answer is not "code in the thinking".
+  assert.equal(codeFilter('Here is the function:\n```python\ndef f(x):\n    return x\n```').passed, true);
+  assert.equal(paragraphsFilter(para(800), { ...t, maxParagraphChars: 600 }).passed, true);
   assert.deepEqual(applyFilters(coded, DEFAULT_FILTERS, t).failed.map((f) => f.filter), ['code']);
 });
 
