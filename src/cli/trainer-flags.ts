@@ -24,7 +24,7 @@ export function addTrainerOptions(cmd: Command, defaults: Omit<TrainerConfig, 's
     .option('--seed <n>', `random seed: data order and held-out split (pretrain: also the corpus and initial weights; default ${defaults.seed})`)
     .option('--threads <n>', 'compute threads (default: the core library default)')
     .option('--length-window <n>', `sort examples by length within windows of N batches to save padding (1 = random batches; default ${defaults.lengthWindow})`)
-    .option('--packing', 'pack examples into full rows (faster; attention can see the previous example)')
+    .option('--packing', 'less padding: sft puts whole examples side by side in a row, each attending only to itself (the loss of one row each); pretrain cuts one stream of documents into full rows (attention can see the previous document)')
     .option('--resume', 'continue the run in the output folder from its latest checkpoint')
     .option('--quiet', 'no progress bar');
 }

@@ -26,9 +26,11 @@ export interface CausalLM {
    * Logits for every position of `batch` rows of `seqLen` token ids (row-major, length
    * batch*seqLen), shape [batch, seqLen, vocab], recorded on the autograd tape when grad is on.
    * Rows shorter than seqLen are right-padded; causal attention keeps padding from affecting
-   * earlier positions.
+   * earlier positions. `positions` (batch*seqLen, optional; default 0.. per row) packs several
+   * sequences into a row: each restarts at position 0, and a token at position p attends only to
+   * the p tokens before it, so no sequence sees another (the same logits as one row each).
    */
-  forward(ids: Int32Array, batch: number, seqLen: number): Tensor;
+  forward(ids: Int32Array, batch: number, seqLen: number, positions?: Int32Array): Tensor;
   /** A cache for `batch` rows of up to `maxLen` tokens each. */
   createCache(batch: number, maxLen: number): KVCache;
   /** Appends `ids` to row `row` of the cache; returns the logits of the last one, length vocab. */

@@ -326,8 +326,8 @@ export class LoraModel implements CausalLM {
     return out;
   }
 
-  forward(ids: Int32Array, batch: number, seqLen: number): Tensor {
-    return this.base.forward(ids, batch, seqLen);
+  forward(ids: Int32Array, batch: number, seqLen: number, positions?: Int32Array): Tensor {
+    return this.base.forward(ids, batch, seqLen, positions);
   }
 
   createCache(batch: number, maxLen: number): KVCache {
@@ -383,7 +383,7 @@ export function adaptersOff(model: LoraModel): CausalLM {
   return {
     config: model.config,
     parameters: () => new Map(),
-    forward: (ids, batch, seqLen) => off(() => model.forward(ids, batch, seqLen)),
+    forward: (ids, batch, seqLen, positions) => off(() => model.forward(ids, batch, seqLen, positions)),
     createCache: (batch, maxLen) => model.createCache(batch, maxLen),
     prefill: (cache, row, ids) => off(() => model.prefill(cache, row, ids)),
     prefillRows: (cache, rows, ids) => off(() => model.prefillRows(cache, rows, ids)),

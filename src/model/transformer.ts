@@ -427,8 +427,8 @@ export class Transformer implements CausalLM {
     return noGrad(() => (w instanceof Bf16Matrix ? embeddingBf16(w, ids, [ids.length]) : embedding(w, ids, [ids.length])).data.slice());
   }
 
-  forward(ids: Int32Array, batch: number, seqLen: number): Tensor {
-    const h = this.hiddenStates(ids, batch, seqLen);
+  forward(ids: Int32Array, batch: number, seqLen: number, positions?: Int32Array): Tensor {
+    const h = this.hiddenStates(ids, batch, seqLen, positions);
     return this.withTokenColumns(this.project(h, this.lmHead), h);
   }
 
@@ -436,14 +436,14 @@ export class Transformer implements CausalLM {
    * Final-norm hidden states [batch, seqLen, hidden] (what lm_head reads), on the tape like
    * `forward`: the body a scalar head (reward models) sits on.
    */
-  hiddenStates(ids: Int32Array, batch: number, seqLen: number): Tensor {
+  hiddenStates(ids: Int32Array, batch: number, seqLen: number, positions?: Int32Array): Tensor {
     if (!Number.isInteger(batch) || !Number.isInteger(seqLen) || batch < 1 || seqLen < 1) {
       throw new AhaError(`forward: batch and seqLen must be positive integers, got ${batch} and ${seqLen}`);
     }
     if (ids.length !== batch * seqLen) throw new AhaError(`forward: ${ids.length} ids for batch ${batch} x seqLen ${seqLen}`);
     const d = this.dims;
     this.checkWindow(seqLen);
-    const pos = rowPositions(batch, seqLen);
+    const pos = positions === undefined ? rowPositions(batch, seqLen) : this.packedPositions(positions, batch, seqLen);
     const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => attention(q, k, v, { heads: d.heads, kvHeads: d.kvHeads });
     let x = this.embedTokens(ids, [batch, seqLen]);
     const fused = this.trainsFused();
@@ -452,6 +452,21 @@ export class Transformer implements CausalLM {
       x = this.gradientCheckpointing ? checkpoint(layer, x) : layer(x);
     }
     return rmsNorm(x, this.finalNorm, this.config.rms_norm_eps);
+  }
+
+  /**
+   * Checks the positions of rows packed with several sequences: each token's position is at most
+   * its index in the row (the fused attention kernel lets position p see the p tokens before it),
+   * and only the fused layers honour them (the plain attention op masks by index alone).
+   */
+  private packedPositions(positions: Int32Array, batch: number, seqLen: number): Int32Array {
+    if (positions.length !== batch * seqLen) throw new AhaError(`forward: ${positions.length} positions for batch ${batch} x seqLen ${seqLen}`);
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i];
+      if (!(p >= 0 && p <= i % seqLen)) throw new AhaError(`forward: position ${p} at index ${i % seqLen} of row ${Math.floor(i / seqLen)}: a packed sequence's positions restart at 0 and count up`);
+    }
+    if (!this.trainsFused()) throw new AhaError('forward: rows packed with several sequences need the fused training layers (fuseTrainingLayers, and a linear hook with applyPacked)');
+    return positions;
   }
 
   /**

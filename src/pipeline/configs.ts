@@ -6,7 +6,7 @@ import { AhaError } from '../util/errors.js';
 import { configFieldOf, DEFAULT_CONFIG as GRPO_DEFAULTS, parseRewardSpecs, validateConfig, type GrpoConfig, type RewardSpec } from '../rl/config.js';
 import { SFT_DEFAULTS, type SftOptions } from '../sft/sft-run.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
-import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, parseFilterNames, type FilterName, type FilterThresholds } from './filters.js';
+import { DEFAULT_FILTERS, DEFAULT_THRESHOLDS, FILTER_NAMES, parseFilterNames, type FilterName, type FilterThresholds } from './filters.js';
 import type { KeepMode } from './rejection-sampling.js';
 import type { FieldOptions } from '../eval/problems.js';
 import { EVAL_DEFAULTS } from '../eval/defaults.js';
@@ -143,6 +143,7 @@ export const SAMPLE_SCHEMA: Schema = {
   max_chars: { type: 'int', min: 1 },
   ngram: { type: 'int', min: 1 },
   max_ngram_repeats: { type: 'int', min: 1 },
+  max_paragraph_chars: { type: 'int', min: 1 },
   // Pipeline only: fewer kept samples fail the stage (the next stage would train on nothing).
   min_kept: { type: 'int', min: 0 },
 };
@@ -243,7 +244,7 @@ export function sampleConfig(raw: Record<string, unknown>): SampleConfig {
   let filters: FilterName[] = [...DEFAULT_FILTERS];
   if (c.filters !== undefined) {
     const parsed = parseFilterNames(c.filters as string[]);
-    if ('unknown' in parsed) throw new ConfigFieldError('filters', `unknown filter "${parsed.unknown}"; known: language, tags, format, length, repetition (or none)`);
+    if ('unknown' in parsed) throw new ConfigFieldError('filters', `unknown filter "${parsed.unknown}"; known: ${FILTER_NAMES.join(', ')} (or none)`);
     filters = parsed.names;
   }
   const t: FilterThresholds = {
@@ -253,6 +254,7 @@ export function sampleConfig(raw: Record<string, unknown>): SampleConfig {
     maxChars: (c.max_chars as number | undefined) ?? DEFAULT_THRESHOLDS.maxChars,
     ngram: (c.ngram as number | undefined) ?? DEFAULT_THRESHOLDS.ngram,
     maxNgramRepeats: (c.max_ngram_repeats as number | undefined) ?? DEFAULT_THRESHOLDS.maxNgramRepeats,
+    maxParagraphChars: (c.max_paragraph_chars as number | undefined) ?? DEFAULT_THRESHOLDS.maxParagraphChars,
   };
   if (t.maxChars < t.minChars) throw new ConfigFieldError('max_chars', `must be at least min_chars (${t.minChars})`);
   return { ...g, keep: (c.keep as KeepMode | undefined) ?? 'correct', filters, thresholds: t, minKept: (c.min_kept as number | undefined) ?? 1 };

@@ -5,12 +5,16 @@
 import { languageConsistency } from '../rewards/language.js';
 import { strictFormat, thinkingText } from '../rewards/format.js';
 
-export type FilterName = 'language' | 'tags' | 'format' | 'length' | 'repetition';
+export type FilterName = 'language' | 'tags' | 'format' | 'length' | 'repetition' | 'paragraphs' | 'code';
 
-export const FILTER_NAMES: readonly FilterName[] = ['language', 'tags', 'format', 'length', 'repetition'];
+export const FILTER_NAMES: readonly FilterName[] = ['language', 'tags', 'format', 'length', 'repetition', 'paragraphs', 'code'];
 
-/** Filters on when none are named: every readability check except the strict template. */
-export const DEFAULT_FILTERS: readonly FilterName[] = ['language', 'tags', 'length', 'repetition'];
+/**
+ * Filters on when none are named: every readability check except the strict template. R1's
+ * rejection sampling dropped chains of thought with mixed languages, long paragraphs and code
+ * blocks (`language`, `paragraphs`, `code`).
+ */
+export const DEFAULT_FILTERS: readonly FilterName[] = ['language', 'tags', 'length', 'repetition', 'paragraphs', 'code'];
 
 export interface FilterThresholds {
   /** ISO 639-1 code of the language the chain of thought must be written in. */
@@ -24,6 +28,8 @@ export interface FilterThresholds {
   ngram: number;
   /** Most times one word n-gram may occur; a loop repeats it more. */
   maxNgramRepeats: number;
+  /** Longest paragraph of the thinking text (between blank lines), in characters. */
+  maxParagraphChars: number;
 }
 
 export const DEFAULT_THRESHOLDS: FilterThresholds = {
@@ -33,6 +39,7 @@ export const DEFAULT_THRESHOLDS: FilterThresholds = {
   maxChars: 16_000,
   ngram: 5,
   maxNgramRepeats: 2,
+  maxParagraphChars: 2000,
 };
 
 export interface FilterVerdict {
@@ -107,6 +114,35 @@ export function repetitionFilter(completion: string, t: FilterThresholds): Filte
   return ok;
 }
 
+/**
+ * The chain of thought the paragraph and code filters look at: the think block's text, or nothing
+ * when the completion has none (a plain answer, e.g. a non-reasoning teacher's code, is no CoT).
+ */
+function thinkBlock(completion: string): string {
+  return completion.includes('<think>') || completion.includes('</think>') ? thinkingText(completion) : '';
+}
+
+/**
+ * No paragraph of the thinking text (blank-line separated) is longer than `maxParagraphChars`
+ * characters: a wall of text with no breaks is hard to read (R1's "long paragraphs").
+ */
+export function paragraphsFilter(completion: string, t: FilterThresholds): FilterVerdict {
+  for (const paragraph of thinkBlock(completion).split(/\n[ \t]*\n/)) {
+    const n = [...paragraph.trim()].length;
+    if (n > t.maxParagraphChars) return fail(`paragraphs: a thinking paragraph of ${n} characters > ${t.maxParagraphChars}`);
+  }
+  return ok;
+}
+
+/**
+ * The thinking text holds no fenced code block (a line opening with ``` or ~~~), R1's "code
+ * blocks" in the chain of thought; code in the answer after the thinking is what code tasks
+ * grade and is not looked at.
+ */
+export function codeFilter(completion: string): FilterVerdict {
+  return /^[ \t]*(?:```|~~~)/m.test(thinkBlock(completion)) ? fail('code: a code block in the thinking') : ok;
+}
+
 export function runFilter(name: FilterName, completion: string, t: FilterThresholds): FilterVerdict {
   switch (name) {
     case 'language':
@@ -119,6 +155,10 @@ export function runFilter(name: FilterName, completion: string, t: FilterThresho
       return lengthFilter(completion, t);
     case 'repetition':
       return repetitionFilter(completion, t);
+    case 'paragraphs':
+      return paragraphsFilter(completion, t);
+    case 'code':
+      return codeFilter(completion);
   }
 }
 

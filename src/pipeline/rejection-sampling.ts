@@ -11,6 +11,7 @@ import type { Generator, SamplingOptions } from '../eval/generator.js';
 import { chatTemplateArgsSetting, outputPaths, readSamples, type EvalSettings, type SampleRecord } from '../eval/output.js';
 import { runEval } from '../eval/run.js';
 import { renderPrompt } from '../eval/templates.js';
+import { afterPromptOpening } from '../tasks/task.js';
 import { applyFilters, DEFAULT_THRESHOLDS, normaliseCompletion, type FilterName, type FilterThresholds } from './filters.js';
 import { loadProblemSet, sourceName, type ProblemSet } from './problems.js';
 import { openGenerator, type GeneratorSpec } from '../eval/open-generator.js';
@@ -165,9 +166,13 @@ export function selectSamples(
       }
       seen.add(key);
       keptHere += 1;
+      const prompt = renderPrompt(problems.template, p.problem);
       records.push({
-        prompt: renderPrompt(problems.template, p.problem),
-        completion: trace,
+        prompt,
+        // The filters judge the whole trace, but a prompt that opened the think block itself
+        // (a template ending "<think>") already holds the opening: prompt + completion is the
+        // text SFT trains on, where a second <think> would teach the student to open it twice.
+        completion: afterPromptOpening(prompt, trace),
         source: opts.source,
         problem_id: p.id,
         sample: i,

@@ -1,6 +1,7 @@
 // Language consistency (DeepSeek-R1): the share of the chain of thought's words that are in the
 // target language, judged by Unicode script (Latin for English etc., Han for Chinese, ...).
-// Math, numbers, code and LaTeX commands are not words and do not count either way.
+// Math (TeX), numbers, code (fenced or inline) and LaTeX commands are not words and do not
+// count either way.
 
 const SCRIPTS: Record<string, RegExp> = {
   latin: /\p{Script=Latin}/u,
@@ -22,8 +23,15 @@ export const SUPPORTED_LANGUAGES = Object.keys(LANGUAGE_SCRIPT);
 
 /** Words of the text: runs of letters; each CJK character counts as one word (no spaces there). */
 function words(text: string): string[] {
+  // Code and math are neither language: fenced blocks (one left open runs to the end), inline
+  // `code`, display and inline math in either TeX form ($$…$$, \[…\], \(…\), $…$) are dropped
+  // whole, so \text{area} inside math does not count as an English word; then stray commands.
   const cleaned = text
-    .replace(/```[\s\S]*?```/g, ' ')
+    .replace(/```[\s\S]*?(?:```|$)/g, ' ')
+    .replace(/`[^`\n]*`/g, ' ')
+    .replace(/\$\$[\s\S]*?\$\$/g, ' ')
+    .replace(/\\\[[\s\S]*?\\\]/g, ' ')
+    .replace(/\\\([\s\S]*?\\\)/g, ' ')
     .replace(/\$[^$]*\$/g, ' ')
     .replace(/\\[a-zA-Z]+/g, ' ')
     .replace(/<\/?(?:think|answer)>/g, ' ');

@@ -1,16 +1,21 @@
 // Turns tokenized examples into batches for one epoch, deterministically from (seed, epoch):
 // - "packed" (pretraining): examples are concatenated into one stream and cut into rows of
-//   seqLen positions, so no compute is spent on padding. The model has no document mask, so
+//   seqLen positions, so no compute is spent on padding. Positions run on across documents, so
 //   attention at the start of a document can see the end of the previous one (as in GPT-2 style
 //   pretraining); positions also continue across the boundary. The first token of each example
 //   is never a target, so the loss is the same set of predictions as unpacked training.
 // - "bucketed" (SFT): one example per row, right-padded; examples are grouped by similar length
 //   so little padding is wasted, and each batch is only as long as its longest row.
+// - "packed-examples" (SFT --packing): whole examples side by side in rows of up to seqLen
+//   positions, in the shuffled order (a new row when the next one does not fit). Each example's
+//   positions restart at 0 and the attention kernel lets position p see only the p tokens before
+//   it, so no example sees another: the loss and gradient are those of one row per example
+//   (TRL's padding-free packing with position_ids), with little padding.
 // Either way, token i >= 1 of an example is a target exactly once per epoch when its mask is 1.
 import { Rng } from '../util/rng.js';
 import { IGNORE_INDEX, countLossTokens, type LmBatch, type TokenExample } from './examples.js';
 
-export type BatchingMode = 'packed' | 'bucketed';
+export type BatchingMode = 'packed' | 'bucketed' | 'packed-examples';
 
 export interface BatchingOptions {
   mode: BatchingMode;
@@ -38,7 +43,48 @@ export function epochBatches(examples: readonly TokenExample[], opts: BatchingOp
   if (!(opts.batchSize >= 1) || !(opts.seqLen >= 1)) throw new RangeError('batchSize and seqLen must be at least 1');
   const rng = epochRng(opts.seed, epoch);
   const order = rng.shuffle(examples.map((_, i) => i));
+  if (opts.mode === 'packed-examples') return packedExampleBatches(examples, order, opts);
   return opts.mode === 'packed' ? packedBatches(examples, order, opts) : bucketedBatches(examples, order, opts, rng);
+}
+
+function packedExampleBatches(examples: readonly TokenExample[], order: number[], opts: BatchingOptions): LmBatch[] {
+  const S = opts.seqLen;
+  // Example e fills len(e) - 1 positions (its inputs; the last token is only a target), cut at S.
+  const width = (i: number) => Math.min(S, Math.max(0, examples[i].ids.length - 1));
+  const rows: number[][] = [];
+  let used = S;
+  for (const i of order) {
+    if (width(i) === 0) continue;
+    if (used + width(i) > S) {
+      rows.push([]);
+      used = 0;
+    }
+    rows[rows.length - 1].push(i);
+    used += width(i);
+  }
+  const batches: LmBatch[] = [];
+  for (let first = 0; first < rows.length; first += opts.batchSize) {
+    const group = rows.slice(first, first + opts.batchSize);
+    const T = Math.max(...group.map((r) => r.reduce((s, i) => s + width(i), 0)));
+    const inputs = new Int32Array(group.length * T).fill(opts.padId);
+    const targets = new Int32Array(group.length * T).fill(IGNORE_INDEX);
+    const positions = new Int32Array(group.length * T);
+    let tokens = 0;
+    group.forEach((row, r) => {
+      let at = r * T;
+      for (const i of row) {
+        const ex = examples[i];
+        for (let t = 0; t < width(i); t++, at++) {
+          inputs[at] = ex.ids[t];
+          positions[at] = t;
+          if (ex.mask[t + 1]) targets[at] = ex.ids[t + 1];
+        }
+        tokens += width(i);
+      }
+    });
+    batches.push({ inputs, targets, batch: group.length, seqLen: T, lossTokens: countLossTokens(targets), tokens, positions });
+  }
+  return batches;
 }
 
 function packedBatches(examples: readonly TokenExample[], order: number[], opts: BatchingOptions): LmBatch[] {

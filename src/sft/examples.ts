@@ -25,6 +25,8 @@ export interface LmBatch {
   lossTokens: number;
   /** Number of input positions holding real tokens (not padding), for throughput figures. */
   tokens: number;
+  /** Rows packed with several examples: each input's position within its example (CausalLM.forward). */
+  positions?: Int32Array;
 }
 
 export function countLossTokens(targets: Int32Array): number {

@@ -8,7 +8,7 @@ import type { TokenExample } from './examples.js';
 
 /** Mean cross-entropy over the batch's counted targets, on the autograd tape. */
 export function batchLoss(model: CausalLM, batch: LmBatch): Tensor {
-  const logits = model.forward(batch.inputs, batch.batch, batch.seqLen);
+  const logits = model.forward(batch.inputs, batch.batch, batch.seqLen, batch.positions);
   return crossEntropy(logits, batch.targets, { ignoreIndex: IGNORE_INDEX });
 }
 

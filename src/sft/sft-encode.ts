@@ -1,5 +1,6 @@
 // Tokenizes validated SFT records into (ids, loss mask) examples. Prompt/completion: the prompt
-// (with the tokenizer's own special tokens) has mask 0, the completion plus EOS has mask 1. Chat:
+// (with the tokenizer's own special tokens) has mask 0, the completion plus EOS (unless it ends
+// with it already) has mask 1. Chat:
 // the conversation is rendered with the tokenizer's chat template turn by turn, and only the
 // text each assistant turn adds (its content and end-of-turn markers) has mask 1; a template that
 // rewrites earlier turns gives one example per assistant turn instead (chatExamples).
@@ -35,10 +36,14 @@ function concat(parts: { ids: Int32Array; counts: boolean }[]): TokenExample {
 }
 
 function encodeCompletion(tok: Tokenizer, prompt: string, completion: string): TokenExample {
-  const eos = tok.eosId !== null ? Int32Array.of(tok.eosId) : new Int32Array(0);
+  const ids = tok.encode(completion, { addSpecialTokens: false });
+  // A completion that already ends with the EOS token (data written with it, e.g. "…<|im_end|>")
+  // gets no second one, as TRL adds EOS only when the completion does not end with it.
+  const ended = ids.length > 0 && ids[ids.length - 1] === tok.eosId;
+  const eos = tok.eosId !== null && !ended ? Int32Array.of(tok.eosId) : new Int32Array(0);
   return concat([
     { ids: tok.encode(prompt), counts: false },
-    { ids: tok.encode(completion, { addSpecialTokens: false }), counts: true },
+    { ids, counts: true },
     { ids: eos, counts: true },
   ]);
 }

@@ -136,6 +136,10 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
     log(`note: --max-length ${o.seqLen} is above the model's max_position_embeddings; using ${maxPositions}`);
     o = { ...o, seqLen: maxPositions };
   }
+  // SFT's --packing puts whole examples side by side, each attending only to itself (the same
+  // loss as unpacked rows); the stream packing of pretraining would let one example see another.
+  // A run started before this keeps the batching it recorded, so it resumes in the same order.
+  if (o.batching === 'packed' && !resumeFrom) o = { ...o, batching: 'packed-examples' };
   const { train, heldOut, stats } = tokenize(o, loaded.tokenizer, data, evalData);
   if (stats.truncated > 0) log(`note: ${stats.truncated} example(s) longer than --max-length ${o.seqLen} tokens were cut`);
   if (stats.dropped > 0) log(`note: ${stats.dropped} example(s) had no completion token within --max-length and were skipped`);

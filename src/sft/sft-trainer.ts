@@ -18,7 +18,7 @@ export interface SFTConfig {
   gradient_accumulation_steps?: number;
   /** Tokens per example at most; longer examples are cut. */
   max_length?: number;
-  /** Pack examples into full rows (faster; attention can see the previous example). */
+  /** Whole examples side by side in rows, each attending only to itself (less padding, the same loss). */
   packing?: boolean;
   /** Passes over the data (whole passes). */
   num_train_epochs?: number;

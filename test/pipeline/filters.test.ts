@@ -2,8 +2,10 @@
 // rejection sampling (correct only, truncation, first failing reason, deduplication).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyFilters, DEFAULT_THRESHOLDS, formatFilter, languageFilter, lengthFilter, normaliseCompletion, parseFilterNames, repetitionFilter, tagsFilter } from '../../src/pipeline/filters.js';
-import { judgeSample } from '../../src/pipeline/rejection-sampling.js';
+import { applyFilters, codeFilter, DEFAULT_FILTERS, DEFAULT_THRESHOLDS, formatFilter, paragraphsFilter, languageFilter, lengthFilter, normaliseCompletion, parseFilterNames, repetitionFilter, tagsFilter } from '../../src/pipeline/filters.js';
+import { judgeSample, selectSamples } from '../../src/pipeline/rejection-sampling.js';
+import type { ProblemSet } from '../../src/pipeline/problems.js';
+import type { SampleRecord } from '../../src/eval/output.js';
 
 const t = DEFAULT_THRESHOLDS;
 const good = '<think>\nFirst add 47 and 38 to get 85, then subtract 19 to get 66.\n</think>\n<answer>\n66\n</answer>';
@@ -76,4 +78,40 @@ test('filter lists parse, and an unknown name is reported', () => {
   assert.deepEqual(parseFilterNames('language, tags,language'), { names: ['language', 'tags'] });
   assert.deepEqual(parseFilterNames(['none']), { names: [] });
   assert.deepEqual(parseFilterNames('language,spelling'), { unknown: 'spelling' });
+});
+
+test("R1's other readability filters: long thinking paragraphs and code blocks in the thinking are rejected, by default", () => {
+  assert.ok(DEFAULT_FILTERS.includes('paragraphs') && DEFAULT_FILTERS.includes('code'));
+  const para = (n: number) => 'step '.repeat(n / 5).trim();
+  // Paragraphs are blank-line separated; many short ones pass where one long one does not.
+  const short = `<think>\n${Array.from({ length: 10 }, () => para(500)).join('\n\n')}\n</think>\n<answer>\n1\n</answer>`;
+  assert.equal(paragraphsFilter(short, { ...t, maxParagraphChars: 600 }).passed, true);
+  const wall = `<think>\n${para(800)}\n</think>\n<answer>\n1\n</answer>`;
+  const v = paragraphsFilter(wall, { ...t, maxParagraphChars: 600 });
+  assert.equal(v.passed, false);
+  assert.match(v.reason!, /^paragraphs: a thinking paragraph of 799 characters > 600/);
+  // Only the thinking is measured: a long answer is the answer's business.
+  assert.equal(paragraphsFilter(`<think>\nshort\n</think>\n<answer>\n${para(800)}\n</answer>`, { ...t, maxParagraphChars: 600 }).passed, true);
+  // A fenced block in the thinking fails; code in the answer (what code tasks grade) does not.
+  const coded = '<think>\nLet me check with a program.\n```python\nprint(47 + 38)\n```\n</think>\n<answer>\n85\n</answer>';
+  assert.deepEqual(codeFilter(coded), { passed: false, reason: 'code: a code block in the thinking' });
+  assert.equal(codeFilter('<think>\nAdd them.\n</think>\n```python\nprint(85)\n```').passed, true);
+  assert.equal(codeFilter(good).passed, true);
+  // A completion with no think block has no chain of thought: a plain code answer is not "code in the thinking".
+  assert.equal(codeFilter('Here is the function:\n```python\ndef f(x):\n    return x\n```').passed, true);
+  assert.equal(paragraphsFilter(para(800), { ...t, maxParagraphChars: 600 }).passed, true);
+  assert.deepEqual(applyFilters(coded, DEFAULT_FILTERS, t).failed.map((f) => f.filter), ['code']);
+});
+
+test('a prompt template that opens <think> keeps the opening once: the data line is prompt + the rest of the trace', () => {
+  const problems = (text: string) => ({ problems: [{ id: 'p1', line: 1, problem: 'What is 2+3?', gold: '5' }], template: { name: 't', text } }) as unknown as ProblemSet;
+  const rec: SampleRecord = { id: 'p1', sample: 0, completion: 'I add 2 and 3 to get 5.\n</think>\n<answer>\n5\n</answer>', extracted: '5', correct: true, finish_reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 1 } };
+  const have = new Map([['p1', new Map([[0, rec]])]]);
+  const opts = { samples: 1, keep: 'correct' as const, filters: DEFAULT_FILTERS, source: 'teacher', createdAt: 'now' };
+  const opened = selectSamples(problems('User: {problem}\nAssistant: <think>\n'), have, opts).records;
+  assert.equal(opened.length, 1, 'the whole trace passes the tags filter');
+  assert.equal(opened[0].prompt + opened[0].completion, 'User: What is 2+3?\nAssistant: <think>\nI add 2 and 3 to get 5.\n</think>\n<answer>\n5\n</answer>');
+  // A prompt that leaves the block to the model: the completion holds the whole trace.
+  const plain = selectSamples(problems('User: {problem}\nAssistant:'), have, opts).records;
+  assert.equal(plain[0].completion, '<think>\nI add 2 and 3 to get 5.\n</think>\n<answer>\n5\n</answer>');
 });

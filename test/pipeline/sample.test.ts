@@ -66,7 +66,7 @@ test('aha sample keeps verified, readable, unique completions from a served teac
     assert.equal(first.sample, 0);
     assert.equal(first.reward, 1);
     assert.equal(first.answer, '5');
-    assert.deepEqual(first.filters_passed, ['language', 'tags', 'length', 'repetition']);
+    assert.deepEqual(first.filters_passed, ['language', 'tags', 'length', 'repetition', 'paragraphs', 'code']);
     assert.ok(!Number.isNaN(Date.parse(first.created_at as string)));
     const requests = server.requests.length;
 

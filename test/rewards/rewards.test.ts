@@ -65,6 +65,18 @@ test('language consistency is the share of target-language words in the chain of
   assert.equal(r.score('<think>我们 think</think><answer>4</answer>', { target_language: 'zh' }), 2 / 3);
 });
 
+test('language consistency: code and math are neutral in any form (inline code, TeX math of every delimiter, an open code fence)', () => {
+  // A Chinese chain of thought quoting code or TeX is still all Chinese.
+  assert.equal(languageConsistency('我们计算面积 `area = width * height` 所以', 'zh'), 1);
+  assert.equal(languageConsistency('我们计算 \\( \\text{area} = 5 \\) 所以', 'zh'), 1);
+  assert.equal(languageConsistency('我们计算 \\[ \\text{total} \\] 所以', 'zh'), 1);
+  assert.equal(languageConsistency('我们计算 $$\\text{area} = 5$$ 所以', 'zh'), 1);
+  // A fence left open (the sample was cut, or never closed it) hides the rest as code.
+  assert.equal(languageConsistency('Let me write it ```python\n# 注释 计算\nvalue = 1'), 1);
+  // Prose around the code still counts.
+  assert.equal(languageConsistency('We compute `sum` 我们'), 2 / 4);
+});
+
 test('overlong penalty follows DAPO: 0, then linear to -1 at L, then -1', () => {
   assert.equal(overlongPenalty(700, 1000, 200), 0);
   assert.equal(overlongPenalty(800, 1000, 200), 0);

@@ -66,6 +66,22 @@ test('packed batching never makes the first token of an example a target', () =>
   for (const b of batches) for (const t of b.targets) if (t !== IGNORE_INDEX) assert.notEqual((t - 1) % 1000, 0);
 });
 
+test('packed-examples batching (SFT --packing): whole examples side by side, each at positions 0.. of its own, every target once', () => {
+  const examples = makeExamples(40, 6);
+  const batches = checkBatches(examples, { mode: 'packed-examples', batchSize: 3, seqLen: 40, padId: 0, seed: 2 });
+  let rows = 0;
+  for (const b of batches) {
+    rows += b.batch;
+    assert.ok(b.positions !== undefined);
+    for (let p = 0; p < b.inputs.length; p++) {
+      const id = b.inputs[p];
+      if (id !== 0) assert.equal(b.positions![p], (id - 1) % 1000, `input ${id} sits at its position in its own example`);
+    }
+  }
+  // Fewer rows than examples: the rows are shared (each example is at most 29 positions of 40).
+  assert.ok(rows < examples.length, `${rows} rows for ${examples.length} examples`);
+});
+
 test('bucketed batching: one example per row, right-padded, masks aligned, every example once', () => {
   const examples = makeExamples(45, 4);
   const batches = checkBatches(examples, { mode: 'bucketed', batchSize: 4, seqLen: 64, padId: 0, seed: 9 });

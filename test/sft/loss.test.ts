@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { embedding, parameter, type Tensor } from '../../src/core/index.js';
 import type { CausalLM } from '../../src/model/causal-lm.js';
 import { createTransformer } from '../../src/model/transformer.js';
-import { padRows } from '../../src/sft/batching.js';
+import { epochBatches, padRows } from '../../src/sft/batching.js';
 import { batchLoss } from '../../src/sft/loss.js';
 import { trainLanguageModel, type TrainerConfig } from '../../src/sft/trainer.js';
 import { SFT_DEFAULTS } from '../../src/sft/sft-run.js';
@@ -86,6 +86,10 @@ test('extra masked tokens and masked rows change neither the loss nor the gradie
   l2.backward();
   const g2 = grads(model);
   assert.ok(Math.abs(l1.data[0] - l2.data[0]) < 1e-5, `${l1.data[0]} vs ${l2.data[0]}`);
+  assertSameGrads(g1, g2);
+});
+
+function assertSameGrads(g1: Map<string, Float32Array>, g2: Map<string, Float32Array>) {
   for (const [name, x] of g1) {
     const y = g2.get(name)!;
     let maxDiff = 0;
@@ -96,6 +100,31 @@ test('extra masked tokens and masked rows change neither the loss nor the gradie
     }
     assert.ok(maxDiff <= 1e-4 * maxAbs + 1e-7, `${name}: gradients differ by ${maxDiff} (scale ${maxAbs})`);
   }
+}
+
+test('SFT packing: examples packed side by side give the loss and gradient of one row each (no attention across, positions restart)', () => {
+  const model = createTransformer(tinyConfig(), { seed: 5 });
+  const texts = ['User: 12+7? Assistant: 19', 'User: 3+40? Assistant: 43', 'User: 25+25? Assistant: 50', 'User: 8+1? Assistant: 9'];
+  const examples = texts.map((t) => {
+    const ids = [...tok.encode(t)];
+    const start = t.indexOf(':', 6) + 1;
+    return ex(ids, ids.map((_, i) => (i > start ? 1 : 0)));
+  });
+  const lossAndGrads = (batch: ReturnType<typeof padRows>) => {
+    zeroGrads(model);
+    const l = batchLoss(model, batch);
+    l.backward();
+    return { loss: l.data[0], grads: grads(model) };
+  };
+  const unpacked = lossAndGrads(padRows(examples, 64, 0));
+  // Rows of 60 positions hold two examples each: two rows in one batch.
+  const batches = epochBatches(examples, { mode: 'packed-examples', batchSize: 4, seqLen: 60, padId: 0, seed: 1 }, 0);
+  assert.equal(batches.length, 1);
+  assert.equal(batches[0].batch, 2);
+  assert.equal(batches[0].lossTokens, padRows(examples, 64, 0).lossTokens);
+  const packed = lossAndGrads(batches[0]);
+  assert.ok(Math.abs(unpacked.loss - packed.loss) < 1e-5, `${unpacked.loss} vs ${packed.loss}`);
+  assertSameGrads(unpacked.grads, packed.grads);
 });
 
 test('gradient accumulation: 2 micro-batches of 2 equal one batch of 4', async () => {

@@ -27,6 +27,13 @@ test('prompt/completion: only the completion and EOS count', () => {
   assert.equal(parts.counted, ' <think>2+3=5</think><answer>5</answer><eos>');
 });
 
+test('prompt/completion: a completion that already ends with EOS is not given a second one', () => {
+  const rec: SftRecord = { kind: 'completion', line: 1, prompt: 'Q:', completion: ' 5<eos>' };
+  const { examples } = encodeSftRecords(tok, [rec], 'd.jsonl', 1000);
+  assert.equal(split(examples[0]).counted, ' 5<eos>');
+  assert.equal(examples[0].ids.filter((id) => id === tok.eosId).length, 1);
+});
+
 test('chat: only what the assistant turns add counts, every turn of them', () => {
   const rec: SftRecord = {
     kind: 'chat',

@@ -84,6 +84,7 @@ export function register(program: Command): void {
     .option('--max-chars <n>', `longest completion kept, in characters (default ${t.maxChars})`)
     .option('--ngram <n>', `word n-gram size of the repetition filter (default ${t.ngram})`)
     .option('--max-ngram-repeats <n>', `most occurrences of one n-gram (default ${t.maxNgramRepeats})`)
+    .option('--max-paragraph-chars <n>', `longest thinking paragraph (between blank lines), in characters (default ${t.maxParagraphChars})`)
     .option('--out <file>', 'SFT data set to write (default runs/sample-<data>-<model>.jsonl); <out>.summary.json gets the counts')
     .addOption(new Option('--split <split>', 'task data: which split to draw problems from (default train)').choices(['train', 'heldout']))
     .option('--count <n>', 'task data: problems to generate (default 200)')

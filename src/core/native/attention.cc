@@ -249,7 +249,10 @@ void transposeHead(const AttnShape& s, const float* src, int64_t ld, float* dst)
 // Probabilities of query rows [i0, i1) over keys [0, pad16(i1)) into P (row stride Tp), causal
 // (zero past each row's own position); q is one head's contiguous [T, D] copy, kt its keys
 // transposed [D, Tp]. With lse given, P = exp(S - lse); otherwise softmax, writing lse.
-void probsBlock(const AttnShape& s, const float* q, const float* kt, int64_t i0, int64_t i1,
+// With the row's positions `pos`, query i sees only the pos[i] keys before it and itself: rows
+// packed with several sequences, each restarting at position 0, attend within their own sequence
+// (a plain row has pos[i] = i, the whole causal prefix).
+void probsBlock(const AttnShape& s, const float* q, const float* kt, const int32_t* pos, int64_t i0, int64_t i1,
                 float* P, float* lse, bool haveLse) {
   const int64_t T = s.Tp();
   const int D = static_cast<int>(s.D), cols = pad16(i1);
@@ -257,16 +260,20 @@ void probsBlock(const AttnShape& s, const float* q, const float* kt, int64_t i0,
   for (int64_t i = i0; i < i1; i++) {
     float* p = P + (i - i0) * T;
     const int64_t n = i + 1;
+    const int64_t first = pos ? std::max<int64_t>(0, i - pos[i]) : 0;
+    for (int64_t j = 0; j < first; j++) p[j] = 0.0f;
+    float* pf = p + first;
+    const int64_t m0 = n - first;
     if (!haveLse) {
-      float m = maxf(p, n);
-      for (int64_t j = 0; j < n; j++) p[j] = fexp(p[j] - m);
-      const double sum = sumf(p, n);
+      float m = maxf(pf, m0);
+      for (int64_t j = 0; j < m0; j++) pf[j] = fexp(pf[j] - m);
+      const double sum = sumf(pf, m0);
       const float inv = static_cast<float>(1.0 / sum);
-      for (int64_t j = 0; j < n; j++) p[j] *= inv;
+      for (int64_t j = 0; j < m0; j++) pf[j] *= inv;
       lse[i] = m + static_cast<float>(std::log(sum));
     } else {
       const float l = lse[i];
-      for (int64_t j = 0; j < n; j++) p[j] = fexp(p[j] - l);
+      for (int64_t j = 0; j < m0; j++) pf[j] = fexp(pf[j] - l);
     }
     for (int64_t j = n; j < cols; j++) p[j] = 0.0f;
   }
@@ -292,7 +299,7 @@ void attnForward(const AttnShape& s, const float* q, const float* k, const float
       float* l = lse + (b * s.Hq + h) * s.T;
       for (int64_t i0 = 0; i0 < s.T; i0 += BLK) {
         const int64_t i1 = std::min<int64_t>(s.T, i0 + BLK);
-        probsBlock(s, Q.data(), KT.data(), i0, i1, P.data(), l, false);
+        probsBlock(s, Q.data(), KT.data(), pos, i0, i1, P.data(), l, false);
         smallGemm(false, static_cast<int>(i1 - i0), static_cast<int>(s.D), static_cast<int>(i1), 1.0f, P.data(),
                   s.Tp(), vb, s.ldv, 0.0f, ob + i0 * ldo, ldo);
       }
@@ -332,7 +339,7 @@ void attnBackward(const AttnShape& s, const float* q, const float* k, const floa
         for (int64_t i0 = 0; i0 < s.T; i0 += BLK) {
           const int64_t i1 = std::min<int64_t>(s.T, i0 + BLK);
           const int rows = static_cast<int>(i1 - i0), cols = static_cast<int>(i1);
-          probsBlock(s, Q.data(), KT.data(), i0, i1, P.data(), const_cast<float*>(l), true);
+          probsBlock(s, Q.data(), KT.data(), pos, i0, i1, P.data(), const_cast<float*>(l), true);
           for (int64_t i = i0; i < i1; i++) Di[i - i0] = dotf(dob + i * ldo, ob + i * ldo, s.D);
           // dP = dO V^T
           smallGemm(false, rows, pad16(cols), D, 1.0f, dob + i0 * ldo, ldo, VT.data(), T, 0.0f, dP.data(), T);

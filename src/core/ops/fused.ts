@@ -114,7 +114,9 @@ export interface PackedAttentionOptions {
 /**
  * Causal grouped-query attention over qkv [B, T, (heads + 2 kvHeads) * D], each token's q, k and
  * v side by side (linearFused's output), with q and k rotated (RoPE) inside the kernel. Output
- * [B, T, heads * D]: equal to rope + attention on the three parts.
+ * [B, T, heads * D]: equal to rope + attention on the three parts. A token at position p attends
+ * to the p tokens before it and itself, so rows of 0..T-1 are plain causal attention and a row
+ * packed with sequences whose positions restart at 0 keeps each sequence to itself.
  */
 export function attentionPacked(qkv: Tensor, opts: PackedAttentionOptions): Tensor {
   const { heads, kvHeads, positions } = opts;
