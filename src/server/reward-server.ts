@@ -31,6 +31,7 @@ import {
   type RewardFunction,
 } from '../rewards/index.js';
 import { AhaError } from '../util/errors.js';
+import { utf8OrNull } from '../util/text-file.js';
 import { readBody, HttpError } from './body.js';
 
 export interface RewardServerOptions {
@@ -68,16 +69,10 @@ export interface RunningRewardServer {
   close(graceMs?: number): Promise<void>;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** The body as JSON: strict UTF-8 (a Latin-1 body would score U+FFFD text silently), a byte-order mark dropped. */
 function parseJson(body: Buffer, contentType: string | undefined): Record<string, unknown> {
-  let text: string;
-  try {
-    text = strictUtf8.decode(body);
-  } catch {
-    throw new HttpError(400, 'body is not UTF-8 text; send JSON encoded as UTF-8');
-  }
+  const text = utf8OrNull(body);
+  if (text === null) throw new HttpError(400, 'body is not UTF-8 text; send JSON encoded as UTF-8');
   let v: unknown;
   try {
     v = JSON.parse(text);
