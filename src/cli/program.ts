@@ -7,6 +7,8 @@ import { AhaError } from '../util/errors.js';
 import { commands } from './commands/index.js';
 import { packageVersion } from './version.js';
 import { resolveBundledFlags } from './bundled-flags.js';
+import { explainForeignFlags, TRAINER_FOREIGN_FLAGS } from './foreign-flags.js';
+import { TRAIN_FOREIGN_FLAGS } from './commands/train.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,6 +20,17 @@ export function buildProgram(): Command {
     .exitOverride()
     .hook('preAction', (_program, action) => resolveBundledFlags(action));
   for (const register of commands) register(program);
+  // Another trainer's name for a flag, or a flag written with underscores, is answered with ours.
+  const foreign: Record<string, Readonly<Record<string, string>>> = {
+    train: TRAIN_FOREIGN_FLAGS,
+    sft: { ...TRAINER_FOREIGN_FLAGS, num_train_epochs: '--epochs' },
+    pretrain: TRAINER_FOREIGN_FLAGS,
+  };
+  const explain = (cmd: Command, top: boolean): void => {
+    explainForeignFlags(cmd, top ? foreign[cmd.name()] : {});
+    for (const sub of cmd.commands) explain(sub, false);
+  };
+  for (const cmd of program.commands) explain(cmd, true);
   return program;
 }
 

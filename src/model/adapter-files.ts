@@ -4,11 +4,12 @@
 // [r, in] and `.lora_B.weight` [out, r]; with trainable token rows, trainable_token_indices (the
 // ids) and the rows' values [n, hidden] as `base_model.model.model.embed_tokens.token_adapter.
 // trainable_tokens_delta` (lora.ts says what PEFT stores there). Reading the config accepts
-// adapters aha did not write (target_modules as a list or a regular expression, PEFT's
-// bookkeeping fields, trainable_token_indices as a list or as {"embed_tokens": [...], "lm_head":
-// [...]}) and refuses what aha cannot apply exactly (DoRA, modules_to_save, trained biases,
-// per-layer rank or alpha patterns, token rows of other modules, unknown fields), naming the field. Loading the tensors
-// is in adapter.ts.
+// adapters aha did not write (target_modules as a list or a regular expression, exclude_modules,
+// layers_to_transform with layers_pattern, per-module ranks and alphas in rank_pattern /
+// alpha_pattern, PEFT's bookkeeping fields, trainable_token_indices as a list or as
+// {"embed_tokens": [...], "lm_head": [...]}) and refuses what aha cannot apply exactly (DoRA,
+// modules_to_save, trained biases, token rows of other modules, unknown fields), naming the
+// field. Loading the tensors is in adapter.ts.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonObject } from '../util/json-file.js';
@@ -42,10 +43,11 @@ export function adapterConfigJson(lora: LoraConfig, baseModel: string): Record<s
     modules_to_save: null,
     init_lora_weights: true,
     inference_mode: true,
-    layers_to_transform: null,
-    layers_pattern: null,
-    rank_pattern: {},
-    alpha_pattern: {},
+    exclude_modules: lora.exclude === undefined ? null : Array.isArray(lora.exclude) ? [...lora.exclude] : (lora.exclude as { regex: string }).regex,
+    layers_to_transform: lora.layers !== undefined && lora.layers.length > 0 ? [...lora.layers] : null,
+    layers_pattern: lora.layersPattern !== undefined && lora.layersPattern.length > 0 ? [...lora.layersPattern] : null,
+    rank_pattern: { ...lora.rankPattern },
+    alpha_pattern: { ...lora.alphaPattern },
     use_rslora: lora.rslora,
     use_dora: false,
     trainable_token_indices: tokenIndicesJson(lora),
@@ -79,8 +81,6 @@ const isEmpty = (v: unknown): boolean =>
 const INERT = new Set([
   'peft_type', 'task_type', 'base_model_name_or_path', 'revision', 'inference_mode', 'auto_mapping',
   'loftq_config', 'eva_config', 'corda_config', 'megatron_core', 'peft_version', 'ensure_weight_tying', 'qalora_group_size',
-  // PEFT reads layers_pattern only together with layers_to_transform, which is refused when set.
-  'layers_pattern',
 ]);
 /**
  * init_lora_weights values whose initialisation also rewrites the base weights (W - B0 A0, or a
@@ -91,19 +91,18 @@ const INERT = new Set([
  */
 const BASE_REWRITING_INIT = /^(pissa|olora|corda|loftq|lora_ga)/; // pissa_niter_N too
 /** Fields aha reads. */
-const READ = new Set(['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'use_rslora', 'trainable_token_indices']);
+const READ = new Set([
+  'r', 'lora_alpha', 'lora_dropout', 'target_modules', 'use_rslora', 'trainable_token_indices',
+  'exclude_modules', 'layers_to_transform', 'layers_pattern', 'rank_pattern', 'alpha_pattern',
+]);
 /** Features aha does not implement: accepted only at their "off" value, refused otherwise. */
 const OFF: Record<string, string> = {
   use_dora: 'DoRA adapters',
   modules_to_save: 'modules_to_save (fully trained extra modules)',
-  rank_pattern: 'per-module ranks (rank_pattern)',
-  alpha_pattern: 'per-module alphas (alpha_pattern)',
-  layers_to_transform: 'layers_to_transform',
   layer_replication: 'layer_replication',
   fan_in_fan_out: 'fan_in_fan_out (Conv1D-style weights)',
   megatron_config: 'Megatron layers',
   lora_bias: 'LoRA biases (lora_bias)',
-  exclude_modules: 'exclude_modules',
   use_qalora: 'QALoRA',
   target_parameters: 'target_parameters',
   alora_invocation_tokens: 'aLoRA',
@@ -153,16 +152,18 @@ export function readAdapterConfig(dir: string): AdapterConfig {
   const rslora = raw.use_rslora ?? false;
   if (typeof rslora !== 'boolean') bad('use_rslora', `must be true or false, got ${JSON.stringify(rslora)}`);
   const tm = raw.target_modules;
+  const regex = (field: string, value: string): { regex: string } => {
+    try {
+      new RegExp(value);
+    } catch (err) {
+      bad(field, `not a regular expression aha can use: ${(err as Error).message}`);
+    }
+    return { regex: value };
+  };
   let targets: LoraConfig['targets'];
   if (tm === 'all-linear') targets = 'all-linear';
-  else if (typeof tm === 'string') {
-    try {
-      new RegExp(tm);
-    } catch (err) {
-      bad('target_modules', `not a regular expression aha can use: ${(err as Error).message}`);
-    }
-    targets = { regex: tm };
-  } else if (Array.isArray(tm) && tm.length > 0 && tm.every((t) => typeof t === 'string')) {
+  else if (typeof tm === 'string') targets = regex('target_modules', tm);
+  else if (Array.isArray(tm) && tm.length > 0 && tm.every((t) => typeof t === 'string')) {
     // "q_proj", or a longer dotted name ending in one ("self_attn.q_proj", "model.layers.0.mlp.up_proj").
     const unknown = (tm as string[]).filter((t) => !(LORA_MODULES as readonly string[]).includes(t.slice(t.lastIndexOf('.') + 1)));
     if (unknown.length > 0) bad('target_modules', `${unknown.map((t) => JSON.stringify(t)).join(', ')}: aha adapts only ${LORA_MODULES.join(', ')}`);
@@ -170,10 +171,45 @@ export function readAdapterConfig(dir: string): AdapterConfig {
   } else bad('target_modules', `must be a list of module names or a regular expression, got ${JSON.stringify(tm)}`);
   const base = raw.base_model_name_or_path;
   const tokens = tokenIndices(raw.trainable_token_indices, (problem) => bad('trainable_token_indices', problem));
-  return {
-    lora: { r: r as number, alpha: alpha as number, dropout: dropout as number, targets: targets!, rslora: rslora as boolean, trainableTokens: tokens.embed, lmHeadTokens: tokens.lmHead },
-    baseModel: typeof base === 'string' ? base : null,
-  };
+  const lora: LoraConfig = { r: r as number, alpha: alpha as number, dropout: dropout as number, targets: targets!, rslora: rslora as boolean, trainableTokens: tokens.embed, lmHeadTokens: tokens.lmHead };
+  const ex = raw.exclude_modules;
+  if (typeof ex === 'string') lora.exclude = regex('exclude_modules', ex);
+  else if (Array.isArray(ex) && ex.every((t) => typeof t === 'string')) {
+    if (ex.length > 0) lora.exclude = ex as string[];
+  } else if (ex !== undefined && ex !== null) bad('exclude_modules', `must be a list of module names or a regular expression, got ${JSON.stringify(ex)}`);
+  const layers = raw.layers_to_transform;
+  if (layers !== undefined && layers !== null) {
+    const list = typeof layers === 'number' ? [layers] : layers;
+    if (!Array.isArray(list) || !list.every((l) => typeof l === 'number' && Number.isInteger(l) && l >= 0)) bad('layers_to_transform', `must be a layer index or a list of them, got ${JSON.stringify(layers)}`);
+    // PEFT refuses this pair when it builds the config: a string target is matched whole, with no layer.
+    if ((list as number[]).length > 0 && typeof tm === 'string' && tm !== 'all-linear') bad('layers_to_transform', 'cannot be used with target_modules as a regular expression (PEFT refuses the pair too)');
+    if ((list as number[]).length > 0) lora.layers = list as number[];
+  }
+  const pattern = raw.layers_pattern;
+  if (typeof pattern === 'string' && pattern !== '') lora.layersPattern = [pattern];
+  else if (Array.isArray(pattern) && pattern.every((p) => typeof p === 'string')) {
+    if (pattern.length > 0) lora.layersPattern = pattern as string[];
+  } else if (pattern !== undefined && pattern !== null && pattern !== '') bad('layers_pattern', `must be a name or a list of names, got ${JSON.stringify(pattern)}`);
+  for (const p of lora.layersPattern ?? []) regex('layers_pattern', p);
+  lora.rankPattern = numberPattern(raw.rank_pattern, 'rank_pattern', (v) => Number.isInteger(v) && v >= 1, 'a positive integer', bad, regex);
+  lora.alphaPattern = numberPattern(raw.alpha_pattern, 'alpha_pattern', (v) => v > 0, 'a positive number', bad, regex);
+  for (const key of ['rankPattern', 'alphaPattern', 'layersPattern'] as const) if (lora[key] === undefined) delete lora[key];
+  return { lora, baseModel: typeof base === 'string' ? base : null };
+}
+
+/** rank_pattern / alpha_pattern: {} or null for none, else module-name patterns to numbers. */
+function numberPattern(
+  v: unknown, field: string, ok: (value: number) => boolean, what: string,
+  bad: (field: string, problem: string) => never, regex: (field: string, value: string) => unknown,
+): Record<string, number> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) bad(field, `must be an object from module-name patterns to values, got ${JSON.stringify(v)}`);
+  const entries = Object.entries(v as Record<string, unknown>);
+  for (const [key, value] of entries) {
+    if (typeof value !== 'number' || !ok(value)) bad(field, `"${key}": must be ${what}, got ${JSON.stringify(value)}`);
+    regex(field, key);
+  }
+  return entries.length > 0 ? (Object.fromEntries(entries) as Record<string, number>) : undefined;
 }
 
 /**

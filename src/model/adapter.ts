@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
-import { LoraModel, resolveLoraTokens, writeTokenRows, type LoraConfig } from './lora.js';
+import { LoraModel, assertTrainable, resolveLoraTokens, writeTokenRows, type LoraConfig } from './lora.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterFlag, isAdapterDir, readAdapterConfig, writeAdapterFiles } from './adapter-files.js';
 import { loadModel } from './load-model.js';
 import { readModelFolder, type LoadedModel } from './model-folder.js';
@@ -121,6 +121,21 @@ export function loadAdapterCheckpoint(dir: string): LoadedModel {
   if (!baseModel) throw new InputError({ file, field: 'base_model_name_or_path' }, 'missing: aha needs the base model folder to load this adapter');
   if (!existsSync(join(baseModel, 'config.json'))) throw new InputError({ file, field: 'base_model_name_or_path' }, `${baseModel} is not a model folder here (a Hub name, or a moved base): give the base folder with --model and this folder with --adapter`);
   return loadWithAdapter(baseModel, dir);
+}
+
+/**
+ * An adapter folder given as the model to train (a LoRA run's output or checkpoint, or a PEFT
+ * adapter): its base, named by base_model_name_or_path, with the adapter applied and trainable,
+ * as TRL trains a PeftModel it is given. `loraSpec` (new adapters asked for with `flag`) is
+ * refused: new adapters on top of this one need it merged into the base first.
+ */
+export function adapterToTrain(dir: string, loraSpec: string | null, flag = '--lora'): LoadedModel {
+  if (loraSpec !== null) {
+    throw new AhaError(`${flag} ${loraSpec}: ${dir} is a LoRA adapter folder, and training goes on with its own adapters; drop ${flag} to train them further, ` +
+      `or merge them into the base first (npx aha merge --model BASE --adapter ${dir} --out MERGED) and train new adapters on the merged folder`);
+  }
+  assertTrainable(readAdapterConfig(dir).lora, `${join(dir, ADAPTER_CONFIG_FILE)}, field "lora_dropout"`);
+  return loadAdapterCheckpoint(dir);
 }
 
 /** The model folder `dir` as a frozen base (file precision) with fresh adapters seeded by `seed`: LoRA training's start. */

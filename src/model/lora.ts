@@ -61,13 +61,46 @@ export interface LoraConfig {
    * read from an adapter's trainable_token_indices {"lm_head": [...]}. Absent or empty: none.
    */
   lmHeadTokens?: readonly number[];
+  /**
+   * Projections left out though `targets` names them (PEFT's exclude_modules): a list, matched as
+   * `targets`' list form, or { regex } (the full name must match). Absent: none.
+   */
+  exclude?: readonly string[] | { regex: string };
+  /**
+   * Only projections of these layers (PEFT's layers_to_transform; with list targets only, as PEFT).
+   * The index is the number after one of `layersPattern`'s names ("layers" in
+   * model.layers.3.mlp.up_proj), or with no names the first dotted number after a name (PEFT's
+   * rule). A module named in full in the targets list is not filtered, as in PEFT. Absent or empty: all.
+   */
+  layers?: readonly number[];
+  layersPattern?: readonly string[];
+  /**
+   * Per-projection rank and alpha (PEFT's rank_pattern / alpha_pattern): the first key, in order,
+   * that matches the end of a module's name after a dot (the key is a regular expression) gives
+   * the value; others use `r` and `alpha`.
+   */
+  rankPattern?: Readonly<Record<string, number>>;
+  alphaPattern?: Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_LORA: LoraConfig = { r: 16, alpha: 32, dropout: 0, targets: 'all-linear', rslora: false, trainableTokens: [] };
 
-/** The factor of B A in the update. */
+/** The factor of B A in the update (of a projection without a rank or alpha pattern of its own). */
 export function loraScale(c: LoraConfig): number {
   return c.rslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
+}
+
+/** The value of the first key of `pattern` matching the end of `module` (PEFT's get_pattern_key rule). */
+function patternValue(pattern: Readonly<Record<string, number>> | undefined, module: string): number | undefined {
+  if (pattern === undefined) return undefined;
+  for (const [key, value] of Object.entries(pattern)) if (new RegExp(`^(?:.*\\.)?(?:${key})$`).test(module)) return value;
+  return undefined;
+}
+
+/** The rank and scale of `module`'s adapter: rank_pattern / alpha_pattern where they match, else r and alpha. */
+export function moduleRankScale(c: LoraConfig, module: string): { r: number; scale: number } {
+  const r = patternValue(c.rankPattern, module) ?? c.r;
+  return { r, scale: loraScale({ ...c, r, alpha: patternValue(c.alphaPattern, module) ?? c.alpha }) };
 }
 
 const SPEC_KEYS = ['r', 'alpha', 'dropout', 'targets', 'rslora', 'trainable_tokens', 'trainable_tokens_lm_head'];
@@ -183,11 +216,33 @@ export function assertTrainable(c: LoraConfig, where = '--lora'): LoraConfig {
   return c;
 }
 
-/** Whether module `name` ("model.layers.0.self_attn.q_proj") is targeted. */
-export function isTargeted(name: string, targets: LoraConfig['targets']): boolean {
-  if (targets === 'all-linear') return (LORA_MODULES as readonly string[]).includes(name.slice(name.lastIndexOf('.') + 1));
-  if (Array.isArray(targets)) return targets.some((t) => name === t || name.endsWith(`.${t}`));
-  return new RegExp(`^(?:${(targets as { regex: string }).regex})$`).test(name);
+const endsWithEntry = (name: string, list: readonly string[]): boolean => list.some((t) => name === t || name.endsWith(`.${t}`));
+const fullMatch = (regex: string, name: string): boolean => new RegExp(`^(?:${regex})$`).test(name);
+
+/** The layer index in a module's name as PEFT reads it for layers_to_transform, or null. */
+function layerIndex(name: string, patterns: readonly string[] | undefined): number | null {
+  const res = patterns === undefined || patterns.length === 0 ? [/^.*\.[^.]*\.(\d+)\./] : patterns.map((p) => new RegExp(`^.*\\.${p}\\.(\\d+)\\.`));
+  for (const re of res) {
+    const m = re.exec(name);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+/**
+ * Whether module `name` ("model.layers.0.self_attn.q_proj") gets an adapter: named by the targets,
+ * not excluded, and in one of `layers` when given (PEFT's check_target_module_exists rules).
+ */
+export function isTargeted(name: string, lora: Pick<LoraConfig, 'targets' | 'exclude' | 'layers' | 'layersPattern'>): boolean {
+  const { targets, exclude } = lora;
+  if (exclude !== undefined && (Array.isArray(exclude) ? endsWithEntry(name, exclude) : fullMatch((exclude as { regex: string }).regex, name))) return false;
+  if (!Array.isArray(targets) && targets !== 'all-linear') return fullMatch((targets as { regex: string }).regex, name);
+  const names: readonly string[] = targets === 'all-linear' ? LORA_MODULES : (targets as readonly string[]);
+  if (names.includes(name)) return true;
+  if (!endsWithEntry(name, names)) return false;
+  if (lora.layers === undefined || lora.layers.length === 0) return true;
+  const index = layerIndex(name, lora.layersPattern);
+  return index !== null && lora.layers.includes(index);
 }
 
 /** The PEFT tensor name of a module's A or B. */
@@ -209,6 +264,8 @@ export const LM_HEAD_ROWS_TENSOR = 'base_model.model.lm_head.token_adapter.train
 interface Adapter {
   A: Tensor;
   B: Tensor;
+  /** alpha / r of this projection (rank_pattern and alpha_pattern may give projections their own). */
+  scale: number;
 }
 
 /** A network whose projections can be routed through a hook (aha's Transformer). */
@@ -246,7 +303,6 @@ export class LoraModel implements CausalLM {
   enabled = true;
   /** The base model's folder, recorded as base_model_name_or_path when the adapter is saved. */
   baseModelPath: string;
-  private readonly factor: number;
 
   /**
    * Attaches fresh adapters (A Kaiming-uniform from `seed`, B zero) to every targeted projection
@@ -258,14 +314,14 @@ export class LoraModel implements CausalLM {
     this.baseModelPath = opts.baseModelPath ?? '';
     this.config = base.config;
     this.lora = lora;
-    this.factor = loraScale(lora);
     const rng = new Rng(opts.seed ?? 0);
     for (const [module, [out, inp]] of projectionShapes(base)) {
-      if (!isTargeted(module, lora.targets)) continue;
+      if (!isTargeted(module, lora)) continue;
+      const { r, scale } = moduleRankScale(lora, module);
       const bound = 1 / Math.sqrt(inp);
-      const a = new Float32Array(lora.r * inp);
+      const a = new Float32Array(r * inp);
       for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
-      this.adapters.set(module, { A: parameter(a, [lora.r, inp]), B: parameter(new Float32Array(out * lora.r), [out, lora.r]) });
+      this.adapters.set(module, { A: parameter(a, [r, inp]), B: parameter(new Float32Array(out * r), [out, r]), scale });
     }
     if (this.adapters.size === 0) throw new AhaError(`LoRA targets ${JSON.stringify(lora.targets)} match no projection of the model`);
     if (lora.trainableTokensLmHead && lora.lmHeadTokens === undefined) throw new AhaError('LoRA trainable_tokens_lm_head: resolve the tokens first (resolveLoraTokens)');
@@ -298,7 +354,7 @@ export class LoraModel implements CausalLM {
   private apply(module: string, x: Tensor, y: Tensor): Tensor {
     const ad = this.enabled ? this.adapters.get(module) : undefined;
     if (!ad) return y;
-    return loraAddInPlace(y, x, ad.A, ad.B, this.factor);
+    return loraAddInPlace(y, x, ad.A, ad.B, ad.scale);
   }
 
   /** The adapters of projections whose outputs lie side by side in y (the fused layer's packed products), as one op. */
@@ -308,10 +364,10 @@ export class LoraModel implements CausalLM {
     let col = 0;
     for (const { module, width } of parts) {
       const ad = this.adapters.get(module);
-      if (ad) blocks.push({ A: ad.A, B: ad.B, col });
+      if (ad) blocks.push({ A: ad.A, B: ad.B, col, s: ad.scale });
       col += width;
     }
-    return blocks.length === 0 ? y : loraAddBlocksInPlace(y, x, blocks, this.factor);
+    return blocks.length === 0 ? y : loraAddBlocksInPlace(y, x, blocks, blocks[0].s!);
   }
 
   /** The adapters by PEFT tensor name (A and B of each module, the token rows). */
@@ -351,7 +407,7 @@ export class LoraModel implements CausalLM {
     return noGrad(() => {
       const out = new Map<string, Float32Array>();
       // scale · B A as one matrix product per projection ([out, r] x [r, in]).
-      for (const [module, ad] of this.adapters) out.set(module, scale(matmul(ad.B, ad.A), this.factor).data);
+      for (const [module, ad] of this.adapters) out.set(module, scale(matmul(ad.B, ad.A), ad.scale).data);
       return out;
     });
   }

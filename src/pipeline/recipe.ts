@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } fro
 import { AhaError, InputError } from '../util/errors.js';
 import { bundledPath, packageRoot } from '../util/paths.js';
 import { hasReward } from '../rewards/index.js';
+import { isAdapterDir } from '../model/adapter-files.js';
 import { bundledModel } from '../rl/config.js';
 import { registerTaskRewards } from '../tasks/rewards.js';
 import { ConfigFieldError, evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig, STAGE_KINDS, type StageKind } from './configs.js';
@@ -142,11 +143,34 @@ function checkPathExists(kind: StageKind, field: string, value: string, given: s
   if (field === 'model') {
     if (config.endpoint !== undefined) return null;
     if (!existsSync(value)) return `model folder ${value} does not exist`;
-    if (!statSync(value).isDirectory() || !existsSync(join(value, 'config.json'))) return `${value} is not a model folder (no config.json)`;
+    if (!statSync(value).isDirectory() || !(existsSync(join(value, 'config.json')) || isAdapterDir(value))) return `${value} is not a model folder (no config.json) nor a LoRA adapter folder (no adapter_config.json)`;
     return null;
   }
   if (field === 'data' && (kind === 'sample' || kind === 'eval')) return dataKind(value) === null ? `data "${given}" is not ${dataChoices()}` : null;
   return existsSync(value) ? null : `file ${value} does not exist`;
+}
+
+/**
+ * A training stage whose model is a LoRA adapter folder (an earlier LoRA stage's output, or a
+ * folder on disk) trains those adapters further, as `aha train` and `aha sft` do; new adapters
+ * (`lora:`) or a KL reference (`beta` > 0) there are refused now, not when the stage's turn comes.
+ */
+function checkTrainingOnAdapter(stage: RecipeStage, earlier: readonly RecipeStage[], resolved: Record<string, unknown>, fail: (field: string, problem: string) => never): void {
+  const { kind, config } = stage;
+  if ((kind !== 'sft' && kind !== 'grpo') || typeof config.model !== 'string') return;
+  const ref = /^\$\{(.*)\}$/.exec(config.model.trim());
+  const from = ref ? earlier.find((x) => x.name === REF_SHAPE.exec(ref[1])?.[1]) : undefined;
+  const adapter = from !== undefined
+    ? (from.kind === 'sft' || from.kind === 'grpo') && from.config.lora !== undefined && from.config.lora !== null
+    : ref === null && typeof resolved.model === 'string' && existsSync(resolved.model) && isAdapterDir(resolved.model);
+  if (!adapter) return;
+  const what = from !== undefined ? `stage "${from.name}" trains LoRA adapters, so its output is an adapter folder` : `${config.model} is a LoRA adapter folder`;
+  if (config.lora !== undefined && config.lora !== null) {
+    fail('lora', `${what}, whose adapters this stage trains further; drop lora: here to do that, or merge them into their base with npx aha merge and give the merged folder as this stage's model to train new adapters`);
+  }
+  if (kind === 'grpo' && typeof config.beta === 'number' && config.beta > 0) {
+    fail('beta', `${what}, and a KL term needs the starting policy (base and adapter together) as its reference; use beta: 0 here, or merge the adapter into its base with npx aha merge and give the merged folder as this stage's model`);
+  }
 }
 
 /** A stand-in for outputs not made yet: lets the config checks run on referencing values. */
@@ -244,6 +268,7 @@ export function parseRecipe(text: string, file: string, opts: { runDir?: string 
         if (problem) E.fail([...at, 'config', f], stage.name, f, problem);
       });
     }
+    checkTrainingOnAdapter(stage, stages, resolved, (field, problem) => E.fail([...at, 'config', field], stage.name, field, problem));
     stages.push(stage);
   });
   return { name: top.name as string, file, runDir, stages };

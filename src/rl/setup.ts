@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { loadTokenizer } from '../model/tokenizer.js';
-import { withNewAdapters } from '../model/adapter.js';
+import { adapterToTrain, isAdapterDir, withNewAdapters } from '../model/adapter.js';
 import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
 import { assertSamplingPrecision, inSamplingPrecision } from '../model/sampling-precision.js';
@@ -58,7 +58,7 @@ export function resolveModelDir(model: string | null, task: string | null = null
   }
   const dir = resolve(bundledPath(model));
   if (!existsSync(dir)) throw new AhaError(`model folder ${model} does not exist`);
-  if (!existsSync(join(dir, 'config.json'))) throw new AhaError(`${model} is not a model folder (no config.json)`);
+  if (!existsSync(join(dir, 'config.json')) && !isAdapterDir(dir)) throw new AhaError(`${model} is not a model folder (no config.json) nor a LoRA adapter folder (no adapter_config.json)`);
   return dir;
 }
 
@@ -166,6 +166,12 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     assertJudgeable(config.coat_reader!, promptExamples(), promptsName);
     checkMetaActionTokens(loadTokenizer(modelDir), config.model ?? modelDir);
   }
+  // An adapter trained further keeps no copy of itself as it started, and with its adapters off the
+  // reference would be the base before that adapter's training (TRL's choice), not the starting policy.
+  if (isAdapterDir(modelDir) && needsReference(config)) {
+    throw new AhaError(`${config.model} is a LoRA adapter folder, and a KL term (beta ${config.beta}${config.self_correction === 'score' ? `, score_beta_first ${config.score_beta_first}` : ''}) needs the starting policy, base and adapter together, as its reference; ` +
+      `merge the adapter into its base first (npx aha merge --model BASE --adapter ${config.model} --out MERGED) and train on the merged folder, with --lora for new adapters`);
+  }
   const runDir = resolve(config.output_dir);
   if (!opts.resume) assertFreshRunDir(runDir, '--output', opts.preparedParts);
   const resumeFrom = opts.resume ? resumeCheckpoint(runDir) : null;
@@ -183,7 +189,9 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     loaded = ckpt;
     resume = { from: resumeFrom, optimizerState: ckpt.optimizerState, trainerState: ts };
   } else {
-    loaded = config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
+    loaded = isAdapterDir(modelDir)
+      ? adapterToTrain(modelDir, config.lora)
+      : config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
   }
   const { model, tokenizer } = loaded;
   // Conversational prompts are rendered once, with the model's own chat template.

@@ -34,6 +34,40 @@ import { AhaError } from '../util/errors.js';
 import { utf8OrNull } from '../util/text-file.js';
 import { readBody, HttpError } from './body.js';
 
+/** A special token as decoded text: <|im_end|>, <|eot_id|>, <｜end▁of▁sentence｜>, </s>, <eos>, <pad>, ... */
+const SPECIAL_TOKEN = String.raw`(?:<[|｜][^<>\s|｜]{1,64}[|｜]>|<\/?s>|<eos>|<pad>|<unk>|<end_of_turn>)`;
+const ONLY_SPECIALS = new RegExp(String.raw`^(?:\s*${SPECIAL_TOKEN})*\s*$`);
+const ENDS_WITH_SPECIAL = new RegExp(String.raw`${SPECIAL_TOKEN}$`);
+
+/** `text` without the special tokens (and whitespace) that end it; each is matched in a short tail, so a long text costs no more than a short one. */
+function withoutTrailingSpecials(text: string): string {
+  let end = text.trimEnd().length;
+  for (;;) {
+    const tail = text.slice(Math.max(0, end - 80), end);
+    const m = ENDS_WITH_SPECIAL.exec(tail);
+    if (!m) return text.slice(0, end);
+    end = text.slice(0, end - m[0].length).trimEnd().length;
+  }
+}
+
+/**
+ * The response in an OpenRLHF query. OpenRLHF decodes the whole sequence with its special tokens
+ * (skip_special_tokens=False): the EOS and any right padding stay at the end, and older versions
+ * keep the left padding (and a BOS the template already wrote is doubled) before the prompt.
+ * verl and TRL give reward functions the response decoded without them, and the strict format
+ * reward would fail on a trailing <|im_end|>. So: the text after the prompt, where the prompt
+ * follows nothing but special tokens, without the special tokens that end it. A query in which
+ * the prompt cannot be found is scored whole.
+ */
+export function openRlhfResponse(query: string, prompt: string | undefined): string {
+  let response = query;
+  if (prompt !== undefined && prompt !== '') {
+    const at = query.indexOf(prompt);
+    if (at >= 0 && ONLY_SPECIALS.test(query.slice(0, at))) response = query.slice(at + prompt.length);
+  }
+  return withoutTrailingSpecials(response);
+}
+
 export interface RewardServerOptions {
   port: number;
   host?: string;
@@ -259,7 +293,7 @@ export async function startRewardServer(opts: RewardServerOptions): Promise<Runn
         query.map((q, i) => {
           // OpenRLHF sends prompt+response; score the response only.
           const p = prompts?.[i];
-          const completion = p !== undefined && q.startsWith(p) ? q.slice(p.length) : q;
+          const completion = openRlhfResponse(q, p);
           // The prompt rides along for learned rewards, which score prompt + response.
           return scoreOne(completion, { ...(labels && labels[i] !== null ? { gold: labels[i]! } : {}), ...(p !== undefined ? { prompt: p } : {}) });
         }),

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, saveModel } from '../model/load-model.js';
 import { loadResumeCheckpoint, updateRunConfig, writeRunConfig } from '../model/training-run.js';
-import { withNewAdapters } from '../model/adapter.js';
+import { adapterToTrain, isAdapterDir, withNewAdapters } from '../model/adapter.js';
 import { assertTrainable, parseLoraSpec } from '../model/lora.js';
 import { AhaError } from '../util/errors.js';
 import { fileSha256 } from '../util/file-hash.js';
@@ -130,7 +130,9 @@ export async function runSft(run: SftRunOptions): Promise<SftRunResult> {
   }
 
   const lora = o.lora ? assertTrainable(parseLoraSpec(o.lora)) : null;
-  const loaded = resumeFrom ? loadResumeCheckpoint(resumeFrom) : lora ? withNewAdapters(o.model, lora, o.seed) : loadModel(o.model);
+  const loaded = resumeFrom
+    ? loadResumeCheckpoint(resumeFrom)
+    : isAdapterDir(o.model) ? adapterToTrain(o.model, o.lora ?? null) : lora ? withNewAdapters(o.model, lora, o.seed) : loadModel(o.model);
   const maxPositions = loaded.config.max_position_embeddings;
   if (o.seqLen > maxPositions) {
     log(`note: --max-length ${o.seqLen} is above the model's max_position_embeddings; using ${maxPositions}`);

@@ -72,3 +72,28 @@ test('bad usage (unknown flag, missing value) exits 2, never 1, which aha verify
     process.stdout.write = out;
   }
 });
+
+test('a TRL / TrainingArguments name given as a flag, or a flag written with underscores, is answered with our flag', async () => {
+  const { main } = await import('../../src/cli/program.js');
+  const said: string[] = [];
+  const err = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? (said.push(chunk), true) : err(chunk, ...rest))) as typeof process.stderr.write;
+  const cases: [string[], string][] = [
+    [['train', '--max-steps', '3'], "unknown option '--max-steps' (max_steps is --steps here)"],
+    [['train', '--num_generations', '4'], "unknown option '--num_generations' (num_generations is --group-size here)"],
+    [['train', '--learning-rate', '1e-6'], "unknown option '--learning-rate' (learning_rate is --lr here)"],
+    [['train', '--max_completion_length', '8'], "unknown option '--max_completion_length' (did you mean --max-completion-length?)"],
+    [['sft', '--num-train-epochs', '2'], "unknown option '--num-train-epochs' (num_train_epochs is --epochs here)"],
+    [['pretrain', '--gradient_accumulation_steps', '2'], "unknown option '--gradient_accumulation_steps' (gradient_accumulation_steps is --grad-accum here)"],
+    [['serve', 'rewards', '--max_body_mb', '2'], "unknown option '--max_body_mb' (did you mean --max-body-mb?)"],
+  ];
+  try {
+    for (const [args, message] of cases) {
+      said.length = 0;
+      assert.equal(await main(['node', 'aha', ...args]), 2, args.join(' '));
+      assert.ok(said.join('').includes(message), `${args.join(' ')}: ${said.join('')}`);
+    }
+  } finally {
+    process.stderr.write = err;
+  }
+});

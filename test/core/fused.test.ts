@@ -169,7 +169,8 @@ test('linearFused over frozen BF16 matrices: equal to the f32 product with the w
 
 test('loraAddBlocksInPlace: adapters of column blocks equal one loraAddInPlace per block (forward and gradients), and the float64 reference', () => {
   const M = 13, K = 7, s = 1.5;
-  const blocks = [{ r: 2, N: 5, col: 0 }, { r: 3, N: 3, col: 8 }]; // columns 5-7 have no adapter
+  // Columns 5-7 have no adapter; the second block has its own scale (a rank or alpha pattern).
+  const blocks: { r: number; N: number; col: number; s?: number }[] = [{ r: 2, N: 5, col: 0 }, { r: 3, N: 3, col: 8, s: 0.25 }];
   const W = 11;
   // float64 reference with finite differences: y, x, A_0, B_0, A_1, B_1.
   gradCheck({
@@ -178,13 +179,13 @@ test('loraAddBlocksInPlace: adapters of column blocks equal one loraAddInPlace p
       { data: randn(rng, M * K), shape: [M, K] },
       ...blocks.flatMap((b) => [{ data: randn(rng, b.r * K), shape: [b.r, K] }, { data: randn(rng, b.N * b.r), shape: [b.N, b.r] }]),
     ],
-    run: ([y, x, ...ab]) => loraAddBlocksInPlace(y, x, blocks.map((b, i) => ({ A: ab[2 * i], B: ab[2 * i + 1], col: b.col })), s),
+    run: ([y, x, ...ab]) => loraAddBlocksInPlace(y, x, blocks.map((b, i) => ({ A: ab[2 * i], B: ab[2 * i + 1], col: b.col, s: b.s })), s),
     ref: ([y, x, ...ab]) => {
       const out = Float64Array.from(y);
       blocks.forEach((b, i) => {
         const xa = refMatmul(x, ab[2 * i], 1, M, b.r, K, false, true, true);
         const d = refMatmul(xa, ab[2 * i + 1], 1, M, b.N, b.r, false, true, true);
-        for (let m = 0; m < M; m++) for (let j = 0; j < b.N; j++) out[m * W + b.col + j] += s * d[m * b.N + j];
+        for (let m = 0; m < M; m++) for (let j = 0; j < b.N; j++) out[m * W + b.col + j] += (b.s ?? s) * d[m * b.N + j];
       });
       return out;
     },
@@ -193,7 +194,7 @@ test('loraAddBlocksInPlace: adapters of column blocks equal one loraAddInPlace p
   // The same as separate projections, each adapted by loraAddInPlace.
   const x = Float32Array.from(randn(rng, M * K)), y = Float32Array.from(randn(rng, M * W)), g = Float32Array.from(randn(rng, M * W));
   const ab = blocks.map((b) => [Float32Array.from(randn(rng, b.r * K)), Float32Array.from(randn(rng, b.N * b.r))]);
-  const params = () => blocks.map((b, i) => ({ A: tensor(ab[i][0].slice(), [b.r, K], { requiresGrad: true }), B: tensor(ab[i][1].slice(), [b.N, b.r], { requiresGrad: true }), col: b.col }));
+  const params = () => blocks.map((b, i) => ({ A: tensor(ab[i][0].slice(), [b.r, K], { requiresGrad: true }), B: tensor(ab[i][1].slice(), [b.N, b.r], { requiresGrad: true }), col: b.col, s: b.s }));
   const xt = tensor(x.slice(), [M, K], { requiresGrad: true });
   const pb = params();
   const out = loraAddBlocksInPlace(tensor(y.slice(), [M, W]), xt, pb, s);
@@ -201,7 +202,7 @@ test('loraAddBlocksInPlace: adapters of column blocks equal one loraAddInPlace p
   const xt2 = tensor(x.slice(), [M, K], { requiresGrad: true });
   const ps = params();
   blocks.forEach((b, i) => {
-    const yi = loraAddInPlace(tensor(Float32Array.from(cols(Float64Array.from(y), W, b.col, b.N)), [M, b.N]), xt2, ps[i].A, ps[i].B, s);
+    const yi = loraAddInPlace(tensor(Float32Array.from(cols(Float64Array.from(y), W, b.col, b.N)), [M, b.N]), xt2, ps[i].A, ps[i].B, b.s ?? s);
     assertClose(cols(Float64Array.from(out.data), W, b.col, b.N), yi.data, 1e-6, `block ${i}`);
     yi.backward(Float32Array.from(cols(Float64Array.from(g), W, b.col, b.N)));
     assertClose(pb[i].A.grad!, ps[i].A.grad!, 1e-5, `dA ${i}`);

@@ -11,7 +11,7 @@ import { loadModel, saveModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
 import { LoraModel, parseLoraSpec } from '../../src/model/lora.js';
 import { loadAdapter, loadFrozenBase, loadWithAdapter, readAdapterConfig, saveAdapter, storedMatrixDtype } from '../../src/model/adapter.js';
-import { readSafetensorsHeader, writeSafetensors } from '../../src/model/safetensors.js';
+import { f16ToF32, f32ToF16, readSafetensorsHeader, writeSafetensors } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { tempDir, tinyModel } from './helpers.js';
 
@@ -103,6 +103,55 @@ test('a PEFT adapter aha did not write loads (regex target_modules, F16, PEFT bo
   assert.ok(maxAbs(logits(adapted), logits(merged)) < 1e-4);
 });
 
+/** The values an F16 file stores for `v`. */
+function asF16(v: Float32Array): Float32Array {
+  const out = new Float32Array(v.length);
+  f16ToF32(f32ToF16(v), out);
+  return out;
+}
+
+test('exclude_modules, layers_to_transform, rank_pattern and alpha_pattern: a PEFT adapter loads as PEFT applies it, and aha writes them back', () => {
+  // Layer 1 only (layers_pattern "layers"), all linear but o_proj and down_proj; q_proj at rank 1,
+  // up_proj (by a regex key) at rank 3 with alpha 6; others r 2, alpha 16.
+  const over = {
+    target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], exclude_modules: ['o_proj', 'down_proj'],
+    layers_to_transform: [1], layers_pattern: 'layers', rank_pattern: { q_proj: 1, 'mlp\\.up_.*': 3 }, alpha_pattern: { 'mlp\\.up_.*': 6 },
+  };
+  const shapes: Record<string, [number, number, number]> = { 'self_attn.q_proj': [1, 32, 32], 'self_attn.k_proj': [2, 16, 32], 'self_attn.v_proj': [2, 16, 32], 'mlp.gate_proj': [2, 48, 32], 'mlp.up_proj': [3, 48, 32] };
+  const rng = new Rng(5);
+  const tensors = Object.entries(shapes).flatMap(([m, [r, o, i]]) => [
+    { name: `base_model.model.model.layers.1.${m}.lora_A.weight`, shape: [r, i], data: new Float32Array(r * i).map(() => rng.normal() * 0.3) },
+    { name: `base_model.model.model.layers.1.${m}.lora_B.weight`, shape: [o, r], data: new Float32Array(o * r).map(() => rng.normal() * 0.3) },
+  ]);
+  const peft = handBuilt('peft-patterns', over, tensors);
+  const adapted = loadWithAdapter(baseDir, peft).model as LoraModel;
+  assert.deepEqual([...adapted.adapters.keys()].sort(), Object.keys(shapes).map((m) => `model.layers.1.${m}`).sort());
+  // Merged by hand in f32: W + (alpha_m / r_m) B A, alpha 16 but up_proj's 6.
+  const merged = loadModel(baseDir).model;
+  const p = merged.parameters();
+  for (const t of tensors.filter((x) => x.name.endsWith('lora_A.weight'))) {
+    const module = t.name.slice('base_model.model.'.length, -'.lora_A.weight'.length);
+    const B = tensors.find((x) => x.name === `base_model.model.${module}.lora_B.weight`)!;
+    // The file is F16: use the values as stored.
+    const A16 = asF16(t.data), B16 = asF16(B.data);
+    const [r, i] = t.shape, o = B.shape[0];
+    const s = (module.endsWith('up_proj') ? 6 : 16) / r;
+    const W = p.get(`${module}.weight`)!;
+    for (let a = 0; a < o; a++) for (let c = 0; c < i; c++) for (let k = 0; k < r; k++) W.data[a * i + c] += s * B16[a * r + k] * A16[k * i + c];
+  }
+  assert.ok(maxAbs(logits(adapted), logits(merged)) < 1e-4, String(maxAbs(logits(adapted), logits(merged))));
+  // Saved again by aha: the same fields, the same model.
+  const again = join(dir, 'patterns-again');
+  saveAdapter(again, adapted);
+  const cfg = JSON.parse(readFileSync(join(again, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual([cfg.exclude_modules, cfg.layers_to_transform, cfg.layers_pattern, cfg.rank_pattern, cfg.alpha_pattern],
+    [over.exclude_modules, [1], ['layers'], over.rank_pattern, over.alpha_pattern]);
+  assert.deepEqual(logits(loadWithAdapter(baseDir, again).model), logits(adapted));
+  // A tensor whose rank disagrees with rank_pattern is named with both shapes.
+  const wrong = handBuilt('peft-patterns-wrong', { ...over, rank_pattern: { ...over.rank_pattern, q_proj: 2 } }, tensors);
+  assert.throws(() => loadWithAdapter(baseDir, wrong), /tensor "base_model\.model\.model\.layers\.1\.self_attn\.q_proj\.lora_A\.weight" has shape \[1, 32\] but the model and adapter_config\.json need \[2, 32\]/);
+});
+
 test('PEFT 0.19+ adapter_config.json loads: its new fields at their off values (null), and layers_pattern without layers_to_transform', () => {
   // Fields PEFT 0.19-0.21 write into every adapter_config.json, as published adapters carry them.
   const newer = { lora_ga_config: null, use_bdlora: null, kasa_config: null, monteclora_config: null, velora_config: null, target_parameters: null, peft_version: '0.19.1' };
@@ -128,7 +177,10 @@ test('adapters aha cannot apply exactly are refused, naming the file and field',
     [{ use_dora: true }, /field "use_dora": DoRA adapters not supported/],
     [{ modules_to_save: ['lm_head'] }, /field "modules_to_save": modules_to_save/],
     [{ bias: 'all' }, /field "bias": "all" is not supported/],
-    [{ rank_pattern: { q_proj: 8 } }, /field "rank_pattern"/],
+    [{ rank_pattern: { q_proj: 0 } }, /field "rank_pattern": "q_proj": must be a positive integer/],
+    [{ alpha_pattern: { '(': 4 } }, /field "alpha_pattern": not a regular expression/],
+    [{ layers_to_transform: [0] }, /field "layers_to_transform": cannot be used with target_modules as a regular expression/],
+    [{ exclude_modules: 3 }, /field "exclude_modules": must be a list of module names or a regular expression/],
     [{ peft_type: 'IA3' }, /field "peft_type": "IA3": only "LORA"/],
     [{ target_modules: ['q_proj', 'lm_head'] }, /field "target_modules": "lm_head": aha adapts only/],
     [{ surprise: 1 }, /field "surprise": unknown field/],

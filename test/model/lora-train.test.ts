@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { noGrad } from '../../src/core/index.js';
 import { saveModel } from '../../src/model/load-model.js';
 import { CharTokenizer } from '../../src/model/char-tokenizer.js';
-import { loadModelOrAdapter, readAdapterConfig } from '../../src/model/adapter.js';
-import { isLoraModel } from '../../src/model/lora.js';
+import { loadFrozenBase, loadModelOrAdapter, readAdapterConfig, saveAdapter } from '../../src/model/adapter.js';
+import { LoraModel, isLoraModel, parseLoraSpec } from '../../src/model/lora.js';
+import { SafetensorsReader } from '../../src/model/safetensors.js';
+import { Rng } from '../../src/util/rng.js';
 import { readOptimizerState } from '../../src/model/training-checkpoint.js';
 import { readSafetensorsHeader } from '../../src/model/safetensors.js';
 import { DEFAULT_CONFIG, type GrpoConfig } from '../../src/rl/config.js';
@@ -100,4 +102,44 @@ test('pipeline stages take lora: (grpo stages as the trainer config, sft stages 
   assert.equal(sftConfig({ model: baseDir, data, lora: 'r=4' }).options.lora, 'r=4');
   assert.throws(() => sftConfig({ model: baseDir, data, lora: 'r=4,size=2' }), /field "lora": unknown key "size"/);
   assert.throws(() => grpoConfig({ model: baseDir, data, lora: 'dropout=0.2' }, join(dir, 'stage')), /field "lora": lora: dropout 0\.2 is not supported/);
+});
+
+test('an adapter folder as the model trains its own adapters further (GRPO, SFT); new adapters or a KL reference on it are refused, naming the way out', async () => {
+  // An adapter as an earlier LoRA stage leaves it: trained values, its base named in the config.
+  const start = join(dir, 'start-adapter');
+  const lora = new LoraModel(loadFrozenBase(baseDir).model, parseLoraSpec('r=2,alpha=4,targets=q_proj,v_proj'), { seed: 9, baseModelPath: baseDir });
+  const rng = new Rng(2);
+  // Small values: rewards still differ within the groups of this seed, so the steps have a gradient.
+  for (const p of lora.parameters().values()) for (let i = 0; i < p.size; i++) p.data[i] = rng.normal() * 0.02;
+  saveAdapter(start, lora);
+  const probe = Int32Array.from([5, 6, 7]);
+  const logits = (m: { forward: LoraModel['forward'] }) => noGrad(() => m.forward(probe, 1, 3)).data;
+
+  const out = join(dir, 'continued');
+  const run = prepareGrpo(cfg({ model: start, lora: null, beta: 0, max_steps: 2, output_dir: out }), { quiet: true });
+  assert.ok(isLoraModel(run.model));
+  assert.deepEqual(logits(run.model), logits(lora), 'training starts from the adapter, not from fresh adapters');
+  await runGrpo(run);
+  const ckpt = join(out, 'checkpoints', 'step-2');
+  const saved = readAdapterConfig(ckpt);
+  assert.equal(saved.baseModel, baseDir);
+  assert.deepEqual([saved.lora.r, saved.lora.alpha, saved.lora.targets], [2, 4, ['q_proj', 'v_proj']]);
+  const reader = new SafetensorsReader(join(ckpt, 'adapter_model.safetensors'));
+  let moved = 0;
+  for (const [name, p] of lora.parameters()) {
+    const now = reader.read(name);
+    for (let i = 0; i < now.length; i++) moved = Math.max(moved, Math.abs(now[i] - p.data[i]));
+  }
+  reader.close();
+  assert.ok(moved > 0 && moved < 0.5, `the adapter trained on from its values (max change ${moved})`);
+
+  assert.throws(() => prepareGrpo(cfg({ model: start, lora: 'r=4', beta: 0, output_dir: join(dir, 'refused') })), /--lora r=4: .* is a LoRA adapter folder, and training goes on with its own adapters; drop --lora .*\(npx aha merge/);
+  assert.throws(() => prepareGrpo(cfg({ model: start, lora: null, beta: 0.04, output_dir: join(dir, 'refused') })), /is a LoRA adapter folder, and a KL term \(beta 0\.04\) needs the starting policy.*npx aha merge/);
+  assert.equal(existsSync(join(dir, 'refused')), false);
+
+  const sftData = join(dir, 'sft-more.jsonl');
+  writeFileSync(sftData, Array.from({ length: 4 }, (_, i) => JSON.stringify({ prompt: `${i}+2=`, completion: String(i + 2) })).join('\n') + '\n');
+  const s = aha('sft', '--model', start, '--data', sftData, '--steps', '1', '--batch-size', '4', '--out', join(dir, 'sft-more'), '--quiet');
+  assert.equal(s.status, 0, s.stderr);
+  assert.deepEqual(readAdapterConfig(join(dir, 'sft-more', 'model')).lora.targets, ['q_proj', 'v_proj']);
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Bf16Matrix, linear, linearBf16, noGrad, tensor, Tensor } from '../../src/core/index.js';
 import type { ModelConfig } from '../../src/model/transformer-config.js';
 import { Transformer } from '../../src/model/transformer.js';
-import { LoraModel, adaptersOff, parseLoraSpec, loraScale, DEFAULT_LORA, isTargeted } from '../../src/model/lora.js';
+import { LoraModel, adaptersOff, parseLoraSpec, loraScale, DEFAULT_LORA, isTargeted, moduleRankScale } from '../../src/model/lora.js';
 import { f32ToBf16 } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { centralDifference } from './helpers.js';
@@ -55,11 +55,36 @@ test('--lora specs parse, with PEFT defaults, named lists and rslora; bad keys a
 
 test('targets match as PEFT matches them: all-linear, name suffixes, a full regex', () => {
   const m = 'model.layers.3.self_attn.q_proj';
-  assert.ok(isTargeted(m, 'all-linear'));
-  assert.ok(isTargeted(m, ['q_proj']));
-  assert.ok(!isTargeted(m, ['proj']));
-  assert.ok(isTargeted(m, { regex: '.*\\.(q|v)_proj' }));
-  assert.ok(!isTargeted(m, { regex: 'q_proj' }));
+  assert.ok(isTargeted(m, { targets: 'all-linear' }));
+  assert.ok(isTargeted(m, { targets: ['q_proj'] }));
+  assert.ok(!isTargeted(m, { targets: ['proj'] }));
+  assert.ok(isTargeted(m, { targets: { regex: '.*\\.(q|v)_proj' } }));
+  assert.ok(!isTargeted(m, { targets: { regex: 'q_proj' } }));
+});
+
+test('exclude_modules and layers_to_transform narrow the targets as PEFT does', () => {
+  const q3 = 'model.layers.3.self_attn.q_proj', up3 = 'model.layers.3.mlp.up_proj', q12 = 'model.layers.12.self_attn.q_proj';
+  // Excluded names win over targets, in list (suffix) and regex (full match) form.
+  assert.ok(!isTargeted(q3, { targets: 'all-linear', exclude: ['q_proj'] }));
+  assert.ok(isTargeted(up3, { targets: 'all-linear', exclude: ['q_proj'] }));
+  assert.ok(!isTargeted(q3, { targets: 'all-linear', exclude: { regex: '.*\\.3\\..*' } }));
+  assert.ok(isTargeted(q12, { targets: 'all-linear', exclude: { regex: '3\\..*' } }), 'a regex must match the whole name');
+  // Layer indices: the number after the pattern's name, or after any name without one.
+  assert.ok(isTargeted(q3, { targets: ['q_proj'], layers: [3] }));
+  assert.ok(!isTargeted(q12, { targets: ['q_proj'], layers: [1, 2] }), '12 is not 1 or 2');
+  assert.ok(isTargeted(q12, { targets: ['q_proj'], layers: [12], layersPattern: ['layers'] }));
+  assert.ok(!isTargeted(q12, { targets: ['q_proj'], layers: [12], layersPattern: ['blocks'] }));
+  // A module named in full is not filtered by layer (PEFT checks layers only for suffix matches).
+  assert.ok(isTargeted(q12, { targets: [q12], layers: [0] }));
+});
+
+test('rank_pattern and alpha_pattern give projections their own rank and scale (PEFT\'s first matching key)', () => {
+  const c = { ...DEFAULT_LORA, r: 8, alpha: 16, rankPattern: { 'layers\\.0\\.self_attn\\.q_proj': 2, q_proj: 4 }, alphaPattern: { v_proj: 4 } };
+  assert.deepEqual(moduleRankScale(c, 'model.layers.0.self_attn.q_proj'), { r: 2, scale: 8 });
+  assert.deepEqual(moduleRankScale(c, 'model.layers.1.self_attn.q_proj'), { r: 4, scale: 4 });
+  assert.deepEqual(moduleRankScale(c, 'model.layers.1.self_attn.v_proj'), { r: 8, scale: 0.5 });
+  assert.deepEqual(moduleRankScale(c, 'model.layers.1.self_attn.xq_proj'), { r: 8, scale: 2 }, 'a key matches after a dot only');
+  assert.deepEqual(moduleRankScale({ ...c, rslora: true }, 'model.layers.1.self_attn.q_proj'), { r: 4, scale: 8 });
 });
 
 test('BF16 products equal f32 products with the widened weights, forward and input gradient', () => {

@@ -3,7 +3,7 @@
 // the shipped recipes, which validate once their models exist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRecipe, readRecipe } from '../../src/pipeline/recipe.js';
 import { fakeModelDir, tempDir, writeRecipe } from './helpers.js';
@@ -104,4 +104,17 @@ test('stages may share settings through YAML merge keys (<<: *anchor), as PyYAML
   const r = check(text);
   assert.equal(r.stages[1].config.samples, 3);
   assert.equal(r.stages[1].config.data, 'arithmetic');
+});
+
+test('a training stage on an earlier LoRA stage\'s output trains those adapters on; new adapters or a KL term there are refused before anything runs', () => {
+  const data = join(dir, 'cold.jsonl');
+  writeFileSync(data, '{"prompt": "1+1=", "completion": "2"}\n');
+  const cold = stage('cold', 'sft', `model: ${model}\ndata: ${data}\nlora: r=8`);
+  const rl = (extra: string) => stage('rl', 'grpo', `model: \${stages.cold.output}\ntask: arithmetic${extra}`);
+  assert.deepEqual(check(`name: x\nstages:\n${cold}${rl('')}`).stages.map((s) => s.name), ['cold', 'rl']);
+  assert.throws(() => check(`name: x\nstages:\n${cold}${rl('\nlora: r=8')}`), /r\.yaml:\d+: stage "rl", field "lora": stage "cold" trains LoRA adapters, so its output is an adapter folder, whose adapters this stage trains further; drop lora: here/);
+  assert.throws(() => check(`name: x\nstages:\n${cold}${rl('\nbeta: 0.04')}`), /stage "rl", field "beta": stage "cold" trains LoRA adapters, .*a KL term needs the starting policy/);
+  // Without lora: on the first stage its output is a full model folder: both are fine.
+  const full = stage('cold', 'sft', `model: ${model}\ndata: ${data}`);
+  assert.equal(check(`name: x\nstages:\n${full}${rl('\nlora: r=8\nbeta: 0.04')}`).stages.length, 2);
 });

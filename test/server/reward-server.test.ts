@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { startRewardServer, type RunningRewardServer } from '../../src/server/index.js';
+import { openRlhfResponse } from '../../src/server/reward-server.js';
 import { parseRewardSpec } from '../../src/rewards/index.js';
 
 let srv: RunningRewardServer;
@@ -44,6 +45,23 @@ test('POST /get_reward: OpenRLHF query/prompts/labels -> rewards, scoring only t
   // The prompt is not part of what is scored: a gold-looking number in the prompt does not count.
   const trick = await post(`${srv.url}/get_reward`, { query: ['\\boxed{7} So?'], prompts: ['\\boxed{7}'], labels: ['7'] });
   assert.deepEqual(trick.json.rewards, [0]);
+});
+
+test('POST /get_reward reads OpenRLHF queries as it decodes them: left padding, a doubled BOS, EOS and right padding are not the response', async () => {
+  const prompt = '<|im_start|>user\nQ: 1+1?<|im_end|>\n<|im_start|>assistant\n';
+  const query = [
+    `<|endoftext|><|endoftext|>${prompt}${GOOD}<|im_end|><|endoftext|>`, // Qwen, padded both sides
+    `<|begin_of_text|>${prompt}${GOOD}<|eot_id|>`, // a BOS the tokenizer added before the template's own
+    `<｜begin▁of▁sentence｜>${prompt}${GOOD}<｜end▁of▁sentence｜>`, // DeepSeek's markers
+    `${prompt}${GOOD} </s>`,
+  ];
+  const r = await post(`${srv.url}/get_reward`, { query, prompts: query.map(() => prompt), labels: query.map(() => '2') });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual((r.json.extra_logs as Record<string, unknown>).format, [1, 1, 1, 1]);
+  assert.deepEqual(r.json.rewards, [1.5, 1.5, 1.5, 1.5]);
+  // Text before the prompt that is not special tokens: the prompt is not where OpenRLHF puts it, so the query is scored whole.
+  assert.equal(openRlhfResponse(`Note: ${prompt}${GOOD}`, prompt), `Note: ${prompt}${GOOD}`);
+  assert.equal(openRlhfResponse(`${GOOD}<|im_end|>`, undefined), GOOD);
 });
 
 test('POST /score: one completion or a batch, with per-function parts', async () => {

@@ -177,6 +177,11 @@ export function wantsDemo(flags: Record<string, unknown>): boolean {
   return flags.model === undefined && flags.data === undefined && flags.config === undefined;
 }
 
+/** TRL's names (the config keys) of the flags named otherwise here: max_steps is --steps, num_generations --group-size, ... */
+export const TRAIN_FOREIGN_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(
+  FLAGS.map(([flag, , key]) => [key, flag.split(' ')[0]]).filter(([key, flag]) => flag !== `--${key.replace(/_/g, '-')}`),
+);
+
 export function register(program: Command): void {
   const cmd = program
     .command('train')

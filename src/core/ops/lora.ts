@@ -9,11 +9,15 @@ import { Tensor, empty, gradFor, record } from '../tensor.js';
 import { stacked } from './fused.js';
 import { fail, fmt } from './shape.js';
 
-/** One adapter of loraAddBlocksInPlace: A [r, in], B [out, r], its output in columns [col, col + out) of y. */
+/**
+ * One adapter of loraAddBlocksInPlace: A [r, in], B [out, r], its output in columns [col, col + out)
+ * of y, scaled by its own `s` when given (adapters of one input may differ in rank and alpha).
+ */
 export interface LoraBlock {
   A: Tensor;
   B: Tensor;
   col: number;
+  s?: number;
 }
 
 /**
@@ -27,7 +31,8 @@ export function loraAddInPlace(y: Tensor, x: Tensor, A: Tensor, B: Tensor, s: nu
 }
 
 /**
- * For each block: columns [col, col + out) of y [..., width] gain s · (x A ᵀ) Bᵀ, written INTO
+ * For each block: columns [col, col + out) of y [..., width] gain s · (x A ᵀ) Bᵀ (the block's own s
+ * when it has one), written INTO
  * y's buffer (as loraAddInPlace; blocks must not overlap). Gradients flow to y, x and every A, B.
  */
 export function loraAddBlocksInPlace(y: Tensor, x: Tensor, blocks: readonly LoraBlock[], s: number): Tensor {
@@ -59,9 +64,10 @@ export function loraAddBlocksInPlace(y: Tensor, x: Tensor, blocks: readonly Lora
   }
   const xa = empty([M, R]);
   be.gemm(false, true, 1, M, R, K, 1, x.data, 0, Acat, 0, 0, xa.data, 0);
-  blocks.forEach(({ B, col }, i) => {
-    const [N, r] = B.shape;
-    be.gemmStrided(false, true, M, N, r, s, xa.data, roff[i], R, B.data, 0, r, 1, y.data, col, W);
+  const scaleOf = (b: LoraBlock): number => b.s ?? s;
+  blocks.forEach((b, i) => {
+    const [N, r] = b.B.shape;
+    be.gemmStrided(false, true, M, N, r, scaleOf(b), xa.data, roff[i], R, b.B.data, 0, r, 1, y.data, b.col, W);
   });
   const out = new Tensor(y.data, y.shape);
   return record(out, [y, x, ...blocks.flatMap((b) => [b.A, b.B])], (g) => {
@@ -70,11 +76,11 @@ export function loraAddBlocksInPlace(y: Tensor, x: Tensor, blocks: readonly Lora
     const dx = gradFor(x);
     const needA = blocks.some((b) => b.A.requiresGrad);
     const dxa = dx || needA ? new Float32Array(M * R) : null;
-    blocks.forEach(({ B, col }, i) => {
-      const [N, r] = B.shape;
-      const dB = gradFor(B);
-      if (dB) be.gemmStrided(true, false, N, r, M, s, g, col, W, xa.data, roff[i], R, 1, dB, 0, r);
-      if (dxa) be.gemmStrided(false, false, M, r, N, s, g, col, W, B.data, 0, r, 0, dxa, roff[i], R);
+    blocks.forEach((b, i) => {
+      const [N, r] = b.B.shape;
+      const dB = gradFor(b.B);
+      if (dB) be.gemmStrided(true, false, N, r, M, scaleOf(b), g, b.col, W, xa.data, roff[i], R, 1, dB, 0, r);
+      if (dxa) be.gemmStrided(false, false, M, r, N, scaleOf(b), g, b.col, W, b.B.data, 0, r, 0, dxa, roff[i], R);
     });
     if (!dxa) return;
     blocks.forEach(({ A }, i) => {
