@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { AhaError, InputError } from '../util/errors.js';
 import { atomicWriteDir } from '../util/atomic.js';
 import type { CausalLM } from './causal-lm.js';
-import { LoraModel, assertTrainable, resolveLoraTokens, writeTokenRows, type LoraConfig } from './lora.js';
+import { LoraModel, assertTrainable, resolveLoraTokens, writeTokenRows, type FrozenAdapters, type LoraConfig } from './lora.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterFlag, isAdapterDir, readAdapterConfig, writeAdapterFiles } from './adapter-files.js';
 import { loadModel } from './load-model.js';
 import { readModelFolder, type LoadedModel } from './model-folder.js';
@@ -136,6 +136,16 @@ export function adapterToTrain(dir: string, loraSpec: string | null, flag = '--l
   }
   assertTrainable(readAdapterConfig(dir).lora, `${join(dir, ADAPTER_CONFIG_FILE)}, field "lora_dropout"`);
   return loadAdapterCheckpoint(dir);
+}
+
+/** The values of the adapter folder `dir` (of `model`'s shapes: the adapter it was loaded from, or one trained from it), held fixed. */
+export function frozenAdaptersOf(model: LoraModel, dir: string): FrozenAdapters {
+  const reader = new SafetensorsReader(join(dir, ADAPTER_WEIGHTS_FILE));
+  try {
+    return model.frozenCopy((name) => (reader.header.tensors.has(name) ? reader.read(name) : undefined));
+  } finally {
+    reader.close();
+  }
 }
 
 /** The model folder `dir` as a frozen base (file precision) with fresh adapters seeded by `seed`: LoRA training's start. */

@@ -17,7 +17,7 @@
 // unless its rows are asked for too (`trainable_tokens_lm_head=true`, PEFT's dict form
 // {"embed_tokens": ids, "lm_head": ids}): then lm_head's rows of those ids train as well. New tokens added with `aha tokens add` all start at the mean row, so
 // without this they stay indistinguishable under LoRA.
-import { loraAddBlocksInPlace, loraAddInPlace, matmul, noGrad, parameter, scale, type LoraBlock, type Tensor } from '../core/index.js';
+import { loraAddBlocksInPlace, loraAddInPlace, matmul, noGrad, parameter, scale, tensor, type LoraBlock, type Tensor } from '../core/index.js';
 import { AhaError, InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
@@ -268,6 +268,16 @@ interface Adapter {
   scale: number;
 }
 
+/**
+ * Adapter values held fixed (no gradients): a LoraModel applies them in place of its trained ones
+ * inside `frozenPolicy`, e.g. GRPO's reference when training goes on from an adapter folder.
+ */
+export interface FrozenAdapters {
+  readonly adapters: ReadonlyMap<string, Adapter>;
+  readonly tokenRows: TokenRows | null;
+  readonly lmHeadRows: TokenRows | null;
+}
+
 /** A network whose projections can be routed through a hook (aha's Transformer). */
 export type AdaptableModel = CausalLM & Pick<Transformer, 'setLinearHook' | 'prefillRows' | 'baseRows'>;
 
@@ -301,6 +311,8 @@ export class LoraModel implements CausalLM {
   readonly lmHeadRows: TokenRows | null = null;
   /** Off: the base model's outputs exactly (the reference policy). */
   enabled = true;
+  /** Set inside `frozenPolicy`: the values applied in place of the trained adapters. */
+  private standIn: FrozenAdapters | null = null;
   /** The base model's folder, recorded as base_model_name_or_path when the adapter is saved. */
   baseModelPath: string;
 
@@ -334,8 +346,8 @@ export class LoraModel implements CausalLM {
     const hook: LinearHook = {
       apply: (module, x, y) => this.apply(module, x, y),
       applyPacked: (parts, x, y) => this.applyPacked(parts, x, y),
-      tokenRows: () => (this.enabled ? this.tokenRows : null),
-      lmHeadRows: () => (this.enabled ? this.lmHeadRows : null),
+      tokenRows: () => (this.enabled ? (this.standIn ?? this).tokenRows : null),
+      lmHeadRows: () => (this.enabled ? (this.standIn ?? this).lmHeadRows : null),
     };
     this.base.setLinearHook(hook);
   }
@@ -352,7 +364,7 @@ export class LoraModel implements CausalLM {
   }
 
   private apply(module: string, x: Tensor, y: Tensor): Tensor {
-    const ad = this.enabled ? this.adapters.get(module) : undefined;
+    const ad = this.enabled ? (this.standIn ?? this).adapters.get(module) : undefined;
     if (!ad) return y;
     return loraAddInPlace(y, x, ad.A, ad.B, ad.scale);
   }
@@ -360,10 +372,11 @@ export class LoraModel implements CausalLM {
   /** The adapters of projections whose outputs lie side by side in y (the fused layer's packed products), as one op. */
   private applyPacked(parts: readonly PackedPart[], x: Tensor, y: Tensor): Tensor {
     if (!this.enabled) return y;
+    const adapters = (this.standIn ?? this).adapters;
     const blocks: LoraBlock[] = [];
     let col = 0;
     for (const { module, width } of parts) {
-      const ad = this.adapters.get(module);
+      const ad = adapters.get(module);
       if (ad) blocks.push({ A: ad.A, B: ad.B, col, s: ad.scale });
       col += width;
     }
@@ -412,6 +425,37 @@ export class LoraModel implements CausalLM {
     });
   }
 
+  /**
+   * The adapter values now, or the values `values` gives by PEFT tensor name (an adapter file of
+   * this model's shapes), as copies without gradients: a policy to hold fixed (`frozenPolicy`).
+   */
+  frozenCopy(values?: (name: string) => Float32Array | undefined): FrozenAdapters {
+    const copy = (name: string, t: Tensor): Tensor => {
+      const v = values ? values(name) : t.data;
+      if (v === undefined || v.length !== t.size) throw new AhaError(`frozen adapter values: tensor "${name}" ${v === undefined ? 'is missing' : `has ${v.length} values, not ${t.size}`}`);
+      return tensor(v.slice(), t.shape);
+    };
+    const rows = (tr: TokenRows | null, name: string): TokenRows | null => (tr ? { ids: tr.ids, rows: copy(name, tr.rows), base: tr.base } : null);
+    return {
+      adapters: new Map([...this.adapters].map(([m, ad]) => [m, { A: copy(peftTensorName(m, 'A'), ad.A), B: copy(peftTensorName(m, 'B'), ad.B), scale: ad.scale }])),
+      tokenRows: rows(this.tokenRows, TOKEN_ROWS_TENSOR),
+      lmHeadRows: rows(this.lmHeadRows, LM_HEAD_ROWS_TENSOR),
+    };
+  }
+
+  /** Runs `fn` with the adapters switched off (`frozen` null) or with `frozen` in place of the trained ones. */
+  runAs<T>(frozen: FrozenAdapters | null, fn: () => T): T {
+    const was = { enabled: this.enabled, standIn: this.standIn };
+    this.enabled = frozen !== null;
+    this.standIn = frozen;
+    try {
+      return fn();
+    } finally {
+      this.enabled = was.enabled;
+      this.standIn = was.standIn;
+    }
+  }
+
   /** Replaces adapter values from tensors named as PEFT names them; every adapter must be there, with its shape. */
   loadAdapterTensors(get: (name: string) => { shape: readonly number[]; data: Float32Array } | undefined, file: string): void {
     for (const [name, p] of this.parameters()) {
@@ -427,15 +471,16 @@ export class LoraModel implements CausalLM {
 
 /** The adapted model's base with its adapters switched off for every call (GRPO's reference). */
 export function adaptersOff(model: LoraModel): CausalLM {
-  const off = <T>(fn: () => T): T => {
-    const was = model.enabled;
-    model.enabled = false;
-    try {
-      return fn();
-    } finally {
-      model.enabled = was;
-    }
-  };
+  return frozenPolicy(model, null);
+}
+
+/**
+ * The adapted model with `frozen` applied in place of its trained adapters for every call (or,
+ * with null, none): a fixed policy on the same base, no second copy of the weights. GRPO's
+ * reference when training goes on from an adapter folder is that adapter as the run started.
+ */
+export function frozenPolicy(model: LoraModel, frozen: FrozenAdapters | null): CausalLM {
+  const off = <T>(fn: () => T): T => model.runAs(frozen, fn);
   return {
     config: model.config,
     parameters: () => new Map(),

@@ -153,7 +153,7 @@ function checkPathExists(kind: StageKind, field: string, value: string, given: s
 /**
  * A training stage whose model is a LoRA adapter folder (an earlier LoRA stage's output, or a
  * folder on disk) trains those adapters further, as `aha train` and `aha sft` do; new adapters
- * (`lora:`) or a KL reference (`beta` > 0) there are refused now, not when the stage's turn comes.
+ * (`lora:`) there are refused now, not when the stage's turn comes.
  */
 function checkTrainingOnAdapter(stage: RecipeStage, earlier: readonly RecipeStage[], resolved: Record<string, unknown>, fail: (field: string, problem: string) => never): void {
   const { kind, config } = stage;
@@ -167,9 +167,6 @@ function checkTrainingOnAdapter(stage: RecipeStage, earlier: readonly RecipeStag
   const what = from !== undefined ? `stage "${from.name}" trains LoRA adapters, so its output is an adapter folder` : `${config.model} is a LoRA adapter folder`;
   if (config.lora !== undefined && config.lora !== null) {
     fail('lora', `${what}, whose adapters this stage trains further; drop lora: here to do that, or merge them into their base with npx aha merge and give the merged folder as this stage's model to train new adapters`);
-  }
-  if (kind === 'grpo' && typeof config.beta === 'number' && config.beta > 0) {
-    fail('beta', `${what}, and a KL term needs the starting policy (base and adapter together) as its reference; use beta: 0 here, or merge the adapter into its base with npx aha merge and give the merged folder as this stage's model`);
   }
 }
 

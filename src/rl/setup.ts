@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { setNumThreads } from '../core/index.js';
 import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { loadTokenizer } from '../model/tokenizer.js';
-import { adapterToTrain, isAdapterDir, withNewAdapters } from '../model/adapter.js';
-import { adaptersOff, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
+import { adapterToTrain, frozenAdaptersOf, isAdapterDir, withNewAdapters } from '../model/adapter.js';
+import { adaptersOff, frozenPolicy, isLoraModel, parseLoraSpec, setGradientCheckpointing } from '../model/lora.js';
 import { sample } from '../model/sampling.js';
 import { assertSamplingPrecision, inSamplingPrecision } from '../model/sampling-precision.js';
 import { loadResumeCheckpoint, readRunConfig, resumeCheckpoint, RUN_CONFIG_FILE } from '../model/training-run.js';
@@ -166,11 +166,9 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     assertJudgeable(config.coat_reader!, promptExamples(), promptsName);
     checkMetaActionTokens(loadTokenizer(modelDir), config.model ?? modelDir);
   }
-  // An adapter trained further keeps no copy of itself as it started, and with its adapters off the
-  // reference would be the base before that adapter's training (TRL's choice), not the starting policy.
-  if (isAdapterDir(modelDir) && needsReference(config)) {
-    throw new AhaError(`${config.model} is a LoRA adapter folder, and a KL term (beta ${config.beta}${config.self_correction === 'score' ? `, score_beta_first ${config.score_beta_first}` : ''}) needs the starting policy, base and adapter together, as its reference; ` +
-      `merge the adapter into its base first (npx aha merge --model BASE --adapter ${config.model} --out MERGED) and train on the merged folder, with --lora for new adapters`);
+  // The reference of an adapter trained further is a frozen copy of it, which no update reaches to sync.
+  if (isAdapterDir(modelDir) && config.sync_ref_model) {
+    throw new AhaError(`sync_ref_model: ${config.model} is a LoRA adapter folder, whose reference is a frozen copy of the adapter as the run started, not a model that could be synced; drop sync_ref_model, or merge the adapter into its base first (npx aha merge)`);
   }
   const runDir = resolve(config.output_dir);
   if (!opts.resume) assertFreshRunDir(runDir, '--output', opts.preparedParts);
@@ -230,7 +228,13 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
 
   // The reference is the starting model (not the checkpoint being resumed), loaded once, frozen;
   // with LoRA it is the same network with its adapters switched off.
-  const reference = needsReference(config) ? (isLoraModel(model) ? adaptersOff(model) : load(modelDir, 'reference model folder').model) : null;
+  // Training on from an adapter folder: the reference is that adapter as the run started (read from
+  // the folder, so a resumed run has it too), not the base with the adapters off as TRL takes it.
+  const reference = !needsReference(config)
+    ? null
+    : isLoraModel(model)
+      ? isAdapterDir(modelDir) ? frozenPolicy(model, frozenAdaptersOf(model, modelDir)) : adaptersOff(model)
+      : load(modelDir, 'reference model folder').model;
   // sync_ref_model: the checkpoint holds the reference as synced so far.
   if (resumeFrom && config.sync_ref_model) restoreReference(reference!, readTensorFile(resumeFrom, SYNCED_REFERENCE_FILE), resumeFrom);
   const eosIds = loaded.eosIds;

@@ -104,7 +104,7 @@ test('pipeline stages take lora: (grpo stages as the trainer config, sft stages 
   assert.throws(() => grpoConfig({ model: baseDir, data, lora: 'dropout=0.2' }, join(dir, 'stage')), /field "lora": lora: dropout 0\.2 is not supported/);
 });
 
-test('an adapter folder as the model trains its own adapters further (GRPO, SFT); new adapters or a KL reference on it are refused, naming the way out', async () => {
+test('an adapter folder as the model trains its own adapters further (GRPO, SFT), against itself as it started with a KL term; new adapters on it are refused, naming the way out', async () => {
   // An adapter as an earlier LoRA stage leaves it: trained values, its base named in the config.
   const start = join(dir, 'start-adapter');
   const lora = new LoraModel(loadFrozenBase(baseDir).model, parseLoraSpec('r=2,alpha=4,targets=q_proj,v_proj'), { seed: 9, baseModelPath: baseDir });
@@ -134,8 +134,19 @@ test('an adapter folder as the model trains its own adapters further (GRPO, SFT)
   assert.ok(moved > 0 && moved < 0.5, `the adapter trained on from its values (max change ${moved})`);
 
   assert.throws(() => prepareGrpo(cfg({ model: start, lora: 'r=4', beta: 0, output_dir: join(dir, 'refused') })), /--lora r=4: .* is a LoRA adapter folder, and training goes on with its own adapters; drop --lora .*\(npx aha merge/);
-  assert.throws(() => prepareGrpo(cfg({ model: start, lora: null, beta: 0.04, output_dir: join(dir, 'refused') })), /is a LoRA adapter folder, and a KL term \(beta 0\.04\) needs the starting policy.*npx aha merge/);
+  assert.throws(() => prepareGrpo(cfg({ model: start, lora: null, beta: 0.04, sync_ref_model: true, output_dir: join(dir, 'refused') })), /sync_ref_model: .* is a LoRA adapter folder, whose reference is a frozen copy/);
   assert.equal(existsSync(join(dir, 'refused')), false);
+
+  // With a KL term the reference is the adapter as the run started (not the base, as TRL takes it),
+  // and stays so while the adapter trains, and in a resumed run.
+  const withKl = prepareGrpo(cfg({ model: start, lora: null, beta: 0.04, max_steps: 2, output_dir: join(dir, 'continued-kl') }), { quiet: true });
+  assert.deepEqual(logits(withKl.reference!), logits(lora));
+  await runGrpo(withKl);
+  assert.notDeepEqual(logits(withKl.model), logits(lora), 'the policy trained');
+  assert.deepEqual(logits(withKl.reference!), logits(lora), 'the reference did not');
+  const resumed = prepareGrpo(cfg({ model: start, lora: null, beta: 0.04, max_steps: 3, output_dir: join(dir, 'continued-kl') }), { quiet: true, resume: true });
+  assert.deepEqual(logits(resumed.reference!), logits(lora));
+  assert.deepEqual(logits(resumed.model), logits(withKl.model));
 
   const sftData = join(dir, 'sft-more.jsonl');
   writeFileSync(sftData, Array.from({ length: 4 }, (_, i) => JSON.stringify({ prompt: `${i}+2=`, completion: String(i + 2) })).join('\n') + '\n');
