@@ -51,7 +51,25 @@ export function singleValue(sentence: string): string {
   const outside = sentence.replace(MATH_SPAN, ' ');
   const numbers = [...outside.matchAll(NUMBER_RE)].map((m) => m[0].replace(/\s+/g, ''));
   const values = [...spans, ...numbers];
-  return values.length === 1 ? values[0] : '';
+  return values.length === 1 ? values[0] : (statedSpan(sentence) ?? '');
+}
+
+/**
+ * The math span a sentence with several spans states as its value: the one right after its last
+ * stating verb, with no number after it ("The value of $n$ is $100$.", "Since $x=5$, the area is
+ * $25$ square units."); the spans before it say what the value is of. Null otherwise.
+ */
+function statedSpan(sentence: string): string | null {
+  const spans: string[] = [];
+  // Each span becomes a numbered placeholder, so the verbs and "=" inside math are not read.
+  const masked = sentence.replace(MATH_SPAN, (...m: string[]) => `\uE000${spans.push((m[1] ?? m[2] ?? m[3] ?? m[4]).trim()) - 1}\uE000`);
+  let stated: RegExpExecArray | null = null;
+  STATING.lastIndex = 0;
+  for (let m = STATING.exec(masked); m !== null; m = STATING.exec(masked)) stated = m;
+  if (!stated) return null;
+  const after = /^\uE000(\d+)\uE000([^\uE000]*)$/.exec(masked.slice(stated.index + stated[0].length));
+  if (!after || /\d/.test(after[2]) || spans[Number(after[1])] === '') return null;
+  return spans[Number(after[1])];
 }
 
 /**
@@ -114,7 +132,7 @@ export function concludingAnswer(text: string): string | null {
   if (sentence === '') return null;
   if (hedgesAValue(sentence)) return '';
   const spans = mathSpans(sentence);
-  if (spans.length > 1) return '';
+  if (spans.length > 1) return statedSpan(sentence) ?? '';
   if (spans.length === 1) return spans[0];
   let stated: RegExpExecArray | null = null;
   STATING.lastIndex = 0;

@@ -159,6 +159,32 @@ export function gsm8kAnswer(text: string): string | null {
  */
 export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | null {
   const text = toHalfWidth(raw);
+  // A reasoning model's answer is what follows its thinking (R1, QwQ, Qwen3: "<think>…</think>
+  // answer"); the boxes and "the answer is" tried inside the thinking are drafts. The thinking is
+  // read only when nothing follows it (cut after </think>), as a reply whose content is empty is
+  // read from its reasoning.
+  const close = text.lastIndexOf(THINK_CLOSE);
+  const after = close < 0 ? '' : text.slice(close + THINK_CLOSE.length);
+  return after.trim() === '' ? answerIn(text, opts) : answerAfterThinking(after, opts);
+}
+
+const THINK_CLOSE = '</think>';
+
+/**
+ * The answer in what follows </think>: found as in any text, else the value a short section
+ * states ("Janet makes 18 dollars every day."), read like an <answer> block because it is
+ * the reply's declared answer; never from the thinking.
+ */
+function answerAfterThinking(after: string, opts: ExtractOptions): string | null {
+  const found = answerIn(after, { lastNumberFallback: false });
+  if (found !== null) return found;
+  const declared = declaredValue(after.trim());
+  if (declared !== null) return declared === '' ? null : stripMathDelimiters(declared);
+  return answerIn(after, opts);
+}
+
+/** The final answer of a text without a thinking block to skip (see extractAnswer). */
+function answerIn(text: string, opts: ExtractOptions): string | null {
   const tagged = lastAnswerTag(text);
   if (tagged !== null) {
     const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? sentenceInTag(tagged);
