@@ -13,7 +13,9 @@ const CONCLUDER_WORDS = [
   'daher', 'somit', 'folglich', 'insgesamt', 'portanto', 'logo', 'quindi', 'dunque', 'pertanto', 'in totale',
   'итак', 'следовательно', 'таким образом', 'всего',
 ].join('|');
-const CONCLUDERS = new RegExp(`(?:^|[.!?:;]\\s+)(?:${CONCLUDER_WORDS})(?![\\p{L}])[,:]?\\s*`, 'giu');
+// Also after a comma when a value follows at once ("We have $2n + 1 = 15$, so $n = 7$."; not
+// ", so that the total doubles", ", so far").
+const CONCLUDERS = new RegExp(`(?:^|[.!?:;]\\s+)(?:${CONCLUDER_WORDS})(?![\\p{L}])[,:]?\\s*|,\\s*(?:${CONCLUDER_WORDS})(?![\\p{L}]),?\\s*(?=\\$|\\\\[([]|-?\\d)`, 'giu');
 // The verb that states the value, in the same languages: "Donc, la réponse est 18", "Итак, ответ равен 18".
 const STATING_VERBS = [
   'is', 'are', 'was', 'were', 'equals', 'be', 'gives', 'get', 'makes',
@@ -21,6 +23,9 @@ const STATING_VERBS = [
   'равно', 'равен', 'равна', 'составляет',
 ].join('|');
 const STATING = new RegExp(`(?<![\\p{L}])(?:${STATING_VERBS})(?![\\p{L}])\\s+|=\\s*`, 'giu');
+
+/** What names the answer after its value: "7 is the answer", "$x = 3$ is our final answer". */
+const ANSWER_NOUN = /^(?:the|our|my)?\s*(?:(?:final|correct|required|desired)\s+)?(?:answer|solution|result)\b/i;
 
 // Words that make a sentence's number something other than its answer: a negation ("not 18",
 // "pas 18"), a comparison ("at least 18") or an alternative ("17 or 18"), in English and the
@@ -138,6 +143,8 @@ export function concludingAnswer(text: string): string | null {
   STATING.lastIndex = 0;
   for (let m = STATING.exec(sentence); m !== null; m = STATING.exec(sentence)) stated = m;
   const rest = stated ? sentence.slice(stated.index + stated[0].length).trim() : sentence;
+  // "Therefore, 7 is the answer.": the value comes before the verb.
+  if (stated && stated.index > 0 && ANSWER_NOUN.test(rest)) return singleValue(sentence.slice(0, stated.index));
   if (rest !== '' && looksBare(rest)) return rest;
   return singleValue(sentence);
 }

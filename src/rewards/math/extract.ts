@@ -128,14 +128,16 @@ function phraseValue(text: string, last: RegExpExecArray | null): string | null 
 }
 
 /**
- * Markdown emphasis around an answer ("**Answer:** 18", "The answer is **18**.", "**Answer: 18**")
- * is layout, not math (where `**` would be a power).
+ * Markdown emphasis around an answer ("**Answer:** 18", "The answer is **18**.", "**Answer: 18**",
+ * "*Answer:* 18", "The answer is *18*.") is layout, not math (where `**` would be a power).
  */
 export function stripEmphasis(s: string): string {
   let t = s;
   for (;;) {
     const before = t;
     t = t.replace(/^(?:\*\*|__)\s*/, '').replace(/\s*(?:\*\*|__)$/, '').trim();
+    // Italics: the rest of "*Answer:* 5", or a whole "*5*" / "_5_" (never math: no answer starts with * or _).
+    t = t.replace(/^[*_]\s+/, '').replace(/^([*_])([^*_\s](?:[^*_]*[^*_\s])?)\1$/, '$2').trim();
     if (t === before) return t;
   }
 }
