@@ -2,7 +2,7 @@
 // its brackets), unordered set (\{…\}, "a, b" lists, ±), union of intervals, matrix, equation.
 import { splitTopLevel, splitTopLevelRe, wrapsWhole } from './latex-scan.js';
 import type { NormalizedAnswer } from './normalize.js';
-import { isName } from './names.js';
+import { isConstant, isName } from './names.js';
 import { relationIntervals } from './relation.js';
 
 export type Answer =
@@ -135,12 +135,6 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     return { kind: 'set', items: [with_('+'), with_('-')] };
   }
   return scalar(t, percent);
-}
-
-/** A side with digits and no variables: LaTeX commands (\times, \frac, \pi) aside, no letters. */
-function isConstant(side: string): boolean {
-  const bare = side.replace(/\\[a-zA-Z]+/g, ' ');
-  return /\d/.test(bare) && !/[a-zA-Z]/.test(bare);
 }
 
 const ASSIGNMENT_SEPARATORS = /;|,|\s+(?:and|or)\s+|\\text\s*\{\s*(?:and|or)\s*\}|\\quad/;
