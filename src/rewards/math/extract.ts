@@ -62,7 +62,8 @@ const BOX_JOINER = /^(?:\s|\$|\\[()[\]]|[,;&]|\\q?quad|\\[,;]|\\text\s*\{\s*(?:a
  * a box before it joined by "or" is offered as a second reading (`{a} \approx {b}`).
  */
 export function finalBoxed(text: string): string | null {
-  const spans = boxedSpans(text);
+  // An empty box is the prompt's instruction echoed ("put your final answer within \boxed{}"), not an answer.
+  const spans = boxedSpans(text).filter((b) => b.end < 0 || b.content !== '');
   let i = spans.length - 1;
   if (i < 0 || spans[i].end < 0) return null;
   const parts = [spans[i].content];
