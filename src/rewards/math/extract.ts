@@ -161,7 +161,7 @@ export function gsm8kAnswer(text: string): string | null {
  * Full-width punctuation is read as ASCII.
  */
 export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | null {
-  const text = toHalfWidth(raw);
+  const text = beforeEndOfTurn(toHalfWidth(raw));
   // A reasoning model's answer is what follows its thinking (R1, QwQ, Qwen3: "<think>…</think>
   // answer"); the boxes and "the answer is" tried inside the thinking are drafts. The thinking is
   // read only when nothing follows it (cut after </think>), as a reply whose content is empty is
@@ -172,6 +172,16 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
 }
 
 const THINK_CLOSE = '</think>';
+
+// End-of-turn tokens as their text (outputs decoded with special tokens kept: "The answer is
+// 5.<|im_end|>"): the reply ends there, and what a base model runs on to after one is not its answer.
+const END_OF_TURN = /<\|(?:im_end|endoftext|eot_id|end)\|>|<[|｜]end▁of▁sentence[|｜]>|<end_of_turn>|<\/s>/;
+
+/** The text up to the first end-of-turn token. */
+function beforeEndOfTurn(text: string): string {
+  const end = END_OF_TURN.exec(text);
+  return end ? text.slice(0, end.index) : text;
+}
 
 /**
  * The answer in what follows </think>: found as in any text, else the value a short section
