@@ -56,7 +56,23 @@ export function singleValue(sentence: string): string {
   const outside = sentence.replace(MATH_SPAN, ' ');
   const numbers = [...outside.matchAll(NUMBER_RE)].map((m) => m[0].replace(/\s+/g, ''));
   const values = [...spans, ...numbers];
-  return values.length === 1 ? values[0] : (statedSpan(sentence) ?? '');
+  return values.length === 1 ? values[0] : (statedSpan(sentence) ?? boldValue(sentence) ?? '');
+}
+
+/**
+ * The one value a sentence sets in bold among its others ("Janet sells 9 eggs at $2 each,
+ * making **$18** per day."): the writer marked it as the answer. Null unless exactly one bold
+ * part is a short value, starting with it.
+ */
+function boldValue(sentence: string): string | null {
+  const bold = [...sentence.matchAll(/\*\*([^*]+)\*\*|__([^_]+)__/g)].map((m) => (m[1] ?? m[2]).trim());
+  if (bold.length !== 1) return null;
+  // Money's $ goes; the bold must start with its value ("**18 dollars**", "**$x = 5$**"), so a
+  // label ("**Step 1:**") is no answer.
+  const inner = bold[0].replace(/^\\?\$(?=\d)/, '');
+  if (!/^(?:\$|\\\(|-?\d)/.test(inner) || !looksBare(inner)) return null;
+  const value = singleValue(inner);
+  return value === '' ? null : value;
 }
 
 /**
