@@ -54,3 +54,12 @@ test('fences are read as Markdown reads them: at line starts, indented in a list
   assert.equal(extractCode(`Sure! \`\`\`python\n${SOLUTION}\`\`\`\nDone.`, 'python', ['area']), SOLUTION);
   assert.equal(extractCode('```python\ndef area(w, h):\n    return w * h```\nThis works.', 'python', ['area']), 'def area(w, h):\n    return w * h');
 });
+
+test("a reasoning model's code is in its answer after </think>, not its thinking's drafts; an end-of-turn token ends the reply", () => {
+  const drafted = '<think>\nDraft:\n```python\ndef area(w, h):\n    return w + h\n```\nNo, that adds.\n</think>\n\n' + SOLUTION;
+  assert.equal(extractCode(drafted, 'python', ['area']).trim(), SOLUTION.trim());
+  // Nothing after </think>: the thinking's block is all there is.
+  assert.equal(extractCode(`<think>\n\`\`\`python\n${SOLUTION}\`\`\`\n</think>\n`, 'python', ['area']), SOLUTION);
+  assert.equal(extractCode(`${SOLUTION}<|im_end|>`, 'python', ['area']), SOLUTION);
+  assert.equal(extractCode(`\`\`\`python\n${SOLUTION}<|endoftext|>`, 'python', ['area']), SOLUTION);
+});

@@ -1,10 +1,12 @@
-// The program inside a model completion. Real replies often hold several code blocks: the
+// The program inside a model completion (after a reasoning model's </think>, up to an
+// end-of-turn token kept as text). Real replies often hold several code blocks: the
 // solution, then a usage example or the model's own tests. The block that counts is the last one
 // of the completion's language that defines a function the tests call (when those names are
 // known), else the last block of that language, else the last block; with no fence, the
 // <answer> block, else the whole completion. A reply cut off inside its last block (a length
 // limit, or a stop string that ate the closing fence) keeps that block's text.
 import type { CodeTests } from './run.js';
+import { afterThinking, beforeEndOfTurn } from '../reply.js';
 
 interface Block {
   tag: string;
@@ -82,7 +84,11 @@ export function definesAny(body: string, names: readonly string[]): boolean {
 }
 
 /** The program in `completion`; `defines`: names of the functions the tests call, when known. */
-export function extractCode(completion: string, language?: string, defines: readonly string[] = []): string {
+export function extractCode(reply: string, language?: string, defines: readonly string[] = []): string {
+  // A reasoning model's code is in its answer, not the drafts of its thinking; the reply ends at
+  // an end-of-turn token kept as text.
+  const whole = beforeEndOfTurn(reply);
+  const completion = afterThinking(whole) ?? whole;
   const blocks = fencedBlocks(completion);
   if (blocks.length > 0) {
     const wanted = language ? blocks.filter((b) => matchesLanguage(b.tag, language)) : [];

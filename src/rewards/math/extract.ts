@@ -5,6 +5,7 @@ import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
 import { concludingAnswer, hedgesAValue, lastMathSpan, lastSentenceHedges, singleValue } from './conclusion.js';
 import { toHalfWidth } from './text-forms.js';
+import { afterThinking, beforeEndOfTurn } from '../reply.js';
 
 export { lastNumber, looksBare };
 
@@ -166,21 +167,8 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   // answer"); the boxes and "the answer is" tried inside the thinking are drafts. The thinking is
   // read only when nothing follows it (cut after </think>), as a reply whose content is empty is
   // read from its reasoning.
-  const close = text.lastIndexOf(THINK_CLOSE);
-  const after = close < 0 ? '' : text.slice(close + THINK_CLOSE.length);
-  return after.trim() === '' ? answerIn(text, opts) : answerAfterThinking(after, opts);
-}
-
-const THINK_CLOSE = '</think>';
-
-// End-of-turn tokens as their text (outputs decoded with special tokens kept: "The answer is
-// 5.<|im_end|>"): the reply ends there, and what a base model runs on to after one is not its answer.
-const END_OF_TURN = /<\|(?:im_end|endoftext|eot_id|end)\|>|<[|｜]end▁of▁sentence[|｜]>|<end_of_turn>|<\/s>/;
-
-/** The text up to the first end-of-turn token. */
-function beforeEndOfTurn(text: string): string {
-  const end = END_OF_TURN.exec(text);
-  return end ? text.slice(0, end.index) : text;
+  const after = afterThinking(text);
+  return after === null ? answerIn(text, opts) : answerAfterThinking(after, opts);
 }
 
 /**
