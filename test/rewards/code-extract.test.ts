@@ -40,3 +40,26 @@ test('the tested names come from the tests: entry point, fn_name, or the calls o
   assert.deepEqual(testedNames({ asserts: 'assert set(similar((1, 2), (2, 3))) == set((2,))' }), ['set', 'similar']);
   assert.deepEqual(testedNames({ inputs: [], outputs: [] }), []);
 });
+
+test('fences are read as Markdown reads them: at line starts, indented in a list, not in prose or a deeper docstring', () => {
+  // A fence inside a numbered list is indented; its lines lose that indentation (they were an IndentationError).
+  const listed = '1. The function:\n\n   ```python\n   def area(w, h):\n       return w * h\n   ```\n2. Done.';
+  assert.equal(extractCode(listed, 'python', ['area']), SOLUTION);
+  // "a ```python``` block" in prose opens no block (it swallowed the real block's opening fence).
+  assert.equal(extractCode(`I will use a \`\`\`python\`\`\` block.\n\n\`\`\`python\n${SOLUTION}\`\`\`\n`, 'python', ['area']), SOLUTION);
+  // A ``` in a docstring, indented deeper than the fence could close, is text.
+  const documented = 'def area(w, h):\n    """Example:\n    ```\n    area(2, 3) == 6\n    ```\n    """\n    return w * h\n';
+  assert.equal(extractCode(`\`\`\`python\n${documented}\`\`\``, 'python', ['area']), documented);
+  // What small models write keeps working: a fence opened at the end of a prose line, one closed on a code line.
+  assert.equal(extractCode(`Sure! \`\`\`python\n${SOLUTION}\`\`\`\nDone.`, 'python', ['area']), SOLUTION);
+  assert.equal(extractCode('```python\ndef area(w, h):\n    return w * h```\nThis works.', 'python', ['area']), 'def area(w, h):\n    return w * h');
+});
+
+test("a reasoning model's code is in its answer after </think>, not its thinking's drafts; an end-of-turn token ends the reply", () => {
+  const drafted = '<think>\nDraft:\n```python\ndef area(w, h):\n    return w + h\n```\nNo, that adds.\n</think>\n\n' + SOLUTION;
+  assert.equal(extractCode(drafted, 'python', ['area']).trim(), SOLUTION.trim());
+  // Nothing after </think>: the thinking's block is all there is.
+  assert.equal(extractCode(`<think>\n\`\`\`python\n${SOLUTION}\`\`\`\n</think>\n`, 'python', ['area']), SOLUTION);
+  assert.equal(extractCode(`${SOLUTION}<|im_end|>`, 'python', ['area']), SOLUTION);
+  assert.equal(extractCode(`\`\`\`python\n${SOLUTION}<|endoftext|>`, 'python', ['area']), SOLUTION);
+});

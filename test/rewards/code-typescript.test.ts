@@ -41,6 +41,13 @@ test('TypeScript replies: a continuation of the body or a whole fenced function 
   assert.deepEqual(broken.statuses, ['compile_error']);
 });
 
+test('a whole solution that defines the function another way replaces the prompt: const arrow, export const, a generic function', { skip }, async () => {
+  const body = 'xs.filter((x) => x % 2 !== 0).reduce((s, x) => s + x * x, 0)';
+  assert.deepEqual(await both(`\`\`\`typescript\nconst odd_squares = (xs: number[]): number => ${body};\n\`\`\``), [1, true]);
+  assert.deepEqual(await both(`\`\`\`typescript\nexport const odd_squares = (xs: number[]): number =>\n  ${body};\n\`\`\``), [1, true]);
+  assert.deepEqual(await both(`\`\`\`ts\nfunction odd_squares<T extends number>(xs: T[]): number {\n  return ${body};\n}\n\`\`\``), [1, true]);
+});
+
 test('process.exit(0) before the tests and a disabled node:assert score 0', { skip }, async () => {
   const wrong = '  return 0;\n}\n';
   assert.deepEqual(await both(`${wrong}process.exit(0);\n`), [0, false]);

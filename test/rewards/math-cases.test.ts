@@ -19,7 +19,7 @@ for (const cls of classes) {
 }
 
 test('the case table covers every class of the checker with negatives', () => {
-  const required = ['relations', 'lists', 'names', 'latex-forms', 'matrices', 'text', 'cjk', 'choice', 'sentences', 'units-percent', 'traps'];
+  const required = ['relations', 'lists', 'names', 'latex-forms', 'matrices', 'text', 'cjk', 'choice', 'sentences', 'units-percent', 'traps', 'thinking'];
   for (const cls of required) {
     const rows = cases.filter((c) => c.cls === cls);
     assert.ok(rows.length >= 10, `${cls}: only ${rows.length} rows`);

@@ -36,6 +36,15 @@ test('the last-number fallback can be switched off', () => {
   assert.equal(extractAnswer('no numbers at all in this sentence here'), null);
 });
 
+test('with the fallback off (the training reward), conclusions a reasoning model writes after its thinking state their value', () => {
+  const off = { lastNumberFallback: false };
+  assert.equal(extractAnswer('We have $2n + 1 = 15$, so $n = 7$.', off), 'n = 7');
+  assert.equal(extractAnswer('<think>\nn = 7\n</think>\n\nJanet makes 18 dollars every day at the market.', off), '18');
+  assert.equal(extractAnswer('<think>\nn = 7\n</think>\n\nThe value of $n$ is $7$.', off), '7');
+  // A comma-"so" that concludes nothing is no conclusion.
+  assert.equal(extractAnswer('We multiply by 2, so that the total doubles.', off), null);
+});
+
 test('verifyMath handles full outputs against bare, GSM8K and boxed golds', () => {
   const r = verifyMath('<think>2+2</think><answer>4</answer>', '#### 4');
   assert.deepEqual(r, { equal: true, pred_extracted: '4', gold_extracted: '4' });

@@ -13,6 +13,7 @@ import { AhaError } from '../../util/errors.js';
 import { checkCodeTests, type CodeTests } from './run.js';
 import { CODE_LANGUAGES, type CodeLanguage } from './languages.js';
 import { pickledString } from './pickled-string.js';
+import { definesAny } from './extract.js';
 
 export type CodeDataForm = 'tests' | 'apps' | 'livecodebench' | 'mbpp' | 'humaneval' | 'kodcode' | 'multipl-e';
 
@@ -200,12 +201,13 @@ export function codeProblemText(rec: Record<string, unknown>): { text: string; f
  * The program to run for a reply's code: the record's prefix (HumanEval's prompt, with its
  * imports) then the code. A Python reply that restates the whole function simply redefines it
  * after the prompt; a MultiPL-E prompt ends inside the function's open body, so a reply that
- * restates the function replaces the prompt instead of being nested in it.
+ * defines the function itself (`function f(`, `export function f<T>(`, `const f = (…) =>`)
+ * replaces the prompt instead of being nested in it.
  */
 export function programFor(found: FoundTests, code: string): string {
   if (found.form === 'multipl-e') {
     const entry = 'asserts' in found.tests ? found.tests.entry_point : undefined;
-    if (entry !== undefined && new RegExp(`\\bfunction\\s+${entry}\\s*\\(`).test(code)) return code;
+    if (entry !== undefined && definesAny(code, [entry])) return code;
   }
   return found.prefix + code;
 }

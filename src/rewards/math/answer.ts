@@ -2,7 +2,7 @@
 // its brackets), unordered set (\{…\}, "a, b" lists, ±), union of intervals, matrix, equation.
 import { splitTopLevel, splitTopLevelRe, wrapsWhole } from './latex-scan.js';
 import type { NormalizedAnswer } from './normalize.js';
-import { isName } from './names.js';
+import { isConstant, isName } from './names.js';
 import { relationIntervals } from './relation.js';
 
 export type Answer =
@@ -31,6 +31,16 @@ function items(parts: string[], percent: boolean, depth: number): Answer[] {
   return parts.slice(0, MAX_ITEMS).map((p) => parseShape(p.trim(), percent, depth + 1));
 }
 
+/**
+ * The elements of a set or bare list: an element with \pm is both of its values, so
+ * \{1\pm\sqrt{5},-2\} (MATH-500's gold) is the three roots a model lists one by one.
+ */
+function setItems(parts: string[], percent: boolean, depth: number): Answer[] {
+  return items(parts, percent, depth).flatMap((a, i) => (a.kind === 'set' && PM.test(parts[i]) ? a.items : [a]));
+}
+
+const PM = /\\(?:pm|mp)(?![a-zA-Z])/;
+
 export function parseAnswer(n: NormalizedAnswer): Answer {
   return parseShape(n.text, n.percent, 0);
 }
@@ -54,14 +64,14 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     const inner = t.slice(2, -2).trim();
     // Set-builder notation normalisation could not read (\{y \mid x > 0\}) lists no elements.
     if (/\\mid(?![a-zA-Z])/.test(inner) || inner.split('|').length === 2) return scalar(t, percent);
-    return { kind: 'set', items: inner === '' ? [] : items(splitTopLevel(inner, ','), percent, depth) };
+    return { kind: 'set', items: inner === '' ? [] : setItems(splitTopLevel(inner, ','), percent, depth) };
   }
 
   // {1, 2} written without backslashes is a set; {5} is only grouping.
   if (t[0] === '{' && t.endsWith('}') && wrapsWhole(t)) {
     const inner = t.slice(1, -1).trim();
     const parts = splitTopLevel(inner, ',');
-    return parts.length > 1 ? { kind: 'set', items: items(parts, percent, depth) } : parseShape(inner, percent, depth + 1);
+    return parts.length > 1 ? { kind: 'set', items: setItems(parts, percent, depth) } : parseShape(inner, percent, depth + 1);
   }
 
   if ((t[0] === '(' || t[0] === '[') && wrapsWhole(t)) {
@@ -106,7 +116,7 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     const semi = splitTopLevel(t, ';').filter((p) => p.trim() !== '');
     if (semi.length > 1) return { kind: 'set', items: items(semi, percent, depth) };
   }
-  if (list.length > 1) return { kind: 'set', items: items(list, percent, depth) };
+  if (list.length > 1) return { kind: 'set', items: setItems(list, percent, depth) };
   const words = t.split(/\s+(?:and|or)\s+/);
   if (words.length > 1 && words.every((w) => w.trim() !== '')) return { kind: 'set', items: items(words, percent, depth) };
 
@@ -125,12 +135,6 @@ function parseShape(text: string, percent: boolean, depth: number): Answer {
     return { kind: 'set', items: [with_('+'), with_('-')] };
   }
   return scalar(t, percent);
-}
-
-/** A side with digits and no variables: LaTeX commands (\times, \frac, \pi) aside, no letters. */
-function isConstant(side: string): boolean {
-  const bare = side.replace(/\\[a-zA-Z]+/g, ' ');
-  return /\d/.test(bare) && !/[a-zA-Z]/.test(bare);
 }
 
 const ASSIGNMENT_SEPARATORS = /;|,|\s+(?:and|or)\s+|\\text\s*\{\s*(?:and|or)\s*\}|\\quad/;

@@ -2,7 +2,7 @@
 // are unordered, matrices by shape), then scalars by string, exact numeric literal, and the
 // symbolic engine (numeric value, or agreement at random points when variables are present).
 import type { Answer } from './answer.js';
-import { isName } from './names.js';
+import { isName, namesAValue } from './names.js';
 import { sameDigitsOneBaseless } from './bases.js';
 import { numbersClose } from './numeric.js';
 import { absDifference, decimalPlaces, exactValue, percentOf, rationalsEqual, roundsTo, toDouble, roundsOrCutsTo, type Rational } from './rational.js';
@@ -30,11 +30,11 @@ export function answersMatch(a: Answer, b: Answer, ctx: CompareContext): boolean
   if (listed(b) && a.kind === 'set') return multisetsMatch(a.items, b.items, ctx);
   if (a.kind === 'either') return readingsAgree(a, ctx) && a.items.some((x) => answersMatch(x, b, ctx));
   if (b.kind === 'either') return readingsAgree(b, ctx) && b.items.some((y) => answersMatch(a, y, ctx));
-  // "x = 3" answers with 3 (also \frac{NO}{BO} = 2, f(x) = 3); a left side that is an
-  // expression (2x = 6, x + 1 = 3) makes an equation to compare as such.
+  // "x = 3" answers with 3 (also \frac{NO}{BO} = 2, f(x) = 3, and m + n = 33 for AIME's "find
+  // m + n"); a left side with numbers (2x = 6, x + 1 = 3) makes an equation to compare as such.
   if (a.kind === 'equation' && b.kind === 'equation') return equationsMatch(a, b, ctx);
-  if (a.kind === 'equation') return isName(a.lhs) && answersMatch(a.rhs, b, ctx);
-  if (b.kind === 'equation') return isName(b.lhs) && answersMatch(a, b.rhs, ctx);
+  if (a.kind === 'equation') return namesAValue(a.lhs, a.rhsText) && answersMatch(a.rhs, b, ctx);
+  if (b.kind === 'equation') return namesAValue(b.lhs, b.rhsText) && answersMatch(a, b.rhs, ctx);
 
   if (a.kind === 'matrix' && b.kind === 'matrix') {
     return a.rows.length === b.rows.length && a.rows.every((row, i) => sequencesMatch(row, b.rows[i], ctx));

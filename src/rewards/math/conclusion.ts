@@ -13,7 +13,9 @@ const CONCLUDER_WORDS = [
   'daher', 'somit', 'folglich', 'insgesamt', 'portanto', 'logo', 'quindi', 'dunque', 'pertanto', 'in totale',
   'итак', 'следовательно', 'таким образом', 'всего',
 ].join('|');
-const CONCLUDERS = new RegExp(`(?:^|[.!?:;]\\s+)(?:${CONCLUDER_WORDS})(?![\\p{L}])[,:]?\\s*`, 'giu');
+// Also after a comma when a value follows at once ("We have $2n + 1 = 15$, so $n = 7$."; not
+// ", so that the total doubles", ", so far").
+const CONCLUDERS = new RegExp(`(?:^|[.!?:;]\\s+)(?:${CONCLUDER_WORDS})(?![\\p{L}])[,:]?\\s*|,\\s*(?:${CONCLUDER_WORDS})(?![\\p{L}]),?\\s*(?=\\$|\\\\[([]|-?\\d)`, 'giu');
 // The verb that states the value, in the same languages: "Donc, la réponse est 18", "Итак, ответ равен 18".
 const STATING_VERBS = [
   'is', 'are', 'was', 'were', 'equals', 'be', 'gives', 'get', 'makes',
@@ -21,6 +23,9 @@ const STATING_VERBS = [
   'равно', 'равен', 'равна', 'составляет',
 ].join('|');
 const STATING = new RegExp(`(?<![\\p{L}])(?:${STATING_VERBS})(?![\\p{L}])\\s+|=\\s*`, 'giu');
+
+/** What names the answer after its value: "7 is the answer", "$x = 3$ is our final answer". */
+const ANSWER_NOUN = /^(?:the|our|my)?\s*(?:(?:final|correct|required|desired)\s+)?(?:answer|solution|result)\b/i;
 
 // Words that make a sentence's number something other than its answer: a negation ("not 18",
 // "pas 18"), a comparison ("at least 18") or an alternative ("17 or 18"), in English and the
@@ -51,7 +56,41 @@ export function singleValue(sentence: string): string {
   const outside = sentence.replace(MATH_SPAN, ' ');
   const numbers = [...outside.matchAll(NUMBER_RE)].map((m) => m[0].replace(/\s+/g, ''));
   const values = [...spans, ...numbers];
-  return values.length === 1 ? values[0] : '';
+  return values.length === 1 ? values[0] : (statedSpan(sentence) ?? boldValue(sentence) ?? '');
+}
+
+/**
+ * The one value a sentence sets in bold among its others ("Janet sells 9 eggs at $2 each,
+ * making **$18** per day."): the writer marked it as the answer. Null unless exactly one bold
+ * part is a short value, starting with it.
+ */
+function boldValue(sentence: string): string | null {
+  const bold = [...sentence.matchAll(/\*\*([^*]+)\*\*|__([^_]+)__/g)].map((m) => (m[1] ?? m[2]).trim());
+  if (bold.length !== 1) return null;
+  // Money's $ goes; the bold must start with its value ("**18 dollars**", "**$x = 5$**"), so a
+  // label ("**Step 1:**") is no answer.
+  const inner = bold[0].replace(/^\\?\$(?=\d)/, '');
+  if (!/^(?:\$|\\\(|-?\d)/.test(inner) || !looksBare(inner)) return null;
+  const value = singleValue(inner);
+  return value === '' ? null : value;
+}
+
+/**
+ * The math span a sentence with several spans states as its value: the one right after its last
+ * stating verb, with no number after it ("The value of $n$ is $100$.", "Since $x=5$, the area is
+ * $25$ square units."); the spans before it say what the value is of. Null otherwise.
+ */
+function statedSpan(sentence: string): string | null {
+  const spans: string[] = [];
+  // Each span becomes a numbered placeholder, so the verbs and "=" inside math are not read.
+  const masked = sentence.replace(MATH_SPAN, (...m: string[]) => `\uE000${spans.push((m[1] ?? m[2] ?? m[3] ?? m[4]).trim()) - 1}\uE000`);
+  let stated: RegExpExecArray | null = null;
+  STATING.lastIndex = 0;
+  for (let m = STATING.exec(masked); m !== null; m = STATING.exec(masked)) stated = m;
+  if (!stated) return null;
+  const after = /^\uE000(\d+)\uE000([^\uE000]*)$/.exec(masked.slice(stated.index + stated[0].length));
+  if (!after || /\d/.test(after[2]) || spans[Number(after[1])] === '') return null;
+  return spans[Number(after[1])];
 }
 
 /**
@@ -114,12 +153,14 @@ export function concludingAnswer(text: string): string | null {
   if (sentence === '') return null;
   if (hedgesAValue(sentence)) return '';
   const spans = mathSpans(sentence);
-  if (spans.length > 1) return '';
+  if (spans.length > 1) return statedSpan(sentence) ?? '';
   if (spans.length === 1) return spans[0];
   let stated: RegExpExecArray | null = null;
   STATING.lastIndex = 0;
   for (let m = STATING.exec(sentence); m !== null; m = STATING.exec(sentence)) stated = m;
   const rest = stated ? sentence.slice(stated.index + stated[0].length).trim() : sentence;
+  // "Therefore, 7 is the answer.": the value comes before the verb.
+  if (stated && stated.index > 0 && ANSWER_NOUN.test(rest)) return singleValue(sentence.slice(0, stated.index));
   if (rest !== '' && looksBare(rest)) return rest;
   return singleValue(sentence);
 }

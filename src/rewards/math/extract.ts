@@ -5,6 +5,7 @@ import { matchBrace } from './latex-scan.js';
 import { lastNumber, looksBare } from './plain-answer.js';
 import { concludingAnswer, hedgesAValue, lastMathSpan, lastSentenceHedges, singleValue } from './conclusion.js';
 import { toHalfWidth } from './text-forms.js';
+import { afterThinking, beforeEndOfTurn } from '../reply.js';
 
 export { lastNumber, looksBare };
 
@@ -62,7 +63,8 @@ const BOX_JOINER = /^(?:\s|\$|\\[()[\]]|[,;&]|\\q?quad|\\[,;]|\\text\s*\{\s*(?:a
  * a box before it joined by "or" is offered as a second reading (`{a} \approx {b}`).
  */
 export function finalBoxed(text: string): string | null {
-  const spans = boxedSpans(text);
+  // An empty box is the prompt's instruction echoed ("put your final answer within \boxed{}"), not an answer.
+  const spans = boxedSpans(text).filter((b) => b.end < 0 || b.content !== '');
   let i = spans.length - 1;
   if (i < 0 || spans[i].end < 0) return null;
   const parts = [spans[i].content];
@@ -128,14 +130,16 @@ function phraseValue(text: string, last: RegExpExecArray | null): string | null 
 }
 
 /**
- * Markdown emphasis around an answer ("**Answer:** 18", "The answer is **18**.", "**Answer: 18**")
- * is layout, not math (where `**` would be a power).
+ * Markdown emphasis around an answer ("**Answer:** 18", "The answer is **18**.", "**Answer: 18**",
+ * "*Answer:* 18", "The answer is *18*.") is layout, not math (where `**` would be a power).
  */
 export function stripEmphasis(s: string): string {
   let t = s;
   for (;;) {
     const before = t;
     t = t.replace(/^(?:\*\*|__)\s*/, '').replace(/\s*(?:\*\*|__)$/, '').trim();
+    // Italics: the rest of "*Answer:* 5", or a whole "*5*" / "_5_" (never math: no answer starts with * or _).
+    t = t.replace(/^[*_]\s+/, '').replace(/^([*_])([^*_\s](?:[^*_]*[^*_\s])?)\1$/, '$2').trim();
     if (t === before) return t;
   }
 }
@@ -158,7 +162,30 @@ export function gsm8kAnswer(text: string): string | null {
  * Full-width punctuation is read as ASCII.
  */
 export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | null {
-  const text = toHalfWidth(raw);
+  const text = beforeEndOfTurn(toHalfWidth(raw));
+  // A reasoning model's answer is what follows its thinking (R1, QwQ, Qwen3: "<think>…</think>
+  // answer"); the boxes and "the answer is" tried inside the thinking are drafts. The thinking is
+  // read only when nothing follows it (cut after </think>), as a reply whose content is empty is
+  // read from its reasoning.
+  const after = afterThinking(text);
+  return after === null ? answerIn(text, opts) : answerAfterThinking(after, opts);
+}
+
+/**
+ * The answer in what follows </think>: found as in any text, else the value a short section
+ * states ("Janet makes 18 dollars every day."), read like an <answer> block because it is
+ * the reply's declared answer; never from the thinking.
+ */
+function answerAfterThinking(after: string, opts: ExtractOptions): string | null {
+  const found = answerIn(after, { lastNumberFallback: false });
+  if (found !== null) return found;
+  const declared = declaredValue(after.trim());
+  if (declared !== null) return declared === '' ? null : stripMathDelimiters(declared);
+  return answerIn(after, opts);
+}
+
+/** The final answer of a text without a thinking block to skip (see extractAnswer). */
+function answerIn(text: string, opts: ExtractOptions): string | null {
   const tagged = lastAnswerTag(text);
   if (tagged !== null) {
     const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? sentenceInTag(tagged);

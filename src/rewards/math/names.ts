@@ -27,3 +27,21 @@ export function isName(side: string): boolean {
   if (t === '' || /[^A-Za-z\\]/.test(t.replace(/\\[a-zA-Z]+/g, 'x'))) return false;
   return /[A-Za-z]/.test(t);
 }
+
+/** A side with digits and no variables: LaTeX commands (\\times, \\frac, \\pi) aside, no letters. */
+export function isConstant(side: string): boolean {
+  const bare = side.replace(/\\[a-zA-Z]+/g, ' ');
+  return /\d/.test(bare) && !/[a-zA-Z]/.test(bare);
+}
+
+/** Single letters (x_1 allowed) joined by +, -, \\cdot, \\times or nothing: m+n, a+b+c, xy, a \\cdot b. */
+const NAMES_COMBINED = /^[A-Za-z](?:_\{?\w+\}?)?(?:\s*(?:[+-]|\\cdot|\\times)?\s*[A-Za-z](?:_\{?\w+\}?)?)+$/;
+
+/**
+ * True if `lhs = rhs` states the value of what the question asked for: a name (x = 3), or, with a
+ * constant right side, letters combined without numbers (AIME's "m + n = 33", "a + b + c = 12").
+ * An equation with numbers on the left (2x - 3 = 3, x + 1 = 3) is one to solve, not a value.
+ */
+export function namesAValue(lhs: string, rhsText: string): boolean {
+  return isName(lhs) || (NAMES_COMBINED.test(lhs.trim()) && isConstant(rhsText));
+}
