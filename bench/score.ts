@@ -102,7 +102,7 @@ async function heldoutBoth(prepared: GrpoRunOptions, seed: number): Promise<Omit
   const run = { ...prepared, evalItems: repeated(prepared.evalItems ?? []) };
   const h = await twoAttemptHeldout({
     items: run.evalItems ?? [], encode: run.encodePrompt ?? ((p) => run.tokenizer.encode(p)), sampler: run.sampler, rng: new Rng((seed ^ 0x5c0e) >>> 0), judges: run.judges,
-    weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(run.config.score_instruction, run.tokenizer), contextLength: run.model.config.max_position_embeddings,
+    weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length, secondPrompt: secondAttemptPrompt(run.config.score_instruction, run.tokenizer, run.config.score_first_attempt_context), contextLength: run.model.config.max_position_embeddings,
   });
   return { acc_t1_after: h.metrics.acc_t1, acc_t2_after: h.metrics.acc_t2, delta_i2c: h.metrics.delta_i2c, delta_c2i: h.metrics.delta_c2i };
 }
@@ -169,7 +169,7 @@ async function runPairSftBaseline(seed: number, scratch: string, model: string):
   const c0 = cpuSeconds();
   const base = prepareGrpo({ ...noWarmup, model, seed, output_dir: join(scratch, `pairs-seed${seed}`) }, { quiet: true });
   const rng = new Rng(seed);
-  const second = secondAttemptPrompt(base.config.score_instruction, base.tokenizer);
+  const second = secondAttemptPrompt(base.config.score_instruction, base.tokenizer, base.config.score_first_attempt_context);
   const pairs: CorrectionPair[] = [];
   let starPairs = 0;
   for (let s = 0; s < steps; s++) {

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { validateConfig, type GrpoConfig } from '../rl/config.js';
+import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../rl/config.js';
 import { rollout } from '../rl/rollout.js';
 import { reattemptCounts, reattemptPairs, SCORE_DEFAULTS, secondAttemptPrompt } from '../rl/self-correction.js';
 import { readPromptFile } from '../rl/prompts.js';
@@ -74,7 +74,7 @@ export function modelDigest(dir: string): string {
 
 /** The config keys a warm-up depends on (scoreWarmup): a kept warm-up is reused only when these match. */
 export const WARMUP_INPUTS = ['task', 'data', 'difficulty', 'rewards', 'seed', 'num_generations', 'max_completion_length', 'temperature', 'top_p', 'top_k', 'min_p', 'repetition_penalty',
-  'sampling_precision', 'score_instruction', 'score_warmup_prompts', 'score_warmup_epochs', 'score_warmup_learning_rate', 'score_warmup_batch_size'] as const;
+  'sampling_precision', 'score_instruction', 'score_first_attempt_context', 'score_warmup_prompts', 'score_warmup_epochs', 'score_warmup_learning_rate', 'score_warmup_batch_size'] as const;
 
 /**
  * Copies the finished warm-up of an earlier run (`keptRunDir`, a SCoRe run folder with its
@@ -91,6 +91,8 @@ export function reuseScoreWarmup(keptRunDir: string, config: GrpoConfig, runDir:
   const kept = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
   const now = config as unknown as Record<string, unknown>;
   for (const k of WARMUP_INPUTS) {
+    // A key newer than the kept run's config.json: that run had the default's behaviour.
+    if (!(k in kept)) kept[k] = (DEFAULT_CONFIG as unknown as Record<string, unknown>)[k];
     if (JSON.stringify(kept[k]) !== JSON.stringify(now[k])) throw new AhaError(`--warmup-from: ${keptRunDir} was warmed up with ${k} ${JSON.stringify(kept[k])}, this run has ${JSON.stringify(now[k])}`);
   }
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as ScoreWarmup;
@@ -142,7 +144,7 @@ export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resu
     items, groupSize: G, encode: run.encodePrompt ?? ((p) => run.tokenizer.encode(p)), sampler: run.sampler, rng: new Rng((config.seed ^ 0x3a9) >>> 0),
     judges: run.judges, weights: run.rewardWeights, maxCompletionTokens: config.max_completion_length,
   });
-  const pairs = reattemptPairs(r.rows, G, secondAttemptPrompt(run.config.score_instruction, run.tokenizer));
+  const pairs = reattemptPairs(r.rows, G, secondAttemptPrompt(run.config.score_instruction, run.tokenizer, run.config.score_first_attempt_context));
   if (pairs.length === 0) throw new AhaError(`score_warmup_prompts: every one of the ${r.rows.length} warm-up samples ran to max_completion_length (${config.max_completion_length}), so no second answer has an end to learn; raise max_completion_length`);
   const counts = reattemptCounts(r.rows, G);
   const resumeSft = opts.resume === true && holdsRun(sftDir);

@@ -51,6 +51,15 @@ export type ScoreStage = 1 | 2 | 'both';
 export type ScoreSecondBaseline = 'group' | 'first_outcome';
 export const SCORE_SECOND_BASELINES: readonly ScoreSecondBaseline[] = ['group', 'first_outcome'];
 
+/**
+ * What attempt 2's prompt keeps of the first attempt: `full`, y1 as written; `answer`, y1 with its
+ * reasoning dropped (the text after its think block, usually the answer block alone), as the chat
+ * templates of reasoning models (Qwen3's; R1's recommended practice) drop earlier turns'
+ * reasoning. Between the prompt and the instruction the second turn then reads y1's answer alone.
+ */
+export type ScoreFirstAttemptContext = 'full' | 'answer';
+export const SCORE_FIRST_ATTEMPT_CONTEXTS: readonly ScoreFirstAttemptContext[] = ['full', 'answer'];
+
 /** The SCoRe options of a GRPO config (validated by `checkScoreOptions`). */
 export interface ScoreOptions {
   /** 'none' (single-attempt GRPO) or 'score' (two attempts, SCoRe stages). */
@@ -71,6 +80,8 @@ export interface ScoreOptions {
   score_instruction: string;
   /** Stage II: attempt 2's group-relative baseline over the whole group, or per first-attempt outcome. */
   score_second_baseline: ScoreSecondBaseline;
+  /** What attempt 2's prompt keeps of y1: all of it, or its answer without the reasoning. */
+  score_first_attempt_context: ScoreFirstAttemptContext;
   /**
    * The warm-up before Stage I (docs/self-correction.md, "The warm-up"): prompts whose G first
    * attempts are sampled and paired into re-attempt transcripts (`reattemptPairs`) for a short SFT,
@@ -93,6 +104,7 @@ export const SCORE_DEFAULTS: ScoreOptions = {
   score_beta_first: 0.1,
   score_instruction: SCORE_INSTRUCTION,
   score_second_baseline: 'group',
+  score_first_attempt_context: 'full',
   score_warmup_prompts: 0,
   score_warmup_epochs: 3,
   score_warmup_learning_rate: 3e-4,
@@ -130,6 +142,7 @@ export function checkScoreOptions(c: ScoreOptions & { max_steps: number; dynamic
   if (!(typeof c.score_beta_first === 'number' && Number.isFinite(c.score_beta_first) && c.score_beta_first >= 0)) fail('score_beta_first', `must be a number >= 0, got ${c.score_beta_first}`);
   if (typeof c.score_instruction !== 'string' || c.score_instruction.trim() === '') fail('score_instruction', 'must be a non-empty string');
   checkSecondBaseline(c, stage, fail);
+  if (!SCORE_FIRST_ATTEMPT_CONTEXTS.includes(c.score_first_attempt_context)) fail('score_first_attempt_context', `unknown value ${JSON.stringify(c.score_first_attempt_context)}; choose ${SCORE_FIRST_ATTEMPT_CONTEXTS.join(' or ')}`);
   if (c.dynamic_sampling) fail('dynamic_sampling', 'conflicts with self_correction score (two-attempt groups are trained whole)');
   if (c.multi_objective_aggregation !== 'sum_then_normalize') fail('multi_objective_aggregation', 'must be sum_then_normalize with self_correction score (the shaped reward is one total, not per-function columns)');
   checkWarmup(c, fail);
@@ -178,17 +191,37 @@ export function needsReference(c: ScoreOptions & { beta: number; score_stage: Sc
 /** How attempt 2's prompt is written from the item and y1's text. */
 export type SecondAttemptPrompt = (item: PromptItem, firstText: string) => string;
 
+const THINK_OPEN = '<think>';
+const THINK_CLOSE = '</think>';
+
+/**
+ * y1 without its reasoning (score_first_attempt_context: answer): the text after its last
+ * `</think>`, leading white space dropped, as Qwen3's chat template keeps an earlier assistant
+ * turn. A think block that was opened (by y1, or by its prompt: `promptOpened`) and never closed
+ * is all reasoning, so nothing is left; a y1 with no think block at all is kept whole. With
+ * `closePromptBlock` (a text prompt, which stays as it was written), a block the prompt opened is
+ * closed empty by y1's own `</think>`, so the transcript stays well-formed.
+ */
+export function firstAnswerOnly(firstText: string, promptOpened: boolean, closePromptBlock = false): string {
+  const close = firstText.lastIndexOf(THINK_CLOSE);
+  if (close < 0) return promptOpened || firstText.includes(THINK_OPEN) ? '' : firstText;
+  return promptOpened && closePromptBlock ? firstText.slice(close) : firstText.slice(close + THINK_CLOSE.length).replace(/^\s+/, '');
+}
+
 /**
  * Attempt 2's prompt: a text prompt gets y1's text and the instruction appended; a conversational
  * one (item.messages) is the chat continued — y1 as the assistant's turn, the instruction as the
  * user's — rendered by the model's chat template with the assistant's next turn opened, as the
  * first attempt's prompt was (a real model sees its own turn markers, not the miniature's frame).
+ * With `context` answer, y1 enters either form without its reasoning (firstAnswerOnly).
  */
-export function secondAttemptPrompt(instruction: string, tokenizer?: Pick<Tokenizer, 'applyChatTemplate'>): SecondAttemptPrompt {
-  return (item, firstText) => {
-    if (item.messages === undefined) return item.prompt + firstText + instruction;
+export function secondAttemptPrompt(instruction: string, tokenizer?: Pick<Tokenizer, 'applyChatTemplate'>, context: ScoreFirstAttemptContext = 'full'): SecondAttemptPrompt {
+  return (item, text) => {
+    const opened = typeof item.example.think_prefilled === 'string';
+    if (item.messages === undefined) return item.prompt + (context === 'answer' ? firstAnswerOnly(text, opened, true) : text) + instruction;
     if (!tokenizer) throw new AhaError(`self_correction score: item ${item.id} is a list of messages; its second attempt needs the tokenizer's chat template`);
-    const chat = [...item.messages, { role: 'assistant', content: firstText }, { role: 'user', content: instruction }];
+    // The template renders y1 as an assistant turn of its own, without the generation prompt's opening.
+    const chat = [...item.messages, { role: 'assistant', content: context === 'answer' ? firstAnswerOnly(text, opened) : text }, { role: 'user', content: instruction }];
     return tokenizer.applyChatTemplate(chat, { addGenerationPrompt: true, templateArgs: item.templateArgs });
   };
 }

@@ -210,7 +210,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // too), then answers: both answers must fit. Attempt 2's prompt with an empty first answer gives
   // what the instruction adds.
   if (config.self_correction === 'score') assertInstructionEncodable(config.score_instruction, tokenizer, modelDir);
-  const second = config.self_correction === 'score' ? secondAttemptPrompt(config.score_instruction, tokenizer) : null;
+  const second = config.self_correction === 'score' ? secondAttemptPrompt(config.score_instruction, tokenizer, config.score_first_attempt_context) : null;
   const probe = makePrompts();
   let longest = 0;
   let longest2 = 0;

@@ -199,7 +199,7 @@ export async function runGrpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     fields: ['reward', 'acc', 'len', 'reflect', 's/step'], quiet: opts.quiet, signal: opts.signal,
   });
   // SCoRe's attempt-2 prompt (with chat prompts, the model's template), for training and held-out rollouts alike.
-  const secondPrompt = secondAttemptPrompt(cfg.score_instruction, opts.tokenizer);
+  const secondPrompt = secondAttemptPrompt(cfg.score_instruction, opts.tokenizer, cfg.score_first_attempt_context);
   const heldout = heldoutEvaluator(opts, secondPrompt);
   const encode = promptEncode(opts);
   let lastMetrics: Record<string, number> | null = null;

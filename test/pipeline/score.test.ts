@@ -80,6 +80,23 @@ test('SCoRe recipe: the warm-up fine-tunes on its own re-attempts, then the run 
   assert.throws(() => reuseScoreWarmup(out, like(other, join(root, 'run2')), join(root, 'run2')), /config, weights or tokenizer differ/);
   assert.throws(() => reuseScoreWarmup(out, { ...like(copy, join(root, 'run3')), score_warmup_prompts: 4 }, join(root, 'run3')), /score_warmup_prompts 3, this run has 4/);
   assert.equal(existsSync(join(root, 'run2')) || existsSync(join(root, 'run3')), false, 'a refusal writes nothing');
+  // The warm-up's transcripts depend on what attempt 2 reads of y1; a run kept before that key existed read all of it.
+  assert.throws(() => reuseScoreWarmup(out, { ...like(copy, join(root, 'run4')), score_first_attempt_context: 'answer' }, join(root, 'run4')), /score_first_attempt_context "full", this run has "answer"/);
+  const { score_first_attempt_context: _context, ...older } = saved;
+  writeFileSync(join(out, 'config.json'), JSON.stringify(older));
+  assert.equal(reuseScoreWarmup(out, like(copy, join(root, 'run5')), join(root, 'run5')).pairs, warmup.pairs);
+  assert.throws(() => reuseScoreWarmup(out, { ...like(copy, join(root, 'run6')), score_first_attempt_context: 'answer' }, join(root, 'run6')), /score_first_attempt_context "full", this run has "answer"/);
+});
+
+test('SCoRe warm-up with score_first_attempt_context answer: each transcript shows the first attempt\'s answer without its think block', { timeout: 120_000 }, async () => {
+  const out = join(tempDir('aha-score-answer-'), 'run');
+  const warmup = await scoreWarmup({ ...tinyScore(countdown, out), score_first_attempt_context: 'answer' }, { quiet: true });
+  const transcripts = readJsonl(join(out, WARMUP_DIR, 'reattempts.jsonl')).map((r) => r.value as { prompt: string; completion: string });
+  assert.equal(transcripts.length, warmup.pairs);
+  const firsts = transcripts.map((t) => t.prompt.slice(t.prompt.lastIndexOf('Assistant: ', t.prompt.length - SCORE_INSTRUCTION.length) + 'Assistant: '.length, -SCORE_INSTRUCTION.length));
+  for (const y1 of firsts) assert.doesNotMatch(y1, /think>/, y1);
+  assert.ok(firsts.some((y1) => /^<answer>[^]*<\/answer>$/.test(y1)), 'the first answers that closed their think block are their answer blocks');
+  assert.ok(transcripts.every((t) => t.completion.includes('</think>') || !t.completion.includes('<answer>')), 'the second answers keep their reasoning');
 });
 
 test('SCoRe recipe: a run stopped after its warm-up resumes with the same warmed-up model and starts its GRPO stage', { timeout: 120_000 }, async () => {

@@ -15,7 +15,7 @@ import { batchMask, packRows } from '../../src/rl/packing.js';
 import { filePrompts } from '../../src/rl/prompts.js';
 import { makeCorrectness, type Judges, type Sampler, type ScoredRow } from '../../src/rl/rollout.js';
 import {
-  assertInstructionEncodable, correctionPairs, editDistance, SCORE_INSTRUCTION, firstOutcomeAdvantages, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, secondAttemptPrompt, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
+  assertInstructionEncodable, correctionPairs, editDistance, SCORE_INSTRUCTION, firstAnswerOnly, firstOutcomeAdvantages, needsReference, reattemptCounts, reattemptPairs, scoreRewards, scoreRowBeta, scoreStep, secondAttemptPrompt, selfCorrectionMetrics, stageAt, twoAttemptRollout, SCORE_DEFAULTS,
 } from '../../src/rl/self-correction.js';
 import { runGrpo } from '../../src/rl/trainer.js';
 import { batchRewards, computeAdvantages } from '../../src/rl/advantages.js';
@@ -210,6 +210,38 @@ test('two SCoRe steps on a tiny model: Stage I then II, per-step and held-out me
   assert.deepEqual(Object.keys(SCORE_DEFAULTS).every((k) => k in config), true);
 });
 
+test('score_first_attempt_context answer in a run: attempt 2 is prompted with y1\'s answer alone, in training and held-out rollouts, and config.json records it', async () => {
+  const tokenizer = new CharTokenizer({ chars: 'abcdx|', markers: ['<think>', '</think>'] });
+  const modelConfig: ModelConfig = {
+    model_type: 'llama', vocab_size: tokenizer.vocabSize, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+    num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000,
+    tie_word_embeddings: true, eos_token_id: tokenizer.eosId,
+  };
+  const model = createTransformer(modelConfig, { seed: 3 });
+  // Attempt 1 thinks "b" and answers "c"; attempt 2 (its prompt ends with the instruction "|") answers "a".
+  const seen: string[] = [];
+  const sampler: Sampler = async (prompts) => prompts.map((p) => {
+    const prompt = tokenizer.decode(p);
+    seen.push(prompt);
+    const text = prompt.endsWith('|') ? 'a' : '<think>b</think>c';
+    return { ids: tokenizer.encode(text), text, truncated: false };
+  });
+  const config = validateConfig({
+    ...DEFAULT_CONFIG, task: null, data: 'toy', max_steps: 1, prompts_per_step: 2, num_generations: 2, max_completion_length: 4,
+    learning_rate: 1e-2, save_steps: 0, self_correction: 'score', score_instruction: '|', score_stage: 2, score_first_attempt_context: 'answer',
+  });
+  const items = ['x', 'xx'].map((p, i) => ({ id: String(i), prompt: p, example: {} }));
+  const dir = scratchDir('aha-score-answer-');
+  await runGrpo({
+    config, model, tokenizer, reference: null, sampler, prompts: filePrompts(items, 0, 'toy'), evalItems: items,
+    rewardNames: ['exact'], rewardWeights: [1], runDir: dir, quiet: true, judges,
+  });
+  const seconds = seen.filter((p) => p.endsWith('|'));
+  assert.equal(seconds.length, 4 + 2 + 2, 'a training step of 2 × 2 rollouts, two held-out evaluations of 2');
+  assert.deepEqual([...new Set(seconds)].sort(), ['xc|', 'xxc|']);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).score_first_attempt_context, 'answer');
+});
+
 test('baseline data: Pair-SFT pairs wrong first attempts with right ones of the same problem; STaR keeps own corrections', () => {
   const at = (id: string, correct: boolean, text: string): ScoredRow => ({ ...row(correct, correct ? 1 : 0, text), item: { id, prompt: `${id}:`, example: {} } });
   const first = [at('a', false, 'w1'), at('a', true, 'r1'), at('a', false, 'w2'), at('b', false, 'w3'), at('b', false, 'w4'), at('b', false, 'w5')];
@@ -257,6 +289,36 @@ test('second-attempt SFT data never opens the think block twice: warm-up re-atte
   for (const p of [...warm, ...pair]) assert.doesNotMatch(p.prompt + p.completion, /<think>\s*<think>/);
   // An instruction that does not open it keeps the sample's.
   assert.ok(reattemptPairs(first, 2, secondAttemptPrompt('|'))[0].completion.startsWith('<think>\n1+3'));
+});
+
+test('score_first_attempt_context answer: attempt 2 reads y1 without its think block, and the warm-up and Pair-SFT transcripts are built the same way', () => {
+  const y1 = '<think>\n1+2 makes it.\n</think>\n<answer>\n3\n</answer>';
+  const item = { id: 'p', prompt: 'Q: ', example: {} };
+  assert.equal(secondAttemptPrompt('|')(item, y1), `Q: ${y1}|`, 'full (the default) keeps y1 as written');
+  const answer = secondAttemptPrompt('|', undefined, 'answer');
+  assert.equal(answer(item, y1), 'Q: <answer>\n3\n</answer>|');
+  // A think block never closed (cut off at max_completion_length) is all reasoning; no think block at all is all answer.
+  assert.equal(answer(item, '<think>\n1+2 ma'), 'Q: |');
+  assert.equal(answer(item, '<answer>3</answer>'), 'Q: <answer>3</answer>|');
+  // A text prompt that opened the block itself keeps it, closed empty; an unclosed one leaves nothing.
+  const opened = { id: 'p', prompt: 'Q: <think>\n', example: { think_prefilled: '<think>\n' } };
+  assert.equal(answer(opened, '1+2 makes it.\n</think>\n<answer>3</answer>'), 'Q: <think>\n</think>\n<answer>3</answer>|');
+  assert.equal(answer(opened, '1+2 ma'), 'Q: <think>\n|');
+  assert.equal(firstAnswerOnly('a</think>b</think> c', false), 'c', 'the last closing tag ends the reasoning');
+  // The warm-up's re-attempts and the Pair-SFT pairs read the first attempt as attempt 2 does.
+  const at = (correct: boolean, text: string): ScoredRow => ({ ...row(correct, correct ? 1 : 0, text), item });
+  const first = [at(false, y1), at(true, '<think>\n1+3 makes it.\n</think>\n<answer>\n4\n</answer>')];
+  const warm = reattemptPairs(first, 2, answer);
+  assert.deepEqual(warm.map((p) => p.prompt), ['Q: <answer>\n3\n</answer>|', 'Q: <answer>\n4\n</answer>|']);
+  assert.equal(warm[0].completion, first[1].text, 'the second answer keeps its own reasoning');
+  assert.deepEqual(correctionPairs('pair', first, 2, answer).map((p) => p.prompt), ['Q: <answer>\n3\n</answer>|']);
+});
+
+test('score_first_attempt_context: an unknown value, or the key without SCoRe, is an error naming it', () => {
+  const score = { ...DEFAULT_CONFIG, task: 'countdown', self_correction: 'score' as const };
+  assert.equal(validateConfig({ ...score, score_first_attempt_context: 'answer' }).score_first_attempt_context, 'answer');
+  assert.throws(() => validateConfig({ ...score, score_first_attempt_context: 'answers' as never }), /score_first_attempt_context: unknown value "answers"; choose full or answer/);
+  assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, task: 'countdown', score_first_attempt_context: 'answer' }), /score_first_attempt_context: is a SCoRe option/);
 });
 
 test('an instruction with characters the tokenizer reads as <unk> is refused by name; the default is all known characters', () => {

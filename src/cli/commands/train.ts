@@ -82,6 +82,7 @@ const FLAGS: [string, string, keyof GrpoConfig, Kind, string][] = [
   ['--score-beta-first <b>', 'scoreBetaFirst', 'score_beta_first', 'num', 'Stage I KL coefficient on the first attempt (paper 0.1)'],
   ['--score-second-baseline <b>', 'scoreSecondBaseline', 'score_second_baseline', 'str', 'Stage II baseline of the second attempt: group (all G second attempts of a prompt) or first_outcome (those after a right first attempt apart from those after a wrong one)'],
   ['--score-instruction <text>', 'scoreInstruction', 'score_instruction', 'str', 'between the attempts: text appended after the first answer, or with chat prompts the user turn after it'],
+  ['--score-first-attempt-context <c>', 'scoreFirstAttemptContext', 'score_first_attempt_context', 'str', 'what the second attempt reads of the first: full (all of it) or answer (without its think block, as Qwen3\'s chat template keeps an earlier turn)'],
   ['--score-warmup-prompts <n>', 'scoreWarmupPrompts', 'score_warmup_prompts', 'int', 'SCoRe warm-up before Stage I: SFT on the model\'s own samples of this many prompts, a second sample as the re-attempt, so the second turn starts fair (0 = none)'],
   ['--score-warmup-epochs <n>', 'scoreWarmupEpochs', 'score_warmup_epochs', 'int', 'passes of the warm-up SFT over its transcripts'],
   ['--score-warmup-lr <lr>', 'scoreWarmupLr', 'score_warmup_learning_rate', 'num', 'learning rate of the warm-up SFT'],
