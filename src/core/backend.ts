@@ -103,10 +103,14 @@ export const PORTABLE_GEMM_WARNING = "aha's matrix products use the portable C++
   'built without OpenBLAS), about 5-10x slower. Install OpenBLAS (Debian: apt-get install libopenblas-dev) and ' +
   'rebuild (`npm rebuild aha`, or `npm install` in the aha folder) for the fast ones.';
 
-/** The addon is missing: inside another project's node_modules `npm rebuild aha` builds it, in a checkout `npm install`. */
+/**
+ * The addon is missing: inside another project's node_modules `npm rebuild aha` builds it (once npm
+ * may run aha's install scripts), in a checkout `npm install`.
+ */
 export function addonMissingMessage(root: string, path: string): string {
   const how = /[\\/]node_modules[\\/]/.test(root)
-    ? '`npm rebuild aha` in your project builds it (its install step was skipped or failed)'
+    ? '`npm rebuild aha` in your project builds it (its install step was skipped or failed; npm 12 skips the install ' +
+      'scripts of a dependency you have not allowed: `npm install-scripts approve aha` first)'
     : `\`npm install\` (or \`npx node-gyp rebuild\`) in ${root} builds it`;
   return `the native compute addon is not built (${path} is missing): ${how}; it needs a C++ compiler, make and python3`;
 }

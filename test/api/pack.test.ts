@@ -7,7 +7,7 @@
 // node_modules into the new project first, as a warm npm cache would serve them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import ts from 'typescript';
@@ -78,9 +78,20 @@ test('npm pack, install the tarball in a new project, train the custom-reward ex
   const packed = run(NPM, ['pack', '--json', '--pack-destination', work], { cwd: stage });
   const info = JSON.parse(packed.slice(packed.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
   const files = new Set(info[0].files.map((f) => f.path));
-  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'binding.gyp', 'src/core/native/addon.cc', 'scripts/detect-blas.cjs', 'scripts/system-deps.mjs', 'models/aha-tiny-base/model.safetensors', 'bin/aha.js']) {
+  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'binding.gyp', 'src/core/native/addon.cc', 'scripts/detect-blas.cjs', 'scripts/system-deps.mjs', 'scripts/build-native.mjs', 'bin/aha.js']) {
     assert.ok(files.has(f), `the tarball holds ${f}`);
   }
+  // Everything the commands read at run time (bundled models, benchmarks, configs, recipes, the
+  // report page, the kernels' sources), and nothing of the checkout's tests, benchmarks or runs.
+  for (const dir of ['models', 'data', 'configs', 'recipes', 'src/report/page', 'src/core/native']) {
+    for (const f of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (!f.isFile()) continue;
+      const path = relative(ROOT, join(f.parentPath, f.name));
+      assert.ok(files.has(path), `the tarball holds ${path}`);
+    }
+  }
+  const stray = [...files].filter((f) => /^(test|bench|examples|docs|build|runs|node_modules)\//.test(f) || f.endsWith('.node') || f.endsWith('.o'));
+  assert.deepEqual(stray, [], 'files a user does not need');
   lap('npm pack (compiles dist/)');
 
   const project = join(work, 'project');

@@ -43,6 +43,7 @@ test('a missing addon says how to build it: `npm rebuild aha` in a project that 
   const dep = addonMissingMessage('/home/u/app/node_modules/aha', '/home/u/app/node_modules/aha/build/Release/aha_native.node');
   assert.match(dep, /aha_native\.node is missing\): `npm rebuild aha` in your project builds it/);
   assert.match(dep, /C\+\+ compiler, make and python3/);
+  assert.match(dep, /npm install-scripts approve aha/);
   const checkout = addonMissingMessage('/src/aha', '/src/aha/build/Release/aha_native.node');
   assert.match(checkout, /`npm install` \(or `npx node-gyp rebuild`\) in \/src\/aha builds it/);
   assert.doesNotMatch(checkout, /npm rebuild aha/);
