@@ -8,6 +8,10 @@
 //                       rewards; without it those rewards refuse to run, never fall back)
 //   fonts-dejavu-core - a font for the axis labels of the PNG curves `aha train` writes
 // Not root, no apt-get, or AHA_SKIP_SYSTEM_DEPS=1: print what is missing and carry on.
+// Only `npm install` in aha's own folder (the Quick start) installs anything. When aha is a
+// dependency of another project, npm hides its install scripts' output unless they fail, so an
+// apt-get run there would change the system behind the user's back: it only lists what is missing
+// (shown with `npm install --foreground-scripts`), and the library says at run time what it lacks.
 //
 // `node scripts/system-deps.mjs --test` (npm pretest): what only the test suite uses:
 //   chromium          - the browser the report's browser tests drive (large, so not installed
@@ -15,7 +19,8 @@
 // Here a package that cannot be installed is an error: one line saying how to get it, exit 1,
 // before minutes of tests run. AHA_CHROMIUM (another browser) or AHA_SKIP_BROWSER_TESTS=1 skip it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const INSTALL_PACKAGES = [
@@ -42,12 +47,12 @@ function present(want, env) {
  * Optional packages (required=false) only warn when they cannot be installed; required ones fail
  * with one line. `isRoot` and `env` are parameters so the logic can be tested without root or apt.
  */
-export function ensurePackages(wanted, { required, env = process.env, isRoot, log = console.log, warn = console.warn }) {
+export function ensurePackages(wanted, { required, env = process.env, isRoot, asDependency = false, log = console.log, warn = console.warn }) {
   const missing = wanted.filter((w) => !present(w, env));
   if (missing.length === 0) return 0;
   const names = missing.map((m) => m.pkg);
   const instruction = `apt-get update && apt-get install -y ${names.join(' ')}`;
-  const canInstall = env.AHA_SKIP_SYSTEM_DEPS !== '1' && isRoot && hasCommand('apt-get', env);
+  const canInstall = env.AHA_SKIP_SYSTEM_DEPS !== '1' && !asDependency && isRoot && hasCommand('apt-get', env);
   if (canInstall) {
     log(`aha: installing Debian packages ${names.join(', ')} (set AHA_SKIP_SYSTEM_DEPS=1 to skip)`);
     try {
@@ -69,7 +74,7 @@ export function ensurePackages(wanted, { required, env = process.env, isRoot, lo
     return 1;
   }
   for (const m of missing) warn(`aha: Debian package ${m.pkg} is not installed: ${m.why}.`);
-  warn(`aha: to install them: ${instruction}`);
+  warn(`aha: to install them: ${instruction}${asDependency ? ' (then `npm rebuild aha` for OpenBLAS)' : ''}`);
   return 0;
 }
 
@@ -79,8 +84,24 @@ export function testPackages(env = process.env) {
   return TEST_PACKAGES;
 }
 
+/**
+ * Is npm installing aha as a dependency of another project? npm runs the script in the package's
+ * folder and sets INIT_CWD to the folder `npm install` was typed in; they differ for a dependency.
+ */
+export function installedAsDependency(env = process.env, cwd = process.cwd()) {
+  if (env.INIT_CWD === undefined) return false;
+  const real = (p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(env.INIT_CWD) !== real(cwd);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const test = process.argv.includes('--test');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  process.exit(ensurePackages(test ? testPackages() : INSTALL_PACKAGES, { required: test, isRoot }));
+  process.exit(ensurePackages(test ? testPackages() : INSTALL_PACKAGES, { required: test, isRoot, asDependency: !test && installedAsDependency() }));
 }

@@ -95,15 +95,33 @@ function packageRoot(): string {
   throw new AhaError('cannot locate the aha package root (binding.gyp) to load the native addon');
 }
 
+/**
+ * Said once per process when the addon was compiled without OpenBLAS: every matrix product then
+ * runs the portable kernels, several times slower, and nothing else would tell the user why.
+ */
+export const PORTABLE_GEMM_WARNING = "aha's matrix products use the portable C++ kernels (the native addon was " +
+  'built without OpenBLAS), about 5-10x slower. Install OpenBLAS (Debian: apt-get install libopenblas-dev) and ' +
+  'rebuild (`npm rebuild aha`, or `npm install` in the aha folder) for the fast ones.';
+
+/**
+ * The addon is missing: inside another project's node_modules `npm rebuild aha` builds it (once npm
+ * may run aha's install scripts), in a checkout `npm install`.
+ */
+export function addonMissingMessage(root: string, path: string): string {
+  const how = /[\\/]node_modules[\\/]/.test(root)
+    ? '`npm rebuild aha` in your project builds it (its install step was skipped or failed; npm 12 skips the install ' +
+      'scripts of a dependency you have not allowed: `npm install-scripts approve aha` first)'
+    : `\`npm install\` (or \`npx node-gyp rebuild\`) in ${root} builds it`;
+  return `the native compute addon is not built (${path} is missing): ${how}; it needs a C++ compiler, make and python3`;
+}
+
 function loadCpu(): Backend {
   // AHA_NATIVE_ADDON points at another build of the addon (e.g. the AHA_NO_BLAS=1 fallback).
   const override = process.env.AHA_NATIVE_ADDON;
   const root = override ? '' : packageRoot();
   const path = override ?? join(root, 'build', 'Release', 'aha_native.node');
   if (!existsSync(path)) {
-    throw new AhaError(override
-      ? `AHA_NATIVE_ADDON points at ${path}, which does not exist`
-      : `the native compute addon is not built (${path} is missing); run \`npm install\` or \`npx node-gyp rebuild\` in ${root}`);
+    throw new AhaError(override ? `AHA_NATIVE_ADDON points at ${path}, which does not exist` : addonMissingMessage(root, path));
   }
   // OpenMP threads that spin between kernels steal the CPU from the thread doing the work when
   // the machine is busy (measured: 2 threads took 14x longer wall time to generate on a loaded
@@ -120,6 +138,7 @@ function loadCpu(): Backend {
   if (coreType !== null) process.env.OPENBLAS_CORETYPE ??= coreType;
   const require = createRequire(import.meta.url);
   const native = require(path) as Backend;
+  if (!native.buildInfo().blas) process.emitWarning(PORTABLE_GEMM_WARNING, { code: 'AHA_PORTABLE_GEMM' });
   const envThreads = Number(process.env.AHA_THREADS);
   if (Number.isInteger(envThreads) && envThreads > 0) native.setNumThreads(envThreads);
   return native;

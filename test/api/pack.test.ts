@@ -1,14 +1,18 @@
 // The package as a user gets it: `npm pack`, the tarball installed into a new project (its
 // install script builds the native addon there), and the custom-reward example trained for 2
 // steps with `import { GRPOTrainer } from 'aha'` — type-checked against the installed
-// declarations, then run. Offline: the registry's packages are hard-linked from this checkout's
+// declarations, then run. The declarations are also checked as a strict project checks them
+// (skipLibCheck off, no @types/node, NodeNext and bundler resolution), and every type in the
+// signature of a root function or class must be exported by name. Offline: the registry's packages are hard-linked from this checkout's
 // node_modules into the new project first, as a warm npm cache would serve them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import ts from 'typescript';
 import { scratchDir } from '../scratch-dir.js';
+import { typeErrors, unexportedSignatureTypes } from './public-types.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -39,6 +43,26 @@ function seedDependencies(project: string): void {
   }
 }
 
+/** A user's module naming the API of docs/api.md, with no Node types in the project. */
+const LIBRARY_USE = `import {
+  GRPOTrainer, SFTTrainer, defineReward, lastAnswer, defineTask, frame, loadModel, sampleText, verifyMath,
+  evaluate, search, runCode, loadRewardModel, AhaError, InputError,
+  type Example, type GRPOConfig, type GrpoConfig, type TrainerCallback, type LoadedModel, type EvalResult, type InputLocation,
+} from 'aha';
+
+const closeness = defineReward('closeness', (completions: string[], examples: Example[]) =>
+  completions.map((c, i) => (lastAnswer(c) === examples[i].gold ? 1 : 0)));
+const args: GRPOConfig = { output_dir: 'runs/x', max_steps: 2, num_generations: 2 };
+const callbacks: TrainerCallback[] = [{ onLog: (metrics, step) => console.log(step, metrics['reward/mean']) }];
+const resolved: GrpoConfig = new GRPOTrainer({ train_dataset: 'd.jsonl', reward_funcs: ['accuracy', closeness], args, callbacks }).config;
+const m: LoadedModel = loadModel('models/aha-tiny-base');
+const text: string = sampleText(m.model, m.tokenizer, ['x'], { maxNewTokens: 4, eosIds: m.eosIds, seed: 1 })[0].text;
+const equal: boolean = verifyMath('\\\\boxed{1/2}', '0.5').equal;
+const result: Promise<EvalResult> = evaluate({ data: 'x.jsonl', model: 'm' });
+const where = (e: InputError): InputLocation => e.location;
+export { resolved, text, equal, result, where, SFTTrainer, defineTask, frame, search, runCode, loadRewardModel, AhaError };
+`;
+
 test('npm pack, install the tarball in a new project, train the custom-reward example 2 steps from `aha`', { timeout: 600_000 }, (t) => {
   // Where the time goes (wall seconds), for whoever wants this test faster.
   let mark = performance.now();
@@ -54,9 +78,20 @@ test('npm pack, install the tarball in a new project, train the custom-reward ex
   const packed = run(NPM, ['pack', '--json', '--pack-destination', work], { cwd: stage });
   const info = JSON.parse(packed.slice(packed.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
   const files = new Set(info[0].files.map((f) => f.path));
-  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'binding.gyp', 'src/core/native/addon.cc', 'scripts/detect-blas.cjs', 'scripts/system-deps.mjs', 'models/aha-tiny-base/model.safetensors', 'bin/aha.js']) {
+  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'binding.gyp', 'src/core/native/addon.cc', 'scripts/detect-blas.cjs', 'scripts/system-deps.mjs', 'scripts/build-native.mjs', 'bin/aha.js']) {
     assert.ok(files.has(f), `the tarball holds ${f}`);
   }
+  // Everything the commands read at run time (bundled models, benchmarks, configs, recipes, the
+  // report page, the kernels' sources), and nothing of the checkout's tests, benchmarks or runs.
+  for (const dir of ['models', 'data', 'configs', 'recipes', 'src/report/page', 'src/core/native']) {
+    for (const f of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (!f.isFile()) continue;
+      const path = relative(ROOT, join(f.parentPath, f.name));
+      assert.ok(files.has(path), `the tarball holds ${path}`);
+    }
+  }
+  const stray = [...files].filter((f) => /^(test|bench|examples|docs|build|runs|node_modules)\//.test(f) || f === 'scripts/run-tests.mjs' || f.endsWith('.node') || f.endsWith('.o'));
+  assert.deepEqual(stray, [], 'files a user does not need');
   lap('npm pack (compiles dist/)');
 
   const project = join(work, 'project');
@@ -70,6 +105,21 @@ test('npm pack, install the tarball in a new project, train the custom-reward ex
   // The same package is the command too.
   const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   assert.equal(run(process.execPath, ['node_modules/aha/bin/aha.js', '--version'], { cwd: project }).trim(), version.version);
+
+  // A strict project's view of the declarations: nothing they name may be missing from the
+  // tarball or come from a dev-only @types package, whichever module resolution the project uses.
+  writeFileSync(join(project, 'library.ts'), LIBRARY_USE);
+  const installed = join(project, 'node_modules', 'aha') + '/';
+  for (const [module, moduleResolution] of [[ts.ModuleKind.NodeNext, ts.ModuleResolutionKind.NodeNext], [ts.ModuleKind.ESNext, ts.ModuleResolutionKind.Bundler]] as const) {
+    const program = ts.createProgram([join(project, 'library.ts')], {
+      target: ts.ScriptTarget.ES2022, module, moduleResolution, strict: true, skipLibCheck: false, noEmit: true, types: [],
+    });
+    assert.deepEqual(typeErrors(program), [], `type errors with module ${ts.ModuleKind[module]}`);
+    if (module === ts.ModuleKind.NodeNext) {
+      assert.deepEqual(unexportedSignatureTypes(program, join(installed, 'dist/src/index.d.ts'), installed), [], 'types a user meets but cannot import');
+    }
+  }
+  lap('strict type-check of the declarations (NodeNext and bundler), exported names');
 
   // The example exactly as shipped, compiled against the installed package's declarations.
   for (const f of ['train.ts', 'data.jsonl']) cpSync(join(ROOT, 'examples/custom-reward', f), join(project, f));

@@ -65,6 +65,18 @@ test('npm install without root only says what is missing and how to install it, 
   assert.match(r.stderr, /apt-get update && apt-get install -y libopenblas-dev bubblewrap fonts-dejavu-core/);
 });
 
+test('installed as root as a dependency of another project, it asks apt for nothing: it lists what is missing and succeeds', { skip: rootOnly }, () => {
+  // npm runs the script in aha's folder with INIT_CWD the folder `npm install` was typed in.
+  const r = run([], { installed: ['bubblewrap'], env: { INIT_CWD: scratchDir('aha-consumer-') } });
+  assert.equal(r.code, 0);
+  assert.deepEqual(r.apt, []);
+  assert.match(r.stderr, /libopenblas-dev is not installed/);
+  assert.match(r.stderr, /apt-get update && apt-get install -y libopenblas-dev fonts-dejavu-core/);
+  // `npm install` in aha's own folder (INIT_CWD is where it runs) still installs them.
+  const own = run([], { installed: ['bubblewrap'], env: { INIT_CWD: process.cwd() } });
+  assert.deepEqual(own.apt, ['update -q', 'install -y -q --no-install-recommends libopenblas-dev fonts-dejavu-core']);
+});
+
 test('npm test as root installs chromium when it is missing', { skip: rootOnly }, () => {
   const r = run(['--test'], { installed: ['libopenblas-dev'] });
   assert.equal(r.code, 0, r.stderr);

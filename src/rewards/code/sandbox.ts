@@ -37,7 +37,8 @@ export interface SandboxLimits {
 
 export interface SandboxRun {
   exitCode: number | null;
-  signal: NodeJS.Signals | null;
+  /** The signal that ended the program, e.g. "SIGKILL" (a plain string, so the public declarations need no @types/node). */
+  signal: string | null;
   stdout: string;
   stderr: string;
   /** Killed by the wall-clock limit. */
