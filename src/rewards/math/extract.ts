@@ -158,7 +158,7 @@ export function gsm8kAnswer(text: string): string | null {
  * Full-width punctuation is read as ASCII.
  */
 export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | null {
-  const text = toHalfWidth(raw);
+  const text = afterThinking(toHalfWidth(raw));
   const tagged = lastAnswerTag(text);
   if (tagged !== null) {
     const inner = finalBoxed(tagged) ?? answerPhrase(tagged) ?? sentenceInTag(tagged);
@@ -181,6 +181,21 @@ export function extractAnswer(raw: string, opts: ExtractOptions = {}): string | 
   if (concluded !== null) return concluded === '' ? null : concluded;
   if (!(opts.lastNumberFallback ?? true) || lastSentenceHedges(text)) return null;
   return lastMathSpan(text) ?? lastNumber(text);
+}
+
+/**
+ * The reply after a closed thinking block (the text past the last `</think>`; R1-Distill's
+ * template opens the block in the prompt, so the completion may only close it), or the whole
+ * text when nothing follows it or there is no `</think>`. A draft `\boxed{3}` inside the
+ * thinking is not the answer a reply states afterwards ("The answer is 42."); this is also the
+ * text a server's reasoning parser returns as the content, so a reply is judged the same
+ * whether the server split the thinking off or left it in.
+ */
+export function afterThinking(text: string): string {
+  const close = text.lastIndexOf('</think>');
+  if (close < 0) return text;
+  const rest = text.slice(close + '</think>'.length);
+  return rest.trim() === '' ? text : rest;
 }
 
 /** A line that only announces the answer: "**Final Answer**", "### Final Answer", "Answer:", "## Answer". */
