@@ -8,7 +8,7 @@ import { writeJsonl } from '../util/jsonl.js';
 import { progress as makeProgress } from '../util/progress.js';
 import type { GeneratedSample, Generator, SamplingOptions } from './generator.js';
 import type { Grader } from './grading.js';
-import { aggregate, problemMetrics, reportedKs, type ProblemMetrics } from './metrics.js';
+import { aggregate, problemMetrics, reportedKs, standardErrors, type ProblemMetrics } from './metrics.js';
 import { appendSample, checkOrWriteSettings, outputPaths, problemHashes, readSamples, staleSamples, type EvalSettings, type OutputPaths, type SampleRecord } from './output.js';
 import type { EvalProblem } from './problems.js';
 import { RemoteCallError } from './retry.js';
@@ -61,6 +61,8 @@ export interface EvalResult {
   samples: number;
   /** "pass@1", "pass@2", …, "pass@K", and "maj@K" when answers can be voted on. */
   metrics: Record<string, number>;
+  /** The standard error of each metric over problems (standardErrors); empty with one problem. */
+  stderr: Record<string, number>;
   perProblem: ProblemResult[];
   /** Tokens of the samples counted in the metrics (including resumed ones). */
   usage: { promptTokens: number; completionTokens: number };
@@ -275,7 +277,7 @@ async function summarize(
       ...(r.toolCalls ? { tool_calls: r.toolCalls.calls, invalid_tool_calls: r.toolCalls.invalid } : {}),
     })),
   );
-  const result: EvalResult = { problems: opts.problems.length, samples: K, metrics: aggregate(metrics, K), perProblem, usage, ...run, paths };
+  const result: EvalResult = { problems: opts.problems.length, samples: K, metrics: aggregate(metrics, K), stderr: standardErrors(metrics, K), perProblem, usage, ...run, paths };
   if (all.some((r) => r.tool_calls !== undefined)) result.tools = evalToolMetrics(all);
   return result;
 }
