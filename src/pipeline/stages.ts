@@ -13,6 +13,7 @@ import { runEval } from '../eval/run.js';
 import { evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig } from './configs.js';
 import { loadProblemSet, sourceName } from './problems.js';
 import { openGenerator } from '../eval/open-generator.js';
+import { defaultStop } from '../eval/defaults.js';
 import { generatorSpec, precisionSetting, sampleFromConfig } from './rejection-sampling.js';
 import { chatTemplateArgsSetting } from '../eval/output.js';
 import { runSft } from '../sft/sft-run.js';
@@ -92,17 +93,20 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
   const gen = { ...generatorSpec(c), precision: { value: c.samplingPrecision, option: 'sampling_precision' } };
   const generator = await openGenerator(gen);
   const outFile = join(ctx.dir, 'samples.jsonl');
+  // aha eval's stop strings (HumanEval on the completions API ends at the next top-level
+  // statement), so the stage scores a benchmark as `aha eval` does.
+  const stop = defaultStop(problems.format, c.api) ?? null;
   const r = await runEval({
     problems: problems.problems,
     samples: c.samples,
     generator,
-    sampling: { temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens },
+    sampling: { temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, ...(stop !== null ? { stop } : {}) },
     template: problems.template,
     grader: problems.grader,
     concurrency: c.concurrency,
     samplesPerRequest: c.samplesPerRequest,
     outFile,
-    settings: { data: problems.key, model: sourceName(gen), api: c.api, template: problems.template.text, ...chatTemplateArgsSetting(c.chatTemplateArgs), temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, seed: c.seed, ...precisionSetting(c) },
+    settings: { data: problems.key, model: sourceName(gen), api: c.api, template: problems.template.text, ...chatTemplateArgsSetting(c.chatTemplateArgs), temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, stop, seed: c.seed, ...precisionSetting(c) },
     seed: c.seed,
     maxFailures: c.maxFailures,
     quiet: ctx.quiet,
