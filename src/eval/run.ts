@@ -138,7 +138,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
   const bar = makeProgress({ label: 'eval', total: toGenerate, fields: ['acc', 'tok/s', 'retries'], silent: opts.quiet || toGenerate === 0 });
 
   const record = async (job: Job, sample: GeneratedSample, index: number, usage: SampleRecord['usage']) => {
-    const g = await gradeLimit(() => opts.grader.grade(job.problem, sample.text));
+    const g = await gradeLimit(() => opts.grader.grade(job.problem, sample.text, { truncated: sample.finishReason === 'length' }));
     const rec: SampleRecord = { id: job.problem.id, sample: index, completion: sample.text, extracted: g.extracted, correct: g.correct, finish_reason: sample.finishReason, usage, ...problemHashes(job.problem) };
     if (g.reason !== undefined) rec.reason = g.reason;
     if (sample.reasoning !== undefined) rec.reasoning = sample.reasoning;
@@ -224,7 +224,7 @@ async function regradeAll(
       all.push(rec);
       if (!problem) continue;
       pending.push(
-        gradeLimit(() => grader.grade(problem, rec.completion)).then((g) => {
+        gradeLimit(() => grader.grade(problem, rec.completion, { truncated: rec.finish_reason === 'length' })).then((g) => {
           rec.extracted = g.extracted;
           rec.correct = g.correct;
           if (rec.gold_hash !== undefined) rec.gold_hash = problemHashes(problem).gold_hash;
