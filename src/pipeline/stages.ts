@@ -13,7 +13,6 @@ import { runEval } from '../eval/run.js';
 import { evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig } from './configs.js';
 import { loadProblemSet, sourceName } from './problems.js';
 import { openGenerator } from '../eval/open-generator.js';
-import { defaultStop } from '../eval/defaults.js';
 import { generatorSpec, precisionSetting, sampleFromConfig } from './rejection-sampling.js';
 import { chatTemplateArgsSetting } from '../eval/output.js';
 import { runSft } from '../sft/sft-run.js';
@@ -94,8 +93,8 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
   const generator = await openGenerator(gen);
   const outFile = join(ctx.dir, 'samples.jsonl');
   // aha eval's stop strings (HumanEval on the completions API ends at the next top-level
-  // statement), so the stage scores a benchmark as `aha eval` does.
-  const stop = defaultStop(problems.format, c.api) ?? null;
+  // statement; MultiPL-E records bring their own), so the stage scores a benchmark as `aha eval` does.
+  const stop = problems.stop ?? null;
   const r = await runEval({
     problems: problems.problems,
     samples: c.samples,
