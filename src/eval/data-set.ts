@@ -9,6 +9,7 @@ import type { ApiKind } from './generator.js';
 import type { Grader } from './grading.js';
 import { loadProblems, type EvalProblem, type FieldOptions } from './problems.js';
 import { defaultTemplateName, resolveTemplate, type PromptTemplate } from './templates.js';
+import { defaultStop, multiplEContinuation } from './defaults.js';
 
 /** Where a data set's records come from: a bundled benchmark or a user's file. */
 export interface DataSource {
@@ -58,6 +59,8 @@ export interface DataSet {
    *  upgraded install still resumes), a file by its full path. */
   key: string;
   format: BenchmarkFormat;
+  /** Stop strings when none are given: HumanEval's on the completions API, MultiPL-E records' own (defaults.ts). */
+  stop?: string[];
 }
 
 export async function loadDataSet(source: DataSource, opts: DataSetOptions): Promise<DataSet> {
@@ -65,7 +68,9 @@ export async function loadDataSet(source: DataSource, opts: DataSetOptions): Pro
   const { graderFor, finalBoxed } = await import('./verifiers.js');
   const b = source.benchmark;
   const loaded = loadProblems({ file: source.file, format: opts.format ?? b?.format, fields: opts.fields, include: b?.include, boxedAnswer: finalBoxed });
-  const template = resolveTemplate(opts.promptTemplate ?? defaultTemplateName(loaded.format, opts.api));
+  const continuation = multiplEContinuation(loaded.format, opts.api, loaded.problems);
+  const template = resolveTemplate(opts.promptTemplate ?? continuation?.template ?? defaultTemplateName(loaded.format, opts.api));
+  const stop = defaultStop(loaded.format, opts.api) ?? continuation?.stop;
   return {
     problems: opts.limit === undefined ? loaded.problems : loaded.problems.slice(0, opts.limit),
     grader: graderFor(loaded.format, { lastNumberFallback: opts.lastNumberFallback, codeTimeoutMs: opts.codeTimeoutMs }),
@@ -73,5 +78,6 @@ export async function loadDataSet(source: DataSource, opts: DataSetOptions): Pro
     label: source.label,
     key: b ? `bundled:${b.name}` : resolve(source.file),
     format: loaded.format,
+    ...(stop !== undefined ? { stop } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { AhaError } from '../util/errors.js';
 import { benchmarkNames, type BenchmarkFormat } from '../tasks/benchmarks.js';
 import { loadDataSet, resolveDataSource } from './data-set.js';
-import { defaultStop, EVAL_DEFAULTS as D } from './defaults.js';
+import { EVAL_DEFAULTS as D } from './defaults.js';
 import type { ApiKind, Generator, SamplingOptions } from './generator.js';
 import { openGenerator } from './open-generator.js';
 import type { FieldOptions } from './problems.js';
@@ -194,7 +194,7 @@ export async function runEvaluation(o: EvaluateOptions, names: { samplingPrecisi
   if (o.topK !== undefined) sampling.topK = o.topK;
   if (o.minP !== undefined) sampling.minP = o.minP;
   if (o.repetitionPenalty !== undefined) sampling.repetitionPenalty = o.repetitionPenalty;
-  const stop = o.stop ?? defaultStop(data.format, api);
+  const stop = o.stop ?? data.stop;
   if (stop !== undefined) sampling.stop = stop;
   const opened = await openGenerator({
     model: o.model, adapter: o.adapter, endpoint: o.endpoint, api, apiKey: o.apiKey, system: o.system,

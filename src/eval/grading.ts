@@ -11,8 +11,17 @@ export interface Grade {
   reason?: string;
 }
 
+/** What the grader knows of how a completion ended. */
+export interface GradeContext {
+  /**
+   * The model was cut off at the token limit (finish_reason "length"): it never stated a final
+   * answer, so no answer is guessed from its last number, only read from an explicit statement.
+   */
+  truncated?: boolean;
+}
+
 export interface Grader {
-  grade(problem: EvalProblem, completion: string): Promise<Grade>;
+  grade(problem: EvalProblem, completion: string, context?: GradeContext): Promise<Grade>;
   /** Answer equivalence for majority voting; absent when votes make no sense (code). */
   equivalent?: (a: string, b: string) => boolean;
   /** Settles, before `equivalent` is asked, the comparisons a vote over these answers needs (math checks are async). */
@@ -21,7 +30,8 @@ export interface Grader {
 
 /** The math verifier's functions, as the rewards part provides them. */
 export interface MathVerifier {
-  extractAnswer(text: string): string | null;
+  /** `truncated`: the reply was cut off at the token limit (no last-number guess). */
+  extractAnswer(text: string, truncated?: boolean): string | null;
   /** Is the predicted answer equal to the gold one? Both are answer texts. */
   isEqual(pred: string, gold: string): { equal: boolean; reason?: string } | Promise<{ equal: boolean; reason?: string }>;
   answersEquivalent(a: string, b: string): boolean | Promise<boolean>;
@@ -34,9 +44,10 @@ function pairKey(a: string, b: string): string {
 export function mathGrader(v: MathVerifier): Grader {
   const verdicts = new Map<string, boolean>();
   return {
-    async grade(problem, completion) {
-      const extracted = v.extractAnswer(completion);
-      if (extracted === null) return { extracted: null, correct: false, reason: 'no answer found' };
+    async grade(problem, completion, context) {
+      const truncated = context?.truncated === true;
+      const extracted = v.extractAnswer(completion, truncated);
+      if (extracted === null) return { extracted: null, correct: false, reason: truncated ? 'no answer found (cut off at the token limit)' : 'no answer found' };
       const r = await v.isEqual(extracted, problem.gold);
       return r.equal ? { extracted, correct: true } : { extracted, correct: false, reason: r.reason ?? 'wrong answer' };
     },

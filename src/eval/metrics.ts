@@ -98,3 +98,23 @@ export function aggregate(perProblem: readonly ProblemMetrics[], samples: number
   if (perProblem.every((p) => p.vote !== undefined)) out[`maj@${samples}`] = perProblem.filter((p) => p.vote?.correct).length / m;
   return out;
 }
+
+/**
+ * The standard error of each benchmark metric: the sample standard deviation of its per-problem
+ * values over the square root of the number of problems m, sqrt(sum (x_i - mean)^2 / (m (m - 1))).
+ * Problems are what is sampled from the benchmark; a problem's pass@1 over K samples already
+ * averages its samples, so the spread over problems carries both the problem-to-problem and the
+ * sample-to-sample variation. Empty with fewer than two problems (no spread to measure).
+ */
+export function standardErrors(perProblem: readonly ProblemMetrics[], samples: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const m = perProblem.length;
+  if (m < 2) return out;
+  const se = (xs: number[]) => {
+    const mean = xs.reduce((s, x) => s + x, 0) / m;
+    return Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (m * (m - 1)));
+  };
+  for (const key of Object.keys(perProblem[0].pass)) out[key] = se(perProblem.map((p) => p.pass[key]));
+  if (perProblem.every((p) => p.vote !== undefined)) out[`maj@${samples}`] = se(perProblem.map((p) => (p.vote?.correct ? 1 : 0)));
+  return out;
+}

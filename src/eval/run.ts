@@ -8,7 +8,7 @@ import { writeJsonl } from '../util/jsonl.js';
 import { progress as makeProgress } from '../util/progress.js';
 import type { GeneratedSample, Generator, SamplingOptions } from './generator.js';
 import type { Grader } from './grading.js';
-import { aggregate, problemMetrics, reportedKs, type ProblemMetrics } from './metrics.js';
+import { aggregate, problemMetrics, reportedKs, standardErrors, type ProblemMetrics } from './metrics.js';
 import { appendSample, checkOrWriteSettings, outputPaths, problemHashes, readSamples, staleSamples, type EvalSettings, type OutputPaths, type SampleRecord } from './output.js';
 import type { EvalProblem } from './problems.js';
 import { RemoteCallError } from './retry.js';
@@ -61,6 +61,8 @@ export interface EvalResult {
   samples: number;
   /** "pass@1", "pass@2", …, "pass@K", and "maj@K" when answers can be voted on. */
   metrics: Record<string, number>;
+  /** The standard error of each metric over problems (standardErrors); empty with one problem. */
+  stderr: Record<string, number>;
   perProblem: ProblemResult[];
   /** Tokens of the samples counted in the metrics (including resumed ones). */
   usage: { promptTokens: number; completionTokens: number };
@@ -136,7 +138,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
   const bar = makeProgress({ label: 'eval', total: toGenerate, fields: ['acc', 'tok/s', 'retries'], silent: opts.quiet || toGenerate === 0 });
 
   const record = async (job: Job, sample: GeneratedSample, index: number, usage: SampleRecord['usage']) => {
-    const g = await gradeLimit(() => opts.grader.grade(job.problem, sample.text));
+    const g = await gradeLimit(() => opts.grader.grade(job.problem, sample.text, { truncated: sample.finishReason === 'length' }));
     const rec: SampleRecord = { id: job.problem.id, sample: index, completion: sample.text, extracted: g.extracted, correct: g.correct, finish_reason: sample.finishReason, usage, ...problemHashes(job.problem) };
     if (g.reason !== undefined) rec.reason = g.reason;
     if (sample.reasoning !== undefined) rec.reasoning = sample.reasoning;
@@ -222,7 +224,7 @@ async function regradeAll(
       all.push(rec);
       if (!problem) continue;
       pending.push(
-        gradeLimit(() => grader.grade(problem, rec.completion)).then((g) => {
+        gradeLimit(() => grader.grade(problem, rec.completion, { truncated: rec.finish_reason === 'length' })).then((g) => {
           rec.extracted = g.extracted;
           rec.correct = g.correct;
           if (rec.gold_hash !== undefined) rec.gold_hash = problemHashes(problem).gold_hash;
@@ -275,7 +277,7 @@ async function summarize(
       ...(r.toolCalls ? { tool_calls: r.toolCalls.calls, invalid_tool_calls: r.toolCalls.invalid } : {}),
     })),
   );
-  const result: EvalResult = { problems: opts.problems.length, samples: K, metrics: aggregate(metrics, K), perProblem, usage, ...run, paths };
+  const result: EvalResult = { problems: opts.problems.length, samples: K, metrics: aggregate(metrics, K), stderr: standardErrors(metrics, K), perProblem, usage, ...run, paths };
   if (all.some((r) => r.tool_calls !== undefined)) result.tools = evalToolMetrics(all);
   return result;
 }

@@ -1,5 +1,5 @@
 // How an evaluation's result is shown: a small table for people and one JSON object for
-// scripts (`--json`: `{"n", "samples", "pass@1", …, "pass@K", "maj@K", …}` as the last line).
+// scripts (`--json`: `{"n", "samples", "pass@1", …, "pass@K", "maj@K", "pass@1_stderr", …}` as the last line).
 import type { EvalResult } from './run.js';
 
 export interface SummaryContext {
@@ -15,7 +15,8 @@ function toolLine(t: Record<string, number>): string {
 }
 
 export function summaryTable(r: EvalResult, ctx: SummaryContext): string {
-  const rows: [string, string][] = Object.entries(r.metrics).map(([k, v]) => [k, pct(v)]);
+  // A metric with its standard error over problems: "pass@1  28.3% ± 8.2%".
+  const rows: [string, string][] = Object.entries(r.metrics).map(([k, v]) => [k, r.stderr[k] === undefined ? pct(v) : `${pct(v).padStart(6)} ± ${pct(r.stderr[k])}`]);
   const width = Math.max(...rows.map(([k]) => k.length), 6);
   const meanLen = r.problems * r.samples > 0 ? r.usage.completionTokens / (r.problems * r.samples) : 0;
   const lines = [
@@ -34,6 +35,7 @@ export function summaryJson(r: EvalResult, ctx: SummaryContext): Record<string, 
     n: r.problems,
     samples: r.samples,
     ...r.metrics,
+    ...Object.fromEntries(Object.entries(r.stderr).map(([k, v]) => [`${k}_stderr`, v])),
     data: ctx.data,
     model: ctx.model,
     prompt_tokens: r.usage.promptTokens,

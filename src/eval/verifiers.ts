@@ -60,7 +60,9 @@ export function graderFor(format: BenchmarkFormat, opts: VerifierOptions): Grade
     // Every comparison runs in the shared worker pool, killed at the math deadline.
     const pool = sharedMathVerifier();
     return mathGrader({
-      extractAnswer: (text) => extractAnswer(text, { lastNumberFallback: opts.lastNumberFallback }),
+      // A reply cut off at the token limit stated no answer: its last number is wherever the
+      // cut fell (a digit of the working), so it is never guessed from.
+      extractAnswer: (text, truncated) => extractAnswer(text, { lastNumberFallback: opts.lastNumberFallback && truncated !== true }),
       isEqual: (pred, gold) => pool.compare(pred, gold, { timeoutMs: opts.mathTimeoutMs }),
       answersEquivalent: async (a, b) => (await pool.compare(a, b, { timeoutMs: opts.mathTimeoutMs })).equal,
     });

@@ -92,17 +92,20 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
   const gen = { ...generatorSpec(c), precision: { value: c.samplingPrecision, option: 'sampling_precision' } };
   const generator = await openGenerator(gen);
   const outFile = join(ctx.dir, 'samples.jsonl');
+  // aha eval's stop strings (HumanEval on the completions API ends at the next top-level
+  // statement; MultiPL-E records bring their own), so the stage scores a benchmark as `aha eval` does.
+  const stop = problems.stop ?? null;
   const r = await runEval({
     problems: problems.problems,
     samples: c.samples,
     generator,
-    sampling: { temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens },
+    sampling: { temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, ...(stop !== null ? { stop } : {}) },
     template: problems.template,
     grader: problems.grader,
     concurrency: c.concurrency,
     samplesPerRequest: c.samplesPerRequest,
     outFile,
-    settings: { data: problems.key, model: sourceName(gen), api: c.api, template: problems.template.text, ...chatTemplateArgsSetting(c.chatTemplateArgs), temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, seed: c.seed, ...precisionSetting(c) },
+    settings: { data: problems.key, model: sourceName(gen), api: c.api, template: problems.template.text, ...chatTemplateArgsSetting(c.chatTemplateArgs), temperature: c.temperature, top_p: c.topP, max_tokens: c.maxTokens, stop, seed: c.seed, ...precisionSetting(c) },
     seed: c.seed,
     maxFailures: c.maxFailures,
     quiet: ctx.quiet,

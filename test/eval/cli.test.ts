@@ -44,8 +44,10 @@ test('aha eval --json against an OpenAI-compatible server, then resumes', async 
     assert.equal(last['pass@1'], 0.5);
     assert.equal(last['pass@2'], 0.5);
     assert.equal(last['maj@2'], 0.5);
+    // Per-problem pass@1 of 1 and 0: sqrt(((1 - 0.5)^2 + (0 - 0.5)^2) / (2 * 1)) = 0.5.
+    assert.equal(last['pass@1_stderr'], 0.5);
     assert.equal(last.generated, 4);
-    assert.match(r.stderr, /pass@1 +50\.0%/);
+    assert.match(r.stderr, /pass@1 +50\.0% ± 50\.0%/);
     assert.equal(server.requests.length, 2);
     assert.match(String((server.requests[0].body.messages as { content: string }[])[0].content), /Please reason step by step, and put your final answer within \\boxed\{\}\.$/);
     assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 4);

@@ -1,5 +1,6 @@
 // Code benchmarks graded in the rewards part's sandbox: HumanEval programs built from the prompt
-// and the reply (continuation or whole function), MBPP from the code and its asserts.
+// and the reply (continuation or whole function), MBPP from the code and its asserts, MultiPL-E
+// continuations on the completions API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertJob } from '../../src/eval/grading.js';
@@ -8,7 +9,10 @@ import { loadProblems } from '../../src/eval/problems.js';
 import { benchmarkPath, findBenchmark } from '../../src/tasks/benchmarks.js';
 import { sandboxStatus } from '../../src/rewards/index.js';
 import { readJsonl } from '../../src/util/jsonl.js';
-import { simpleBoxed } from './helpers.js';
+import { join } from 'node:path';
+import { evaluate } from '../../src/eval/evaluate.js';
+import { startFakeServer } from './fake-openai-server.js';
+import { simpleBoxed, tempDir, writeLines } from './helpers.js';
 
 const he = findBenchmark('humaneval')!;
 const heProblems = loadProblems({ file: benchmarkPath(he), format: he.format, boxedAnswer: simpleBoxed }).problems;
@@ -53,4 +57,28 @@ test('MBPP replies graded against their asserts in the sandbox', { skip }, async
   assert.equal(good.correct, true, good.reason);
   const bad = await grader.grade(p, '```python\ndef remove_Occ(s, ch):\n    return s\n```');
   assert.equal(bad.correct, false);
+});
+
+test('MultiPL-E records on the completions API: the open function is sent as is, with the records\' own stop strings, and the continuation passes', { skip }, async () => {
+  const stops = ['\nfunction ', '\n/*', '\n//', '\nclass'];
+  const prompt = '//Add two numbers\nfunction add(a, b){\n';
+  const tests = 'const assert = require(\'node:assert\');\n\nfunction test() {\n  let candidate = add;\n  assert.deepEqual(candidate(1, 2),3);\n}\n\ntest();';
+  const dir = tempDir();
+  const data = writeLines(join(dir, 'js.jsonl'), [{ name: 'JS_add', language: 'js', prompt, tests, stop_tokens: stops }]);
+  // A base model finishes the body, then starts another function; a server cuts at the first stop string.
+  const continued = '  return a + b;\n}\n\nfunction unfinished(x) {\n  return x +';
+  const server = await startFakeServer({
+    reply: (_p, _c, req) => {
+      const given = (req.body.stop as string[] | undefined) ?? [];
+      return continued.slice(0, Math.min(...given.map((s) => continued.indexOf(s)).filter((i) => i >= 0), continued.length));
+    },
+  });
+  try {
+    const r = await evaluate({ data, model: 'fake', endpoint: server.url, api: 'completions', out: join(dir, 'out.jsonl') });
+    assert.equal(server.requests[0].body.prompt, prompt);
+    assert.deepEqual(server.requests[0].body.stop, stops);
+    assert.equal(r.metrics['pass@1'], 1);
+  } finally {
+    await server.close();
+  }
 });

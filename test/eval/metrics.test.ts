@@ -1,7 +1,7 @@
 // The estimators against values computed by hand from the binomial definition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aggregate, majorityVote, passAtK, problemMetrics, reportedKs } from '../../src/eval/metrics.js';
+import { aggregate, majorityVote, passAtK, problemMetrics, reportedKs, standardErrors } from '../../src/eval/metrics.js';
 
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} != ${b}`);
 
@@ -114,4 +114,25 @@ test('aggregate averages per-problem pass@k and maj@K over problems', () => {
   close(m['maj@4'], 1); // p1 tie 1 vs 2 -> "1" came first and is correct; p2 -> 5
   const code = aggregate([problemMetrics([{ answer: null, correct: true }], [1])], 1);
   assert.deepEqual(Object.keys(code), ['pass@1']);
+});
+
+test('standard errors are the spread of per-problem values over problems, sqrt(sum (x - mean)^2 / (m (m - 1)))', () => {
+  const ballots = (correct: boolean[], answers: string[]) => correct.map((c, i) => ({ answer: answers[i], correct: c }));
+  const ps = [
+    problemMetrics(ballots([true, true], ['1', '1']), reportedKs(2), numEq), // pass@1 1, pass@2 1, maj right
+    problemMetrics(ballots([false, false], ['2', '3']), reportedKs(2), numEq), // 0, 0, wrong
+    problemMetrics(ballots([true, false], ['1', '2']), reportedKs(2), numEq), // 0.5, 1, tie -> "1" first: right
+    problemMetrics(ballots([false, true], ['2', '1']), reportedKs(2), numEq), // 0.5, 1, tie -> "2" first: wrong
+  ];
+  const se = standardErrors(ps, 2);
+  // pass@1: mean 0.5, squares 0.25 + 0.25 + 0 + 0 = 0.5, over 4 * 3 -> sqrt(1/24)
+  close(se['pass@1'], Math.sqrt(1 / 24));
+  // pass@2: values 1, 0, 1, 1, mean 0.75, squares 3 * 0.0625 + 0.5625 = 0.75 -> sqrt(0.75 / 12)
+  close(se['pass@2'], Math.sqrt(0.75 / 12));
+  // maj@2: 1, 0, 1, 0, mean 0.5, squares 4 * 0.25 = 1 -> sqrt(1 / 12)
+  close(se['maj@2'], Math.sqrt(1 / 12));
+  // Every problem the same: no spread.
+  close(standardErrors([ps[0], ps[0], ps[0]], 2)['pass@1'], 0);
+  // One problem: nothing to measure a spread from.
+  assert.deepEqual(standardErrors([ps[0]], 2), {});
 });

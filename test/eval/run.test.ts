@@ -13,6 +13,7 @@ import type { EvalProblem } from '../../src/eval/problems.js';
 import { AhaError } from '../../src/util/errors.js';
 import { startFakeServer, type FakeRequest, type FakeServerOptions } from './fake-openai-server.js';
 import { numericVerifier, tempDir } from './helpers.js';
+import { graderFor } from '../../src/eval/verifiers.js';
 
 const K = 4;
 const problems: EvalProblem[] = [
@@ -214,5 +215,36 @@ test('an edited data file does not reuse samples of the old problem: a new text 
     assert.equal((await runEval(options(url, out, { problems: regolded }))).perProblem[0].correct, 2);
     const reworded = regolded.map((p) => (p.id === 'B' ? { ...p, problem: 'B, reworded?' } : p));
     await assert.rejects(runEval(options(url, out, { problems: reworded, regrade: true })), /problem "B" \(line 2\) made for another problem text/);
+  });
+});
+
+test('a reply cut off at the token limit states no answer: no last-number guess from where the cut fell, also on --regrade', async () => {
+  // Seen with the bundled tiny model at 16 tokens: "78+91: 8" cut mid-number, graded right against a gold of 8.
+  const cut = '<think>\n78+91\n78+91: 8';
+  const twoProblems: EvalProblem[] = [
+    { id: 'T', line: 1, problem: 'T?', gold: '8' },
+    { id: 'U', line: 2, problem: 'U?', gold: '5' },
+  ];
+  const turn = (req: FakeRequest, choice: number) => {
+    const prompt = String((req.body.messages as { content: string }[]).at(-1)!.content);
+    // T: the same text cut off (choice 0) and ended by the model (choice 1); U: cut off after an explicit answer.
+    if (prompt.startsWith('T')) return { content: cut, finish_reason: choice === 0 ? 'length' : 'stop' };
+    return { content: 'So \\boxed{5}. Let me double-check th', finish_reason: 'length' };
+  };
+  const out = join(tempDir(), 'cut.jsonl');
+  await withServer({ turn }, async (url) => {
+    const grader = graderFor('math', { lastNumberFallback: true, codeTimeoutMs: 1000 });
+    const run = (regrade: boolean) => runEval(options(url, out, { problems: twoProblems, samples: 2, samplesPerRequest: 2, grader, regrade }));
+    for (const regrade of [false, true]) {
+      const r = await run(regrade);
+      const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; sample: number; correct: boolean; extracted: string | null; reason?: string });
+      const t0 = lines.find((l) => l.id === 'T' && l.sample === 0)!;
+      assert.equal(t0.correct, false, 'cut off: no answer');
+      assert.equal(t0.extracted, null);
+      assert.match(t0.reason ?? '', /cut off at the token limit/);
+      assert.equal(lines.find((l) => l.id === 'T' && l.sample === 1)!.correct, true, 'the same text ended by the model: its last number is its answer');
+      assert.ok(lines.filter((l) => l.id === 'U').every((l) => l.correct), 'cut off after an explicit answer: that answer counts');
+      assert.deepEqual(r.perProblem.map((p) => p.correct), [1, 2]);
+    }
   });
 });
