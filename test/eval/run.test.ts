@@ -13,6 +13,7 @@ import type { EvalProblem } from '../../src/eval/problems.js';
 import { AhaError } from '../../src/util/errors.js';
 import { startFakeServer, type FakeRequest, type FakeServerOptions } from './fake-openai-server.js';
 import { numericVerifier, tempDir } from './helpers.js';
+import { captureStderr } from '../stderr-capture.js';
 
 const K = 4;
 const problems: EvalProblem[] = [
@@ -136,16 +137,17 @@ test('a failed run keeps its samples and the re-run asks only for the missing on
       return true;
     });
   });
-  // A crash in the middle of an append leaves half a line: it is dropped, not an error.
+  // A crash in the middle of an append leaves half a line: it is dropped with a warning, not an error.
   appendFileSync(out, '{"id":"C","sample":0,"compl');
-  const r = await withServer({}, async (url, server) => {
+  const { value: r, stderr } = await captureStderr(() => withServer({}, async (url, server) => {
     const res = await runEval(options(url, out));
     assert.deepEqual(
       server.requests.map((q) => (q.body.messages as { content: string }[])[0].content[0]),
       ['C', 'C', 'C', 'C'],
     );
     return res;
-  });
+  }));
+  assert.match(stderr, /warning: .*resume\.jsonl:9: dropped an incomplete last line/);
   assertMetrics(r.metrics);
   assert.equal(r.resumed, 8);
   assert.equal(r.generated, 4);

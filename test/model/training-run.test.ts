@@ -11,6 +11,7 @@ import { checkpointDir, listCheckpoints, saveTrainingCheckpoint } from '../../sr
 import { TrainingLoop, zeroGradients, type TrainingLoopOptions } from '../../src/model/training-run.js';
 import { Tensor } from '../../src/core/index.js';
 import { tinyModel, tempDir } from './helpers.js';
+import { captureStderr } from '../stderr-capture.js';
 
 const tok = new CharTokenizer();
 const model = tinyModel();
@@ -98,16 +99,8 @@ test('resume cuts the logs back to the resumed step; a stop request saves the cu
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} stops the loop after the current step and saves it`, async () => {
     const runDir = tempDir('signal');
-    const errWrite = process.stderr.write.bind(process.stderr);
-    let said = '';
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? ((said += chunk), true) : errWrite(chunk, ...rest))) as typeof process.stderr.write;
-    let loop: TrainingLoop;
-    try {
-      // process.emit runs the listeners as the signal would, without the signal's default action.
-      loop = await drive({ runDir, totalSteps: 10, saveSteps: 0 }, (step) => step === 2 && process.emit(signal, signal));
-    } finally {
-      process.stderr.write = errWrite;
-    }
+    // process.emit runs the listeners as the signal would, without the signal's default action.
+    const { value: loop, stderr: said } = await captureStderr(() => drive({ runDir, totalSteps: 10, saveSteps: 0 }, (step) => step === 2 && process.emit(signal, signal)));
     assert.equal(loop.interrupted, true);
     assert.deepEqual(listCheckpoints(runDir).map((c) => c.step), [2]);
     assert.match(said, new RegExp(`${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}: stopping after this step and saving a checkpoint`));

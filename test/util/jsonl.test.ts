@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseJsonl, readJsonl, writeJsonl, appendJsonl, truncateJsonlAfterStep } from '../../src/util/jsonl.js';
 import { InputError } from '../../src/util/errors.js';
 import { scratchDir } from '../scratch-dir.js';
+import { captureStderr } from '../stderr-capture.js';
 
 test('parseJsonl skips blank lines and keeps 1-based line numbers', () => {
   const recs = parseJsonl('{"a":1}\n\n  \n{"a":2}\n');
@@ -42,13 +43,25 @@ test('writeJsonl and appendJsonl round-trip', () => {
   assert.equal(readJsonl(f).length, 3);
 });
 
-test('truncateJsonlAfterStep keeps steps up to N and drops a line a crash cut short', () => {
+test('truncateJsonlAfterStep keeps steps up to N and drops a line a crash cut short, saying so', async () => {
   const dir = scratchDir('aha-jsonl-');
   const f = join(dir, 'metrics.jsonl');
   writeFileSync(f, '{"step":1,"x":1}\n{"step":2,"x":2}\n{"step":3,"x":3}\n{"step":4,"x"');
-  truncateJsonlAfterStep(f, 2);
+  const { stderr } = await captureStderr(() => truncateJsonlAfterStep(f, 2));
   assert.deepEqual(readJsonl(f).map((r) => r.value.step), [1, 2]);
+  assert.match(stderr, /warning: .*metrics\.jsonl:4: dropped an incomplete last line/);
   truncateJsonlAfterStep(join(dir, 'absent.jsonl'), 2);
+});
+
+test('truncateJsonlAfterStep refuses a damaged line that is not a cut last line, naming it', () => {
+  const dir = scratchDir('aha-jsonl-');
+  const f = join(dir, 'metrics.jsonl');
+  // Damage inside the log (or a whole last line that is not JSON) is not an interrupted append: dropping it would lose a step silently.
+  for (const text of ['{"step":1}\n{"step":2,"x\n{"step":3}\n', '{"step":1}\n{"step":2}\noops\n']) {
+    writeFileSync(f, text);
+    assert.throws(() => truncateJsonlAfterStep(f, 3), (e: unknown) => e instanceof InputError && /metrics\.jsonl:\d: not a JSON object; the log is damaged/.test(e.message));
+    assert.equal(readFileSync(f, 'utf8'), text, 'the file is left as it was');
+  }
 });
 
 test('readJsonl: not UTF-8 is an error at its line; a byte-order mark and CRLF are not', () => {
