@@ -38,7 +38,11 @@ export function updateRunConfig(runDir: string, patch: Record<string, unknown>):
 /** The checkpoint to resume `runDir` from; an AhaError when there is none. */
 export function resumeCheckpoint(runDir: string): string {
   const dir = latestCheckpoint(runDir);
-  if (dir === null) throw new AhaError(`--resume: no complete checkpoint in ${join(runDir, 'checkpoints')} (step-N folders) to resume from`);
+  if (dir === null) {
+    // A run killed before its first save_steps checkpoint leaves logs but nothing to continue from.
+    const started = existsSync(join(runDir, RUN_CONFIG_FILE)) ? '; the run stopped before its first checkpoint, so there is nothing to continue: delete the folder to start it again, or start it in another one' : '';
+    throw new AhaError(`--resume: no complete checkpoint in ${join(runDir, 'checkpoints')} (step-N folders) to resume from${started}`);
+  }
   return dir;
 }
 
