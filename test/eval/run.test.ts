@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requestSeed, runEval, type EvalRunOptions } from '../../src/eval/run.js';
+import { EvalStopped, requestSeed, runEval, type EvalRunOptions } from '../../src/eval/run.js';
 import { RemoteGenerator } from '../../src/eval/remote.js';
 import { mathGrader } from '../../src/eval/grading.js';
 import { resolveTemplate } from '../../src/eval/templates.js';
@@ -152,6 +152,28 @@ test('a failed run keeps its samples and the re-run asks only for the missing on
   assert.equal(r.resumed, 8);
   assert.equal(r.generated, 4);
   assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 12);
+});
+
+test('an aborted run starts no new request, saves the ones in flight, says it stopped, and the re-run draws the rest', async () => {
+  const out = join(tempDir(), 'stopped.jsonl');
+  const stop = new AbortController();
+  // The pipeline's Ctrl-C or SIGTERM arrives while the third request is being answered.
+  const reply = (prompt: string, choice: number, req: FakeRequest) => {
+    if (req.number === 3) stop.abort();
+    return scriptedReply(prompt, choice, req);
+  };
+  await withServer({ reply }, async (url, server) => {
+    await assert.rejects(runEval(options(url, out, { concurrency: 1, signal: stop.signal })), (err: Error) => {
+      assert.ok(err instanceof EvalStopped);
+      assert.match(err.message, /stopped before every sample was drawn\. 3 new samples were saved to .*stopped\.jsonl; re-run the same command to resume/);
+      return true;
+    });
+    assert.equal(server.requests.length, 3, 'no request after the abort');
+  });
+  assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 3);
+  const r = await withServer({}, (url) => runEval(options(url, out)));
+  assert.deepEqual([r.resumed, r.generated], [3, 9]);
+  assertMetrics(r.metrics);
 });
 
 test('growing K reuses the samples already drawn; other settings are refused', async () => {

@@ -19,10 +19,11 @@ async function action(file: string, flags: Flags): Promise<void> {
   const { onStopSignals, signalLabel } = await import('../../util/stop-signals.js');
   const controller = new AbortController();
   // Trainers stop after their current step on Ctrl-C or SIGTERM (their own handler); sample and
-  // eval stages keep every finished sample, so a second signal may quit at once.
+  // eval stages start no new request and save those in flight. Every finished sample is kept, so
+  // a second signal may quit at once.
   const offStopSignals = onStopSignals((signal) => {
     controller.abort();
-    process.stderr.write(`\naha pipeline: ${signalLabel(signal)}: stopping after the current step; ${signalLabel(signal)} again to quit now (finished work is kept)\n`);
+    process.stderr.write(`\naha pipeline: ${signalLabel(signal)}: stopping after the current training step or the samples in flight; ${signalLabel(signal)} again to quit now (finished work is kept)\n`);
   });
   try {
     const result = await runPipeline({ recipe, runners: STAGE_RUNNERS, from: typeof flags.from === 'string' ? flags.from : undefined, quiet: flags.quiet === true, signal: controller.signal });
