@@ -1,6 +1,6 @@
 // JSON Lines: read with errors that name the file and line, append and write.
 import { readFileSync, appendFileSync, existsSync } from 'node:fs';
-import { InputError } from './errors.js';
+import { diskFullError, InputError } from './errors.js';
 import { atomicWriteFile } from './atomic.js';
 import { parseJsonText } from './json-file.js';
 import { readUtf8File } from './text-file.js';
@@ -41,7 +41,12 @@ export function readJsonl(file: string): JsonlRecord<Record<string, unknown>>[] 
 
 /** Appends one record; a crash mid-run loses at most the line being written. */
 export function appendJsonl(file: string, value: unknown): void {
-  appendFileSync(file, JSON.stringify(value) + '\n');
+  try {
+    appendFileSync(file, JSON.stringify(value) + '\n');
+  } catch (err) {
+    // A full disk may leave part of the line: readers drop a cut last line (truncateJsonlAfterStep).
+    throw diskFullError(err, file);
+  }
 }
 
 export function writeJsonl(file: string, values: readonly unknown[]): void {

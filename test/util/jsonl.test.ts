@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonl, readJsonl, writeJsonl, appendJsonl, truncateJsonlAfterStep } from '../../src/util/jsonl.js';
-import { InputError } from '../../src/util/errors.js';
+import { AhaError, InputError } from '../../src/util/errors.js';
 import { scratchDir } from '../scratch-dir.js';
 import { captureStderr } from '../stderr-capture.js';
 
@@ -80,4 +80,9 @@ test('parseJsonl: a key given twice in a record is an error, a JSON array file i
   assert.equal(parseJsonl('{"a": {"a": 1}, "b": "\\"a\\": 2", "c": [{"a": 1}, {"a": 2}]}\n').length, 1);
   assert.throws(() => parseJsonl('[\n{"a": 1}\n]\n', 'd.jsonl'), /d\.jsonl:1: .*looks like a JSON array/);
   assert.throws(() => parseJsonl('{"a": 1, "b" 2}\n', 'd.jsonl'), /d\.jsonl:1: not valid JSON \(.* at column 14\)/);
+});
+
+test('appendJsonl on a full disk is one clear error naming the file, not a stack trace', { skip: existsSync('/dev/full') ? false : 'no /dev/full' }, () => {
+  // /dev/full answers every write with ENOSPC, as a full disk does.
+  assert.throws(() => appendJsonl('/dev/full', { step: 1 }), (e: unknown) => e instanceof AhaError && /no space left on the device while writing \/dev\/full; free some space, then re-run \(a training run with --resume\)/.test(e.message));
 });
