@@ -37,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof AhaError) {
       process.stderr.write(`aha: ${err.message}\n`);
-      return 2;
+      // An error that ends a stopped run (SCoRe's warm-up stopped mid-way) is still the stop.
+      const stop = receivedStopSignal();
+      return stop !== null ? stopExitCode(stop) : 2;
     }
     throw err;
   }
