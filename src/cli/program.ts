@@ -1,9 +1,11 @@
 // The `aha` program: every command registered on one commander program, and `main`, which runs
 // it and turns an AhaError into one `aha: …` line and exit code 2, as it does commander's own
-// usage errors (unknown flag, missing value): 1 is a command's own result (aha verify's unchecked lines). Importing it runs nothing
+// usage errors (unknown flag, missing value): 1 is a command's own result (aha verify's unchecked lines);
+// a run stopped early by Ctrl-C or SIGTERM ends with 130 or 143 after saving its work. Importing it runs nothing
 // (tests build the program in-process); main.ts is the executable's entry.
 import { Command, CommanderError } from 'commander';
 import { AhaError } from '../util/errors.js';
+import { receivedStopSignal, stopExitCode } from '../util/stop-signals.js';
 import { commands } from './commands/index.js';
 import { packageVersion } from './version.js';
 import { resolveBundledFlags } from './bundled-flags.js';
@@ -38,6 +40,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
+    // Stopped early by Ctrl-C or SIGTERM (work saved): the shell's code for the signal, not success.
+    const stop = receivedStopSignal();
+    if (stop !== null) return stopExitCode(stop);
     // A command that finished its output but must report failure sets process.exitCode (aha verify: 1).
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
@@ -45,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof AhaError) {
       process.stderr.write(`aha: ${err.message}\n`);
-      return 2;
+      // An error that ends a stopped run (SCoRe's warm-up stopped mid-way) is still the stop.
+      const stop = receivedStopSignal();
+      return stop !== null ? stopExitCode(stop) : 2;
     }
     throw err;
   }

@@ -102,8 +102,9 @@ export function readSamples(file: string): Map<string, Map<number, SampleRecord>
     }
     if (value === null || !isSampleRecord(value)) {
       if (isLast) {
-        // No newline after it: an interrupted append. Cut it off.
+        // No newline after it: an interrupted append. Cut it off, saying so (its sample is drawn again).
         truncateSync(file, lineStart);
+        process.stderr.write(`aha: warning: ${file}:${i + 1}: dropped an incomplete last line (a write cut off when the run was stopped); its sample is generated again\n`);
         break;
       }
       throw new InputError({ file, line: i + 1 }, 'not a sample record of `aha eval` (expected id, sample, completion, correct)');

@@ -43,7 +43,12 @@ export interface EvalRunOptions {
   gradeConcurrency?: number;
   /** Hide the progress bar. */
   quiet?: boolean;
+  /** Once aborted, no new request starts; those in flight finish and are saved, then EvalStopped is thrown. */
+  signal?: AbortSignal;
 }
+
+/** The evaluation was stopped (its signal) before every sample was drawn; those drawn are saved. */
+export class EvalStopped extends AhaError {}
 
 export interface ProblemResult {
   id: string;
@@ -155,7 +160,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
 
   const runJob = async (job: Job) => {
     const left = [...job.indices];
-    while (left.length > 0 && fatal === null) {
+    while (left.length > 0 && fatal === null && !opts.signal?.aborted) {
       const base = opts.seed;
       const sampleSeeds = base === undefined ? undefined : left.map((k) => requestSeed(base, job.problem.id, k));
       // A server gets one seed per request: its first sample's.
@@ -194,7 +199,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
   };
 
   const limit = pLimit(opts.concurrency);
-  await Promise.all(jobs.map((j) => limit(() => (fatal === null ? runJob(j) : Promise.resolve()))));
+  await Promise.all(jobs.map((j) => limit(() => (fatal === null && !opts.signal?.aborted ? runJob(j) : Promise.resolve()))));
   bar.stop();
   await opts.generator.close();
 
@@ -205,6 +210,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalResult> {
     throw f;
   }
   if (failures > 0) throw new AhaError(`${failures} request${failures === 1 ? '' : 's'} failed after retries (last: ${(lastFailure as Error | null)?.message}). ${saved}.`);
+  if (opts.signal?.aborted && generated < toGenerate) throw new EvalStopped(`stopped before every sample was drawn. ${saved}`);
 
   return summarize(opts, have, paths, { generated, resumed, retries: retries(), seconds: (Date.now() - started) / 1000 });
 }

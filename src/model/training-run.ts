@@ -1,6 +1,6 @@
 // The shell every trainer (GRPO, SFT, pretraining) runs its steps in, so they behave alike: the
 // run folder's config.json, resume (the latest complete checkpoint, logs cut back to its step),
-// leftovers of an interrupted checkpoint removed, one Ctrl-C behaviour, the progress bar,
+// leftovers of an interrupted checkpoint removed, one behaviour on Ctrl-C and SIGTERM, the progress bar,
 // checkpoints every save_steps and at the end with at most save_total_limit kept, and AdamW
 // stepping on zero gradients (docs/run-folder.md).
 import { existsSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { readJsonObject } from '../util/json-file.js';
 import { truncateJsonlAfterStep } from '../util/jsonl.js';
 import { progress, type Progress } from '../util/progress.js';
 import { removeStaleTemps } from '../util/run-dir.js';
+import { onStopSignals, signalLabel } from '../util/stop-signals.js';
 import { checkpointDir, latestCheckpoint, loadTrainingCheckpoint, pruneCheckpoints, saveTrainingCheckpoint, type TrainingCheckpoint } from './training-checkpoint.js';
 
 export const RUN_CONFIG_FILE = 'config.json';
@@ -37,7 +38,11 @@ export function updateRunConfig(runDir: string, patch: Record<string, unknown>):
 /** The checkpoint to resume `runDir` from; an AhaError when there is none. */
 export function resumeCheckpoint(runDir: string): string {
   const dir = latestCheckpoint(runDir);
-  if (dir === null) throw new AhaError(`--resume: no complete checkpoint in ${join(runDir, 'checkpoints')} (step-N folders) to resume from`);
+  if (dir === null) {
+    // A run killed before its first save_steps checkpoint leaves logs but nothing to continue from.
+    const started = existsSync(join(runDir, RUN_CONFIG_FILE)) ? '; the run stopped before its first checkpoint, so there is nothing to continue: delete the folder to start it again, or start it in another one' : '';
+    throw new AhaError(`--resume: no complete checkpoint in ${join(runDir, 'checkpoints')} (step-N folders) to resume from${started}`);
+  }
   return dir;
 }
 
@@ -84,7 +89,7 @@ export interface TrainingLoopOptions {
   /** Names of the figures shown after the progress bar. */
   fields: string[];
   quiet?: boolean;
-  /** Stop (and save) after the current step; Ctrl-C does the same. */
+  /** Stop (and save) after the current step; Ctrl-C and SIGTERM do the same. */
   signal?: AbortSignal;
 }
 
@@ -93,18 +98,15 @@ export interface TrainingLoopOptions {
  * then `loop.finish(step)`, with `loop.close()` in a finally.
  */
 export class TrainingLoop {
-  /** True once the run stopped before its last step (Ctrl-C or the signal). */
+  /** True once the run stopped before its last step (Ctrl-C, SIGTERM or the abort signal). */
   interrupted = false;
   /** The newest checkpoint of this run (the resumed one until a new one is written). */
   lastCheckpoint: string | null;
   private savedStep: number;
   private stopRequested = false;
   private readonly bar: Progress;
-  private readonly onSigint = () => {
-    if (this.stopRequested) process.exit(130); // a second Ctrl-C: leave now, the last checkpoint stands
-    this.stopRequested = true;
-    process.stderr.write('\naha: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once without saving)\n');
-  };
+  /** Removes the Ctrl-C / SIGTERM handler; a second signal quits at once and the last checkpoint stands. */
+  private readonly offStopSignals: () => void;
 
   constructor(private readonly o: TrainingLoopOptions) {
     if (o.saveTotalLimit !== null && !(Number.isInteger(o.saveTotalLimit) && o.saveTotalLimit >= 1)) {
@@ -117,7 +119,11 @@ export class TrainingLoop {
     if (o.resume) for (const f of [METRICS_FILE, ...(o.logs ?? [])]) truncateJsonlAfterStep(join(o.runDir, f), startStep);
     this.lastCheckpoint = o.resume?.from ?? null;
     this.savedStep = startStep;
-    process.on('SIGINT', this.onSigint);
+    this.offStopSignals = onStopSignals((signal) => {
+      this.stopRequested = true;
+      const label = signalLabel(signal);
+      process.stderr.write(`\naha: ${label}: stopping after this step and saving a checkpoint (${label} again to quit at once without saving)\n`);
+    });
     this.bar = progress({ label: 'train', total: o.totalSteps, fields: o.fields, start: startStep, silent: o.quiet });
   }
 
@@ -158,9 +164,9 @@ export class TrainingLoop {
     return dir;
   }
 
-  /** Stops the progress bar and the Ctrl-C handler (call in a finally). */
+  /** Stops the progress bar and the Ctrl-C / SIGTERM handler (call in a finally). */
   close(): void {
     this.bar.stop();
-    process.removeListener('SIGINT', this.onSigint);
+    this.offStopSignals();
   }
 }

@@ -45,6 +45,8 @@ export interface RejectionSamplingOptions {
    * whose recipe is the record of the settings); by default such a file is an error.
    */
   restartOnNewSettings?: boolean;
+  /** Stop starting requests once aborted (runEval's EvalStopped then propagates; the samples drawn are kept). */
+  signal?: AbortSignal;
   /** The timestamp written into the records (tests pin it). */
   now?: () => Date;
 }
@@ -222,6 +224,7 @@ export async function runRejectionSampling(opts: RejectionSamplingOptions): Prom
     seed: opts.seed,
     maxFailures: opts.maxFailures,
     quiet: opts.quiet,
+    signal: opts.signal,
   });
   const have = readSamples(samplesFile);
   const createdAt = (opts.now ?? (() => new Date()))().toISOString();
@@ -269,7 +272,7 @@ export function generatorSpec(c: GenerationConfig): Omit<GeneratorSpec, 'precisi
 }
 
 /** Rejection sampling from a resolved config (`aha sample` and the pipeline's sample stage). */
-export async function sampleFromConfig(c: SampleConfig, run: { out: string; quiet?: boolean; restartOnNewSettings?: boolean; precisionOption?: string }): Promise<RejectionSamplingSummary> {
+export async function sampleFromConfig(c: SampleConfig, run: { out: string; quiet?: boolean; restartOnNewSettings?: boolean; precisionOption?: string; signal?: AbortSignal }): Promise<RejectionSamplingSummary> {
   // Problems and filters are checked before the model loads or a request goes out.
   const problems = await loadProblemSet({ data: c.data, split: c.split, count: c.count, difficulty: c.difficulty, dataSeed: c.dataSeed, limit: c.limit, promptTemplate: c.promptTemplate, fields: c.fields, api: c.api });
   const gen: GeneratorSpec = { ...generatorSpec(c), precision: { value: c.samplingPrecision, option: run.precisionOption ?? 'sampling_precision' } };
@@ -292,5 +295,6 @@ export async function sampleFromConfig(c: SampleConfig, run: { out: string; quie
     maxFailures: c.maxFailures,
     quiet: run.quiet,
     restartOnNewSettings: run.restartOnNewSettings,
+    signal: run.signal,
   });
 }

@@ -9,6 +9,7 @@
 // <output_dir> itself, as for any `aha train`.
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { atomicWriteFile } from '../util/atomic.js';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CONFIG, validateConfig, type GrpoConfig } from '../rl/config.js';
 import { rollout } from '../rl/rollout.js';
@@ -107,7 +108,7 @@ export function reuseScoreWarmup(keptRunDir: string, config: GrpoConfig, runDir:
   cpSync(join(keptRunDir, WARMUP_DIR), join(runDir, WARMUP_DIR), { recursive: true });
   // The run folder stays whole on its own: its warm-up names the copied model.
   const copied: ScoreWarmup = { ...summary, model: join(resolve(runDir), WARMUP_DIR, 'sft', 'model'), from_digest: keptFrom };
-  writeFileSync(join(runDir, WARMUP_DIR, SUMMARY_FILE), JSON.stringify(copied, null, 2) + '\n');
+  atomicWriteFile(join(runDir, WARMUP_DIR, SUMMARY_FILE), JSON.stringify(copied, null, 2) + '\n');
   return copied;
 }
 
@@ -167,7 +168,8 @@ export async function scoreWarmup(raw: GrpoConfig, opts: { quiet?: boolean; resu
     model: out.model_dir, from, from_digest: fromDigest, samples: r.rows.length, sample_accuracy: r.rows.filter((x) => x.correct).length / r.rows.length, ...counts,
     sft_steps: out.global_step, training_loss: out.training_loss, seconds: (performance.now() - t0) / 1000, cpu_seconds: cpuSeconds() - c0,
   };
-  writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+  // Its presence marks the warm-up finished, so a kill mid-write must not leave half of it.
+  atomicWriteFile(summaryFile, JSON.stringify(summary, null, 2) + '\n');
   if (!opts.quiet) {
     process.stderr.write(`warm-up: ${pairs.length} re-attempt transcripts from ${r.rows.length} samples (${(summary.sample_accuracy * 100).toFixed(1)}% right; ` +
       `${counts.fixes} fix, ${counts.breaks} break, ${counts.right_right} stay right, ${counts.wrong_wrong} stay wrong), SFT loss ${out.training_loss.toFixed(3)}, ${summary.seconds.toFixed(0)} s\n`);

@@ -9,7 +9,7 @@ import { parseJsonl } from '../util/jsonl.js';
 import { readUtf8File } from '../util/text-file.js';
 import { AhaError } from '../util/errors.js';
 import { latestCheckpoint } from '../model/training-checkpoint.js';
-import { runEval } from '../eval/run.js';
+import { EvalStopped, runEval } from '../eval/run.js';
 import { evalConfig, grpoConfig, rewardModelConfig, sampleConfig, sftConfig } from './configs.js';
 import { loadProblemSet, sourceName } from './problems.js';
 import { openGenerator } from '../eval/open-generator.js';
@@ -75,10 +75,27 @@ async function grpoStage(ctx: StageContext): Promise<StageOutcome> {
   return { output, metrics, interrupted: r.interrupted || r.state.step < cfg.max_steps || output === '' };
 }
 
+/** The work's result, or the EvalStopped it ended with (the pipeline's signal stopped it). */
+async function unlessStopped<T>(work: Promise<T>): Promise<T | EvalStopped> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof EvalStopped) return err;
+    throw err;
+  }
+}
+
+/** A sample or eval stage stopped by the pipeline's signal: its samples so far are kept for the re-run. */
+function stoppedStage(ctx: StageContext, err: EvalStopped): StageOutcome {
+  ctx.log(`pipeline: ${ctx.name}: ${err.message}`);
+  return { output: '', metrics: {}, interrupted: true };
+}
+
 async function sampleStage(ctx: StageContext): Promise<StageOutcome> {
   const c = sampleConfig(ctx.config);
   const out = join(ctx.dir, 'data.jsonl');
-  const s = await sampleFromConfig(c, { out, quiet: ctx.quiet, restartOnNewSettings: true });
+  const s = await unlessStopped(sampleFromConfig(c, { out, quiet: ctx.quiet, restartOnNewSettings: true, signal: ctx.signal }));
+  if (s instanceof EvalStopped) return stoppedStage(ctx, s);
   ctx.log(`pipeline: ${ctx.name}: kept ${s.kept} of ${s.samples} completions (${Object.entries(s.rejected).map(([k, n]) => `${k} ${n}`).join(', ') || 'none rejected'})`);
   if (s.kept < c.minKept) {
     throw new AhaError(`kept ${s.kept} of ${s.samples} completions, fewer than min_kept ${c.minKept} (verifier accuracy ${(100 * s.accuracy).toFixed(1)}%). Raise samples or count, loosen filters, or set min_kept; the raw samples in ${s.samplesFile} are reused on re-run`);
@@ -95,7 +112,7 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
   // aha eval's stop strings (HumanEval on the completions API ends at the next top-level
   // statement; MultiPL-E records bring their own), so the stage scores a benchmark as `aha eval` does.
   const stop = problems.stop ?? null;
-  const r = await runEval({
+  const r = await unlessStopped(runEval({
     problems: problems.problems,
     samples: c.samples,
     generator,
@@ -109,7 +126,9 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
     seed: c.seed,
     maxFailures: c.maxFailures,
     quiet: ctx.quiet,
-  });
+    signal: ctx.signal,
+  }));
+  if (r instanceof EvalStopped) return stoppedStage(ctx, r);
   atomicWriteFile(join(ctx.dir, 'eval.json'), JSON.stringify({ data: problems.label, model: sourceName(gen), problems: r.problems, samples: r.samples, ...r.metrics }, null, 2) + '\n');
   return { output: outFile, metrics: { data: problems.label, problems: r.problems, samples: r.samples, ...r.metrics } };
 }

@@ -185,6 +185,10 @@ export function loadRun(dir: string, name?: string): RunData {
   const abs = checkRunDir(dir);
   const files = new RunFiles(abs);
   files.poll();
+  // A report of a run that was killed mid-write: its cut line is left out, and said so.
+  for (const tail of [files.metrics, files.completions, files.evals, files.evalCompletions]) {
+    if (tail.incompleteLine !== null) process.stderr.write(`aha: warning: ${tail.file}:${tail.incompleteLine}: the last line is incomplete (still being written, or cut off when the run was stopped); left out of the report\n`);
+  }
   return {
     name: name ?? basename(abs),
     dir: abs,

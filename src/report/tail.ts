@@ -19,6 +19,11 @@ const NEWLINE = 0x0a;
 export class JsonlTail<T> {
   /** Every row read so far, in file order. */
   rows: T[] = [];
+  /**
+   * The number of a last line without its newline that is not yet a whole JSON object (left out
+   * until it is): a line being written, or one a stopped or killed run cut short. Null when none.
+   */
+  incompleteLine: number | null = null;
   private offset = 0;
   /** Inode of the file read so far; a different one means the file was replaced. */
   private ino = -1;
@@ -37,6 +42,7 @@ export class JsonlTail<T> {
     this.ino = -1;
     this.lineNo = 0;
     this.owesNewline = false;
+    this.incompleteLine = null;
   }
 
   poll(): PollResult {
@@ -96,13 +102,17 @@ export class JsonlTail<T> {
     }
     let consumed = completeEnd;
     let owesNewline = this.owesNewline && start === 0 && completeEnd === 0;
+    this.incompleteLine = null;
     if (completeEnd < buf.length) {
       // A final line without newline: keep it only if it is already a whole JSON object.
       const before = lineNo;
       if (take(buf.subarray(completeEnd).toString('utf8'), false)) {
         consumed = buf.length;
         owesNewline = true;
-      } else lineNo = before;
+      } else {
+        this.incompleteLine = lineNo;
+        lineNo = before;
+      }
     } else if (completeEnd > start || start === 1) owesNewline = false;
     // One at a time: push(...fresh) over a long run's first read (200,000 lines) overflows the stack.
     for (const row of fresh) this.rows.push(row);

@@ -9,7 +9,8 @@
 // (rl/coat.ts `restartStates`), those whose prompt + prefix leaves no room for a whole completion
 // are dropped, and the rest are written to coat_restarts.jsonl in the run folder. A resumed run
 // reads them back from there, so it restarts from the very same states.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { atomicWriteFile } from '../util/atomic.js';
 import { join } from 'node:path';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { RewardExample } from '../rewards/types.js';
@@ -110,7 +111,7 @@ export function coatRun(o: CoatRunOptions): CoatRun {
       }
       if (!ctx.resumed || !existsSync(file)) {
         mkdirSync(ctx.runDir, { recursive: true });
-        writeFileSync(file, states.map((s) => JSON.stringify({ index: o.problems.indexOf(s.item), problem_id: s.item.id, from: s.fromCorrect ? 'correct' : 'wrong', prefix: s.prefix })).join('\n') + '\n');
+        atomicWriteFile(file, states.map((s) => JSON.stringify({ index: o.problems.indexOf(s.item), problem_id: s.item.id, from: s.fromCorrect ? 'correct' : 'wrong', prefix: s.prefix })).join('\n') + '\n');
       }
       if (!ctx.quiet) process.stderr.write(`coat: ${states.length} restart states (${states.filter((s) => !s.fromCorrect).length} from wrong trajectories)\n`);
       inner = restartPrompts(o.base, states, { share: c.coat_restart_share, seed: c.seed });

@@ -2,6 +2,7 @@
 // leaves either the old file or the new one, never a half-written one.
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { diskFullError } from './errors.js';
 
 let counter = 0;
 
@@ -36,7 +37,12 @@ function fsyncDir(dir: string): void {
 export function atomicWriteFile(target: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   mkdirSync(dirname(target), { recursive: true });
   const tmp = tempSibling(target);
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (err) {
+    throw diskFullError(err, target);
+  }
   try {
     const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) {
@@ -47,7 +53,7 @@ export function atomicWriteFile(target: string, data: string | Uint8Array | read
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw err;
+    throw diskFullError(err, target);
   }
   closeSync(fd);
   renameSync(tmp, target);

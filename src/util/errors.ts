@@ -33,3 +33,14 @@ export class InputError extends AhaError {
     this.location = location;
   }
 }
+
+/**
+ * A write that failed because the disk (or the user's quota) is full, as one clear message naming
+ * the file: the run's state on disk is still whole (writes are atomic or whole lines), so freeing
+ * space and resuming continues it. Any other error is returned as it was.
+ */
+export function diskFullError(err: unknown, file: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return new AhaError(`${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'} while writing ${file}; free some space, then re-run (a training run with --resume)`);
+}

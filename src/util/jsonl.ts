@@ -1,6 +1,6 @@
 // JSON Lines: read with errors that name the file and line, append and write.
 import { readFileSync, appendFileSync, existsSync } from 'node:fs';
-import { InputError } from './errors.js';
+import { diskFullError, InputError } from './errors.js';
 import { atomicWriteFile } from './atomic.js';
 import { parseJsonText } from './json-file.js';
 import { readUtf8File } from './text-file.js';
@@ -41,7 +41,12 @@ export function readJsonl(file: string): JsonlRecord<Record<string, unknown>>[] 
 
 /** Appends one record; a crash mid-run loses at most the line being written. */
 export function appendJsonl(file: string, value: unknown): void {
-  appendFileSync(file, JSON.stringify(value) + '\n');
+  try {
+    appendFileSync(file, JSON.stringify(value) + '\n');
+  } catch (err) {
+    // A full disk may leave part of the line: readers drop a cut last line (truncateJsonlAfterStep).
+    throw diskFullError(err, file);
+  }
 }
 
 export function writeJsonl(file: string, values: readonly unknown[]): void {
@@ -50,20 +55,30 @@ export function writeJsonl(file: string, values: readonly unknown[]): void {
 
 /**
  * Keeps only the records of steps up to `step` (what a resumed checkpoint includes), rewriting the
- * file atomically. A line a crash left half-written belongs to a later step anyway: it is dropped.
+ * file atomically. A last line a killed run left half-written is dropped with a warning (a
+ * checkpoint is written after its step's lines, so it belongs to a later step); any other line
+ * that is not a JSON object is damage, not an interrupted append, and an error naming it.
  */
 export function truncateJsonlAfterStep(file: string, step: number): void {
   if (!existsSync(file)) return;
   const kept: unknown[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  let last = lines.length - 1;
+  while (last >= 0 && lines[last].trim() === '') last--;
+  for (let i = 0; i <= last; i++) {
+    if (lines[i].trim() === '') continue;
     let rec: unknown;
     try {
-      rec = JSON.parse(line);
-    } catch {
+      rec = JSON.parse(lines[i]);
+    } catch (err) {
+      rec = err;
+    }
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec) || rec instanceof Error) {
+      if (i < last || lines.length > last + 1) throw new InputError({ file, line: i + 1 }, 'not a JSON object; the log is damaged: repair or delete this line, then resume');
+      process.stderr.write(`aha: warning: ${file}:${i + 1}: dropped an incomplete last line (a write cut off when the run was stopped)\n`);
       continue;
     }
-    const s = (rec as { step?: unknown } | null)?.step;
+    const s = (rec as { step?: unknown }).step;
     if (typeof s === 'number' && s <= step) kept.push(rec);
   }
   writeJsonl(file, kept);

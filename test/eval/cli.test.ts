@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { register } from '../../src/cli/commands/eval.js';
 import { runCommand } from '../cli/in-process.js';
@@ -54,6 +54,32 @@ test('aha eval --json against an OpenAI-compatible server, then resumes', async 
     const again = await ahaInProcess(args);
     assert.equal(JSON.parse(again.trim().split('\n').at(-1)!).resumed, 4);
     assert.equal(server.requests.length, 2, 'nothing regenerated');
+  } finally {
+    await server.close();
+  }
+});
+
+test('SIGTERM stops aha eval at once, saying so with exit code 143; re-running resumes from the saved samples', async () => {
+  const dir = tempDir();
+  const data = writeLines(join(dir, 'three.jsonl'), ['One', 'Two', 'Three'].map((w, i) => ({ question: `${w}?`, answer: `#### ${i + 1}` })));
+  // Slow answers, one at a time: the signal comes while a request is in flight.
+  const server = await startFakeServer({ reply: () => 'so \\boxed{1}', delayMs: 300 });
+  try {
+    const out = join(dir, 'out.jsonl');
+    const args = ['--data', data, '--endpoint', server.url, '--model', 'fake', '--concurrency', '1', '--out', out, '--json', '--quiet'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
+    while (lines().length === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 143, stderr);
+    assert.match(stderr, /aha: SIGTERM: stopped; every sample finished so far is saved; re-run the same command to resume/);
+    const saved = lines().length;
+    assert.ok(saved >= 1 && saved < 3, `${saved} samples saved`);
+    const again = JSON.parse((await ahaInProcess(args)).trim().split('\n').at(-1)!) as { resumed: number; generated: number };
+    assert.deepEqual([again.resumed, again.generated], [saved, 3 - saved]);
   } finally {
     await server.close();
   }

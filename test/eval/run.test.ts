@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requestSeed, runEval, type EvalRunOptions } from '../../src/eval/run.js';
+import { EvalStopped, requestSeed, runEval, type EvalRunOptions } from '../../src/eval/run.js';
 import { RemoteGenerator } from '../../src/eval/remote.js';
 import { mathGrader } from '../../src/eval/grading.js';
 import { resolveTemplate } from '../../src/eval/templates.js';
@@ -14,6 +14,7 @@ import { AhaError } from '../../src/util/errors.js';
 import { startFakeServer, type FakeRequest, type FakeServerOptions } from './fake-openai-server.js';
 import { numericVerifier, tempDir } from './helpers.js';
 import { graderFor } from '../../src/eval/verifiers.js';
+import { captureStderr } from '../stderr-capture.js';
 
 const K = 4;
 const problems: EvalProblem[] = [
@@ -137,20 +138,43 @@ test('a failed run keeps its samples and the re-run asks only for the missing on
       return true;
     });
   });
-  // A crash in the middle of an append leaves half a line: it is dropped, not an error.
+  // A crash in the middle of an append leaves half a line: it is dropped with a warning, not an error.
   appendFileSync(out, '{"id":"C","sample":0,"compl');
-  const r = await withServer({}, async (url, server) => {
+  const { value: r, stderr } = await captureStderr(() => withServer({}, async (url, server) => {
     const res = await runEval(options(url, out));
     assert.deepEqual(
       server.requests.map((q) => (q.body.messages as { content: string }[])[0].content[0]),
       ['C', 'C', 'C', 'C'],
     );
     return res;
-  });
+  }));
+  assert.match(stderr, /warning: .*resume\.jsonl:9: dropped an incomplete last line/);
   assertMetrics(r.metrics);
   assert.equal(r.resumed, 8);
   assert.equal(r.generated, 4);
   assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 12);
+});
+
+test('an aborted run starts no new request, saves the ones in flight, says it stopped, and the re-run draws the rest', async () => {
+  const out = join(tempDir(), 'stopped.jsonl');
+  const stop = new AbortController();
+  // The pipeline's Ctrl-C or SIGTERM arrives while the third request is being answered.
+  const reply = (prompt: string, choice: number, req: FakeRequest) => {
+    if (req.number === 3) stop.abort();
+    return scriptedReply(prompt, choice, req);
+  };
+  await withServer({ reply }, async (url, server) => {
+    await assert.rejects(runEval(options(url, out, { concurrency: 1, signal: stop.signal })), (err: Error) => {
+      assert.ok(err instanceof EvalStopped);
+      assert.match(err.message, /stopped before every sample was drawn\. 3 new samples were saved to .*stopped\.jsonl; re-run the same command to resume/);
+      return true;
+    });
+    assert.equal(server.requests.length, 3, 'no request after the abort');
+  });
+  assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 3);
+  const r = await withServer({}, (url) => runEval(options(url, out)));
+  assert.deepEqual([r.resumed, r.generated], [3, 9]);
+  assertMetrics(r.metrics);
 });
 
 test('growing K reuses the samples already drawn; other settings are refused', async () => {

@@ -11,6 +11,7 @@ import { checkpointDir, listCheckpoints, saveTrainingCheckpoint } from '../../sr
 import { TrainingLoop, zeroGradients, type TrainingLoopOptions } from '../../src/model/training-run.js';
 import { Tensor } from '../../src/core/index.js';
 import { tinyModel, tempDir } from './helpers.js';
+import { captureStderr } from '../stderr-capture.js';
 
 const tok = new CharTokenizer();
 const model = tinyModel();
@@ -93,6 +94,19 @@ test('resume cuts the logs back to the resumed step; a stop request saves the cu
   assert.equal(loop.interrupted, true);
   assert.deepEqual(listCheckpoints(runDir).map((c) => c.step), [3]);
 });
+
+// A cluster's preemption, a CI timeout and `kill` send SIGTERM: it must save like Ctrl-C, not kill the run.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} stops the loop after the current step and saves it`, async () => {
+    const runDir = tempDir('signal');
+    // process.emit runs the listeners as the signal would, without the signal's default action.
+    const { value: loop, stderr: said } = await captureStderr(() => drive({ runDir, totalSteps: 10, saveSteps: 0 }, (step) => step === 2 && process.emit(signal, signal)));
+    assert.equal(loop.interrupted, true);
+    assert.deepEqual(listCheckpoints(runDir).map((c) => c.step), [2]);
+    assert.match(said, new RegExp(`${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}: stopping after this step and saving a checkpoint`));
+    assert.equal(process.listenerCount(signal), 0, 'the handler is removed when the loop closes');
+  });
+}
 
 test('zeroGradients gives every parameter a zero gradient, allocating missing ones', () => {
   const a = new Tensor(new Float32Array([1, 2]), [2], true);

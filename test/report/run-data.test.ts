@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadRun, loadRuns, runNames } from '../../src/report/run-data.js';
 import { AhaError } from '../../src/util/errors.js';
 import { scratchDir } from '../scratch-dir.js';
+import { captureStderr } from '../stderr-capture.js';
 
 const RUN_DIR = resolve(process.env.AHA_REPORT_RUN_DIR ?? 'test/fixtures/run-small');
 const lineCount = (f: string) => readFileSync(join(RUN_DIR, f), 'utf8').split('\n').filter((l) => l.trim() !== '').length;
@@ -33,6 +34,16 @@ describe('loadRun', () => {
     });
     assert.deepEqual(run.evals, [{ step: 2, split: 'eval', accuracy: 0.5 }]);
     assert.equal(run.config, null);
+  });
+
+  it('leaves out a last line a killed run cut short, with a warning naming it', async () => {
+    const dir = scratchDir('aha-run-');
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"loss":2}\n{"step":2,"loss":1}\n{"step":3,"lo');
+    const { value: run, stderr } = await captureStderr(() => loadRun(dir));
+    assert.deepEqual(run.metrics.map((m) => m.step), [1, 2]);
+    assert.match(stderr, new RegExp(`warning: .*metrics\\.jsonl:3: the last line is incomplete .*left out of the report`));
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"loss":2}\n');
+    assert.equal((await captureStderr(() => loadRun(dir))).stderr, '', 'no warning for a whole file');
   });
 
   it('names the file, line and field of a bad record', () => {

@@ -33,7 +33,11 @@ test('--resume without a checkpoint is an error', () => {
   const dir = scratchDir('aha-rl-setup-');
   writeFileSync(join(dir, 'config.json'), '{}');
   // the model folder check comes first, so point it at a folder that has a config.json
-  assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: join(dir, 'run') }), { resume: true }), aha(/--resume: no complete checkpoint/));
+  assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: join(dir, 'run') }), { resume: true }), aha(/--resume: no complete checkpoint[^;]*$/));
+  // A run killed before its first checkpoint: fresh start and resume are both refused, so say what to do.
+  mkdirSync(join(dir, 'killed'));
+  writeFileSync(join(dir, 'killed', 'config.json'), '{}');
+  assert.throws(() => prepareGrpo(cfg({ model: dir, output_dir: join(dir, 'killed') }), { resume: true }), aha(/no complete checkpoint .*; the run stopped before its first checkpoint, so there is nothing to continue: delete the folder to start it again/));
 });
 
 test('a fresh run refuses a folder that holds another run, before loading anything', () => {

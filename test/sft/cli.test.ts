@@ -73,7 +73,8 @@ test('aha sft runs a small job and writes the model folder', () => {
   for (const f of ['config.json', 'metrics.jsonl', 'checkpoints/step-2/trainer_state.json', 'model/model.safetensors']) assert.ok(existsSync(join(out, f)), f);
 });
 
-test('Ctrl-C stops after the current step, saves a checkpoint, and --resume finishes the run', async () => {
+// SIGTERM is what a cluster's preemption or a CI timeout sends; it takes the same path as Ctrl-C.
+test('SIGTERM stops after the current step, saves a checkpoint, exits 143, and --resume finishes the run', async () => {
   const out = join(tempDir(), 'run');
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'sft', '--model', tinyModelDir(9), '--data', additionData(8), '--out', out, '--steps', '100000', '--batch-size', '2', '--quiet'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -81,9 +82,10 @@ test('Ctrl-C stops after the current step, saves a checkpoint, and --resume fini
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // Interrupt once training has logged a step.
   while (!existsSync(join(out, 'metrics.jsonl'))) await new Promise((r) => setTimeout(r, 100));
-  child.kill('SIGINT');
+  child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  assert.equal(code, 0, stderr);
+  assert.equal(code, 143, stderr);
+  assert.match(stderr, /SIGTERM: stopping after this step and saving a checkpoint/);
   const m = /stopped at step (\d+); checkpoint (\S+);/.exec(stderr);
   assert.ok(m, stderr);
   assert.ok(existsSync(join(m[2], 'trainer_state.json')));

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonl, readJsonl, writeJsonl, appendJsonl, truncateJsonlAfterStep } from '../../src/util/jsonl.js';
-import { InputError } from '../../src/util/errors.js';
+import { AhaError, InputError } from '../../src/util/errors.js';
 import { scratchDir } from '../scratch-dir.js';
+import { captureStderr } from '../stderr-capture.js';
 
 test('parseJsonl skips blank lines and keeps 1-based line numbers', () => {
   const recs = parseJsonl('{"a":1}\n\n  \n{"a":2}\n');
@@ -42,13 +43,25 @@ test('writeJsonl and appendJsonl round-trip', () => {
   assert.equal(readJsonl(f).length, 3);
 });
 
-test('truncateJsonlAfterStep keeps steps up to N and drops a line a crash cut short', () => {
+test('truncateJsonlAfterStep keeps steps up to N and drops a line a crash cut short, saying so', async () => {
   const dir = scratchDir('aha-jsonl-');
   const f = join(dir, 'metrics.jsonl');
   writeFileSync(f, '{"step":1,"x":1}\n{"step":2,"x":2}\n{"step":3,"x":3}\n{"step":4,"x"');
-  truncateJsonlAfterStep(f, 2);
+  const { stderr } = await captureStderr(() => truncateJsonlAfterStep(f, 2));
   assert.deepEqual(readJsonl(f).map((r) => r.value.step), [1, 2]);
+  assert.match(stderr, /warning: .*metrics\.jsonl:4: dropped an incomplete last line/);
   truncateJsonlAfterStep(join(dir, 'absent.jsonl'), 2);
+});
+
+test('truncateJsonlAfterStep refuses a damaged line that is not a cut last line, naming it', () => {
+  const dir = scratchDir('aha-jsonl-');
+  const f = join(dir, 'metrics.jsonl');
+  // Damage inside the log (or a whole last line that is not JSON) is not an interrupted append: dropping it would lose a step silently.
+  for (const text of ['{"step":1}\n{"step":2,"x\n{"step":3}\n', '{"step":1}\n{"step":2}\noops\n']) {
+    writeFileSync(f, text);
+    assert.throws(() => truncateJsonlAfterStep(f, 3), (e: unknown) => e instanceof InputError && /metrics\.jsonl:\d: not a JSON object; the log is damaged/.test(e.message));
+    assert.equal(readFileSync(f, 'utf8'), text, 'the file is left as it was');
+  }
 });
 
 test('readJsonl: not UTF-8 is an error at its line; a byte-order mark and CRLF are not', () => {
@@ -67,4 +80,9 @@ test('parseJsonl: a key given twice in a record is an error, a JSON array file i
   assert.equal(parseJsonl('{"a": {"a": 1}, "b": "\\"a\\": 2", "c": [{"a": 1}, {"a": 2}]}\n').length, 1);
   assert.throws(() => parseJsonl('[\n{"a": 1}\n]\n', 'd.jsonl'), /d\.jsonl:1: .*looks like a JSON array/);
   assert.throws(() => parseJsonl('{"a": 1, "b" 2}\n', 'd.jsonl'), /d\.jsonl:1: not valid JSON \(.* at column 14\)/);
+});
+
+test('appendJsonl on a full disk is one clear error naming the file, not a stack trace', { skip: existsSync('/dev/full') ? false : 'no /dev/full' }, () => {
+  // /dev/full answers every write with ENOSPC, as a full disk does.
+  assert.throws(() => appendJsonl('/dev/full', { step: 1 }), (e: unknown) => e instanceof AhaError && /no space left on the device while writing \/dev\/full; free some space, then re-run \(a training run with --resume\)/.test(e.message));
 });

@@ -88,7 +88,15 @@ async function action(flags: Flags): Promise<void> {
     toolProtocol: str(flags, 'toolProtocol') as ToolProtocol | undefined,
     samplingPrecision: samplingPrecisionFlag(flags),
   };
-  const { result, label, description } = await runEvaluation(options, { samplingPrecision: '--sampling-precision' });
+  const { quitOnStopSignals } = await import('../../util/stop-signals.js');
+  const offStopSignals = quitOnStopSignals('stopped; every sample finished so far is saved; re-run the same command to resume');
+  let evaluation;
+  try {
+    evaluation = await runEvaluation(options, { samplingPrecision: '--sampling-precision' });
+  } finally {
+    offStopSignals();
+  }
+  const { result, label, description } = evaluation;
   const ctx = { data: label, model: description };
   const table = summaryTable(result, ctx);
   if (flags.json) {

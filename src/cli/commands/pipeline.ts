@@ -16,15 +16,15 @@ async function action(file: string, flags: Flags): Promise<void> {
   // Imported here so validation never loads the compute core.
   const { runPipeline } = await import('../../pipeline/runner.js');
   const { STAGE_RUNNERS } = await import('../../pipeline/stages.js');
+  const { onStopSignals, signalLabel } = await import('../../util/stop-signals.js');
   const controller = new AbortController();
-  // Trainers stop after their current step on Ctrl-C (their own handler); sample and eval stages
-  // keep every finished sample, so a second Ctrl-C may quit at once.
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
+  // Trainers stop after their current step on Ctrl-C or SIGTERM (their own handler); sample and
+  // eval stages start no new request and save those in flight. Every finished sample is kept, so
+  // a second signal may quit at once.
+  const offStopSignals = onStopSignals((signal) => {
     controller.abort();
-    process.stderr.write('\naha pipeline: stopping after the current step; Ctrl-C again to quit now (finished work is kept)\n');
-  };
-  process.on('SIGINT', onSigint);
+    process.stderr.write(`\naha pipeline: ${signalLabel(signal)}: stopping after the current training step or the samples in flight; ${signalLabel(signal)} again to quit now (finished work is kept)\n`);
+  });
   try {
     const result = await runPipeline({ recipe, runners: STAGE_RUNNERS, from: typeof flags.from === 'string' ? flags.from : undefined, quiet: flags.quiet === true, signal: controller.signal });
     const done = result.state.stages.filter((s) => s.status === 'done').length;
@@ -40,7 +40,7 @@ async function action(file: string, flags: Flags): Promise<void> {
         : `pipeline ${recipe.name}: all ${recipe.stages.length} stages done; state in ${recipe.runDir}/pipeline.json\n`,
     );
   } finally {
-    process.off('SIGINT', onSigint);
+    offStopSignals();
   }
 }
 

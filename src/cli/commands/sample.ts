@@ -54,8 +54,15 @@ async function action(flags: Flags): Promise<void> {
   const config = await configFromFlags(flags);
   if (dataKind(config.data) === null) throw new AhaError(`--data ${config.data}: no such file, and not a task or bundled benchmark (${dataChoices()})`);
   const out = typeof flags.out === 'string' ? flags.out : `runs/sample-${slug(config.data)}-${slug(config.model)}.jsonl`;
-  const { sampleFromConfig, formatSummary } = await import('../../pipeline/rejection-sampling.js');
-  const summary = await sampleFromConfig(config, { out, quiet: flags.quiet === true, precisionOption: '--sampling-precision' });
+  const { sampleFromConfig, formatSummary, rawSamplesFile } = await import('../../pipeline/rejection-sampling.js');
+  const { quitOnStopSignals } = await import('../../util/stop-signals.js');
+  const offStopSignals = quitOnStopSignals(`stopped; every sample finished so far is saved in ${rawSamplesFile(out)}; re-run the same command to resume`);
+  let summary;
+  try {
+    summary = await sampleFromConfig(config, { out, quiet: flags.quiet === true, precisionOption: '--sampling-precision' });
+  } finally {
+    offStopSignals();
+  }
   if (flags.json) {
     process.stderr.write(formatSummary(summary));
     process.stdout.write(JSON.stringify(summary) + '\n');
