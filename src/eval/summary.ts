@@ -30,12 +30,17 @@ export function summaryTable(r: EvalResult, ctx: SummaryContext): string {
   return lines.join('\n') + '\n';
 }
 
+/** Each metric's standard error under `<metric>_stderr`, as --json and a pipeline's eval.json write them. */
+export function stderrFields(r: Pick<EvalResult, 'stderr'>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r.stderr).map(([k, v]) => [`${k}_stderr`, v]));
+}
+
 export function summaryJson(r: EvalResult, ctx: SummaryContext): Record<string, unknown> {
   return {
     n: r.problems,
     samples: r.samples,
     ...r.metrics,
-    ...Object.fromEntries(Object.entries(r.stderr).map(([k, v]) => [`${k}_stderr`, v])),
+    ...stderrFields(r),
     data: ctx.data,
     model: ctx.model,
     prompt_tokens: r.usage.promptTokens,

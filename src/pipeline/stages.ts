@@ -15,6 +15,7 @@ import { loadProblemSet, sourceName } from './problems.js';
 import { openGenerator } from '../eval/open-generator.js';
 import { generatorSpec, precisionSetting, sampleFromConfig } from './rejection-sampling.js';
 import { chatTemplateArgsSetting } from '../eval/output.js';
+import { stderrFields } from '../eval/summary.js';
 import { runSft } from '../sft/sft-run.js';
 import type { StageContext, StageOutcome, StageRunners } from './runner.js';
 
@@ -129,7 +130,8 @@ async function evalStage(ctx: StageContext): Promise<StageOutcome> {
     signal: ctx.signal,
   }));
   if (r instanceof EvalStopped) return stoppedStage(ctx, r);
-  atomicWriteFile(join(ctx.dir, 'eval.json'), JSON.stringify({ data: problems.label, model: sourceName(gen), problems: r.problems, samples: r.samples, ...r.metrics }, null, 2) + '\n');
+  // Each metric's standard error over problems beside it, as aha eval --json writes them.
+  atomicWriteFile(join(ctx.dir, 'eval.json'), JSON.stringify({ data: problems.label, model: sourceName(gen), problems: r.problems, samples: r.samples, ...r.metrics, ...stderrFields(r) }, null, 2) + '\n');
   return { output: outFile, metrics: { data: problems.label, problems: r.problems, samples: r.samples, ...r.metrics } };
 }
 

@@ -90,5 +90,6 @@ stages:
   const ev = JSON.parse(readFileSync(join(runDir, 'final_eval', 'eval.json'), 'utf8'));
   assert.equal(ev.problems, 2);
   assert.equal(typeof ev['pass@1'], 'number');
+  assert.equal(typeof ev['pass@1_stderr'], 'number', 'the standard error beside each metric, as aha eval --json writes it');
   assert.equal(state.stages[3].metrics['pass@1'], ev['pass@1']);
 });
