@@ -39,7 +39,7 @@ export function register(program: Command): void {
         'turns, turn by turn for templates that rewrite earlier turns, such as R1-Distill\'s). Writes metrics.jsonl, ' +
         'checkpoints and <out>/model.',
     )
-    .option('--model <dir>', 'model folder to fine-tune (config.json, model.safetensors, tokenizer.json)')
+    .option('--model <dir>', 'model folder to fine-tune (config.json, model.safetensors, tokenizer.json), or a LoRA adapter folder whose adapter trains on')
     .option('--data <file>', 'JSON Lines training data')
     .option('--out <dir>', 'run folder (default runs/sft)')
     .option('--eval-data <file>', 'held-out JSON Lines data (default: hold out --eval-fraction of --data)')

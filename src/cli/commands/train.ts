@@ -191,7 +191,7 @@ export function register(program: Command): void {
         'normalise within the group and push the policy toward the better ones. With no arguments: the R1-Zero demo ' +
         `(the bundled Countdown base model, ${DEMO_CONFIG_FILE}; with --task arithmetic, ${DEMO_CONFIG_FILES.arithmetic}), held-out evaluation before and after, and report.html.`,
     )
-    .option('--model <dir>', `model folder (Hugging Face layout); default: the task's bundled base model (models/aha-tiny-countdown, or models/aha-tiny-base for arithmetic and data files), with that task's demo settings unless --data or --config is given`)
+    .option('--model <dir>', `model folder (Hugging Face layout), or a LoRA adapter folder whose adapter trains on (docs/real-models.md); default: the task's bundled base model (models/aha-tiny-countdown, or models/aha-tiny-base for arithmetic and data files), with that task's demo settings unless --data or --config is given`)
     .option('--task <name>', 'built-in task: countdown (the default demo), arithmetic, or world (the tool-use miniature, with search)')
     .option('--difficulty <levels>', 'task difficulty levels to draw from, e.g. 1,2 (default: all levels)')
     .option('--data <file>', 'JSON Lines prompts: "prompt" (verbatim) or "problem"/"question" (framed), with "answer" or "gold", or code tests in any form of docs/rewards.md (then the code reward by default)')
