@@ -187,8 +187,11 @@ test('retry-check documents: the second answer opens with a right check of the f
     const { numbers, target } = p.meta as { numbers: number[]; target: number };
     const y1 = /<answer>\n(.*)\n<\/answer>/.exec(first)![1];
     const r1 = countdownTask.verify(first, p).correct;
-    // The check: y1's own pattern added up in the corpus's line, judged truly against the target.
-    const check = /^([0-9+-]+): (.*)\. (\d+) against (\d+), (right|no)\.\n/.exec(second);
+    // The check: the puzzle restated as a search restates it, then y1's own pattern added up in the
+    // corpus's line, judged truly against the target.
+    const restated = `trying the signs: ${target} from ${numbers.join(', ')}.\n`;
+    assert.ok(second.startsWith(restated), d.text);
+    const check = /^([0-9+-]+): (.*)\. (\d+) against (\d+), (right|no)\.\n/.exec(second.slice(restated.length));
     assert.ok(check, d.text);
     const [line, pattern, , value, against, verdict] = check;
     assert.equal(pattern, y1, d.text);
@@ -196,7 +199,7 @@ test('retry-check documents: the second answer opens with a right check of the f
     assert.equal(Number(value), candidates(numbers).find((c) => c.text === y1)!.value, d.text);
     assertSumsRight(line);
     assert.equal(verdict, r1 ? 'right' : 'no', d.text);
-    const rest = second.slice(line.length);
+    const rest = second.slice(restated.length + line.length);
     // "wait" after a miss only, then a re-attempt in the strict format, the think block not opened again.
     assert.equal(rest.startsWith('wait, let me try another.\n'), !r1, d.text);
     const reattempt = r1 ? rest : rest.slice('wait, let me try another.\n'.length);
