@@ -12,6 +12,7 @@ export const PRETRAINING_CORPORA: Readonly<Record<string, CorpusGenerator>> = {
   arithmetic: (o) => generateCorpus(o),
   countdown: (o) => generateCountdownCorpusDocuments(o).map((d) => d.text),
   'countdown-retry': (o) => generateCountdownCorpusDocuments({ ...o, styleMix: { retry: 0.4 } }).map((d) => d.text),
+  'countdown-retry-check': (o) => generateCountdownCorpusDocuments({ ...o, styleMix: { 'retry-check': 0.4 } }).map((d) => d.text),
   world: (o) => generateWorldCorpusDocuments(o).map((d) => d.text),
 };
 

@@ -42,7 +42,7 @@ test('the run config names its corpus; an unknown one is refused before training
   const root = tempDir();
   await assert.rejects(
     runPretrain({ runDir: join(root, 'bad'), options: options(join(root, 'bad-model'), { corpus: 'poetry' }), quiet: true, log: () => {} }),
-    /unknown corpus "poetry" \(corpora: arithmetic, countdown, countdown-retry, world\)/,
+    /unknown corpus "poetry" \(corpora: arithmetic, countdown, countdown-retry, countdown-retry-check, world\)/,
   );
   const r = await runPretrain({ runDir: join(root, 'run'), options: options(join(root, 'model'), { corpus: 'countdown', steps: 2 }), quiet: true, log: () => {} });
   assert.equal(r.modelDir, join(root, 'model'));

@@ -176,3 +176,48 @@ test('retry documents: two independent in-frame answers, the second after SCoRe\
   assert.ok(Math.abs(firstRight - secondRight) / docs.length < 0.04, `${firstRight} vs ${secondRight} right of ${docs.length}`);
   assert.ok(same / docs.length < 0.4, `same text ${same} of ${docs.length}`);
 });
+
+test('retry-check documents: the second answer opens with a right check of the first answer, then re-attempts independently', () => {
+  const docs = generateCountdownCorpusDocuments({ seed: 5, documents: 3000, styleMix: { 'retry-check': 0.5 } }).filter((d) => d.style === 'retry-check');
+  assert.ok(Math.abs(docs.length / 3000 - 1 / 3) < 0.03, `${docs.length} retry-check documents`);
+  let firstRight = 0, secondRight = 0, copiedAfterRight = 0, hits = 0;
+  for (const d of docs) {
+    const [first, second] = completion(d).split(SCORE_INSTRUCTION);
+    const p = problemOf(d);
+    const { numbers, target } = p.meta as { numbers: number[]; target: number };
+    const y1 = /<answer>\n(.*)\n<\/answer>/.exec(first)![1];
+    const r1 = countdownTask.verify(first, p).correct;
+    // The check: the puzzle restated as a search restates it, then y1's own pattern added up in the
+    // corpus's line, judged truly against the target.
+    const restated = `trying the signs: ${target} from ${numbers.join(', ')}.\n`;
+    assert.ok(second.startsWith(restated), d.text);
+    const check = /^([0-9+-]+): (.*)\. (\d+) against (\d+), (right|no)\.\n/.exec(second.slice(restated.length));
+    assert.ok(check, d.text);
+    const [line, pattern, , value, against, verdict] = check;
+    assert.equal(pattern, y1, d.text);
+    assert.equal(Number(against), target, d.text);
+    assert.equal(Number(value), candidates(numbers).find((c) => c.text === y1)!.value, d.text);
+    assertSumsRight(line);
+    assert.equal(verdict, r1 ? 'right' : 'no', d.text);
+    const rest = second.slice(restated.length + line.length);
+    // "wait" after a miss only, then a re-attempt in the strict format, the think block not opened again.
+    assert.equal(rest.startsWith('wait, let me try another.\n'), !r1, d.text);
+    const reattempt = r1 ? rest : rest.slice('wait, let me try another.\n'.length);
+    assert.ok(!reattempt.startsWith('<think>'), d.text);
+    assert.equal(strictFormat(`<think>\n${reattempt}`), 1, d.text);
+    const r2 = countdownTask.verify(second, p).correct;
+    assert.equal(d.correct, r2, 'labelled by the second answer');
+    firstRight += +r1;
+    secondRight += +r2;
+    if (r1) {
+      hits++;
+      copiedAfterRight += +(/<answer>\n(.*)\n<\/answer>/.exec(reattempt)![1] === y1);
+    }
+    assert.ok(d.text.length <= 1024, 'fits a 1,024-character context');
+    assert.deepEqual(outsideCharset(d.text), []);
+  }
+  // The re-attempt ignores the check: right as often as the first answer, and after "right" not a copy of y1 every time
+  // (a search re-attempt always reaches the target, so a right y1 is sometimes repeated by chance).
+  assert.ok(Math.abs(firstRight - secondRight) / docs.length < 0.04, `${firstRight} vs ${secondRight} right of ${docs.length}`);
+  assert.ok(copiedAfterRight / hits < 0.8, `y1 repeated after "right" ${copiedAfterRight} of ${hits}`);
+});
