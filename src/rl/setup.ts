@@ -161,13 +161,15 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   // Tools before the model: an unknown name, a missing corpus or no sandbox fail here.
   const tools = buildTools(config, opts.tools);
   const modelDir = resolveModelDir(config.model, config.data === null ? config.task : null);
+  // An adapter folder as the model: its adapter trains on (adapterToTrain), against itself as it started.
+  const trainsAdapter = isAdapterDir(modelDir);
   // A reader with nothing to judge, or meta-actions the completions' text cannot carry, fail before any weights load.
   if (config.coat) {
     assertJudgeable(config.coat_reader!, promptExamples(), promptsName);
     checkMetaActionTokens(loadTokenizer(modelDir), config.model ?? modelDir);
   }
   // The reference of an adapter trained further is a frozen copy of it, which no update reaches to sync.
-  if (isAdapterDir(modelDir) && config.sync_ref_model) {
+  if (trainsAdapter && config.sync_ref_model) {
     throw new AhaError(`sync_ref_model: ${config.model} is a LoRA adapter folder, whose reference is a frozen copy of the adapter as the run started, not a model that could be synced; drop sync_ref_model, or merge the adapter into its base first (npx aha merge)`);
   }
   const runDir = resolve(config.output_dir);
@@ -187,7 +189,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
     loaded = ckpt;
     resume = { from: resumeFrom, optimizerState: ckpt.optimizerState, trainerState: ts };
   } else {
-    loaded = isAdapterDir(modelDir)
+    loaded = trainsAdapter
       ? adapterToTrain(modelDir, config.lora)
       : config.lora !== null ? withNewAdapters(modelDir, parseLoraSpec(config.lora, '--lora'), config.seed) : load(modelDir, 'model folder');
   }
@@ -233,7 +235,7 @@ export function prepareGrpo(raw: GrpoConfig, opts: PrepareOptions = {}): GrpoRun
   const reference = !needsReference(config)
     ? null
     : isLoraModel(model)
-      ? isAdapterDir(modelDir) ? frozenPolicy(model, frozenAdaptersOf(model, modelDir)) : adaptersOff(model)
+      ? trainsAdapter ? frozenPolicy(model, frozenAdaptersOf(model, modelDir)) : adaptersOff(model)
       : load(modelDir, 'reference model folder').model;
   // sync_ref_model: the checkpoint holds the reference as synced so far.
   if (resumeFrom && config.sync_ref_model) restoreReference(reference!, readTensorFile(resumeFrom, SYNCED_REFERENCE_FILE), resumeFrom);
